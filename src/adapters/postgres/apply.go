@@ -1,0 +1,131 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"salonbook/src/core"
+)
+
+// SalonSetup is everything a salon file declares.
+type SalonSetup struct {
+	Salon      core.Salon
+	Services   []core.Service
+	Masters    []core.Master
+	StaffChats map[string]int64 // master id → Telegram chat id for staff notices
+}
+
+// Apply makes the database hold exactly the salon described by setup, in one
+// transaction, and returns how many rows it changed: applying the same setup
+// twice changes nothing the second time. A service or master missing from setup
+// is deactivated, never deleted, so its bookings keep their history.
+func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
+	var changed int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		exec := func(what, sql string, args ...any) error {
+			tag, err := tx.Exec(ctx, sql, args...)
+			if err != nil {
+				return mapErr(err, what)
+			}
+			changed += tag.RowsAffected()
+			return nil
+		}
+		sl, p := setup.Salon, setup.Salon.Policy
+		if err := exec("upsert salon", `
+			INSERT INTO salons AS s (salon_id, name, timezone, locales, phone, address, slot_step_seconds,
+			       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (salon_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
+			       locales = excluded.locales, phone = excluded.phone, address = excluded.address,
+			       slot_step_seconds = excluded.slot_step_seconds, min_notice_seconds = excluded.min_notice_seconds,
+			       horizon_seconds = excluded.horizon_seconds, hold_seconds = excluded.hold_seconds,
+			       cancel_cutoff_seconds = excluded.cancel_cutoff_seconds, updated_at = now()
+			WHERE (s.name, s.timezone, s.locales, s.phone, s.address, s.slot_step_seconds, s.min_notice_seconds,
+			       s.horizon_seconds, s.hold_seconds, s.cancel_cutoff_seconds)
+			   IS DISTINCT FROM (excluded.name, excluded.timezone, excluded.locales, excluded.phone, excluded.address,
+			       excluded.slot_step_seconds, excluded.min_notice_seconds, excluded.horizon_seconds,
+			       excluded.hold_seconds, excluded.cancel_cutoff_seconds)`,
+			sl.ID, sl.Name, sl.Timezone.String(), sl.Locales, sl.Phone, sl.Address, seconds(p.SlotStep),
+			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff)); err != nil {
+			return err
+		}
+
+		serviceIDs := make([]string, 0, len(setup.Services))
+		for i, v := range setup.Services {
+			serviceIDs = append(serviceIDs, v.ID)
+			if err := exec("upsert service", `
+				INSERT INTO services AS v (salon_id, service_id, names, duration_seconds, buffer_before_seconds,
+				       buffer_after_seconds, price_minor, currency, active, position)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9)
+				ON CONFLICT (salon_id, service_id) DO UPDATE SET names = excluded.names,
+				       duration_seconds = excluded.duration_seconds, buffer_before_seconds = excluded.buffer_before_seconds,
+				       buffer_after_seconds = excluded.buffer_after_seconds, price_minor = excluded.price_minor,
+				       currency = excluded.currency, active = true, position = excluded.position, updated_at = now()
+				WHERE (v.names, v.duration_seconds, v.buffer_before_seconds, v.buffer_after_seconds, v.price_minor,
+				       v.currency, v.active, v.position)
+				   IS DISTINCT FROM (excluded.names, excluded.duration_seconds, excluded.buffer_before_seconds,
+				       excluded.buffer_after_seconds, excluded.price_minor, excluded.currency, true, excluded.position)`,
+				sl.ID, v.ID, v.Name, seconds(v.Duration), seconds(v.BufferBefore), seconds(v.BufferAfter),
+				v.Price.Minor, v.Price.Currency, i); err != nil {
+				return err
+			}
+		}
+		if err := exec("deactivate services", `
+			UPDATE services SET active = false, updated_at = now()
+			WHERE salon_id = $1 AND active AND NOT (service_id = ANY($2))`, sl.ID, serviceIDs); err != nil {
+			return err
+		}
+
+		masterIDs := make([]string, 0, len(setup.Masters))
+		for i, m := range setup.Masters {
+			masterIDs = append(masterIDs, m.ID)
+			hours, err := jsonHours(m.Hours)
+			if err != nil {
+				return fmt.Errorf("postgres: master %s hours: %w", m.ID, err)
+			}
+			daysOff := make([]time.Time, 0, len(m.DaysOff))
+			for _, d := range m.DaysOff {
+				daysOff = append(daysOff, time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC))
+			}
+			var chat *int64
+			if id, ok := setup.StaffChats[m.ID]; ok {
+				chat = &id
+			}
+			if err := exec("upsert master", `
+				INSERT INTO masters AS m (salon_id, master_id, name, hours, days_off, calendar, telegram_chat_id, active, position)
+				VALUES ($1, $2, $3, $4, $5::date[], $6, $7, true, $8)
+				ON CONFLICT (salon_id, master_id) DO UPDATE SET name = excluded.name, hours = excluded.hours,
+				       days_off = excluded.days_off, calendar = excluded.calendar,
+				       telegram_chat_id = excluded.telegram_chat_id, active = true, position = excluded.position,
+				       updated_at = now()
+				WHERE (m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id, m.active, m.position)
+				   IS DISTINCT FROM (excluded.name, excluded.hours, excluded.days_off, excluded.calendar,
+				       excluded.telegram_chat_id, true, excluded.position)`,
+				sl.ID, m.ID, m.Name, hours, daysOff, m.Calendar, chat, i); err != nil {
+				return err
+			}
+			if err := exec("add master services", `
+				INSERT INTO master_services (salon_id, master_id, service_id)
+				SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`, sl.ID, m.ID, m.Services); err != nil {
+				return err
+			}
+			if err := exec("drop master services", `
+				DELETE FROM master_services WHERE salon_id = $1 AND master_id = $2 AND NOT (service_id = ANY($3))`,
+				sl.ID, m.ID, m.Services); err != nil {
+				return err
+			}
+		}
+		return exec("deactivate masters", `
+			UPDATE masters SET active = false, updated_at = now()
+			WHERE salon_id = $1 AND active AND NOT (master_id = ANY($2))`, sl.ID, masterIDs)
+	})
+	if err != nil {
+		return 0, passCore(err, "apply salon")
+	}
+	return changed, nil
+}
+
+func seconds(d time.Duration) int32 { return int32(d / time.Second) }

@@ -1,0 +1,360 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+)
+
+var _ booking.Store = (*Store)(nil)
+
+// Store is the booking store over a pgx pool.
+type Store struct {
+	pool  *pgxpool.Pool
+	zones sync.Map // zone name → *time.Location; loading a zone reads a file
+}
+
+// NewStore returns a Store over pool.
+func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// querier is what both a pool and a transaction can do.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// WithTx runs fn in a read-committed transaction; fn's error rolls it back.
+func (s *Store) WithTx(ctx context.Context, fn func(booking.Tx) error) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return fn(&storeTx{q: tx, tx: tx, s: s})
+	})
+	return passCore(err, "transaction")
+}
+
+// Read runs fn on the pool, without a transaction: each query sees committed data.
+func (s *Store) Read(ctx context.Context, fn func(booking.Tx) error) error {
+	return passCore(fn(&storeTx{q: s.pool, s: s}), "read")
+}
+
+// passCore leaves core errors (from fn) as they are and maps the rest.
+func passCore(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := errors.AsType[*core.Error](err); ok {
+		return err
+	}
+	return mapErr(err, what)
+}
+
+func (s *Store) zone(name string) (*time.Location, error) {
+	if z, ok := s.zones.Load(name); ok {
+		return z.(*time.Location), nil
+	}
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: salon zone %q: %w", name, err)
+	}
+	s.zones.Store(name, z)
+	return z, nil
+}
+
+type storeTx struct {
+	q  querier
+	tx pgx.Tx // nil outside a transaction
+	s  *Store
+}
+
+func secs(n int32) time.Duration { return time.Duration(n) * time.Second }
+
+func (t *storeTx) Salon(ctx context.Context, salonID string) (*core.Salon, error) {
+	var (
+		sl                                  core.Salon
+		zone                                string
+		step, notice, horizon, hold, cutoff int32
+	)
+	err := t.q.QueryRow(ctx, `
+		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
+		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds
+		FROM salons WHERE salon_id = $1`, salonID).
+		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
+	}
+	if err != nil {
+		return nil, mapErr(err, "select salon")
+	}
+	if sl.Timezone, err = t.s.zone(zone); err != nil {
+		return nil, err
+	}
+	sl.Policy = core.Policy{SlotStep: secs(step), MinNotice: secs(notice), Horizon: secs(horizon), Hold: secs(hold), CancelCutoff: secs(cutoff)}
+	return &sl, nil
+}
+
+func (t *storeTx) Services(ctx context.Context, salonID string) ([]core.Service, error) {
+	rows, err := t.q.Query(ctx, `
+		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency
+		FROM services WHERE salon_id = $1 AND active ORDER BY position, service_id`, salonID)
+	if err != nil {
+		return nil, mapErr(err, "select services")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Service, error) {
+		v := core.Service{SalonID: salonID, Active: true}
+		var dur, before, after int32
+		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency)
+		v.Duration, v.BufferBefore, v.BufferAfter = secs(dur), secs(before), secs(after)
+		return v, err
+	})
+	return out, mapErr(err, "select services")
+}
+
+// weekdayKeys names the weekdays in the hours JSON, indexed by time.Weekday.
+var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
+
+func (t *storeTx) Masters(ctx context.Context, salonID string) ([]core.Master, error) {
+	rows, err := t.q.Query(ctx, `
+		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar,
+		       coalesce(array_agg(ms.service_id ORDER BY ms.service_id) FILTER (WHERE ms.service_id IS NOT NULL), '{}')
+		FROM masters m LEFT JOIN master_services ms USING (salon_id, master_id)
+		WHERE m.salon_id = $1 AND m.active
+		GROUP BY m.salon_id, m.master_id ORDER BY m.position, m.master_id`, salonID)
+	if err != nil {
+		return nil, mapErr(err, "select masters")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Master, error) {
+		m := core.Master{SalonID: salonID, Active: true}
+		var hours map[string][]string
+		var daysOff []time.Time
+		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Services); err != nil {
+			return m, err
+		}
+		for wd, key := range weekdayKeys {
+			for _, s := range hours[key] {
+				cr, err := core.ParseClockRange(s)
+				if err != nil {
+					return m, fmt.Errorf("master %s hours: %w", m.ID, err)
+				}
+				m.Hours[wd] = append(m.Hours[wd], cr)
+			}
+		}
+		for _, d := range daysOff {
+			m.DaysOff = append(m.DaysOff, core.DateOf(d))
+		}
+		return m, nil
+	})
+	return out, mapErr(err, "select masters")
+}
+
+func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]core.TimeRange, error) {
+	rows, err := t.q.Query(ctx, `
+		SELECT master_id, lower(occupied), upper(occupied)
+		FROM bookings
+		WHERE salon_id = $1 AND master_id = ANY($2) AND occupied && tstzrange($3, $4)
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
+		  AND booking_id::text <> $6`,
+		salonID, masterIDs, window.Start, window.End, now, exclude)
+	if err != nil {
+		return nil, mapErr(err, "select busy")
+	}
+	defer rows.Close()
+	out := map[string][]core.TimeRange{}
+	for rows.Next() {
+		var id string
+		var r core.TimeRange
+		if err := rows.Scan(&id, &r.Start, &r.End); err != nil {
+			return nil, mapErr(err, "select busy")
+		}
+		out[id] = append(out[id], core.TimeRange{Start: r.Start.UTC(), End: r.End.UTC()})
+	}
+	return out, mapErr(rows.Err(), "select busy")
+}
+
+func (t *storeTx) DayLoad(ctx context.Context, salonID string, masterIDs []string, day core.TimeRange, now time.Time) (map[string]int, error) {
+	rows, err := t.q.Query(ctx, `
+		SELECT master_id, count(*) FROM bookings
+		WHERE salon_id = $1 AND master_id = ANY($2) AND starts_at >= $3 AND starts_at < $4
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
+		GROUP BY master_id`, salonID, masterIDs, day.Start, day.End, now)
+	if err != nil {
+		return nil, mapErr(err, "select day load")
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, mapErr(err, "select day load")
+		}
+		out[id] = n
+	}
+	return out, mapErr(rows.Err(), "select day load")
+}
+
+func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
+	err := t.q.QueryRow(ctx, `
+		INSERT INTO clients (salon_id, name, phone) VALUES ($1, $2, $3)
+		ON CONFLICT (salon_id, phone) DO UPDATE SET name = excluded.name
+		RETURNING client_id`, c.SalonID, c.Name, c.Phone).Scan(&c.ID)
+	return mapErr(err, "upsert client")
+}
+
+func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) error {
+	_, err := t.q.Exec(ctx, `
+		UPDATE bookings SET status = 'expired', updated_at = $4
+		WHERE salon_id = $1 AND status = 'held' AND hold_expires_at <= $4
+		  AND ((master_id = $2 AND occupied && tstzrange($5, $6))
+		    OR (client_id = $3 AND tstzrange(starts_at, ends_at) && tstzrange($5, $6)))`,
+		salonID, masterID, clientID, now, occupied.Start, occupied.End)
+	return mapErr(err, "expire holds")
+}
+
+const bookingColumns = `booking_id::text, salon_id, master_id, service_id, client_id, starts_at, ends_at,
+	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, created_at, updated_at`
+
+func scanBooking(r pgx.Row) (*core.Booking, error) {
+	var b core.Booking
+	var hold pgtype.Timestamptz
+	var status string
+	err := r.Scan(&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
+		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
+		&b.IdempotencyKey, &b.CreatedAt, &b.UpdatedAt)
+	if err != nil {
+		return nil, err
+	}
+	b.Status = core.BookingStatus(status)
+	if hold.Valid {
+		b.HoldExpiresAt = hold.Time.UTC()
+	}
+	for _, p := range []*time.Time{&b.Start, &b.End, &b.Occupied.Start, &b.Occupied.End, &b.CreatedAt, &b.UpdatedAt} {
+		*p = p.UTC()
+	}
+	return &b, nil
+}
+
+func nullTime(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+}
+
+func (t *storeTx) InsertBooking(ctx context.Context, b *core.Booking) (bool, error) {
+	// ON CONFLICT DO NOTHING with no target covers the exclusion constraints and the
+	// idempotency key: a loser writes nothing and leaves no dead row (see DESIGN §4).
+	row := t.q.QueryRow(ctx, `
+		INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied,
+		                      status, hold_expires_at, price_minor, currency, idempotency_key)
+		VALUES ($1, $2, $3, $4, $5, $6, tstzrange($7, $8), $9, $10, $11, $12, $13)
+		ON CONFLICT DO NOTHING
+		RETURNING `+bookingColumns,
+		b.SalonID, b.MasterID, b.ServiceID, b.ClientID, b.Start, b.End, b.Occupied.Start, b.Occupied.End,
+		string(b.Status), nullTime(b.HoldExpiresAt), b.Price.Minor, b.Price.Currency, b.IdempotencyKey)
+	got, err := scanBooking(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, mapErr(err, "insert booking")
+	}
+	*b = *got
+	return true, nil
+}
+
+func (t *storeTx) BookingByKey(ctx context.Context, salonID, key string) (*core.Booking, error) {
+	b, err := scanBooking(t.q.QueryRow(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE salon_id = $1 AND idempotency_key = $2`, salonID, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: no booking for that idempotency key")
+	}
+	return b, mapErr(err, "select booking by key")
+}
+
+func (t *storeTx) ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time) (bool, error) {
+	var busy bool
+	err := t.q.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM bookings
+		WHERE salon_id = $1 AND client_id = $2 AND tstzrange(starts_at, ends_at) && tstzrange($3, $4)
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5)))`,
+		salonID, clientID, r.Start, r.End, now).Scan(&busy)
+	return busy, mapErr(err, "select client busy")
+}
+
+func (t *storeTx) Booking(ctx context.Context, salonID, bookingID string, lock bool) (*core.Booking, error) {
+	var id pgtype.UUID
+	if err := id.Scan(bookingID); err != nil {
+		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: booking id is not a UUID")
+	}
+	q := `SELECT ` + bookingColumns + ` FROM bookings WHERE salon_id = $1 AND booking_id = $2`
+	if lock {
+		q += ` FOR UPDATE`
+	}
+	b, err := scanBooking(t.q.QueryRow(ctx, q, salonID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: no booking %s", bookingID)
+	}
+	return b, mapErr(err, "select booking")
+}
+
+func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {
+	if t.tx == nil {
+		return errors.New("postgres: update booking outside a transaction")
+	}
+	// A savepoint, so that an exclusion violation leaves the transaction usable
+	// (the caller still has to read the nearest free times).
+	return pgx.BeginFunc(ctx, t.tx, func(sp pgx.Tx) error {
+		return updateBooking(ctx, sp, b)
+	})
+}
+
+func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
+	row := q.QueryRow(ctx, `
+		UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
+		       hold_expires_at = $8, updated_at = now()
+		WHERE salon_id = $1 AND booking_id = $2::uuid
+		RETURNING `+bookingColumns,
+		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt))
+	got, err := scanBooking(row)
+	if err != nil {
+		return mapErr(err, "update booking")
+	}
+	*b = *got
+	return nil
+}
+
+func (t *storeTx) ClientBookings(ctx context.Context, salonID string, clientID int64, from time.Time) ([]core.Booking, error) {
+	rows, err := t.q.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
+		WHERE salon_id = $1 AND client_id = $2 AND ends_at > $3
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))
+		ORDER BY starts_at`, salonID, clientID, from)
+	if err != nil {
+		return nil, mapErr(err, "select client bookings")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Booking, error) {
+		b, err := scanBooking(r)
+		if err != nil {
+			return core.Booking{}, err
+		}
+		return *b, nil
+	})
+	return out, mapErr(err, "select client bookings")
+}
+
+// jsonHours is the hours column's shape.
+func jsonHours(h core.WeeklyHours) ([]byte, error) {
+	m := map[string][]string{}
+	for wd, rs := range h {
+		for _, r := range rs {
+			m[weekdayKeys[wd]] = append(m[weekdayKeys[wd]], r.String())
+		}
+	}
+	return json.Marshal(m)
+}

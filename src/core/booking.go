@@ -1,0 +1,40 @@
+package core
+
+import "time"
+
+// BookingStatus is where a booking is in its life.
+type BookingStatus string
+
+// Booking statuses. Only held and confirmed bookings occupy time.
+const (
+	StatusHeld      BookingStatus = "held"      // waiting for the client's confirmation until HoldExpiresAt
+	StatusConfirmed BookingStatus = "confirmed" // an appointment
+	StatusCancelled BookingStatus = "cancelled" // by the client or the salon
+	StatusExpired   BookingStatus = "expired"   // a hold that was not confirmed in time
+)
+
+// Blocks reports whether a booking in status s occupies its master's time.
+func (s BookingStatus) Blocks() bool { return s == StatusHeld || s == StatusConfirmed }
+
+// Booking is one appointment of one client with one master for one service.
+type Booking struct {
+	ID             string
+	SalonID        string
+	MasterID       string
+	ServiceID      string
+	ClientID       int64
+	Start          time.Time // UTC
+	End            time.Time // UTC, Start + service duration
+	Occupied       TimeRange // [Start-buffer_before, End+buffer_after)
+	Status         BookingStatus
+	HoldExpiresAt  time.Time // zero unless held
+	Price          Money
+	IdempotencyKey string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// HoldLive reports whether b is a hold that still blocks its time at now.
+func (b *Booking) HoldLive(now time.Time) bool {
+	return b.Status == StatusHeld && now.Before(b.HoldExpiresAt)
+}

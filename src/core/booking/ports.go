@@ -1,0 +1,58 @@
+// Package booking holds the use cases of booking a time: see free slots, hold,
+// confirm, cancel, reschedule, get and list. It decides; its Store persists.
+//
+// Double booking is impossible by construction, not by checking here: the Store
+// must enforce in the database that two held-or-confirmed bookings of one master
+// never overlap. The checks in this package only turn the common failures into
+// clear answers before the database has to.
+package booking
+
+import (
+	"context"
+	"time"
+
+	"salonbook/src/core"
+)
+
+// Store persists salons and bookings.
+type Store interface {
+	// WithTx runs fn in one transaction; an error from fn rolls it back.
+	WithTx(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn on a consistent view without taking locks or writing.
+	Read(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is what the use cases may do inside one transaction.
+type Tx interface {
+	// Salon returns the salon. ENotFound when there is none.
+	Salon(ctx context.Context, salonID string) (*core.Salon, error)
+	// Services returns the salon's active services in the salon file's order.
+	Services(ctx context.Context, salonID string) ([]core.Service, error)
+	// Masters returns the salon's active masters in the salon file's order.
+	Masters(ctx context.Context, salonID string) ([]core.Master, error)
+	// Busy returns, per master, the occupied ranges of held (unexpired at now) and
+	// confirmed bookings that overlap window, leaving out the booking exclude
+	// (which may be "").
+	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]core.TimeRange, error)
+	// DayLoad counts, per master, the held and confirmed bookings starting in day.
+	DayLoad(ctx context.Context, salonID string, masterIDs []string, day core.TimeRange, now time.Time) (map[string]int, error)
+	// UpsertClient finds the client by phone (creating them) and sets c.ID.
+	UpsertClient(ctx context.Context, c *core.Client) error
+	// ExpireHolds marks as expired the holds past their expiry at now that would
+	// stand in the way of occupied for master or client.
+	ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) error
+	// InsertBooking stores b and sets its ID and timestamps. It returns false, and
+	// writes nothing, when the time is taken or the idempotency key exists.
+	InsertBooking(ctx context.Context, b *core.Booking) (bool, error)
+	// BookingByKey returns the booking created with the idempotency key. ENotFound.
+	BookingByKey(ctx context.Context, salonID, key string) (*core.Booking, error)
+	// ClientBusy reports whether the client has a live booking overlapping r.
+	ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time) (bool, error)
+	// Booking returns a booking, locked for update when lock is set. ENotFound.
+	Booking(ctx context.Context, salonID, bookingID string, lock bool) (*core.Booking, error)
+	// UpdateBooking writes b's status, times, occupied range and hold expiry.
+	// EConflict when the new time overlaps another live booking.
+	UpdateBooking(ctx context.Context, b *core.Booking) error
+	// ClientBookings lists the client's live bookings that end after from, by start.
+	ClientBookings(ctx context.Context, salonID string, clientID int64, from time.Time) ([]core.Booking, error)
+}

@@ -1,0 +1,579 @@
+package booking
+
+import (
+	"context"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"salonbook/src/core"
+	"salonbook/src/core/availability"
+)
+
+// AnyMaster asks for whichever master is free.
+const AnyMaster = "any"
+
+// MaxDays is the longest run of days one slot query may ask for.
+const MaxDays = 62
+
+// Service runs the booking use cases.
+type Service struct {
+	store Store
+	clock core.Clock
+}
+
+// New returns a Service over store, reading the time from clock.
+func New(store Store, clock core.Clock) *Service {
+	return &Service{store: store, clock: clock}
+}
+
+// Catalog is what a salon offers.
+type Catalog struct {
+	Salon    *core.Salon
+	Services []core.Service
+	Masters  []core.Master
+}
+
+// Catalog returns the salon with its active services and masters. ENotFound.
+func (s *Service) Catalog(ctx context.Context, salonID string) (*Catalog, error) {
+	var c Catalog
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		if c.Salon, err = tx.Salon(ctx, salonID); err != nil {
+			return err
+		}
+		if c.Services, err = tx.Services(ctx, salonID); err != nil {
+			return err
+		}
+		c.Masters, err = tx.Masters(ctx, salonID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// SlotsRequest asks for the free times of a service.
+type SlotsRequest struct {
+	SalonID   string
+	ServiceID string
+	MasterID  string // a master's id, or AnyMaster
+	From      core.Date
+	Days      int
+}
+
+// Slots lists the free starts of a service in the salon's zone, from From for
+// Days days. With AnyMaster each start appears once, with the master the booking
+// would get. Returns EInvalid for a bad request and ENotFound for an unknown
+// service or master.
+func (s *Service) Slots(ctx context.Context, req SlotsRequest) ([]availability.Slot, *core.Salon, error) {
+	if req.Days < 1 || req.Days > MaxDays {
+		return nil, nil, core.Errorf(core.EInvalid, "request.invalid", "booking: days must be 1..%d", MaxDays)
+	}
+	now := s.clock.Now()
+	var slots []availability.Slot
+	var salon *core.Salon
+	err := s.store.Read(ctx, func(tx Tx) error {
+		sc, err := s.scope(ctx, tx, req.SalonID, req.ServiceID, req.MasterID)
+		if err != nil {
+			return err
+		}
+		salon = sc.salon
+		slots, err = s.freeSlots(ctx, tx, sc, req.From, req.Days, now, "")
+		if err != nil || req.MasterID != AnyMaster {
+			return err
+		}
+		slots, err = s.assignAny(ctx, tx, sc, slots, now)
+		return err
+	})
+	return slots, salon, err
+}
+
+// BookRequest asks to book a time.
+type BookRequest struct {
+	SalonID        string
+	ServiceID      string
+	MasterID       string // a master's id, or AnyMaster
+	Start          time.Time
+	Client         core.Client // name and phone
+	IdempotencyKey string      // the channel's update or request id
+	Confirm        bool        // book outright instead of holding
+}
+
+// ConflictError is returned when the asked time is taken; it carries the nearest
+// free times. Its code is EConflict.
+type ConflictError struct {
+	Err          *core.Error
+	Alternatives []availability.Slot
+}
+
+func (e *ConflictError) Error() string { return e.Err.Error() }
+func (e *ConflictError) Unwrap() error { return e.Err }
+
+// Book holds (or, with Confirm, books) a time for a client. Repeating a request
+// with the same idempotency key returns the first booking. Returns EInvalid for a
+// bad request or a time that is not offered, ENotFound for an unknown service or
+// master, and a *ConflictError (EConflict) when the time is taken.
+func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, error) {
+	if req.IdempotencyKey == "" || len(req.IdempotencyKey) > 200 {
+		return nil, core.Errorf(core.EInvalid, "request.invalid", "booking: idempotency key must be 1..200 bytes")
+	}
+	client, err := normaliseClient(req.SalonID, req.Client)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	var booked *core.Booking
+	err = s.store.WithTx(ctx, func(tx Tx) error {
+		if b, err := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); err == nil {
+			booked = b
+			return nil
+		} else if core.ErrorCode(err) != core.ENotFound {
+			return err
+		}
+		sc, err := s.scope(ctx, tx, req.SalonID, req.ServiceID, req.MasterID)
+		if err != nil {
+			return err
+		}
+		candidates, err := s.mastersAt(ctx, tx, sc, req.Start, now, "")
+		if err != nil {
+			return err
+		}
+		if err := tx.UpsertClient(ctx, &client); err != nil {
+			return err
+		}
+		for _, masterID := range candidates {
+			b := &core.Booking{
+				SalonID:        req.SalonID,
+				MasterID:       masterID,
+				ServiceID:      sc.service.ID,
+				ClientID:       client.ID,
+				Start:          req.Start.UTC(),
+				End:            req.Start.UTC().Add(sc.service.Duration),
+				Occupied:       sc.service.Occupied(req.Start.UTC()),
+				Status:         core.StatusHeld,
+				HoldExpiresAt:  now.Add(sc.salon.Policy.Hold),
+				Price:          sc.service.Price,
+				IdempotencyKey: req.IdempotencyKey,
+			}
+			if req.Confirm {
+				b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
+			}
+			if err := tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
+				return err
+			}
+			ok, err := tx.InsertBooking(ctx, b)
+			if err != nil {
+				return err
+			}
+			if ok {
+				booked = b
+				return nil
+			}
+			// Nothing was written: a replay that raced us, the client's own other
+			// appointment, or someone else took the master's time. Tell which.
+			if first, err := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); err == nil {
+				booked = first
+				return nil
+			}
+			busy, err := tx.ClientBusy(ctx, req.SalonID, client.ID, core.TimeRange{Start: b.Start, End: b.End}, now)
+			if err != nil {
+				return err
+			}
+			if busy {
+				return core.Errorf(core.EConflict, "booking.client_overlap", "booking: client already has a booking at that time")
+			}
+		}
+		return s.taken(ctx, tx, sc, req.Start, now, "")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return booked, nil
+}
+
+// Confirm turns a live hold into a booking; confirming a confirmed booking returns
+// it unchanged. Returns ENotFound, and EConflict when the hold has expired or the
+// booking was cancelled.
+func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
+	now := s.clock.Now()
+	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+		switch {
+		case b.Status == core.StatusConfirmed:
+			return false, nil
+		case b.HoldLive(now):
+			b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
+			return true, nil
+		case b.Status == core.StatusHeld, b.Status == core.StatusExpired:
+			return false, core.Errorf(core.EConflict, "booking.hold_expired", "booking: hold of %s expired", b.ID)
+		default:
+			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is %s", b.ID, b.Status)
+		}
+	})
+}
+
+// Cancel cancels a booking; cancelling a cancelled one returns it unchanged. A
+// hold can always be released; a confirmed booking cannot be cancelled once its
+// start is closer than the salon's cancellation cutoff (EForbidden). ENotFound.
+func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
+	now := s.clock.Now()
+	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+		switch b.Status {
+		case core.StatusCancelled, core.StatusExpired:
+			return false, nil
+		case core.StatusConfirmed:
+			salon, err := tx.Salon(ctx, salonID)
+			if err != nil {
+				return false, err
+			}
+			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
+				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			}
+		}
+		b.Status, b.HoldExpiresAt = core.StatusCancelled, time.Time{}
+		return true, nil
+	})
+}
+
+// Reschedule moves a live booking of one master to a new start, in place: the
+// old time is released only if the new one is taken, in one statement. Moving to
+// the current start returns the booking unchanged. Returns EForbidden inside the
+// cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
+// when the new time is taken, EConflict for a booking that is not live, ENotFound.
+func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error) {
+	now := s.clock.Now()
+	start = start.UTC()
+	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
+			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
+		}
+		if b.Start.Equal(start) {
+			return false, nil
+		}
+		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, b.MasterID)
+		if err != nil {
+			return false, err
+		}
+		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
+			return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+		}
+		if _, err := s.mastersAt(ctx, tx, sc, start, now, b.ID); err != nil {
+			return false, err
+		}
+		svc := sc.service
+		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
+		if err := tx.ExpireHolds(ctx, salonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
+			return false, err
+		}
+		if err := tx.UpdateBooking(ctx, b); err != nil {
+			if core.ErrorCode(err) == core.EConflict {
+				return false, s.taken(ctx, tx, sc, start, now, b.ID)
+			}
+			return false, err
+		}
+		return false, nil // already written
+	})
+}
+
+// Get returns a booking. ENotFound.
+func (s *Service) Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
+	var b *core.Booking
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		b, err = tx.Booking(ctx, salonID, bookingID, false)
+		return err
+	})
+	return b, err
+}
+
+// Upcoming lists a client's live bookings that have not ended, by start.
+func (s *Service) Upcoming(ctx context.Context, salonID string, clientID int64) ([]core.Booking, error) {
+	now := s.clock.Now()
+	var out []core.Booking
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.ClientBookings(ctx, salonID, clientID, now)
+		return err
+	})
+	return out, err
+}
+
+// change loads a booking under lock, lets apply decide, and writes it when apply
+// says so.
+func (s *Service) change(ctx context.Context, salonID, bookingID string, apply func(Tx, *core.Booking) (bool, error)) (*core.Booking, error) {
+	var out *core.Booking
+	err := s.store.WithTx(ctx, func(tx Tx) error {
+		b, err := tx.Booking(ctx, salonID, bookingID, true)
+		if err != nil {
+			return err
+		}
+		write, err := apply(tx, b)
+		if err != nil {
+			return err
+		}
+		if write {
+			if err := tx.UpdateBooking(ctx, b); err != nil {
+				return err
+			}
+		}
+		out = b
+		return nil
+	})
+	return out, err
+}
+
+// scope is a request's salon, service and the masters it may go to.
+type scope struct {
+	salon   *core.Salon
+	service *core.Service
+	masters []core.Master
+}
+
+func (s *Service) scope(ctx context.Context, tx Tx, salonID, serviceID, masterID string) (*scope, error) {
+	salon, err := tx.Salon(ctx, salonID)
+	if err != nil {
+		return nil, err
+	}
+	services, err := tx.Services(ctx, salonID)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(services, func(v core.Service) bool { return v.ID == serviceID })
+	if i < 0 {
+		return nil, core.Errorf(core.ENotFound, "service.not_found", "booking: no active service %q", serviceID)
+	}
+	all, err := tx.Masters(ctx, salonID)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scope{salon: salon, service: &services[i]}
+	for _, m := range all {
+		if (masterID == AnyMaster || m.ID == masterID) && m.Performs(serviceID) {
+			sc.masters = append(sc.masters, m)
+		}
+	}
+	if len(sc.masters) == 0 {
+		if masterID != AnyMaster && !slices.ContainsFunc(all, func(m core.Master) bool { return m.ID == masterID }) {
+			return nil, core.Errorf(core.ENotFound, "master.not_found", "booking: no active master %q", masterID)
+		}
+		return nil, core.Errorf(core.EInvalid, "master.no_service", "booking: master %q does not do %q", masterID, serviceID)
+	}
+	return sc, nil
+}
+
+// freeSlots computes the free slots of the scope's masters over days local days.
+func (s *Service) freeSlots(ctx context.Context, tx Tx, sc *scope, from core.Date, days int, now time.Time, exclude string) ([]availability.Slot, error) {
+	q := s.query(sc, from, days)
+	window := s.window(sc, from, days)
+	ids := make([]string, len(sc.masters))
+	for i, m := range sc.masters {
+		ids[i] = m.ID
+	}
+	busy, err := tx.Busy(ctx, sc.salon.ID, ids, window, now, exclude)
+	if err != nil {
+		return nil, err
+	}
+	ms := make([]availability.Master, len(sc.masters))
+	for i, m := range sc.masters {
+		ms[i] = availability.Master{ID: m.ID, Hours: m.Hours, DaysOff: m.DaysOff, Busy: busy[m.ID]}
+	}
+	return availability.Slots(ms, q, now), nil
+}
+
+func (s *Service) query(sc *scope, from core.Date, days int) availability.Query {
+	return availability.Query{
+		Zone: sc.salon.Timezone, From: from, Days: days,
+		Duration: sc.service.Duration, BufferBefore: sc.service.BufferBefore, BufferAfter: sc.service.BufferAfter,
+		Policy: sc.salon.Policy,
+	}
+}
+
+// window is the span of instants whose busy time can matter for slots starting on
+// local days [from, from+days): a shift may start the day before and run past the
+// last day, and buffers reach further still.
+func (s *Service) window(sc *scope, from core.Date, days int) core.TimeRange {
+	start, _ := from.AddDays(-1).At(0, sc.salon.Timezone)
+	end, _ := from.AddDays(days+1).At(0, sc.salon.Timezone)
+	return core.TimeRange{
+		Start: start.Add(-sc.service.BufferBefore),
+		End:   end.Add(sc.service.Duration + sc.service.BufferAfter),
+	}
+}
+
+// mastersAt returns the scope's masters free at start, in the order "any master"
+// picks them. When none is, it says why: a start in the past, too soon, too far, not
+// an offered time (EInvalid), or taken (*ConflictError).
+func (s *Service) mastersAt(ctx context.Context, tx Tx, sc *scope, start time.Time, now time.Time, exclude string) ([]string, error) {
+	p := sc.salon.Policy
+	switch {
+	case !start.After(now):
+		return nil, core.Errorf(core.EInvalid, "booking.in_past", "booking: start is in the past")
+	case start.Before(now.Add(p.MinNotice)):
+		return nil, core.Errorf(core.EInvalid, "booking.too_soon", "booking: start is sooner than the minimum notice")
+	case !start.Before(now.Add(p.Horizon)):
+		return nil, core.Errorf(core.EInvalid, "booking.too_far", "booking: start is beyond the booking horizon")
+	}
+	day := core.DateOf(start.In(sc.salon.Timezone))
+	free, err := s.freeSlots(ctx, tx, sc, day, 1, now, exclude)
+	if err != nil {
+		return nil, err
+	}
+	var at []availability.Slot
+	for _, sl := range free {
+		if sl.Start.Equal(start) {
+			at = append(at, sl)
+		}
+	}
+	if len(at) > 0 {
+		ordered, err := s.assignOrder(ctx, tx, sc, day, now)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		for _, id := range ordered {
+			if slices.ContainsFunc(at, func(sl availability.Slot) bool { return sl.MasterID == id }) {
+				ids = append(ids, id)
+			}
+		}
+		return ids, nil
+	}
+	// Not free. Would it be offered on an empty calendar? Then it is taken.
+	ms := make([]availability.Master, len(sc.masters))
+	for i, m := range sc.masters {
+		ms[i] = availability.Master{ID: m.ID, Hours: m.Hours, DaysOff: m.DaysOff}
+	}
+	for _, sl := range availability.Slots(ms, s.query(sc, day, 1), now) {
+		if sl.Start.Equal(start) {
+			return nil, s.taken(ctx, tx, sc, start, now, exclude)
+		}
+	}
+	return nil, core.Errorf(core.EInvalid, "booking.not_offered", "booking: start is not an offered time")
+}
+
+// taken builds the answer to a taken time: a *ConflictError with up to three of
+// the nearest free starts within a day either side.
+func (s *Service) taken(ctx context.Context, tx Tx, sc *scope, start time.Time, now time.Time, exclude string) error {
+	day := core.DateOf(start.In(sc.salon.Timezone))
+	free, err := s.freeSlots(ctx, tx, sc, day.AddDays(-1), 3, now, exclude)
+	if err != nil {
+		return err
+	}
+	// One alternative per start time, whichever master.
+	free = slices.CompactFunc(free, func(a, b availability.Slot) bool { return a.Start.Equal(b.Start) })
+	sort.SliceStable(free, func(i, j int) bool {
+		return absDur(free[i].Start.Sub(start)) < absDur(free[j].Start.Sub(start))
+	})
+	alts := free[:min(3, len(free))]
+	slices.SortFunc(alts, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
+	return &ConflictError{
+		Err:          &core.Error{Code: core.EConflict, Key: "booking.slot_taken", Detail: "booking: the time was just taken"},
+		Alternatives: alts,
+	}
+}
+
+// assignOrder is the rule "any master" follows: fewest live bookings that local
+// day, then name, then id.
+func (s *Service) assignOrder(ctx context.Context, tx Tx, sc *scope, day core.Date, now time.Time) ([]string, error) {
+	ids := make([]string, len(sc.masters))
+	for i, m := range sc.masters {
+		ids[i] = m.ID
+	}
+	if len(ids) == 1 {
+		return ids, nil
+	}
+	start, _ := day.At(0, sc.salon.Timezone)
+	end, _ := day.AddDays(1).At(0, sc.salon.Timezone)
+	load, err := tx.DayLoad(ctx, sc.salon.ID, ids, core.TimeRange{Start: start, End: end}, now)
+	if err != nil {
+		return nil, err
+	}
+	ms := slices.Clone(sc.masters)
+	slices.SortStableFunc(ms, func(a, b core.Master) int {
+		if load[a.ID] != load[b.ID] {
+			return load[a.ID] - load[b.ID]
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	return ids, nil
+}
+
+// assignAny keeps, for each start, the master the "any master" rule would pick.
+func (s *Service) assignAny(ctx context.Context, tx Tx, sc *scope, slots []availability.Slot, now time.Time) ([]availability.Slot, error) {
+	orders := map[core.Date]map[string]int{}
+	rank := func(sl availability.Slot) (int, error) {
+		day := core.DateOf(sl.Start.In(sc.salon.Timezone))
+		if orders[day] == nil {
+			ids, err := s.assignOrder(ctx, tx, sc, day, now)
+			if err != nil {
+				return 0, err
+			}
+			orders[day] = map[string]int{}
+			for i, id := range ids {
+				orders[day][id] = i
+			}
+		}
+		return orders[day][sl.MasterID], nil
+	}
+	var out []availability.Slot
+	for i := 0; i < len(slots); {
+		j, best, bestRank := i, slots[i], -1
+		for ; j < len(slots) && slots[j].Start.Equal(slots[i].Start); j++ {
+			r, err := rank(slots[j])
+			if err != nil {
+				return nil, err
+			}
+			if bestRank < 0 || r < bestRank {
+				best, bestRank = slots[j], r
+			}
+		}
+		out = append(out, best)
+		i = j
+	}
+	return out, nil
+}
+
+// normaliseClient checks the name and reduces the phone to + and digits.
+func normaliseClient(salonID string, c core.Client) (core.Client, error) {
+	c.SalonID = salonID
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" || utf8.RuneCountInString(c.Name) > 100 {
+		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters")
+	}
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(c.Phone) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return c, errInvalidPhone
+		}
+	}
+	digits := strings.TrimPrefix(b.String(), "+")
+	if len(digits) < 6 || len(digits) > 15 {
+		return c, errInvalidPhone
+	}
+	c.Phone = b.String()
+	return c, nil
+}
+
+// The message never contains the number itself: phone numbers stay out of errors.
+var errInvalidPhone = core.Errorf(core.EInvalid, "client.invalid_phone", "booking: client phone must be 6..15 digits")
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}

@@ -1,0 +1,106 @@
+package core
+
+import (
+	"fmt"
+	"time"
+)
+
+// Salon is one business with its zone, languages and booking policy.
+type Salon struct {
+	ID       string
+	Name     string
+	Timezone *time.Location // the zone every wall-clock rule and every screen uses
+	Locales  []string       // the first is the default
+	Phone    string         // shown to clients, e.g. when a cancel is refused
+	Address  string
+	Policy   Policy
+}
+
+// Policy holds the salon's booking rules.
+type Policy struct {
+	SlotStep     time.Duration // grid of offered start times, from the start of each shift
+	MinNotice    time.Duration // earliest bookable start is now + MinNotice
+	Horizon      time.Duration // latest bookable start is before now + Horizon
+	Hold         time.Duration // how long a held time waits for confirmation
+	CancelCutoff time.Duration // no cancel or reschedule when the start is closer than this
+}
+
+// Money is an amount in minor units (cents) with its ISO 4217 currency.
+type Money struct {
+	Minor    int64
+	Currency string
+}
+
+// String formats m as "35.00 EUR".
+func (m Money) String() string {
+	sign := ""
+	v := m.Minor
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%02d %s", sign, v/100, v%100, m.Currency)
+}
+
+// Service is something a salon sells, with its length and the buffers around it
+// (preparation before, cleaning after) during which the master is not free.
+type Service struct {
+	SalonID      string
+	ID           string
+	Name         map[string]string // by locale
+	Duration     time.Duration
+	BufferBefore time.Duration
+	BufferAfter  time.Duration
+	Price        Money
+	Active       bool
+}
+
+// NameIn returns the service's name in locale, falling back to any name there is.
+func (s *Service) NameIn(locale string) string {
+	if n, ok := s.Name[locale]; ok {
+		return n
+	}
+	if n, ok := s.Name["en"]; ok {
+		return n
+	}
+	for _, n := range s.Name {
+		return n
+	}
+	return s.ID
+}
+
+// Occupied returns the interval a booking of s starting at start keeps its master
+// busy: the appointment widened by the buffers.
+func (s *Service) Occupied(start time.Time) TimeRange {
+	return TimeRange{Start: start.Add(-s.BufferBefore), End: start.Add(s.Duration + s.BufferAfter)}
+}
+
+// Master is a person who performs services, with a weekly rota and days off.
+type Master struct {
+	SalonID  string
+	ID       string
+	Name     string
+	Services []string
+	Hours    WeeklyHours
+	DaysOff  []Date // a day off cancels the shifts that start on that day
+	Calendar string // Google Calendar id; empty when not synced
+	Active   bool
+}
+
+// Performs reports whether m offers the service.
+func (m *Master) Performs(serviceID string) bool {
+	for _, s := range m.Services {
+		if s == serviceID {
+			return true
+		}
+	}
+	return false
+}
+
+// Client is a person who books. Phone numbers are personal data: they are stored,
+// never logged or put in errors.
+type Client struct {
+	ID      int64
+	SalonID string
+	Name    string
+	Phone   string
+}
