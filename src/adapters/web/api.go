@@ -1,0 +1,395 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"salonbook/src/core"
+	"salonbook/src/core/availability"
+	"salonbook/src/core/booking"
+)
+
+// maxBody caps a request body; no API request needs more.
+const maxBody = 64 << 10
+
+// Config is what the HTTP adapter needs.
+type Config struct {
+	Bookings *booking.Service
+	SalonID  string // the salon this server answers for
+	APIToken string // bearer token for /api/v1
+	// Ready reports whether the service can take traffic (database reachable,
+	// migrations current); its error text is shown on /readyz.
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+	Clock  core.Clock
+}
+
+// Handler returns the routes of the HTTP server.
+func Handler(cfg Config) http.Handler {
+	a := &api{cfg: cfg}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", a.readyz)
+	api := http.NewServeMux()
+	api.HandleFunc("GET /api/v1/services", a.services)
+	api.HandleFunc("GET /api/v1/masters", a.masters)
+	api.HandleFunc("GET /api/v1/slots", a.slots)
+	api.HandleFunc("POST /api/v1/bookings", a.book)
+	api.HandleFunc("GET /api/v1/bookings/{id}", a.get)
+	api.HandleFunc("POST /api/v1/bookings/{id}/confirm", a.confirm)
+	api.HandleFunc("POST /api/v1/bookings/{id}/cancel", a.cancel)
+	api.HandleFunc("POST /api/v1/bookings/{id}/reschedule", a.reschedule)
+	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint", nil)
+	})
+	mux.Handle("/api/v1/", a.authorised(api))
+	return a.logged(mux)
+}
+
+type api struct {
+	cfg Config
+}
+
+func (a *api) authorised(next http.Handler) http.Handler {
+	want := []byte("Bearer " + a.cfg.APIToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := []byte(r.Header.Get("Authorization"))
+		if a.cfg.APIToken == "" || subtle.ConstantTimeCompare(got, want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="salonbook"`)
+			writeError(w, http.StatusUnauthorized, "forbidden", "missing or wrong API token", nil)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// logged writes one structured line per request: no query strings, no bodies, no
+// headers, so that tokens and phone numbers cannot reach the log.
+func (a *api) logged(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		a.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "http",
+			slog.String("method", r.Method), slog.String("route", r.Pattern),
+			slog.Int("status", rec.status), slog.Duration("took", time.Since(start)))
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	if err := a.cfg.Ready(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type serviceJSON struct {
+	ID                  string            `json:"id"`
+	Name                map[string]string `json:"name"`
+	DurationMinutes     int               `json:"duration_minutes"`
+	BufferBeforeMinutes int               `json:"buffer_before_minutes"`
+	BufferAfterMinutes  int               `json:"buffer_after_minutes"`
+	Price               string            `json:"price"`
+	Currency            string            `json:"currency"`
+}
+
+func (a *api) services(w http.ResponseWriter, r *http.Request) {
+	cat, err := a.cfg.Bookings.Catalog(r.Context(), a.cfg.SalonID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]serviceJSON, 0, len(cat.Services))
+	for _, s := range cat.Services {
+		out = append(out, serviceJSON{
+			ID: s.ID, Name: s.Name, DurationMinutes: int(s.Duration / time.Minute),
+			BufferBeforeMinutes: int(s.BufferBefore / time.Minute), BufferAfterMinutes: int(s.BufferAfter / time.Minute),
+			Price: amount(s.Price), Currency: s.Price.Currency,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"services": out})
+}
+
+type masterJSON struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Services []string `json:"services"`
+}
+
+func (a *api) masters(w http.ResponseWriter, r *http.Request) {
+	cat, err := a.cfg.Bookings.Catalog(r.Context(), a.cfg.SalonID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]masterJSON, 0, len(cat.Masters))
+	for _, m := range cat.Masters {
+		out = append(out, masterJSON{ID: m.ID, Name: m.Name, Services: m.Services})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"masters": out})
+}
+
+type slotJSON struct {
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	Master string `json:"master"`
+}
+
+func slotsJSON(slots []availability.Slot, zone *time.Location) []slotJSON {
+	out := make([]slotJSON, 0, len(slots))
+	for _, s := range slots {
+		out = append(out, slotJSON{Start: s.Start.In(zone).Format(time.RFC3339), End: s.End.In(zone).Format(time.RFC3339), Master: s.MasterID})
+	}
+	return out
+}
+
+func (a *api) slots(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := booking.SlotsRequest{SalonID: a.cfg.SalonID, ServiceID: q.Get("service"), MasterID: q.Get("master"), Days: 7}
+	if req.ServiceID == "" {
+		writeError(w, http.StatusBadRequest, "invalid", "query parameter service is required", nil)
+		return
+	}
+	if req.MasterID == "" {
+		req.MasterID = booking.AnyMaster
+	}
+	if d := q.Get("days"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 || n > booking.MaxDays {
+			writeError(w, http.StatusBadRequest, "invalid", fmt.Sprintf("days must be a whole number from 1 to %d", booking.MaxDays), nil)
+			return
+		}
+		req.Days = n
+	}
+	if f := q.Get("from"); f != "" {
+		d, err := core.ParseDate(f)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid", "from must be a date YYYY-MM-DD", nil)
+			return
+		}
+		req.From = d
+	} else {
+		cat, err := a.cfg.Bookings.Catalog(r.Context(), a.cfg.SalonID)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		req.From = core.DateOf(a.cfg.Clock.Now().In(cat.Salon.Timezone))
+	}
+	slots, salon, err := a.cfg.Bookings.Slots(r.Context(), req)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"timezone": salon.Timezone.String(), "slots": slotsJSON(slots, salon.Timezone)})
+}
+
+type bookingJSON struct {
+	ID            string  `json:"id"`
+	Status        string  `json:"status"`
+	Service       string  `json:"service"`
+	Master        string  `json:"master"`
+	Start         string  `json:"start"`
+	End           string  `json:"end"`
+	HoldExpiresAt *string `json:"hold_expires_at,omitempty"`
+	Price         string  `json:"price"`
+	Currency      string  `json:"currency"`
+	ClientID      int64   `json:"client_id"`
+}
+
+func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b *core.Booking) {
+	cat, err := a.cfg.Bookings.Catalog(r.Context(), a.cfg.SalonID)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	zone := cat.Salon.Timezone
+	out := bookingJSON{
+		ID: b.ID, Status: string(b.Status), Service: b.ServiceID, Master: b.MasterID,
+		Start: b.Start.In(zone).Format(time.RFC3339), End: b.End.In(zone).Format(time.RFC3339),
+		Price: amount(b.Price), Currency: b.Price.Currency, ClientID: b.ClientID,
+	}
+	if b.Status == core.StatusHeld {
+		s := b.HoldExpiresAt.In(zone).Format(time.RFC3339)
+		out.HoldExpiresAt = &s
+	}
+	writeJSON(w, status, out)
+}
+
+type bookRequest struct {
+	Service string `json:"service"`
+	Master  string `json:"master"`
+	Start   string `json:"start"`
+	Client  struct {
+		Name  string `json:"name"`
+		Phone string `json:"phone"`
+	} `json:"client"`
+	IdempotencyKey string `json:"idempotency_key"`
+	Confirm        bool   `json:"confirm"`
+}
+
+func (a *api) book(w http.ResponseWriter, r *http.Request) {
+	var in bookRequest
+	if !decode(w, r, &in) {
+		return
+	}
+	start, ok := parseStart(w, in.Start)
+	if !ok {
+		return
+	}
+	if in.Service == "" || in.Master == "" {
+		writeError(w, http.StatusBadRequest, "invalid", "service and master are required (master may be \"any\")", nil)
+		return
+	}
+	b, err := a.cfg.Bookings.Book(r.Context(), booking.BookRequest{
+		SalonID: a.cfg.SalonID, ServiceID: in.Service, MasterID: in.Master, Start: start,
+		Client:         core.Client{Name: in.Client.Name, Phone: in.Client.Phone},
+		IdempotencyKey: in.IdempotencyKey, Confirm: in.Confirm,
+	})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeBooking(w, r, http.StatusCreated, b)
+}
+
+func (a *api) get(w http.ResponseWriter, r *http.Request) {
+	b, err := a.cfg.Bookings.Get(r.Context(), a.cfg.SalonID, r.PathValue("id"))
+	a.respond(w, r, b, err)
+}
+
+func (a *api) confirm(w http.ResponseWriter, r *http.Request) {
+	b, err := a.cfg.Bookings.Confirm(r.Context(), a.cfg.SalonID, r.PathValue("id"))
+	a.respond(w, r, b, err)
+}
+
+func (a *api) cancel(w http.ResponseWriter, r *http.Request) {
+	b, err := a.cfg.Bookings.Cancel(r.Context(), a.cfg.SalonID, r.PathValue("id"))
+	a.respond(w, r, b, err)
+}
+
+func (a *api) reschedule(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Start string `json:"start"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	start, ok := parseStart(w, in.Start)
+	if !ok {
+		return
+	}
+	b, err := a.cfg.Bookings.Reschedule(r.Context(), a.cfg.SalonID, r.PathValue("id"), start)
+	a.respond(w, r, b, err)
+}
+
+func (a *api) respond(w http.ResponseWriter, r *http.Request, b *core.Booking, err error) {
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeBooking(w, r, http.StatusOK, b)
+}
+
+// fail answers an error from the use cases: its code decides the status, its key the
+// message; the cause goes to the log only.
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := core.ErrorCode(err)
+	status := map[core.Code]int{
+		core.EInvalid: http.StatusBadRequest, core.ENotFound: http.StatusNotFound,
+		core.EConflict: http.StatusConflict, core.EForbidden: http.StatusForbidden,
+		core.EUnavailable: http.StatusServiceUnavailable,
+	}[code]
+	if status == 0 {
+		status, code = http.StatusInternalServerError, core.EInternal
+	}
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	a.cfg.Logger.LogAttrs(r.Context(), level, "request failed", slog.String("route", r.Pattern),
+		slog.String("code", string(code)), slog.String("error", err.Error()))
+	var extra map[string]any
+	if c, ok := errors.AsType[*booking.ConflictError](err); ok {
+		cat, cerr := a.cfg.Bookings.Catalog(r.Context(), a.cfg.SalonID)
+		if cerr == nil {
+			extra = map[string]any{"alternatives": slotsJSON(c.Alternatives, cat.Salon.Timezone)}
+		}
+	}
+	writeError(w, status, string(code), message(core.ErrorKey(err)), extra)
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := "body must be a JSON object: " + jsonProblem(err)
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			msg = "body is too large"
+		}
+		writeError(w, http.StatusBadRequest, "invalid", msg, nil)
+		return false
+	}
+	return true
+}
+
+// jsonProblem describes a decode error without echoing the body.
+func jsonProblem(err error) string {
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return fmt.Sprintf("field %s has the wrong type", e.Field)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return "malformed JSON"
+}
+
+func parseStart(w http.ResponseWriter, s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "start must be an RFC 3339 time with an offset, e.g. 2027-03-02T10:00:00+01:00", nil)
+		return time.Time{}, false
+	}
+	return t.UTC(), true
+}
+
+func amount(m core.Money) string { return strings.TrimSuffix(m.String(), " "+m.Currency) }
+
+func writeError(w http.ResponseWriter, status int, code, msg string, extra map[string]any) {
+	body := map[string]any{"code": code, "message": msg}
+	for k, v := range extra {
+		body[k] = v
+	}
+	writeJSON(w, status, map[string]any{"error": body})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

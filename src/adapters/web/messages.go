@@ -1,0 +1,33 @@
+package web
+
+// messages are the API's English texts for the core's message keys. Chat channels
+// translate the same keys through their catalogs.
+var messages = map[string]string{
+	"booking.slot_taken":      "that time was just taken; see alternatives",
+	"booking.client_overlap":  "the client already has a booking at that time",
+	"booking.in_past":         "the start is in the past",
+	"booking.too_soon":        "the start is sooner than the salon's minimum notice",
+	"booking.too_far":         "the start is beyond the salon's booking horizon",
+	"booking.not_offered":     "the start is not an offered time (outside hours, a day off or off the slot grid)",
+	"booking.hold_expired":    "the hold expired before it was confirmed",
+	"booking.not_active":      "the booking is no longer active",
+	"booking.cancel_too_late": "the booking starts within the cancellation cutoff; please call the salon",
+	"booking.not_found":       "no such booking",
+	"service.not_found":       "no such service",
+	"master.not_found":        "no such master",
+	"master.no_service":       "that master does not offer that service",
+	"salon.not_found":         "the salon is not set up",
+	"client.invalid_phone":    "client phone must have 6 to 15 digits",
+	"client.invalid_name":     "client name must be 1 to 100 characters",
+	"request.invalid":         "the request is invalid",
+	"error.not_found":         "not found",
+	"error.unavailable":       "the service is briefly unavailable; try again",
+	"error.internal":          "internal error",
+}
+
+func message(key string) string {
+	if m, ok := messages[key]; ok {
+		return m
+	}
+	return messages["error.internal"]
+}

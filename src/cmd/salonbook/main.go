@@ -1,0 +1,211 @@
+// Command salonbook is the booking engine's one binary.
+//
+//	salonbook migrate [up | down [N] | version]   manage the database schema
+//	salonbook apply FILE                          make the database match a salon file
+//	salonbook serve                               serve the HTTP API
+//
+// Configuration comes from environment variables only (see Config); a bad or
+// missing one stops the program at start-up with the variable's name.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/salonfile"
+	"salonbook/src/adapters/web"
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+)
+
+const usage = `usage:
+  salonbook migrate [up | down [N] | version]
+  salonbook apply FILE
+  salonbook serve
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, nil)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "salonbook:", err)
+		os.Exit(1)
+	}
+}
+
+// run executes one subcommand. ready, when not nil, receives the address the
+// server listens on (tests start the real main on :0).
+func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready chan<- string) error {
+	if len(args) == 0 {
+		return errors.New(usage)
+	}
+	switch args[0] {
+	case "migrate":
+		return runMigrate(args[1:], getenv, out)
+	case "apply":
+		return runApply(ctx, args[1:], getenv, out)
+	case "serve":
+		return runServe(ctx, getenv, out, ready)
+	case "help", "-h", "--help":
+		fmt.Fprint(out, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}
+
+func runMigrate(args []string, getenv func(string) string, out io.Writer) error {
+	cfg, err := loadConfig(getenv, need{database: true})
+	if err != nil {
+		return err
+	}
+	m, err := postgres.NewMigrator(cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	action := "up"
+	if len(args) > 0 {
+		action = args[0]
+	}
+	switch action {
+	case "up":
+		if err := m.Up(); err != nil {
+			return err
+		}
+	case "down":
+		n := 1
+		if len(args) > 1 {
+			if n, err = strconv.Atoi(args[1]); err != nil || n < 1 {
+				return fmt.Errorf("migrate down: N must be a positive number")
+			}
+		}
+		if err := m.Down(n); err != nil {
+			return err
+		}
+	case "version":
+	default:
+		return fmt.Errorf("migrate: unknown action %q\n%s", action, usage)
+	}
+	v, dirty, err := m.Version()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "schema version %d%s\n", v, map[bool]string{true: " (dirty: a migration failed half-way)"}[dirty])
+	return nil
+}
+
+func runApply(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New(usage)
+	}
+	cfg, err := loadConfig(getenv, need{database: true})
+	if err != nil {
+		return err
+	}
+	f, err := salonfile.Load(args[0])
+	if err != nil {
+		return err
+	}
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := postgres.NewStore(pool).Apply(ctx, postgres.SalonSetup{
+		Salon: f.Salon, Services: f.Services, Masters: f.Masters, StaffChats: f.StaffChats,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "salon %s applied: %d services, %d masters, %d rows changed\n", f.Salon.ID, len(f.Services), len(f.Masters), n)
+	return nil
+}
+
+func runServe(ctx context.Context, getenv func(string) string, out io.Writer, ready chan<- string) error {
+	cfg, err := loadConfig(getenv, need{database: true, api: true})
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	salonID, err := pickSalon(ctx, pool, cfg.SalonID)
+	if err != nil {
+		return err
+	}
+	latest, err := postgres.Latest()
+	if err != nil {
+		return err
+	}
+	clock := core.SystemClock{}
+	handler := web.Handler(web.Config{
+		Bookings: booking.New(postgres.NewStore(pool), clock),
+		SalonID:  salonID,
+		APIToken: cfg.APIToken,
+		Ready:    func(ctx context.Context) error { return postgres.Ready(ctx, pool, latest) },
+		Logger:   log,
+		Clock:    clock,
+	})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("salon", salonID))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// SIGTERM: stop accepting, let requests in flight finish, then close the pool.
+	log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutCtx)
+}
+
+// pickSalon returns the salon to serve: the configured one, or the only one there is.
+func pickSalon(ctx context.Context, pool *pgxpool.Pool, want string) (string, error) {
+	ids, err := postgres.SalonIDs(ctx, pool)
+	if err != nil {
+		return "", err
+	}
+	if want != "" {
+		for _, id := range ids {
+			if id == want {
+				return id, nil
+			}
+		}
+		return "", fmt.Errorf("config: SALONBOOK_SALON %q is not in the database (run salonbook apply FILE first)", want)
+	}
+	switch len(ids) {
+	case 0:
+		return "", errors.New("no salon in the database: run `salonbook apply FILE` first")
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("config: SALONBOOK_SALON must name one of the %d salons in the database", len(ids))
+}
