@@ -1,13 +1,10 @@
 package postgres_test
 
 import (
-	"context"
 	"fmt"
 	"hash/fnv"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
@@ -26,60 +23,16 @@ type bundle struct {
 	setup   postgres.SalonSetup
 }
 
-var berlin = mustZone("Europe/Berlin")
-
-func mustZone(name string) *time.Location {
-	z, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return z
-}
-
-// everyDay is 09:00-19:00 on every weekday.
-func everyDay() core.WeeklyHours {
-	var h core.WeeklyHours
-	for wd := range h {
-		h[wd] = []core.ClockRange{{Start: 9 * 60, End: 19 * 60}}
-	}
-	return h
-}
-
-// demoSetup is a salon in Berlin with three masters working 09:00-19:00 daily and a
-// 45-minute haircut followed by a 15-minute clean-up.
-func demoSetup(id string) postgres.SalonSetup {
-	return postgres.SalonSetup{
-		Salon: core.Salon{
-			ID: id, Name: "Studio " + id, Timezone: berlin, Locales: []string{"en", "ru"}, Phone: "+49 30 1234567",
-			Policy: core.Policy{SlotStep: 15 * time.Minute, MinNotice: 2 * time.Hour, Horizon: 60 * 24 * time.Hour,
-				Hold: 10 * time.Minute, CancelCutoff: 12 * time.Hour},
-		},
-		Services: []core.Service{
-			{ID: "haircut", Name: map[string]string{"en": "Haircut", "ru": "Стрижка"}, Duration: 45 * time.Minute,
-				BufferAfter: 15 * time.Minute, Price: core.Money{Minor: 3500, Currency: "EUR"}},
-			{ID: "manicure", Name: map[string]string{"en": "Manicure"}, Duration: 60 * time.Minute,
-				Price: core.Money{Minor: 2500, Currency: "EUR"}},
-		},
-		Masters: []core.Master{
-			{ID: "anna", Name: "Anna", Services: []string{"haircut", "manicure"}, Hours: everyDay()},
-			{ID: "boris", Name: "Boris", Services: []string{"haircut"}, Hours: everyDay()},
-			{ID: "chloe", Name: "Chloe", Services: []string{"haircut"}, Hours: everyDay()},
-		},
-	}
-}
-
 func newBundle(t *testing.T) *bundle {
 	t.Helper()
-	store := postgres.NewStore(pgtest.Pool(t))
+	store, salonID := pgtest.Salon(t)
 	b := &bundle{
 		store:   store,
 		clock:   &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}, // Monday 08:00 in Berlin
-		salonID: "s" + pgtest.RandomID(),
-		zone:    berlin,
+		salonID: salonID,
+		zone:    pgtest.Berlin,
+		setup:   pgtest.Setup(salonID),
 	}
-	b.setup = demoSetup(b.salonID)
-	_, err := store.Apply(context.Background(), b.setup)
-	require.NoError(t, err)
 	b.svc = booking.New(store, b.clock)
 	return b
 }

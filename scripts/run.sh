@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# scripts/run.sh — what `make run` does: a database (private cluster when none is
+# reachable), migrations, the demo salon, a local API token, then `salonbook serve`.
+set -euo pipefail
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+
+DATABASE_URL="$(scripts/db.sh url)"
+export DATABASE_URL
+export HTTP_ADDR="${HTTP_ADDR:-127.0.0.1:8080}"
+SALON_FILE="${SALON_FILE:-scripts/demo-salon.yaml}"
+
+bin/salonbook migrate
+bin/salonbook apply "$SALON_FILE"
+
+# A token of its own for local use, kept in .data/ (git-ignored), unless one is given.
+if [[ -z "${SALONBOOK_API_TOKEN:-}" && -z "${SALONBOOK_API_TOKEN_FILE:-}" ]]; then
+	mkdir -p .data
+	if [[ ! -s .data/api-token ]]; then
+		(umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > .data/api-token)
+	fi
+	export SALONBOOK_API_TOKEN_FILE="$ROOT/.data/api-token"
+fi
+
+cat >&2 <<MSG
+
+salonbook is starting on http://$HTTP_ADDR  (Ctrl-C stops it)
+  health:  curl http://$HTTP_ADDR/readyz
+  try:     curl -H "Authorization: Bearer \$(cat ${SALONBOOK_API_TOKEN_FILE:-<your token file>})" \\
+             "http://$HTTP_ADDR/api/v1/slots?service=haircut&master=any&days=3"
+
+MSG
+exec bin/salonbook serve

@@ -1,0 +1,81 @@
+package postgres_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+)
+
+func TestApply(t *testing.T) {
+	t.Parallel()
+
+	t.Run("TwiceChangesNothing", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		n, err := b.store.Apply(ctx, b.setup)
+		require.NoError(t, err)
+		require.Zero(t, n)
+	})
+
+	t.Run("RemovedServiceAndMasterAreDeactivatedNotDeleted", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		r := b.req("chloe", b.at(3, 10, 0), "keep")
+		r.Confirm = true
+		kept, err := b.svc.Book(ctx, r)
+		require.NoError(t, err)
+
+		setup := pgtest.Setup(b.salonID)
+		setup.Services = setup.Services[:1]             // manicure removed
+		setup.Masters = setup.Masters[:2]               // chloe removed
+		setup.Masters[0].Services = []string{"haircut"} // anna no longer does manicure
+		n, err := b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Positive(t, n)
+
+		cat, err := b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Len(t, cat.Services, 1)
+		require.Len(t, cat.Masters, 2)
+		got, err := b.svc.Get(ctx, b.salonID, kept.ID)
+		require.NoError(t, err, "a removed master's bookings stay")
+		require.Equal(t, core.StatusConfirmed, got.Status)
+		_, err = b.svc.Book(ctx, b.req("chloe", b.at(3, 12, 0), "gone"))
+		require.Equal(t, core.ENotFound, core.ErrorCode(err))
+
+		// Putting them back reactivates them.
+		_, err = b.store.Apply(ctx, pgtest.Setup(b.salonID))
+		require.NoError(t, err)
+		cat, err = b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Len(t, cat.Services, 2)
+		require.Len(t, cat.Masters, 3)
+	})
+
+	t.Run("ChangedHoursChangeSlots", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		setup := pgtest.Setup(b.salonID)
+		setup.Masters[0].Hours = core.WeeklyHours{time.Tuesday: {{Start: 20 * 60, End: 2 * 60}}}
+		setup.Masters[0].DaysOff = []core.Date{{Year: 2027, Month: 3, Day: 9}}
+		_, err := b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		slots, _, err := b.svc.Slots(ctx, booking.SlotsRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+			From: core.Date{Year: 2027, Month: 3, Day: 2}, Days: 14})
+		require.NoError(t, err)
+		require.NotEmpty(t, slots)
+		for _, s := range slots {
+			local := s.Start.In(b.zone)
+			tuesdayNight := local.Weekday() == time.Tuesday && local.Hour() >= 20
+			wednesdayEarly := local.Weekday() == time.Wednesday && local.Hour() < 2
+			require.True(t, tuesdayNight || wednesdayEarly, "slot %v outside the new hours", local)
+			require.False(t, core.DateOf(local) == core.Date{Year: 2027, Month: 3, Day: 9} ||
+				core.DateOf(local) == core.Date{Year: 2027, Month: 3, Day: 10}, "the day off cancels the shift that starts on it: %v", local)
+		}
+	})
+}
