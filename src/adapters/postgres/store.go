@@ -162,7 +162,7 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 		SELECT master_id, lower(occupied), upper(occupied)
 		FROM bookings
 		WHERE salon_id = $1 AND master_id = ANY($2) AND occupied && tstzrange($3, $4)
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
+		  AND status IN ('held', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
 		  AND booking_id::text <> $6`,
 		salonID, masterIDs, window.Start, window.End, now, exclude)
 	if err != nil {
@@ -181,34 +181,53 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	return out, mapErr(rows.Err(), "select busy")
 }
 
-func (t *storeTx) DayLoad(ctx context.Context, salonID string, masterIDs []string, day core.TimeRange, now time.Time) (map[string]int, error) {
+func (t *storeTx) DayLoad(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, zone *time.Location, now time.Time) (map[core.Date]map[string]int, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT master_id, count(*) FROM bookings
+		SELECT (starts_at AT TIME ZONE $6)::date AS day, master_id, count(*) FROM bookings
 		WHERE salon_id = $1 AND master_id = ANY($2) AND starts_at >= $3 AND starts_at < $4
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
-		GROUP BY master_id`, salonID, masterIDs, day.Start, day.End, now)
+		  AND status IN ('held', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
+		GROUP BY day, master_id`, salonID, masterIDs, window.Start, window.End, now, zone.String())
 	if err != nil {
 		return nil, mapErr(err, "select day load")
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[core.Date]map[string]int{}
 	for rows.Next() {
+		var day time.Time
 		var id string
 		var n int
-		if err := rows.Scan(&id, &n); err != nil {
+		if err := rows.Scan(&day, &id, &n); err != nil {
 			return nil, mapErr(err, "select day load")
 		}
-		out[id] = n
+		d := core.DateOf(day)
+		if out[d] == nil {
+			out[d] = map[string]int{}
+		}
+		out[d][id] = n
 	}
 	return out, mapErr(rows.Err(), "select day load")
 }
 
 func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
-	err := t.q.QueryRow(ctx, `
+	// Returning clients are the common case: find them without writing, and touch
+	// the row only when the name changed (an upsert would lock and rewrite it).
+	var name string
+	err := t.q.QueryRow(ctx, `SELECT client_id, name FROM clients WHERE salon_id = $1 AND phone = $2`,
+		c.SalonID, c.Phone).Scan(&c.ID, &name)
+	switch {
+	case err == nil && name == c.Name:
+		return nil
+	case err == nil:
+		_, err = t.q.Exec(ctx, `UPDATE clients SET name = $2 WHERE client_id = $1`, c.ID, c.Name)
+		return mapErr(err, "update client")
+	case !errors.Is(err, pgx.ErrNoRows):
+		return mapErr(err, "select client")
+	}
+	err = t.q.QueryRow(ctx, `
 		INSERT INTO clients (salon_id, name, phone) VALUES ($1, $2, $3)
 		ON CONFLICT (salon_id, phone) DO UPDATE SET name = excluded.name
 		RETURNING client_id`, c.SalonID, c.Name, c.Phone).Scan(&c.ID)
-	return mapErr(err, "upsert client")
+	return mapErr(err, "insert client")
 }
 
 func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) error {

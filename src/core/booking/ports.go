@@ -34,8 +34,9 @@ type Tx interface {
 	// confirmed bookings that overlap window, leaving out the booking exclude
 	// (which may be "").
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]core.TimeRange, error)
-	// DayLoad counts, per master, the held and confirmed bookings starting in day.
-	DayLoad(ctx context.Context, salonID string, masterIDs []string, day core.TimeRange, now time.Time) (map[string]int, error)
+	// DayLoad counts the held and confirmed bookings starting in window, per
+	// local day in zone and per master.
+	DayLoad(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, zone *time.Location, now time.Time) (map[core.Date]map[string]int, error)
 	// UpsertClient finds the client by phone (creating them) and sets c.ID.
 	UpsertClient(ctx context.Context, c *core.Client) error
 	// ExpireHolds marks as expired the holds past their expiry at now that would

@@ -86,7 +86,8 @@ func (s *Service) Slots(ctx context.Context, req SlotsRequest) ([]availability.S
 		if err != nil || req.MasterID != AnyMaster {
 			return err
 		}
-		slots, err = s.assignAny(ctx, tx, sc, slots, now)
+		loads, err := s.dayLoads(ctx, tx, sc, req.From, req.Days, now)
+		slots = assignAny(sc, slots, loads)
 		return err
 	})
 	return slots, salon, err
@@ -428,12 +429,12 @@ func (s *Service) mastersAt(ctx context.Context, tx Tx, sc *scope, start time.Ti
 		}
 	}
 	if len(at) > 0 {
-		ordered, err := s.assignOrder(ctx, tx, sc, day, now)
+		loads, err := s.dayLoads(ctx, tx, sc, day, 1, now)
 		if err != nil {
 			return nil, err
 		}
 		var ids []string
-		for _, id := range ordered {
+		for _, id := range assignOrder(sc.masters, loads[day]) {
 			if slices.ContainsFunc(at, func(sl availability.Slot) bool { return sl.MasterID == id }) {
 				ids = append(ids, id)
 			}
@@ -474,23 +475,24 @@ func (s *Service) taken(ctx context.Context, tx Tx, sc *scope, start time.Time, 
 	}
 }
 
-// assignOrder is the rule "any master" follows: fewest live bookings that local
-// day, then name, then id.
-func (s *Service) assignOrder(ctx context.Context, tx Tx, sc *scope, day core.Date, now time.Time) ([]string, error) {
+// dayLoads counts live bookings per local day and master over [from, from+days).
+func (s *Service) dayLoads(ctx context.Context, tx Tx, sc *scope, from core.Date, days int, now time.Time) (map[core.Date]map[string]int, error) {
+	if len(sc.masters) == 1 {
+		return nil, nil // nothing to choose between
+	}
 	ids := make([]string, len(sc.masters))
 	for i, m := range sc.masters {
 		ids[i] = m.ID
 	}
-	if len(ids) == 1 {
-		return ids, nil
-	}
-	start, _ := day.At(0, sc.salon.Timezone)
-	end, _ := day.AddDays(1).At(0, sc.salon.Timezone)
-	load, err := tx.DayLoad(ctx, sc.salon.ID, ids, core.TimeRange{Start: start, End: end}, now)
-	if err != nil {
-		return nil, err
-	}
-	ms := slices.Clone(sc.masters)
+	start, _ := from.At(0, sc.salon.Timezone)
+	end, _ := from.AddDays(days).At(0, sc.salon.Timezone)
+	return tx.DayLoad(ctx, sc.salon.ID, ids, core.TimeRange{Start: start, End: end}, sc.salon.Timezone, now)
+}
+
+// assignOrder is the rule "any master" follows on a day: fewest live bookings that
+// local day, then name, then id.
+func assignOrder(masters []core.Master, load map[string]int) []string {
+	ms := slices.Clone(masters)
 	slices.SortStableFunc(ms, func(a, b core.Master) int {
 		if load[a.ID] != load[b.ID] {
 			return load[a.ID] - load[b.ID]
@@ -500,45 +502,38 @@ func (s *Service) assignOrder(ctx context.Context, tx Tx, sc *scope, day core.Da
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
+	ids := make([]string, len(ms))
 	for i, m := range ms {
 		ids[i] = m.ID
 	}
-	return ids, nil
+	return ids
 }
 
 // assignAny keeps, for each start, the master the "any master" rule would pick.
-func (s *Service) assignAny(ctx context.Context, tx Tx, sc *scope, slots []availability.Slot, now time.Time) ([]availability.Slot, error) {
-	orders := map[core.Date]map[string]int{}
-	rank := func(sl availability.Slot) (int, error) {
+func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[string]int) []availability.Slot {
+	ranks := map[core.Date]map[string]int{}
+	rank := func(sl availability.Slot) int {
 		day := core.DateOf(sl.Start.In(sc.salon.Timezone))
-		if orders[day] == nil {
-			ids, err := s.assignOrder(ctx, tx, sc, day, now)
-			if err != nil {
-				return 0, err
-			}
-			orders[day] = map[string]int{}
-			for i, id := range ids {
-				orders[day][id] = i
+		if ranks[day] == nil {
+			ranks[day] = map[string]int{}
+			for i, id := range assignOrder(sc.masters, loads[day]) {
+				ranks[day][id] = i
 			}
 		}
-		return orders[day][sl.MasterID], nil
+		return ranks[day][sl.MasterID]
 	}
 	var out []availability.Slot
 	for i := 0; i < len(slots); {
 		j, best, bestRank := i, slots[i], -1
 		for ; j < len(slots) && slots[j].Start.Equal(slots[i].Start); j++ {
-			r, err := rank(slots[j])
-			if err != nil {
-				return nil, err
-			}
-			if bestRank < 0 || r < bestRank {
+			if r := rank(slots[j]); bestRank < 0 || r < bestRank {
 				best, bestRank = slots[j], r
 			}
 		}
 		out = append(out, best)
 		i = j
 	}
-	return out, nil
+	return out
 }
 
 // normaliseClient checks the name and reduces the phone to + and digits.
