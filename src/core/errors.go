@@ -25,19 +25,20 @@ const (
 type Error struct {
 	Code   Code
 	Key    string // message key, e.g. "booking.slot_taken"; safe to show
-	Detail string // operator-facing text; may name fields, never secrets
+	Detail string // operator-facing text, cause included; may name fields, never secrets
 	Err    error
 }
 
+// Error returns the detail, which already says the cause when Errorf made it; an
+// error with no detail reads as its key and cause.
 func (e *Error) Error() string {
-	msg := e.Detail
-	if msg == "" {
-		msg = e.Key
+	if e.Detail != "" {
+		return e.Detail
 	}
 	if e.Err != nil {
-		return msg + ": " + e.Err.Error()
+		return e.Key + ": " + e.Err.Error()
 	}
-	return msg
+	return e.Key
 }
 
 func (e *Error) Unwrap() error { return e.Err }

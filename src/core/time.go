@@ -82,9 +82,15 @@ func (d Date) At(clock ClockTime, loc *time.Location) (t time.Time, ok bool) {
 		return t.UTC(), false
 	}
 	// time.Date does not promise which of two repeated instants it returns: take the
-	// earlier one if an hour earlier shows the same wall clock.
-	if e := t.Add(-time.Hour); e.Hour() == h && e.Minute() == m && DateOf(e) == day {
-		t = e
+	// earlier one if the period before t's showed the same wall clock. The change is
+	// not always an hour (Lord Howe Island moves its clocks by 30 minutes).
+	if start, _ := t.ZoneBounds(); !start.IsZero() {
+		_, before := start.Add(-time.Second).Zone()
+		_, after := t.Zone()
+		e := t.Add(-time.Duration(before-after) * time.Second)
+		if before > after && e.Before(start) && e.Hour() == h && e.Minute() == m && DateOf(e) == day {
+			t = e
+		}
 	}
 	return t.UTC(), true
 }
@@ -165,18 +171,17 @@ func existingAt(d Date, c ClockTime, loc *time.Location) time.Time {
 	if t, ok := d.At(c, loc); ok {
 		return t
 	}
-	// In a gap, time.Date normalises forward by the gap's length; the first real
-	// instant after the gap is what a wall clock shows next.
+	// In a gap, time.Date moves the reading by the gap's length, forward in some zones
+	// (Europe/Berlin) and backward in others (America/New_York). Either way t lies next
+	// to the change, and the change itself is the first instant after the gap.
 	h, m := int(c)/60, int(c)%60
 	t := time.Date(d.Year, d.Month, d.Day, h, m, 0, 0, loc)
-	for t.Add(-time.Minute).After(time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)) {
-		prev := t.Add(-time.Minute)
-		if prev.Hour()*60+prev.Minute() < int(c) {
-			break
-		}
-		t = prev
+	start, end := t.ZoneBounds()
+	want := time.Date(d.Year, d.Month, d.Day, h, m, 0, 0, time.UTC)
+	if got := time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC); got.After(want) {
+		return start.UTC()
 	}
-	return t.UTC()
+	return end.UTC()
 }
 
 // WeeklyHours lists each weekday's working periods, indexed by time.Weekday.

@@ -11,6 +11,7 @@ package availability
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"salonbook/src/core"
@@ -72,12 +73,20 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 			}
 			for _, r := range m.Hours[d.Weekday()] {
 				shift := r.On(d, q.Zone)
+				steady := steadyOffset(shift, r, d, q.Zone)
 				for k := 0; k*stepMin < r.Minutes(); k++ {
 					clock := int(r.Start) + k*stepMin
 					day := d.AddDays(clock / (24 * 60))
-					start, ok := day.At(core.ClockTime(clock%(24*60)), q.Zone)
-					if !ok || start.Before(shift.Start) {
-						continue // a wall-clock time the DST change skipped
+					var start time.Time
+					if steady {
+						// No clock change in this shift: wall-clock minutes are real minutes.
+						start = shift.Start.Add(time.Duration(k*stepMin) * time.Minute)
+					} else {
+						var ok bool
+						start, ok = day.At(core.ClockTime(clock%(24*60)), q.Zone)
+						if !ok || start.Before(shift.Start) {
+							continue // a wall-clock time the DST change skipped
+						}
 					}
 					end := start.Add(q.Duration)
 					if end.After(shift.End) {
@@ -86,7 +95,7 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 					if start.Before(earliest) || !start.Before(latest) {
 						continue
 					}
-					if local := core.DateOf(start.In(q.Zone)); local.Before(q.From) || !local.Before(last) {
+					if day.Before(q.From) || !day.Before(last) { // day is the slot's local date
 						continue
 					}
 					occ := core.TimeRange{Start: start.Add(-q.BufferBefore), End: end.Add(q.BufferAfter)}
@@ -98,15 +107,28 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].Start.Equal(out[j].Start) {
-			return out[i].Start.Before(out[j].Start)
+	slices.SortFunc(out, func(a, b Slot) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
 		}
-		return out[i].MasterID < out[j].MasterID
+		return strings.Compare(a.MasterID, b.MasterID)
 	})
 	return slices.CompactFunc(out, func(a, b Slot) bool {
 		return a.Start.Equal(b.Start) && a.MasterID == b.MasterID
 	})
+}
+
+// steadyOffset reports whether the zone's offset holds for the whole shift and the
+// shift opens at its wall-clock start, so that slot starts can be computed by
+// adding minutes instead of converting each wall-clock time (the common case, and
+// the hot loop of a slot search).
+func steadyOffset(shift core.TimeRange, r core.ClockRange, d core.Date, zone *time.Location) bool {
+	local := shift.Start.In(zone)
+	if local.Hour()*60+local.Minute() != int(r.Start)%(24*60) || core.DateOf(local) != d {
+		return false
+	}
+	_, periodEnd := local.ZoneBounds()
+	return periodEnd.IsZero() || !periodEnd.Before(shift.End)
 }
 
 // union sorts the intervals and merges the overlapping or touching ones, so that a

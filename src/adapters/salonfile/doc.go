@@ -1,0 +1,57 @@
+// Package salonfile reads the salon file, the one YAML file in which an owner
+// describes the salon, and turns it into core types. It checks everything it can
+// without a database: an invalid file is rejected as a whole, with every problem
+// named by its line and field path, so that `salonbook apply` changes nothing.
+// It never touches storage, a clock or the network; applying the result is the
+// caller's job.
+//
+// # Shape
+//
+//	salon:
+//	  id: demo                        # required; ^[a-z0-9][a-z0-9_-]{0,31}$
+//	  name: Studio Anna               # required
+//	  timezone: Europe/Berlin         # required; an IANA zone name, not "Local"
+//	  locales: [en, ru]               # required, non-empty, unique; "en", "ru", "pt-BR";
+//	                                  # the first is the default language
+//	  phone: "+49 30 1234567"         # optional, shown to clients
+//	  address: "Torstraße 1, Berlin"  # optional
+//	policy:                           # optional, as is each field in it
+//	  slot_step: 15m                  # default 15m; at least 5m, whole minutes
+//	  min_notice: 1h                  # default 1h; at least 0
+//	  horizon: 60d                    # default 60d; from 1d to 366d
+//	  hold: 10m                       # default 10m; from 1m to 24h
+//	  cancel_cutoff: 12h              # default 12h; at least 0
+//	services:                         # required, at least one
+//	  - id: haircut                   # required; same form as salon.id, unique
+//	    name: {en: Haircut, ru: Стрижка}  # required; keys are salon locales and the
+//	                                  # first salon locale must be present
+//	    duration: 45m                 # required; at least 5m, whole minutes
+//	    price: "35.00"                # required; decimal, at most 2 decimals, >= 0;
+//	                                  # read from its text, quoted or not
+//	    currency: EUR                 # required; 3 upper-case letters (ISO 4217)
+//	    buffer_before: 0m             # optional, default 0; whole minutes, >= 0
+//	    buffer_after: 15m             # optional, default 0; whole minutes, >= 0
+//	masters:                          # required, at least one
+//	  - id: anna                      # required; same form as salon.id, unique
+//	    name: Anna                    # required
+//	    services: [haircut]           # required, non-empty; ids from services
+//	    hours:                        # required, at least one range
+//	      mon: ["09:00-13:00", "14:00-19:00"]
+//	      sat: ["20:00-02:00"]        # a range whose end is not after its start
+//	                                  # crosses midnight into the next day
+//	    days_off: ["2027-01-01"]      # optional; YYYY-MM-DD; a day off cancels the
+//	                                  # shifts that start on it
+//	    calendar: anna@example.com    # optional Google Calendar id
+//	    telegram_chat_id: 12345       # optional Telegram chat for staff notices
+//
+// Durations are Go durations ("90m", "1h30m") or a whole number of days with a "d"
+// suffix, optionally followed by a Go duration ("60d", "1d12h"). Weekdays are mon,
+// tue, wed, thu, fri, sat and sun. Ranges are "HH:MM-HH:MM" (24:00 may end a
+// range). The ranges of one master must not overlap anywhere in the week,
+// including a range that crosses midnight into the next weekday (sat
+// "20:00-02:00" overlaps sun "01:00-05:00", and sun "22:00-02:00" overlaps mon
+// "01:00-03:00"). Prices are parsed from their text, never through a float.
+//
+// Unknown fields, repeated fields and YAML merge keys ("<<") are rejected;
+// anchors and aliases may be used to share values. Only one YAML document is read.
+package salonfile

@@ -1,0 +1,566 @@
+package salonfile_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/salonfile"
+	"salonbook/src/core"
+)
+
+func TestParseFullFile(t *testing.T) {
+	t.Parallel()
+
+	f, err := salonfile.Load(filepath.Join("testdata", "full.yaml"))
+	require.NoError(t, err)
+
+	s := f.Salon
+	require.Equal(t, "demo", s.ID)
+	require.Equal(t, "Studio Anna", s.Name)
+	require.Equal(t, "Europe/Berlin", s.Timezone.String())
+	require.Equal(t, []string{"en", "ru"}, s.Locales)
+	require.Equal(t, "+49 30 1234567", s.Phone)
+	require.Equal(t, "Torstraße 1, Berlin", s.Address)
+	require.Equal(t, core.Policy{
+		SlotStep:     15 * time.Minute,
+		MinNotice:    2 * time.Hour,
+		Horizon:      60 * 24 * time.Hour,
+		Hold:         10 * time.Minute,
+		CancelCutoff: 12 * time.Hour,
+	}, s.Policy)
+
+	require.Equal(t, []core.Service{
+		{
+			SalonID: "demo", ID: "haircut", Name: map[string]string{"en": "Haircut", "ru": "Стрижка"},
+			Duration: 45 * time.Minute, BufferAfter: 15 * time.Minute,
+			Price: core.Money{Minor: 3500, Currency: "EUR"}, Active: true,
+		},
+		{
+			SalonID: "demo", ID: "colouring", Name: map[string]string{"en": "Colouring", "ru": "Окрашивание"},
+			Duration: 2 * time.Hour, BufferBefore: 5 * time.Minute, BufferAfter: 15 * time.Minute,
+			Price: core.Money{Minor: 12050, Currency: "EUR"}, Active: true,
+		},
+		{
+			SalonID: "demo", ID: "trim", Name: map[string]string{"en": "Beard trim"},
+			Duration: 30 * time.Minute,
+			Price:    core.Money{Minor: 1900, Currency: "EUR"}, Active: true,
+		},
+	}, f.Services)
+
+	require.Len(t, f.Masters, 2)
+	anna := f.Masters[0]
+	require.Equal(t, "demo", anna.SalonID)
+	require.Equal(t, "anna", anna.ID)
+	require.Equal(t, "Anna", anna.Name)
+	require.True(t, anna.Active)
+	require.Equal(t, []string{"haircut", "colouring"}, anna.Services)
+	require.Equal(t, []core.ClockRange{{Start: 9 * 60, End: 13 * 60}, {Start: 14 * 60, End: 19 * 60}}, anna.Hours[time.Monday])
+	require.Equal(t, []core.ClockRange{{Start: 20 * 60, End: 2 * 60}}, anna.Hours[time.Saturday])
+	require.True(t, anna.Hours[time.Saturday][0].CrossesMidnight())
+	require.Empty(t, anna.Hours[time.Sunday])
+	require.Equal(t, []core.Date{{Year: 2027, Month: time.January, Day: 1}, {Year: 2027, Month: time.December, Day: 24}}, anna.DaysOff)
+	require.Equal(t, "anna@example.com", anna.Calendar)
+
+	boris := f.Masters[1]
+	require.Equal(t, []core.ClockRange{{Start: 10 * 60, End: 18 * 60}}, boris.Hours[time.Tuesday])
+	require.Equal(t, boris.Hours[time.Tuesday], boris.Hours[time.Wednesday], "an alias shares the ranges")
+	require.Equal(t, []core.ClockRange{{Start: 22 * 60, End: 24 * 60}}, boris.Hours[time.Sunday])
+	require.False(t, boris.Hours[time.Sunday][0].CrossesMidnight())
+	require.Empty(t, boris.DaysOff)
+	require.Empty(t, boris.Calendar)
+
+	require.Equal(t, map[string]int64{"anna": 12345}, f.StaffChats)
+}
+
+func TestParseDefaults(t *testing.T) {
+	t.Parallel()
+
+	f, err := salonfile.Parse([]byte(minimal))
+	require.NoError(t, err)
+	require.Equal(t, core.Policy{
+		SlotStep:     15 * time.Minute,
+		MinNotice:    time.Hour,
+		Horizon:      60 * 24 * time.Hour,
+		Hold:         10 * time.Minute,
+		CancelCutoff: 12 * time.Hour,
+	}, f.Salon.Policy)
+	require.Zero(t, f.Services[0].BufferBefore)
+	require.Zero(t, f.Services[0].BufferAfter)
+	require.NotNil(t, f.StaffChats)
+	require.Empty(t, f.StaffChats)
+}
+
+func TestParseDurationsAndPrices(t *testing.T) {
+	t.Parallel()
+
+	f, err := salonfile.Parse([]byte(`
+salon: {id: demo, name: Demo, timezone: UTC, locales: [en]}
+policy: {slot_step: 1h30m, min_notice: 0, horizon: 1d12h, hold: 24h, cancel_cutoff: 2d}
+services:
+  - {id: a, name: {en: A}, duration: 90m, price: "0", currency: EUR}
+  - {id: b, name: {en: B}, duration: 5m, price: "0.5", currency: EUR}
+  - {id: c, name: {en: C}, duration: 1h, price: "1234567.89", currency: EUR}
+masters:
+  - {id: m, name: M, services: [a, b, c], hours: {mon: ["00:00-24:00"]}, telegram_chat_id: -1001234567890}
+`))
+	require.NoError(t, err)
+	require.Equal(t, 90*time.Minute, f.Salon.Policy.SlotStep)
+	require.Zero(t, f.Salon.Policy.MinNotice)
+	require.Equal(t, 36*time.Hour, f.Salon.Policy.Horizon)
+	require.Equal(t, 48*time.Hour, f.Salon.Policy.CancelCutoff)
+	require.Equal(t, int64(0), f.Services[0].Price.Minor)
+	require.Equal(t, int64(50), f.Services[1].Price.Minor)
+	require.Equal(t, int64(123456789), f.Services[2].Price.Minor)
+	require.Equal(t, int64(-1001234567890), f.StaffChats["m"])
+}
+
+func TestParseDemoSalon(t *testing.T) {
+	t.Parallel()
+
+	f, err := salonfile.Load(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
+	require.NoError(t, err)
+	require.Equal(t, "Studio Anna", f.Salon.Name)
+	require.Equal(t, "Europe/Berlin", f.Salon.Timezone.String())
+	require.Equal(t, []string{"en", "ru"}, f.Salon.Locales)
+	require.Len(t, f.Services, 4)
+	require.Len(t, f.Masters, 3)
+	for _, s := range f.Services {
+		require.NotEmpty(t, s.Name["en"], s.ID)
+		require.NotEmpty(t, s.Name["ru"], s.ID)
+		require.Equal(t, "EUR", s.Price.Currency)
+	}
+	crossing := 0
+	for _, m := range f.Masters {
+		for _, day := range m.Hours {
+			for _, r := range day {
+				if r.CrossesMidnight() {
+					crossing++
+				}
+			}
+		}
+	}
+	require.Equal(t, 1, crossing, "one late shift crosses midnight")
+}
+
+// minimal is the smallest valid file; the invalid cases below are variations of it,
+// with its line numbers:
+//
+//	1 salon
+//	2 services:
+//	3   - service cut
+//	4 masters:
+//	5   - id: anna
+//	6     name: Anna
+//	7     services: [cut]
+//	8     hours: ...
+const minimal = `salon: {id: demo, name: Demo, timezone: Europe/Berlin, locales: [en]}
+services:
+  - {id: cut, name: {en: Cut}, duration: 30m, price: "10.00", currency: EUR}
+masters:
+  - id: anna
+    name: Anna
+    services: [cut]
+    hours: {mon: ["09:00-18:00"]}
+`
+
+// edit replaces old, which must occur in minimal, with new.
+func edit(t *testing.T, old, new string) string {
+	t.Helper()
+	require.Contains(t, minimal, old)
+	return strings.Replace(minimal, old, new, 1)
+}
+
+func TestParseRejects(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name  string
+		file  func(t *testing.T) string
+		line  int
+		field string
+		msg   string // the whole first problem, as Error formats it
+	}{
+		{
+			name:  "UnknownTopLevelField",
+			file:  func(t *testing.T) string { return minimal + "colour: red\n" },
+			line:  9,
+			field: "colour",
+			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters",
+		},
+		{
+			name:  "UnknownMasterField",
+			file:  func(t *testing.T) string { return edit(t, "    name: Anna\n", "    name: Anna\n    nickname: Annie\n") },
+			line:  7,
+			field: "masters[0].nickname",
+			msg:   "line 7: masters[0].nickname: unknown field; known fields are id, name, services, hours, days_off, calendar, telegram_chat_id",
+		},
+		{
+			name:  "BadTime",
+			file:  func(t *testing.T) string { return edit(t, `["09:00-18:00"]`, `["09:00-13:00", "14:00-25:00"]`) },
+			line:  8,
+			field: "masters[0].hours.mon[1]",
+			msg:   `line 8: masters[0].hours.mon[1]: "14:00-25:00": time "25:00" is not HH:MM`,
+		},
+		{
+			name:  "BadRange",
+			file:  func(t *testing.T) string { return edit(t, `["09:00-18:00"]`, `["9-18"]`) },
+			line:  8,
+			field: "masters[0].hours.mon[0]",
+			msg:   `line 8: masters[0].hours.mon[0]: range "9-18" is not HH:MM-HH:MM`,
+		},
+		{
+			name: "UnknownWeekday",
+			file: func(t *testing.T) string {
+				return edit(t, `{mon: ["09:00-18:00"]}`, "\n      monday: [\"09:00-18:00\"]")
+			},
+			line:  9,
+			field: "masters[0].hours.monday",
+			msg:   "line 9: masters[0].hours.monday: unknown field; known fields are mon, tue, wed, thu, fri, sat, sun",
+		},
+		{
+			name:  "BadDuration",
+			file:  func(t *testing.T) string { return edit(t, "duration: 30m", "duration: 30 minutes") },
+			line:  3,
+			field: "services[0].duration",
+			msg:   `line 3: services[0].duration: duration "30 minutes" is not like 90m, 1h30m or 60d`,
+		},
+		{
+			name:  "DurationNotWholeMinutes",
+			file:  func(t *testing.T) string { return edit(t, "duration: 30m", "duration: 30m30s") },
+			line:  3,
+			field: "services[0].duration",
+			msg:   `line 3: services[0].duration: "30m30s" must be a whole number of minutes`,
+		},
+		{
+			name:  "HorizonTooLong",
+			file:  func(t *testing.T) string { return minimal + "policy: {horizon: 400d}\n" },
+			line:  9,
+			field: "policy.horizon",
+			msg:   `line 9: policy.horizon: "400d" must be at most 366d`,
+		},
+		{
+			name:  "SlotStepTooShort",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  slot_step: 2m\n" },
+			line:  10,
+			field: "policy.slot_step",
+			msg:   `line 10: policy.slot_step: "2m" must be at least 5m`,
+		},
+		{
+			name:  "UnknownServiceReference",
+			file:  func(t *testing.T) string { return edit(t, "services: [cut]", "services: [cut, colour]") },
+			line:  7,
+			field: "masters[0].services[1]",
+			msg:   `line 7: masters[0].services[1]: unknown service "colour"`,
+		},
+		{
+			name: "DuplicateID",
+			file: func(t *testing.T) string {
+				return edit(t, "currency: EUR}\n", "currency: EUR}\n  - {id: cut, name: {en: Cut 2}, duration: 30m, price: \"1\", currency: EUR}\n")
+			},
+			line:  4,
+			field: "services[1].id",
+			msg:   `line 4: services[1].id: duplicate id "cut" (first on line 3)`,
+		},
+		{
+			name:  "BadID",
+			file:  func(t *testing.T) string { return edit(t, "id: anna", "id: Anna") },
+			line:  5,
+			field: "masters[0].id",
+			msg:   `line 5: masters[0].id: "Anna" is not an id: use 1 to 32 of a-z, 0-9, _ and -, starting with a letter or digit`,
+		},
+		{
+			name:  "BadTimezone",
+			file:  func(t *testing.T) string { return edit(t, "Europe/Berlin", "Mars/Olympus") },
+			line:  1,
+			field: "salon.timezone",
+			msg:   `line 1: salon.timezone: "Mars/Olympus" is not a known IANA time zone name like Europe/Berlin`,
+		},
+		{
+			name:  "LocalTimezone",
+			file:  func(t *testing.T) string { return edit(t, "Europe/Berlin", "Local") },
+			line:  1,
+			field: "salon.timezone",
+			msg:   `line 1: salon.timezone: "Local" is not an IANA time zone name like Europe/Berlin`,
+		},
+		{
+			name:  "BadLocale",
+			file:  func(t *testing.T) string { return edit(t, "locales: [en]", "locales: [en, Russian]") },
+			line:  1,
+			field: "salon.locales[1]",
+			msg:   `line 1: salon.locales[1]: "Russian" is not a language tag like en, ru or pt-BR`,
+		},
+		{
+			name:  "NoNameInFirstLocale",
+			file:  func(t *testing.T) string { return edit(t, "locales: [en]", "locales: [ru, en]") },
+			line:  3,
+			field: "services[0].name",
+			msg:   `line 3: services[0].name: needs a name in "ru", the salon's first locale`,
+		},
+		{
+			name:  "OverlappingRanges",
+			file:  func(t *testing.T) string { return edit(t, `["09:00-18:00"]`, `["09:00-13:00", "12:30-18:00"]`) },
+			line:  8,
+			field: "masters[0].hours.mon[1]",
+			msg:   `line 8: masters[0].hours.mon[1]: "12:30-18:00" overlaps mon "09:00-13:00" (masters[0].hours.mon[0], line 8)`,
+		},
+		{
+			name: "OverlapAcrossMidnight",
+			file: func(t *testing.T) string {
+				return edit(t, `{mon: ["09:00-18:00"]}`, "\n      sat: [\"20:00-02:00\"]\n      sun: [\"01:00-05:00\"]")
+			},
+			line:  10,
+			field: "masters[0].hours.sun[0]",
+			msg:   `line 10: masters[0].hours.sun[0]: "01:00-05:00" overlaps sat "20:00-02:00" (masters[0].hours.sat[0], line 9)`,
+		},
+		{
+			name: "OverlapAcrossTheWeekEnd",
+			file: func(t *testing.T) string {
+				return edit(t, `{mon: ["09:00-18:00"]}`, "\n      mon: [\"01:00-03:00\"]\n      sun: [\"22:00-02:00\"]")
+			},
+			line:  10,
+			field: "masters[0].hours.sun[0]",
+			msg:   `line 10: masters[0].hours.sun[0]: "22:00-02:00" overlaps mon "01:00-03:00" (masters[0].hours.mon[0], line 9)`,
+		},
+		{
+			name:  "PriceWithThreeDecimals",
+			file:  func(t *testing.T) string { return edit(t, `price: "10.00"`, `price: "35.001"`) },
+			line:  3,
+			field: "services[0].price",
+			msg:   `line 3: services[0].price: price "35.001" has more than 2 decimals`,
+		},
+		{
+			name:  "NegativePrice",
+			file:  func(t *testing.T) string { return edit(t, `price: "10.00"`, `price: "-1"`) },
+			line:  3,
+			field: "services[0].price",
+			msg:   `line 3: services[0].price: price "-1" must not be negative`,
+		},
+		{
+			name:  "BadCurrency",
+			file:  func(t *testing.T) string { return edit(t, "currency: EUR", "currency: euro") },
+			line:  3,
+			field: "services[0].currency",
+			msg:   `line 3: services[0].currency: "euro" is not a currency code like EUR`,
+		},
+		{
+			name:  "MissingSalonID",
+			file:  func(t *testing.T) string { return edit(t, "id: demo, ", "") },
+			line:  1,
+			field: "salon.id",
+			msg:   "line 1: salon.id: is required",
+		},
+		{
+			name:  "MissingMasters",
+			file:  func(t *testing.T) string { return minimal[:strings.Index(minimal, "masters:")] },
+			line:  1,
+			field: "masters",
+			msg:   "line 1: masters: is required",
+		},
+		{
+			name:  "EmptyMasterServices",
+			file:  func(t *testing.T) string { return edit(t, "services: [cut]", "services: []") },
+			line:  7,
+			field: "masters[0].services",
+			msg:   "line 7: masters[0].services: must not be empty",
+		},
+		{
+			name:  "BadDayOff",
+			file:  func(t *testing.T) string { return minimal + "    days_off: [\"2027-02-30\"]\n" },
+			line:  9,
+			field: "masters[0].days_off[0]",
+			msg:   `line 9: masters[0].days_off[0]: date "2027-02-30" is not YYYY-MM-DD`,
+		},
+		{
+			name:  "BadChatID",
+			file:  func(t *testing.T) string { return minimal + "    telegram_chat_id: \"@anna\"\n" },
+			line:  9,
+			field: "masters[0].telegram_chat_id",
+			msg:   `line 9: masters[0].telegram_chat_id: "@anna" is not a Telegram chat id (a whole number)`,
+		},
+		{
+			name:  "RepeatedField",
+			file:  func(t *testing.T) string { return minimal + "    name: Anne\n" },
+			line:  9,
+			field: "masters[0].name",
+			msg:   "line 9: masters[0].name: field repeated (first on line 6)",
+		},
+		{
+			name: "Tabs",
+			file: func(t *testing.T) string { return "salon:\n\tid: demo\n" },
+			line: 2,
+			msg:  "line 2: found character that cannot start any token",
+		},
+		{
+			name: "InvalidSyntax",
+			file: func(t *testing.T) string { return edit(t, "services: [cut]", "services: [cut") },
+			// yaml.v3's own line: for parser (not scanner) errors it names the line
+			// before the construct it was in (go-yaml/yaml#205); it is passed on as is.
+			line: 6,
+			msg:  "line 6: did not find expected ',' or ']'",
+		},
+		{
+			name: "NotAMapping",
+			file: func(t *testing.T) string { return "- salon\n" },
+			line: 1,
+			msg:  "line 1: must be a mapping of the fields salon, policy, services, masters, not a list",
+		},
+		{
+			name: "Empty",
+			file: func(t *testing.T) string { return "# nothing yet\n" },
+			msg:  "file is empty",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+
+			f, err := salonfile.Parse([]byte(tt.file(t)))
+			require.Nil(t, f)
+			require.Equal(t, core.EInvalid, core.ErrorCode(err))
+			require.Equal(t, "salonfile.invalid", core.ErrorKey(err))
+			first, ok := errors.AsType[*salonfile.Error](err)
+			require.True(t, ok, "%v", err)
+			require.Equal(t, tt.line, first.Line, "%v", err)
+			require.Equal(t, tt.field, first.Field, "%v", err)
+			require.Equal(t, tt.msg, first.Error())
+			require.Contains(t, err.Error(), tt.msg)
+		})
+	}
+}
+
+func TestParseReportsEveryProblemInLineOrder(t *testing.T) {
+	t.Parallel()
+
+	file := `masters:
+  - {id: anna, name: Anna, services: [dye], hours: {mon: ["09:00-18:00"]}}
+salon: {id: Demo, name: Demo, timezone: Europe/Berlin, locales: [en]}
+services:
+  - {id: cut, name: {en: Cut}, duration: 30m, price: "10.001", currency: EUR}
+`
+	_, err := salonfile.Parse([]byte(file))
+	require.Equal(t, core.EInvalid, core.ErrorCode(err))
+	require.Equal(t, "salonfile: invalid salon file: "+
+		`line 2: masters[0].services[0]: unknown service "dye"`+"\n"+
+		`line 3: salon.id: "Demo" is not an id: use 1 to 32 of a-z, 0-9, _ and -, starting with a letter or digit`+"\n"+
+		`line 5: services[0].price: price "10.001" has more than 2 decimals`,
+		err.Error())
+}
+
+func TestParseCapsProblems(t *testing.T) {
+	t.Parallel()
+
+	var b strings.Builder
+	b.WriteString(minimal)
+	for i := range 25 {
+		fmt.Fprintf(&b, "    extra%d: x\n", i)
+	}
+	_, err := salonfile.Parse([]byte(b.String()))
+	require.Equal(t, core.EInvalid, core.ErrorCode(err))
+	lines := strings.Split(err.Error(), "\n")
+	require.Len(t, lines, 21)
+	require.Equal(t, "and 5 more problems", lines[20])
+}
+
+func TestLoad(t *testing.T) {
+	t.Parallel()
+
+	t.Run("NamesTheFile", func(t *testing.T) {
+		t.Parallel()
+		path := filepath.Join(t.TempDir(), "salon.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(edit(t, `["09:00-18:00"]`, `["09:00-13:00", "14:00-25:00"]`)), 0o600))
+
+		_, err := salonfile.Load(path)
+		require.Equal(t, core.EInvalid, core.ErrorCode(err))
+		first, ok := errors.AsType[*salonfile.Error](err)
+		require.True(t, ok)
+		require.Equal(t, path, first.File)
+		require.Equal(t, path+`:8: masters[0].hours.mon[1]: "14:00-25:00": time "25:00" is not HH:MM`, first.Error())
+	})
+
+	t.Run("MissingFile", func(t *testing.T) {
+		t.Parallel()
+		_, err := salonfile.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+		require.Equal(t, core.ENotFound, core.ErrorCode(err))
+		require.Equal(t, "salonfile.unreadable", core.ErrorKey(err))
+	})
+}
+
+// FuzzParse checks that no input makes Parse panic and that every rejection is
+// the documented error. Its seeds are the small files in testdata/seeds: the
+// kilobyte-sized full and demo files are left out because the fuzzer spends up to
+// a minute minimising each new input derived from a seed that large, which leaves
+// a short run no time to fuzz.
+func FuzzParse(f *testing.F) {
+	seeds, err := filepath.Glob(filepath.Join("testdata", "seeds", "*.yaml"))
+	require.NoError(f, err)
+	require.NotEmpty(f, seeds)
+	for _, path := range seeds {
+		data, err := os.ReadFile(path)
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Add([]byte(minimal))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := salonfile.Parse(data)
+		if err == nil {
+			require.NotNil(t, file)
+			require.NotEmpty(t, file.Services)
+			require.NotEmpty(t, file.Masters)
+			require.NotNil(t, file.Salon.Timezone)
+			return
+		}
+		require.Nil(t, file)
+		require.Equal(t, core.EInvalid, core.ErrorCode(err))
+		_, ok := errors.AsType[*salonfile.Error](err)
+		require.True(t, ok, "%v", err)
+	})
+}
+
+func TestSeedsParseAsIntended(t *testing.T) {
+	t.Parallel()
+
+	compact, err := os.ReadFile(filepath.Join("testdata", "seeds", "compact.yaml"))
+	require.NoError(t, err)
+	f, err := salonfile.Parse(compact)
+	require.NoError(t, err)
+	require.Equal(t, map[string]int64{"m": 1}, f.StaffChats)
+
+	broken, err := os.ReadFile(filepath.Join("testdata", "seeds", "broken.yaml"))
+	require.NoError(t, err)
+	_, err = salonfile.Parse(broken)
+	require.Equal(t, core.EInvalid, core.ErrorCode(err))
+	require.GreaterOrEqual(t, len(strings.Split(err.Error(), "\n")), 15, "a problem in most fields: %v", err)
+}
+
+func TestParseBoundsAliasExpansion(t *testing.T) {
+	t.Parallel()
+
+	// One master with 1,000 days off, then 200 aliases of it: a small file that
+	// would expand to 200,000 values.
+	var b strings.Builder
+	b.WriteString(minimal[:strings.Index(minimal, "masters:")])
+	b.WriteString("masters:\n  - &m {id: anna, name: Anna, services: [cut], hours: {mon: [\"09:00-18:00\"]}, days_off: [")
+	day := core.Date{Year: 2027, Month: time.January, Day: 1}
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(day.AddDays(i).String())
+	}
+	b.WriteString("]}\n")
+	for range 200 {
+		b.WriteString("  - *m\n")
+	}
+
+	_, err := salonfile.Parse([]byte(b.String()))
+	require.Equal(t, core.EInvalid, core.ErrorCode(err))
+	require.Contains(t, err.Error(), "file is too large: more than 100000 values, counting each use of an alias")
+}

@@ -1,0 +1,290 @@
+package salonfile
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"salonbook/src/core"
+)
+
+// file walks the whole document. Sections are read in a fixed order, whatever
+// their order in the file, because later ones are checked against earlier ones
+// (service names against the salon's locales, masters against the services).
+func (p *parser) file(data []byte) *File {
+	root := p.decode(data)
+	if root == nil {
+		return nil
+	}
+	top := p.mapping(root, "", 1, "salon", "policy", "services", "masters")
+	if top == nil {
+		return nil
+	}
+	f := &File{StaffChats: map[string]int64{}}
+	f.Salon = p.salon(top)
+	f.Salon.Policy = p.policy(top)
+	f.Services = p.services(top, f.Salon)
+	f.Masters = p.masters(top, f, f.Salon.ID)
+	return f
+}
+
+func (p *parser) salon(top *mapping) core.Salon {
+	var s core.Salon
+	m := p.sub(top, "salon", true, "id", "name", "timezone", "locales", "phone", "address")
+	if m == nil {
+		return s
+	}
+	s.ID = p.id(m, "id")
+	s.Name = p.text(m, "name", true)
+	s.Timezone = p.timezone(m, "timezone")
+	s.Locales = p.locales(m, "locales")
+	s.Phone = p.text(m, "phone", false)
+	s.Address = p.text(m, "address", false)
+	return s
+}
+
+func (p *parser) timezone(m *mapping, key string) *time.Location {
+	name, n := p.scalar(m, key, true)
+	if n == nil {
+		return nil
+	}
+	field := join(m.path, key)
+	// LoadLocation reads "" as UTC and "Local" as wherever the server happens to
+	// run; a salon's zone must be named.
+	if name == "" || name == "Local" {
+		p.add(n.Line, field, "%q is not an IANA time zone name like Europe/Berlin", name)
+		return nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		p.add(n.Line, field, "%q is not a known IANA time zone name like Europe/Berlin", name)
+		return nil
+	}
+	return loc
+}
+
+func (p *parser) locales(m *mapping, key string) []string {
+	items := p.list(m, key, true)
+	field := join(m.path, key)
+	var locales []string
+	seen := map[string]bool{}
+	for i, n := range items {
+		s, ok := p.item(n, index(field, i))
+		switch {
+		case !ok:
+		case !localeText.MatchString(s):
+			p.add(n.Line, index(field, i), "%q is not a language tag like en, ru or pt-BR", s)
+		case seen[s]:
+			p.add(n.Line, index(field, i), "%q is listed twice", s)
+		default:
+			seen[s] = true
+			locales = append(locales, s)
+		}
+	}
+	return locales
+}
+
+// Policy defaults, documented in the package comment.
+const (
+	defaultSlotStep     = 15 * time.Minute
+	defaultMinNotice    = time.Hour
+	defaultHorizon      = 60 * 24 * time.Hour
+	defaultHold         = 10 * time.Minute
+	defaultCancelCutoff = 12 * time.Hour
+)
+
+func (p *parser) policy(top *mapping) core.Policy {
+	pol := core.Policy{
+		SlotStep:     defaultSlotStep,
+		MinNotice:    defaultMinNotice,
+		Horizon:      defaultHorizon,
+		Hold:         defaultHold,
+		CancelCutoff: defaultCancelCutoff,
+	}
+	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff")
+	if m == nil {
+		return pol
+	}
+	const day = 24 * time.Hour
+	pol.SlotStep = p.duration(m, "slot_step", false, durationRule{def: defaultSlotStep, min: 5 * time.Minute, wholeMinutes: true})
+	pol.MinNotice = p.duration(m, "min_notice", false, durationRule{def: defaultMinNotice})
+	pol.Horizon = p.duration(m, "horizon", false, durationRule{def: defaultHorizon, min: day, max: 366 * day})
+	pol.Hold = p.duration(m, "hold", false, durationRule{def: defaultHold, min: time.Minute, max: day})
+	pol.CancelCutoff = p.duration(m, "cancel_cutoff", false, durationRule{def: defaultCancelCutoff})
+	return pol
+}
+
+func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
+	items := p.list(top, "services", true)
+	var services []core.Service
+	seen := map[string]int{} // id → line
+	for i, n := range items {
+		path := index("services", i)
+		m := p.mapping(n, path, n.Line,
+			"id", "name", "duration", "price", "currency", "buffer_before", "buffer_after")
+		if m == nil {
+			continue
+		}
+		s := core.Service{SalonID: salon.ID, Active: true}
+		s.ID = p.id(m, "id")
+		p.unique(seen, s.ID, m, "id")
+		s.Name = p.names(m, "name", salon.Locales)
+		s.Duration = p.duration(m, "duration", true, durationRule{min: 5 * time.Minute, wholeMinutes: true})
+		s.BufferBefore = p.duration(m, "buffer_before", false, durationRule{wholeMinutes: true})
+		s.BufferAfter = p.duration(m, "buffer_after", false, durationRule{wholeMinutes: true})
+		if price, pn := p.scalar(m, "price", true); pn != nil {
+			minor, err := parsePrice(price)
+			if err != nil {
+				p.add(pn.Line, join(path, "price"), "%v", err)
+			}
+			s.Price.Minor = minor
+		}
+		if cur, cn := p.scalar(m, "currency", true); cn != nil {
+			if !currencyText.MatchString(cur) {
+				p.add(cn.Line, join(path, "currency"), "%q is not a currency code like EUR", cur)
+			}
+			s.Price.Currency = cur
+		}
+		services = append(services, s)
+	}
+	return services
+}
+
+// unique records a problem when id was already seen in its list.
+func (p *parser) unique(seen map[string]int, id string, m *mapping, key string) {
+	if id == "" {
+		return
+	}
+	line := m.keys[key].Line
+	if first, ok := seen[id]; ok {
+		p.add(line, join(m.path, key), "duplicate id %q (first on line %d)", id, first)
+		return
+	}
+	seen[id] = line
+}
+
+// names reads a service's name in each locale. Names must be in the salon's
+// locales, and one must be in its first, which clients see by default.
+func (p *parser) names(m *mapping, key string, locales []string) map[string]string {
+	nm := p.sub(m, key, true)
+	if nm == nil {
+		return nil
+	}
+	allowed := map[string]bool{}
+	for _, loc := range locales {
+		allowed[loc] = true
+	}
+	names := map[string]string{}
+	for _, loc := range nm.order {
+		field := join(nm.path, loc)
+		k := nm.keys[loc]
+		switch {
+		case !localeText.MatchString(loc):
+			p.add(k.Line, field, "%q is not a language tag like en, ru or pt-BR", loc)
+			continue
+		case len(locales) > 0 && !allowed[loc]:
+			p.add(k.Line, field, "locale %q is not in salon.locales", loc)
+			continue
+		}
+		if s := p.text(nm, loc, true); s != "" {
+			names[loc] = s
+		}
+	}
+	if len(locales) > 0 && nm.keys[locales[0]] == nil {
+		p.add(nm.line, nm.path, "needs a name in %q, the salon's first locale", locales[0])
+	}
+	return names
+}
+
+func (p *parser) masters(top *mapping, f *File, salonID string) []core.Master {
+	services := map[string]bool{}
+	for _, s := range f.Services {
+		services[s.ID] = true
+	}
+	items := p.list(top, "masters", true)
+	var masters []core.Master
+	seen := map[string]int{}
+	for i, n := range items {
+		path := index("masters", i)
+		m := p.mapping(n, path, n.Line,
+			"id", "name", "services", "hours", "days_off", "calendar", "telegram_chat_id")
+		if m == nil {
+			continue
+		}
+		ms := core.Master{SalonID: salonID, Active: true}
+		ms.ID = p.id(m, "id")
+		p.unique(seen, ms.ID, m, "id")
+		ms.Name = p.text(m, "name", true)
+		ms.Services = p.masterServices(m, services)
+		ms.Hours = p.hours(m)
+		ms.DaysOff = p.daysOff(m)
+		ms.Calendar = p.text(m, "calendar", false)
+		if chat, ok := p.chatID(m); ok && ms.ID != "" {
+			f.StaffChats[ms.ID] = chat
+		}
+		masters = append(masters, ms)
+	}
+	return masters
+}
+
+func (p *parser) masterServices(m *mapping, known map[string]bool) []string {
+	field := join(m.path, "services")
+	var ids []string
+	seen := map[string]bool{}
+	for i, n := range p.list(m, "services", true) {
+		s, ok := p.item(n, index(field, i))
+		switch {
+		case !ok:
+		case !known[s]:
+			p.add(n.Line, index(field, i), "unknown service %q", s)
+		case seen[s]:
+			p.add(n.Line, index(field, i), "service %q is listed twice", s)
+		default:
+			seen[s] = true
+			ids = append(ids, s)
+		}
+	}
+	return ids
+}
+
+func (p *parser) daysOff(m *mapping) []core.Date {
+	field := join(m.path, "days_off")
+	var days []core.Date
+	seen := map[core.Date]bool{}
+	for i, n := range p.list(m, "days_off", false) {
+		s, ok := p.item(n, index(field, i))
+		if !ok {
+			continue
+		}
+		d, err := core.ParseDate(s)
+		switch {
+		case err != nil:
+			p.add(n.Line, index(field, i), "%v", err)
+		case seen[d]:
+			p.add(n.Line, index(field, i), "day %s is listed twice", d)
+		default:
+			seen[d] = true
+			days = append(days, d)
+		}
+	}
+	return days
+}
+
+// chatID reads the optional Telegram chat id. Group chats have negative ids.
+func (p *parser) chatID(m *mapping) (int64, bool) {
+	s, n := p.scalar(m, "telegram_chat_id", false)
+	if n == nil {
+		return 0, false
+	}
+	field := join(m.path, "telegram_chat_id")
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	switch {
+	case err != nil:
+		p.add(n.Line, field, "%q is not a Telegram chat id (a whole number)", s)
+		return 0, false
+	case id == 0:
+		p.add(n.Line, field, "must not be 0")
+		return 0, false
+	}
+	return id, true
+}
