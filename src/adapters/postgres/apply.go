@@ -125,6 +125,7 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 	if err != nil {
 		return 0, passCore(err, "apply salon")
 	}
+	s.forget(setup.Salon.ID)
 	return changed, nil
 }
 

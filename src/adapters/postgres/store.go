@@ -23,10 +23,15 @@ var _ booking.Store = (*Store)(nil)
 type Store struct {
 	pool  *pgxpool.Pool
 	zones sync.Map // zone name → *time.Location; loading a zone reads a file
+
+	mu       sync.Mutex
+	catalogs map[string]*catalog // by salon id
 }
 
 // NewStore returns a Store over pool.
-func NewStore(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+func NewStore(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, catalogs: map[string]*catalog{}}
+}
 
 // querier is what both a pool and a transaction can do.
 type querier interface {
@@ -79,7 +84,7 @@ type storeTx struct {
 
 func secs(n int32) time.Duration { return time.Duration(n) * time.Second }
 
-func (t *storeTx) Salon(ctx context.Context, salonID string) (*core.Salon, error) {
+func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, error) {
 	var (
 		sl                                  core.Salon
 		zone                                string
@@ -103,7 +108,7 @@ func (t *storeTx) Salon(ctx context.Context, salonID string) (*core.Salon, error
 	return &sl, nil
 }
 
-func (t *storeTx) Services(ctx context.Context, salonID string) ([]core.Service, error) {
+func (t *storeTx) loadServices(ctx context.Context, salonID string) ([]core.Service, error) {
 	rows, err := t.q.Query(ctx, `
 		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency
 		FROM services WHERE salon_id = $1 AND active ORDER BY position, service_id`, salonID)
@@ -123,7 +128,7 @@ func (t *storeTx) Services(ctx context.Context, salonID string) ([]core.Service,
 // weekdayKeys names the weekdays in the hours JSON, indexed by time.Weekday.
 var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
-func (t *storeTx) Masters(ctx context.Context, salonID string) ([]core.Master, error) {
+func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Master, error) {
 	rows, err := t.q.Query(ctx, `
 		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar,
 		       coalesce(array_agg(ms.service_id ORDER BY ms.service_id) FILTER (WHERE ms.service_id IS NOT NULL), '{}')
@@ -157,9 +162,9 @@ func (t *storeTx) Masters(ctx context.Context, salonID string) ([]core.Master, e
 	return out, mapErr(err, "select masters")
 }
 
-func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]core.TimeRange, error) {
+func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]booking.Occupancy, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT master_id, lower(occupied), upper(occupied)
+		SELECT master_id, starts_at, lower(occupied), upper(occupied)
 		FROM bookings
 		WHERE salon_id = $1 AND master_id = ANY($2) AND occupied && tstzrange($3, $4)
 		  AND status IN ('held', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
@@ -169,43 +174,17 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 		return nil, mapErr(err, "select busy")
 	}
 	defer rows.Close()
-	out := map[string][]core.TimeRange{}
+	out := map[string][]booking.Occupancy{}
 	for rows.Next() {
 		var id string
-		var r core.TimeRange
-		if err := rows.Scan(&id, &r.Start, &r.End); err != nil {
+		var o booking.Occupancy
+		if err := rows.Scan(&id, &o.Start, &o.Occupied.Start, &o.Occupied.End); err != nil {
 			return nil, mapErr(err, "select busy")
 		}
-		out[id] = append(out[id], core.TimeRange{Start: r.Start.UTC(), End: r.End.UTC()})
+		o.Start, o.Occupied.Start, o.Occupied.End = o.Start.UTC(), o.Occupied.Start.UTC(), o.Occupied.End.UTC()
+		out[id] = append(out[id], o)
 	}
 	return out, mapErr(rows.Err(), "select busy")
-}
-
-func (t *storeTx) DayLoad(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, zone *time.Location, now time.Time) (map[core.Date]map[string]int, error) {
-	rows, err := t.q.Query(ctx, `
-		SELECT (starts_at AT TIME ZONE $6)::date AS day, master_id, count(*) FROM bookings
-		WHERE salon_id = $1 AND master_id = ANY($2) AND starts_at >= $3 AND starts_at < $4
-		  AND status IN ('held', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
-		GROUP BY day, master_id`, salonID, masterIDs, window.Start, window.End, now, zone.String())
-	if err != nil {
-		return nil, mapErr(err, "select day load")
-	}
-	defer rows.Close()
-	out := map[core.Date]map[string]int{}
-	for rows.Next() {
-		var day time.Time
-		var id string
-		var n int
-		if err := rows.Scan(&day, &id, &n); err != nil {
-			return nil, mapErr(err, "select day load")
-		}
-		d := core.DateOf(day)
-		if out[d] == nil {
-			out[d] = map[string]int{}
-		}
-		out[d][id] = n
-	}
-	return out, mapErr(rows.Err(), "select day load")
 }
 
 func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
@@ -230,14 +209,14 @@ func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
 	return mapErr(err, "insert client")
 }
 
-func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) error {
-	_, err := t.q.Exec(ctx, `
+func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) (int64, error) {
+	tag, err := t.q.Exec(ctx, `
 		UPDATE bookings SET status = 'expired', updated_at = $4
 		WHERE salon_id = $1 AND status = 'held' AND hold_expires_at <= $4
 		  AND ((master_id = $2 AND occupied && tstzrange($5, $6))
 		    OR (client_id = $3 AND tstzrange(starts_at, ends_at) && tstzrange($5, $6)))`,
 		salonID, masterID, clientID, now, occupied.Start, occupied.End)
-	return mapErr(err, "expire holds")
+	return tag.RowsAffected(), mapErr(err, "expire holds")
 }
 
 const bookingColumns = `booking_id::text, salon_id, master_id, service_id, client_id, starts_at, ends_at,

@@ -56,10 +56,5 @@ func invalid(file string, problems []*Error) error {
 		p.File = file
 		errs = append(errs, p)
 	}
-	return &core.Error{
-		Code:   core.EInvalid,
-		Key:    "salonfile.invalid",
-		Detail: "salonfile: invalid salon file",
-		Err:    errors.Join(errs...),
-	}
+	return core.Errorf(core.EInvalid, "salonfile.invalid", "salonfile: invalid salon file:\n%w", errors.Join(errs...))
 }

@@ -44,7 +44,7 @@ func Load(path string) (*File, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			code = core.ENotFound
 		}
-		return nil, &core.Error{Code: code, Key: "salonfile.unreadable", Detail: "salonfile: read salon file", Err: err}
+		return nil, core.Errorf(code, "salonfile.unreadable", "salonfile: read salon file: %w", err)
 	}
 	return parse(data, path)
 }

@@ -446,7 +446,7 @@ services:
 `
 	_, err := salonfile.Parse([]byte(file))
 	require.Equal(t, core.EInvalid, core.ErrorCode(err))
-	require.Equal(t, "salonfile: invalid salon file: "+
+	require.Equal(t, "salonfile: invalid salon file:\n"+
 		`line 2: masters[0].services[0]: unknown service "dye"`+"\n"+
 		`line 3: salon.id: "Demo" is not an id: use 1 to 32 of a-z, 0-9, _ and -, starting with a letter or digit`+"\n"+
 		`line 5: services[0].price: price "10.001" has more than 2 decimals`,
@@ -464,8 +464,9 @@ func TestParseCapsProblems(t *testing.T) {
 	_, err := salonfile.Parse([]byte(b.String()))
 	require.Equal(t, core.EInvalid, core.ErrorCode(err))
 	lines := strings.Split(err.Error(), "\n")
-	require.Len(t, lines, 21)
-	require.Equal(t, "and 5 more problems", lines[20])
+	require.Len(t, lines, 22, "a heading, 20 problems and a count of the rest")
+	require.Equal(t, "salonfile: invalid salon file:", lines[0])
+	require.Equal(t, "and 5 more problems", lines[21])
 }
 
 func TestLoad(t *testing.T) {

@@ -30,18 +30,15 @@ type Tx interface {
 	Services(ctx context.Context, salonID string) ([]core.Service, error)
 	// Masters returns the salon's active masters in the salon file's order.
 	Masters(ctx context.Context, salonID string) ([]core.Master, error)
-	// Busy returns, per master, the occupied ranges of held (unexpired at now) and
-	// confirmed bookings that overlap window, leaving out the booking exclude
+	// Busy returns, per master, the live bookings (confirmed, or held and unexpired
+	// at now) whose occupied range overlaps window, leaving out the booking exclude
 	// (which may be "").
-	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]core.TimeRange, error)
-	// DayLoad counts the held and confirmed bookings starting in window, per
-	// local day in zone and per master.
-	DayLoad(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, zone *time.Location, now time.Time) (map[core.Date]map[string]int, error)
+	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
 	// UpsertClient finds the client by phone (creating them) and sets c.ID.
 	UpsertClient(ctx context.Context, c *core.Client) error
 	// ExpireHolds marks as expired the holds past their expiry at now that would
-	// stand in the way of occupied for master or client.
-	ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) error
+	// stand in the way of occupied for master or client, and says how many.
+	ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) (int64, error)
 	// InsertBooking stores b and sets its ID and timestamps. It returns false, and
 	// writes nothing, when the time is taken or the idempotency key exists.
 	InsertBooking(ctx context.Context, b *core.Booking) (bool, error)
@@ -56,4 +53,10 @@ type Tx interface {
 	UpdateBooking(ctx context.Context, b *core.Booking) error
 	// ClientBookings lists the client's live bookings that end after from, by start.
 	ClientBookings(ctx context.Context, salonID string, clientID int64, from time.Time) ([]core.Booking, error)
+}
+
+// Occupancy is a live booking's claim on its master's time.
+type Occupancy struct {
+	Start    time.Time      // the appointment's start, which day it counts for
+	Occupied core.TimeRange // the appointment widened by its buffers
 }

@@ -82,12 +82,11 @@ func (s *Service) Slots(ctx context.Context, req SlotsRequest) ([]availability.S
 			return err
 		}
 		salon = sc.salon
-		slots, err = s.freeSlots(ctx, tx, sc, req.From, req.Days, now, "")
-		if err != nil || req.MasterID != AnyMaster {
-			return err
+		var busy map[string][]Occupancy
+		slots, busy, err = s.freeSlots(ctx, tx, sc, req.From, req.Days, now, "")
+		if err == nil && req.MasterID == AnyMaster {
+			slots = assignAny(sc, slots, dayLoads(sc, busy))
 		}
-		loads, err := s.dayLoads(ctx, tx, sc, req.From, req.Days, now)
-		slots = assignAny(sc, slots, loads)
 		return err
 	})
 	return slots, salon, err
@@ -129,19 +128,23 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	now := s.clock.Now()
 	var booked *core.Booking
 	err = s.store.WithTx(ctx, func(tx Tx) error {
-		if b, err := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); err == nil {
-			booked = b
-			return nil
-		} else if core.ErrorCode(err) != core.ENotFound {
+		// A replay of a request that succeeded fails validation (its own booking
+		// holds the time), so the idempotency key is looked up only when something
+		// stands in the way: the common path stays short.
+		replayOr := func(err error) error {
+			if first, kerr := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); kerr == nil {
+				booked = first
+				return nil
+			}
 			return err
 		}
 		sc, err := s.scope(ctx, tx, req.SalonID, req.ServiceID, req.MasterID)
 		if err != nil {
-			return err
+			return replayOr(err)
 		}
 		candidates, err := s.mastersAt(ctx, tx, sc, req.Start, now, "")
 		if err != nil {
-			return err
+			return replayOr(err)
 		}
 		if err := tx.UpsertClient(ctx, &client); err != nil {
 			return err
@@ -163,10 +166,15 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			if req.Confirm {
 				b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
 			}
-			if err := tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
-				return err
-			}
 			ok, err := tx.InsertBooking(ctx, b)
+			if err == nil && !ok {
+				// Holds past their expiry still block in the database until they
+				// are marked expired: do that, in this transaction, and try again.
+				var n int64
+				if n, err = tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err == nil && n > 0 {
+					ok, err = tx.InsertBooking(ctx, b)
+				}
+			}
 			if err != nil {
 				return err
 			}
@@ -176,7 +184,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			// Nothing was written: a replay that raced us, the client's own other
 			// appointment, or someone else took the master's time. Tell which.
-			if first, err := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); err == nil {
+			if first, kerr := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); kerr == nil {
 				booked = first
 				return nil
 			}
@@ -266,7 +274,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 		}
 		svc := sc.service
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
-		if err := tx.ExpireHolds(ctx, salonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
+		if _, err := tx.ExpireHolds(ctx, salonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
 			return false, err
 		}
 		if err := tx.UpdateBooking(ctx, b); err != nil {
@@ -365,23 +373,26 @@ func (s *Service) scope(ctx context.Context, tx Tx, salonID, serviceID, masterID
 	return sc, nil
 }
 
-// freeSlots computes the free slots of the scope's masters over days local days.
-func (s *Service) freeSlots(ctx context.Context, tx Tx, sc *scope, from core.Date, days int, now time.Time, exclude string) ([]availability.Slot, error) {
-	q := s.query(sc, from, days)
-	window := s.window(sc, from, days)
+// freeSlots computes the free slots of the scope's masters over days local days,
+// and returns the live bookings it read as well.
+func (s *Service) freeSlots(ctx context.Context, tx Tx, sc *scope, from core.Date, days int, now time.Time, exclude string) ([]availability.Slot, map[string][]Occupancy, error) {
 	ids := make([]string, len(sc.masters))
 	for i, m := range sc.masters {
 		ids[i] = m.ID
 	}
-	busy, err := tx.Busy(ctx, sc.salon.ID, ids, window, now, exclude)
+	busy, err := tx.Busy(ctx, sc.salon.ID, ids, s.window(sc, from, days), now, exclude)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ms := make([]availability.Master, len(sc.masters))
 	for i, m := range sc.masters {
-		ms[i] = availability.Master{ID: m.ID, Hours: m.Hours, DaysOff: m.DaysOff, Busy: busy[m.ID]}
+		ranges := make([]core.TimeRange, len(busy[m.ID]))
+		for j, o := range busy[m.ID] {
+			ranges[j] = o.Occupied
+		}
+		ms[i] = availability.Master{ID: m.ID, Hours: m.Hours, DaysOff: m.DaysOff, Busy: ranges}
 	}
-	return availability.Slots(ms, q, now), nil
+	return availability.Slots(ms, s.query(sc, from, days), now), busy, nil
 }
 
 func (s *Service) query(sc *scope, from core.Date, days int) availability.Query {
@@ -418,7 +429,7 @@ func (s *Service) mastersAt(ctx context.Context, tx Tx, sc *scope, start time.Ti
 		return nil, core.Errorf(core.EInvalid, "booking.too_far", "booking: start is beyond the booking horizon")
 	}
 	day := core.DateOf(start.In(sc.salon.Timezone))
-	free, err := s.freeSlots(ctx, tx, sc, day, 1, now, exclude)
+	free, busy, err := s.freeSlots(ctx, tx, sc, day, 1, now, exclude)
 	if err != nil {
 		return nil, err
 	}
@@ -429,12 +440,8 @@ func (s *Service) mastersAt(ctx context.Context, tx Tx, sc *scope, start time.Ti
 		}
 	}
 	if len(at) > 0 {
-		loads, err := s.dayLoads(ctx, tx, sc, day, 1, now)
-		if err != nil {
-			return nil, err
-		}
 		var ids []string
-		for _, id := range assignOrder(sc.masters, loads[day]) {
+		for _, id := range assignOrder(sc.masters, dayLoads(sc, busy)[day]) {
 			if slices.ContainsFunc(at, func(sl availability.Slot) bool { return sl.MasterID == id }) {
 				ids = append(ids, id)
 			}
@@ -458,7 +465,7 @@ func (s *Service) mastersAt(ctx context.Context, tx Tx, sc *scope, start time.Ti
 // the nearest free starts within a day either side.
 func (s *Service) taken(ctx context.Context, tx Tx, sc *scope, start time.Time, now time.Time, exclude string) error {
 	day := core.DateOf(start.In(sc.salon.Timezone))
-	free, err := s.freeSlots(ctx, tx, sc, day.AddDays(-1), 3, now, exclude)
+	free, _, err := s.freeSlots(ctx, tx, sc, day.AddDays(-1), 3, now, exclude)
 	if err != nil {
 		return err
 	}
@@ -475,18 +482,19 @@ func (s *Service) taken(ctx context.Context, tx Tx, sc *scope, start time.Time, 
 	}
 }
 
-// dayLoads counts live bookings per local day and master over [from, from+days).
-func (s *Service) dayLoads(ctx context.Context, tx Tx, sc *scope, from core.Date, days int, now time.Time) (map[core.Date]map[string]int, error) {
-	if len(sc.masters) == 1 {
-		return nil, nil // nothing to choose between
+// dayLoads counts live bookings per local day (of their start) and master.
+func dayLoads(sc *scope, busy map[string][]Occupancy) map[core.Date]map[string]int {
+	out := map[core.Date]map[string]int{}
+	for id, os := range busy {
+		for _, o := range os {
+			d := core.DateOf(o.Start.In(sc.salon.Timezone))
+			if out[d] == nil {
+				out[d] = map[string]int{}
+			}
+			out[d][id]++
+		}
 	}
-	ids := make([]string, len(sc.masters))
-	for i, m := range sc.masters {
-		ids[i] = m.ID
-	}
-	start, _ := from.At(0, sc.salon.Timezone)
-	end, _ := from.AddDays(days).At(0, sc.salon.Timezone)
-	return tx.DayLoad(ctx, sc.salon.ID, ids, core.TimeRange{Start: start, End: end}, sc.salon.Timezone, now)
+	return out
 }
 
 // assignOrder is the rule "any master" follows on a day: fewest live bookings that
