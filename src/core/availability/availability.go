@@ -62,7 +62,15 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 	stepMin := int(q.Policy.SlotStep / time.Minute)
 	last := q.From.AddDays(q.Days)
 
-	var out []Slot
+	// The inner loop works in Unix seconds: it runs for every grid point of every
+	// shift of every master, and integer comparisons are what make it cheap.
+	earliestS, latestS := earliest.Unix(), latest.Unix()
+	dur, before, after := secs(q.Duration), secs(q.BufferBefore), secs(q.BufferAfter)
+	type found struct {
+		start, end int64
+		master     int
+	}
+	var out []found
 	for i := range masters {
 		m := &masters[i]
 		busy := union(m.Busy)
@@ -71,51 +79,56 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 			if slices.Contains(m.DaysOff, d) {
 				continue
 			}
+			days := [2]core.Date{d, d.AddDays(1)} // a shift reaches at most into the next day
 			for _, r := range m.Hours[d.Weekday()] {
 				shift := r.On(d, q.Zone)
+				shiftStart, shiftEnd := shift.Start.Unix(), shift.End.Unix()
 				steady := steadyOffset(shift, r, d, q.Zone)
 				for k := 0; k*stepMin < r.Minutes(); k++ {
 					clock := int(r.Start) + k*stepMin
-					day := d.AddDays(clock / (24 * 60))
-					var start time.Time
+					day := days[clock/(24*60)]
+					var start int64
 					if steady {
 						// No clock change in this shift: wall-clock minutes are real minutes.
-						start = shift.Start.Add(time.Duration(k*stepMin) * time.Minute)
+						start = shiftStart + int64(k*stepMin*60)
 					} else {
-						var ok bool
-						start, ok = day.At(core.ClockTime(clock%(24*60)), q.Zone)
-						if !ok || start.Before(shift.Start) {
+						t, ok := day.At(core.ClockTime(clock%(24*60)), q.Zone)
+						if start = t.Unix(); !ok || start < shiftStart {
 							continue // a wall-clock time the DST change skipped
 						}
 					}
-					end := start.Add(q.Duration)
-					if end.After(shift.End) {
+					end := start + dur
+					if end > shiftEnd {
 						break
 					}
-					if start.Before(earliest) || !start.Before(latest) {
+					if start < earliestS || start >= latestS {
 						continue
 					}
 					if day.Before(q.From) || !day.Before(last) { // day is the slot's local date
 						continue
 					}
-					occ := core.TimeRange{Start: start.Add(-q.BufferBefore), End: end.Add(q.BufferAfter)}
-					if overlapsAny(busy, occ) {
+					if overlapsAny(busy, span{start - before, end + after}) {
 						continue
 					}
-					out = append(out, Slot{Start: start, End: end, MasterID: m.ID})
+					out = append(out, found{start, end, i})
 				}
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b Slot) int {
-		if c := a.Start.Compare(b.Start); c != 0 {
+	slices.SortFunc(out, func(a, b found) int {
+		if c := cmpInt(a.start, b.start); c != 0 {
 			return c
 		}
-		return strings.Compare(a.MasterID, b.MasterID)
+		return strings.Compare(masters[a.master].ID, masters[b.master].ID)
 	})
-	return slices.CompactFunc(out, func(a, b Slot) bool {
-		return a.Start.Equal(b.Start) && a.MasterID == b.MasterID
-	})
+	slots := make([]Slot, 0, len(out))
+	for i, f := range out {
+		if i > 0 && f.start == out[i-1].start && masters[f.master].ID == masters[out[i-1].master].ID {
+			continue // two shifts of one master that overlap offer a start once
+		}
+		slots = append(slots, Slot{Start: time.Unix(f.start, 0).UTC(), End: time.Unix(f.end, 0).UTC(), MasterID: masters[f.master].ID})
+	}
+	return slots
 }
 
 // steadyOffset reports whether the zone's offset holds for the whole shift and the
@@ -131,21 +144,29 @@ func steadyOffset(shift core.TimeRange, r core.ClockRange, d core.Date, zone *ti
 	return periodEnd.IsZero() || !periodEnd.Before(shift.End)
 }
 
-// union sorts the intervals and merges the overlapping or touching ones, so that a
-// binary search can answer "does anything overlap?".
-func union(in []core.TimeRange) []core.TimeRange {
+// span is a half-open interval of Unix seconds.
+type span struct{ start, end int64 }
+
+func secs(d time.Duration) int64 { return int64(d / time.Second) }
+
+// union turns the intervals into sorted, disjoint spans (merging overlapping or
+// touching ones), so that a binary search can answer "does anything overlap?".
+// Instants are whole seconds here: a salon's times are whole minutes.
+func union(in []core.TimeRange) []span {
 	if len(in) == 0 {
 		return nil
 	}
-	s := slices.Clone(in)
-	slices.SortFunc(s, func(a, b core.TimeRange) int { return a.Start.Compare(b.Start) })
-	out := s[:1]
-	for _, r := range s[1:] {
-		lastR := &out[len(out)-1]
-		if !r.Start.After(lastR.End) {
-			if r.End.After(lastR.End) {
-				lastR.End = r.End
-			}
+	s := make([]span, 0, len(in))
+	for _, r := range in {
+		if r.End.After(r.Start) {
+			s = append(s, span{r.Start.Unix(), (r.End.UnixNano() + 999_999_999) / 1e9})
+		}
+	}
+	slices.SortFunc(s, func(a, b span) int { return cmpInt(a.start, b.start) })
+	out := s[:0]
+	for _, r := range s {
+		if n := len(out); n > 0 && r.start <= out[n-1].end {
+			out[n-1].end = max(out[n-1].end, r.end)
 			continue
 		}
 		out = append(out, r)
@@ -153,8 +174,18 @@ func union(in []core.TimeRange) []core.TimeRange {
 	return out
 }
 
-// overlapsAny reports whether r overlaps one of the sorted, disjoint intervals.
-func overlapsAny(sorted []core.TimeRange, r core.TimeRange) bool {
-	i := sort.Search(len(sorted), func(i int) bool { return sorted[i].End.After(r.Start) })
-	return i < len(sorted) && sorted[i].Start.Before(r.End)
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// overlapsAny reports whether r overlaps one of the sorted, disjoint spans.
+func overlapsAny(sorted []span, r span) bool {
+	i := sort.Search(len(sorted), func(i int) bool { return sorted[i].end > r.start })
+	return i < len(sorted) && sorted[i].start < r.end
 }
