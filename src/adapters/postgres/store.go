@@ -48,9 +48,9 @@ func (s *Store) WithTx(ctx context.Context, fn func(booking.Tx) error) error {
 	return passCore(err, "transaction")
 }
 
-// Read runs fn on the pool, without a transaction: each query sees committed data.
-func (s *Store) Read(ctx context.Context, fn func(booking.Tx) error) error {
-	return passCore(fn(&storeTx{q: s.pool, s: s}), "read")
+// Auto runs fn on the pool, without a transaction: each statement commits on its own.
+func (s *Store) Auto(ctx context.Context, fn func(booking.Tx) error) error {
+	return passCore(fn(&storeTx{q: s.pool, s: s}), "auto")
 }
 
 // passCore leaves core errors (from fn) as they are and maps the rest.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"net/http"
@@ -84,7 +85,7 @@ func (b *bundle) callAs(t *testing.T, auth, method, path string, body any) (int,
 func bookBody(master, start, key string) map[string]any {
 	return map[string]any{
 		"service": "haircut", "master": master, "start": start, "idempotency_key": key,
-		"client": map[string]any{"name": "Olga", "phone": "+7 (912) 345-67-" + fmt.Sprintf("%02d", len(key)%100)},
+		"client": map[string]any{"name": "Olga", "phone": fmt.Sprintf("+7 (912) %07d", crc32.ChecksumIEEE([]byte(key))%10000000)},
 	}
 }
 

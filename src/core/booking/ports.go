@@ -18,8 +18,9 @@ import (
 type Store interface {
 	// WithTx runs fn in one transaction; an error from fn rolls it back.
 	WithTx(ctx context.Context, fn func(Tx) error) error
-	// Read runs fn on a consistent view without taking locks or writing.
-	Read(ctx context.Context, fn func(Tx) error) error
+	// Auto runs fn with each statement committing on its own: for reads, and for
+	// writes that are whole by themselves (a booking insert is one statement).
+	Auto(ctx context.Context, fn func(Tx) error) error
 }
 
 // Tx is what the use cases may do inside one transaction.

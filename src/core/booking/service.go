@@ -39,7 +39,7 @@ type Catalog struct {
 // Catalog returns the salon with its active services and masters. ENotFound.
 func (s *Service) Catalog(ctx context.Context, salonID string) (*Catalog, error) {
 	var c Catalog
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Auto(ctx, func(tx Tx) error {
 		var err error
 		if c.Salon, err = tx.Salon(ctx, salonID); err != nil {
 			return err
@@ -76,7 +76,7 @@ func (s *Service) Slots(ctx context.Context, req SlotsRequest) ([]availability.S
 	now := s.clock.Now()
 	var slots []availability.Slot
 	var salon *core.Salon
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Auto(ctx, func(tx Tx) error {
 		sc, err := s.scope(ctx, tx, req.SalonID, req.ServiceID, req.MasterID)
 		if err != nil {
 			return err
@@ -127,10 +127,14 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	}
 	now := s.clock.Now()
 	var booked *core.Booking
-	err = s.store.WithTx(ctx, func(tx Tx) error {
-		// A replay of a request that succeeded fails validation (its own booking
-		// holds the time), so the idempotency key is looked up only when something
-		// stands in the way: the common path stays short.
+	// The happy path is three statements and no explicit transaction: the
+	// catalog (cached), the client, and one INSERT … ON CONFLICT DO NOTHING that
+	// the exclusion constraints let through or not. Everything else (replays,
+	// stale holds, why a time was refused) is looked at only when the insert
+	// writes nothing.
+	err = s.store.Auto(ctx, func(tx Tx) error {
+		// A replay of a request that succeeded is refused by its own booking, so
+		// the idempotency key is looked up only when something stands in the way.
 		replayOr := func(err error) error {
 			if first, kerr := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); kerr == nil {
 				booked = first
@@ -142,7 +146,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 		if err != nil {
 			return replayOr(err)
 		}
-		candidates, err := s.mastersAt(ctx, tx, sc, req.Start, now, "")
+		candidates, err := s.candidates(ctx, tx, sc, req.Start, now)
 		if err != nil {
 			return replayOr(err)
 		}
@@ -169,7 +173,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			ok, err := tx.InsertBooking(ctx, b)
 			if err == nil && !ok {
 				// Holds past their expiry still block in the database until they
-				// are marked expired: do that, in this transaction, and try again.
+				// are marked expired: do that and try once more.
 				var n int64
 				if n, err = tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err == nil && n > 0 {
 					ok, err = tx.InsertBooking(ctx, b)
@@ -182,8 +186,8 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				booked = b
 				return nil
 			}
-			// Nothing was written: a replay that raced us, the client's own other
-			// appointment, or someone else took the master's time. Tell which.
+			// Nothing was written: a replay, the client's own other appointment,
+			// or someone holds the master's time. Tell which.
 			if first, kerr := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); kerr == nil {
 				booked = first
 				return nil
@@ -269,7 +273,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
 			return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
 		}
-		if _, err := s.mastersAt(ctx, tx, sc, start, now, b.ID); err != nil {
+		if _, err := s.offered(sc, start, now); err != nil {
 			return false, err
 		}
 		svc := sc.service
@@ -290,7 +294,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 // Get returns a booking. ENotFound.
 func (s *Service) Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
 	var b *core.Booking
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Auto(ctx, func(tx Tx) error {
 		var err error
 		b, err = tx.Booking(ctx, salonID, bookingID, false)
 		return err
@@ -302,7 +306,7 @@ func (s *Service) Get(ctx context.Context, salonID, bookingID string) (*core.Boo
 func (s *Service) Upcoming(ctx context.Context, salonID string, clientID int64) ([]core.Booking, error) {
 	now := s.clock.Now()
 	var out []core.Booking
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Auto(ctx, func(tx Tx) error {
 		var err error
 		out, err = tx.ClientBookings(ctx, salonID, clientID, now)
 		return err
@@ -415,10 +419,11 @@ func (s *Service) window(sc *scope, from core.Date, days int) core.TimeRange {
 	}
 }
 
-// mastersAt returns the scope's masters free at start, in the order "any master"
-// picks them. When none is, it says why: a start in the past, too soon, too far, not
-// an offered time (EInvalid), or taken (*ConflictError).
-func (s *Service) mastersAt(ctx context.Context, tx Tx, sc *scope, start time.Time, now time.Time, exclude string) ([]string, error) {
+// offered checks start against the salon's rules alone (notice, horizon, hours,
+// days off, the slot grid), and returns the scope's masters whose hours offer it.
+// Busy time is not looked at: the database refuses an overlap, and taken explains
+// it. Errors: EInvalid with the reason.
+func (s *Service) offered(sc *scope, start, now time.Time) ([]core.Master, error) {
 	p := sc.salon.Policy
 	switch {
 	case !start.After(now):
@@ -429,36 +434,55 @@ func (s *Service) mastersAt(ctx context.Context, tx Tx, sc *scope, start time.Ti
 		return nil, core.Errorf(core.EInvalid, "booking.too_far", "booking: start is beyond the booking horizon")
 	}
 	day := core.DateOf(start.In(sc.salon.Timezone))
-	free, busy, err := s.freeSlots(ctx, tx, sc, day, 1, now, exclude)
-	if err != nil {
-		return nil, err
-	}
-	var at []availability.Slot
-	for _, sl := range free {
-		if sl.Start.Equal(start) {
-			at = append(at, sl)
-		}
-	}
-	if len(at) > 0 {
-		var ids []string
-		for _, id := range assignOrder(sc.masters, dayLoads(sc, busy)[day]) {
-			if slices.ContainsFunc(at, func(sl availability.Slot) bool { return sl.MasterID == id }) {
-				ids = append(ids, id)
-			}
-		}
-		return ids, nil
-	}
-	// Not free. Would it be offered on an empty calendar? Then it is taken.
 	ms := make([]availability.Master, len(sc.masters))
 	for i, m := range sc.masters {
 		ms[i] = availability.Master{ID: m.ID, Hours: m.Hours, DaysOff: m.DaysOff}
 	}
+	var out []core.Master
 	for _, sl := range availability.Slots(ms, s.query(sc, day, 1), now) {
 		if sl.Start.Equal(start) {
-			return nil, s.taken(ctx, tx, sc, start, now, exclude)
+			out = append(out, *masterByID(sc.masters, sl.MasterID))
 		}
 	}
-	return nil, core.Errorf(core.EInvalid, "booking.not_offered", "booking: start is not an offered time")
+	if len(out) == 0 {
+		return nil, core.Errorf(core.EInvalid, "booking.not_offered", "booking: start is not an offered time")
+	}
+	return out, nil
+}
+
+// candidates returns the masters to try for a booking at start, in order. One
+// master is simply tried; for "any master" the free ones are ordered by the
+// assignment rule, which needs that day's bookings.
+func (s *Service) candidates(ctx context.Context, tx Tx, sc *scope, start, now time.Time) ([]string, error) {
+	offered, err := s.offered(sc, start, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(offered) == 1 {
+		return []string{offered[0].ID}, nil
+	}
+	narrowed := &scope{salon: sc.salon, service: sc.service, masters: offered}
+	day := core.DateOf(start.In(sc.salon.Timezone))
+	free, busy, err := s.freeSlots(ctx, tx, narrowed, day, 1, now, "")
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, id := range assignOrder(offered, dayLoads(sc, busy)[day]) {
+		if slices.ContainsFunc(free, func(sl availability.Slot) bool { return sl.Start.Equal(start) && sl.MasterID == id }) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil // none free: the caller answers with taken
+}
+
+func masterByID(ms []core.Master, id string) *core.Master {
+	for i := range ms {
+		if ms[i].ID == id {
+			return &ms[i]
+		}
+	}
+	return nil
 }
 
 // taken builds the answer to a taken time: a *ConflictError with up to three of
