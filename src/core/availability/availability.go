@@ -44,6 +44,7 @@ type Slot struct {
 	Start    time.Time
 	End      time.Time
 	MasterID string
+	Day      core.Date // the local date of Start in the query's zone
 }
 
 // Slots returns, for every master, the starts on the grid of each shift at which the
@@ -69,6 +70,7 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 	type found struct {
 		start, end int64
 		master     int
+		day        core.Date
 	}
 	var out []found
 	for i := range masters {
@@ -110,7 +112,7 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 					if overlapsAny(busy, span{start - before, end + after}) {
 						continue
 					}
-					out = append(out, found{start, end, i})
+					out = append(out, found{start, end, i, day})
 				}
 			}
 		}
@@ -126,7 +128,7 @@ func Slots(masters []Master, q Query, now time.Time) []Slot {
 		if i > 0 && f.start == out[i-1].start && masters[f.master].ID == masters[out[i-1].master].ID {
 			continue // two shifts of one master that overlap offer a start once
 		}
-		slots = append(slots, Slot{Start: time.Unix(f.start, 0).UTC(), End: time.Unix(f.end, 0).UTC(), MasterID: masters[f.master].ID})
+		slots = append(slots, Slot{Start: time.Unix(f.start, 0).UTC(), End: time.Unix(f.end, 0).UTC(), MasterID: masters[f.master].ID, Day: f.day})
 	}
 	return slots
 }

@@ -545,7 +545,7 @@ func assignOrder(masters []core.Master, load map[string]int) []string {
 func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[string]int) []availability.Slot {
 	ranks := map[core.Date]map[string]int{}
 	rank := func(sl availability.Slot) int {
-		day := core.DateOf(sl.Start.In(sc.salon.Timezone))
+		day := sl.Day
 		if ranks[day] == nil {
 			ranks[day] = map[string]int{}
 			for i, id := range assignOrder(sc.masters, loads[day]) {
