@@ -1,0 +1,118 @@
+package dialog
+
+import (
+	"context"
+	"time"
+
+	"salonbook/src/core"
+)
+
+// Kind says what an inbound event carries.
+type Kind string
+
+// The inbound kinds.
+const (
+	KindText    Kind = "text"    // free text typed by the client
+	KindChoice  Kind = "choice"  // a button or list row the client picked: Choice holds its id
+	KindContact Kind = "contact" // a shared contact card: Contact holds it
+	KindCommand Kind = "command" // start, cancel, help or language: Text holds the name
+)
+
+// The commands every step understands.
+const (
+	CommandStart    = "start"    // start over from the menu
+	CommandCancel   = "cancel"   // drop the current flow, back to the menu
+	CommandHelp     = "help"     // what the bot can do
+	CommandLanguage = "language" // choose the language
+)
+
+// Inbound is one event from a client, as any channel decodes it.
+type Inbound struct {
+	ID       string   // the channel's id of the event (update id, wamid, web message id): replaying it changes nothing
+	Kind     Kind     //
+	Text     string   // KindText: the text; KindCommand: the command name
+	Choice   string   // KindChoice: the option id
+	Contact  *Contact // KindContact
+	LangHint string   // the channel's language tag for the client, e.g. "ru-RU"; may be empty
+	Name     string   // the client's display name on the channel; may be empty
+}
+
+// Contact is a shared contact card. Its phone is personal data: never logged.
+type Contact struct {
+	Name  string
+	Phone string
+}
+
+// Reply is one message to the client.
+type Reply struct {
+	Text           string   `json:"text"`
+	Choices        []Choice `json:"choices,omitempty"`
+	RequestContact bool     `json:"request_contact,omitempty"` // offer a "share my phone number" button where the channel has one
+}
+
+// Choice is an option the client can pick. ID is at most 64 bytes and holds ids
+// only, never state; Label is at most 20 characters so that it fits a WhatsApp
+// button.
+type Choice struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// Limits every channel can render.
+const (
+	MaxChoiceIDBytes   = 64
+	MaxChoiceLabelRune = 20
+)
+
+// ChatKey names one conversation: a chat on a channel, in a salon.
+type ChatKey struct {
+	SalonID string
+	Channel string // "web", "telegram", "whatsapp": a name, never interpreted here
+	ChatID  string
+}
+
+// Conversations stores conversation state.
+type Conversations interface {
+	// Run loads the conversation under a lock that serialises its events, and
+	// calls step with its state (the zero State for a new conversation). The new
+	// state and the replies are stored together with eventID; when eventID was
+	// handled before, Run returns the replies stored then and does not call step.
+	Run(ctx context.Context, key ChatKey, eventID string, step func(State) (State, []Reply)) ([]Reply, error)
+}
+
+// State is where a conversation stands. It is stored as JSON; fields are stable.
+type State struct {
+	Step    string    `json:"step,omitempty"`
+	Lang    string    `json:"lang,omitempty"`
+	Updated time.Time `json:"updated,omitempty"`
+
+	// What the client is choosing in the current flow.
+	Service   string    `json:"service,omitempty"`
+	Master    string    `json:"master,omitempty"` // a master id or "any"
+	Day       string    `json:"day,omitempty"`    // YYYY-MM-DD, local
+	Start     time.Time `json:"start,omitempty"`
+	Page      int       `json:"page,omitempty"`
+	BookingID string    `json:"booking,omitempty"` // the hold being confirmed, or the booking being moved
+
+	// The client, remembered after the first booking.
+	ClientName  string `json:"name,omitempty"`
+	ClientPhone string `json:"phone,omitempty"`
+	ClientID    int64  `json:"client,omitempty"`
+}
+
+// WaitlistEntry asks to be told when a time frees up on a day.
+type WaitlistEntry struct {
+	Key       ChatKey // where to send the offer
+	ServiceID string
+	MasterID  string // a master id or "any"
+	Day       core.Date
+	ClientID  int64 // 0 when the client is not known yet
+	Lang      string
+}
+
+// Waitlist stores wait-list requests; the offers are sent by later work.
+type Waitlist interface {
+	// Join records e; joining twice for the same chat, service, master and day is
+	// one entry.
+	Join(ctx context.Context, e WaitlistEntry) error
+}
