@@ -1,0 +1,25 @@
+package dialog
+
+import "context"
+
+// Service is the conversation as a channel sees it: one inbound event in, the
+// replies out, the state kept by Conversations.
+type Service struct {
+	engine *Engine
+	convs  Conversations
+}
+
+// NewService returns a Service.
+func NewService(e *Engine, convs Conversations) *Service {
+	return &Service{engine: e, convs: convs}
+}
+
+// Handle runs one step of the conversation key. Events of one conversation run
+// one at a time, in order; replaying an event id returns the replies it got the
+// first time and changes nothing. A step's bookings use the event id as their
+// idempotency key, so a step replayed after a crash cannot book twice.
+func (s *Service) Handle(ctx context.Context, key ChatKey, in Inbound) ([]Reply, error) {
+	return s.convs.Run(ctx, key, in.ID, func(st State) (State, []Reply) {
+		return s.engine.Step(ctx, key, st, in)
+	})
+}
