@@ -30,6 +30,7 @@ type Config struct {
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
 	Clock  core.Clock
+	Chat   Chat // the conversation behind /chat; nil leaves the web chat off
 }
 
 // Handler returns the routes of the HTTP server.
@@ -53,6 +54,11 @@ func Handler(cfg Config) http.Handler {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint", nil)
 	})
 	mux.Handle("/api/v1/", a.authorised(api))
+	if cfg.Chat != nil {
+		chat := newWebChat(a)
+		mux.HandleFunc("GET /chat", chat.page)
+		mux.HandleFunc("POST /chat/api/messages", chat.messages)
+	}
 	return a.logged(mux)
 }
 

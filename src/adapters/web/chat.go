@@ -1,0 +1,234 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"salonbook/src/core"
+	"salonbook/src/core/dialog"
+)
+
+// Chat is the conversation as the web chat sees it: one inbound event in, the
+// replies out. The dialog service implements it.
+type Chat interface {
+	// Handle runs one event of the conversation key. Replaying an event with the
+	// same ID returns the replies of the first time and changes nothing.
+	// Returns errors with code core.EInvalid, core.EUnavailable or core.EInternal.
+	Handle(ctx context.Context, key dialog.ChatKey, in dialog.Inbound) ([]dialog.Reply, error)
+}
+
+// Limits of the chat API. A chat message is small; 4 KiB holds 1000 characters of
+// Cyrillic text with room for the JSON around it.
+const (
+	maxChatBody    = 4 << 10
+	maxChatText    = 1000 // runes, after trimming
+	maxLangHint    = 35   // the longest language tag worth keeping (RFC 5646 suggests 35)
+	floodLimit     = 20   // messages one session may send ...
+	floodWindow    = 10 * time.Second
+	chatChannel    = "web"
+	chatIDPrefix   = "web:"
+	nonceBytes     = 18
+	noncePlacehold = "{{NONCE}}"
+)
+
+//go:embed chat.html
+var chatPage []byte
+
+// webChat serves the chat page and its message API.
+type webChat struct {
+	api   *api
+	clock core.Clock
+	flood *floodGuard
+}
+
+func newWebChat(a *api) *webChat {
+	clock := a.cfg.Clock
+	if clock == nil {
+		clock = core.SystemClock{}
+	}
+	return &webChat{api: a, clock: clock, flood: newFloodGuard(floodLimit, floodWindow)}
+}
+
+// page serves the chat page. Its script and style run only with this response's
+// nonce, so an injected tag cannot; any site may frame it, because salons embed it.
+func (c *webChat) page(w http.ResponseWriter, _ *http.Request) {
+	var raw [nonceBytes]byte
+	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails
+	nonce := base64.RawURLEncoding.EncodeToString(raw[:])
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'nonce-%[1]s'; style-src 'nonce-%[1]s'; "+
+		"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *", nonce))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(bytes.ReplaceAll(chatPage, []byte(noncePlacehold), []byte(nonce)))
+}
+
+// chatRequest is one message from the page. Exactly one of Text, Choice and
+// Command is set; pointers tell "absent" from "empty".
+type chatRequest struct {
+	Session string  `json:"session"`
+	ID      string  `json:"id"`
+	Text    *string `json:"text"`
+	Choice  *string `json:"choice"`
+	Command *string `json:"command"`
+	Lang    string  `json:"lang"`
+}
+
+type chatReplyJSON struct {
+	Text    string           `json:"text"`
+	Choices []chatChoiceJSON `json:"choices"`
+}
+
+type chatChoiceJSON struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// messages takes one message from the page and answers the bot's replies.
+func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	r.Body = http.MaxBytesReader(w, r.Body, maxChatBody)
+	var req chatRequest
+	if !decode(w, r, &req) {
+		return
+	}
+	in, problem := req.inbound()
+	if problem != "" {
+		writeError(w, http.StatusBadRequest, string(core.EInvalid), problem, nil)
+		return
+	}
+	if !c.flood.allow(req.Session, c.clock.Now()) {
+		w.Header().Set("Retry-After", fmt.Sprint(int(floodWindow/time.Second)))
+		writeError(w, http.StatusTooManyRequests, string(core.EUnavailable), "too many messages, slow down", nil)
+		return
+	}
+	key := dialog.ChatKey{SalonID: c.api.cfg.SalonID, Channel: chatChannel, ChatID: req.Session}
+	replies, err := c.api.cfg.Chat.Handle(r.Context(), key, in)
+	if err != nil {
+		c.api.fail(w, r, err)
+		return
+	}
+	out := make([]chatReplyJSON, 0, len(replies))
+	for _, rep := range replies {
+		choices := make([]chatChoiceJSON, 0, len(rep.Choices))
+		for _, ch := range rep.Choices {
+			choices = append(choices, chatChoiceJSON{ID: ch.ID, Label: ch.Label})
+		}
+		out = append(out, chatReplyJSON{Text: rep.Text, Choices: choices})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"replies": out})
+}
+
+// inbound checks the request and turns it into a dialog event; problem says what
+// is wrong, in words fit for the client, and is empty when all is well.
+func (req *chatRequest) inbound() (in dialog.Inbound, problem string) {
+	if n := len(req.Session); n < 16 || n > 64 || !isToken(req.Session) {
+		return in, "session must be 16 to 64 characters of A-Z, a-z, 0-9, _ and -"
+	}
+	if n := len(req.ID); n < 1 || n > 64 || !isToken(req.ID) {
+		return in, "id must be 1 to 64 characters of A-Z, a-z, 0-9, _ and -"
+	}
+	if len(req.Lang) > maxLangHint || !isToken(req.Lang) {
+		return in, fmt.Sprintf("lang must be a language tag of at most %d characters", maxLangHint)
+	}
+	given := 0
+	for _, p := range []*string{req.Text, req.Choice, req.Command} {
+		if p != nil {
+			given++
+		}
+	}
+	if given != 1 {
+		return in, "exactly one of text, choice and command is required"
+	}
+	in = dialog.Inbound{ID: chatIDPrefix + req.Session + ":" + req.ID, LangHint: req.Lang}
+	switch {
+	case req.Text != nil:
+		text := strings.TrimSpace(*req.Text)
+		if n := utf8.RuneCountInString(text); n < 1 || n > maxChatText {
+			return in, fmt.Sprintf("text must be 1 to %d characters", maxChatText)
+		}
+		in.Kind, in.Text = dialog.KindText, text
+	case req.Choice != nil:
+		if n := len(*req.Choice); n < 1 || n > dialog.MaxChoiceIDBytes {
+			return in, fmt.Sprintf("choice must be 1 to %d bytes", dialog.MaxChoiceIDBytes)
+		}
+		in.Kind, in.Choice = dialog.KindChoice, *req.Choice
+	default:
+		switch *req.Command {
+		case dialog.CommandStart, dialog.CommandCancel, dialog.CommandHelp, dialog.CommandLanguage:
+		default:
+			return in, "command must be start, cancel, help or language"
+		}
+		in.Kind, in.Text = dialog.KindCommand, *req.Command
+	}
+	return in, ""
+}
+
+// isToken reports whether s has only the characters of base64url: the page's
+// session and message ids, and language tags.
+func isToken(s string) bool {
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '-' || b == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// floodGuard limits how many messages one session may send in a sliding window.
+// It is in memory: one server's protection against a stuck or hostile page, not a
+// quota. Sessions silent for a whole window are dropped, so the map holds only the
+// sessions of the last window.
+type floodGuard struct {
+	limit  int
+	window time.Duration
+
+	mu     sync.Mutex
+	seen   map[string][]time.Time // per session, the accepted messages of the window, oldest first
+	pruned time.Time
+}
+
+func newFloodGuard(limit int, window time.Duration) *floodGuard {
+	return &floodGuard{limit: limit, window: window, seen: map[string][]time.Time{}}
+}
+
+// allow records a message of session at now and reports whether it is within the
+// limit. A refused message is not recorded, so a client that slows down recovers
+// one window after its burst.
+func (g *floodGuard) allow(session string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if now.Sub(g.pruned) >= g.window {
+		for s, times := range g.seen {
+			if now.Sub(times[len(times)-1]) >= g.window {
+				delete(g.seen, s)
+			}
+		}
+		g.pruned = now
+	}
+	times := g.seen[session]
+	old := 0
+	for old < len(times) && now.Sub(times[old]) >= g.window {
+		old++
+	}
+	times = append(times[:0], times[old:]...)
+	if len(times) >= g.limit {
+		g.seen[session] = times
+		return false
+	}
+	g.seen[session] = append(times, now)
+	return true
+}

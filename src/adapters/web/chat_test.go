@@ -1,0 +1,354 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/web"
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+)
+
+// fakeChat echoes what it is given and remembers every call; err, when set, is
+// returned instead.
+type fakeChat struct {
+	mu    sync.Mutex
+	calls []fakeChatCall
+	err   error
+}
+
+type fakeChatCall struct {
+	Key dialog.ChatKey
+	In  dialog.Inbound
+}
+
+func (f *fakeChat) Handle(_ context.Context, key dialog.ChatKey, in dialog.Inbound) ([]dialog.Reply, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, fakeChatCall{Key: key, In: in})
+	if f.err != nil {
+		return nil, f.err
+	}
+	switch in.Kind {
+	case dialog.KindText:
+		if in.Text == "silence" {
+			return nil, nil
+		}
+		return []dialog.Reply{{Text: "you said: " + in.Text}}, nil
+	case dialog.KindChoice:
+		return []dialog.Reply{{Text: "you chose " + in.Choice}, {Text: "and then?", Choices: []dialog.Choice{{ID: "x", Label: "X"}}}}, nil
+	default:
+		return []dialog.Reply{{Text: "menu", Choices: []dialog.Choice{{ID: "book", Label: "Book"}, {ID: "mine", Label: "My bookings"}}}}, nil
+	}
+}
+
+func (f *fakeChat) Calls() []fakeChatCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeChatCall(nil), f.calls...)
+}
+
+// lockedBuffer is a log sink that tests can read while the server writes.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type chatBundle struct {
+	srv     *httptest.Server
+	salonID string
+	clock   *core.FixedClock
+	chat    *fakeChat
+	log     *lockedBuffer
+}
+
+func newChatBundle(t *testing.T) *chatBundle {
+	t.Helper()
+	store, salonID := pgtest.Salon(t)
+	b := &chatBundle{
+		salonID: salonID, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)},
+		chat: &fakeChat{}, log: &lockedBuffer{},
+	}
+	b.srv = httptest.NewServer(web.Handler(web.Config{
+		Bookings: booking.New(store, b.clock),
+		SalonID:  salonID,
+		APIToken: token,
+		Ready:    func(context.Context) error { return nil },
+		Logger:   slog.New(slog.NewJSONHandler(b.log, nil)),
+		Clock:    b.clock,
+		Chat:     b.chat,
+	}))
+	t.Cleanup(b.srv.Close)
+	return b
+}
+
+const chatSession = "Sess_ion-0123456789abcd"
+
+// post sends a raw body to the message API and returns the status and the body.
+func (b *chatBundle) post(t *testing.T, body string) (int, string) {
+	t.Helper()
+	resp, err := b.srv.Client().Post(b.srv.URL+"/chat/api/messages", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, string(raw)
+}
+
+func (b *chatBundle) send(t *testing.T, msg map[string]any) (int, map[string]any) {
+	t.Helper()
+	raw, err := json.Marshal(msg)
+	require.NoError(t, err)
+	status, body := b.post(t, string(raw))
+	var out map[string]any
+	require.NoError(t, json.Unmarshal([]byte(body), &out), body)
+	return status, out
+}
+
+func TestChatPage(t *testing.T) {
+	t.Parallel()
+	b := newChatBundle(t)
+	get := func() (*http.Response, string) {
+		resp, err := b.srv.Client().Get(b.srv.URL + "/chat")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp, string(raw)
+	}
+	resp, page := get()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+	require.Empty(t, resp.Header.Get("X-Frame-Options"), "salons embed the page")
+
+	csp := resp.Header.Get("Content-Security-Policy")
+	require.Contains(t, csp, "default-src 'self'")
+	require.Contains(t, csp, "frame-ancestors *")
+	require.NotContains(t, csp, "unsafe-inline")
+	nonce := regexp.MustCompile(`script-src 'nonce-([A-Za-z0-9_-]{20,})'`).FindStringSubmatch(csp)
+	require.NotNil(t, nonce, csp)
+	require.Contains(t, page, `<script nonce="`+nonce[1]+`">`)
+	require.Contains(t, page, `<style nonce="`+nonce[1]+`">`)
+	require.NotContains(t, page, "{{NONCE}}")
+
+	for _, want := range []string{`id="log"`, `aria-live="polite"`, `id="text"`, `id="send"`, `"msg " + who`, `"choices"`, "dataset.id", "getRandomValues", "navigator.language", "localStorage", `command: "start"`} {
+		require.Contains(t, page, want)
+	}
+	for _, external := range []string{"<link", " src=", "http://", "https://", "@import"} {
+		require.NotContains(t, page, external, "the page is self-contained")
+	}
+
+	resp2, _ := get()
+	require.NotEqual(t, csp, resp2.Header.Get("Content-Security-Policy"), "a fresh nonce per response")
+}
+
+func TestChatOff(t *testing.T) {
+	t.Parallel()
+	store, salonID := pgtest.Salon(t)
+	srv := httptest.NewServer(web.Handler(web.Config{
+		Bookings: booking.New(store, core.SystemClock{}), SalonID: salonID, APIToken: token,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Clock: core.SystemClock{},
+	}))
+	t.Cleanup(srv.Close)
+	resp, err := srv.Client().Get(srv.URL + "/chat")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, err = srv.Client().Post(srv.URL+"/chat/api/messages", "application/json", strings.NewReader(`{}`))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+func TestChatMessages(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Text", func(t *testing.T) {
+		t.Parallel()
+		b := newChatBundle(t)
+		status, out := b.send(t, map[string]any{"session": chatSession, "id": "m1", "text": "  Hello, salon!  ", "lang": "ru-RU"})
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, map[string]any{"replies": []any{
+			map[string]any{"text": "you said: Hello, salon!", "choices": []any{}},
+		}}, out)
+		require.Equal(t, []fakeChatCall{{
+			Key: dialog.ChatKey{SalonID: b.salonID, Channel: "web", ChatID: chatSession},
+			In:  dialog.Inbound{ID: "web:" + chatSession + ":m1", Kind: dialog.KindText, Text: "Hello, salon!", LangHint: "ru-RU"},
+		}}, b.chat.Calls())
+
+		logs := b.log.String()
+		require.Contains(t, logs, `"route":"POST /chat/api/messages"`)
+		require.NotContains(t, logs, "Hello")
+		require.NotContains(t, logs, chatSession)
+	})
+
+	t.Run("Choice", func(t *testing.T) {
+		t.Parallel()
+		b := newChatBundle(t)
+		status, out := b.send(t, map[string]any{"session": chatSession, "id": "m2", "choice": "svc:haircut"})
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, map[string]any{"replies": []any{
+			map[string]any{"text": "you chose svc:haircut", "choices": []any{}},
+			map[string]any{"text": "and then?", "choices": []any{map[string]any{"id": "x", "label": "X"}}},
+		}}, out)
+		require.Equal(t, dialog.Inbound{ID: "web:" + chatSession + ":m2", Kind: dialog.KindChoice, Choice: "svc:haircut"}, b.chat.Calls()[0].In)
+	})
+
+	t.Run("Commands", func(t *testing.T) {
+		t.Parallel()
+		b := newChatBundle(t)
+		for i, cmd := range []string{"start", "cancel", "help", "language"} {
+			status, out := b.send(t, map[string]any{"session": chatSession, "id": fmt.Sprint("c", i), "command": cmd})
+			require.Equal(t, http.StatusOK, status)
+			require.Equal(t, "menu", out["replies"].([]any)[0].(map[string]any)["text"])
+			require.Equal(t, dialog.Inbound{ID: fmt.Sprint("web:", chatSession, ":c", i), Kind: dialog.KindCommand, Text: cmd}, b.chat.Calls()[i].In)
+		}
+	})
+
+	t.Run("NoRepliesIsAnEmptyArray", func(t *testing.T) {
+		t.Parallel()
+		b := newChatBundle(t)
+		status, body := b.post(t, `{"session":"`+chatSession+`","id":"m3","text":"silence"}`)
+		require.Equal(t, http.StatusOK, status)
+		require.JSONEq(t, `{"replies":[]}`, body)
+	})
+}
+
+func TestChatInvalid(t *testing.T) {
+	t.Parallel()
+	b := newChatBundle(t)
+	msg := func(fields string) string { return `{"session":"` + chatSession + `","id":"m1",` + fields + `}` }
+	for name, body := range map[string]string{
+		"SessionTooShort":    `{"session":"abc","id":"m1","text":"hi"}`,
+		"SessionTooLong":     `{"session":"` + strings.Repeat("a", 65) + `","id":"m1","text":"hi"}`,
+		"SessionBadChars":    `{"session":"0123456789abcdef/..","id":"m1","text":"hi"}`,
+		"MissingSession":     `{"id":"m1","text":"hi"}`,
+		"MissingID":          `{"session":"` + chatSession + `","text":"hi"}`,
+		"IDTooLong":          `{"session":"` + chatSession + `","id":"` + strings.Repeat("i", 65) + `","text":"hi"}`,
+		"IDBadChars":         `{"session":"` + chatSession + `","id":"m 1","text":"hi"}`,
+		"Nothing":            msg(`"lang":"en"`),
+		"TextAndChoice":      msg(`"text":"hi","choice":"book"`),
+		"EmptyTextAndChoice": msg(`"text":"","choice":"book"`),
+		"ChoiceAndCommand":   msg(`"choice":"book","command":"start"`),
+		"UnknownCommand":     msg(`"command":"reboot"`),
+		"EmptyText":          msg(`"text":""`),
+		"BlankText":          msg(`"text":" \n\t "`),
+		"TextTooLong":        msg(`"text":"` + strings.Repeat("я", 1001) + `"`),
+		"EmptyChoice":        msg(`"choice":""`),
+		"ChoiceTooLong":      msg(`"choice":"` + strings.Repeat("c", 65) + `"`),
+		"LangTooLong":        msg(`"text":"hi","lang":"` + strings.Repeat("l", 36) + `"`),
+		"LangBadChars":       msg(`"text":"hi","lang":"en<script>"`),
+		"UnknownField":       msg(`"text":"hi","phone":"+49 30 1234567"`),
+		"WrongType":          msg(`"text":42`),
+		"NotJSON":            `text=hi`,
+		"TooLarge":           msg(`"text":"` + strings.Repeat("a", 5000) + `"`),
+	} {
+		status, raw := b.post(t, body)
+		require.Equal(t, http.StatusBadRequest, status, name)
+		var out map[string]any
+		require.NoError(t, json.Unmarshal([]byte(raw), &out), name)
+		require.Equal(t, "invalid", errCode(out), name)
+		require.NotEmpty(t, out["error"].(map[string]any)["message"], name)
+	}
+	require.Empty(t, b.chat.Calls())
+
+	status, _ := b.send(t, map[string]any{"session": chatSession, "id": "ok", "text": strings.Repeat("я", 1000)})
+	require.Equal(t, http.StatusOK, status, "1000 characters fit, in 2000 bytes")
+}
+
+func TestChatFlood(t *testing.T) {
+	t.Parallel()
+	b := newChatBundle(t)
+	hello := func(session string, i int) int {
+		status, _ := b.send(t, map[string]any{"session": session, "id": fmt.Sprint("m", i), "text": "hi"})
+		return status
+	}
+	for i := range 20 {
+		require.Equal(t, http.StatusOK, hello(chatSession, i), "message %d", i)
+		b.clock.T = b.clock.T.Add(100 * time.Millisecond)
+	}
+	status, out := b.send(t, map[string]any{"session": chatSession, "id": "m20", "text": "hi"})
+	require.Equal(t, http.StatusTooManyRequests, status)
+	require.Equal(t, map[string]any{"error": map[string]any{"code": "unavailable", "message": "too many messages, slow down"}}, out)
+	require.Len(t, b.chat.Calls(), 20, "the refused message did not reach the chat")
+
+	require.Equal(t, http.StatusOK, hello("another-session-0123", 0), "other sessions are not affected")
+
+	// 10 s after the first message it leaves the window: one more fits, the next does not.
+	b.clock.T = b.clock.T.Add(7900 * time.Millisecond)
+	require.Equal(t, http.StatusTooManyRequests, hello(chatSession, 21), "still inside the window")
+	b.clock.T = b.clock.T.Add(100 * time.Millisecond)
+	require.Equal(t, http.StatusOK, hello(chatSession, 22))
+	require.Equal(t, http.StatusTooManyRequests, hello(chatSession, 23))
+
+	// A quiet window later the session starts afresh.
+	b.clock.T = b.clock.T.Add(10 * time.Second)
+	for i := range 20 {
+		require.Equal(t, http.StatusOK, hello(chatSession, 100+i))
+	}
+	require.Equal(t, http.StatusTooManyRequests, hello(chatSession, 200))
+}
+
+func TestChatErrors(t *testing.T) {
+	t.Parallel()
+	const secret = "dialog: SECRET detail for +49 30 1234567"
+	for _, tc := range []struct {
+		name   string
+		err    error
+		status int
+		code   string
+	}{
+		{"Invalid", core.Errorf(core.EInvalid, "request.invalid", "%s", secret), http.StatusBadRequest, "invalid"},
+		{"Conflict", core.Errorf(core.EConflict, "booking.slot_taken", "%s", secret), http.StatusConflict, "conflict"},
+		{"Unavailable", core.Errorf(core.EUnavailable, "error.unavailable", "%s: %w", secret, context.DeadlineExceeded), http.StatusServiceUnavailable, "unavailable"},
+		{"Internal", core.Errorf(core.EInternal, "booking.slot_taken", "%s", secret), http.StatusInternalServerError, "internal"},
+		{"Plain", errors.New(secret), http.StatusInternalServerError, "internal"},
+		{"Wrapped", fmt.Errorf("web chat: %w", errors.New(secret)), http.StatusInternalServerError, "internal"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := newChatBundle(t)
+			b.chat.err = tc.err
+			status, body := b.post(t, `{"session":"`+chatSession+`","id":"m1","text":"my phone is +49 30 7654321"}`)
+			require.Equal(t, tc.status, status)
+			var out map[string]any
+			require.NoError(t, json.Unmarshal([]byte(body), &out))
+			require.Equal(t, tc.code, errCode(out))
+			require.NotContains(t, body, "SECRET")
+			require.NotContains(t, body, "1234567")
+			require.NotContains(t, body, "7654321")
+			logs := b.log.String()
+			require.NotContains(t, logs, "7654321", "the message text is never logged")
+			require.NotContains(t, logs, chatSession, "nor the session id")
+		})
+	}
+}
