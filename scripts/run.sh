@@ -25,6 +25,7 @@ fi
 cat >&2 <<MSG
 
 salonbook is starting on http://$HTTP_ADDR  (Ctrl-C stops it)
+  chat:    open http://$HTTP_ADDR/chat in a browser and book as a client would
   health:  curl http://$HTTP_ADDR/readyz
   try:     curl -H "Authorization: Bearer \$(cat ${SALONBOOK_API_TOKEN_FILE:-<your token file>})" \\
              "http://$HTTP_ADDR/api/v1/slots?service=haircut&master=any&days=3"

@@ -17,8 +17,8 @@ case ${BASH_SOURCE[0]} in
 esac
 # shellcheck source=SCRIPTDIR/lib.sh
 if ! . "$here/lib.sh"; then
-	echo "guard-secrets: cannot load $here/lib.sh; secrets are NOT guarded" >&2
-	exit 1
+	echo "guard-secrets: cannot load $here/lib.sh; refusing the write rather than leaving secrets unguarded" >&2
+	exit 2
 fi
 
 allow() {
@@ -58,8 +58,12 @@ secret_reason() {
 		REPLY="$shown holds real environment values; document a new variable in .env.example instead"
 		return 0
 		;;
-	*.pem | *.key)
+	*.pem | *.key | *.p12 | *.pfx | id_rsa | id_rsa.* | id_ed25519 | id_ed25519.* | id_ecdsa | id_ecdsa.*)
 		REPLY="$shown is a key or certificate"
+		return 0
+		;;
+	.envrc | .pgpass | .netrc | api-token)
+		REPLY="$shown holds credentials"
 		return 0
 		;;
 	credentials*.json | *service-account*.json | *service_account*.json | *serviceaccount*.json | client_secret*.json)

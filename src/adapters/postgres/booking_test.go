@@ -56,14 +56,64 @@ func TestBook(t *testing.T) {
 		again, err := b.svc.Book(ctx, b.req("anna", b.at(2, 10, 0), "same"))
 		require.NoError(t, err)
 		require.Equal(t, first.ID, again.ID)
-		other := b.req("boris", b.at(2, 15, 0), "same")
-		replay, err := b.svc.Book(ctx, other)
-		require.NoError(t, err)
-		require.Equal(t, first.ID, replay.ID, "a replayed key never makes a second booking")
+		for name, other := range map[string]booking.BookRequest{
+			"AnotherTime":   b.req("anna", b.at(2, 15, 0), "same"),
+			"AnotherMaster": b.req("boris", b.at(2, 10, 0), "same"),
+			"AnotherClient": func() booking.BookRequest { r := b.req("anna", b.at(2, 10, 0), "same"); r.Client.Phone = "+49 151 99999999"; return r }(),
+		} {
+			_, err := b.svc.Book(ctx, other)
+			require.Equal(t, core.EConflict, core.ErrorCode(err), name)
+			require.Equal(t, "booking.key_reused", core.ErrorKey(err), "%s: a key reused for another request is refused, never answered with someone's booking", name)
+		}
 		b.clock.T = b.clock.T.Add(30 * 24 * time.Hour)
 		late, err := b.svc.Book(ctx, b.req("anna", b.at(2, 10, 0), "same"))
 		require.NoError(t, err, "a replay after the time has passed still answers the first result")
 		require.Equal(t, first.ID, late.ID)
+	})
+
+	t.Run("AnyMasterReplayAfterTheSalonFilledUp", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		r := b.req(booking.AnyMaster, b.at(2, 10, 0), "any-key")
+		r.Confirm = true
+		first, err := b.svc.Book(ctx, r)
+		require.NoError(t, err)
+		for _, m := range []string{"anna", "boris", "chloe"} {
+			if m != first.MasterID {
+				_, err := b.svc.Book(ctx, b.req(m, b.at(2, 10, 0), "fill-"+m))
+				require.NoError(t, err)
+			}
+		}
+		again, err := b.svc.Book(ctx, r)
+		require.NoError(t, err, "the replay is answered with its booking even though no master is free any more")
+		require.Equal(t, first.ID, again.ID)
+	})
+
+	t.Run("RescheduleIntoOwnOtherAppointment", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		r := b.req("anna", b.at(3, 10, 0), "own1")
+		r.Confirm = true
+		a, err := b.svc.Book(ctx, r)
+		require.NoError(t, err)
+		r2 := b.req("boris", b.at(3, 14, 0), "own1") // same client (same phone)
+		r2.IdempotencyKey = "own2"
+		_, err = b.svc.Book(ctx, r2)
+		require.NoError(t, err)
+		_, err = b.svc.Reschedule(ctx, b.salonID, a.ID, b.at(3, 14, 0))
+		require.Equal(t, "booking.client_overlap", core.ErrorKey(err))
+	})
+
+	t.Run("ControlCharactersAreInvalid", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		r := b.req("anna", b.at(2, 10, 0), "ctl\x00key")
+		_, err := b.svc.Book(ctx, r)
+		require.Equal(t, core.EInvalid, core.ErrorCode(err))
+		r = b.req("anna", b.at(2, 10, 0), "ctl")
+		r.Client.Name = "Ann\x00a"
+		_, err = b.svc.Book(ctx, r)
+		require.Equal(t, core.EInvalid, core.ErrorCode(err))
 	})
 
 	t.Run("ExpiredHoldStopsBlocking", func(t *testing.T) {

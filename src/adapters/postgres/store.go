@@ -209,6 +209,16 @@ func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
 	return mapErr(err, "insert client")
 }
 
+func (t *storeTx) Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error) {
+	c := core.Client{SalonID: salonID, ID: clientID}
+	err := t.q.QueryRow(ctx, `SELECT name, phone FROM clients WHERE salon_id = $1 AND client_id = $2`, salonID, clientID).
+		Scan(&c.Name, &c.Phone)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENotFound, "client.not_found", "postgres: no client %d", clientID)
+	}
+	return &c, mapErr(err, "select client")
+}
+
 func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) (int64, error) {
 	tag, err := t.q.Exec(ctx, `
 		UPDATE bookings SET status = 'expired', updated_at = $4

@@ -107,10 +107,10 @@ func (p *parser) policy(top *mapping) core.Policy {
 	}
 	const day = 24 * time.Hour
 	pol.SlotStep = p.duration(m, "slot_step", false, durationRule{def: defaultSlotStep, min: 5 * time.Minute, wholeMinutes: true})
-	pol.MinNotice = p.duration(m, "min_notice", false, durationRule{def: defaultMinNotice})
+	pol.MinNotice = p.duration(m, "min_notice", false, durationRule{def: defaultMinNotice, max: 366 * day})
 	pol.Horizon = p.duration(m, "horizon", false, durationRule{def: defaultHorizon, min: day, max: 366 * day})
 	pol.Hold = p.duration(m, "hold", false, durationRule{def: defaultHold, min: time.Minute, max: day})
-	pol.CancelCutoff = p.duration(m, "cancel_cutoff", false, durationRule{def: defaultCancelCutoff})
+	pol.CancelCutoff = p.duration(m, "cancel_cutoff", false, durationRule{def: defaultCancelCutoff, max: 366 * day})
 	return pol
 }
 
@@ -130,8 +130,8 @@ func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
 		p.unique(seen, s.ID, m, "id")
 		s.Name = p.names(m, "name", salon.Locales)
 		s.Duration = p.duration(m, "duration", true, durationRule{min: 5 * time.Minute, wholeMinutes: true})
-		s.BufferBefore = p.duration(m, "buffer_before", false, durationRule{wholeMinutes: true})
-		s.BufferAfter = p.duration(m, "buffer_after", false, durationRule{wholeMinutes: true})
+		s.BufferBefore = p.duration(m, "buffer_before", false, durationRule{wholeMinutes: true, max: 24 * time.Hour})
+		s.BufferAfter = p.duration(m, "buffer_after", false, durationRule{wholeMinutes: true, max: 24 * time.Hour})
 		if price, pn := p.scalar(m, "price", true); pn != nil {
 			minor, err := parsePrice(price)
 			if err != nil {

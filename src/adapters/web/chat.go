@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -29,11 +30,14 @@ type Chat interface {
 // Limits of the chat API. A chat message is small; 4 KiB holds 1000 characters of
 // Cyrillic text with room for the JSON around it.
 const (
-	maxChatBody    = 4 << 10
-	maxChatText    = 1000 // runes, after trimming
-	maxLangHint    = 35   // the longest language tag worth keeping (RFC 5646 suggests 35)
-	floodLimit     = 20   // messages one session may send ...
-	floodWindow    = 10 * time.Second
+	maxChatBody = 4 << 10
+	maxChatText = 1000 // runes, after trimming
+	maxLangHint = 35   // the longest language tag worth keeping (RFC 5646 suggests 35)
+	floodLimit  = 20   // messages one session may send ...
+	floodWindow = 10 * time.Second
+	addrLimit   = 120     // messages one network address may send per window, across sessions
+	maxTracked  = 100_000 // sessions or addresses tracked at once; beyond, new ones wait
+
 	chatChannel    = "web"
 	chatIDPrefix   = "web:"
 	nonceBytes     = 18
@@ -47,7 +51,8 @@ var chatPage []byte
 type webChat struct {
 	api   *api
 	clock core.Clock
-	flood *floodGuard
+	flood *floodGuard // per session
+	addrs *floodGuard // per remote address: new session ids do not buy new messages
 }
 
 func newWebChat(a *api) *webChat {
@@ -55,7 +60,8 @@ func newWebChat(a *api) *webChat {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
-	return &webChat{api: a, clock: clock, flood: newFloodGuard(floodLimit, floodWindow)}
+	return &webChat{api: a, clock: clock, flood: newFloodGuard(floodLimit, floodWindow),
+		addrs: newFloodGuard(addrLimit, floodWindow)}
 }
 
 // page serves the chat page. Its script and style run only with this response's
@@ -109,7 +115,11 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, string(core.EInvalid), problem, nil)
 		return
 	}
-	if !c.flood.allow(req.Session, c.clock.Now()) {
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	if now := c.clock.Now(); !c.addrs.allow(addr, now) || !c.flood.allow(req.Session, now) {
 		w.Header().Set("Retry-After", fmt.Sprint(int(floodWindow/time.Second)))
 		writeError(w, http.StatusTooManyRequests, string(core.EUnavailable), "too many messages, slow down", nil)
 		return
@@ -219,7 +229,10 @@ func (g *floodGuard) allow(session string, now time.Time) bool {
 		}
 		g.pruned = now
 	}
-	times := g.seen[session]
+	times, known := g.seen[session]
+	if !known && len(g.seen) >= maxTracked {
+		return false // bounded memory: under a flood of new keys, new keys wait
+	}
 	old := 0
 	for old < len(times) && now.Sub(times[old]) >= g.window {
 		old++

@@ -352,3 +352,19 @@ func TestChatErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestChatFloodPerAddress: a script that invents a new session for every message
+// is still limited by its network address.
+func TestChatFloodPerAddress(t *testing.T) {
+	t.Parallel()
+	b := newChatBundle(t)
+	for i := range 120 {
+		status, _ := b.send(t, map[string]any{"session": fmt.Sprintf("fresh-session-%06d", i), "id": "m", "text": "hi"})
+		require.Equal(t, http.StatusOK, status, "message %d", i)
+	}
+	status, _ := b.send(t, map[string]any{"session": "fresh-session-999999", "id": "m", "text": "hi"})
+	require.Equal(t, http.StatusTooManyRequests, status)
+	b.clock.T = b.clock.T.Add(11 * time.Second)
+	status, _ = b.send(t, map[string]any{"session": "fresh-session-999999", "id": "m", "text": "hi"})
+	require.Equal(t, http.StatusOK, status, "the address recovers after the window")
+}

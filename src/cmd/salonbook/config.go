@@ -11,7 +11,7 @@ import (
 // Config is everything the binary reads from its environment, read here and only
 // here, and checked before anything starts.
 type Config struct {
-	DatabaseURL string     // DATABASE_URL
+	DatabaseURL string     // DATABASE_URL or DATABASE_URL_FILE
 	HTTPAddr    string     // HTTP_ADDR, default 127.0.0.1:8080
 	APIToken    string     // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
 	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
@@ -25,12 +25,16 @@ type need struct{ database, api bool }
 // never echo a secret's value.
 func loadConfig(getenv func(string) string, n need) (Config, error) {
 	c := Config{
-		DatabaseURL: getenv("DATABASE_URL"),
-		HTTPAddr:    getenv("HTTP_ADDR"),
-		SalonID:     getenv("SALONBOOK_SALON"),
+		HTTPAddr: getenv("HTTP_ADDR"),
+		SalonID:  getenv("SALONBOOK_SALON"),
 	}
+	dbURL, err := secret(getenv, "DATABASE_URL") // it may carry a password
+	if err != nil {
+		return c, err
+	}
+	c.DatabaseURL = dbURL
 	if n.database && c.DatabaseURL == "" {
-		return c, fmt.Errorf("config: DATABASE_URL is required (e.g. postgres://user@127.0.0.1:5432/salonbook)")
+		return c, fmt.Errorf("config: DATABASE_URL (or DATABASE_URL_FILE) is required (e.g. postgres://user@127.0.0.1:5432/salonbook)")
 	}
 	if c.HTTPAddr == "" {
 		c.HTTPAddr = "127.0.0.1:8080"

@@ -2,7 +2,7 @@
 //
 //	salonbook migrate [up | down [N] | version]   manage the database schema
 //	salonbook apply FILE                          make the database match a salon file
-//	salonbook serve                               serve the HTTP API
+//	salonbook serve                               serve the web chat and the HTTP API
 //
 // Configuration comes from environment variables only (see Config); a bad or
 // missing one stops the program at start-up with the variable's name.
@@ -19,8 +19,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+	_ "time/tzdata" // salon zones work on hosts without a zoneinfo database
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -29,6 +31,8 @@ import (
 	"salonbook/src/adapters/web"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/i18n"
 )
 
 const usage = `usage:
@@ -51,7 +55,7 @@ func main() {
 // server listens on (tests start the real main on :0).
 func run(ctx context.Context, args []string, getenv func(string) string, out io.Writer, ready chan<- string) error {
 	if len(args) == 0 {
-		return errors.New(usage)
+		return errors.New(strings.TrimSpace(usage))
 	}
 	switch args[0] {
 	case "migrate":
@@ -64,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		fmt.Fprint(out, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+	return fmt.Errorf("unknown command %q\n%s", args[0], strings.TrimSpace(usage))
 }
 
 func runMigrate(args []string, getenv func(string) string, out io.Writer) error {
@@ -98,7 +102,7 @@ func runMigrate(args []string, getenv func(string) string, out io.Writer) error 
 		}
 	case "version":
 	default:
-		return fmt.Errorf("migrate: unknown action %q\n%s", action, usage)
+		return fmt.Errorf("migrate: unknown action %q\n%s", action, strings.TrimSpace(usage))
 	}
 	v, dirty, err := m.Version()
 	if err != nil {
@@ -110,7 +114,7 @@ func runMigrate(args []string, getenv func(string) string, out io.Writer) error 
 
 func runApply(ctx context.Context, args []string, getenv func(string) string, out io.Writer) error {
 	if len(args) != 1 {
-		return errors.New(usage)
+		return errors.New(strings.TrimSpace(usage))
 	}
 	cfg, err := loadConfig(getenv, need{database: true})
 	if err != nil {
@@ -155,13 +159,21 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return err
 	}
 	clock := core.SystemClock{}
+	catalog, err := i18n.Load()
+	if err != nil {
+		return err
+	}
+	bookings := booking.New(postgres.NewStore(pool), clock)
+	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
+		Catalog: catalog, Clock: clock})
 	handler := web.Handler(web.Config{
-		Bookings: booking.New(postgres.NewStore(pool), clock),
+		Bookings: bookings,
 		SalonID:  salonID,
 		APIToken: cfg.APIToken,
 		Ready:    func(ctx context.Context) error { return postgres.Ready(ctx, pool, latest) },
 		Logger:   log,
 		Clock:    clock,
+		Chat:     dialog.NewService(engine, postgres.NewConversations(pool)),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

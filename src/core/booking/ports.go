@@ -23,7 +23,9 @@ type Store interface {
 	Auto(ctx context.Context, fn func(Tx) error) error
 }
 
-// Tx is what the use cases may do inside one transaction.
+// Tx is what the use cases may do inside one transaction. Besides the codes each
+// method names, any method may fail with EUnavailable (the database is busy or the
+// request was cancelled) or EInternal.
 type Tx interface {
 	// Salon returns the salon. ENotFound when there is none.
 	Salon(ctx context.Context, salonID string) (*core.Salon, error)
@@ -37,6 +39,8 @@ type Tx interface {
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
 	// UpsertClient finds the client by phone (creating them) and sets c.ID.
 	UpsertClient(ctx context.Context, c *core.Client) error
+	// Client returns a client. ENotFound.
+	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)
 	// ExpireHolds marks as expired the holds past their expiry at now that would
 	// stand in the way of occupied for master or client, and says how many.
 	ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) (int64, error)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"salonbook/src/core"
@@ -118,7 +119,7 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // bad request or a time that is not offered, ENotFound for an unknown service or
 // master, and a *ConflictError (EConflict) when the time is taken.
 func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, error) {
-	if req.IdempotencyKey == "" || len(req.IdempotencyKey) > 200 {
+	if req.IdempotencyKey == "" || len(req.IdempotencyKey) > 200 || hasControl(req.IdempotencyKey) || !utf8.ValidString(req.IdempotencyKey) {
 		return nil, core.Errorf(core.EInvalid, "request.invalid", "booking: idempotency key must be 1..200 bytes")
 	}
 	client, err := normaliseClient(req.SalonID, req.Client)
@@ -136,11 +137,15 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 		// A replay of a request that succeeded is refused by its own booking, so
 		// the idempotency key is looked up only when something stands in the way.
 		replayOr := func(err error) error {
-			if first, kerr := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); kerr == nil {
-				booked = first
-				return nil
+			first, kerr := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey)
+			if kerr != nil {
+				return err
 			}
-			return err
+			if err := sameRequest(ctx, tx, first, req, client); err != nil {
+				return err
+			}
+			booked = first
+			return nil
 		}
 		sc, err := s.scope(ctx, tx, req.SalonID, req.ServiceID, req.MasterID)
 		if err != nil {
@@ -173,9 +178,9 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			ok, err := tx.InsertBooking(ctx, b)
 			if err == nil && !ok {
 				// Holds past their expiry still block in the database until they
-				// are marked expired: do that and try once more.
-				var n int64
-				if n, err = tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err == nil && n > 0 {
+				// are marked expired: do that and try once more (whether this call
+				// or a concurrent one marked them).
+				if _, err = tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err == nil {
 					ok, err = tx.InsertBooking(ctx, b)
 				}
 			}
@@ -188,9 +193,8 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			// Nothing was written: a replay, the client's own other appointment,
 			// or someone holds the master's time. Tell which.
-			if first, kerr := tx.BookingByKey(ctx, req.SalonID, req.IdempotencyKey); kerr == nil {
-				booked = first
-				return nil
+			if err := replayOr(nil); err != nil || booked != nil {
+				return err
 			}
 			busy, err := tx.ClientBusy(ctx, req.SalonID, client.ID, core.TimeRange{Start: b.Start, End: b.End}, now)
 			if err != nil {
@@ -200,12 +204,33 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				return core.Errorf(core.EConflict, "booking.client_overlap", "booking: client already has a booking at that time")
 			}
 		}
-		return s.taken(ctx, tx, sc, req.Start, now, "")
+		// No master was free (for "any master", possibly because this very key
+		// took the last one before): a replay, or taken.
+		return replayOr(s.taken(ctx, tx, sc, req.Start, now, ""))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return booked, nil
+}
+
+// sameRequest checks that a booking found by a request's idempotency key was made
+// by the same request: a key reused for another time, service, master or client
+// is refused (EConflict) instead of answering with someone else's booking.
+func sameRequest(ctx context.Context, tx Tx, first *core.Booking, req BookRequest, client core.Client) error {
+	same := first.ServiceID == req.ServiceID && first.Start.Equal(req.Start) &&
+		(req.MasterID == AnyMaster || first.MasterID == req.MasterID)
+	if same {
+		owner, err := tx.Client(ctx, req.SalonID, first.ClientID)
+		if err != nil {
+			return err
+		}
+		same = owner.Phone == client.Phone
+	}
+	if !same {
+		return core.Errorf(core.EConflict, "booking.key_reused", "booking: idempotency key was used for another request")
+	}
+	return nil
 }
 
 // Confirm turns a live hold into a booking; confirming a confirmed booking returns
@@ -282,10 +307,17 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 			return false, err
 		}
 		if err := tx.UpdateBooking(ctx, b); err != nil {
-			if core.ErrorCode(err) == core.EConflict {
-				return false, s.taken(ctx, tx, sc, start, now, b.ID)
+			if core.ErrorCode(err) != core.EConflict {
+				return false, err
 			}
-			return false, err
+			busy, cerr := tx.ClientBusy(ctx, salonID, b.ClientID, core.TimeRange{Start: b.Start, End: b.End}, now)
+			if cerr != nil {
+				return false, cerr
+			}
+			if busy {
+				return false, core.Errorf(core.EConflict, "booking.client_overlap", "booking: client already has a booking at that time")
+			}
+			return false, s.taken(ctx, tx, sc, start, now, b.ID)
 		}
 		return false, nil // already written
 	})
@@ -572,7 +604,7 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 func normaliseClient(salonID string, c core.Client) (core.Client, error) {
 	c.SalonID = salonID
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || utf8.RuneCountInString(c.Name) > 100 {
+	if c.Name == "" || utf8.RuneCountInString(c.Name) > 100 || hasControl(c.Name) || !utf8.ValidString(c.Name) {
 		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters")
 	}
 	var b strings.Builder
@@ -597,6 +629,12 @@ func normaliseClient(salonID string, c core.Client) (core.Client, error) {
 
 // The message never contains the number itself: phone numbers stay out of errors.
 var errInvalidPhone = core.Errorf(core.EInvalid, "client.invalid_phone", "booking: client phone must be 6..15 digits")
+
+// hasControl reports a control character: the database refuses NUL, and none
+// belongs in a name or a key.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
 
 func absDur(d time.Duration) time.Duration {
 	if d < 0 {

@@ -160,7 +160,7 @@ func (t *turn) run() {
 		return
 	case KindText:
 		// A number answers a numbered list (channels without buttons show one).
-		if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && t.st.Step != stepPhone {
+		if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && t.st.Step != stepPhone && t.st.Step != stepName {
 			if ch := t.prompt().Choices; n >= 1 && n <= len(ch) {
 				in.Kind, in.Choice = KindChoice, ch[n-1].ID
 			}
@@ -323,7 +323,11 @@ func (t *turn) prompt() Reply {
 		}
 		return r
 	}
-	return Reply{Text: p.T("menu.text", "Salon", t.cat.Salon.Name), Choices: []Choice{
+	text := p.T("menu.text", "Salon", t.cat.Salon.Name)
+	if t.note != "" { // after an answer the client has heard the greeting already
+		text = p.T("menu.again")
+	}
+	return Reply{Text: text, Choices: []Choice{
 		{ID: optBook, Label: p.T("btn.book")},
 		{ID: optMine, Label: p.T("btn.mine")},
 		{ID: optLanguage, Label: p.T("btn.language")},
@@ -367,7 +371,7 @@ func (t *turn) onService() {
 		return
 	}
 	id, ok := strings.CutPrefix(t.in.Choice, prefService)
-	if !ok || t.service(id) == nil {
+	if !ok || t.findService(id) == nil {
 		t.again()
 		return
 	}
@@ -517,6 +521,10 @@ func (t *turn) onTime() {
 		return
 	}
 	start := time.Unix(unix, 0).UTC()
+	if !start.After(t.now) || !start.Before(t.now.Add(t.cat.Salon.Policy.Horizon)) {
+		t.again() // not a time this conversation could have offered
+		return
+	}
 	t.st.Start = start
 	t.st.Day = core.DateOf(start.In(t.cat.Salon.Timezone)).String()
 	if t.st.Step == stepMoveTime || t.st.Step == stepMoveDay {
@@ -836,13 +844,22 @@ func (t *turn) onLanguage() {
 	t.menu()
 }
 
+// service returns the service to show; one that is gone still shows its id.
 func (t *turn) service(id string) *core.Service {
+	if s := t.findService(id); s != nil {
+		return s
+	}
+	return &core.Service{ID: id, Name: map[string]string{}}
+}
+
+// findService returns the active service id, or nil.
+func (t *turn) findService(id string) *core.Service {
 	for i := range t.cat.Services {
 		if t.cat.Services[i].ID == id {
 			return &t.cat.Services[i]
 		}
 	}
-	return &core.Service{ID: id, Name: map[string]string{}}
+	return nil
 }
 
 func (t *turn) masterName(id string) string {

@@ -1,0 +1,155 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/core"
+	"salonbook/src/core/dialog"
+)
+
+var (
+	_ dialog.Conversations = (*Conversations)(nil)
+	_ dialog.Waitlist      = (*Waitlist)(nil)
+)
+
+// Conversations keeps chat conversations: each chat's state and the events it
+// has handled, so that a replayed event is answered as it was the first time.
+type Conversations struct {
+	pool *pgxpool.Pool
+}
+
+// NewConversations returns Conversations over pool.
+func NewConversations(pool *pgxpool.Pool) *Conversations {
+	return &Conversations{pool: pool}
+}
+
+// Run implements dialog.Conversations. The conversation row is locked for the
+// whole transaction, so one chat's events run one at a time across goroutines and
+// processes, while other chats go on in parallel. step runs inside the
+// transaction: it holds a connection and the lock while it works.
+// Returns EInvalid for an empty key or event id, ENotFound for an unknown salon,
+// EUnavailable when ctx ends, and EInternal otherwise.
+func (c *Conversations) Run(ctx context.Context, key dialog.ChatKey, eventID string, step func(dialog.State) (dialog.State, []dialog.Reply)) ([]dialog.Reply, error) {
+	if eventID == "" || key.SalonID == "" || key.Channel == "" || key.ChatID == "" {
+		return nil, core.Errorf(core.EInvalid, "request.invalid", "postgres: run conversation: empty event id or chat key")
+	}
+	var out []dialog.Reply
+	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `
+			INSERT INTO conversations (salon_id, channel, chat_id) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, key.SalonID, key.Channel, key.ChatID)
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
+			return core.Errorf(core.ENotFound, "salon.not_found", "postgres: insert conversation: no salon %q", key.SalonID)
+		}
+		if err != nil {
+			return mapErr(err, "insert conversation")
+		}
+		var raw []byte
+		err = tx.QueryRow(ctx, `
+			SELECT state FROM conversations
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
+			FOR UPDATE`, key.SalonID, key.Channel, key.ChatID).Scan(&raw)
+		if err != nil {
+			return mapErr(err, "lock conversation")
+		}
+		// The event is looked up only now, in a statement of its own: under read
+		// committed it then sees what the transaction that held the lock before
+		// us committed, so a replay racing its original is answered, not rerun.
+		var stored []byte
+		err = tx.QueryRow(ctx, `
+			SELECT replies FROM dialog_events
+			WHERE salon_id = $1 AND channel = $2 AND event_id = $3`,
+			key.SalonID, key.Channel, eventID).Scan(&stored)
+		switch {
+		case err == nil:
+			if err := json.Unmarshal(stored, &out); err != nil {
+				return core.Errorf(core.EInternal, "error.internal", "postgres: decode stored replies: %w", err)
+			}
+			return nil
+		case !errors.Is(err, pgx.ErrNoRows):
+			return mapErr(err, "select dialog event")
+		}
+		var st dialog.State
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return core.Errorf(core.EInternal, "error.internal", "postgres: decode conversation state: %w", err)
+		}
+		st, out = step(st)
+		state, err := json.Marshal(st)
+		if err != nil {
+			return core.Errorf(core.EInternal, "error.internal", "postgres: encode conversation state: %w", err)
+		}
+		replies, err := json.Marshal(out)
+		if err != nil {
+			return core.Errorf(core.EInternal, "error.internal", "postgres: encode replies: %w", err)
+		}
+		_, err = tx.Exec(ctx, `
+			WITH u AS (
+				UPDATE conversations SET state = $4::jsonb, updated_at = now()
+				WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
+			)
+			INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies)
+			VALUES ($1, $2, $3, $5, $6::jsonb)`,
+			key.SalonID, key.Channel, key.ChatID, string(state), eventID, string(replies))
+		return mapErr(err, "save conversation")
+	})
+	if err != nil {
+		return nil, passCore(err, "run conversation")
+	}
+	return out, nil
+}
+
+// PruneEvents deletes the handled events recorded before olderThan and returns
+// how many it deleted; a replay of a pruned event runs as a new one. Returns
+// EUnavailable when ctx ends, EInternal otherwise.
+func (c *Conversations) PruneEvents(ctx context.Context, olderThan time.Time) (int64, error) {
+	tag, err := c.pool.Exec(ctx, `DELETE FROM dialog_events WHERE created_at < $1`, olderThan)
+	if err != nil {
+		return 0, mapErr(err, "prune dialog events")
+	}
+	return tag.RowsAffected(), nil
+}
+
+// Waitlist keeps wait-list requests.
+type Waitlist struct {
+	pool *pgxpool.Pool
+}
+
+// NewWaitlist returns a Waitlist over pool.
+func NewWaitlist(pool *pgxpool.Pool) *Waitlist {
+	return &Waitlist{pool: pool}
+}
+
+// Join implements dialog.Waitlist: joining again for the same chat, service,
+// master and day is one entry; after an offer was sent (notified_at), joining
+// again asks to be told again. Returns ENotFound for an
+// unknown salon, service or client, EUnavailable when ctx ends, and EInternal
+// otherwise.
+func (w *Waitlist) Join(ctx context.Context, e dialog.WaitlistEntry) error {
+	client := pgtype.Int8{Int64: e.ClientID, Valid: e.ClientID != 0}
+	day := time.Date(e.Day.Year, e.Day.Month, e.Day.Day, 0, 0, 0, 0, time.UTC)
+	_, err := w.pool.Exec(ctx, `
+		INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id, lang)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (salon_id, channel, chat_id, service_id, master_id, day) DO UPDATE
+			SET notified_at = NULL, lang = excluded.lang WHERE waitlist.notified_at IS NOT NULL`,
+		e.Key.SalonID, e.Key.Channel, e.Key.ChatID, e.ServiceID, e.MasterID, day, client, e.Lang)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
+		switch pgErr.ConstraintName {
+		case "waitlist_service_fkey":
+			return core.Errorf(core.ENotFound, "service.not_found", "postgres: join waitlist: no service %q", e.ServiceID)
+		case "waitlist_client_fkey":
+			return core.Errorf(core.ENotFound, "client.not_found", "postgres: join waitlist: no client %d", e.ClientID)
+		default:
+			return core.Errorf(core.ENotFound, "salon.not_found", "postgres: join waitlist: no salon %q", e.Key.SalonID)
+		}
+	}
+	return mapErr(err, "join waitlist")
+}

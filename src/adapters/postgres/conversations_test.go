@@ -1,0 +1,350 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core"
+	"salonbook/src/core/dialog"
+)
+
+// convBundle is one test's world: a salon of its own and the conversation stores
+// over the package database.
+type convBundle struct {
+	pool    *pgxpool.Pool
+	convs   *postgres.Conversations
+	wait    *postgres.Waitlist
+	salonID string
+}
+
+func newConvBundle(t *testing.T) *convBundle {
+	t.Helper()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	return &convBundle{pool: pool, convs: postgres.NewConversations(pool), wait: postgres.NewWaitlist(pool), salonID: salonID}
+}
+
+func (b *convBundle) chat(id string) dialog.ChatKey {
+	return dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: id}
+}
+
+// keep is a step that changes nothing and says ok.
+func keep(st dialog.State) (dialog.State, []dialog.Reply) {
+	return st, []dialog.Reply{{Text: "ok"}}
+}
+
+func TestConversations(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+
+	t.Run("NewConversationGetsZeroState", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		var got *dialog.State
+		_, err := b.convs.Run(ctx, b.chat("1"), "e1", func(st dialog.State) (dialog.State, []dialog.Reply) {
+			got = &st
+			return st, nil
+		})
+		require.NoError(t, err)
+		require.NotNil(t, got)
+		require.Equal(t, dialog.State{}, *got)
+	})
+
+	t.Run("StateRoundTrips", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		want := dialog.State{
+			Step: "confirm", Lang: "ru", Updated: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC),
+			Service: "haircut", Master: "any", Day: "2027-03-02",
+			Start: time.Date(2027, 3, 2, 9, 15, 0, 123456789, time.UTC), Page: 3, BookingID: "b-1",
+			ClientName: "Анна", ClientPhone: "+491511234567", ClientID: 42,
+		}
+		_, err := b.convs.Run(ctx, b.chat("1"), "e1", func(dialog.State) (dialog.State, []dialog.Reply) { return want, nil })
+		require.NoError(t, err)
+		var got dialog.State
+		_, err = b.convs.Run(ctx, b.chat("1"), "e2", func(st dialog.State) (dialog.State, []dialog.Reply) {
+			got = st
+			return st, nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+		require.Equal(t, time.UTC, got.Start.Location())
+	})
+
+	t.Run("ReplayReturnsFirstRepliesWithoutStep", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		calls := 0
+		step := func(st dialog.State) (dialog.State, []dialog.Reply) {
+			calls++
+			st.Page++
+			return st, []dialog.Reply{{Text: fmt.Sprintf("call %d", calls), Choices: []dialog.Choice{{ID: "book", Label: "Book"}}, RequestContact: true}}
+		}
+		first, err := b.convs.Run(ctx, b.chat("1"), "e1", step)
+		require.NoError(t, err)
+		again, err := b.convs.Run(ctx, b.chat("1"), "e1", step)
+		require.NoError(t, err)
+		require.Equal(t, 1, calls)
+		require.Equal(t, first, again)
+		require.Equal(t, "call 1", again[0].Text)
+
+		var page int
+		_, err = b.convs.Run(ctx, b.chat("1"), "e2", func(st dialog.State) (dialog.State, []dialog.Reply) {
+			page = st.Page
+			return st, nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, 1, page, "the replay changed the state")
+	})
+
+	t.Run("ConcurrentReplaysRunStepOnce", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		var calls atomic.Int32
+		const n = 10
+		var wg sync.WaitGroup
+		got := make([][]dialog.Reply, n)
+		errs := make([]error, n)
+		for i := range n {
+			wg.Go(func() {
+				got[i], errs[i] = b.convs.Run(ctx, b.chat("1"), "e1", func(st dialog.State) (dialog.State, []dialog.Reply) {
+					c := calls.Add(1)
+					return st, []dialog.Reply{{Text: fmt.Sprintf("call %d", c)}}
+				})
+			})
+		}
+		wg.Wait()
+		require.EqualValues(t, 1, calls.Load())
+		for i := range n {
+			require.NoError(t, errs[i])
+			require.Equal(t, []dialog.Reply{{Text: "call 1"}}, got[i])
+		}
+	})
+
+	t.Run("ReplayOfNoRepliesReturnsNone", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		_, err := b.convs.Run(ctx, b.chat("1"), "e1", func(st dialog.State) (dialog.State, []dialog.Reply) { return st, nil })
+		require.NoError(t, err)
+		got, err := b.convs.Run(ctx, b.chat("1"), "e1", keep)
+		require.NoError(t, err)
+		require.Empty(t, got)
+	})
+
+	t.Run("OneChatsEventsAreSerialised", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		const n = 20
+		var wg sync.WaitGroup
+		errs := make(chan error, n)
+		for i := range n {
+			wg.Go(func() {
+				_, err := b.convs.Run(ctx, b.chat("1"), fmt.Sprintf("e%d", i), func(st dialog.State) (dialog.State, []dialog.Reply) {
+					st.Page++
+					return st, nil
+				})
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+		var page int
+		_, err := b.convs.Run(ctx, b.chat("1"), "last", func(st dialog.State) (dialog.State, []dialog.Reply) {
+			page = st.Page
+			return st, nil
+		})
+		require.NoError(t, err)
+		require.Equal(t, n, page)
+	})
+
+	t.Run("ChatsDoNotBlockEachOther", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		entered, release := make(chan struct{}), make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := b.convs.Run(ctx, b.chat("a"), "a1", func(st dialog.State) (dialog.State, []dialog.Reply) {
+				close(entered)
+				<-release
+				return st, nil
+			})
+			done <- err
+		}()
+		<-entered
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		got, err := b.convs.Run(tctx, b.chat("b"), "b1", keep)
+		close(release) // before any assertion, so that chat A's goroutine ends
+		require.NoError(t, err, "chat B waited for chat A")
+		require.Equal(t, []dialog.Reply{{Text: "ok"}}, got)
+		require.NoError(t, <-done)
+	})
+
+	t.Run("EmptyEventIDIsInvalid", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		called := false
+		_, err := b.convs.Run(ctx, b.chat("1"), "", func(st dialog.State) (dialog.State, []dialog.Reply) {
+			called = true
+			return st, nil
+		})
+		require.Equal(t, core.EInvalid, core.ErrorCode(err))
+		require.False(t, called)
+	})
+
+	t.Run("UnknownSalonIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		_, err := b.convs.Run(ctx, dialog.ChatKey{SalonID: "no-such-salon", Channel: "web", ChatID: "1"}, "e1", keep)
+		require.Equal(t, core.ENotFound, core.ErrorCode(err))
+	})
+
+	t.Run("PruneEventsDeletesOnlyOldOnes", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		for _, id := range []string{"old1", "old2", "new"} {
+			_, err := b.convs.Run(ctx, b.chat("1"), id, keep)
+			require.NoError(t, err)
+		}
+		_, err := b.pool.Exec(ctx, `UPDATE dialog_events SET created_at = now() - interval '3 days'
+			WHERE salon_id = $1 AND event_id LIKE 'old%'`, b.salonID)
+		require.NoError(t, err)
+
+		n, err := b.convs.PruneEvents(ctx, time.Now().Add(-24*time.Hour))
+		require.NoError(t, err)
+		require.EqualValues(t, 2, n) // other tests' events are all fresh
+
+		var left []string
+		rows, err := b.pool.Query(ctx, `SELECT event_id FROM dialog_events WHERE salon_id = $1`, b.salonID)
+		require.NoError(t, err)
+		left, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		require.NoError(t, err)
+		require.Equal(t, []string{"new"}, left)
+	})
+}
+
+func TestWaitlist(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	day := core.Date{Year: 2027, Month: 3, Day: 2}
+
+	count := func(t *testing.T, b *convBundle) int {
+		t.Helper()
+		var n int
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, b.salonID).Scan(&n))
+		return n
+	}
+
+	t.Run("JoiningTwiceIsOneEntry", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		e := dialog.WaitlistEntry{Key: b.chat("1"), ServiceID: "haircut", MasterID: "anna", Day: day, Lang: "en"}
+		require.NoError(t, b.wait.Join(ctx, e))
+		require.NoError(t, b.wait.Join(ctx, e))
+		require.Equal(t, 1, count(t, b))
+
+		e.Day = day.AddDays(1)
+		require.NoError(t, b.wait.Join(ctx, e))
+		require.Equal(t, 2, count(t, b))
+	})
+
+	t.Run("UnknownClientIsStoredAsNull", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		require.NoError(t, b.wait.Join(ctx, dialog.WaitlistEntry{Key: b.chat("1"), ServiceID: "haircut", MasterID: "any", Day: day}))
+		var client *int64
+		var got time.Time
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT client_id, day FROM waitlist WHERE salon_id = $1`, b.salonID).Scan(&client, &got))
+		require.Nil(t, client)
+		require.Equal(t, day, core.DateOf(got))
+	})
+
+	t.Run("KnownClientIsStored", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		var id int64
+		require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO clients (salon_id, name, phone) VALUES ($1, 'Anna', '+491510000001')
+			RETURNING client_id`, b.salonID).Scan(&id))
+		require.NoError(t, b.wait.Join(ctx, dialog.WaitlistEntry{Key: b.chat("1"), ServiceID: "haircut", MasterID: "any", Day: day, ClientID: id}))
+		var client int64
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT client_id FROM waitlist WHERE salon_id = $1`, b.salonID).Scan(&client))
+		require.Equal(t, id, client)
+	})
+
+	t.Run("UnknownServiceIsNotFound", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		err := b.wait.Join(ctx, dialog.WaitlistEntry{Key: b.chat("1"), ServiceID: "massage", MasterID: "any", Day: day})
+		require.Equal(t, core.ENotFound, core.ErrorCode(err))
+		require.Equal(t, "service.not_found", core.ErrorKey(err))
+	})
+}
+
+// TestMigrationsGoDown checks that every down migration undoes its up on a
+// scratch database: the last one alone, then all of them.
+func TestMigrationsGoDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	u, err := url.Parse(pgtest.URL(t))
+	if err != nil || u.Scheme == "" {
+		t.Skip("the test database URL is not a URL")
+	}
+	pool := pgtest.Pool(t)
+	name := "salonbook_scratch_" + pgtest.RandomID()
+	_, err = pool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, err := pool.Exec(context.Background(), "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+		require.NoError(t, err)
+	})
+	u.Path = "/" + name
+
+	latest, err := postgres.Latest()
+	require.NoError(t, err)
+	mg, err := postgres.NewMigrator(u.String())
+	require.NoError(t, err)
+	defer mg.Close()
+	version := func() uint {
+		t.Helper()
+		v, dirty, err := mg.Version()
+		require.NoError(t, err)
+		require.False(t, dirty)
+		return v
+	}
+
+	require.NoError(t, mg.Up())
+	require.Equal(t, latest, version())
+	require.NoError(t, mg.Down(1))
+	require.Equal(t, latest-1, version())
+	require.NoError(t, mg.Up())
+	require.Equal(t, latest, version())
+	require.NoError(t, mg.Down(int(latest)))
+	require.Equal(t, uint(0), version())
+
+	scratch, err := postgres.Open(ctx, u.String())
+	require.NoError(t, err)
+	defer scratch.Close()
+	var tables []string
+	rows, err := scratch.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
+	require.NoError(t, err)
+	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"schema_migrations"}, tables)
+
+	require.NoError(t, mg.Up())
+	require.Equal(t, latest, version())
+}

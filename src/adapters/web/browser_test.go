@@ -1,0 +1,119 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/web"
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/i18n"
+)
+
+// TestBrowserBooksByClicking drives the web chat in headless Chromium against the
+// real server, dialog and database: a client books a haircut by clicking and
+// typing, the page shows the confirmation, and the booking is in the database.
+// `make test` installs Debian's chromium when it is missing (as root).
+func TestBrowserBooksByClicking(t *testing.T) {
+	t.Parallel()
+	chromium := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			chromium = p
+			break
+		}
+	}
+	if chromium == "" {
+		t.Skip("no chromium on this machine: `make test` installs Debian's chromium package when run as root")
+	}
+
+	pool := pgtest.Pool(t)
+	store, salonID := pgtest.Salon(t)
+	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
+	cat, err := i18n.Load()
+	require.NoError(t, err)
+	bookings := booking.New(store, clock)
+	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
+		Catalog: cat, Clock: clock})
+	srv := httptest.NewServer(web.Handler(web.Config{
+		Bookings: bookings, SalonID: salonID, APIToken: token, Clock: clock,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Chat:   dialog.NewService(engine, postgres.NewConversations(pool)),
+	}))
+	defer srv.Close()
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(480, 900))
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	// This Chromium speaks a newer DevTools protocol than the client's types know;
+	// the events it cannot decode (new enum values) do not matter to this test.
+	quiet := func(format string, args ...any) {
+		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") {
+			t.Log(msg)
+		}
+	}
+	bctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(quiet))
+	defer cancel()
+	bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
+	defer cancelTimeout()
+
+	button := func(label string) string {
+		return `//div[contains(@class,"choices")]/button[normalize-space()="` + label + `"]`
+	}
+	firstButton := `(//div[contains(@class,"choices")]/button)[1]`
+	var shot []byte
+	var last string
+	require.NoError(t, chromedp.Run(bctx,
+		chromedp.Navigate(srv.URL+"/chat"),
+		chromedp.WaitVisible(button("Book"), chromedp.BySearch), chromedp.Click(button("Book"), chromedp.BySearch),
+		chromedp.WaitVisible(button("Haircut"), chromedp.BySearch), chromedp.Click(button("Haircut"), chromedp.BySearch),
+		chromedp.WaitVisible(button("Boris"), chromedp.BySearch), chromedp.Click(button("Boris"), chromedp.BySearch),
+		chromedp.WaitVisible(button("Tue 2 Mar"), chromedp.BySearch), chromedp.Click(button("Tue 2 Mar"), chromedp.BySearch),
+		chromedp.WaitVisible(button("10:00"), chromedp.BySearch), chromedp.Click(button("10:00"), chromedp.BySearch),
+		chromedp.WaitVisible(button("Menu"), chromedp.BySearch),
+		chromedp.SendKeys("#text", "Olga", chromedp.ByQuery), chromedp.Click("#send", chromedp.ByQuery),
+		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "phone number")]`, chromedp.BySearch),
+		chromedp.SendKeys("#text", "+49 151 2345678", chromedp.ByQuery), chromedp.Click("#send", chromedp.ByQuery),
+		chromedp.WaitVisible(button("Confirm"), chromedp.BySearch), chromedp.Click(button("Confirm"), chromedp.BySearch),
+		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "You're booked")]`, chromedp.BySearch),
+		chromedp.WaitVisible(firstButton, chromedp.BySearch),
+		chromedp.Text(`(//p[contains(@class,"bot")])[last()]`, &last, chromedp.BySearch),
+		chromedp.FullScreenshot(&shot, 100), // quality 100 means PNG,
+	))
+	require.Contains(t, last, "You're booked: Haircut with Boris, Tue 2 Mar, 10:00, 35.00 EUR.")
+	require.Greater(t, len(shot), 1000)
+	dir := os.Getenv("SALONBOOK_SCREENSHOTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	path := filepath.Join(dir, "chat-booked.png")
+	require.NoError(t, os.WriteFile(path, shot, 0o644))
+	t.Logf("screenshot: %s", path)
+
+	var status, master string
+	var start time.Time
+	require.NoError(t, pool.QueryRow(context.Background(),
+		`SELECT status, master_id, starts_at FROM bookings WHERE salon_id = $1`, salonID).Scan(&status, &master, &start))
+	require.Equal(t, "confirmed", status)
+	require.Equal(t, "boris", master)
+	require.True(t, start.Equal(time.Date(2027, 3, 2, 10, 0, 0, 0, pgtest.Berlin)), "booked %v", start)
+}

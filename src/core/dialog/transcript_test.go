@@ -1,0 +1,366 @@
+package dialog_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/i18n"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+var ctx = context.Background()
+
+// bundle is one conversation world: a salon of its own, a fixed clock (Monday
+// 1 March 2027, 08:00 in Berlin), the real booking service and conversation store.
+type bundle struct {
+	salonID  string
+	clock    *core.FixedClock
+	bookings *booking.Service
+	chat     *dialog.Service
+	pool     interface{ Close() }
+	events   int
+}
+
+// salonSetup: Anna does haircuts and manicures Mon–Sat 10:00–13:00; Boris does
+// haircuts Tue–Sat 12:00–16:00.
+func salonSetup(id string) postgres.SalonSetup {
+	var anna, boris core.WeeklyHours
+	for wd := time.Monday; wd <= time.Saturday; wd++ {
+		anna[wd] = []core.ClockRange{{Start: 10 * 60, End: 13 * 60}}
+		if wd != time.Monday {
+			boris[wd] = []core.ClockRange{{Start: 12 * 60, End: 16 * 60}}
+		}
+	}
+	return postgres.SalonSetup{
+		Salon: core.Salon{ID: id, Name: "Studio Anna", Timezone: pgtest.Berlin, Locales: []string{"en", "ru"},
+			Phone: "+49 30 1234567", Address: "Torstraße 1, Berlin",
+			Policy: core.Policy{SlotStep: 30 * time.Minute, MinNotice: 2 * time.Hour, Horizon: 30 * 24 * time.Hour,
+				Hold: 10 * time.Minute, CancelCutoff: 12 * time.Hour}},
+		Services: []core.Service{
+			{ID: "haircut", Name: map[string]string{"en": "Haircut", "ru": "Стрижка"}, Duration: 45 * time.Minute,
+				BufferAfter: 15 * time.Minute, Price: core.Money{Minor: 3500, Currency: "EUR"}},
+			{ID: "manicure", Name: map[string]string{"en": "Manicure", "ru": "Маникюр"}, Duration: 60 * time.Minute,
+				Price: core.Money{Minor: 2500, Currency: "EUR"}},
+		},
+		Masters: []core.Master{
+			{ID: "anna", Name: "Anna", Services: []string{"haircut", "manicure"}, Hours: anna},
+			{ID: "boris", Name: "Boris", Services: []string{"haircut"}, Hours: boris},
+		},
+	}
+}
+
+func newBundle(t *testing.T) *bundle {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	store := postgres.NewStore(pool)
+	id := "d" + pgtest.RandomID()
+	_, err := store.Apply(ctx, salonSetup(id))
+	require.NoError(t, err)
+	cat, err := i18n.Load()
+	require.NoError(t, err)
+	b := &bundle{salonID: id, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}}
+	b.bookings = booking.New(store, b.clock)
+	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: postgres.NewWaitlist(pool),
+		Catalog: cat, Clock: b.clock})
+	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
+	return b
+}
+
+// conv is one client's chat in a transcript.
+type conv struct {
+	name string
+	hint string
+	last []dialog.Reply
+}
+
+// send delivers one inbound event and checks what every channel relies on: at
+// least one reply, choice ids within 64 bytes and unique, labels within 20
+// characters.
+func (b *bundle) send(t *testing.T, c *conv, in dialog.Inbound) []dialog.Reply {
+	t.Helper()
+	b.events++
+	if in.ID == "" {
+		in.ID = fmt.Sprintf("ev-%d", b.events)
+	}
+	in.LangHint = c.hint
+	replies, err := b.chat.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: c.name}, in)
+	require.NoError(t, err)
+	require.NotEmpty(t, replies, "every event gets an answer")
+	for _, r := range replies {
+		require.NotEmpty(t, r.Text)
+		seen := map[string]bool{}
+		for _, ch := range r.Choices {
+			require.LessOrEqual(t, len(ch.ID), dialog.MaxChoiceIDBytes, ch.ID)
+			require.LessOrEqual(t, utf8.RuneCountInString(ch.Label), dialog.MaxChoiceLabelRune, ch.Label)
+			require.False(t, seen[ch.ID], "duplicate choice id %s", ch.ID)
+			seen[ch.ID] = true
+		}
+	}
+	c.last = replies
+	return replies
+}
+
+// pick finds a choice of the last reply by its label, or "#n" for the n-th.
+func pick(t *testing.T, c *conv, what string) string {
+	t.Helper()
+	var all []dialog.Choice
+	for _, r := range c.last {
+		all = append(all, r.Choices...)
+	}
+	if n, err := strconv.Atoi(strings.TrimPrefix(what, "#")); err == nil && strings.HasPrefix(what, "#") {
+		require.LessOrEqual(t, n, len(all), "no choice %s in %v", what, all)
+		return all[n-1].ID
+	}
+	for _, ch := range all {
+		if ch.Label == what {
+			return ch.ID
+		}
+	}
+	t.Fatalf("%s: no choice labelled %q in %v", c.name, what, all)
+	return ""
+}
+
+// run plays a script and returns the transcript. A line is "[chat] verb: arg":
+// text, pick (a label or #n), cmd, contact ("Name, phone"), or "clock: +2h".
+// Lines without a chat name go to the first chat.
+func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
+	t.Helper()
+	byName := map[string]*conv{}
+	for _, c := range convs {
+		byName[c.name] = c
+	}
+	var out strings.Builder
+	defer func() {
+		if t.Failed() {
+			t.Logf("transcript so far:\n%s", out.String())
+		}
+	}()
+	for _, line := range script {
+		c := convs[0]
+		if name, rest, ok := strings.Cut(line, " "); ok && byName[name] != nil {
+			c, line = byName[name], rest
+		}
+		verb, arg, _ := strings.Cut(line, ": ")
+		var in dialog.Inbound
+		switch verb {
+		case "clock":
+			d, err := time.ParseDuration(strings.TrimPrefix(arg, "+"))
+			require.NoError(t, err)
+			b.clock.T = b.clock.T.Add(d)
+			fmt.Fprintf(&out, "-- clock %s: %s\n", arg, b.clock.T.In(pgtest.Berlin).Format("Mon 2 Jan 15:04 MST"))
+			continue
+		case "text":
+			in = dialog.Inbound{Kind: dialog.KindText, Text: arg}
+		case "cmd":
+			in = dialog.Inbound{Kind: dialog.KindCommand, Text: arg}
+		case "pick":
+			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, c, arg)}
+		case "forge":
+			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: arg}
+		case "contact":
+			name, phone, _ := strings.Cut(arg, ", ")
+			in = dialog.Inbound{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: name, Phone: phone}}
+		default:
+			t.Fatalf("bad script line %q", line)
+		}
+		fmt.Fprintf(&out, "%s > %s %s\n", c.name, verb, arg)
+		for _, r := range b.send(t, c, in) {
+			for i, l := range strings.Split(r.Text, "\n") {
+				prefix := "   "
+				if i == 0 {
+					prefix = c.name + " <"
+				}
+				fmt.Fprintf(&out, "%s %s\n", prefix, l)
+			}
+			if len(r.Choices) > 0 {
+				var cs []string
+				for _, ch := range r.Choices {
+					cs = append(cs, fmt.Sprintf("[%s] %s", ch.ID, ch.Label))
+				}
+				fmt.Fprintf(&out, "    %s\n", strings.Join(cs, " | "))
+			}
+			if r.RequestContact {
+				fmt.Fprintf(&out, "    (asks for the contact)\n")
+			}
+		}
+	}
+	return stableIDs(out.String())
+}
+
+var uuidRe = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+
+// stableIDs replaces booking ids (random) by their order of appearance.
+func stableIDs(s string) string {
+	seen := map[string]string{}
+	return uuidRe.ReplaceAllStringFunc(s, func(id string) string {
+		if _, ok := seen[id]; !ok {
+			seen[id] = fmt.Sprintf("<booking-%d>", len(seen)+1)
+		}
+		return seen[id]
+	})
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./src/core/dialog/ -update to create %s", path)
+	require.Equal(t, string(want), got, "transcript %s changed; if intended, rerun with -update and review the diff", name)
+}
+
+// bookLine counts the live bookings of the salon.
+func (b *bundle) live(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx,
+		`SELECT count(*) FROM bookings WHERE salon_id = $1 AND status IN ('held', 'confirmed')`, b.salonID).Scan(&n))
+	return n
+}
+
+func TestTranscripts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		convs  []*conv
+		script []string
+		check  func(t *testing.T, b *bundle)
+	}{
+		{
+			name:  "book_en",
+			convs: []*conv{{name: "olga", hint: "en-GB"}},
+			script: []string{
+				"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 10:30",
+				"text: Olga", "text: +49 151 2345678", "pick: Confirm",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.live(t)) },
+		},
+		{
+			name:  "book_any_master_ru",
+			convs: []*conv{{name: "ivan", hint: "ru-RU"}},
+			script: []string{
+				"cmd: start", "pick: Записаться", "pick: Стрижка", "pick: Любой мастер", "pick: #2", "pick: 12:00",
+				"contact: Иван, +7 912 345-67-89", "pick: Подтвердить",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.live(t)) },
+		},
+		{
+			name:  "conflict_then_alternative_en",
+			convs: []*conv{{name: "olga", hint: "en"}, {name: "petra", hint: "en"}},
+			script: []string{
+				"olga text: hello", "olga pick: Book", "olga pick: Haircut", "olga pick: Anna", "olga pick: #1",
+				"petra text: hello", "petra pick: Book", "petra pick: Haircut", "petra pick: Anna", "petra pick: #1",
+				"petra pick: 10:30", "petra text: Petra", "petra text: +49 151 7654321",
+				"olga pick: 10:30", "olga text: Olga", "olga text: +49 151 2345678",
+				"olga pick: #1", "olga pick: Confirm", "petra pick: Confirm",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
+		},
+		{
+			name:  "reschedule_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #1", "pick: 11:00",
+				"text: Иван", "text: 8 912 345 67 89", "pick: Подтвердить",
+				"pick: Мои записи", "pick: #1", "pick: Перенести", // inside the 12 h cutoff: refused
+				"pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #2", "pick: 11:00", "pick: Подтвердить",
+				"pick: Мои записи", "pick: #2", "pick: Перенести", "pick: #3", "pick: 10:00",
+				"pick: Мои записи",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
+		},
+		{
+			name:  "cancel_outside_and_inside_cutoff_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 12:00",
+				"text: Olga", "text: +49 151 2345678", "pick: Confirm",
+				"pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 10:00", "pick: Confirm",
+				"pick: My bookings", "pick: #2", "pick: Cancel booking",
+				"pick: My bookings", "pick: #1", "pick: Cancel booking",
+				"pick: My bookings", "pick: #1", "pick: Reschedule",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.live(t)) },
+		},
+		{
+			name:  "waitlist_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Tue 2 Mar (full)", "pick: Notify me",
+			},
+			check: func(t *testing.T, b *bundle) {
+				var n int
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist WHERE salon_id = $1 AND day = '2027-03-02'`, b.salonID).Scan(&n))
+				require.Equal(t, 1, n)
+			},
+		},
+		{
+			name:  "start_over_and_language_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: здравствуйте", "pick: Записаться", "pick: Стрижка", "cmd: start",
+				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #1", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "cmd: cancel",
+				"pick: Язык", "pick: English", "pick: Help", "cmd: language", "pick: Русский",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 0, b.live(t), "cancelling the flow releases the hold") },
+		},
+		{
+			name:  "garbage_everywhere_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: hi", "text: what?", "text: 1", // menu: a number picks the option
+				"text: banana", "forge: s:tattoo", "text: 1", // service
+				"text: ???", "forge: m:zed", "text: 2", // master
+				"text: tomorrow", "forge: d:1999-01-01", "text: 1", // day
+				"text: soon please", "forge: t:12", "text: 1", // time: t:12 is 1970, refused when held
+				"text: ", "text: Olga", // name
+				"text: call me maybe", "text: 12", "text: +49 151 2345678", // phone
+				"text: yes", "cmd: dance", "pick: Confirm", // confirm
+				"forge: b:00000000-0000-0000-0000-000000000000", "text: 2", // menu: My bookings
+				"forge: cx:00000000-0000-0000-0000-000000000000", "text: #1", "text: 1",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.live(t)) },
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			if c.name == "waitlist_en" {
+				// Fill Anna's Tuesday: three one-hour manicures from 10:00.
+				for i, h := range []int{10, 11, 12} {
+					_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "manicure", MasterID: "anna",
+						Start:          time.Date(2027, 3, 2, h, 0, 0, 0, pgtest.Berlin),
+						Client:         core.Client{Name: "Busy", Phone: fmt.Sprintf("+4915100000%02d", i)},
+						IdempotencyKey: fmt.Sprintf("fill-%d", i), Confirm: true})
+					require.NoError(t, err)
+				}
+			}
+			golden(t, c.name, b.run(t, c.convs, c.script))
+			c.check(t, b)
+		})
+	}
+}
