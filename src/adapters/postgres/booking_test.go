@@ -59,7 +59,11 @@ func TestBook(t *testing.T) {
 		for name, other := range map[string]booking.BookRequest{
 			"AnotherTime":   b.req("anna", b.at(2, 15, 0), "same"),
 			"AnotherMaster": b.req("boris", b.at(2, 10, 0), "same"),
-			"AnotherClient": func() booking.BookRequest { r := b.req("anna", b.at(2, 10, 0), "same"); r.Client.Phone = "+49 151 99999999"; return r }(),
+			"AnotherClient": func() booking.BookRequest {
+				r := b.req("anna", b.at(2, 10, 0), "same")
+				r.Client.Phone = "+49 151 99999999"
+				return r
+			}(),
 		} {
 			_, err := b.svc.Book(ctx, other)
 			require.Equal(t, core.EConflict, core.ErrorCode(err), name)

@@ -59,15 +59,15 @@ const (
 	optOther    = "other" // another time (drops the hold)
 	optDrop     = "drop"  // cancel the flow (drops the hold)
 	optWaitlist = "wl"
-	optAnyDay   = "days"  // back to the days
-	prefService = "s:"    // s:<service id>
-	prefMaster  = "m:"    // m:<master id> or m:any
-	prefDay     = "d:"    // d:YYYY-MM-DD
-	prefTime    = "t:"    // t:<unix seconds>
-	prefBooking = "b:"    // b:<booking id>
-	prefMove    = "mv:"   // mv:<booking id>
-	prefCancel  = "cx:"   // cx:<booking id>
-	prefLang    = "l:"    // l:<language>
+	optAnyDay   = "days" // back to the days
+	prefService = "s:"   // s:<service id>
+	prefMaster  = "m:"   // m:<master id> or m:any
+	prefDay     = "d:"   // d:YYYY-MM-DD
+	prefTime    = "t:"   // t:<unix seconds>
+	prefBooking = "b:"   // b:<booking id>
+	prefMove    = "mv:"  // mv:<booking id>
+	prefCancel  = "cx:"  // cx:<booking id>
+	prefLang    = "l:"   // l:<language>
 )
 
 // Paging: how many options one reply offers before "more".
