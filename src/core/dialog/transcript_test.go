@@ -36,7 +36,6 @@ type bundle struct {
 	clock    *core.FixedClock
 	bookings *booking.Service
 	chat     *dialog.Service
-	pool     interface{ Close() }
 	events   int
 }
 
