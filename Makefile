@@ -15,6 +15,7 @@ run: build
 	scripts/run.sh
 
 test:
+	scripts/browser.sh
 	url="$$(scripts/db.sh url)" && DATABASE_URL="$$url" $(GO) test -count=1 ./...
 
 lint:
