@@ -384,7 +384,18 @@ ensure_cluster() {
 	fi
 
 	if tcp_open 127.0.0.1 "$PORT"; then
-		die "port $PORT on 127.0.0.1 is already used by another process; set SALONBOOK_PG_PORT to a free port"
+		if [[ -n "${SALONBOOK_PG_PORT:-}" ]]; then
+			die "port $PORT on 127.0.0.1 is already used by another process; set SALONBOOK_PG_PORT to a free port"
+		fi
+		# Another checkout's private cluster (or anything else) has the default
+		# port: take the next free one rather than fail.
+		local p
+		for ((p = PORT + 1; p <= PORT + 70; p++)); do
+			if ! tcp_open 127.0.0.1 "$p"; then break; fi
+		done
+		tcp_open 127.0.0.1 "$p" && die "no free port in $PORT..$p on 127.0.0.1; set SALONBOOK_PG_PORT"
+		log "port $PORT is taken; using $p"
+		PORT=$p
 	fi
 	write_managed_conf
 	log "starting private PostgreSQL on 127.0.0.1:$PORT (log: $LOG_FILE)"
