@@ -98,7 +98,7 @@ func TestForgedBookingIDsAreNotHonoured(t *testing.T) {
 		"text: Olga", "text: +49 151 1111111", "pick: Confirm"})
 	var id string
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT booking_id::text FROM bookings WHERE salon_id = $1`, b.salonID).Scan(&id))
-	b.run(t, []*conv{mallory}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 11:00",
+	b.run(t, []*conv{mallory}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 12:00",
 		"text: Mallory", "text: +49 151 6666666", "pick: Confirm", "pick: My bookings"})
 	for _, forged := range []string{"cx:" + id, "mv:" + id, "b:" + id} {
 		b.send(t, mallory, dialog.Inbound{Kind: dialog.KindChoice, Choice: forged})
