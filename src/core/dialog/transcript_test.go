@@ -278,6 +278,29 @@ func TestTranscripts(t *testing.T) {
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
 		},
 		{
+			name:  "conflict_then_alternative_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}, {name: "olga", hint: "ru"}},
+			script: []string{
+				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Стрижка", "ivan pick: Boris", "ivan pick: #1",
+				"olga text: привет", "olga pick: Записаться", "olga pick: Стрижка", "olga pick: Boris", "olga pick: #1",
+				"olga pick: 13:00", "olga text: Ольга", "olga text: +7 912 000 00 01", "olga pick: Подтвердить",
+				"ivan pick: 13:00", "ivan text: Иван", "ivan text: +7 912 000 00 02", "ivan pick: #1", "ivan pick: Подтвердить",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
+		},
+		{
+			name:  "cancel_outside_and_inside_cutoff_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
+				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
+				"pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #1", "pick: 12:00", "pick: Подтвердить",
+				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.live(t)) },
+		},
+		{
 			name:  "reschedule_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
