@@ -57,11 +57,23 @@ func TestBrowserBooksByClicking(t *testing.T) {
 	}))
 	defer srv.Close()
 
+	// Not t.TempDir: Chromium's helpers may still write to the profile for a moment
+	// after the browser is told to close, which fails the testing package's cleanup.
+	profile, err := os.MkdirTemp("", "salonbook-chromium-")
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		for range 20 {
+			if os.RemoveAll(profile) == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(480, 900))
+		chromedp.Flag("lang", "en-US"), chromedp.UserDataDir(profile), chromedp.WindowSize(480, 900))
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelAlloc()
 	// This Chromium speaks a newer DevTools protocol than the client's types know;
