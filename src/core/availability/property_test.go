@@ -22,6 +22,11 @@ var propertyZones = map[string][]core.Date{
 	"America/New_York":    {date(2027, time.March, 14), date(2027, time.November, 7)},
 	"Australia/Lord_Howe": {date(2027, time.April, 4), date(2027, time.October, 3)},
 	"Asia/Kathmandu":      {date(2027, time.March, 28), date(2027, time.October, 31)},
+	// Zones whose clocks change at midnight: the day itself starts in a gap or twice.
+	"Africa/Cairo":     {date(2027, time.April, 30), date(2027, time.October, 28)},
+	"America/Santiago": {date(2027, time.April, 3), date(2027, time.September, 5)},
+	"America/Havana":   {date(2027, time.March, 14), date(2027, time.November, 7)},
+	"Asia/Beirut":      {date(2027, time.March, 28), date(2027, time.October, 30)},
 }
 
 // scenario is one generated call of Slots.
