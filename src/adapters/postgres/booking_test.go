@@ -120,6 +120,65 @@ func TestBook(t *testing.T) {
 		require.Equal(t, core.EInvalid, core.ErrorCode(err))
 	})
 
+	t.Run("ConfirmAtTheExpiryInstantIsRefused", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		held, err := b.svc.Book(ctx, b.req("anna", b.at(2, 10, 0), "edge"))
+		require.NoError(t, err)
+		b.clock.T = held.HoldExpiresAt.Add(-time.Second)
+		ok, err := b.svc.Confirm(ctx, b.salonID, held.ID)
+		require.NoError(t, err, "one second before expiry the hold is live")
+		require.Equal(t, core.StatusConfirmed, ok.Status)
+
+		late, err := b.svc.Book(ctx, b.req("anna", b.at(2, 15, 0), "edge2"))
+		require.NoError(t, err)
+		b.clock.T = late.HoldExpiresAt // half-open: at the instant it is gone
+		_, err = b.svc.Confirm(ctx, b.salonID, late.ID)
+		require.Equal(t, "booking.hold_expired", core.ErrorKey(err))
+	})
+
+	t.Run("RescheduleAHold", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		held, err := b.svc.Book(ctx, b.req("anna", b.at(3, 10, 0), "rh"))
+		require.NoError(t, err)
+		moved, err := b.svc.Reschedule(ctx, b.salonID, held.ID, b.at(3, 12, 0))
+		require.NoError(t, err)
+		require.Equal(t, core.StatusHeld, moved.Status)
+		require.Equal(t, b.at(3, 12, 0), moved.Start)
+		b.clock.T = held.HoldExpiresAt
+		_, err = b.svc.Reschedule(ctx, b.salonID, held.ID, b.at(3, 14, 0))
+		require.Equal(t, "booking.not_active", core.ErrorKey(err), "an expired hold cannot be moved")
+	})
+
+	t.Run("ManyRaceForAnExpiredHold", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		_, err := b.svc.Book(ctx, b.req("anna", b.at(2, 10, 0), "stale"))
+		require.NoError(t, err)
+		b.clock.T = b.clock.T.Add(11 * time.Minute)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := 0
+		for i := range 20 {
+			wg.Go(func() {
+				_, err := b.svc.Book(ctx, b.req("anna", b.at(2, 10, 0), fmt.Sprintf("stale-%d", i)))
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					won++
+				} else if c, ok := errors.AsType[*booking.ConflictError](err); ok {
+					for _, a := range c.Alternatives {
+						require.False(t, a.Start.Equal(b.at(2, 10, 0)), "the taken time is not offered as its own alternative")
+					}
+				}
+			})
+		}
+		wg.Wait()
+		require.Equal(t, 1, won, "exactly one takes the time the stale hold had")
+		requireNoOverlap(t, b)
+	})
+
 	t.Run("ExpiredHoldStopsBlocking", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)
