@@ -30,6 +30,7 @@ type Booking struct {
 	HoldExpiresAt  time.Time // zero unless held
 	Price          Money
 	IdempotencyKey string
+	Source         string // who asked: "api", or the chat that made it; a chat sees only its own
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }

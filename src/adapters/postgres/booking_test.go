@@ -382,20 +382,25 @@ func TestUpcoming(t *testing.T) {
 	for i, day := range []int{5, 3, 4} {
 		r := b.req("anna", b.at(day, 10, 0), "same-client")
 		r.IdempotencyKey = fmt.Sprintf("up%d", i)
-		r.Confirm = true
+		r.Confirm, r.Source = true, "web:olga"
 		bk, err := b.svc.Book(ctx, r)
 		require.NoError(t, err)
 		ids = append(ids, bk.ID)
 	}
-	_, err := b.svc.Cancel(ctx, b.salonID, ids[2])
+	other := b.req("boris", b.at(6, 10, 0), "same-client") // the same phone, typed in another chat
+	other.IdempotencyKey, other.Source = "up-other", "web:mallory"
+	_, err := b.svc.Book(ctx, other)
 	require.NoError(t, err)
-	first, err := b.svc.Get(ctx, b.salonID, ids[0])
+	_, err = b.svc.Cancel(ctx, b.salonID, ids[2])
 	require.NoError(t, err)
-	list, err := b.svc.Upcoming(ctx, b.salonID, first.ClientID)
+	list, err := b.svc.Upcoming(ctx, b.salonID, "web:olga")
 	require.NoError(t, err)
-	require.Len(t, list, 2)
+	require.Len(t, list, 2, "only this chat's live bookings, by start")
 	require.Equal(t, ids[1], list[0].ID)
 	require.Equal(t, ids[0], list[1].ID)
+	require.Equal(t, "web:olga", list[0].Source)
+	_, err = b.svc.Upcoming(ctx, b.salonID, "")
+	require.Equal(t, core.EInvalid, core.ErrorCode(err))
 }
 
 // TestConcurrentBookingsNeverOverlap races many clients for overlapping times: the

@@ -188,23 +188,19 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 }
 
 func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
-	// Returning clients are the common case: find them without writing, and touch
-	// the row only when the name changed (an upsert would lock and rewrite it).
-	var name string
-	err := t.q.QueryRow(ctx, `SELECT client_id, name FROM clients WHERE salon_id = $1 AND phone = $2`,
-		c.SalonID, c.Phone).Scan(&c.ID, &name)
-	switch {
-	case err == nil && name == c.Name:
+	// Returning clients are the common case: find them without writing. Their
+	// stored name stays: a typed phone number is no right to rename its owner.
+	err := t.q.QueryRow(ctx, `SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2`,
+		c.SalonID, c.Phone).Scan(&c.ID)
+	if err == nil {
 		return nil
-	case err == nil:
-		_, err = t.q.Exec(ctx, `UPDATE clients SET name = $2 WHERE client_id = $1`, c.ID, c.Name)
-		return mapErr(err, "update client")
-	case !errors.Is(err, pgx.ErrNoRows):
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
 		return mapErr(err, "select client")
 	}
 	err = t.q.QueryRow(ctx, `
 		INSERT INTO clients (salon_id, name, phone) VALUES ($1, $2, $3)
-		ON CONFLICT (salon_id, phone) DO UPDATE SET name = excluded.name
+		ON CONFLICT (salon_id, phone) DO UPDATE SET phone = excluded.phone -- a racing twin: take its id
 		RETURNING client_id`, c.SalonID, c.Name, c.Phone).Scan(&c.ID)
 	return mapErr(err, "insert client")
 }
@@ -230,7 +226,7 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 }
 
 const bookingColumns = `booking_id::text, salon_id, master_id, service_id, client_id, starts_at, ends_at,
-	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, created_at, updated_at`
+	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at`
 
 func scanBooking(r pgx.Row) (*core.Booking, error) {
 	var b core.Booking
@@ -238,7 +234,7 @@ func scanBooking(r pgx.Row) (*core.Booking, error) {
 	var status string
 	err := r.Scan(&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
-		&b.IdempotencyKey, &b.CreatedAt, &b.UpdatedAt)
+		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -261,12 +257,12 @@ func (t *storeTx) InsertBooking(ctx context.Context, b *core.Booking) (bool, err
 	// idempotency key: a loser writes nothing and leaves no dead row (see DESIGN §4).
 	row := t.q.QueryRow(ctx, `
 		INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied,
-		                      status, hold_expires_at, price_minor, currency, idempotency_key)
-		VALUES ($1, $2, $3, $4, $5, $6, tstzrange($7, $8), $9, $10, $11, $12, $13)
+		                      status, hold_expires_at, price_minor, currency, idempotency_key, source)
+		VALUES ($1, $2, $3, $4, $5, $6, tstzrange($7, $8), $9, $10, $11, $12, $13, $14)
 		ON CONFLICT DO NOTHING
 		RETURNING `+bookingColumns,
 		b.SalonID, b.MasterID, b.ServiceID, b.ClientID, b.Start, b.End, b.Occupied.Start, b.Occupied.End,
-		string(b.Status), nullTime(b.HoldExpiresAt), b.Price.Minor, b.Price.Currency, b.IdempotencyKey)
+		string(b.Status), nullTime(b.HoldExpiresAt), b.Price.Minor, b.Price.Currency, b.IdempotencyKey, b.Source)
 	got, err := scanBooking(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
@@ -338,13 +334,13 @@ func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
 	return nil
 }
 
-func (t *storeTx) ClientBookings(ctx context.Context, salonID string, clientID int64, from time.Time) ([]core.Booking, error) {
+func (t *storeTx) SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error) {
 	rows, err := t.q.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
-		WHERE salon_id = $1 AND client_id = $2 AND ends_at > $3
+		WHERE salon_id = $1 AND source = $2 AND ends_at > $3
 		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))
-		ORDER BY starts_at`, salonID, clientID, from)
+		ORDER BY starts_at`, salonID, source, from)
 	if err != nil {
-		return nil, mapErr(err, "select client bookings")
+		return nil, mapErr(err, "select bookings of a source")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Booking, error) {
 		b, err := scanBooking(r)
@@ -353,7 +349,7 @@ func (t *storeTx) ClientBookings(ctx context.Context, salonID string, clientID i
 		}
 		return *b, nil
 	})
-	return out, mapErr(err, "select client bookings")
+	return out, mapErr(err, "select bookings of a source")
 }
 
 // jsonHours is the hours column's shape.

@@ -274,7 +274,7 @@ func (a *api) book(w http.ResponseWriter, r *http.Request) {
 	b, err := a.cfg.Bookings.Book(r.Context(), booking.BookRequest{
 		SalonID: a.cfg.SalonID, ServiceID: in.Service, MasterID: in.Master, Start: start,
 		Client:         core.Client{Name: in.Client.Name, Phone: in.Client.Phone},
-		IdempotencyKey: in.IdempotencyKey, Confirm: in.Confirm,
+		IdempotencyKey: in.IdempotencyKey, Confirm: in.Confirm, Source: "api",
 	})
 	if err != nil {
 		a.fail(w, r, err)

@@ -30,13 +30,14 @@ type Chat interface {
 // Limits of the chat API. A chat message is small; 4 KiB holds 1000 characters of
 // Cyrillic text with room for the JSON around it.
 const (
-	maxChatBody = 4 << 10
-	maxChatText = 1000 // runes, after trimming
-	maxLangHint = 35   // the longest language tag worth keeping (RFC 5646 suggests 35)
-	floodLimit  = 20   // messages one session may send ...
-	floodWindow = 10 * time.Second
-	addrLimit   = 120     // messages one network address may send per window, across sessions
-	maxTracked  = 100_000 // sessions or addresses tracked at once; beyond, new ones wait
+	maxChatBody     = 4 << 10
+	maxChatText     = 1000 // runes, after trimming
+	maxLangHint     = 35   // the longest language tag worth keeping (RFC 5646 suggests 35)
+	floodLimit      = 20   // messages one session may send ...
+	floodWindow     = 10 * time.Second
+	chatStepTimeout = 15 * time.Second
+	addrLimit       = 120     // messages one network address may send per window, across sessions
+	maxTracked      = 100_000 // sessions or addresses tracked at once; beyond, new ones wait
 
 	chatChannel    = "web"
 	chatIDPrefix   = "web:"
@@ -125,7 +126,11 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := dialog.ChatKey{SalonID: c.api.cfg.SalonID, Channel: chatChannel, ChatID: req.Session}
-	replies, err := c.api.cfg.Chat.Handle(r.Context(), key, in)
+	// A step that cannot finish in time is abandoned (and rolled back) rather
+	// than left holding a connection; the page retries with the same id.
+	ctx, cancel := context.WithTimeout(r.Context(), chatStepTimeout)
+	defer cancel()
+	replies, err := c.api.cfg.Chat.Handle(ctx, key, in)
 	if err != nil {
 		c.api.fail(w, r, err)
 		return

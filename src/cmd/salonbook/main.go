@@ -163,9 +163,20 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	if err != nil {
 		return err
 	}
+	// Conversations get a pool of their own: a chat step holds one of its
+	// connections (the conversation row lock) while it books through the main
+	// pool, so sharing one pool would let a burst of chats take every connection
+	// and wait on each other for ever.
+	convPool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer convPool.Close()
 	bookings := booking.New(postgres.NewStore(pool), clock)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
 		Catalog: catalog, Clock: clock})
+	conversations := postgres.NewConversations(convPool)
+	go pruneEvents(ctx, conversations, log)
 	handler := web.Handler(web.Config{
 		Bookings: bookings,
 		SalonID:  salonID,
@@ -173,7 +184,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Ready:    func(ctx context.Context) error { return postgres.Ready(ctx, pool, latest) },
 		Logger:   log,
 		Clock:    clock,
-		Chat:     dialog.NewService(engine, postgres.NewConversations(pool)),
+		Chat:     dialog.NewService(engine, conversations),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -197,6 +208,26 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutCtx)
+}
+
+// pruneEvents drops, every hour, the replay records of chat events older than a
+// week: redeliveries come within minutes, so older ones only take space.
+func pruneEvents(ctx context.Context, c *postgres.Conversations, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := c.PruneEvents(ctx, time.Now().Add(-7*24*time.Hour))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("prune chat events", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("pruned chat events", slog.Int64("rows", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
 
 // pickSalon returns the salon to serve: the configured one, or the only one there is.

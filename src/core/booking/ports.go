@@ -37,7 +37,9 @@ type Tx interface {
 	// at now) whose occupied range overlaps window, leaving out the booking exclude
 	// (which may be "").
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
-	// UpsertClient finds the client by phone (creating them) and sets c.ID.
+	// UpsertClient finds the client by phone (creating them) and sets c.ID. An
+	// existing client keeps the name they were first stored with: a request
+	// cannot rename someone by typing their number.
 	UpsertClient(ctx context.Context, c *core.Client) error
 	// Client returns a client. ENotFound.
 	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)
@@ -56,8 +58,9 @@ type Tx interface {
 	// UpdateBooking writes b's status, times, occupied range and hold expiry.
 	// EConflict when the new time overlaps another live booking.
 	UpdateBooking(ctx context.Context, b *core.Booking) error
-	// ClientBookings lists the client's live bookings that end after from, by start.
-	ClientBookings(ctx context.Context, salonID string, clientID int64, from time.Time) ([]core.Booking, error)
+	// SourceBookings lists the live bookings made through source that end after
+	// from, by start.
+	SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error)
 }
 
 // Occupancy is a live booking's claim on its master's time.

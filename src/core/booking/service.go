@@ -102,6 +102,7 @@ type BookRequest struct {
 	Client         core.Client // name and phone
 	IdempotencyKey string      // the channel's update or request id
 	Confirm        bool        // book outright instead of holding
+	Source         string      // who asks: "api", or a chat ("web:<session>"); see Upcoming
 }
 
 // ConflictError is returned when the asked time is taken; it carries the nearest
@@ -171,6 +172,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				HoldExpiresAt:  now.Add(sc.salon.Policy.Hold),
 				Price:          sc.service.Price,
 				IdempotencyKey: req.IdempotencyKey,
+				Source:         req.Source,
 			}
 			if req.Confirm {
 				b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
@@ -334,13 +336,18 @@ func (s *Service) Get(ctx context.Context, salonID, bookingID string) (*core.Boo
 	return b, err
 }
 
-// Upcoming lists a client's live bookings that have not ended, by start.
-func (s *Service) Upcoming(ctx context.Context, salonID string, clientID int64) ([]core.Booking, error) {
+// Upcoming lists the live bookings made through source (a chat) that have not
+// ended, by start. A chat sees only what it booked: a phone number typed into a
+// chat is no proof of who the client is.
+func (s *Service) Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error) {
+	if source == "" {
+		return nil, core.Errorf(core.EInvalid, "request.invalid", "booking: upcoming needs a source")
+	}
 	now := s.clock.Now()
 	var out []core.Booking
 	err := s.store.Auto(ctx, func(tx Tx) error {
 		var err error
-		out, err = tx.ClientBookings(ctx, salonID, clientID, now)
+		out, err = tx.SourceBookings(ctx, salonID, source, now)
 		return err
 	})
 	return out, err

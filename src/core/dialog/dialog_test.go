@@ -1,6 +1,8 @@
 package dialog_test
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -135,7 +137,13 @@ func FuzzStep(f *testing.F) {
 		st := dialog.State{Step: steps[int(step)%len(steps)], Service: service, Master: master, Day: day,
 			Start: clock.T.Add(time.Duration(step) * time.Hour), BookingID: text}
 		in := dialog.Inbound{ID: "fuzz-" + pgtest.RandomID(), Kind: kinds[int(kind)%len(kinds)], Text: text, Choice: text,
-			Contact: &dialog.Contact{Name: text, Phone: text}, LangHint: text}
+			LangHint: text}
+		if kind%2 == 0 { // and sometimes a contact event without its contact
+			in.Contact = &dialog.Contact{Name: text, Phone: text}
+		}
+		if step%3 == 0 { // a conversation seen before, possibly long ago
+			st.Updated = clock.T.Add(-time.Duration(step) * time.Minute)
+		}
 		_, replies := engine.Step(ctx, dialog.ChatKey{SalonID: id, Channel: "fuzz", ChatID: "x"}, st, in)
 		require.NotEmpty(t, replies)
 		for _, r := range replies {
@@ -146,4 +154,126 @@ func FuzzStep(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAnotherChatTypingTheSamePhoneSeesNothing: a chat sees and changes only what
+// it booked; knowing a client's number gives no access to their bookings.
+func TestAnotherChatTypingTheSamePhoneSeesNothing(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga, mallory := &conv{name: "olga", hint: "en"}, &conv{name: "mallory", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 10:30",
+		"text: Olga", "text: +49 151 1111111", "pick: Confirm"})
+	b.run(t, []*conv{mallory}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 12:00",
+		"text: Mallory", "text: +49 151 1111111", "pick: Cancel"})
+	r := b.send(t, mallory, dialog.Inbound{Kind: dialog.KindChoice, Choice: "mine"})
+	require.Contains(t, r[0].Text, "no upcoming bookings")
+	var name string
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT name FROM clients WHERE salon_id = $1`, b.salonID).Scan(&name))
+	require.Equal(t, "Olga", name, "typing someone's number does not rename them")
+	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "mine"})
+	require.Contains(t, r[0].Text, "1 upcoming booking")
+}
+
+// TestChatsDoNotStarveThePool: many first messages at once with a small pool for
+// conversations: every one is answered (a step books through another pool).
+func TestChatsDoNotStarveThePool(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	small, err := postgres.Open(ctx, pgtest.URL(t)+"&pool_max_conns=2")
+	if err != nil { // a key=value DATABASE_URL: append the setting the other way
+		small, err = postgres.Open(ctx, pgtest.URL(t)+" pool_max_conns=2")
+	}
+	require.NoError(t, err)
+	defer small.Close()
+	cat, err := i18n.Load()
+	require.NoError(t, err)
+	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Catalog: cat, Clock: b.clock})
+	chat := dialog.NewService(engine, postgres.NewConversations(small))
+	c, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			_, errs[i] = chat.Handle(c, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: fmt.Sprint("c", i)},
+				dialog.Inbound{ID: fmt.Sprint("first-", i), Kind: dialog.KindChoice, Choice: "book"})
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+func TestHoldsAreReleasedWhenTheFlowEnds(t *testing.T) {
+	t.Parallel()
+	for _, exit := range []dialog.Inbound{
+		{Kind: dialog.KindChoice, Choice: "lang"},
+		{Kind: dialog.KindCommand, Text: "start"},
+		{Kind: dialog.KindCommand, Text: "cancel"},
+		{Kind: dialog.KindChoice, Choice: "menu"},
+		{Kind: dialog.KindChoice, Choice: "drop"},
+		{Kind: dialog.KindChoice, Choice: "other"},
+	} {
+		t.Run(exit.Choice+exit.Text, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			olga := &conv{name: "olga", hint: "en"}
+			toTimes(t, b, olga, "+49 151 1111111")
+			b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, olga, "11:00")})
+			require.Equal(t, 1, b.live(t))
+			b.send(t, olga, exit)
+			if exit.Choice == "lang" {
+				b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "l:ru"})
+			}
+			require.Equal(t, 0, b.live(t), "the hold is released")
+		})
+	}
+}
+
+func TestDaysPageThroughTheWholeHorizon(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna"})
+	seen := map[string]bool{}
+	for range 10 {
+		more := false
+		for _, c := range olga.last[0].Choices {
+			if strings.HasPrefix(c.ID, "d:") {
+				require.False(t, seen[c.ID], "day %s listed twice", c.ID)
+				seen[c.ID] = true
+				d, _ := core.ParseDate(strings.TrimPrefix(c.ID, "d:"))
+				start, _ := d.At(0, pgtest.Berlin)
+				require.True(t, start.Before(b.clock.T.Add(30*24*time.Hour)), "%s is beyond the horizon", c.ID)
+			}
+			more = more || c.ID == "more"
+		}
+		if !more {
+			break
+		}
+		b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "more"})
+	}
+	// Anna works Monday to Saturday: every such day from 1 to 30 March is offered once.
+	want := 0
+	for d := (core.Date{Year: 2027, Month: 3, Day: 1}); d.Before(core.Date{Year: 2027, Month: 3, Day: 31}); d = d.AddDays(1) {
+		if d.Weekday() != time.Sunday {
+			want++
+			require.True(t, seen["d:"+d.String()], "day %s never offered", d)
+		}
+	}
+	require.Len(t, seen, want)
+}
+
+func TestTypedHourPicksThatTime(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	toTimes(t, b, olga, "+49 151 1111111")
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "11"})
+	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:00", "\"11\" means 11:00, not the 11th button")
+	b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "other"})
+	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "11.30"})
+	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:30")
 }

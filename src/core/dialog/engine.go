@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"salonbook/src/core"
@@ -25,7 +26,7 @@ type Bookings interface {
 	Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
-	Upcoming(ctx context.Context, salonID string, clientID int64) ([]core.Booking, error)
+	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
 }
 
 var _ Bookings = (*booking.Service)(nil)
@@ -73,7 +74,7 @@ const (
 // Paging: how many options one reply offers before "more".
 const (
 	pageDays     = 7
-	pageTimes    = 8
+	pageTimes    = 7 // with more, another day and menu: 10, a WhatsApp list's most
 	pageServices = 8
 	searchDays   = 14 // days looked at per page of days
 )
@@ -137,7 +138,6 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	}
 	t.p = e.catalog.Printer(t.st.Lang, cat.Salon.Timezone)
 	if t.st.Step != stepMenu && !t.st.Updated.IsZero() && t.now.Sub(t.st.Updated) > e.idle {
-		t.releaseHold()
 		t.reset()
 		t.note = t.p.T("flow.expired")
 	}
@@ -160,7 +160,9 @@ func (t *turn) run() {
 		return
 	case KindText:
 		// A number answers a numbered list (channels without buttons show one).
-		if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && t.st.Step != stepPhone && t.st.Step != stepName {
+		if id := t.typedTime(in.Text); id != "" {
+			in.Kind, in.Choice = KindChoice, id
+		} else if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && t.st.Step != stepPhone && t.st.Step != stepName {
 			if ch := t.prompt().Choices; n >= 1 && n <= len(ch) {
 				in.Kind, in.Choice = KindChoice, ch[n-1].ID
 			}
@@ -170,7 +172,6 @@ func (t *turn) run() {
 	if in.Kind == KindChoice {
 		switch in.Choice {
 		case optMenu:
-			t.releaseHold()
 			t.reset()
 			t.menu()
 			return
@@ -214,12 +215,10 @@ func (t *turn) run() {
 func (t *turn) command(name string) {
 	switch name {
 	case CommandStart:
-		t.releaseHold()
 		t.reset()
 		t.menu()
 	case CommandCancel:
 		had := t.st.Step != stepMenu
-		t.releaseHold()
 		t.reset()
 		if had {
 			t.note = t.p.T("flow.cancelled")
@@ -237,17 +236,50 @@ func (t *turn) command(name string) {
 	}
 }
 
-// reset drops the flow under way, keeping the language and the client.
+// typedTime reads "11", "11:30" or "9.30" at a time step as the listed time with
+// that label, so that a client typing an hour is not taken to mean a button
+// number. It returns the choice id, or "".
+func (t *turn) typedTime(text string) string {
+	if t.st.Step != stepTime && t.st.Step != stepMoveTime {
+		return ""
+	}
+	text = strings.ReplaceAll(strings.TrimSpace(text), ".", ":")
+	h, m, found := strings.Cut(text, ":")
+	if !found {
+		m = "00"
+	}
+	hour, err1 := strconv.Atoi(h)
+	minute, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 || len(m) != 2 {
+		return ""
+	}
+	want := fmt.Sprintf("%02d:%02d", hour, minute)
+	for _, c := range t.prompt().Choices {
+		if c.Label == want {
+			return c.ID
+		}
+	}
+	return ""
+}
+
+// reset drops the flow under way (releasing its hold), keeping the language and
+// the client.
 func (t *turn) reset() {
+	t.releaseHold()
 	t.st = State{Lang: t.st.Lang, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID}
 }
 
-// releaseHold cancels a hold the flow is waiting to confirm.
+// releaseHold cancels the flow's unconfirmed hold, if it has one. A hold that
+// cannot be released now expires on its own after the salon's hold time.
 func (t *turn) releaseHold() {
-	if t.st.Step == stepConfirm && t.st.BookingID != "" {
-		_, _ = t.e.bookings.Cancel(t.ctx, t.e.salonID, t.st.BookingID)
+	if t.st.Hold != "" {
+		_, _ = t.e.bookings.Cancel(t.ctx, t.e.salonID, t.st.Hold)
+		t.st.Hold = ""
 	}
 }
+
+// source names this chat as the booker, so that it sees only its own bookings.
+func (t *turn) source() string { return t.key.Channel + ":" + t.key.ChatID }
 
 // say adds a message without choices.
 func (t *turn) say(text string) { t.out = append(t.out, Reply{Text: text}) }
@@ -400,28 +432,54 @@ func (t *turn) free(from core.Date, days int) ([]availability.Slot, error) {
 // today is the salon's local date now.
 func (t *turn) today() core.Date { return core.DateOf(t.now.In(t.cat.Salon.Timezone)) }
 
+// pageStart is the first day the current page of days looks at.
+func (t *turn) pageStart() core.Date {
+	if d, err := core.ParseDate(t.st.Day); err == nil && t.st.Page > 0 {
+		return d // Day holds the page start while days are being chosen
+	}
+	return t.today()
+}
+
+// bookable reports whether local day d opens before the booking horizon ends.
+func (t *turn) bookable(d core.Date) bool {
+	start, _ := d.At(0, t.cat.Salon.Timezone)
+	return !d.Before(t.today()) && start.Before(t.now.Add(t.cat.Salon.Policy.Horizon))
+}
+
+// wholeDayBookable reports whether all of local day d lies before the horizon
+// ends: only then can "no free time" mean the day is full.
+func (t *turn) wholeDayBookable(d core.Date) bool {
+	end, _ := d.AddDays(1).At(0, t.cat.Salon.Timezone)
+	return !end.After(t.now.Add(t.cat.Salon.Policy.Horizon))
+}
+
+// dayPrompt lists up to pageDays days from pageStart: days with free times, and
+// working days that are full (marked so: a full day is where the wait-list
+// starts), within the horizon. "Later days" continues after the last day looked at.
 func (t *turn) dayPrompt() Reply {
 	p := t.p
-	from := t.today().AddDays(t.st.Page * searchDays)
+	from := t.pageStart()
 	slots, err := t.free(from, searchDays)
 	if err != nil {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
-	// Working days are listed even when they are full, marked so, because a full
-	// day is where the wait-list starts.
 	free := map[core.Date]bool{}
 	for _, s := range slots {
 		free[s.Day] = true
 	}
 	r := Reply{Text: p.T("ask.day")}
-	listed, anyFree := 0, false
+	listed, anyFree, next := 0, false, from
 	for i := 0; i < searchDays && listed < pageDays; i++ {
 		d := from.AddDays(i)
+		next = d.AddDays(1)
+		if !t.bookable(d) {
+			break
+		}
 		switch {
 		case free[d]:
 			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.Date(d))})
 			anyFree = true
-		case d != t.today() && t.works(d):
+		case d != t.today() && t.works(d) && t.wholeDayBookable(d):
 			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.T("day.full", "Day", p.Date(d)))})
 		default:
 			continue
@@ -431,8 +489,9 @@ func (t *turn) dayPrompt() Reply {
 	if !anyFree {
 		r.Text = p.T("no.days")
 	}
-	horizon := t.now.Add(t.cat.Salon.Policy.Horizon)
-	if next, _ := from.AddDays(searchDays).At(0, t.cat.Salon.Timezone); next.Before(horizon) {
+	t.st.NextDay = ""
+	if t.bookable(next) {
+		t.st.NextDay = next.String()
 		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later_days")})
 	}
 	return t.withMenu(r)
@@ -440,8 +499,9 @@ func (t *turn) dayPrompt() Reply {
 
 func (t *turn) onDay() {
 	switch {
-	case t.in.Choice == optMore:
+	case t.in.Choice == optMore && t.st.NextDay != "":
 		t.st.Page++
+		t.st.Day = t.st.NextDay
 		t.ask()
 		return
 	case strings.HasPrefix(t.in.Choice, prefTime):
@@ -450,7 +510,7 @@ func (t *turn) onDay() {
 	}
 	s, ok := strings.CutPrefix(t.in.Choice, prefDay)
 	d, err := core.ParseDate(s)
-	if !ok || err != nil || d.Before(t.today()) {
+	if !ok || err != nil || !t.bookable(d) {
 		t.again()
 		return
 	}
@@ -502,7 +562,7 @@ func (t *turn) onTime() {
 		t.ask()
 		return
 	case optAnyDay:
-		t.st.Page = 0
+		t.st.Page, t.st.Day = 0, ""
 		if t.st.Step == stepMoveTime {
 			t.st.Step = stepMoveDay
 		} else {
@@ -545,16 +605,21 @@ func (t *turn) onTime() {
 }
 
 func (t *turn) onName() {
+	if t.in.Kind == KindContact && t.in.Contact == nil {
+		t.in.Kind = KindText
+	}
 	name := strings.TrimSpace(t.in.Text)
-	if t.in.Kind == KindContact && t.in.Contact != nil {
+	if t.in.Kind == KindContact {
 		name = strings.TrimSpace(t.in.Contact.Name)
 	}
-	if t.in.Kind != KindText && t.in.Kind != KindContact || name == "" || utf8.RuneCountInString(name) > 100 {
-		t.again()
+	if t.in.Kind != KindText && t.in.Kind != KindContact || name == "" || utf8.RuneCountInString(name) > 100 ||
+		strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		t.note = t.p.T("hint.name")
+		t.ask()
 		return
 	}
 	t.st.ClientName = name
-	if t.in.Kind == KindContact && t.in.Contact.Phone != "" {
+	if t.in.Kind == KindContact && plausiblePhone(t.in.Contact.Phone) {
 		t.st.ClientPhone = t.in.Contact.Phone
 		t.hold()
 		return
@@ -565,7 +630,11 @@ func (t *turn) onName() {
 
 func (t *turn) onPhone() {
 	phone := strings.TrimSpace(t.in.Text)
-	if t.in.Kind == KindContact && t.in.Contact != nil {
+	if t.in.Kind == KindContact {
+		if t.in.Contact == nil {
+			t.again()
+			return
+		}
 		phone = t.in.Contact.Phone
 	}
 	if t.in.Kind != KindText && t.in.Kind != KindContact || !plausiblePhone(phone) {
@@ -579,16 +648,18 @@ func (t *turn) onPhone() {
 
 // hold holds the chosen time for the client and asks to confirm it.
 func (t *turn) hold() {
+	t.releaseHold()
 	b, err := t.e.bookings.Book(t.ctx, booking.BookRequest{
 		SalonID: t.e.salonID, ServiceID: t.st.Service, MasterID: t.st.Master, Start: t.st.Start,
 		Client:         core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone},
 		IdempotencyKey: t.in.ID,
+		Source:         t.source(),
 	})
 	if err != nil {
 		t.bookingFailed(err, stepTime)
 		return
 	}
-	t.st.BookingID, t.st.ClientID, t.st.Step = b.ID, b.ClientID, stepConfirm
+	t.st.Hold, t.st.ClientID, t.st.Step = b.ID, b.ClientID, stepConfirm
 	t.ask()
 }
 
@@ -645,10 +716,10 @@ func (t *turn) bookingFailed(err error, back string) {
 
 func (t *turn) confirmPrompt() Reply {
 	p := t.p
-	svc, m := t.service(t.st.Service), t.masterOf(t.st.BookingID)
+	svc, m := t.service(t.st.Service), t.masterOf(t.st.Hold)
 	return Reply{
-		Text: p.T("confirm.text", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(t.st.Start), "Master", m,
-			"Price", p.Price(svc.Price), "Minutes", int(t.cat.Salon.Policy.Hold/time.Minute)),
+		Text: p.N("confirm.text", int(t.cat.Salon.Policy.Hold/time.Minute), "Service", svc.NameIn(p.Lang()),
+			"Time", p.DayTime(t.st.Start), "Master", m, "Price", p.Price(svc.Price)),
 		Choices: []Choice{
 			{ID: optConfirm, Label: p.T("btn.confirm")},
 			{ID: optOther, Label: p.T("btn.other_time")},
@@ -661,17 +732,18 @@ func (t *turn) onConfirm() {
 	p := t.p
 	switch t.in.Choice {
 	case optConfirm:
-		b, err := t.e.bookings.Confirm(t.ctx, t.e.salonID, t.st.BookingID)
+		b, err := t.e.bookings.Confirm(t.ctx, t.e.salonID, t.st.Hold)
 		if err != nil {
 			if core.ErrorKey(err) == "booking.hold_expired" {
-				t.st.BookingID, t.st.Step, t.st.Page = "", stepTime, 0
-				t.note = p.T("confirm.expired", "Minutes", int(t.cat.Salon.Policy.Hold/time.Minute))
+				t.st.Hold, t.st.Step, t.st.Page = "", stepTime, 0
+				t.note = p.N("confirm.expired", int(t.cat.Salon.Policy.Hold/time.Minute))
 				t.ask()
 				return
 			}
 			t.bookingFailed(err, stepTime)
 			return
 		}
+		t.st.Hold = "" // confirmed: no longer ours to release
 		svc := t.service(b.ServiceID)
 		done := p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start),
 			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))
@@ -683,10 +755,9 @@ func (t *turn) onConfirm() {
 		t.menu()
 	case optOther:
 		t.releaseHold()
-		t.st.BookingID, t.st.Step = "", stepTime
+		t.st.Step = stepTime
 		t.ask()
 	case optDrop:
-		t.releaseHold()
 		t.reset()
 		t.note = p.T("flow.cancelled")
 		t.menu()
@@ -697,8 +768,12 @@ func (t *turn) onConfirm() {
 
 func (t *turn) joinWaitlist() {
 	d, err := core.ParseDate(t.st.Day)
-	if err != nil || t.e.waitlist == nil {
+	if err != nil || t.e.waitlist == nil || !t.bookable(d) || !t.wholeDayBookable(d) || t.st.Step != stepTime {
 		t.again()
+		return
+	}
+	if free, err := t.free(d, 1); err != nil || len(free) > 0 {
+		t.again() // the day has times again: they are shown instead
 		return
 	}
 	err = t.e.waitlist.Join(t.ctx, WaitlistEntry{Key: t.key, ServiceID: t.st.Service, MasterID: t.st.Master,
@@ -712,12 +787,9 @@ func (t *turn) joinWaitlist() {
 	t.menu()
 }
 
-// mine lists the client's upcoming bookings.
+// mine lists the upcoming bookings this chat made.
 func (t *turn) mine() ([]core.Booking, error) {
-	if t.st.ClientID == 0 {
-		return nil, nil
-	}
-	return t.e.bookings.Upcoming(t.ctx, t.e.salonID, t.st.ClientID)
+	return t.e.bookings.Upcoming(t.ctx, t.e.salonID, t.source())
 }
 
 func (t *turn) minePrompt() Reply {
@@ -737,14 +809,14 @@ func (t *turn) minePrompt() Reply {
 	return t.withMenu(r)
 }
 
-// own returns the booking id if it is the client's own live booking.
+// own returns the booking if this chat made it and it is live.
 func (t *turn) own(id string) *core.Booking {
-	if t.st.ClientID == 0 || id == "" {
+	if id == "" {
 		return nil
 	}
 	b, err := t.e.bookings.Get(t.ctx, t.e.salonID, id)
-	if err != nil || b.ClientID != t.st.ClientID || !b.Status.Blocks() {
-		return nil // someone else's id in a forged choice is no booking at all
+	if err != nil || b.Source != t.source() || !b.Status.Blocks() {
+		return nil // another chat's booking, or a forged id: no booking at all
 	}
 	return b
 }

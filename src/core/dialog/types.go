@@ -92,7 +92,9 @@ type State struct {
 	Day       string    `json:"day,omitempty"`    // YYYY-MM-DD, local
 	Start     time.Time `json:"start,omitempty"`
 	Page      int       `json:"page,omitempty"`
-	BookingID string    `json:"booking,omitempty"` // the hold being confirmed, or the booking being moved
+	BookingID string    `json:"booking,omitempty"`  // the booking being looked at or moved
+	Hold      string    `json:"hold,omitempty"`     // a hold of this flow not yet confirmed: released whenever the flow ends
+	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`

@@ -152,8 +152,11 @@ func (p *Printer) DayTime(t time.Time) string {
 	return p.T("fmt.day_time", "Day", p.Day(t), "Time", p.Time(t))
 }
 
-// Short formats a start in few characters for a button: "02.03 10:00".
-func (p *Printer) Short(t time.Time) string { return t.In(p.zone).Format("02.01 15:04") }
+// Short formats a start in few characters for a button: "2 Mar 10:00".
+func (p *Printer) Short(t time.Time) string {
+	l := t.In(p.zone)
+	return p.T("fmt.short", "Day", l.Day(), "Month", p.T(fmt.Sprintf("month.%d", int(l.Month()))), "Time", p.Time(t))
+}
 
 // Price formats money for the language: "35.00 EUR" / "35,00 EUR".
 func (p *Printer) Price(m core.Money) string {
