@@ -85,32 +85,74 @@ func TestBrowserBooksByClicking(t *testing.T) {
 	}
 	bctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(quiet))
 	defer cancel()
-	bctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
-	defer cancelTimeout()
-
-	button := func(label string) string {
-		return `//div[contains(@class,"choices")]/button[normalize-space()="` + label + `"]`
+	// Each action gets its own deadline, so that a failure names the step and
+	// the page as it was, instead of one timeout for the whole run.
+	// The browser starts with the first Run on bctx itself: a Run on a derived
+	// context would tie the browser's life to that short context.
+	require.NoError(t, chromedp.Run(bctx))
+	run := func(actions ...chromedp.Action) {
+		t.Helper()
+		for i, a := range actions {
+			actx, cancel := context.WithTimeout(bctx, 20*time.Second)
+			err := chromedp.Run(actx, a)
+			cancel()
+			if err != nil {
+				var page string
+				pctx, cancel := context.WithTimeout(bctx, 5*time.Second)
+				_ = chromedp.Run(pctx, chromedp.Text("#app", &page, chromedp.ByQuery))
+				cancel()
+				t.Fatalf("browser step %d (%T) failed: %v\npage:\n%s", i, a, err, page)
+			}
+		}
 	}
+
 	firstButton := `(//div[contains(@class,"choices")]/button)[1]`
+	// press clicks the enabled choice with that label from inside the page, once it
+	// is there: a mouse click at coordinates can miss while the log scrolls.
+	press := func(label string) chromedp.Action {
+		js := fmt.Sprintf(`(function () {
+			var b = Array.from(document.querySelectorAll(".choices button")).find(function (x) {
+				return x.textContent.trim() === %q && !x.disabled;
+			});
+			if (!b) return false;
+			b.click();
+			return true;
+		})()`, label)
+		var clicked bool
+		return chromedp.Poll(js, &clicked, chromedp.WithPollingInterval(50*time.Millisecond))
+	}
+	send := func() chromedp.Action {
+		var sent bool
+		return chromedp.Poll(`(function () {
+			var s = document.getElementById("send");
+			if (s.disabled) return false;
+			s.click();
+			return true;
+		})()`, &sent, chromedp.WithPollingInterval(50*time.Millisecond))
+	}
 	var shot []byte
 	var last string
-	require.NoError(t, chromedp.Run(bctx,
+	run(
 		chromedp.Navigate(srv.URL+"/chat"),
-		chromedp.WaitVisible(button("Book"), chromedp.BySearch), chromedp.Click(button("Book"), chromedp.BySearch),
-		chromedp.WaitVisible(button("Haircut"), chromedp.BySearch), chromedp.Click(button("Haircut"), chromedp.BySearch),
-		chromedp.WaitVisible(button("Boris"), chromedp.BySearch), chromedp.Click(button("Boris"), chromedp.BySearch),
-		chromedp.WaitVisible(button("Tue 2 Mar"), chromedp.BySearch), chromedp.Click(button("Tue 2 Mar"), chromedp.BySearch),
-		chromedp.WaitVisible(button("10:00"), chromedp.BySearch), chromedp.Click(button("10:00"), chromedp.BySearch),
-		chromedp.WaitVisible(button("Menu"), chromedp.BySearch),
-		chromedp.SendKeys("#text", "Olga", chromedp.ByQuery), chromedp.Click("#send", chromedp.ByQuery),
+		press("Book"),
+		press("Haircut"),
+		press("Boris"),
+		press("Tue 2 Mar"),
+		press("10:00"),
+		// Wait for the new question itself, and for the page to be idle: the old
+		// buttons stay on screen (disabled) until the answer arrives.
+		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "What's your name?")]`, chromedp.BySearch),
+		chromedp.WaitEnabled("#send", chromedp.ByQuery),
+		chromedp.SendKeys("#text", "Olga", chromedp.ByQuery), send(),
 		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "phone number")]`, chromedp.BySearch),
-		chromedp.SendKeys("#text", "+49 151 2345678", chromedp.ByQuery), chromedp.Click("#send", chromedp.ByQuery),
-		chromedp.WaitVisible(button("Confirm"), chromedp.BySearch), chromedp.Click(button("Confirm"), chromedp.BySearch),
+		chromedp.WaitEnabled("#send", chromedp.ByQuery),
+		chromedp.SendKeys("#text", "+49 151 2345678", chromedp.ByQuery), send(),
+		press("Confirm"),
 		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "You're booked")]`, chromedp.BySearch),
 		chromedp.WaitVisible(firstButton, chromedp.BySearch),
 		chromedp.Text(`(//p[contains(@class,"bot")])[last()]`, &last, chromedp.BySearch),
-		chromedp.FullScreenshot(&shot, 100), // quality 100 means PNG,
-	))
+		chromedp.FullScreenshot(&shot, 100), // quality 100 means PNG
+	)
 	require.Contains(t, last, "You're booked: Haircut with Boris, Tue 2 Mar, 10:00, 35.00 EUR.")
 	require.Greater(t, len(shot), 1000)
 	dir := os.Getenv("SALONBOOK_SCREENSHOTS")
