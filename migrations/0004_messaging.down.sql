@@ -1,0 +1,3 @@
+DROP TABLE IF EXISTS channel_chats;
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS inbox;

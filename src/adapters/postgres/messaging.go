@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/core/messaging"
+)
+
+var (
+	_ messaging.Inbox  = (*Inbox)(nil)
+	_ messaging.Outbox = (*Outbox)(nil)
+)
+
+// FloodWindow is how far back Pending.Recent counts a chat's updates.
+const FloodWindow = 10 * time.Second
+
+// Inbox is the inbox of one salon's chat channels.
+type Inbox struct {
+	pool    *pgxpool.Pool
+	salonID string
+}
+
+// NewInbox returns the inbox of salonID.
+func NewInbox(pool *pgxpool.Pool, salonID string) *Inbox { return &Inbox{pool: pool, salonID: salonID} }
+
+// Add implements messaging.Inbox.
+func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error {
+	_, err := in.pool.Exec(ctx, `
+		INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, dead, handled_at)
+		VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), CASE WHEN $6 = '' THEN NULL ELSE now() END)
+		ON CONFLICT ON CONSTRAINT inbox_once DO NOTHING`,
+		in.salonID, channel, updateID, chatID, payload, dead)
+	return mapErr(err, "add to inbox")
+}
+
+// Next implements messaging.Inbox.
+func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging.Pending) ([]messaging.Outgoing, string, error)) (bool, error) {
+	var found, failed bool
+	var id int64
+	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
+		p := messaging.Pending{Channel: channel}
+		// The oldest pending update of a chat whose earlier updates are all
+		// handled; SKIP LOCKED leaves a chat another worker holds to that worker.
+		err := tx.QueryRow(ctx, `
+			SELECT i.id, i.chat_id, i.update_id, i.payload, i.received_at FROM inbox i
+			WHERE i.salon_id = $1 AND i.channel = $2 AND i.handled_at IS NULL
+			  AND (i.retry_at IS NULL OR i.retry_at <= now())
+			  AND NOT EXISTS (SELECT 1 FROM inbox j
+			      WHERE j.salon_id = i.salon_id AND j.channel = i.channel AND j.chat_id = i.chat_id
+			        AND j.handled_at IS NULL AND j.id < i.id)
+			ORDER BY i.id LIMIT 1 FOR UPDATE SKIP LOCKED`, in.salonID, channel).
+			Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		found, id = true, p.ID
+		if err := tx.QueryRow(ctx, `
+			SELECT count(*) FROM inbox WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
+			  AND id < $4 AND received_at > $5`,
+			in.salonID, channel, p.ChatID, p.ID, p.Received.Add(-FloodWindow)).Scan(&p.Recent); err != nil {
+			return err
+		}
+		var prev messaging.Pending
+		err = tx.QueryRow(ctx, `
+			SELECT id, update_id, payload, received_at FROM inbox
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND dead IS NULL
+			ORDER BY id DESC LIMIT 1`, in.salonID, channel, p.ChatID, p.ID).
+			Scan(&prev.ID, &prev.UpdateID, &prev.Payload, &prev.Received)
+		switch {
+		case err == nil:
+			prev.Channel, prev.ChatID = channel, p.ChatID
+			p.Previous = &prev
+		case !errors.Is(err, pgx.ErrNoRows):
+			return err
+		}
+		out, dead, herr := handle(p)
+		if herr != nil {
+			failed = true
+			return herr
+		}
+		for _, o := range out {
+			body, err := json.Marshal(o)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body) VALUES ($1, $2, $3, $4, $5)`,
+				in.salonID, channel, o.ChatID, p.ID, body); err != nil {
+				return err
+			}
+		}
+		if len(out) > 0 { // they wrote again: sending to them is allowed again
+			if _, err := tx.Exec(ctx, `DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
+				in.salonID, channel, p.ChatID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = NULLIF($2, '') WHERE id = $1`, p.ID, dead)
+		return err
+	})
+	if failed {
+		// Nothing was written; try this update again later, backing off, while the
+		// chat's later updates wait behind it.
+		_, uerr := in.pool.Exec(ctx, `
+			UPDATE inbox SET attempts = attempts + 1,
+			       retry_at = now() + make_interval(secs => least(60, power(2, attempts)))
+			WHERE id = $1`, id)
+		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", err), mapErr(uerr, "postpone update"))
+	}
+	if err != nil {
+		return found, passCore(err, "next update")
+	}
+	return found, nil
+}
+
+// Outbox is the outbox of one salon's chat channels.
+type Outbox struct {
+	pool    *pgxpool.Pool
+	salonID string
+	lease   time.Duration
+}
+
+// NewOutbox returns the outbox of salonID. A message handed to a sender is
+// leased for a minute: if that sender dies, another takes it after that.
+func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
+	return &Outbox{pool: pool, salonID: salonID, lease: time.Minute}
+}
+
+// Due implements messaging.Outbox.
+func (o *Outbox) Due(ctx context.Context, channel string, n int) ([]messaging.Queued, error) {
+	rows, err := o.pool.Query(ctx, `
+		WITH heads AS (
+			SELECT DISTINCT ON (chat_id) id FROM outbox
+			WHERE salon_id = $1 AND channel = $2 AND sent_at IS NULL AND failed IS NULL
+			ORDER BY chat_id, id
+		), pick AS (
+			SELECT x.id FROM outbox x JOIN heads USING (id)
+			WHERE x.not_before <= now() AND (x.leased_until IS NULL OR x.leased_until < now())
+			ORDER BY x.id LIMIT $3 FOR UPDATE OF x SKIP LOCKED
+		)
+		UPDATE outbox SET leased_until = now() + make_interval(secs => $4), attempts = outbox.attempts + 1
+		FROM pick WHERE outbox.id = pick.id
+		RETURNING outbox.id, outbox.body, outbox.attempts`, o.salonID, channel, n, o.lease.Seconds())
+	if err != nil {
+		return nil, mapErr(err, "due messages")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (messaging.Queued, error) {
+		q := messaging.Queued{Channel: channel}
+		var body []byte
+		if err := r.Scan(&q.ID, &body, &q.Attempts); err != nil {
+			return q, err
+		}
+		return q, json.Unmarshal(body, &q.Outgoing)
+	})
+	if err != nil {
+		return nil, mapErr(err, "due messages")
+	}
+	// Oldest first, so that a chat's acks and replies keep their order overall.
+	return out, nil
+}
+
+// Done implements messaging.Outbox.
+func (o *Outbox) Done(ctx context.Context, id int64, failure string) error {
+	_, err := o.pool.Exec(ctx, `
+		UPDATE outbox SET leased_until = NULL,
+		       sent_at = CASE WHEN $2 = '' THEN now() END, failed = NULLIF($2, '')
+		WHERE id = $1 AND salon_id = $3`, id, failure, o.salonID)
+	return mapErr(err, "finish message")
+}
+
+// Later implements messaging.Outbox.
+func (o *Outbox) Later(ctx context.Context, id int64, at time.Time) error {
+	_, err := o.pool.Exec(ctx, `UPDATE outbox SET leased_until = NULL, not_before = $2 WHERE id = $1 AND salon_id = $3`,
+		id, at, o.salonID)
+	return mapErr(err, "postpone message")
+}
+
+// Block implements messaging.Outbox.
+func (o *Outbox) Block(ctx context.Context, channel, chatID string) error {
+	return mapErr(pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at) VALUES ($1, $2, $3, now())
+			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET blocked_at = now()`, o.salonID, channel, chatID); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			UPDATE outbox SET failed = 'blocked by the user', leased_until = NULL
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND sent_at IS NULL AND failed IS NULL`,
+			o.salonID, channel, chatID)
+		return err
+	}), "block chat")
+}

@@ -1,0 +1,106 @@
+// Package messaging is the channel-neutral pipeline between chat providers and
+// the conversation: updates are stored durably before they are acknowledged
+// (Inbox), taken one chat at a time in order and turned into replies by one
+// dialog step each, and the replies are queued (Outbox) for a sender that
+// respects the provider's limits.
+//
+// A channel adapter only decodes updates and renders and sends replies; the
+// machinery that makes messages never lost, never doubled and never too fast is
+// here once, with its SQL in the postgres adapter. Nothing here names a provider.
+package messaging
+
+import (
+	"context"
+	"time"
+
+	"salonbook/src/core/dialog"
+)
+
+// Pending is a stored update waiting to be handled.
+type Pending struct {
+	ID       int64  // inbox row
+	Channel  string // "telegram", "whatsapp"
+	ChatID   string
+	UpdateID string // the provider's id, unique per channel
+	Payload  []byte // the raw update as received
+	Received time.Time
+	// Recent counts this chat's updates received in the FloodWindow before this
+	// one (this one not included): the flood guard's input.
+	Recent int
+	// Previous is the chat's update handled just before this one, if any.
+	Previous *Pending
+}
+
+// Decoded is what a channel makes of an update.
+type Decoded struct {
+	Inbound dialog.Inbound
+	// Ack is the provider's id of something that must be answered whatever
+	// happens (a Telegram callback query); "" when there is none.
+	Ack string
+}
+
+// Decoder turns a channel's raw updates into the conversation's events.
+type Decoder interface {
+	// Decode reads one raw update. An error means the update is unusable: it is
+	// kept as a dead letter and never blocks the chat.
+	Decode(raw []byte) (Decoded, error)
+}
+
+// Outgoing is one thing to send to a chat.
+type Outgoing struct {
+	ChatID string        `json:"chat_id"`
+	Ack    string        `json:"ack,omitempty"`   // answer this callback (Telegram: answerCallbackQuery)
+	Reply  *dialog.Reply `json:"reply,omitempty"` // a message
+}
+
+// Inbox stores updates and hands them out one chat at a time.
+type Inbox interface {
+	// Next claims the oldest unhandled update of some chat whose earlier updates
+	// are all handled and which no other worker holds (across processes), and calls
+	// handle with it. The returned messages are queued in the outbox and the update
+	// marked handled in the same transaction; dead (a reason) marks it a dead
+	// letter instead. Next reports false when there is nothing to do.
+	// When handle returns an error nothing is written: the update stays pending
+	// and is tried again later.
+	Next(ctx context.Context, channel string, handle func(Pending) (out []Outgoing, dead string, err error)) (bool, error)
+	// Add stores a received update; storing the same channel and update id twice
+	// is a no-op (a redelivery). An update whose chat cannot be read is stored
+	// with chatID "" and dead set, so it is kept but never handled.
+	Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error
+}
+
+// Queued is an outgoing message waiting in the outbox.
+type Queued struct {
+	ID       int64
+	Channel  string
+	Outgoing Outgoing
+	Attempts int
+}
+
+// Result is what a transport made of one send.
+type Result struct {
+	Err        error         // nil when sent
+	RetryAfter time.Duration // the provider asked to wait (HTTP 429): retry after this
+	Retry      bool          // a passing failure (network, 5xx): retry with backoff
+	Blocked    bool          // the client blocked the bot: stop sending to this chat
+}
+
+// Transport sends one message with the channel's client library.
+type Transport interface {
+	Send(ctx context.Context, o Outgoing) Result
+}
+
+// Outbox holds what is to be sent.
+type Outbox interface {
+	// Due returns up to n unsent messages of channel whose time has come, at most
+	// one per chat (the oldest), skipping chats another sender holds; they stay
+	// held until Done or Later is called for them.
+	Due(ctx context.Context, channel string, n int) ([]Queued, error)
+	// Done marks a message sent (err nil) or given up (err set, with its reason).
+	Done(ctx context.Context, id int64, failure string) error
+	// Later puts a message back to be tried at or after at.
+	Later(ctx context.Context, id int64, at time.Time) error
+	// Block records that a chat blocked the bot: its unsent messages are given up
+	// and nothing more is queued for it until it writes again.
+	Block(ctx context.Context, channel, chatID string) error
+}

@@ -1,0 +1,240 @@
+package messaging
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Rate is at most Count events per Per, with bursts of up to Burst (at least 1).
+type Rate struct {
+	Count int
+	Per   time.Duration
+	Burst int
+}
+
+// Limits are a provider's sending limits. A zero Rate is no limit.
+type Limits struct {
+	Global  Rate // all messages of the bot (Telegram: about 30/s)
+	PerChat Rate // one chat (Telegram: about 1/s)
+	Group   Rate // one group chat (Telegram: 20/min), for chats IsGroup says are groups
+}
+
+// Sender drains the outbox of one channel within the provider's limits.
+type Sender struct {
+	Channel   string
+	Outbox    Outbox
+	Transport Transport
+	Limits    Limits
+	IsGroup   func(chatID string) bool
+	Now       func() time.Time // default time.Now
+	Log       *slog.Logger
+	// MaxAttempts is how many times a passing failure is retried. Zero means 8.
+	MaxAttempts int
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	paused  time.Time // after a 429: nothing is sent before this
+}
+
+func (s *Sender) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Run sends until ctx ends, then returns after the message in hand.
+func (s *Sender) Run(ctx context.Context) {
+	idle := 10 * time.Millisecond
+	for ctx.Err() == nil {
+		if wait := s.pausedUntil().Sub(s.now()); wait > 0 {
+			sleep(ctx, wait)
+			continue
+		}
+		batch, err := s.Outbox.Due(context.WithoutCancel(ctx), s.Channel, 50)
+		if err != nil {
+			s.Log.Warn("outbox", slog.String("error", err.Error()))
+		}
+		if len(batch) == 0 {
+			sleep(ctx, idle)
+			idle = min(2*idle, 200*time.Millisecond)
+			continue
+		}
+		idle = 10 * time.Millisecond
+		for _, q := range batch {
+			s.one(context.WithoutCancel(ctx), q)
+		}
+	}
+}
+
+// one sends a message, or puts it back for when the limits allow.
+func (s *Sender) one(ctx context.Context, q Queued) {
+	now := s.now()
+	if wait := s.pausedUntil().Sub(now); wait > 0 {
+		s.later(ctx, q, now.Add(wait))
+		return
+	}
+	if q.Outgoing.Reply != nil { // answering a callback is not a message
+		if at, ok := s.take(q.Outgoing.ChatID, now); !ok {
+			s.later(ctx, q, at)
+			return
+		}
+	}
+	res := s.Transport.Send(ctx, q.Outgoing)
+	maxAttempts := s.MaxAttempts
+	if maxAttempts == 0 {
+		maxAttempts = 8
+	}
+	switch {
+	case res.Err == nil && !res.Retry && res.RetryAfter == 0 && !res.Blocked:
+		s.done(ctx, q, "")
+	case res.RetryAfter > 0:
+		// The provider says wait: nothing at all goes out before then.
+		until := s.now().Add(res.RetryAfter)
+		s.mu.Lock()
+		s.paused = until
+		s.mu.Unlock()
+		s.Log.Warn("rate limited by the provider", slog.String("channel", s.Channel), slog.Duration("retry_after", res.RetryAfter))
+		s.later(ctx, q, until)
+	case res.Blocked:
+		if err := s.Outbox.Block(ctx, s.Channel, q.Outgoing.ChatID); err != nil {
+			s.Log.Warn("outbox", slog.String("error", err.Error()))
+		}
+	case res.Retry && q.Attempts < maxAttempts:
+		backoff := min(time.Duration(1<<q.Attempts)*time.Second, time.Minute)
+		s.later(ctx, q, s.now().Add(backoff))
+	default:
+		reason := "rejected"
+		if res.Err != nil {
+			reason = "rejected: " + firstLine(res.Err.Error())
+		}
+		s.Log.Warn("message given up", slog.String("channel", s.Channel), slog.Int64("id", q.ID), slog.String("reason", reason))
+		s.done(ctx, q, reason)
+	}
+}
+
+func (s *Sender) pausedUntil() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.paused
+}
+
+func (s *Sender) done(ctx context.Context, q Queued, failure string) {
+	if err := s.Outbox.Done(ctx, q.ID, failure); err != nil {
+		s.Log.Warn("outbox", slog.String("error", err.Error()))
+	}
+}
+
+func (s *Sender) later(ctx context.Context, q Queued, at time.Time) {
+	if err := s.Outbox.Later(ctx, q.ID, at); err != nil {
+		s.Log.Warn("outbox", slog.String("error", err.Error()))
+	}
+}
+
+// take spends a token of the global, chat and group buckets, all or none; when
+// one is empty it reports when to try again.
+func (s *Sender) take(chatID string, now time.Time) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buckets == nil {
+		s.buckets = map[string]*bucket{}
+	}
+	var bs []*bucket
+	add := func(key string, r Rate) {
+		if r.Count == 0 {
+			return
+		}
+		b := s.buckets[key]
+		if b == nil {
+			b = newBucket(r, now)
+			s.buckets[key] = b
+		}
+		bs = append(bs, b)
+	}
+	add("", s.Limits.Global)
+	add("chat:"+chatID, s.Limits.PerChat)
+	if s.IsGroup != nil && s.IsGroup(chatID) {
+		add("group:"+chatID, s.Limits.Group)
+	}
+	var wait time.Time
+	for _, b := range bs {
+		if at := b.next(now); at.After(wait) {
+			wait = at
+		}
+	}
+	if wait.After(now) {
+		return wait, false
+	}
+	for _, b := range bs {
+		b.spend(now)
+	}
+	if len(s.buckets) > 100_000 { // idle chats' buckets are full anyway: forget them
+		for k, b := range s.buckets {
+			if k != "" && b.full(now) {
+				delete(s.buckets, k)
+			}
+		}
+	}
+	return now, true
+}
+
+// bucket is a token bucket.
+type bucket struct {
+	rate   Rate
+	tokens float64
+	at     time.Time
+}
+
+func newBucket(r Rate, now time.Time) *bucket {
+	if r.Burst < 1 {
+		r.Burst = 1
+	}
+	return &bucket{rate: r, tokens: float64(r.Burst), at: now}
+}
+
+func (b *bucket) refill(now time.Time) {
+	if !now.After(b.at) { // clocks may step back: never take tokens away for it
+		return
+	}
+	per := b.rate.Per / time.Duration(b.rate.Count)
+	b.tokens = min(float64(b.rate.Burst), b.tokens+float64(now.Sub(b.at))/float64(per))
+	b.at = now
+}
+
+// next is when a token is there.
+func (b *bucket) next(now time.Time) time.Time {
+	b.refill(now)
+	if b.tokens >= 1 {
+		return now
+	}
+	per := b.rate.Per / time.Duration(b.rate.Count)
+	return now.Add(time.Duration((1 - b.tokens) * float64(per)))
+}
+
+func (b *bucket) spend(now time.Time) {
+	b.refill(now)
+	b.tokens--
+}
+
+func (b *bucket) full(now time.Time) bool {
+	b.refill(now)
+	return b.tokens >= float64(b.rate.Burst)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}

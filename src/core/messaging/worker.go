@@ -1,0 +1,116 @@
+package messaging
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"salonbook/src/core/dialog"
+)
+
+// Chat runs one conversation step; *dialog.Service is one.
+type Chat interface {
+	Handle(ctx context.Context, key dialog.ChatKey, in dialog.Inbound) ([]dialog.Reply, error)
+}
+
+// Worker takes updates from the inbox and answers them through the conversation.
+type Worker struct {
+	SalonID string
+	Channel string
+	Inbox   Inbox
+	Decoder Decoder
+	Chat    Chat
+	// FloodLimit is how many updates one chat may send in the inbox's flood window
+	// before the rest are absorbed: answered once with FloodNotice, then only
+	// acknowledged. Zero means 10.
+	FloodLimit int
+	// FloodNotice gives the polite notice in the client's language (from the
+	// channel's hint).
+	FloodNotice func(langHint string) string
+	// DoubleTap is how soon a repeat of the same button counts as one press. Zero
+	// means 3 s.
+	DoubleTap time.Duration
+	Log       *slog.Logger
+}
+
+// Run handles updates with n workers until ctx ends; a step under way is finished
+// first (its own context is not cancelled with ctx).
+func (w *Worker) Run(ctx context.Context, n int) {
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			idle := 10 * time.Millisecond
+			for ctx.Err() == nil {
+				found, err := w.Inbox.Next(context.WithoutCancel(ctx), w.Channel, w.step)
+				if err != nil {
+					w.Log.Warn("update not handled; retried later", slog.String("channel", w.Channel), slog.String("error", err.Error()))
+				}
+				if found {
+					idle = 10 * time.Millisecond
+					continue
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(idle):
+				}
+				idle = min(2*idle, 200*time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// step handles one pending update; it is what Next calls.
+func (w *Worker) step(p Pending) ([]Outgoing, string, error) {
+	d, err := w.Decoder.Decode(p.Payload)
+	if err != nil {
+		w.Log.Info("dead letter", slog.String("channel", w.Channel), slog.String("update", p.UpdateID), slog.String("reason", err.Error()))
+		return nil, "undecodable: " + err.Error(), nil
+	}
+	var out []Outgoing
+	if d.Ack != "" {
+		out = append(out, Outgoing{ChatID: p.ChatID, Ack: d.Ack})
+	}
+	limit := w.FloodLimit
+	if limit == 0 {
+		limit = 10
+	}
+	switch {
+	case p.Recent > limit: // already told: absorb
+		return out, "", nil
+	case p.Recent == limit:
+		return append(out, Outgoing{ChatID: p.ChatID, Reply: &dialog.Reply{Text: w.FloodNotice(d.Inbound.LangHint)}}), "", nil
+	case w.doubleTap(p, d):
+		return out, "", nil
+	}
+	key := dialog.ChatKey{SalonID: w.SalonID, Channel: w.Channel, ChatID: p.ChatID}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	replies, err := w.Chat.Handle(ctx, key, d.Inbound)
+	if err != nil {
+		return nil, "", err
+	}
+	for i := range replies {
+		out = append(out, Outgoing{ChatID: p.ChatID, Reply: &replies[i]})
+	}
+	w.Log.Info("update", slog.String("channel", w.Channel), slog.String("update", p.UpdateID), slog.Int("replies", len(replies)))
+	return out, "", nil
+}
+
+// doubleTap reports whether d presses the same button as the chat's previous
+// update did a moment before: a double tap acts once.
+func (w *Worker) doubleTap(p Pending, d Decoded) bool {
+	if p.Previous == nil || d.Inbound.Kind != dialog.KindChoice {
+		return false
+	}
+	window := w.DoubleTap
+	if window == 0 {
+		window = 3 * time.Second
+	}
+	if p.Received.Sub(p.Previous.Received) > window {
+		return false
+	}
+	prev, err := w.Decoder.Decode(p.Previous.Payload)
+	return err == nil && prev.Inbound.Kind == dialog.KindChoice && prev.Inbound.Choice == d.Inbound.Choice
+}
