@@ -20,11 +20,17 @@ import (
 )
 
 // Open connects a pool to url and checks that the server answers.
-func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
+func Open(ctx context.Context, url string) (*pgxpool.Pool, error) { return OpenSized(ctx, url, 0) }
+
+// OpenSized is Open with at most maxConns connections (0: pgx's default).
+func OpenSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error can quote the URL, password and all: do not wrap it.
 		return nil, errors.New("postgres: DATABASE_URL is not a valid connection string")
+	}
+	if maxConns > 0 {
+		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -16,6 +19,16 @@ type Config struct {
 	APIToken    string     // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
 	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
 	LogLevel    slog.Level // LOG_LEVEL: debug, info, warn, error
+	Telegram    TelegramConfig
+}
+
+// TelegramConfig is the Telegram channel's; it is off when Token is empty.
+type TelegramConfig struct {
+	Token         string // TELEGRAM_BOT_TOKEN or _FILE
+	WebhookSecret string // TELEGRAM_WEBHOOK_SECRET or _FILE: required with a token
+	APIURL        string // TELEGRAM_API_URL, default https://api.telegram.org
+	WebhookURL    string // TELEGRAM_WEBHOOK_URL: when set, the webhook is registered at start
+	Workers       int    // TELEGRAM_WORKERS, default 4
 }
 
 // need says which settings a subcommand requires.
@@ -50,6 +63,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if n.api && len(c.APIToken) < 16 {
 		return c, fmt.Errorf("config: SALONBOOK_API_TOKEN (or SALONBOOK_API_TOKEN_FILE) must be set to at least 16 characters")
 	}
+	if c.Telegram, err = loadTelegram(getenv); err != nil {
+		return c, err
+	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {
 	case "", "info":
 		c.LogLevel = slog.LevelInfo
@@ -81,3 +97,40 @@ func secret(getenv func(string) string, name string) (string, error) {
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
+
+func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
+	var t TelegramConfig
+	var err error
+	if t.Token, err = secret(getenv, "TELEGRAM_BOT_TOKEN"); err != nil || t.Token == "" {
+		return t, err
+	}
+	if t.WebhookSecret, err = secret(getenv, "TELEGRAM_WEBHOOK_SECRET"); err != nil {
+		return t, err
+	}
+	if !webhookSecret.MatchString(t.WebhookSecret) {
+		return t, fmt.Errorf("config: TELEGRAM_WEBHOOK_SECRET (or _FILE) must be 16 to 256 of A-Z a-z 0-9 _ - when TELEGRAM_BOT_TOKEN is set")
+	}
+	t.APIURL = getenv("TELEGRAM_API_URL")
+	if t.APIURL == "" {
+		t.APIURL = "https://api.telegram.org"
+	}
+	if u, err := url.Parse(t.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return t, fmt.Errorf("config: TELEGRAM_API_URL %q is not an http(s) URL", t.APIURL)
+	}
+	t.WebhookURL = getenv("TELEGRAM_WEBHOOK_URL")
+	if t.WebhookURL != "" {
+		if u, err := url.Parse(t.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return t, fmt.Errorf("config: TELEGRAM_WEBHOOK_URL must be an https URL (Telegram's rule)")
+		}
+	}
+	t.Workers = 4
+	if w := getenv("TELEGRAM_WORKERS"); w != "" {
+		if t.Workers, err = strconv.Atoi(w); err != nil || t.Workers < 1 || t.Workers > 64 {
+			return t, fmt.Errorf("config: TELEGRAM_WORKERS must be 1..64")
+		}
+	}
+	return t, nil
+}
+
+// webhookSecret is Telegram's secret_token alphabet, with a floor of 16 for strength.
+var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)

@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	_ "time/tzdata" // salon zones work on hosts without a zoneinfo database
@@ -28,11 +29,13 @@ import (
 
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/salonfile"
+	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/web"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
+	"salonbook/src/core/messaging"
 )
 
 const usage = `usage:
@@ -145,7 +148,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	pool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	pool, err := postgres.OpenSized(ctx, cfg.DatabaseURL, 32)
 	if err != nil {
 		return err
 	}
@@ -166,8 +169,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	// Conversations get a pool of their own: a chat step holds one of its
 	// connections (the conversation row lock) while it books through the main
 	// pool, so sharing one pool would let a burst of chats take every connection
-	// and wait on each other for ever.
-	convPool, err := postgres.Open(ctx, cfg.DatabaseURL)
+	// and wait on each other for ever. (Pools are taken in one order: inbox,
+	// conversations, main; none waits on one earlier in that order.)
+	convPool, err := postgres.OpenSized(ctx, cfg.DatabaseURL, 16)
 	if err != nil {
 		return err
 	}
@@ -177,15 +181,33 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Catalog: catalog, Clock: clock})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, log)
-	handler := web.Handler(web.Config{
+	chat := dialog.NewService(engine, conversations)
+	mux := http.NewServeMux()
+	mux.Handle("/", web.Handler(web.Config{
 		Bookings: bookings,
 		SalonID:  salonID,
 		APIToken: cfg.APIToken,
 		Ready:    func(ctx context.Context) error { return postgres.Ready(ctx, pool, latest) },
 		Logger:   log,
 		Clock:    clock,
-		Chat:     dialog.NewService(engine, conversations),
-	})
+		Chat:     chat,
+	}))
+	// Background work (chat pipelines) stops after the HTTP server: updates
+	// acknowledged before SIGTERM are still handled and their replies sent.
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var background sync.WaitGroup
+	defer func() {
+		stopBackground()
+		background.Wait()
+	}()
+	if tg := cfg.Telegram; tg.Token != "" {
+		if err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log); err != nil {
+			return err
+		}
+	} else {
+		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
+	}
+	handler := mux
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
@@ -208,6 +230,51 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutCtx)
+}
+
+// startTelegram runs the Telegram channel: the webhook (stores updates), workers
+// (one dialog step per update, replies to the outbox) and the sender (within
+// Telegram's limits). They use a pool of their own for the inbox (see above).
+func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger) error {
+	b, err := telegram.NewBot(tg.Token, tg.APIURL, &http.Client{Timeout: 30 * time.Second}, log)
+	if err != nil {
+		return err
+	}
+	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers)+4)
+	if err != nil {
+		return err
+	}
+	inbox, outbox := postgres.NewInbox(inboxPool, salonID), postgres.NewOutbox(inboxPool, salonID)
+	mux.Handle("/telegram/webhook", telegram.NewWebhook(inbox, tg.WebhookSecret, log))
+	worker := &messaging.Worker{
+		SalonID: salonID, Channel: "telegram", Inbox: inbox, Decoder: telegram.Decoder{}, Chat: chat, Log: log,
+		FloodNotice: func(hint string) string {
+			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
+		},
+	}
+	sender := &messaging.Sender{
+		Channel: "telegram", Outbox: outbox, Transport: telegram.NewTransport(b, telegram.WithLogger(log)), Log: log,
+		Limits: messaging.Limits{
+			Global:  messaging.Rate{Count: 30, Per: time.Second, Burst: 30},
+			PerChat: messaging.Rate{Count: 1, Per: time.Second, Burst: 3},
+			Group:   messaging.Rate{Count: 20, Per: time.Minute, Burst: 3},
+		},
+		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
+	}
+	wg.Go(func() { worker.Run(bg, tg.Workers) })
+	wg.Go(func() { sender.Run(bg) })
+	wg.Go(func() {
+		<-bg.Done()
+		inboxPool.Close()
+	})
+	if tg.WebhookURL != "" {
+		if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
+			return fmt.Errorf("telegram: register the webhook: %w", err)
+		}
+	}
+	log.Info("telegram is on", slog.Int("workers", tg.Workers), slog.Bool("webhook_registered", tg.WebhookURL != ""))
+	return nil
 }
 
 // pruneEvents drops, every hour, the replay records of chat events older than a

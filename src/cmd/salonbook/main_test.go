@@ -30,7 +30,7 @@ func env(vars map[string]string) func(string) string {
 // HTTP, and shut down cleanly when the context ends, as on SIGTERM.
 func TestEndToEnd(t *testing.T) {
 	t.Parallel()
-	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "e2e-token-0123456789"}
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "e2e-token-0123456789", "SALONBOOK_SALON": "demo"}
 	ctx := context.Background()
 	latest, err := postgres.Latest()
 	require.NoError(t, err)

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/telegram/telegramtest"
+)
+
+// TestTelegramEndToEnd books through Telegram as a client would: updates as
+// Telegram sends them reach the real server's webhook from the fake Bot API,
+// and the bot's replies (sent with the real go-telegram client) come back to
+// the fake, whose buttons the client presses.
+func TestTelegramEndToEnd(t *testing.T) {
+	t.Parallel()
+	fake, fakeURL := telegramtest.Start(t, telegramtest.Options{})
+	const secret = "e2e-webhook-secret-0123456789"
+	dbURL := pgtest.URL(t)
+	vars := map[string]string{"DATABASE_URL": dbURL, "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "e2e-token-0123456789",
+		"TELEGRAM_BOT_TOKEN": fake.Token(), "TELEGRAM_WEBHOOK_SECRET": secret, "TELEGRAM_API_URL": fakeURL}
+	ctx := context.Background()
+	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
+	// The demo salon under an id of its own: other tests of this package apply "demo".
+	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
+	require.NoError(t, err)
+	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
+	require.NoError(t, os.WriteFile(salonFile, regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}tgdemo")), 0o600))
+	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
+	vars["SALONBOOK_SALON"] = "tgdemo"
+
+	serveCtx, stop := context.WithCancel(ctx)
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	var logs syncBuffer
+	go func() { done <- run(serveCtx, []string{"serve"}, env(vars), &logs, ready) }()
+	addr := <-ready
+	defer func() {
+		stop()
+		require.NoError(t, <-done)
+		require.NotContains(t, logs.String(), fake.Token(), "the bot token never reaches the log")
+		require.NotContains(t, logs.String(), "151 2345678", "nor a phone number")
+	}()
+
+	var resp *http.Response
+	// Register the webhook on the fake (a real deployment sets TELEGRAM_WEBHOOK_URL, https only).
+	resp, err = http.PostForm(fakeURL+"/bot"+fake.Token()+"/setWebhook",
+		url.Values{"url": {"http://" + addr + "/telegram/webhook"}, "secret_token": {secret}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	const chat = 111222333
+	olga := telegramtest.User{ID: chat, FirstName: "Olga", LanguageCode: "en"}
+	updateID := int64(500000000)
+	deliver := func(update []byte) {
+		t.Helper()
+		status, err := fake.Deliver(ctx, update)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, status)
+	}
+	// wait returns the bot's next message to the chat after the first n.
+	wait := func(n int) telegramtest.SentMessage {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			if sent := fake.SentTo(chat); len(sent) > n {
+				return sent[n]
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Fatalf("no message %d from the bot; sent so far: %+v", n+1, fake.SentTo(chat))
+		return telegramtest.SentMessage{}
+	}
+	press := func(m telegramtest.SentMessage, label string) {
+		t.Helper()
+		for _, row := range m.Keyboard {
+			for _, b := range row {
+				if b.Text == label || (strings.HasPrefix(label, "#") && label == "#first" && !strings.Contains("Menu", b.Text)) {
+					updateID++
+					deliver(telegramtest.CallbackUpdateOn(updateID, olga, m, fmt.Sprint("cb", updateID), b.CallbackData))
+					return
+				}
+			}
+		}
+		t.Fatalf("no button %q in %+v", label, m.Keyboard)
+	}
+	say := func(text string) {
+		updateID++
+		deliver(telegramtest.TextUpdate(updateID, chat, olga, text))
+	}
+
+	updateID++
+	start := telegramtest.CommandUpdate(updateID, chat, olga, "/start")
+	deliver(start)
+	deliver(start) // Telegram redelivers: handled once
+	m := wait(0)
+	require.Contains(t, m.Text, "Hello! This is Studio Anna")
+	press(m, "Book")
+	m = wait(1)
+	require.Contains(t, m.Text, "Which service")
+	press(m, "Haircut")
+	m = wait(2)
+	press(m, "Any master")
+	m = wait(3)
+	require.Contains(t, m.Text, "Which day")
+	press(m, "#first")
+	m = wait(4)
+	require.Contains(t, m.Text, "Free times on")
+	press(m, "#first")
+	m = wait(5)
+	require.Contains(t, m.Text, "What's your name?")
+	say("Olga")
+	m = wait(6)
+	require.Contains(t, m.Text, "phone number")
+	say("+49 151 2345678")
+	m = wait(7)
+	require.Contains(t, m.Text, "Shall I book it?")
+	press(m, "Confirm")
+	m = wait(8)
+	require.Contains(t, m.Text, "You're booked: Haircut")
+
+	require.Len(t, fake.SentTo(chat), 9, "one answer per update: the redelivered /start was not answered twice")
+	require.Eventually(t, func() bool { return len(fake.Answered()) == 6 }, 10*time.Second, 20*time.Millisecond,
+		"every button press is answered so the client's spinner stops")
+
+	pool := pgtest.Pool(t)
+	var status, source string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT status, source FROM bookings WHERE salon_id = 'tgdemo'`).Scan(&status, &source))
+	require.Equal(t, "confirmed", status)
+	require.Equal(t, fmt.Sprint("telegram:", chat), source)
+
+	// A wrong secret is refused and stores nothing.
+	req, _ := http.NewRequest("POST", "http://"+addr+"/telegram/webhook", bytes.NewReader(telegramtest.TextUpdate(999, chat, olga, "hi")))
+	req.Header.Set("X-Telegram-Bot-Api-Secret-Token", "wrong-secret-0123456789")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	// A malformed body is acknowledged and kept as a dead letter.
+	status2, err := fake.Deliver(ctx, []byte(`{"update_id": "not a number"`))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status2)
+	var stored, dead int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*), count(dead) FROM inbox WHERE salon_id = 'tgdemo'`).Scan(&stored, &dead))
+	require.Equal(t, 10, stored, "9 updates and the dead letter; the redelivery and the wrong secret stored nothing")
+	require.Equal(t, 1, dead)
+}
