@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/telegram"
+	"salonbook/src/adapters/telegram/telegramtest"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
+)
+
+// call is one request the bot made to the Bot API, as a recording transport saw it.
+type call struct {
+	at         time.Time
+	method     string
+	status     int
+	retryAfter time.Duration
+}
+
+type recorder struct {
+	mu    sync.Mutex
+	calls []call
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(strings.NewReader(string(body)))
+	var parsed struct {
+		Parameters struct {
+			RetryAfter int `json:"retry_after"`
+		} `json:"parameters"`
+	}
+	_ = json.Unmarshal(body, &parsed)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, call{at: time.Now(), method: req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:],
+		status: resp.StatusCode, retryAfter: time.Duration(parsed.Parameters.RetryAfter) * time.Second})
+	return resp, nil
+}
+
+func (r *recorder) all() []call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]call(nil), r.calls...)
+}
+
+// sendBurst queues n replies to one chat and drains them with the real sender,
+// transport and client against the fake Bot API limited by fakeLimits.
+func sendBurst(t *testing.T, n int, fakeLimits *telegramtest.Limits, senderLimits messaging.Limits) (*telegramtest.Server, *recorder) {
+	t.Helper()
+	fake, fakeURL := telegramtest.Start(t, telegramtest.Options{Limits: fakeLimits})
+	rec := &recorder{}
+	b, err := telegram.NewBot(fake.Token(), fakeURL, &http.Client{Transport: rec, Timeout: 10 * time.Second}, nil)
+	require.NoError(t, err)
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
+	require.NoError(t, inbox.Add(context.Background(), "telegram", "1", "4242", []byte("{}"), ""))
+	_, err = inbox.Next(context.Background(), "telegram", func(messaging.Pending) ([]messaging.Outgoing, string, error) {
+		var out []messaging.Outgoing
+		for i := range n {
+			out = append(out, messaging.Outgoing{ChatID: "4242", Reply: &dialog.Reply{Text: fmt.Sprint("message ", i)}})
+		}
+		return out, "", nil
+	})
+	require.NoError(t, err)
+	sender := &messaging.Sender{Channel: "telegram", Outbox: outbox, Transport: telegram.NewTransport(b), Limits: senderLimits,
+		Log: slog.New(slog.DiscardHandler)}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { sender.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return len(fake.SentTo(4242)) == n }, 60*time.Second, 50*time.Millisecond,
+		"every message is delivered in the end")
+	cancel()
+	<-done
+	return fake, rec
+}
+
+// TestSenderKeepsTelegramsLimits: with the sender's limits at Telegram's, a burst
+// to one chat never draws a 429 and arrives in order.
+func TestSenderKeepsTelegramsLimits(t *testing.T) {
+	t.Parallel()
+	fake, rec := sendBurst(t, 6, nil, messaging.Limits{
+		Global:  messaging.Rate{Count: 30, Per: time.Second, Burst: 30},
+		PerChat: messaging.Rate{Count: 1, Per: time.Second, Burst: 3},
+	})
+	for _, c := range rec.all() {
+		require.NotEqual(t, http.StatusTooManyRequests, c.status)
+	}
+	for i, m := range fake.SentTo(4242) {
+		require.Equal(t, fmt.Sprint("message ", i), m.Text, "in order")
+	}
+}
+
+// TestSenderWaitsOutRetryAfter: when Telegram is stricter than the sender thinks
+// (a chat limited to one message per 2 s), the sender gets 429s, loses nothing,
+// and sends nothing before retry_after has passed.
+func TestSenderWaitsOutRetryAfter(t *testing.T) {
+	t.Parallel()
+	strict := &telegramtest.Limits{PerChat: telegramtest.Limit{Count: 1, Per: 2 * time.Second, Burst: 1}}
+	_, rec := sendBurst(t, 4, strict, messaging.Limits{})
+	calls := rec.all()
+	limited := 0
+	for i, c := range calls {
+		if c.status != http.StatusTooManyRequests {
+			continue
+		}
+		limited++
+		require.GreaterOrEqual(t, c.retryAfter, time.Second)
+		if i+1 < len(calls) {
+			require.GreaterOrEqual(t, calls[i+1].at.Sub(c.at), c.retryAfter-50*time.Millisecond,
+				"a request %v after a 429 that asked for %v", calls[i+1].at.Sub(c.at), c.retryAfter)
+		}
+	}
+	require.Positive(t, limited, "the fake did limit the sender")
+}

@@ -1,0 +1,105 @@
+package messaging
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/core/dialog"
+)
+
+// textDecoder reads "choice:ID", "text:..." or anything else as undecodable.
+type textDecoder struct{}
+
+func (textDecoder) Decode(raw []byte) (Decoded, error) {
+	kind, arg, _ := strings.Cut(string(raw), ":")
+	switch kind {
+	case "choice":
+		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindChoice, Choice: arg}, Ack: "cb-" + arg}, nil
+	case "text":
+		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindText, Text: arg}}, nil
+	}
+	return Decoded{}, errors.New("not an update")
+}
+
+// countingChat answers every event with one reply and counts them.
+type countingChat struct{ calls int }
+
+func (c *countingChat) Handle(context.Context, dialog.ChatKey, dialog.Inbound) ([]dialog.Reply, error) {
+	c.calls++
+	return []dialog.Reply{{Text: "answer"}}, nil
+}
+
+func TestWorkerStep(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
+	newWorker := func() (*Worker, *countingChat) {
+		chat := &countingChat{}
+		return &Worker{SalonID: "s", Channel: "tg", Decoder: textDecoder{}, Chat: chat, Log: slog.New(slog.DiscardHandler),
+			FloodNotice: func(string) string { return "slow down" }}, chat
+	}
+	pending := func(payload string, recent int, prev *Pending) Pending {
+		return Pending{ChatID: "7", UpdateID: "u", Payload: []byte(payload), Received: now, Recent: recent, Previous: prev}
+	}
+
+	t.Run("AnswersAndAcknowledges", func(t *testing.T) {
+		t.Parallel()
+		w, chat := newWorker()
+		out, dead, err := w.step(pending("choice:book", 0, nil))
+		require.NoError(t, err)
+		require.Empty(t, dead)
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-book"}, {ChatID: "7", Reply: &dialog.Reply{Text: "answer"}}}, out)
+		require.Equal(t, 1, chat.calls)
+	})
+
+	t.Run("PastedFloodGetsOneNotice", func(t *testing.T) {
+		t.Parallel()
+		w, chat := newWorker()
+		var notices, handled int
+		for i := range 50 { // a client pastes 50 messages: the first ten are answered
+			out, _, err := w.step(pending("text:spam", i, nil))
+			require.NoError(t, err)
+			for _, o := range out {
+				if o.Reply != nil && o.Reply.Text == "slow down" {
+					notices++
+				}
+			}
+			handled = chat.calls
+		}
+		require.Equal(t, 1, notices, "one polite notice, not fifty")
+		require.Equal(t, 10, handled, "bursts never become outbound bursts")
+	})
+
+	t.Run("DoubleTapActsOnce", func(t *testing.T) {
+		t.Parallel()
+		w, chat := newWorker()
+		first := pending("choice:ok", 0, nil)
+		second := pending("choice:ok", 1, &first)
+		second.Received = now.Add(400 * time.Millisecond)
+		out, _, err := w.step(second)
+		require.NoError(t, err)
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-ok"}}, out, "answered (the spinner stops) but not acted on")
+		require.Zero(t, chat.calls)
+
+		later := second
+		later.Received = now.Add(5 * time.Second)
+		_, _, err = w.step(later)
+		require.NoError(t, err)
+		require.Equal(t, 1, chat.calls, "the same button pressed again later is a new press")
+	})
+
+	t.Run("UndecodableIsADeadLetter", func(t *testing.T) {
+		t.Parallel()
+		w, chat := newWorker()
+		out, dead, err := w.step(pending("garbage", 0, nil))
+		require.NoError(t, err)
+		require.Empty(t, out)
+		require.Contains(t, dead, "undecodable")
+		require.Zero(t, chat.calls)
+	})
+}
