@@ -22,6 +22,11 @@ if [[ -z "${SALONBOOK_API_TOKEN:-}" && -z "${SALONBOOK_API_TOKEN_FILE:-}" ]]; th
 	export SALONBOOK_API_TOKEN_FILE="$ROOT/.data/api-token"
 fi
 
+# A bot token without a public URL: long polling, no webhook needed.
+if [[ -n "${TELEGRAM_BOT_TOKEN:-}${TELEGRAM_BOT_TOKEN_FILE:-}" && -z "${TELEGRAM_WEBHOOK_URL:-}" ]]; then
+	export TELEGRAM_MODE="${TELEGRAM_MODE:-polling}"
+fi
+
 cat >&2 <<MSG
 
 salonbook is starting on http://$HTTP_ADDR  (Ctrl-C stops it)

@@ -25,7 +25,8 @@ type Config struct {
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
 type TelegramConfig struct {
 	Token         string // TELEGRAM_BOT_TOKEN or _FILE
-	WebhookSecret string // TELEGRAM_WEBHOOK_SECRET or _FILE: required with a token
+	Mode          string // TELEGRAM_MODE: "webhook" (default) or "polling" (development)
+	WebhookSecret string // TELEGRAM_WEBHOOK_SECRET or _FILE: required in webhook mode
 	APIURL        string // TELEGRAM_API_URL, default https://api.telegram.org
 	WebhookURL    string // TELEGRAM_WEBHOOK_URL: when set, the webhook is registered at start
 	Workers       int    // TELEGRAM_WORKERS, default 4
@@ -104,11 +105,18 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 	if t.Token, err = secret(getenv, "TELEGRAM_BOT_TOKEN"); err != nil || t.Token == "" {
 		return t, err
 	}
+	switch t.Mode = getenv("TELEGRAM_MODE"); t.Mode {
+	case "":
+		t.Mode = "webhook"
+	case "webhook", "polling":
+	default:
+		return t, fmt.Errorf("config: TELEGRAM_MODE must be webhook or polling")
+	}
 	if t.WebhookSecret, err = secret(getenv, "TELEGRAM_WEBHOOK_SECRET"); err != nil {
 		return t, err
 	}
-	if !webhookSecret.MatchString(t.WebhookSecret) {
-		return t, fmt.Errorf("config: TELEGRAM_WEBHOOK_SECRET (or _FILE) must be 16 to 256 of A-Z a-z 0-9 _ - when TELEGRAM_BOT_TOKEN is set")
+	if t.Mode == "webhook" && !webhookSecret.MatchString(t.WebhookSecret) {
+		return t, fmt.Errorf("config: TELEGRAM_WEBHOOK_SECRET (or _FILE) must be 16 to 256 of A-Z a-z 0-9 _ - when TELEGRAM_BOT_TOKEN is set (or set TELEGRAM_MODE=polling)")
 	}
 	t.APIURL = getenv("TELEGRAM_API_URL")
 	if t.APIURL == "" {

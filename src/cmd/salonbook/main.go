@@ -246,7 +246,16 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		return err
 	}
 	inbox, outbox := postgres.NewInbox(inboxPool, salonID), postgres.NewOutbox(inboxPool, salonID)
-	mux.Handle("/telegram/webhook", telegram.NewWebhook(inbox, tg.WebhookSecret, log))
+	if tg.Mode == "polling" {
+		poller := telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, postgres.NewOffsets(inboxPool, salonID), log)
+		wg.Go(func() {
+			if err := poller.Run(bg); err != nil {
+				log.Error("telegram polling stopped", slog.String("error", err.Error()))
+			}
+		})
+	} else {
+		mux.Handle("/telegram/webhook", telegram.NewWebhook(inbox, tg.WebhookSecret, log))
+	}
 	worker := &messaging.Worker{
 		SalonID: salonID, Channel: "telegram", Inbox: inbox, Decoder: telegram.Decoder{}, Chat: chat, Log: log,
 		FloodNotice: func(hint string) string {
@@ -268,12 +277,13 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		<-bg.Done()
 		inboxPool.Close()
 	})
-	if tg.WebhookURL != "" {
+	if tg.WebhookURL != "" && tg.Mode == "webhook" {
 		if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
 			return fmt.Errorf("telegram: register the webhook: %w", err)
 		}
 	}
-	log.Info("telegram is on", slog.Int("workers", tg.Workers), slog.Bool("webhook_registered", tg.WebhookURL != ""))
+	log.Info("telegram is on", slog.String("mode", tg.Mode), slog.Int("workers", tg.Workers),
+		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
 	return nil
 }
 

@@ -157,3 +157,31 @@ func TestTelegramEndToEnd(t *testing.T) {
 	require.Equal(t, 10, stored, "9 updates and the dead letter; the redelivery and the wrong secret stored nothing")
 	require.Equal(t, 1, dead)
 }
+
+// TestTelegramPolling: with TELEGRAM_MODE=polling the server takes updates with
+// getUpdates (no public URL needed) into the same pipeline.
+func TestTelegramPolling(t *testing.T) {
+	t.Parallel()
+	fake, fakeURL := telegramtest.Start(t, telegramtest.Options{})
+	ctx := context.Background()
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "e2e-token-0123456789",
+		"TELEGRAM_BOT_TOKEN": fake.Token(), "TELEGRAM_MODE": "polling", "TELEGRAM_API_URL": fakeURL, "SALONBOOK_SALON": "pollsalon"}
+	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
+	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
+	require.NoError(t, err)
+	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
+	require.NoError(t, os.WriteFile(salonFile, regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}pollsalon")), 0o600))
+	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
+
+	serveCtx, stop := context.WithCancel(ctx)
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(serveCtx, []string{"serve"}, env(vars), &syncBuffer{}, ready) }()
+	<-ready
+	defer func() {
+		stop()
+		require.NoError(t, <-done)
+	}()
+	require.NoError(t, fake.Enqueue(telegramtest.CommandUpdate(700, 555, telegramtest.User{ID: 555, FirstName: "Ivan", LanguageCode: "ru"}, "/start")))
+	require.Eventually(t, func() bool { return len(fake.SentTo(555)) == 1 }, 20*time.Second, 50*time.Millisecond)
+	require.Contains(t, fake.SentTo(555)[0].Text, "Здравствуйте")
+}
