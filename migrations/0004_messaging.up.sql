@@ -18,6 +18,7 @@ CREATE TABLE inbox (
     CONSTRAINT inbox_once UNIQUE (salon_id, channel, update_id)
 );
 CREATE INDEX inbox_pending ON inbox (salon_id, channel, chat_id, id) WHERE handled_at IS NULL;
+CREATE INDEX inbox_next ON inbox (salon_id, channel, id) WHERE handled_at IS NULL;
 CREATE INDEX inbox_recent ON inbox (salon_id, channel, chat_id, received_at);
 
 CREATE TABLE outbox (
@@ -30,6 +31,7 @@ CREATE TABLE outbox (
     created_at  timestamptz NOT NULL DEFAULT now(),
     not_before  timestamptz NOT NULL DEFAULT now(),
     leased_until timestamptz,            -- a sender is working on it until then
+    lease_token text,                    -- which sender: a late answer from an expired lease is ignored
     attempts    integer NOT NULL DEFAULT 0,
     sent_at     timestamptz,
     failed      text                     -- given up, and why

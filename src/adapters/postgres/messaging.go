@@ -1,10 +1,12 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +22,10 @@ var (
 
 // FloodWindow is how far back Pending.Recent counts a chat's updates.
 const FloodWindow = 10 * time.Second
+
+// MaxUpdateAttempts is how many times an update whose step fails is tried before
+// it becomes a dead letter (with backoff: about four minutes in all).
+const MaxUpdateAttempts = 8
 
 // Inbox is the inbox of one salon's chat channels.
 type Inbox struct {
@@ -49,14 +55,14 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		// The oldest pending update of a chat whose earlier updates are all
 		// handled; SKIP LOCKED leaves a chat another worker holds to that worker.
 		err := tx.QueryRow(ctx, `
-			SELECT i.id, i.chat_id, i.update_id, i.payload, i.received_at FROM inbox i
+			SELECT i.id, i.chat_id, i.update_id, i.payload, i.received_at, i.attempts FROM inbox i
 			WHERE i.salon_id = $1 AND i.channel = $2 AND i.handled_at IS NULL
 			  AND (i.retry_at IS NULL OR i.retry_at <= now())
 			  AND NOT EXISTS (SELECT 1 FROM inbox j
 			      WHERE j.salon_id = i.salon_id AND j.channel = i.channel AND j.chat_id = i.chat_id
 			        AND j.handled_at IS NULL AND j.id < i.id)
 			ORDER BY i.id LIMIT 1 FOR UPDATE SKIP LOCKED`, in.salonID, channel).
-			Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received)
+			Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received, &p.Attempts)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -64,6 +70,12 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 			return err
 		}
 		found, id = true, p.ID
+		if p.Attempts >= MaxUpdateAttempts {
+			// A poison update must not hold its chat for ever: give it up.
+			_, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = $2 WHERE id = $1`, p.ID,
+				fmt.Sprintf("gave up after %d failed attempts", p.Attempts))
+			return err
+		}
 		if err := tx.QueryRow(ctx, `
 			SELECT count(*) FROM inbox WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
 			  AND id < $4 AND received_at > $5`,
@@ -130,34 +142,35 @@ type Outbox struct {
 	lease   time.Duration
 }
 
-// NewOutbox returns the outbox of salonID. A message handed to a sender is
-// leased for a minute: if that sender dies, another takes it after that.
+// NewOutbox returns the outbox of salonID. A batch handed to a sender is leased
+// for five minutes: if that sender dies, another takes it after that.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
-	return &Outbox{pool: pool, salonID: salonID, lease: time.Minute}
+	return &Outbox{pool: pool, salonID: salonID, lease: 5 * time.Minute}
 }
 
-// Due implements messaging.Outbox.
+// Due implements messaging.Outbox. Callback answers form a lane of their own per
+// chat, so that one never waits behind replies held back by the rate limits.
 func (o *Outbox) Due(ctx context.Context, channel string, n int) ([]messaging.Queued, error) {
 	rows, err := o.pool.Query(ctx, `
 		WITH heads AS (
-			SELECT DISTINCT ON (chat_id) id FROM outbox
+			SELECT DISTINCT ON (chat_id, body ? 'ack') id FROM outbox
 			WHERE salon_id = $1 AND channel = $2 AND sent_at IS NULL AND failed IS NULL
-			ORDER BY chat_id, id
+			ORDER BY chat_id, body ? 'ack', id
 		), pick AS (
 			SELECT x.id FROM outbox x JOIN heads USING (id)
 			WHERE x.not_before <= now() AND (x.leased_until IS NULL OR x.leased_until < now())
 			ORDER BY x.id LIMIT $3 FOR UPDATE OF x SKIP LOCKED
 		)
-		UPDATE outbox SET leased_until = now() + make_interval(secs => $4), attempts = outbox.attempts + 1
+		UPDATE outbox SET leased_until = now() + make_interval(secs => $4), lease_token = gen_random_uuid()::text
 		FROM pick WHERE outbox.id = pick.id
-		RETURNING outbox.id, outbox.body, outbox.attempts`, o.salonID, channel, n, o.lease.Seconds())
+		RETURNING outbox.id, outbox.body, outbox.attempts, outbox.lease_token`, o.salonID, channel, n, o.lease.Seconds())
 	if err != nil {
 		return nil, mapErr(err, "due messages")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (messaging.Queued, error) {
 		q := messaging.Queued{Channel: channel}
 		var body []byte
-		if err := r.Scan(&q.ID, &body, &q.Attempts); err != nil {
+		if err := r.Scan(&q.ID, &body, &q.Attempts, &q.Lease); err != nil {
 			return q, err
 		}
 		return q, json.Unmarshal(body, &q.Outgoing)
@@ -165,23 +178,25 @@ func (o *Outbox) Due(ctx context.Context, channel string, n int) ([]messaging.Qu
 	if err != nil {
 		return nil, mapErr(err, "due messages")
 	}
-	// Oldest first, so that a chat's acks and replies keep their order overall.
+	slices.SortFunc(out, func(a, b messaging.Queued) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
 // Done implements messaging.Outbox.
-func (o *Outbox) Done(ctx context.Context, id int64, failure string) error {
+func (o *Outbox) Done(ctx context.Context, q messaging.Queued, failure string) error {
 	_, err := o.pool.Exec(ctx, `
-		UPDATE outbox SET leased_until = NULL,
+		UPDATE outbox SET leased_until = NULL, lease_token = NULL,
 		       sent_at = CASE WHEN $2 = '' THEN now() END, failed = NULLIF($2, '')
-		WHERE id = $1 AND salon_id = $3`, id, failure, o.salonID)
+		WHERE id = $1 AND salon_id = $3 AND lease_token = $4`, q.ID, failure, o.salonID, q.Lease)
 	return mapErr(err, "finish message")
 }
 
 // Later implements messaging.Outbox.
-func (o *Outbox) Later(ctx context.Context, id int64, at time.Time) error {
-	_, err := o.pool.Exec(ctx, `UPDATE outbox SET leased_until = NULL, not_before = $2 WHERE id = $1 AND salon_id = $3`,
-		id, at, o.salonID)
+func (o *Outbox) Later(ctx context.Context, q messaging.Queued, at time.Time, failed bool) error {
+	_, err := o.pool.Exec(ctx, `
+		UPDATE outbox SET leased_until = NULL, lease_token = NULL, not_before = $2,
+		       attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END
+		WHERE id = $1 AND salon_id = $3 AND lease_token = $4`, q.ID, at, o.salonID, q.Lease, failed)
 	return mapErr(err, "postpone message")
 }
 
@@ -194,7 +209,7 @@ func (o *Outbox) Block(ctx context.Context, channel, chatID string) error {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
-			UPDATE outbox SET failed = 'blocked by the user', leased_until = NULL
+			UPDATE outbox SET failed = 'blocked by the user', leased_until = NULL, lease_token = NULL
 			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND sent_at IS NULL AND failed IS NULL`,
 			o.salonID, channel, chatID)
 		return err

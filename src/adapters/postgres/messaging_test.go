@@ -54,13 +54,17 @@ func TestInbox(t *testing.T) {
 		var mu sync.Mutex
 		seen := map[string][]string{}
 		busy := map[string]bool{}
+		overlaps := 0
+		var errs []error
 		var wg sync.WaitGroup
 		for range 6 {
 			wg.Go(func() {
 				for {
 					found, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
 						mu.Lock()
-						require.False(t, busy[p.ChatID], "two workers in chat %s at once", p.ChatID)
+						if busy[p.ChatID] {
+							overlaps++
+						}
 						busy[p.ChatID] = true
 						mu.Unlock()
 						time.Sleep(time.Millisecond)
@@ -70,14 +74,20 @@ func TestInbox(t *testing.T) {
 						mu.Unlock()
 						return []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "ok"}}}, "", nil
 					})
-					require.NoError(t, err)
-					if !found {
+					if err != nil || !found {
+						mu.Lock()
+						errs = append(errs, err)
+						mu.Unlock()
 						return
 					}
 				}
 			})
 		}
 		wg.Wait()
+		for _, err := range errs {
+			require.NoError(t, err)
+		}
+		require.Zero(t, overlaps, "two workers were in one chat at once")
 		for chat, got := range seen {
 			require.Len(t, got, 20)
 			for i := 1; i < len(got); i++ {
@@ -148,27 +158,78 @@ func TestOutbox(t *testing.T) {
 	require.NoError(t, in.Add(ctx, "tg", "2", "B", []byte("x"), ""))
 	for range 2 {
 		_, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
-			return []messaging.Outgoing{{ChatID: p.ChatID, Ack: "cb"}, {ChatID: p.ChatID, Reply: &dialog.Reply{Text: "hi " + p.ChatID}}}, "", nil
+			return []messaging.Outgoing{
+				{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "first " + p.ChatID}},
+				{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "second " + p.ChatID}},
+				{ChatID: p.ChatID, Ack: "cb" + p.ChatID},
+			}, "", nil
 		})
 		require.NoError(t, err)
 	}
 	due, err := out.Due(ctx, "tg", 10)
 	require.NoError(t, err)
-	require.Len(t, due, 2, "one per chat: a chat's second message waits for its first")
-	require.Equal(t, "cb", due[0].Outgoing.Ack)
+	var texts []string
+	for _, q := range due {
+		if q.Outgoing.Reply != nil {
+			texts = append(texts, q.Outgoing.Reply.Text)
+		} else {
+			texts = append(texts, q.Outgoing.Ack)
+		}
+	}
+	require.Equal(t, []string{"first A", "cbA", "first B", "cbB"}, texts,
+		"per chat: the oldest message, and the oldest callback answer in a lane of its own")
 	again, err := out.Due(ctx, "tg", 10)
 	require.NoError(t, err)
 	require.Empty(t, again, "leased messages are not handed out twice")
 
-	require.NoError(t, out.Done(ctx, due[0].ID, ""))
-	require.NoError(t, out.Later(ctx, due[1].ID, time.Now().Add(time.Hour)))
+	require.NoError(t, out.Done(ctx, due[0], ""))
+	require.NoError(t, out.Later(ctx, due[2], time.Now().Add(time.Hour), true))
+	stale := due[1]
+	stale.Lease = "someone-else"
+	require.NoError(t, out.Done(ctx, stale, ""), "a late answer from an expired lease is ignored")
 	next, err := out.Due(ctx, "tg", 10)
 	require.NoError(t, err)
-	require.Len(t, next, 1, "chat B waits an hour; chat A's reply is next")
-	require.Equal(t, "hi A", next[0].Outgoing.Reply.Text)
+	require.Len(t, next, 1, "chat B's messages wait an hour; cbA is still leased; A's second message is next")
+	require.Equal(t, "second A", next[0].Outgoing.Reply.Text)
+	var attempts int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT attempts FROM outbox WHERE id = $1`, due[2].ID).Scan(&attempts))
+	require.Equal(t, 1, attempts, "only failed sends count")
 
 	require.NoError(t, out.Block(ctx, "tg", "A"))
 	gone, err := out.Due(ctx, "tg", 10)
 	require.NoError(t, err)
 	require.Empty(t, gone, "nothing more goes to a chat that blocked the bot")
+}
+
+func TestPoisonUpdateBecomesADeadLetter(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	in := postgres.NewInbox(pool, salonID)
+	require.NoError(t, in.Add(ctx, "tg", "1", "P", []byte("poison"), ""))
+	require.NoError(t, in.Add(ctx, "tg", "2", "P", []byte("fine"), ""))
+	for i := range postgres.MaxUpdateAttempts {
+		_, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+			require.Equal(t, i, p.Attempts)
+			return nil, "", errors.New("corrupt state")
+		})
+		require.Error(t, err)
+		_, err = pool.Exec(ctx, `UPDATE inbox SET retry_at = NULL WHERE salon_id = $1`, salonID) // skip the backoff
+		require.NoError(t, err)
+	}
+	var handled []string
+	for {
+		found, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+			handled = append(handled, string(p.Payload))
+			return nil, "", nil
+		})
+		require.NoError(t, err)
+		if !found {
+			break
+		}
+	}
+	require.Equal(t, []string{"fine"}, handled, "the chat goes on after the poison update is given up")
+	var dead string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT dead FROM inbox WHERE salon_id = $1 AND update_id = '1'`, salonID).Scan(&dead))
+	require.Contains(t, dead, "gave up")
 }

@@ -62,9 +62,9 @@ func (r *recorder) all() []call {
 	return append([]call(nil), r.calls...)
 }
 
-// sendBurst queues n replies to one chat and drains them with the real sender,
+// sendBurst queues n replies to each of chats and drains them with the real sender,
 // transport and client against the fake Bot API limited by fakeLimits.
-func sendBurst(t *testing.T, n int, fakeLimits *telegramtest.Limits, senderLimits messaging.Limits) (*telegramtest.Server, *recorder) {
+func sendBurst(t *testing.T, n int, chats []string, fakeLimits *telegramtest.Limits, senderLimits messaging.Limits) (*telegramtest.Server, *recorder) {
 	t.Helper()
 	fake, fakeURL := telegramtest.Start(t, telegramtest.Options{Limits: fakeLimits})
 	rec := &recorder{}
@@ -73,21 +73,23 @@ func sendBurst(t *testing.T, n int, fakeLimits *telegramtest.Limits, senderLimit
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
 	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
-	require.NoError(t, inbox.Add(context.Background(), "telegram", "1", "4242", []byte("{}"), ""))
-	_, err = inbox.Next(context.Background(), "telegram", func(messaging.Pending) ([]messaging.Outgoing, string, error) {
-		var out []messaging.Outgoing
-		for i := range n {
-			out = append(out, messaging.Outgoing{ChatID: "4242", Reply: &dialog.Reply{Text: fmt.Sprint("message ", i)}})
-		}
-		return out, "", nil
-	})
-	require.NoError(t, err)
+	for _, chat := range chats {
+		require.NoError(t, inbox.Add(context.Background(), "telegram", "u"+chat, chat, []byte("{}"), ""))
+		_, err = inbox.Next(context.Background(), "telegram", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+			var out []messaging.Outgoing
+			for i := range n {
+				out = append(out, messaging.Outgoing{ChatID: p.ChatID, Reply: &dialog.Reply{Text: fmt.Sprint("message ", i)}})
+			}
+			return out, "", nil
+		})
+		require.NoError(t, err)
+	}
 	sender := &messaging.Sender{Channel: "telegram", Outbox: outbox, Transport: telegram.NewTransport(b), Limits: senderLimits,
 		Log: slog.New(slog.DiscardHandler)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { sender.Run(ctx); close(done) }()
-	require.Eventually(t, func() bool { return len(fake.SentTo(4242)) == n }, 60*time.Second, 50*time.Millisecond,
+	require.Eventually(t, func() bool { return len(fake.Sent()) == n*len(chats) }, 60*time.Second, 50*time.Millisecond,
 		"every message is delivered in the end")
 	cancel()
 	<-done
@@ -98,7 +100,7 @@ func sendBurst(t *testing.T, n int, fakeLimits *telegramtest.Limits, senderLimit
 // to one chat never draws a 429 and arrives in order.
 func TestSenderKeepsTelegramsLimits(t *testing.T) {
 	t.Parallel()
-	fake, rec := sendBurst(t, 6, nil, messaging.Limits{
+	fake, rec := sendBurst(t, 6, []string{"4242"}, nil, messaging.Limits{
 		Global:  messaging.Rate{Count: 30, Per: time.Second, Burst: 30},
 		PerChat: messaging.Rate{Count: 1, Per: time.Second, Burst: 3},
 	})
@@ -112,11 +114,11 @@ func TestSenderKeepsTelegramsLimits(t *testing.T) {
 
 // TestSenderWaitsOutRetryAfter: when Telegram is stricter than the sender thinks
 // (a chat limited to one message per 2 s), the sender gets 429s, loses nothing,
-// and sends nothing before retry_after has passed.
+// and sends nothing at all (to any chat) before retry_after has passed.
 func TestSenderWaitsOutRetryAfter(t *testing.T) {
 	t.Parallel()
 	strict := &telegramtest.Limits{PerChat: telegramtest.Limit{Count: 1, Per: 2 * time.Second, Burst: 1}}
-	_, rec := sendBurst(t, 4, strict, messaging.Limits{})
+	_, rec := sendBurst(t, 3, []string{"4242", "4343"}, strict, messaging.Limits{})
 	calls := rec.all()
 	limited := 0
 	for i, c := range calls {

@@ -196,14 +196,27 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	// acknowledged before SIGTERM are still handled and their replies sent.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
+	var closers []func()
 	defer func() {
 		stopBackground()
-		background.Wait()
+		// Steps and sends in hand finish (a bounded wait), then their pools close.
+		finished := make(chan struct{})
+		go func() { background.Wait(); close(finished) }()
+		select {
+		case <-finished:
+		case <-time.After(25 * time.Second):
+			log.Warn("background work did not finish within 25 s; exiting anyway")
+		}
+		for _, c := range closers {
+			c()
+		}
 	}()
 	if tg := cfg.Telegram; tg.Token != "" {
-		if err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log); err != nil {
+		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
+		if err != nil {
 			return err
 		}
+		closers = append(closers, closeTelegram)
 	} else {
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
@@ -236,14 +249,14 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 // (one dialog step per update, replies to the outbox) and the sender (within
 // Telegram's limits). They use a pool of their own for the inbox (see above).
 func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
-	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger) error {
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger) (func(), error) {
 	b, err := telegram.NewBot(tg.Token, tg.APIURL, &http.Client{Timeout: 30 * time.Second}, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers)+4)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	inbox, outbox := postgres.NewInbox(inboxPool, salonID), postgres.NewOutbox(inboxPool, salonID)
 	if tg.Mode == "polling" {
@@ -265,7 +278,7 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	sender := &messaging.Sender{
 		Channel: "telegram", Outbox: outbox, Transport: telegram.NewTransport(b, telegram.WithLogger(log)), Log: log,
 		Limits: messaging.Limits{
-			Global:  messaging.Rate{Count: 30, Per: time.Second, Burst: 30},
+			Global:  messaging.Rate{Count: 30, Per: time.Second, Burst: 5},
 			PerChat: messaging.Rate{Count: 1, Per: time.Second, Burst: 3},
 			Group:   messaging.Rate{Count: 20, Per: time.Minute, Burst: 3},
 		},
@@ -273,18 +286,15 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	}
 	wg.Go(func() { worker.Run(bg, tg.Workers) })
 	wg.Go(func() { sender.Run(bg) })
-	wg.Go(func() {
-		<-bg.Done()
-		inboxPool.Close()
-	})
 	if tg.WebhookURL != "" && tg.Mode == "webhook" {
 		if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
-			return fmt.Errorf("telegram: register the webhook: %w", err)
+			inboxPool.Close()
+			return nil, fmt.Errorf("telegram: register the webhook: %w", err)
 		}
 	}
 	log.Info("telegram is on", slog.String("mode", tg.Mode), slog.Int("workers", tg.Workers),
 		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
-	return nil
+	return inboxPool.Close, nil
 }
 
 // pruneEvents drops, every hour, the replay records of chat events older than a

@@ -24,6 +24,7 @@ type Pending struct {
 	UpdateID string // the provider's id, unique per channel
 	Payload  []byte // the raw update as received
 	Received time.Time
+	Attempts int // failed tries so far
 	// Recent counts this chat's updates received in the FloodWindow before this
 	// one (this one not included): the flood guard's input.
 	Recent int
@@ -74,7 +75,8 @@ type Queued struct {
 	ID       int64
 	Channel  string
 	Outgoing Outgoing
-	Attempts int
+	Attempts int    // failed sends so far
+	Lease    string // the lease this sender holds; Done and Later need it
 }
 
 // Result is what a transport made of one send.
@@ -92,14 +94,16 @@ type Transport interface {
 
 // Outbox holds what is to be sent.
 type Outbox interface {
-	// Due returns up to n unsent messages of channel whose time has come, at most
-	// one per chat (the oldest), skipping chats another sender holds; they stay
-	// held until Done or Later is called for them.
+	// Due returns up to n unsent messages of channel whose time has come: the
+	// oldest callback answer and the oldest message of each chat, skipping chats
+	// another sender holds; they stay leased to the caller until Done or Later.
 	Due(ctx context.Context, channel string, n int) ([]Queued, error)
-	// Done marks a message sent (err nil) or given up (err set, with its reason).
-	Done(ctx context.Context, id int64, failure string) error
-	// Later puts a message back to be tried at or after at.
-	Later(ctx context.Context, id int64, at time.Time) error
+	// Done marks a message sent (failure "") or given up (failure says why). A
+	// lease that expired meanwhile is ignored: another sender has the message.
+	Done(ctx context.Context, q Queued, failure string) error
+	// Later puts a message back to be tried at or after at; failed counts it as a
+	// failed send (for the backoff and the attempt limit).
+	Later(ctx context.Context, q Queued, at time.Time, failed bool) error
 	// Block records that a chat blocked the bot: its unsent messages are given up
 	// and nothing more is queued for it until it writes again.
 	Block(ctx context.Context, channel, chatID string) error

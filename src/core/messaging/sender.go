@@ -54,7 +54,7 @@ func (s *Sender) Run(ctx context.Context) {
 			sleep(ctx, wait)
 			continue
 		}
-		batch, err := s.Outbox.Due(context.WithoutCancel(ctx), s.Channel, 50)
+		batch, err := s.Outbox.Due(ctx, s.Channel, 10)
 		if err != nil {
 			s.Log.Warn("outbox", slog.String("error", err.Error()))
 		}
@@ -64,7 +64,17 @@ func (s *Sender) Run(ctx context.Context) {
 			continue
 		}
 		idle = 10 * time.Millisecond
-		for _, q := range batch {
+		for i, q := range batch {
+			if ctx.Err() != nil {
+				// Stopping: hand the rest back now rather than when their lease ends.
+				release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				for _, r := range batch[i:] {
+					s.later(release, r, s.now(), false)
+				}
+				cancel()
+				return
+			}
+			// A send in flight is finished even when ctx ends: its result is recorded.
 			s.one(context.WithoutCancel(ctx), q)
 		}
 	}
@@ -73,13 +83,22 @@ func (s *Sender) Run(ctx context.Context) {
 // one sends a message, or puts it back for when the limits allow.
 func (s *Sender) one(ctx context.Context, q Queued) {
 	now := s.now()
-	if wait := s.pausedUntil().Sub(now); wait > 0 {
-		s.later(ctx, q, now.Add(wait))
+	isMessage := q.Outgoing.Reply != nil // answering a callback is not a message: no limits, no pause
+	if wait := s.pausedUntil().Sub(now); wait > 0 && isMessage {
+		s.later(ctx, q, now.Add(wait), false)
 		return
 	}
-	if q.Outgoing.Reply != nil { // answering a callback is not a message
-		if at, ok := s.take(q.Outgoing.ChatID, now); !ok {
-			s.later(ctx, q, at)
+	if isMessage {
+		at, ok := s.take(q.Outgoing.ChatID, now)
+		if !ok && at.Sub(now) <= 100*time.Millisecond {
+			// Only a moment to the next token (usually the global bucket): wait
+			// here rather than hand the message back and take it again.
+			time.Sleep(at.Sub(now))
+			now = s.now()
+			at, ok = s.take(q.Outgoing.ChatID, now)
+		}
+		if !ok {
+			s.later(ctx, q, at, false)
 			return
 		}
 	}
@@ -98,14 +117,14 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		s.paused = until
 		s.mu.Unlock()
 		s.Log.Warn("rate limited by the provider", slog.String("channel", s.Channel), slog.Duration("retry_after", res.RetryAfter))
-		s.later(ctx, q, until)
+		s.later(ctx, q, until, false)
 	case res.Blocked:
 		if err := s.Outbox.Block(ctx, s.Channel, q.Outgoing.ChatID); err != nil {
 			s.Log.Warn("outbox", slog.String("error", err.Error()))
 		}
-	case res.Retry && q.Attempts < maxAttempts:
+	case res.Retry && q.Attempts+1 < maxAttempts:
 		backoff := min(time.Duration(1<<q.Attempts)*time.Second, time.Minute)
-		s.later(ctx, q, s.now().Add(backoff))
+		s.later(ctx, q, s.now().Add(backoff), true)
 	default:
 		reason := "rejected"
 		if res.Err != nil {
@@ -123,13 +142,13 @@ func (s *Sender) pausedUntil() time.Time {
 }
 
 func (s *Sender) done(ctx context.Context, q Queued, failure string) {
-	if err := s.Outbox.Done(ctx, q.ID, failure); err != nil {
+	if err := s.Outbox.Done(ctx, q, failure); err != nil {
 		s.Log.Warn("outbox", slog.String("error", err.Error()))
 	}
 }
 
-func (s *Sender) later(ctx context.Context, q Queued, at time.Time) {
-	if err := s.Outbox.Later(ctx, q.ID, at); err != nil {
+func (s *Sender) later(ctx context.Context, q Queued, at time.Time, failed bool) {
+	if err := s.Outbox.Later(ctx, q, at, failed); err != nil {
 		s.Log.Warn("outbox", slog.String("error", err.Error()))
 	}
 }
