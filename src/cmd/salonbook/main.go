@@ -217,6 +217,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 		closers = append(closers, closeTelegram)
+		cat, err := bookings.Catalog(ctx, salonID)
+		if err != nil {
+			return err
+		}
+		bookings.NotifyWith(postgres.NewStaffNotices(pool, salonID, staffText(catalog, cat.Salon), log))
 	} else {
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
@@ -295,6 +300,23 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	log.Info("telegram is on", slog.String("mode", tg.Mode), slog.Int("workers", tg.Workers),
 		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
 	return inboxPool.Close, nil
+}
+
+// staffText writes staff notices in the salon's first language and zone.
+func staffText(catalog *i18n.Catalog, salon *core.Salon) func(postgres.StaffNotice) string {
+	lang := catalog.Match("", salon.Locales)
+	p := catalog.Printer(lang, salon.Timezone)
+	return func(n postgres.StaffNotice) string {
+		service := n.Service[lang]
+		if service == "" {
+			for _, name := range n.Service {
+				service = name
+				break
+			}
+		}
+		return p.T("staff."+string(n.Kind), "Service", service, "Client", n.Client, "Master", n.Master,
+			"Time", p.DayTime(n.Start), "From", p.DayTime(n.From))
+	}
 }
 
 // pruneEvents drops, every hour, the replay records of chat events older than a

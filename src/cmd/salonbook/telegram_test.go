@@ -36,7 +36,10 @@ func TestTelegramEndToEnd(t *testing.T) {
 	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
 	require.NoError(t, err)
 	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
-	require.NoError(t, os.WriteFile(salonFile, regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}tgdemo")), 0o600))
+	demo = regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}tgdemo"))
+	// Every master's notices go to one staff group.
+	demo = regexp.MustCompile(`(?m)^(    name: (Anna|Boris|Chloe)\n)`).ReplaceAll(demo, []byte("${1}    telegram_chat_id: -900\n"))
+	require.NoError(t, os.WriteFile(salonFile, demo, 0o600))
 	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
 	vars["SALONBOOK_SALON"] = "tgdemo"
 
@@ -132,6 +135,11 @@ func TestTelegramEndToEnd(t *testing.T) {
 	require.Contains(t, m.Text, "You're booked: Haircut")
 
 	require.Len(t, fake.SentTo(chat), 9, "one answer per update: the redelivered /start was not answered twice")
+	require.Eventually(t, func() bool {
+		staff := fake.SentTo(-900)
+		return len(staff) == 1 && strings.HasPrefix(staff[0].Text, "New booking for ") && strings.Contains(staff[0].Text, "Haircut") &&
+			strings.Contains(staff[0].Text, "Olga") && !strings.Contains(staff[0].Text, "2345678")
+	}, 10*time.Second, 20*time.Millisecond, "the master's staff chat hears of the booking, without the client's phone: %+v", fake.SentTo(-900))
 	require.Eventually(t, func() bool { return len(fake.Answered()) == 6 }, 10*time.Second, 20*time.Millisecond,
 		"every button press is answered so the client's spinner stops")
 

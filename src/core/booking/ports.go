@@ -68,3 +68,27 @@ type Occupancy struct {
 	Start    time.Time      // the appointment's start, which day it counts for
 	Occupied core.TimeRange // the appointment widened by its buffers
 }
+
+// ChangeKind says what happened to a booking, for the people who must know.
+type ChangeKind string
+
+// The changes a master is told about.
+const (
+	Booked    ChangeKind = "booked"    // a booking was confirmed
+	Moved     ChangeKind = "moved"     // a confirmed booking got a new time
+	Cancelled ChangeKind = "cancelled" // a confirmed booking was cancelled
+)
+
+// Change is a stored change to a confirmed booking.
+type Change struct {
+	Kind    ChangeKind
+	Booking core.Booking
+	From    time.Time // the old start, for Moved
+}
+
+// Notifier hears of changes to confirmed bookings after they are stored (staff
+// notices). It queues and returns; it cannot fail the change, so it logs its own
+// errors.
+type Notifier interface {
+	Notify(ctx context.Context, c Change)
+}

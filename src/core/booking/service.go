@@ -21,8 +21,19 @@ const MaxDays = 62
 
 // Service runs the booking use cases.
 type Service struct {
-	store Store
-	clock core.Clock
+	store    Store
+	clock    core.Clock
+	notifier Notifier
+}
+
+// NotifyWith tells n of every stored change to a confirmed booking; set it
+// before the service is used.
+func (s *Service) NotifyWith(n Notifier) { s.notifier = n }
+
+func (s *Service) notify(ctx context.Context, c Change) {
+	if s.notifier != nil {
+		s.notifier.Notify(ctx, c)
+	}
 }
 
 // New returns a Service over store, reading the time from clock.
@@ -191,6 +202,9 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			if ok {
 				booked = b
+				if b.Status == core.StatusConfirmed {
+					s.notify(ctx, Change{Kind: Booked, Booking: *b})
+				}
 				return nil
 			}
 			// Nothing was written: a replay, the client's own other appointment,
@@ -246,7 +260,7 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (*core
 			return false, nil
 		case b.HoldLive(now):
 			b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
-			return true, nil
+			return true, nil // (notified by change once stored)
 		case b.Status == core.StatusHeld, b.Status == core.StatusExpired:
 			return false, core.Errorf(core.EConflict, "booking.hold_expired", "booking: hold of %s expired", b.ID)
 		default:
@@ -357,11 +371,13 @@ func (s *Service) Upcoming(ctx context.Context, salonID, source string) ([]core.
 // says so.
 func (s *Service) change(ctx context.Context, salonID, bookingID string, apply func(Tx, *core.Booking) (bool, error)) (*core.Booking, error) {
 	var out *core.Booking
+	var before core.Booking
 	err := s.store.WithTx(ctx, func(tx Tx) error {
 		b, err := tx.Booking(ctx, salonID, bookingID, true)
 		if err != nil {
 			return err
 		}
+		before = *b
 		write, err := apply(tx, b)
 		if err != nil {
 			return err
@@ -374,6 +390,16 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 		out = b
 		return nil
 	})
+	if err == nil {
+		switch {
+		case before.Status != core.StatusConfirmed && out.Status == core.StatusConfirmed:
+			s.notify(ctx, Change{Kind: Booked, Booking: *out})
+		case before.Status == core.StatusConfirmed && out.Status == core.StatusCancelled:
+			s.notify(ctx, Change{Kind: Cancelled, Booking: *out})
+		case before.Status == core.StatusConfirmed && out.Status == core.StatusConfirmed && !before.Start.Equal(out.Start):
+			s.notify(ctx, Change{Kind: Moved, Booking: *out, From: before.Start})
+		}
+	}
 	return out, err
 }
 
