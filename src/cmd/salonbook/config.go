@@ -30,6 +30,8 @@ type TelegramConfig struct {
 	APIURL        string // TELEGRAM_API_URL, default https://api.telegram.org
 	WebhookURL    string // TELEGRAM_WEBHOOK_URL: when set, the webhook is registered at start
 	Workers       int    // TELEGRAM_WORKERS, default 4
+	Rate          int    // TELEGRAM_RATE: messages per second for the whole bot, default 30 (Telegram's)
+	ChatRate      int    // TELEGRAM_CHAT_RATE: messages per second to one chat, default 1 (Telegram's)
 }
 
 // need says which settings a subcommand requires.
@@ -129,6 +131,17 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 	if t.WebhookURL != "" {
 		if u, err := url.Parse(t.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
 			return t, fmt.Errorf("config: TELEGRAM_WEBHOOK_URL must be an https URL (Telegram's rule)")
+		}
+	}
+	t.Rate, t.ChatRate = 30, 1
+	for _, knob := range []struct {
+		name string
+		v    *int
+	}{{"TELEGRAM_RATE", &t.Rate}, {"TELEGRAM_CHAT_RATE", &t.ChatRate}} {
+		if s := getenv(knob.name); s != "" {
+			if *knob.v, err = strconv.Atoi(s); err != nil || *knob.v < 1 || *knob.v > 100_000 {
+				return t, fmt.Errorf("config: %s must be a whole number of messages per second, 1..100000", knob.name)
+			}
 		}
 	}
 	t.Workers = 4

@@ -3,6 +3,8 @@
 //	salonbook migrate [up | down [N] | version]   manage the database schema
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
+//	salonbook loadtest                            load-test the Telegram pipeline (LOADTEST_* env)
+//	salonbook fake-telegram                       serve the fake Bot API (FAKE_TELEGRAM_* env)
 //
 // Configuration comes from environment variables only (see Config); a bad or
 // missing one stops the program at start-up with the variable's name.
@@ -42,6 +44,8 @@ const usage = `usage:
   salonbook migrate [up | down [N] | version]
   salonbook apply FILE
   salonbook serve
+  salonbook loadtest
+  salonbook fake-telegram
 `
 
 func main() {
@@ -67,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runApply(ctx, args[1:], getenv, out)
 	case "serve":
 		return runServe(ctx, getenv, out, ready)
+	case "loadtest":
+		return runLoadtest(ctx, getenv, out)
+	case "fake-telegram":
+		return runFakeTelegram(ctx, getenv, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -212,16 +220,17 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		}
 	}()
 	if tg := cfg.Telegram; tg.Token != "" {
-		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
-		if err != nil {
-			return err
-		}
-		closers = append(closers, closeTelegram)
+		// Staff notices go out through Telegram; set before any worker can book.
 		cat, err := bookings.Catalog(ctx, salonID)
 		if err != nil {
 			return err
 		}
 		bookings.NotifyWith(postgres.NewStaffNotices(pool, salonID, staffText(catalog, cat.Salon), log))
+		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, closeTelegram)
 	} else {
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
@@ -283,8 +292,9 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	sender := &messaging.Sender{
 		Channel: "telegram", Outbox: outbox, Transport: telegram.NewTransport(b, telegram.WithLogger(log)), Log: log,
 		Limits: messaging.Limits{
-			Global:  messaging.Rate{Count: 30, Per: time.Second, Burst: 5},
-			PerChat: messaging.Rate{Count: 1, Per: time.Second, Burst: 3},
+			// Global burst 1: never more than Rate in any one second.
+			Global:  messaging.Rate{Count: tg.Rate, Per: time.Second, Burst: 1},
+			PerChat: messaging.Rate{Count: tg.ChatRate, Per: time.Second, Burst: 3},
 			Group:   messaging.Rate{Count: 20, Per: time.Minute, Burst: 3},
 		},
 		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },

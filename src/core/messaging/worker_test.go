@@ -61,7 +61,7 @@ func TestWorkerStep(t *testing.T) {
 		t.Parallel()
 		w, chat := newWorker()
 		var notices, handled int
-		for i := range 50 { // a client pastes 50 messages: the first ten are answered
+		for i := range 50 { // a client pastes 50 messages: the first twenty are answered
 			out, _, err := w.step(pending("text:spam", i, nil))
 			require.NoError(t, err)
 			for _, o := range out {
@@ -72,7 +72,7 @@ func TestWorkerStep(t *testing.T) {
 			handled = chat.calls
 		}
 		require.Equal(t, 1, notices, "one polite notice, not fifty")
-		require.Equal(t, 10, handled, "bursts never become outbound bursts")
+		require.Equal(t, 20, handled, "bursts never become outbound bursts")
 	})
 
 	t.Run("DoubleTapActsOnce", func(t *testing.T) {

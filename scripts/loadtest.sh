@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# scripts/loadtest.sh — run the Telegram load harness (salonbook loadtest) twice:
+# with the fake Bot API's limits raised (the pipeline itself) and with Telegram's
+# limits (compliance). Output goes to the terminal and to .data/loadtest-<mode>-<time>.txt.
+#
+#   scripts/loadtest.sh                      both modes, LOADTEST_CLIENTS (default 1000)
+#   LOADTEST_CLIENTS=300 scripts/loadtest.sh raised
+#
+# Other knobs: LOADTEST_PARALLEL (200), LOADTEST_TIMEOUT (4m), LOADTEST_REPLY_TIMEOUT (90s),
+# TELEGRAM_WORKERS (8), LOADTEST_SEED (1). DATABASE_URL comes from scripts/db.sh url.
+set -euo pipefail
+
+ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cd "$ROOT"
+mkdir -p .data
+DATABASE_URL="$(scripts/db.sh url)"
+export DATABASE_URL
+modes=("$@")
+[[ ${#modes[@]} -gt 0 ]] || modes=(raised telegram)
+go build -o .data/salonbook-loadtest ./src/cmd/salonbook
+for mode in "${modes[@]}"; do
+	out=".data/loadtest-${mode}-$(date -u +%Y%m%dT%H%M%SZ).txt"
+	echo "== LOADTEST_LIMITS=$mode -> $out" >&2
+	LOADTEST_LIMITS="$mode" .data/salonbook-loadtest loadtest 2>&1 | tee "$out"
+done

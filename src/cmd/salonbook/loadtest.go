@@ -1,0 +1,844 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/telegram/telegramtest"
+)
+
+// ltOptions configure one load-test run (salonbook loadtest reads them from
+// LOADTEST_* variables).
+type ltOptions struct {
+	DatabaseURL  string
+	SalonFile    string        // the demo salon, applied under a fresh id
+	Clients      int           // LOADTEST_CLIENTS, default 1000
+	Parallel     int           // LOADTEST_PARALLEL: client goroutines at once, default 200
+	Limits       string        // LOADTEST_LIMITS: raised (fake's limits off) or telegram
+	Timeout      time.Duration // LOADTEST_TIMEOUT: the whole conversation phase, default 4m
+	ReplyTimeout time.Duration // LOADTEST_REPLY_TIMEOUT: a client waiting longer is stuck (lost), default 90s
+	Workers      int           // TELEGRAM_WORKERS for the server, default 8
+	Seed         uint64        // LOADTEST_SEED
+	Log          io.Writer     // progress lines; nil for none
+}
+
+// ltResult is what a run measured.
+type ltResult struct {
+	Clients, Parallel               int
+	Limits                          string
+	Updates, Acked, NotAcked        int // Deliver calls (redeliveries and double taps included), 200s, others
+	BurstUpdates                    int
+	BurstAcksPerSec                 float64
+	BurstP50, BurstP99              time.Duration
+	PacedUpdates                    int
+	PacedAcksPerSec                 float64
+	PacedP50, PacedP99              time.Duration
+	AcksPerSec, PeakAcks1s          float64
+	P50, P99, Max                   time.Duration
+	CeilingAcksPerSec               float64
+	AllFinal                        time.Duration // start to the last client's final reply
+	Processed                       time.Duration // first update received to last handled (inbox)
+	Replies                         int
+	RepliesPerSec                   float64
+	PeakReplies1s, PeakChatReplies1 int
+	TooMany                         int // 429s from the fake
+	Booked, Taken, Full, Unexpected int
+	Stuck, Unfinished               int // no reply within ReplyTimeout / cut off by Timeout
+	Duplicates                      int // replies beyond one per update, non-flooders
+	FloodReplies                    int // most replies a flooder got to its 30 texts
+	Flooders, DoubleTaps, Redeliver int
+	Notices                         int // flood notices to clients that were not flooding
+	PendingInbox, UnsentOutbox      int
+	DoubleBookings, BookingsMade    int
+	ClientsBookedTwice              int
+	PeakRSSKB, PeakSysMB            int
+	ServerErrors                    int
+	Example                         string // an unexpected reply, for the report
+	Elapsed                         time.Duration
+}
+
+func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer) error {
+	cfg, err := loadConfig(getenv, need{database: true})
+	if err != nil {
+		return err
+	}
+	o := ltOptions{DatabaseURL: cfg.DatabaseURL, SalonFile: getenv("LOADTEST_SALON_FILE"), Limits: getenv("LOADTEST_LIMITS"), Log: out}
+	num := func(name string, def int) (int, error) {
+		v := getenv(name)
+		if v == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("config: %s must be a positive number", name)
+		}
+		return n, nil
+	}
+	dur := func(name string, def time.Duration) (time.Duration, error) {
+		v := getenv(name)
+		if v == "" {
+			return def, nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return 0, fmt.Errorf("config: %s must be a duration such as 4m", name)
+		}
+		return d, nil
+	}
+	if o.Clients, err = num("LOADTEST_CLIENTS", 1000); err != nil {
+		return err
+	}
+	if o.Parallel, err = num("LOADTEST_PARALLEL", 200); err != nil {
+		return err
+	}
+	if o.Workers, err = num("TELEGRAM_WORKERS", 8); err != nil {
+		return err
+	}
+	seed, err := num("LOADTEST_SEED", 1)
+	if err != nil {
+		return err
+	}
+	o.Seed = uint64(seed)
+	if o.Timeout, err = dur("LOADTEST_TIMEOUT", 4*time.Minute); err != nil {
+		return err
+	}
+	if o.ReplyTimeout, err = dur("LOADTEST_REPLY_TIMEOUT", 90*time.Second); err != nil {
+		return err
+	}
+	if o.SalonFile == "" {
+		if o.SalonFile, err = findUp(filepath.Join("scripts", "demo-salon.yaml")); err != nil {
+			return err
+		}
+	}
+	r, err := loadtest(ctx, o)
+	if err != nil {
+		return err
+	}
+	r.print(out)
+	return nil
+}
+
+// findUp looks for rel in the working directory and its parents.
+func findUp(rel string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(dir, rel)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("loadtest: %s not found here or above (set LOADTEST_SALON_FILE)", rel)
+		}
+		dir = parent
+	}
+}
+
+// capped keeps the first 64 KiB written to it and counts error lines.
+type capped struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	errors int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errors += bytes.Count(p, []byte(`"level":"ERROR"`))
+	if c.buf.Len() < 64<<10 {
+		c.buf.Write(p)
+	}
+	return len(p), nil
+}
+
+// acks records webhook acknowledgements.
+type acks struct {
+	mu       sync.Mutex
+	lat      []time.Duration
+	at       []time.Time
+	ok, fail int
+}
+
+func (a *acks) deliver(ctx context.Context, fake *telegramtest.Server, u []byte) error {
+	t0 := time.Now()
+	status, err := fake.Deliver(ctx, u)
+	t1 := time.Now()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil || status != http.StatusOK {
+		a.fail++
+		if err != nil {
+			return err
+		}
+		return fmt.Errorf("webhook answered %d", status)
+	}
+	a.ok++
+	a.lat = append(a.lat, t1.Sub(t0))
+	a.at = append(a.at, t1)
+	return nil
+}
+
+func (a *acks) summary() (n int, perSec float64, p50, p99, maxLat time.Duration, peak1s int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n = len(a.lat)
+	if n == 0 {
+		return
+	}
+	lat := slices.Clone(a.lat)
+	slices.Sort(lat)
+	p50, p99, maxLat = lat[n/2], lat[min(n-1, n*99/100)], lat[n-1]
+	at := slices.Clone(a.at)
+	slices.SortFunc(at, func(x, y time.Time) int { return x.Compare(y) })
+	if span := at[n-1].Sub(at[0]); span > 0 {
+		perSec = float64(n-1) / span.Seconds()
+	}
+	return n, perSec, p50, p99, maxLat, peakWindow(at, time.Second)
+}
+
+// peakWindow is the most instants in any window of length w.
+func peakWindow(at []time.Time, w time.Duration) int {
+	best, j := 0, 0
+	for i := range at {
+		for at[i].Sub(at[j]) >= w {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = crand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// fireAll delivers every update with at most parallel in flight.
+func fireAll(ctx context.Context, fake *telegramtest.Server, a *acks, updates [][]byte, parallel int) {
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(parallel, len(updates)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(updates) || ctx.Err() != nil {
+					return
+				}
+				_ = a.deliver(ctx, fake, updates[i])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// measureCeiling drives a minimal handler (insert the raw body into a scratch
+// table, answer 200) with n Deliver calls and returns its acknowledgements per second.
+func measureCeiling(ctx context.Context, pool *pgxpool.Pool, n, parallel int) (float64, error) {
+	table := "loadtest_ceiling_" + randomHex(4)
+	if _, err := pool.Exec(ctx, `CREATE TABLE `+table+` (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, update_id text UNIQUE, payload bytea NOT NULL)`); err != nil {
+		return 0, err
+	}
+	defer func() { _, _ = pool.Exec(context.WithoutCancel(ctx), `DROP TABLE `+table) }()
+	idRe := regexp.MustCompile(`"update_id":(\d+)`)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, "read", http.StatusBadRequest)
+			return
+		}
+		var id string
+		if m := idRe.FindSubmatch(body); m != nil {
+			id = string(m[1])
+		}
+		if _, err := pool.Exec(r.Context(), `INSERT INTO `+table+` (update_id, payload) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, body); err != nil {
+			http.Error(w, "store", http.StatusInternalServerError)
+			return
+		}
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	fake, fakeSrv := telegramtest.New(telegramtest.Options{Limits: &telegramtest.Limits{}}), (*httptest.Server)(nil)
+	fakeSrv = httptest.NewServer(fake)
+	defer func() { fake.Close(); fakeSrv.Close() }()
+	if err := setWebhook(fakeSrv.URL, fake.Token(), srv.URL, "ceiling-secret-0123456789"); err != nil {
+		return 0, err
+	}
+	updates := make([][]byte, n)
+	for i := range updates {
+		chat := int64(8_000_000_000 + i)
+		updates[i] = telegramtest.CommandUpdate(int64(900_000_000+i), chat, telegramtest.User{ID: chat, FirstName: "Ceil", LanguageCode: "en"}, "/start")
+	}
+	var a acks
+	fireAll(ctx, fake, &a, updates, parallel)
+	_, perSec, _, _, _, _ := a.summary()
+	if a.fail > 0 {
+		return perSec, fmt.Errorf("ceiling: %d deliveries failed", a.fail)
+	}
+	return perSec, nil
+}
+
+func setWebhook(fakeURL, token, hook, secret string) error {
+	resp, err := http.PostForm(fakeURL+"/bot"+token+"/setWebhook",
+		url.Values{"url": {hook}, "secret_token": {secret}, "max_connections": {"100"}})
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("setWebhook: %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// ltClient is one simulated Telegram user.
+type ltClient struct {
+	chat          int64
+	user          telegramtest.User
+	rnd           *rand.Rand
+	dayIdx, tIdx  int
+	doubleTapStep int // the step at which it double-taps (0: never)
+	redeliverStep int // the step whose update it redelivers (0: never)
+	flooder       bool
+	retries       int // alternatives tried after "just taken"
+	notices       int // flood notices received during the conversation
+	steps         int // updates sent that each deserve one reply
+	seen          int
+	outcome       string
+	final         time.Time
+}
+
+// loadtest runs the whole harness once; see runLoadtest.
+func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
+	logf := func(format string, args ...any) {
+		if o.Log != nil {
+			fmt.Fprintf(o.Log, "loadtest: "+format+"\n", args...)
+		}
+	}
+	if o.Limits == "" {
+		o.Limits = "raised"
+	}
+	var fakeLimits *telegramtest.Limits
+	switch o.Limits {
+	case "raised":
+		fakeLimits = &telegramtest.Limits{}
+	case "telegram":
+	default:
+		return nil, errors.New("config: LOADTEST_LIMITS must be raised or telegram")
+	}
+	began := time.Now()
+	res := &ltResult{Clients: o.Clients, Parallel: o.Parallel, Limits: o.Limits}
+
+	// Peak memory of this process (harness, fake and server together).
+	memDone := make(chan struct{})
+	var peakSys atomic.Uint64
+	go func() {
+		var ms runtime.MemStats
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.Sys > peakSys.Load() {
+				peakSys.Store(ms.Sys)
+			}
+			select {
+			case <-memDone:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	defer close(memDone)
+
+	salonID := "lt" + randomHex(5)
+	secret := "loadtest-secret-" + randomHex(8)
+	fake := telegramtest.New(telegramtest.Options{Limits: fakeLimits})
+	fakeSrv := httptest.NewServer(fake)
+	defer func() { fake.Close(); fakeSrv.Close() }()
+	vars := map[string]string{"DATABASE_URL": o.DatabaseURL, "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "loadtest-" + randomHex(8),
+		"TELEGRAM_BOT_TOKEN": fake.Token(), "TELEGRAM_WEBHOOK_SECRET": secret, "TELEGRAM_API_URL": fakeSrv.URL,
+		"TELEGRAM_WORKERS": strconv.Itoa(o.Workers), "LOG_LEVEL": "warn"}
+	if o.Limits == "raised" { // measure the pipeline, not Telegram's limits (a platform hosts many bots)
+		vars["TELEGRAM_RATE"], vars["TELEGRAM_CHAT_RATE"] = "10000", "100"
+	}
+	getenv := func(k string) string { return vars[k] }
+	if err := run(ctx, []string{"migrate"}, getenv, io.Discard, nil); err != nil {
+		return nil, err
+	}
+	demo, err := os.ReadFile(o.SalonFile)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "salonbook-loadtest")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	salonFile := filepath.Join(dir, "salon.yaml")
+	demo = regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}"+salonID))
+	if err := os.WriteFile(salonFile, demo, 0o600); err != nil {
+		return nil, err
+	}
+	if err := run(ctx, []string{"apply", salonFile}, getenv, io.Discard, nil); err != nil {
+		return nil, err
+	}
+	vars["SALONBOOK_SALON"] = salonID
+	pool, err := postgres.OpenSized(ctx, o.DatabaseURL, 8)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+
+	// The ceiling first, on a quiet machine: as many Deliver calls as the burst (500 at least).
+	if res.CeilingAcksPerSec, err = measureCeiling(ctx, pool, max(o.Clients, 500), o.Parallel); err != nil {
+		return nil, err
+	}
+	logf("ceiling (insert-only handler): %.0f acks/s", res.CeilingAcksPerSec)
+
+	serveCtx, stopServe := context.WithCancel(ctx)
+	defer stopServe()
+	ready, served := make(chan string, 1), make(chan error, 1)
+	serverLog := &capped{}
+	go func() { served <- run(serveCtx, []string{"serve"}, getenv, serverLog, ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-served:
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	stopped := false
+	stopServer := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		stopServe()
+		return <-served
+	}
+	defer func() { _ = stopServer() }()
+	if err := setWebhook(fakeSrv.URL, fake.Token(), "http://"+addr+"/telegram/webhook", secret); err != nil {
+		return nil, err
+	}
+
+	clients := make([]*ltClient, o.Clients)
+	for i := range clients {
+		chat := int64(7_000_000_000 + i)
+		r := rand.New(rand.NewPCG(o.Seed, uint64(i)))
+		c := &ltClient{chat: chat, user: telegramtest.User{ID: chat, FirstName: fmt.Sprint("Client", i), LanguageCode: "en"},
+			rnd: r, dayIdx: r.IntN(7), tIdx: r.IntN(8)}
+		switch p := r.IntN(100); {
+		case p < 5:
+			c.doubleTapStep = 2 + r.IntN(4)
+			res.DoubleTaps++
+		case p < 10:
+			c.redeliverStep = 1 + r.IntN(8)
+			res.Redeliver++
+		case p < 11:
+			c.flooder = true
+			res.Flooders++
+		}
+		clients[i] = c
+	}
+	var updateID atomic.Int64
+	updateID.Store(100_000_000)
+	var a acks
+
+	// The burst: every client's /start at once (redeliveries of step 1 included).
+	start := time.Now()
+	var burst [][]byte
+	for _, c := range clients {
+		u := telegramtest.CommandUpdate(updateID.Add(1), c.chat, c.user, "/start")
+		burst = append(burst, u)
+		if c.redeliverStep == 1 {
+			burst = append(burst, u)
+		}
+		c.steps = 1
+	}
+	var ba acks
+	fireAll(ctx, fake, &ba, burst, o.Parallel)
+	_, res.BurstAcksPerSec, res.BurstP50, res.BurstP99, _, _ = ba.summary()
+	res.BurstUpdates = len(burst)
+	logf("burst of %d /start: %.0f acks/s, p50 %v, p99 %v", len(burst), res.BurstAcksPerSec, res.BurstP50, res.BurstP99)
+
+	// Paced: /start from other chats at half the burst's acknowledgement rate, for the latency
+	// at that rate.
+	if rate := res.BurstAcksPerSec / 2; rate > 0 {
+		n := min(o.Clients, 1000)
+		interval := time.Duration(float64(time.Second) / rate)
+		var pa acks
+		var pwg sync.WaitGroup
+		t0 := time.Now()
+		for i := range n {
+			if d := time.Until(t0.Add(time.Duration(i) * interval)); d > 0 {
+				time.Sleep(d)
+			}
+			chat := int64(6_000_000_000 + i)
+			u := telegramtest.CommandUpdate(updateID.Add(1), chat, telegramtest.User{ID: chat, FirstName: "Paced", LanguageCode: "en"}, "/start")
+			pwg.Go(func() { _ = pa.deliver(ctx, fake, u) })
+		}
+		pwg.Wait()
+		_, res.PacedAcksPerSec, res.PacedP50, res.PacedP99, _, _ = pa.summary()
+		res.PacedUpdates = n
+		logf("paced %d /start at %.0f/s: p50 %v, p99 %v", n, rate, res.PacedP50, res.PacedP99)
+		a.mu.Lock()
+		a.ok, a.fail = a.ok+pa.ok, a.fail+pa.fail
+		a.mu.Unlock()
+	}
+
+	// The conversations, each client answering the bot's replies.
+	convCtx, cancelConv := context.WithTimeout(ctx, o.Timeout)
+	defer cancelConv()
+	var mu sync.Mutex
+	next := atomic.Int64{}
+	var wg sync.WaitGroup
+	for range min(o.Parallel, len(clients)) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(clients) {
+					return
+				}
+				c := clients[i]
+				example := converse(convCtx, fake, &a, c, &updateID, o.ReplyTimeout)
+				if example != "" {
+					mu.Lock()
+					res.Example = example
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	cancelConv()
+
+	// Let what is in the pipeline settle (bounded), then count.
+	settle := time.Now().Add(30 * time.Second)
+	for time.Now().Before(settle) {
+		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM inbox WHERE salon_id = $1 AND handled_at IS NULL),
+			(SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL)`, salonID).
+			Scan(&res.PendingInbox, &res.UnsentOutbox); err != nil {
+			return nil, err
+		}
+		if res.PendingInbox == 0 && res.UnsentOutbox == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+
+	for _, c := range clients {
+		switch c.outcome {
+		case "booked":
+			res.Booked++
+		case "taken":
+			res.Taken++
+		case "full":
+			res.Full++
+		case "stuck":
+			res.Stuck++
+		case "unfinished":
+			res.Unfinished++
+		default:
+			res.Unexpected++
+		}
+		if !c.final.IsZero() && c.final.Sub(start) > res.AllFinal {
+			res.AllFinal = c.final.Sub(start)
+		}
+		got := len(fake.SentTo(c.chat))
+		if c.flooder {
+			res.FloodReplies = max(res.FloodReplies, got-c.steps)
+		} else {
+			res.Notices += c.notices
+			if got > c.steps+c.notices {
+				res.Duplicates += got - c.steps - c.notices
+			}
+		}
+	}
+	res.Updates = ba.ok + ba.fail + a.ok + a.fail
+	res.Acked, res.NotAcked = ba.ok+a.ok, ba.fail+a.fail
+	// Acknowledgements over the whole run, burst and conversations together.
+	a.mu.Lock()
+	a.lat, a.at = append(a.lat, ba.lat...), append(a.at, ba.at...)
+	a.mu.Unlock()
+	var peak int
+	_, res.AcksPerSec, res.P50, res.P99, res.Max, peak = a.summary()
+	res.PeakAcks1s = float64(peak)
+
+	sent := fake.Sent()
+	res.Replies = len(sent)
+	times := make([]time.Time, len(sent))
+	perChat := map[int64][]time.Time{}
+	for i, m := range sent {
+		times[i] = m.Time
+		perChat[m.ChatID] = append(perChat[m.ChatID], m.Time)
+	}
+	slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
+	if n := len(times); n > 1 && times[n-1].After(times[0]) {
+		res.RepliesPerSec = float64(n-1) / times[n-1].Sub(times[0]).Seconds()
+	}
+	res.PeakReplies1s = peakWindow(times, time.Second)
+	for _, ts := range perChat {
+		res.PeakChatReplies1 = max(res.PeakChatReplies1, peakWindow(ts, time.Second))
+	}
+	res.TooMany = fake.Stats().TooManyRequests
+
+	var processed float64
+	if err := pool.QueryRow(ctx, `SELECT COALESCE(EXTRACT(EPOCH FROM max(handled_at) - min(received_at)), 0) FROM inbox WHERE salon_id = $1`,
+		salonID).Scan(&processed); err != nil {
+		return nil, err
+	}
+	res.Processed = time.Duration(processed * float64(time.Second))
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bookings a JOIN bookings b
+		ON a.salon_id = b.salon_id AND a.master_id = b.master_id AND a.booking_id < b.booking_id
+		WHERE a.salon_id = $1 AND a.status IN ('held', 'confirmed') AND b.status IN ('held', 'confirmed')
+		AND a.occupied && b.occupied`, salonID).Scan(&res.DoubleBookings); err != nil {
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE salon_id = $1 AND status = 'confirmed'`, salonID).
+		Scan(&res.BookingsMade); err != nil {
+		return nil, err
+	}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT client_id FROM bookings WHERE salon_id = $1 AND status = 'confirmed'
+		GROUP BY client_id HAVING count(*) > 1) x`, salonID).Scan(&res.ClientsBookedTwice); err != nil {
+		return nil, err
+	}
+	if err := stopServer(); err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	res.ServerErrors = serverLog.errors
+	res.PeakSysMB = int(peakSys.Load() >> 20)
+	res.PeakRSSKB = vmHWM()
+	res.Elapsed = time.Since(began)
+	return res, nil
+}
+
+// converse runs one client's booking conversation after its /start. It returns
+// the text of an unexpected reply, if it got one.
+func converse(ctx context.Context, fake *telegramtest.Server, a *acks, c *ltClient, updateID *atomic.Int64, replyTimeout time.Duration) string {
+	deliver := func(u []byte) bool {
+		step := c.steps + 1
+		if err := a.deliver(ctx, fake, u); err != nil {
+			return false
+		}
+		if step == c.redeliverStep {
+			_ = a.deliver(ctx, fake, u) // Telegram redelivers: the same update again
+		}
+		c.steps = step
+		return true
+	}
+	var last func() bool // the last action, repeated when a flood notice swallowed its answer
+	press := func(m telegramtest.SentMessage, data string) bool {
+		last = func() bool {
+			id := updateID.Add(1)
+			return deliver(telegramtest.CallbackUpdateOn(id, c.user, m, fmt.Sprint("cb", id), data))
+		}
+		id := updateID.Add(1)
+		ok := deliver(telegramtest.CallbackUpdateOn(id, c.user, m, fmt.Sprint("cb", id), data))
+		if ok && c.steps == c.doubleTapStep {
+			id2 := updateID.Add(1) // a second press of the same button: a new callback query
+			_ = a.deliver(ctx, fake, telegramtest.CallbackUpdateOn(id2, c.user, m, fmt.Sprint("cb", id2), data))
+		}
+		return ok
+	}
+	say := func(text string) bool {
+		last = func() bool { return deliver(telegramtest.TextUpdate(updateID.Add(1), c.chat, c.user, text)) }
+		return last()
+	}
+	finish := func(outcome string) {
+		c.outcome = outcome
+		c.final = time.Now()
+	}
+	for range 30 {
+		m, ok := waitReply(ctx, fake, c, replyTimeout)
+		if !ok {
+			if ctx.Err() != nil {
+				c.outcome = "unfinished"
+			} else {
+				c.outcome = "stuck"
+			}
+			return ""
+		}
+		if strings.Contains(m.Text, "faster than I can read") {
+			// A flood notice to a client typing at a human pace: count it, and if no
+			// answer follows, do the last thing again as a user would.
+			c.notices++
+			m2, ok := waitReply(ctx, fake, c, 3*time.Second)
+			if !ok {
+				if ctx.Err() != nil || last == nil || !last() {
+					c.outcome = map[bool]string{true: "unfinished", false: "stuck"}[ctx.Err() != nil]
+					return ""
+				}
+				continue
+			}
+			m = m2
+		}
+		var sent bool
+		switch t := m.Text; {
+		case strings.Contains(t, "You're booked"):
+			finish("booked")
+		case strings.Contains(t, "just taken"), strings.Contains(t, "can't be booked any more"):
+			// Take one of the nearest free times offered, twice at most.
+			if c.retries < 2 {
+				c.retries++
+				if sent = pick(c, m, "t:", c.rnd.IntN(4), press); sent {
+					break
+				}
+			}
+			finish("taken")
+		case strings.Contains(t, "What would you like to do"):
+			sent = press(m, "book")
+		case strings.Contains(t, "Which service"):
+			sent = pick(c, m, "s:", c.rnd.IntN(8), press)
+		case strings.Contains(t, "Who would you like"):
+			sent = press(m, "m:any")
+		case strings.Contains(t, "Which day"):
+			if sent = pick(c, m, "d:", c.dayIdx, press); !sent && c.outcome == "" {
+				finish("full")
+			}
+		case strings.Contains(t, "no free times"): // left on a day, or in these days
+			finish("full")
+		case strings.Contains(t, "Free times"):
+			if sent = pick(c, m, "t:", c.tIdx, press); !sent && c.outcome == "" {
+				finish("full")
+			}
+		case strings.Contains(t, "What's your name"):
+			sent = say(c.user.FirstName)
+		case strings.Contains(t, "phone number"):
+			sent = say(fmt.Sprintf("+49 151 %07d", c.chat%10_000_000))
+		case strings.Contains(t, "Shall I book it"):
+			sent = press(m, "ok")
+		default:
+			finish("unexpected")
+			return m.Text
+		}
+		if c.outcome != "" {
+			if c.flooder { // a user pasting 30 messages at once
+				for i := range 30 {
+					id := updateID.Add(1)
+					_ = a.deliver(ctx, fake, telegramtest.TextUpdate(id, c.chat, c.user, fmt.Sprint("are you there? ", i)))
+				}
+			}
+			return ""
+		}
+		if !sent {
+			if ctx.Err() != nil {
+				c.outcome = "unfinished"
+			} else {
+				c.outcome = "stuck"
+			}
+			return ""
+		}
+	}
+	finish("unexpected")
+	return "more than 30 steps"
+}
+
+// pick presses the idx-th (modulo) button whose callback data starts with prefix.
+func pick(_ *ltClient, m telegramtest.SentMessage, prefix string, idx int, press func(telegramtest.SentMessage, string) bool) bool {
+	var data []string
+	for _, row := range m.Keyboard {
+		for _, b := range row {
+			if strings.HasPrefix(b.CallbackData, prefix) {
+				data = append(data, b.CallbackData)
+			}
+		}
+	}
+	if len(data) == 0 {
+		return false
+	}
+	return press(m, data[idx%len(data)])
+}
+
+// waitReply waits for a message newer than the client has seen and returns the latest.
+func waitReply(ctx context.Context, fake *telegramtest.Server, c *ltClient, timeout time.Duration) (telegramtest.SentMessage, bool) {
+	deadline := time.Now().Add(timeout)
+	delay := 5 * time.Millisecond
+	for {
+		if sent := fake.SentTo(c.chat); len(sent) > c.seen {
+			c.seen = len(sent)
+			return sent[len(sent)-1], true
+		}
+		if time.Now().After(deadline) {
+			return telegramtest.SentMessage{}, false
+		}
+		select {
+		case <-ctx.Done():
+			return telegramtest.SentMessage{}, false
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 100*time.Millisecond)
+	}
+}
+
+// vmHWM is the process's peak resident memory in KiB (Linux), or 0.
+func vmHWM() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
+}
+
+func (r *ltResult) print(out io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	p("== salonbook loadtest: %d clients, %d at once, limits %s, %d CPUs (%s)", r.Clients, r.Parallel, r.Limits, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+	if r.Limits == "raised" {
+		p("   fake Bot API limits off; the server's sender raised to 10000 msg/s, 100/s per chat (TELEGRAM_RATE, TELEGRAM_CHAT_RATE)")
+	} else {
+		p("   fake Bot API enforces Telegram's limits (30/s per bot, 1/s per chat burst 3, 20/min per group)")
+	}
+	p("ceiling, insert-only handler:      %.0f acks/s (%d deliveries)", r.CeilingAcksPerSec, max(r.Clients, 500))
+	p("burst of %d /start:               %.0f acks/s (%.2f of ceiling), p50 %s, p99 %s", r.BurstUpdates, r.BurstAcksPerSec,
+		r.BurstAcksPerSec/max(r.CeilingAcksPerSec, 1), ms(r.BurstP50), ms(r.BurstP99))
+	p("paced %d /start at half the burst rate: %.0f acks/s, p50 %s, p99 %s", r.PacedUpdates, r.PacedAcksPerSec, ms(r.PacedP50), ms(r.PacedP99))
+	p("whole run: updates delivered %d, acknowledged %d, not acknowledged %d", r.Updates, r.Acked, r.NotAcked)
+	p("whole run acks: %.0f/s average (paced by the replies), peak %.0f in 1 s; latency p50 %s, p99 %s, max %s",
+		r.AcksPerSec, r.PeakAcks1s, ms(r.P50), ms(r.P99), ms(r.Max))
+	p("time to every client's final reply: %s; inbox first received to last handled: %s", r.AllFinal.Round(10*time.Millisecond), r.Processed.Round(10*time.Millisecond))
+	p("replies: %d, %.1f/s average, peak %d in 1 s overall, peak %d in 1 s in one chat; 429s from the fake: %d",
+		r.Replies, r.RepliesPerSec, r.PeakReplies1s, r.PeakChatReplies1, r.TooMany)
+	p("clients: booked %d, time taken %d, no free slot %d, unexpected %d, stuck (lost) %d, cut off by LOADTEST_TIMEOUT %d",
+		r.Booked, r.Taken, r.Full, r.Unexpected, r.Stuck, r.Unfinished)
+	p("noise: %d double-tappers, %d redelivered updates, %d flooders (most replies to a 30-message flood: %d)",
+		r.DoubleTaps, r.Redeliver, r.Flooders, r.FloodReplies)
+	p("flood notices to clients not flooding (double taps and fast answers): %d", r.Notices)
+	p("duplicate replies: %d; double bookings: %d; clients booked twice: %d; bookings made: %d", r.Duplicates, r.DoubleBookings, r.ClientsBookedTwice, r.BookingsMade)
+	p("left after settling: inbox %d unhandled, outbox %d unsent; server error log lines: %d", r.PendingInbox, r.UnsentOutbox, r.ServerErrors)
+	p("peak memory (whole process: harness + fake + server): VmHWM %d MB, Go Sys %d MB", r.PeakRSSKB/1024, r.PeakSysMB)
+	if r.Example != "" {
+		p("an unexpected reply: %.120q", r.Example)
+	}
+	p("elapsed: %s", r.Elapsed.Round(100*time.Millisecond))
+}
