@@ -339,11 +339,15 @@ func TestMigrationsGoDown(t *testing.T) {
 	require.NoError(t, err)
 	defer scratch.Close()
 	var tables []string
-	rows, err := scratch.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)
+	// River's tables are river's: Down reverts the project's migrations only.
+	rows, err := scratch.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'river\_%' ORDER BY 1`)
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	require.Equal(t, []string{"schema_migrations"}, tables)
+	var riverJobs bool
+	require.NoError(t, scratch.QueryRow(ctx, `SELECT to_regclass('river_job') IS NOT NULL`).Scan(&riverJobs))
+	require.True(t, riverJobs, "migrate up creates river's tables")
 
 	require.NoError(t, mg.Up())
 	require.Equal(t, latest, version())

@@ -1,21 +1,28 @@
 package postgres
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 
 	"github.com/golang-migrate/migrate/v4"
 	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"salonbook/migrations"
 )
 
 // Migrator runs the embedded migrations against one database.
 type Migrator struct {
-	m *migrate.Migrate
+	m   *migrate.Migrate
+	url string
 }
 
 // NewMigrator connects to url for migrating. Close it when done.
@@ -40,18 +47,45 @@ func NewMigrator(url string) (*Migrator, error) {
 		db.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
-	return &Migrator{m: m}, nil
+	return &Migrator{m: m, url: url}, nil
 }
 
-// Up applies every pending migration; with none pending it does nothing.
+// Up applies every pending migration of the project, then river's (the job
+// queue's tables: calendar jobs are inserted in the booking's transaction); with
+// none pending it does nothing.
 func (g *Migrator) Up() error {
 	if err := g.m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("postgres: migrate up: %w", err)
 	}
+	return g.riverUp(context.Background())
+}
+
+func (g *Migrator) riverUp(ctx context.Context) error {
+	cfg, err := pgxpool.ParseConfig(g.url)
+	if err != nil {
+		return errors.New("postgres: DATABASE_URL is not a valid connection string")
+	}
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("postgres: migrate river: %w", err)
+	}
+	defer pool.Close()
+	rm, err := rivermigrate.New(riverpgxv5.New(pool), &rivermigrate.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return fmt.Errorf("postgres: migrate river: %w", err)
+	}
+	if _, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("postgres: migrate river: %w", err)
+	}
 	return nil
 }
 
-// Down reverts the last n migrations.
+// RiverSchema names the version of river whose tables Up creates; test templates
+// are keyed by it as well as by the project's migrations.
+const RiverSchema = "riverqueue/river v0.51.1"
+
+// Down reverts the last n migrations of the project (river's tables stay).
 func (g *Migrator) Down(n int) error {
 	if err := g.m.Steps(-n); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("postgres: migrate down: %w", err)

@@ -23,6 +23,9 @@ var _ booking.Store = (*Store)(nil)
 type Store struct {
 	pool  *pgxpool.Pool
 	zones sync.Map // zone name → *time.Location; loading a zone reads a file
+	// changed records a change to a confirmed booking in the transaction that
+	// made it (the calendar job); nil when nothing follows changes.
+	changed func(ctx context.Context, tx pgx.Tx, c booking.Change) error
 
 	mu       sync.Mutex
 	catalogs map[string]*catalog // by salon id
@@ -31,6 +34,13 @@ type Store struct {
 // NewStore returns a Store over pool.
 func NewStore(pool *pgxpool.Pool) *Store {
 	return &Store{pool: pool, catalogs: map[string]*catalog{}}
+}
+
+// FollowChanges makes every stored change to a confirmed booking call record in
+// the transaction that makes it (src/cmd inserts the calendar job there); an
+// error from record rolls the change back. Set it before the store is used.
+func (s *Store) FollowChanges(record func(ctx context.Context, tx pgx.Tx, c booking.Change) error) {
+	s.changed = record
 }
 
 // querier is what both a pool and a transaction can do.
@@ -163,12 +173,17 @@ func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Maste
 }
 
 func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]booking.Occupancy, error) {
+	// Live bookings, and the busy time read from the masters' own calendars.
 	rows, err := t.q.Query(ctx, `
-		SELECT master_id, starts_at, lower(occupied), upper(occupied)
+		SELECT master_id, starts_at, lower(occupied), upper(occupied), false
 		FROM bookings
 		WHERE salon_id = $1 AND master_id = ANY($2) AND occupied && tstzrange($3, $4)
 		  AND status IN ('held', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
-		  AND booking_id::text <> $6`,
+		  AND booking_id::text <> $6
+		UNION ALL
+		SELECT master_id, lower(during), lower(during), upper(during), true
+		FROM calendar_busy
+		WHERE salon_id = $1 AND master_id = ANY($2) AND during && tstzrange($3, $4)`,
 		salonID, masterIDs, window.Start, window.End, now, exclude)
 	if err != nil {
 		return nil, mapErr(err, "select busy")
@@ -178,7 +193,7 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	for rows.Next() {
 		var id string
 		var o booking.Occupancy
-		if err := rows.Scan(&id, &o.Start, &o.Occupied.Start, &o.Occupied.End); err != nil {
+		if err := rows.Scan(&id, &o.Start, &o.Occupied.Start, &o.Occupied.End, &o.External); err != nil {
 			return nil, mapErr(err, "select busy")
 		}
 		o.Start, o.Occupied.Start, o.Occupied.End = o.Start.UTC(), o.Occupied.Start.UTC(), o.Occupied.End.UTC()
@@ -255,10 +270,14 @@ func nullTime(t time.Time) pgtype.Timestamptz {
 func (t *storeTx) InsertBooking(ctx context.Context, b *core.Booking) (bool, error) {
 	// ON CONFLICT DO NOTHING with no target covers the exclusion constraints and the
 	// idempotency key: a loser writes nothing and leaves no dead row (see DESIGN §4).
+	// The master's own calendar (busy time read from Google) is not a booking, so
+	// no constraint sees it: the same statement refuses a time it overlaps.
 	row := t.q.QueryRow(ctx, `
 		INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied,
 		                      status, hold_expires_at, price_minor, currency, idempotency_key, source)
-		VALUES ($1, $2, $3, $4, $5, $6, tstzrange($7, $8), $9, $10, $11, $12, $13, $14)
+		SELECT $1, $2, $3, $4, $5, $6, tstzrange($7, $8), $9, $10, $11, $12, $13, $14
+		WHERE NOT EXISTS (SELECT 1 FROM calendar_busy
+		                  WHERE salon_id = $1 AND master_id = $2 AND during && tstzrange($7, $8))
 		ON CONFLICT DO NOTHING
 		RETURNING `+bookingColumns,
 		b.SalonID, b.MasterID, b.ServiceID, b.ClientID, b.Start, b.End, b.Occupied.Start, b.Occupied.End,
@@ -350,6 +369,18 @@ func (t *storeTx) SourceBookings(ctx context.Context, salonID, source string, fr
 		return *b, nil
 	})
 	return out, mapErr(err, "select bookings of a source")
+}
+
+func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
+	if t.s.changed == nil {
+		return nil
+	}
+	if t.tx != nil {
+		return t.s.changed(ctx, t.tx, c)
+	}
+	// Auto: the booking is committed already; record the change right after.
+	err := pgx.BeginFunc(ctx, t.s.pool, func(tx pgx.Tx) error { return t.s.changed(ctx, tx, c) })
+	return mapErr(err, "record change")
 }
 
 // jsonHours is the hours column's shape.

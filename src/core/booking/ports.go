@@ -61,12 +61,19 @@ type Tx interface {
 	// SourceBookings lists the live bookings made through source that end after
 	// from, by start.
 	SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error)
+	// Changed records, in this transaction, that a confirmed booking was booked,
+	// moved or cancelled, so that the work that follows it (the master's calendar)
+	// happens if and only if the change commits. Outside a transaction (Auto) it
+	// records the change on its own.
+	Changed(ctx context.Context, c Change) error
 }
 
-// Occupancy is a live booking's claim on its master's time.
+// Occupancy is a claim on a master's time: a live booking, or busy time read
+// from the master's own calendar.
 type Occupancy struct {
 	Start    time.Time      // the appointment's start, which day it counts for
 	Occupied core.TimeRange // the appointment widened by its buffers
+	External bool           // busy in the master's calendar, not a booking
 }
 
 // ChangeKind says what happened to a booking, for the people who must know.
@@ -81,9 +88,10 @@ const (
 
 // Change is a stored change to a confirmed booking.
 type Change struct {
-	Kind    ChangeKind
-	Booking core.Booking
-	From    time.Time // the old start, for Moved
+	Kind     ChangeKind
+	Booking  core.Booking
+	From     time.Time // the old start, for Moved
+	Calendar string    // the master's calendar id; "" when the master has none
 }
 
 // Notifier hears of changes to confirmed bookings after they are stored (staff

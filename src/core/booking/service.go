@@ -140,12 +140,18 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	}
 	now := s.clock.Now()
 	var booked *core.Booking
+	inserted := false // by this call, not a replay
 	// The happy path is three statements and no explicit transaction: the
 	// catalog (cached), the client, and one INSERT … ON CONFLICT DO NOTHING that
 	// the exclusion constraints let through or not. Everything else (replays,
 	// stale holds, why a time was refused) is looked at only when the insert
-	// writes nothing.
-	err = s.store.Auto(ctx, func(tx Tx) error {
+	// writes nothing. A confirmed booking of a master with a calendar also
+	// records the change for the calendar, in one transaction with the insert.
+	run := s.store.Auto
+	if s.withCalendar(ctx, req) {
+		run = s.store.WithTx
+	}
+	err = run(ctx, func(tx Tx) error {
 		// A replay of a request that succeeded is refused by its own booking, so
 		// the idempotency key is looked up only when something stands in the way.
 		replayOr := func(err error) error {
@@ -201,9 +207,13 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				return err
 			}
 			if ok {
-				booked = b
+				booked, inserted = b, true
 				if b.Status == core.StatusConfirmed {
-					s.notify(ctx, Change{Kind: Booked, Booking: *b})
+					if m := masterByID(sc.masters, b.MasterID); m != nil && m.Calendar != "" {
+						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b, Calendar: m.Calendar}); err != nil {
+							return err
+						}
+					}
 				}
 				return nil
 			}
@@ -227,7 +237,28 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	if err != nil {
 		return nil, err
 	}
+	if inserted && booked.Status == core.StatusConfirmed {
+		s.notify(ctx, Change{Kind: Booked, Booking: *booked}) // once stored
+	}
 	return booked, nil
+}
+
+// withCalendar reports whether req books outright a master who may have a
+// calendar: that booking needs a transaction, for its calendar change.
+func (s *Service) withCalendar(ctx context.Context, req BookRequest) bool {
+	if !req.Confirm {
+		return false
+	}
+	c, err := s.Catalog(ctx, req.SalonID)
+	if err != nil {
+		return false // the booking itself will answer the error
+	}
+	for _, m := range c.Masters {
+		if m.Calendar != "" && (req.MasterID == AnyMaster || m.ID == req.MasterID) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameRequest checks that a booking found by a request's idempotency key was made
@@ -319,6 +350,15 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 		}
 		svc := sc.service
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
+		// The exclusion constraint guards against bookings; the master's own
+		// calendar is checked here (the move is not the hot path).
+		busy, err := tx.Busy(ctx, salonID, []string{b.MasterID}, b.Occupied, now, b.ID)
+		if err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(busy[b.MasterID], func(o Occupancy) bool { return o.External }) {
+			return false, s.taken(ctx, tx, sc, start, now, b.ID)
+		}
 		if _, err := tx.ExpireHolds(ctx, salonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
 			return false, err
 		}
@@ -371,13 +411,13 @@ func (s *Service) Upcoming(ctx context.Context, salonID, source string) ([]core.
 // says so.
 func (s *Service) change(ctx context.Context, salonID, bookingID string, apply func(Tx, *core.Booking) (bool, error)) (*core.Booking, error) {
 	var out *core.Booking
-	var before core.Booking
+	var change *Change
 	err := s.store.WithTx(ctx, func(tx Tx) error {
 		b, err := tx.Booking(ctx, salonID, bookingID, true)
 		if err != nil {
 			return err
 		}
-		before = *b
+		before := *b
 		write, err := apply(tx, b)
 		if err != nil {
 			return err
@@ -388,19 +428,36 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 			}
 		}
 		out = b
+		if change = changeOf(before, *b); change != nil {
+			// The calendar follows in the same transaction. A master no longer in
+			// the salon file has no calendar here; the event's own record says
+			// where an event already made lives.
+			if ms, err := tx.Masters(ctx, salonID); err == nil {
+				if m := masterByID(ms, b.MasterID); m != nil {
+					change.Calendar = m.Calendar
+				}
+			}
+			return tx.Changed(ctx, *change)
+		}
 		return nil
 	})
-	if err == nil {
-		switch {
-		case before.Status != core.StatusConfirmed && out.Status == core.StatusConfirmed:
-			s.notify(ctx, Change{Kind: Booked, Booking: *out})
-		case before.Status == core.StatusConfirmed && out.Status == core.StatusCancelled:
-			s.notify(ctx, Change{Kind: Cancelled, Booking: *out})
-		case before.Status == core.StatusConfirmed && out.Status == core.StatusConfirmed && !before.Start.Equal(out.Start):
-			s.notify(ctx, Change{Kind: Moved, Booking: *out, From: before.Start})
-		}
+	if err == nil && change != nil {
+		s.notify(ctx, *change)
 	}
 	return out, err
+}
+
+// changeOf says what happened to a booking that staff must hear of, if anything.
+func changeOf(before, after core.Booking) *Change {
+	switch {
+	case before.Status != core.StatusConfirmed && after.Status == core.StatusConfirmed:
+		return &Change{Kind: Booked, Booking: after}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
+		return &Change{Kind: Cancelled, Booking: after}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && !before.Start.Equal(after.Start):
+		return &Change{Kind: Moved, Booking: after, From: before.Start}
+	}
+	return nil
 }
 
 // scope is a request's salon, service and the masters it may go to.
@@ -571,11 +628,15 @@ func (s *Service) taken(ctx context.Context, tx Tx, sc *scope, start time.Time, 
 	}
 }
 
-// dayLoads counts live bookings per local day (of their start) and master.
+// dayLoads counts live bookings per local day (of their start) and master; busy
+// time from a master's own calendar is not a booking and does not count.
 func dayLoads(sc *scope, busy map[string][]Occupancy) map[core.Date]map[string]int {
 	out := map[core.Date]map[string]int{}
 	for id, os := range busy {
 		for _, o := range os {
+			if o.External {
+				continue
+			}
 			d := core.DateOf(o.Start.In(sc.salon.Timezone))
 			if out[d] == nil {
 				out[d] = map[string]int{}

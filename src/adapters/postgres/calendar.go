@@ -1,0 +1,213 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/core"
+	"salonbook/src/core/calsync"
+)
+
+var _ calsync.Store = (*Calendars)(nil)
+
+// Calendars is calendar sync's store: which event stands for which booking,
+// the busy time read from each master's calendar, and calendars with problems.
+type Calendars struct {
+	pool  *pgxpool.Pool
+	store *Store // for salons' zones
+}
+
+// NewCalendars returns the calendar store over pool.
+func NewCalendars(pool *pgxpool.Pool) *Calendars {
+	return &Calendars{pool: pool, store: NewStore(pool)}
+}
+
+// Lock holds a transaction-scoped advisory lock on the booking while fn runs, so
+// two jobs never write one booking's event at once. fn's own queries run on the
+// pool: the lock is all the transaction is for.
+func (c *Calendars) Lock(ctx context.Context, salonID, bookingID string, fn func(context.Context) error) error {
+	return pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('calendar:' || $1 || '/' || $2, 0))`, salonID, bookingID); err != nil {
+			return mapErr(err, "lock booking for calendar")
+		}
+		return fn(ctx)
+	})
+}
+
+// Target reads the booking with what its event shows. ENotFound.
+func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*calsync.Target, error) {
+	var id pgtype.UUID
+	if err := id.Scan(bookingID); err != nil {
+		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: booking id is not a UUID")
+	}
+	var (
+		t                        = calsync.Target{SalonID: salonID, BookingID: bookingID}
+		status, zone, clientName string
+		names                    map[string]string
+		locales                  []string
+		placedCal, placedID      pgtype.Text
+		placedStart, placedEnd   pgtype.Timestamptz
+		placedDeleted            pgtype.Bool
+	)
+	err := c.pool.QueryRow(ctx, `
+		SELECT b.master_id, m.calendar, b.status, b.starts_at, b.ends_at, s.timezone, s.name, s.phone, s.locales,
+		       sv.names, cl.name, e.calendar, e.event_id, e.starts_at, e.ends_at, e.deleted
+		FROM bookings b
+		JOIN salons s USING (salon_id)
+		JOIN masters m ON m.salon_id = b.salon_id AND m.master_id = b.master_id
+		JOIN services sv ON sv.salon_id = b.salon_id AND sv.service_id = b.service_id
+		JOIN clients cl ON cl.salon_id = b.salon_id AND cl.client_id = b.client_id
+		LEFT JOIN calendar_events e ON e.salon_id = b.salon_id AND e.booking_id = b.booking_id
+		WHERE b.salon_id = $1 AND b.booking_id = $2`, salonID, id).
+		Scan(&t.MasterID, &t.Calendar, &status, &t.Start, &t.End, &zone, &t.SalonName, &t.SalonPhone, &locales,
+			&names, &clientName, &placedCal, &placedID, &placedStart, &placedEnd, &placedDeleted)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: no booking %s", bookingID)
+	}
+	if err != nil {
+		return nil, mapErr(err, "select calendar target")
+	}
+	if t.Zone, err = c.store.zone(zone); err != nil {
+		return nil, err
+	}
+	t.Confirmed = status == string(core.StatusConfirmed)
+	t.Start, t.End = t.Start.UTC(), t.End.UTC()
+	lang := "en"
+	if len(locales) > 0 {
+		lang = locales[0]
+	}
+	svc := core.Service{ID: "", Name: names}
+	t.Service = svc.NameIn(lang)
+	t.ClientName, _, _ = strings.Cut(strings.TrimSpace(clientName), " ") // first name only
+	if placedCal.Valid {
+		t.Placed = &calsync.Placed{Calendar: placedCal.String, EventID: placedID.String, Deleted: placedDeleted.Bool,
+			Start: placedStart.Time.UTC(), End: placedEnd.Time.UTC()}
+	}
+	return &t, nil
+}
+
+// Place records where the booking's event is.
+func (c *Calendars) Place(ctx context.Context, salonID, bookingID string, p calsync.Placed) error {
+	_, err := c.pool.Exec(ctx, `
+		INSERT INTO calendar_events (salon_id, booking_id, calendar, event_id, starts_at, ends_at, deleted, synced_at)
+		VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, now())
+		ON CONFLICT (salon_id, booking_id) DO UPDATE SET calendar = excluded.calendar, event_id = excluded.event_id,
+		       starts_at = excluded.starts_at, ends_at = excluded.ends_at, deleted = excluded.deleted, synced_at = now()`,
+		salonID, bookingID, p.Calendar, p.EventID, nullTime(p.Start), nullTime(p.End), p.Deleted)
+	return mapErr(err, "record calendar event")
+}
+
+// Masters lists the salon's active masters with their calendars, and its horizon.
+func (c *Calendars) Masters(ctx context.Context, salonID string) ([]calsync.Master, time.Duration, error) {
+	var horizon int32
+	if err := c.pool.QueryRow(ctx, `SELECT horizon_seconds FROM salons WHERE salon_id = $1`, salonID).Scan(&horizon); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, 0, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
+		}
+		return nil, 0, mapErr(err, "select horizon")
+	}
+	rows, err := c.pool.Query(ctx, `SELECT master_id, calendar FROM masters WHERE salon_id = $1 AND active ORDER BY position, master_id`, salonID)
+	if err != nil {
+		return nil, 0, mapErr(err, "select calendars")
+	}
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (calsync.Master, error) {
+		var m calsync.Master
+		return m, r.Scan(&m.ID, &m.Calendar)
+	})
+	return ms, secs(horizon), mapErr(err, "select calendars")
+}
+
+// Booked returns the master's live bookings overlapping window, without buffers.
+func (c *Calendars) Booked(ctx context.Context, salonID, masterID string, window core.TimeRange, now time.Time) ([]core.TimeRange, error) {
+	rows, err := c.pool.Query(ctx, `
+		SELECT starts_at, ends_at FROM bookings
+		WHERE salon_id = $1 AND master_id = $2 AND occupied && tstzrange($3, $4)
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))`,
+		salonID, masterID, window.Start, window.End, now)
+	if err != nil {
+		return nil, mapErr(err, "select booked")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.TimeRange, error) {
+		var t core.TimeRange
+		err := r.Scan(&t.Start, &t.End)
+		t.Start, t.End = t.Start.UTC(), t.End.UTC()
+		return t, err
+	})
+	return out, mapErr(err, "select booked")
+}
+
+// ReplaceBusy swaps the master's busy rows up to window's end for busy, in one
+// transaction, records the read and clears any problem.
+func (c *Calendars) ReplaceBusy(ctx context.Context, salonID, masterID, calendar string, window core.TimeRange, busy []core.TimeRange, readAt time.Time) error {
+	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM calendar_busy WHERE salon_id = $1 AND master_id = $2 AND lower(during) < $3`,
+			salonID, masterID, window.End); err != nil {
+			return err
+		}
+		if len(busy) > 0 {
+			starts := make([]time.Time, len(busy))
+			ends := make([]time.Time, len(busy))
+			for i, b := range busy {
+				starts[i], ends[i] = b.Start, b.End
+			}
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO calendar_busy (salon_id, master_id, during)
+				SELECT $1, $2, tstzrange(s, e) FROM unnest($3::timestamptz[], $4::timestamptz[]) AS u(s, e)`,
+				salonID, masterID, starts, ends); err != nil {
+				return err
+			}
+		}
+		if calendar == "" {
+			_, err := tx.Exec(ctx, `DELETE FROM calendar_reads WHERE salon_id = $1 AND master_id = $2`, salonID, masterID)
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO calendar_reads (salon_id, master_id, calendar, window_start, window_end, read_at)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (salon_id, master_id) DO UPDATE SET calendar = excluded.calendar, window_start = excluded.window_start,
+			       window_end = excluded.window_end, read_at = excluded.read_at, problem = NULL, problem_at = NULL`,
+			salonID, masterID, calendar, window.Start, window.End, readAt)
+		return err
+	})
+	return mapErr(err, "replace busy time")
+}
+
+// Report records (or with "" clears) a problem with a master's calendar.
+func (c *Calendars) Report(ctx context.Context, salonID, masterID, calendar, problem string, at time.Time) error {
+	var p pgtype.Text
+	var pa pgtype.Timestamptz
+	if problem != "" {
+		p, pa = pgtype.Text{String: problem, Valid: true}, pgtype.Timestamptz{Time: at, Valid: true}
+	}
+	_, err := c.pool.Exec(ctx, `
+		INSERT INTO calendar_reads (salon_id, master_id, calendar, problem, problem_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (salon_id, master_id) DO UPDATE SET calendar = excluded.calendar, problem = excluded.problem,
+		       problem_at = CASE WHEN excluded.problem IS NULL THEN NULL
+		                         ELSE coalesce(calendar_reads.problem_at, excluded.problem_at) END`,
+		salonID, masterID, calendar, p, pa)
+	return mapErr(err, "record calendar problem")
+}
+
+// Problems lists the masters whose calendar has a problem, oldest first.
+func (c *Calendars) Problems(ctx context.Context) ([]calsync.Problem, error) {
+	rows, err := c.pool.Query(ctx, `
+		SELECT salon_id, master_id, calendar, problem, problem_at FROM calendar_reads
+		WHERE problem IS NOT NULL ORDER BY problem_at, salon_id, master_id`)
+	if err != nil {
+		return nil, mapErr(err, "select calendar problems")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (calsync.Problem, error) {
+		var p calsync.Problem
+		err := r.Scan(&p.SalonID, &p.MasterID, &p.Calendar, &p.Problem, &p.Since)
+		p.Since = p.Since.UTC()
+		return p, err
+	})
+	return out, mapErr(err, "select calendar problems")
+}
