@@ -75,8 +75,10 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
 	return verdict(w.sync.Push(ctx, job.Args.SalonID, job.Args.BookingID))
 }
 
-func (w *pushWorker) NextRetry(job *river.Job[PushArgs]) time.Time { return Retry(job.Attempt, time.Now()) }
-func (w *pushWorker) Timeout(*river.Job[PushArgs]) time.Duration  { return 3 * time.Minute }
+func (w *pushWorker) NextRetry(job *river.Job[PushArgs]) time.Time {
+	return Retry(job.Attempt, time.Now())
+}
+func (w *pushWorker) Timeout(*river.Job[PushArgs]) time.Duration { return 3 * time.Minute }
 
 type refreshWorker struct {
 	river.WorkerDefaults[RefreshArgs]
@@ -111,11 +113,23 @@ type Config struct {
 	// Poll is how often an idle worker looks for new jobs besides being told
 	// (zero: river's default, 1 s; tests use less).
 	Poll time.Duration
+	// Queue names the queue of calendar jobs; "" means QueueCalendar. Tests
+	// sharing a database use one each.
+	Queue string
 }
 
-// New returns a river client that runs the calendar jobs (Start it) and can
-// insert them (Record).
-func New(pool *pgxpool.Pool, c Config) (*river.Client[pgx.Tx], error) {
+// Runner runs the calendar jobs (Start, Stop) and records booking changes as
+// jobs (Record).
+type Runner struct {
+	*river.Client[pgx.Tx]
+	queue string
+}
+
+// New returns the job runner; Start it to run jobs (inserting needs no Start).
+func New(pool *pgxpool.Pool, c Config) (*Runner, error) {
+	if c.Queue == "" {
+		c.Queue = QueueCalendar
+	}
 	if c.Refresh == 0 {
 		c.Refresh = 5 * time.Minute
 	}
@@ -128,11 +142,15 @@ func New(pool *pgxpool.Pool, c Config) (*river.Client[pgx.Tx], error) {
 	var periodic []*river.PeriodicJob
 	for _, id := range c.SalonIDs {
 		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(c.Refresh),
-			func() (river.JobArgs, *river.InsertOpts) { return RefreshArgs{SalonID: id}, nil },
+			func() (river.JobArgs, *river.InsertOpts) {
+				opts := RefreshArgs{}.InsertOpts()
+				opts.Queue = c.Queue
+				return RefreshArgs{SalonID: id}, &opts
+			},
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	cfg := &river.Config{
-		Queues:       map[string]river.QueueConfig{QueueCalendar: {MaxWorkers: c.Workers}},
+		Queues:       map[string]river.QueueConfig{c.Queue: {MaxWorkers: c.Workers}},
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		Logger:       quiet(c.Log),
@@ -144,19 +162,18 @@ func New(pool *pgxpool.Pool, c Config) (*river.Client[pgx.Tx], error) {
 	if err != nil {
 		return nil, errors.New("jobs: " + err.Error())
 	}
-	return client, nil
+	return &Runner{Client: client, queue: c.Queue}, nil
 }
 
-// Record returns what postgres.Store.FollowChanges needs: every change to a
+// Record is what postgres.Store.FollowChanges needs: every change to a
 // confirmed booking inserts a calendar push job in the change's transaction.
-func Record(client *river.Client[pgx.Tx]) func(ctx context.Context, tx pgx.Tx, c booking.Change) error {
-	return func(ctx context.Context, tx pgx.Tx, c booking.Change) error {
-		_, err := client.InsertTx(ctx, tx, PushArgs{SalonID: c.Booking.SalonID, BookingID: c.Booking.ID}, nil)
-		if err != nil {
-			return errors.New("jobs: insert calendar job: " + err.Error())
-		}
-		return nil
+func (r *Runner) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+	opts := PushArgs{}.InsertOpts()
+	opts.Queue = r.queue
+	if _, err := r.InsertTx(ctx, tx, PushArgs{SalonID: c.Booking.SalonID, BookingID: c.Booking.ID}, &opts); err != nil {
+		return errors.New("jobs: insert calendar job: " + err.Error())
 	}
+	return nil
 }
 
 // quiet keeps river's own log lines to warnings and worse.

@@ -20,23 +20,24 @@ var _ calsync.Store = (*Calendars)(nil)
 // the busy time read from each master's calendar, and calendars with problems.
 type Calendars struct {
 	pool  *pgxpool.Pool
-	store *Store // for salons' zones
+	q     querier // the pool, or the transaction holding a booking's lock
+	store *Store  // for salons' zones
 }
 
 // NewCalendars returns the calendar store over pool.
 func NewCalendars(pool *pgxpool.Pool) *Calendars {
-	return &Calendars{pool: pool, store: NewStore(pool)}
+	return &Calendars{pool: pool, q: pool, store: NewStore(pool)}
 }
 
 // Lock holds a transaction-scoped advisory lock on the booking while fn runs, so
-// two jobs never write one booking's event at once. fn's own queries run on the
-// pool: the lock is all the transaction is for.
-func (c *Calendars) Lock(ctx context.Context, salonID, bookingID string, fn func(context.Context) error) error {
+// two jobs never write one booking's event at once. fn gets a store on the
+// lock's connection: a push holds one connection, never waits for a second.
+func (c *Calendars) Lock(ctx context.Context, salonID, bookingID string, fn func(context.Context, calsync.Store) error) error {
 	return pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('calendar:' || $1 || '/' || $2, 0))`, salonID, bookingID); err != nil {
 			return mapErr(err, "lock booking for calendar")
 		}
-		return fn(ctx)
+		return fn(ctx, &Calendars{pool: c.pool, q: tx, store: c.store})
 	})
 }
 
@@ -55,7 +56,7 @@ func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*cal
 		placedStart, placedEnd   pgtype.Timestamptz
 		placedDeleted            pgtype.Bool
 	)
-	err := c.pool.QueryRow(ctx, `
+	err := c.q.QueryRow(ctx, `
 		SELECT b.master_id, m.calendar, b.status, b.starts_at, b.ends_at, s.timezone, s.name, s.phone, s.locales,
 		       sv.names, cl.name, e.calendar, e.event_id, e.starts_at, e.ends_at, e.deleted
 		FROM bookings b
@@ -94,7 +95,7 @@ func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*cal
 
 // Place records where the booking's event is.
 func (c *Calendars) Place(ctx context.Context, salonID, bookingID string, p calsync.Placed) error {
-	_, err := c.pool.Exec(ctx, `
+	_, err := c.q.Exec(ctx, `
 		INSERT INTO calendar_events (salon_id, booking_id, calendar, event_id, starts_at, ends_at, deleted, synced_at)
 		VALUES ($1, $2::uuid, $3, $4, $5, $6, $7, now())
 		ON CONFLICT (salon_id, booking_id) DO UPDATE SET calendar = excluded.calendar, event_id = excluded.event_id,
@@ -106,13 +107,13 @@ func (c *Calendars) Place(ctx context.Context, salonID, bookingID string, p cals
 // Masters lists the salon's active masters with their calendars, and its horizon.
 func (c *Calendars) Masters(ctx context.Context, salonID string) ([]calsync.Master, time.Duration, error) {
 	var horizon int32
-	if err := c.pool.QueryRow(ctx, `SELECT horizon_seconds FROM salons WHERE salon_id = $1`, salonID).Scan(&horizon); err != nil {
+	if err := c.q.QueryRow(ctx, `SELECT horizon_seconds FROM salons WHERE salon_id = $1`, salonID).Scan(&horizon); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, 0, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 		}
 		return nil, 0, mapErr(err, "select horizon")
 	}
-	rows, err := c.pool.Query(ctx, `SELECT master_id, calendar FROM masters WHERE salon_id = $1 AND active ORDER BY position, master_id`, salonID)
+	rows, err := c.q.Query(ctx, `SELECT master_id, calendar FROM masters WHERE salon_id = $1 AND active ORDER BY position, master_id`, salonID)
 	if err != nil {
 		return nil, 0, mapErr(err, "select calendars")
 	}
@@ -125,7 +126,7 @@ func (c *Calendars) Masters(ctx context.Context, salonID string) ([]calsync.Mast
 
 // Booked returns the master's live bookings overlapping window, without buffers.
 func (c *Calendars) Booked(ctx context.Context, salonID, masterID string, window core.TimeRange, now time.Time) ([]core.TimeRange, error) {
-	rows, err := c.pool.Query(ctx, `
+	rows, err := c.q.Query(ctx, `
 		SELECT starts_at, ends_at FROM bookings
 		WHERE salon_id = $1 AND master_id = $2 AND occupied && tstzrange($3, $4)
 		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))`,
@@ -185,7 +186,7 @@ func (c *Calendars) Report(ctx context.Context, salonID, masterID, calendar, pro
 	if problem != "" {
 		p, pa = pgtype.Text{String: problem, Valid: true}, pgtype.Timestamptz{Time: at, Valid: true}
 	}
-	_, err := c.pool.Exec(ctx, `
+	_, err := c.q.Exec(ctx, `
 		INSERT INTO calendar_reads (salon_id, master_id, calendar, problem, problem_at)
 		VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (salon_id, master_id) DO UPDATE SET calendar = excluded.calendar, problem = excluded.problem,
@@ -197,7 +198,7 @@ func (c *Calendars) Report(ctx context.Context, salonID, masterID, calendar, pro
 
 // Problems lists the masters whose calendar has a problem, oldest first.
 func (c *Calendars) Problems(ctx context.Context) ([]calsync.Problem, error) {
-	rows, err := c.pool.Query(ctx, `
+	rows, err := c.q.Query(ctx, `
 		SELECT salon_id, master_id, calendar, problem, problem_at FROM calendar_reads
 		WHERE problem IS NOT NULL ORDER BY problem_at, salon_id, master_id`)
 	if err != nil {

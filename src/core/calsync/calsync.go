@@ -113,8 +113,9 @@ type Problem struct {
 // Store remembers what was written to and read from calendars.
 type Store interface {
 	// Lock runs fn while holding the booking's calendar lock: one push of a
-	// booking at a time, across processes.
-	Lock(ctx context.Context, salonID, bookingID string, fn func(context.Context) error) error
+	// booking at a time, across processes. fn must use the Store it is given
+	// (on the lock's own connection), never wait for another.
+	Lock(ctx context.Context, salonID, bookingID string, fn func(context.Context, Store) error) error
 	// Target returns the booking's wanted event. ENotFound when there is no booking.
 	Target(ctx context.Context, salonID, bookingID string) (*Target, error)
 	// Place records where a booking's event now is (or that it was deleted).
@@ -156,8 +157,8 @@ func EventID(salonID, bookingID string) string {
 // master's busy time again, so the slots follow at once.
 func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 	var refresh string
-	err := s.Store.Lock(ctx, salonID, bookingID, func(ctx context.Context) error {
-		t, err := s.Store.Target(ctx, salonID, bookingID)
+	err := s.Store.Lock(ctx, salonID, bookingID, func(ctx context.Context, store Store) error {
+		t, err := store.Target(ctx, salonID, bookingID)
 		if core.ErrorCode(err) == core.ENotFound {
 			return nil
 		}
@@ -177,9 +178,9 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 			}
 			if from != "" && (t.Placed == nil || !t.Placed.Deleted) {
 				if err := s.Calendar.Delete(ctx, from, id); err != nil && !errors.Is(err, ErrGone) {
-					return s.report(ctx, t, from, err)
+					return s.report(ctx, store, t, from, err)
 				}
-				if err := s.Store.Place(ctx, salonID, bookingID, Placed{Calendar: from, EventID: id, Deleted: true}); err != nil {
+				if err := store.Place(ctx, salonID, bookingID, Placed{Calendar: from, EventID: id, Deleted: true}); err != nil {
 					return err
 				}
 				refresh = t.MasterID
@@ -197,9 +198,9 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 			err = s.Calendar.Update(ctx, t.Calendar, ev)
 		}
 		if err != nil {
-			return s.report(ctx, t, t.Calendar, err)
+			return s.report(ctx, store, t, t.Calendar, err)
 		}
-		if err := s.Store.Place(ctx, salonID, bookingID, Placed{Calendar: t.Calendar, EventID: id, Start: t.Start, End: t.End}); err != nil {
+		if err := store.Place(ctx, salonID, bookingID, Placed{Calendar: t.Calendar, EventID: id, Start: t.Start, End: t.End}); err != nil {
 			return err
 		}
 		refresh = t.MasterID
@@ -214,14 +215,14 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 	return nil
 }
 
-func (s *Syncer) report(ctx context.Context, t *Target, calendar string, err error) error {
+func (s *Syncer) report(ctx context.Context, store Store, t *Target, calendar string, err error) error {
 	f, ok := errors.AsType[*Failure](err)
 	if !ok {
 		return err
 	}
 	s.Log.Warn("calendar push failed", slog.String("salon", t.SalonID), slog.String("master", t.MasterID),
 		slog.String("booking", t.BookingID), slog.Bool("permanent", f.Permanent), slog.String("error", f.Error()))
-	if rerr := s.Store.Report(ctx, t.SalonID, t.MasterID, calendar, f.Error(), s.Clock.Now()); rerr != nil {
+	if rerr := store.Report(ctx, t.SalonID, t.MasterID, calendar, f.Error(), s.Clock.Now()); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	return err
