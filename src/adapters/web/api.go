@@ -27,10 +27,13 @@ type Config struct {
 	APIToken string // bearer token for /api/v1
 	// Ready reports whether the service can take traffic (database reachable,
 	// migrations current); its error text is shown on /readyz.
-	Ready  func(ctx context.Context) error
-	Logger *slog.Logger
-	Clock  core.Clock
-	Chat   Chat // the conversation behind /chat; nil leaves the web chat off
+	Ready func(ctx context.Context) error
+	// Details adds to /readyz what an operator should see but that does not
+	// make the service unready (calendars that fail); nil for none.
+	Details func(ctx context.Context) map[string]any
+	Logger  *slog.Logger
+	Clock   core.Clock
+	Chat    Chat // the conversation behind /chat; nil leaves the web chat off
 }
 
 // Handler returns the routes of the HTTP server.
@@ -110,7 +113,15 @@ func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	out := map[string]any{"status": "ok"}
+	if a.cfg.Details != nil {
+		for k, v := range a.cfg.Details(ctx) {
+			if k != "status" {
+				out[k] = v
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type serviceJSON struct {
