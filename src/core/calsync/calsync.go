@@ -157,6 +157,8 @@ func EventID(salonID, bookingID string) string {
 // master's busy time again, so the slots follow at once.
 func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 	var refresh string
+	var failed *Target // the push failed at the calendar: report it once the lock is let go
+	var failedCal string
 	err := s.Store.Lock(ctx, salonID, bookingID, func(ctx context.Context, store Store) error {
 		t, err := store.Target(ctx, salonID, bookingID)
 		if core.ErrorCode(err) == core.ENotFound {
@@ -178,7 +180,8 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 			}
 			if from != "" && (t.Placed == nil || !t.Placed.Deleted) {
 				if err := s.Calendar.Delete(ctx, from, id); err != nil && !errors.Is(err, ErrGone) {
-					return s.report(ctx, store, t, from, err)
+					failed, failedCal = t, from
+					return err
 				}
 				if err := store.Place(ctx, salonID, bookingID, Placed{Calendar: from, EventID: id, Deleted: true}); err != nil {
 					return err
@@ -198,7 +201,8 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 			err = s.Calendar.Update(ctx, t.Calendar, ev)
 		}
 		if err != nil {
-			return s.report(ctx, store, t, t.Calendar, err)
+			failed, failedCal = t, t.Calendar
+			return err
 		}
 		if err := store.Place(ctx, salonID, bookingID, Placed{Calendar: t.Calendar, EventID: id, Start: t.Start, End: t.End}); err != nil {
 			return err
@@ -206,6 +210,9 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 		refresh = t.MasterID
 		return nil
 	})
+	if failed != nil {
+		return s.report(ctx, failed, failedCal, err)
+	}
 	if err != nil || refresh == "" {
 		return err
 	}
@@ -215,14 +222,14 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 	return nil
 }
 
-func (s *Syncer) report(ctx context.Context, store Store, t *Target, calendar string, err error) error {
+func (s *Syncer) report(ctx context.Context, t *Target, calendar string, err error) error {
 	f, ok := errors.AsType[*Failure](err)
 	if !ok {
 		return err
 	}
 	s.Log.Warn("calendar push failed", slog.String("salon", t.SalonID), slog.String("master", t.MasterID),
 		slog.String("booking", t.BookingID), slog.Bool("permanent", f.Permanent), slog.String("error", f.Error()))
-	if rerr := store.Report(ctx, t.SalonID, t.MasterID, calendar, f.Error(), s.Clock.Now()); rerr != nil {
+	if rerr := s.Store.Report(ctx, t.SalonID, t.MasterID, calendar, f.Error(), s.Clock.Now()); rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	return err
