@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"salonbook/src/adapters/jobs"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -46,12 +47,30 @@ func BenchmarkSlots(b *testing.B) {
 // concurrent writers through booking.Service, then pgbench with 8 clients
 // inserting into the same table for the same time, and the ratio of the two.
 // Run it with -benchtime=Nx (N bookings in all); scripts/bench.sh does.
-func BenchmarkBookingThroughput(b *testing.B) {
+func BenchmarkBookingThroughput(b *testing.B) { benchBookings(b, false) }
+
+// BenchmarkBookingWithCalendar is the same with every master on a calendar and
+// calendar sync on: each booking runs in a transaction that also inserts its
+// river job (nothing runs the jobs here).
+func BenchmarkBookingWithCalendar(b *testing.B) { benchBookings(b, true) }
+
+func benchBookings(b *testing.B, calendars bool) {
 	const writers = 8
 	now := time.Date(2027, 3, 1, 6, 0, 0, 0, time.UTC)
 	store, salonID := pgtest.BenchSalon(b, writers, 0, now)
 	svc := booking.New(store, &core.FixedClock{T: now})
 	ctx := context.Background()
+	if calendars {
+		pool := pgtest.Pool(b)
+		if _, err := pool.Exec(ctx, `UPDATE masters SET calendar = master_id || '@example.com' WHERE salon_id = $1`, salonID); err != nil {
+			b.Fatal(err)
+		}
+		runner, err := jobs.New(pool, jobs.Config{Queue: "bench" + salonID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		store.FollowChanges(runner.Record)
+	}
 
 	// Writer w books master w on its working hours in order: no two bookings
 	// collide, so every attempt is a commit, as with pgbench below.
