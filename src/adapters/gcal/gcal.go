@@ -158,8 +158,32 @@ func (c *Calendar) Delete(ctx context.Context, calendarID, eventID string) error
 	})
 }
 
+// MaxFreeBusySpan is the longest window one freebusy query asks for: Google
+// refuses long ranges ("The requested time range is too long"), so a long
+// booking horizon is read in pieces.
+const MaxFreeBusySpan = 60 * 24 * time.Hour
+
 // Busy reads the calendar's busy time in window with freebusy.
 func (c *Calendar) Busy(ctx context.Context, calendarID string, window core.TimeRange) ([]core.TimeRange, error) {
+	var out []core.TimeRange
+	for from := window.Start; from.Before(window.End); from = from.Add(MaxFreeBusySpan) {
+		to := from.Add(MaxFreeBusySpan)
+		if to.After(window.End) {
+			to = window.End
+		}
+		part, err := c.busy(ctx, calendarID, core.TimeRange{Start: from, End: to})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, part...)
+	}
+	return out, nil
+}
+
+// accessReasons are per-calendar freebusy errors that retrying cannot fix.
+var accessReasons = map[string]bool{"notFound": true, "forbidden": true, "notACalendarUser": true}
+
+func (c *Calendar) busy(ctx context.Context, calendarID string, window core.TimeRange) ([]core.TimeRange, error) {
 	var out []core.TimeRange
 	err := c.retry(ctx, "freebusy", func(ctx context.Context) error {
 		resp, err := c.svc.Freebusy.Query(&calendar.FreeBusyRequest{
@@ -172,18 +196,23 @@ func (c *Calendar) Busy(ctx context.Context, calendarID string, window core.Time
 		}
 		cal, ok := resp.Calendars[calendarID]
 		if !ok {
-			return &calsync.Failure{Status: http.StatusOK, Reason: "calendar missing from the answer", Permanent: true}
+			return &calsync.Failure{Status: http.StatusOK, Reason: "freebusy: calendar missing from the answer", Permanent: true}
 		}
 		if len(cal.Errors) > 0 {
-			// "notFound": no such calendar, or not shared with the service account.
-			return &calsync.Failure{Status: http.StatusNotFound, Reason: cal.Errors[0].Reason, Permanent: true}
+			// notFound: no such calendar, or not shared with the service account;
+			// backendError and the like pass: retried.
+			reason := cal.Errors[0].Reason
+			if accessReasons[reason] {
+				return &calsync.Failure{Status: http.StatusNotFound, Reason: "freebusy: " + reason, Permanent: true}
+			}
+			return &passing{reason: reason}
 		}
 		out = out[:0]
 		for _, p := range cal.Busy {
 			s, err1 := time.Parse(time.RFC3339, p.Start)
 			e, err2 := time.Parse(time.RFC3339, p.End)
 			if err1 != nil || err2 != nil {
-				return &calsync.Failure{Status: http.StatusOK, Reason: "unreadable busy period", Permanent: true}
+				return &calsync.Failure{Status: http.StatusOK, Reason: "freebusy: unreadable busy period", Permanent: true}
 			}
 			out = append(out, core.TimeRange{Start: s.UTC(), End: e.UTC()})
 		}
@@ -191,6 +220,11 @@ func (c *Calendar) Busy(ctx context.Context, calendarID string, window core.Time
 	})
 	return out, err
 }
+
+// passing is a failure inside a 200 answer that is worth another try.
+type passing struct{ reason string }
+
+func (p *passing) Error() string { return p.reason }
 
 // retry runs call until it succeeds, fails for good, or runs out of tries.
 // ErrExists and ErrGone are answers, not failures.
@@ -240,6 +274,9 @@ var rateReasons = map[string]bool{"rateLimitExceeded": true, "userRateLimitExcee
 
 // classify judges a failed call: what is worth another try.
 func classify(what string, err error) *calsync.Failure {
+	if p, ok := errors.AsType[*passing](err); ok {
+		return &calsync.Failure{Status: http.StatusOK, Reason: what + ": " + p.reason, Err: err}
+	}
 	if ae, ok := errors.AsType[*googleapi.Error](err); ok {
 		reason := http.StatusText(ae.Code)
 		if len(ae.Errors) > 0 && ae.Errors[0].Reason != "" {
@@ -252,7 +289,8 @@ func classify(what string, err error) *calsync.Failure {
 	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.Response != nil {
 		// The token endpoint: a bad key or delegation is permanent, Google down is not.
 		code := re.Response.StatusCode
-		return &calsync.Failure{Status: code, Reason: what + ": token " + cmpOr(re.ErrorCode, http.StatusText(code)), Permanent: code < 500, Err: err}
+		permanent := code < 500 && code != http.StatusTooManyRequests
+		return &calsync.Failure{Status: code, Reason: what + ": token " + cmpOr(re.ErrorCode, http.StatusText(code)), Permanent: permanent, Err: err}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return &calsync.Failure{Reason: what + ": no answer in time", Err: err}

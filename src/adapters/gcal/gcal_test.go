@@ -115,14 +115,32 @@ func TestRetries(t *testing.T) {
 	t.Run("SlowAnswerIsRetried", func(t *testing.T) {
 		t.Parallel()
 		fake, cl := setup(t)
-		fake.Slow(time.Second) // beyond the 200 ms a try may take
-		go func() {
-			time.Sleep(300 * time.Millisecond)
-			fake.Slow(0)
-		}()
+		fake.Fail(gcaltest.Failure{Slow: time.Second, Only: "delete"}) // beyond the 200 ms a try may take
 		require.NoError(t, cl.Insert(ctx, cal, event(id)))
-		require.GreaterOrEqual(t, fake.Calls("insert"), 2)
-		require.Len(t, fake.Events(cal), 1)
+		require.NoError(t, cl.Delete(ctx, cal, id), "the first try timed out, the second deleted")
+		require.Equal(t, 2, fake.Calls("delete"))
+		require.Empty(t, fake.Events(cal))
+	})
+
+	t.Run("TransientCalendarErrorIsRetried", func(t *testing.T) {
+		t.Parallel()
+		fake, cl := setup(t)
+		fake.Fail(gcaltest.Failure{Calendar: "backendError", Only: "freebusy"})
+		_, err := cl.Busy(ctx, cal, core.TimeRange{Start: time.Now(), End: time.Now().Add(time.Hour)})
+		require.NoError(t, err)
+		require.Equal(t, 2, fake.Calls("freebusy"))
+	})
+
+	t.Run("LongWindowInPieces", func(t *testing.T) {
+		t.Parallel()
+		fake, cl := setup(t)
+		from := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+		block := from.Add(150 * 24 * time.Hour)
+		fake.AddBusy(cal, block, block.Add(time.Hour))
+		busy, err := cl.Busy(ctx, cal, core.TimeRange{Start: from, End: from.Add(200 * 24 * time.Hour)})
+		require.NoError(t, err)
+		require.Equal(t, 4, fake.Calls("freebusy"))
+		require.Equal(t, []core.TimeRange{{Start: block, End: block.Add(time.Hour)}}, busy)
 	})
 
 	t.Run("UnknownCalendarIsPermanent", func(t *testing.T) {

@@ -9,7 +9,7 @@ package jobs
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -78,7 +78,10 @@ func (w *pushWorker) Work(ctx context.Context, job *river.Job[PushArgs]) error {
 func (w *pushWorker) NextRetry(job *river.Job[PushArgs]) time.Time {
 	return Retry(job.Attempt, time.Now())
 }
-func (w *pushWorker) Timeout(*river.Job[PushArgs]) time.Duration { return 3 * time.Minute }
+
+// Timeout is above what a push can take: a delete, an insert and a patch, each
+// tried up to 5 times within 15 s plus backoff (about 4 minutes at worst).
+func (w *pushWorker) Timeout(*river.Job[PushArgs]) time.Duration { return 6 * time.Minute }
 
 type refreshWorker struct {
 	river.WorkerDefaults[RefreshArgs]
@@ -86,13 +89,13 @@ type refreshWorker struct {
 }
 
 func (w *refreshWorker) Work(ctx context.Context, job *river.Job[RefreshArgs]) error {
-	return verdict(w.sync.Refresh(ctx, job.Args.SalonID, ""))
+	return verdict(w.sync.Reconcile(ctx, job.Args.SalonID))
 }
 
 func (w *refreshWorker) NextRetry(job *river.Job[RefreshArgs]) time.Time {
 	return Retry(job.Attempt, time.Now())
 }
-func (w *refreshWorker) Timeout(*river.Job[RefreshArgs]) time.Duration { return 3 * time.Minute }
+func (w *refreshWorker) Timeout(*river.Job[RefreshArgs]) time.Duration { return 15 * time.Minute }
 
 // verdict tells river what to do with a job's error: a permanent failure (no
 // access, no such calendar) is not retried; it stays reported on /readyz.
@@ -154,13 +157,16 @@ func New(pool *pgxpool.Pool, c Config) (*Runner, error) {
 		Workers:      workers,
 		PeriodicJobs: periodic,
 		Logger:       quiet(c.Log),
+		// On shutdown, jobs in hand get this long, then their contexts end (a
+		// push holds a connection while it talks to Google).
+		SoftStopTimeout: 10 * time.Second,
 	}
 	if c.Poll > 0 {
 		cfg.FetchPollInterval, cfg.FetchCooldown = c.Poll, min(c.Poll, river.FetchCooldownDefault)
 	}
 	client, err := river.NewClient(riverpgxv5.New(pool), cfg)
 	if err != nil {
-		return nil, errors.New("jobs: " + err.Error())
+		return nil, fmt.Errorf("jobs: %w", err)
 	}
 	return &Runner{Client: client, queue: c.Queue}, nil
 }
@@ -171,7 +177,7 @@ func (r *Runner) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error 
 	opts := PushArgs{}.InsertOpts()
 	opts.Queue = r.queue
 	if _, err := r.InsertTx(ctx, tx, PushArgs{SalonID: c.Booking.SalonID, BookingID: c.Booking.ID}, &opts); err != nil {
-		return errors.New("jobs: insert calendar job: " + err.Error())
+		return fmt.Errorf("jobs: insert calendar job: %w", err)
 	}
 	return nil
 }

@@ -124,15 +124,18 @@ func (c *Calendars) Masters(ctx context.Context, salonID string) ([]calsync.Mast
 	return ms, secs(horizon), mapErr(err, "select calendars")
 }
 
-// Booked returns the master's live bookings overlapping window, without buffers.
-func (c *Calendars) Booked(ctx context.Context, salonID, masterID string, window core.TimeRange, now time.Time) ([]core.TimeRange, error) {
+// Written returns the events written for the master's bookings in calendar,
+// at their written times, overlapping window. Holds and bookings not pushed yet
+// have no event: they are not subtracted, so a block under them stays.
+func (c *Calendars) Written(ctx context.Context, salonID, masterID, calendar string, window core.TimeRange) ([]core.TimeRange, error) {
 	rows, err := c.q.Query(ctx, `
-		SELECT starts_at, ends_at FROM bookings
-		WHERE salon_id = $1 AND master_id = $2 AND occupied && tstzrange($3, $4)
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))`,
-		salonID, masterID, window.Start, window.End, now)
+		SELECT e.starts_at, e.ends_at
+		FROM calendar_events e JOIN bookings b ON b.salon_id = e.salon_id AND b.booking_id = e.booking_id
+		WHERE e.salon_id = $1 AND b.master_id = $2 AND e.calendar = $3 AND NOT e.deleted
+		  AND e.starts_at < $5 AND e.ends_at > $4`,
+		salonID, masterID, calendar, window.Start, window.End)
 	if err != nil {
-		return nil, mapErr(err, "select booked")
+		return nil, mapErr(err, "select written events")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.TimeRange, error) {
 		var t core.TimeRange
@@ -140,13 +143,28 @@ func (c *Calendars) Booked(ctx context.Context, salonID, masterID string, window
 		t.Start, t.End = t.Start.UTC(), t.End.UTC()
 		return t, err
 	})
-	return out, mapErr(err, "select booked")
+	return out, mapErr(err, "select written events")
 }
 
 // ReplaceBusy swaps the master's busy rows up to window's end for busy, in one
-// transaction, records the read and clears any problem.
-func (c *Calendars) ReplaceBusy(ctx context.Context, salonID, masterID, calendar string, window core.TimeRange, busy []core.TimeRange, readAt time.Time) error {
+// transaction under a per-master lock (two refreshes never interleave their
+// delete and insert), records the read and clears any problem. A read older
+// than the one stored is dropped: it must not undo a newer one.
+func (c *Calendars) ReplaceBusy(ctx context.Context, salonID, masterID, calendar string, window core.TimeRange, busy []core.TimeRange, readAt time.Time) (bool, error) {
+	stored := false
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('busy:' || $1 || '/' || $2, 0))`, salonID, masterID); err != nil {
+			return err
+		}
+		var newer bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM calendar_reads
+			WHERE salon_id = $1 AND master_id = $2 AND calendar = $3 AND read_at > $4)`, salonID, masterID, calendar, readAt).Scan(&newer); err != nil {
+			return err
+		}
+		if newer {
+			return nil
+		}
+		stored = true
 		if _, err := tx.Exec(ctx, `DELETE FROM calendar_busy WHERE salon_id = $1 AND master_id = $2 AND lower(during) < $3`,
 			salonID, masterID, window.End); err != nil {
 			return err
@@ -176,7 +194,29 @@ func (c *Calendars) ReplaceBusy(ctx context.Context, salonID, masterID, calendar
 			salonID, masterID, calendar, window.Start, window.End, readAt)
 		return err
 	})
-	return mapErr(err, "replace busy time")
+	return stored, mapErr(err, "replace busy time")
+}
+
+// Stale lists bookings of the master, not yet ended, whose calendar event is
+// not what the booking is: confirmed with no live event in the master's
+// calendar at its time, or no longer confirmed with a live event.
+func (c *Calendars) Stale(ctx context.Context, salonID, masterID string, now time.Time, limit int) ([]string, error) {
+	rows, err := c.q.Query(ctx, `
+		SELECT b.booking_id::text
+		FROM bookings b
+		JOIN masters m ON m.salon_id = b.salon_id AND m.master_id = b.master_id
+		LEFT JOIN calendar_events e ON e.salon_id = b.salon_id AND e.booking_id = b.booking_id
+		WHERE b.salon_id = $1 AND b.master_id = $2 AND b.ends_at > $3
+		  AND ((b.status = 'confirmed' AND m.calendar <> ''
+		        AND (e.booking_id IS NULL OR e.deleted OR e.calendar <> m.calendar
+		             OR e.starts_at IS DISTINCT FROM b.starts_at OR e.ends_at IS DISTINCT FROM b.ends_at))
+		    OR (b.status <> 'confirmed' AND e.booking_id IS NOT NULL AND NOT e.deleted))
+		ORDER BY b.starts_at LIMIT $4`, salonID, masterID, now, limit)
+	if err != nil {
+		return nil, mapErr(err, "select stale events")
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, mapErr(err, "select stale events")
 }
 
 // Report records (or with "" clears) a problem with a master's calendar.
@@ -211,4 +251,20 @@ func (c *Calendars) Problems(ctx context.Context) ([]calsync.Problem, error) {
 		return p, err
 	})
 	return out, mapErr(err, "select calendar problems")
+}
+
+// Forget drops the salon's stored busy time and reads (calendar sync is off),
+// and says how many busy rows went.
+func (c *Calendars) Forget(ctx context.Context, salonID string) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM calendar_busy WHERE salon_id = $1`, salonID)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = tx.Exec(ctx, `DELETE FROM calendar_reads WHERE salon_id = $1`, salonID)
+		return err
+	})
+	return n, mapErr(err, "forget busy time")
 }

@@ -81,9 +81,20 @@ func (g *Migrator) riverUp(ctx context.Context) error {
 	return nil
 }
 
-// RiverSchema names the version of river whose tables Up creates; test templates
-// are keyed by it as well as by the project's migrations.
-const RiverSchema = "riverqueue/river v0.51.1"
+// RiverSchema names the last river migration Up applies; test templates are
+// keyed by it as well as by the project's migrations, so a river upgrade with new
+// tables builds new templates.
+func RiverSchema() string {
+	rm, err := rivermigrate.New(riverpgxv5.New(nil), nil)
+	if err != nil {
+		return "river: " + err.Error()
+	}
+	all := rm.AllVersions()
+	if len(all) == 0 {
+		return "river: none"
+	}
+	return fmt.Sprintf("river migration %d", all[len(all)-1].Version)
+}
 
 // Down reverts the last n migrations of the project (river's tables stay).
 func (g *Migrator) Down(n int) error {

@@ -375,12 +375,11 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 	if t.s.changed == nil {
 		return nil
 	}
-	if t.tx != nil {
-		return t.s.changed(ctx, t.tx, c)
+	if t.tx == nil {
+		// Auto: the booking is committed already; a record now could be lost.
+		return errors.New("postgres: a booking change recorded outside its transaction")
 	}
-	// Auto: the booking is committed already; record the change right after.
-	err := pgx.BeginFunc(ctx, t.s.pool, func(tx pgx.Tx) error { return t.s.changed(ctx, tx, c) })
-	return mapErr(err, "record change")
+	return t.s.changed(ctx, t.tx, c)
 }
 
 // jsonHours is the hours column's shape.

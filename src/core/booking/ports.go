@@ -63,8 +63,8 @@ type Tx interface {
 	SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error)
 	// Changed records, in this transaction, that a confirmed booking was booked,
 	// moved or cancelled, so that the work that follows it (the master's calendar)
-	// happens if and only if the change commits. Outside a transaction (Auto) it
-	// records the change on its own.
+	// happens if and only if the change commits. EInternal outside a transaction
+	// (Auto) when changes are followed: that would be after the commit.
 	Changed(ctx context.Context, c Change) error
 }
 
@@ -88,10 +88,9 @@ const (
 
 // Change is a stored change to a confirmed booking.
 type Change struct {
-	Kind     ChangeKind
-	Booking  core.Booking
-	From     time.Time // the old start, for Moved
-	Calendar string    // the master's calendar id; "" when the master has none
+	Kind    ChangeKind
+	Booking core.Booking
+	From    time.Time // the old start, for Moved
 }
 
 // Notifier hears of changes to confirmed bookings after they are stored (staff

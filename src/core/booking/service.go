@@ -147,8 +147,8 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	// stale holds, why a time was refused) is looked at only when the insert
 	// writes nothing. A confirmed booking of a master with a calendar also
 	// records the change for the calendar, in one transaction with the insert.
-	run := s.store.Auto
-	if s.withCalendar(ctx, req) {
+	run, follow := s.store.Auto, s.withCalendar(ctx, req)
+	if follow {
 		run = s.store.WithTx
 	}
 	err = run(ctx, func(tx Tx) error {
@@ -208,9 +208,11 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			if ok {
 				booked, inserted = b, true
-				if b.Status == core.StatusConfirmed {
+				// Only in the transaction chosen above: a calendar added to the
+				// salon meanwhile is caught up by the calendar's reconciliation.
+				if follow && b.Status == core.StatusConfirmed {
 					if m := masterByID(sc.masters, b.MasterID); m != nil && m.Calendar != "" {
-						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b, Calendar: m.Calendar}); err != nil {
+						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
 							return err
 						}
 					}
@@ -281,8 +283,9 @@ func sameRequest(ctx context.Context, tx Tx, first *core.Booking, req BookReques
 }
 
 // Confirm turns a live hold into a booking; confirming a confirmed booking returns
-// it unchanged. Returns ENotFound, and EConflict when the hold has expired or the
-// booking was cancelled.
+// it unchanged. Returns ENotFound, EConflict when the hold has expired or the
+// booking was cancelled, and a *ConflictError when the master has since blocked
+// the time in their own calendar.
 func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
 	now := s.clock.Now()
 	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
@@ -290,6 +293,19 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (*core
 		case b.Status == core.StatusConfirmed:
 			return false, nil
 		case b.HoldLive(now):
+			// The master may have blocked the time in their own calendar while
+			// it was held: their calendar wins, as it does for a new booking.
+			busy, err := tx.Busy(ctx, salonID, []string{b.MasterID}, b.Occupied, now, b.ID)
+			if err != nil {
+				return false, err
+			}
+			if slices.ContainsFunc(busy[b.MasterID], func(o Occupancy) bool { return o.External }) {
+				sc, err := s.scope(ctx, tx, salonID, b.ServiceID, b.MasterID)
+				if err != nil {
+					return false, err
+				}
+				return false, s.taken(ctx, tx, sc, b.Start, now, b.ID)
+			}
 			b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
 			return true, nil // (notified by change once stored)
 		case b.Status == core.StatusHeld, b.Status == core.StatusExpired:
@@ -429,15 +445,7 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 		}
 		out = b
 		if change = changeOf(before, *b); change != nil {
-			// The calendar follows in the same transaction. A master no longer in
-			// the salon file has no calendar here; the event's own record says
-			// where an event already made lives.
-			if ms, err := tx.Masters(ctx, salonID); err == nil {
-				if m := masterByID(ms, b.MasterID); m != nil {
-					change.Calendar = m.Calendar
-				}
-			}
-			return tx.Changed(ctx, *change)
+			return tx.Changed(ctx, *change) // the calendar follows in this transaction
 		}
 		return nil
 	})

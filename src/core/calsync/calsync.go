@@ -122,13 +122,18 @@ type Store interface {
 	Place(ctx context.Context, salonID, bookingID string, p Placed) error
 	// Masters lists the salon's active masters and the salon's booking horizon.
 	Masters(ctx context.Context, salonID string) ([]Master, time.Duration, error)
-	// Booked returns the master's live bookings ([start, end), no buffers) that
-	// overlap window: their events are busy time in the calendar too.
-	Booked(ctx context.Context, salonID, masterID string, window core.TimeRange, now time.Time) ([]core.TimeRange, error)
+	// Written returns the events written for the master's bookings in calendar,
+	// at the times they were written, that overlap window: they are busy time
+	// in the calendar too, and not the master's own blocks.
+	Written(ctx context.Context, salonID, masterID, calendar string, window core.TimeRange) ([]core.TimeRange, error)
 	// ReplaceBusy replaces the master's stored busy time up to window's end with
 	// busy (never merging into older rows), records the read, and clears the
-	// master's problem.
-	ReplaceBusy(ctx context.Context, salonID, masterID, calendar string, window core.TimeRange, busy []core.TimeRange, readAt time.Time) error
+	// master's problem. A read older than the one stored is dropped (false).
+	ReplaceBusy(ctx context.Context, salonID, masterID, calendar string, window core.TimeRange, busy []core.TimeRange, readAt time.Time) (bool, error)
+	// Stale lists up to limit bookings of the master, not yet ended, whose
+	// calendar does not show what they are: confirmed without an event where
+	// and when it should be, or not confirmed with one.
+	Stale(ctx context.Context, salonID, masterID string, now time.Time, limit int) ([]string, error)
 	// Report records a problem with a master's calendar; "" clears it.
 	Report(ctx context.Context, salonID, masterID, calendar, problem string, at time.Time) error
 	// Problems lists the masters whose calendar has a problem.
@@ -156,6 +161,10 @@ func EventID(salonID, bookingID string) string {
 // a job run twice, or late, writes the same result. After a change it reads the
 // master's busy time again, so the slots follow at once.
 func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
+	return s.push(ctx, salonID, bookingID, true)
+}
+
+func (s *Syncer) push(ctx context.Context, salonID, bookingID string, thenRead bool) error {
 	var refresh string
 	var failed *Target // the push failed at the calendar: report it once the lock is let go
 	var failedCal string
@@ -213,7 +222,7 @@ func (s *Syncer) Push(ctx context.Context, salonID, bookingID string) error {
 	if failed != nil {
 		return s.report(ctx, failed, failedCal, err)
 	}
-	if err != nil || refresh == "" {
+	if err != nil || refresh == "" || !thenRead {
 		return err
 	}
 	if err := s.Refresh(ctx, salonID, refresh); err != nil {
@@ -260,6 +269,21 @@ func Window(now time.Time, horizon time.Duration) core.TimeRange {
 // salon) and stores it in place of what was stored before. A master whose read
 // fails keeps what was stored, and the problem is reported.
 func (s *Syncer) Refresh(ctx context.Context, salonID, masterID string) error {
+	return s.refresh(ctx, salonID, masterID, false)
+}
+
+// Reconcile is Refresh for every master, then, for each master whose calendar
+// answered, a push of up to ReconcileBatch bookings the calendar does not show
+// right: what a push given up for good (no access at the time) or a job lost
+// left behind is mended once the calendar works again.
+func (s *Syncer) Reconcile(ctx context.Context, salonID string) error {
+	return s.refresh(ctx, salonID, "", true)
+}
+
+// ReconcileBatch bounds the pushes one Reconcile makes per master.
+const ReconcileBatch = 20
+
+func (s *Syncer) refresh(ctx context.Context, salonID, masterID string, reconcile bool) error {
 	masters, horizon, err := s.Store.Masters(ctx, salonID)
 	if err != nil {
 		return err
@@ -272,7 +296,8 @@ func (s *Syncer) Refresh(ctx context.Context, salonID, masterID string) error {
 			continue
 		}
 		if m.Calendar == "" { // no calendar (any more): nothing of it may block
-			errs = append(errs, s.Store.ReplaceBusy(ctx, salonID, m.ID, "", window, nil, now))
+			_, err := s.Store.ReplaceBusy(ctx, salonID, m.ID, "", window, nil, now)
+			errs = append(errs, err)
 			continue
 		}
 		busy, err := s.Calendar.Busy(ctx, m.Calendar, window)
@@ -285,12 +310,31 @@ func (s *Syncer) Refresh(ctx context.Context, salonID, masterID string) error {
 			errs = append(errs, err)
 			continue
 		}
-		booked, err := s.Store.Booked(ctx, salonID, m.ID, window, now)
+		written, err := s.Store.Written(ctx, salonID, m.ID, m.Calendar, window)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, s.Store.ReplaceBusy(ctx, salonID, m.ID, m.Calendar, window, Subtract(busy, booked), now))
+		if _, err := s.Store.ReplaceBusy(ctx, salonID, m.ID, m.Calendar, window, Subtract(busy, written), now); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if reconcile {
+			errs = append(errs, s.mend(ctx, salonID, m.ID, now))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mend pushes the master's bookings the calendar does not show right.
+func (s *Syncer) mend(ctx context.Context, salonID, masterID string, now time.Time) error {
+	stale, err := s.Store.Stale(ctx, salonID, masterID, now, ReconcileBatch)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range stale {
+		errs = append(errs, s.push(ctx, salonID, id, false))
 	}
 	return errors.Join(errs...)
 }

@@ -177,25 +177,26 @@ func TestPush(t *testing.T) {
 		require.Equal(t, 1, b.fake.Inserted(annaCal, evs[0].Id))
 	})
 
-	t.Run("BookingsDoNotWaitForGoogle", func(t *testing.T) {
+	t.Run("GoogleDownBookingsGoOn", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, march1)
 		first := b.book(t, "anna", berlin(2027, 3, 3, 10, 0), "1")
-		b.fake.Slow(300 * time.Millisecond)
-		b.fake.Fail(gcaltest.Failure{Status: 503, Reason: "backendError"}, gcaltest.Failure{Status: 429, Reason: "rateLimitExceeded"})
-		pushed := make(chan error, 1)
-		go func() { pushed <- b.sync.Push(ctx, b.salonID, first.ID) }()
-		// Meanwhile the salon goes on booking, the same master included.
-		second := b.book(t, "anna", berlin(2027, 3, 3, 14, 0), "2")
-		select {
-		case err := <-pushed:
-			t.Fatalf("the push finished (%v) before a booking made during it: expected it to be still retrying", err)
-		default:
+		down := make([]gcaltest.Failure, 5) // every try of one call
+		for i := range down {
+			down[i] = gcaltest.Failure{Status: 503, Reason: "backendError"}
 		}
-		require.NoError(t, <-pushed)
-		b.fake.Slow(0)
+		b.fake.Fail(down...)
+		err := b.sync.Push(ctx, b.salonID, first.ID)
+		require.Error(t, err)
+		require.False(t, calsync.Permanent(err), "Google down is retried later, by the job")
+		// Meanwhile the salon goes on booking and showing slots, the same master included.
+		second := b.book(t, "anna", berlin(2027, 3, 3, 14, 0), "2")
+		require.NotEmpty(t, b.slots(t, "anna", core.Date{Year: 2027, Month: 3, Day: 3}))
+		// Google is back: the retried job and the next one each make their event, once.
+		require.NoError(t, b.sync.Push(ctx, b.salonID, first.ID))
 		require.NoError(t, b.sync.Push(ctx, b.salonID, second.ID))
 		require.Len(t, b.fake.Events(annaCal), 2)
+		require.Equal(t, 1, b.fake.Inserted(annaCal, calsync.EventID(b.salonID, first.ID)))
 	})
 
 	t.Run("BrokenCalendarIsReported", func(t *testing.T) {
@@ -219,9 +220,21 @@ func TestPush(t *testing.T) {
 		require.Equal(t, "boris", mine[0].MasterID)
 		require.Contains(t, mine[0].Problem, "403")
 
-		// Access comes back: the next push works and the problem is cleared.
-		require.NoError(t, b.sync.Push(ctx, b.salonID, bk.ID))
+		// Access comes back: the periodic reconciliation makes the event the
+		// cancelled job never made, and the problem is cleared.
+		require.NoError(t, b.sync.Reconcile(ctx, b.salonID))
 		require.Len(t, b.fake.Events(borisCal), 1)
+		require.NoError(t, b.sync.Reconcile(ctx, b.salonID))
+		require.Equal(t, 1, b.fake.Inserted(borisCal, calsync.EventID(b.salonID, bk.ID)), "nothing left to mend")
+
+		// A cancel whose delete is refused for good is mended the same way.
+		_, err = b.svc.Cancel(ctx, b.salonID, bk.ID)
+		require.NoError(t, err)
+		b.fake.Fail(gcaltest.Failure{Status: 403, Reason: "forbidden", Only: "delete"})
+		require.True(t, calsync.Permanent(b.sync.Push(ctx, b.salonID, bk.ID)))
+		require.Len(t, b.fake.Events(borisCal), 1)
+		require.NoError(t, b.sync.Reconcile(ctx, b.salonID))
+		require.Empty(t, b.fake.Events(borisCal))
 		problems, err = b.cals.Problems(ctx)
 		require.NoError(t, err)
 		for _, p := range problems {
@@ -345,6 +358,55 @@ func TestRefresh(t *testing.T) {
 		require.Equal(t, berlin(2027, 3, 3, 10, 0), got.Start, "the old time stays")
 	})
 
+	t.Run("HeldTimeBlockedByTheMaster", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, march1)
+		req := booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna", Start: berlin(2027, 3, 3, 12, 0),
+			Client: core.Client{Name: "Eva", Phone: "+49 151 2000002"}, IdempotencyKey: "h1"}
+		hold, err := b.svc.Book(ctx, req)
+		require.NoError(t, err)
+		// While it is held, Anna blocks 12:00-13:00 in her calendar.
+		b.fake.AddBusy(annaCal, berlin(2027, 3, 3, 12, 0), berlin(2027, 3, 3, 13, 0))
+		require.NoError(t, b.sync.Refresh(ctx, b.salonID, "anna"))
+		_, err = b.svc.Confirm(ctx, b.salonID, hold.ID)
+		var conflict *booking.ConflictError
+		require.ErrorAs(t, err, &conflict, "her calendar wins over a hold")
+		// Released, the time under the hold stays blocked: the hold had no event
+		// and must not hide the block.
+		_, err = b.svc.Cancel(ctx, b.salonID, hold.ID)
+		require.NoError(t, err)
+		req.IdempotencyKey, req.Start = "h2", berlin(2027, 3, 3, 11, 45)
+		_, err = b.svc.Book(ctx, req)
+		require.ErrorAs(t, err, &conflict)
+		require.NotContains(t, b.slots(t, "anna", day), berlin(2027, 3, 3, 12, 0))
+	})
+
+	t.Run("TransientCalendarErrorIsRetried", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, march1)
+		b.fake.AddBusy(annaCal, berlin(2027, 3, 3, 12, 0), berlin(2027, 3, 3, 13, 0))
+		b.fake.Fail(gcaltest.Failure{Calendar: "backendError", Only: "freebusy"})
+		require.NoError(t, b.sync.Refresh(ctx, b.salonID, "anna"))
+		require.Equal(t, 3, b.fake.Calls("freebusy"), "61 days: two pieces, the first tried twice")
+		require.NotContains(t, b.slots(t, "anna", day), berlin(2027, 3, 3, 12, 0))
+	})
+
+	t.Run("LongHorizonIsReadInPieces", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, march1)
+		s := pgtest.Setup(b.salonID)
+		s.Salon.Policy.Horizon = 200 * 24 * time.Hour
+		s.Masters[0].Calendar, s.Masters[1].Calendar = annaCal, borisCal
+		_, err := postgres.NewStore(pgtest.Pool(t)).Apply(ctx, s)
+		require.NoError(t, err)
+		late := core.Date{Year: 2027, Month: 8, Day: 4}
+		b.fake.AddBusy(annaCal, berlin(2027, 8, 4, 12, 0), berlin(2027, 8, 4, 13, 0))
+		require.NoError(t, b.sync.Refresh(ctx, b.salonID, "anna"))
+		require.Equal(t, 4, b.fake.Calls("freebusy"), "201 days in pieces of at most 60")
+		require.NotContains(t, b.slots(t, "anna", late), berlin(2027, 8, 4, 12, 0))
+		require.Contains(t, b.slots(t, "anna", late), berlin(2027, 8, 4, 13, 0))
+	})
+
 	t.Run("FailedReadKeepsWhatWasStored", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, march1)
@@ -360,6 +422,38 @@ func TestRefresh(t *testing.T) {
 		require.Error(t, err)
 		require.False(t, calsync.Permanent(err), "Google down is retried later")
 		require.Equal(t, blocked, b.slots(t, "anna", day))
+	})
+
+	t.Run("RefreshesNeverMerge", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, march1)
+		window := calsync.Window(march1, 60*24*time.Hour)
+		// Many refreshes of one master at once, each with its own one block: what
+		// is stored is one refresh's answer, never a mix.
+		errs := make(chan error, 20)
+		for i := range 20 {
+			go func() {
+				busy := []core.TimeRange{{Start: berlin(2027, 3, 3, 9+i%8, 0), End: berlin(2027, 3, 3, 9+i%8, 30)}}
+				_, err := b.cals.ReplaceBusy(ctx, b.salonID, "anna", annaCal, window, busy, march1)
+				errs <- err
+			}()
+		}
+		for range 20 {
+			require.NoError(t, <-errs)
+		}
+		var n int
+		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM calendar_busy WHERE salon_id = $1`, b.salonID).Scan(&n))
+		require.Equal(t, 1, n)
+
+		// A read older than the one stored is dropped.
+		newer := []core.TimeRange{{Start: berlin(2027, 3, 4, 9, 0), End: berlin(2027, 3, 4, 10, 0)}}
+		ok, err := b.cals.ReplaceBusy(ctx, b.salonID, "anna", annaCal, window, newer, march1.Add(time.Minute))
+		require.NoError(t, err)
+		require.True(t, ok)
+		ok, err = b.cals.ReplaceBusy(ctx, b.salonID, "anna", annaCal, window, nil, march1)
+		require.NoError(t, err)
+		require.False(t, ok)
+		require.NotContains(t, b.slots(t, "anna", core.Date{Year: 2027, Month: 3, Day: 4}), berlin(2027, 3, 4, 9, 0))
 	})
 
 	t.Run("UnknownCalendarIsReported", func(t *testing.T) {

@@ -25,22 +25,35 @@ import (
 	"google.golang.org/api/calendar/v3"
 )
 
+// MaxFreeBusySpan is the longest freebusy range the fake answers; longer ones
+// get Google's 400 "timeRangeTooLong" (Google's own limit is undocumented;
+// clients have met it beyond about three months).
+const MaxFreeBusySpan = 90 * 24 * time.Hour
+
 // Server is the fake API.
 type Server struct {
 	srv *httptest.Server
 
-	mu        sync.Mutex
-	calendars map[string]map[string]*calendar.Event // calendar id → event id → event
-	failures  []Failure
-	delay     time.Duration
-	calls     map[string]int // "METHOD kind" → count, e.g. "POST insert"
-	inserted  map[string]int // calendar/event id → successful inserts
+	mu            sync.Mutex
+	calendars     map[string]map[string]*calendar.Event // calendar id → event id → event
+	failures      []Failure
+	delay         time.Duration
+	calendarError string         // the next freebusy answers every calendar with this error
+	calls         map[string]int // "METHOD kind" → count, e.g. "POST insert"
+	inserted      map[string]int // calendar/event id → successful inserts
 }
 
 // Failure is an injected error answer.
 type Failure struct {
-	Status int    // 429, 403, 500, 503, 401, 404
+	Status int    // 429, 403, 500, 503, 401, 404; 0 with Slow: answer normally, late
 	Reason string // rateLimitExceeded, userRateLimitExceeded, backendError, …
+	// Slow delays this answer. With Status 0 the call is then carried out as
+	// usual, even if the client gave up waiting (as Google does): a retry
+	// then meets what the first try did (409 for an insert).
+	Slow time.Duration
+	// Calendar, for a freebusy call with Status 0 and no Slow, answers 200 with
+	// this reason in the calendar's errors ("backendError", "notFound").
+	Calendar string
 	// Only limits the failure to one kind of call ("insert", "patch", "get",
 	// "delete", "freebusy"); "" matches any.
 	Only string
@@ -202,6 +215,18 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if fail != nil && fail.Slow > 0 {
+		time.Sleep(fail.Slow) // not cut short when the client goes: the work happens anyway
+		if fail.Status == 0 {
+			fail = nil
+		}
+	}
+	if fail != nil && fail.Status == 0 && fail.Calendar != "" && kind == "freebusy" {
+		s.mu.Lock()
+		s.calendarError = fail.Calendar
+		s.mu.Unlock()
+		fail = nil
+	}
 	if fail != nil {
 		msg := map[string]string{
 			"rateLimitExceeded": "Rate Limit Exceeded", "userRateLimitExceeded": "User Rate Limit Exceeded",
@@ -332,10 +357,20 @@ func (s *Server) freeBusy(w http.ResponseWriter, body []byte) {
 		writeError(w, http.StatusBadRequest, "timeRangeEmpty", "The specified time range is empty.")
 		return
 	}
+	if maxT.Sub(minT) > MaxFreeBusySpan {
+		writeError(w, http.StatusBadRequest, "timeRangeTooLong", "The requested time range is too long.")
+		return
+	}
+	calErr := s.calendarError
+	s.calendarError = ""
 	resp := calendar.FreeBusyResponse{Kind: "calendar#freeBusy", TimeMin: req.TimeMin, TimeMax: req.TimeMax,
 		Calendars: map[string]calendar.FreeBusyCalendar{}}
 	for _, item := range req.Items {
 		events, ok := s.calendars[item.Id]
+		if calErr != "" {
+			resp.Calendars[item.Id] = calendar.FreeBusyCalendar{Errors: []*calendar.Error{{Domain: "global", Reason: calErr}}}
+			continue
+		}
 		if !ok {
 			resp.Calendars[item.Id] = calendar.FreeBusyCalendar{Errors: []*calendar.Error{{Domain: "global", Reason: "notFound"}}}
 			continue

@@ -179,7 +179,7 @@ func drop(ctx context.Context, admin, name string) error {
 
 func migrationsSum() (string, error) {
 	h := sha256.New()
-	h.Write([]byte(postgres.RiverSchema))
+	h.Write([]byte(postgres.RiverSchema()))
 	err := fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
