@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"salonbook/src/adapters/whatsapp"
 )
 
 // Config is everything the binary reads from its environment, read here and only
@@ -20,6 +24,8 @@ type Config struct {
 	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
 	LogLevel    slog.Level // LOG_LEVEL: debug, info, warn, error
 	Telegram    TelegramConfig
+	WhatsApp    WhatsAppConfig
+	Google      GoogleConfig
 }
 
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
@@ -67,6 +73,12 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		return c, fmt.Errorf("config: SALONBOOK_API_TOKEN (or SALONBOOK_API_TOKEN_FILE) must be set to at least 16 characters")
 	}
 	if c.Telegram, err = loadTelegram(getenv); err != nil {
+		return c, err
+	}
+	if c.WhatsApp, err = loadWhatsApp(getenv); err != nil {
+		return c, err
+	}
+	if c.Google, err = loadGoogle(getenv); err != nil {
 		return c, err
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {
@@ -155,3 +167,148 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 
 // webhookSecret is Telegram's secret_token alphabet, with a floor of 16 for strength.
 var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
+
+// WhatsAppConfig is the WhatsApp channel's; it is off when Token is empty.
+type WhatsAppConfig struct {
+	Token         string // WHATSAPP_TOKEN or _FILE: the Cloud API access token
+	AppSecret     string // WHATSAPP_APP_SECRET or _FILE: checks X-Hub-Signature-256; required
+	VerifyToken   string // WHATSAPP_VERIFY_TOKEN or _FILE: Meta's webhook verification; required
+	PhoneNumberID string // WHATSAPP_PHONE_NUMBER_ID: the business number's id; required
+	APIURL        string // WHATSAPP_API_URL, default https://graph.facebook.com
+	APIVersion    string // WHATSAPP_API_VERSION, default v24.0
+	Rate          int    // WHATSAPP_RATE: messages per second for the number, default 80 (Meta's)
+	ChatRate      int    // WHATSAPP_CHAT_RATE: messages per minute to one client, default 10 (Meta's pair limit)
+	Workers       int    // WHATSAPP_WORKERS, default 4
+	// Templates: WHATSAPP_TEMPLATES, "lang=name[:code],…": the approved template
+	// sent outside the 24-hour window, per conversation language (code: the
+	// language it was approved under, default lang). The first is the default.
+	Templates   map[string]whatsapp.TemplateName
+	DefaultLang string
+}
+
+var (
+	graphVersion   = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
+	digits         = regexp.MustCompile(`^[0-9]{1,32}$`)
+	templateEntry  = regexp.MustCompile(`^([a-z]{2,3})=([a-z0-9_]{1,512})(?::([a-z]{2,3}(?:_[A-Z]{2})?))?$`)
+	verifyTokenSet = regexp.MustCompile(`^[\x21-\x7e]{16,256}$`)
+)
+
+func loadWhatsApp(getenv func(string) string) (WhatsAppConfig, error) {
+	var w WhatsAppConfig
+	var err error
+	if w.Token, err = secret(getenv, "WHATSAPP_TOKEN"); err != nil || w.Token == "" {
+		return w, err
+	}
+	if w.AppSecret, err = secret(getenv, "WHATSAPP_APP_SECRET"); err != nil {
+		return w, err
+	}
+	if len(w.AppSecret) < 16 {
+		return w, fmt.Errorf("config: WHATSAPP_APP_SECRET (or _FILE) must be set, at least 16 characters, with WHATSAPP_TOKEN: the app secret from Meta's app dashboard")
+	}
+	if w.VerifyToken, err = secret(getenv, "WHATSAPP_VERIFY_TOKEN"); err != nil {
+		return w, err
+	}
+	if !verifyTokenSet.MatchString(w.VerifyToken) {
+		return w, fmt.Errorf("config: WHATSAPP_VERIFY_TOKEN (or _FILE) must be 16 to 256 printable characters without spaces when WHATSAPP_TOKEN is set")
+	}
+	if w.PhoneNumberID = getenv("WHATSAPP_PHONE_NUMBER_ID"); !digits.MatchString(w.PhoneNumberID) {
+		return w, fmt.Errorf("config: WHATSAPP_PHONE_NUMBER_ID must be the business number's id (digits) when WHATSAPP_TOKEN is set")
+	}
+	if w.APIURL = getenv("WHATSAPP_API_URL"); w.APIURL == "" {
+		w.APIURL = "https://graph.facebook.com"
+	}
+	if u, err := url.Parse(w.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return w, fmt.Errorf("config: WHATSAPP_API_URL %q is not an http(s) URL", w.APIURL)
+	}
+	if w.APIVersion = getenv("WHATSAPP_API_VERSION"); w.APIVersion == "" {
+		w.APIVersion = "v24.0"
+	}
+	if !graphVersion.MatchString(w.APIVersion) {
+		return w, fmt.Errorf("config: WHATSAPP_API_VERSION must look like v24.0")
+	}
+	w.Rate, w.ChatRate, w.Workers = 80, 10, 4
+	for _, knob := range []struct {
+		name     string
+		v        *int
+		min, max int
+		unit     string
+	}{
+		{"WHATSAPP_RATE", &w.Rate, 1, 100_000, "messages per second"},
+		{"WHATSAPP_CHAT_RATE", &w.ChatRate, 1, 1_000_000, "messages per minute to one client"},
+		{"WHATSAPP_WORKERS", &w.Workers, 1, 64, "workers"},
+	} {
+		if s := getenv(knob.name); s != "" {
+			if *knob.v, err = strconv.Atoi(s); err != nil || *knob.v < knob.min || *knob.v > knob.max {
+				return w, fmt.Errorf("config: %s must be a whole number of %s, %d..%d", knob.name, knob.unit, knob.min, knob.max)
+			}
+		}
+	}
+	w.Templates = map[string]whatsapp.TemplateName{}
+	if list := strings.TrimSpace(getenv("WHATSAPP_TEMPLATES")); list != "" {
+		for _, entry := range strings.Split(list, ",") {
+			m := templateEntry.FindStringSubmatch(strings.TrimSpace(entry))
+			if m == nil {
+				return w, fmt.Errorf("config: WHATSAPP_TEMPLATES must be lang=name[:code],… (e.g. en=salon_message,ru=salon_message_ru); %q is not", strings.TrimSpace(entry))
+			}
+			if _, dup := w.Templates[m[1]]; dup {
+				return w, fmt.Errorf("config: WHATSAPP_TEMPLATES names language %q twice", m[1])
+			}
+			code := m[3]
+			if code == "" {
+				code = m[1]
+			}
+			w.Templates[m[1]] = whatsapp.TemplateName{Name: m[2], Code: code}
+			if w.DefaultLang == "" {
+				w.DefaultLang = m[1]
+			}
+		}
+	}
+	return w, nil
+}
+
+// GoogleConfig is calendar sync's; it is off when neither a credentials file nor
+// an endpoint is given.
+type GoogleConfig struct {
+	Credentials []byte        // the file named by GOOGLE_CREDENTIALS_FILE: a service account key
+	Impersonate string        // GOOGLE_IMPERSONATE: the user the service account acts for (optional)
+	Endpoint    string        // GOOGLE_CALENDAR_ENDPOINT: another server (a fake), without auth when no key is given
+	Refresh     time.Duration // GOOGLE_REFRESH: how often busy time is read, default 5m
+}
+
+// On reports whether calendar sync runs.
+func (g GoogleConfig) On() bool { return g.Credentials != nil || g.Endpoint != "" }
+
+func loadGoogle(getenv func(string) string) (GoogleConfig, error) {
+	g := GoogleConfig{Impersonate: getenv("GOOGLE_IMPERSONATE"), Endpoint: getenv("GOOGLE_CALENDAR_ENDPOINT"), Refresh: 5 * time.Minute}
+	if f := getenv("GOOGLE_CREDENTIALS_FILE"); f != "" {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return g, fmt.Errorf("config: GOOGLE_CREDENTIALS_FILE: cannot read the file")
+		}
+		var key struct {
+			Type       string `json:"type"`
+			ClientMail string `json:"client_email"`
+			PrivateKey string `json:"private_key"`
+		}
+		if json.Unmarshal(b, &key) != nil || key.Type != "service_account" || key.ClientMail == "" || key.PrivateKey == "" {
+			return g, fmt.Errorf("config: GOOGLE_CREDENTIALS_FILE must be a service account key (JSON with type service_account)")
+		}
+		g.Credentials = b
+	}
+	if g.Endpoint != "" {
+		if u, err := url.Parse(g.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return g, fmt.Errorf("config: GOOGLE_CALENDAR_ENDPOINT %q is not an http(s) URL", g.Endpoint)
+		}
+	}
+	if g.Impersonate != "" && g.Credentials == nil {
+		return g, fmt.Errorf("config: GOOGLE_IMPERSONATE needs GOOGLE_CREDENTIALS_FILE")
+	}
+	if s := getenv("GOOGLE_REFRESH"); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 10*time.Second || d > 24*time.Hour {
+			return g, fmt.Errorf("config: GOOGLE_REFRESH must be a duration from 10s to 24h (e.g. 5m)")
+		}
+		g.Refresh = d
+	}
+	return g, nil
+}

@@ -77,6 +77,10 @@ type Queued struct {
 	Outgoing Outgoing
 	Attempts int    // failed sends so far
 	Lease    string // the lease this sender holds; Done and Later need it
+	// ProviderID is the provider's id of the message once sent (from
+	// Result.ProviderID), set by the sender before Done so that the provider's
+	// later delivery statuses can be matched to it; "" when there is none.
+	ProviderID string
 }
 
 // Result is what a transport made of one send.
@@ -85,6 +89,12 @@ type Result struct {
 	RetryAfter time.Duration // the provider asked to wait (HTTP 429): retry after this
 	Retry      bool          // a passing failure (network, 5xx): retry with backoff
 	Blocked    bool          // the client blocked the bot: stop sending to this chat
+	// ChatRetryAfter: the provider refused this chat for now (a per-recipient
+	// limit) but not the others: retry this chat after this, not counted as a
+	// failed send, while other chats go on.
+	ChatRetryAfter time.Duration
+	// ProviderID is the provider's id of the sent message ("" when it gives none).
+	ProviderID string
 }
 
 // Transport sends one message with the channel's client library.

@@ -108,7 +108,8 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		maxAttempts = 8
 	}
 	switch {
-	case res.Err == nil && !res.Retry && res.RetryAfter == 0 && !res.Blocked:
+	case res.Err == nil && !res.Retry && res.RetryAfter == 0 && !res.Blocked && res.ChatRetryAfter == 0:
+		q.ProviderID = res.ProviderID
 		s.done(ctx, q, "")
 	case res.RetryAfter > 0:
 		// The provider says wait: nothing at all goes out before then.
@@ -117,6 +118,12 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		s.paused = until
 		s.mu.Unlock()
 		s.Log.Warn("rate limited by the provider", slog.String("channel", s.Channel), slog.Duration("retry_after", res.RetryAfter))
+		s.later(ctx, q, until, false)
+	case res.ChatRetryAfter > 0:
+		// Only this chat must wait: empty its bucket so that nothing goes to it
+		// before then, and hand the message back without counting an attempt.
+		until := s.now().Add(res.ChatRetryAfter)
+		s.holdChat(q.Outgoing.ChatID, until)
 		s.later(ctx, q, until, false)
 	case res.Blocked:
 		if err := s.Outbox.Block(ctx, s.Channel, q.Outgoing.ChatID); err != nil {
@@ -133,6 +140,21 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		s.Log.Warn("message given up", slog.String("channel", s.Channel), slog.Int64("id", q.ID), slog.String("reason", reason))
 		s.done(ctx, q, reason)
 	}
+}
+
+// holdChat empties the chat's bucket so that it has no token before until.
+func (s *Sender) holdChat(chatID string, until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Limits.PerChat.Count == 0 {
+		return
+	}
+	if s.buckets == nil {
+		s.buckets = map[string]*bucket{}
+	}
+	b := newBucket(s.Limits.PerChat, until)
+	b.tokens, b.hold = 1, until // one token at until, then the usual refill
+	s.buckets["chat:"+chatID] = b
 }
 
 func (s *Sender) pausedUntil() time.Time {
@@ -205,6 +227,7 @@ type bucket struct {
 	rate   Rate
 	tokens float64
 	at     time.Time
+	hold   time.Time // no token before this (the provider asked to wait)
 }
 
 func newBucket(r Rate, now time.Time) *bucket {
@@ -225,6 +248,9 @@ func (b *bucket) refill(now time.Time) {
 
 // next is when a token is there.
 func (b *bucket) next(now time.Time) time.Time {
+	if now.Before(b.hold) {
+		return b.hold
+	}
 	b.refill(now)
 	if b.tokens >= 1 {
 		return now
@@ -239,6 +265,9 @@ func (b *bucket) spend(now time.Time) {
 }
 
 func (b *bucket) full(now time.Time) bool {
+	if now.Before(b.hold) {
+		return false
+	}
 	b.refill(now)
 	return b.tokens >= float64(b.rate.Burst)
 }
