@@ -33,6 +33,11 @@ type Sender struct {
 	Log       *slog.Logger
 	// MaxAttempts is how many times a passing failure is retried. Zero means 8.
 	MaxAttempts int
+	// Parallel is how many sends may be in flight at once, each to a different
+	// chat (the outbox hands out one message per chat at a time, so a chat's
+	// messages still go in order). A provider 100 ms away allows 10 sends a
+	// second one at a time, well under Telegram's 30 or WhatsApp's 80. Zero means 8.
+	Parallel int
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -54,7 +59,11 @@ func (s *Sender) Run(ctx context.Context) {
 			sleep(ctx, wait)
 			continue
 		}
-		batch, err := s.Outbox.Due(ctx, s.Channel, 10)
+		parallel := s.Parallel
+		if parallel <= 0 {
+			parallel = 8
+		}
+		batch, err := s.Outbox.Due(ctx, s.Channel, max(10, 2*parallel))
 		if err != nil {
 			s.Log.Warn("outbox", slog.String("error", err.Error()))
 		}
@@ -64,7 +73,13 @@ func (s *Sender) Run(ctx context.Context) {
 			continue
 		}
 		idle = 10 * time.Millisecond
+		slots := make(chan struct{}, parallel)
+		var inFlight sync.WaitGroup
 		for i, q := range batch {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+			}
 			if ctx.Err() != nil {
 				// Stopping: hand the rest back now rather than when their lease ends.
 				release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -72,11 +87,16 @@ func (s *Sender) Run(ctx context.Context) {
 					s.later(release, r, s.now(), false)
 				}
 				cancel()
+				inFlight.Wait()
 				return
 			}
 			// A send in flight is finished even when ctx ends: its result is recorded.
-			s.one(context.WithoutCancel(ctx), q)
+			inFlight.Go(func() {
+				defer func() { <-slots }()
+				s.one(context.WithoutCancel(ctx), q)
+			})
 		}
+		inFlight.Wait()
 	}
 }
 
