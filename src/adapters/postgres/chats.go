@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -88,19 +87,20 @@ func NewDeliveries(pool *pgxpool.Pool, salonID, channel string) *Deliveries {
 }
 
 // Status records a status (sent, delivered, read or failed, with the provider's
-// error code for failed) of the message the provider knows as providerID. It
-// reports whether the status is new: a redelivered status is recorded once.
-// status must be one of those four (the table refuses others: the caller
-// filters them). Returns an error with code core.EUnavailable or core.EInternal
-// when the database fails.
-func (d *Deliveries) Status(ctx context.Context, providerID, status string, code int, at time.Time) (bool, error) {
+// error code for failed) of the message the provider knows as providerID;
+// resend marks a failure that calls for sending the message again (see Resend
+// and Outbox.Done). It reports whether the status is new: a redelivered status
+// is recorded once. status must be one of those four (the table refuses
+// others: the caller filters them). Returns an error with code
+// core.EUnavailable or core.EInternal when the database fails.
+func (d *Deliveries) Status(ctx context.Context, providerID, status string, code int, resend bool, at time.Time) (bool, error) {
 	var c *int
 	if code != 0 {
 		c = &code
 	}
 	tag, err := d.pool.Exec(ctx, `
-		INSERT INTO message_statuses (salon_id, channel, provider_id, status, error_code, at) VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT DO NOTHING`, d.salonID, d.channel, providerID, status, c, at.UTC())
+		INSERT INTO message_statuses (salon_id, channel, provider_id, status, error_code, resend, at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT DO NOTHING`, d.salonID, d.channel, providerID, status, c, resend, at.UTC())
 	if err != nil {
 		return false, mapErr(err, "record delivery status")
 	}
@@ -142,21 +142,40 @@ func (d *Deliveries) State(ctx context.Context, outboxID int64) (Delivery, error
 
 // Resend queues again, once, the sent message the provider knows as
 // providerID (the provider failed it after accepting it, e.g. because the
-// window had closed): the copy goes through the sender like any message. It
-// reports false when no such message is recorded (yet).
+// window had closed): the copy goes through the sender like any message. It is
+// idempotent (one copy per message, outbox.resent_of), so it may be called for
+// every report of the failure. It reports false when no such sent message is
+// recorded yet: then Outbox.Done queues the copy when it records the send,
+// provided the failure was recorded by Status with resend set first. Both take
+// the same lock, so whichever of the two comes second sees the other.
 func (d *Deliveries) Resend(ctx context.Context, providerID string) (bool, error) {
-	var id int64
-	err := d.pool.QueryRow(ctx, `
-		INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body)
-		SELECT salon_id, channel, chat_id, NULL, body FROM outbox
-		WHERE salon_id = $1 AND channel = $2 AND provider_id = $3
-		ORDER BY id LIMIT 1
-		RETURNING id`, d.salonID, d.channel, providerID).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
+	var found bool
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, providerLock, d.salonID, d.channel, providerID); err != nil {
+			return err
+		}
+		// The first row sent under providerID (a copy has a provider id of its
+		// own); ON CONFLICT: the copy is there already.
+		return tx.QueryRow(ctx, `
+			WITH original AS (
+				SELECT id, salon_id, channel, chat_id, body FROM outbox
+				WHERE salon_id = $1 AND channel = $2 AND provider_id = $3
+				ORDER BY id LIMIT 1
+			), copy AS (
+				INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, resent_of)
+				SELECT salon_id, channel, chat_id, NULL, body, id FROM original
+				ON CONFLICT (resent_of) WHERE resent_of IS NOT NULL DO NOTHING
+			)
+			SELECT EXISTS (SELECT 1 FROM original)`, d.salonID, d.channel, providerID).Scan(&found)
+	})
 	if err != nil {
 		return false, mapErr(err, "resend message")
 	}
-	return true, nil
+	return found, nil
 }
+
+// providerLock serialises, per sent message (salon, channel, provider id),
+// Deliveries.Resend and Outbox.Done's recording of the provider id: in read
+// committed, without it each could miss the other's uncommitted write and no
+// copy be queued at all.
+const providerLock = `SELECT pg_advisory_xact_lock(hashtextextended('outbox-provider:' || $1 || ':' || $2 || ':' || $3, 0))`

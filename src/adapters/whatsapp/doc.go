@@ -16,11 +16,15 @@
 //   - Client is a small typed net/http client of the Graph API's messages endpoint.
 //
 // The package must never log or return in an error the access token, the app
-// secret, a message text or a phone number (a wa_id is one): logs and errors
-// carry wamids, error codes and a short hash of the chat (ChatTag) only.
+// secret, a message text, a phone number (a wa_id is one) or a wamid (Meta's
+// wamids are base64 of bytes that embed the client's number): logs and errors
+// carry error codes and keyed tags of chats and messages (ChatTag, MessageTag)
+// only.
 package whatsapp
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 )
@@ -28,9 +32,32 @@ import (
 // Channel is the name the WhatsApp channel goes by in the inbox and outbox.
 const Channel = "whatsapp"
 
-// ChatTag is a short, stable hash of a chat id (a wa_id, which is a phone
-// number) for logs: the same chat reads the same, the number cannot be read.
-func ChatTag(chatID string) string {
-	sum := sha256.Sum256([]byte("salonbook-chat:" + chatID))
-	return hex.EncodeToString(sum[:4])
+// TagKey derives the key of ChatTag and MessageTag from the app secret
+// (WHATSAPP_APP_SECRET): the same secret gives the same tags across restarts
+// and processes, and a tag reveals nothing of the secret. An empty secret gives
+// a random key (tags then change with each process).
+func TagKey(appSecret string) []byte {
+	if appSecret == "" {
+		key := make([]byte, sha256.Size)
+		_, _ = rand.Read(key)
+		return key
+	}
+	mac := hmac.New(sha256.New, []byte(appSecret))
+	mac.Write([]byte("salonbook whatsapp log tags v1"))
+	return mac.Sum(nil)
+}
+
+// ChatTag is a short keyed hash (HMAC-SHA256 with key, from TagKey) of a chat
+// id for logs: the same chat reads the same, and without the key the number
+// cannot be found by trying a country's numbers.
+func ChatTag(key []byte, chatID string) string { return tag(key, "chat:", chatID) }
+
+// MessageTag is ChatTag for a wamid, which embeds the client's number.
+func MessageTag(key []byte, wamid string) string { return tag(key, "message:", wamid) }
+
+func tag(key []byte, kind, id string) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(kind))
+	mac.Write([]byte(id))
+	return hex.EncodeToString(mac.Sum(nil)[:6])
 }

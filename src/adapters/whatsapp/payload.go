@@ -18,6 +18,9 @@ type notification struct {
 		Changes []struct {
 			Field string `json:"field"`
 			Value struct {
+				Metadata struct {
+					PhoneNumberID string `json:"phone_number_id"`
+				} `json:"metadata"`
 				Contacts []struct {
 					Profile struct {
 						Name string `json:"name"`
@@ -59,6 +62,7 @@ type stored struct {
 type Item struct {
 	WAMID   string    // the message id: the inbox key
 	From    string    // the sender's wa_id: the chat
+	Number  string    // the business number's id it was sent to (value.metadata.phone_number_id)
 	At      time.Time // when the client sent it (Meta's timestamp)
 	Payload []byte    // what the inbox stores (see Decoder)
 }
@@ -66,6 +70,7 @@ type Item struct {
 // Status is one delivery status of a notification.
 type Status struct {
 	WAMID  string // the sent message's id
+	Number string // the business number's id it was sent from (value.metadata.phone_number_id)
 	Status string // sent, delivered, read or failed
 	Chat   string // the recipient's wa_id
 	At     time.Time
@@ -115,14 +120,14 @@ func Split(body []byte) (items []Item, statuses []Status, bad int, err error) {
 					bad++
 					continue
 				}
-				items = append(items, Item{WAMID: h.ID, From: h.From, At: unixTime(h.Timestamp), Payload: payload})
+				items = append(items, Item{WAMID: h.ID, From: h.From, Number: c.Value.Metadata.PhoneNumberID, At: unixTime(h.Timestamp), Payload: payload})
 			}
 			for _, s := range c.Value.Statuses {
 				if !validID(s.ID) || !knownStatus[s.Status] {
 					bad++
 					continue
 				}
-				st := Status{WAMID: s.ID, Status: s.Status, Chat: s.RecipientID, At: unixTime(s.Timestamp)}
+				st := Status{WAMID: s.ID, Number: c.Value.Metadata.PhoneNumberID, Status: s.Status, Chat: s.RecipientID, At: unixTime(s.Timestamp)}
 				if len(s.Errors) > 0 {
 					st.Code = s.Errors[0].Code
 				}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"salonbook/src/core/messaging"
@@ -25,11 +26,15 @@ const Window = 24 * time.Hour
 // end may arrive after it.
 const windowMargin = 5 * time.Minute
 
-// How long to wait after a limit error: Meta gives no retry-after. The
-// throughput is per second; the pair limit about one message per 6 s.
+// How long to wait after a limit error (TransportConfig's defaults): Meta gives
+// no retry-after. The throughput is per second; the pair limit about one
+// message per 6 s. Each further error in a row doubles the pause, up to
+// maxPause. A refused token pauses the channel for tokenPause.
 const (
 	throughputPause = time.Second
 	pairPause       = 6 * time.Second
+	maxPause        = time.Minute
+	tokenPause      = time.Minute
 )
 
 // TemplateMaxParam bounds the one template parameter (Meta: the body, fixed
@@ -57,13 +62,27 @@ type TransportConfig struct {
 	Labels func(lang string) Labels
 	Now    func() time.Time // nil is time.Now
 	Log    *slog.Logger     // nil logs nothing
+	// TagKey keys the chat tags in logs (TagKey of the app secret); nil is a
+	// random key.
+	TagKey []byte
+	// Pauses after Meta's limit errors (zero: the defaults, 1 s for the
+	// throughput, 6 s for the pair limit, each doubled per further error in a
+	// row up to MaxPause, 1 min) and after a refused token (TokenPause, 1 min).
+	ThroughputPause, PairPause, MaxPause, TokenPause time.Duration
 }
 
 // Transport sends replies (messaging.Transport): inside the client's 24-hour
 // window as Render lays them out, outside it (or when Meta answers 131047) as
 // the configured template of the chat's language. The window is the client's
 // last message time recorded by the Webhook; a 131047 records it closed.
-type Transport struct{ cfg TransportConfig }
+type Transport struct {
+	cfg TransportConfig
+
+	mu         sync.Mutex
+	throughput int            // throughput errors in a row
+	pausedTill time.Time      // the end of the last throughput pause
+	pairs      map[string]int // pair-limit errors in a row, by chat
+}
 
 var _ messaging.Transport = (*Transport)(nil)
 
@@ -75,10 +94,21 @@ func NewTransport(cfg TransportConfig) *Transport {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.TagKey == nil {
+		cfg.TagKey = TagKey("")
+	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&cfg.ThroughputPause, throughputPause}, {&cfg.PairPause, pairPause}, {&cfg.MaxPause, maxPause}, {&cfg.TokenPause, tokenPause}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
 	if cfg.Labels == nil {
 		cfg.Labels = func(string) Labels { return Labels{Choose: "Choose", SharePhone: "Use this number"} }
 	}
-	return &Transport{cfg: cfg}
+	return &Transport{cfg: cfg, pairs: map[string]int{}}
 }
 
 // Send sends o.Reply (WhatsApp has nothing like a callback to answer: o.Ack is
@@ -86,9 +116,12 @@ func NewTransport(cfg TransportConfig) *Transport {
 //
 // The result, by Meta's error code: 130429 (and the app limits 4 and 80007)
 // pauses the channel (RetryAfter); 131056 holds this chat only
-// (ChatRetryAfter); a 5xx, codes 1, 2, 131000, 131016 and no answer are
-// retried with backoff; 190 or HTTP 401 (the token) and every other error are
-// not retried, and reported (the sender logs them; the token is logged here).
+// (ChatRetryAfter), both for longer with each further error in a row; 190 or
+// HTTP 401 (the token was refused) pauses the channel for TokenPause, so the
+// outbox waits for a new token instead of giving every message up, and is
+// logged as an error each time; a 5xx, codes 1, 2, 131000, 131016 and no
+// answer are retried with backoff; every other error is not retried, and
+// reported (the sender logs it).
 func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Result {
 	if o.Reply == nil {
 		return messaging.Result{}
@@ -102,7 +135,7 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Re
 	if !last.IsZero() && last.After(closed) && now.Sub(last) < Window-windowMargin {
 		id, err := t.cfg.Client.Send(ctx, Render(o.ChatID, *o.Reply, labels))
 		if e, ok := errors.AsType[*APIError](err); !ok || e.Code != ErrorWindowClosed {
-			return t.result(id, err, o.ChatID)
+			return t.result(id, err, o.ChatID, now)
 		}
 		// Meta says the window has closed (our clock or record is behind):
 		// remember it, and send the template instead.
@@ -113,9 +146,13 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Re
 	tpl, ok := t.cfg.Templates[lang]
 	if !ok {
 		tpl, ok = t.cfg.Templates[t.cfg.DefaultLang]
+		if ok {
+			t.cfg.Log.Info("whatsapp: no template for the chat's language (WHATSAPP_TEMPLATES): the default language's goes",
+				slog.String("lang", lang), slog.String("default", t.cfg.DefaultLang), slog.String("chat", ChatTag(t.cfg.TagKey, o.ChatID)))
+		}
 	}
 	if !ok {
-		t.cfg.Log.Warn("whatsapp: window closed and no template configured (WHATSAPP_TEMPLATES)", slog.String("chat", ChatTag(o.ChatID)))
+		t.cfg.Log.Warn("whatsapp: window closed and no template configured (WHATSAPP_TEMPLATES)", slog.String("chat", ChatTag(t.cfg.TagKey, o.ChatID)))
 		return messaging.Result{Err: errors.New("whatsapp: send: the 24-hour window is closed and no template is configured")}
 	}
 	m := Message{MessagingProduct: "whatsapp", RecipientType: "individual", To: o.ChatID, Type: "template",
@@ -123,12 +160,17 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Re
 			Type: "body", Parameters: []Parameter{{Type: "text", Text: TemplateText(*o.Reply, TemplateMaxParam)}},
 		}}}}
 	id, err := t.cfg.Client.Send(ctx, m)
-	return t.result(id, err, o.ChatID)
+	return t.result(id, err, o.ChatID, now)
 }
 
-// result says what a send's outcome means for the sender.
-func (t *Transport) result(id string, err error, chat string) messaging.Result {
+// result says what the outcome of a send started at started means for the
+// sender.
+func (t *Transport) result(id string, err error, chat string, started time.Time) messaging.Result {
 	if err == nil {
+		t.sent(chat)
+		if id == "" {
+			t.cfg.Log.Warn("whatsapp: message accepted without a wamid: its statuses cannot be matched", slog.String("chat", ChatTag(t.cfg.TagKey, chat)))
+		}
 		return messaging.Result{ProviderID: id}
 	}
 	res := messaging.Result{Err: err}
@@ -137,15 +179,61 @@ func (t *Transport) result(id string, err error, chat string) messaging.Result {
 	case !ok: // no answer
 		res.Retry = true
 	case e.Code == ErrorThroughput || e.Code == 4 || e.Code == 80007:
-		res.RetryAfter = throughputPause
+		res.RetryAfter = t.throughputPause(started)
 	case e.Code == ErrorPairLimit:
-		res.ChatRetryAfter = pairPause
+		res.ChatRetryAfter = t.pairPause(chat)
 	case e.Code == ErrorTokenInvalid || e.HTTPStatus == http.StatusUnauthorized:
-		t.cfg.Log.Error("whatsapp: the access token was refused: check WHATSAPP_TOKEN", slog.Int("code", e.Code))
+		res.RetryAfter = t.cfg.TokenPause
+		t.cfg.Log.Error("whatsapp: the access token was refused: check WHATSAPP_TOKEN; sending is paused until it is accepted",
+			slog.Int("code", e.Code), slog.Int("http_status", e.HTTPStatus), slog.Duration("retry_after", t.cfg.TokenPause))
 	case e.HTTPStatus >= 500, e.Code == 1, e.Code == 2, e.Code == 131000, e.Code == 131016:
 		res.Retry = true
 	default:
-		t.cfg.Log.Warn("whatsapp: message refused", slog.Int("code", e.Code), slog.String("chat", ChatTag(chat)))
+		t.cfg.Log.Warn("whatsapp: message refused", slog.Int("code", e.Code), slog.String("chat", ChatTag(t.cfg.TagKey, chat)))
 	}
 	return res
+}
+
+// sent resets the limit errors in a row after a message went.
+func (t *Transport) sent(chat string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.throughput = 0
+	delete(t.pairs, chat)
+}
+
+// throughputPause is the channel's pause after a throughput error of a send
+// started at started: doubled for each error in a row, but not for sends
+// started before the last pause ended (errors of sends that were under way
+// together say nothing new).
+func (t *Transport) throughputPause(started time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !started.Before(t.pausedTill) {
+		t.throughput++
+	}
+	d := grow(t.cfg.ThroughputPause, t.throughput, t.cfg.MaxPause)
+	t.pausedTill = t.cfg.Now().Add(d)
+	return d
+}
+
+// pairPause is the chat's pause after a pair-limit error, doubled for each
+// error in a row to that chat (the outbox has one message per chat in flight).
+func (t *Transport) pairPause(chat string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.pairs) > 100_000 { // chats that never got through again: start afresh
+		clear(t.pairs)
+	}
+	t.pairs[chat]++
+	return grow(t.cfg.PairPause, t.pairs[chat], t.cfg.MaxPause)
+}
+
+// grow is base doubled for each error after the first, at most limit.
+func grow(base time.Duration, errs int, limit time.Duration) time.Duration {
+	d := base
+	for i := 1; i < errs && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, max(limit, base))
 }

@@ -52,10 +52,12 @@ type Windows interface {
 // errors with code core.EUnavailable or core.EInternal when the store fails.
 type Deliveries interface {
 	// Status records one status of the message Meta knows as wamid and reports
-	// whether it is new (a redelivered status is recorded once).
-	Status(ctx context.Context, wamid, status string, code int, at time.Time) (bool, error)
-	// Resend queues the message Meta knows as wamid again; false when no such
-	// sent message is recorded.
+	// whether it is new (a redelivered status is recorded once). resend marks a
+	// failure after which the message must go again (the window had closed):
+	// the send's record queues the copy when it comes after the status.
+	Status(ctx context.Context, wamid, status string, code int, resend bool, at time.Time) (bool, error)
+	// Resend queues the message Meta knows as wamid again, once however often
+	// it is called; false when no such sent message is recorded (yet).
 	Resend(ctx context.Context, wamid string) (bool, error)
 }
 
@@ -70,8 +72,12 @@ type WebhookConfig struct {
 	// VerifyToken is what Meta's verification request must carry. Empty
 	// refuses every verification.
 	VerifyToken string
-	Log         *slog.Logger     // nil logs nothing
-	Now         func() time.Time // nil is time.Now; the time of a message without a timestamp
+	// PhoneNumberID is our business number's id: a change of a notification
+	// for any other number (value.metadata.phone_number_id; one Meta app can
+	// serve several numbers) is acknowledged and not stored. Empty stores none.
+	PhoneNumberID string
+	Log           *slog.Logger     // nil logs nothing
+	Now           func() time.Time // nil is time.Now; the time of a message without a timestamp
 }
 
 // Webhook receives Meta's notifications. It answers 200 only once what they
@@ -91,13 +97,17 @@ type WebhookConfig struct {
 //   - 200 for a signed body that is not a notification, or with parts that
 //     cannot be read: it is stored as a dead letter under the hash of its bytes
 //     (once, however often redelivered), and what can be read is stored too;
-//   - 500 when the store fails (Meta redelivers).
+//   - 200 without storing it for a change (messages, statuses) of a business
+//     number other than PhoneNumberID;
+//   - 500 when the store fails (Meta redelivers), queuing the resend of a
+//     message failed because the window had closed included.
 //
 // Each request is logged in one line with its status and counts, never with
-// its body, a phone number or a signature.
+// its body, a phone number, a wamid (it embeds the number) or a signature.
 type Webhook struct {
 	cfg    WebhookConfig
 	secret []byte
+	tagKey []byte // ChatTag and MessageTag, from the app secret
 	log    *slog.Logger
 }
 
@@ -112,7 +122,7 @@ func NewWebhook(cfg WebhookConfig) *Webhook {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Webhook{cfg: cfg, secret: []byte(cfg.AppSecret), log: log}
+	return &Webhook{cfg: cfg, secret: []byte(cfg.AppSecret), tagKey: TagKey(cfg.AppSecret), log: log}
 }
 
 // ServeHTTP answers a verification or stores a notification.
@@ -121,7 +131,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case http.MethodGet:
 		h.verify(w, r)
 	case http.MethodPost:
-		status, msgs, statuses := h.receive(w, r)
+		status, msgs, statuses, skipped := h.receive(w, r)
 		if status == http.StatusOK {
 			w.WriteHeader(status)
 		} else {
@@ -132,7 +142,7 @@ func (h *Webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			level = slog.LevelWarn
 		}
 		h.log.LogAttrs(r.Context(), level, "whatsapp webhook", slog.Int("status", status),
-			slog.Int("messages", msgs), slog.Int("statuses", statuses))
+			slog.Int("messages", msgs), slog.Int("statuses", statuses), slog.Int("other_numbers", skipped))
 	default:
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
@@ -183,21 +193,22 @@ func Sign(secret, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// receive stores one notification and returns the status to answer and how
-// many messages and statuses it held.
-func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) (status, msgs, statuses int) {
+// receive stores one notification and returns the status to answer, how many
+// messages and statuses it held for our number, and how many it held for other
+// numbers (skipped).
+func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) (status, msgs, statuses, skipped int) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxNotificationBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return http.StatusRequestEntityTooLarge, 0, 0
+			return http.StatusRequestEntityTooLarge, 0, 0, 0
 		}
-		return http.StatusBadRequest, 0, 0
+		return http.StatusBadRequest, 0, 0, 0
 	}
 	if !ValidSignature(h.secret, body, r.Header.Get(SignatureHeader)) {
-		return http.StatusUnauthorized, 0, 0
+		return http.StatusUnauthorized, 0, 0, 0
 	}
 	ctx := r.Context()
-	items, sts, bad, err := Split(body)
+	all, allStatuses, bad, err := Split(body)
 	if err != nil || bad > 0 {
 		reason := "undecodable"
 		if err == nil {
@@ -205,33 +216,54 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) (status, msgs,
 		}
 		sum := sha256.Sum256(body)
 		if h.cfg.Inbox.Add(ctx, Channel, "dead:"+hex.EncodeToString(sum[:])[:32], "", body, reason) != nil {
-			return http.StatusInternalServerError, 0, 0
+			return http.StatusInternalServerError, 0, 0, 0
 		}
 	}
+	// Only our number's: another number's messages are not ours to answer.
+	ours := func(number string) bool { return h.cfg.PhoneNumberID != "" && number == h.cfg.PhoneNumberID }
+	var items []Item
+	for _, it := range all {
+		if ours(it.Number) {
+			items = append(items, it)
+		}
+	}
+	var sts []Status
+	for _, st := range allStatuses {
+		if ours(st.Number) {
+			sts = append(sts, st)
+		}
+	}
+	skipped = len(all) + len(allStatuses) - len(items) - len(sts)
 	now := h.cfg.Now()
 	for _, it := range items {
-		if h.cfg.Inbox.Add(ctx, Channel, it.WAMID, it.From, it.Payload, "") != nil {
-			return http.StatusInternalServerError, len(items), len(sts)
-		}
 		at := it.At
 		if at.IsZero() || at.After(now) {
 			at = now
 		}
+		// The window first: once the message is in the inbox a worker may
+		// answer it, and the answer must find the window open. Both are
+		// idempotent, so a redelivery after a failure here redoes both.
 		if h.cfg.Windows.Inbound(ctx, it.From, at) != nil {
-			return http.StatusInternalServerError, len(items), len(sts)
+			return http.StatusInternalServerError, len(items), len(sts), skipped
+		}
+		if h.cfg.Inbox.Add(ctx, Channel, it.WAMID, it.From, it.Payload, "") != nil {
+			return http.StatusInternalServerError, len(items), len(sts), skipped
 		}
 	}
 	for _, s := range sts {
 		if !h.status(ctx, s, now) {
-			return http.StatusInternalServerError, len(items), len(sts)
+			return http.StatusInternalServerError, len(items), len(sts), skipped
 		}
 	}
-	return http.StatusOK, len(items), len(sts)
+	return http.StatusOK, len(items), len(sts), skipped
 }
 
 // status records one delivery status. A failure because the window had closed
-// also marks the window closed and, the first time it is heard, queues the
-// message again: it then goes as the template.
+// also marks the window closed and queues the message again (it then goes as
+// the template): on every report of it, as the copy is made once however often
+// it is asked for, and with the status recorded first so that a send recorded
+// after this status still queues the copy (Deliveries.Status, resend). False
+// when the store failed: the webhook answers 500 and Meta redelivers.
 func (h *Webhook) status(ctx context.Context, s Status, now time.Time) bool {
 	at := s.At
 	if at.IsZero() {
@@ -241,18 +273,27 @@ func (h *Webhook) status(ctx context.Context, s Status, now time.Time) bool {
 	if windowClosed && h.cfg.Windows.Closed(ctx, s.Chat, at) != nil { // idempotent: first, so a redelivery redoes it
 		return false
 	}
-	added, err := h.cfg.Deliveries.Status(ctx, s.WAMID, s.Status, s.Code, at)
+	added, err := h.cfg.Deliveries.Status(ctx, s.WAMID, s.Status, s.Code, windowClosed, at)
 	if err != nil {
 		return false
 	}
-	if !added || s.Status != "failed" {
+	if s.Status != "failed" {
 		return true
 	}
-	h.log.Warn("whatsapp message failed", slog.String("wamid", s.WAMID), slog.Int("code", s.Code), slog.String("chat", ChatTag(s.Chat)))
-	if windowClosed {
-		if _, err := h.cfg.Deliveries.Resend(ctx, s.WAMID); err != nil {
-			h.log.Warn("whatsapp: resend after a closed window", slog.String("wamid", s.WAMID), slog.String("error", err.Error()))
-		}
+	msg := slog.String("message", MessageTag(h.tagKey, s.WAMID))
+	if added {
+		h.log.Warn("whatsapp message failed", msg, slog.Int("code", s.Code), slog.String("chat", ChatTag(h.tagKey, s.Chat)))
+	}
+	if !windowClosed {
+		return true
+	}
+	found, err := h.cfg.Deliveries.Resend(ctx, s.WAMID)
+	if err != nil {
+		h.log.Warn("whatsapp: resend after a closed window failed; answered 500 for a redelivery", msg, slog.String("error", err.Error()))
+		return false
+	}
+	if !found {
+		h.log.Info("whatsapp: window-closed failure before its send is recorded: the copy is queued when it is", msg)
 	}
 	return true
 }

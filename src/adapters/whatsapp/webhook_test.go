@@ -3,12 +3,14 @@ package whatsapp_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,20 +36,25 @@ type bundle struct {
 	fake       *whatsapptest.Server
 	fakeURL    string
 	hook       *httptest.Server
-	logs       *bytes.Buffer
+	logs       *lockedBuffer
 }
 
 func newBundle(t *testing.T, limits *whatsapptest.Limits) *bundle {
+	t.Helper()
+	return newBundleWith(t, whatsapptest.Options{Limits: limits})
+}
+
+func newBundleWith(t *testing.T, opts whatsapptest.Options) *bundle {
 	t.Helper()
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
 	b := &bundle{pool: pool, salonID: salonID, inbox: postgres.NewInbox(pool, salonID), outbox: postgres.NewOutbox(pool, salonID),
 		windows: postgres.NewChatWindows(pool, salonID, whatsapp.Channel), deliveries: postgres.NewDeliveries(pool, salonID, whatsapp.Channel),
-		logs: &bytes.Buffer{}}
-	b.fake, b.fakeURL = whatsapptest.Start(t, whatsapptest.Options{Limits: limits})
+		logs: &lockedBuffer{}}
+	b.fake, b.fakeURL = whatsapptest.Start(t, opts)
 	b.hook = httptest.NewServer(whatsapp.NewWebhook(whatsapp.WebhookConfig{
 		Inbox: b.inbox, Windows: b.windows, Deliveries: b.deliveries, AppSecret: b.fake.AppSecret(), VerifyToken: "verify-me-0123456789",
-		Log: slog.New(slog.NewJSONHandler(b.logs, nil)),
+		PhoneNumberID: b.fake.PhoneNumberID(), Log: slog.New(slog.NewJSONHandler(b.logs, nil)),
 	}))
 	t.Cleanup(b.hook.Close)
 	b.fake.SetWebhook(b.hook.URL)
@@ -69,6 +76,31 @@ func (b *bundle) count(t *testing.T, query string) int {
 }
 
 var anna = whatsapptest.Client{WaID: "4915112345678", Name: "Anna"}
+
+// lockedBuffer lets concurrent requests log into one buffer.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// requireNoNumber: neither the number nor a wamid (which embeds it) is in log.
+func requireNoNumber(t *testing.T, log, waID string) {
+	t.Helper()
+	require.NotContains(t, log, waID, "the phone number never reaches the log")
+	require.NotContains(t, log, "wamid.", "nor a wamid, which embeds it")
+}
 
 func TestWebhookVerification(t *testing.T) {
 	t.Parallel()
@@ -99,7 +131,7 @@ func TestWebhookVerification(t *testing.T) {
 func TestWebhookSignature(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t, nil)
-	body := b.fake.TextMessage(anna, b.fake.NewWAMID(), "hello")
+	body := b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "hello")
 	for name, sig := range map[string]string{
 		"Missing":     "",
 		"WrongSecret": whatsapp.Sign([]byte("another-secret"), body),
@@ -117,13 +149,13 @@ func TestWebhookSignature(t *testing.T) {
 	// The right signature over the same raw bytes is taken.
 	b.deliver(t, body)
 	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1`))
-	require.NotContains(t, b.logs.String(), anna.WaID, "the phone number never reaches the log")
+	requireNoNumber(t, b.logs.String(), anna.WaID)
 }
 
 func TestWebhookRedeliveryProcessedOnce(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t, nil)
-	body := b.fake.TextMessage(anna, b.fake.NewWAMID(), "hello")
+	body := b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "hello")
 	b.deliver(t, body)
 	b.deliver(t, body) // Meta redelivers
 	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1 AND channel = 'whatsapp' AND chat_id = '4915112345678'`))
@@ -242,16 +274,116 @@ func (failingInbox) Add(context.Context, string, string, string, []byte, string)
 	return errors.New("database down")
 }
 
+// failingWindows refuses to record a client's message time.
+type failingWindows struct{ whatsapp.Windows }
+
+func (failingWindows) Inbound(context.Context, string, time.Time) error {
+	return errors.New("database down")
+}
+
+// TestWebhookStoreDownIs500: a message is acknowledged only once both its
+// window and the message are stored, the window first: a worker may answer the
+// message as soon as it is in the inbox, and the answer must find the window
+// open (else it would go as a template).
 func TestWebhookStoreDownIs500(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t, nil)
+	deliverTo := func(cfg whatsapp.WebhookConfig) int {
+		cfg.AppSecret, cfg.PhoneNumberID, cfg.Deliveries = b.fake.AppSecret(), b.fake.PhoneNumberID(), b.deliveries
+		hook := httptest.NewServer(whatsapp.NewWebhook(cfg))
+		defer hook.Close()
+		b.fake.SetWebhook(hook.URL)
+		status, err := b.fake.Deliver(context.Background(), b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "hello"))
+		require.NoError(t, err)
+		return status
+	}
+	require.Equal(t, http.StatusInternalServerError, deliverTo(whatsapp.WebhookConfig{Inbox: b.inbox, Windows: failingWindows{b.windows}}),
+		"not acknowledged: Meta delivers it again")
+	require.Zero(t, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1`), "no message stored before its window")
+
+	require.Equal(t, http.StatusInternalServerError, deliverTo(whatsapp.WebhookConfig{Inbox: failingInbox{}, Windows: b.windows}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM chat_windows WHERE salon_id = $1`),
+		"the window is recorded first (idempotent: the redelivery records it again)")
+}
+
+// TestWebhookOtherNumber: one Meta app's callback can carry other business
+// numbers' notifications: they are acknowledged and not stored.
+func TestWebhookOtherNumber(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t, nil)
+	ours := []byte(`"phone_number_id":"` + b.fake.PhoneNumberID() + `"`)
+	other := func(body []byte) []byte {
+		require.Contains(t, string(body), string(ours))
+		return bytes.ReplaceAll(body, ours, []byte(`"phone_number_id":"999000111222333"`))
+	}
+	b.deliver(t, other(b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "hello")))
+	b.deliver(t, other(b.fake.StatusUpdate("wamid.OTHER", anna.WaID, "failed", whatsapp.ErrorWindowClosed, time.Now())))
+	// One notification with a change for another number and one for ours.
+	var mixed map[string]any
+	require.NoError(t, json.Unmarshal(b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "ours"), &mixed))
+	var foreign map[string]any
+	require.NoError(t, json.Unmarshal(other(b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "theirs")), &foreign))
+	entry := mixed["entry"].([]any)[0].(map[string]any)
+	entry["changes"] = append(foreign["entry"].([]any)[0].(map[string]any)["changes"].([]any), entry["changes"].([]any)...)
+	body, err := json.Marshal(mixed)
+	require.NoError(t, err)
+	b.deliver(t, body)
+
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1`), "only our number's message")
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1 AND convert_from(payload, 'UTF8') LIKE '%"ours"%'`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM message_statuses WHERE salon_id = $1`))
+	require.Zero(t, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1 AND dead IS NOT NULL`), "skipped, not dead letters")
+}
+
+// TestWebhookWindowClosedBeforeSendRecorded: Meta's failed-131047 status can
+// arrive before Outbox.Done has stored the wamid (the status webhook beats the
+// send's answer). The copy is queued when the send is recorded, once, and a
+// redelivery of the status does not queue another.
+func TestWebhookWindowClosedBeforeSendRecorded(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t, nil)
+	ctx := context.Background()
+	b.queue(t, anna.WaID, "Reminder")
+	due, err := b.outbox.Due(ctx, whatsapp.Channel, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	wamid := b.fake.NewWAMID(anna.WaID)
+	failed := b.fake.StatusUpdate(wamid, anna.WaID, "failed", whatsapp.ErrorWindowClosed, time.Now())
+	b.deliver(t, failed) // before the send is recorded
+	copies := func() int {
+		return b.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND resent_of IS NOT NULL AND body->'reply'->>'text' = 'Reminder'`)
+	}
+	require.Zero(t, copies(), "nothing to copy yet")
+
+	q := due[0]
+	q.ProviderID = wamid
+	require.NoError(t, b.outbox.Done(ctx, q, ""))
+	require.Equal(t, 1, copies(), "recording the send queued the copy")
+	b.deliver(t, failed) // redelivered
+	require.NoError(t, b.outbox.Done(ctx, q, ""))
+	require.Equal(t, 1, copies(), "once")
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL`))
+	requireNoNumber(t, b.logs.String(), anna.WaID)
+}
+
+// failingResend records statuses but cannot queue a copy.
+type failingResend struct{ *postgres.Deliveries }
+
+func (failingResend) Resend(context.Context, string) (bool, error) {
+	return false, errors.New("database down")
+}
+
+func TestWebhookResendFailureIs500(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t, nil)
 	hook := httptest.NewServer(whatsapp.NewWebhook(whatsapp.WebhookConfig{
-		Inbox: failingInbox{}, Windows: b.windows, Deliveries: b.deliveries, AppSecret: b.fake.AppSecret(),
+		Inbox: b.inbox, Windows: b.windows, Deliveries: failingResend{b.deliveries}, AppSecret: b.fake.AppSecret(),
+		PhoneNumberID: b.fake.PhoneNumberID(),
 	}))
 	defer hook.Close()
 	b.fake.SetWebhook(hook.URL)
-	status, err := b.fake.Deliver(context.Background(), b.fake.TextMessage(anna, b.fake.NewWAMID(), "hello"))
+	status, err := b.fake.Deliver(context.Background(),
+		b.fake.StatusUpdate(b.fake.NewWAMID(anna.WaID), anna.WaID, "failed", whatsapp.ErrorWindowClosed, time.Now()))
 	require.NoError(t, err)
-	require.Equal(t, http.StatusInternalServerError, status, "not acknowledged: Meta delivers it again")
-	require.Zero(t, b.count(t, `SELECT count(*) FROM chat_windows WHERE salon_id = $1`), "nothing recorded before the message is stored")
+	require.Equal(t, http.StatusInternalServerError, status, "Meta redelivers, and the resend is tried again")
 }

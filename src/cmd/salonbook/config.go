@@ -217,8 +217,10 @@ func loadWhatsApp(getenv func(string) string) (WhatsAppConfig, error) {
 	if w.APIURL = getenv("WHATSAPP_API_URL"); w.APIURL == "" {
 		w.APIURL = "https://graph.facebook.com"
 	}
-	if u, err := url.Parse(w.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return w, fmt.Errorf("config: WHATSAPP_API_URL %q is not an http(s) URL", w.APIURL)
+	// Not quoted in the error: a mistaken URL may carry user:secret@.
+	if u, err := url.Parse(w.APIURL); err != nil || u.Host == "" || u.User != nil ||
+		(u.Scheme != "https" && (u.Scheme != "http" || !loopbackHost(u.Hostname()))) {
+		return w, fmt.Errorf("config: WHATSAPP_API_URL must be an https URL without credentials (http only to a loopback host, for a fake)")
 	}
 	if w.APIVersion = getenv("WHATSAPP_API_VERSION"); w.APIVersion == "" {
 		w.APIVersion = "v24.0"
@@ -264,6 +266,15 @@ func loadWhatsApp(getenv func(string) string) (WhatsAppConfig, error) {
 		}
 	}
 	return w, nil
+}
+
+// loopbackHost reports whether host (no port) is localhost or a loopback address.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // GoogleConfig is calendar sync's; it is off when neither a credentials file nor

@@ -265,7 +265,7 @@ func loadtestWhatsApp(ctx context.Context, o ltOptions) (*ltResult, error) {
 	start := time.Now()
 	var burst [][]byte
 	for _, c := range clients {
-		b := fake.TextMessage(c.user, fake.NewWAMID(), "Hi")
+		b := fake.TextMessage(c.user, fake.NewWAMID(c.user.WaID), "Hi")
 		burst = append(burst, b)
 		if c.redeliverStep == 1 {
 			burst = append(burst, b)
@@ -289,7 +289,7 @@ func loadtestWhatsApp(ctx context.Context, o ltOptions) (*ltResult, error) {
 				time.Sleep(d)
 			}
 			u := whatsapptest.Client{WaID: fmt.Sprint(49_160_000_000_000 + i), Name: "Paced"}
-			b := fake.TextMessage(u, fake.NewWAMID(), "Hi")
+			b := fake.TextMessage(u, fake.NewWAMID(u.WaID), "Hi")
 			pwg.Go(func() { _ = pa.waDeliver(ctx, fake, b) })
 		}
 		pwg.Wait()
@@ -477,7 +477,7 @@ func waConverse(ctx context.Context, fake *whatsapptest.Server, a *acks, c *waCl
 		return press(m, ids[idx%len(ids)])
 	}
 	say := func(text string) bool {
-		last = func() bool { return deliver(fake.TextMessage(c.user, fake.NewWAMID(), text)) }
+		last = func() bool { return deliver(fake.TextMessage(c.user, fake.NewWAMID(c.user.WaID), text)) }
 		return last()
 	}
 	finish := func(outcome string) {
@@ -562,7 +562,7 @@ func waConverse(ctx context.Context, fake *whatsapptest.Server, a *acks, c *waCl
 		if c.outcome != "" {
 			if c.flooder {
 				for i := range 30 {
-					_ = a.waDeliver(ctx, fake, fake.TextMessage(c.user, fake.NewWAMID(), fmt.Sprint("are you there? ", i)))
+					_ = a.waDeliver(ctx, fake, fake.TextMessage(c.user, fake.NewWAMID(c.user.WaID), fmt.Sprint("are you there? ", i)))
 				}
 			}
 			return ""

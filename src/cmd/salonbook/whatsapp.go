@@ -38,7 +38,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	windows := postgres.NewChatWindows(pool, salonID, whatsapp.Channel)
 	mux.Handle("/whatsapp/webhook", whatsapp.NewWebhook(whatsapp.WebhookConfig{
 		Inbox: inbox, Windows: windows, Deliveries: postgres.NewDeliveries(pool, salonID, whatsapp.Channel),
-		AppSecret: wa.AppSecret, VerifyToken: wa.VerifyToken, Log: log,
+		AppSecret: wa.AppSecret, VerifyToken: wa.VerifyToken, PhoneNumberID: wa.PhoneNumberID, Log: log,
 	}))
 	printer := func(lang string) *i18n.Printer {
 		return catalog.Printer(catalog.Match(lang, catalog.Languages()), time.UTC)
@@ -53,6 +53,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		Channel: whatsapp.Channel, Outbox: outbox, Log: log,
 		Transport: whatsapp.NewTransport(whatsapp.TransportConfig{
 			Client: client, Windows: windows, Templates: wa.Templates, DefaultLang: defaultLang, Log: log,
+			TagKey: whatsapp.TagKey(wa.AppSecret),
 			Labels: func(lang string) whatsapp.Labels {
 				p := printer(lang)
 				return whatsapp.Labels{Choose: p.T("btn.choose"), SharePhone: p.T("btn.share_phone")}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -53,7 +54,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		require.NoError(t, <-done)
 		require.NotContains(t, logs.String(), fake.Token(), "the access token never reaches the log")
 		require.NotContains(t, logs.String(), fake.AppSecret(), "nor the app secret")
-		require.NotContains(t, logs.String(), "4915112340000", "nor the client's number")
+		requireNoNumberIn(t, logs.String(), "4915112340000")
 	}()
 	hook := "http://" + addr + "/whatsapp/webhook"
 	fake.SetWebhook(hook)
@@ -68,6 +69,8 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	require.Equal(t, "424242", challenge.String())
 
 	olga := whatsapptest.Client{WaID: "4915112340000", Name: "Olga"}
+	require.True(t, holdsNumber(`{"msg":"update","update":"`+fake.NewWAMID(olga.WaID)+`"}`, olga.WaID),
+		"the log check finds a logged wamid (the worker logged them once)")
 	deliver := func(body []byte) {
 		t.Helper()
 		status, err := fake.Deliver(ctx, body)
@@ -100,9 +103,9 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		}
 		t.Fatalf("no button or row %q in %+v %+v", label, m.Buttons, m.Rows)
 	}
-	say := func(text string) { deliver(fake.TextMessage(olga, fake.NewWAMID(), text)) }
+	say := func(text string) { deliver(fake.TextMessage(olga, fake.NewWAMID(olga.WaID), text)) }
 
-	first := fake.TextMessage(olga, fake.NewWAMID(), "Hi")
+	first := fake.TextMessage(olga, fake.NewWAMID(olga.WaID), "Hi")
 	deliver(first)
 	deliver(first) // Meta redelivers: handled once
 	m := wait(0)
@@ -154,7 +157,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	require.Equal(t, "read", state)
 
 	// A wrong signature is refused and stores nothing.
-	status2, err := fake.DeliverUnsigned(ctx, fake.TextMessage(olga, fake.NewWAMID(), "hi"), "sha256="+strings.Repeat("0", 64))
+	status2, err := fake.DeliverUnsigned(ctx, fake.TextMessage(olga, fake.NewWAMID(olga.WaID), "hi"), "sha256="+strings.Repeat("0", 64))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, status2)
 	// A malformed body is acknowledged and kept as a dead letter.
@@ -178,6 +181,36 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	require.Equal(t, "salon_message", m.Template)
 	require.Equal(t, "en", m.Language)
 	require.Equal(t, []string{"Your haircut moved to 11:00. · See you!"}, m.Params)
+}
+
+// requireNoNumberIn fails when log holds the phone number waID: as digits, or
+// inside anything base64 (a wamid embeds the number: Meta's and the fake's are
+// "wamid." and base64), in any of base64's alphabets and at any alignment.
+func requireNoNumberIn(t *testing.T, log, waID string) {
+	t.Helper()
+	require.NotEmpty(t, log)
+	require.NotContains(t, log, waID, "the client's number never reaches the log")
+	require.False(t, holdsNumber(log, waID), "nor a wamid or other base64 that embeds it")
+}
+
+var base64Run = regexp.MustCompile(`[A-Za-z0-9+/_-]{8,}`)
+
+func holdsNumber(log, waID string) bool {
+	for _, run := range base64Run.FindAllString(log, -1) {
+		for skip := range 4 { // every alignment of the embedded bytes
+			if len(run) <= skip {
+				break
+			}
+			r := run[skip:]
+			r = r[:len(r)/4*4]
+			for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+				if b, err := enc.DecodeString(r); err == nil && bytes.Contains(b, []byte(waID)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // requireWithinLimits checks a sent message against WhatsApp's limits (the
@@ -242,5 +275,16 @@ func TestWhatsAppConfig(t *testing.T) {
 		require.ErrorContains(t, err, name, "a bad setting names its variable")
 		require.NotContains(t, err.Error(), "EAAGtoken")
 		require.NotContains(t, err.Error(), "0123456789abcdef0123")
+	}
+	for _, u := range []string{"http://graph.facebook.com", "https://user:hunter2secret@graph.facebook.com", "http://10.0.0.1:8080"} {
+		_, err := loadWhatsApp(with("WHATSAPP_API_URL", u))
+		require.ErrorContains(t, err, "WHATSAPP_API_URL", u)
+		require.NotContains(t, err.Error(), "hunter2secret", "the URL is not quoted")
+		require.NotContains(t, err.Error(), "graph.facebook.com")
+	}
+	for _, u := range []string{"http://127.0.0.1:9000", "http://localhost:9000/graph", "http://[::1]:9000", "https://graph.example"} {
+		w, err := loadWhatsApp(with("WHATSAPP_API_URL", u))
+		require.NoError(t, err, "https, or http to a loopback host (a fake): %s", u)
+		require.Equal(t, u, w.APIURL)
 	}
 }

@@ -21,7 +21,7 @@ type Pending struct {
 	ID       int64  // inbox row
 	Channel  string // "telegram", "whatsapp"
 	ChatID   string
-	UpdateID string // the provider's id, unique per channel
+	UpdateID string // the provider's id, unique per channel; never logged (a WhatsApp wamid embeds the client's number): log ID
 	Payload  []byte // the raw update as received
 	Received time.Time
 	Attempts int // failed tries so far

@@ -67,7 +67,7 @@ func (w *Worker) Run(ctx context.Context, n int) {
 func (w *Worker) step(p Pending) ([]Outgoing, string, error) {
 	d, err := w.Decoder.Decode(p.Payload)
 	if err != nil {
-		w.Log.Info("dead letter", slog.String("channel", w.Channel), slog.String("update", p.UpdateID), slog.String("reason", err.Error()))
+		w.Log.Info("dead letter", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.String("reason", err.Error()))
 		return nil, "undecodable: " + err.Error(), nil
 	}
 	var out []Outgoing
@@ -96,7 +96,7 @@ func (w *Worker) step(p Pending) ([]Outgoing, string, error) {
 	for i := range replies {
 		out = append(out, Outgoing{ChatID: p.ChatID, Reply: &replies[i]})
 	}
-	w.Log.Info("update", slog.String("channel", w.Channel), slog.String("update", p.UpdateID), slog.Int("replies", len(replies)))
+	w.Log.Info("update", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.Int("replies", len(replies)))
 	return out, "", nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -42,13 +41,9 @@ func (s *Server) SetInbound(waID string, at time.Time) {
 	s.inbound[waID] = at
 }
 
-// NewWAMID returns a fresh inbound message id.
-func (s *Server) NewWAMID() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.seq++
-	return fmt.Sprintf("wamid.IN%012d%s", s.seq, random(6))
-}
+// NewWAMID returns a fresh id of a message from waID, in Meta's form (it
+// embeds waID).
+func (s *Server) NewWAMID(waID string) string { return wamid(waID) }
 
 // TextMessage is the notification of a text from c, as Meta sends it; it also
 // opens c's window on the fake at the fake's now.
@@ -84,12 +79,12 @@ func (s *Server) ContactsMessage(c Client, wamid, name, phone, waID string) []by
 func (s *Server) Reply(c Client, m Sent, id string) ([]byte, bool) {
 	for _, b := range m.Buttons {
 		if b.ID == id {
-			return s.ButtonReply(c, s.NewWAMID(), m.ID, b.ID, b.Title), true
+			return s.ButtonReply(c, s.NewWAMID(c.WaID), m.ID, b.ID, b.Title), true
 		}
 	}
 	for _, r := range m.Rows {
 		if r.ID == id {
-			return s.ListReply(c, s.NewWAMID(), m.ID, r.ID, r.Title), true
+			return s.ListReply(c, s.NewWAMID(c.WaID), m.ID, r.ID, r.Title), true
 		}
 	}
 	return nil, false

@@ -6,17 +6,26 @@
 // what was sent, and delivers signed webhook notifications (messages and
 // statuses) to a URL.
 //
+// Its wamids have Meta's form: "wamid." and the base64 of bytes that embed the
+// client's number (as Meta's do), so a test that looks for the number in a log
+// also catches a logged wamid.
+//
+// A free-form message outside the window is answered 131047 at once by
+// default; Options.WindowClosed makes the fake do what Meta mostly does
+// instead: accept it (200 and a wamid) and report the failure in a signed
+// `failed` status webhook with error 131047, before or after its answer.
+//
 // What it does not model: templates are accepted by name without a catalog of
-// approved ones; 131047 is answered at once (Meta may instead accept the
-// message and report the failure in a status webhook; DeliverStatus can play
-// that); the codes for an invalid body are 131009 for a value out of bounds
-// and 100 for a missing or unknown field, as Meta's documentation lists them.
+// approved ones; the codes for an invalid body are 131009 for a value out of
+// bounds and 100 for a missing or unknown field, as Meta's documentation lists
+// them.
 package whatsapptest
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -40,6 +49,23 @@ type Limits struct {
 // MetaLimits are Meta's default limits, as documented.
 var MetaLimits = Limits{Throughput: 80, PairEvery: 6 * time.Second, PairBurst: 45}
 
+// WindowClosed is how the fake refuses a free-form message outside the
+// 24-hour window.
+type WindowClosed int
+
+const (
+	// WindowClosedAnswer answers the send with error 131047.
+	WindowClosedAnswer WindowClosed = iota
+	// WindowClosedStatusFirst accepts the send (200 and a wamid) but first
+	// delivers its `failed` status (131047) to the webhook, so the status
+	// arrives before the sender has the wamid.
+	WindowClosedStatusFirst
+	// WindowClosedStatusAfter accepts the send and then, after its answer,
+	// delivers its `failed` status (131047) to the webhook, in the background
+	// (Settle waits for it).
+	WindowClosedStatusAfter
+)
+
 // Options configure a Server.
 type Options struct {
 	Token         string           // the access token; "" makes a random one
@@ -47,6 +73,7 @@ type Options struct {
 	PhoneNumberID string           // "" is 106540352242922
 	Limits        *Limits          // nil is MetaLimits; &Limits{} is none
 	Now           func() time.Time // nil is time.Now
+	WindowClosed  WindowClosed     // how a free-form message outside the window fails
 }
 
 // Sent is a message the fake accepted.
@@ -64,6 +91,7 @@ type Sent struct {
 	Params   []string
 	Raw      []byte
 	Time     time.Time
+	Failed   int // the error code of the failed status the fake reported for it (0: none)
 }
 
 // Choice is a button or list row as sent.
@@ -86,8 +114,8 @@ type Server struct {
 	global   bucket
 	pairs    map[string]*bucket
 	hookURL  string
-	seq      int
 	hookHTTP *http.Client
+	async    int // status webhooks being delivered in the background
 }
 
 // New returns a fake.
@@ -207,10 +235,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m.Type != "template" {
 		last, ok := s.inbound[m.To]
 		if !ok || now.Sub(last) >= 24*time.Hour {
-			s.mu.Unlock()
-			s.fail(w, http.StatusBadRequest, 131047, "Re-engagement message",
-				"Message failed to send because more than 24 hours have passed since the customer last replied to this number.")
-			return
+			if s.opts.WindowClosed == WindowClosedAnswer {
+				s.mu.Unlock()
+				s.fail(w, http.StatusBadRequest, 131047, "Re-engagement message",
+					"Message failed to send because more than 24 hours have passed since the customer last replied to this number.")
+				return
+			}
+			m.Failed = 131047
 		}
 	}
 	// A refused message spends no token of either limit.
@@ -238,18 +269,79 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if pair != nil {
 		pair.tokens--
 	}
-	s.seq++
-	m.ID = fmt.Sprintf("wamid.FAKE%012d%s", s.seq, random(4))
+	m.ID = wamid(m.To)
 	m.Raw, m.Time = raw, now
 	s.sent = append(s.sent, m)
 	s.stats[0]++
 	s.mu.Unlock()
+	var failed []byte
+	if m.Failed != 0 {
+		failed = s.StatusUpdate(m.ID, m.To, "failed", m.Failed, now)
+		if s.opts.WindowClosed == WindowClosedStatusFirst {
+			s.deliverStatus(failed)
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"messaging_product": "whatsapp",
 		"contacts":          []map[string]string{{"input": m.To, "wa_id": m.To}},
 		"messages":          []map[string]string{{"id": m.ID}},
 	})
+	if failed != nil && s.opts.WindowClosed == WindowClosedStatusAfter {
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		s.mu.Lock()
+		s.async++
+		s.mu.Unlock()
+		go func() {
+			defer func() {
+				s.mu.Lock()
+				s.async--
+				s.mu.Unlock()
+			}()
+			s.deliverStatus(failed)
+		}()
+	}
+}
+
+// deliverStatus delivers a status notification the fake makes of its own,
+// again while the webhook does not answer 200 (as Meta does, here a few
+// times over a second or so).
+func (s *Server) deliverStatus(body []byte) {
+	for i := range 6 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		status, err := s.Deliver(ctx, body)
+		cancel()
+		if err == nil && status == http.StatusOK {
+			return
+		}
+		time.Sleep(time.Duration(10<<i) * time.Millisecond)
+	}
+}
+
+// Settle waits until the status webhooks the fake delivers in the background
+// (WindowClosedStatusAfter) are delivered or given up.
+// A send that is still being answered may start one more after it returns.
+func (s *Server) Settle() {
+	for {
+		s.mu.Lock()
+		n := s.async
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// wamid makes a message id as Meta does: "wamid." and the base64 of a small
+// Thrift-like record holding the client's number (wa_id) and a random part.
+func wamid(waID string) string {
+	b := append([]byte{0x1c, 0x18, byte(len(waID))}, waID...)
+	b = append(b, 0x15, 0x02, 0x00, 0x11, 0x18, 0x12)
+	b = append(b, strings.ToUpper(random(9))...)
+	return "wamid." + base64.StdEncoding.EncodeToString(append(b, 0x00))
 }
 
 // fail answers with Meta's error body.

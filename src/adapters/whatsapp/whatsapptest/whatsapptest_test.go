@@ -2,10 +2,12 @@ package whatsapptest_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +62,11 @@ func TestFakeAnswersAsMeta(t *testing.T) {
 	fake.SetInbound("493", now)
 	status, _ = post(fake.Token(), text("491"))
 	require.Equal(t, http.StatusOK, status)
+	id, ok := strings.CutPrefix(fake.SentTo("491")[0].ID, "wamid.")
+	require.True(t, ok, "Meta's form: wamid. and base64")
+	raw, err := base64.StdEncoding.DecodeString(id)
+	require.NoError(t, err)
+	require.Equal(t, []byte{0x1c, 0x18, 3, '4', '9', '1'}, raw[:6], "embedding the recipient's number, as Meta's do")
 	_, e = post(fake.Token(), text("491"))
 	require.Equal(t, 131056, e.Error.Code, "the pair limit")
 	require.Equal(t, "(#131056) (Business Account, Consumer Account) pair rate limit hit", e.Error.Message)
@@ -81,7 +88,7 @@ func TestFakeAnswersAsMeta(t *testing.T) {
 	}))
 	defer hook.Close()
 	fake.SetWebhook(hook.URL)
-	_, err := fake.Deliver(t.Context(), fake.TextMessage(whatsapptest.Client{WaID: "491", Name: "A"}, "wamid.1", "hi"))
+	_, err = fake.Deliver(t.Context(), fake.TextMessage(whatsapptest.Client{WaID: "491", Name: "A"}, "wamid.1", "hi"))
 	require.NoError(t, err)
 	require.True(t, whatsapp.ValidSignature([]byte(fake.AppSecret()), got, sig))
 	items, _, bad, err := whatsapp.Split(got)
