@@ -5,8 +5,11 @@
 #
 #   scripts/loadtest.sh                      both modes, LOADTEST_CLIENTS (default 1000)
 #   LOADTEST_CLIENTS=300 scripts/loadtest.sh raised
+#   scripts/loadtest.sh kill                 limits raised, the server run as its own process,
+#                                            SIGKILLed mid-run (LOADTEST_KILL_AT acks, default
+#                                            5 per client) and started again (LOADTEST_KILL=1)
 #
-# Other knobs: LOADTEST_PARALLEL (200), LOADTEST_TIMEOUT (4m), LOADTEST_REPLY_TIMEOUT (90s),
+# Other knobs: LOADTEST_PARALLEL (200), LOADTEST_TIMEOUT (4m; telegram 8m; kill 10m), LOADTEST_REPLY_TIMEOUT (90s; kill 6m),
 # TELEGRAM_WORKERS (8), LOADTEST_SEED (1). DATABASE_URL comes from scripts/db.sh url.
 set -euo pipefail
 
@@ -21,5 +24,8 @@ go build -o .data/salonbook-loadtest ./src/cmd/salonbook
 for mode in "${modes[@]}"; do
 	out=".data/loadtest-${mode}-$(date -u +%Y%m%dT%H%M%SZ).txt"
 	echo "== LOADTEST_LIMITS=$mode -> $out" >&2
-	LOADTEST_LIMITS="$mode" .data/salonbook-loadtest loadtest 2>&1 | tee "$out"
+	case "$mode" in
+	kill) LOADTEST_LIMITS=raised LOADTEST_KILL=1 .data/salonbook-loadtest loadtest 2>&1 | tee "$out" ;;
+	*) LOADTEST_LIMITS="$mode" .data/salonbook-loadtest loadtest 2>&1 | tee "$out" ;;
+	esac
 done

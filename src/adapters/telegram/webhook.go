@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -39,18 +40,27 @@ const MaxUpdateBytes = 1 << 20
 // Each request is logged in one line with its status and update id, never with
 // its body.
 type Webhook struct {
-	inbox  messaging.Inbox
+	inbox  Store
 	secret []byte
 	log    *slog.Logger
 }
 
 var _ http.Handler = (*Webhook)(nil)
 
+// Store is what the webhook stores updates into: messaging.Inbox's Add, or a
+// group commit of the inbox (postgres.GroupCommit) that writes the rows of
+// concurrent requests together. Add returns once the row is durable.
+type Store interface {
+	Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error
+}
+
+var _ Store = messaging.Inbox(nil)
+
 // NewWebhook returns the webhook handler storing into inbox. secret is the
 // secret_token the webhook was registered with (see RegisterWebhook); an empty
 // secret refuses every request, so a missing setting cannot open the webhook to
 // anyone. A nil log logs nothing.
-func NewWebhook(inbox messaging.Inbox, secret string, log *slog.Logger) http.Handler {
+func NewWebhook(inbox Store, secret string, log *slog.Logger) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

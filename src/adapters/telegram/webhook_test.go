@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/telegram/telegramtest"
 	"salonbook/src/core/messaging"
@@ -219,4 +221,52 @@ func TestWebhookDeliveredByTheFake(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, status)
 	require.Len(t, inbox.stored(), 3)
+}
+
+// TestWebhookGroupCommit: the webhook as serve runs it, on the inbox's group
+// commit. Concurrent deliveries, redeliveries among them, are all answered 200
+// and stored once; once the group commit is closed (shutting down) updates are
+// answered 500, so that Telegram delivers them again, and nothing is stored.
+func TestWebhookGroupCommit(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	gc := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 8, Flushers: 2})
+	srv, apiURL := telegramtest.Start(t, telegramtest.Options{})
+	hook := httptest.NewServer(telegram.NewWebhook(gc, secret, nil))
+	t.Cleanup(hook.Close)
+	b, err := telegram.NewBot(srv.Token(), apiURL, nil, nil)
+	require.NoError(t, err)
+	require.NoError(t, telegram.RegisterWebhook(t.Context(), b, hook.URL, secret))
+
+	var updates [][]byte
+	for i := range 60 {
+		u := telegramtest.TextUpdate(int64(1000+i), int64(500+i%6), telegramtest.User{ID: int64(500 + i%6), FirstName: "A"}, "hi")
+		updates = append(updates, u)
+		if i%5 == 0 {
+			updates = append(updates, u) // redelivered
+		}
+	}
+	updates = append(updates, []byte("not an update"), []byte("not an update"))
+	statuses, errs := make([]int, len(updates)), make([]error, len(updates))
+	var wg sync.WaitGroup
+	for i, u := range updates {
+		wg.Go(func() { statuses[i], errs[i] = srv.Deliver(t.Context(), u) })
+	}
+	wg.Wait()
+	for i := range updates {
+		require.NoError(t, errs[i])
+		require.Equal(t, http.StatusOK, statuses[i])
+	}
+	var n, dead int
+	require.NoError(t, pool.QueryRow(t.Context(), `SELECT count(*), count(dead) FROM inbox WHERE salon_id = $1`, salonID).Scan(&n, &dead))
+	require.Equal(t, 61, n)
+	require.Equal(t, 1, dead)
+
+	gc.Close()
+	status, err := srv.Deliver(t.Context(), telegramtest.TextUpdate(2000, 500, telegramtest.User{ID: 500, FirstName: "A"}, "late"))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusInternalServerError, status)
+	require.NoError(t, pool.QueryRow(t.Context(), `SELECT count(*) FROM inbox WHERE salon_id = $1`, salonID).Scan(&n))
+	require.Equal(t, 61, n)
 }

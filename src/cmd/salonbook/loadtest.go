@@ -37,11 +37,17 @@ type ltOptions struct {
 	Clients      int           // LOADTEST_CLIENTS, default 1000
 	Parallel     int           // LOADTEST_PARALLEL: client goroutines at once, default 200
 	Limits       string        // LOADTEST_LIMITS: raised (fake's limits off) or telegram
-	Timeout      time.Duration // LOADTEST_TIMEOUT: the whole conversation phase, default 4m
+	Timeout      time.Duration // LOADTEST_TIMEOUT: the whole conversation phase, default 4m (telegram: 8m, kill: 10m)
 	ReplyTimeout time.Duration // LOADTEST_REPLY_TIMEOUT: a client waiting longer is stuck (lost), default 90s
 	Workers      int           // TELEGRAM_WORKERS for the server, default 8
 	Seed         uint64        // LOADTEST_SEED
 	Log          io.Writer     // progress lines; nil for none
+	// Kill (LOADTEST_KILL=1) runs the server as a process of its own (ServerBin,
+	// `serve`), SIGKILLs it once KillAt updates are acknowledged and starts it
+	// again; deliveries that fail meanwhile are redelivered, as Telegram does.
+	Kill      bool
+	KillAt    int    // LOADTEST_KILL_AT, default 5 per client: about the middle of the run
+	ServerBin string // LOADTEST_SERVER_BIN, default this program
 }
 
 // ltResult is what a run measured.
@@ -74,8 +80,16 @@ type ltResult struct {
 	DoubleBookings, BookingsMade    int
 	ClientsBookedTwice              int
 	PeakRSSKB, PeakSysMB            int
+	ServerPeakKB                    int // the server process alone (kill mode)
 	ServerErrors                    int
-	Example                         string // an unexpected reply, for the report
+	LostUpdates                     int // acknowledged but not in the inbox
+	Killed                          bool
+	KilledAfter                     int           // acknowledgements before the SIGKILL
+	Down                            time.Duration // SIGKILL to answering again
+	Redelivered                     int           // deliveries that failed (server down) and were made again
+	LongestWait                     time.Duration // longest a client waited for a reply
+	SlowWaits                       int           // clients that waited more than 60 s for a reply
+	Example                         string        // an unexpected reply, for the report
 	Elapsed                         time.Duration
 }
 
@@ -121,10 +135,26 @@ func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer)
 		return err
 	}
 	o.Seed = uint64(seed)
-	if o.Timeout, err = dur("LOADTEST_TIMEOUT", 4*time.Minute); err != nil {
+	o.Kill = getenv("LOADTEST_KILL") == "1"
+	replyTimeout, timeout := 90*time.Second, 4*time.Minute
+	if o.Limits == "telegram" {
+		// About 8,700 replies at 30/s take about five minutes.
+		timeout = 8 * time.Minute
+	}
+	if o.Kill {
+		// Messages a killed sender had leased wait out the outbox lease (5 min).
+		replyTimeout, timeout = 6*time.Minute, 10*time.Minute
+		if o.KillAt, err = num("LOADTEST_KILL_AT", 5*o.Clients); err != nil {
+			return err
+		}
+		if o.ServerBin, err = serverBinary(getenv); err != nil {
+			return err
+		}
+	}
+	if o.Timeout, err = dur("LOADTEST_TIMEOUT", timeout); err != nil {
 		return err
 	}
-	if o.ReplyTimeout, err = dur("LOADTEST_REPLY_TIMEOUT", 90*time.Second); err != nil {
+	if o.ReplyTimeout, err = dur("LOADTEST_REPLY_TIMEOUT", replyTimeout); err != nil {
 		return err
 	}
 	if o.SalonFile == "" {
@@ -182,25 +212,53 @@ type acks struct {
 	lat      []time.Duration
 	at       []time.Time
 	ok, fail int
+	ids      []string // update ids acknowledged
+	// redeliver: a failed delivery is made again until acknowledged (within
+	// two minutes), as Telegram does; retried counts those failures.
+	redeliver bool
+	retried   int
+	total     *atomic.Int64 // when set, counts acknowledgements across recorders
 }
 
+var updateIDRe = regexp.MustCompile(`"update_id":(\d+)`)
+
 func (a *acks) deliver(ctx context.Context, fake *telegramtest.Server, u []byte) error {
-	t0 := time.Now()
-	status, err := fake.Deliver(ctx, u)
-	t1 := time.Now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err != nil || status != http.StatusOK {
-		a.fail++
-		if err != nil {
+	first := time.Now()
+	for {
+		t0 := time.Now()
+		status, err := fake.Deliver(ctx, u)
+		t1 := time.Now()
+		if err == nil && status == http.StatusOK {
+			a.mu.Lock()
+			a.ok++
+			a.lat = append(a.lat, t1.Sub(t0))
+			a.at = append(a.at, t1)
+			if m := updateIDRe.FindSubmatch(u); m != nil {
+				a.ids = append(a.ids, string(m[1]))
+			}
+			a.mu.Unlock()
+			if a.total != nil {
+				a.total.Add(1)
+			}
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("webhook answered %d", status)
+		}
+		if !a.redeliver || ctx.Err() != nil || time.Since(first) > 2*time.Minute {
+			a.mu.Lock()
+			a.fail++
+			a.mu.Unlock()
 			return err
 		}
-		return fmt.Errorf("webhook answered %d", status)
+		a.mu.Lock()
+		a.retried++
+		a.mu.Unlock()
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	a.ok++
-	a.lat = append(a.lat, t1.Sub(t0))
-	a.at = append(a.at, t1)
-	return nil
 }
 
 func (a *acks) summary() (n int, perSec float64, p50, p99, maxLat time.Duration, peak1s int) {
@@ -329,6 +387,7 @@ type ltClient struct {
 	notices       int // flood notices received during the conversation
 	steps         int // updates sent that each deserve one reply
 	seen          int
+	longestWait   time.Duration // the longest it waited for a reply
 	outcome       string
 	final         time.Time
 }
@@ -420,27 +479,41 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	logf("ceiling (insert-only handler): %.0f acks/s", res.CeilingAcksPerSec)
 
-	serveCtx, stopServe := context.WithCancel(ctx)
-	defer stopServe()
-	ready, served := make(chan string, 1), make(chan error, 1)
 	serverLog := &capped{}
-	go func() { served <- run(serveCtx, []string{"serve"}, getenv, serverLog, ready) }()
 	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-served:
-		return nil, fmt.Errorf("serve: %w", err)
-	}
-	stopped := false
-	stopServer := func() error {
-		if stopped {
-			return nil
+	var stopServer func() error
+	var server *child
+	if o.Kill {
+		// The server is a process of its own, so that it can be killed.
+		if server, err = newChild(o.ServerBin, vars, serverLog); err != nil {
+			return nil, err
 		}
-		stopped = true
-		stopServe()
-		return <-served
+		if err := server.start(ctx); err != nil {
+			return nil, err
+		}
+		addr, stopServer = server.addr, server.stop
+		defer server.kill()
+	} else {
+		serveCtx, stopServe := context.WithCancel(ctx)
+		defer stopServe()
+		ready, served := make(chan string, 1), make(chan error, 1)
+		go func() { served <- run(serveCtx, []string{"serve"}, getenv, serverLog, ready) }()
+		select {
+		case addr = <-ready:
+		case err := <-served:
+			return nil, fmt.Errorf("serve: %w", err)
+		}
+		stopped := false
+		stopServer = func() error {
+			if stopped {
+				return nil
+			}
+			stopped = true
+			stopServe()
+			return <-served
+		}
+		defer func() { _ = stopServer() }()
 	}
-	defer func() { _ = stopServer() }()
 	if err := setWebhook(fakeSrv.URL, fake.Token(), "http://"+addr+"/telegram/webhook", secret); err != nil {
 		return nil, err
 	}
@@ -466,7 +539,32 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	var updateID atomic.Int64
 	updateID.Store(100_000_000)
-	var a acks
+	var acked atomic.Int64
+	a := acks{redeliver: o.Kill, total: &acked}
+	killed, ended := make(chan error, 1), make(chan struct{})
+	if o.Kill {
+		// SIGKILL once KillAt updates are acknowledged, then start it again at
+		// once; deliveries in between fail and are redelivered.
+		go func() {
+			for acked.Load() < int64(o.KillAt) {
+				select {
+				case <-ended: // the run ended first: no kill
+					killed <- nil
+					return
+				case <-time.After(time.Millisecond):
+				}
+			}
+			res.Killed, res.KilledAfter = true, int(acked.Load())
+			t0 := time.Now()
+			server.kill()
+			logf("SIGKILL after %d acknowledgements; starting the server again", res.KilledAfter)
+			err := server.start(ctx)
+			res.Down = time.Since(t0)
+			killed <- err
+		}()
+	} else {
+		killed <- nil
+	}
 
 	// The burst: every client's /start at once (redeliveries of step 1 included).
 	start := time.Now()
@@ -479,7 +577,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		}
 		c.steps = 1
 	}
-	var ba acks
+	ba := acks{redeliver: o.Kill, total: &acked}
 	fireAll(ctx, fake, &ba, burst, o.Parallel)
 	_, res.BurstAcksPerSec, res.BurstP50, res.BurstP99, _, _ = ba.summary()
 	res.BurstUpdates = len(burst)
@@ -487,7 +585,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 
 	// Paced: /start from other chats at half the burst's acknowledgement rate, for the latency
 	// at that rate.
-	if rate := res.BurstAcksPerSec / 2; rate > 0 {
+	if rate := res.BurstAcksPerSec / 2; rate > 0 && !o.Kill { // (a restart in it would say nothing of latency)
 		n := min(o.Clients, 1000)
 		interval := time.Duration(float64(time.Second) / rate)
 		var pa acks
@@ -535,6 +633,10 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	wg.Wait()
 	cancelConv()
+	close(ended)
+	if err := <-killed; err != nil {
+		return nil, err
+	}
 
 	// Let what is in the pipeline settle (bounded), then count.
 	settle := time.Now().Add(30 * time.Second)
@@ -581,10 +683,25 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	res.Updates = ba.ok + ba.fail + a.ok + a.fail
 	res.Acked, res.NotAcked = ba.ok+a.ok, ba.fail+a.fail
+	res.Redelivered = ba.retried + a.retried
+	for _, c := range clients {
+		res.LongestWait = max(res.LongestWait, c.longestWait)
+		if c.longestWait > time.Minute {
+			res.SlowWaits++
+		}
+	}
 	// Acknowledgements over the whole run, burst and conversations together.
 	a.mu.Lock()
 	a.lat, a.at = append(a.lat, ba.lat...), append(a.at, ba.at...)
+	a.ids = append(a.ids, ba.ids...)
+	ackedIDs := slices.Clone(a.ids)
 	a.mu.Unlock()
+	// Lost: acknowledged, yet not in the inbox.
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM unnest($2::text[]) AS u(id)
+		WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE salon_id = $1 AND channel = 'telegram' AND update_id = u.id)`,
+		salonID, ackedIDs).Scan(&res.LostUpdates); err != nil {
+		return nil, err
+	}
 	var peak int
 	_, res.AcksPerSec, res.P50, res.P99, res.Max, peak = a.summary()
 	res.PeakAcks1s = float64(peak)
@@ -633,6 +750,9 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	res.ServerErrors = serverLog.errors
 	res.PeakSysMB = int(peakSys.Load() >> 20)
 	res.PeakRSSKB = vmHWM()
+	if server != nil {
+		res.ServerPeakKB = int(server.peakKB.Load())
+	}
 	res.Elapsed = time.Since(began)
 	return res, nil
 }
@@ -776,11 +896,13 @@ func pick(_ *ltClient, m telegramtest.SentMessage, prefix string, idx int, press
 
 // waitReply waits for a message newer than the client has seen and returns the latest.
 func waitReply(ctx context.Context, fake *telegramtest.Server, c *ltClient, timeout time.Duration) (telegramtest.SentMessage, bool) {
-	deadline := time.Now().Add(timeout)
+	began := time.Now()
+	deadline := began.Add(timeout)
 	delay := 5 * time.Millisecond
 	for {
 		if sent := fake.SentTo(c.chat); len(sent) > c.seen {
 			c.seen = len(sent)
+			c.longestWait = max(c.longestWait, time.Since(began))
 			return sent[len(sent)-1], true
 		}
 		if time.Now().After(deadline) {
@@ -795,9 +917,13 @@ func waitReply(ctx context.Context, fake *telegramtest.Server, c *ltClient, time
 	}
 }
 
-// vmHWM is the process's peak resident memory in KiB (Linux), or 0.
-func vmHWM() int {
-	b, err := os.ReadFile("/proc/self/status")
+// vmHWM is this process's peak resident memory in KiB (Linux), or 0.
+func vmHWM() int { return procHWM("/proc/self/status") }
+
+// procHWM is a process's peak resident memory in KiB from its /proc status file
+// (Linux), or 0.
+func procHWM(status string) int {
+	b, err := os.ReadFile(status)
 	if err != nil {
 		return 0
 	}
@@ -814,6 +940,9 @@ func (r *ltResult) print(out io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 	p("== salonbook loadtest: %d clients, %d at once, limits %s, %d CPUs (%s)", r.Clients, r.Parallel, r.Limits, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+	if r.Killed {
+		p("   the server runs as a process of its own (salonbook serve), SIGKILLed mid-run and started again")
+	}
 	if r.Limits == "raised" {
 		p("   fake Bot API limits off; the server's sender raised to 10000 msg/s, 100/s per chat (TELEGRAM_RATE, TELEGRAM_CHAT_RATE)")
 	} else {
@@ -822,7 +951,9 @@ func (r *ltResult) print(out io.Writer) {
 	p("ceiling, insert-only handler:      %.0f acks/s (%d deliveries)", r.CeilingAcksPerSec, max(r.Clients, 500))
 	p("burst of %d /start:               %.0f acks/s (%.2f of ceiling), p50 %s, p99 %s", r.BurstUpdates, r.BurstAcksPerSec,
 		r.BurstAcksPerSec/max(r.CeilingAcksPerSec, 1), ms(r.BurstP50), ms(r.BurstP99))
-	p("paced %d /start at half the burst rate: %.0f acks/s, p50 %s, p99 %s", r.PacedUpdates, r.PacedAcksPerSec, ms(r.PacedP50), ms(r.PacedP99))
+	if r.PacedUpdates > 0 { // not in a kill run: a restart in it would say nothing of latency
+		p("paced %d /start at half the burst rate: %.0f acks/s, p50 %s, p99 %s", r.PacedUpdates, r.PacedAcksPerSec, ms(r.PacedP50), ms(r.PacedP99))
+	}
 	p("whole run: updates delivered %d, acknowledged %d, not acknowledged %d", r.Updates, r.Acked, r.NotAcked)
 	p("whole run acks: %.0f/s average (paced by the replies), peak %.0f in 1 s; latency p50 %s, p99 %s, max %s",
 		r.AcksPerSec, r.PeakAcks1s, ms(r.P50), ms(r.P99), ms(r.Max))
@@ -834,9 +965,22 @@ func (r *ltResult) print(out io.Writer) {
 	p("noise: %d double-tappers, %d redelivered updates, %d flooders (most replies to a 30-message flood: %d)",
 		r.DoubleTaps, r.Redeliver, r.Flooders, r.FloodReplies)
 	p("flood notices to clients not flooding (double taps and fast answers): %d", r.Notices)
+	if r.Killed {
+		p("SIGKILL after %d acknowledgements; answering again %s later; failed deliveries redelivered: %d",
+			r.KilledAfter, r.Down.Round(time.Millisecond), r.Redelivered)
+		p("replies sent twice (at-least-once window): %d; longest a client waited for a reply: %s; clients that waited over 60 s: %d",
+			r.Duplicates, r.LongestWait.Round(100*time.Millisecond), r.SlowWaits)
+	} else if r.LongestWait > 0 {
+		p("longest a client waited for a reply: %s", r.LongestWait.Round(100*time.Millisecond))
+	}
+	p("lost updates (acknowledged, not in the inbox): %d", r.LostUpdates)
 	p("duplicate replies: %d; double bookings: %d; clients booked twice: %d; bookings made: %d", r.Duplicates, r.DoubleBookings, r.ClientsBookedTwice, r.BookingsMade)
 	p("left after settling: inbox %d unhandled, outbox %d unsent; server error log lines: %d", r.PendingInbox, r.UnsentOutbox, r.ServerErrors)
-	p("peak memory (whole process: harness + fake + server): VmHWM %d MB, Go Sys %d MB", r.PeakRSSKB/1024, r.PeakSysMB)
+	if r.ServerPeakKB > 0 {
+		p("peak memory: server process VmHWM %d MB (highest of its runs); harness + fake VmHWM %d MB", r.ServerPeakKB/1024, r.PeakRSSKB/1024)
+	} else {
+		p("peak memory (whole process: harness + fake + server): VmHWM %d MB, Go Sys %d MB", r.PeakRSSKB/1024, r.PeakSysMB)
+	}
 	if r.Example != "" {
 		p("an unexpected reply: %.120q", r.Example)
 	}

@@ -3,7 +3,7 @@
 //	salonbook migrate [up | down [N] | version]   manage the database schema
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
-//	salonbook loadtest                            load-test the Telegram pipeline (LOADTEST_* env)
+//	salonbook loadtest                            load-test the Telegram pipeline (LOADTEST_* env; LOADTEST_CHANNEL=whatsapp for WhatsApp)
 //	salonbook fake-telegram                       serve the fake Bot API (FAKE_TELEGRAM_* env)
 //
 // Configuration comes from environment variables only (see Config); a bad or
@@ -72,6 +72,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 	case "serve":
 		return runServe(ctx, getenv, out, ready)
 	case "loadtest":
+		if getenv("LOADTEST_CHANNEL") == "whatsapp" {
+			return runLoadtestWhatsApp(ctx, getenv, out)
+		}
 		return runLoadtest(ctx, getenv, out)
 	case "fake-telegram":
 		return runFakeTelegram(ctx, getenv, out)
@@ -184,24 +187,16 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return err
 	}
 	defer convPool.Close()
-	bookings := booking.New(postgres.NewStore(pool), clock)
+	store := postgres.NewStore(pool)
+	bookings := booking.New(store, clock)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
 		Catalog: catalog, Clock: clock})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, log)
 	chat := dialog.NewService(engine, conversations)
-	mux := http.NewServeMux()
-	mux.Handle("/", web.Handler(web.Config{
-		Bookings: bookings,
-		SalonID:  salonID,
-		APIToken: cfg.APIToken,
-		Ready:    func(ctx context.Context) error { return postgres.Ready(ctx, pool, latest) },
-		Logger:   log,
-		Clock:    clock,
-		Chat:     chat,
-	}))
-	// Background work (chat pipelines) stops after the HTTP server: updates
-	// acknowledged before SIGTERM are still handled and their replies sent.
+	// Background work (chat pipelines, calendar jobs) stops after the HTTP
+	// server: updates acknowledged before SIGTERM are still handled and their
+	// replies sent.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	var background sync.WaitGroup
 	var closers []func()
@@ -219,6 +214,32 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			c()
 		}
 	}()
+	calendarDetails := func(context.Context) map[string]any {
+		return map[string]any{"calendars": map[string]any{"sync": "off"}}
+	}
+	if cfg.Google.On() {
+		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log)
+		if err != nil {
+			return err
+		}
+		closers, calendarDetails = append(closers, closeCalendar), details
+	} else {
+		log.Info("google calendar sync is off: GOOGLE_CREDENTIALS_FILE is not set")
+		if err := calendarOff(ctx, postgres.NewCalendars(pool), salonID, log); err != nil {
+			return err
+		}
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", web.Handler(web.Config{
+		Bookings: bookings,
+		SalonID:  salonID,
+		APIToken: cfg.APIToken,
+		Ready:    func(ctx context.Context) error { return postgres.Ready(ctx, pool, latest) },
+		Details:  calendarDetails,
+		Logger:   log,
+		Clock:    clock,
+		Chat:     chat,
+	}))
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram; set before any worker can book.
 		cat, err := bookings.Catalog(ctx, salonID)
@@ -233,6 +254,13 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		closers = append(closers, closeTelegram)
 	} else {
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
+	}
+	if wa := cfg.WhatsApp; wa.Token != "" {
+		closeWhatsApp, err := startWhatsApp(ctx, bg, &background, mux, wa, cfg.DatabaseURL, salonID, chat, catalog, bookings, log)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, closeWhatsApp)
 	}
 	handler := mux
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -268,10 +296,14 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	if err != nil {
 		return nil, err
 	}
-	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers)+4)
+	// The webhook's group commit has connections of its own on top of the
+	// workers' and the sender's, so a burst of steps never starves the acks.
+	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
+	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+4+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
+	closeInbox := inboxPool.Close
 	inbox, outbox := postgres.NewInbox(inboxPool, salonID), postgres.NewOutbox(inboxPool, salonID)
 	if tg.Mode == "polling" {
 		poller := telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, postgres.NewOffsets(inboxPool, salonID), log)
@@ -281,7 +313,12 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			}
 		})
 	} else {
-		mux.Handle("/telegram/webhook", telegram.NewWebhook(inbox, tg.WebhookSecret, log))
+		// Rows of concurrent webhook requests are committed together; each is
+		// answered once its own row is durable. Closed after the HTTP server has
+		// finished its requests (closers run then), before the pool.
+		gc := postgres.NewGroupCommit(inboxPool, salonID, gcOpts)
+		mux.Handle("/telegram/webhook", telegram.NewWebhook(gc, tg.WebhookSecret, log))
+		closeInbox = func() { gc.Close(); inboxPool.Close() }
 	}
 	worker := &messaging.Worker{
 		SalonID: salonID, Channel: "telegram", Inbox: inbox, Decoder: telegram.Decoder{}, Chat: chat, Log: log,
@@ -303,14 +340,18 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	wg.Go(func() { sender.Run(bg) })
 	if tg.WebhookURL != "" && tg.Mode == "webhook" {
 		if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
-			inboxPool.Close()
+			closeInbox()
 			return nil, fmt.Errorf("telegram: register the webhook: %w", err)
 		}
 	}
 	log.Info("telegram is on", slog.String("mode", tg.Mode), slog.Int("workers", tg.Workers),
 		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
-	return inboxPool.Close, nil
+	return closeInbox, nil
 }
+
+// webhookFlushers is how many group-commit batches of webhook rows may be in
+// flight at once (see postgres.GroupCommit; measured with salonbook loadtest).
+const webhookFlushers = 4
 
 // staffText writes staff notices in the salon's first language and zone.
 func staffText(catalog *i18n.Catalog, salon *core.Salon) func(postgres.StaffNotice) string {

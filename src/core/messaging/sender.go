@@ -122,6 +122,11 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 			return
 		}
 	}
+	if wait := s.pausedUntil().Sub(s.now()); wait > 0 && isMessage {
+		// A parallel send met a 429 while this one waited for its token.
+		s.later(ctx, q, s.now().Add(wait), false)
+		return
+	}
 	res := s.Transport.Send(ctx, q.Outgoing)
 	maxAttempts := s.MaxAttempts
 	if maxAttempts == 0 {

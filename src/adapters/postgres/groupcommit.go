@@ -1,0 +1,215 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/core"
+)
+
+// GroupCommitOptions tune a GroupCommit. Zero values take the defaults.
+type GroupCommitOptions struct {
+	// MaxBatch is the most rows one insert carries. Default 128.
+	MaxBatch int
+	// Linger is how long a flusher waits, after taking the first row of a
+	// batch, for more rows to join it. Default 200 µs. A batch that fills is
+	// written at once. (Rows also gather while every flusher is committing.)
+	Linger time.Duration
+	// Flushers is how many batches may be in flight at once (each holds one
+	// pooled connection while it commits). Default 4.
+	Flushers int
+	// Timeout bounds one batch's insert and commit. Default 10 s.
+	Timeout time.Duration
+}
+
+// ErrGroupCommitClosed is what Add answers once Close has begun: the caller
+// answers an error and the provider delivers the update again later.
+var ErrGroupCommitClosed = core.Errorf(core.EUnavailable, "error.unavailable", "postgres: inbox group commit is closed")
+
+// GroupCommit stores webhook updates in the inbox (as Inbox.Add does) with the
+// rows of concurrent callers committed together: a flusher takes the first
+// waiting row, lets others join it for Linger or until MaxBatch, and writes
+// them with one multi-row INSERT … ON CONFLICT DO NOTHING, in arrival order.
+// Each Add returns only once its own row is committed (durable), or with the
+// batch's error: a batch is one statement, so it is stored whole or not at
+// all, and an error fails exactly the callers of that batch. A redelivery,
+// in the same batch or later, is a no-op.
+type GroupCommit struct {
+	pool    *pgxpool.Pool
+	salonID string
+	opts    GroupCommitOptions
+
+	queue   chan *gcRow
+	mu      sync.RWMutex // held for reading while a row is queued; Close takes it to stop the queue
+	shut    bool
+	done    sync.WaitGroup
+	pending atomic.Int64
+}
+
+type gcRow struct {
+	channel, updateID, chatID, dead string
+	payload                         []byte
+	result                          chan error // buffered: a flusher never waits for a caller
+}
+
+// NewGroupCommit starts the flushers of salonID's inbox; Close stops them.
+func NewGroupCommit(pool *pgxpool.Pool, salonID string, opts GroupCommitOptions) *GroupCommit {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 128
+	}
+	if opts.Linger <= 0 {
+		opts.Linger = 200 * time.Microsecond
+	}
+	if opts.Flushers <= 0 {
+		opts.Flushers = 4
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 10 * time.Second
+	}
+	g := &GroupCommit{pool: pool, salonID: salonID, opts: opts, queue: make(chan *gcRow, opts.MaxBatch*opts.Flushers)}
+	for range opts.Flushers {
+		g.done.Go(g.flusher)
+	}
+	return g
+}
+
+// Add stores a received update and returns once it is committed; see
+// messaging.Inbox.Add. When ctx ends first Add returns its error, and the row
+// may or may not be stored (a redelivery makes that harmless).
+func (g *GroupCommit) Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error {
+	r := &gcRow{channel: channel, updateID: updateID, chatID: chatID, dead: dead, payload: payload, result: make(chan error, 1)}
+	g.mu.RLock()
+	if g.shut {
+		g.mu.RUnlock()
+		return ErrGroupCommitClosed
+	}
+	select {
+	case g.queue <- r:
+		g.pending.Add(1)
+		g.mu.RUnlock()
+	case <-ctx.Done():
+		g.mu.RUnlock()
+		return mapErr(ctx.Err(), "add to inbox")
+	}
+	select {
+	case err := <-r.result:
+		return err
+	case <-ctx.Done():
+		return mapErr(ctx.Err(), "add to inbox")
+	}
+}
+
+// Pending is how many rows are queued or being written, not yet answered.
+func (g *GroupCommit) Pending() int { return int(g.pending.Load()) }
+
+// Close stops taking rows, writes those already queued and returns when every
+// flusher has finished. Call it after the HTTP server has finished its
+// requests and before the pool closes.
+func (g *GroupCommit) Close() {
+	g.mu.Lock()
+	if !g.shut {
+		g.shut = true
+		close(g.queue) // no Add is between its check and its send: they hold mu for reading
+	}
+	g.mu.Unlock()
+	g.done.Wait()
+}
+
+// flusher writes batches until the queue is closed and drained.
+func (g *GroupCommit) flusher() {
+	batch := make([]*gcRow, 0, g.opts.MaxBatch)
+	linger := time.NewTimer(0)
+	<-linger.C
+	for {
+		first, ok := <-g.queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		linger.Reset(g.opts.Linger)
+		open := true
+	collect:
+		for len(batch) < g.opts.MaxBatch {
+			select {
+			case r, ok := <-g.queue:
+				if !ok {
+					open = false
+					break collect
+				}
+				batch = append(batch, r)
+			case <-linger.C:
+				break collect
+			}
+		}
+		if !linger.Stop() {
+			select { // drain a fire that raced with a full batch
+			case <-linger.C:
+			default:
+			}
+		}
+		err := g.write(batch)
+		g.pending.Add(-int64(len(batch))) // before the answers: a caller that has its answer sees it counted out
+		for _, r := range batch {
+			r.result <- err
+		}
+		clear(batch) // let payloads go
+		if !open {
+			return
+		}
+	}
+}
+
+// write inserts a batch in one statement: all its rows or none.
+func (g *GroupCommit) write(batch []*gcRow) error {
+	type key struct{ channel, updateID string }
+	seen := make(map[key]bool, len(batch))
+	n := len(batch)
+	channels, updates, chats, deads := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	payloads := make([][]byte, 0, n)
+	for _, r := range batch {
+		// A redelivery inside the batch: the first copy is stored, both callers
+		// hear the batch's result.
+		if k := (key{r.channel, r.updateID}); !seen[k] {
+			seen[k] = true
+			channels, updates, chats, deads = append(channels, r.channel), append(updates, r.updateID), append(chats, r.chatID), append(deads, r.dead)
+			payloads = append(payloads, r.payload)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), g.opts.Timeout)
+	defer cancel()
+	var err error
+	// Two batches in flight holding copies of the same updates in different
+	// orders can deadlock on the unique index (a redelivery racing its first
+	// delivery): PostgreSQL aborts one, which is then written again.
+	for range 5 {
+		if err = g.insert(ctx, channels, updates, chats, deads, payloads); !isDeadlock(err) {
+			break
+		}
+	}
+	return mapErr(err, "add batch to inbox")
+}
+
+func isDeadlock(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.Code == "40P01"
+}
+
+func (g *GroupCommit) insert(ctx context.Context, channels, updates, chats, deads []string, payloads [][]byte) error {
+	// ORDER BY ord keeps arrival order in the ids, which order a chat's updates.
+	_, err := g.pool.Exec(ctx, `
+		INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, dead, handled_at)
+		SELECT $1, u.channel, u.update_id, u.chat_id, u.payload, NULLIF(u.dead, ''),
+		       CASE WHEN u.dead = '' THEN NULL ELSE now() END
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])
+		     WITH ORDINALITY AS u(channel, update_id, chat_id, payload, dead, ord)
+		ORDER BY u.ord
+		ON CONFLICT ON CONSTRAINT inbox_once DO NOTHING`,
+		g.salonID, channels, updates, chats, payloads, deads)
+	return err
+}
