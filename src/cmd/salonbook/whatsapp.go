@@ -30,14 +30,17 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	if _, ok := wa.Templates[catalog.Match("", cat.Salon.Locales)]; ok {
 		defaultLang = catalog.Match("", cat.Salon.Locales) // the salon's first language, when it has a template
 	}
-	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers)+4)
+	// The webhook's rows are group-committed as Telegram's are (see startTelegram).
+	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
+	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers+4+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
 	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
+	gc := postgres.NewGroupCommit(pool, salonID, gcOpts)
 	windows := postgres.NewChatWindows(pool, salonID, whatsapp.Channel)
 	mux.Handle("/whatsapp/webhook", whatsapp.NewWebhook(whatsapp.WebhookConfig{
-		Inbox: inbox, Windows: windows, Deliveries: postgres.NewDeliveries(pool, salonID, whatsapp.Channel),
+		Inbox: gc, Windows: windows, Deliveries: postgres.NewDeliveries(pool, salonID, whatsapp.Channel),
 		AppSecret: wa.AppSecret, VerifyToken: wa.VerifyToken, PhoneNumberID: wa.PhoneNumberID, Log: log,
 	}))
 	printer := func(lang string) *i18n.Printer {
@@ -73,5 +76,5 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		log.Warn("whatsapp: WHATSAPP_TEMPLATES is empty: messages outside the 24-hour window will be given up")
 	}
 	log.Info("whatsapp is on", slog.Int("workers", wa.Workers), slog.Int("rate", wa.Rate), slog.Int("templates", len(wa.Templates)))
-	return pool.Close, nil
+	return func() { gc.Close(); pool.Close() }, nil
 }
