@@ -22,9 +22,9 @@ import (
 // A message becomes a command (/start, /cancel, /help, /language, each with an
 // optional "@botname" and arguments, which are ignored), text, or a contact when
 // the client shares their own card; a callback query becomes a choice whose
-// query must be answered (Decoded.Ack). Every other kind of update is an error:
-// the webhook registers for messages and callback queries only, so anything
-// else is kept as a dead letter.
+// query must be answered (Decoded.Ack), pressed on the message Decoded.Origin
+// names. Every other kind of update is an error: the webhook registers for
+// messages and callback queries only, so anything else is kept as a dead letter.
 type Decoder struct {
 	// BotUsername, when set (without '@'), makes a command addressed to another
 	// bot ("/start@other_bot", as in a group with several bots) plain text.
@@ -90,7 +90,13 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 		cq := u.CallbackQuery
 		in.Kind, in.Choice = dialog.KindChoice, cq.Data
 		in.LangHint, in.Name = cq.From.LanguageCode, cq.From.FirstName
-		return messaging.Decoded{Inbound: in, Ack: cq.ID}, nil
+		d := messaging.Decoded{Inbound: in, Ack: cq.ID}
+		// The message the button was on, so the answer can replace it; not an
+		// inaccessible one (deleted, or too old to show) nor an inline message.
+		if m := cq.Message.Message; m != nil && m.ID > 0 {
+			d.Origin = strconv.Itoa(m.ID)
+		}
+		return d, nil
 	default:
 		return messaging.Decoded{}, fmt.Errorf("telegram: decode update: unsupported update (%s)", updateKind(raw))
 	}

@@ -67,6 +67,7 @@ func TestDecode(t *testing.T) {
 		raw     string
 		want    dialog.Inbound
 		ack     string
+		origin  string // the message pressed, which the answer may replace
 	}{
 		{
 			name: "Text",
@@ -116,16 +117,18 @@ func TestDecode(t *testing.T) {
 			want: dialog.Inbound{ID: "tg:9", Kind: dialog.KindText, Text: "10/11 please", LangHint: "de", Name: "Anna"},
 		},
 		{
-			name: "Callback",
-			raw:  string(telegramtest.CallbackUpdate(10, anna.ID, anna, 43, "cb-10", "t:1767348000")),
-			want: dialog.Inbound{ID: "tg:10", Kind: dialog.KindChoice, Choice: "t:1767348000", LangHint: "de", Name: "Anna"},
-			ack:  "cb-10",
+			name:   "Callback",
+			raw:    string(telegramtest.CallbackUpdate(10, anna.ID, anna, 43, "cb-10", "t:1767348000")),
+			want:   dialog.Inbound{ID: "tg:10", Kind: dialog.KindChoice, Choice: "t:1767348000", LangHint: "de", Name: "Anna"},
+			ack:    "cb-10",
+			origin: "43",
 		},
 		{
-			name: "CallbackAsDocumented",
-			raw:  callbackExample,
-			want: dialog.Inbound{ID: "tg:500000002", Kind: dialog.KindChoice, Choice: "slot:20260102T1000", LangHint: "de", Name: "Anna"},
-			ack:  "4382bfdwdsb323b2d9",
+			name:   "CallbackAsDocumented",
+			raw:    callbackExample,
+			want:   dialog.Inbound{ID: "tg:500000002", Kind: dialog.KindChoice, Choice: "slot:20260102T1000", LangHint: "de", Name: "Anna"},
+			ack:    "4382bfdwdsb323b2d9",
+			origin: "43",
 		},
 		{
 			name: "CallbackOnInaccessibleMessage",
@@ -165,6 +168,7 @@ func TestDecode(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got.Inbound)
 			require.Equal(t, tt.ack, got.Ack)
+			require.Equal(t, tt.origin, got.Origin, "only a press on an accessible message has one")
 		})
 	}
 }

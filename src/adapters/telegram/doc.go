@@ -7,8 +7,9 @@
 //   - Decoder turns a stored update into the conversation's event
 //     (messaging.Decoder); ChatOf reads just the ids the webhook keys a row by.
 //   - Transport renders a reply as a Telegram message with its keyboard and
-//     sends it, or answers a callback query, with the go-telegram client
-//     (messaging.Transport), and says what a failure means for the sender.
+//     sends it (or edits the pressed message into it, Outgoing.Edit), or answers
+//     a callback query, with the go-telegram client (messaging.Transport), and
+//     says what a failure means for the sender.
 //   - NewBot and RegisterWebhook build that client and register the webhook.
 //
 // The package must never log or return in an error the bot token (it is part of

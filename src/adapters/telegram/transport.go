@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf16"
 
@@ -83,6 +84,10 @@ func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 }
 
 // Send answers o.Ack's callback query and sends o.Reply, whichever are set.
+// With o.Edit, o.Reply replaces that message of the bot in place
+// (editMessageText) unless it requests the contact or the message cannot be
+// edited, when it goes as a new message; either way it is one message to the
+// limits.
 //
 // The result: RetryAfter after a 429; Blocked after a 403; Retry for a network
 // error, a 5xx, an unreadable answer or a timeout; a permanent Err for a 400,
@@ -103,7 +108,43 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Re
 			return res
 		}
 	}
+	if o.Edit != "" && !o.Reply.RequestContact { // a reply keyboard cannot come by an edit
+		if res, edited := t.edit(ctx, o.ChatID, o.Edit, o.Reply); edited {
+			return res
+		}
+	}
 	return t.send(ctx, o.ChatID, o.Reply)
+}
+
+// edit replaces the bot's message edit with r (editMessageText), keyboard
+// included. It reports false when the message cannot be edited (Telegram
+// answers 400: gone, too old, not the bot's; or edit is no message id), for the
+// reply to go as a new message instead. An edit to what the message already
+// shows ("message is not modified": a replay of the same reply) counts as sent.
+func (t *Transport) edit(ctx context.Context, chat, edit string, r *dialog.Reply) (messaging.Result, bool) {
+	chatID, err := strconv.ParseInt(chat, 10, 64)
+	if err != nil || chatID == 0 {
+		return messaging.Result{Err: errors.New("telegram: editMessageText: chat id is not a Telegram chat id")}, true
+	}
+	messageID, err := strconv.Atoi(edit)
+	if err != nil || messageID <= 0 {
+		return messaging.Result{}, false
+	}
+	p := &bot.EditMessageTextParams{ChatID: chatID, MessageID: messageID, Text: fitText(r.Text)}
+	if kb := inlineKeyboard(r.Choices, t.log); kb != nil {
+		p.ReplyMarkup = kb
+	}
+	_, err = t.bot.EditMessageText(ctx, p)
+	switch {
+	case err == nil:
+		return messaging.Result{}, true
+	case errors.Is(err, bot.ErrorBadRequest) && strings.Contains(strings.ToLower(err.Error()), "message is not modified"):
+		return messaging.Result{}, true
+	case errors.Is(err, bot.ErrorBadRequest):
+		// Read only to choose: Telegram's text is never kept or logged.
+		return messaging.Result{}, false
+	}
+	return result("editMessageText", err), true
 }
 
 // send sends one reply as a message.

@@ -3,6 +3,7 @@ package telegram_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -401,4 +402,88 @@ func TestTransportDefaultContactLabel(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(spy.markups()[0]), &markup))
 	require.Equal(t, telegram.DefaultContactLabel, markup.Keyboard[0][0].Text)
+}
+
+// TestTransportEdit: a reply with Edit replaces the pressed message in place.
+func TestTransportEdit(t *testing.T) {
+	t.Parallel()
+	// first sends the message a client will press and returns its id.
+	first := func(t *testing.T, b *transportBundle) int64 {
+		t.Helper()
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "What would you like to do?", Choices: choices("book", "Book")}))
+		return b.srv.Sent()[0].MessageID
+	}
+	edit := func(t *testing.T, b *transportBundle, id int64, r dialog.Reply) messaging.Result {
+		t.Helper()
+		return b.tr.Send(t.Context(), messaging.Outgoing{ChatID: b.chat, Reply: &r, Edit: strconv.FormatInt(id, 10)})
+	}
+
+	t.Run("ReplacesTextAndKeyboard", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		id := first(t, b)
+		res := edit(t, b, id, dialog.Reply{Text: "Which service?", Choices: choices("s:cut", "Haircut", "menu", "Menu")})
+		require.Equal(t, messaging.Result{}, res)
+		sent := b.srv.Sent()
+		require.Len(t, sent, 2)
+		require.Equal(t, "editMessageText", sent[1].Method)
+		require.Equal(t, id, sent[1].MessageID, "the pressed message, not a new one")
+		require.Equal(t, "Which service?", sent[1].Text)
+		require.Equal(t, [][]telegramtest.Button{{btn("s:cut", "Haircut")}, {btn("menu", "Menu")}}, sent[1].Keyboard)
+		require.Equal(t, 1, b.srv.Stats().Sent)
+		require.Equal(t, 1, b.srv.Stats().Edited)
+	})
+
+	t.Run("SameAgainIsSent", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		id := first(t, b)
+		r := dialog.Reply{Text: "Which service?", Choices: choices("s:cut", "Haircut")}
+		require.Equal(t, messaging.Result{}, edit(t, b, id, r))
+		// A replay (the crash window) finds the message already showing it.
+		require.Equal(t, messaging.Result{}, edit(t, b, id, r), "message is not modified counts as sent")
+		require.Len(t, b.srv.Sent(), 2, "and nothing new reaches the chat")
+		require.Equal(t, 1, b.srv.Stats().NotModified)
+	})
+
+	t.Run("MissingMessageGoesAsNew", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		id := first(t, b)
+		res := edit(t, b, id+100, dialog.Reply{Text: "Which service?", Choices: choices("s:cut", "Haircut")})
+		require.Equal(t, messaging.Result{}, res)
+		sent := b.srv.Sent()
+		require.Len(t, sent, 2)
+		require.Equal(t, "sendMessage", sent[1].Method)
+		require.Equal(t, "Which service?", sent[1].Text)
+		require.Equal(t, [][]telegramtest.Button{{btn("s:cut", "Haircut")}}, sent[1].Keyboard)
+		require.Equal(t, telegramtest.Stats{Requests: 3, Sent: 2, BadRequests: 1}, b.srv.Stats())
+	})
+
+	t.Run("ContactRequestGoesAsNew", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		id := first(t, b)
+		res := edit(t, b, id, dialog.Reply{Text: "Your phone number?", RequestContact: true, Choices: choices("menu", "Menu")})
+		require.Equal(t, messaging.Result{}, res)
+		sent := b.srv.Sent()
+		require.Len(t, sent, 2)
+		require.Equal(t, "sendMessage", sent[1].Method, "a reply keyboard cannot come by an edit")
+		require.Equal(t, 0, b.srv.Stats().Edited)
+	})
+
+	t.Run("CountedByTheLimits", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{}) // 1/s per chat, burst 3; the clock stands still
+		id := first(t, b)
+		r := func(i int) dialog.Reply {
+			return dialog.Reply{Text: fmt.Sprint("Question ", i), Choices: choices("x", "X")}
+		}
+		require.Equal(t, messaging.Result{}, edit(t, b, id, r(1)))
+		require.Equal(t, messaging.Result{}, edit(t, b, id, r(2)))
+		res := edit(t, b, id, r(3))
+		require.Positive(t, res.RetryAfter, "a fourth message in the same second: 429, the sender pauses")
+		require.False(t, res.Retry)
+		require.Len(t, b.srv.Sent(), 3, "and it did not go as a new message either")
+	})
 }

@@ -81,6 +81,9 @@ func TestTransportWindowAndTemplate(t *testing.T) {
 	require.NoError(t, res.Err)
 	require.NotEmpty(t, res.ProviderID)
 	require.Equal(t, "button", b.fake.SentTo(anna.WaID)[0].Kind)
+	// WhatsApp cannot edit a message: a reply meant to replace one goes as new.
+	require.NoError(t, tr.Send(ctx, messaging.Outgoing{ChatID: anna.WaID, Reply: reply, Edit: "wamid.x"}).Err)
+	require.Len(t, b.fake.SentTo(anna.WaID), 2)
 
 	// A client who never wrote (a notice made by the salon): the template.
 	boris := "4915199999999"

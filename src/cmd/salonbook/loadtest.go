@@ -66,13 +66,15 @@ type ltResult struct {
 	CeilingAcksPerSec               float64
 	AllFinal                        time.Duration // start to the last client's final reply
 	Processed                       time.Duration // first update received to last handled (inbox)
-	Replies                         int
+	Replies                         int           // new messages and edits: an edit of the pressed message is the reply to that press
+	Edits                           int           // of Replies, edits (editMessageText)
+	NotModified                     int           // edits repeating what the message showed: nothing new on screen, not a reply
 	RepliesPerSec                   float64
 	PeakReplies1s, PeakChatReplies1 int
 	TooMany                         int // 429s from the fake
 	Booked, Taken, Full, Unexpected int
 	Stuck, Unfinished               int // no reply within ReplyTimeout / cut off by Timeout
-	Duplicates                      int // replies beyond one per update, non-flooders
+	Duplicates                      int // replies beyond one per update (new messages and edits), non-flooders
 	FloodReplies                    int // most replies a flooder got to its 30 texts
 	Flooders, DoubleTaps, Redeliver int
 	Notices                         int // flood notices to clients that were not flooding
@@ -722,7 +724,8 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	for _, ts := range perChat {
 		res.PeakChatReplies1 = max(res.PeakChatReplies1, peakWindow(ts, time.Second))
 	}
-	res.TooMany = fake.Stats().TooManyRequests
+	stats := fake.Stats()
+	res.TooMany, res.Edits, res.NotModified = stats.TooManyRequests, stats.Edited, stats.NotModified
 
 	var processed float64
 	if err := pool.QueryRow(ctx, `SELECT COALESCE(EXTRACT(EPOCH FROM max(handled_at) - min(received_at)), 0) FROM inbox WHERE salon_id = $1`,
@@ -894,7 +897,10 @@ func pick(_ *ltClient, m telegramtest.SentMessage, prefix string, idx int, press
 	return press(m, data[idx%len(data)])
 }
 
-// waitReply waits for a message newer than the client has seen and returns the latest.
+// waitReply waits for a message newer than the client has seen and returns the
+// latest. The fake records an edit of a message like a new message (Method
+// editMessageText, the edited message's id): the reply to a press usually
+// replaces the pressed message, and is read the same way.
 func waitReply(ctx context.Context, fake *telegramtest.Server, c *ltClient, timeout time.Duration) (telegramtest.SentMessage, bool) {
 	began := time.Now()
 	deadline := began.Add(timeout)
@@ -958,8 +964,8 @@ func (r *ltResult) print(out io.Writer) {
 	p("whole run acks: %.0f/s average (paced by the replies), peak %.0f in 1 s; latency p50 %s, p99 %s, max %s",
 		r.AcksPerSec, r.PeakAcks1s, ms(r.P50), ms(r.P99), ms(r.Max))
 	p("time to every client's final reply: %s; inbox first received to last handled: %s", r.AllFinal.Round(10*time.Millisecond), r.Processed.Round(10*time.Millisecond))
-	p("replies: %d, %.1f/s average, peak %d in 1 s overall, peak %d in 1 s in one chat; 429s from the fake: %d",
-		r.Replies, r.RepliesPerSec, r.PeakReplies1s, r.PeakChatReplies1, r.TooMany)
+	p("replies: %d (%d of them edits of the pressed message), %.1f/s average, peak %d in 1 s overall, peak %d in 1 s in one chat; 429s from the fake: %d",
+		r.Replies, r.Edits, r.RepliesPerSec, r.PeakReplies1s, r.PeakChatReplies1, r.TooMany)
 	p("clients: booked %d, time taken %d, no free slot %d, unexpected %d, stuck (lost) %d, cut off by LOADTEST_TIMEOUT %d",
 		r.Booked, r.Taken, r.Full, r.Unexpected, r.Stuck, r.Unfinished)
 	p("noise: %d double-tappers, %d redelivered updates, %d flooders (most replies to a 30-message flood: %d)",
@@ -968,13 +974,15 @@ func (r *ltResult) print(out io.Writer) {
 	if r.Killed {
 		p("SIGKILL after %d acknowledgements; answering again %s later; failed deliveries redelivered: %d",
 			r.KilledAfter, r.Down.Round(time.Millisecond), r.Redelivered)
-		p("replies sent twice (at-least-once window): %d; longest a client waited for a reply: %s; clients that waited over 60 s: %d",
-			r.Duplicates, r.LongestWait.Round(100*time.Millisecond), r.SlowWaits)
+		p("replies sent twice (at-least-once window): %d, and %d edits made again (found not modified: nothing new on screen)",
+			r.Duplicates, r.NotModified)
+		p("longest a client waited for a reply: %s; clients that waited over 60 s: %d", r.LongestWait.Round(100*time.Millisecond), r.SlowWaits)
 	} else if r.LongestWait > 0 {
 		p("longest a client waited for a reply: %s", r.LongestWait.Round(100*time.Millisecond))
 	}
 	p("lost updates (acknowledged, not in the inbox): %d", r.LostUpdates)
-	p("duplicate replies: %d; double bookings: %d; clients booked twice: %d; bookings made: %d", r.Duplicates, r.DoubleBookings, r.ClientsBookedTwice, r.BookingsMade)
+	p("duplicate replies: %d (besides, edits made again and found not modified, nothing new on screen: %d); double bookings: %d; clients booked twice: %d; bookings made: %d",
+		r.Duplicates, r.NotModified, r.DoubleBookings, r.ClientsBookedTwice, r.BookingsMade)
 	p("left after settling: inbox %d unhandled, outbox %d unsent; server error log lines: %d", r.PendingInbox, r.UnsentOutbox, r.ServerErrors)
 	if r.ServerPeakKB > 0 {
 		p("peak memory: server process VmHWM %d MB (highest of its runs); harness + fake VmHWM %d MB", r.ServerPeakKB/1024, r.PeakRSSKB/1024)

@@ -103,38 +103,76 @@ func TestTelegramEndToEnd(t *testing.T) {
 		updateID++
 		deliver(telegramtest.TextUpdate(updateID, chat, olga, text))
 	}
+	// edited: the reply to a press replaced the pressed message in place.
+	edited := func(m, pressed telegramtest.SentMessage) {
+		t.Helper()
+		require.Equal(t, "editMessageText", m.Method, "the answer to a press replaces the keyboard message: %v", m)
+		require.Equal(t, pressed.MessageID, m.MessageID)
+	}
+	// fresh: the reply to typed text is a new message.
+	fresh := func(m telegramtest.SentMessage) {
+		t.Helper()
+		require.Equal(t, "sendMessage", m.Method, "%v", m)
+	}
 
 	updateID++
 	start := telegramtest.CommandUpdate(updateID, chat, olga, "/start")
 	deliver(start)
 	deliver(start) // Telegram redelivers: handled once
 	m := wait(0)
+	fresh(m)
 	require.Contains(t, m.Text, "Hello! This is Studio Anna")
+	pressed := m
 	press(m, "Book")
 	m = wait(1)
+	edited(m, pressed)
 	require.Contains(t, m.Text, "Which service")
+	require.Equal(t, [][]telegramtest.Button{{{Text: "Haircut", CallbackData: "s:haircut"}, {Text: "Colouring", CallbackData: "s:colouring"}},
+		{{Text: "Manicure", CallbackData: "s:manicure"}, {Text: "Beard trim", CallbackData: "s:beard-trim"}},
+		{{Text: "Menu", CallbackData: "menu"}}}, m.Keyboard)
 	press(m, "Haircut")
 	m = wait(2)
+	edited(m, pressed)
+	require.Contains(t, m.Text, "Who would you like")
 	press(m, "Any master")
 	m = wait(3)
+	edited(m, pressed)
 	require.Contains(t, m.Text, "Which day")
 	press(m, "#first")
 	m = wait(4)
+	edited(m, pressed)
 	require.Contains(t, m.Text, "Free times on")
 	press(m, "#first")
 	m = wait(5)
+	edited(m, pressed)
 	require.Contains(t, m.Text, "What's your name?")
+	require.Equal(t, [][]telegramtest.Button{{{Text: "Menu", CallbackData: "menu"}}}, m.Keyboard)
 	say("Olga")
 	m = wait(6)
+	fresh(m)
 	require.Contains(t, m.Text, "phone number")
 	say("+49 151 2345678")
 	m = wait(7)
+	fresh(m)
 	require.Contains(t, m.Text, "Shall I book it?")
+	require.Equal(t, [][]telegramtest.Button{{{Text: "Confirm", CallbackData: "ok"}}, {{Text: "Another time", CallbackData: "other"},
+		{Text: "Cancel", CallbackData: "drop"}}}, m.Keyboard)
+	pressed = m
 	press(m, "Confirm")
 	m = wait(8)
+	edited(m, pressed)
 	require.Contains(t, m.Text, "You're booked: Haircut")
+	require.Equal(t, [][]telegramtest.Button{{{Text: "Book", CallbackData: "book"}, {Text: "Language", CallbackData: "lang"},
+		{Text: "Help", CallbackData: "help"}}, {{Text: "My bookings", CallbackData: "mine"}}}, m.Keyboard)
+	var messages int
+	for _, sm := range fake.SentTo(chat) {
+		if sm.Method == "sendMessage" {
+			messages++
+		}
+	}
+	require.Equal(t, 3, messages, "three messages on the client's screen, six presses answered in place")
 
-	require.Len(t, fake.SentTo(chat), 9, "one answer per update: the redelivered /start was not answered twice")
+	require.Len(t, fake.SentTo(chat), 9, "one answer (message or edit) per update: the redelivered /start was not answered twice")
 	require.Eventually(t, func() bool {
 		staff := fake.SentTo(-900)
 		return len(staff) == 1 && strings.HasPrefix(staff[0].Text, "New booking for ") && strings.Contains(staff[0].Text, "Haircut") &&

@@ -38,6 +38,10 @@ type Decoded struct {
 	// Ack is the provider's id of something that must be answered whatever
 	// happens (a Telegram callback query); "" when there is none.
 	Ack string
+	// Origin is the provider's id of the bot's message whose button was pressed
+	// (a Telegram callback query's message); "" when the update is not a press
+	// or the channel cannot say.
+	Origin string
 }
 
 // Decoder turns a channel's raw updates into the conversation's events.
@@ -52,6 +56,10 @@ type Outgoing struct {
 	ChatID string        `json:"chat_id"`
 	Ack    string        `json:"ack,omitempty"`   // answer this callback (Telegram: answerCallbackQuery)
 	Reply  *dialog.Reply `json:"reply,omitempty"` // a message
+	// Edit is the provider's id of a message of the bot that Reply replaces in
+	// place (Decoded.Origin); "" sends Reply as a new message. A channel that
+	// cannot edit sends a new message instead.
+	Edit string `json:"edit,omitempty"`
 }
 
 // Inbox stores updates and hands them out one chat at a time.

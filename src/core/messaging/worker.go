@@ -94,7 +94,16 @@ func (w *Worker) step(p Pending) ([]Outgoing, string, error) {
 		return nil, "", err
 	}
 	for i := range replies {
-		out = append(out, Outgoing{ChatID: p.ChatID, Reply: &replies[i]})
+		o := Outgoing{ChatID: p.ChatID, Reply: &replies[i]}
+		if i == 0 && d.Origin != "" && len(replies[i].Choices) > 0 {
+			// A press answered with a new question: the question replaces the
+			// message pressed, so the chat does not fill with spent keyboards.
+			// Only the first reply can, so the step's replies stay in reading
+			// order: when it has no choices (help text before a menu), all go
+			// as new messages rather than the menu landing above the text.
+			o.Edit = d.Origin
+		}
+		out = append(out, o)
 	}
 	w.Log.Info("update", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.Int("replies", len(replies)))
 	return out, "", nil

@@ -21,6 +21,9 @@ func (textDecoder) Decode(raw []byte) (Decoded, error) {
 	switch kind {
 	case "choice":
 		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindChoice, Choice: arg}, Ack: "cb-" + arg}, nil
+	case "press": // press:ORIGIN:CHOICE, a press on message ORIGIN
+		origin, choice, _ := strings.Cut(arg, ":")
+		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindChoice, Choice: choice}, Ack: "cb-" + choice, Origin: origin}, nil
 	case "text":
 		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindText, Text: arg}}, nil
 	}
@@ -33,6 +36,53 @@ type countingChat struct{ calls int }
 func (c *countingChat) Handle(context.Context, dialog.ChatKey, dialog.Inbound) ([]dialog.Reply, error) {
 	c.calls++
 	return []dialog.Reply{{Text: "answer"}}, nil
+}
+
+// fixedChat answers every event with the same replies.
+type fixedChat []dialog.Reply
+
+func (c fixedChat) Handle(context.Context, dialog.ChatKey, dialog.Inbound) ([]dialog.Reply, error) {
+	return c, nil
+}
+
+func TestWorkerEditsPressedMessage(t *testing.T) {
+	t.Parallel()
+	menu := dialog.Reply{Text: "What now?", Choices: []dialog.Choice{{ID: "book", Label: "Book"}}}
+	times := dialog.Reply{Text: "Which time?", Choices: []dialog.Choice{{ID: "t:1", Label: "10:00"}}}
+	info := dialog.Reply{Text: "I can book you an appointment."}
+	step := func(t *testing.T, chat fixedChat, payload string) []Outgoing {
+		t.Helper()
+		w := &Worker{SalonID: "s", Channel: "tg", Decoder: textDecoder{}, Chat: chat, Log: slog.New(slog.DiscardHandler)}
+		out, dead, err := w.step(Pending{ChatID: "7", Payload: []byte(payload)})
+		require.NoError(t, err)
+		require.Empty(t, dead)
+		return out
+	}
+
+	t.Run("FirstReplyWithChoicesReplacesIt", func(t *testing.T) {
+		t.Parallel()
+		out := step(t, fixedChat{times, menu}, "press:42:book")
+		require.Equal(t, []Outgoing{
+			{ChatID: "7", Ack: "cb-book"},
+			{ChatID: "7", Reply: &times, Edit: "42"},
+			{ChatID: "7", Reply: &menu}, // further replies are new messages
+		}, out)
+	})
+
+	t.Run("FirstReplyWithoutChoicesKeepsOrder", func(t *testing.T) {
+		t.Parallel()
+		// Help text, then the menu: both new, so the menu stays below the text.
+		out := step(t, fixedChat{info, menu}, "press:42:help")
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-help"}, {ChatID: "7", Reply: &info}, {ChatID: "7", Reply: &menu}}, out)
+	})
+
+	t.Run("UnknownMessageOrTypedTextIsNew", func(t *testing.T) {
+		t.Parallel()
+		out := step(t, fixedChat{times}, "choice:book") // a press the channel cannot place
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-book"}, {ChatID: "7", Reply: &times}}, out)
+		out = step(t, fixedChat{times}, "text:10:00")
+		require.Equal(t, []Outgoing{{ChatID: "7", Reply: &times}}, out)
+	})
 }
 
 func TestWorkerStep(t *testing.T) {

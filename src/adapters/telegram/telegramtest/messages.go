@@ -154,6 +154,7 @@ func (s *Server) editMessageText(_ context.Context, p params) reply {
 	case m.text == text && m.source == p["text"] && bytes.Equal(m.markup, markup):
 		// Without reply_markup an edit removes the keyboard, so "same markup"
 		// includes "none before, none now".
+		s.stats.NotModified++
 		return badRequest("Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
 	}
 	now := s.now()
@@ -346,6 +347,7 @@ type Stats struct {
 	Requests        int // calls with the right token and a known method
 	Sent            int // messages sent
 	Edited          int // messages edited
+	NotModified     int // edits to what the message already showed (400, also in BadRequests)
 	Answered        int // callback queries answered
 	TooManyRequests int // 429s from the flood limits
 	Forbidden       int // 403s to chats that blocked the bot

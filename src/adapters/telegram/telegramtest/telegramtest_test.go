@@ -412,6 +412,7 @@ func TestEditMessageText(t *testing.T) {
 	_, err = edit(msg.ID, "Booked for 10:00", nil)
 	require.ErrorIs(t, err, bot.ErrorBadRequest)
 	require.ErrorContains(t, err, "message is not modified")
+	require.Equal(t, 1, b.srv.Stats().NotModified)
 
 	_, err = edit(msg.ID, "Booked for 10:00", keyboard([]models.InlineKeyboardButton{{Text: "Cancel", CallbackData: "c:1"}}))
 	require.NoError(t, err, "a new keyboard is a modification")
