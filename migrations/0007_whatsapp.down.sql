@@ -1,6 +1,6 @@
-DROP TABLE chat_windows;
-DROP TABLE message_statuses;
-DROP INDEX outbox_provider;
-DROP INDEX outbox_resent_of;
-ALTER TABLE outbox DROP COLUMN resent_of;
-ALTER TABLE outbox DROP COLUMN provider_id;
+DROP TABLE IF EXISTS chat_windows;
+DROP TABLE IF EXISTS message_statuses;
+DROP INDEX IF EXISTS outbox_provider;
+DROP INDEX IF EXISTS outbox_resent_of;
+ALTER TABLE outbox DROP COLUMN IF EXISTS resent_of;
+ALTER TABLE outbox DROP COLUMN IF EXISTS provider_id;

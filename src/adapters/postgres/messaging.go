@@ -148,11 +148,12 @@ type Outbox struct {
 }
 
 // NewOutbox returns the outbox of salonID. A batch handed to a sender is leased
-// for two minutes: if that sender dies, another takes it after that. A batch
-// (16 messages, 8 in flight) takes at most two rounds of 30 s HTTP timeouts,
-// so a live sender never loses its lease to another.
+// for three minutes: if that sender dies, another takes it after that. A batch
+// (16 messages, 8 in flight) takes at most two rounds of sends, and a send at
+// most two 30 s HTTP calls (a WhatsApp template after a closed window), so a
+// live sender keeps its lease.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
-	return &Outbox{pool: pool, salonID: salonID, lease: 2 * time.Minute}
+	return &Outbox{pool: pool, salonID: salonID, lease: 3 * time.Minute}
 }
 
 // Due implements messaging.Outbox. Callback answers form a lane of their own per

@@ -207,8 +207,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		go func() { background.Wait(); close(finished) }()
 		select {
 		case <-finished:
-		case <-time.After(25 * time.Second):
-			log.Warn("background work did not finish within 25 s; exiting anyway")
+		case <-time.After(40 * time.Second):
+			log.Warn("background work did not finish within 40 s; exiting anyway")
 		}
 		for _, c := range closers {
 			c()

@@ -83,3 +83,13 @@ func TestSenderSendsToChatsInParallel(t *testing.T) {
 	defer tr.mu.Unlock()
 	require.Equal(t, 4, tr.most, "never more than Parallel in flight")
 }
+
+func TestSenderPauseIsTheLongestAsked(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
+	s := &Sender{}
+	// Two sends in flight together: the 30 s answer comes back first, then the 1 s one.
+	s.pauseUntil(now.Add(30 * time.Second))
+	s.pauseUntil(now.Add(time.Second))
+	require.Equal(t, now.Add(30*time.Second), s.pausedUntil(), "a 1 s answer must not shorten a 30 s pause")
+}

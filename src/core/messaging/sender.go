@@ -139,9 +139,7 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 	case res.RetryAfter > 0:
 		// The provider says wait: nothing at all goes out before then.
 		until := s.now().Add(res.RetryAfter)
-		s.mu.Lock()
-		s.paused = until
-		s.mu.Unlock()
+		s.pauseUntil(until)
 		s.Log.Warn("rate limited by the provider", slog.String("channel", s.Channel), slog.Duration("retry_after", res.RetryAfter))
 		s.later(ctx, q, until, false)
 	case res.ChatRetryAfter > 0:
@@ -180,6 +178,16 @@ func (s *Sender) holdChat(chatID string, until time.Time) {
 	b := newBucket(s.Limits.PerChat, until)
 	b.tokens, b.hold = 1, until // one token at until, then the usual refill
 	s.buckets["chat:"+chatID] = b
+}
+
+// pauseUntil pauses the channel until at least until: with sends in parallel,
+// a shorter wait answered later never cuts a longer one short.
+func (s *Sender) pauseUntil(until time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if until.After(s.paused) {
+		s.paused = until
+	}
 }
 
 func (s *Sender) pausedUntil() time.Time {
