@@ -397,13 +397,29 @@ ensure_cluster() {
 		log "port $PORT is taken; using $p"
 		PORT=$p
 	fi
-	write_managed_conf
-	log "starting private PostgreSQL on 127.0.0.1:$PORT (log: $LOG_FILE)"
-	if ! as_pg "$BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t "$START_TIMEOUT" start >&2; then
+	local attempt
+	for ((attempt = 1; ; attempt++)); do
+		write_managed_conf
+		log "starting private PostgreSQL on 127.0.0.1:$PORT (log: $LOG_FILE)"
+		if as_pg "$BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$LOG_FILE" -w -t "$START_TIMEOUT" start >&2; then
+			break
+		fi
+		# A free-looking port can be taken between the check and the bind (a
+		# client socket of a busy machine gets it as its ephemeral port): try
+		# the next one, unless the port was asked for.
+		if ((attempt < 5)) && [[ -z "${SALONBOOK_PG_PORT:-}" ]] && tail -n 20 "$LOG_FILE" 2>/dev/null | grep -q "Address already in use"; then
+			local p
+			for ((p = PORT + 1; p <= PORT + 70; p++)); do
+				if ! tcp_open 127.0.0.1 "$p"; then break; fi
+			done
+			log "port $PORT was taken meanwhile; trying $p"
+			PORT=$p
+			continue
+		fi
 		log "pg_ctl start failed"
 		log_tail
 		exit 1
-	fi
+	done
 	wait_ready
 }
 
