@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +46,12 @@ type GroupCommit struct {
 	salonID string
 	opts    GroupCommitOptions
 
-	queue   chan *gcRow
-	mu      sync.RWMutex // held for reading while a row is queued; Close takes it to stop the queue
+	// queues has one queue per flusher; a chat's rows always go to the same one
+	// (by a hash of channel and chat), so they are committed in the order
+	// they were added: a later update of a chat never commits before an
+	// earlier one, and one update's copies never sit in two batches at once.
+	queues  []chan *gcRow
+	mu      sync.RWMutex // held for reading while a row is queued; Close takes it to stop the queues
 	shut    bool
 	done    sync.WaitGroup
 	pending atomic.Int64
@@ -72,9 +77,11 @@ func NewGroupCommit(pool *pgxpool.Pool, salonID string, opts GroupCommitOptions)
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	g := &GroupCommit{pool: pool, salonID: salonID, opts: opts, queue: make(chan *gcRow, opts.MaxBatch*opts.Flushers)}
+	g := &GroupCommit{pool: pool, salonID: salonID, opts: opts}
 	for range opts.Flushers {
-		g.done.Go(g.flusher)
+		q := make(chan *gcRow, opts.MaxBatch)
+		g.queues = append(g.queues, q)
+		g.done.Go(func() { g.flusher(q) })
 	}
 	return g
 }
@@ -89,8 +96,12 @@ func (g *GroupCommit) Add(ctx context.Context, channel, updateID, chatID string,
 		g.mu.RUnlock()
 		return ErrGroupCommitClosed
 	}
+	h := fnv.New32a()
+	h.Write([]byte(channel))
+	h.Write([]byte{0})
+	h.Write([]byte(chatID))
 	select {
-	case g.queue <- r:
+	case g.queues[h.Sum32()%uint32(len(g.queues))] <- r:
 		g.pending.Add(1)
 		g.mu.RUnlock()
 	case <-ctx.Done():
@@ -115,19 +126,21 @@ func (g *GroupCommit) Close() {
 	g.mu.Lock()
 	if !g.shut {
 		g.shut = true
-		close(g.queue) // no Add is between its check and its send: they hold mu for reading
+		for _, q := range g.queues { // no Add is between its check and its send: they hold mu for reading
+			close(q)
+		}
 	}
 	g.mu.Unlock()
 	g.done.Wait()
 }
 
-// flusher writes batches until the queue is closed and drained.
-func (g *GroupCommit) flusher() {
+// flusher writes batches from its queue until it is closed and drained.
+func (g *GroupCommit) flusher(queue chan *gcRow) {
 	batch := make([]*gcRow, 0, g.opts.MaxBatch)
 	linger := time.NewTimer(0)
 	<-linger.C
 	for {
-		first, ok := <-g.queue
+		first, ok := <-queue
 		if !ok {
 			return
 		}
@@ -137,7 +150,7 @@ func (g *GroupCommit) flusher() {
 	collect:
 		for len(batch) < g.opts.MaxBatch {
 			select {
-			case r, ok := <-g.queue:
+			case r, ok := <-queue:
 				if !ok {
 					open = false
 					break collect

@@ -213,3 +213,45 @@ func TestGroupCommit(t *testing.T) {
 		require.Len(t, inboxRows(t, pool, salonID), 3, "its row is still written with the batch; a redelivery is a no-op")
 	})
 }
+
+// TestGroupCommitKeepsAChatInOrder: a chat's rows commit in the order they were
+// added even when the batch holding the earlier one is held up (here by an
+// uncommitted copy of the same update in another transaction, as a redelivery
+// racing its first delivery would): the later one waits, it does not overtake
+// through another flusher.
+func TestGroupCommitKeepsAChatInOrder(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	_, salonID := pgtest.Salon(t)
+	g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{Flushers: 4, MaxBatch: 1})
+	defer g.Close()
+
+	blocker, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer blocker.Rollback(ctx) //nolint:errcheck // (runs before Close: a failing test must not hang on the held batch)
+	_, err = blocker.Exec(ctx, `INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload) VALUES ($1, 'tg', 'u1', 'c1', 'x')`, salonID)
+	require.NoError(t, err)
+
+	first := make(chan error, 1)
+	go func() { first <- g.Add(ctx, "tg", "u1", "c1", []byte("u1"), "") }()
+	require.Eventually(t, func() bool { return g.Pending() == 1 }, 5*time.Second, time.Millisecond)
+	second := make(chan error, 1)
+	go func() { second <- g.Add(ctx, "tg", "u2", "c1", []byte("u2"), "") }()
+	select {
+	case err := <-second:
+		t.Fatalf("the chat's later update committed (%v) while its earlier one was held", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, blocker.Rollback(ctx))
+	require.NoError(t, <-first)
+	require.NoError(t, <-second)
+	var ids []string
+	rows, err := pool.Query(ctx, `SELECT update_id FROM inbox WHERE salon_id = $1 AND chat_id = 'c1' ORDER BY id`, salonID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.Equal(t, []string{"u1", "u2"}, ids)
+}
