@@ -49,7 +49,7 @@ func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payl
 // Next implements messaging.Inbox.
 func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging.Pending) ([]messaging.Outgoing, string, error)) (bool, error) {
 	var found, failed bool
-	var id int64
+	var handleErr error
 	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
 		p := messaging.Pending{Channel: channel}
 		// The oldest pending update of a chat whose earlier updates are all
@@ -74,7 +74,7 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		if err != nil {
 			return err
 		}
-		found, id = true, p.ID
+		found = true
 		if p.Attempts >= MaxUpdateAttempts {
 			// A poison update must not hold its chat for ever: give it up.
 			_, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = $2 WHERE id = $1`, p.ID,
@@ -102,8 +102,15 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		}
 		out, dead, herr := handle(p)
 		if herr != nil {
-			failed = true
-			return herr
+			// Nothing of the step is written here. The failed attempt is counted
+			// and the retry time set in this transaction, while the head is still
+			// locked: no other worker can take it again before its backoff.
+			failed, handleErr = true, herr
+			_, err := tx.Exec(ctx, `
+				UPDATE inbox SET attempts = attempts + 1,
+				       retry_at = now() + make_interval(secs => least(60, power(2, attempts)))
+				WHERE id = $1`, p.ID)
+			return err
 		}
 		for _, o := range out {
 			body, err := json.Marshal(o)
@@ -126,13 +133,8 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		return err
 	})
 	if failed {
-		// Nothing was written; try this update again later, backing off, while the
-		// chat's later updates wait behind it.
-		_, uerr := in.pool.Exec(ctx, `
-			UPDATE inbox SET attempts = attempts + 1,
-			       retry_at = now() + make_interval(secs => least(60, power(2, attempts)))
-			WHERE id = $1`, id)
-		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", err), mapErr(uerr, "postpone update"))
+		// Tried again later, backing off, while the chat's later updates wait behind it.
+		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", handleErr), mapErr(err, "postpone update"))
 	}
 	if err != nil {
 		return found, passCore(err, "next update")

@@ -296,10 +296,11 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	if err != nil {
 		return nil, err
 	}
-	// The webhook's group commit has connections of its own on top of the
-	// workers' and the sender's, so a burst of steps never starves the acks.
+	// The pool counts a connection for each worker, each send in flight (its
+	// Done), the webhook's group-commit flushers and two to spare, so a burst of
+	// steps never starves the acks.
 	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
-	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+4+gcOpts.Flushers))
+	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+senderParallel+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
@@ -326,7 +327,7 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
 		},
 	}
-	sender := &messaging.Sender{
+	sender := &messaging.Sender{Parallel: senderParallel,
 		Channel: "telegram", Outbox: outbox, Transport: telegram.NewTransport(b, telegram.WithLogger(log)), Log: log,
 		Limits: messaging.Limits{
 			// Global burst 1: never more than Rate in any one second.
@@ -348,6 +349,9 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
 	return closeInbox, nil
 }
+
+// senderParallel is how many sends a channel's sender has in flight at once.
+const senderParallel = 8
 
 // webhookFlushers is how many group-commit batches of webhook rows may be in
 // flight at once (see postgres.GroupCommit; measured with salonbook loadtest).

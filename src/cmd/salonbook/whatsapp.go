@@ -32,7 +32,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	}
 	// The webhook's rows are group-committed as Telegram's are (see startTelegram).
 	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
-	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers+4+gcOpts.Flushers))
+	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers+senderParallel+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	}
 	client := whatsapp.NewClient(whatsapp.ClientConfig{BaseURL: wa.APIURL, Version: wa.APIVersion, PhoneNumberID: wa.PhoneNumberID,
 		Token: wa.Token, HTTP: &http.Client{Timeout: 30 * time.Second}})
-	sender := &messaging.Sender{
+	sender := &messaging.Sender{Parallel: senderParallel,
 		Channel: whatsapp.Channel, Outbox: outbox, Log: log,
 		Transport: whatsapp.NewTransport(whatsapp.TransportConfig{
 			Client: client, Windows: windows, Templates: wa.Templates, DefaultLang: defaultLang, Log: log,
