@@ -61,11 +61,17 @@ func (b *bucket) wait(l Limit, now time.Time) time.Duration {
 		return 0
 	}
 	allowAt := b.tat.Add(-time.Duration(l.burst()-1) * l.interval())
-	if allowAt.After(now) {
+	if allowAt.Sub(now) > jitter {
 		return allowAt.Sub(now)
 	}
 	return 0
 }
+
+// jitter is how early a message may arrive and still be admitted: a sender
+// that paces exactly at the limit sees its requests arrive with the network's
+// jitter (a request taken at t+1 s may land 999.7 ms after the one taken at t),
+// and Telegram's limits are guidance ("about 1 per second"), not a stopwatch.
+const jitter = 25 * time.Millisecond
 
 // take spends one message of b under l.
 func (b *bucket) take(l Limit, now time.Time) {
