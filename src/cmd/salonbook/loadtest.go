@@ -416,25 +416,8 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	res := &ltResult{Clients: o.Clients, Parallel: o.Parallel, Limits: o.Limits}
 
 	// Peak memory of this process (harness, fake and server together).
-	memDone := make(chan struct{})
-	var peakSys atomic.Uint64
-	go func() {
-		var ms runtime.MemStats
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.Sys > peakSys.Load() {
-				peakSys.Store(ms.Sys)
-			}
-			select {
-			case <-memDone:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	defer close(memDone)
+	peakSys, stopWatch := watchMemory()
+	defer stopWatch()
 
 	salonID := "lt" + randomHex(5)
 	secret := "loadtest-secret-" + randomHex(8)
@@ -448,24 +431,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		vars["TELEGRAM_RATE"], vars["TELEGRAM_CHAT_RATE"] = "10000", "100"
 	}
 	getenv := func(k string) string { return vars[k] }
-	if err := run(ctx, []string{"migrate"}, getenv, io.Discard, nil); err != nil {
-		return nil, err
-	}
-	demo, err := os.ReadFile(o.SalonFile)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "salonbook-loadtest")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	salonFile := filepath.Join(dir, "salon.yaml")
-	demo = regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}"+salonID))
-	if err := os.WriteFile(salonFile, demo, 0o600); err != nil {
-		return nil, err
-	}
-	if err := run(ctx, []string{"apply", salonFile}, getenv, io.Discard, nil); err != nil {
+	if err := applyLoadSalon(ctx, getenv, o.SalonFile, salonID); err != nil {
 		return nil, err
 	}
 	vars["SALONBOOK_SALON"] = salonID
@@ -496,23 +462,8 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		addr, stopServer = server.addr, server.stop
 		defer server.kill()
 	} else {
-		serveCtx, stopServe := context.WithCancel(ctx)
-		defer stopServe()
-		ready, served := make(chan string, 1), make(chan error, 1)
-		go func() { served <- run(serveCtx, []string{"serve"}, getenv, serverLog, ready) }()
-		select {
-		case addr = <-ready:
-		case err := <-served:
-			return nil, fmt.Errorf("serve: %w", err)
-		}
-		stopped := false
-		stopServer = func() error {
-			if stopped {
-				return nil
-			}
-			stopped = true
-			stopServe()
-			return <-served
+		if addr, stopServer, err = serveInProcess(ctx, getenv, serverLog); err != nil {
+			return nil, err
 		}
 		defer func() { _ = stopServer() }()
 	}
@@ -641,35 +592,12 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 
 	// Let what is in the pipeline settle (bounded), then count.
-	settle := time.Now().Add(30 * time.Second)
-	for time.Now().Before(settle) {
-		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM inbox WHERE salon_id = $1 AND handled_at IS NULL),
-			(SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL)`, salonID).
-			Scan(&res.PendingInbox, &res.UnsentOutbox); err != nil {
-			return nil, err
-		}
-		if res.PendingInbox == 0 && res.UnsentOutbox == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := res.settle(ctx, pool, salonID); err != nil {
+		return nil, err
 	}
-	time.Sleep(500 * time.Millisecond)
 
 	for _, c := range clients {
-		switch c.outcome {
-		case "booked":
-			res.Booked++
-		case "taken":
-			res.Taken++
-		case "full":
-			res.Full++
-		case "stuck":
-			res.Stuck++
-		case "unfinished":
-			res.Unfinished++
-		default:
-			res.Unexpected++
-		}
+		res.count(c.outcome)
 		if !c.final.IsZero() && c.final.Sub(start) > res.AllFinal {
 			res.AllFinal = c.final.Sub(start)
 		}
@@ -751,7 +679,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	res.ServerErrors = serverLog.errors
-	res.PeakSysMB = int(peakSys.Load() >> 20)
+	res.PeakSysMB = int(peakSys() >> 20)
 	res.PeakRSSKB = vmHWM()
 	if server != nil {
 		res.ServerPeakKB = int(server.peakKB.Load())
@@ -993,4 +921,111 @@ func (r *ltResult) print(out io.Writer) {
 		p("an unexpected reply: %.120q", r.Example)
 	}
 	p("elapsed: %s", r.Elapsed.Round(100*time.Millisecond))
+}
+
+// watchMemory samples this process's memory from the OS (runtime Sys) every
+// 200 ms until stop; peak is the highest seen.
+func watchMemory() (peak func() uint64, stop func()) {
+	done := make(chan struct{})
+	var top atomic.Uint64
+	go func() {
+		var ms runtime.MemStats
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if ms.Sys > top.Load() {
+				top.Store(ms.Sys)
+			}
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return top.Load, func() { close(done) }
+}
+
+// applyLoadSalon migrates the database and applies the salon file under the id
+// salonID (the file's own id, "demo", replaced), so each run has a salon of its own.
+func applyLoadSalon(ctx context.Context, getenv func(string) string, salonFile, salonID string) error {
+	if err := run(ctx, []string{"migrate"}, getenv, io.Discard, nil); err != nil {
+		return err
+	}
+	demo, err := os.ReadFile(salonFile)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "salonbook-loadtest")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "salon.yaml")
+	demo = regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}"+salonID))
+	if err := os.WriteFile(file, demo, 0o600); err != nil {
+		return err
+	}
+	return run(ctx, []string{"apply", file}, getenv, io.Discard, nil)
+}
+
+// serveInProcess runs `salonbook serve` in this process until stop, which
+// returns serve's own result (once; later calls return nil).
+func serveInProcess(ctx context.Context, getenv func(string) string, log io.Writer) (addr string, stop func() error, err error) {
+	serveCtx, stopServe := context.WithCancel(ctx)
+	ready, served := make(chan string, 1), make(chan error, 1)
+	go func() { served <- run(serveCtx, []string{"serve"}, getenv, log, ready) }()
+	select {
+	case addr = <-ready:
+	case err := <-served:
+		stopServe()
+		return "", nil, fmt.Errorf("serve: %w", err)
+	}
+	stopped := false
+	return addr, func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		stopServe()
+		return <-served
+	}, nil
+}
+
+// settle waits (at most 30 s) until the salon's inbox is handled and its outbox
+// sent, and records what is left.
+func (r *ltResult) settle(ctx context.Context, pool *pgxpool.Pool, salonID string) error {
+	until := time.Now().Add(30 * time.Second)
+	for time.Now().Before(until) {
+		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM inbox WHERE salon_id = $1 AND handled_at IS NULL),
+			(SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL)`, salonID).
+			Scan(&r.PendingInbox, &r.UnsentOutbox); err != nil {
+			return err
+		}
+		if r.PendingInbox == 0 && r.UnsentOutbox == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond)
+	return nil
+}
+
+// count adds one client's outcome to the tallies.
+func (r *ltResult) count(outcome string) {
+	switch outcome {
+	case "booked":
+		r.Booked++
+	case "taken":
+		r.Taken++
+	case "full":
+		r.Full++
+	case "stuck":
+		r.Stuck++
+	case "unfinished":
+		r.Unfinished++
+	default:
+		r.Unexpected++
+	}
 }

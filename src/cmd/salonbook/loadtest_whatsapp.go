@@ -7,9 +7,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -155,25 +153,9 @@ func loadtestWhatsApp(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	began := time.Now()
 	res := &ltResult{Clients: o.Clients, Parallel: o.Parallel, Limits: o.Limits}
-	memDone := make(chan struct{})
-	var peakSys atomic.Uint64
-	go func() {
-		var ms runtime.MemStats
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.Sys > peakSys.Load() {
-				peakSys.Store(ms.Sys)
-			}
-			select {
-			case <-memDone:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	defer close(memDone)
+	// Peak memory of this process (harness, fake and server together).
+	peakSys, stopWatch := watchMemory()
+	defer stopWatch()
 
 	salonID := "lw" + randomHex(5)
 	fake := whatsapptest.New(whatsapptest.Options{Limits: fakeLimits})
@@ -187,24 +169,7 @@ func loadtestWhatsApp(ctx context.Context, o ltOptions) (*ltResult, error) {
 		vars["WHATSAPP_RATE"], vars["WHATSAPP_CHAT_RATE"] = "10000", "6000"
 	}
 	getenv := func(k string) string { return vars[k] }
-	if err := run(ctx, []string{"migrate"}, getenv, io.Discard, nil); err != nil {
-		return nil, err
-	}
-	demo, err := os.ReadFile(o.SalonFile)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := os.MkdirTemp("", "salonbook-loadtest")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	salonFile := filepath.Join(dir, "salon.yaml")
-	demo = regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}"+salonID))
-	if err := os.WriteFile(salonFile, demo, 0o600); err != nil {
-		return nil, err
-	}
-	if err := run(ctx, []string{"apply", salonFile}, getenv, io.Discard, nil); err != nil {
+	if err := applyLoadSalon(ctx, getenv, o.SalonFile, salonID); err != nil {
 		return nil, err
 	}
 	vars["SALONBOOK_SALON"] = salonID
@@ -218,25 +183,10 @@ func loadtestWhatsApp(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	logf("ceiling (insert-only handler): %.0f acks/s", res.CeilingAcksPerSec)
 
-	serveCtx, stopServe := context.WithCancel(ctx)
-	defer stopServe()
-	ready, served := make(chan string, 1), make(chan error, 1)
 	serverLog := &capped{}
-	go func() { served <- run(serveCtx, []string{"serve"}, getenv, serverLog, ready) }()
-	var addr string
-	select {
-	case addr = <-ready:
-	case err := <-served:
-		return nil, fmt.Errorf("serve: %w", err)
-	}
-	stopped := false
-	stopServer := func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		stopServe()
-		return <-served
+	addr, stopServer, err := serveInProcess(ctx, getenv, serverLog)
+	if err != nil {
+		return nil, err
 	}
 	defer func() { _ = stopServer() }()
 	fake.SetWebhook("http://" + addr + "/whatsapp/webhook")
@@ -324,35 +274,12 @@ func loadtestWhatsApp(ctx context.Context, o ltOptions) (*ltResult, error) {
 	wg.Wait()
 	cancelConv()
 
-	settle := time.Now().Add(30 * time.Second)
-	for time.Now().Before(settle) {
-		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM inbox WHERE salon_id = $1 AND handled_at IS NULL),
-			(SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL)`, salonID).
-			Scan(&res.PendingInbox, &res.UnsentOutbox); err != nil {
-			return nil, err
-		}
-		if res.PendingInbox == 0 && res.UnsentOutbox == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
+	if err := res.settle(ctx, pool, salonID); err != nil {
+		return nil, err
 	}
-	time.Sleep(500 * time.Millisecond)
 
 	for _, c := range clients {
-		switch c.outcome {
-		case "booked":
-			res.Booked++
-		case "taken":
-			res.Taken++
-		case "full":
-			res.Full++
-		case "stuck":
-			res.Stuck++
-		case "unfinished":
-			res.Unfinished++
-		default:
-			res.Unexpected++
-		}
+		res.count(c.outcome)
 		if !c.final.IsZero() && c.final.Sub(start) > res.AllFinal {
 			res.AllFinal = c.final.Sub(start)
 		}
@@ -427,7 +354,7 @@ func loadtestWhatsApp(ctx context.Context, o ltOptions) (*ltResult, error) {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	res.ServerErrors = serverLog.errors
-	res.PeakSysMB = int(peakSys.Load() >> 20)
+	res.PeakSysMB = int(peakSys() >> 20)
 	res.PeakRSSKB = vmHWM()
 	res.Elapsed = time.Since(began)
 	return res, nil
