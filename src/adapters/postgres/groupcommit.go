@@ -214,15 +214,6 @@ func isDeadlock(err error) bool {
 }
 
 func (g *GroupCommit) insert(ctx context.Context, channels, updates, chats, deads []string, payloads [][]byte) error {
-	// ORDER BY ord keeps arrival order in the ids, which order a chat's updates.
-	_, err := g.pool.Exec(ctx, `
-		INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, dead, handled_at)
-		SELECT $1, u.channel, u.update_id, u.chat_id, u.payload, NULLIF(u.dead, ''),
-		       CASE WHEN u.dead = '' THEN NULL ELSE now() END
-		FROM unnest($2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])
-		     WITH ORDINALITY AS u(channel, update_id, chat_id, payload, dead, ord)
-		ORDER BY u.ord
-		ON CONFLICT ON CONSTRAINT inbox_once DO NOTHING`,
-		g.salonID, channels, updates, chats, payloads, deads)
+	_, err := g.pool.Exec(ctx, insertInbox, g.salonID, channels, updates, chats, payloads, deads)
 	return err
 }

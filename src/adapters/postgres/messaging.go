@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,8 +21,9 @@ var (
 	_ messaging.Outbox = (*Outbox)(nil)
 )
 
-// FloodWindow is how far back Pending.Recent counts a chat's updates.
-const FloodWindow = 10 * time.Second
+// FloodLookback is how many of a chat's earlier updates Pending.Earlier
+// carries: enough for any flood limit the worker is configured with.
+const FloodLookback = 64
 
 // MaxUpdateAttempts is how many times an update whose step fails is tried before
 // it becomes a dead letter (with backoff: about four minutes in all).
@@ -29,8 +31,9 @@ const MaxUpdateAttempts = 8
 
 // Inbox is the inbox of one salon's chat channels.
 type Inbox struct {
-	pool    *pgxpool.Pool
-	salonID string
+	pool     *pgxpool.Pool
+	salonID  string
+	repaired atomic.Int64 // when Repair last ran (Unix ns)
 }
 
 // NewInbox returns the inbox of salonID.
@@ -38,35 +41,56 @@ func NewInbox(pool *pgxpool.Pool, salonID string) *Inbox { return &Inbox{pool: p
 
 // Add implements messaging.Inbox.
 func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error {
-	_, err := in.pool.Exec(ctx, `
-		INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, dead, handled_at)
-		VALUES ($1, $2, $3, $4, $5, NULLIF($6, ''), CASE WHEN $6 = '' THEN NULL ELSE now() END)
-		ON CONFLICT ON CONSTRAINT inbox_once DO NOTHING`,
-		in.salonID, channel, updateID, chatID, payload, dead)
+	_, err := in.pool.Exec(ctx, insertInbox, in.salonID, []string{channel}, []string{updateID}, []string{chatID},
+		[][]byte{payload}, []string{dead})
 	return mapErr(err, "add to inbox")
 }
 
+// insertInbox stores updates ($2..$6: arrays of channel, update id, chat id,
+// payload, dead reason), in array order (ids order a chat's updates), skips
+// redeliveries, and upserts the inbox_chats row of every chat given an update
+// to handle, in one statement. The upsert raises last_id, which a worker's
+// delete of the row rechecks (Inbox.moveOn), and takes the rows in chat order,
+// so that two writers lock them in the same order.
+const insertInbox = `
+	WITH stored AS (
+		INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, dead, handled_at)
+		SELECT $1, u.channel, u.update_id, u.chat_id, u.payload, NULLIF(u.dead, ''),
+		       CASE WHEN u.dead = '' THEN NULL ELSE now() END
+		FROM unnest($2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])
+		     WITH ORDINALITY AS u(channel, update_id, chat_id, payload, dead, ord)
+		ORDER BY u.ord
+		ON CONFLICT ON CONSTRAINT inbox_once DO NOTHING
+		RETURNING channel, chat_id, id, handled_at
+	)
+	INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
+	SELECT $1, channel, chat_id, min(id), max(id) FROM stored WHERE handled_at IS NULL
+	GROUP BY channel, chat_id ORDER BY channel, chat_id
+	ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET last_id = greatest(inbox_chats.last_id, excluded.last_id)`
+
 // Next implements messaging.Inbox.
-func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging.Pending) ([]messaging.Outgoing, string, error)) (bool, error) {
+func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging.Pending) (messaging.Handled, error)) (bool, error) {
+	in.repairNow(ctx, channel)
 	var found, failed bool
 	var handleErr error
 	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
 		p := messaging.Pending{Channel: channel}
-		// The oldest pending update of a chat whose earlier updates are all
-		// handled (the chat's head, waiting out its retry_at); SKIP LOCKED
-		// leaves a chat another worker holds to that worker. The head test is a
-		// scalar subquery, which PostgreSQL always runs as an index probe per
-		// row: the NOT EXISTS it replaces was planned as a nested loop over all
-		// pending rows (quadratic) whenever the statistics had not yet seen a
-		// burst, and took 0.9 s per update.
+		// The chat waiting longest (inbox_chats, oldest head first) that is not
+		// backing off, and its oldest unhandled update, found by one index probe
+		// per chat; SKIP LOCKED passes over chats other workers hold. The cost
+		// is the number of chats visited, whatever the backlog behind them.
 		err := tx.QueryRow(ctx, `
-			SELECT i.id, i.chat_id, i.update_id, i.payload, i.received_at, i.attempts FROM inbox i
-			WHERE i.salon_id = $1 AND i.channel = $2 AND i.handled_at IS NULL
-			  AND (i.retry_at IS NULL OR i.retry_at <= now())
-			  AND i.id = (SELECT min(j.id) FROM inbox j
-			      WHERE j.salon_id = i.salon_id AND j.channel = i.channel AND j.chat_id = i.chat_id
-			        AND j.handled_at IS NULL)
-			ORDER BY i.id LIMIT 1 FOR UPDATE SKIP LOCKED`, in.salonID, channel).
+			SELECT i.id, i.chat_id, i.update_id, i.payload, i.received_at, i.attempts
+			FROM inbox_chats c
+			CROSS JOIN LATERAL (
+			    SELECT j.id FROM inbox j
+			    WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
+			    ORDER BY j.id LIMIT 1) h
+			JOIN inbox i ON i.id = h.id
+			WHERE c.salon_id = $1 AND c.channel = $2 AND (c.retry_at IS NULL OR c.retry_at <= now())
+			  AND i.handled_at IS NULL
+			ORDER BY c.head_id LIMIT 1
+			FOR UPDATE OF i SKIP LOCKED`, in.salonID, channel).
 			Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received, &p.Attempts)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
@@ -77,14 +101,24 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		found = true
 		if p.Attempts >= MaxUpdateAttempts {
 			// A poison update must not hold its chat for ever: give it up.
-			_, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = $2 WHERE id = $1`, p.ID,
-				fmt.Sprintf("gave up after %d failed attempts", p.Attempts))
+			if _, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = $2 WHERE id = $1`, p.ID,
+				fmt.Sprintf("gave up after %d failed attempts", p.Attempts)); err != nil {
+				return err
+			}
+			return in.moveOn(ctx, tx, channel, p)
+		}
+		// The provider's times of the chat's latest earlier updates (the flood
+		// guard's input). Updates queued at the provider for a day arrive
+		// together, so look back that far, but never at more than FloodLookback.
+		rows, err := tx.Query(ctx, `
+			SELECT coalesce(sent_at, received_at) FROM inbox
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND received_at > $5
+			ORDER BY received_at DESC LIMIT $6`,
+			in.salonID, channel, p.ChatID, p.ID, p.Received.Add(-24*time.Hour), FloodLookback)
+		if err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `
-			SELECT count(*) FROM inbox WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
-			  AND id < $4 AND received_at > $5`,
-			in.salonID, channel, p.ChatID, p.ID, p.Received.Add(-FloodWindow)).Scan(&p.Recent); err != nil {
+		if p.Earlier, err = pgx.CollectRows(rows, pgx.RowTo[time.Time]); err != nil {
 			return err
 		}
 		var prev messaging.Pending
@@ -100,19 +134,20 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
-		out, dead, herr := handle(p)
+		h, herr := handle(p)
 		if herr != nil {
 			// Nothing of the step is written here. The failed attempt is counted
-			// and the retry time set in this transaction, while the head is still
-			// locked: no other worker can take it again before its backoff.
+			// and the chat's retry time set in this transaction, while the head
+			// is still locked: no other worker can take it again before its
+			// backoff. The chat's later updates wait behind it.
 			failed, handleErr = true, herr
 			_, err := tx.Exec(ctx, `
-				UPDATE inbox SET attempts = attempts + 1,
-				       retry_at = now() + make_interval(secs => least(60, power(2, attempts)))
-				WHERE id = $1`, p.ID)
+				WITH tried AS (UPDATE inbox SET attempts = attempts + 1 WHERE id = $4 RETURNING attempts)
+				UPDATE inbox_chats SET retry_at = now() + make_interval(secs => least(60, power(2, (SELECT attempts - 1 FROM tried))))
+				WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`, in.salonID, channel, p.ChatID, p.ID)
 			return err
 		}
-		for _, o := range out {
+		for _, o := range h.Out {
 			body, err := json.Marshal(o)
 			if err != nil {
 				return err
@@ -123,23 +158,92 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 				return err
 			}
 		}
-		if len(out) > 0 { // they wrote again: sending to them is allowed again
+		if len(h.Out) > 0 { // they wrote again: sending to them is allowed again
 			if _, err := tx.Exec(ctx, `DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
 				in.salonID, channel, p.ChatID); err != nil {
 				return err
 			}
 		}
-		_, err = tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = NULLIF($2, '') WHERE id = $1`, p.ID, dead)
-		return err
+		var sent *time.Time
+		if !h.Sent.IsZero() {
+			sent = &h.Sent
+		}
+		if _, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = NULLIF($2, ''), sent_at = $3 WHERE id = $1`,
+			p.ID, h.Dead, sent); err != nil {
+			return err
+		}
+		return in.moveOn(ctx, tx, channel, p)
 	})
 	if failed {
-		// Tried again later, backing off, while the chat's later updates wait behind it.
 		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", handleErr), mapErr(err, "postpone update"))
 	}
 	if err != nil {
 		return found, passCore(err, "next update")
 	}
 	return found, nil
+}
+
+// moveOn updates the chat's row once p is handled (the last statement of the
+// step, so that the row lock, which a concurrent store of the chat's next update
+// waits for, is held only until the commit). When p was the newest update stored
+// for the chat the row goes; otherwise the chat queues again by its next
+// update. The delete's last_id test is rechecked against a concurrent upsert's
+// new row version, so an update stored meanwhile keeps its chat's row.
+func (in *Inbox) moveOn(ctx context.Context, tx pgx.Tx, channel string, p messaging.Pending) error {
+	tag, err := tx.Exec(ctx, `
+		DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4`,
+		in.salonID, channel, p.ChatID, p.ID)
+	if err != nil || tag.RowsAffected() > 0 {
+		return err
+	}
+	_, err = tx.Exec(ctx, `
+		UPDATE inbox_chats c SET retry_at = NULL,
+		       head_id = coalesce((SELECT j.id FROM inbox j
+		                  WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
+		                  ORDER BY j.id LIMIT 1), c.last_id)
+		WHERE c.salon_id = $1 AND c.channel = $2 AND c.chat_id = $3`, in.salonID, channel, p.ChatID)
+	return err
+}
+
+// repairEvery is how often Next checks that every chat with updates waiting
+// has its inbox_chats row (a safety net: rows written by a binary from before
+// inbox_chats, or an update whose id is below one already handled).
+const repairEvery = 30 * time.Second
+
+// repairNow runs repair when repairEvery has passed since the last run of this
+// Inbox; one caller at a time.
+func (in *Inbox) repairNow(ctx context.Context, channel string) {
+	now := time.Now().UnixNano()
+	last := in.repaired.Load()
+	if now-last < int64(repairEvery) || !in.repaired.CompareAndSwap(last, now) {
+		return
+	}
+	_ = in.Repair(ctx, channel) // tried again at the next run; Next goes on regardless
+}
+
+// Repair gives every chat with updates waiting its inbox_chats row, and drops
+// rows of chats with nothing waiting. It scans the waiting updates (cheap unless
+// there is a backlog) and is safe beside workers and writers: a row is dropped
+// only while its last_id names a handled update, which a concurrent store of a
+// newer update changes first (the delete rechecks it after waiting).
+func (in *Inbox) Repair(ctx context.Context, channel string) error {
+	return mapErr(pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
+			SELECT salon_id, channel, chat_id, min(id), max(id) FROM inbox
+			WHERE salon_id = $1 AND channel = $2 AND handled_at IS NULL
+			GROUP BY salon_id, channel, chat_id
+			ON CONFLICT (salon_id, channel, chat_id) DO NOTHING`, in.salonID, channel); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			DELETE FROM inbox_chats c WHERE c.salon_id = $1 AND c.channel = $2
+			  AND EXISTS (SELECT 1 FROM inbox l WHERE l.id = c.last_id AND l.handled_at IS NOT NULL)
+			  AND NOT EXISTS (SELECT 1 FROM inbox j
+			      WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL)`,
+			in.salonID, channel)
+		return err
+	}), "repair inbox chats")
 }
 
 // Outbox is the outbox of one salon's chat channels.

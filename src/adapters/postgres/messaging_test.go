@@ -32,9 +32,9 @@ func TestInbox(t *testing.T) {
 		require.Equal(t, 1, dead)
 		calls := 0
 		for {
-			found, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
 				calls++
-				return nil, "", nil
+				return messaging.Handled{}, nil
 			})
 			require.NoError(t, err)
 			if !found {
@@ -60,7 +60,7 @@ func TestInbox(t *testing.T) {
 		for range 6 {
 			wg.Go(func() {
 				for {
-					found, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+					found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
 						mu.Lock()
 						if busy[p.ChatID] {
 							overlaps++
@@ -72,7 +72,7 @@ func TestInbox(t *testing.T) {
 						busy[p.ChatID] = false
 						seen[p.ChatID] = append(seen[p.ChatID], string(p.Payload))
 						mu.Unlock()
-						return []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "ok"}}}, "", nil
+						return messaging.Handled{Out: []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "ok"}}}}, nil
 					})
 					if err != nil || !found {
 						mu.Lock()
@@ -106,14 +106,14 @@ func TestInbox(t *testing.T) {
 		in := postgres.NewInbox(pool, salonID)
 		require.NoError(t, in.Add(ctx, "tg", "1", "9", []byte("first"), ""))
 		require.NoError(t, in.Add(ctx, "tg", "2", "9", []byte("second"), ""))
-		found, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
-			return []messaging.Outgoing{{ChatID: "9", Ack: "x"}}, "", errors.New("database hiccup")
+		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			return messaging.Handled{Out: []messaging.Outgoing{{ChatID: "9", Ack: "x"}}}, errors.New("database hiccup")
 		})
 		require.True(t, found)
 		require.Error(t, err)
-		found, err = in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+		found, err = in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
 			t.Fatalf("the chat's next update must wait behind the failed one, got %s", p.Payload)
-			return nil, "", nil
+			return messaging.Handled{}, nil
 		})
 		require.NoError(t, err)
 		require.False(t, found)
@@ -122,31 +122,273 @@ func TestInbox(t *testing.T) {
 		require.Zero(t, n)
 	})
 
-	t.Run("RecentAndPrevious", func(t *testing.T) {
+	t.Run("EarlierAndPrevious", func(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		in := postgres.NewInbox(pgtest.Pool(t), salonID)
 		for i := range 4 {
 			require.NoError(t, in.Add(ctx, "tg", fmt.Sprint(i), "5", []byte(fmt.Sprint("u", i)), ""))
 		}
-		var recents []int
+		// Updates 0 and 2 carry the provider's time; 1 has none (a press).
+		sent := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+		var earlier [][]time.Time
+		var received []time.Time
 		var prevs []string
-		for {
-			found, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
-				recents = append(recents, p.Recent)
+		for i := 0; ; i++ {
+			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+				earlier = append(earlier, p.Earlier)
+				received = append(received, p.Received)
 				if p.Previous != nil {
 					prevs = append(prevs, string(p.Previous.Payload))
 				}
-				return nil, "", nil
+				if i%2 == 0 {
+					return messaging.Handled{Sent: sent.Add(time.Duration(i) * time.Minute)}, nil
+				}
+				return messaging.Handled{}, nil
 			})
 			require.NoError(t, err)
 			if !found {
 				break
 			}
 		}
-		require.Equal(t, []int{0, 1, 2, 3}, recents)
+		require.Len(t, earlier, 4)
+		require.Empty(t, earlier[0])
+		require.Len(t, earlier[3], 3)
+		require.True(t, earlier[3][0].Equal(sent.Add(2*time.Minute)), "newest first, by the provider's time")
+		require.True(t, earlier[3][1].Equal(received[1]), "no provider's time: the time received")
+		require.True(t, earlier[3][2].Equal(sent))
 		require.Equal(t, []string{"u0", "u1", "u2"}, prevs)
 	})
+}
+
+// TestInboxChats: the per-chat queue (inbox_chats) that Next serves chats from.
+func TestInboxChats(t *testing.T) {
+	t.Parallel()
+	ok := func(messaging.Pending) (messaging.Handled, error) { return messaging.Handled{}, nil }
+
+	t.Run("ABackingOffChatDoesNotHoldUpOthers", func(t *testing.T) {
+		t.Parallel()
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := postgres.NewInbox(pool, salonID)
+		require.NoError(t, in.Add(ctx, "tg", "x0", "X", []byte("x0"), ""))
+		found, err := in.Next(ctx, "tg", func(messaging.Pending) (messaging.Handled, error) {
+			return messaging.Handled{}, errors.New("state unreadable")
+		})
+		require.True(t, found)
+		require.Error(t, err)
+		// A long backlog behind X's head, then other chats' updates.
+		_, err = pool.Exec(ctx, `INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload)
+			SELECT $1, 'tg', 'x' || g, 'X', '\x00' FROM generate_series(1, 3000) g`, salonID)
+		require.NoError(t, err)
+		for i := range 20 {
+			require.NoError(t, in.Add(ctx, "tg", fmt.Sprint("o", i), fmt.Sprint("O", i%5), []byte("o"), ""))
+		}
+		require.NoError(t, in.Repair(ctx, "tg")) // the backlog went in by SQL: give X its row back
+		var served []string
+		for {
+			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+				served = append(served, p.ChatID)
+				return messaging.Handled{}, nil
+			})
+			require.NoError(t, err)
+			if !found {
+				break
+			}
+		}
+		require.Len(t, served, 20, "every other chat's update, none of X's while it backs off")
+		require.NotContains(t, served, "X")
+		var waiting int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox_chats WHERE salon_id = $1`, salonID).Scan(&waiting))
+		require.Equal(t, 1, waiting, "only X's row is left: a chat's row goes with its last update")
+	})
+
+	t.Run("UpdatesStoredWhileWorkersRunAreNeverStranded", func(t *testing.T) {
+		t.Parallel()
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := postgres.NewInbox(pool, salonID)
+		gc := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{})
+		_, err := in.Next(ctx, "tg", ok) // the start-up repair runs now, not during the race below
+		require.NoError(t, err)
+		// Widen the race: each store of this salon's updates waits 3 ms at
+		// its commit, after its upsert of the chat's row (a deferred trigger).
+		_, err = pool.Exec(ctx, `CREATE OR REPLACE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS
+			$$ BEGIN PERFORM pg_sleep(0.003); RETURN NULL; END $$`)
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, fmt.Sprintf(`CREATE CONSTRAINT TRIGGER slow_commit_%[1]s AFTER INSERT ON inbox
+			DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.salon_id = '%[1]s') EXECUTE FUNCTION test_slow_commit()`, salonID))
+		require.NoError(t, err)
+		// Writers store updates for many chats while workers keep handling
+		// them: a chat's row is deleted and upserted again and again. A chat's
+		// next update heals a stranded one, so it is each chat's last update
+		// that a lost row would leave unhandled: Repair is not due for 30 s.
+		const chats, perChat = 40, 4
+		stop := make(chan struct{})
+		var mu sync.Mutex
+		handled := map[string][]int{}
+		var workers sync.WaitGroup
+		for range 4 {
+			workers.Go(func() {
+				for {
+					found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+						var n int
+						fmt.Sscan(string(p.Payload), &n)
+						mu.Lock()
+						handled[p.ChatID] = append(handled[p.ChatID], n)
+						mu.Unlock()
+						return messaging.Handled{}, nil
+					})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if !found {
+						select {
+						case <-stop:
+							return
+						case <-time.After(time.Millisecond):
+						}
+					}
+				}
+			})
+		}
+		var writers sync.WaitGroup
+		for c := range chats {
+			writers.Go(func() {
+				for i := range perChat {
+					add := in.Add
+					if i%2 == 1 {
+						add = gc.Add
+					}
+					if err := add(ctx, "tg", fmt.Sprint(c, "-", i), fmt.Sprint("c", c), []byte(fmt.Sprint(i)), ""); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		writers.Wait()
+		gc.Close()
+		require.Eventually(t, func() bool {
+			var left int
+			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox WHERE salon_id = $1 AND handled_at IS NULL`, salonID).Scan(&left))
+			return left == 0
+		}, 15*time.Second, 20*time.Millisecond, "every update is handled without Repair")
+		close(stop)
+		workers.Wait()
+		for c := range chats {
+			got := handled[fmt.Sprint("c", c)]
+			require.Len(t, got, perChat)
+			for i := range got {
+				require.Equal(t, i, got[i], "chat c%d in order", c)
+			}
+		}
+		var rows int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox_chats WHERE salon_id = $1`, salonID).Scan(&rows))
+		require.Zero(t, rows, "no chat row outlives its updates")
+	})
+
+	t.Run("AnUpdateCommittedAsItsChatEmptiesKeepsTheChat", func(t *testing.T) {
+		t.Parallel()
+		// The interleaving a worker's delete of its chat's row must survive: a
+		// writer upserts the row (storing the chat's next update) while the
+		// worker handles the chat's last visible update, and commits only
+		// after the worker's delete has begun, which waits for it.
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := postgres.NewInbox(pool, salonID)
+		require.NoError(t, in.Add(ctx, "tg", "1", "C", []byte("first"), ""))
+		handling, release := make(chan struct{}), make(chan struct{})
+		done := make(chan error, 1)
+		go func() {
+			_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+				close(handling)
+				<-release
+				return messaging.Handled{}, nil
+			})
+			done <- err
+		}()
+		<-handling
+		tx, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		_, err = tx.Exec(ctx, postgres.InsertInbox, salonID, []string{"tg"}, []string{"2"}, []string{"C"}, [][]byte{[]byte("second")}, []string{""})
+		require.NoError(t, err)
+		close(release)
+		require.Eventually(t, func() bool { // the worker's delete is waiting for the writer's row lock
+			var waiting int
+			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+				WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM inbox_chats%'`).Scan(&waiting))
+			return waiting > 0
+		}, 5*time.Second, 5*time.Millisecond)
+		require.NoError(t, tx.Commit(ctx))
+		require.NoError(t, <-done)
+		var got []string
+		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			got = append(got, string(p.Payload))
+			return messaging.Handled{}, nil
+		})
+		require.NoError(t, err)
+		require.True(t, found, "the chat's row survived the worker's delete")
+		require.Equal(t, []string{"second"}, got)
+	})
+
+	t.Run("RepairAdoptsUpdatesWithoutAChatRow", func(t *testing.T) {
+		t.Parallel()
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		// As a binary from before inbox_chats stored them, plus a row left over
+		// for a chat with nothing waiting.
+		_, err := pool.Exec(ctx, `INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload) VALUES ($1, 'tg', '1', 'old', 'x')`, salonID)
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, handled_at) VALUES ($1, 'tg', '2', 'idle', 'x', now())`, salonID)
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
+			SELECT salon_id, channel, chat_id, id, id FROM inbox WHERE salon_id = $1 AND chat_id = 'idle'`, salonID)
+		require.NoError(t, err)
+		in := postgres.NewInbox(pool, salonID)
+		var served []string
+		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			served = append(served, p.ChatID)
+			return messaging.Handled{}, nil
+		})
+		require.NoError(t, err)
+		require.True(t, found)
+		require.Equal(t, []string{"old"}, served)
+		var rows int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox_chats WHERE salon_id = $1`, salonID).Scan(&rows))
+		require.Zero(t, rows)
+	})
+}
+
+// BenchmarkInboxNextBehindBacklog: one step of a chat while another chat
+// backs off with a backlog of n updates behind its head. Before inbox_chats a
+// step walked the whole backlog (16,000: 0.4 s a step); now it stays flat.
+func BenchmarkInboxNextBehindBacklog(b *testing.B) {
+	for _, n := range []int{1000, 16000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			_, salonID := pgtest.Salon(b)
+			pool := pgtest.Pool(b)
+			in := postgres.NewInbox(pool, salonID)
+			require.NoError(b, in.Add(ctx, "tg", "x0", "X", []byte("x0"), ""))
+			_, _ = in.Next(ctx, "tg", func(messaging.Pending) (messaging.Handled, error) {
+				return messaging.Handled{}, errors.New("backing off")
+			})
+			_, err := pool.Exec(ctx, `INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload)
+				SELECT $1, 'tg', 'x' || g, 'X', '\x00' FROM generate_series(1, $2::int) g`, salonID, n)
+			require.NoError(b, err)
+			_, err = pool.Exec(ctx, `INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload)
+				SELECT $1, 'tg', 'o' || g, 'O' || (g % 100), '\x00' FROM generate_series(1, $2::int) g`, salonID, b.N)
+			require.NoError(b, err)
+			require.NoError(b, in.Repair(ctx, "tg"))
+			b.ResetTimer()
+			for range b.N {
+				found, err := in.Next(ctx, "tg", func(messaging.Pending) (messaging.Handled, error) { return messaging.Handled{}, nil })
+				if err != nil || !found {
+					b.Fatal(found, err)
+				}
+			}
+		})
+	}
 }
 
 func TestOutbox(t *testing.T) {
@@ -157,12 +399,12 @@ func TestOutbox(t *testing.T) {
 	require.NoError(t, in.Add(ctx, "tg", "1", "A", []byte("x"), ""))
 	require.NoError(t, in.Add(ctx, "tg", "2", "B", []byte("x"), ""))
 	for range 2 {
-		_, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
-			return []messaging.Outgoing{
+		_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			return messaging.Handled{Out: []messaging.Outgoing{
 				{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "first " + p.ChatID}},
 				{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "second " + p.ChatID}},
 				{ChatID: p.ChatID, Ack: "cb" + p.ChatID},
-			}, "", nil
+			}}, nil
 		})
 		require.NoError(t, err)
 	}
@@ -209,19 +451,19 @@ func TestPoisonUpdateBecomesADeadLetter(t *testing.T) {
 	require.NoError(t, in.Add(ctx, "tg", "1", "P", []byte("poison"), ""))
 	require.NoError(t, in.Add(ctx, "tg", "2", "P", []byte("fine"), ""))
 	for i := range postgres.MaxUpdateAttempts {
-		_, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+		_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
 			require.Equal(t, i, p.Attempts)
-			return nil, "", errors.New("corrupt state")
+			return messaging.Handled{}, errors.New("corrupt state")
 		})
 		require.Error(t, err)
-		_, err = pool.Exec(ctx, `UPDATE inbox SET retry_at = NULL WHERE salon_id = $1`, salonID) // skip the backoff
+		_, err = pool.Exec(ctx, `UPDATE inbox_chats SET retry_at = NULL WHERE salon_id = $1`, salonID) // skip the backoff
 		require.NoError(t, err)
 	}
 	var handled []string
 	for {
-		found, err := in.Next(ctx, "tg", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
 			handled = append(handled, string(p.Payload))
-			return nil, "", nil
+			return messaging.Handled{}, nil
 		})
 		require.NoError(t, err)
 		if !found {

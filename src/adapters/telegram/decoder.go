@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/go-telegram/bot/models"
@@ -85,7 +86,11 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 				in.Kind, in.Text = dialog.KindText, m.Text
 			}
 		}
-		return messaging.Decoded{Inbound: in}, nil
+		d := messaging.Decoded{Inbound: in}
+		if m.Date > 0 { // when the client sent it; a press has no such time
+			d.Sent = time.Unix(int64(m.Date), 0).UTC()
+		}
+		return d, nil
 	case u.CallbackQuery != nil:
 		cq := u.CallbackQuery
 		in.Kind, in.Choice = dialog.KindChoice, cq.Data

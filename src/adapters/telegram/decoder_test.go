@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -171,6 +172,19 @@ func TestDecode(t *testing.T) {
 			require.Equal(t, tt.origin, got.Origin, "only a press on an accessible message has one")
 		})
 	}
+}
+
+// TestDecodeSent: a message carries the client's time (the flood guard judges
+// by it); a press has none of its own.
+func TestDecodeSent(t *testing.T) {
+	t.Parallel()
+	d, err := telegram.Decoder{}.Decode(telegramtest.TextUpdate(9, anna.ID, anna, "hi"))
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now(), d.Sent, 5*time.Second)
+	require.Equal(t, time.UTC, d.Sent.Location())
+	d, err = telegram.Decoder{}.Decode(telegramtest.CallbackUpdate(10, anna.ID, anna, 77, "cb", "menu"))
+	require.NoError(t, err)
+	require.True(t, d.Sent.IsZero())
 }
 
 func TestDecodeErrors(t *testing.T) {

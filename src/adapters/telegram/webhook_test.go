@@ -50,7 +50,7 @@ func (r *inboxRecorder) Add(_ context.Context, channel, updateID, chatID string,
 	return nil
 }
 
-func (r *inboxRecorder) Next(context.Context, string, func(messaging.Pending) ([]messaging.Outgoing, string, error)) (bool, error) {
+func (r *inboxRecorder) Next(context.Context, string, func(messaging.Pending) (messaging.Handled, error)) (bool, error) {
 	return false, nil
 }
 

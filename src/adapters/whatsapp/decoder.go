@@ -32,10 +32,11 @@ var _ messaging.Decoder = Decoder{}
 
 // message is the part of an inbound message the decoder reads.
 type message struct {
-	ID   string `json:"id"`
-	From string `json:"from"`
-	Type string `json:"type"`
-	Text *struct {
+	ID        string `json:"id"`
+	From      string `json:"from"`
+	Timestamp string `json:"timestamp"`
+	Type      string `json:"type"`
+	Text      *struct {
 		Body string `json:"body"`
 	} `json:"text"`
 	Interactive *struct {
@@ -125,7 +126,7 @@ func (Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 	default:
 		return messaging.Decoded{}, errors.New("whatsapp: decode message: unknown type")
 	}
-	return messaging.Decoded{Inbound: in}, nil
+	return messaging.Decoded{Inbound: in, Sent: unixTime(m.Timestamp)}, nil
 }
 
 // typeName is t for the reason of a dead letter, from a fixed set only.

@@ -3,6 +3,7 @@ package whatsapp_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -48,11 +49,18 @@ func TestDecoder(t *testing.T) {
 		require.Equal(t, c.want, got, name)
 	}
 
+	// The client's time comes along, for the flood guard: Meta's timestamp.
+	items, _, _, err := whatsapp.Split(fake.TextMessage(anna, "wamid.T", "Hi"))
+	require.NoError(t, err)
+	d, err := whatsapp.Decoder{}.Decode(items[0].Payload)
+	require.NoError(t, err)
+	require.WithinDuration(t, time.Now(), d.Sent, 5*time.Second)
+
 	// A reaction is not answered: a dead letter, its reason free of the number.
 	body := []byte(`{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{
 		"contacts":[{"profile":{"name":"Anna"},"wa_id":"4915112345678"}],
 		"messages":[{"from":"4915112345678","id":"wamid.R","timestamp":"1767261600","type":"reaction","reaction":{"message_id":"wamid.OUT","emoji":"👍"}}]}}]}]}`)
-	_, err := decodeOne(t, body)
+	_, err = decodeOne(t, body)
 	require.ErrorContains(t, err, "reaction")
 	require.NotContains(t, err.Error(), "4915112345678")
 }

@@ -161,13 +161,13 @@ func TestWebhookRedeliveryProcessedOnce(t *testing.T) {
 	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1 AND channel = 'whatsapp' AND chat_id = '4915112345678'`))
 
 	handled := 0
-	step := func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+	step := func(p messaging.Pending) (messaging.Handled, error) {
 		handled++
 		d, err := whatsapp.Decoder{}.Decode(p.Payload)
 		require.NoError(t, err)
 		require.Equal(t, "hello", d.Inbound.Text)
 		require.Equal(t, "Anna", d.Inbound.Name)
-		return nil, "", nil
+		return messaging.Handled{}, nil
 	}
 	ctx := context.Background()
 	for range 3 {
@@ -249,9 +249,9 @@ func TestWebhookMalformedIsDeadLetter(t *testing.T) {
 		b.deliver(t, body) // redelivered: kept once
 	}
 	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1 AND dead IS NOT NULL AND chat_id = '' AND handled_at IS NOT NULL`))
-	found, err := b.inbox.Next(context.Background(), whatsapp.Channel, func(messaging.Pending) ([]messaging.Outgoing, string, error) {
+	found, err := b.inbox.Next(context.Background(), whatsapp.Channel, func(messaging.Pending) (messaging.Handled, error) {
 		t.Fatal("a dead letter is never handled")
-		return nil, "", nil
+		return messaging.Handled{}, nil
 	})
 	require.NoError(t, err)
 	require.False(t, found)

@@ -77,12 +77,12 @@ func sendBurst(t *testing.T, n int, chats []string, fakeLimits *telegramtest.Lim
 	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
 	for _, chat := range chats {
 		require.NoError(t, inbox.Add(context.Background(), "telegram", "u"+chat, chat, []byte("{}"), ""))
-		_, err = inbox.Next(context.Background(), "telegram", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+		_, err = inbox.Next(context.Background(), "telegram", func(p messaging.Pending) (messaging.Handled, error) {
 			var out []messaging.Outgoing
 			for i := range n {
 				out = append(out, messaging.Outgoing{ChatID: p.ChatID, Reply: &dialog.Reply{Text: fmt.Sprint("message ", i)}})
 			}
-			return out, "", nil
+			return messaging.Handled{Out: out}, nil
 		})
 		require.NoError(t, err)
 	}
@@ -159,12 +159,12 @@ func TestSenderPausesEveryChatOnA429(t *testing.T) {
 	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
 	queue := func(chat string, n int) {
 		require.NoError(t, inbox.Add(context.Background(), "telegram", "u"+chat, chat, []byte("{}"), ""))
-		_, err := inbox.Next(context.Background(), "telegram", func(p messaging.Pending) ([]messaging.Outgoing, string, error) {
+		_, err := inbox.Next(context.Background(), "telegram", func(p messaging.Pending) (messaging.Handled, error) {
 			var out []messaging.Outgoing
 			for i := range n {
 				out = append(out, messaging.Outgoing{ChatID: p.ChatID, Reply: &dialog.Reply{Text: fmt.Sprint("message ", i)}})
 			}
-			return out, "", nil
+			return messaging.Handled{Out: out}, nil
 		})
 		require.NoError(t, err)
 	}

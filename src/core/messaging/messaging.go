@@ -25,9 +25,10 @@ type Pending struct {
 	Payload  []byte // the raw update as received
 	Received time.Time
 	Attempts int // failed tries so far
-	// Recent counts this chat's updates received in the FloodWindow before this
-	// one (this one not included): the flood guard's input.
-	Recent int
+	// Earlier are the provider's times (the time received when the provider
+	// gives none) of the chat's latest updates before this one, newest first,
+	// as many as the flood guard needs: its input.
+	Earlier []time.Time
 	// Previous is the chat's update handled just before this one, if any.
 	Previous *Pending
 }
@@ -42,6 +43,16 @@ type Decoded struct {
 	// (a Telegram callback query's message); "" when the update is not a press
 	// or the channel cannot say.
 	Origin string
+	// Sent is the provider's time of the update (when the client sent it); zero
+	// when the provider gives none (a Telegram button press).
+	Sent time.Time
+}
+
+// Handled is what a step made of an update.
+type Handled struct {
+	Out  []Outgoing // queued in the outbox with the update marked handled
+	Dead string     // a reason: the update is kept as a dead letter instead
+	Sent time.Time  // Decoded.Sent, stored for the flood guard of later updates
 }
 
 // Decoder turns a channel's raw updates into the conversation's events.
@@ -67,11 +78,11 @@ type Inbox interface {
 	// Next claims the oldest unhandled update of some chat whose earlier updates
 	// are all handled and which no other worker holds (across processes), and calls
 	// handle with it. The returned messages are queued in the outbox and the update
-	// marked handled in the same transaction; dead (a reason) marks it a dead
+	// marked handled in the same transaction; Handled.Dead marks it a dead
 	// letter instead. Next reports false when there is nothing to do.
 	// When handle returns an error nothing is written: the update stays pending
-	// and is tried again later.
-	Next(ctx context.Context, channel string, handle func(Pending) (out []Outgoing, dead string, err error)) (bool, error)
+	// and its chat is tried again later, backing off.
+	Next(ctx context.Context, channel string, handle func(Pending) (Handled, error)) (bool, error)
 	// Add stores a received update; storing the same channel and update id twice
 	// is a no-op (a redelivery). An update whose chat cannot be read is stored
 	// with chatID "" and dead set, so it is kept but never handled.

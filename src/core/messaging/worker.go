@@ -21,7 +21,7 @@ type Worker struct {
 	Inbox   Inbox
 	Decoder Decoder
 	Chat    Chat
-	// FloodLimit is how many updates one chat may send in the inbox's flood window
+	// FloodLimit is how many updates one chat may send in FloodWindow
 	// before the rest are absorbed: answered once with FloodNotice, then only
 	// acknowledged. Zero means 20: a client tapping through a booking as fast as
 	// replies come sends about ten in ten seconds and must never be taken for a
@@ -30,6 +30,11 @@ type Worker struct {
 	// FloodNotice gives the polite notice in the client's language (from the
 	// channel's hint).
 	FloodNotice func(langHint string) string
+	// FloodWindow is how far back, by the provider's times, a chat's updates
+	// count towards FloodLimit. Zero means 10 s. Updates that queued at the
+	// provider while the service was away arrive together but were sent over
+	// minutes: by their own times they are no flood.
+	FloodWindow time.Duration
 	// DoubleTap is how soon a repeat of the same button counts as one press. Zero
 	// means 3 s.
 	DoubleTap time.Duration
@@ -64,34 +69,35 @@ func (w *Worker) Run(ctx context.Context, n int) {
 }
 
 // step handles one pending update; it is what Next calls.
-func (w *Worker) step(p Pending) ([]Outgoing, string, error) {
+func (w *Worker) step(p Pending) (Handled, error) {
 	d, err := w.Decoder.Decode(p.Payload)
 	if err != nil {
 		w.Log.Info("dead letter", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.String("reason", err.Error()))
-		return nil, "undecodable: " + err.Error(), nil
+		return Handled{Dead: "undecodable: " + err.Error()}, nil
 	}
-	var out []Outgoing
+	h := Handled{Sent: d.Sent}
 	if d.Ack != "" {
-		out = append(out, Outgoing{ChatID: p.ChatID, Ack: d.Ack})
+		h.Out = append(h.Out, Outgoing{ChatID: p.ChatID, Ack: d.Ack})
 	}
 	limit := w.FloodLimit
 	if limit == 0 {
 		limit = 20
 	}
-	switch {
-	case p.Recent > limit: // already told: absorb
-		return out, "", nil
-	case p.Recent == limit:
-		return append(out, Outgoing{ChatID: p.ChatID, Reply: &dialog.Reply{Text: w.FloodNotice(d.Inbound.LangHint)}}), "", nil
+	switch recent := w.recent(p, d); {
+	case recent > limit: // already told: absorb
+		return h, nil
+	case recent == limit:
+		h.Out = append(h.Out, Outgoing{ChatID: p.ChatID, Reply: &dialog.Reply{Text: w.FloodNotice(d.Inbound.LangHint)}})
+		return h, nil
 	case w.doubleTap(p, d):
-		return out, "", nil
+		return h, nil
 	}
 	key := dialog.ChatKey{SalonID: w.SalonID, Channel: w.Channel, ChatID: p.ChatID}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	replies, err := w.Chat.Handle(ctx, key, d.Inbound)
 	if err != nil {
-		return nil, "", err
+		return Handled{}, err
 	}
 	for i := range replies {
 		o := Outgoing{ChatID: p.ChatID, Reply: &replies[i]}
@@ -103,10 +109,30 @@ func (w *Worker) step(p Pending) ([]Outgoing, string, error) {
 			// as new messages rather than the menu landing above the text.
 			o.Edit = d.Origin
 		}
-		out = append(out, o)
+		h.Out = append(h.Out, o)
 	}
 	w.Log.Info("update", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.Int("replies", len(replies)))
-	return out, "", nil
+	return h, nil
+}
+
+// recent counts the chat's updates sent within FloodWindow before this one, by
+// the provider's times (the time received where it gives none).
+func (w *Worker) recent(p Pending, d Decoded) int {
+	window := w.FloodWindow
+	if window == 0 {
+		window = 10 * time.Second
+	}
+	at := d.Sent
+	if at.IsZero() {
+		at = p.Received
+	}
+	n := 0
+	for _, e := range p.Earlier {
+		if e.After(at.Add(-window)) {
+			n++
+		}
+	}
+	return n
 }
 
 // doubleTap reports whether d presses the same button as the chat's previous

@@ -3,7 +3,10 @@ package messaging
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +29,10 @@ func (textDecoder) Decode(raw []byte) (Decoded, error) {
 		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindChoice, Choice: choice}, Ack: "cb-" + choice, Origin: origin}, nil
 	case "text":
 		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindText, Text: arg}}, nil
+	case "sent": // sent:UNIX:TEXT, a message the client sent at UNIX
+		at, text, _ := strings.Cut(arg, ":")
+		sec, err := strconv.ParseInt(at, 10, 64)
+		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindText, Text: text}, Sent: time.Unix(sec, 0).UTC()}, err
 	}
 	return Decoded{}, errors.New("not an update")
 }
@@ -53,10 +60,10 @@ func TestWorkerEditsPressedMessage(t *testing.T) {
 	step := func(t *testing.T, chat fixedChat, payload string) []Outgoing {
 		t.Helper()
 		w := &Worker{SalonID: "s", Channel: "tg", Decoder: textDecoder{}, Chat: chat, Log: slog.New(slog.DiscardHandler)}
-		out, dead, err := w.step(Pending{ChatID: "7", Payload: []byte(payload)})
+		h, err := w.step(Pending{ChatID: "7", Payload: []byte(payload)})
 		require.NoError(t, err)
-		require.Empty(t, dead)
-		return out
+		require.Empty(t, h.Dead)
+		return h.Out
 	}
 
 	t.Run("FirstReplyWithChoicesReplacesIt", func(t *testing.T) {
@@ -93,17 +100,22 @@ func TestWorkerStep(t *testing.T) {
 		return &Worker{SalonID: "s", Channel: "tg", Decoder: textDecoder{}, Chat: chat, Log: slog.New(slog.DiscardHandler),
 			FloodNotice: func(string) string { return "slow down" }}, chat
 	}
+	// pending is an update received now after recent others received just before it.
 	pending := func(payload string, recent int, prev *Pending) Pending {
-		return Pending{ChatID: "7", UpdateID: "u", Payload: []byte(payload), Received: now, Recent: recent, Previous: prev}
+		var earlier []time.Time
+		for i := range recent {
+			earlier = append(earlier, now.Add(-time.Duration(i+1)*10*time.Millisecond))
+		}
+		return Pending{ChatID: "7", UpdateID: "u", Payload: []byte(payload), Received: now, Earlier: earlier, Previous: prev}
 	}
 
 	t.Run("AnswersAndAcknowledges", func(t *testing.T) {
 		t.Parallel()
 		w, chat := newWorker()
-		out, dead, err := w.step(pending("choice:book", 0, nil))
+		h, err := w.step(pending("choice:book", 0, nil))
 		require.NoError(t, err)
-		require.Empty(t, dead)
-		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-book"}, {ChatID: "7", Reply: &dialog.Reply{Text: "answer"}}}, out)
+		require.Empty(t, h.Dead)
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-book"}, {ChatID: "7", Reply: &dialog.Reply{Text: "answer"}}}, h.Out)
 		require.Equal(t, 1, chat.calls)
 	})
 
@@ -112,9 +124,9 @@ func TestWorkerStep(t *testing.T) {
 		w, chat := newWorker()
 		var notices, handled int
 		for i := range 50 { // a client pastes 50 messages: the first twenty are answered
-			out, _, err := w.step(pending("text:spam", i, nil))
+			h, err := w.step(pending("text:spam", i, nil))
 			require.NoError(t, err)
-			for _, o := range out {
+			for _, o := range h.Out {
 				if o.Reply != nil && o.Reply.Text == "slow down" {
 					notices++
 				}
@@ -125,20 +137,51 @@ func TestWorkerStep(t *testing.T) {
 		require.Equal(t, 20, handled, "bursts never become outbound bursts")
 	})
 
+	t.Run("FloodIsJudgedByWhenSent", func(t *testing.T) {
+		t.Parallel()
+		// 30 messages a client sent 20 s apart while the service was away: the
+		// provider delivers them together when it is back. Each is answered.
+		w, chat := newWorker()
+		var earlier []time.Time
+		for i := range 30 {
+			sent := now.Add(-10 * time.Minute).Add(time.Duration(i) * 20 * time.Second)
+			p := Pending{ChatID: "7", Payload: []byte(fmt.Sprintf("sent:%d:hello", sent.Unix())), Received: now.Add(time.Duration(i) * time.Millisecond),
+				Earlier: slices.Clone(earlier)}
+			h, err := w.step(p)
+			require.NoError(t, err)
+			require.Equal(t, sent, h.Sent, "the provider's time is kept for later updates")
+			require.Len(t, h.Out, 1)
+			require.Equal(t, "answer", h.Out[0].Reply.Text)
+			earlier = append([]time.Time{h.Sent}, earlier...)
+		}
+		require.Equal(t, 30, chat.calls)
+
+		// The same 30 sent within one second are a flood.
+		w, chat = newWorker()
+		earlier = nil
+		for i := range 30 {
+			sent := now.Add(time.Duration(i) * 30 * time.Millisecond).Truncate(time.Second)
+			h, err := w.step(Pending{ChatID: "7", Payload: []byte(fmt.Sprintf("sent:%d:hello", sent.Unix())), Received: now, Earlier: slices.Clone(earlier)})
+			require.NoError(t, err)
+			earlier = append([]time.Time{h.Sent}, earlier...)
+		}
+		require.Equal(t, 20, chat.calls)
+	})
+
 	t.Run("DoubleTapActsOnce", func(t *testing.T) {
 		t.Parallel()
 		w, chat := newWorker()
 		first := pending("choice:ok", 0, nil)
 		second := pending("choice:ok", 1, &first)
 		second.Received = now.Add(400 * time.Millisecond)
-		out, _, err := w.step(second)
+		h, err := w.step(second)
 		require.NoError(t, err)
-		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-ok"}}, out, "answered (the spinner stops) but not acted on")
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-ok"}}, h.Out, "answered (the spinner stops) but not acted on")
 		require.Zero(t, chat.calls)
 
 		later := second
 		later.Received = now.Add(5 * time.Second)
-		_, _, err = w.step(later)
+		_, err = w.step(later)
 		require.NoError(t, err)
 		require.Equal(t, 1, chat.calls, "the same button pressed again later is a new press")
 	})
@@ -146,10 +189,10 @@ func TestWorkerStep(t *testing.T) {
 	t.Run("UndecodableIsADeadLetter", func(t *testing.T) {
 		t.Parallel()
 		w, chat := newWorker()
-		out, dead, err := w.step(pending("garbage", 0, nil))
+		h, err := w.step(pending("garbage", 0, nil))
 		require.NoError(t, err)
-		require.Empty(t, out)
-		require.Contains(t, dead, "undecodable")
+		require.Empty(t, h.Out)
+		require.Contains(t, h.Dead, "undecodable")
 		require.Zero(t, chat.calls)
 	})
 }
