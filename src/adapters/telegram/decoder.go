@@ -86,7 +86,7 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 				in.Kind, in.Text = dialog.KindText, m.Text
 			}
 		}
-		d := messaging.Decoded{Inbound: in}
+		d := messaging.Decoded{Inbound: in, Seq: int64(m.ID)}
 		if m.Date > 0 { // when the client sent it; a press has no such time
 			d.Sent = time.Unix(int64(m.Date), 0).UTC()
 		}
@@ -99,7 +99,7 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 		// The message the button was on, so the answer can replace it; not an
 		// inaccessible one (deleted, or too old to show) nor an inline message.
 		if m := cq.Message.Message; m != nil && m.ID > 0 {
-			d.Origin = strconv.Itoa(m.ID)
+			d.Origin, d.Seq = strconv.Itoa(m.ID), int64(m.ID)
 		}
 		return d, nil
 	default:

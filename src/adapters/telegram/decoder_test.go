@@ -175,16 +175,18 @@ func TestDecode(t *testing.T) {
 }
 
 // TestDecodeSent: a message carries the client's time (the flood guard judges
-// by it); a press has none of its own.
+// by it); a press has none of its own. Both carry their place in the chat.
 func TestDecodeSent(t *testing.T) {
 	t.Parallel()
 	d, err := telegram.Decoder{}.Decode(telegramtest.TextUpdate(9, anna.ID, anna, "hi"))
 	require.NoError(t, err)
 	require.WithinDuration(t, time.Now(), d.Sent, 5*time.Second)
 	require.Equal(t, time.UTC, d.Sent.Location())
+	require.Equal(t, int64(9), d.Seq, "the message's place in the chat (the builder uses the update id)")
 	d, err = telegram.Decoder{}.Decode(telegramtest.CallbackUpdate(10, anna.ID, anna, 77, "cb", "menu"))
 	require.NoError(t, err)
 	require.True(t, d.Sent.IsZero())
+	require.Equal(t, int64(77), d.Seq, "a press stands where the pressed message does")
 }
 
 func TestDecodeErrors(t *testing.T) {

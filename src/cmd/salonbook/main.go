@@ -297,10 +297,11 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		return nil, err
 	}
 	// The pool counts a connection for each worker, each send in flight (its
-	// Done), the webhook's group-commit flushers and two to spare, so a burst of
-	// steps never starves the acks.
+	// Done), the sender's leader lock (held while this process sends), the
+	// webhook's group-commit flushers and two to spare, so a burst of steps never
+	// starves the acks.
 	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
-	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+senderParallel+2+gcOpts.Flushers))
+	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
@@ -337,8 +338,11 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		},
 		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
 	}
+	// The sender's limits live in memory: one process at a time sends for the
+	// bot, the others' senders wait for the lock (see postgres.Leader).
+	leader := postgres.NewLeader(inboxPool, salonID, "telegram", log)
 	wg.Go(func() { worker.Run(bg, tg.Workers) })
-	wg.Go(func() { sender.Run(bg) })
+	wg.Go(func() { leader.Run(bg, sender.Run) })
 	if tg.WebhookURL != "" && tg.Mode == "webhook" {
 		if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
 			closeInbox()

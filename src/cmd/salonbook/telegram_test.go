@@ -147,6 +147,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	edited(m, pressed)
 	require.Contains(t, m.Text, "What's your name?")
 	require.Equal(t, [][]telegramtest.Button{{{Text: "Menu", CallbackData: "menu"}}}, m.Keyboard)
+	nameQuestion := m // its Menu button is pressed again later, when the message is old
 	say("Olga")
 	m = wait(6)
 	fresh(m)
@@ -181,6 +182,13 @@ func TestTelegramEndToEnd(t *testing.T) {
 	require.Eventually(t, func() bool { return len(fake.Answered()) == 6 }, 10*time.Second, 20*time.Millisecond,
 		"every button press is answered so the client's spinner stops")
 
+	// A press on a message scrolled up (the client typed and pressed since):
+	// answered by a new message at the bottom, not inside the old one.
+	press(nameQuestion, "Menu")
+	m = wait(9)
+	fresh(m)
+	require.Contains(t, m.Text, "What would you like")
+
 	pool := pgtest.Pool(t)
 	var status, source string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT status, source FROM bookings WHERE salon_id = 'tgdemo'`).Scan(&status, &source))
@@ -200,7 +208,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusOK, status2)
 	var stored, dead int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*), count(dead) FROM inbox WHERE salon_id = 'tgdemo'`).Scan(&stored, &dead))
-	require.Equal(t, 10, stored, "9 updates and the dead letter; the redelivery and the wrong secret stored nothing")
+	require.Equal(t, 11, stored, "10 updates and the dead letter; the redelivery and the wrong secret stored nothing")
 	require.Equal(t, 1, dead)
 }
 

@@ -30,9 +30,10 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	if _, ok := wa.Templates[catalog.Match("", cat.Salon.Locales)]; ok {
 		defaultLang = catalog.Match("", cat.Salon.Locales) // the salon's first language, when it has a template
 	}
-	// The webhook's rows are group-committed as Telegram's are (see startTelegram).
+	// The webhook's rows are group-committed as Telegram's are, and the pool is
+	// sized as Telegram's is, the sender's leader lock included (see startTelegram).
 	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
-	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers+senderParallel+2+gcOpts.Flushers))
+	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
@@ -70,8 +71,10 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			PerChat: messaging.Rate{Count: wa.ChatRate, Per: time.Minute, Burst: min(10, wa.ChatRate)},
 		},
 	}
+	// One process at a time sends for the number (see startTelegram).
+	leader := postgres.NewLeader(pool, salonID, whatsapp.Channel, log)
 	wg.Go(func() { worker.Run(bg, wa.Workers) })
-	wg.Go(func() { sender.Run(bg) })
+	wg.Go(func() { leader.Run(bg, sender.Run) })
 	if len(wa.Templates) == 0 {
 		log.Warn("whatsapp: WHATSAPP_TEMPLATES is empty: messages outside the 24-hour window will be given up")
 	}

@@ -43,6 +43,12 @@ type Decoded struct {
 	// (a Telegram callback query's message); "" when the update is not a press
 	// or the channel cannot say.
 	Origin string
+	// Seq is where the update's message stands in the chat, where the provider
+	// numbers a chat's messages in one sequence for both sides (Telegram's
+	// message_id); for a press, the pressed message's. 0 when unknown. A press
+	// on a message older than the chat's previous update is a press on an old
+	// message, whose answer goes at the bottom of the chat, not into it.
+	Seq int64
 	// Sent is the provider's time of the update (when the client sent it); zero
 	// when the provider gives none (a Telegram button press).
 	Sent time.Time

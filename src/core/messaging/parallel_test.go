@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -92,4 +93,217 @@ func TestSenderPauseIsTheLongestAsked(t *testing.T) {
 	s.pauseUntil(now.Add(30 * time.Second))
 	s.pauseUntil(now.Add(time.Second))
 	require.Equal(t, now.Add(30*time.Second), s.pausedUntil(), "a 1 s answer must not shorten a 30 s pause")
+}
+
+// chatOutbox keeps Due's contract: it hands out only the oldest unsent message
+// of each chat, and not while that one is out (leased); it also checks that Due
+// is never asked for more than the free slots.
+type chatOutbox struct {
+	parallel int
+
+	mu        sync.Mutex
+	queued    []Queued        // unsent, in id order
+	leased    map[string]bool // chats whose head is out
+	sent      []Queued        // in the order Done was called
+	dues      []time.Time     // when Due was called
+	overAsked int             // Due calls asking for more than the free slots
+}
+
+func (o *chatOutbox) add(chatID string, n int) {
+	for range n {
+		o.queued = append(o.queued, Queued{ID: int64(len(o.queued) + 1), Outgoing: Outgoing{ChatID: chatID, Reply: &dialog.Reply{Text: "hi"}}})
+	}
+}
+
+func (o *chatOutbox) Due(_ context.Context, _ string, n int) ([]Queued, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.dues = append(o.dues, time.Now())
+	if len(o.leased)+n > o.parallel {
+		o.overAsked++
+	}
+	var out []Queued
+	seen := map[string]bool{}
+	for _, q := range o.queued {
+		chat := q.Outgoing.ChatID
+		if len(out) == n {
+			break
+		}
+		if seen[chat] {
+			continue
+		}
+		seen[chat] = true
+		if !o.leased[chat] {
+			o.leased[chat] = true
+			out = append(out, q)
+		}
+	}
+	return out, nil
+}
+
+func (o *chatOutbox) Done(_ context.Context, q Queued, _ string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.queued = slices.DeleteFunc(o.queued, func(x Queued) bool { return x.ID == q.ID })
+	delete(o.leased, q.Outgoing.ChatID)
+	o.sent = append(o.sent, q)
+	return nil
+}
+
+func (o *chatOutbox) Later(_ context.Context, q Queued, _ time.Time, _ bool) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	delete(o.leased, q.Outgoing.ChatID)
+	return nil
+}
+
+func (o *chatOutbox) Block(context.Context, string, string) error { return nil }
+
+func (o *chatOutbox) sentTo(pred func(chatID string) bool) []Queued {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []Queued
+	for _, q := range o.sent {
+		if pred(q.Outgoing.ChatID) {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// slowTransport holds every send to chat "slow" until release is closed; the
+// others go at once.
+type slowTransport struct {
+	release chan struct{}
+	mu      sync.Mutex
+	flying  int
+	most    int
+}
+
+func (t *slowTransport) Send(_ context.Context, o Outgoing) Result {
+	t.mu.Lock()
+	t.flying++
+	t.most = max(t.most, t.flying)
+	t.mu.Unlock()
+	if o.ChatID == "slow" {
+		select {
+		case <-t.release:
+		case <-time.After(20 * time.Second): // a failing sender: let the test report it
+		}
+	}
+	t.mu.Lock()
+	t.flying--
+	t.mu.Unlock()
+	return Result{}
+}
+
+func TestSenderKeepsSendingWhileOneSendHangs(t *testing.T) {
+	t.Parallel()
+	// One chat's send hangs (a provider that does not answer); eight other chats
+	// have five messages each, 40 in all: far more than one Due's worth (10 at
+	// Parallel 4). A sender that waits for a whole batch before taking the next
+	// sends only the first batch until the hung send ends.
+	out := &chatOutbox{parallel: 4, leased: map[string]bool{}}
+	out.add("slow", 1)
+	for range 5 {
+		for c := range 8 {
+			out.add(fmt.Sprint("c", c), 1)
+		}
+	}
+	tr := &slowTransport{release: make(chan struct{})}
+	s := &Sender{Channel: "x", Outbox: out, Transport: tr, Parallel: 4, Log: slog.New(slog.DiscardHandler),
+		Limits: Limits{Global: Rate{Count: 1000, Per: time.Second, Burst: 1000}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+
+	others := func(chatID string) bool { return chatID != "slow" }
+	require.Eventually(t, func() bool { return len(out.sentTo(others)) == 40 }, 10*time.Second, 5*time.Millisecond,
+		"the other chats' messages go on while one send hangs")
+	require.Empty(t, out.sentTo(func(c string) bool { return c == "slow" }), "the hung send is still in flight")
+	lastID := map[string]int64{}
+	for _, q := range out.sentTo(others) {
+		require.Greater(t, q.ID, lastID[q.Outgoing.ChatID], "a chat's messages go in order")
+		lastID[q.Outgoing.ChatID] = q.ID
+	}
+
+	// Stopping: Run waits for the send in flight and records its result.
+	cancel()
+	require.Never(t, func() bool {
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}, 100*time.Millisecond, 5*time.Millisecond, "Run returns only after its sends in flight have finished")
+	close(tr.release)
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after its last send finished")
+	}
+	require.Len(t, out.sentTo(func(c string) bool { return c == "slow" }), 1, "the send in flight at the stop is recorded")
+
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	require.Zero(t, out.overAsked, "Due is asked for no more than the free slots")
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	require.LessOrEqual(t, tr.most, 4, "never more than Parallel in flight")
+}
+
+// pauseTransport answers the first send to chat "a" with a 429.
+type pauseTransport struct {
+	pause  time.Duration
+	mu     sync.Mutex
+	paused time.Time // when the 429 was answered
+	starts []time.Time
+}
+
+func (t *pauseTransport) Send(_ context.Context, o Outgoing) Result {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o.ChatID == "a" && t.paused.IsZero() {
+		t.paused = time.Now()
+		return Result{Err: errTest("429"), RetryAfter: t.pause}
+	}
+	t.starts = append(t.starts, time.Now())
+	return Result{}
+}
+
+func TestSenderPipelinePausesOn429(t *testing.T) {
+	t.Parallel()
+	out := &chatOutbox{parallel: 4, leased: map[string]bool{}}
+	out.add("a", 1)
+	for c := range 60 {
+		out.add(fmt.Sprint("c", c%12), 1)
+	}
+	tr := &pauseTransport{pause: 500 * time.Millisecond}
+	s := &Sender{Channel: "x", Outbox: out, Transport: tr, Parallel: 4, Log: slog.New(slog.DiscardHandler),
+		// 100 a second: the sends spread over the pause rather than all going before it.
+		Limits: Limits{Global: Rate{Count: 100, Per: time.Second, Burst: 1}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return len(out.sentTo(func(string) bool { return true })) == 61 }, 15*time.Second, 5*time.Millisecond,
+		"everything is sent once the pause is over, the refused message too")
+	cancel()
+	<-done
+
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	require.False(t, tr.paused.IsZero())
+	// A send that had passed the pause check when the 429 came back may still
+	// start a moment later; nothing starts after that until the pause ends.
+	from, until := tr.paused.Add(50*time.Millisecond), tr.paused.Add(tr.pause)
+	for _, at := range tr.starts {
+		require.False(t, at.After(from) && at.Before(until), "a send started %v into a %v pause", at.Sub(tr.paused), tr.pause)
+	}
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	for _, at := range out.dues {
+		require.False(t, at.After(from) && at.Before(until), "Due was called %v into a %v pause", at.Sub(tr.paused), tr.pause)
+	}
 }

@@ -51,52 +51,95 @@ func (s *Sender) now() time.Time {
 	return time.Now()
 }
 
-// Run sends until ctx ends, then returns after the message in hand.
+// Run sends until ctx ends, then returns once the sends in flight have finished
+// and their results are recorded; messages taken but not yet started are handed
+// back. It is a pipeline: up to Parallel sends are in flight at all times, and a
+// slot that frees is filled at once (Due is asked for as many messages as there
+// are free slots), so one slow send never holds the others up.
 func (s *Sender) Run(ctx context.Context) {
+	parallel := s.Parallel
+	if parallel <= 0 {
+		parallel = 8
+	}
+	// Each send that finishes says so here; the buffer holds one per slot, so a
+	// send never blocks on it, even after Run has stopped reading.
+	freed := make(chan struct{}, parallel)
+	var inFlight sync.WaitGroup
+	defer inFlight.Wait() // a send in flight is finished even when ctx ends: its result is recorded
+	flying := 0
+	var queue []Queued // taken but not started (only when Due hands out more than asked)
+	defer func() {
+		// Stopping: hand what was not started back now rather than when its lease ends.
+		if len(queue) == 0 {
+			return
+		}
+		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for _, q := range queue {
+			s.later(release, q, s.now(), false)
+		}
+	}()
+	// waitFor waits for d, a send to finish or ctx to end; it reports whether a send finished.
+	waitFor := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-freed:
+			flying--
+			return true
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		return false
+	}
 	idle := 10 * time.Millisecond
 	for ctx.Err() == nil {
-		if wait := s.pausedUntil().Sub(s.now()); wait > 0 {
-			sleep(ctx, wait)
-			continue
-		}
-		parallel := s.Parallel
-		if parallel <= 0 {
-			parallel = 8
-		}
-		batch, err := s.Outbox.Due(ctx, s.Channel, max(10, 2*parallel))
-		if err != nil {
-			s.Log.Warn("outbox", slog.String("error", err.Error()))
-		}
-		if len(batch) == 0 {
-			sleep(ctx, idle)
-			idle = min(2*idle, 200*time.Millisecond)
-			continue
-		}
-		idle = 10 * time.Millisecond
-		slots := make(chan struct{}, parallel)
-		var inFlight sync.WaitGroup
-		for i, q := range batch {
+		for drained := false; !drained; { // count the sends that finished
 			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
+			case <-freed:
+				flying--
+			default:
+				drained = true
 			}
-			if ctx.Err() != nil {
-				// Stopping: hand the rest back now rather than when their lease ends.
-				release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				for _, r := range batch[i:] {
-					s.later(release, r, s.now(), false)
+		}
+		if flying == parallel {
+			waitFor(time.Hour)
+			continue
+		}
+		if len(queue) == 0 {
+			if wait := s.pausedUntil().Sub(s.now()); wait > 0 {
+				sleep(ctx, wait) // sends in flight go on; new ones wait
+				continue
+			}
+			batch, err := s.Outbox.Due(ctx, s.Channel, parallel-flying)
+			if err != nil {
+				s.Log.Warn("outbox", slog.String("error", err.Error()))
+			}
+			if len(batch) == 0 {
+				// Nothing due. A send that finishes may make its chat's next
+				// message due: look again as soon as one does.
+				if waitFor(idle) {
+					idle = 10 * time.Millisecond
+				} else {
+					idle = min(2*idle, 200*time.Millisecond)
 				}
-				cancel()
-				inFlight.Wait()
-				return
+				continue
 			}
-			// A send in flight is finished even when ctx ends: its result is recorded.
+			idle = 10 * time.Millisecond
+			queue = batch
+			if ctx.Err() != nil {
+				break // the deferred hand-back returns them
+			}
+		}
+		for len(queue) > 0 && flying < parallel {
+			q := queue[0]
+			queue = queue[1:]
+			flying++
 			inFlight.Go(func() {
-				defer func() { <-slots }()
+				defer func() { freed <- struct{}{} }()
 				s.one(context.WithoutCancel(ctx), q)
 			})
 		}
-		inFlight.Wait()
 	}
 }
 

@@ -101,7 +101,7 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	}
 	for i := range replies {
 		o := Outgoing{ChatID: p.ChatID, Reply: &replies[i]}
-		if i == 0 && d.Origin != "" && len(replies[i].Choices) > 0 {
+		if i == 0 && d.Origin != "" && len(replies[i].Choices) > 0 && !w.pressedOld(p, d) {
 			// A press answered with a new question: the question replaces the
 			// message pressed, so the chat does not fill with spent keyboards.
 			// Only the first reply can, so the step's replies stay in reading
@@ -133,6 +133,18 @@ func (w *Worker) recent(p Pending, d Decoded) int {
 		}
 	}
 	return n
+}
+
+// pressedOld reports whether d presses a button on a message older than the
+// chat's previous update (a message the client typed since, or a press on a
+// newer message): the answer then goes as a new message at the bottom of the
+// chat rather than into a message scrolled out of view.
+func (w *Worker) pressedOld(p Pending, d Decoded) bool {
+	if p.Previous == nil || d.Seq == 0 {
+		return false
+	}
+	prev, err := w.Decoder.Decode(p.Previous.Payload)
+	return err == nil && prev.Seq > d.Seq
 }
 
 // doubleTap reports whether d presses the same button as the chat's previous

@@ -26,7 +26,12 @@ func (textDecoder) Decode(raw []byte) (Decoded, error) {
 		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindChoice, Choice: arg}, Ack: "cb-" + arg}, nil
 	case "press": // press:ORIGIN:CHOICE, a press on message ORIGIN
 		origin, choice, _ := strings.Cut(arg, ":")
-		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindChoice, Choice: choice}, Ack: "cb-" + choice, Origin: origin}, nil
+		seq, _ := strconv.ParseInt(origin, 10, 64)
+		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindChoice, Choice: choice}, Ack: "cb-" + choice, Origin: origin, Seq: seq}, nil
+	case "said": // said:SEQ:TEXT, text the client typed as message SEQ of the chat
+		at, text, _ := strings.Cut(arg, ":")
+		seq, err := strconv.ParseInt(at, 10, 64)
+		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindText, Text: text}, Seq: seq}, err
 	case "text":
 		return Decoded{Inbound: dialog.Inbound{Kind: dialog.KindText, Text: arg}}, nil
 	case "sent": // sent:UNIX:TEXT, a message the client sent at UNIX
@@ -74,6 +79,20 @@ func TestWorkerEditsPressedMessage(t *testing.T) {
 			{ChatID: "7", Reply: &times, Edit: "42"},
 			{ChatID: "7", Reply: &menu}, // further replies are new messages
 		}, out)
+	})
+
+	t.Run("APressOnAnOldMessageIsAnsweredBelow", func(t *testing.T) {
+		t.Parallel()
+		w := &Worker{SalonID: "s", Channel: "tg", Decoder: textDecoder{}, Chat: fixedChat{times}, Log: slog.New(slog.DiscardHandler)}
+		after := func(prev, payload string) []Outgoing {
+			h, err := w.step(Pending{ChatID: "7", Payload: []byte(payload), Previous: &Pending{ChatID: "7", Payload: []byte(prev)}})
+			require.NoError(t, err)
+			return h.Out
+		}
+		require.Equal(t, "42", after("press:42:book", "press:42:t:1")[1].Edit, "pressing on in the same message edits it")
+		require.Equal(t, "42", after("said:41:hi", "press:42:book")[1].Edit, "the message the client typed came before the keyboard")
+		require.Empty(t, after("said:50:hi", "press:42:book")[1].Edit, "the client typed since: the keyboard is old")
+		require.Empty(t, after("press:60:x", "press:42:book")[1].Edit, "a newer message was pressed before: this one is old")
 	})
 
 	t.Run("FirstReplyWithoutChoicesKeepsOrder", func(t *testing.T) {
