@@ -253,10 +253,10 @@ type Outbox struct {
 	lease   time.Duration
 }
 
-// NewOutbox returns the outbox of salonID. A batch handed to a sender is leased
-// for three minutes: if that sender dies, another takes it after that. A batch
-// (16 messages, 8 in flight) takes at most two rounds of sends, and a send at
-// most two 30 s HTTP calls (a WhatsApp template after a closed window), so a
+// NewOutbox returns the outbox of salonID. A message handed to a sender is
+// leased for three minutes: if that sender dies, another takes it after that.
+// The sender starts each message it takes at once (Sender.Run), and a send is
+// at most two 30 s HTTP calls (a WhatsApp template after a closed window), so a
 // live sender keeps its lease.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
 	return &Outbox{pool: pool, salonID: salonID, lease: 3 * time.Minute}
