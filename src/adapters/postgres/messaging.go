@@ -254,12 +254,13 @@ type Outbox struct {
 }
 
 // NewOutbox returns the outbox of salonID. A message handed to a sender is
-// leased for three minutes: if that sender dies, another takes it after that.
-// The sender starts each message it takes at once (Sender.Run), and a send is
-// at most two 30 s HTTP calls (a WhatsApp template after a closed window), so a
-// live sender keeps its lease.
+// leased for 90 seconds: if that sender dies, another takes it after that (a
+// client waits that long for a reply the dead sender held). The sender starts
+// each message it takes at once (Sender.Run), and a send is at most two 30 s
+// HTTP calls (a WhatsApp template after a closed window; a Telegram callback
+// answer and its reply), so a live sender keeps its lease.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
-	return &Outbox{pool: pool, salonID: salonID, lease: 3 * time.Minute}
+	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second}
 }
 
 // Due implements messaging.Outbox. Callback answers form a lane of their own per

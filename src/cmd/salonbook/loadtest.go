@@ -84,9 +84,12 @@ type ltResult struct {
 	PeakRSSKB, PeakSysMB            int
 	ServerPeakKB                    int // the server process alone (kill mode)
 	ServerErrors                    int
-	LostUpdates                     int // acknowledged but not in the inbox
+	LostUpdates                     int // acknowledged, then not in the inbox or dead-lettered there
+	DeadLettered                    int // of LostUpdates, those dead-lettered (given up after failed attempts)
 	Killed                          bool
 	KilledAfter                     int           // acknowledgements before the SIGKILL
+	KilledAt                        time.Time     // when the killed process was gone
+	CountedAfter                    time.Duration // SIGKILL to counting (at least killSettle)
 	Down                            time.Duration // SIGKILL to answering again
 	Redelivered                     int           // deliveries that failed (server down) and were made again
 	LongestWait                     time.Duration // longest a client waited for a reply
@@ -144,7 +147,7 @@ func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer)
 		timeout = 8 * time.Minute
 	}
 	if o.Kill {
-		// Messages a killed sender had leased wait out the outbox lease (5 min).
+		// Messages a killed sender had leased wait out the outbox lease (outboxLease).
 		replyTimeout, timeout = 6*time.Minute, 10*time.Minute
 		if o.KillAt, err = num("LOADTEST_KILL_AT", 5*o.Clients); err != nil {
 			return err
@@ -169,7 +172,33 @@ func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer)
 		return err
 	}
 	r.print(out)
-	return nil
+	return r.verdict()
+}
+
+// verdict fails the run (an error naming each failure) when an acknowledged
+// update was lost or dead-lettered, a time or a client was booked twice, or a
+// client got no reply. Replies sent twice fail it too, except across a SIGKILL:
+// there they are the at-least-once window being measured, and only reported.
+func (r *ltResult) verdict() error {
+	var failed []string
+	add := func(n int, what string) {
+		if n > 0 {
+			failed = append(failed, fmt.Sprintf("%d %s", n, what))
+		}
+	}
+	if r.LostUpdates > 0 {
+		failed = append(failed, fmt.Sprintf("%d lost updates (%d dead-lettered)", r.LostUpdates, r.DeadLettered))
+	}
+	add(r.DoubleBookings, "double bookings")
+	add(r.ClientsBookedTwice, "clients booked twice")
+	add(r.Stuck, "stuck clients")
+	if !r.Killed {
+		add(r.Duplicates, "duplicate replies")
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return fmt.Errorf("loadtest: failed: %s", strings.Join(failed, ", "))
 }
 
 // findUp looks for rel in the working directory and its parents.
@@ -510,6 +539,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 			res.Killed, res.KilledAfter = true, int(acked.Load())
 			t0 := time.Now()
 			server.kill()
+			res.KilledAt = time.Now()
 			logf("SIGKILL after %d acknowledgements; starting the server again", res.KilledAfter)
 			err := server.start(ctx)
 			res.Down = time.Since(t0)
@@ -562,6 +592,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 
 	// The conversations, each client answering the bot's replies.
+	convEnd := time.Now().Add(o.Timeout)
 	convCtx, cancelConv := context.WithTimeout(ctx, o.Timeout)
 	defer cancelConv()
 	var mu sync.Mutex
@@ -592,7 +623,24 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 
 	// Let what is in the pipeline settle (bounded), then count.
-	if err := res.settle(ctx, pool, salonID); err != nil {
+	if res.Killed {
+		// Messages the killed sender had leased are sent again only after its
+		// lease: wait that out (killSettle after the SIGKILL) and for an empty
+		// inbox and outbox, whichever is later; give up on the latter at
+		// LOADTEST_TIMEOUT after the conversations began (30 s past the lease at least).
+		notBefore := res.KilledAt.Add(killSettle)
+		deadline := convEnd
+		if d := notBefore.Add(30 * time.Second); d.After(deadline) {
+			deadline = d
+		}
+		if wait := time.Until(notBefore); wait > 0 {
+			logf("settling: %s more, until the killed sender's outbox lease has run out", wait.Round(time.Second))
+		}
+		if err := res.settleUntil(ctx, pool, salonID, notBefore, deadline); err != nil {
+			return nil, err
+		}
+		res.CountedAfter = time.Since(res.KilledAt)
+	} else if err := res.settle(ctx, pool, salonID); err != nil {
 		return nil, err
 	}
 
@@ -626,10 +674,8 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	a.ids = append(a.ids, ba.ids...)
 	ackedIDs := slices.Clone(a.ids)
 	a.mu.Unlock()
-	// Lost: acknowledged, yet not in the inbox.
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM unnest($2::text[]) AS u(id)
-		WHERE NOT EXISTS (SELECT 1 FROM inbox WHERE salon_id = $1 AND channel = 'telegram' AND update_id = u.id)`,
-		salonID, ackedIDs).Scan(&res.LostUpdates); err != nil {
+	// Lost: acknowledged, yet not in the inbox or dead-lettered there.
+	if res.LostUpdates, res.DeadLettered, err = lostUpdates(ctx, pool, salonID, "telegram", ackedIDs); err != nil {
 		return nil, err
 	}
 	var peak int
@@ -686,6 +732,20 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	res.Elapsed = time.Since(began)
 	return res, nil
+}
+
+// lostUpdates counts the acknowledged updates (ids; an id acknowledged twice
+// counts once) that are not in salonID's inbox or ended there as dead letters
+// (lost), and of those the dead letters (dead). The harness sends no update the
+// server cannot read, so every dead letter is an update given up (such as
+// "gave up after 8 failed attempts") and never answered.
+func lostUpdates(ctx context.Context, pool *pgxpool.Pool, salonID, channel string, ids []string) (lost, dead int, err error) {
+	err = pool.QueryRow(ctx, `
+		SELECT count(*) FILTER (WHERE i.id IS NULL OR i.dead IS NOT NULL), count(*) FILTER (WHERE i.dead IS NOT NULL)
+		FROM (SELECT DISTINCT id FROM unnest($3::text[]) AS u(id)) u
+		LEFT JOIN inbox i ON i.salon_id = $1 AND i.channel = $2 AND i.update_id = u.id`,
+		salonID, channel, ids).Scan(&lost, &dead)
+	return lost, dead, err
 }
 
 // converse runs one client's booking conversation after its /start. It returns
@@ -905,10 +965,12 @@ func (r *ltResult) print(out io.Writer) {
 		p("replies sent twice (at-least-once window): %d, and %d edits made again (found not modified: nothing new on screen)",
 			r.Duplicates, r.NotModified)
 		p("longest a client waited for a reply: %s; clients that waited over 60 s: %d", r.LongestWait.Round(100*time.Millisecond), r.SlowWaits)
+		p("counted %s after the SIGKILL (the outbox lease, %s, plus 10 s at least: replies the killed sender had leased are sent again by then)",
+			r.CountedAfter.Round(time.Second), outboxLease)
 	} else if r.LongestWait > 0 {
 		p("longest a client waited for a reply: %s", r.LongestWait.Round(100*time.Millisecond))
 	}
-	p("lost updates (acknowledged, not in the inbox): %d", r.LostUpdates)
+	p("lost updates (acknowledged, then not in the inbox or dead-lettered): %d; dead-lettered: %d", r.LostUpdates, r.DeadLettered)
 	p("duplicate replies: %d (besides, edits made again and found not modified, nothing new on screen: %d); double bookings: %d; clients booked twice: %d; bookings made: %d",
 		r.Duplicates, r.NotModified, r.DoubleBookings, r.ClientsBookedTwice, r.BookingsMade)
 	p("left after settling: inbox %d unhandled, outbox %d unsent; server error log lines: %d", r.PendingInbox, r.UnsentOutbox, r.ServerErrors)
@@ -996,17 +1058,27 @@ func serveInProcess(ctx context.Context, getenv func(string) string, log io.Writ
 // settle waits (at most 30 s) until the salon's inbox is handled and its outbox
 // sent, and records what is left.
 func (r *ltResult) settle(ctx context.Context, pool *pgxpool.Pool, salonID string) error {
-	until := time.Now().Add(30 * time.Second)
-	for time.Now().Before(until) {
+	return r.settleUntil(ctx, pool, salonID, time.Time{}, time.Now().Add(30*time.Second))
+}
+
+// settleUntil waits until notBefore has passed and the salon's inbox is handled
+// and its outbox sent, but not past deadline, and records what is left.
+func (r *ltResult) settleUntil(ctx context.Context, pool *pgxpool.Pool, salonID string, notBefore, deadline time.Time) error {
+	for {
 		if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM inbox WHERE salon_id = $1 AND handled_at IS NULL),
 			(SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL)`, salonID).
 			Scan(&r.PendingInbox, &r.UnsentOutbox); err != nil {
 			return err
 		}
-		if r.PendingInbox == 0 && r.UnsentOutbox == 0 {
+		now := time.Now()
+		if (r.PendingInbox == 0 && r.UnsentOutbox == 0 && !now.Before(notBefore)) || !now.Before(deadline) {
 			break
 		}
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	time.Sleep(500 * time.Millisecond)
 	return nil

@@ -15,6 +15,18 @@ import (
 	"time"
 )
 
+// outboxLease is how long a batch handed to a sender stays leased to it: the
+// lease NewOutbox gives (src/adapters/postgres/messaging.go, unexported there;
+// TestOutboxLeaseIsPostgres keeps the two equal). Messages a SIGKILLed sender
+// had leased are sent again only once it ends.
+const outboxLease = 90 * time.Second
+
+// killSettle is how long after the SIGKILL a kill run waits at least before it
+// counts: the outbox lease, then 10 s for the restarted sender to take the
+// messages up again and send them. Counted earlier, a reply sent twice across
+// the restart would not be seen yet.
+const killSettle = outboxLease + 10*time.Second
+
 // child is the server run as a process of its own (LOADTEST_KILL=1): the
 // built binary's `serve`, so that the harness can SIGKILL it mid-run and start
 // it again on the same address.

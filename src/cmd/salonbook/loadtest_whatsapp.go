@@ -76,7 +76,7 @@ func runLoadtestWhatsApp(ctx context.Context, getenv func(string) string, out io
 		return err
 	}
 	r.printWhatsApp(out)
-	return nil
+	return r.verdict()
 }
 
 // waDeliver posts a signed notification through the fake and records the ack.

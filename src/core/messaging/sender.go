@@ -33,6 +33,11 @@ type Sender struct {
 	Log       *slog.Logger
 	// MaxAttempts is how many times a passing failure is retried. Zero means 8.
 	MaxAttempts int
+	// SendTimeout bounds one Send, all its calls to the provider together (a
+	// client library may wait longer: go-telegram's HTTP client allows a 70 s
+	// long poll). A send cut off counts as a passing failure. The outbox lease
+	// must outlast it. Zero means 30 s.
+	SendTimeout time.Duration
 	// Parallel is how many sends may be in flight at once, each to a different
 	// chat (the outbox hands out one message per chat at a time, so a chat's
 	// messages still go in order). A provider 100 ms away allows 10 sends a
@@ -170,7 +175,13 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		s.later(ctx, q, s.now().Add(wait), false)
 		return
 	}
-	res := s.Transport.Send(ctx, q.Outgoing)
+	timeout := s.SendTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, timeout)
+	res := s.Transport.Send(sendCtx, q.Outgoing)
+	cancel()
 	maxAttempts := s.MaxAttempts
 	if maxAttempts == 0 {
 		maxAttempts = 8

@@ -76,6 +76,35 @@ func TestSenderChatRetryAfter(t *testing.T) {
 	require.False(t, ok, "after the wait the chat has one token, not a fresh burst")
 }
 
+// hungTransport never answers: it returns only when its context ends.
+type hungTransport struct{}
+
+func (hungTransport) Send(ctx context.Context, _ Outgoing) Result {
+	<-ctx.Done()
+	return Result{Err: ctx.Err(), Retry: true}
+}
+
+// TestSenderCutsOffAHungSend: a send that never returns is cut off after
+// SendTimeout and retried later as a failed attempt, well inside the outbox
+// lease, so no other sender takes the message while this one still might send it.
+func TestSenderCutsOffAHungSend(t *testing.T) {
+	t.Parallel()
+	out := newMemOutbox()
+	s := &Sender{Channel: "x", Outbox: out, Log: slog.New(slog.DiscardHandler), Transport: hungTransport{}, SendTimeout: 50 * time.Millisecond}
+	done := make(chan struct{})
+	go func() {
+		s.one(context.Background(), Queued{ID: 1, Outgoing: Outgoing{ChatID: "c", Reply: &dialog.Reply{Text: "hi"}}})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hung send was never cut off")
+	}
+	require.True(t, out.fails[1], "counted as a failed attempt")
+	require.NotContains(t, out.done, int64(1))
+}
+
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
