@@ -341,14 +341,17 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	// The sender's limits live in memory: one process at a time sends for the
 	// bot, the others' senders wait for the lock (see postgres.Leader).
 	leader := postgres.NewLeader(inboxPool, salonID, "telegram", log)
-	wg.Go(func() { worker.Run(bg, tg.Workers) })
-	wg.Go(func() { leader.Run(bg, sender.Run) })
 	if tg.WebhookURL != "" && tg.Mode == "webhook" {
+		// Before the workers and the sender start: closing the pool on this
+		// error waits for every connection they hold (the leader holds one
+		// until bg ends), which would hang serve.
 		if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
 			closeInbox()
 			return nil, fmt.Errorf("telegram: register the webhook: %w", err)
 		}
 	}
+	wg.Go(func() { worker.Run(bg, tg.Workers) })
+	wg.Go(func() { leader.Run(bg, sender.Run) })
 	log.Info("telegram is on", slog.String("mode", tg.Mode), slog.Int("workers", tg.Workers),
 		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
 	return closeInbox, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -238,4 +239,42 @@ func TestTelegramPolling(t *testing.T) {
 	require.NoError(t, fake.Enqueue(telegramtest.CommandUpdate(700, 555, telegramtest.User{ID: 555, FirstName: "Ivan", LanguageCode: "ru"}, "/start")))
 	require.Eventually(t, func() bool { return len(fake.SentTo(555)) == 1 }, 20*time.Second, 50*time.Millisecond)
 	require.Contains(t, fake.SentTo(555)[0].Text, "Здравствуйте")
+}
+
+// TestServeFailsWhenTheWebhookIsRefused: when Telegram refuses the webhook at
+// start, serve stops with the reason (and without the token) instead of
+// hanging: the workers and the sender, which hold inbox connections, start
+// only once the webhook is registered.
+func TestServeFailsWhenTheWebhookIsRefused(t *testing.T) {
+	t.Parallel()
+	refusing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"ok":false,"error_code":400,"description":"Bad Request: bad webhook: Failed to resolve host: Name or service not known"}`))
+	}))
+	defer refusing.Close()
+	const token = "123456:refused-token-abcdefghijklmnopqrstu"
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "e2e-token-0123456789",
+		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_WEBHOOK_SECRET": "refused-secret-0123456789", "TELEGRAM_API_URL": refusing.URL,
+		"TELEGRAM_WEBHOOK_URL": "https://salon.example/telegram/webhook"}
+	ctx := context.Background()
+	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
+	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
+	require.NoError(t, err)
+	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
+	require.NoError(t, os.WriteFile(salonFile, regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}tgrefused")), 0o600))
+	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
+	vars["SALONBOOK_SALON"] = "tgrefused"
+	done := make(chan error, 1)
+	var logs syncBuffer
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), &logs, nil) }()
+	select {
+	case err := <-done:
+		require.ErrorContains(t, err, "register the webhook")
+		require.ErrorContains(t, err, "Failed to resolve host")
+		require.NotContains(t, err.Error(), token)
+		require.NotContains(t, logs.String(), token)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve hung after the webhook was refused")
+	}
 }
