@@ -5,17 +5,19 @@
 -- of it (16,000 rows: 0.4 s a step; several seconds with stale statistics).
 --
 -- A row exists while its chat may have updates waiting. Whoever stores an
--- update upserts its chat's row, raising last_id; a worker that handles a chat's
--- last update deletes the row only while last_id is still that update's id, so
--- an update stored meanwhile (its upsert waits for the worker's row lock, or
--- the worker's delete waits for the upsert's) always keeps or brings back its
--- chat's row.
+-- update upserts its chat's row, raising last_id and version; a worker that
+-- handles a chat's last update deletes the row only while last_id is still that
+-- update's id and version what it read, so an update stored meanwhile (its
+-- upsert waits for the worker's row lock, or the worker's delete waits for the
+-- upsert's and rechecks) always keeps or brings back its chat's row, even one
+-- whose id is lower (another replica's, committed later).
 CREATE TABLE inbox_chats (
     salon_id  text NOT NULL REFERENCES salons,
     channel   text NOT NULL,
     chat_id   text NOT NULL,
     head_id   bigint NOT NULL,   -- about the chat's oldest waiting update: serves chats oldest first
     last_id   bigint NOT NULL,   -- the chat's newest stored update
+    version   bigint NOT NULL DEFAULT 0, -- raised by every upsert
     retry_at  timestamptz,       -- after a failed step, the chat waits until then
     PRIMARY KEY (salon_id, channel, chat_id)
 );

@@ -21,10 +21,6 @@ var (
 	_ messaging.Outbox = (*Outbox)(nil)
 )
 
-// FloodLookback is how many of a chat's earlier updates Pending.Earlier
-// carries: enough for any flood limit the worker is configured with.
-const FloodLookback = 64
-
 // MaxUpdateAttempts is how many times an update whose step fails is tried before
 // it becomes a dead letter (with backoff: about four minutes in all).
 const MaxUpdateAttempts = 8
@@ -50,7 +46,7 @@ func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payl
 // payload, dead reason), in array order (ids order a chat's updates), skips
 // redeliveries, and upserts the inbox_chats row of every chat given an update
 // to handle, in one statement. The upsert raises last_id, which a worker's
-// delete of the row rechecks (Inbox.moveOn), and takes the rows in chat order,
+// delete of the row rechecks (Inbox.moveOn), with version, and takes the rows in chat order,
 // so that two writers lock them in the same order.
 const insertInbox = `
 	WITH stored AS (
@@ -66,13 +62,15 @@ const insertInbox = `
 	INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
 	SELECT $1, channel, chat_id, min(id), max(id) FROM stored WHERE handled_at IS NULL
 	GROUP BY channel, chat_id ORDER BY channel, chat_id
-	ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET last_id = greatest(inbox_chats.last_id, excluded.last_id)`
+	ON CONFLICT (salon_id, channel, chat_id)
+	DO UPDATE SET last_id = greatest(inbox_chats.last_id, excluded.last_id), version = inbox_chats.version + 1`
 
 // Next implements messaging.Inbox.
 func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging.Pending) (messaging.Handled, error)) (bool, error) {
-	in.repairNow(ctx, channel)
+	repairErr := in.repairNow(ctx, channel)
 	var found, failed bool
 	var handleErr error
+	var version int64 // the chat row's, as read: moveOn deletes the row only if no store came since
 	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
 		p := messaging.Pending{Channel: channel}
 		// The chat waiting longest (inbox_chats, oldest head first) that is not
@@ -80,7 +78,7 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		// per chat; SKIP LOCKED passes over chats other workers hold. The cost
 		// is the number of chats visited, whatever the backlog behind them.
 		err := tx.QueryRow(ctx, `
-			SELECT i.id, i.chat_id, i.update_id, i.payload, i.received_at, i.attempts
+			SELECT i.id, i.chat_id, i.update_id, i.payload, i.received_at, i.attempts, c.version
 			FROM inbox_chats c
 			CROSS JOIN LATERAL (
 			    SELECT j.id FROM inbox j
@@ -91,7 +89,7 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 			  AND i.handled_at IS NULL
 			ORDER BY c.head_id LIMIT 1
 			FOR UPDATE OF i SKIP LOCKED`, in.salonID, channel).
-			Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received, &p.Attempts)
+			Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received, &p.Attempts, &version)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
@@ -105,16 +103,17 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 				fmt.Sprintf("gave up after %d failed attempts", p.Attempts)); err != nil {
 				return err
 			}
-			return in.moveOn(ctx, tx, channel, p)
+			return in.moveOn(ctx, tx, channel, p, version)
 		}
 		// The provider's times of the chat's latest earlier updates (the flood
 		// guard's input). Updates queued at the provider for a day arrive
-		// together, so look back that far, but never at more than FloodLookback.
+		// together, so look back that far, but never at more than FloodLookback
+		// of them.
 		rows, err := tx.Query(ctx, `
 			SELECT coalesce(sent_at, received_at) FROM inbox
 			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND received_at > $5
 			ORDER BY received_at DESC LIMIT $6`,
-			in.salonID, channel, p.ChatID, p.ID, p.Received.Add(-24*time.Hour), FloodLookback)
+			in.salonID, channel, p.ChatID, p.ID, p.Received.Add(-24*time.Hour), messaging.FloodLookback)
 		if err != nil {
 			return err
 		}
@@ -172,27 +171,29 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 			p.ID, h.Dead, sent); err != nil {
 			return err
 		}
-		return in.moveOn(ctx, tx, channel, p)
+		return in.moveOn(ctx, tx, channel, p, version)
 	})
 	if failed {
-		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", handleErr), mapErr(err, "postpone update"))
+		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", handleErr), mapErr(err, "postpone update"), repairErr)
 	}
 	if err != nil {
-		return found, passCore(err, "next update")
+		return found, errors.Join(passCore(err, "next update"), repairErr)
 	}
-	return found, nil
+	return found, repairErr
 }
 
 // moveOn updates the chat's row once p is handled (the last statement of the
 // step, so that the row lock, which a concurrent store of the chat's next update
 // waits for, is held only until the commit). When p was the newest update stored
-// for the chat the row goes; otherwise the chat queues again by its next
-// update. The delete's last_id test is rechecked against a concurrent upsert's
-// new row version, so an update stored meanwhile keeps its chat's row.
-func (in *Inbox) moveOn(ctx context.Context, tx pgx.Tx, channel string, p messaging.Pending) error {
+// for the chat and no store came since Next read the row (version), the row
+// goes; otherwise the chat queues again by its next update. The delete's test
+// is rechecked against a concurrent upsert's new row version, so an update
+// stored meanwhile keeps its chat's row: also one with a lower id than p, which
+// another replica took before and committed after p.
+func (in *Inbox) moveOn(ctx context.Context, tx pgx.Tx, channel string, p messaging.Pending, version int64) error {
 	tag, err := tx.Exec(ctx, `
-		DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4`,
-		in.salonID, channel, p.ChatID, p.ID)
+		DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4 AND version = $5`,
+		in.salonID, channel, p.ChatID, p.ID, version)
 	if err != nil || tag.RowsAffected() > 0 {
 		return err
 	}
@@ -210,40 +211,43 @@ func (in *Inbox) moveOn(ctx context.Context, tx pgx.Tx, channel string, p messag
 // inbox_chats, or an update whose id is below one already handled).
 const repairEvery = 30 * time.Second
 
-// repairNow runs repair when repairEvery has passed since the last run of this
-// Inbox; one caller at a time.
-func (in *Inbox) repairNow(ctx context.Context, channel string) {
+// repairNow runs Repair when repairEvery has passed since the last run of this
+// Inbox; one caller at a time. Its error is Next's to report (Next goes on).
+func (in *Inbox) repairNow(ctx context.Context, channel string) error {
 	now := time.Now().UnixNano()
 	last := in.repaired.Load()
 	if now-last < int64(repairEvery) || !in.repaired.CompareAndSwap(last, now) {
-		return
+		return nil
 	}
-	_ = in.Repair(ctx, channel) // tried again at the next run; Next goes on regardless
+	return in.Repair(ctx, channel)
 }
 
 // Repair gives every chat with updates waiting its inbox_chats row, and drops
 // rows of chats with nothing waiting. It scans the waiting updates (cheap unless
 // there is a backlog) and is safe beside workers and writers: a row is dropped
 // only while its last_id names a handled update, which a concurrent store of a
-// newer update changes first (the delete rechecks it after waiting).
+// newer update changes first (the delete rechecks it after waiting). Each
+// statement commits on its own and locks rows in chat order, as writers do, so
+// it cannot deadlock with them.
 func (in *Inbox) Repair(ctx context.Context, channel string) error {
-	return mapErr(pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
-			SELECT salon_id, channel, chat_id, min(id), max(id) FROM inbox
-			WHERE salon_id = $1 AND channel = $2 AND handled_at IS NULL
-			GROUP BY salon_id, channel, chat_id
-			ON CONFLICT (salon_id, channel, chat_id) DO NOTHING`, in.salonID, channel); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `
-			DELETE FROM inbox_chats c WHERE c.salon_id = $1 AND c.channel = $2
+	if _, err := in.pool.Exec(ctx, `
+		INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
+		SELECT salon_id, channel, chat_id, min(id), max(id) FROM inbox
+		WHERE salon_id = $1 AND channel = $2 AND handled_at IS NULL
+		GROUP BY salon_id, channel, chat_id ORDER BY chat_id
+		ON CONFLICT (salon_id, channel, chat_id) DO NOTHING`, in.salonID, channel); err != nil {
+		return mapErr(err, "repair inbox chats")
+	}
+	_, err := in.pool.Exec(ctx, `
+		DELETE FROM inbox_chats d USING (
+			SELECT c.chat_id FROM inbox_chats c
+			WHERE c.salon_id = $1 AND c.channel = $2
 			  AND EXISTS (SELECT 1 FROM inbox l WHERE l.id = c.last_id AND l.handled_at IS NOT NULL)
 			  AND NOT EXISTS (SELECT 1 FROM inbox j
-			      WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL)`,
-			in.salonID, channel)
-		return err
-	}), "repair inbox chats")
+			      WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL)
+			ORDER BY c.chat_id FOR UPDATE OF c) idle
+		WHERE d.salon_id = $1 AND d.channel = $2 AND d.chat_id = idle.chat_id`, in.salonID, channel)
+	return mapErr(err, "repair inbox chats")
 }
 
 // Outbox is the outbox of one salon's chat channels.

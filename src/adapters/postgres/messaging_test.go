@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres"
@@ -219,6 +220,7 @@ func TestInboxChats(t *testing.T) {
 		_, err = pool.Exec(ctx, fmt.Sprintf(`CREATE CONSTRAINT TRIGGER slow_commit_%[1]s AFTER INSERT ON inbox
 			DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.salon_id = '%[1]s') EXECUTE FUNCTION test_slow_commit()`, salonID))
 		require.NoError(t, err)
+		t.Cleanup(func() { _, _ = pool.Exec(ctx, fmt.Sprintf(`DROP TRIGGER IF EXISTS slow_commit_%s ON inbox`, salonID)) })
 		// Writers store updates for many chats while workers keep handling
 		// them: a chat's row is deleted and upserted again and again. A chat's
 		// next update heals a stranded one, so it is each chat's last update
@@ -314,12 +316,7 @@ func TestInboxChats(t *testing.T) {
 		_, err = tx.Exec(ctx, postgres.InsertInbox, salonID, []string{"tg"}, []string{"2"}, []string{"C"}, [][]byte{[]byte("second")}, []string{""})
 		require.NoError(t, err)
 		close(release)
-		require.Eventually(t, func() bool { // the worker's delete is waiting for the writer's row lock
-			var waiting int
-			require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-				WHERE wait_event_type = 'Lock' AND query LIKE '%DELETE FROM inbox_chats%'`).Scan(&waiting))
-			return waiting > 0
-		}, 5*time.Second, 5*time.Millisecond)
+		waitForLock(t, pool, "DELETE FROM inbox_chats WHERE") // the worker's delete waits for the writer's row lock
 		require.NoError(t, tx.Commit(ctx))
 		require.NoError(t, <-done)
 		var got []string
@@ -330,6 +327,61 @@ func TestInboxChats(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, found, "the chat's row survived the worker's delete")
 		require.Equal(t, []string{"second"}, got)
+	})
+
+	t.Run("AnUpdateWithALowerIdCommittedLaterKeepsTheChat", func(t *testing.T) {
+		t.Parallel()
+		// Two replicas store updates of chat C: A's batch takes the lower id but
+		// commits after B's, while a worker handles B's. A's upsert of C's row
+		// changes nothing a delete could test by id (last_id stays B's), so the
+		// worker must see that a store came since it read the row (version).
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := postgres.NewInbox(pool, salonID)
+		_, err := in.Next(ctx, "tg", ok) // the start-up repair, out of the way
+		require.NoError(t, err)
+		// Hold A between taking its ids and upserting its chats: an uncommitted
+		// row of chat "B" (A upserts chats in order, B before C).
+		hold, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		defer hold.Rollback(ctx) //nolint:errcheck
+		_, err = hold.Exec(ctx, `INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id) VALUES ($1, 'tg', 'B', 0, 0)`, salonID)
+		require.NoError(t, err)
+		aDone := make(chan error, 1)
+		go func() {
+			_, err := pool.Exec(ctx, postgres.InsertInbox, salonID, []string{"tg", "tg"}, []string{"b1", "c1"}, []string{"B", "C"},
+				[][]byte{[]byte("b1"), []byte("c1")}, []string{"", ""})
+			aDone <- err
+		}()
+		waitForLock(t, pool, "WITH stored AS")
+		require.NoError(t, in.Add(ctx, "tg", "c2", "C", []byte("c2"), "")) // replica B: a higher id, committed first
+		handling, release := make(chan string, 1), make(chan struct{})
+		stepDone := make(chan error, 1)
+		go func() {
+			_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+				handling <- string(p.Payload)
+				<-release
+				return messaging.Handled{}, nil
+			})
+			stepDone <- err
+		}()
+		require.Equal(t, "c2", <-handling, "c1 is not committed yet")
+		require.NoError(t, hold.Rollback(ctx))
+		require.NoError(t, <-aDone)
+		close(release)
+		require.NoError(t, <-stepDone)
+		var got []string
+		for {
+			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+				got = append(got, string(p.Payload))
+				return messaging.Handled{}, nil
+			})
+			require.NoError(t, err)
+			if !found {
+				break
+			}
+		}
+		require.ElementsMatch(t, []string{"b1", "c1"}, got, "c1 is handed out, not stranded until Repair")
 	})
 
 	t.Run("RepairAdoptsUpdatesWithoutAChatRow", func(t *testing.T) {
@@ -358,6 +410,19 @@ func TestInboxChats(t *testing.T) {
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox_chats WHERE salon_id = $1`, salonID).Scan(&rows))
 		require.Zero(t, rows)
 	})
+}
+
+// waitForLock waits until a statement of this database starting with query
+// waits for a lock.
+func waitForLock(t *testing.T, pool *pgxpool.Pool, query string) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		var waiting int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+			  AND ltrim(query, E' \t\n') LIKE $1 || '%'`, query).Scan(&waiting))
+		return waiting > 0
+	}, 5*time.Second, 5*time.Millisecond, "a statement %q waiting for a lock", query)
 }
 
 // BenchmarkInboxNextBehindBacklog: one step of a chat while another chat

@@ -16,6 +16,10 @@ import (
 	"salonbook/src/core/dialog"
 )
 
+// FloodLookback is how many of a chat's earlier updates Pending.Earlier holds
+// at most; a Worker's FloodLimit stays below it.
+const FloodLookback = 64
+
 // Pending is a stored update waiting to be handled.
 type Pending struct {
 	ID       int64  // inbox row
@@ -27,7 +31,7 @@ type Pending struct {
 	Attempts int // failed tries so far
 	// Earlier are the provider's times (the time received when the provider
 	// gives none) of the chat's latest updates before this one, newest first,
-	// as many as the flood guard needs: its input.
+	// at most FloodLookback: the flood guard's input.
 	Earlier []time.Time
 	// Previous is the chat's update handled just before this one, if any.
 	Previous *Pending

@@ -297,7 +297,7 @@ func TestSenderPipelinePausesOn429(t *testing.T) {
 	require.False(t, tr.paused.IsZero())
 	// A send that had passed the pause check when the 429 came back may still
 	// start a moment later; nothing starts after that until the pause ends.
-	from, until := tr.paused.Add(50*time.Millisecond), tr.paused.Add(tr.pause)
+	from, until := tr.paused.Add(200*time.Millisecond), tr.paused.Add(tr.pause)
 	for _, at := range tr.starts {
 		require.False(t, at.After(from) && at.Before(until), "a send started %v into a %v pause", at.Sub(tr.paused), tr.pause)
 	}

@@ -58,9 +58,10 @@ func (s *Sender) now() time.Time {
 
 // Run sends until ctx ends, then returns once the sends in flight have finished
 // and their results are recorded; messages taken but not yet started are handed
-// back. It is a pipeline: up to Parallel sends are in flight at all times, and a
-// slot that frees is filled at once (Due is asked for as many messages as there
-// are free slots), so one slow send never holds the others up.
+// back. It is a pipeline: up to Parallel sends are in flight, and free slots are
+// filled (Due is asked for as many messages as there are free slots) as soon as
+// half of them are free, or 20 ms after a send last finished, so one slow send
+// never holds the others up and Due runs about once per Parallel/2 sends.
 func (s *Sender) Run(ctx context.Context) {
 	parallel := s.Parallel
 	if parallel <= 0 {
@@ -109,6 +110,12 @@ func (s *Sender) Run(ctx context.Context) {
 		}
 		if flying == parallel {
 			waitFor(time.Hour)
+			continue
+		}
+		if free := parallel - flying; len(queue) == 0 && flying > 0 && free < (parallel+1)/2 && waitFor(20*time.Millisecond) {
+			// Refill by halves: each Due scans the channel's unsent messages,
+			// so wait a moment for more slots to free. A send that hangs holds
+			// only its own slot: after 20 ms without one finishing, fill what is free.
 			continue
 		}
 		if len(queue) == 0 {

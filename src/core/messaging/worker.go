@@ -83,6 +83,7 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	if limit == 0 {
 		limit = 20
 	}
+	limit = min(limit, FloodLookback-1) // Earlier holds no more: a higher limit would never be reached
 	switch recent := w.recent(p, d); {
 	case recent > limit: // already told: absorb
 		return h, nil
