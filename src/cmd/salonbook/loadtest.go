@@ -39,7 +39,7 @@ type ltOptions struct {
 	Limits       string        // LOADTEST_LIMITS: raised (fake's limits off) or telegram
 	Timeout      time.Duration // LOADTEST_TIMEOUT: the whole conversation phase, default 4m (telegram: 8m, kill: 10m)
 	ReplyTimeout time.Duration // LOADTEST_REPLY_TIMEOUT: a client waiting longer is stuck (lost), default 90s
-	Workers      int           // TELEGRAM_WORKERS for the server, default 8
+	Workers      int           // TELEGRAM_WORKERS for the server, default 4 (serve's)
 	Seed         uint64        // LOADTEST_SEED
 	Log          io.Writer     // progress lines; nil for none
 	// Kill (LOADTEST_KILL=1) runs the server as a process of its own (ServerBin,
@@ -48,6 +48,11 @@ type ltOptions struct {
 	Kill      bool
 	KillAt    int    // LOADTEST_KILL_AT, default 5 per client: about the middle of the run
 	ServerBin string // LOADTEST_SERVER_BIN, default this program
+	// Apart (LOADTEST_SERVER=process, and always with Kill) runs the server as a
+	// process of its own, as in production, where Telegram is not in the
+	// server's process: the load generator and the fake then do not share the
+	// server's Go scheduler and heap.
+	Apart bool
 }
 
 // ltResult is what a run measured.
@@ -132,7 +137,7 @@ func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer)
 	if o.Parallel, err = num("LOADTEST_PARALLEL", 200); err != nil {
 		return err
 	}
-	if o.Workers, err = num("TELEGRAM_WORKERS", 8); err != nil {
+	if o.Workers, err = num("TELEGRAM_WORKERS", 4); err != nil {
 		return err
 	}
 	seed, err := num("LOADTEST_SEED", 1)
@@ -141,6 +146,14 @@ func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer)
 	}
 	o.Seed = uint64(seed)
 	o.Kill = getenv("LOADTEST_KILL") == "1"
+	switch v := getenv("LOADTEST_SERVER"); v {
+	case "", "inprocess":
+	case "process":
+		o.Apart = true
+	default:
+		return errors.New("config: LOADTEST_SERVER must be inprocess or process")
+	}
+	o.Apart = o.Apart || o.Kill
 	replyTimeout, timeout := 90*time.Second, 4*time.Minute
 	if o.Limits == "telegram" {
 		// About 8,700 replies at 30/s take about five minutes.
@@ -152,6 +165,8 @@ func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer)
 		if o.KillAt, err = num("LOADTEST_KILL_AT", 5*o.Clients); err != nil {
 			return err
 		}
+	}
+	if o.Apart {
 		if o.ServerBin, err = serverBinary(getenv); err != nil {
 			return err
 		}
@@ -480,8 +495,8 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	var addr string
 	var stopServer func() error
 	var server *child
-	if o.Kill {
-		// The server is a process of its own, so that it can be killed.
+	if o.Apart {
+		// The server is a process of its own (so that it can be killed).
 		if server, err = newChild(o.ServerBin, vars, serverLog); err != nil {
 			return nil, err
 		}
@@ -934,8 +949,11 @@ func (r *ltResult) print(out io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 	p("== salonbook loadtest: %d clients, %d at once, limits %s, %d CPUs (%s)", r.Clients, r.Parallel, r.Limits, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
-	if r.Killed {
+	switch {
+	case r.Killed:
 		p("   the server runs as a process of its own (salonbook serve), SIGKILLed mid-run and started again")
+	case r.ServerPeakKB > 0:
+		p("   the server runs as a process of its own (salonbook serve)")
 	}
 	if r.Limits == "raised" {
 		p("   fake Bot API limits off; the server's sender raised to 10000 msg/s, 100/s per chat (TELEGRAM_RATE, TELEGRAM_CHAT_RATE)")

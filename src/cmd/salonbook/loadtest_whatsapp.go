@@ -36,7 +36,7 @@ func runLoadtestWhatsApp(ctx context.Context, getenv func(string) string, out io
 		name string
 		v    *int
 		def  int
-	}{{"LOADTEST_CLIENTS", &o.Clients, 1000}, {"LOADTEST_PARALLEL", &o.Parallel, 200}, {"WHATSAPP_WORKERS", &o.Workers, 8}}
+	}{{"LOADTEST_CLIENTS", &o.Clients, 1000}, {"LOADTEST_PARALLEL", &o.Parallel, 200}, {"WHATSAPP_WORKERS", &o.Workers, 4}}
 	for _, n := range ints {
 		*n.v = n.def
 		if v := getenv(n.name); v != "" {

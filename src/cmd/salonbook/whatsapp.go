@@ -49,6 +49,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	}
 	worker := &messaging.Worker{
 		SalonID: salonID, Channel: whatsapp.Channel, Inbox: inbox, Decoder: whatsapp.Decoder{}, Chat: chat, Log: log,
+		Busy:        func() bool { return gc.Pending() > webhookBusy },
 		FloodNotice: func(hint string) string { return printer(hint).T("flood.notice") },
 	}
 	client := whatsapp.NewClient(whatsapp.ClientConfig{BaseURL: wa.APIURL, Version: wa.APIVersion, PhoneNumberID: wa.PhoneNumberID,

@@ -38,7 +38,13 @@ type Worker struct {
 	// DoubleTap is how soon a repeat of the same button counts as one press. Zero
 	// means 3 s.
 	DoubleTap time.Duration
-	Log       *slog.Logger
+	// Busy, when set, reports that the provider is waiting on us (webhook
+	// deliveries not yet stored and acknowledged). A worker about to take the
+	// next update waits while it is, 2 ms at a time, at most 20 ms: acks come
+	// first, as a slow ack holds back the provider's whole delivery queue, and
+	// steps still go on at a bounded pace however long the burst lasts.
+	Busy func() bool
+	Log  *slog.Logger
 }
 
 // Run handles updates with n workers until ctx ends; a step under way is finished
@@ -49,6 +55,9 @@ func (w *Worker) Run(ctx context.Context, n int) {
 		wg.Go(func() {
 			idle := 10 * time.Millisecond
 			for ctx.Err() == nil {
+				for i := 0; w.Busy != nil && i < 10 && w.Busy(); i++ {
+					time.Sleep(2 * time.Millisecond)
+				}
 				found, err := w.Inbox.Next(context.WithoutCancel(ctx), w.Channel, w.step)
 				if err != nil {
 					w.Log.Warn("update not handled; retried later", slog.String("channel", w.Channel), slog.String("error", err.Error()))

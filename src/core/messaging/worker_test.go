@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -214,4 +216,53 @@ func TestWorkerStep(t *testing.T) {
 		require.Contains(t, h.Dead, "undecodable")
 		require.Zero(t, chat.calls)
 	})
+}
+
+// timedInbox records when Next is called, and how often Busy had been asked by
+// then, and never has anything.
+type timedInbox struct {
+	mu    sync.Mutex
+	busy  *atomic.Int64
+	calls []time.Time
+	asked []int64
+}
+
+func (in *timedInbox) Next(context.Context, string, func(Pending) (Handled, error)) (bool, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.calls, in.asked = append(in.calls, time.Now()), append(in.asked, in.busy.Load())
+	return false, nil
+}
+
+func (in *timedInbox) Add(context.Context, string, string, string, []byte, string) error { return nil }
+
+// TestWorkerHoldsBackWhileTheProviderWaits: while Busy (webhook deliveries
+// waiting for their commit), a worker waits before its next step, 2 ms at a
+// time, but at most 10 times: steps go on however long the burst lasts.
+func TestWorkerHoldsBackWhileTheProviderWaits(t *testing.T) {
+	t.Parallel()
+	run := func(busy bool) *timedInbox {
+		var asked atomic.Int64
+		in := &timedInbox{busy: &asked}
+		w := &Worker{Channel: "tg", Inbox: in, Log: slog.New(slog.DiscardHandler),
+			Busy: func() bool { asked.Add(1); return busy }}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx, 1); close(done) }()
+		require.Eventually(t, func() bool {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			return len(in.calls) >= 2
+		}, 5*time.Second, time.Millisecond, "the worker goes on")
+		cancel()
+		<-done
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		return in
+	}
+	start := time.Now()
+	in := run(true)
+	require.Equal(t, int64(10), in.asked[0], "always busy: it waits ten times, then takes the next update")
+	require.GreaterOrEqual(t, in.calls[0].Sub(start), 20*time.Millisecond)
+	require.Equal(t, int64(1), run(false).asked[0], "nothing waiting: the update is taken at once")
 }
