@@ -13,7 +13,9 @@
 # that replies the killed sender had leased and are sent again are seen: it takes minutes.
 #
 # Other knobs: LOADTEST_PARALLEL (200), LOADTEST_TIMEOUT (4m; telegram 8m; kill 10m), LOADTEST_REPLY_TIMEOUT (90s; kill 6m),
-# TELEGRAM_WORKERS (4, as serve), LOADTEST_SEED (1). DATABASE_URL comes from scripts/db.sh url.
+# TELEGRAM_WORKERS (4, as serve), LOADTEST_SEED (1), LOADTEST_SERVER (inprocess; process runs
+# the server as a process of its own, as kill does, without the kill). DATABASE_URL comes from
+# scripts/db.sh url.
 #
 # Exit status: every mode asked for runs; non-zero when any failed (lost or dead-lettered
 # updates, double bookings, clients booked twice, stuck clients, and replies sent twice

@@ -110,6 +110,8 @@ type Queued struct {
 	// Result.ProviderID), set by the sender before Done so that the provider's
 	// later delivery statuses can be matched to it; "" when there is none.
 	ProviderID string
+
+	claimed bool // the sender counted it against the overall limit when taking it (Sender.budget)
 }
 
 // Result is what a transport made of one send.

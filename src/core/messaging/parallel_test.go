@@ -101,12 +101,13 @@ func TestSenderPauseIsTheLongestAsked(t *testing.T) {
 type chatOutbox struct {
 	parallel int
 
-	mu        sync.Mutex
-	queued    []Queued        // unsent, in id order
-	leased    map[string]bool // chats whose head is out
-	sent      []Queued        // in the order Done was called
-	dues      []time.Time     // when Due was called
-	overAsked int             // Due calls asking for more than the free slots
+	mu         sync.Mutex
+	queued     []Queued        // unsent, in id order
+	leased     map[string]bool // chats whose head is out
+	sent       []Queued        // in the order Done was called
+	dues       []time.Time     // when Due was called
+	overAsked  int             // Due calls asking for more than the free slots
+	handedBack int             // Later calls
 }
 
 func (o *chatOutbox) add(chatID string, n int) {
@@ -153,6 +154,7 @@ func (o *chatOutbox) Done(_ context.Context, q Queued, _ string) error {
 func (o *chatOutbox) Later(_ context.Context, q Queued, _ time.Time, _ bool) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.handedBack++
 	delete(o.leased, q.Outgoing.ChatID)
 	return nil
 }
@@ -306,4 +308,26 @@ func TestSenderPipelinePausesOn429(t *testing.T) {
 	for _, at := range out.dues {
 		require.False(t, at.After(from) && at.Before(until), "Due was called %v into a %v pause", at.Sub(tr.paused), tr.pause)
 	}
+}
+
+// TestSenderTakesWhatItCanSend: under the bot's overall limit the sender takes
+// from the outbox only what the limit lets go out soon, rather than taking
+// messages to hand them back (each a write, and another scan to find them).
+func TestSenderTakesWhatItCanSend(t *testing.T) {
+	t.Parallel()
+	out := &chatOutbox{parallel: 8, leased: map[string]bool{}}
+	for i := range 40 {
+		out.add(fmt.Sprint("c", i), 1)
+	}
+	s := &Sender{Channel: "x", Outbox: out, Transport: &slowTransport{}, Log: slog.New(slog.DiscardHandler), Parallel: 8,
+		Limits: Limits{Global: Rate{Count: 20, Per: time.Second, Burst: 1}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return len(out.sentTo(func(string) bool { return true })) == 40 }, 10*time.Second, 10*time.Millisecond)
+	cancel()
+	<-done
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	require.LessOrEqual(t, out.handedBack, 4, "40 messages at 20/s: taken as tokens come, hardly any handed back")
 }

@@ -2,6 +2,7 @@ package messaging
 
 import (
 	"context"
+	"math"
 	"log/slog"
 	"strings"
 	"sync"
@@ -47,6 +48,7 @@ type Sender struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	paused  time.Time // after a 429: nothing is sent before this
+	claimed int       // messages taken whose send has not yet asked for its token
 }
 
 func (s *Sender) now() time.Time {
@@ -82,6 +84,7 @@ func (s *Sender) Run(ctx context.Context) {
 		release, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		for _, q := range queue {
+			s.unclaim(q)
 			s.later(release, q, s.now(), false)
 		}
 	}()
@@ -123,7 +126,15 @@ func (s *Sender) Run(ctx context.Context) {
 				sleep(ctx, wait) // sends in flight go on; new ones wait
 				continue
 			}
-			batch, err := s.Outbox.Due(ctx, s.Channel, parallel-flying)
+			// Take no more than the bot's overall limit lets go out soon: a
+			// message taken without a token is handed back (a write, and another
+			// scan of the outbox by Due to find it again).
+			at, budget := s.budget(s.now())
+			if wait := at.Sub(s.now()); wait > 0 {
+				waitFor(wait)
+				continue
+			}
+			batch, err := s.Outbox.Due(ctx, s.Channel, min(parallel-flying, budget))
 			if err != nil {
 				s.Log.Warn("outbox", slog.String("error", err.Error()))
 			}
@@ -138,6 +149,7 @@ func (s *Sender) Run(ctx context.Context) {
 				continue
 			}
 			idle = 10 * time.Millisecond
+			s.claim(batch)
 			queue = batch
 			if ctx.Err() != nil {
 				break // the deferred hand-back returns them
@@ -160,11 +172,13 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 	now := s.now()
 	isMessage := q.Outgoing.Reply != nil // answering a callback is not a message: no limits, no pause
 	if wait := s.pausedUntil().Sub(now); wait > 0 && isMessage {
+		s.unclaim(q)
 		s.later(ctx, q, now.Add(wait), false)
 		return
 	}
 	if isMessage {
 		at, ok := s.take(q.Outgoing.ChatID, now)
+		s.unclaim(q)
 		if !ok && at.Sub(now) <= 100*time.Millisecond {
 			// Only a moment to the next token (usually the global bucket): wait
 			// here rather than hand the message back and take it again.
@@ -314,6 +328,56 @@ func (s *Sender) take(chatID string, now time.Time) (time.Time, bool) {
 		}
 	}
 	return now, true
+}
+
+// budget says when the overall limit next has a token for a message not yet
+// taken, and how many messages may be taken then: as many as there are tokens
+// left once the messages taken but not yet sent have theirs. No overall limit:
+// now, any number.
+func (s *Sender) budget(now time.Time) (time.Time, int) {
+	r := s.Limits.Global
+	if r.Count == 0 {
+		return now, math.MaxInt
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buckets == nil {
+		s.buckets = map[string]*bucket{}
+	}
+	b := s.buckets[""]
+	if b == nil {
+		b = newBucket(r, now)
+		s.buckets[""] = b
+	}
+	if at := b.next(now); at.After(now) {
+		return at, 0
+	}
+	if left := int(b.tokens) - s.claimed; left > 0 {
+		return now, left
+	}
+	per := r.Per / time.Duration(r.Count)
+	return now.Add(time.Duration(float64(s.claimed+1)-b.tokens) * per), 0
+}
+
+// claim counts taken messages against the overall limit until their sends ask
+// for their tokens (unclaim).
+func (s *Sender) claim(batch []Queued) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range batch {
+		if batch[i].Outgoing.Reply != nil {
+			batch[i].claimed = true
+			s.claimed++
+		}
+	}
+}
+
+func (s *Sender) unclaim(q Queued) {
+	if q.claimed {
+		s.mu.Lock()
+		s.claimed--
+		s.mu.Unlock()
+	}
 }
 
 // bucket is a token bucket.
