@@ -2,8 +2,8 @@ package messaging
 
 import (
 	"context"
-	"math"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"time"
