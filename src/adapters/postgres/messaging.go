@@ -75,29 +75,38 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		p := messaging.Pending{Channel: channel}
 		// The chat waiting longest (inbox_chats, oldest head first) that is not
 		// backing off, and its oldest unhandled update, found by one index probe
-		// per chat; SKIP LOCKED passes over chats other workers hold. The cost
-		// is the number of chats visited, whatever the backlog behind them:
-		// first among the nextCandidates oldest chats (a plan made for an empty
-		// table probed every chat before sorting: 10 ms a step with 1,000 chats
-		// waiting), then, only when none of those can be taken, among all.
+		// per chat; SKIP LOCKED passes over chats other workers hold. Chats are
+		// looked at a page of nextCandidates at a time, chosen before any probe
+		// (a plan made for an empty table probed every waiting chat before
+		// sorting them: 10 ms a step with 1,000 chats waiting), and the next page
+		// only when none of a page can be taken: the cost is the chats visited,
+		// whatever the backlog behind them.
 		var err error
-		for _, candidates := range []*int{&nextCandidates, nil} {
+		for after := int64(-1); ; {
 			var heads, versions []int64
-			if err = tx.QueryRow(ctx, chatHeads, in.salonID, channel, candidates).Scan(&heads, &versions); err != nil {
+			var attempts []int32
+			var rows int
+			if err = tx.QueryRow(ctx, chatHeads, in.salonID, channel, after, nextCandidates).
+				Scan(&heads, &versions, &attempts, &rows, &after); err != nil {
 				return err
 			}
+			if rows == 0 {
+				return nil // nothing (more) waiting
+			}
 			if len(heads) == 0 {
-				return nil // nothing waiting
+				continue // rows of chats with nothing waiting (Repair drops them)
 			}
 			// The first head no other worker holds, locked by its primary key.
 			// Not handled is tested in a form the partial index inbox_pending
-			// cannot serve: with statistics from before a burst the planner
-			// took that index and filtered every pending update for the ids.
+			// cannot serve (with statistics from before a burst the planner took
+			// that index and filtered every pending update for the ids), and
+			// attempts as read: a step that failed since set the chat's backoff.
 			err = tx.QueryRow(ctx, `
 				SELECT id, chat_id, update_id, payload, received_at, attempts FROM inbox
 				WHERE id = ANY($1) AND coalesce(handled_at, 'infinity') = 'infinity'
+				  AND attempts = ($2::int[])[array_position($1, id)]
 				ORDER BY array_position($1, id) LIMIT 1
-				FOR UPDATE SKIP LOCKED`, heads).
+				FOR UPDATE SKIP LOCKED`, heads, attempts).
 				Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received, &p.Attempts)
 			if err == nil {
 				version = versions[slices.Index(heads, p.ID)]
@@ -199,21 +208,26 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 	return found, repairErr
 }
 
-// nextCandidates is how many of the chats waiting longest Next considers
-// first: more than the workers of a process, which hold at most one each.
-var nextCandidates = 16
+// nextCandidates is how many chats Next looks at a time, oldest first: more
+// than the workers of a process, which hold one each.
+const nextCandidates = 16
 
-// chatHeads lists, oldest first, the heads (oldest unhandled update) of the $3
-// chats waiting longest (all of them when $3 is NULL) that are not backing
-// off, with their rows' versions. The candidates are chosen before any probe,
-// so no plan can probe every waiting chat before sorting them.
+// chatHeads lists, oldest first, the heads (oldest unhandled update) of the $4
+// chats waiting longest after head_id $3 that are not backing off, with their
+// rows' versions and the heads' attempts, then how many chat rows it looked at
+// and the last one's head_id (the next page starts after it). The chats are
+// chosen before any probe, so no plan can probe every waiting chat.
 const chatHeads = `
-	SELECT coalesce(array_agg(h.id ORDER BY c.head_id), '{}'), coalesce(array_agg(c.version ORDER BY c.head_id), '{}')
-	FROM (SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
-	      WHERE salon_id = $1 AND channel = $2 AND (retry_at IS NULL OR retry_at <= now())
-	      ORDER BY head_id LIMIT $3) c
-	CROSS JOIN LATERAL (
-	    SELECT j.id FROM inbox j
+	WITH c AS (
+		SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
+		WHERE salon_id = $1 AND channel = $2 AND head_id > $3 AND (retry_at IS NULL OR retry_at <= now())
+		ORDER BY head_id LIMIT $4
+	)
+	SELECT coalesce(array_agg(h.id ORDER BY c.head_id), '{}'), coalesce(array_agg(c.version ORDER BY c.head_id), '{}'),
+	       coalesce(array_agg(h.attempts ORDER BY c.head_id), '{}'),
+	       (SELECT count(*) FROM c), (SELECT coalesce(max(head_id), $3) FROM c)
+	FROM c CROSS JOIN LATERAL (
+	    SELECT j.id, j.attempts FROM inbox j
 	    WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
 	    ORDER BY j.id LIMIT 1) h`
 
@@ -260,8 +274,8 @@ func (in *Inbox) repairNow(ctx context.Context, channel string) error {
 // Repair gives every chat with updates waiting its inbox_chats row, and drops
 // rows of chats with nothing waiting. It scans the waiting updates (cheap unless
 // there is a backlog) and is safe beside workers and writers: a row is dropped
-// only while its last_id names a handled update, which a concurrent store of a
-// newer update changes first (the delete rechecks it after waiting). Each
+// only while its last_id names a handled update and no store came since it was
+// read (version; the delete rechecks it after waiting for a store). Each
 // statement commits on its own and locks rows in chat order, as writers do, so
 // it cannot deadlock with them.
 func (in *Inbox) Repair(ctx context.Context, channel string) error {
@@ -277,6 +291,10 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 		DELETE FROM inbox_chats d USING (
 			SELECT c.chat_id FROM inbox_chats c
 			WHERE c.salon_id = $1 AND c.channel = $2
+			  -- rechecked after a wait for a writer's upsert: the row's new
+			  -- version against the one this statement saw
+			  AND c.version = (SELECT v.version FROM inbox_chats v
+			      WHERE v.salon_id = c.salon_id AND v.channel = c.channel AND v.chat_id = c.chat_id)
 			  AND EXISTS (SELECT 1 FROM inbox l WHERE l.id = c.last_id AND l.handled_at IS NOT NULL)
 			  AND NOT EXISTS (SELECT 1 FROM inbox j
 			      WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL)
@@ -295,29 +313,36 @@ type Outbox struct {
 // NewOutbox returns the outbox of salonID. A message handed to a sender is
 // leased for 90 seconds: if that sender dies, another takes it after that (a
 // client waits that long for a reply the dead sender held). The sender starts
-// each message it takes at once (Sender.Run), and a send is at most two 30 s
-// HTTP calls (a WhatsApp template after a closed window; a Telegram callback
-// answer and its reply), so a live sender keeps its lease.
+// what it takes at once or within a token's wait (Sender.Run), and cuts every
+// send off at Sender.SendTimeout (30 s, all its calls together), so a live
+// sender keeps its lease.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
 	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second}
 }
 
 // Due implements messaging.Outbox. Callback answers form a lane of their own per
-// chat, so that one never waits behind replies held back by the rate limits.
-func (o *Outbox) Due(ctx context.Context, channel string, n int) ([]messaging.Queued, error) {
+// chat, so that one never waits behind replies held back by the rate limits,
+// and have a limit of their own, so that they are taken while the bot's
+// message limit has no room.
+func (o *Outbox) Due(ctx context.Context, channel string, answers, messages int) ([]messaging.Queued, error) {
 	rows, err := o.pool.Query(ctx, `
 		WITH heads AS (
 			SELECT DISTINCT ON (chat_id, body ? 'ack') id FROM outbox
 			WHERE salon_id = $1 AND channel = $2 AND sent_at IS NULL AND failed IS NULL
 			ORDER BY chat_id, body ? 'ack', id
-		), pick AS (
-			SELECT x.id FROM outbox x JOIN heads USING (id)
+		), ready AS (
+			SELECT x.id, x.body ? 'ack' AND NOT x.body ? 'reply' AS answer FROM outbox x JOIN heads USING (id)
 			WHERE x.not_before <= now() AND (x.leased_until IS NULL OR x.leased_until < now())
+		), answers AS (
+			SELECT x.id FROM outbox x JOIN ready r USING (id) WHERE r.answer
 			ORDER BY x.id LIMIT $3 FOR UPDATE OF x SKIP LOCKED
+		), messages AS (
+			SELECT x.id FROM outbox x JOIN ready r USING (id) WHERE NOT r.answer
+			ORDER BY x.id LIMIT $5 FOR UPDATE OF x SKIP LOCKED
 		)
 		UPDATE outbox SET leased_until = now() + make_interval(secs => $4), lease_token = gen_random_uuid()::text
-		FROM pick WHERE outbox.id = pick.id
-		RETURNING outbox.id, outbox.body, outbox.attempts, outbox.lease_token`, o.salonID, channel, n, o.lease.Seconds())
+		FROM (SELECT id FROM answers UNION ALL SELECT id FROM messages) pick WHERE outbox.id = pick.id
+		RETURNING outbox.id, outbox.body, outbox.attempts, outbox.lease_token`, o.salonID, channel, answers, o.lease.Seconds(), messages)
 	if err != nil {
 		return nil, mapErr(err, "due messages")
 	}

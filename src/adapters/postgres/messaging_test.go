@@ -212,15 +212,6 @@ func TestInboxChats(t *testing.T) {
 		gc := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{})
 		_, err := in.Next(ctx, "tg", ok) // the start-up repair runs now, not during the race below
 		require.NoError(t, err)
-		// Widen the race: each store of this salon's updates waits 3 ms at
-		// its commit, after its upsert of the chat's row (a deferred trigger).
-		_, err = pool.Exec(ctx, `CREATE OR REPLACE FUNCTION test_slow_commit() RETURNS trigger LANGUAGE plpgsql AS
-			$$ BEGIN PERFORM pg_sleep(0.003); RETURN NULL; END $$`)
-		require.NoError(t, err)
-		_, err = pool.Exec(ctx, fmt.Sprintf(`CREATE CONSTRAINT TRIGGER slow_commit_%[1]s AFTER INSERT ON inbox
-			DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.salon_id = '%[1]s') EXECUTE FUNCTION test_slow_commit()`, salonID))
-		require.NoError(t, err)
-		t.Cleanup(func() { _, _ = pool.Exec(ctx, fmt.Sprintf(`DROP TRIGGER IF EXISTS slow_commit_%s ON inbox`, salonID)) })
 		// Writers store updates for many chats while workers keep handling
 		// them: a chat's row is deleted and upserted again and again. A chat's
 		// next update heals a stranded one, so it is each chat's last update
@@ -313,6 +304,7 @@ func TestInboxChats(t *testing.T) {
 		<-handling
 		tx, err := pool.Begin(ctx)
 		require.NoError(t, err)
+		defer tx.Rollback(ctx) //nolint:errcheck // a failed wait must not leave the writer holding its locks
 		_, err = tx.Exec(ctx, postgres.InsertInbox, salonID, []string{"tg"}, []string{"2"}, []string{"C"}, [][]byte{[]byte("second")}, []string{""})
 		require.NoError(t, err)
 		close(release)
@@ -382,6 +374,42 @@ func TestInboxChats(t *testing.T) {
 			}
 		}
 		require.ElementsMatch(t, []string{"b1", "c1"}, got, "c1 is handed out, not stranded until Repair")
+	})
+
+	t.Run("NextLooksPastAFullPageOfChats", func(t *testing.T) {
+		t.Parallel()
+		// More chats held by other workers than Next looks at a time, and
+		// rows of chats with nothing waiting ahead of the rest: the next chat
+		// that can be taken is still found.
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := postgres.NewInbox(pool, salonID)
+		_, err := in.Next(ctx, "tg", ok) // the start-up repair, out of the way
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
+			SELECT $1, 'tg', 'idle' || g, -100 + g, -100 + g FROM generate_series(1, 20) g`, salonID)
+		require.NoError(t, err)
+		for i := range 40 {
+			require.NoError(t, in.Add(ctx, "tg", fmt.Sprint(i), fmt.Sprint("C", i), []byte(fmt.Sprint(i)), ""))
+		}
+		held, err := pool.Begin(ctx) // another worker's steps, holding the 36 oldest chats
+		require.NoError(t, err)
+		defer held.Rollback(ctx) //nolint:errcheck
+		_, err = held.Exec(ctx, `SELECT id FROM inbox WHERE salon_id = $1 AND update_id::int < 36 FOR UPDATE`, salonID)
+		require.NoError(t, err)
+		var got []string
+		for range 4 {
+			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+				got = append(got, string(p.Payload))
+				return messaging.Handled{}, nil
+			})
+			require.NoError(t, err)
+			require.True(t, found)
+		}
+		require.Equal(t, []string{"36", "37", "38", "39"}, got, "the chats no one holds, oldest first")
+		found, err := in.Next(ctx, "tg", ok)
+		require.NoError(t, err)
+		require.False(t, found, "the rest are held")
 	})
 
 	t.Run("RepairAdoptsUpdatesWithoutAChatRow", func(t *testing.T) {
@@ -473,7 +501,7 @@ func TestOutbox(t *testing.T) {
 		})
 		require.NoError(t, err)
 	}
-	due, err := out.Due(ctx, "tg", 10)
+	due, err := out.Due(ctx, "tg", 10, 10)
 	require.NoError(t, err)
 	var texts []string
 	for _, q := range due {
@@ -485,7 +513,7 @@ func TestOutbox(t *testing.T) {
 	}
 	require.Equal(t, []string{"first A", "cbA", "first B", "cbB"}, texts,
 		"per chat: the oldest message, and the oldest callback answer in a lane of its own")
-	again, err := out.Due(ctx, "tg", 10)
+	again, err := out.Due(ctx, "tg", 10, 10)
 	require.NoError(t, err)
 	require.Empty(t, again, "leased messages are not handed out twice")
 
@@ -494,7 +522,7 @@ func TestOutbox(t *testing.T) {
 	stale := due[1]
 	stale.Lease = "someone-else"
 	require.NoError(t, out.Done(ctx, stale, ""), "a late answer from an expired lease is ignored")
-	next, err := out.Due(ctx, "tg", 10)
+	next, err := out.Due(ctx, "tg", 10, 10)
 	require.NoError(t, err)
 	require.Len(t, next, 1, "chat B's messages wait an hour; cbA is still leased; A's second message is next")
 	require.Equal(t, "second A", next[0].Outgoing.Reply.Text)
@@ -503,7 +531,7 @@ func TestOutbox(t *testing.T) {
 	require.Equal(t, 1, attempts, "only failed sends count")
 
 	require.NoError(t, out.Block(ctx, "tg", "A"))
-	gone, err := out.Due(ctx, "tg", 10)
+	gone, err := out.Due(ctx, "tg", 10, 10)
 	require.NoError(t, err)
 	require.Empty(t, gone, "nothing more goes to a chat that blocked the bot")
 }
@@ -539,4 +567,36 @@ func TestPoisonUpdateBecomesADeadLetter(t *testing.T) {
 	var dead string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT dead FROM inbox WHERE salon_id = $1 AND update_id = '1'`, salonID).Scan(&dead))
 	require.Contains(t, dead, "gave up")
+}
+
+// TestOutboxAnswersHaveALimitOfTheirOwn: callback answers are taken while the
+// sender can take no message (its overall limit has no room), whatever the
+// messages queued before them.
+func TestOutboxAnswersHaveALimitOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	in, out := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
+	for i := range 5 {
+		require.NoError(t, in.Add(ctx, "tg", fmt.Sprint(i), fmt.Sprint("chat", i), []byte("x"), ""))
+	}
+	for range 5 {
+		_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			out := []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "reply " + p.ChatID}}}
+			if p.ChatID == "chat4" {
+				out = append(out, messaging.Outgoing{ChatID: p.ChatID, Ack: "cb4"})
+			}
+			return messaging.Handled{Out: out}, nil
+		})
+		require.NoError(t, err)
+	}
+	due, err := out.Due(ctx, "tg", 8, 0)
+	require.NoError(t, err)
+	require.Len(t, due, 1, "no message, only the answer")
+	require.Equal(t, "cb4", due[0].Outgoing.Ack)
+	due, err = out.Due(ctx, "tg", 8, 2)
+	require.NoError(t, err)
+	require.Len(t, due, 2, "two messages, the oldest")
+	require.Equal(t, "reply chat0", due[0].Outgoing.Reply.Text)
+	require.Equal(t, "reply chat1", due[1].Outgoing.Reply.Text)
 }

@@ -344,7 +344,7 @@ func TestWebhookWindowClosedBeforeSendRecorded(t *testing.T) {
 	b := newBundle(t, nil)
 	ctx := context.Background()
 	b.queue(t, anna.WaID, "Reminder")
-	due, err := b.outbox.Due(ctx, whatsapp.Channel, 10)
+	due, err := b.outbox.Due(ctx, whatsapp.Channel, 10, 10)
 	require.NoError(t, err)
 	require.Len(t, due, 1)
 	wamid := b.fake.NewWAMID(anna.WaID)

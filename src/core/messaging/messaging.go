@@ -135,10 +135,12 @@ type Transport interface {
 
 // Outbox holds what is to be sent.
 type Outbox interface {
-	// Due returns up to n unsent messages of channel whose time has come: the
-	// oldest callback answer and the oldest message of each chat, skipping chats
-	// another sender holds; they stay leased to the caller until Done or Later.
-	Due(ctx context.Context, channel string, n int) ([]Queued, error)
+	// Due returns unsent messages of channel whose time has come: up to
+	// answers callback answers (no message: nothing to count against the
+	// limits) and up to messages others, the oldest of each chat in each of the
+	// two lanes, skipping chats another sender holds; they stay leased to the
+	// caller until Done or Later.
+	Due(ctx context.Context, channel string, answers, messages int) ([]Queued, error)
 	// Done marks a message sent (failure "") or given up (failure says why). A
 	// lease that expired meanwhile is ignored: another sender has the message.
 	Done(ctx context.Context, q Queued, failure string) error

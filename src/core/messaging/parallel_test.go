@@ -21,7 +21,7 @@ type onceOutbox struct {
 	given bool
 }
 
-func (o *onceOutbox) Due(context.Context, string, int) ([]Queued, error) {
+func (o *onceOutbox) Due(context.Context, string, int, int) ([]Queued, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.given {
@@ -116,26 +116,27 @@ func (o *chatOutbox) add(chatID string, n int) {
 	}
 }
 
-func (o *chatOutbox) Due(_ context.Context, _ string, n int) ([]Queued, error) {
+func (o *chatOutbox) Due(_ context.Context, _ string, answers, messages int) ([]Queued, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.dues = append(o.dues, time.Now())
-	if len(o.leased)+n > o.parallel {
+	if len(o.leased)+messages > o.parallel {
 		o.overAsked++
 	}
 	var out []Queued
 	seen := map[string]bool{}
 	for _, q := range o.queued {
-		chat := q.Outgoing.ChatID
-		if len(out) == n {
-			break
+		lane, limit := q.Outgoing.ChatID, &messages
+		if q.Outgoing.Reply == nil {
+			lane, limit = lane+"/answer", &answers
 		}
-		if seen[chat] {
+		if seen[lane] {
 			continue
 		}
-		seen[chat] = true
-		if !o.leased[chat] {
-			o.leased[chat] = true
+		seen[lane] = true
+		if !o.leased[lane] && *limit > 0 {
+			*limit--
+			o.leased[lane] = true
 			out = append(out, q)
 		}
 	}
@@ -146,7 +147,7 @@ func (o *chatOutbox) Done(_ context.Context, q Queued, _ string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.queued = slices.DeleteFunc(o.queued, func(x Queued) bool { return x.ID == q.ID })
-	delete(o.leased, q.Outgoing.ChatID)
+	delete(o.leased, laneOf(q))
 	o.sent = append(o.sent, q)
 	return nil
 }
@@ -155,8 +156,15 @@ func (o *chatOutbox) Later(_ context.Context, q Queued, _ time.Time, _ bool) err
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.handedBack++
-	delete(o.leased, q.Outgoing.ChatID)
+	delete(o.leased, laneOf(q))
 	return nil
+}
+
+func laneOf(q Queued) string {
+	if q.Outgoing.Reply == nil {
+		return q.Outgoing.ChatID + "/answer"
+	}
+	return q.Outgoing.ChatID
 }
 
 func (o *chatOutbox) Block(context.Context, string, string) error { return nil }
@@ -330,4 +338,30 @@ func TestSenderTakesWhatItCanSend(t *testing.T) {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	require.LessOrEqual(t, out.handedBack, 4, "40 messages at 20/s: taken as tokens come, hardly any handed back")
+}
+
+// TestSenderAnswersPressesWhileMessagesWait: callback answers need no token, so
+// one queued behind a backlog held back by the overall limit goes at once, not
+// after the messages ahead of it.
+func TestSenderAnswersPressesWhileMessagesWait(t *testing.T) {
+	t.Parallel()
+	out := &chatOutbox{parallel: 8, leased: map[string]bool{}}
+	for i := range 60 {
+		out.add(fmt.Sprint("c", i), 1)
+	}
+	out.queued = append(out.queued, Queued{ID: 1000, Outgoing: Outgoing{ChatID: "presser", Ack: "cb"}})
+	s := &Sender{Channel: "x", Outbox: out, Transport: &slowTransport{}, Log: slog.New(slog.DiscardHandler), Parallel: 8,
+		Limits: Limits{Global: Rate{Count: 30, Per: time.Second, Burst: 1}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return len(out.sentTo(func(c string) bool { return c == "presser" })) == 1 },
+		10*time.Second, 5*time.Millisecond)
+	messages := len(out.sentTo(func(c string) bool { return c != "presser" }))
+	cancel()
+	<-done
+	require.Less(t, messages, 20, "the answer went before most of the 60 messages (2 s at 30/s)")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	require.Zero(t, s.claimed, "every message taken gave its claim back")
 }

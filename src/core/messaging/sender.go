@@ -126,15 +126,18 @@ func (s *Sender) Run(ctx context.Context) {
 				sleep(ctx, wait) // sends in flight go on; new ones wait
 				continue
 			}
-			// Take no more than the bot's overall limit lets go out soon: a
-			// message taken without a token is handed back (a write, and another
-			// scan of the outbox by Due to find it again).
+			// Take no more messages than the bot's overall limit lets go out
+			// soon: a message taken without a token is handed back (a write, and
+			// another scan of the outbox by Due to find it again). Callback
+			// answers need no token: they are taken while messages wait, at
+			// most one token's wait later.
 			at, budget := s.budget(s.now())
-			if wait := at.Sub(s.now()); wait > 0 {
-				waitFor(wait)
+			if budget == 0 {
+				waitFor(max(at.Sub(s.now()), time.Millisecond))
 				continue
 			}
-			batch, err := s.Outbox.Due(ctx, s.Channel, min(parallel-flying, budget))
+			free := parallel - flying
+			batch, err := s.Outbox.Due(ctx, s.Channel, free, min(free, budget))
 			if err != nil {
 				s.Log.Warn("outbox", slog.String("error", err.Error()))
 			}
@@ -178,7 +181,6 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 	}
 	if isMessage {
 		at, ok := s.take(q.Outgoing.ChatID, now)
-		s.unclaim(q)
 		if !ok && at.Sub(now) <= 100*time.Millisecond {
 			// Only a moment to the next token (usually the global bucket): wait
 			// here rather than hand the message back and take it again.
@@ -186,6 +188,7 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 			now = s.now()
 			at, ok = s.take(q.Outgoing.ChatID, now)
 		}
+		s.unclaim(q)
 		if !ok {
 			s.later(ctx, q, at, false)
 			return
@@ -330,10 +333,11 @@ func (s *Sender) take(chatID string, now time.Time) (time.Time, bool) {
 	return now, true
 }
 
-// budget says when the overall limit next has a token for a message not yet
-// taken, and how many messages may be taken then: as many as there are tokens
-// left once the messages taken but not yet sent have theirs. No overall limit:
-// now, any number.
+// budget says when to take messages from the outbox under the overall limit,
+// and how many: as many as there are tokens now or within budgetLead, once the
+// messages taken but not yet sent have theirs (a send waits a moment for its
+// token: taking a message only once its token is there would lose the time Due
+// takes from every token). No overall limit: now, any number.
 func (s *Sender) budget(now time.Time) (time.Time, int) {
 	r := s.Limits.Global
 	if r.Count == 0 {
@@ -349,15 +353,23 @@ func (s *Sender) budget(now time.Time) (time.Time, int) {
 		b = newBucket(r, now)
 		s.buckets[""] = b
 	}
-	if at := b.next(now); at.After(now) {
-		return at, 0
+	b.next(now) // refills
+	if now.Before(b.hold) {
+		return b.hold, 0
 	}
-	if left := int(b.tokens) - s.claimed; left > 0 {
-		return now, left
-	}
+	// The tokens there, and those that come within budgetLead (their sends
+	// wait for them), less those the messages already taken will use.
 	per := r.Per / time.Duration(r.Count)
-	return now.Add(time.Duration(float64(s.claimed+1)-b.tokens) * per), 0
+	avail := b.tokens + float64(budgetLead)/float64(per) - float64(s.claimed)
+	if avail >= 1 {
+		return now, int(avail)
+	}
+	at := now.Add(time.Duration((1 - avail) * float64(per)))
+	return at, 0
 }
+
+// budgetLead is how long before its token a message may be taken.
+const budgetLead = 20 * time.Millisecond
 
 // claim counts taken messages against the overall limit until their sends ask
 // for their tokens (unclaim).

@@ -24,7 +24,7 @@ func newMemOutbox() *memOutbox {
 	return &memOutbox{done: map[int64]Queued{}, later: map[int64]time.Time{}, fails: map[int64]bool{}}
 }
 
-func (o *memOutbox) Due(context.Context, string, int) ([]Queued, error) { return nil, nil }
+func (o *memOutbox) Due(context.Context, string, int, int) ([]Queued, error) { return nil, nil }
 func (o *memOutbox) Done(_ context.Context, q Queued, _ string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()

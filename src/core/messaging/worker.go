@@ -55,8 +55,14 @@ func (w *Worker) Run(ctx context.Context, n int) {
 		wg.Go(func() {
 			idle := 10 * time.Millisecond
 			for ctx.Err() == nil {
-				for i := 0; w.Busy != nil && i < 10 && w.Busy(); i++ {
-					time.Sleep(2 * time.Millisecond)
+				for i := 0; w.Busy != nil && i < 10 && ctx.Err() == nil && w.Busy(); i++ {
+					select {
+					case <-ctx.Done():
+					case <-time.After(2 * time.Millisecond):
+					}
+				}
+				if ctx.Err() != nil {
+					break
 				}
 				found, err := w.Inbox.Next(context.WithoutCancel(ctx), w.Channel, w.step)
 				if err != nil {
