@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -82,7 +83,7 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		// only when none of a page can be taken: the cost is the chats visited,
 		// whatever the backlog behind them.
 		var err error
-		for after := int64(-1); ; {
+		for after := int64(math.MinInt64); ; {
 			var heads, versions []int64
 			var attempts []int32
 			var rows int

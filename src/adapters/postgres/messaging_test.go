@@ -387,7 +387,7 @@ func TestInboxChats(t *testing.T) {
 		_, err := in.Next(ctx, "tg", ok) // the start-up repair, out of the way
 		require.NoError(t, err)
 		_, err = pool.Exec(ctx, `INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
-			SELECT $1, 'tg', 'idle' || g, -100 + g, -100 + g FROM generate_series(1, 20) g`, salonID)
+			SELECT $1, 'tg', 'idle' || g, g, g FROM generate_series(1, 20) g`, salonID) // ahead of every real id
 		require.NoError(t, err)
 		for i := range 40 {
 			require.NoError(t, in.Add(ctx, "tg", fmt.Sprint(i), fmt.Sprint("C", i), []byte(fmt.Sprint(i)), ""))
@@ -410,6 +410,49 @@ func TestInboxChats(t *testing.T) {
 		found, err := in.Next(ctx, "tg", ok)
 		require.NoError(t, err)
 		require.False(t, found, "the rest are held")
+	})
+
+	t.Run("RepairKeepsAChatWhoseUpdateCommitsWhileItDeletes", func(t *testing.T) {
+		t.Parallel()
+		// Repair's delete meets a chat row whose last_id names a handled
+		// update while a writer, holding the row, stores an update with a
+		// lower id (another replica's, committed late): last_id stays the
+		// same, so only the version tells the delete that a store came.
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := postgres.NewInbox(pool, salonID)
+		_, err := in.Next(ctx, "tg", ok) // the start-up repair, out of the way
+		require.NoError(t, err)
+		require.NoError(t, in.Add(ctx, "tg", "a", "C", []byte("a"), ""))
+		found, err := in.Next(ctx, "tg", ok)
+		require.NoError(t, err)
+		require.True(t, found)
+		var handled int64
+		require.NoError(t, pool.QueryRow(ctx, `SELECT id FROM inbox WHERE salon_id = $1 AND update_id = 'a'`, salonID).Scan(&handled))
+		_, err = pool.Exec(ctx, `INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id) VALUES ($1, 'tg', 'C', $2, $2)`, salonID, handled)
+		require.NoError(t, err)
+		w, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		defer w.Rollback(ctx) //nolint:errcheck
+		_, err = w.Exec(ctx, `INSERT INTO inbox (id, salon_id, channel, update_id, chat_id, payload) OVERRIDING SYSTEM VALUE
+			VALUES ($2, $1, 'tg', 'b', 'C', 'b')`, salonID, -handled) // a lower id, as one taken earlier elsewhere
+		require.NoError(t, err)
+		_, err = w.Exec(ctx, `UPDATE inbox_chats SET last_id = greatest(last_id, $2), version = version + 1
+			WHERE salon_id = $1 AND channel = 'tg' AND chat_id = 'C'`, salonID, -handled) // as insertInbox's upsert
+		require.NoError(t, err)
+		repaired := make(chan error, 1)
+		go func() { repaired <- in.Repair(ctx, "tg") }()
+		waitForLock(t, pool, "DELETE FROM inbox_chats d USING")
+		require.NoError(t, w.Commit(ctx))
+		require.NoError(t, <-repaired)
+		var got []string
+		found, err = in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			got = append(got, string(p.Payload))
+			return messaging.Handled{}, nil
+		})
+		require.NoError(t, err)
+		require.True(t, found, "the chat's row survived Repair")
+		require.Equal(t, []string{"b"}, got)
 	})
 
 	t.Run("RepairAdoptsUpdatesWithoutAChatRow", func(t *testing.T) {

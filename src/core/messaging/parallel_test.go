@@ -105,7 +105,7 @@ type chatOutbox struct {
 	queued     []Queued        // unsent, in id order
 	leased     map[string]bool // chats whose head is out
 	sent       []Queued        // in the order Done was called
-	dues       []time.Time     // when Due was called
+	dues       []time.Time     // when Due was called for messages (not only answers)
 	overAsked  int             // Due calls asking for more than the free slots
 	handedBack int             // Later calls
 }
@@ -119,7 +119,9 @@ func (o *chatOutbox) add(chatID string, n int) {
 func (o *chatOutbox) Due(_ context.Context, _ string, answers, messages int) ([]Queued, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.dues = append(o.dues, time.Now())
+	if messages > 0 {
+		o.dues = append(o.dues, time.Now())
+	}
 	if len(o.leased)+messages > o.parallel {
 		o.overAsked++
 	}
@@ -314,7 +316,7 @@ func TestSenderPipelinePausesOn429(t *testing.T) {
 	out.mu.Lock()
 	defer out.mu.Unlock()
 	for _, at := range out.dues {
-		require.False(t, at.After(from) && at.Before(until), "Due was called %v into a %v pause", at.Sub(tr.paused), tr.pause)
+		require.False(t, at.After(from) && at.Before(until), "Due was asked for messages %v into a %v pause", at.Sub(tr.paused), tr.pause)
 	}
 }
 
@@ -364,4 +366,44 @@ func TestSenderAnswersPressesWhileMessagesWait(t *testing.T) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	require.Zero(t, s.claimed, "every message taken gave its claim back")
+}
+
+// answerPauseTransport answers the first message with a 429 asking for a long
+// wait; everything else goes.
+type answerPauseTransport struct {
+	mu     sync.Mutex
+	paused bool
+}
+
+func (t *answerPauseTransport) Send(_ context.Context, o Outgoing) Result {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if o.Reply != nil && !t.paused {
+		t.paused = true
+		return Result{Err: errTest("429"), RetryAfter: 30 * time.Second}
+	}
+	return Result{}
+}
+
+// TestSenderAnswersDuringA429Pause: after a 429 no message goes before the
+// pause ends, but a callback answer (no message) still does, so the client's
+// button stops spinning.
+func TestSenderAnswersDuringA429Pause(t *testing.T) {
+	t.Parallel()
+	out := &chatOutbox{parallel: 8, leased: map[string]bool{}}
+	out.add("c0", 1)
+	tr := &answerPauseTransport{}
+	s := &Sender{Channel: "x", Outbox: out, Transport: tr, Log: slog.New(slog.DiscardHandler), Parallel: 8}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return !s.pausedUntil().IsZero() }, 5*time.Second, time.Millisecond)
+	out.mu.Lock()
+	out.queued = append(out.queued, Queued{ID: 1000, Outgoing: Outgoing{ChatID: "presser", Ack: "cb"}})
+	out.mu.Unlock()
+	require.Eventually(t, func() bool { return len(out.sentTo(func(c string) bool { return c == "presser" })) == 1 },
+		5*time.Second, 5*time.Millisecond, "the answer goes within the 30 s pause")
+	require.Empty(t, out.sentTo(func(c string) bool { return c == "c0" }), "the message waits the pause out")
+	cancel()
+	<-done
 }

@@ -1,9 +1,11 @@
 package messaging
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -61,9 +63,10 @@ func (s *Sender) now() time.Time {
 // Run sends until ctx ends, then returns once the sends in flight have finished
 // and their results are recorded; messages taken but not yet started are handed
 // back. It is a pipeline: up to Parallel sends are in flight, and free slots are
-// filled (Due is asked for as many messages as there are free slots) as soon as
-// half of them are free, or 20 ms after a send last finished, so one slow send
-// never holds the others up and Due runs about once per Parallel/2 sends.
+// filled (Due is asked for as many callback answers as there are free slots, and
+// as many messages as the overall limit allows too) as soon as half of them are
+// free, or 20 ms after a send last finished, so one slow send never holds the
+// others up and Due runs about once per Parallel/2 sends.
 func (s *Sender) Run(ctx context.Context) {
 	parallel := s.Parallel
 	if parallel <= 0 {
@@ -75,7 +78,7 @@ func (s *Sender) Run(ctx context.Context) {
 	var inFlight sync.WaitGroup
 	defer inFlight.Wait() // a send in flight is finished even when ctx ends: its result is recorded
 	flying := 0
-	var queue []Queued // taken but not started (only when Due hands out more than asked)
+	var queue []Queued // taken but not started (Due hands out up to the free slots of each kind)
 	defer func() {
 		// Stopping: hand what was not started back now rather than when its lease ends.
 		if len(queue) == 0 {
@@ -122,29 +125,32 @@ func (s *Sender) Run(ctx context.Context) {
 			continue
 		}
 		if len(queue) == 0 {
+			free, messages, nap := parallel-flying, 0, idle
 			if wait := s.pausedUntil().Sub(s.now()); wait > 0 {
-				sleep(ctx, wait) // sends in flight go on; new ones wait
-				continue
+				// After a 429 no message goes before the pause ends; callback
+				// answers (no message, no limit) still do.
+				nap = min(wait, idle)
+			} else {
+				// Take no more messages than the bot's overall limit lets go
+				// out soon: a message taken without a token is handed back (a
+				// write, and another scan of the outbox by Due to find it
+				// again). Answers need no token: they wait at most for the next
+				// one (at 30/s, 33 ms).
+				at, budget := s.budget(s.now())
+				if budget == 0 {
+					waitFor(max(at.Sub(s.now()), time.Millisecond))
+					continue
+				}
+				messages = min(free, budget)
 			}
-			// Take no more messages than the bot's overall limit lets go out
-			// soon: a message taken without a token is handed back (a write, and
-			// another scan of the outbox by Due to find it again). Callback
-			// answers need no token: they are taken while messages wait, at
-			// most one token's wait later.
-			at, budget := s.budget(s.now())
-			if budget == 0 {
-				waitFor(max(at.Sub(s.now()), time.Millisecond))
-				continue
-			}
-			free := parallel - flying
-			batch, err := s.Outbox.Due(ctx, s.Channel, free, min(free, budget))
+			batch, err := s.Outbox.Due(ctx, s.Channel, free, messages)
 			if err != nil {
 				s.Log.Warn("outbox", slog.String("error", err.Error()))
 			}
 			if len(batch) == 0 {
 				// Nothing due. A send that finishes may make its chat's next
 				// message due: look again as soon as one does.
-				if waitFor(idle) {
+				if waitFor(nap) {
 					idle = 10 * time.Millisecond
 				} else {
 					idle = min(2*idle, 200*time.Millisecond)
@@ -152,6 +158,12 @@ func (s *Sender) Run(ctx context.Context) {
 				continue
 			}
 			idle = 10 * time.Millisecond
+			// Answers first: Due may hand out more than the free slots (answers
+			// and messages have limits of their own), and the rest wait here
+			// for a slot.
+			slices.SortStableFunc(batch, func(a, b Queued) int {
+				return cmp.Compare(boolInt(a.Outgoing.Reply != nil), boolInt(b.Outgoing.Reply != nil))
+			})
 			s.claim(batch)
 			queue = batch
 			if ctx.Err() != nil {
@@ -183,7 +195,13 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		at, ok := s.take(q.Outgoing.ChatID, now)
 		if !ok && at.Sub(now) <= 100*time.Millisecond {
 			// Only a moment to the next token (usually the global bucket): wait
-			// here rather than hand the message back and take it again.
+			// here rather than hand the message back and take it again. The
+			// claim on the overall limit is kept only while it is that limit
+			// this message waits for.
+			if s.globalReady(now) {
+				s.unclaim(q)
+				q.claimed = false
+			}
 			time.Sleep(at.Sub(now))
 			now = s.now()
 			at, ok = s.take(q.Outgoing.ChatID, now)
@@ -371,6 +389,15 @@ func (s *Sender) budget(now time.Time) (time.Time, int) {
 // budgetLead is how long before its token a message may be taken.
 const budgetLead = 20 * time.Millisecond
 
+// globalReady reports whether the overall limit has a token now (no limit:
+// always).
+func (s *Sender) globalReady(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.buckets[""]
+	return b == nil || !b.next(now).After(now)
+}
+
 // claim counts taken messages against the overall limit until their sends ask
 // for their tokens (unclaim).
 func (s *Sender) claim(batch []Queued) {
@@ -455,4 +482,11 @@ func firstLine(s string) string {
 		s = s[:200]
 	}
 	return s
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
