@@ -469,13 +469,6 @@ func (b *bucket) full(now time.Time) bool {
 	return b.tokens >= float64(b.rate.Burst)
 }
 
-func sleep(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
-}
-
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	if len(s) > 200 {
