@@ -186,17 +186,7 @@ func TestInboxChats(t *testing.T) {
 			require.NoError(t, in.Add(ctx, "tg", fmt.Sprint("o", i), fmt.Sprint("O", i%5), []byte("o"), ""))
 		}
 		require.NoError(t, in.Repair(ctx, "tg")) // the backlog went in by SQL: give X its row back
-		var served []string
-		for {
-			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
-				served = append(served, p.ChatID)
-				return messaging.Handled{}, nil
-			})
-			require.NoError(t, err)
-			if !found {
-				break
-			}
-		}
+		served := chatsOf(drain(t, in))
 		require.Len(t, served, 20, "every other chat's update, none of X's while it backs off")
 		require.NotContains(t, served, "X")
 		var waiting int
@@ -311,14 +301,7 @@ func TestInboxChats(t *testing.T) {
 		waitForLock(t, pool, "DELETE FROM inbox_chats WHERE") // the worker's delete waits for the writer's row lock
 		require.NoError(t, tx.Commit(ctx))
 		require.NoError(t, <-done)
-		var got []string
-		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
-			got = append(got, string(p.Payload))
-			return messaging.Handled{}, nil
-		})
-		require.NoError(t, err)
-		require.True(t, found, "the chat's row survived the worker's delete")
-		require.Equal(t, []string{"second"}, got)
+		require.Equal(t, []string{"second"}, payloadsOf(drain(t, in)), "the chat's row survived the worker's delete")
 	})
 
 	t.Run("AnUpdateWithALowerIdCommittedLaterKeepsTheChat", func(t *testing.T) {
@@ -362,18 +345,7 @@ func TestInboxChats(t *testing.T) {
 		require.NoError(t, <-aDone)
 		close(release)
 		require.NoError(t, <-stepDone)
-		var got []string
-		for {
-			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
-				got = append(got, string(p.Payload))
-				return messaging.Handled{}, nil
-			})
-			require.NoError(t, err)
-			if !found {
-				break
-			}
-		}
-		require.ElementsMatch(t, []string{"b1", "c1"}, got, "c1 is handed out, not stranded until Repair")
+		require.ElementsMatch(t, []string{"b1", "c1"}, payloadsOf(drain(t, in)), "c1 is handed out, not stranded until Repair")
 	})
 
 	t.Run("NextLooksPastAFullPageOfChats", func(t *testing.T) {
@@ -397,19 +369,7 @@ func TestInboxChats(t *testing.T) {
 		defer held.Rollback(ctx) //nolint:errcheck
 		_, err = held.Exec(ctx, `SELECT id FROM inbox WHERE salon_id = $1 AND update_id::int < 36 FOR UPDATE`, salonID)
 		require.NoError(t, err)
-		var got []string
-		for range 4 {
-			found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
-				got = append(got, string(p.Payload))
-				return messaging.Handled{}, nil
-			})
-			require.NoError(t, err)
-			require.True(t, found)
-		}
-		require.Equal(t, []string{"36", "37", "38", "39"}, got, "the chats no one holds, oldest first")
-		found, err := in.Next(ctx, "tg", ok)
-		require.NoError(t, err)
-		require.False(t, found, "the rest are held")
+		require.Equal(t, []string{"36", "37", "38", "39"}, payloadsOf(drain(t, in)), "the chats no one holds, oldest first; the rest are held")
 	})
 
 	t.Run("RepairKeepsAChatWhoseUpdateCommitsWhileItDeletes", func(t *testing.T) {
@@ -445,14 +405,7 @@ func TestInboxChats(t *testing.T) {
 		waitForLock(t, pool, "DELETE FROM inbox_chats d USING")
 		require.NoError(t, w.Commit(ctx))
 		require.NoError(t, <-repaired)
-		var got []string
-		found, err = in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
-			got = append(got, string(p.Payload))
-			return messaging.Handled{}, nil
-		})
-		require.NoError(t, err)
-		require.True(t, found, "the chat's row survived Repair")
-		require.Equal(t, []string{"b"}, got)
+		require.Equal(t, []string{"b"}, payloadsOf(drain(t, in)), "the chat's row survived Repair")
 	})
 
 	t.Run("RepairAdoptsUpdatesWithoutAChatRow", func(t *testing.T) {
@@ -469,18 +422,44 @@ func TestInboxChats(t *testing.T) {
 			SELECT salon_id, channel, chat_id, id, id FROM inbox WHERE salon_id = $1 AND chat_id = 'idle'`, salonID)
 		require.NoError(t, err)
 		in := postgres.NewInbox(pool, salonID)
-		var served []string
-		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
-			served = append(served, p.ChatID)
-			return messaging.Handled{}, nil
-		})
-		require.NoError(t, err)
-		require.True(t, found)
-		require.Equal(t, []string{"old"}, served)
+		require.Equal(t, []string{"old"}, chatsOf(drain(t, in)))
 		var rows int
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox_chats WHERE salon_id = $1`, salonID).Scan(&rows))
 		require.Zero(t, rows)
 	})
+}
+
+// drain has Next hand out every update of channel "tg" it can, handling each
+// with no reply, and returns them in the order handed out.
+func drain(t *testing.T, in *postgres.Inbox) []messaging.Pending {
+	t.Helper()
+	var got []messaging.Pending
+	for {
+		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			got = append(got, p)
+			return messaging.Handled{}, nil
+		})
+		require.NoError(t, err)
+		if !found {
+			return got
+		}
+	}
+}
+
+func payloadsOf(ps []messaging.Pending) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = string(p.Payload)
+	}
+	return out
+}
+
+func chatsOf(ps []messaging.Pending) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.ChatID
+	}
+	return out
 }
 
 // waitForLock waits until a statement of this database starting with query
@@ -595,18 +574,7 @@ func TestPoisonUpdateBecomesADeadLetter(t *testing.T) {
 		_, err = pool.Exec(ctx, `UPDATE inbox_chats SET retry_at = NULL WHERE salon_id = $1`, salonID) // skip the backoff
 		require.NoError(t, err)
 	}
-	var handled []string
-	for {
-		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
-			handled = append(handled, string(p.Payload))
-			return messaging.Handled{}, nil
-		})
-		require.NoError(t, err)
-		if !found {
-			break
-		}
-	}
-	require.Equal(t, []string{"fine"}, handled, "the chat goes on after the poison update is given up")
+	require.Equal(t, []string{"fine"}, payloadsOf(drain(t, in)), "the chat goes on after the poison update is given up")
 	var dead string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT dead FROM inbox WHERE salon_id = $1 AND update_id = '1'`, salonID).Scan(&dead))
 	require.Contains(t, dead, "gave up")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,23 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// applyDemo applies scripts/demo-salon.yaml as salon id (the package's tests
+// share a database: each test applies a salon of its own), edited by edit when
+// it is set, and has serve use it.
+func applyDemo(t *testing.T, vars map[string]string, id string, edit func([]byte) []byte) {
+	t.Helper()
+	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
+	require.NoError(t, err)
+	demo = regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}"+id))
+	if edit != nil {
+		demo = edit(demo)
+	}
+	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
+	require.NoError(t, os.WriteFile(salonFile, demo, 0o600))
+	require.NoError(t, run(context.Background(), []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
+	vars["SALONBOOK_SALON"] = id
+}
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -33,16 +31,10 @@ func TestTelegramEndToEnd(t *testing.T) {
 		"TELEGRAM_BOT_TOKEN": fake.Token(), "TELEGRAM_WEBHOOK_SECRET": secret, "TELEGRAM_API_URL": fakeURL}
 	ctx := context.Background()
 	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
-	// The demo salon under an id of its own: other tests of this package apply "demo".
-	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
-	require.NoError(t, err)
-	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
-	demo = regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}tgdemo"))
-	// Every master's notices go to one staff group.
-	demo = regexp.MustCompile(`(?m)^(    name: (Anna|Boris|Chloe)\n)`).ReplaceAll(demo, []byte("${1}    telegram_chat_id: -900\n"))
-	require.NoError(t, os.WriteFile(salonFile, demo, 0o600))
-	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
-	vars["SALONBOOK_SALON"] = "tgdemo"
+	applyDemo(t, vars, "tgdemo", func(demo []byte) []byte {
+		// Every master's notices go to one staff group.
+		return regexp.MustCompile(`(?m)^(    name: (Anna|Boris|Chloe)\n)`).ReplaceAll(demo, []byte("${1}    telegram_chat_id: -900\n"))
+	})
 
 	serveCtx, stop := context.WithCancel(ctx)
 	ready := make(chan string, 1)
@@ -57,9 +49,8 @@ func TestTelegramEndToEnd(t *testing.T) {
 		require.NotContains(t, logs.String(), "151 2345678", "nor a phone number")
 	}()
 
-	var resp *http.Response
 	// Register the webhook on the fake (a real deployment sets TELEGRAM_WEBHOOK_URL, https only).
-	resp, err = http.PostForm(fakeURL+"/bot"+fake.Token()+"/setWebhook",
+	resp, err := http.PostForm(fakeURL+"/bot"+fake.Token()+"/setWebhook",
 		url.Values{"url": {"http://" + addr + "/telegram/webhook"}, "secret_token": {secret}})
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -222,11 +213,7 @@ func TestTelegramPolling(t *testing.T) {
 	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "e2e-token-0123456789",
 		"TELEGRAM_BOT_TOKEN": fake.Token(), "TELEGRAM_MODE": "polling", "TELEGRAM_API_URL": fakeURL, "SALONBOOK_SALON": "pollsalon"}
 	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
-	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
-	require.NoError(t, err)
-	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
-	require.NoError(t, os.WriteFile(salonFile, regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}pollsalon")), 0o600))
-	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
+	applyDemo(t, vars, "pollsalon", nil)
 
 	serveCtx, stop := context.WithCancel(ctx)
 	ready, done := make(chan string, 1), make(chan error, 1)
@@ -259,12 +246,7 @@ func TestServeFailsWhenTheWebhookIsRefused(t *testing.T) {
 		"TELEGRAM_WEBHOOK_URL": "https://salon.example/telegram/webhook"}
 	ctx := context.Background()
 	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
-	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
-	require.NoError(t, err)
-	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
-	require.NoError(t, os.WriteFile(salonFile, regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}tgrefused")), 0o600))
-	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
-	vars["SALONBOOK_SALON"] = "tgrefused"
+	applyDemo(t, vars, "tgrefused", nil)
 	done := make(chan error, 1)
 	var logs syncBuffer
 	go func() { done <- run(ctx, []string{"serve"}, env(vars), &logs, nil) }()

@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,12 +35,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 		"WHATSAPP_TEMPLATES": "en=salon_message,ru=salon_message_ru"}
 	ctx := context.Background()
 	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
-	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
-	require.NoError(t, err)
-	salonFile := filepath.Join(t.TempDir(), "salon.yaml")
-	require.NoError(t, os.WriteFile(salonFile, regexp.MustCompile(`(?m)^(\s*id:\s*)demo\b`).ReplaceAll(demo, []byte("${1}wademo")), 0o600))
-	require.NoError(t, run(ctx, []string{"apply", salonFile}, env(vars), &bytes.Buffer{}, nil))
-	vars["SALONBOOK_SALON"] = "wademo"
+	applyDemo(t, vars, "wademo", nil)
 
 	serveCtx, stop := context.WithCancel(ctx)
 	ready, done := make(chan string, 1), make(chan error, 1)

@@ -371,10 +371,7 @@ func (s *Sender) budget(now time.Time) (time.Time, int) {
 		b = newBucket(r, now)
 		s.buckets[""] = b
 	}
-	b.next(now) // refills
-	if now.Before(b.hold) {
-		return b.hold, 0
-	}
+	b.refill(now) // the overall bucket is never held: only a chat's is (holdChat)
 	// The tokens there, and those that come within budgetLead (their sends
 	// wait for them), less those the messages already taken will use.
 	per := r.Per / time.Duration(r.Count)
