@@ -36,4 +36,13 @@ salonbook is starting on http://$HTTP_ADDR  (Ctrl-C stops it)
              "http://$HTTP_ADDR/api/v1/slots?service=haircut&master=any&days=3"
 
 MSG
-exec bin/salonbook serve
+# Not exec: after Ctrl-C, say what is still running.
+trap '' INT
+(trap - INT; exec bin/salonbook serve) || true
+if scripts/db.sh status >/dev/null 2>&1; then
+	cat >&2 <<MSG
+
+salonbook stopped. Its private PostgreSQL (under .data/) is still running, with the demo data;
+the next \`make run\` reuses it. Stop it with:  make db-stop
+MSG
+fi

@@ -7,7 +7,8 @@
 //	func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 //
 // and get the database with pgtest.Pool(t) or pgtest.URL(t). The server is the one
-// in DATABASE_URL (make test starts a private one when none is reachable).
+// in DATABASE_URL; when that is unset, the project's private cluster under .data/
+// (`scripts/db.sh url` starts it), never whatever happens to listen on 5432.
 package pgtest
 
 import (
@@ -19,6 +20,8 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,18 +34,16 @@ import (
 	"salonbook/src/adapters/postgres"
 )
 
-// DefaultURL is used when DATABASE_URL is unset: the machine's local server.
-const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
 const prefix = "salonbook_test_"
 
 var dbURL string
 
 // Main creates the package's database, runs the tests and drops it.
 func Main(m *testing.M) int {
-	admin := os.Getenv("DATABASE_URL")
-	if admin == "" {
-		admin = DefaultURL
+	admin, err := adminURL(os.Getenv("DATABASE_URL"), os.Getwd)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
+		return 1
 	}
 	ctx := context.Background()
 	name, u, err := create(ctx, admin)
@@ -56,6 +57,36 @@ func Main(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "pgtest: drop %s: %v\n", name, err)
 	}
 	return code
+}
+
+// adminURL is the server the tests use: DATABASE_URL when set, else the URL that
+// the repository's scripts/db.sh prints (it starts the private cluster under .data/
+// when needed). A plain `go test ./...` thus never lands on an unrelated server.
+func adminURL(env string, getwd func() (string, error)) (string, error) {
+	if env != "" {
+		return env, nil
+	}
+	dir, err := getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		script := filepath.Join(dir, "scripts", "db.sh")
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			cmd := exec.Command(script, "url")
+			cmd.Stderr = os.Stderr
+			out, err := cmd.Output()
+			if err != nil {
+				return "", fmt.Errorf("DATABASE_URL is unset and %s url failed (%v): set DATABASE_URL or run `make test`", script, err)
+			}
+			return strings.TrimSpace(string(out)), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("DATABASE_URL is unset and no scripts/db.sh was found above the working directory: set DATABASE_URL or run `make test`")
+		}
+		dir = parent
+	}
 }
 
 // URL returns the connection string of the package's database.
