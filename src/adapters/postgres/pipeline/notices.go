@@ -62,8 +62,7 @@ func (n *StaffNotices) Notify(ctx context.Context, c booking.Change) {
 		out := messaging.Outgoing{ChatID: strconv.FormatInt(*chat, 10), Reply: &dialog.Reply{Text: n.format(sn)}}
 		var body []byte
 		if body, err = json.Marshal(out); err == nil {
-			_, err = n.pool.Exec(ctx, `INSERT INTO outbox (salon_id, channel, chat_id, body) VALUES ($1, 'telegram', $2, $3)`,
-				n.salonID, out.ChatID, body)
+			_, err = n.pool.Exec(ctx, insertOutbox, n.salonID, "telegram", out.ChatID, nil, body)
 		}
 	}
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/postgres/pipeline"
+	"salonbook/src/core/dialog"
 	"salonbook/src/core/messaging"
 )
 
@@ -70,4 +71,61 @@ func TestStaffNotices(t *testing.T) {
 		"cancelled Haircut Client 03 12:00",
 		"booked Haircut Olga 04 10:00",
 	}, notices())
+}
+
+// TestNothingIsQueuedToABlockedChat: once a chat has blocked the bot, nothing
+// queued for it afterwards is handed to a sender (a staff notice, or a reply a
+// step writes to it) until the chat writes again.
+func TestNothingIsQueuedToABlockedChat(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	setup := pgtest.Setup(b.salonID)
+	setup.StaffChats = map[string]int64{"anna": 12345}
+	_, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	pool := pgtest.Pool(t)
+	b.svc.NotifyWith(pipeline.NewStaffNotices(pool, b.salonID, func(n pipeline.StaffNotice) string { return string(n.Kind) },
+		slog.New(slog.DiscardHandler)))
+	in, out := pipeline.NewInbox(pool, b.salonID), pipeline.NewOutbox(pool, b.salonID)
+	due := func() []string {
+		qs, err := out.Due(ctx, "telegram", 10, 10)
+		require.NoError(t, err)
+		var chats []string
+		for _, q := range qs {
+			chats = append(chats, q.Outgoing.ChatID)
+			require.NoError(t, out.Done(ctx, q, ""))
+		}
+		return chats
+	}
+	// A step of chat 777 that also writes to the master's chat.
+	step := func(update string) {
+		require.NoError(t, in.Add(ctx, "telegram", update, "777", []byte("x"), ""))
+		found, err := in.Next(ctx, "telegram", func(p messaging.Pending) (messaging.Handled, error) {
+			return messaging.Handled{Out: []messaging.Outgoing{
+				{ChatID: "777", Reply: &dialog.Reply{Text: "to the client"}},
+				{ChatID: "12345", Reply: &dialog.Reply{Text: "to the master"}},
+			}}, nil
+		})
+		require.NoError(t, err)
+		require.True(t, found)
+	}
+
+	require.NoError(t, out.Block(ctx, "telegram", "12345"))
+	r := b.req("anna", b.at(3, 10, 0), "b1")
+	r.Confirm = true
+	booked, err := b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	step("1")
+	require.Equal(t, []string{"777"}, due(), "nothing goes to the master's chat while it blocks the bot")
+
+	// The master writes again: the chat is open again.
+	require.NoError(t, in.Add(ctx, "telegram", "2", "12345", []byte("x"), ""))
+	_, err = in.Next(ctx, "telegram", func(p messaging.Pending) (messaging.Handled, error) {
+		return messaging.Handled{Out: []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "hello"}}}}, nil
+	})
+	require.NoError(t, err)
+	require.Equal(t, []string{"12345"}, due())
+	_, err = b.svc.Cancel(ctx, b.salonID, booked.ID)
+	require.NoError(t, err)
+	require.Equal(t, []string{"12345"}, due(), "the cancellation's notice goes out")
 }
