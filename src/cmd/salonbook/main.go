@@ -242,12 +242,13 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Chat:     chat,
 	}))
 	if tg := cfg.Telegram; tg.Token != "" {
-		// Staff notices go out through Telegram; set before any worker can book.
+		// Staff notices go out through Telegram, queued in each change's own
+		// transaction; set before any worker can book.
 		cat, err := bookings.Catalog(ctx, salonID)
 		if err != nil {
 			return err
 		}
-		bookings.NotifyWith(pipeline.NewStaffNotices(pool, salonID, staffText(catalog, cat.Salon), log))
+		store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, cat.Salon)).Record)
 		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
 		if err != nil {
 			return err
@@ -373,23 +374,6 @@ const webhookBusy = 0
 // webhookFlushers is how many group-commit batches of webhook rows may be in
 // flight at once (see pipeline.GroupCommit; measured with salonbook loadtest).
 const webhookFlushers = 4
-
-// staffText writes staff notices in the salon's first language and zone.
-func staffText(catalog *i18n.Catalog, salon *core.Salon) func(pipeline.StaffNotice) string {
-	lang := catalog.Match("", salon.Locales)
-	p := catalog.Printer(lang, salon.Timezone)
-	return func(n pipeline.StaffNotice) string {
-		service := n.Service[lang]
-		if service == "" {
-			for _, name := range n.Service {
-				service = name
-				break
-			}
-		}
-		return p.T("staff."+string(n.Kind), "Service", service, "Client", n.Client, "Master", n.Master,
-			"Time", p.DayTime(n.Start), "From", p.DayTime(n.From))
-	}
-}
 
 // pruneEvents drops, every hour, the replay records of chat events older than a
 // week: redeliveries come within minutes, so older ones only take space.

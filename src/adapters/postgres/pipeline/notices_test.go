@@ -1,16 +1,18 @@
 package pipeline_test
 
 import (
+	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/postgres/pipeline"
+	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
+	"salonbook/src/core/i18n"
 	"salonbook/src/core/messaging"
 )
 
@@ -22,13 +24,11 @@ func TestStaffNotices(t *testing.T) {
 	_, err := b.store.Apply(ctx, setup)
 	require.NoError(t, err)
 	pool := pgtest.Pool(t)
-	b.svc.NotifyWith(pipeline.NewStaffNotices(pool, b.salonID, func(n pipeline.StaffNotice) string {
-		from := ""
-		if !n.From.IsZero() {
-			from = " from " + n.From.In(b.zone).Format("15:04")
-		}
-		return fmt.Sprintf("%s %s %s %s%s", n.Kind, n.Service["en"], n.Client, n.Start.In(b.zone).Format("02 15:04"), from)
-	}, slog.New(slog.DiscardHandler)))
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	salon, err := b.svc.Catalog(ctx, b.salonID)
+	require.NoError(t, err)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, salon.Salon)).Record)
 
 	notices := func() []string {
 		rows, err := pool.Query(ctx, `SELECT chat_id, body FROM outbox WHERE salon_id = $1 ORDER BY id`, b.salonID)
@@ -66,11 +66,82 @@ func TestStaffNotices(t *testing.T) {
 	_, err = b.svc.Book(ctx, r)
 	require.NoError(t, err)
 	require.Equal(t, []string{
-		"booked Haircut Client 03 10:00",
-		"moved Haircut Client 03 12:00 from 10:00",
-		"cancelled Haircut Client 03 12:00",
-		"booked Haircut Olga 04 10:00",
-	}, notices())
+		"New booking for Anna: Haircut, Wed 3 Mar, 10:00, Client.",
+		"Moved for Anna: Haircut with Client, from Wed 3 Mar, 10:00 to Wed 3 Mar, 12:00.",
+		"Cancelled for Anna: Haircut, Wed 3 Mar, 12:00, Client.",
+		"New booking for Anna: Haircut, Thu 4 Mar, 10:00, Olga.",
+	}, notices(), "in the salon's first language and zone, the client by first name only")
+}
+
+// endsRequest is a booking store whose transactions end the request's context
+// as soon as they are over, as a client that disconnects right after the commit
+// would; with rollback set, each change is rolled back after it was made.
+type endsRequest struct {
+	booking.Store
+	cancel   context.CancelFunc
+	rollback bool
+}
+
+func (s *endsRequest) WithTx(ctx context.Context, fn func(booking.Tx) error) error {
+	err := s.Store.WithTx(ctx, func(tx booking.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if s.rollback {
+			return errors.New("rolled back after the change")
+		}
+		return nil
+	})
+	s.cancel()
+	return err
+}
+
+// TestStaffNoticeIffTheChangeCommits: a staff notice is in the outbox if and
+// only if its booking change committed, whatever happens to the request after
+// the commit.
+func TestStaffNoticeIffTheChangeCommits(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	setup := pgtest.Setup(b.salonID)
+	setup.StaffChats = map[string]int64{"anna": 12345}
+	_, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	pool := pgtest.Pool(t)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", func(n dialog.StaffNotice) string { return string(n.Kind) }).Record)
+	notices := func() int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE salon_id = $1`, b.salonID).Scan(&n))
+		return n
+	}
+	service := func(rollback bool) (*booking.Service, context.Context) {
+		rctx, cancel := context.WithCancel(ctx)
+		t.Cleanup(cancel)
+		return booking.New(&endsRequest{Store: b.store, cancel: cancel, rollback: rollback}, b.clock), rctx
+	}
+	held, err := b.svc.Book(ctx, b.req("anna", b.at(3, 10, 0), "c1"))
+	require.NoError(t, err)
+
+	svc, rctx := service(true)
+	_, err = svc.Confirm(rctx, b.salonID, held.ID)
+	require.Error(t, err)
+	require.Zero(t, notices(), "a change rolled back leaves no notice")
+
+	svc, rctx = service(false)
+	_, err = svc.Confirm(rctx, b.salonID, held.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, notices(), "a committed change has its notice although the request ended right after the commit")
+
+	svc, rctx = service(false)
+	_, err = svc.Cancel(rctx, b.salonID, held.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, notices())
+
+	r := b.req("anna", b.at(4, 10, 0), "c2")
+	r.Confirm = true
+	svc, rctx = service(false)
+	_, err = svc.Book(rctx, r)
+	require.NoError(t, err)
+	require.Equal(t, 3, notices(), "a booking made confirmed has its notice")
 }
 
 // TestNothingIsQueuedToABlockedChat: once a chat has blocked the bot, nothing
@@ -84,8 +155,7 @@ func TestNothingIsQueuedToABlockedChat(t *testing.T) {
 	_, err := b.store.Apply(ctx, setup)
 	require.NoError(t, err)
 	pool := pgtest.Pool(t)
-	b.svc.NotifyWith(pipeline.NewStaffNotices(pool, b.salonID, func(n pipeline.StaffNotice) string { return string(n.Kind) },
-		slog.New(slog.DiscardHandler)))
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", func(n dialog.StaffNotice) string { return string(n.Kind) }).Record)
 	in, out := pipeline.NewInbox(pool, b.salonID), pipeline.NewOutbox(pool, b.salonID)
 	due := func() []string {
 		qs, err := out.Due(ctx, "telegram", 10, 10)
