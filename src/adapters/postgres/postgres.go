@@ -1,7 +1,8 @@
 // Package postgres is salonbook's storage: a pgx v5 pool, the migrations runner,
 // the booking store and the salon-file writer.
 //
-// It is the only place that speaks SQL. Driver errors are mapped to core error codes
+// It and its subpackage pipeline (the message pipeline's storage) are the only
+// places that speak SQL. Driver errors are mapped to core error codes
 // here, once (23P01 and 23505 → EConflict, no rows → ENotFound); nothing above it
 // sees a pgx type. Every query is parameterised; none is built by concatenation.
 package postgres
