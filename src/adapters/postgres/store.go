@@ -23,9 +23,9 @@ var _ booking.Store = (*Store)(nil)
 type Store struct {
 	pool  *pgxpool.Pool
 	zones sync.Map // zone name → *time.Location; loading a zone reads a file
-	// changed record a change to a confirmed booking in the transaction that
-	// made it (the calendar job, the staff notice), in order; none when nothing
-	// follows changes.
+	// changed are what records a change to a confirmed booking in the
+	// transaction that made it (the calendar job, the staff notice), in order;
+	// none when nothing follows changes.
 	changed []func(ctx context.Context, tx pgx.Tx, c booking.Change) error
 
 	mu       sync.Mutex

@@ -63,8 +63,9 @@ type Tx interface {
 	SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error)
 	// Changed records, in this transaction, that a confirmed booking was booked,
 	// moved or cancelled, so that the work that follows it (the master's calendar,
-	// the staff notice) happens if and only if the change commits. EInternal outside a transaction
-	// (Auto) when changes are followed: that would be after the commit.
+	// the staff notice) happens if and only if the change commits. EInternal
+	// outside a transaction (Auto) when changes are followed: that would be after
+	// the commit.
 	Changed(ctx context.Context, c Change) error
 }
 
