@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"sync/atomic"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres/pgtest"
@@ -107,6 +109,8 @@ func TestStaffNoticeIffTheChangeCommits(t *testing.T) {
 	_, err := b.store.Apply(ctx, setup)
 	require.NoError(t, err)
 	pool := pgtest.Pool(t)
+	var calendar atomic.Int32 // stands for the calendar job, recorded before the notice
+	b.store.FollowChanges(func(context.Context, pgx.Tx, booking.Change) error { calendar.Add(1); return nil })
 	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", func(n dialog.StaffNotice) string { return string(n.Kind) }).Record)
 	notices := func() int {
 		var n int
@@ -142,6 +146,7 @@ func TestStaffNoticeIffTheChangeCommits(t *testing.T) {
 	_, err = svc.Book(rctx, r)
 	require.NoError(t, err)
 	require.Equal(t, 3, notices(), "a booking made confirmed has its notice")
+	require.EqualValues(t, 4, calendar.Load(), "every change (the rolled-back one too) reached the record added before the notices")
 }
 
 // TestNothingIsQueuedToABlockedChat: once a chat has blocked the bot, nothing
