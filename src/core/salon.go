@@ -83,6 +83,7 @@ type Master struct {
 	Hours    WeeklyHours
 	DaysOff  []Date // a day off cancels the shifts that start on that day
 	Calendar string // Google Calendar id; empty when not synced
+	Notices  bool   // staff are told of changes to the master's confirmed bookings (a staff chat is set)
 	Active   bool
 }
 

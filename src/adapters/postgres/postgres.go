@@ -1,7 +1,8 @@
 // Package postgres is salonbook's storage: a pgx v5 pool, the migrations runner,
 // the booking store and the salon-file writer.
 //
-// It is the only place that speaks SQL. Driver errors are mapped to core error codes
+// It and its subpackage pipeline (the message pipeline's storage) are the only
+// places that speak SQL. Driver errors are mapped to core error codes
 // here, once (23P01 and 23505 → EConflict, no rows → ENotFound); nothing above it
 // sees a pgx type. Every query is parameterised; none is built by concatenation.
 package postgres
@@ -45,6 +46,12 @@ func OpenSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, 
 	}
 	return pool, nil
 }
+
+// MapErr is mapErr for the pipeline's storage (package postgres/pipeline).
+func MapErr(err error, what string) error { return mapErr(err, what) }
+
+// PassCore is passCore for the pipeline's storage (package postgres/pipeline).
+func PassCore(err error, what string) error { return passCore(err, what) }
 
 // mapErr turns driver errors into core errors: conflicts (exclusion and unique
 // violations) become EConflict, a missing row ENotFound, a cancelled request

@@ -23,9 +23,10 @@ var _ booking.Store = (*Store)(nil)
 type Store struct {
 	pool  *pgxpool.Pool
 	zones sync.Map // zone name → *time.Location; loading a zone reads a file
-	// changed records a change to a confirmed booking in the transaction that
-	// made it (the calendar job); nil when nothing follows changes.
-	changed func(ctx context.Context, tx pgx.Tx, c booking.Change) error
+	// changed are what records a change to a confirmed booking in the
+	// transaction that made it (the calendar job, the staff notice), in order;
+	// none when nothing follows changes.
+	changed []func(ctx context.Context, tx pgx.Tx, c booking.Change) error
 
 	mu       sync.Mutex
 	catalogs map[string]*catalog // by salon id
@@ -37,10 +38,11 @@ func NewStore(pool *pgxpool.Pool) *Store {
 }
 
 // FollowChanges makes every stored change to a confirmed booking call record in
-// the transaction that makes it (src/cmd inserts the calendar job there); an
-// error from record rolls the change back. Set it before the store is used.
+// the transaction that makes it (src/cmd inserts the calendar job and the staff
+// notice there), after the records added before; an error from record rolls the
+// change back. Add them before the store is used.
 func (s *Store) FollowChanges(record func(ctx context.Context, tx pgx.Tx, c booking.Change) error) {
-	s.changed = record
+	s.changed = append(s.changed, record)
 }
 
 // querier is what both a pool and a transaction can do.
@@ -140,7 +142,7 @@ var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Master, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar,
+		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL,
 		       coalesce(array_agg(ms.service_id ORDER BY ms.service_id) FILTER (WHERE ms.service_id IS NOT NULL), '{}')
 		FROM masters m LEFT JOIN master_services ms USING (salon_id, master_id)
 		WHERE m.salon_id = $1 AND m.active
@@ -152,7 +154,7 @@ func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Maste
 		m := core.Master{SalonID: salonID, Active: true}
 		var hours map[string][]string
 		var daysOff []time.Time
-		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Services); err != nil {
+		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Services); err != nil {
 			return m, err
 		}
 		for wd, key := range weekdayKeys {
@@ -372,14 +374,19 @@ func (t *storeTx) SourceBookings(ctx context.Context, salonID, source string, fr
 }
 
 func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
-	if t.s.changed == nil {
+	if len(t.s.changed) == 0 {
 		return nil
 	}
 	if t.tx == nil {
 		// Auto: the booking is committed already; a record now could be lost.
 		return errors.New("postgres: a booking change recorded outside its transaction")
 	}
-	return t.s.changed(ctx, t.tx, c)
+	for _, record := range t.s.changed {
+		if err := record(ctx, t.tx, c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // jsonHours is the hours column's shape.

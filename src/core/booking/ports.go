@@ -62,9 +62,10 @@ type Tx interface {
 	// from, by start.
 	SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error)
 	// Changed records, in this transaction, that a confirmed booking was booked,
-	// moved or cancelled, so that the work that follows it (the master's calendar)
-	// happens if and only if the change commits. EInternal outside a transaction
-	// (Auto) when changes are followed: that would be after the commit.
+	// moved or cancelled, so that the work that follows it (the master's calendar,
+	// the staff notice) happens if and only if the change commits. EInternal
+	// outside a transaction (Auto) when changes are followed: that would be after
+	// the commit.
 	Changed(ctx context.Context, c Change) error
 }
 
@@ -91,11 +92,4 @@ type Change struct {
 	Kind    ChangeKind
 	Booking core.Booking
 	From    time.Time // the old start, for Moved
-}
-
-// Notifier hears of changes to confirmed bookings after they are stored (staff
-// notices). It queues and returns; it cannot fail the change, so it logs its own
-// errors.
-type Notifier interface {
-	Notify(ctx context.Context, c Change)
 }

@@ -21,19 +21,8 @@ const MaxDays = 62
 
 // Service runs the booking use cases.
 type Service struct {
-	store    Store
-	clock    core.Clock
-	notifier Notifier
-}
-
-// NotifyWith tells n of every stored change to a confirmed booking; set it
-// before the service is used.
-func (s *Service) NotifyWith(n Notifier) { s.notifier = n }
-
-func (s *Service) notify(ctx context.Context, c Change) {
-	if s.notifier != nil {
-		s.notifier.Notify(ctx, c)
-	}
+	store Store
+	clock core.Clock
 }
 
 // New returns a Service over store, reading the time from clock.
@@ -140,14 +129,13 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	}
 	now := s.clock.Now()
 	var booked *core.Booking
-	inserted := false // by this call, not a replay
 	// The happy path is three statements and no explicit transaction: the
 	// catalog (cached), the client, and one INSERT … ON CONFLICT DO NOTHING that
 	// the exclusion constraints let through or not. Everything else (replays,
 	// stale holds, why a time was refused) is looked at only when the insert
-	// writes nothing. A confirmed booking of a master with a calendar also
-	// records the change for the calendar, in one transaction with the insert.
-	run, follow := s.store.Auto, s.withCalendar(ctx, req)
+	// writes nothing. A confirmed booking of a master with a calendar or staff
+	// notices also records the change (Tx.Changed), in one transaction with the insert.
+	run, follow := s.store.Auto, s.followed(ctx, req)
 	if follow {
 		run = s.store.WithTx
 	}
@@ -207,11 +195,11 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				return err
 			}
 			if ok {
-				booked, inserted = b, true
+				booked = b
 				// Only in the transaction chosen above: a calendar added to the
 				// salon meanwhile is caught up by the calendar's reconciliation.
 				if follow && b.Status == core.StatusConfirmed {
-					if m := masterByID(sc.masters, b.MasterID); m != nil && m.Calendar != "" {
+					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices) {
 						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
 							return err
 						}
@@ -239,15 +227,12 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	if err != nil {
 		return nil, err
 	}
-	if inserted && booked.Status == core.StatusConfirmed {
-		s.notify(ctx, Change{Kind: Booked, Booking: *booked}) // once stored
-	}
 	return booked, nil
 }
 
-// withCalendar reports whether req books outright a master who may have a
-// calendar: that booking needs a transaction, for its calendar change.
-func (s *Service) withCalendar(ctx context.Context, req BookRequest) bool {
+// followed reports whether req books outright a master who may have a calendar
+// or staff notices: that booking needs a transaction, for its change record.
+func (s *Service) followed(ctx context.Context, req BookRequest) bool {
 	if !req.Confirm {
 		return false
 	}
@@ -256,7 +241,7 @@ func (s *Service) withCalendar(ctx context.Context, req BookRequest) bool {
 		return false // the booking itself will answer the error
 	}
 	for _, m := range c.Masters {
-		if m.Calendar != "" && (req.MasterID == AnyMaster || m.ID == req.MasterID) {
+		if (m.Calendar != "" || m.Notices) && (req.MasterID == AnyMaster || m.ID == req.MasterID) {
 			return true
 		}
 	}
@@ -445,13 +430,10 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 		}
 		out = b
 		if change = changeOf(before, *b); change != nil {
-			return tx.Changed(ctx, *change) // the calendar follows in this transaction
+			return tx.Changed(ctx, *change) // the calendar and staff notices follow in this transaction
 		}
 		return nil
 	})
-	if err == nil && change != nil {
-		s.notify(ctx, *change)
-	}
 	return out, err
 }
 

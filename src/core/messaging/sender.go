@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"salonbook/src/core"
 )
 
 // Rate is at most Count events per Per, with bursts of up to Burst (at least 1).
@@ -32,8 +34,10 @@ type Sender struct {
 	Transport Transport
 	Limits    Limits
 	IsGroup   func(chatID string) bool
-	Now       func() time.Time // default time.Now
-	Log       *slog.Logger
+	// Clock tells the time and waits (for a token, for a send to finish).
+	// Nil means core.SystemClock.
+	Clock core.Timer
+	Log   *slog.Logger
 	// MaxAttempts is how many times a passing failure is retried. Zero means 8.
 	MaxAttempts int
 	// SendTimeout bounds one Send, all its calls to the provider together (a
@@ -53,12 +57,14 @@ type Sender struct {
 	claimed int       // messages taken whose send has not yet asked for its token
 }
 
-func (s *Sender) now() time.Time {
-	if s.Now != nil {
-		return s.Now()
+func (s *Sender) clock() core.Timer {
+	if s.Clock != nil {
+		return s.Clock
 	}
-	return time.Now()
+	return core.SystemClock{}
 }
+
+func (s *Sender) now() time.Time { return s.clock().Now() }
 
 // Run sends until ctx ends, then returns once the sends in flight have finished
 // and their results are recorded; messages taken but not yet started are handed
@@ -93,13 +99,11 @@ func (s *Sender) Run(ctx context.Context) {
 	}()
 	// waitFor waits for d, a send to finish or ctx to end; it reports whether a send finished.
 	waitFor := func(d time.Duration) bool {
-		t := time.NewTimer(d)
-		defer t.Stop()
 		select {
 		case <-freed:
 			flying--
 			return true
-		case <-t.C:
+		case <-s.clock().After(d):
 		case <-ctx.Done():
 		}
 		return false
@@ -202,7 +206,7 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 				s.unclaim(q)
 				q.claimed = false
 			}
-			time.Sleep(at.Sub(now))
+			<-s.clock().After(at.Sub(now))
 			now = s.now()
 			at, ok = s.take(q.Outgoing.ChatID, now)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/core"
 	"salonbook/src/core/dialog"
 )
 
@@ -49,7 +50,7 @@ func TestSenderChatRetryAfter(t *testing.T) {
 	now := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
 	out := newMemOutbox()
 	s := &Sender{
-		Channel: "x", Outbox: out, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return now },
+		Channel: "x", Outbox: out, Log: slog.New(slog.DiscardHandler), Clock: &core.FixedClock{T: now},
 		Limits: Limits{Global: Rate{Count: 100, Per: time.Second, Burst: 100}, PerChat: Rate{Count: 1, Per: 6 * time.Second, Burst: 5}},
 		Transport: scriptedTransport{byChat: map[string]Result{
 			"busy": {Err: errTest("pair limit"), ChatRetryAfter: 6 * time.Second},
@@ -108,3 +109,45 @@ func TestSenderCutsOffAHungSend(t *testing.T) {
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
+
+// stepClock is a clock whose time passes only by the waits asked of it.
+type stepClock struct {
+	mu    sync.Mutex
+	t     time.Time
+	waits []time.Duration
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *stepClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+	c.waits = append(c.waits, d)
+	ch := make(chan time.Time, 1)
+	ch <- c.t
+	return ch
+}
+
+// TestSenderWaitsForATokenOnItsClock: a message a moment away from its token
+// waits on the sender's clock, then goes.
+func TestSenderWaitsForATokenOnItsClock(t *testing.T) {
+	t.Parallel()
+	clock := &stepClock{t: time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)}
+	out := newMemOutbox()
+	s := &Sender{
+		Channel: "x", Outbox: out, Log: slog.New(slog.DiscardHandler), Clock: clock,
+		Limits:    Limits{Global: Rate{Count: 20, Per: time.Second, Burst: 1}},
+		Transport: scriptedTransport{byChat: map[string]Result{"a": {}, "b": {}}},
+	}
+	reply := &dialog.Reply{Text: "hi"}
+	s.one(context.Background(), Queued{ID: 1, Outgoing: Outgoing{ChatID: "a", Reply: reply}})
+	s.one(context.Background(), Queued{ID: 2, Outgoing: Outgoing{ChatID: "b", Reply: reply}})
+	require.Contains(t, out.done, int64(1))
+	require.Contains(t, out.done, int64(2), "sent after waiting for the overall limit's next token")
+	require.Equal(t, []time.Duration{50 * time.Millisecond}, clock.waits)
+}

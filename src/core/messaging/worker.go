@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"salonbook/src/core"
 	"salonbook/src/core/dialog"
 )
 
@@ -44,12 +45,19 @@ type Worker struct {
 	// first, as a slow ack holds back the provider's whole delivery queue, and
 	// steps still go on at a bounded pace however long the burst lasts.
 	Busy func() bool
-	Log  *slog.Logger
+	// Clock waits between polls of an idle inbox and while Busy. Nil means
+	// core.SystemClock.
+	Clock core.Timer
+	Log   *slog.Logger
 }
 
 // Run handles updates with n workers until ctx ends; a step under way is finished
 // first (its own context is not cancelled with ctx).
 func (w *Worker) Run(ctx context.Context, n int) {
+	clock := w.Clock
+	if clock == nil {
+		clock = core.SystemClock{}
+	}
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
@@ -58,7 +66,7 @@ func (w *Worker) Run(ctx context.Context, n int) {
 				for i := 0; w.Busy != nil && i < 10 && ctx.Err() == nil && w.Busy(); i++ {
 					select {
 					case <-ctx.Done():
-					case <-time.After(2 * time.Millisecond):
+					case <-clock.After(2 * time.Millisecond):
 					}
 				}
 				if ctx.Err() != nil {
@@ -74,7 +82,7 @@ func (w *Worker) Run(ctx context.Context, n int) {
 				}
 				select {
 				case <-ctx.Done():
-				case <-time.After(idle):
+				case <-clock.After(idle):
 				}
 				idle = min(2*idle, 200*time.Millisecond)
 			}

@@ -1,4 +1,4 @@
-package postgres
+package pipeline
 
 import (
 	"cmp"
@@ -173,20 +173,18 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 				WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`, in.salonID, channel, p.ChatID, p.ID)
 			return err
 		}
+		if len(h.Out) > 0 { // they wrote again: sending to them is allowed again
+			if _, err := tx.Exec(ctx, `DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
+				in.salonID, channel, p.ChatID); err != nil {
+				return err
+			}
+		}
 		for _, o := range h.Out {
 			body, err := json.Marshal(o)
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `
-				INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body) VALUES ($1, $2, $3, $4, $5)`,
-				in.salonID, channel, o.ChatID, p.ID, body); err != nil {
-				return err
-			}
-		}
-		if len(h.Out) > 0 { // they wrote again: sending to them is allowed again
-			if _, err := tx.Exec(ctx, `DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
-				in.salonID, channel, p.ChatID); err != nil {
+			if _, err := tx.Exec(ctx, insertOutbox, in.salonID, channel, o.ChatID, p.ID, body); err != nil {
 				return err
 			}
 		}
@@ -304,6 +302,15 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 	return mapErr(err, "repair inbox chats")
 }
 
+// insertOutbox queues a message ($1 salon, $2 channel, $3 chat, $4 inbox id or
+// NULL, $5 body). To a chat marked blocked (channel_chats: it blocked the bot)
+// it is stored given up, never sent: nothing goes to such a chat until it
+// writes again (Next clears the mark before it queues the answers).
+const insertOutbox = `
+	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed)
+	VALUES ($1, $2, $3, $4, $5, (SELECT 'blocked by the user' FROM channel_chats b
+	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))`
+
 // Outbox is the outbox of one salon's chat channels.
 type Outbox struct {
 	pool    *pgxpool.Pool
@@ -391,8 +398,10 @@ func (o *Outbox) doneWithProviderID(ctx context.Context, q messaging.Queued) err
 				WHERE id = $1 AND salon_id = $2 AND lease_token = $3
 				RETURNING id, channel, chat_id, body
 			)
-			INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, resent_of)
-			SELECT $2, d.channel, d.chat_id, NULL, d.body, d.id FROM done d
+			INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, resent_of, failed)
+			SELECT $2, d.channel, d.chat_id, NULL, d.body, d.id, (SELECT 'blocked by the user' FROM channel_chats b
+			        WHERE b.salon_id = $2 AND b.channel = d.channel AND b.chat_id = d.chat_id AND b.blocked_at IS NOT NULL)
+			FROM done d
 			WHERE EXISTS (SELECT 1 FROM message_statuses m
 			              WHERE m.salon_id = $2 AND m.channel = d.channel AND m.provider_id = $4 AND m.resend)
 			ON CONFLICT (resent_of) WHERE resent_of IS NOT NULL DO NOTHING`, q.ID, o.salonID, q.Lease, q.ProviderID)

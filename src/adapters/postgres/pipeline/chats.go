@@ -1,4 +1,4 @@
-package postgres
+package pipeline
 
 import (
 	"context"
@@ -162,8 +162,10 @@ func (d *Deliveries) Resend(ctx context.Context, providerID string) (bool, error
 				WHERE salon_id = $1 AND channel = $2 AND provider_id = $3
 				ORDER BY id LIMIT 1
 			), copy AS (
-				INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, resent_of)
-				SELECT salon_id, channel, chat_id, NULL, body, id FROM original
+				INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, resent_of, failed)
+				SELECT o.salon_id, o.channel, o.chat_id, NULL, o.body, o.id, (SELECT 'blocked by the user' FROM channel_chats b
+				        WHERE b.salon_id = o.salon_id AND b.channel = o.channel AND b.chat_id = o.chat_id AND b.blocked_at IS NOT NULL)
+				FROM original o
 				ON CONFLICT (resent_of) WHERE resent_of IS NOT NULL DO NOTHING
 			)
 			SELECT EXISTS (SELECT 1 FROM original)`, d.salonID, d.channel, providerID).Scan(&found)

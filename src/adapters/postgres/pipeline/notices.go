@@ -1,0 +1,58 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
+)
+
+// StaffNotices queues a message to a master who has a staff chat (the salon
+// file's telegram_chat_id) for every change to their confirmed bookings, in the
+// change's own transaction (Record, plugged into postgres.Store.FollowChanges):
+// the notice is queued if and only if the change commits. The text is core's
+// (dialog.StaffText); this only reads the names it needs.
+type StaffNotices struct {
+	channel string
+	text    func(dialog.StaffNotice) string
+}
+
+// NewStaffNotices returns the staff notices sent through channel (the one the
+// staff chat ids belong to); text writes them.
+func NewStaffNotices(channel string, text func(dialog.StaffNotice) string) *StaffNotices {
+	return &StaffNotices{channel: channel, text: text}
+}
+
+// Record queues the notice of c in tx, the transaction that makes the change;
+// nothing when the master has no staff chat. Its error rolls the change back.
+func (n *StaffNotices) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+	var chat *int64
+	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From}
+	err := tx.QueryRow(ctx, `
+		SELECT m.telegram_chat_id, m.name, s.names, cl.name
+		FROM masters m, services s, clients cl
+		WHERE m.salon_id = $1 AND m.master_id = $2 AND s.salon_id = $1 AND s.service_id = $3 AND cl.client_id = $4`,
+		c.Booking.SalonID, c.Booking.MasterID, c.Booking.ServiceID, c.Booking.ClientID).Scan(&chat, &sn.Master, &sn.Service, &sn.Client)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && chat == nil) {
+		return nil // no chat configured for this master
+	}
+	if err != nil {
+		return fmt.Errorf("pipeline: read staff notice: %w", err)
+	}
+	out := messaging.Outgoing{ChatID: strconv.FormatInt(*chat, 10), Reply: &dialog.Reply{Text: n.text(sn)}}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("pipeline: staff notice: %w", err)
+	}
+	if _, err := tx.Exec(ctx, insertOutbox, c.Booking.SalonID, n.channel, out.ChatID, nil, body); err != nil {
+		return fmt.Errorf("pipeline: queue staff notice: %w", err)
+	}
+	return nil
+}
