@@ -3,8 +3,9 @@
 //	salonbook migrate [up | down [N] | version]   manage the database schema
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
-//	salonbook loadtest                            load-test the Telegram pipeline (LOADTEST_* env; LOADTEST_CHANNEL=whatsapp for WhatsApp)
-//	salonbook fake-telegram                       serve the fake Bot API (FAKE_TELEGRAM_* env)
+//
+// The load harness and the fake chat platforms are a command of their own,
+// src/cmd/loadtest, so that this binary carries no test code.
 //
 // Configuration comes from environment variables only (see Config); a bad or
 // missing one stops the program at start-up with the variable's name.
@@ -44,8 +45,6 @@ const usage = `usage:
   salonbook migrate [up | down [N] | version]
   salonbook apply FILE
   salonbook serve
-  salonbook loadtest
-  salonbook fake-telegram
 `
 
 func main() {
@@ -71,13 +70,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runApply(ctx, args[1:], getenv, out)
 	case "serve":
 		return runServe(ctx, getenv, out, ready)
-	case "loadtest":
-		if getenv("LOADTEST_CHANNEL") == "whatsapp" {
-			return runLoadtestWhatsApp(ctx, getenv, out)
-		}
-		return runLoadtest(ctx, getenv, out)
-	case "fake-telegram":
-		return runFakeTelegram(ctx, getenv, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -363,14 +355,14 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 const senderParallel = 8
 
 // webhookBusy is how many webhook deliveries may wait for their commit before
-// workers hold back their next step (Worker.Busy). Measured with salonbook
-// loadtest on 2 cores: any (0) brought the p99 acknowledgement at half the
+// workers hold back their next step (Worker.Busy). Measured with src/cmd/loadtest
+// on 2 cores: any (0) brought the p99 acknowledgement at half the
 // burst rate from 17–40 ms (2: 19–35 ms) to 15–16 ms, with every client still
 // answered within 30–33 s.
 const webhookBusy = 0
 
 // webhookFlushers is how many group-commit batches of webhook rows may be in
-// flight at once (see postgres.GroupCommit; measured with salonbook loadtest).
+// flight at once (see postgres.GroupCommit; measured with src/cmd/loadtest).
 const webhookFlushers = 4
 
 // staffText writes staff notices in the salon's first language and zone.
