@@ -46,6 +46,12 @@ func OpenSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, 
 	return pool, nil
 }
 
+// MapErr is mapErr for the pipeline's storage (package postgres/pipeline).
+func MapErr(err error, what string) error { return mapErr(err, what) }
+
+// PassCore is passCore for the pipeline's storage (package postgres/pipeline).
+func PassCore(err error, what string) error { return passCore(err, what) }
+
 // mapErr turns driver errors into core errors: conflicts (exclusion and unique
 // violations) become EConflict, a missing row ENotFound, a cancelled request
 // EUnavailable; anything else stays internal, wrapped with what was being done.

@@ -19,7 +19,7 @@ import (
 	"salonbook/src/core/messaging"
 )
 
-// OffsetStore keeps the getUpdates offset across restarts (postgres.Offsets).
+// OffsetStore keeps the getUpdates offset across restarts (pipeline.Offsets).
 type OffsetStore interface {
 	// Load returns the saved offset, 0 when there is none.
 	Load(ctx context.Context) (int64, error)

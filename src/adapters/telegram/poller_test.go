@@ -17,8 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/telegram/telegramtest"
 	"salonbook/src/core/messaging"
@@ -214,7 +214,7 @@ func inboxRows(t *testing.T, pool *pgxpool.Pool, salonID string) []inboxRow {
 	return out
 }
 
-func savedOffset(t *testing.T, offsets *postgres.Offsets) int64 {
+func savedOffset(t *testing.T, offsets *pipeline.Offsets) int64 {
 	t.Helper()
 	next, err := offsets.Load(t.Context())
 	require.NoError(t, err)
@@ -239,8 +239,8 @@ func TestPollerStoresConfirmsAndResumes(t *testing.T) {
 		require.NoError(t, srv.Enqueue(u))
 	}
 
-	inbox := &countingInbox{Inbox: postgres.NewInbox(pool, salonID)}
-	offsets := postgres.NewOffsets(pool, salonID)
+	inbox := &countingInbox{Inbox: pipeline.NewInbox(pool, salonID)}
+	offsets := pipeline.NewOffsets(pool, salonID)
 	first := runPoller(t, telegram.NewPoller(url, srv.Token(), nil, inbox, offsets, log))
 
 	require.Eventually(t, func() bool {
@@ -276,8 +276,8 @@ func TestPollerStoresConfirmsAndResumes(t *testing.T) {
 		require.NoError(t, srv2.Enqueue(u))
 	}
 	require.NoError(t, srv2.Enqueue(telegramtest.TextUpdate(500000004, anna.ID, anna, "again")))
-	inbox2 := &countingInbox{Inbox: postgres.NewInbox(pool, salonID)}
-	offsets2 := postgres.NewOffsets(pool, salonID) // nothing shared in memory
+	inbox2 := &countingInbox{Inbox: pipeline.NewInbox(pool, salonID)}
+	offsets2 := pipeline.NewOffsets(pool, salonID) // nothing shared in memory
 	second := runPoller(t, telegram.NewPoller(url2, srv2.Token(), nil, inbox2, offsets2, nil))
 	require.Eventually(t, func() bool { return savedOffset(t, offsets2) == 500000005 }, 5*time.Second, 20*time.Millisecond)
 	require.NoError(t, second.stop(t))
@@ -296,8 +296,8 @@ func TestPollerMovesTheOffsetOnlyAfterStoring(t *testing.T) {
 
 	// The inbox fails the second update's first Add: the batch is not confirmed
 	// and comes again, and the first update, stored already, is a redelivery.
-	inbox := &countingInbox{Inbox: postgres.NewInbox(pool, salonID)}
-	offsets := postgres.NewOffsets(pool, salonID)
+	inbox := &countingInbox{Inbox: pipeline.NewInbox(pool, salonID)}
+	offsets := pipeline.NewOffsets(pool, salonID)
 	p := telegram.NewPoller(url, srv.Token(), nil, &failSecond{countingInbox: inbox}, offsets, nil)
 	r := runPoller(t, p)
 	require.Eventually(t, func() bool {
@@ -343,7 +343,7 @@ func TestPollerDeletesTheWebhook(t *testing.T) {
 
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	r := runPoller(t, telegram.NewPoller(url, srv.Token(), nil, postgres.NewInbox(pool, salonID), postgres.NewOffsets(pool, salonID), log))
+	r := runPoller(t, telegram.NewPoller(url, srv.Token(), nil, pipeline.NewInbox(pool, salonID), pipeline.NewOffsets(pool, salonID), log))
 	require.Eventually(t, func() bool { return len(inboxRows(t, pool, salonID)) == 1 }, 5*time.Second, 20*time.Millisecond)
 	require.NoError(t, r.stop(t))
 
@@ -362,7 +362,7 @@ func TestPollerRetries(t *testing.T) {
 	srv.FailNext("getUpdates", http.StatusTooManyRequests, 1) // retry_after 1
 	require.NoError(t, srv.Enqueue(telegramtest.TextUpdate(5, anna.ID, anna, "hi")))
 
-	r := runPoller(t, telegram.NewPoller(url, srv.Token(), nil, postgres.NewInbox(pool, salonID), postgres.NewOffsets(pool, salonID), nil))
+	r := runPoller(t, telegram.NewPoller(url, srv.Token(), nil, pipeline.NewInbox(pool, salonID), pipeline.NewOffsets(pool, salonID), nil))
 	require.Eventually(t, func() bool { return len(inboxRows(t, pool, salonID)) == 1 }, 10*time.Second, 20*time.Millisecond)
 	require.NoError(t, r.stop(t))
 
@@ -390,7 +390,7 @@ func TestPollerWrongToken(t *testing.T) {
 	const wrong = "7000000001:WrongTokenWrongTokenWrongToken00000"
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
-	p := telegram.NewPoller(url, wrong, nil, postgres.NewInbox(pool, salonID), postgres.NewOffsets(pool, salonID), log)
+	p := telegram.NewPoller(url, wrong, nil, pipeline.NewInbox(pool, salonID), pipeline.NewOffsets(pool, salonID), log)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
@@ -410,7 +410,7 @@ func TestPollerStopsMidPoll(t *testing.T) {
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
 	srv, spy, url := startFake(t)
-	r := runPoller(t, telegram.NewPoller(url, srv.Token(), nil, postgres.NewInbox(pool, salonID), postgres.NewOffsets(pool, salonID), nil))
+	r := runPoller(t, telegram.NewPoller(url, srv.Token(), nil, pipeline.NewInbox(pool, salonID), pipeline.NewOffsets(pool, salonID), nil))
 	select {
 	case <-spy.polling:
 	case <-time.After(5 * time.Second):

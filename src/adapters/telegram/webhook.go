@@ -48,7 +48,7 @@ type Webhook struct {
 var _ http.Handler = (*Webhook)(nil)
 
 // Store is what the webhook stores updates into: messaging.Inbox's Add, or a
-// group commit of the inbox (postgres.GroupCommit) that writes the rows of
+// group commit of the inbox (pipeline.GroupCommit) that writes the rows of
 // concurrent requests together. Add returns once the row is durable.
 type Store interface {
 	Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error

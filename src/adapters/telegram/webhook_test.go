@@ -14,8 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/telegram/telegramtest"
 	"salonbook/src/core/messaging"
@@ -231,7 +231,7 @@ func TestWebhookGroupCommit(t *testing.T) {
 	t.Parallel()
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	gc := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 8, Flushers: 2})
+	gc := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{MaxBatch: 8, Flushers: 2})
 	srv, apiURL := telegramtest.Start(t, telegramtest.Options{})
 	hook := httptest.NewServer(telegram.NewWebhook(gc, secret, nil))
 	t.Cleanup(hook.Close)

@@ -17,8 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/adapters/whatsapp/whatsapptest"
 	"salonbook/src/core/messaging"
@@ -29,10 +29,10 @@ import (
 type bundle struct {
 	pool       *pgxpool.Pool
 	salonID    string
-	inbox      *postgres.Inbox
-	outbox     *postgres.Outbox
-	windows    *postgres.ChatWindows
-	deliveries *postgres.Deliveries
+	inbox      *pipeline.Inbox
+	outbox     *pipeline.Outbox
+	windows    *pipeline.ChatWindows
+	deliveries *pipeline.Deliveries
 	fake       *whatsapptest.Server
 	fakeURL    string
 	hook       *httptest.Server
@@ -48,8 +48,8 @@ func newBundleWith(t *testing.T, opts whatsapptest.Options) *bundle {
 	t.Helper()
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	b := &bundle{pool: pool, salonID: salonID, inbox: postgres.NewInbox(pool, salonID), outbox: postgres.NewOutbox(pool, salonID),
-		windows: postgres.NewChatWindows(pool, salonID, whatsapp.Channel), deliveries: postgres.NewDeliveries(pool, salonID, whatsapp.Channel),
+	b := &bundle{pool: pool, salonID: salonID, inbox: pipeline.NewInbox(pool, salonID), outbox: pipeline.NewOutbox(pool, salonID),
+		windows: pipeline.NewChatWindows(pool, salonID, whatsapp.Channel), deliveries: pipeline.NewDeliveries(pool, salonID, whatsapp.Channel),
 		logs: &lockedBuffer{}}
 	b.fake, b.fakeURL = whatsapptest.Start(t, opts)
 	b.hook = httptest.NewServer(whatsapp.NewWebhook(whatsapp.WebhookConfig{
@@ -188,17 +188,17 @@ func TestWebhookStatusesOutOfOrder(t *testing.T) {
 	require.NoError(t, b.pool.QueryRow(ctx, `INSERT INTO outbox (salon_id, channel, chat_id, body, sent_at, provider_id)
 		VALUES ($1, 'whatsapp', $2, '{"chat_id":"x"}', now(), 'wamid.OUT1') RETURNING id`, b.salonID, anna.WaID).Scan(&id))
 	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
-	state := func() postgres.Delivery {
+	state := func() pipeline.Delivery {
 		d, err := b.deliveries.State(ctx, id)
 		require.NoError(t, err)
 		return d
 	}
-	require.Equal(t, postgres.Delivery{}, state())
+	require.Equal(t, pipeline.Delivery{}, state())
 	b.deliver(t, b.fake.StatusUpdate("wamid.OUT1", anna.WaID, "read", 0, at.Add(2*time.Second)))
 	b.deliver(t, b.fake.StatusUpdate("wamid.OUT1", anna.WaID, "delivered", 0, at.Add(time.Second)))
 	b.deliver(t, b.fake.StatusUpdate("wamid.OUT1", anna.WaID, "sent", 0, at))
 	b.deliver(t, b.fake.StatusUpdate("wamid.OUT1", anna.WaID, "sent", 0, at)) // redelivered
-	require.Equal(t, postgres.Delivery{Status: "read"}, state(), "late sent and delivered do not regress read")
+	require.Equal(t, pipeline.Delivery{Status: "read"}, state(), "late sent and delivered do not regress read")
 	require.Equal(t, 3, b.count(t, `SELECT count(*) FROM message_statuses WHERE salon_id = $1`))
 
 	// A status that comes before its send is recorded counts once the send is.
@@ -215,7 +215,7 @@ func TestWebhookStatusesOutOfOrder(t *testing.T) {
 	b.deliver(t, b.fake.StatusUpdate("wamid.OUT2", anna.WaID, "sent", 0, at))
 	d, err = b.deliveries.State(ctx, id2)
 	require.NoError(t, err)
-	require.Equal(t, postgres.Delivery{Status: "failed", Code: 131026}, d)
+	require.Equal(t, pipeline.Delivery{Status: "failed", Code: 131026}, d)
 	require.Equal(t, 2, b.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1`), "a failure other than the window queues nothing")
 }
 
@@ -367,7 +367,7 @@ func TestWebhookWindowClosedBeforeSendRecorded(t *testing.T) {
 }
 
 // failingResend records statuses but cannot queue a copy.
-type failingResend struct{ *postgres.Deliveries }
+type failingResend struct{ *pipeline.Deliveries }
 
 func (failingResend) Resend(context.Context, string) (bool, error) {
 	return false, errors.New("database down")

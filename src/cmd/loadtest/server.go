@@ -15,7 +15,7 @@ import (
 )
 
 // outboxLease is how long a batch handed to a sender stays leased to it: the
-// lease NewOutbox gives (src/adapters/postgres/messaging.go, unexported there;
+// lease NewOutbox gives (src/adapters/postgres/pipeline/messaging.go, unexported there;
 // TestOutboxLeaseIsPostgres keeps the two equal). Messages a SIGKILLed sender
 // had leased are sent again only once it ends.
 const outboxLease = 90 * time.Second

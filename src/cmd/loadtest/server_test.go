@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 )
 
 // TestLostUpdatesCountsDeadLetters: an acknowledged update that is missing from
@@ -69,8 +69,8 @@ func TestVerdict(t *testing.T) {
 // the lease the postgres outbox really gives (NewOutbox's unexported field).
 func TestOutboxLeaseIsPostgres(t *testing.T) {
 	t.Parallel()
-	lease := reflect.ValueOf(postgres.NewOutbox(nil, "x")).Elem().FieldByName("lease")
-	require.True(t, lease.IsValid(), "postgres.Outbox has no lease field any more: update outboxLease's source")
+	lease := reflect.ValueOf(pipeline.NewOutbox(nil, "x")).Elem().FieldByName("lease")
+	require.True(t, lease.IsValid(), "pipeline.Outbox has no lease field any more: update outboxLease's source")
 	require.Equal(t, outboxLease, time.Duration(lease.Int()))
 }
 

@@ -14,8 +14,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/telegram/telegramtest"
 	"salonbook/src/core/dialog"
@@ -74,7 +74,7 @@ func sendBurst(t *testing.T, n int, chats []string, fakeLimits *telegramtest.Lim
 	require.NoError(t, err)
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
+	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
 	for _, chat := range chats {
 		require.NoError(t, inbox.Add(context.Background(), "telegram", "u"+chat, chat, []byte("{}"), ""))
 		_, err = inbox.Next(context.Background(), "telegram", func(p messaging.Pending) (messaging.Handled, error) {
@@ -156,7 +156,7 @@ func TestSenderPausesEveryChatOnA429(t *testing.T) {
 	require.NoError(t, err)
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
+	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
 	queue := func(chat string, n int) {
 		require.NoError(t, inbox.Add(context.Background(), "telegram", "u"+chat, chat, []byte("{}"), ""))
 		_, err := inbox.Next(context.Background(), "telegram", func(p messaging.Pending) (messaging.Handled, error) {

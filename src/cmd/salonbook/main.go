@@ -31,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/web"
@@ -238,7 +239,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		if err != nil {
 			return err
 		}
-		bookings.NotifyWith(postgres.NewStaffNotices(pool, salonID, staffText(catalog, cat.Salon), log))
+		bookings.NotifyWith(pipeline.NewStaffNotices(pool, salonID, staffText(catalog, cat.Salon), log))
 		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
 		if err != nil {
 			return err
@@ -292,16 +293,16 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	// Done), the sender's leader lock (held while this process sends), the
 	// webhook's group-commit flushers and two to spare, so a burst of steps never
 	// starves the acks.
-	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
+	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
 	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
 	closeInbox := inboxPool.Close
-	inbox, outbox := postgres.NewInbox(inboxPool, salonID), postgres.NewOutbox(inboxPool, salonID)
+	inbox, outbox := pipeline.NewInbox(inboxPool, salonID), pipeline.NewOutbox(inboxPool, salonID)
 	var busy func() bool // webhook deliveries waiting for their commit: steps wait a moment
 	if tg.Mode == "polling" {
-		poller := telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, postgres.NewOffsets(inboxPool, salonID), log)
+		poller := telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, pipeline.NewOffsets(inboxPool, salonID), log)
 		wg.Go(func() {
 			if err := poller.Run(bg); err != nil {
 				log.Error("telegram polling stopped", slog.String("error", err.Error()))
@@ -311,7 +312,7 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		// Rows of concurrent webhook requests are committed together; each is
 		// answered once its own row is durable. Closed after the HTTP server has
 		// finished its requests (closers run then), before the pool.
-		gc := postgres.NewGroupCommit(inboxPool, salonID, gcOpts)
+		gc := pipeline.NewGroupCommit(inboxPool, salonID, gcOpts)
 		mux.Handle("/telegram/webhook", telegram.NewWebhook(gc, tg.WebhookSecret, log))
 		busy = func() bool { return gc.Pending() > webhookBusy }
 		closeInbox = func() { gc.Close(); inboxPool.Close() }
@@ -333,8 +334,8 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
 	}
 	// The sender's limits live in memory: one process at a time sends for the
-	// bot, the others' senders wait for the lock (see postgres.Leader).
-	leader := postgres.NewLeader(inboxPool, salonID, "telegram", log)
+	// bot, the others' senders wait for the lock (see pipeline.Leader).
+	leader := pipeline.NewLeader(inboxPool, salonID, "telegram", log)
 	if tg.WebhookURL != "" && tg.Mode == "webhook" {
 		// Before the workers and the sender start: closing the pool on this
 		// error waits for every connection they hold (the leader holds one
@@ -362,14 +363,14 @@ const senderParallel = 8
 const webhookBusy = 0
 
 // webhookFlushers is how many group-commit batches of webhook rows may be in
-// flight at once (see postgres.GroupCommit; measured with src/cmd/loadtest).
+// flight at once (see pipeline.GroupCommit; measured with src/cmd/loadtest).
 const webhookFlushers = 4
 
 // staffText writes staff notices in the salon's first language and zone.
-func staffText(catalog *i18n.Catalog, salon *core.Salon) func(postgres.StaffNotice) string {
+func staffText(catalog *i18n.Catalog, salon *core.Salon) func(pipeline.StaffNotice) string {
 	lang := catalog.Match("", salon.Locales)
 	p := catalog.Printer(lang, salon.Timezone)
-	return func(n postgres.StaffNotice) string {
+	return func(n pipeline.StaffNotice) string {
 		service := n.Service[lang]
 		if service == "" {
 			for _, name := range n.Service {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
@@ -32,16 +33,16 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	}
 	// The webhook's rows are group-committed as Telegram's are, and the pool is
 	// sized as Telegram's is, the sender's leader lock included (see startTelegram).
-	gcOpts := postgres.GroupCommitOptions{Flushers: webhookFlushers}
+	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
 	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
-	inbox, outbox := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
-	gc := postgres.NewGroupCommit(pool, salonID, gcOpts)
-	windows := postgres.NewChatWindows(pool, salonID, whatsapp.Channel)
+	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
+	gc := pipeline.NewGroupCommit(pool, salonID, gcOpts)
+	windows := pipeline.NewChatWindows(pool, salonID, whatsapp.Channel)
 	mux.Handle("/whatsapp/webhook", whatsapp.NewWebhook(whatsapp.WebhookConfig{
-		Inbox: gc, Windows: windows, Deliveries: postgres.NewDeliveries(pool, salonID, whatsapp.Channel),
+		Inbox: gc, Windows: windows, Deliveries: pipeline.NewDeliveries(pool, salonID, whatsapp.Channel),
 		AppSecret: wa.AppSecret, VerifyToken: wa.VerifyToken, PhoneNumberID: wa.PhoneNumberID, Log: log,
 	}))
 	printer := func(lang string) *i18n.Printer {
@@ -73,7 +74,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		},
 	}
 	// One process at a time sends for the number (see startTelegram).
-	leader := postgres.NewLeader(pool, salonID, whatsapp.Channel, log)
+	leader := pipeline.NewLeader(pool, salonID, whatsapp.Channel, log)
 	wg.Go(func() { worker.Run(bg, wa.Workers) })
 	wg.Go(func() { leader.Run(bg, sender.Run) })
 	if len(wa.Templates) == 0 {

@@ -1,4 +1,4 @@
-package postgres_test
+package pipeline_test
 
 import (
 	"errors"
@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/messaging"
 )
@@ -23,7 +23,7 @@ func TestInbox(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		require.NoError(t, in.Add(ctx, "tg", "1", "42", []byte(`{"a":1}`), ""))
 		require.NoError(t, in.Add(ctx, "tg", "1", "42", []byte(`{"a":1}`), ""))
 		require.NoError(t, in.Add(ctx, "tg", "dead:x", "", []byte(`garbage`), "undecodable"))
@@ -48,7 +48,7 @@ func TestInbox(t *testing.T) {
 	t.Run("OneChatInOrderManyChatsInParallel", func(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
-		in := postgres.NewInbox(pgtest.Pool(t), salonID)
+		in := pipeline.NewInbox(pgtest.Pool(t), salonID)
 		for i := range 60 {
 			require.NoError(t, in.Add(ctx, "tg", fmt.Sprint(i), fmt.Sprint(i%3), []byte(fmt.Sprint(i)), ""))
 		}
@@ -104,7 +104,7 @@ func TestInbox(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		require.NoError(t, in.Add(ctx, "tg", "1", "9", []byte("first"), ""))
 		require.NoError(t, in.Add(ctx, "tg", "2", "9", []byte("second"), ""))
 		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
@@ -126,7 +126,7 @@ func TestInbox(t *testing.T) {
 	t.Run("EarlierAndPrevious", func(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
-		in := postgres.NewInbox(pgtest.Pool(t), salonID)
+		in := pipeline.NewInbox(pgtest.Pool(t), salonID)
 		for i := range 4 {
 			require.NoError(t, in.Add(ctx, "tg", fmt.Sprint(i), "5", []byte(fmt.Sprint("u", i)), ""))
 		}
@@ -171,7 +171,7 @@ func TestInboxChats(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		require.NoError(t, in.Add(ctx, "tg", "x0", "X", []byte("x0"), ""))
 		found, err := in.Next(ctx, "tg", func(messaging.Pending) (messaging.Handled, error) {
 			return messaging.Handled{}, errors.New("state unreadable")
@@ -198,8 +198,8 @@ func TestInboxChats(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
-		gc := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{})
+		in := pipeline.NewInbox(pool, salonID)
+		gc := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{})
 		_, err := in.Next(ctx, "tg", ok) // the start-up repair runs now, not during the race below
 		require.NoError(t, err)
 		// Writers store updates for many chats while workers keep handling
@@ -279,7 +279,7 @@ func TestInboxChats(t *testing.T) {
 		// after the worker's delete has begun, which waits for it.
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		require.NoError(t, in.Add(ctx, "tg", "1", "C", []byte("first"), ""))
 		handling, release := make(chan struct{}), make(chan struct{})
 		done := make(chan error, 1)
@@ -295,7 +295,7 @@ func TestInboxChats(t *testing.T) {
 		tx, err := pool.Begin(ctx)
 		require.NoError(t, err)
 		defer tx.Rollback(ctx) //nolint:errcheck // a failed wait must not leave the writer holding its locks
-		_, err = tx.Exec(ctx, postgres.InsertInbox, salonID, []string{"tg"}, []string{"2"}, []string{"C"}, [][]byte{[]byte("second")}, []string{""})
+		_, err = tx.Exec(ctx, pipeline.InsertInbox, salonID, []string{"tg"}, []string{"2"}, []string{"C"}, [][]byte{[]byte("second")}, []string{""})
 		require.NoError(t, err)
 		close(release)
 		waitForLock(t, pool, "DELETE FROM inbox_chats WHERE") // the worker's delete waits for the writer's row lock
@@ -312,7 +312,7 @@ func TestInboxChats(t *testing.T) {
 		// worker must see that a store came since it read the row (version).
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		_, err := in.Next(ctx, "tg", ok) // the start-up repair, out of the way
 		require.NoError(t, err)
 		// Hold A between taking its ids and upserting its chats: an uncommitted
@@ -324,7 +324,7 @@ func TestInboxChats(t *testing.T) {
 		require.NoError(t, err)
 		aDone := make(chan error, 1)
 		go func() {
-			_, err := pool.Exec(ctx, postgres.InsertInbox, salonID, []string{"tg", "tg"}, []string{"b1", "c1"}, []string{"B", "C"},
+			_, err := pool.Exec(ctx, pipeline.InsertInbox, salonID, []string{"tg", "tg"}, []string{"b1", "c1"}, []string{"B", "C"},
 				[][]byte{[]byte("b1"), []byte("c1")}, []string{"", ""})
 			aDone <- err
 		}()
@@ -355,7 +355,7 @@ func TestInboxChats(t *testing.T) {
 		// that can be taken is still found.
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		_, err := in.Next(ctx, "tg", ok) // the start-up repair, out of the way
 		require.NoError(t, err)
 		_, err = pool.Exec(ctx, `INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
@@ -380,7 +380,7 @@ func TestInboxChats(t *testing.T) {
 		// same, so only the version tells the delete that a store came.
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		_, err := in.Next(ctx, "tg", ok) // the start-up repair, out of the way
 		require.NoError(t, err)
 		require.NoError(t, in.Add(ctx, "tg", "a", "C", []byte("a"), ""))
@@ -421,7 +421,7 @@ func TestInboxChats(t *testing.T) {
 		_, err = pool.Exec(ctx, `INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
 			SELECT salon_id, channel, chat_id, id, id FROM inbox WHERE salon_id = $1 AND chat_id = 'idle'`, salonID)
 		require.NoError(t, err)
-		in := postgres.NewInbox(pool, salonID)
+		in := pipeline.NewInbox(pool, salonID)
 		require.Equal(t, []string{"old"}, chatsOf(drain(t, in)))
 		var rows int
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM inbox_chats WHERE salon_id = $1`, salonID).Scan(&rows))
@@ -431,7 +431,7 @@ func TestInboxChats(t *testing.T) {
 
 // drain has Next hand out every update of channel "tg" it can, handling each
 // with no reply, and returns them in the order handed out.
-func drain(t *testing.T, in *postgres.Inbox) []messaging.Pending {
+func drain(t *testing.T, in *pipeline.Inbox) []messaging.Pending {
 	t.Helper()
 	var got []messaging.Pending
 	for {
@@ -483,7 +483,7 @@ func BenchmarkInboxNextBehindBacklog(b *testing.B) {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
 			_, salonID := pgtest.Salon(b)
 			pool := pgtest.Pool(b)
-			in := postgres.NewInbox(pool, salonID)
+			in := pipeline.NewInbox(pool, salonID)
 			require.NoError(b, in.Add(ctx, "tg", "x0", "X", []byte("x0"), ""))
 			_, _ = in.Next(ctx, "tg", func(messaging.Pending) (messaging.Handled, error) {
 				return messaging.Handled{}, errors.New("backing off")
@@ -510,7 +510,7 @@ func TestOutbox(t *testing.T) {
 	t.Parallel()
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	in, out := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
+	in, out := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
 	require.NoError(t, in.Add(ctx, "tg", "1", "A", []byte("x"), ""))
 	require.NoError(t, in.Add(ctx, "tg", "2", "B", []byte("x"), ""))
 	for range 2 {
@@ -562,10 +562,10 @@ func TestPoisonUpdateBecomesADeadLetter(t *testing.T) {
 	t.Parallel()
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	in := postgres.NewInbox(pool, salonID)
+	in := pipeline.NewInbox(pool, salonID)
 	require.NoError(t, in.Add(ctx, "tg", "1", "P", []byte("poison"), ""))
 	require.NoError(t, in.Add(ctx, "tg", "2", "P", []byte("fine"), ""))
-	for i := range postgres.MaxUpdateAttempts {
+	for i := range pipeline.MaxUpdateAttempts {
 		_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
 			require.Equal(t, i, p.Attempts)
 			return messaging.Handled{}, errors.New("corrupt state")
@@ -587,7 +587,7 @@ func TestOutboxAnswersHaveALimitOfTheirOwn(t *testing.T) {
 	t.Parallel()
 	_, salonID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	in, out := postgres.NewInbox(pool, salonID), postgres.NewOutbox(pool, salonID)
+	in, out := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
 	for i := range 5 {
 		require.NoError(t, in.Add(ctx, "tg", fmt.Sprint(i), fmt.Sprint("chat", i), []byte("x"), ""))
 	}

@@ -1,4 +1,4 @@
-package postgres_test
+package pipeline_test
 
 import (
 	"encoding/json"
@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core/messaging"
 )
 
@@ -21,7 +21,7 @@ func TestStaffNotices(t *testing.T) {
 	_, err := b.store.Apply(ctx, setup)
 	require.NoError(t, err)
 	pool := pgtest.Pool(t)
-	b.svc.NotifyWith(postgres.NewStaffNotices(pool, b.salonID, func(n postgres.StaffNotice) string {
+	b.svc.NotifyWith(pipeline.NewStaffNotices(pool, b.salonID, func(n pipeline.StaffNotice) string {
 		from := ""
 		if !n.From.IsZero() {
 			from = " from " + n.From.In(b.zone).Format("15:04")

@@ -1,4 +1,4 @@
-package postgres
+package pipeline
 
 // InsertInbox is the statement Inbox.Add and GroupCommit store updates with,
 // for tests that run it inside a transaction of their own.

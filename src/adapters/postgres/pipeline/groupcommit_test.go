@@ -1,4 +1,4 @@
-package postgres_test
+package pipeline_test
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core"
 )
 
@@ -43,7 +43,7 @@ func inboxRows(t *testing.T, pool *pgxpool.Pool, salonID string) []inboxRow {
 
 // addAll runs each add in a goroutine of its own and returns their errors, in
 // the order of adds.
-func addAll(g *postgres.GroupCommit, adds [][2]string) []error {
+func addAll(g *pipeline.GroupCommit, adds [][2]string) []error {
 	errs := make([]error, len(adds))
 	var wg sync.WaitGroup
 	for i, a := range adds {
@@ -60,7 +60,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 16, Flushers: 3})
+		g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{MaxBatch: 16, Flushers: 3})
 		t.Cleanup(g.Close)
 		var adds [][2]string
 		for i := range 400 {
@@ -89,7 +89,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 4, Linger: never, Flushers: 1})
+		g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{MaxBatch: 4, Linger: never, Flushers: 1})
 		t.Cleanup(g.Close)
 		// Exactly one batch: it is written when its fourth row arrives.
 		for _, err := range addAll(g, [][2]string{{"1", "42"}, {"2", "42"}, {"1", "42"}, {"1", "42"}}) {
@@ -136,7 +136,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 3, Linger: never, Flushers: 1})
+		g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{MaxBatch: 3, Linger: never, Flushers: 1})
 		t.Cleanup(g.Close)
 		var wg sync.WaitGroup
 		for i, id := range []string{"30", "10", "20"} {
@@ -157,7 +157,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 100, Linger: never, Flushers: 2})
+		g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{MaxBatch: 100, Linger: never, Flushers: 2})
 		errs := make(chan error, 5)
 		for i := range 5 {
 			go func() { errs <- g.Add(ctx, "tg", fmt.Sprint(i), "42", []byte("u"), "") }()
@@ -170,7 +170,7 @@ func TestGroupCommit(t *testing.T) {
 		}
 		require.Len(t, inboxRows(t, pool, salonID), 5)
 		err := g.Add(ctx, "tg", "9", "42", []byte("u"), "")
-		require.ErrorIs(t, err, postgres.ErrGroupCommitClosed)
+		require.ErrorIs(t, err, pipeline.ErrGroupCommitClosed)
 		require.Equal(t, core.EUnavailable, core.ErrorCode(err))
 		g.Close() // twice is harmless
 	})
@@ -179,7 +179,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 4, Linger: never, Flushers: 1})
+		g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{MaxBatch: 4, Linger: never, Flushers: 1})
 		t.Cleanup(g.Close)
 		// One row PostgreSQL refuses (text cannot hold NUL) sinks its whole batch.
 		errs := addAll(g, [][2]string{{"1", "42"}, {"2", "42"}, {"bad\x00", "42"}, {"3", "43"}})
@@ -199,7 +199,7 @@ func TestGroupCommit(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)
 		pool := pgtest.Pool(t)
-		g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{MaxBatch: 3, Linger: never, Flushers: 1})
+		g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{MaxBatch: 3, Linger: never, Flushers: 1})
 		t.Cleanup(g.Close)
 		gone, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -223,7 +223,7 @@ func TestGroupCommitKeepsAChatInOrder(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Pool(t)
 	_, salonID := pgtest.Salon(t)
-	g := postgres.NewGroupCommit(pool, salonID, postgres.GroupCommitOptions{Flushers: 4, MaxBatch: 1})
+	g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{Flushers: 4, MaxBatch: 1})
 	defer g.Close()
 
 	blocker, err := pool.Begin(ctx)

@@ -1,12 +1,12 @@
-package postgres_test
+package pipeline_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 )
 
 func TestOffsets(t *testing.T) {
@@ -14,7 +14,7 @@ func TestOffsets(t *testing.T) {
 	_, salonID := pgtest.Salon(t)
 	_, otherID := pgtest.Salon(t)
 	pool := pgtest.Pool(t)
-	off := postgres.NewOffsets(pool, salonID)
+	off := pipeline.NewOffsets(pool, salonID)
 
 	next, err := off.Load(ctx)
 	require.NoError(t, err)
@@ -26,7 +26,7 @@ func TestOffsets(t *testing.T) {
 	require.EqualValues(t, 500000003, next)
 
 	require.NoError(t, off.Save(ctx, 500000001), "an older batch's save is accepted")
-	next, err = postgres.NewOffsets(pool, salonID).Load(ctx)
+	next, err = pipeline.NewOffsets(pool, salonID).Load(ctx)
 	require.NoError(t, err)
 	require.EqualValues(t, 500000003, next, "but never moves the offset backwards")
 
@@ -35,9 +35,9 @@ func TestOffsets(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 500000010, next)
 
-	next, err = postgres.NewOffsets(pool, otherID).Load(ctx)
+	next, err = pipeline.NewOffsets(pool, otherID).Load(ctx)
 	require.NoError(t, err)
 	require.Zero(t, next, "each salon has its own offset")
 
-	require.Error(t, postgres.NewOffsets(pool, "no-such-salon").Save(ctx, 1), "the salon must exist")
+	require.Error(t, pipeline.NewOffsets(pool, "no-such-salon").Save(ctx, 1), "the salon must exist")
 }

@@ -1,4 +1,4 @@
-package postgres_test
+package pipeline_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 )
 
 // leading runs a Leader as a process would and records when its work runs.
@@ -50,7 +50,7 @@ func (g *gauge) highest() int {
 // the pool is); g, if not nil, counts its work with that of other leaders.
 func lead(t *testing.T, pool *pgxpool.Pool, salon, channel string, g *gauge) *leading {
 	t.Helper()
-	l := postgres.NewLeader(pool, salon, channel, slog.New(slog.DiscardHandler))
+	l := pipeline.NewLeader(pool, salon, channel, slog.New(slog.DiscardHandler))
 	l.Retry, l.Ping = 100*time.Millisecond, 50*time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &leading{stop: cancel, stopped: make(chan struct{}), started: make(chan struct{}, 10), ended: make(chan struct{}, 10)}
