@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
@@ -26,11 +25,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	salonbookBin = filepath.Join(dir, "salonbook")
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	if out, err := exec.Command(goTool, "build", "-o", salonbookBin, "salonbook/src/cmd/salonbook").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", salonbookBin, "salonbook/src/cmd/salonbook").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build salonbook: %v\n%s", err, out)
 		os.Exit(1)
 	}
