@@ -89,7 +89,7 @@ func runLoadtest(ctx context.Context, fs *flag.FlagSet, args []string, out io.Wr
 	fs.StringVar(&o.SalonFile, "salon", "", "the salon file, applied under a fresh id (default scripts/demo-salon.yaml here or above)")
 	fs.IntVar(&o.Clients, "clients", 1000, "simulated clients")
 	fs.IntVar(&o.Parallel, "parallel", 200, "clients in flight at once")
-	fs.IntVar(&o.Workers, "workers", 4, "the server's workers (TELEGRAM_WORKERS, WHATSAPP_WORKERS; serve's default is 4)")
+	fs.IntVar(&o.Workers, "workers", 4, "the server's workers (TELEGRAM_WORKERS, WHATSAPP_WORKERS; the default is serve's)")
 	fs.Uint64Var(&seed, "seed", 1, "the clients' random choices")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "the whole conversation phase (default 4m; the platform's limits 8m; -kill 10m)")
 	fs.DurationVar(&o.ReplyTimeout, "reply-timeout", 0, "a client waiting longer for a reply is stuck (default 90s; -kill 6m)")
