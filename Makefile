@@ -6,7 +6,7 @@ SHELL := /bin/bash
 GO ?= go
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run test lint bench build db-start db-stop clean
+.PHONY: run test lint bench loadtest build db-start db-stop clean
 
 build:
 	$(GO) build -o bin/salonbook ./src/cmd/salonbook
@@ -29,6 +29,10 @@ lint:
 
 bench: build
 	scripts/bench.sh
+
+# The load harness (src/cmd/loadtest) against salonbook serve; LOADTEST_CHANNEL=whatsapp for WhatsApp.
+loadtest:
+	scripts/loadtest.sh
 
 db-start:
 	scripts/db.sh start

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# scripts/loadtest.sh — run the Telegram load harness (salonbook loadtest) twice:
-# with the fake Bot API's limits raised (the pipeline itself) and with Telegram's
-# limits (compliance). Output goes to the terminal and to .data/loadtest-<mode>-<time>.txt.
+# scripts/loadtest.sh — build salonbook and the load harness (src/cmd/loadtest) and run
+# `loadtest run` once per mode: with the fake's limits raised (the pipeline itself) and with
+# the platform's limits (compliance). The channel is LOADTEST_CHANNEL: telegram (default) or
+# whatsapp. Output goes to the terminal and to .data/loadtest-<channel>-<mode>-<time>.txt.
 #
-#   scripts/loadtest.sh                      both modes, LOADTEST_CLIENTS (default 1000)
-#   LOADTEST_CLIENTS=300 scripts/loadtest.sh raised
-#   scripts/loadtest.sh kill                 limits raised, the server run as its own process,
-#                                            SIGKILLed mid-run (LOADTEST_KILL_AT acks, default
-#                                            5 per client) and started again (LOADTEST_KILL=1)
+#   scripts/loadtest.sh                                  Telegram: raised, then Telegram's limits
+#   LOADTEST_CHANNEL=whatsapp scripts/loadtest.sh        WhatsApp: raised, then Meta's limits
+#   scripts/loadtest.sh raised -- -clients 300           one mode; flags after -- go to loadtest run
+#   scripts/loadtest.sh kill                             limits raised, the server SIGKILLed mid-run
+#                                                        (-kill-at acks, default 5 per client) and
+#                                                        started again
 #
-# A kill run counts no earlier than the outbox lease (90 s) plus 10 s after the SIGKILL, so
-# that replies the killed sender had leased and are sent again are seen: it takes minutes.
+# Modes: raised, limits (the platform's; "telegram" and "whatsapp" say the same), kill.
+# The server always runs as a process of its own (salonbook serve). A kill run counts no
+# earlier than the outbox lease (90 s) plus 10 s after the SIGKILL, so that replies the
+# killed sender had leased and are sent again are seen: it takes minutes.
 #
-# Other knobs: LOADTEST_PARALLEL (200), LOADTEST_TIMEOUT (4m; telegram 8m; kill 10m), LOADTEST_REPLY_TIMEOUT (90s; kill 6m),
-# TELEGRAM_WORKERS (4, as serve), LOADTEST_SEED (1), LOADTEST_SERVER (inprocess; process runs
-# the server as a process of its own, as kill does, without the kill). DATABASE_URL comes from
-# scripts/db.sh url.
+# Flags of loadtest run (go run ./src/cmd/loadtest run -h): -clients (1000), -parallel (200),
+# -workers (4, as serve), -seed (1), -timeout (4m; platform limits 8m; kill 10m),
+# -reply-timeout (90s; kill 6m), -kill-at. DATABASE_URL comes from scripts/db.sh url.
 #
 # Exit status: every mode asked for runs; non-zero when any failed (lost or dead-lettered
 # updates, double bookings, clients booked twice, stuck clients, and replies sent twice
@@ -26,18 +29,32 @@ ROOT="$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)"
 cd "$ROOT"
 mkdir -p .data
 DATABASE_URL="$(scripts/db.sh url)"
-export DATABASE_URL
-modes=("$@")
-[[ ${#modes[@]} -gt 0 ]] || modes=(raised telegram)
-go build -o .data/salonbook-loadtest ./src/cmd/salonbook
+channel="${LOADTEST_CHANNEL:-telegram}"
+modes=()
+while [[ $# -gt 0 && $1 != -- ]]; do
+	modes+=("$1")
+	shift
+done
+[[ ${1:-} == -- ]] && shift
+[[ ${#modes[@]} -gt 0 ]] || modes=(raised limits)
+go build -o .data/salonbook ./src/cmd/salonbook
+go build -o .data/loadtest ./src/cmd/loadtest
 failed=()
 for mode in "${modes[@]}"; do
-	out=".data/loadtest-${mode}-$(date -u +%Y%m%dT%H%M%SZ).txt"
-	echo "== LOADTEST_LIMITS=$mode -> $out" >&2
+	out=".data/loadtest-${channel}-${mode}-$(date -u +%Y%m%dT%H%M%SZ).txt"
+	echo "== $channel, $mode -> $out" >&2
 	case "$mode" in
-	kill) LOADTEST_LIMITS=raised LOADTEST_KILL=1 .data/salonbook-loadtest loadtest 2>&1 | tee "$out" || failed+=("$mode") ;;
-	*) LOADTEST_LIMITS="$mode" .data/salonbook-loadtest loadtest 2>&1 | tee "$out" || failed+=("$mode") ;;
+	raised) flags=(-limits raised) ;;
+	limits | telegram | whatsapp) flags=(-limits "$channel") ;;
+	kill) flags=(-limits raised -kill) ;;
+	*)
+		echo "scripts/loadtest.sh: unknown mode $mode (raised, limits, kill)" >&2
+		failed+=("$mode")
+		continue
+		;;
 	esac
+	.data/loadtest run -db "$DATABASE_URL" -server .data/salonbook -channel "$channel" "${flags[@]}" "$@" 2>&1 | tee "$out" ||
+		failed+=("$mode")
 done
 if [[ ${#failed[@]} -gt 0 ]]; then
 	echo "== loadtest FAILED: ${failed[*]}" >&2

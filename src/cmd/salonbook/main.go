@@ -3,8 +3,9 @@
 //	salonbook migrate [up | down [N] | version]   manage the database schema
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
-//	salonbook loadtest                            load-test the Telegram pipeline (LOADTEST_* env; LOADTEST_CHANNEL=whatsapp for WhatsApp)
-//	salonbook fake-telegram                       serve the fake Bot API (FAKE_TELEGRAM_* env)
+//
+// The load harness and the fake chat platforms are a command of their own,
+// src/cmd/loadtest, so that this binary carries no test code.
 //
 // Configuration comes from environment variables only (see Config); a bad or
 // missing one stops the program at start-up with the variable's name.
@@ -45,8 +46,6 @@ const usage = `usage:
   salonbook migrate [up | down [N] | version]
   salonbook apply FILE
   salonbook serve
-  salonbook loadtest
-  salonbook fake-telegram
 `
 
 func main() {
@@ -72,13 +71,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runApply(ctx, args[1:], getenv, out)
 	case "serve":
 		return runServe(ctx, getenv, out, ready)
-	case "loadtest":
-		if getenv("LOADTEST_CHANNEL") == "whatsapp" {
-			return runLoadtestWhatsApp(ctx, getenv, out)
-		}
-		return runLoadtest(ctx, getenv, out)
-	case "fake-telegram":
-		return runFakeTelegram(ctx, getenv, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -289,90 +281,63 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	return srv.Shutdown(shutCtx)
 }
 
-// startTelegram runs the Telegram channel: the webhook (stores updates), workers
-// (one dialog step per update, replies to the outbox) and the sender (within
-// Telegram's limits). They use a pool of their own for the inbox (see above).
+// startTelegram runs the Telegram channel (see startChannel): updates by the
+// webhook or, with TELEGRAM_MODE=polling, by getUpdates; replies within
+// Telegram's limits.
 func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
 	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger) (func(), error) {
 	b, err := telegram.NewBot(tg.Token, tg.APIURL, &http.Client{Timeout: 30 * time.Second}, log)
 	if err != nil {
 		return nil, err
 	}
-	// The pool counts a connection for each worker, each send in flight (its
-	// Done), the sender's leader lock (held while this process sends), the
-	// webhook's group-commit flushers and two to spare, so a burst of steps never
-	// starves the acks.
-	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
-	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+senderParallel+1+2+gcOpts.Flushers))
-	if err != nil {
-		return nil, err
-	}
-	closeInbox := inboxPool.Close
-	inbox, outbox := pipeline.NewInbox(inboxPool, salonID), pipeline.NewOutbox(inboxPool, salonID)
-	var busy func() bool // webhook deliveries waiting for their commit: steps wait a moment
-	if tg.Mode == "polling" {
-		poller := telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, pipeline.NewOffsets(inboxPool, salonID), log)
-		wg.Go(func() {
-			if err := poller.Run(bg); err != nil {
-				log.Error("telegram polling stopped", slog.String("error", err.Error()))
-			}
-		})
-	} else {
-		// Rows of concurrent webhook requests are committed together; each is
-		// answered once its own row is durable. Closed after the HTTP server has
-		// finished its requests (closers run then), before the pool.
-		gc := pipeline.NewGroupCommit(inboxPool, salonID, gcOpts)
-		mux.Handle("/telegram/webhook", telegram.NewWebhook(gc, tg.WebhookSecret, log))
-		busy = func() bool { return gc.Pending() > webhookBusy }
-		closeInbox = func() { gc.Close(); inboxPool.Close() }
-	}
-	worker := &messaging.Worker{
-		SalonID: salonID, Channel: "telegram", Inbox: inbox, Decoder: telegram.Decoder{}, Chat: chat, Log: log, Busy: busy,
-		FloodNotice: func(hint string) string {
-			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
-		},
-	}
-	sender := &messaging.Sender{Parallel: senderParallel,
-		Channel: "telegram", Outbox: outbox, Transport: telegram.NewTransport(b, telegram.WithLogger(log)), Log: log,
+	spec := channelSpec{Name: "telegram", Workers: tg.Workers, Decoder: telegram.Decoder{},
 		Limits: messaging.Limits{
 			// Global burst 1: never more than Rate in any one second.
 			Global:  messaging.Rate{Count: tg.Rate, Per: time.Second, Burst: 1},
 			PerChat: messaging.Rate{Count: tg.ChatRate, Per: time.Second, Burst: 3},
 			Group:   messaging.Rate{Count: 20, Per: time.Minute, Burst: 3},
 		},
-		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
+		IsGroup:   func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
+		Transport: func(*pgxpool.Pool) messaging.Transport { return telegram.NewTransport(b, telegram.WithLogger(log)) },
 	}
-	// The sender's limits live in memory: one process at a time sends for the
-	// bot, the others' senders wait for the lock (see pipeline.Leader).
-	leader := pipeline.NewLeader(inboxPool, salonID, "telegram", log)
-	if tg.WebhookURL != "" && tg.Mode == "webhook" {
-		// Before the workers and the sender start: closing the pool on this
-		// error waits for every connection they hold (the leader holds one
-		// until bg ends), which would hang serve.
-		if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
-			closeInbox()
-			return nil, fmt.Errorf("telegram: register the webhook: %w", err)
+	registered := tg.WebhookURL != "" && tg.Mode == "webhook"
+	if tg.Mode == "polling" {
+		spec.Poll = func(pool *pgxpool.Pool, inbox *pipeline.Inbox) func(context.Context) error {
+			return telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, pipeline.NewOffsets(pool, salonID), log).Run
+		}
+	} else {
+		spec.Webhook = func(_ *pgxpool.Pool, gc *pipeline.GroupCommit) http.Handler {
+			return telegram.NewWebhook(gc, tg.WebhookSecret, log)
 		}
 	}
-	wg.Go(func() { worker.Run(bg, tg.Workers) })
-	wg.Go(func() { leader.Run(bg, sender.Run) })
-	log.Info("telegram is on", slog.String("mode", tg.Mode), slog.Int("workers", tg.Workers),
-		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
-	return closeInbox, nil
+	if registered {
+		spec.Started = func(ctx context.Context) error {
+			if err := telegram.RegisterWebhook(ctx, b, tg.WebhookURL, tg.WebhookSecret); err != nil {
+				return fmt.Errorf("telegram: register the webhook: %w", err)
+			}
+			return nil
+		}
+	}
+	closeTelegram, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, spec)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("telegram is on", slog.String("mode", tg.Mode), slog.Int("workers", tg.Workers), slog.Bool("webhook_registered", registered))
+	return closeTelegram, nil
 }
 
 // senderParallel is how many sends a channel's sender has in flight at once.
 const senderParallel = 8
 
 // webhookBusy is how many webhook deliveries may wait for their commit before
-// workers hold back their next step (Worker.Busy). Measured with salonbook
-// loadtest on 2 cores: any (0) brought the p99 acknowledgement at half the
+// workers hold back their next step (Worker.Busy). Measured with src/cmd/loadtest
+// on 2 cores: any (0) brought the p99 acknowledgement at half the
 // burst rate from 17–40 ms (2: 19–35 ms) to 15–16 ms, with every client still
 // answered within 30–33 s.
 const webhookBusy = 0
 
 // webhookFlushers is how many group-commit batches of webhook rows may be in
-// flight at once (see pipeline.GroupCommit; measured with salonbook loadtest).
+// flight at once (see pipeline.GroupCommit; measured with src/cmd/loadtest).
 const webhookFlushers = 4
 
 // pruneEvents drops, every hour, the replay records of chat events older than a

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -27,9 +26,9 @@ const outboxLease = 90 * time.Second
 // the restart would not be seen yet.
 const killSettle = outboxLease + 10*time.Second
 
-// child is the server run as a process of its own (LOADTEST_KILL=1): the
-// built binary's `serve`, so that the harness can SIGKILL it mid-run and start
-// it again on the same address.
+// child is the server run as a process of its own: salonbook's `serve`, so
+// that the harness can SIGKILL it mid-run (-kill) and start it again on the
+// same address.
 type child struct {
 	bin    string
 	env    []string
@@ -143,13 +142,4 @@ func (c *child) watchMemory(pid int, exited <-chan struct{}) {
 		case <-tick.C:
 		}
 	}
-}
-
-// serverBinary is the binary to run as the server: LOADTEST_SERVER_BIN, or
-// this very program (salonbook loadtest runs salonbook serve).
-func serverBinary(getenv func(string) string) (string, error) {
-	if b := getenv("LOADTEST_SERVER_BIN"); b != "" {
-		return b, nil
-	}
-	return os.Executable()
 }

@@ -5,14 +5,11 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -26,37 +23,36 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/adapters/postgres"
-	"salonbook/src/adapters/telegram/telegramtest"
 )
 
-// ltOptions configure one load-test run (salonbook loadtest reads them from
-// LOADTEST_* variables).
+// ltOptions configure one load-test run (loadtest run reads them from its flags).
 type ltOptions struct {
 	DatabaseURL  string
+	Channel      string        // -channel: telegram (default) or whatsapp
 	SalonFile    string        // the demo salon, applied under a fresh id
-	Clients      int           // LOADTEST_CLIENTS, default 1000
-	Parallel     int           // LOADTEST_PARALLEL: client goroutines at once, default 200
-	Limits       string        // LOADTEST_LIMITS: raised (fake's limits off) or telegram
-	Timeout      time.Duration // LOADTEST_TIMEOUT: the whole conversation phase, default 4m (telegram: 8m, kill: 10m)
-	ReplyTimeout time.Duration // LOADTEST_REPLY_TIMEOUT: a client waiting longer is stuck (lost), default 90s
-	Workers      int           // TELEGRAM_WORKERS for the server, default 4 (serve's)
-	Seed         uint64        // LOADTEST_SEED
+	Clients      int           // -clients, default 1000
+	Parallel     int           // -parallel: client goroutines at once, default 200
+	Limits       string        // -limits: raised (the fake's limits off) or the platform's (telegram, whatsapp)
+	Timeout      time.Duration // -timeout: the whole conversation phase, default 4m (the platform's limits: 8m, kill: 10m)
+	ReplyTimeout time.Duration // -reply-timeout: a client waiting longer is stuck (lost), default 90s
+	Workers      int           // the server's TELEGRAM_WORKERS / WHATSAPP_WORKERS, default 4 (serve's)
+	Seed         uint64        // -seed
 	Log          io.Writer     // progress lines; nil for none
-	// Kill (LOADTEST_KILL=1) runs the server as a process of its own (ServerBin,
-	// `serve`), SIGKILLs it once KillAt updates are acknowledged and starts it
-	// again; deliveries that fail meanwhile are redelivered, as Telegram does.
-	Kill      bool
-	KillAt    int    // LOADTEST_KILL_AT, default 5 per client: about the middle of the run
-	ServerBin string // LOADTEST_SERVER_BIN, default this program
-	// Apart (LOADTEST_SERVER=process, and always with Kill) runs the server as a
-	// process of its own, as in production, where Telegram is not in the
-	// server's process: the load generator and the fake then do not share the
-	// server's Go scheduler and heap.
-	Apart bool
+	// ServerBin is the salonbook binary: the harness runs its migrate and
+	// apply, then its serve as a process of its own, as in production, where
+	// the chat platform is not in the server's process (the load generator and
+	// the fake do not share the server's Go scheduler and heap).
+	ServerBin string
+	// Kill (-kill) SIGKILLs the server once KillAt updates are acknowledged and
+	// starts it again; deliveries that fail meanwhile are redelivered, as
+	// Telegram and Meta do.
+	Kill   bool
+	KillAt int // -kill-at, default 5 per client: about the middle of the run
 }
 
 // ltResult is what a run measured.
 type ltResult struct {
+	Channel                         string
 	Clients, Parallel               int
 	Limits                          string
 	Updates, Acked, NotAcked        int // Deliver calls (redeliveries and double taps included), 200s, others
@@ -72,11 +68,11 @@ type ltResult struct {
 	AllFinal                        time.Duration // start to the last client's final reply
 	Processed                       time.Duration // first update received to last handled (inbox)
 	Replies                         int           // new messages and edits: an edit of the pressed message is the reply to that press
-	Edits                           int           // of Replies, edits (editMessageText)
+	Edits                           int           // of Replies, edits (Telegram's editMessageText)
 	NotModified                     int           // edits repeating what the message showed: nothing new on screen, not a reply
 	RepliesPerSec                   float64
 	PeakReplies1s, PeakChatReplies1 int
-	TooMany                         int // 429s from the fake
+	TooMany                         int // rate-limit refusals from the fake (429s; 130429/131056)
 	Booked, Taken, Full, Unexpected int
 	Stuck, Unfinished               int // no reply within ReplyTimeout / cut off by Timeout
 	Duplicates                      int // replies beyond one per update (new messages and edits), non-flooders
@@ -86,8 +82,8 @@ type ltResult struct {
 	PendingInbox, UnsentOutbox      int
 	DoubleBookings, BookingsMade    int
 	ClientsBookedTwice              int
-	PeakRSSKB, PeakSysMB            int
-	ServerPeakKB                    int // the server process alone (kill mode)
+	PeakRSSKB, PeakSysMB            int // the harness and the fake
+	ServerPeakKB                    int // the server process
 	ServerErrors                    int
 	LostUpdates                     int // acknowledged, then not in the inbox or dead-lettered there
 	DeadLettered                    int // of LostUpdates, those dead-lettered (given up after failed attempts)
@@ -99,95 +95,8 @@ type ltResult struct {
 	Redelivered                     int           // deliveries that failed (server down) and were made again
 	LongestWait                     time.Duration // longest a client waited for a reply
 	SlowWaits                       int           // clients that waited more than 60 s for a reply
-	Example                         string        // an unexpected reply, for the report
+	Example                         string        // an unexpected reply (or the fake's refusals), for the report
 	Elapsed                         time.Duration
-}
-
-func runLoadtest(ctx context.Context, getenv func(string) string, out io.Writer) error {
-	cfg, err := loadConfig(getenv, need{database: true})
-	if err != nil {
-		return err
-	}
-	o := ltOptions{DatabaseURL: cfg.DatabaseURL, SalonFile: getenv("LOADTEST_SALON_FILE"), Limits: getenv("LOADTEST_LIMITS"), Log: out}
-	num := func(name string, def int) (int, error) {
-		v := getenv(name)
-		if v == "" {
-			return def, nil
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return 0, fmt.Errorf("config: %s must be a positive number", name)
-		}
-		return n, nil
-	}
-	dur := func(name string, def time.Duration) (time.Duration, error) {
-		v := getenv(name)
-		if v == "" {
-			return def, nil
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return 0, fmt.Errorf("config: %s must be a duration such as 4m", name)
-		}
-		return d, nil
-	}
-	if o.Clients, err = num("LOADTEST_CLIENTS", 1000); err != nil {
-		return err
-	}
-	if o.Parallel, err = num("LOADTEST_PARALLEL", 200); err != nil {
-		return err
-	}
-	if o.Workers, err = num("TELEGRAM_WORKERS", 4); err != nil {
-		return err
-	}
-	seed, err := num("LOADTEST_SEED", 1)
-	if err != nil {
-		return err
-	}
-	o.Seed = uint64(seed)
-	o.Kill = getenv("LOADTEST_KILL") == "1"
-	switch v := getenv("LOADTEST_SERVER"); v {
-	case "", "inprocess":
-	case "process":
-		o.Apart = true
-	default:
-		return errors.New("config: LOADTEST_SERVER must be inprocess or process")
-	}
-	o.Apart = o.Apart || o.Kill
-	replyTimeout, timeout := 90*time.Second, 4*time.Minute
-	if o.Limits == "telegram" {
-		// About 8,700 replies at 30/s take about five minutes.
-		timeout = 8 * time.Minute
-	}
-	if o.Kill {
-		// Messages a killed sender had leased wait out the outbox lease (outboxLease).
-		replyTimeout, timeout = 6*time.Minute, 10*time.Minute
-		if o.KillAt, err = num("LOADTEST_KILL_AT", 5*o.Clients); err != nil {
-			return err
-		}
-	}
-	if o.Apart {
-		if o.ServerBin, err = serverBinary(getenv); err != nil {
-			return err
-		}
-	}
-	if o.Timeout, err = dur("LOADTEST_TIMEOUT", timeout); err != nil {
-		return err
-	}
-	if o.ReplyTimeout, err = dur("LOADTEST_REPLY_TIMEOUT", replyTimeout); err != nil {
-		return err
-	}
-	if o.SalonFile == "" {
-		if o.SalonFile, err = findUp(filepath.Join("scripts", "demo-salon.yaml")); err != nil {
-			return err
-		}
-	}
-	r, err := loadtest(ctx, o)
-	if err != nil {
-		return err
-	}
-	r.print(out)
-	return r.verdict()
 }
 
 // verdict fails the run (an error naming each failure) when an acknowledged
@@ -229,7 +138,7 @@ func findUp(rel string) (string, error) {
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("loadtest: %s not found here or above (set LOADTEST_SALON_FILE)", rel)
+			return "", fmt.Errorf("loadtest: %s not found here or above", rel)
 		}
 		dir = parent
 	}
@@ -252,6 +161,17 @@ func (c *capped) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// update is one delivery: its body and the id the inbox keys it by (Telegram's
+// update_id, WhatsApp's wamid; "" when it need not be traced).
+type update struct {
+	body []byte
+	id   string
+}
+
+// sendFunc delivers a body to the server's webhook through a fake and returns
+// the webhook's status.
+type sendFunc func(ctx context.Context, body []byte) (int, error)
+
 // acks records webhook acknowledgements.
 type acks struct {
 	mu       sync.Mutex
@@ -260,27 +180,25 @@ type acks struct {
 	ok, fail int
 	ids      []string // update ids acknowledged
 	// redeliver: a failed delivery is made again until acknowledged (within
-	// two minutes), as Telegram does; retried counts those failures.
+	// two minutes), as Telegram and Meta do; retried counts those failures.
 	redeliver bool
 	retried   int
 	total     *atomic.Int64 // when set, counts acknowledgements across recorders
 }
 
-var updateIDRe = regexp.MustCompile(`"update_id":(\d+)`)
-
-func (a *acks) deliver(ctx context.Context, fake *telegramtest.Server, u []byte) error {
+func (a *acks) deliver(ctx context.Context, send sendFunc, u update) error {
 	first := time.Now()
 	for {
 		t0 := time.Now()
-		status, err := fake.Deliver(ctx, u)
+		status, err := send(ctx, u.body)
 		t1 := time.Now()
-		if err == nil && status == http.StatusOK {
+		if err == nil && status == 200 {
 			a.mu.Lock()
 			a.ok++
 			a.lat = append(a.lat, t1.Sub(t0))
 			a.at = append(a.at, t1)
-			if m := updateIDRe.FindSubmatch(u); m != nil {
-				a.ids = append(a.ids, string(m[1]))
+			if u.id != "" {
+				a.ids = append(a.ids, u.id)
 			}
 			a.mu.Unlock()
 			if a.total != nil {
@@ -344,7 +262,7 @@ func randomHex(n int) string {
 }
 
 // fireAll delivers every update with at most parallel in flight.
-func fireAll(ctx context.Context, fake *telegramtest.Server, a *acks, updates [][]byte, parallel int) {
+func fireAll(ctx context.Context, send sendFunc, a *acks, updates []update, parallel int) {
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
 	for range min(parallel, len(updates)) {
@@ -354,76 +272,17 @@ func fireAll(ctx context.Context, fake *telegramtest.Server, a *acks, updates []
 				if i >= len(updates) || ctx.Err() != nil {
 					return
 				}
-				_ = a.deliver(ctx, fake, updates[i])
+				_ = a.deliver(ctx, send, updates[i])
 			}
 		})
 	}
 	wg.Wait()
 }
 
-// measureCeiling drives a minimal handler (insert the raw body into a scratch
-// table, answer 200) with n Deliver calls and returns its acknowledgements per second.
-func measureCeiling(ctx context.Context, pool *pgxpool.Pool, n, parallel int) (float64, error) {
-	table := "loadtest_ceiling_" + randomHex(4)
-	if _, err := pool.Exec(ctx, `CREATE TABLE `+table+` (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, update_id text UNIQUE, payload bytea NOT NULL)`); err != nil {
-		return 0, err
-	}
-	defer func() { _, _ = pool.Exec(context.WithoutCancel(ctx), `DROP TABLE `+table) }()
-	idRe := regexp.MustCompile(`"update_id":(\d+)`)
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "read", http.StatusBadRequest)
-			return
-		}
-		var id string
-		if m := idRe.FindSubmatch(body); m != nil {
-			id = string(m[1])
-		}
-		if _, err := pool.Exec(r.Context(), `INSERT INTO `+table+` (update_id, payload) VALUES ($1, $2) ON CONFLICT DO NOTHING`, id, body); err != nil {
-			http.Error(w, "store", http.StatusInternalServerError)
-			return
-		}
-	})
-	srv := httptest.NewServer(h)
-	defer srv.Close()
-	fake, fakeSrv := telegramtest.New(telegramtest.Options{Limits: &telegramtest.Limits{}}), (*httptest.Server)(nil)
-	fakeSrv = httptest.NewServer(fake)
-	defer func() { fake.Close(); fakeSrv.Close() }()
-	if err := setWebhook(fakeSrv.URL, fake.Token(), srv.URL, "ceiling-secret-0123456789"); err != nil {
-		return 0, err
-	}
-	updates := make([][]byte, n)
-	for i := range updates {
-		chat := int64(8_000_000_000 + i)
-		updates[i] = telegramtest.CommandUpdate(int64(900_000_000+i), chat, telegramtest.User{ID: chat, FirstName: "Ceil", LanguageCode: "en"}, "/start")
-	}
-	var a acks
-	fireAll(ctx, fake, &a, updates, parallel)
-	_, perSec, _, _, _, _ := a.summary()
-	if a.fail > 0 {
-		return perSec, fmt.Errorf("ceiling: %d deliveries failed", a.fail)
-	}
-	return perSec, nil
-}
-
-func setWebhook(fakeURL, token, hook, secret string) error {
-	resp, err := http.PostForm(fakeURL+"/bot"+token+"/setWebhook",
-		url.Values{"url": {hook}, "secret_token": {secret}, "max_connections": {"100"}})
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("setWebhook: %d", resp.StatusCode)
-	}
-	return nil
-}
-
-// ltClient is one simulated Telegram user.
+// ltClient is one simulated user; the channel makes its identity on the
+// platform from its number i.
 type ltClient struct {
-	chat          int64
-	user          telegramtest.User
+	i             int
 	rnd           *rand.Rand
 	dayIdx, tIdx  int
 	doubleTapStep int // the step at which it double-taps (0: never)
@@ -448,34 +307,23 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	if o.Limits == "" {
 		o.Limits = "raised"
 	}
-	var fakeLimits *telegramtest.Limits
-	switch o.Limits {
-	case "raised":
-		fakeLimits = &telegramtest.Limits{}
-	case "telegram":
-	default:
-		return nil, errors.New("config: LOADTEST_LIMITS must be raised or telegram")
+	ch, err := newChannel(o.Channel, o.Limits)
+	if err != nil {
+		return nil, err
 	}
+	defer ch.close()
 	began := time.Now()
-	res := &ltResult{Clients: o.Clients, Parallel: o.Parallel, Limits: o.Limits}
+	res := &ltResult{Channel: ch.name(), Clients: o.Clients, Parallel: o.Parallel, Limits: o.Limits}
 
-	// Peak memory of this process (harness, fake and server together).
+	// Peak memory of this process (harness and fake).
 	peakSys, stopWatch := watchMemory()
 	defer stopWatch()
 
-	salonID := "lt" + randomHex(5)
-	secret := "loadtest-secret-" + randomHex(8)
-	fake := telegramtest.New(telegramtest.Options{Limits: fakeLimits})
-	fakeSrv := httptest.NewServer(fake)
-	defer func() { fake.Close(); fakeSrv.Close() }()
-	vars := map[string]string{"DATABASE_URL": o.DatabaseURL, "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "loadtest-" + randomHex(8),
-		"TELEGRAM_BOT_TOKEN": fake.Token(), "TELEGRAM_WEBHOOK_SECRET": secret, "TELEGRAM_API_URL": fakeSrv.URL,
-		"TELEGRAM_WORKERS": strconv.Itoa(o.Workers), "LOG_LEVEL": "warn"}
-	if o.Limits == "raised" { // measure the pipeline, not Telegram's limits (a platform hosts many bots)
-		vars["TELEGRAM_RATE"], vars["TELEGRAM_CHAT_RATE"] = "10000", "100"
-	}
-	getenv := func(k string) string { return vars[k] }
-	if err := applyLoadSalon(ctx, getenv, o.SalonFile, salonID); err != nil {
+	salonID := "l" + ch.name()[:1] + randomHex(5)
+	vars := ch.env(o.Limits == "raised", o.Workers)
+	vars["DATABASE_URL"], vars["HTTP_ADDR"], vars["LOG_LEVEL"] = o.DatabaseURL, "127.0.0.1:0", "warn"
+	vars["SALONBOOK_API_TOKEN"] = "loadtest-" + randomHex(8)
+	if err := applyLoadSalon(ctx, o.ServerBin, vars, o.SalonFile, salonID); err != nil {
 		return nil, err
 	}
 	vars["SALONBOOK_SALON"] = salonID
@@ -491,36 +339,24 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	logf("ceiling (insert-only handler): %.0f acks/s", res.CeilingAcksPerSec)
 
+	// The server is a process of its own (so that it can be killed).
 	serverLog := &capped{}
-	var addr string
-	var stopServer func() error
-	var server *child
-	if o.Apart {
-		// The server is a process of its own (so that it can be killed).
-		if server, err = newChild(o.ServerBin, vars, serverLog); err != nil {
-			return nil, err
-		}
-		if err := server.start(ctx); err != nil {
-			return nil, err
-		}
-		addr, stopServer = server.addr, server.stop
-		defer server.kill()
-	} else {
-		if addr, stopServer, err = serveInProcess(ctx, getenv, serverLog); err != nil {
-			return nil, err
-		}
-		defer func() { _ = stopServer() }()
+	server, err := newChild(o.ServerBin, vars, serverLog)
+	if err != nil {
+		return nil, err
 	}
-	if err := setWebhook(fakeSrv.URL, fake.Token(), "http://"+addr+"/telegram/webhook", secret); err != nil {
+	if err := server.start(ctx); err != nil {
+		return nil, err
+	}
+	defer server.kill()
+	if err := ch.hook(server.addr); err != nil {
 		return nil, err
 	}
 
 	clients := make([]*ltClient, o.Clients)
 	for i := range clients {
-		chat := int64(7_000_000_000 + i)
 		r := rand.New(rand.NewPCG(o.Seed, uint64(i)))
-		c := &ltClient{chat: chat, user: telegramtest.User{ID: chat, FirstName: fmt.Sprint("Client", i), LanguageCode: "en"},
-			rnd: r, dayIdx: r.IntN(7), tIdx: r.IntN(8)}
+		c := &ltClient{i: i, rnd: r, dayIdx: r.IntN(7), tIdx: r.IntN(8)}
 		switch p := r.IntN(100); {
 		case p < 5:
 			c.doubleTapStep = 2 + r.IntN(4)
@@ -534,8 +370,6 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		}
 		clients[i] = c
 	}
-	var updateID atomic.Int64
-	updateID.Store(100_000_000)
 	var acked atomic.Int64
 	a := acks{redeliver: o.Kill, total: &acked}
 	killed, ended := make(chan error, 1), make(chan struct{})
@@ -563,12 +397,13 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	} else {
 		killed <- nil
 	}
+	w := wordsOf(ch.name())
 
-	// The burst: every client's /start at once (redeliveries of step 1 included).
+	// The burst: every client's first message at once (redeliveries of step 1 included).
 	start := time.Now()
-	var burst [][]byte
+	var burst []update
 	for _, c := range clients {
-		u := telegramtest.CommandUpdate(updateID.Add(1), c.chat, c.user, "/start")
+		u := ch.first(c.i)
 		burst = append(burst, u)
 		if c.redeliverStep == 1 {
 			burst = append(burst, u)
@@ -576,13 +411,13 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		c.steps = 1
 	}
 	ba := acks{redeliver: o.Kill, total: &acked}
-	fireAll(ctx, fake, &ba, burst, o.Parallel)
+	fireAll(ctx, ch.deliver, &ba, burst, o.Parallel)
 	_, res.BurstAcksPerSec, res.BurstP50, res.BurstP99, _, _ = ba.summary()
 	res.BurstUpdates = len(burst)
-	logf("burst of %d /start: %.0f acks/s, p50 %v, p99 %v", len(burst), res.BurstAcksPerSec, res.BurstP50, res.BurstP99)
+	logf("burst of %d %s: %.0f acks/s, p50 %v, p99 %v", len(burst), w.first, res.BurstAcksPerSec, res.BurstP50, res.BurstP99)
 
-	// Paced: /start from other chats at half the burst's acknowledgement rate, for the latency
-	// at that rate.
+	// Paced: first messages from other chats at half the burst's acknowledgement
+	// rate, for the latency at that rate.
 	if rate := res.BurstAcksPerSec / 2; rate > 0 && !o.Kill { // (a restart in it would say nothing of latency)
 		n := min(o.Clients, 1000)
 		interval := time.Duration(float64(time.Second) / rate)
@@ -593,14 +428,13 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 			if d := time.Until(t0.Add(time.Duration(i) * interval)); d > 0 {
 				time.Sleep(d)
 			}
-			chat := int64(6_000_000_000 + i)
-			u := telegramtest.CommandUpdate(updateID.Add(1), chat, telegramtest.User{ID: chat, FirstName: "Paced", LanguageCode: "en"}, "/start")
-			pwg.Go(func() { _ = pa.deliver(ctx, fake, u) })
+			u := ch.paced(i)
+			pwg.Go(func() { _ = pa.deliver(ctx, ch.deliver, u) })
 		}
 		pwg.Wait()
 		_, res.PacedAcksPerSec, res.PacedP50, res.PacedP99, _, _ = pa.summary()
 		res.PacedUpdates = n
-		logf("paced %d /start at %.0f/s: p50 %v, p99 %v", n, rate, res.PacedP50, res.PacedP99)
+		logf("paced %d %s at %.0f/s: p50 %v, p99 %v", n, w.first, rate, res.PacedP50, res.PacedP99)
 		a.mu.Lock()
 		a.ok, a.fail = a.ok+pa.ok, a.fail+pa.fail
 		a.mu.Unlock()
@@ -620,9 +454,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 				if i >= len(clients) {
 					return
 				}
-				c := clients[i]
-				example := converse(convCtx, fake, &a, c, &updateID, o.ReplyTimeout)
-				if example != "" {
+				if example := converse(convCtx, ch, &a, clients[i], o.ReplyTimeout); example != "" {
 					mu.Lock()
 					res.Example = example
 					mu.Unlock()
@@ -642,7 +474,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		// Messages the killed sender had leased are sent again only after its
 		// lease: wait that out (killSettle after the SIGKILL) and for an empty
 		// inbox and outbox, whichever is later; give up on the latter at
-		// LOADTEST_TIMEOUT after the conversations began (30 s past the lease at least).
+		// the conversations' timeout after they began (30 s past the lease at least).
 		notBefore := res.KilledAt.Add(killSettle)
 		deadline := convEnd
 		if d := notBefore.Add(30 * time.Second); d.After(deadline) {
@@ -664,7 +496,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		if !c.final.IsZero() && c.final.Sub(start) > res.AllFinal {
 			res.AllFinal = c.final.Sub(start)
 		}
-		got := len(fake.SentTo(c.chat))
+		got, _ := ch.latest(c.i)
 		if c.flooder {
 			res.FloodReplies = max(res.FloodReplies, got-c.steps)
 		} else {
@@ -690,21 +522,15 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	ackedIDs := slices.Clone(a.ids)
 	a.mu.Unlock()
 	// Lost: acknowledged, yet not in the inbox or dead-lettered there.
-	if res.LostUpdates, res.DeadLettered, err = lostUpdates(ctx, pool, salonID, "telegram", ackedIDs); err != nil {
+	if res.LostUpdates, res.DeadLettered, err = lostUpdates(ctx, pool, salonID, ch.name(), ackedIDs); err != nil {
 		return nil, err
 	}
 	var peak int
 	_, res.AcksPerSec, res.P50, res.P99, res.Max, peak = a.summary()
 	res.PeakAcks1s = float64(peak)
 
-	sent := fake.Sent()
-	res.Replies = len(sent)
-	times := make([]time.Time, len(sent))
-	perChat := map[int64][]time.Time{}
-	for i, m := range sent {
-		times[i] = m.Time
-		perChat[m.ChatID] = append(perChat[m.ChatID], m.Time)
-	}
+	times, perChat := ch.sent()
+	res.Replies = len(times)
 	slices.SortFunc(times, func(x, y time.Time) int { return x.Compare(y) })
 	if n := len(times); n > 1 && times[n-1].After(times[0]) {
 		res.RepliesPerSec = float64(n-1) / times[n-1].Sub(times[0]).Seconds()
@@ -713,8 +539,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	for _, ts := range perChat {
 		res.PeakChatReplies1 = max(res.PeakChatReplies1, peakWindow(ts, time.Second))
 	}
-	stats := fake.Stats()
-	res.TooMany, res.Edits, res.NotModified = stats.TooManyRequests, stats.Edited, stats.NotModified
+	ch.count(res)
 
 	var processed float64
 	if err := pool.QueryRow(ctx, `SELECT COALESCE(EXTRACT(EPOCH FROM max(handled_at) - min(received_at)), 0) FROM inbox WHERE salon_id = $1`,
@@ -736,15 +561,13 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		GROUP BY client_id HAVING count(*) > 1) x`, salonID).Scan(&res.ClientsBookedTwice); err != nil {
 		return nil, err
 	}
-	if err := stopServer(); err != nil {
+	if err := server.stop(); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	res.ServerErrors = serverLog.errors
 	res.PeakSysMB = int(peakSys() >> 20)
 	res.PeakRSSKB = vmHWM()
-	if server != nil {
-		res.ServerPeakKB = int(server.peakKB.Load())
-	}
+	res.ServerPeakKB = int(server.peakKB.Load())
 	res.Elapsed = time.Since(began)
 	return res, nil
 }
@@ -763,75 +586,86 @@ func lostUpdates(ctx context.Context, pool *pgxpool.Pool, salonID, channel strin
 	return lost, dead, err
 }
 
-// converse runs one client's booking conversation after its /start. It returns
-// the text of an unexpected reply, if it got one.
-func converse(ctx context.Context, fake *telegramtest.Server, a *acks, c *ltClient, updateID *atomic.Int64, replyTimeout time.Duration) string {
-	deliver := func(u []byte) bool {
+// converse runs one client's booking conversation after its first message. It
+// returns the text of an unexpected reply, if it got one.
+func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeout time.Duration) string {
+	deliver := func(u update) bool {
 		step := c.steps + 1
-		if err := a.deliver(ctx, fake, u); err != nil {
+		if err := a.deliver(ctx, ch.deliver, u); err != nil {
 			return false
 		}
 		if step == c.redeliverStep {
-			_ = a.deliver(ctx, fake, u) // Telegram redelivers: the same update again
+			_ = a.deliver(ctx, ch.deliver, u) // the platform redelivers: the same update again
 		}
 		c.steps = step
 		return true
 	}
 	var last func() bool // the last action, repeated when a flood notice swallowed its answer
-	press := func(m telegramtest.SentMessage, data string) bool {
+	act := func(make func() (update, bool)) bool {
 		last = func() bool {
-			id := updateID.Add(1)
-			return deliver(telegramtest.CallbackUpdateOn(id, c.user, m, fmt.Sprint("cb", id), data))
+			u, ok := make()
+			return ok && deliver(u)
 		}
-		id := updateID.Add(1)
-		ok := deliver(telegramtest.CallbackUpdateOn(id, c.user, m, fmt.Sprint("cb", id), data))
+		return last()
+	}
+	press := func(m reply, id string) bool {
+		ok := act(func() (update, bool) { return ch.press(c.i, m, id) })
 		if ok && c.steps == c.doubleTapStep {
-			id2 := updateID.Add(1) // a second press of the same button: a new callback query
-			_ = a.deliver(ctx, fake, telegramtest.CallbackUpdateOn(id2, c.user, m, fmt.Sprint("cb", id2), data))
+			if u, ok := ch.press(c.i, m, id); ok { // a second press of the same button: a new update
+				_ = a.deliver(ctx, ch.deliver, u)
+			}
 		}
 		return ok
 	}
-	say := func(text string) bool {
-		last = func() bool { return deliver(telegramtest.TextUpdate(updateID.Add(1), c.chat, c.user, text)) }
-		return last()
+	// pick presses the idx-th (modulo) choice whose id starts with prefix.
+	pick := func(m reply, prefix string, idx int) bool {
+		var ids []string
+		for _, id := range m.choices {
+			if strings.HasPrefix(id, prefix) {
+				ids = append(ids, id)
+			}
+		}
+		if len(ids) == 0 {
+			return false
+		}
+		return press(m, ids[idx%len(ids)])
 	}
+	say := func(text string) bool { return act(func() (update, bool) { return ch.text(c.i, text), true }) }
 	finish := func(outcome string) {
 		c.outcome = outcome
 		c.final = time.Now()
 	}
+	lost := func() string {
+		c.outcome = map[bool]string{true: "unfinished", false: "stuck"}[ctx.Err() != nil]
+		return ""
+	}
 	for range 30 {
-		m, ok := waitReply(ctx, fake, c, replyTimeout)
+		m, ok := waitReply(ctx, ch, c, replyTimeout)
 		if !ok {
-			if ctx.Err() != nil {
-				c.outcome = "unfinished"
-			} else {
-				c.outcome = "stuck"
-			}
-			return ""
+			return lost()
 		}
-		if strings.Contains(m.Text, "faster than I can read") {
+		if strings.Contains(m.text, "faster than I can read") {
 			// A flood notice to a client typing at a human pace: count it, and if no
 			// answer follows, do the last thing again as a user would.
 			c.notices++
-			m2, ok := waitReply(ctx, fake, c, 3*time.Second)
+			m2, ok := waitReply(ctx, ch, c, 3*time.Second)
 			if !ok {
 				if ctx.Err() != nil || last == nil || !last() {
-					c.outcome = map[bool]string{true: "unfinished", false: "stuck"}[ctx.Err() != nil]
-					return ""
+					return lost()
 				}
 				continue
 			}
 			m = m2
 		}
 		var sent bool
-		switch t := m.Text; {
+		switch t := m.text; {
 		case strings.Contains(t, "You're booked"):
 			finish("booked")
 		case strings.Contains(t, "just taken"), strings.Contains(t, "can't be booked any more"):
 			// Take one of the nearest free times offered, twice at most.
 			if c.retries < 2 {
 				c.retries++
-				if sent = pick(c, m, "t:", c.rnd.IntN(4), press); sent {
+				if sent = pick(m, "t:", c.rnd.IntN(4)); sent {
 					break
 				}
 			}
@@ -839,87 +673,68 @@ func converse(ctx context.Context, fake *telegramtest.Server, a *acks, c *ltClie
 		case strings.Contains(t, "What would you like to do"):
 			sent = press(m, "book")
 		case strings.Contains(t, "Which service"):
-			sent = pick(c, m, "s:", c.rnd.IntN(8), press)
+			sent = pick(m, "s:", c.rnd.IntN(8))
 		case strings.Contains(t, "Who would you like"):
 			sent = press(m, "m:any")
 		case strings.Contains(t, "Which day"):
-			if sent = pick(c, m, "d:", c.dayIdx, press); !sent && c.outcome == "" {
+			if sent = pick(m, "d:", c.dayIdx); !sent && c.outcome == "" {
 				finish("full")
 			}
 		case strings.Contains(t, "no free times"): // left on a day, or in these days
 			finish("full")
 		case strings.Contains(t, "Free times"):
-			if sent = pick(c, m, "t:", c.tIdx, press); !sent && c.outcome == "" {
+			if sent = pick(m, "t:", c.tIdx); !sent && c.outcome == "" {
 				finish("full")
 			}
 		case strings.Contains(t, "What's your name"):
-			sent = say(c.user.FirstName)
+			sent = say(clientName(c.i))
 		case strings.Contains(t, "phone number"):
-			sent = say(fmt.Sprintf("+49 151 %07d", c.chat%10_000_000))
+			sent = act(func() (update, bool) { return ch.phone(c.i, m) })
 		case strings.Contains(t, "Shall I book it"):
 			sent = press(m, "ok")
 		default:
 			finish("unexpected")
-			return m.Text
+			return m.text
 		}
 		if c.outcome != "" {
 			if c.flooder { // a user pasting 30 messages at once
 				for i := range 30 {
-					id := updateID.Add(1)
-					_ = a.deliver(ctx, fake, telegramtest.TextUpdate(id, c.chat, c.user, fmt.Sprint("are you there? ", i)))
+					_ = a.deliver(ctx, ch.deliver, ch.text(c.i, fmt.Sprint("are you there? ", i)))
 				}
 			}
 			return ""
 		}
 		if !sent {
-			if ctx.Err() != nil {
-				c.outcome = "unfinished"
-			} else {
-				c.outcome = "stuck"
-			}
-			return ""
+			return lost()
 		}
 	}
 	finish("unexpected")
 	return "more than 30 steps"
 }
 
-// pick presses the idx-th (modulo) button whose callback data starts with prefix.
-func pick(_ *ltClient, m telegramtest.SentMessage, prefix string, idx int, press func(telegramtest.SentMessage, string) bool) bool {
-	var data []string
-	for _, row := range m.Keyboard {
-		for _, b := range row {
-			if strings.HasPrefix(b.CallbackData, prefix) {
-				data = append(data, b.CallbackData)
-			}
-		}
-	}
-	if len(data) == 0 {
-		return false
-	}
-	return press(m, data[idx%len(data)])
-}
+// clientName is the first name client i gives.
+func clientName(i int) string { return fmt.Sprint("Client", i) }
 
 // waitReply waits for a message newer than the client has seen and returns the
-// latest. The fake records an edit of a message like a new message (Method
-// editMessageText, the edited message's id): the reply to a press usually
-// replaces the pressed message, and is read the same way.
-func waitReply(ctx context.Context, fake *telegramtest.Server, c *ltClient, timeout time.Duration) (telegramtest.SentMessage, bool) {
+// latest. A fake records an edit of a message like a new message: the reply to
+// a press on Telegram usually replaces the pressed message, and is read the
+// same way.
+func waitReply(ctx context.Context, ch channel, c *ltClient, timeout time.Duration) (reply, bool) {
 	began := time.Now()
 	deadline := began.Add(timeout)
 	delay := 5 * time.Millisecond
 	for {
-		if sent := fake.SentTo(c.chat); len(sent) > c.seen {
-			c.seen = len(sent)
+		if n, m := ch.latest(c.i); n > c.seen {
+			c.seen = n
 			c.longestWait = max(c.longestWait, time.Since(began))
-			return sent[len(sent)-1], true
+			return m, true
 		}
 		if time.Now().After(deadline) {
-			return telegramtest.SentMessage{}, false
+			return reply{}, false
 		}
 		select {
 		case <-ctx.Done():
-			return telegramtest.SentMessage{}, false
+			return reply{}, false
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 100*time.Millisecond)
@@ -946,36 +761,37 @@ func procHWM(status string) int {
 }
 
 func (r *ltResult) print(out io.Writer) {
+	w := wordsOf(r.Channel)
 	p := func(format string, args ...any) { fmt.Fprintf(out, format+"\n", args...) }
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
-	p("== salonbook loadtest: %d clients, %d at once, limits %s, %d CPUs (%s)", r.Clients, r.Parallel, r.Limits, runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
-	switch {
-	case r.Killed:
+	p("== salonbook loadtest (%s): %d clients, %d at once, limits %s, %d CPUs (%s)", r.Channel, r.Clients, r.Parallel, r.Limits,
+		runtime.NumCPU(), time.Now().UTC().Format(time.RFC3339))
+	if r.Killed {
 		p("   the server runs as a process of its own (salonbook serve), SIGKILLed mid-run and started again")
-	case r.ServerPeakKB > 0:
+	} else {
 		p("   the server runs as a process of its own (salonbook serve)")
 	}
 	if r.Limits == "raised" {
-		p("   fake Bot API limits off; the server's sender raised to 10000 msg/s, 100/s per chat (TELEGRAM_RATE, TELEGRAM_CHAT_RATE)")
+		p("   %s", w.raised)
 	} else {
-		p("   fake Bot API enforces Telegram's limits (30/s per bot, 1/s per chat burst 3, 20/min per group)")
+		p("   %s", w.limited)
 	}
 	p("ceiling, insert-only handler:      %.0f acks/s (%d deliveries)", r.CeilingAcksPerSec, max(r.Clients, 500))
-	p("burst of %d /start:               %.0f acks/s (%.2f of ceiling), p50 %s, p99 %s", r.BurstUpdates, r.BurstAcksPerSec,
+	p("burst of %d %s:               %.0f acks/s (%.2f of ceiling), p50 %s, p99 %s", r.BurstUpdates, w.first, r.BurstAcksPerSec,
 		r.BurstAcksPerSec/max(r.CeilingAcksPerSec, 1), ms(r.BurstP50), ms(r.BurstP99))
 	if r.PacedUpdates > 0 { // not in a kill run: a restart in it would say nothing of latency
-		p("paced %d /start at half the burst rate: %.0f acks/s, p50 %s, p99 %s", r.PacedUpdates, r.PacedAcksPerSec, ms(r.PacedP50), ms(r.PacedP99))
+		p("paced %d %s at half the burst rate: %.0f acks/s, p50 %s, p99 %s", r.PacedUpdates, w.first, r.PacedAcksPerSec, ms(r.PacedP50), ms(r.PacedP99))
 	}
-	p("whole run: updates delivered %d, acknowledged %d, not acknowledged %d", r.Updates, r.Acked, r.NotAcked)
+	p("whole run: %s delivered %d, acknowledged %d, not acknowledged %d", w.updates, r.Updates, r.Acked, r.NotAcked)
 	p("whole run acks: %.0f/s average (paced by the replies), peak %.0f in 1 s; latency p50 %s, p99 %s, max %s",
 		r.AcksPerSec, r.PeakAcks1s, ms(r.P50), ms(r.P99), ms(r.Max))
 	p("time to every client's final reply: %s; inbox first received to last handled: %s", r.AllFinal.Round(10*time.Millisecond), r.Processed.Round(10*time.Millisecond))
-	p("replies: %d (%d of them edits of the pressed message), %.1f/s average, peak %d in 1 s overall, peak %d in 1 s in one chat; 429s from the fake: %d",
-		r.Replies, r.Edits, r.RepliesPerSec, r.PeakReplies1s, r.PeakChatReplies1, r.TooMany)
-	p("clients: booked %d, time taken %d, no free slot %d, unexpected %d, stuck (lost) %d, cut off by LOADTEST_TIMEOUT %d",
+	p("replies: %d (%d of them edits of the pressed message), %.1f/s average, peak %d in 1 s overall, peak %d in 1 s in one chat; %s from the fake: %d",
+		r.Replies, r.Edits, r.RepliesPerSec, r.PeakReplies1s, r.PeakChatReplies1, w.tooMany, r.TooMany)
+	p("clients: booked %d, time taken %d, no free slot %d, unexpected %d, stuck (lost) %d, cut off by -timeout %d",
 		r.Booked, r.Taken, r.Full, r.Unexpected, r.Stuck, r.Unfinished)
-	p("noise: %d double-tappers, %d redelivered updates, %d flooders (most replies to a 30-message flood: %d)",
-		r.DoubleTaps, r.Redeliver, r.Flooders, r.FloodReplies)
+	p("noise: %d double-tappers, %d redelivered %s, %d flooders (most replies to a 30-message flood: %d)",
+		r.DoubleTaps, r.Redeliver, w.updates, r.Flooders, r.FloodReplies)
 	p("flood notices to clients not flooding (double taps and fast answers): %d", r.Notices)
 	if r.Killed {
 		p("SIGKILL after %d acknowledgements; answering again %s later; failed deliveries redelivered: %d",
@@ -988,17 +804,14 @@ func (r *ltResult) print(out io.Writer) {
 	} else if r.LongestWait > 0 {
 		p("longest a client waited for a reply: %s", r.LongestWait.Round(100*time.Millisecond))
 	}
-	p("lost updates (acknowledged, then not in the inbox or dead-lettered): %d; dead-lettered: %d", r.LostUpdates, r.DeadLettered)
+	p("lost %s (acknowledged, then not in the inbox or dead-lettered): %d; dead-lettered: %d", w.updates, r.LostUpdates, r.DeadLettered)
 	p("duplicate replies: %d (besides, edits made again and found not modified, nothing new on screen: %d); double bookings: %d; clients booked twice: %d; bookings made: %d",
 		r.Duplicates, r.NotModified, r.DoubleBookings, r.ClientsBookedTwice, r.BookingsMade)
 	p("left after settling: inbox %d unhandled, outbox %d unsent; server error log lines: %d", r.PendingInbox, r.UnsentOutbox, r.ServerErrors)
-	if r.ServerPeakKB > 0 {
-		p("peak memory: server process VmHWM %d MB (highest of its runs); harness + fake VmHWM %d MB", r.ServerPeakKB/1024, r.PeakRSSKB/1024)
-	} else {
-		p("peak memory (whole process: harness + fake + server): VmHWM %d MB, Go Sys %d MB", r.PeakRSSKB/1024, r.PeakSysMB)
-	}
+	p("peak memory: server process VmHWM %d MB (highest of its runs); harness + fake VmHWM %d MB, Go Sys %d MB",
+		r.ServerPeakKB/1024, r.PeakRSSKB/1024, r.PeakSysMB)
 	if r.Example != "" {
-		p("an unexpected reply: %.120q", r.Example)
+		p("an unexpected reply or refusal: %.160q", r.Example)
 	}
 	p("elapsed: %s", r.Elapsed.Round(100*time.Millisecond))
 }
@@ -1028,9 +841,20 @@ func watchMemory() (peak func() uint64, stop func()) {
 }
 
 // applyLoadSalon migrates the database and applies the salon file under the id
-// salonID (the file's own id, "demo", replaced), so each run has a salon of its own.
-func applyLoadSalon(ctx context.Context, getenv func(string) string, salonFile, salonID string) error {
-	if err := run(ctx, []string{"migrate"}, getenv, io.Discard, nil); err != nil {
+// salonID (the file's own id, "demo", replaced), so each run has a salon of its
+// own: salonbook migrate and apply, run from bin with vars as their environment.
+func applyLoadSalon(ctx context.Context, bin string, vars map[string]string, salonFile, salonID string) error {
+	salonbook := func(args ...string) error {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		for k, v := range vars {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("loadtest: salonbook %s: %w: %s", args[0], err, bytes.TrimSpace(out))
+		}
+		return nil
+	}
+	if err := salonbook("migrate"); err != nil {
 		return err
 	}
 	demo, err := os.ReadFile(salonFile)
@@ -1047,30 +871,7 @@ func applyLoadSalon(ctx context.Context, getenv func(string) string, salonFile, 
 	if err := os.WriteFile(file, demo, 0o600); err != nil {
 		return err
 	}
-	return run(ctx, []string{"apply", file}, getenv, io.Discard, nil)
-}
-
-// serveInProcess runs `salonbook serve` in this process until stop, which
-// returns serve's own result (once; later calls return nil).
-func serveInProcess(ctx context.Context, getenv func(string) string, log io.Writer) (addr string, stop func() error, err error) {
-	serveCtx, stopServe := context.WithCancel(ctx)
-	ready, served := make(chan string, 1), make(chan error, 1)
-	go func() { served <- run(serveCtx, []string{"serve"}, getenv, log, ready) }()
-	select {
-	case addr = <-ready:
-	case err := <-served:
-		stopServe()
-		return "", nil, fmt.Errorf("serve: %w", err)
-	}
-	stopped := false
-	return addr, func() error {
-		if stopped {
-			return nil
-		}
-		stopped = true
-		stopServe()
-		return <-served
-	}, nil
+	return salonbook("apply", file)
 }
 
 // settle waits (at most 30 s) until the salon's inbox is handled and its outbox
