@@ -10,6 +10,12 @@ export DATABASE_URL
 export HTTP_ADDR="${HTTP_ADDR:-127.0.0.1:8080}"
 SALON_FILE="${SALON_FILE:-scripts/demo-salon.yaml}"
 
+# A bot token without a public URL: long polling, no webhook needed (set before
+# migrate: every subcommand checks the whole configuration).
+if [[ -n "${TELEGRAM_BOT_TOKEN:-}${TELEGRAM_BOT_TOKEN_FILE:-}" && -z "${TELEGRAM_WEBHOOK_URL:-}" ]]; then
+	export TELEGRAM_MODE="${TELEGRAM_MODE:-polling}"
+fi
+
 bin/salonbook migrate
 bin/salonbook apply "$SALON_FILE"
 
@@ -20,11 +26,6 @@ if [[ -z "${SALONBOOK_API_TOKEN:-}" && -z "${SALONBOOK_API_TOKEN_FILE:-}" ]]; th
 		(umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > .data/api-token)
 	fi
 	export SALONBOOK_API_TOKEN_FILE="$ROOT/.data/api-token"
-fi
-
-# A bot token without a public URL: long polling, no webhook needed.
-if [[ -n "${TELEGRAM_BOT_TOKEN:-}${TELEGRAM_BOT_TOKEN_FILE:-}" && -z "${TELEGRAM_WEBHOOK_URL:-}" ]]; then
-	export TELEGRAM_MODE="${TELEGRAM_MODE:-polling}"
 fi
 
 cat >&2 <<MSG

@@ -28,10 +28,14 @@ func runFakeTelegram(ctx context.Context, addr, limits string, out io.Writer) er
 	}
 	fake := telegramtest.New(opts)
 	defer fake.Close()
-	return serveFake(ctx, addr, fake, fake.Close, func(url string) {
+	mux := http.NewServeMux()
+	newPerson(fake).routes(mux)
+	mux.Handle("/", fake)
+	return serveFake(ctx, addr, mux, fake.Close, func(url string) {
 		// The fake's token is a fixed test token, not a secret: printing it is the point.
-		fmt.Fprintf(out, "fake Telegram Bot API on %s (limits: %s)\nTELEGRAM_API_URL=%s\nTELEGRAM_BOT_TOKEN=%s\n",
-			url, limits, url, fake.Token())
+		fmt.Fprintf(out, "fake Telegram Bot API on %s (limits: %s)\nTELEGRAM_API_URL=%s\nTELEGRAM_BOT_TOKEN=%s\n"+
+			"be a client: curl %s/person/1001/say -d /start; curl %s/person/1001/press -d Book; curl %s/person/1001\n",
+			url, limits, url, fake.Token(), url, url, url)
 	})
 }
 
