@@ -314,6 +314,39 @@ func TestCancel(t *testing.T) {
 		require.NoError(t, err, "a released hold frees the time")
 	})
 
+	t.Run("ReleaseEndsOnlyAHold", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		held, err := b.svc.Book(ctx, b.req("anna", b.at(3, 10, 0), "rel1"))
+		require.NoError(t, err)
+		released, err := b.svc.Release(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.True(t, released)
+		got, err := b.svc.Get(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.Equal(t, core.StatusCancelled, got.Status)
+		released, err = b.svc.Release(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.False(t, released, "releasing twice releases nothing more")
+
+		held, err = b.svc.Book(ctx, b.req("anna", b.at(3, 12, 0), "rel2"))
+		require.NoError(t, err)
+		_, err = b.svc.Confirm(ctx, b.salonID, held.ID) // confirmed elsewhere
+		require.NoError(t, err)
+		released, err = b.svc.Release(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.False(t, released)
+		got, err = b.svc.Get(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.Equal(t, core.StatusConfirmed, got.Status, "a confirmed booking is never released")
+
+		for _, id := range []string{"not-a-uuid", "00000000-0000-0000-0000-000000000000"} {
+			released, err = b.svc.Release(ctx, b.salonID, id)
+			require.NoError(t, err)
+			require.False(t, released)
+		}
+	})
+
 	t.Run("UnknownBooking", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)

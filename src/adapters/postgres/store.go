@@ -327,6 +327,22 @@ func (t *storeTx) Booking(ctx context.Context, salonID, bookingID string, lock b
 	return b, mapErr(err, "select booking")
 }
 
+func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error) {
+	var id pgtype.UUID
+	if err := id.Scan(bookingID); err != nil {
+		return false, nil // not a booking id: nothing to release
+	}
+	// One conditional statement, not a read and a write: a confirm committed in
+	// between is seen by the WHERE and the row is left alone.
+	tag, err := t.q.Exec(ctx, `
+		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
+		WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'`, salonID, id)
+	if err != nil {
+		return false, mapErr(err, "release hold")
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {
 	if t.tx == nil {
 		return errors.New("postgres: update booking outside a transaction")

@@ -339,6 +339,20 @@ func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (*core.
 	})
 }
 
+// Release ends a hold a chat no longer wants, and only a hold: a booking
+// confirmed meanwhile (by the API, or by a step whose confirm committed) is left
+// as it is, so no one is told of a cancellation. It reports whether a hold was
+// released; an unknown or already ended booking releases nothing.
+func (s *Service) Release(ctx context.Context, salonID, bookingID string) (bool, error) {
+	var released bool
+	err := s.store.Auto(ctx, func(tx Tx) error {
+		var err error
+		released, err = tx.ReleaseHold(ctx, salonID, bookingID)
+		return err
+	})
+	return released, err
+}
+
 // Reschedule moves a live booking of one master to a new start, in place: the
 // old time is released only if the new one is taken, in one statement. Moving to
 // the current start returns the booking unchanged. Returns EForbidden inside the

@@ -277,3 +277,46 @@ func TestTypedHourPicksThatTime(t *testing.T) {
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "11.30"})
 	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:30")
 }
+
+// TestReleaseNeverEndsAConfirmedBooking: a hold confirmed elsewhere (the API, or a
+// step that timed out after its confirm committed) is no longer the flow's to
+// release: every way a flow ends leaves it confirmed.
+func TestReleaseNeverEndsAConfirmedBooking(t *testing.T) {
+	t.Parallel()
+	for _, exit := range []struct {
+		name string
+		in   dialog.Inbound
+		idle bool
+	}{
+		{name: "other", in: dialog.Inbound{Kind: dialog.KindChoice, Choice: "other"}},
+		{name: "drop", in: dialog.Inbound{Kind: dialog.KindChoice, Choice: "drop"}},
+		{name: "start", in: dialog.Inbound{Kind: dialog.KindCommand, Text: "start"}},
+		{name: "cancel", in: dialog.Inbound{Kind: dialog.KindCommand, Text: "cancel"}},
+		{name: "language", in: dialog.Inbound{Kind: dialog.KindCommand, Text: "language"}},
+		{name: "idle", in: dialog.Inbound{Kind: dialog.KindText, Text: "hi"}, idle: true},
+	} {
+		t.Run(exit.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			olga := &conv{name: "olga", hint: "en"}
+			// Tomorrow: outside the cancellation cutoff, where a cancel would succeed.
+			b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 11:00",
+				"text: Olga", "text: +49 151 1111111"})
+			var id string
+			require.NoError(t, pgtest.Pool(t).QueryRow(ctx,
+				`SELECT booking_id::text FROM bookings WHERE salon_id = $1 AND status = 'held'`, b.salonID).Scan(&id))
+			_, err := b.bookings.Confirm(ctx, b.salonID, id) // confirmed elsewhere
+			require.NoError(t, err)
+			if exit.idle {
+				b.clock.T = b.clock.T.Add(31 * time.Minute)
+			}
+			b.send(t, olga, exit.in)
+			if exit.name == "language" {
+				b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "l:ru"})
+			}
+			got, err := b.bookings.Get(ctx, b.salonID, id)
+			require.NoError(t, err)
+			require.Equal(t, core.StatusConfirmed, got.Status, "a confirmed booking is never released as a hold")
+		})
+	}
+}

@@ -24,6 +24,7 @@ type Bookings interface {
 	Book(ctx context.Context, req booking.BookRequest) (*core.Booking, error)
 	Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
+	Release(ctx context.Context, salonID, bookingID string) (bool, error)
 	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
@@ -269,11 +270,13 @@ func (t *turn) reset() {
 	t.st = State{Lang: t.st.Lang, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID}
 }
 
-// releaseHold cancels the flow's unconfirmed hold, if it has one. A hold that
-// cannot be released now expires on its own after the salon's hold time.
+// releaseHold ends the flow's unconfirmed hold, if it has one and it is still
+// held: a hold confirmed meanwhile (elsewhere) is the client's appointment and
+// stays. A hold that cannot be released now expires on its own after the
+// salon's hold time.
 func (t *turn) releaseHold() {
 	if t.st.Hold != "" {
-		_, _ = t.e.bookings.Cancel(t.ctx, t.e.salonID, t.st.Hold)
+		_, _ = t.e.bookings.Release(t.ctx, t.e.salonID, t.st.Hold)
 		t.st.Hold = ""
 	}
 }
