@@ -396,6 +396,26 @@ func TestReschedule(t *testing.T) {
 		require.Equal(t, core.EConflict, core.ErrorCode(err), "and still blocks others")
 	})
 
+	t.Run("NearItsOwnOldTimeIntoAnotherClientIsTaken", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		r := b.req("anna", b.at(3, 10, 0), "n1")
+		r.Confirm = true
+		bk, err := b.svc.Book(ctx, r)
+		require.NoError(t, err)
+		other := b.req("anna", b.at(3, 11, 0), "n2") // another client
+		other.Confirm = true
+		_, err = b.svc.Book(ctx, other)
+		require.NoError(t, err)
+		// 10:30 overlaps both the booking's own old time and the other client's 11:00:
+		// the booking being moved is not the client's "other appointment".
+		_, err = b.svc.Reschedule(ctx, b.salonID, bk.ID, b.at(3, 10, 30))
+		require.Equal(t, "booking.slot_taken", core.ErrorKey(err))
+		conflict, ok := errors.AsType[*booking.ConflictError](err)
+		require.True(t, ok, "a taken time answers with alternatives: %v", err)
+		require.NotEmpty(t, conflict.Alternatives)
+	})
+
 	t.Run("InsideCutoffIsForbidden", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)

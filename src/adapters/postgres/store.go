@@ -301,13 +301,14 @@ func (t *storeTx) BookingByKey(ctx context.Context, salonID, key string) (*core.
 	return b, mapErr(err, "select booking by key")
 }
 
-func (t *storeTx) ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time) (bool, error) {
+func (t *storeTx) ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time, exclude string) (bool, error) {
 	var busy bool
 	err := t.q.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM bookings
 		WHERE salon_id = $1 AND client_id = $2 AND tstzrange(starts_at, ends_at) && tstzrange($3, $4)
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5)))`,
-		salonID, clientID, r.Start, r.End, now).Scan(&busy)
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
+		  AND booking_id::text <> $6)`,
+		salonID, clientID, r.Start, r.End, now, exclude).Scan(&busy)
 	return busy, mapErr(err, "select client busy")
 }
 

@@ -224,7 +224,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			if err := replayOr(nil); err != nil || booked != nil {
 				return err
 			}
-			busy, err := tx.ClientBusy(ctx, req.SalonID, client.ID, core.TimeRange{Start: b.Start, End: b.End}, now)
+			busy, err := tx.ClientBusy(ctx, req.SalonID, client.ID, core.TimeRange{Start: b.Start, End: b.End}, now, "")
 			if err != nil {
 				return err
 			}
@@ -396,7 +396,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 			if core.ErrorCode(err) != core.EConflict {
 				return false, err
 			}
-			busy, cerr := tx.ClientBusy(ctx, salonID, b.ClientID, core.TimeRange{Start: b.Start, End: b.End}, now)
+			busy, cerr := tx.ClientBusy(ctx, salonID, b.ClientID, core.TimeRange{Start: b.Start, End: b.End}, now, b.ID)
 			if cerr != nil {
 				return false, cerr
 			}
