@@ -75,6 +75,7 @@ type SlotsRequest struct {
 	MasterID  string // a master's id, or AnyMaster
 	From      core.Date
 	Days      int
+	Exclude   string // a booking to leave out of the busy time (the one being moved); "" for none
 }
 
 // Slots lists the free starts of a service in the salon's zone, from From for
@@ -95,7 +96,7 @@ func (s *Service) Slots(ctx context.Context, req SlotsRequest) ([]availability.S
 		}
 		salon = sc.salon
 		var busy map[string][]Occupancy
-		slots, busy, err = s.freeSlots(ctx, tx, sc, req.From, req.Days, now, "")
+		slots, busy, err = s.freeSlots(ctx, tx, sc, req.From, req.Days, now, req.Exclude)
 		if err == nil && req.MasterID == AnyMaster {
 			slots = assignAny(sc, slots, dayLoads(sc, busy))
 		}

@@ -320,3 +320,24 @@ func TestReleaseNeverEndsAConfirmedBooking(t *testing.T) {
 		})
 	}
 }
+
+// TestMoveOffersTimesOverlappingItsOwn: a booking does not stand in its own way:
+// a move by half an hour is offered, and made.
+func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: #2", "pick: 11:00",
+		"text: Olga", "text: +49 151 1111111", "pick: Confirm",
+		"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Tue 2 Mar"})
+	var times []string
+	for _, c := range olga.last[0].Choices {
+		if strings.HasPrefix(c.ID, "t:") {
+			times = append(times, c.Label)
+		}
+	}
+	require.Subset(t, times, []string{"10:30", "11:30"}, "times overlapping the booking's own are free for its move")
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, olga, "11:30")})
+	require.Contains(t, r[0].Text, "Tue 2 Mar, 11:30")
+	require.Equal(t, 1, b.live(t))
+}

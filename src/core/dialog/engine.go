@@ -425,10 +425,13 @@ func (t *turn) onMaster() {
 }
 
 // free lists the free slots of the flow's service and master from day for days.
+// A booking being moved does not stand in its own way.
 func (t *turn) free(from core.Date, days int) ([]availability.Slot, error) {
-	slots, _, err := t.e.bookings.Slots(t.ctx, booking.SlotsRequest{
-		SalonID: t.e.salonID, ServiceID: t.st.Service, MasterID: t.st.Master, From: from, Days: days,
-	})
+	req := booking.SlotsRequest{SalonID: t.e.salonID, ServiceID: t.st.Service, MasterID: t.st.Master, From: from, Days: days}
+	if t.st.Step == stepMoveDay || t.st.Step == stepMoveTime {
+		req.Exclude = t.st.BookingID
+	}
+	slots, _, err := t.e.bookings.Slots(t.ctx, req)
 	return slots, err
 }
 
