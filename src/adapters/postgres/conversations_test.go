@@ -108,6 +108,23 @@ func TestConversations(t *testing.T) {
 		require.Equal(t, 1, page, "the replay changed the state")
 	})
 
+	t.Run("SameEventIDInTwoChatsIsTwoEvents", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		say := func(text string) func(dialog.State) (dialog.State, []dialog.Reply) {
+			return func(st dialog.State) (dialog.State, []dialog.Reply) { return st, []dialog.Reply{{Text: text}} }
+		}
+		a, err := b.convs.Run(ctx, b.chat("a"), "e1", say("for a"))
+		require.NoError(t, err)
+		other, err := b.convs.Run(ctx, b.chat("b"), "e1", say("for b"))
+		require.NoError(t, err)
+		require.Equal(t, []dialog.Reply{{Text: "for a"}}, a)
+		require.Equal(t, []dialog.Reply{{Text: "for b"}}, other, "a chat never gets another chat's stored replies")
+		again, err := b.convs.Run(ctx, b.chat("b"), "e1", say("again"))
+		require.NoError(t, err)
+		require.Equal(t, other, again, "and each chat's replay is its own")
+	})
+
 	t.Run("ConcurrentReplaysRunStepOnce", func(t *testing.T) {
 		t.Parallel()
 		b := newConvBundle(t)
