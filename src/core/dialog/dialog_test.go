@@ -341,3 +341,35 @@ func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
 	require.Contains(t, r[0].Text, "Tue 2 Mar, 11:30")
 	require.Equal(t, 1, b.live(t))
 }
+
+// TestSharedChatsCannotBook: in a group every member would share one
+// conversation (one member's bookings, name and phone before all the others), so
+// only private chats book. A group gets one polite answer in its language, and
+// nothing is stored for it.
+func TestSharedChatsCannotBook(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	pool := pgtest.Pool(t)
+	for i, in := range []dialog.Inbound{
+		{Kind: dialog.KindCommand, Text: "start", LangHint: "en"},
+		{Kind: dialog.KindChoice, Choice: "mine", LangHint: "en-GB"},
+		{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: "Olga", Phone: "+49 151 1111111"}, LangHint: "ru"},
+		{Kind: dialog.KindText, Text: "записаться", LangHint: "ru-RU"},
+	} {
+		in.ID, in.Shared = fmt.Sprint("group-", i), true
+		replies, err := b.chat.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: "-100200300"}, in)
+		require.NoError(t, err)
+		require.Len(t, replies, 1, "one answer")
+		require.Empty(t, replies[0].Choices, "nothing to press in a group")
+		if strings.HasPrefix(in.LangHint, "ru") {
+			require.Contains(t, replies[0].Text, "в личном чате")
+		} else {
+			require.Contains(t, replies[0].Text, "private chat")
+		}
+	}
+	var conversations, clients int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE salon_id = $1`, b.salonID).Scan(&conversations))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM clients WHERE salon_id = $1`, b.salonID).Scan(&clients))
+	require.Zero(t, conversations, "no conversation is stored for a group")
+	require.Zero(t, clients)
+}

@@ -150,6 +150,16 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	return t.st, t.out
 }
 
+// privateOnly is the answer to an event from a shared chat: bookings are made
+// in a private chat. It reads the salon's languages and writes nothing.
+func (e *Engine) privateOnly(ctx context.Context, in Inbound) Reply {
+	allowed := e.catalog.Languages()
+	if cat, err := e.bookings.Catalog(ctx, e.salonID); err == nil {
+		allowed = cat.Salon.Locales
+	}
+	return Reply{Text: e.catalog.Printer(e.catalog.Match(in.LangHint, allowed), time.UTC).T("chat.private_only")}
+}
+
 func (t *turn) run() {
 	in := t.in
 	if in.Kind == KindText && strings.HasPrefix(strings.TrimSpace(in.Text), "/") {
