@@ -373,3 +373,67 @@ func TestSharedChatsCannotBook(t *testing.T) {
 	require.Zero(t, conversations, "no conversation is stored for a group")
 	require.Zero(t, clients)
 }
+
+// TestTypedNumberPicksFromTheListShown: a number picks from the list the client
+// saw, even after the times changed underneath it.
+func TestTypedNumberPicksFromTheListShown(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	toTimes(t, b, olga, "+49 151 1111111")
+	require.Equal(t, "11:00", olga.last[0].Choices[2].Label, "the third time shown")
+	// Meanwhile someone else takes 10:00: a list built now would start at 11:00.
+	_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+		Start: time.Date(2027, 3, 1, 10, 0, 0, 0, pgtest.Berlin), Client: core.Client{Name: "Petra", Phone: "+49 151 2222222"},
+		IdempotencyKey: "petra", Confirm: true})
+	require.NoError(t, err)
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "3"})
+	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:00", "\"3\" is the third time the client saw")
+}
+
+// TestTypedHourAtATimeStepIsATime: at a time step a number that is not one of
+// the times shown reads as an hour: taken when that time is offered (on any page),
+// else answered with the nearest offered times; never as "Another day" or "Menu".
+func TestTypedHourAtATimeStepIsATime(t *testing.T) {
+	t.Parallel()
+	// Any master on Tuesday: Anna from 10:00, Boris until 15:00: a page of seven
+	// times, then More times, Another day and Menu (9 and 10).
+	toTuesday := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Any master", "pick: Tue 2 Mar"}
+	times := func(r []dialog.Reply) []string {
+		var out []string
+		for _, c := range r[len(r)-1].Choices {
+			if strings.HasPrefix(c.ID, "t:") {
+				out = append(out, c.Label)
+			}
+		}
+		return out
+	}
+	for _, typed := range []string{"9", "10", "8", "17:00", "14", "15.00"} {
+		t.Run(typed, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			olga := &conv{name: "olga", hint: "en"}
+			b.run(t, []*conv{olga}, toTuesday)
+			require.Len(t, olga.last[0].Choices, 10)
+			r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: typed})
+			switch typed {
+			case "9", "8":
+				require.Contains(t, r[0].Text, "nearest", "an hour before opening is a time, not a button")
+				require.Equal(t, []string{"10:00", "10:30", "11:00"}, times(r))
+				// The client picks from those by number.
+				r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2"})
+				require.Contains(t, r[0].Text, "name")
+				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 1111111"})
+				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, 10:30")
+			case "17:00":
+				require.Contains(t, r[0].Text, "nearest")
+				require.Equal(t, []string{"14:00", "14:30", "15:00"}, times(r))
+			case "10", "14", "15.00":
+				require.Contains(t, r[0].Text, "name", "an offered time is taken, on this page or the next")
+				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 1111111"})
+				want := map[string]string{"10": "10:00", "14": "14:00", "15.00": "15:00"}[typed]
+				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, "+want)
+			}
+		})
+	}
+}

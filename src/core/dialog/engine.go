@@ -1,9 +1,11 @@
 package dialog
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,6 +149,16 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	if len(t.out) == 0 { // every path ends in a prompt; this is a guard, not a plan
 		t.menu()
 	}
+	// The list the client now sees: a number typed next picks from it.
+	t.st.Shown = nil
+	for _, r := range t.out {
+		if len(r.Choices) > 0 {
+			t.st.Shown = t.st.Shown[:0]
+			for _, c := range r.Choices {
+				t.st.Shown = append(t.st.Shown, c.ID)
+			}
+		}
+	}
 	return t.st, t.out
 }
 
@@ -170,13 +182,14 @@ func (t *turn) run() {
 		t.command(in.Text)
 		return
 	case KindText:
-		// A number answers a numbered list (channels without buttons show one).
-		if id := t.typedTime(in.Text); id != "" {
+		// A number answers the numbered list the client was shown (channels
+		// without buttons show one); at a time step an hour is a time.
+		id, answered := t.typed(in.Text)
+		if answered {
+			return
+		}
+		if id != "" {
 			in.Kind, in.Choice = KindChoice, id
-		} else if n, err := strconv.Atoi(strings.TrimSpace(in.Text)); err == nil && t.st.Step != stepPhone && t.st.Step != stepName {
-			if ch := t.prompt().Choices; n >= 1 && n <= len(ch) {
-				in.Kind, in.Choice = KindChoice, ch[n-1].ID
-			}
 		}
 	}
 	t.in = in
@@ -247,13 +260,57 @@ func (t *turn) command(name string) {
 	}
 }
 
-// typedTime reads "11", "11:30" or "9.30" at a time step as the listed time with
-// that label, so that a client typing an hour is not taken to mean a button
-// number. It returns the choice id, or "".
-func (t *turn) typedTime(text string) string {
-	if t.st.Step != stepTime && t.st.Step != stepMoveTime {
-		return ""
+// typed reads typed text as a choice of the list last shown (State.Shown), not
+// of a list built anew: the times may have changed since. At a time step a
+// number is first a time: one shown with that label ("11", "11:30", "9.30"),
+// then the n-th choice if that is a time, then a time of the day's offer on any
+// page; an hour not offered is answered with the nearest offered times
+// (answered is then true). Elsewhere a number n picks the n-th choice shown,
+// except where a name or phone is asked. It returns the choice id, or "".
+func (t *turn) typed(text string) (id string, answered bool) {
+	if t.st.Step == stepName || t.st.Step == stepPhone {
+		return "", false
 	}
+	n, err := strconv.Atoi(strings.TrimSpace(text))
+	var shown string
+	if err == nil && n >= 1 && n <= len(t.st.Shown) {
+		shown = t.st.Shown[n-1]
+	}
+	if t.st.Step != stepTime && t.st.Step != stepMoveTime {
+		return shown, false
+	}
+	hour, minute, ok := clockOf(text)
+	if !ok {
+		return shown, false
+	}
+	want := fmt.Sprintf("%02d:%02d", hour, minute)
+	for _, c := range t.st.Shown {
+		if at, ok := t.timeOf(c); ok && t.p.Time(at) == want && t.isDay(at) {
+			return c, false
+		}
+	}
+	if strings.HasPrefix(shown, prefTime) {
+		return shown, false
+	}
+	d, err := core.ParseDate(t.st.Day)
+	if err != nil {
+		return shown, false
+	}
+	slots, err := t.free(d, 1)
+	if err != nil || len(slots) == 0 {
+		return shown, false // no times that day: the numbers are the list's
+	}
+	for _, s := range slots {
+		if t.p.Time(s.Start) == want {
+			return prefTime + strconv.FormatInt(s.Start.Unix(), 10), false
+		}
+	}
+	t.nearest(d, time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, t.cat.Salon.Timezone), slots)
+	return "", true
+}
+
+// clockOf reads "9", "09", "9:30", "9.30" or "17:00" as a time of day.
+func clockOf(text string) (hour, minute int, ok bool) {
 	text = strings.ReplaceAll(strings.TrimSpace(text), ".", ":")
 	h, m, found := strings.Cut(text, ":")
 	if !found {
@@ -261,16 +318,50 @@ func (t *turn) typedTime(text string) string {
 	}
 	hour, err1 := strconv.Atoi(h)
 	minute, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 || len(m) != 2 {
-		return ""
+	if err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 || len(m) != 2 || len(h) > 2 {
+		return 0, 0, false
 	}
-	want := fmt.Sprintf("%02d:%02d", hour, minute)
-	for _, c := range t.prompt().Choices {
-		if c.Label == want {
-			return c.ID
-		}
+	return hour, minute, true
+}
+
+// timeOf reads the start a time choice id stands for.
+func (t *turn) timeOf(id string) (time.Time, bool) {
+	s, ok := strings.CutPrefix(id, prefTime)
+	unix, err := strconv.ParseInt(s, 10, 64)
+	if !ok || err != nil {
+		return time.Time{}, false
 	}
-	return ""
+	return time.Unix(unix, 0).UTC(), true
+}
+
+// isDay reports whether start falls on the flow's day (in the salon's zone).
+func (t *turn) isDay(start time.Time) bool {
+	return core.DateOf(start.In(t.cat.Salon.Timezone)).String() == t.st.Day
+}
+
+// nearest answers a typed time that is not offered on local day d with the
+// offered times nearest to want, at most three, in order; the step stays.
+func (t *turn) nearest(d core.Date, want time.Time, slots []availability.Slot) {
+	p := t.p
+	near := slices.Clone(slots)
+	slices.SortStableFunc(near, func(a, b availability.Slot) int {
+		return cmp.Compare(absDur(a.Start.Sub(want)), absDur(b.Start.Sub(want)))
+	})
+	near = near[:min(3, len(near))]
+	slices.SortFunc(near, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
+	r := Reply{Text: p.T("time.not_offered", "Time", p.Time(want), "Day", p.Date(d))}
+	for _, s := range near {
+		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
+	}
+	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
+	t.out = append(t.out, t.withMenu(r))
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 // reset drops the flow under way (releasing its hold), keeping the language and

@@ -99,6 +99,7 @@ type State struct {
 	BookingID string    `json:"booking,omitempty"`  // the booking being looked at or moved
 	Hold      string    `json:"hold,omitempty"`     // a hold of this flow not yet confirmed: released whenever the flow ends
 	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
+	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`
