@@ -68,6 +68,7 @@ func TestConversations(t *testing.T) {
 			Step: "confirm", Lang: "ru", Updated: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC),
 			Service: "haircut", Master: "any", Day: "2027-03-02",
 			Start: time.Date(2027, 3, 2, 9, 15, 0, 123456789, time.UTC), Page: 3, BookingID: "b-1",
+			Shown:      []string{"t:1804064400", "days", "menu"},
 			ClientName: "Анна", ClientPhone: "+491511234567", ClientID: 42,
 		}
 		_, err := b.convs.Run(ctx, b.chat("1"), "e1", func(dialog.State) (dialog.State, []dialog.Reply) { return want, nil })
