@@ -314,6 +314,39 @@ func TestCancel(t *testing.T) {
 		require.NoError(t, err, "a released hold frees the time")
 	})
 
+	t.Run("ReleaseEndsOnlyAHold", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		held, err := b.svc.Book(ctx, b.req("anna", b.at(3, 10, 0), "rel1"))
+		require.NoError(t, err)
+		released, err := b.svc.Release(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.True(t, released)
+		got, err := b.svc.Get(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.Equal(t, core.StatusCancelled, got.Status)
+		released, err = b.svc.Release(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.False(t, released, "releasing twice releases nothing more")
+
+		held, err = b.svc.Book(ctx, b.req("anna", b.at(3, 12, 0), "rel2"))
+		require.NoError(t, err)
+		_, err = b.svc.Confirm(ctx, b.salonID, held.ID) // confirmed elsewhere
+		require.NoError(t, err)
+		released, err = b.svc.Release(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.False(t, released)
+		got, err = b.svc.Get(ctx, b.salonID, held.ID)
+		require.NoError(t, err)
+		require.Equal(t, core.StatusConfirmed, got.Status, "a confirmed booking is never released")
+
+		for _, id := range []string{"not-a-uuid", "00000000-0000-0000-0000-000000000000"} {
+			released, err = b.svc.Release(ctx, b.salonID, id)
+			require.NoError(t, err)
+			require.False(t, released)
+		}
+	})
+
 	t.Run("UnknownBooking", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)
@@ -361,6 +394,26 @@ func TestReschedule(t *testing.T) {
 		require.Equal(t, b.at(3, 10, 0), got.Start, "the old time is kept when the new one is taken")
 		_, err = b.svc.Book(ctx, b.req("anna", b.at(3, 10, 0), "t3"))
 		require.Equal(t, core.EConflict, core.ErrorCode(err), "and still blocks others")
+	})
+
+	t.Run("NearItsOwnOldTimeIntoAnotherClientIsTaken", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		r := b.req("anna", b.at(3, 10, 0), "n1")
+		r.Confirm = true
+		bk, err := b.svc.Book(ctx, r)
+		require.NoError(t, err)
+		other := b.req("anna", b.at(3, 11, 0), "n2") // another client
+		other.Confirm = true
+		_, err = b.svc.Book(ctx, other)
+		require.NoError(t, err)
+		// 10:30 overlaps both the booking's own old time and the other client's 11:00:
+		// the booking being moved is not the client's "other appointment".
+		_, err = b.svc.Reschedule(ctx, b.salonID, bk.ID, b.at(3, 10, 30))
+		require.Equal(t, "booking.slot_taken", core.ErrorKey(err))
+		conflict, ok := errors.AsType[*booking.ConflictError](err)
+		require.True(t, ok, "a taken time answers with alternatives: %v", err)
+		require.NotEmpty(t, conflict.Alternatives)
 	})
 
 	t.Run("InsideCutoffIsForbidden", func(t *testing.T) {

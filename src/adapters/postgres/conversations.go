@@ -63,11 +63,13 @@ func (c *Conversations) Run(ctx context.Context, key dialog.ChatKey, eventID str
 		// The event is looked up only now, in a statement of its own: under read
 		// committed it then sees what the transaction that held the lock before
 		// us committed, so a replay racing its original is answered, not rerun.
+		// By chat and event: an event id is the provider's, and two chats' ids
+		// may be equal; a chat never gets another's replies.
 		var stored []byte
 		err = tx.QueryRow(ctx, `
 			SELECT replies FROM dialog_events
-			WHERE salon_id = $1 AND channel = $2 AND event_id = $3`,
-			key.SalonID, key.Channel, eventID).Scan(&stored)
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND event_id = $4`,
+			key.SalonID, key.Channel, key.ChatID, eventID).Scan(&stored)
 		switch {
 		case err == nil:
 			if err := json.Unmarshal(stored, &out); err != nil {

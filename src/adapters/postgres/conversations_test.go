@@ -68,6 +68,7 @@ func TestConversations(t *testing.T) {
 			Step: "confirm", Lang: "ru", Updated: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC),
 			Service: "haircut", Master: "any", Day: "2027-03-02",
 			Start: time.Date(2027, 3, 2, 9, 15, 0, 123456789, time.UTC), Page: 3, BookingID: "b-1",
+			Shown:      []string{"t:1804064400", "days", "menu"},
 			ClientName: "Анна", ClientPhone: "+491511234567", ClientID: 42,
 		}
 		_, err := b.convs.Run(ctx, b.chat("1"), "e1", func(dialog.State) (dialog.State, []dialog.Reply) { return want, nil })
@@ -106,6 +107,23 @@ func TestConversations(t *testing.T) {
 		})
 		require.NoError(t, err)
 		require.Equal(t, 1, page, "the replay changed the state")
+	})
+
+	t.Run("SameEventIDInTwoChatsIsTwoEvents", func(t *testing.T) {
+		t.Parallel()
+		b := newConvBundle(t)
+		say := func(text string) func(dialog.State) (dialog.State, []dialog.Reply) {
+			return func(st dialog.State) (dialog.State, []dialog.Reply) { return st, []dialog.Reply{{Text: text}} }
+		}
+		a, err := b.convs.Run(ctx, b.chat("a"), "e1", say("for a"))
+		require.NoError(t, err)
+		other, err := b.convs.Run(ctx, b.chat("b"), "e1", say("for b"))
+		require.NoError(t, err)
+		require.Equal(t, []dialog.Reply{{Text: "for a"}}, a)
+		require.Equal(t, []dialog.Reply{{Text: "for b"}}, other, "a chat never gets another chat's stored replies")
+		again, err := b.convs.Run(ctx, b.chat("b"), "e1", say("again"))
+		require.NoError(t, err)
+		require.Equal(t, other, again, "and each chat's replay is its own")
 	})
 
 	t.Run("ConcurrentReplaysRunStepOnce", func(t *testing.T) {

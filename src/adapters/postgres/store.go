@@ -303,13 +303,14 @@ func (t *storeTx) BookingByKey(ctx context.Context, salonID, key string) (*core.
 	return b, mapErr(err, "select booking by key")
 }
 
-func (t *storeTx) ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time) (bool, error) {
+func (t *storeTx) ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time, exclude string) (bool, error) {
 	var busy bool
 	err := t.q.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM bookings
 		WHERE salon_id = $1 AND client_id = $2 AND tstzrange(starts_at, ends_at) && tstzrange($3, $4)
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5)))`,
-		salonID, clientID, r.Start, r.End, now).Scan(&busy)
+		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
+		  AND booking_id::text <> $6)`,
+		salonID, clientID, r.Start, r.End, now, exclude).Scan(&busy)
 	return busy, mapErr(err, "select client busy")
 }
 
@@ -327,6 +328,22 @@ func (t *storeTx) Booking(ctx context.Context, salonID, bookingID string, lock b
 		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: no booking %s", bookingID)
 	}
 	return b, mapErr(err, "select booking")
+}
+
+func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error) {
+	var id pgtype.UUID
+	if err := id.Scan(bookingID); err != nil {
+		return false, nil // not a booking id: nothing to release
+	}
+	// One conditional statement, not a read and a write: a confirm committed in
+	// between is seen by the WHERE and the row is left alone.
+	tag, err := t.q.Exec(ctx, `
+		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
+		WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'`, salonID, id)
+	if err != nil {
+		return false, mapErr(err, "release hold")
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {

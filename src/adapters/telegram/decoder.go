@@ -22,7 +22,9 @@ import (
 //
 // A message becomes a command (/start, /cancel, /help, /language, each with an
 // optional "@botname" and arguments, which are ignored), text, or a contact when
-// the client shares their own card; a callback query becomes a choice whose
+// the client shares their own card; one from a chat that is not private (a
+// group, a supergroup, a channel) is marked Shared, and the conversation will
+// not book there; a callback query becomes a choice whose
 // query must be answered (Decoded.Ack), pressed on the message Decoded.Origin
 // names. Every other kind of update is an error: the webhook registers for
 // messages and callback queries only, so anything else is kept as a dead letter.
@@ -60,6 +62,7 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 	switch {
 	case u.Message != nil:
 		m := u.Message
+		in.Shared = m.Chat.Type != models.ChatTypePrivate
 		if m.From != nil {
 			in.LangHint, in.Name = m.From.LanguageCode, m.From.FirstName
 		}
@@ -95,6 +98,14 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 		cq := u.CallbackQuery
 		in.Kind, in.Choice = dialog.KindChoice, cq.Data
 		in.LangHint, in.Name = cq.From.LanguageCode, cq.From.FirstName
+		// The chat is the pressed message's (ChatOf keys it so); a button on an
+		// inline message has none and is keyed by the user who pressed it.
+		switch {
+		case cq.Message.Message != nil:
+			in.Shared = cq.Message.Message.Chat.Type != models.ChatTypePrivate
+		case cq.Message.InaccessibleMessage != nil:
+			in.Shared = cq.Message.InaccessibleMessage.Chat.Type != models.ChatTypePrivate
+		}
 		d := messaging.Decoded{Inbound: in, Ack: cq.ID}
 		// The message the button was on, so the answer can replace it; not an
 		// inaccessible one (deleted, or too old to show) nor an inline message.

@@ -44,6 +44,10 @@ const (
 	inaccessibleCallback = `{"update_id":500000006,"callback_query":{"id":"77","from":{"id":111222333,"is_bot":false,"first_name":"Anna"},` +
 		`"message":{"chat":{"id":111222333,"type":"private"},"message_id":12,"date":0},"chat_instance":"-1","data":"menu"}}`
 	// A button on an inline-mode message: no message at all.
+	// A press on a group's message too old to show: the inaccessible message
+	// still names its chat.
+	inaccessibleGroupCallback = `{"update_id":500000012,"callback_query":{"id":"79","from":{"id":111222333,"is_bot":false,"first_name":"Anna"},` +
+		`"message":{"chat":{"id":-4000000001,"title":"Salon group","type":"group"},"message_id":13,"date":0},"chat_instance":"-3","data":"mine"}}`
 	inlineCallback = `{"update_id":500000007,"callback_query":{"id":"78","from":{"id":424242,"is_bot":false,"first_name":"Dora"},` +
 		`"inline_message_id":"AAAAAA","chat_instance":"-2","data":"menu"}}`
 	editedMessage = `{"update_id":500000008,"edited_message":{"message_id":47,` +
@@ -142,6 +146,29 @@ func TestDecode(t *testing.T) {
 			raw:  inlineCallback,
 			want: dialog.Inbound{ID: "tg:500000007", Kind: dialog.KindChoice, Choice: "menu", Name: "Dora"},
 			ack:  "78",
+		},
+		{
+			name: "TextInAGroupIsShared",
+			raw:  string(telegramtest.TextUpdate(11, -4000000001, anna, "Hallo")),
+			want: dialog.Inbound{ID: "tg:11", Kind: dialog.KindText, Text: "Hallo", LangHint: "de", Name: "Anna", Shared: true},
+		},
+		{
+			name: "CommandInASupergroupIsShared",
+			raw:  string(telegramtest.CommandUpdate(12, -1000000000001, anna, "start")),
+			want: dialog.Inbound{ID: "tg:12", Kind: dialog.KindCommand, Text: "start", LangHint: "de", Name: "Anna", Shared: true},
+		},
+		{
+			name:   "CallbackInAGroupIsShared",
+			raw:    string(telegramtest.CallbackUpdate(13, -4000000001, anna, 50, "cb-13", "mine")),
+			want:   dialog.Inbound{ID: "tg:13", Kind: dialog.KindChoice, Choice: "mine", LangHint: "de", Name: "Anna", Shared: true},
+			ack:    "cb-13",
+			origin: "50",
+		},
+		{
+			name: "CallbackOnInaccessibleGroupMessageIsShared",
+			raw:  inaccessibleGroupCallback,
+			want: dialog.Inbound{ID: "tg:500000012", Kind: dialog.KindChoice, Choice: "mine", Name: "Anna", Shared: true},
+			ack:  "79",
 		},
 		{
 			name: "OwnContact",

@@ -51,10 +51,15 @@ type Tx interface {
 	InsertBooking(ctx context.Context, b *core.Booking) (bool, error)
 	// BookingByKey returns the booking created with the idempotency key. ENotFound.
 	BookingByKey(ctx context.Context, salonID, key string) (*core.Booking, error)
-	// ClientBusy reports whether the client has a live booking overlapping r.
-	ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time) (bool, error)
+	// ClientBusy reports whether the client has a live booking overlapping r,
+	// leaving out the booking exclude (the one being moved; "" for none).
+	ClientBusy(ctx context.Context, salonID string, clientID int64, r core.TimeRange, now time.Time, exclude string) (bool, error)
 	// Booking returns a booking, locked for update when lock is set. ENotFound.
 	Booking(ctx context.Context, salonID, bookingID string, lock bool) (*core.Booking, error)
+	// ReleaseHold cancels the booking only while it is still held, in one
+	// conditional statement, and reports whether it did: a hold confirmed
+	// meanwhile is left alone. An unknown id releases nothing.
+	ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error)
 	// UpdateBooking writes b's status, times, occupied range and hold expiry.
 	// EConflict when the new time overlaps another live booking.
 	UpdateBooking(ctx context.Context, b *core.Booking) error

@@ -64,6 +64,7 @@ type SlotsRequest struct {
 	MasterID  string // a master's id, or AnyMaster
 	From      core.Date
 	Days      int
+	Exclude   string // a booking to leave out of the busy time (the one being moved); "" for none
 }
 
 // Slots lists the free starts of a service in the salon's zone, from From for
@@ -84,7 +85,7 @@ func (s *Service) Slots(ctx context.Context, req SlotsRequest) ([]availability.S
 		}
 		salon = sc.salon
 		var busy map[string][]Occupancy
-		slots, busy, err = s.freeSlots(ctx, tx, sc, req.From, req.Days, now, "")
+		slots, busy, err = s.freeSlots(ctx, tx, sc, req.From, req.Days, now, req.Exclude)
 		if err == nil && req.MasterID == AnyMaster {
 			slots = assignAny(sc, slots, dayLoads(sc, busy))
 		}
@@ -212,7 +213,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			if err := replayOr(nil); err != nil || booked != nil {
 				return err
 			}
-			busy, err := tx.ClientBusy(ctx, req.SalonID, client.ID, core.TimeRange{Start: b.Start, End: b.End}, now)
+			busy, err := tx.ClientBusy(ctx, req.SalonID, client.ID, core.TimeRange{Start: b.Start, End: b.End}, now, "")
 			if err != nil {
 				return err
 			}
@@ -324,6 +325,20 @@ func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (*core.
 	})
 }
 
+// Release ends a hold a chat no longer wants, and only a hold: a booking
+// confirmed meanwhile (by the API, or by a step whose confirm committed) is left
+// as it is, so no one is told of a cancellation. It reports whether a hold was
+// released; an unknown or already ended booking releases nothing.
+func (s *Service) Release(ctx context.Context, salonID, bookingID string) (bool, error) {
+	var released bool
+	err := s.store.Auto(ctx, func(tx Tx) error {
+		var err error
+		released, err = tx.ReleaseHold(ctx, salonID, bookingID)
+		return err
+	})
+	return released, err
+}
+
 // Reschedule moves a live booking of one master to a new start, in place: the
 // old time is released only if the new one is taken, in one statement. Moving to
 // the current start returns the booking unchanged. Returns EForbidden inside the
@@ -367,7 +382,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 			if core.ErrorCode(err) != core.EConflict {
 				return false, err
 			}
-			busy, cerr := tx.ClientBusy(ctx, salonID, b.ClientID, core.TimeRange{Start: b.Start, End: b.End}, now)
+			busy, cerr := tx.ClientBusy(ctx, salonID, b.ClientID, core.TimeRange{Start: b.Start, End: b.End}, now, b.ID)
 			if cerr != nil {
 				return false, cerr
 			}

@@ -277,3 +277,163 @@ func TestTypedHourPicksThatTime(t *testing.T) {
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "11.30"})
 	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:30")
 }
+
+// TestReleaseNeverEndsAConfirmedBooking: a hold confirmed elsewhere (the API, or a
+// step that timed out after its confirm committed) is no longer the flow's to
+// release: every way a flow ends leaves it confirmed.
+func TestReleaseNeverEndsAConfirmedBooking(t *testing.T) {
+	t.Parallel()
+	for _, exit := range []struct {
+		name string
+		in   dialog.Inbound
+		idle bool
+	}{
+		{name: "other", in: dialog.Inbound{Kind: dialog.KindChoice, Choice: "other"}},
+		{name: "drop", in: dialog.Inbound{Kind: dialog.KindChoice, Choice: "drop"}},
+		{name: "start", in: dialog.Inbound{Kind: dialog.KindCommand, Text: "start"}},
+		{name: "cancel", in: dialog.Inbound{Kind: dialog.KindCommand, Text: "cancel"}},
+		{name: "language", in: dialog.Inbound{Kind: dialog.KindCommand, Text: "language"}},
+		{name: "idle", in: dialog.Inbound{Kind: dialog.KindText, Text: "hi"}, idle: true},
+	} {
+		t.Run(exit.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			olga := &conv{name: "olga", hint: "en"}
+			// Tomorrow: outside the cancellation cutoff, where a cancel would succeed.
+			b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 11:00",
+				"text: Olga", "text: +49 151 1111111"})
+			var id string
+			require.NoError(t, pgtest.Pool(t).QueryRow(ctx,
+				`SELECT booking_id::text FROM bookings WHERE salon_id = $1 AND status = 'held'`, b.salonID).Scan(&id))
+			_, err := b.bookings.Confirm(ctx, b.salonID, id) // confirmed elsewhere
+			require.NoError(t, err)
+			if exit.idle {
+				b.clock.T = b.clock.T.Add(31 * time.Minute)
+			}
+			b.send(t, olga, exit.in)
+			if exit.name == "language" {
+				b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "l:ru"})
+			}
+			got, err := b.bookings.Get(ctx, b.salonID, id)
+			require.NoError(t, err)
+			require.Equal(t, core.StatusConfirmed, got.Status, "a confirmed booking is never released as a hold")
+		})
+	}
+}
+
+// TestMoveOffersTimesOverlappingItsOwn: a booking does not stand in its own way:
+// a move by half an hour is offered, and made.
+func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: #2", "pick: 11:00",
+		"text: Olga", "text: +49 151 1111111", "pick: Confirm",
+		"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Tue 2 Mar"})
+	var times []string
+	for _, c := range olga.last[0].Choices {
+		if strings.HasPrefix(c.ID, "t:") {
+			times = append(times, c.Label)
+		}
+	}
+	require.Subset(t, times, []string{"10:30", "11:30"}, "times overlapping the booking's own are free for its move")
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, olga, "11:30")})
+	require.Contains(t, r[0].Text, "Tue 2 Mar, 11:30")
+	require.Equal(t, 1, b.live(t))
+}
+
+// TestSharedChatsCannotBook: in a group every member would share one
+// conversation (one member's bookings, name and phone before all the others), so
+// only private chats book. A group gets one polite answer in its language, and
+// nothing is stored for it.
+func TestSharedChatsCannotBook(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	pool := pgtest.Pool(t)
+	for i, in := range []dialog.Inbound{
+		{Kind: dialog.KindCommand, Text: "start", LangHint: "en"},
+		{Kind: dialog.KindChoice, Choice: "mine", LangHint: "en-GB"},
+		{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: "Olga", Phone: "+49 151 1111111"}, LangHint: "ru"},
+		{Kind: dialog.KindText, Text: "записаться", LangHint: "ru-RU"},
+	} {
+		in.ID, in.Shared = fmt.Sprint("group-", i), true
+		replies, err := b.chat.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: "-100200300"}, in)
+		require.NoError(t, err)
+		require.Len(t, replies, 1, "one answer")
+		require.Empty(t, replies[0].Choices, "nothing to press in a group")
+		if strings.HasPrefix(in.LangHint, "ru") {
+			require.Contains(t, replies[0].Text, "в личном чате")
+		} else {
+			require.Contains(t, replies[0].Text, "private chat")
+		}
+	}
+	var conversations, clients int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE salon_id = $1`, b.salonID).Scan(&conversations))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM clients WHERE salon_id = $1`, b.salonID).Scan(&clients))
+	require.Zero(t, conversations, "no conversation is stored for a group")
+	require.Zero(t, clients)
+}
+
+// TestTypedNumberPicksFromTheListShown: a number picks from the list the client
+// saw, even after the times changed underneath it.
+func TestTypedNumberPicksFromTheListShown(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	toTimes(t, b, olga, "+49 151 1111111")
+	require.Equal(t, "11:00", olga.last[0].Choices[2].Label, "the third time shown")
+	// Meanwhile someone else takes 10:00: a list built now would start at 11:00.
+	_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+		Start: time.Date(2027, 3, 1, 10, 0, 0, 0, pgtest.Berlin), Client: core.Client{Name: "Petra", Phone: "+49 151 2222222"},
+		IdempotencyKey: "petra", Confirm: true})
+	require.NoError(t, err)
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "3"})
+	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:00", "\"3\" is the third time the client saw")
+}
+
+// TestTypedHourAtATimeStepIsATime: at a time step a number that is not one of
+// the times shown reads as an hour: taken when that time is offered (on any page),
+// else answered with the nearest offered times; never as "Another day" or "Menu".
+func TestTypedHourAtATimeStepIsATime(t *testing.T) {
+	t.Parallel()
+	// Any master on Tuesday: Anna from 10:00, Boris until 15:00: a page of seven
+	// times, then More times, Another day and Menu (9 and 10).
+	toTuesday := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Any master", "pick: Tue 2 Mar"}
+	times := func(r []dialog.Reply) []string {
+		var out []string
+		for _, c := range r[len(r)-1].Choices {
+			if strings.HasPrefix(c.ID, "t:") {
+				out = append(out, c.Label)
+			}
+		}
+		return out
+	}
+	for _, typed := range []string{"9", "10", "8", "17:00", "14", "15.00"} {
+		t.Run(typed, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			olga := &conv{name: "olga", hint: "en"}
+			b.run(t, []*conv{olga}, toTuesday)
+			require.Len(t, olga.last[0].Choices, 10)
+			r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: typed})
+			switch typed {
+			case "9", "8":
+				require.Contains(t, r[0].Text, "nearest", "an hour before opening is a time, not a button")
+				require.Equal(t, []string{"10:00", "10:30", "11:00"}, times(r))
+				// The client picks from those by number.
+				r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2"})
+				require.Contains(t, r[0].Text, "name")
+				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 1111111"})
+				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, 10:30")
+			case "17:00":
+				require.Contains(t, r[0].Text, "nearest")
+				require.Equal(t, []string{"14:00", "14:30", "15:00"}, times(r))
+			case "10", "14", "15.00":
+				require.Contains(t, r[0].Text, "name", "an offered time is taken, on this page or the next")
+				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 1111111"})
+				want := map[string]string{"10": "10:00", "14": "14:00", "15.00": "15:00"}[typed]
+				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, "+want)
+			}
+		})
+	}
+}

@@ -18,7 +18,13 @@ func NewService(e *Engine, convs Conversations) *Service {
 // one at a time, in order; replaying an event id returns the replies it got the
 // first time and changes nothing. A step's bookings use the event id as their
 // idempotency key, so a step replayed after a crash cannot book twice.
+//
+// An event from a shared chat (a group) gets one answer pointing to a private
+// chat, before any conversation is loaded or stored: nothing is kept for it.
 func (s *Service) Handle(ctx context.Context, key ChatKey, in Inbound) ([]Reply, error) {
+	if in.Shared {
+		return []Reply{s.engine.privateOnly(ctx, in)}, nil
+	}
 	return s.convs.Run(ctx, key, in.ID, func(st State) (State, []Reply) {
 		return s.engine.Step(ctx, key, st, in)
 	})

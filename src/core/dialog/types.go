@@ -35,6 +35,10 @@ type Inbound struct {
 	Contact  *Contact // KindContact
 	LangHint string   // the channel's language tag for the client, e.g. "ru-RU"; may be empty
 	Name     string   // the client's display name on the channel; may be empty
+	// Shared marks an event from a chat several people share (a group): one
+	// conversation there would show one member's bookings, name and phone to
+	// all. Only private chats book; a shared one is answered and nothing stored.
+	Shared bool
 }
 
 // Contact is a shared contact card. Its phone is personal data: never logged.
@@ -95,6 +99,7 @@ type State struct {
 	BookingID string    `json:"booking,omitempty"`  // the booking being looked at or moved
 	Hold      string    `json:"hold,omitempty"`     // a hold of this flow not yet confirmed: released whenever the flow ends
 	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
+	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`

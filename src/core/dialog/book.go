@@ -1,0 +1,450 @@
+package dialog
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"salonbook/src/core"
+	"salonbook/src/core/availability"
+	"salonbook/src/core/booking"
+)
+
+// The book flow: service → master or "any" → day → time → name and phone the
+// first time → hold → confirm. The move of a booking shares its day and time steps.
+
+// servicePrompt lists a page of the salon's services.
+func (t *turn) servicePrompt() Reply {
+	p := t.p
+	r := Reply{Text: p.T("ask.service")}
+	services := t.cat.Services
+	from := min(t.st.Page*pageServices, len(services))
+	for _, s := range services[from:min(from+pageServices, len(services))] {
+		r.Text += "\n• " + p.T("service.line", "Name", s.NameIn(p.Lang()),
+			"Minutes", int(s.Duration/time.Minute), "Price", p.Price(s.Price))
+		r.Choices = append(r.Choices, Choice{ID: prefService + s.ID, Label: label(s.NameIn(p.Lang()))})
+	}
+	if from+pageServices < len(services) {
+		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.more")})
+	}
+	return t.withMenu(r)
+}
+
+func (t *turn) onService() {
+	if t.in.Choice == optMore {
+		t.st.Page++
+		if t.st.Page*pageServices >= len(t.cat.Services) {
+			t.st.Page = 0
+		}
+		t.ask()
+		return
+	}
+	id, ok := strings.CutPrefix(t.in.Choice, prefService)
+	if !ok || t.findService(id) == nil {
+		t.again()
+		return
+	}
+	t.st.Service, t.st.Step, t.st.Page = id, stepMaster, 0
+	t.ask()
+}
+
+// masterPrompt offers "any master" and each master who does the service.
+func (t *turn) masterPrompt() Reply {
+	p := t.p
+	r := Reply{Text: p.T("ask.master"), Choices: []Choice{{ID: prefMaster + booking.AnyMaster, Label: p.T("btn.any_master")}}}
+	for _, m := range t.cat.Masters {
+		if m.Performs(t.st.Service) {
+			r.Choices = append(r.Choices, Choice{ID: prefMaster + m.ID, Label: label(m.Name)})
+		}
+	}
+	return t.withMenu(r)
+}
+
+func (t *turn) onMaster() {
+	id, ok := strings.CutPrefix(t.in.Choice, prefMaster)
+	if !ok || (id != booking.AnyMaster && !t.masterDoes(id, t.st.Service)) {
+		t.again()
+		return
+	}
+	t.st.Master, t.st.Step, t.st.Page = id, stepDay, 0
+	t.ask()
+}
+
+// free lists the free slots of the flow's service and master from day for days.
+// A booking being moved does not stand in its own way.
+func (t *turn) free(from core.Date, days int) ([]availability.Slot, error) {
+	req := booking.SlotsRequest{SalonID: t.e.salonID, ServiceID: t.st.Service, MasterID: t.st.Master, From: from, Days: days}
+	if t.st.Step == stepMoveDay || t.st.Step == stepMoveTime {
+		req.Exclude = t.st.BookingID
+	}
+	slots, _, err := t.e.bookings.Slots(t.ctx, req)
+	return slots, err
+}
+
+// today is the salon's local date now.
+func (t *turn) today() core.Date { return core.DateOf(t.now.In(t.cat.Salon.Timezone)) }
+
+// pageStart is the first day the current page of days looks at.
+func (t *turn) pageStart() core.Date {
+	if d, err := core.ParseDate(t.st.Day); err == nil && t.st.Page > 0 {
+		return d // Day holds the page start while days are being chosen
+	}
+	return t.today()
+}
+
+// bookable reports whether local day d opens before the booking horizon ends.
+func (t *turn) bookable(d core.Date) bool {
+	start, _ := d.At(0, t.cat.Salon.Timezone)
+	return !d.Before(t.today()) && start.Before(t.now.Add(t.cat.Salon.Policy.Horizon))
+}
+
+// wholeDayBookable reports whether all of local day d lies before the horizon
+// ends: only then can "no free time" mean the day is full.
+func (t *turn) wholeDayBookable(d core.Date) bool {
+	end, _ := d.AddDays(1).At(0, t.cat.Salon.Timezone)
+	return !end.After(t.now.Add(t.cat.Salon.Policy.Horizon))
+}
+
+// works reports whether a master of the flow has a shift on local day d.
+func (t *turn) works(d core.Date) bool {
+	for _, m := range t.cat.Masters {
+		if !m.Performs(t.st.Service) || (t.st.Master != booking.AnyMaster && m.ID != t.st.Master) {
+			continue
+		}
+		if len(m.Hours[d.Weekday()]) > 0 && !containsDate(m.DaysOff, d) {
+			return true
+		}
+	}
+	return false
+}
+
+func containsDate(list []core.Date, d core.Date) bool {
+	for _, x := range list {
+		if x == d {
+			return true
+		}
+	}
+	return false
+}
+
+// dayPrompt lists up to pageDays days from pageStart: days with free times, and
+// working days that are full (marked so: a full day is where the wait-list
+// starts), within the horizon. "Later days" continues after the last day looked at.
+func (t *turn) dayPrompt() Reply {
+	p := t.p
+	from := t.pageStart()
+	slots, err := t.free(from, searchDays)
+	if err != nil {
+		return t.withMenu(Reply{Text: p.T("error.unavailable")})
+	}
+	free := map[core.Date]bool{}
+	for _, s := range slots {
+		free[s.Day] = true
+	}
+	r := Reply{Text: p.T("ask.day")}
+	listed, anyFree, next := 0, false, from
+	for i := 0; i < searchDays && listed < pageDays; i++ {
+		d := from.AddDays(i)
+		next = d.AddDays(1)
+		if !t.bookable(d) {
+			break
+		}
+		switch {
+		case free[d]:
+			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.Date(d))})
+			anyFree = true
+		case d != t.today() && t.works(d) && t.wholeDayBookable(d):
+			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.T("day.full", "Day", p.Date(d)))})
+		default:
+			continue
+		}
+		listed++
+	}
+	if !anyFree {
+		r.Text = p.T("no.days")
+	}
+	t.st.NextDay = ""
+	if t.bookable(next) {
+		t.st.NextDay = next.String()
+		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later_days")})
+	}
+	return t.withMenu(r)
+}
+
+func (t *turn) onDay() {
+	switch {
+	case t.in.Choice == optMore && t.st.NextDay != "":
+		t.st.Page++
+		t.st.Day = t.st.NextDay
+		t.ask()
+		return
+	case strings.HasPrefix(t.in.Choice, prefTime):
+		t.onTime() // an alternative offered after a conflict may be on another day
+		return
+	}
+	s, ok := strings.CutPrefix(t.in.Choice, prefDay)
+	d, err := core.ParseDate(s)
+	if !ok || err != nil || !t.bookable(d) {
+		t.again()
+		return
+	}
+	t.st.Day, t.st.Page = d.String(), 0
+	if t.st.Step == stepMoveDay {
+		t.st.Step = stepMoveTime
+	} else {
+		t.st.Step = stepTime
+	}
+	t.ask()
+}
+
+func (t *turn) timePrompt() Reply {
+	p := t.p
+	d, err := core.ParseDate(t.st.Day)
+	if err != nil {
+		return t.withMenu(Reply{Text: p.T("error.unavailable")})
+	}
+	slots, err := t.free(d, 1)
+	if err != nil {
+		return t.withMenu(Reply{Text: p.T("error.unavailable")})
+	}
+	if len(slots) == 0 {
+		r := Reply{Text: p.T("no.times", "Day", p.Date(d)), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
+		if t.st.Step == stepTime {
+			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
+		}
+		return t.withMenu(r)
+	}
+	from := min(t.st.Page*pageTimes, len(slots))
+	if from >= len(slots) {
+		from, t.st.Page = 0, 0
+	}
+	r := Reply{Text: p.T("ask.time", "Day", p.Date(d))}
+	for _, s := range slots[from:min(from+pageTimes, len(slots))] {
+		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
+	}
+	if from+pageTimes < len(slots) {
+		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.more_times")})
+	}
+	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
+	return t.withMenu(r)
+}
+
+func (t *turn) onTime() {
+	switch t.in.Choice {
+	case optMore:
+		t.st.Page++
+		t.ask()
+		return
+	case optAnyDay:
+		t.st.Page, t.st.Day = 0, ""
+		if t.st.Step == stepMoveTime {
+			t.st.Step = stepMoveDay
+		} else {
+			t.st.Step = stepDay
+		}
+		t.ask()
+		return
+	case optWaitlist:
+		t.joinWaitlist()
+		return
+	}
+	s, ok := strings.CutPrefix(t.in.Choice, prefTime)
+	unix, err := strconv.ParseInt(s, 10, 64)
+	if !ok || err != nil {
+		t.again()
+		return
+	}
+	start := time.Unix(unix, 0).UTC()
+	if !start.After(t.now) || !start.Before(t.now.Add(t.cat.Salon.Policy.Horizon)) {
+		t.again() // not a time this conversation could have offered
+		return
+	}
+	t.st.Start = start
+	t.st.Day = core.DateOf(start.In(t.cat.Salon.Timezone)).String()
+	if t.st.Step == stepMoveTime || t.st.Step == stepMoveDay {
+		t.move(start)
+		return
+	}
+	if t.st.ClientName == "" {
+		t.st.Step = stepName
+		t.ask()
+		return
+	}
+	if t.st.ClientPhone == "" {
+		t.st.Step = stepPhone
+		t.ask()
+		return
+	}
+	t.hold()
+}
+
+// timeOf reads the start a time choice id stands for.
+func (t *turn) timeOf(id string) (time.Time, bool) {
+	s, ok := strings.CutPrefix(id, prefTime)
+	unix, err := strconv.ParseInt(s, 10, 64)
+	if !ok || err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(unix, 0).UTC(), true
+}
+
+// isDay reports whether start falls on the flow's day (in the salon's zone).
+func (t *turn) isDay(start time.Time) bool {
+	return core.DateOf(start.In(t.cat.Salon.Timezone)).String() == t.st.Day
+}
+
+// nearest answers a typed time that is not offered on local day d with the
+// offered times nearest to want, at most three, in order; the step stays.
+func (t *turn) nearest(d core.Date, want time.Time, slots []availability.Slot) {
+	p := t.p
+	near := slices.Clone(slots)
+	slices.SortStableFunc(near, func(a, b availability.Slot) int {
+		return cmp.Compare(absDur(a.Start.Sub(want)), absDur(b.Start.Sub(want)))
+	})
+	near = near[:min(3, len(near))]
+	slices.SortFunc(near, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
+	r := Reply{Text: p.T("time.not_offered", "Time", p.Time(want), "Day", p.Date(d))}
+	for _, s := range near {
+		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
+	}
+	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
+	t.out = append(t.out, t.withMenu(r))
+}
+
+func absDur(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+func (t *turn) onName() {
+	if t.in.Kind == KindContact && t.in.Contact == nil {
+		t.in.Kind = KindText
+	}
+	name := strings.TrimSpace(t.in.Text)
+	if t.in.Kind == KindContact {
+		name = strings.TrimSpace(t.in.Contact.Name)
+	}
+	if t.in.Kind != KindText && t.in.Kind != KindContact || name == "" || utf8.RuneCountInString(name) > 100 ||
+		strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		t.note = t.p.T("hint.name")
+		t.ask()
+		return
+	}
+	t.st.ClientName = name
+	if t.in.Kind == KindContact && plausiblePhone(t.in.Contact.Phone) {
+		t.st.ClientPhone = t.in.Contact.Phone
+		t.hold()
+		return
+	}
+	t.st.Step = stepPhone
+	t.ask()
+}
+
+func (t *turn) onPhone() {
+	phone := strings.TrimSpace(t.in.Text)
+	if t.in.Kind == KindContact {
+		if t.in.Contact == nil {
+			t.again()
+			return
+		}
+		phone = t.in.Contact.Phone
+	}
+	if t.in.Kind != KindText && t.in.Kind != KindContact || !plausiblePhone(phone) {
+		t.note = t.p.T("hint.phone")
+		t.ask()
+		return
+	}
+	t.st.ClientPhone = phone
+	t.hold()
+}
+
+// plausiblePhone accepts what the booking engine will: + and 6..15 digits, with
+// spaces, dashes, dots and brackets between.
+func plausiblePhone(s string) bool {
+	digits := 0
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')', r == '.':
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 15
+}
+
+// hold holds the chosen time for the client and asks to confirm it.
+func (t *turn) hold() {
+	t.releaseHold()
+	b, err := t.e.bookings.Book(t.ctx, booking.BookRequest{
+		SalonID: t.e.salonID, ServiceID: t.st.Service, MasterID: t.st.Master, Start: t.st.Start,
+		Client:         core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone},
+		IdempotencyKey: t.in.ID,
+		Source:         t.source(),
+	})
+	if err != nil {
+		t.bookingFailed(err, stepTime)
+		return
+	}
+	t.st.Hold, t.st.ClientID, t.st.Step = b.ID, b.ClientID, stepConfirm
+	t.ask()
+}
+
+func (t *turn) confirmPrompt() Reply {
+	p := t.p
+	svc, m := t.service(t.st.Service), t.masterOf(t.st.Hold)
+	return Reply{
+		Text: p.N("confirm.text", int(t.cat.Salon.Policy.Hold/time.Minute), "Service", svc.NameIn(p.Lang()),
+			"Time", p.DayTime(t.st.Start), "Master", m, "Price", p.Price(svc.Price)),
+		Choices: []Choice{
+			{ID: optConfirm, Label: p.T("btn.confirm")},
+			{ID: optOther, Label: p.T("btn.other_time")},
+			{ID: optDrop, Label: p.T("btn.drop")},
+		},
+	}
+}
+
+func (t *turn) onConfirm() {
+	p := t.p
+	switch t.in.Choice {
+	case optConfirm:
+		b, err := t.e.bookings.Confirm(t.ctx, t.e.salonID, t.st.Hold)
+		if err != nil {
+			if core.ErrorKey(err) == "booking.hold_expired" {
+				t.st.Hold, t.st.Step, t.st.Page = "", stepTime, 0
+				t.note = p.N("confirm.expired", int(t.cat.Salon.Policy.Hold/time.Minute))
+				t.ask()
+				return
+			}
+			t.bookingFailed(err, stepTime)
+			return
+		}
+		t.st.Hold = "" // confirmed: no longer ours to release
+		svc := t.service(b.ServiceID)
+		done := p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start),
+			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))
+		if a := t.cat.Salon.Address; a != "" {
+			done += "\n" + p.T("confirm.address", "Address", a)
+		}
+		t.reset()
+		t.note = done
+		t.menu()
+	case optOther:
+		t.releaseHold()
+		t.st.Step = stepTime
+		t.ask()
+	case optDrop:
+		t.reset()
+		t.note = p.T("flow.cancelled")
+		t.menu()
+	default:
+		t.again()
+	}
+}

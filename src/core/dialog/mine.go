@@ -1,0 +1,126 @@
+package dialog
+
+import (
+	"strings"
+	"time"
+
+	"salonbook/src/core"
+)
+
+// My bookings: the chat's upcoming bookings, each with reschedule and cancel.
+
+// mine lists the upcoming bookings this chat made.
+func (t *turn) mine() ([]core.Booking, error) {
+	return t.e.bookings.Upcoming(t.ctx, t.e.salonID, t.source())
+}
+
+func (t *turn) minePrompt() Reply {
+	p := t.p
+	list, err := t.mine()
+	if err != nil {
+		return t.withMenu(Reply{Text: p.T("error.unavailable")})
+	}
+	if len(list) == 0 {
+		return Reply{Text: p.T("mine.none"), Choices: []Choice{{ID: optBook, Label: p.T("btn.book")}, {ID: optMenu, Label: p.T("btn.menu")}}}
+	}
+	r := Reply{Text: p.N("mine.count", len(list))}
+	for _, b := range list {
+		r.Text += "\n• " + p.T("mine.line", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()), "Master", t.masterName(b.MasterID))
+		r.Choices = append(r.Choices, Choice{ID: prefBooking + b.ID, Label: p.Short(b.Start)})
+	}
+	return t.withMenu(r)
+}
+
+// own returns the booking if this chat made it and it is live.
+func (t *turn) own(id string) *core.Booking {
+	if id == "" {
+		return nil
+	}
+	b, err := t.e.bookings.Get(t.ctx, t.e.salonID, id)
+	if err != nil || b.Source != t.source() || !b.Status.Blocks() {
+		return nil // another chat's booking, or a forged id: no booking at all
+	}
+	return b
+}
+
+func (t *turn) bookingPrompt() Reply {
+	p := t.p
+	b := t.own(t.st.BookingID)
+	if b == nil {
+		t.st.Step = stepMine
+		return t.minePrompt()
+	}
+	return Reply{
+		Text: p.T("booking.text", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()),
+			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price)),
+		Choices: []Choice{
+			{ID: prefMove + b.ID, Label: p.T("btn.reschedule")},
+			{ID: prefCancel + b.ID, Label: p.T("btn.cancel_booking")},
+			{ID: optMine, Label: p.T("btn.back")},
+			{ID: optMenu, Label: p.T("btn.menu")},
+		},
+	}
+}
+
+func (t *turn) onMine() {
+	p := t.p
+	c := t.in.Choice
+	switch {
+	case c == optBook:
+		t.reset()
+		t.st.Step = stepService
+		t.ask()
+	case c == optMine:
+		t.st.Step = stepMine
+		t.ask()
+	case strings.HasPrefix(c, prefBooking):
+		if b := t.own(strings.TrimPrefix(c, prefBooking)); b != nil {
+			t.st.Step, t.st.BookingID = stepBooking, b.ID
+		}
+		t.ask()
+	case strings.HasPrefix(c, prefCancel):
+		b := t.own(strings.TrimPrefix(c, prefCancel))
+		if b == nil {
+			t.st.Step = stepMine
+			t.again()
+			return
+		}
+		if _, err := t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID); err != nil {
+			t.bookingFailed(err, stepMine)
+			return
+		}
+		t.reset()
+		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start))
+		t.menu()
+	case strings.HasPrefix(c, prefMove):
+		b := t.own(strings.TrimPrefix(c, prefMove))
+		if b == nil {
+			t.st.Step = stepMine
+			t.again()
+			return
+		}
+		if b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
+			t.reset()
+			t.note = p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
+			t.menu()
+			return
+		}
+		t.st.Step, t.st.BookingID, t.st.Service, t.st.Master, t.st.Page = stepMoveDay, b.ID, b.ServiceID, b.MasterID, 0
+		t.ask()
+	default:
+		t.again()
+	}
+}
+
+// move reschedules the booking being moved to start.
+func (t *turn) move(start time.Time) {
+	p := t.p
+	b, err := t.e.bookings.Reschedule(t.ctx, t.e.salonID, t.st.BookingID, start)
+	if err != nil {
+		t.bookingFailed(err, stepMoveTime)
+		return
+	}
+	t.reset()
+	t.note = p.T("move.done", "Time", p.DayTime(b.Start), "Master", t.masterName(b.MasterID))
+	t.menu()
+}
