@@ -262,3 +262,18 @@ func TestConcurrentHTTPBookings(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, map[int]int{201: 1, 409: 99}, statuses)
 }
+
+// TestKeyReusedHasAMessage reuses an idempotency key for another time: the answer
+// is a 409 that says so, not "internal error".
+func TestKeyReusedHasAMessage(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	status, out := b.call(t, "POST", "/api/v1/bookings", bookBody("anna", "2027-03-05T10:00:00+01:00", "reused"))
+	require.Equal(t, http.StatusCreated, status, out)
+	status, out = b.call(t, "POST", "/api/v1/bookings", bookBody("anna", "2027-03-05T12:00:00+01:00", "reused"))
+	require.Equal(t, http.StatusConflict, status, out)
+	require.Equal(t, "conflict", errCode(out))
+	msg := out["error"].(map[string]any)["message"].(string)
+	require.NotEqual(t, "internal error", msg)
+	require.Contains(t, msg, "idempotency key")
+}

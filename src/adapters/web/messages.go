@@ -13,6 +13,8 @@ var messages = map[string]string{
 	"booking.not_active":      "the booking is no longer active",
 	"booking.cancel_too_late": "the booking starts within the cancellation cutoff; please call the salon",
 	"booking.not_found":       "no such booking",
+	"booking.key_reused":      "that idempotency key was already used for another request; use a new key for a new booking",
+	"client.not_found":        "no such client",
 	"service.not_found":       "no such service",
 	"master.not_found":        "no such master",
 	"master.no_service":       "that master does not offer that service",
