@@ -39,8 +39,20 @@ type Tx interface {
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
 	// UpsertClient finds the client by phone (creating them) and sets c.ID. An
 	// existing client keeps the name they were first stored with: a request
-	// cannot rename someone by typing their number.
+	// cannot rename someone by typing their number. In a transaction the client
+	// is locked until it ends, so one client's bookings take turns, and a client
+	// it created is gone if the transaction rolls back.
 	UpsertClient(ctx context.Context, c *core.Client) error
+	// LockChat takes a lock on the bookings of source (a chat) held until the
+	// transaction ends, so one chat's bookings take turns.
+	LockChat(ctx context.Context, salonID, source string) error
+	// ReleaseChatHolds cancels the live holds at now made through source, except
+	// the one with the idempotency key keep, and says how many.
+	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
+	// CountUpcoming counts the live bookings at now that have not ended, of the
+	// client or (when source is not "") made through source, leaving out those
+	// made through OwnerSource.
+	CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (int, error)
 	// Client returns a client. ENotFound.
 	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)
 	// ExpireHolds marks as expired the holds past their expiry at now that would
