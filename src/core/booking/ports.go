@@ -18,8 +18,7 @@ import (
 type Store interface {
 	// WithTx runs fn in one transaction; an error from fn rolls it back.
 	WithTx(ctx context.Context, fn func(Tx) error) error
-	// Auto runs fn with each statement committing on its own: for reads, and for
-	// writes that are whole by themselves (a booking insert is one statement).
+	// Auto runs fn with each statement committing on its own: for reads.
 	Auto(ctx context.Context, fn func(Tx) error) error
 }
 
