@@ -98,6 +98,24 @@ func TestMaxUpcoming(t *testing.T) {
 		require.Equal(t, before, b.clients(t), "the refused booking left no client")
 	})
 
+	t.Run("EachCountsOnItsOwn", func(t *testing.T) {
+		t.Parallel()
+		b := capped(t, 3)
+		const phone = "+49 151 99990000"
+		for i := range 2 {
+			r := b.chatReq("anna", b.at(2+i, 10, 0), fmt.Sprintf("e%d", i), "web:first", phone)
+			r.Confirm = true
+			_, err := b.svc.Book(ctx, r)
+			require.NoError(t, err)
+		}
+		other := b.chatReq("anna", b.at(4, 10, 0), "e2", "web:second", "+49 151 99990001")
+		other.Confirm = true
+		_, err := b.svc.Book(ctx, other)
+		require.NoError(t, err)
+		_, err = b.svc.Book(ctx, b.chatReq("anna", b.at(5, 10, 0), "e3", "web:second", phone))
+		require.NoError(t, err, "the client's third, the chat's second: neither is over three")
+	})
+
 	t.Run("RacingRequestsNeverExceedTheCap", func(t *testing.T) {
 		t.Parallel()
 		b := capped(t, 3)

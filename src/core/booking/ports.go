@@ -48,10 +48,10 @@ type Tx interface {
 	// ReleaseChatHolds cancels the live holds at now made through source, except
 	// the one with the idempotency key keep, and says how many.
 	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
-	// CountUpcoming counts the live bookings at now that have not ended, of the
-	// client or (when source is not "") made through source, leaving out those
-	// made through OwnerSource.
-	CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (int, error)
+	// CountUpcoming counts the live bookings at now that have not ended: the
+	// client's, leaving out those made through OwnerSource, and those made
+	// through source (0 when source is "").
+	CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (client, chat int, err error)
 	// Client returns a client. ENotFound.
 	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)
 	// ExpireHolds marks as expired the holds past their expiry at now that would

@@ -205,12 +205,13 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 		}
 		if limit := sc.salon.Policy.MaxUpcoming; !owner && limit > 0 {
-			n, err := tx.CountUpcoming(ctx, req.SalonID, client.ID, chat, now)
+			ofClient, ofChat, err := tx.CountUpcoming(ctx, req.SalonID, client.ID, chat, now)
 			if err != nil {
 				return err
 			}
-			if n >= limit {
-				return replayOr(core.Errorf(core.EConflict, "booking.too_many", "booking: the client or chat has %d upcoming bookings, the most allowed", n))
+			if ofClient >= limit || ofChat >= limit {
+				return replayOr(core.Errorf(core.EConflict, "booking.too_many",
+					"booking: the client has %d upcoming bookings and the chat %d, at most %d each", ofClient, ofChat, limit))
 			}
 		}
 		for _, masterID := range candidates {
