@@ -23,6 +23,11 @@ type Policy struct {
 	Horizon      time.Duration // latest bookable start is before now + Horizon
 	Hold         time.Duration // how long a held time waits for confirmation
 	CancelCutoff time.Duration // no cancel or reschedule when the start is closer than this
+	// MaxUpcoming caps the upcoming live bookings one client (one phone), and
+	// one chat, may make for themselves; the owner's bookings are not capped.
+	// 0 is no cap: only salons built in Go (tests) have it; the salon file
+	// always sets one (default 3).
+	MaxUpcoming int
 }
 
 // Money is an amount in minor units (cents) with its ISO 4217 currency.

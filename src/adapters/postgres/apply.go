@@ -36,20 +36,21 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 		sl, p := setup.Salon, setup.Salon.Policy
 		if err := exec("upsert salon", `
 			INSERT INTO salons AS s (salon_id, name, timezone, locales, phone, address, slot_step_seconds,
-			       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (salon_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
 			       locales = excluded.locales, phone = excluded.phone, address = excluded.address,
 			       slot_step_seconds = excluded.slot_step_seconds, min_notice_seconds = excluded.min_notice_seconds,
 			       horizon_seconds = excluded.horizon_seconds, hold_seconds = excluded.hold_seconds,
-			       cancel_cutoff_seconds = excluded.cancel_cutoff_seconds, updated_at = now()
+			       cancel_cutoff_seconds = excluded.cancel_cutoff_seconds, max_upcoming = excluded.max_upcoming,
+			       updated_at = now()
 			WHERE (s.name, s.timezone, s.locales, s.phone, s.address, s.slot_step_seconds, s.min_notice_seconds,
-			       s.horizon_seconds, s.hold_seconds, s.cancel_cutoff_seconds)
+			       s.horizon_seconds, s.hold_seconds, s.cancel_cutoff_seconds, s.max_upcoming)
 			   IS DISTINCT FROM (excluded.name, excluded.timezone, excluded.locales, excluded.phone, excluded.address,
 			       excluded.slot_step_seconds, excluded.min_notice_seconds, excluded.horizon_seconds,
-			       excluded.hold_seconds, excluded.cancel_cutoff_seconds)`,
+			       excluded.hold_seconds, excluded.cancel_cutoff_seconds, excluded.max_upcoming)`,
 			sl.ID, sl.Name, sl.Timezone.String(), sl.Locales, sl.Phone, sl.Address, seconds(p.SlotStep),
-			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff)); err != nil {
+			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff), p.MaxUpcoming); err != nil {
 			return err
 		}
 

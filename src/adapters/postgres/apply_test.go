@@ -57,6 +57,19 @@ func TestApply(t *testing.T) {
 		require.Len(t, cat.Masters, 3)
 	})
 
+	t.Run("MaxUpcomingIsStored", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		setup := pgtest.Setup(b.salonID)
+		setup.Salon.Policy.MaxUpcoming = 5
+		n, err := b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Positive(t, n, "a changed cap is a change")
+		cat, err := b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Equal(t, 5, cat.Salon.Policy.MaxUpcoming)
+	})
+
 	t.Run("ChangedHoursChangeSlots", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)

@@ -101,12 +101,13 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		sl                                  core.Salon
 		zone                                string
 		step, notice, horizon, hold, cutoff int32
+		maxUpcoming                         int32
 	)
 	err := t.q.QueryRow(ctx, `
 		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
-		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds
+		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming
 		FROM salons WHERE salon_id = $1`, salonID).
-		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff)
+		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 	}
@@ -116,7 +117,8 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 	if sl.Timezone, err = t.s.zone(zone); err != nil {
 		return nil, err
 	}
-	sl.Policy = core.Policy{SlotStep: secs(step), MinNotice: secs(notice), Horizon: secs(horizon), Hold: secs(hold), CancelCutoff: secs(cutoff)}
+	sl.Policy = core.Policy{SlotStep: secs(step), MinNotice: secs(notice), Horizon: secs(horizon), Hold: secs(hold), CancelCutoff: secs(cutoff),
+		MaxUpcoming: int(maxUpcoming)}
 	return &sl, nil
 }
 
@@ -205,9 +207,12 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 }
 
 func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
-	// Returning clients are the common case: find them without writing. Their
-	// stored name stays: a typed phone number is no right to rename its owner.
-	err := t.q.QueryRow(ctx, `SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2`,
+	// Returning clients are the common case: find them without a new row
+	// version. Their stored name stays: a typed phone number is no right to
+	// rename its owner. FOR NO KEY UPDATE makes one client's bookings take turns
+	// (the cap counts what the one before committed) without blocking the
+	// foreign-key checks of bookings that only refer to the client.
+	err := t.q.QueryRow(ctx, `SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2 FOR NO KEY UPDATE`,
 		c.SalonID, c.Phone).Scan(&c.ID)
 	if err == nil {
 		return nil
@@ -220,6 +225,37 @@ func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
 		ON CONFLICT (salon_id, phone) DO UPDATE SET phone = excluded.phone -- a racing twin: take its id
 		RETURNING client_id`, c.SalonID, c.Name, c.Phone).Scan(&c.ID)
 	return mapErr(err, "insert client")
+}
+
+func (t *storeTx) LockChat(ctx context.Context, salonID, source string) error {
+	if t.tx == nil {
+		return errors.New("postgres: a chat lock outside a transaction")
+	}
+	_, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('chat:' || $1 || '/' || $2, 0))`, salonID, source)
+	return mapErr(err, "lock chat")
+}
+
+func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error) {
+	tag, err := t.q.Exec(ctx, `
+		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = $4
+		WHERE salon_id = $1 AND source = $2 AND source <> '' AND status = 'held' AND hold_expires_at > $4
+		  AND idempotency_key <> $3 -- source <> '': the partial index on source serves it`,
+		salonID, source, keep, now)
+	return tag.RowsAffected(), mapErr(err, "release chat holds")
+}
+
+func (t *storeTx) CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (client, chat int, err error) {
+	// Two counts, each on its own index (a chat's on the partial source index,
+	// whose predicate the query repeats), whatever the statistics say.
+	err = t.q.QueryRow(ctx, `
+		SELECT (SELECT count(*) FROM bookings
+		        WHERE salon_id = $1 AND client_id = $2 AND source <> $4 AND ends_at > $5
+		          AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))),
+		       (SELECT count(*) FROM bookings
+		        WHERE salon_id = $1 AND source = $3 AND source <> '' AND ends_at > $5
+		          AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5)))`,
+		salonID, clientID, source, booking.OwnerSource, now).Scan(&client, &chat)
+	return client, chat, mapErr(err, "count upcoming")
 }
 
 func (t *storeTx) Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error) {

@@ -21,6 +21,9 @@
 //	  horizon: 60d                    # default 60d; from 1d to 366d
 //	  hold: 10m                       # default 10m; from 1m to 24h
 //	  cancel_cutoff: 12h              # default 12h; at least 0
+//	  max_upcoming: 3                 # default 3; from 1 to 100: upcoming bookings one
+//	                                  # client (phone), or one chat, may make; the
+//	                                  # owner's API bookings are not capped
 //	services:                         # required, at least one
 //	  - id: haircut                   # required; same form as salon.id, unique
 //	    name: {en: Haircut, ru: Стрижка}  # required; keys are salon locales and the

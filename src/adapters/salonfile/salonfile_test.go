@@ -34,6 +34,7 @@ func TestParseFullFile(t *testing.T) {
 		Horizon:      60 * 24 * time.Hour,
 		Hold:         10 * time.Minute,
 		CancelCutoff: 12 * time.Hour,
+		MaxUpcoming:  5,
 	}, s.Policy)
 
 	require.Equal(t, []core.Service{
@@ -90,6 +91,7 @@ func TestParseDefaults(t *testing.T) {
 		Horizon:      60 * 24 * time.Hour,
 		Hold:         10 * time.Minute,
 		CancelCutoff: 12 * time.Hour,
+		MaxUpcoming:  3,
 	}, f.Salon.Policy)
 	require.Zero(t, f.Services[0].BufferBefore)
 	require.Zero(t, f.Services[0].BufferAfter)
@@ -251,6 +253,20 @@ func TestParseRejects(t *testing.T) {
 			line:  10,
 			field: "policy.slot_step",
 			msg:   `line 10: policy.slot_step: "2m" must be at least 5m`,
+		},
+		{
+			name:  "MaxUpcomingZero",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  max_upcoming: 0\n" },
+			line:  10,
+			field: "policy.max_upcoming",
+			msg:   `line 10: policy.max_upcoming: "0" must be a whole number from 1 to 100`,
+		},
+		{
+			name:  "MaxUpcomingNotANumber",
+			file:  func(t *testing.T) string { return minimal + "policy: {max_upcoming: three}\n" },
+			line:  9,
+			field: "policy.max_upcoming",
+			msg:   `line 9: policy.max_upcoming: "three" must be a whole number from 1 to 100`,
 		},
 		{
 			name:  "UnknownServiceReference",

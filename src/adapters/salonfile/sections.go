@@ -91,6 +91,8 @@ const (
 	defaultHorizon      = 60 * 24 * time.Hour
 	defaultHold         = 10 * time.Minute
 	defaultCancelCutoff = 12 * time.Hour
+	defaultMaxUpcoming  = 3
+	maxMaxUpcoming      = 100
 )
 
 func (p *parser) policy(top *mapping) core.Policy {
@@ -100,8 +102,9 @@ func (p *parser) policy(top *mapping) core.Policy {
 		Horizon:      defaultHorizon,
 		Hold:         defaultHold,
 		CancelCutoff: defaultCancelCutoff,
+		MaxUpcoming:  defaultMaxUpcoming,
 	}
-	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff")
+	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff", "max_upcoming")
 	if m == nil {
 		return pol
 	}
@@ -111,6 +114,7 @@ func (p *parser) policy(top *mapping) core.Policy {
 	pol.Horizon = p.duration(m, "horizon", false, durationRule{def: defaultHorizon, min: day, max: 366 * day})
 	pol.Hold = p.duration(m, "hold", false, durationRule{def: defaultHold, min: time.Minute, max: day})
 	pol.CancelCutoff = p.duration(m, "cancel_cutoff", false, durationRule{def: defaultCancelCutoff, max: 366 * day})
+	pol.MaxUpcoming = p.count(m, "max_upcoming", defaultMaxUpcoming, 1, maxMaxUpcoming)
 	return pol
 }
 

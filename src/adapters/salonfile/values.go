@@ -56,6 +56,20 @@ func (p *parser) duration(m *mapping, key string, required bool, r durationRule)
 	return d
 }
 
+// count reads an optional whole-number field from min to max, def when absent.
+func (p *parser) count(m *mapping, key string, def, min, max int) int {
+	s, n := p.scalar(m, key, false)
+	if n == nil {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || !allDigits(s) || v < min || v > max {
+		p.add(n.Line, join(m.path, key), "%q must be a whole number from %d to %d", s, min, max)
+		return def
+	}
+	return v
+}
+
 // maxDays bounds the "d" part of a duration, far above any sensible value and far
 // below an overflow.
 const maxDays = 9999

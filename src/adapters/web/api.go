@@ -34,6 +34,10 @@ type Config struct {
 	Logger  *slog.Logger
 	Clock   core.Clock
 	Chat    Chat // the conversation behind /chat; nil leaves the web chat off
+	// NewChatsPerMinute is how many new web-chat sessions start per minute,
+	// from all addresses together (a bucket of that many, refilled evenly);
+	// 0 is DefaultNewChatsPerMinute.
+	NewChatsPerMinute int
 }
 
 // Handler returns the routes of the HTTP server.

@@ -262,3 +262,46 @@ func TestConcurrentHTTPBookings(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, map[int]int{201: 1, 409: 99}, statuses)
 }
+
+// TestKeyReusedHasAMessage reuses an idempotency key for another time: the answer
+// is a 409 that says so, not "internal error".
+func TestKeyReusedHasAMessage(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	status, out := b.call(t, "POST", "/api/v1/bookings", bookBody("anna", "2027-03-05T10:00:00+01:00", "reused"))
+	require.Equal(t, http.StatusCreated, status, out)
+	status, out = b.call(t, "POST", "/api/v1/bookings", bookBody("anna", "2027-03-05T12:00:00+01:00", "reused"))
+	require.Equal(t, http.StatusConflict, status, out)
+	require.Equal(t, "conflict", errCode(out))
+	msg := out["error"].(map[string]any)["message"].(string)
+	require.NotEqual(t, "internal error", msg)
+	require.Contains(t, msg, "idempotency key")
+}
+
+// TestOwnerIsNotCapped: bookings through the API with the operator's token are
+// the owner's, and policy.max_upcoming does not limit them.
+func TestOwnerIsNotCapped(t *testing.T) {
+	t.Parallel()
+	store, salonID := pgtest.Salon(t)
+	setup := pgtest.Setup(salonID)
+	setup.Salon.Policy.MaxUpcoming = 1
+	_, err := store.Apply(context.Background(), setup)
+	require.NoError(t, err)
+	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
+	srv := httptest.NewServer(web.Handler(web.Config{
+		Bookings: booking.New(store, clock), SalonID: salonID, APIToken: token,
+		Ready: func(context.Context) error { return nil }, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Clock: clock,
+	}))
+	t.Cleanup(srv.Close)
+	b := &bundle{srv: srv, salonID: salonID, clock: clock}
+	for i := range 3 {
+		body := bookBody("anna", fmt.Sprintf("2027-03-0%dT10:00:00+01:00", 2+i), fmt.Sprint("owner-", i))
+		body["client"] = map[string]any{"name": "Olga", "phone": "+49 151 12345678"}
+		body["confirm"] = i > 0
+		status, out := b.call(t, "POST", "/api/v1/bookings", body)
+		require.Equal(t, http.StatusCreated, status, "booking %d: %v", i, out)
+	}
+	status, out := b.call(t, "GET", "/api/v1/slots?service=haircut&master=anna&from=2027-03-02&days=1", nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Len(t, out["slots"], 38-7, "the first hold was not released by the later bookings: 09:15 to 10:45 stay taken")
+}

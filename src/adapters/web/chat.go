@@ -45,6 +45,13 @@ const (
 	noncePlacehold = "{{NONCE}}"
 )
 
+// The budget of new sessions, for all addresses together.
+const (
+	// DefaultNewChatsPerMinute is Config.NewChatsPerMinute's default.
+	DefaultNewChatsPerMinute = 30
+	sessionMemory            = time.Hour // how long a quiet session stays admitted
+)
+
 //go:embed chat.html
 var chatPage []byte
 
@@ -54,6 +61,7 @@ type webChat struct {
 	clock core.Clock
 	flood *floodGuard // per session
 	addrs *floodGuard // per remote address: new session ids do not buy new messages
+	fresh *sessionBudget
 }
 
 func newWebChat(a *api) *webChat {
@@ -61,8 +69,12 @@ func newWebChat(a *api) *webChat {
 	if clock == nil {
 		clock = core.SystemClock{}
 	}
+	perMinute := a.cfg.NewChatsPerMinute
+	if perMinute <= 0 {
+		perMinute = DefaultNewChatsPerMinute
+	}
 	return &webChat{api: a, clock: clock, flood: newFloodGuard(floodLimit, floodWindow),
-		addrs: newFloodGuard(addrLimit, floodWindow)}
+		addrs: newFloodGuard(addrLimit, floodWindow), fresh: newSessionBudget(perMinute)}
 }
 
 // page serves the chat page. Its script and style run only with this response's
@@ -120,9 +132,17 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		addr = r.RemoteAddr
 	}
-	if now := c.clock.Now(); !c.addrs.allow(addr, now) || !c.flood.allow(req.Session, now) {
-		w.Header().Set("Retry-After", fmt.Sprint(int(floodWindow/time.Second)))
-		writeError(w, http.StatusTooManyRequests, string(core.EUnavailable), "too many messages, slow down", nil)
+	now := c.clock.Now()
+	if !c.addrs.allow(addr, now) {
+		c.tooMany(w, "too many messages, slow down")
+		return
+	}
+	if !c.fresh.allow(req.Session, now) {
+		c.tooMany(w, "too many new chats at the moment; try again in a minute")
+		return
+	}
+	if !c.flood.allow(req.Session, now) {
+		c.tooMany(w, "too many messages, slow down")
 		return
 	}
 	key := dialog.ChatKey{SalonID: c.api.cfg.SalonID, Channel: chatChannel, ChatID: req.Session}
@@ -144,6 +164,11 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 		out = append(out, chatReplyJSON{Text: rep.Text, Choices: choices})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"replies": out})
+}
+
+func (c *webChat) tooMany(w http.ResponseWriter, msg string) {
+	w.Header().Set("Retry-After", fmt.Sprint(int(floodWindow/time.Second)))
+	writeError(w, http.StatusTooManyRequests, string(core.EUnavailable), msg, nil)
 }
 
 // inbound checks the request and turns it into a dialog event; problem says what
@@ -248,5 +273,57 @@ func (g *floodGuard) allow(session string, now time.Time) bool {
 		return false
 	}
 	g.seen[session] = append(times, now)
+	return true
+}
+
+// sessionBudget admits new chat sessions from one token bucket for the whole
+// server: an address's limit holds one address, but a script with hundreds of
+// addresses could otherwise start as many chats (and bookings) as it likes. A
+// session once admitted goes on without a token until it is quiet for
+// sessionMemory. Like floodGuard it is in memory, per server; after a restart a
+// returning session takes a token again. It remembers at most the sessions it
+// admitted within sessionMemory: perMinute × 60 plus a bucket's worth.
+type sessionBudget struct {
+	perMinute float64
+
+	mu     sync.Mutex
+	tokens float64
+	last   time.Time            // of the last refill
+	known  map[string]time.Time // admitted sessions → their last message
+	pruned time.Time
+}
+
+func newSessionBudget(perMinute int) *sessionBudget {
+	return &sessionBudget{perMinute: float64(perMinute), tokens: float64(perMinute), known: map[string]time.Time{}}
+}
+
+// allow reports whether session may send at now: a known session always, a new
+// one if a token is left (and then it is known).
+func (b *sessionBudget) allow(session string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if now.Sub(b.pruned) >= time.Minute {
+		for s, seen := range b.known {
+			if now.Sub(seen) >= sessionMemory {
+				delete(b.known, s)
+			}
+		}
+		b.pruned = now
+	}
+	if _, ok := b.known[session]; ok {
+		b.known[session] = now
+		return true
+	}
+	if !b.last.IsZero() && now.After(b.last) {
+		b.tokens = min(b.perMinute, b.tokens+float64(now.Sub(b.last))*b.perMinute/float64(time.Minute))
+	}
+	if b.last.IsZero() || now.After(b.last) {
+		b.last = now
+	}
+	if b.tokens < 1-1e-9 { // refills of a fraction each may add up to a hair under one
+		return false
+	}
+	b.tokens--
+	b.known[session] = now
 	return true
 }

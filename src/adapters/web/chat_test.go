@@ -88,16 +88,23 @@ type chatBundle struct {
 	clock   *core.FixedClock
 	chat    *fakeChat
 	log     *lockedBuffer
+	handler http.Handler
 }
 
 func newChatBundle(t *testing.T) *chatBundle {
+	t.Helper()
+	return newChatBundleWith(t, nil)
+}
+
+// newChatBundleWith lets edit change the server's configuration first.
+func newChatBundleWith(t *testing.T, edit func(*web.Config)) *chatBundle {
 	t.Helper()
 	store, salonID := pgtest.Salon(t)
 	b := &chatBundle{
 		salonID: salonID, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)},
 		chat: &fakeChat{}, log: &lockedBuffer{},
 	}
-	b.srv = httptest.NewServer(web.Handler(web.Config{
+	cfg := web.Config{
 		Bookings: booking.New(store, b.clock),
 		SalonID:  salonID,
 		APIToken: token,
@@ -105,7 +112,12 @@ func newChatBundle(t *testing.T) *chatBundle {
 		Logger:   slog.New(slog.NewJSONHandler(b.log, nil)),
 		Clock:    b.clock,
 		Chat:     b.chat,
-	}))
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	b.handler = web.Handler(cfg)
+	b.srv = httptest.NewServer(b.handler)
 	t.Cleanup(b.srv.Close)
 	return b
 }
@@ -357,7 +369,7 @@ func TestChatErrors(t *testing.T) {
 // is still limited by its network address.
 func TestChatFloodPerAddress(t *testing.T) {
 	t.Parallel()
-	b := newChatBundle(t)
+	b := newChatBundleWith(t, func(c *web.Config) { c.NewChatsPerMinute = 1000 }) // the address, not the budget
 	for i := range 120 {
 		status, _ := b.send(t, map[string]any{"session": fmt.Sprintf("fresh-session-%06d", i), "id": "m", "text": "hi"})
 		require.Equal(t, http.StatusOK, status, "message %d", i)
@@ -367,4 +379,65 @@ func TestChatFloodPerAddress(t *testing.T) {
 	b.clock.T = b.clock.T.Add(11 * time.Second)
 	status, _ = b.send(t, map[string]any{"session": "fresh-session-999999", "id": "m", "text": "hi"})
 	require.Equal(t, http.StatusOK, status, "the address recovers after the window")
+}
+
+// sendFrom sends a message of session as if from the network address addr.
+func (b *chatBundle) sendFrom(t *testing.T, addr, session, id string) (int, string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"session":%q,"id":%q,"text":"hi"}`, session, id)
+	req := httptest.NewRequest("POST", "/chat/api/messages", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.RemoteAddr = addr + ":40000"
+	rec := httptest.NewRecorder()
+	b.handler.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String()
+}
+
+// TestChatNewSessionBudget: sessions invented from many addresses, each within
+// its address's limit, still draw on one budget of new sessions for the whole
+// server; sessions already admitted go on.
+func TestChatNewSessionBudget(t *testing.T) {
+	t.Parallel()
+
+	t.Run("Default", func(t *testing.T) {
+		t.Parallel()
+		b := newChatBundle(t)
+		for i := range web.DefaultNewChatsPerMinute {
+			status, body := b.sendFrom(t, fmt.Sprintf("10.0.%d.%d", i/250, i%250), fmt.Sprintf("budget-session-%06d", i), "m")
+			require.Equal(t, http.StatusOK, status, "session %d: %s", i, body)
+		}
+		status, body := b.sendFrom(t, "10.9.9.9", "budget-session-999999", "m")
+		require.Equal(t, http.StatusTooManyRequests, status, "one more new session, from a fresh address")
+		require.Contains(t, body, "too many new chats")
+	})
+
+	t.Run("RefillsAndKnownSessionsGoOn", func(t *testing.T) {
+		t.Parallel()
+		b := newChatBundleWith(t, func(c *web.Config) { c.NewChatsPerMinute = 6 }) // one every 10 s
+		for i := range 6 {
+			status, _ := b.sendFrom(t, fmt.Sprintf("10.1.0.%d", i), fmt.Sprintf("refill-session-%06d", i), "m")
+			require.Equal(t, http.StatusOK, status, i)
+		}
+		status, _ := b.sendFrom(t, "10.1.1.1", "refill-session-new000", "m")
+		require.Equal(t, http.StatusTooManyRequests, status)
+		status, _ = b.sendFrom(t, "10.1.1.2", "refill-session-000003", "m2")
+		require.Equal(t, http.StatusOK, status, "an admitted session is not new, from any address")
+		require.Len(t, b.chat.Calls(), 7, "the refused session did not reach the chat")
+
+		b.clock.T = b.clock.T.Add(10 * time.Second)
+		status, _ = b.sendFrom(t, "10.1.1.1", "refill-session-new000", "m")
+		require.Equal(t, http.StatusOK, status, "ten seconds refill one")
+		status, _ = b.sendFrom(t, "10.1.1.3", "refill-session-new001", "m")
+		require.Equal(t, http.StatusTooManyRequests, status, "and only one")
+
+		b.clock.T = b.clock.T.Add(50 * time.Minute)
+		for i := range 6 {
+			status, _ := b.sendFrom(t, fmt.Sprintf("10.2.0.%d", i), fmt.Sprintf("later-session-%06d", i), "m")
+			require.Equal(t, http.StatusOK, status, "the budget is full again: %d", i)
+		}
+		status, _ = b.sendFrom(t, "10.1.1.1", "refill-session-000000", "m3")
+		require.Equal(t, http.StatusOK, status, "a session quiet for 50 minutes is still known")
+		status, _ = b.sendFrom(t, "10.2.1.1", "later-session-new000", "m")
+		require.Equal(t, http.StatusTooManyRequests, status)
+	})
 }

@@ -26,6 +26,10 @@ type Config struct {
 	Telegram    TelegramConfig
 	WhatsApp    WhatsAppConfig
 	Google      GoogleConfig
+
+	// WEB_CHAT_NEW_PER_MINUTE: new web-chat sessions admitted per minute from
+	// all addresses together; 0 (unset) is web.DefaultNewChatsPerMinute.
+	WebChatNewPerMinute int
 }
 
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
@@ -80,6 +84,11 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if c.Google, err = loadGoogle(getenv); err != nil {
 		return c, err
+	}
+	if s := getenv("WEB_CHAT_NEW_PER_MINUTE"); s != "" {
+		if c.WebChatNewPerMinute, err = strconv.Atoi(s); err != nil || c.WebChatNewPerMinute < 1 || c.WebChatNewPerMinute > 100_000 {
+			return c, fmt.Errorf("config: WEB_CHAT_NEW_PER_MINUTE must be 1..100000")
+		}
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {
 	case "", "info":

@@ -232,6 +232,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Logger:   log,
 		Clock:    clock,
 		Chat:     chat,
+		// New web-chat sessions, from all addresses together.
+		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 	}))
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram, queued in each change's own

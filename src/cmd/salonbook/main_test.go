@@ -123,6 +123,7 @@ func TestBadInputFailsAtStartWithTheName(t *testing.T) {
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x", "SALONBOOK_API_TOKEN_FILE": "/nonexistent/token"}, "SALONBOOK_API_TOKEN_FILE"},
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "x", "SALONBOOK_API_TOKEN": "0123456789abcdef", "HTTP_ADDR": "8080"}, "HTTP_ADDR"},
 		{[]string{"serve"}, map[string]string{"DATABASE_URL": "x", "SALONBOOK_API_TOKEN": "0123456789abcdef", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{[]string{"serve"}, map[string]string{"DATABASE_URL": "x", "SALONBOOK_API_TOKEN": "0123456789abcdef", "WEB_CHAT_NEW_PER_MINUTE": "0"}, "WEB_CHAT_NEW_PER_MINUTE"},
 		{[]string{"migrate", "sideways"}, map[string]string{"DATABASE_URL": pgtest.URL(t)}, "unknown action"},
 		{[]string{"apply", filepath.Join("..", "..", "adapters", "salonfile", "testdata", "nope.yaml")}, map[string]string{"DATABASE_URL": pgtest.URL(t)}, "nope.yaml"},
 		{[]string{"dance"}, map[string]string{}, "unknown command"},

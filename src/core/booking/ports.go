@@ -18,8 +18,7 @@ import (
 type Store interface {
 	// WithTx runs fn in one transaction; an error from fn rolls it back.
 	WithTx(ctx context.Context, fn func(Tx) error) error
-	// Auto runs fn with each statement committing on its own: for reads, and for
-	// writes that are whole by themselves (a booking insert is one statement).
+	// Auto runs fn with each statement committing on its own: for reads.
 	Auto(ctx context.Context, fn func(Tx) error) error
 }
 
@@ -39,8 +38,20 @@ type Tx interface {
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
 	// UpsertClient finds the client by phone (creating them) and sets c.ID. An
 	// existing client keeps the name they were first stored with: a request
-	// cannot rename someone by typing their number.
+	// cannot rename someone by typing their number. In a transaction the client
+	// is locked until it ends, so one client's bookings take turns, and a client
+	// it created is gone if the transaction rolls back.
 	UpsertClient(ctx context.Context, c *core.Client) error
+	// LockChat takes a lock on the bookings of source (a chat) held until the
+	// transaction ends, so one chat's bookings take turns.
+	LockChat(ctx context.Context, salonID, source string) error
+	// ReleaseChatHolds cancels the live holds at now made through source, except
+	// the one with the idempotency key keep, and says how many.
+	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
+	// CountUpcoming counts the live bookings at now that have not ended: the
+	// client's, leaving out those made through OwnerSource, and those made
+	// through source (0 when source is "").
+	CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (client, chat int, err error)
 	// Client returns a client. ENotFound.
 	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)
 	// ExpireHolds marks as expired the holds past their expiry at now that would

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -103,8 +104,17 @@ type BookRequest struct {
 	Client         core.Client // name and phone
 	IdempotencyKey string      // the channel's update or request id
 	Confirm        bool        // book outright instead of holding
-	Source         string      // who asks: "api", or a chat ("web:<session>"); see Upcoming
+	Source         string      // who asks: OwnerSource, or a chat ("web:<session>"); see Upcoming
 }
+
+// OwnerSource is the source of the salon's own bookings, made through the API
+// with the operator's token: they are not capped by Policy.MaxUpcoming, and a
+// chat's limits do not apply to them.
+const OwnerSource = "api"
+
+// errReplay rolls back what a replay's transaction did before it found the
+// first booking: a replay changes nothing.
+var errReplay = errors.New("booking: a replay")
 
 // ConflictError is returned when the asked time is taken; it carries the nearest
 // free times. Its code is EConflict.
@@ -119,7 +129,10 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // Book holds (or, with Confirm, books) a time for a client. Repeating a request
 // with the same idempotency key returns the first booking. Returns EInvalid for a
 // bad request or a time that is not offered, ENotFound for an unknown service or
-// master, and a *ConflictError (EConflict) when the time is taken.
+// master, a *ConflictError (EConflict) when the time is taken, and EConflict
+// "booking.too_many" when the client, or the chat, has Policy.MaxUpcoming
+// upcoming bookings already (not for OwnerSource). A new hold from a chat
+// releases the chat's previous live hold: a chat has one flow, one hold.
 func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, error) {
 	if req.IdempotencyKey == "" || len(req.IdempotencyKey) > 200 || hasControl(req.IdempotencyKey) || !utf8.ValidString(req.IdempotencyKey) {
 		return nil, core.Errorf(core.EInvalid, "request.invalid", "booking: idempotency key must be 1..200 bytes")
@@ -130,17 +143,19 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	}
 	now := s.clock.Now()
 	var booked *core.Booking
-	// The happy path is three statements and no explicit transaction: the
-	// catalog (cached), the client, and one INSERT … ON CONFLICT DO NOTHING that
-	// the exclusion constraints let through or not. Everything else (replays,
-	// stale holds, why a time was refused) is looked at only when the insert
-	// writes nothing. A confirmed booking of a master with a calendar or staff
-	// notices also records the change (Tx.Changed), in one transaction with the insert.
-	run, follow := s.store.Auto, s.followed(ctx, req)
-	if follow {
-		run = s.store.WithTx
+	// One transaction: the client it creates, the hold it releases and the
+	// calendar change it records stand or fall with the booking. The happy path
+	// is the catalog (cached), the client, and one INSERT … ON CONFLICT DO
+	// NOTHING that the exclusion constraints let through or not; a chat first
+	// takes its lock, releases its hold and counts its bookings. Everything else
+	// (replays, stale holds, why a time was refused) is looked at only when the
+	// insert writes nothing.
+	owner := req.Source == OwnerSource
+	chat := ""
+	if !owner {
+		chat = req.Source
 	}
-	err = run(ctx, func(tx Tx) error {
+	err = s.store.WithTx(ctx, func(tx Tx) error {
 		// A replay of a request that succeeded is refused by its own booking, so
 		// the idempotency key is looked up only when something stands in the way.
 		replayOr := func(err error) error {
@@ -152,7 +167,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				return err
 			}
 			booked = first
-			return nil
+			return errReplay
 		}
 		sc, err := s.scope(ctx, tx, req.SalonID, req.ServiceID, req.MasterID)
 		if err != nil {
@@ -162,8 +177,31 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 		if err != nil {
 			return replayOr(err)
 		}
+		// The limits count what is committed, so concurrent requests of one chat
+		// or one client take turns from here: the chat's lock first, then the
+		// client's row, always in that order.
+		if chat != "" {
+			if err := tx.LockChat(ctx, req.SalonID, chat); err != nil {
+				return err
+			}
+		}
 		if err := tx.UpsertClient(ctx, &client); err != nil {
 			return err
+		}
+		if chat != "" && !req.Confirm {
+			if _, err := tx.ReleaseChatHolds(ctx, req.SalonID, chat, req.IdempotencyKey, now); err != nil {
+				return err
+			}
+		}
+		if limit := sc.salon.Policy.MaxUpcoming; !owner && limit > 0 {
+			ofClient, ofChat, err := tx.CountUpcoming(ctx, req.SalonID, client.ID, chat, now)
+			if err != nil {
+				return err
+			}
+			if ofClient >= limit || ofChat >= limit {
+				return replayOr(core.Errorf(core.EConflict, "booking.too_many",
+					"booking: the client has %d upcoming bookings and the chat %d, at most %d each", ofClient, ofChat, limit))
+			}
 		}
 		for _, masterID := range candidates {
 			b := &core.Booking{
@@ -197,9 +235,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			if ok {
 				booked = b
-				// Only in the transaction chosen above: a calendar added to the
-				// salon meanwhile is caught up by the calendar's reconciliation.
-				if follow && b.Status == core.StatusConfirmed {
+				if b.Status == core.StatusConfirmed {
 					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices) {
 						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
 							return err
@@ -210,7 +246,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			// Nothing was written: a replay, the client's own other appointment,
 			// or someone holds the master's time. Tell which.
-			if err := replayOr(nil); err != nil || booked != nil {
+			if err := replayOr(nil); err != nil {
 				return err
 			}
 			busy, err := tx.ClientBusy(ctx, req.SalonID, client.ID, core.TimeRange{Start: b.Start, End: b.End}, now, "")
@@ -225,28 +261,13 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 		// took the last one before): a replay, or taken.
 		return replayOr(s.taken(ctx, tx, sc, req.Start, now, ""))
 	})
+	if errors.Is(err, errReplay) {
+		err = nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	return booked, nil
-}
-
-// followed reports whether req books outright a master who may have a calendar
-// or staff notices: that booking needs a transaction, for its change record.
-func (s *Service) followed(ctx context.Context, req BookRequest) bool {
-	if !req.Confirm {
-		return false
-	}
-	c, err := s.Catalog(ctx, req.SalonID)
-	if err != nil {
-		return false // the booking itself will answer the error
-	}
-	for _, m := range c.Masters {
-		if (m.Calendar != "" || m.Notices) && (req.MasterID == AnyMaster || m.ID == req.MasterID) {
-			return true
-		}
-	}
-	return false
 }
 
 // sameRequest checks that a booking found by a request's idempotency key was made
