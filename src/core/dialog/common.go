@@ -101,6 +101,12 @@ func (t *turn) bookingFailed(err error, back string) {
 		t.st.Step = back
 		t.note = p.T("conflict.not_offered")
 		t.ask()
+	case "booking.too_many":
+		// Another time would be refused the same way: back to the menu, where
+		// "My bookings" can cancel one.
+		t.reset()
+		t.note = p.T("booking.too_many")
+		t.menu()
 	case "booking.cancel_too_late":
 		t.reset()
 		t.note = p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)

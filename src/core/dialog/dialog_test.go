@@ -437,3 +437,25 @@ func TestTypedHourAtATimeStepIsATime(t *testing.T) {
 		})
 	}
 }
+
+// TestTooManyBookingsIsExplained: a client at the salon's cap is told why the
+// time cannot be held and is back at the menu, not given "something went wrong".
+func TestTooManyBookingsIsExplained(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, func(s *postgres.SalonSetup) { s.Salon.Policy.MaxUpcoming = 1 })
+	olga := &conv{name: "olga", hint: "en"}
+	toTimes(t, b, olga, "+49 151 1111111")
+	b.run(t, []*conv{olga}, []string{"pick: 11:00", "pick: Confirm"})
+	require.Contains(t, olga.last[0].Text, "You're booked")
+	b.run(t, []*conv{olga}, []string{"pick: Book", "pick: Haircut", "pick: Anna", "pick: #1"})
+	got := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, olga, "12:00")})
+	last := got[len(got)-1]
+	require.Contains(t, last.Text, "as many upcoming bookings as can be made here")
+	require.NotContains(t, last.Text, "went wrong")
+	var ids []string
+	for _, c := range last.Choices {
+		ids = append(ids, c.Label)
+	}
+	require.Contains(t, ids, "My bookings", "back at the menu, where a booking can be cancelled")
+	require.Equal(t, 1, b.live(t))
+}

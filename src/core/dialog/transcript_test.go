@@ -69,10 +69,18 @@ func salonSetup(id string) postgres.SalonSetup {
 
 func newBundle(t *testing.T) *bundle {
 	t.Helper()
+	return newBundleWith(t, func(*postgres.SalonSetup) {})
+}
+
+// newBundleWith is newBundle with the salon changed by edit before it is applied.
+func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
+	t.Helper()
 	pool := pgtest.Pool(t)
 	store := postgres.NewStore(pool)
 	id := "d" + pgtest.RandomID()
-	_, err := store.Apply(ctx, salonSetup(id))
+	setup := salonSetup(id)
+	edit(&setup)
+	_, err := store.Apply(ctx, setup)
 	require.NoError(t, err)
 	cat, err := i18n.Load()
 	require.NoError(t, err)
