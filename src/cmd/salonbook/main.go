@@ -267,8 +267,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
+	ln = limitConns(ln, cfg.MaxConns, cfg.MaxConnsPerAddr)
+	// Requests get their deadlines from the handlers (web.DefaultRequestTimeout,
+	// the chat's step timeout), all below WriteTimeout, so an answer is written.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: maxHeaderBytes}
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("salon", salonID))
 	if ready != nil {
 		ready <- ln.Addr().String()
@@ -358,6 +361,10 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		slog.Bool("webhook_registered", tg.WebhookURL != "" && tg.Mode == "webhook"))
 	return closeInbox, nil
 }
+
+// maxHeaderBytes caps a request's headers (net/http's default is 1 MB); no
+// client of this server sends more than a few hundred bytes.
+const maxHeaderBytes = 32 << 10
 
 // senderParallel is how many sends a channel's sender has in flight at once.
 const senderParallel = 8
