@@ -192,7 +192,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
 		Catalog: catalog, Clock: clock})
 	conversations := postgres.NewConversations(convPool)
-	go pruneEvents(ctx, conversations, log)
+	go pruneEvents(ctx, conversations, salonID, log)
 	chat := dialog.NewService(engine, conversations)
 	// Background work (chat pipelines, calendar jobs) stops after the HTTP
 	// server: updates acknowledged before SIGTERM are still handled and their
@@ -398,8 +398,10 @@ func staffText(catalog *i18n.Catalog, salon *core.Salon) func(postgres.StaffNoti
 }
 
 // pruneEvents drops, every hour, the replay records of chat events older than a
-// week: redeliveries come within minutes, so older ones only take space.
-func pruneEvents(ctx context.Context, c *postgres.Conversations, log *slog.Logger) {
+// week: redeliveries come within minutes, so older ones only take space. It also
+// drops the web chat's anonymous conversations idle for anonymousRetention (see
+// postgres.Conversations.PruneAnonymous: never one with a client or a hold).
+func pruneEvents(ctx context.Context, c *postgres.Conversations, salonID string, log *slog.Logger) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
@@ -409,6 +411,13 @@ func pruneEvents(ctx context.Context, c *postgres.Conversations, log *slog.Logge
 		} else if n > 0 {
 			log.Info("pruned chat events", slog.Int64("rows", n))
 		}
+		// "web": the web chat's channel (web.Handler's conversations).
+		n, err = c.PruneAnonymous(ctx, salonID, "web", time.Now().Add(-anonymousRetention))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("prune anonymous web chats", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("pruned anonymous web chats", slog.Int64("conversations", n))
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -416,6 +425,10 @@ func pruneEvents(ctx context.Context, c *postgres.Conversations, log *slog.Logge
 		}
 	}
 }
+
+// anonymousRetention is how long an anonymous web-chat conversation (no client,
+// no hold, no wait-list entry) is kept after its last message.
+const anonymousRetention = 7 * 24 * time.Hour
 
 // pickSalon returns the salon to serve: the configured one, or the only one there is.
 func pickSalon(ctx context.Context, pool *pgxpool.Pool, want string) (string, error) {

@@ -81,3 +81,46 @@ func TestConnLimitsConfig(t *testing.T) {
 		require.ErrorContains(t, err, "HTTP_MAX_CONNS", "%v", bad)
 	}
 }
+
+// TestServePrunesAnonymousChats: serve drops the web chat's anonymous
+// conversations idle for over a week, with their events, and keeps the rest.
+func TestServePrunesAnonymousChats(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "prune-token-0123456789"}
+	applyDemo(t, vars, "hardprune", nil)
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	for chat, state := range map[string]string{"anon": `{"step":"menu"}`, "named": `{"name":"Olga","phone":"+7 912 0000001","client":1}`} {
+		_, err := pool.Exec(ctx, `INSERT INTO conversations (salon_id, channel, chat_id, state, updated_at) VALUES ('hardprune', 'web', $1, $2::jsonb, now() - interval '8 days')`, chat, state)
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies) VALUES ('hardprune', 'web', $1, $1, '[]')`, chat)
+		require.NoError(t, err)
+	}
+	serveCtx, stop := context.WithCancel(ctx)
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(serveCtx, []string{"serve"}, env(vars), &syncBuffer{}, ready) }()
+	t.Cleanup(func() { stop(); <-done })
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	left := func() (chats []string) {
+		rows, err := pool.Query(ctx, `SELECT chat_id FROM conversations WHERE salon_id = 'hardprune' ORDER BY 1`)
+		require.NoError(t, err)
+		for rows.Next() {
+			var c string
+			require.NoError(t, rows.Scan(&c))
+			chats = append(chats, c)
+		}
+		require.NoError(t, rows.Err())
+		return chats
+	}
+	require.Eventually(t, func() bool { return len(left()) == 1 }, 30*time.Second, 100*time.Millisecond, "the anonymous chat is pruned at start")
+	require.Equal(t, []string{"named"}, left())
+	var events int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM dialog_events WHERE salon_id = 'hardprune'`).Scan(&events))
+	require.Equal(t, 1, events)
+}
