@@ -36,8 +36,9 @@ func TestPruneAnonymous(t *testing.T) {
 			salonID, c.channel, c.chat, c.state, c.at)
 		require.NoError(t, err)
 		for _, e := range []string{"e1", "e2"} {
-			_, err := pool.Exec(ctx, `INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies, created_at) VALUES ($1, $2, $3, $4, '[]', $5)`,
-				salonID, c.channel, c.chat, c.chat+e, c.at)
+			// Events are fresh: PruneEvents, tested alongside, must not see them.
+			_, err := pool.Exec(ctx, `INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies) VALUES ($1, $2, $3, $4, '[]')`,
+				salonID, c.channel, c.chat, c.chat+e)
 			require.NoError(t, err)
 		}
 	}
@@ -74,9 +75,9 @@ func TestPruneAnonymousAtScale(t *testing.T) {
 		SELECT $1, 'web', 'sess-' || i, '{"step":"menu"}', $2 FROM generate_series(1, 10000) i`, salonID, old)
 	require.NoError(t, err)
 	_, err = pool.Exec(ctx, `
-		INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies, created_at)
-		SELECT $1, 'web', 'sess-' || i, 'web:sess-' || i || ':' || j, '[]', $2
-		FROM generate_series(1, 10000) i, generate_series(1, 2) j`, salonID, old)
+		INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies)
+		SELECT $1, 'web', 'sess-' || i, 'web:sess-' || i || ':' || j, '[]'
+		FROM generate_series(1, 10000) i, generate_series(1, 2) j`, salonID)
 	require.NoError(t, err)
 	n, err := postgres.NewConversations(pool).PruneAnonymous(ctx, salonID, "web", time.Now().Add(-7*24*time.Hour))
 	require.NoError(t, err)
