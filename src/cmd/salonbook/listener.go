@@ -8,8 +8,8 @@ import (
 // limitConns caps the connections ln lets in at once: total in all (Accept waits
 // until one closes; more wait in the kernel's backlog) and perAddr from one remote
 // IP address (more are closed as soon as they are accepted). Each connection
-// waiting for its headers holds memory (about 14 KB): without a cap, 15,000 slow
-// connections took 206 MB.
+// waiting for its headers holds memory (about 16 KB): without a cap, 15,000 slow
+// connections took serve to 261 MB; with the defaults, 75 MB.
 func limitConns(ln net.Listener, total, perAddr int) net.Listener {
 	return &limitListener{Listener: ln, perAddr: perAddr, slots: make(chan struct{}, total),
 		done: make(chan struct{}), open: map[string]int{}}
