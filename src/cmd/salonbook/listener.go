@@ -81,3 +81,13 @@ func (c *limitedConn) Close() error {
 	c.once.Do(func() { c.l.release(c.host) })
 	return err
 }
+
+// CloseWrite passes through to the TCP connection: net/http half-closes before
+// closing an answered connection it refuses (431, 413), so the client reads the
+// answer instead of a reset.
+func (c *limitedConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
