@@ -11,11 +11,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/puddle/v2"
 
 	"salonbook/src/core"
 )
@@ -34,6 +39,17 @@ func OpenSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, 
 		cfg.MaxConns = maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// A context that ends cancels the statement in the server (a cancel
+	// request) and waits for its answer: the statement either stopped (its
+	// transaction, or a booking's one-statement autocommit, rolled back) or had
+	// already finished, and the caller is told which. pgx's default returns an
+	// error at once and cancels in the background, so a statement about to finish
+	// (an insert whose lock was just let go, a commit) could still commit after
+	// the caller answered "failed". The socket is closed only if the server has
+	// not answered within cancelGrace.
+	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open pool: %w", err)
@@ -53,9 +69,14 @@ func MapErr(err error, what string) error { return mapErr(err, what) }
 // PassCore is passCore for the pipeline's storage (package postgres/pipeline).
 func PassCore(err error, what string) error { return passCore(err, what) }
 
+// cancelGrace is how long a statement whose context ended may take to answer
+// the cancel request before its connection is closed.
+const cancelGrace = 2 * time.Second
+
 // mapErr turns driver errors into core errors: conflicts (exclusion and unique
-// violations) become EConflict, a missing row ENotFound, a cancelled request
-// EUnavailable; anything else stays internal, wrapped with what was being done.
+// violations) become EConflict, a missing row ENotFound, a cancelled request or
+// a database that cannot be reached (see unreachable) EUnavailable; anything else
+// stays internal, wrapped with what was being done.
 func mapErr(err error, what string) error {
 	if err == nil {
 		return nil
@@ -71,8 +92,33 @@ func mapErr(err error, what string) error {
 			return core.Errorf(core.EUnavailable, "error.unavailable", "postgres: %s: %w", what, err)
 		}
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || unreachable(err) {
 		return core.Errorf(core.EUnavailable, "error.unavailable", "postgres: %s: %w", what, err)
 	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
+}
+
+// unreachable reports whether err says the database could not be reached or
+// dropped the connection: a failed connect (refused, as during a restart; a
+// server starting up or shutting down), a closed pool or connection, a network
+// error or an EOF, and the server's own connection-exception (08…), shutdown
+// (57P01–57P03) and too-many-connections (53300) errors.
+func unreachable(err error) bool {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", pgErr.Code == "53300":
+			return true
+		}
+		if _, connect := errors.AsType[*pgconn.ConnectError](err); !connect {
+			return false // the server answered: not a question of reaching it
+		}
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true
+	}
+	return errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -1,16 +1,19 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
@@ -19,6 +22,11 @@ import (
 
 // maxBody caps a request body; no API request needs more.
 const maxBody = 64 << 10
+
+// DefaultRequestTimeout is how long an /api/v1 request may take when
+// Config.RequestTimeout is 0: below the server's write timeout, so the client
+// always gets its answer.
+const DefaultRequestTimeout = 10 * time.Second
 
 // Config is what the HTTP adapter needs.
 type Config struct {
@@ -38,6 +46,10 @@ type Config struct {
 	// from all addresses together (a bucket of that many, refilled evenly);
 	// 0 is DefaultNewChatsPerMinute.
 	NewChatsPerMinute int
+	// RequestTimeout bounds each /api/v1 request (0: DefaultRequestTimeout):
+	// when it passes, the request's statements are cancelled in the database
+	// (what they wrote rolls back) and it is answered 503 unavailable.
+	RequestTimeout time.Duration
 }
 
 // Handler returns the routes of the HTTP server.
@@ -75,7 +87,14 @@ type api struct {
 
 func (a *api) authorised(next http.Handler) http.Handler {
 	want := []byte("Bearer " + a.cfg.APIToken)
+	timeout := a.cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+		defer cancel()
+		r = r.WithContext(ctx)
 		got := []byte(r.Header.Get("Authorization"))
 		if a.cfg.APIToken == "" || subtle.ConstantTimeCompare(got, want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="salonbook"`)
@@ -243,7 +262,11 @@ type bookingJSON struct {
 }
 
 func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b *core.Booking) {
-	cat, err := a.cfg.Bookings.Catalog(r.Context(), a.cfg.SalonID)
+	// The change is stored: its answer must not be lost to the request's
+	// deadline (the catalog is cached; this reads the database only rarely).
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), answerTimeout)
+	defer cancel()
+	cat, err := a.cfg.Bookings.Catalog(ctx, a.cfg.SalonID)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -260,6 +283,10 @@ func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b
 	}
 	writeJSON(w, status, out)
 }
+
+// answerTimeout bounds what writing the answer to a stored change may still
+// read once the request's deadline has passed.
+const answerTimeout = 3 * time.Second
 
 type bookRequest struct {
 	Service string `json:"service"`
@@ -353,7 +380,7 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 		level = slog.LevelError
 	}
 	a.cfg.Logger.LogAttrs(r.Context(), level, "request failed", slog.String("route", r.Pattern),
-		slog.String("code", string(code)), slog.String("error", err.Error()))
+		slog.String("code", string(code)), slog.String("error", clip(err.Error())))
 	var extra map[string]any
 	if c, ok := errors.AsType[*booking.ConflictError](err); ok {
 		cat, cerr := a.cfg.Bookings.Catalog(r.Context(), a.cfg.SalonID)
@@ -364,18 +391,108 @@ func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	writeError(w, status, string(code), message(core.ErrorKey(err)), extra)
 }
 
+// decode reads the body into v: one JSON object of known fields, in UTF-8, and
+// nothing after it. Anything else is answered 400 and decode returns false.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		msg := "body must be a JSON object: " + jsonProblem(err)
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		msg := "body could not be read"
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			msg = "body is too large"
 		}
 		writeError(w, http.StatusBadRequest, "invalid", msg, nil)
 		return false
 	}
+	// encoding/json would store invalid UTF-8 (and a lone surrogate escape) as
+	// U+FFFD in names and keys: refuse it instead.
+	if !utf8.Valid(raw) {
+		writeError(w, http.StatusBadRequest, "invalid", "body must be UTF-8 text: it has bytes that are not UTF-8", nil)
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "body must be a JSON object: "+jsonProblem(err), nil)
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		writeError(w, http.StatusBadRequest, "invalid", "body must be one JSON object and nothing after it", nil)
+		return false
+	}
+	if loneSurrogate(raw) {
+		writeError(w, http.StatusBadRequest, "invalid", `body must be UTF-8 text: a \u escape names half a surrogate pair`, nil)
+		return false
+	}
 	return true
+}
+
+// loneSurrogate reports whether raw, a JSON text, has a \u escape of a UTF-16
+// surrogate that is not half of a pair (encoding/json decodes it as U+FFFD).
+func loneSurrogate(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character: a backslash escaped is skipped whole
+		if i >= len(raw) || raw[i] != 'u' {
+			continue
+		}
+		r, ok := hex4(raw[i+1:])
+		if !ok {
+			continue
+		}
+		i += 4
+		switch {
+		case 0xD800 <= r && r < 0xDC00:
+			if i+2 < len(raw) && raw[i+1] == '\\' && raw[i+2] == 'u' {
+				if low, ok := hex4(raw[i+3:]); ok && 0xDC00 <= low && low < 0xE000 {
+					i += 6
+					continue
+				}
+			}
+			return true
+		case 0xDC00 <= r && r < 0xE000:
+			return true
+		}
+	}
+	return false
+}
+
+// hex4 reads four hex digits at the start of b.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// maxLogValue caps what one log attribute may carry of a request's input (error
+// details can quote an id or a choice as sent): a 60 KB id stays out of the log.
+const maxLogValue = 512
+
+// clip cuts s to maxLogValue bytes, at a character boundary, saying how long it was.
+func clip(s string) string {
+	if len(s) <= maxLogValue {
+		return s
+	}
+	cut := maxLogValue
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s…(%d bytes)", s[:cut], len(s))
 }
 
 // jsonProblem describes a decode error without echoing the body.

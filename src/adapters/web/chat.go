@@ -206,12 +206,14 @@ func (req *chatRequest) inbound() (in dialog.Inbound, problem string) {
 		}
 		in.Kind, in.Choice = dialog.KindChoice, *req.Choice
 	default:
-		switch *req.Command {
+		// As a person types it: "/start", "start", "/Start ".
+		cmd := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(*req.Command)), "/")
+		switch cmd {
 		case dialog.CommandStart, dialog.CommandCancel, dialog.CommandHelp, dialog.CommandLanguage:
 		default:
-			return in, "command must be start, cancel, help or language"
+			return in, "command must be start, cancel, help or language (with or without a /)"
 		}
-		in.Kind, in.Text = dialog.KindCommand, *req.Command
+		in.Kind, in.Text = dialog.KindCommand, cmd
 	}
 	return in, ""
 }

@@ -30,6 +30,11 @@ type Config struct {
 	// WEB_CHAT_NEW_PER_MINUTE: new web-chat sessions admitted per minute from
 	// all addresses together; 0 (unset) is web.DefaultNewChatsPerMinute.
 	WebChatNewPerMinute int
+
+	// HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_ADDR: connections open at once, in all
+	// (default 2048) and from one IP address (default 256; a reverse proxy in
+	// front is one address).
+	MaxConns, MaxConnsPerAddr int
 }
 
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
@@ -67,6 +72,22 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return c, fmt.Errorf("config: HTTP_ADDR %q is not host:port", c.HTTPAddr)
+	}
+	c.MaxConns, c.MaxConnsPerAddr = 2048, 256
+	for _, knob := range []struct {
+		name string
+		v    *int
+	}{{"HTTP_MAX_CONNS", &c.MaxConns}, {"HTTP_MAX_CONNS_PER_ADDR", &c.MaxConnsPerAddr}} {
+		if s := getenv(knob.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 1_000_000 {
+				return c, fmt.Errorf("config: %s must be a whole number of connections, 1..1000000", knob.name)
+			}
+			*knob.v = n
+		}
+	}
+	if c.MaxConnsPerAddr > c.MaxConns {
+		return c, fmt.Errorf("config: HTTP_MAX_CONNS_PER_ADDR (%d) must not exceed HTTP_MAX_CONNS (%d)", c.MaxConnsPerAddr, c.MaxConns)
 	}
 	token, err := secret(getenv, "SALONBOOK_API_TOKEN")
 	if err != nil {

@@ -185,7 +185,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
 		Catalog: catalog, Clock: clock})
 	conversations := postgres.NewConversations(convPool)
-	go pruneEvents(ctx, conversations, log)
+	go pruneEvents(ctx, conversations, salonID, log)
 	chat := dialog.NewService(engine, conversations)
 	// Background work (chat pipelines, calendar jobs) stops after the HTTP
 	// server: updates acknowledged before SIGTERM are still handled and their
@@ -263,8 +263,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
+	ln = limitConns(ln, cfg.MaxConns, cfg.MaxConnsPerAddr)
+	// Requests get their deadlines from the handlers (web.DefaultRequestTimeout,
+	// the chat's step timeout), all below WriteTimeout, so an answer is written.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: maxHeaderBytes}
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("salon", salonID))
 	if ready != nil {
 		ready <- ln.Addr().String()
@@ -328,6 +331,10 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	return closeTelegram, nil
 }
 
+// maxHeaderBytes caps a request's headers (net/http's default is 1 MB); no
+// client of this server sends more than a few hundred bytes.
+const maxHeaderBytes = 32 << 10
+
 // senderParallel is how many sends a channel's sender has in flight at once.
 const senderParallel = 8
 
@@ -343,8 +350,10 @@ const webhookBusy = 0
 const webhookFlushers = 4
 
 // pruneEvents drops, every hour, the replay records of chat events older than a
-// week: redeliveries come within minutes, so older ones only take space.
-func pruneEvents(ctx context.Context, c *postgres.Conversations, log *slog.Logger) {
+// week: redeliveries come within minutes, so older ones only take space. It also
+// drops the web chat's anonymous conversations idle for anonymousRetention (see
+// postgres.Conversations.PruneAnonymous: never one with a client or a hold).
+func pruneEvents(ctx context.Context, c *postgres.Conversations, salonID string, log *slog.Logger) {
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
@@ -354,6 +363,13 @@ func pruneEvents(ctx context.Context, c *postgres.Conversations, log *slog.Logge
 		} else if n > 0 {
 			log.Info("pruned chat events", slog.Int64("rows", n))
 		}
+		// "web": the web chat's channel (web.Handler's conversations).
+		n, err = c.PruneAnonymous(ctx, salonID, "web", time.Now().Add(-anonymousRetention))
+		if err != nil && ctx.Err() == nil {
+			log.Warn("prune anonymous web chats", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("pruned anonymous web chats", slog.Int64("conversations", n))
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -361,6 +377,10 @@ func pruneEvents(ctx context.Context, c *postgres.Conversations, log *slog.Logge
 		}
 	}
 }
+
+// anonymousRetention is how long an anonymous web-chat conversation (no client,
+// no hold, no wait-list entry) is kept after its last message.
+const anonymousRetention = 7 * 24 * time.Hour
 
 // pickSalon returns the salon to serve: the configured one, or the only one there is.
 func pickSalon(ctx context.Context, pool *pgxpool.Pool, want string) (string, error) {

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS dialog_events_chat;

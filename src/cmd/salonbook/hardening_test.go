@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres/pgtest"
+)
+
+// TestServeLimits: serve caps headers and the connections one address holds
+// open (slow clients cannot pile up memory).
+func TestServeLimits(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "limits-token-0123456789",
+		"HTTP_MAX_CONNS_PER_ADDR": "2"}
+	applyDemo(t, vars, "hardlimits", nil)
+	ctx, stop := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), &syncBuffer{}, ready) }()
+	t.Cleanup(func() { stop(); <-done })
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+
+	req, err := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
+	require.NoError(t, err)
+	req.Header.Set("X-Padding", strings.Repeat("p", 64<<10))
+	resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusRequestHeaderFieldsTooLarge, resp.StatusCode, "64 KB of headers is refused")
+
+	// Two silent connections from this address are held; a third is closed at once.
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = c.Close() })
+	}
+	require.Eventually(t, func() bool {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		_, _ = c.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"))
+		_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(c)
+		return buf.Len() == 0 // closed without an answer
+	}, 20*time.Second, 100*time.Millisecond, "a third connection from one address is closed")
+}
+
+func TestConnLimitsConfig(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "x", "SALONBOOK_API_TOKEN": "0123456789abcdef"}
+	cfg, err := loadConfig(env(base), need{database: true, api: true})
+	require.NoError(t, err)
+	require.Equal(t, 2048, cfg.MaxConns)
+	require.Equal(t, 256, cfg.MaxConnsPerAddr)
+	for _, bad := range []map[string]string{{"HTTP_MAX_CONNS": "0"}, {"HTTP_MAX_CONNS_PER_ADDR": "many"}, {"HTTP_MAX_CONNS": "10", "HTTP_MAX_CONNS_PER_ADDR": "20"}} {
+		vars := map[string]string{}
+		for k, v := range base {
+			vars[k] = v
+		}
+		for k, v := range bad {
+			vars[k] = v
+		}
+		_, err := loadConfig(env(vars), need{database: true, api: true})
+		require.ErrorContains(t, err, "HTTP_MAX_CONNS", "%v", bad)
+	}
+}
+
+// TestServePrunesAnonymousChats: serve drops the web chat's anonymous
+// conversations idle for over a week, with their events, and keeps the rest.
+func TestServePrunesAnonymousChats(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "prune-token-0123456789"}
+	applyDemo(t, vars, "hardprune", nil)
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	for chat, state := range map[string]string{"anon": `{"step":"menu"}`, "named": `{"name":"Olga","phone":"+7 912 0000001","client":1}`} {
+		_, err := pool.Exec(ctx, `INSERT INTO conversations (salon_id, channel, chat_id, state, updated_at) VALUES ('hardprune', 'web', $1, $2::jsonb, now() - interval '8 days')`, chat, state)
+		require.NoError(t, err)
+		_, err = pool.Exec(ctx, `INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies) VALUES ('hardprune', 'web', $1, $1, '[]')`, chat)
+		require.NoError(t, err)
+	}
+	serveCtx, stop := context.WithCancel(ctx)
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(serveCtx, []string{"serve"}, env(vars), &syncBuffer{}, ready) }()
+	t.Cleanup(func() { stop(); <-done })
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	left := func() (chats []string) {
+		rows, err := pool.Query(ctx, `SELECT chat_id FROM conversations WHERE salon_id = 'hardprune' ORDER BY 1`)
+		require.NoError(t, err)
+		for rows.Next() {
+			var c string
+			require.NoError(t, rows.Scan(&c))
+			chats = append(chats, c)
+		}
+		require.NoError(t, rows.Err())
+		return chats
+	}
+	require.Eventually(t, func() bool { return len(left()) == 1 }, 30*time.Second, 100*time.Millisecond, "the anonymous chat is pruned at start")
+	require.Equal(t, []string{"named"}, left())
+	var events int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM dialog_events WHERE salon_id = 'hardprune'`).Scan(&events))
+	require.Equal(t, 1, events)
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// acceptAll accepts from ln until it is closed and hands out what it accepted.
+func acceptAll(t *testing.T, ln net.Listener) <-chan net.Conn {
+	t.Helper()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+	t.Cleanup(func() { _ = ln.Close() })
+	return accepted
+}
+
+func dialFrom(t *testing.T, local, addr string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// closedByServer reports whether the server closed c (a read ends with EOF or a
+// reset rather than waiting).
+func closedByServer(c net.Conn) bool {
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, err := c.Read(make([]byte, 1))
+	var ne net.Error
+	return err != nil && !(errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, io.EOF)
+}
+
+// TestLimitConnsPerAddress: beyond perAddr open connections from one address, new
+// ones are closed at once; another address is not affected, and a closed
+// connection makes room.
+func TestLimitConnsPerAddress(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	accepted := acceptAll(t, limitConns(raw, 10, 2))
+	addr := raw.Addr().String()
+	dialFrom(t, "127.0.0.1", addr)
+	dialFrom(t, "127.0.0.1", addr)
+	a1, _ := <-accepted, <-accepted
+	third := dialFrom(t, "127.0.0.1", addr)
+	require.True(t, closedByServer(third), "a third connection from the same address is closed")
+	dialFrom(t, "127.0.0.2", addr) // all of 127/8 is loopback on Linux
+	o := <-accepted
+	require.Equal(t, "127.0.0.2", o.RemoteAddr().(*net.TCPAddr).IP.String(), "another address gets in")
+
+	require.NoError(t, a1.Close())
+	fourth := dialFrom(t, "127.0.0.1", addr)
+	select {
+	case c := <-accepted:
+		require.Equal(t, fourth.LocalAddr().String(), c.RemoteAddr().String(), "room again after one closed")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no room after a connection closed")
+	}
+}
+
+// TestLimitConnsTotal: at total open connections Accept waits; a closed one lets
+// the next in.
+func TestLimitConnsTotal(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := limitConns(raw, 2, 2)
+	accepted := acceptAll(t, ln)
+	addr := raw.Addr().String()
+	dialFrom(t, "127.0.0.1", addr)
+	dialFrom(t, "127.0.0.2", addr)
+	c1, _ := <-accepted, <-accepted
+	dialFrom(t, "127.0.0.3", addr) // completes in the kernel's backlog, not accepted
+	select {
+	case <-accepted:
+		t.Fatal("a third connection was accepted over the total")
+	case <-time.After(300 * time.Millisecond):
+	}
+	require.NoError(t, c1.Close())
+	select {
+	case c := <-accepted:
+		require.Equal(t, "127.0.0.3", c.RemoteAddr().(*net.TCPAddr).IP.String())
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiting connection was not accepted after one closed")
+	}
+	require.NoError(t, ln.Close())
+	_, open := <-accepted
+	for open {
+		_, open = <-accepted
+	}
+}
