@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"salonbook/migrations"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
@@ -329,10 +331,12 @@ func TestMigrationsGoDown(t *testing.T) {
 	require.NoError(t, mg.Up())
 	require.Equal(t, latest, version())
 	require.NoError(t, mg.Down(1))
-	require.Equal(t, latest-1, version())
+	require.Less(t, version(), latest, "one migration down (numbers may have gaps)")
 	require.NoError(t, mg.Up())
 	require.Equal(t, latest, version())
-	require.NoError(t, mg.Down(int(latest)))
+	ups, err := fs.Glob(migrations.FS, "*.up.sql")
+	require.NoError(t, err)
+	require.NoError(t, mg.Down(len(ups)))
 	require.Equal(t, uint(0), version())
 
 	scratch, err := postgres.Open(ctx, u.String())

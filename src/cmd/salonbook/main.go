@@ -302,7 +302,7 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	// webhook's group-commit flushers and two to spare, so a burst of steps never
 	// starves the acks.
 	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
-	inboxPool, err := postgres.OpenSized(ctx, dbURL, int32(tg.Workers+senderParallel+1+2+gcOpts.Flushers))
+	inboxPool, err := pipeline.Open(ctx, dbURL, int32(tg.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core/booking"
@@ -34,7 +33,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	// The webhook's rows are group-committed as Telegram's are, and the pool is
 	// sized as Telegram's is, the sender's leader lock included (see startTelegram).
 	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
-	pool, err := postgres.OpenSized(ctx, dbURL, int32(wa.Workers+senderParallel+1+2+gcOpts.Flushers))
+	pool, err := pipeline.Open(ctx, dbURL, int32(wa.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
