@@ -43,7 +43,15 @@ func NewInbox(pool *pgxpool.Pool, salonID string) *Inbox {
 // Add implements messaging.Inbox.
 func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error {
 	_, err := in.pool.Exec(ctx, insertInbox, in.salonID, []string{channel}, []string{updateID}, []string{chatID},
-		[][]byte{payload}, []string{dead})
+		[][]byte{payload}, []string{dead}, []*time.Time{nil})
+	return mapErr(err, "add to inbox")
+}
+
+// AddInbound stores a client's message and its time as the chat's window, in
+// one statement; see GroupCommit.AddInbound.
+func (in *Inbox) AddInbound(ctx context.Context, channel, updateID, chatID string, payload []byte, at time.Time) error {
+	_, err := in.pool.Exec(ctx, insertInbox, in.salonID, []string{channel}, []string{updateID}, []string{chatID},
+		[][]byte{payload}, []string{""}, []*time.Time{&at})
 	return mapErr(err, "add to inbox")
 }
 
@@ -52,7 +60,10 @@ func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payl
 // redeliveries, and upserts the inbox_chats row of every chat given an update
 // to handle, in one statement. The upsert raises last_id, which a worker's
 // delete of the row rechecks (Inbox.moveOn), with version, and takes the rows in chat order,
-// so that two writers lock them in the same order.
+// so that two writers lock them in the same order. $7 holds, per update, the
+// client's time to record as its chat's window (chat_windows, latest time
+// kept; NULL: none), upserted in the same statement, also in chat order (one
+// row per chat: a batch can hold several of a chat's messages).
 const insertInbox = `
 	WITH stored AS (
 		INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, dead, handled_at)
@@ -63,6 +74,15 @@ const insertInbox = `
 		ORDER BY u.ord
 		ON CONFLICT ON CONSTRAINT inbox_once DO NOTHING
 		RETURNING channel, chat_id, id, handled_at
+	), windows AS (
+		INSERT INTO chat_windows (salon_id, channel, chat_id, last_inbound_at)
+		SELECT $1, w.channel, w.chat_id, max(w.at)
+		FROM unnest($2::text[], $4::text[], $7::timestamptz[]) AS w(channel, chat_id, at)
+		WHERE w.at IS NOT NULL
+		GROUP BY w.channel, w.chat_id ORDER BY w.channel, w.chat_id
+		ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
+		SET last_inbound_at = GREATEST(chat_windows.last_inbound_at, EXCLUDED.last_inbound_at)
+		WHERE chat_windows.last_inbound_at IS NULL OR chat_windows.last_inbound_at < EXCLUDED.last_inbound_at
 	)
 	INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
 	SELECT $1, channel, chat_id, min(id), max(id) FROM stored WHERE handled_at IS NULL

@@ -299,7 +299,7 @@ func TestInboxChats(t *testing.T) {
 		tx, err := pool.Begin(ctx)
 		require.NoError(t, err)
 		defer tx.Rollback(ctx) //nolint:errcheck // a failed wait must not leave the writer holding its locks
-		_, err = tx.Exec(ctx, pipeline.InsertInbox, salonID, []string{"tg"}, []string{"2"}, []string{"C"}, [][]byte{[]byte("second")}, []string{""})
+		_, err = tx.Exec(ctx, pipeline.InsertInbox, salonID, []string{"tg"}, []string{"2"}, []string{"C"}, [][]byte{[]byte("second")}, []string{""}, nil)
 		require.NoError(t, err)
 		close(release)
 		waitForLock(t, pool, "DELETE FROM inbox_chats WHERE") // the worker's delete waits for the writer's row lock
@@ -329,7 +329,7 @@ func TestInboxChats(t *testing.T) {
 		aDone := make(chan error, 1)
 		go func() {
 			_, err := pool.Exec(ctx, pipeline.InsertInbox, salonID, []string{"tg", "tg"}, []string{"b1", "c1"}, []string{"B", "C"},
-				[][]byte{[]byte("b1"), []byte("c1")}, []string{"", ""})
+				[][]byte{[]byte("b1"), []byte("c1")}, []string{"", ""}, nil)
 			aDone <- err
 		}()
 		waitForLock(t, pool, "WITH stored AS")
