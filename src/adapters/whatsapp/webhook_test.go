@@ -311,8 +311,7 @@ func TestWebhookStoreDownIs500(t *testing.T) {
 // TestWebhookWindowGoesWithTheMessage: the client's message time is written by
 // the inbox with the message, in one statement (a group commit's batch), so a
 // worker that answers the message finds the window open; never by a write of
-// its own per request, which cost a commit each and held WhatsApp's
-// acknowledgements at half of what an insert alone allows.
+// its own per request, which cost a commit each outside the group commit.
 func TestWebhookWindowGoesWithTheMessage(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t, nil)

@@ -98,8 +98,8 @@ func (g *GroupCommit) Add(ctx context.Context, channel, updateID, chatID string,
 // statement, that the client wrote at at (chat_windows, as ChatWindows.Inbound
 // does: an older time never replaces a newer one). The window is committed
 // with the row, so a worker that takes the message finds the window open,
-// and it costs no commit of its own (per request, it held WhatsApp's
-// acknowledgements to half of what an insert alone allows).
+// and it costs no commit of its own (written apart, it cost a commit per
+// WhatsApp request, outside the group commit).
 func (g *GroupCommit) AddInbound(ctx context.Context, channel, updateID, chatID string, payload []byte, at time.Time) error {
 	return g.add(ctx, &gcRow{channel: channel, updateID: updateID, chatID: chatID, payload: payload, inbound: at})
 }
