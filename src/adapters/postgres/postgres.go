@@ -30,6 +30,12 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) { return OpenS
 
 // OpenSized is Open with at most maxConns connections (0: pgx's default).
 func OpenSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
+	return OpenSettings(ctx, url, maxConns, nil)
+}
+
+// OpenSettings is OpenSized with settings (run-time parameters, such as
+// statement_timeout) that every connection of the pool starts with.
+func OpenSettings(ctx context.Context, url string, maxConns int32, settings map[string]string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The parse error can quote the URL, password and all: do not wrap it.
@@ -49,6 +55,9 @@ func OpenSized(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, 
 	// not answered within cancelGrace.
 	cfg.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: cancelGrace}
+	}
+	for k, v := range settings {
+		cfg.ConnConfig.RuntimeParams[k] = v
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -27,18 +27,20 @@ const MaxNotificationBytes = 1 << 20
 const ErrorWindowClosed = 131047
 
 // Inbox is the part of messaging.Inbox the webhook uses (a group-committing
-// inbox can stand in for it).
+// inbox can stand in for it), and the client's message time with the message.
 type Inbox interface {
 	// Add stores a received message; the same channel and id twice is a no-op.
 	Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error
+	// AddInbound stores a client's message as Add does and, in the same
+	// transaction, records that the client of chatID wrote at at (the chat's
+	// customer-service window; older times never replace newer ones, and a
+	// redelivery records it again).
+	AddInbound(ctx context.Context, channel, updateID, chatID string, payload []byte, at time.Time) error
 }
 
 // Windows records each chat's customer-service window. Its methods return errors
 // with code core.EUnavailable or core.EInternal when the store fails.
 type Windows interface {
-	// Inbound records that the client of chatID wrote at at; older times never
-	// replace newer ones.
-	Inbound(ctx context.Context, chatID string, at time.Time) error
 	// Closed records that Meta refused a free-form message to chatID at at
 	// because the window was closed.
 	Closed(ctx context.Context, chatID string, at time.Time) error
@@ -240,13 +242,11 @@ func (h *Webhook) receive(w http.ResponseWriter, r *http.Request) (status, msgs,
 		if at.IsZero() || at.After(now) {
 			at = now
 		}
-		// The window first: once the message is in the inbox a worker may
-		// answer it, and the answer must find the window open. Both are
-		// idempotent, so a redelivery after a failure here redoes both.
-		if h.cfg.Windows.Inbound(ctx, it.From, at) != nil {
-			return http.StatusInternalServerError, len(items), len(sts), skipped
-		}
-		if h.cfg.Inbox.Add(ctx, Channel, it.WAMID, it.From, it.Payload, "") != nil {
+		// The window with the message, in one transaction: once the message
+		// is in the inbox a worker may answer it, and the answer must find
+		// the window open. (Written apart, the window cost a commit per
+		// request, outside the group commit.)
+		if h.cfg.Inbox.AddInbound(ctx, Channel, it.WAMID, it.From, it.Payload, at) != nil {
 			return http.StatusInternalServerError, len(items), len(sts), skipped
 		}
 	}

@@ -274,36 +274,52 @@ func (failingInbox) Add(context.Context, string, string, string, []byte, string)
 	return errors.New("database down")
 }
 
-// failingWindows refuses to record a client's message time.
+func (failingInbox) AddInbound(context.Context, string, string, string, []byte, time.Time) error {
+	return errors.New("database down")
+}
+
+// failingWindows refuses to record a client's message time by itself.
 type failingWindows struct{ whatsapp.Windows }
 
 func (failingWindows) Inbound(context.Context, string, time.Time) error {
 	return errors.New("database down")
 }
 
-// TestWebhookStoreDownIs500: a message is acknowledged only once both its
-// window and the message are stored, the window first: a worker may answer the
-// message as soon as it is in the inbox, and the answer must find the window
-// open (else it would go as a template).
+// deliverTo delivers one message from anna to a webhook made of cfg and b's
+// fake, and returns the status it answered.
+func (b *bundle) deliverTo(t *testing.T, cfg whatsapp.WebhookConfig) int {
+	t.Helper()
+	cfg.AppSecret, cfg.PhoneNumberID, cfg.Deliveries = b.fake.AppSecret(), b.fake.PhoneNumberID(), b.deliveries
+	hook := httptest.NewServer(whatsapp.NewWebhook(cfg))
+	defer hook.Close()
+	b.fake.SetWebhook(hook.URL)
+	status, err := b.fake.Deliver(context.Background(), b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "hello"))
+	require.NoError(t, err)
+	return status
+}
+
+// TestWebhookStoreDownIs500: a message is acknowledged only once it is stored
+// with its window; a store that fails stores neither and answers 500.
 func TestWebhookStoreDownIs500(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t, nil)
-	deliverTo := func(cfg whatsapp.WebhookConfig) int {
-		cfg.AppSecret, cfg.PhoneNumberID, cfg.Deliveries = b.fake.AppSecret(), b.fake.PhoneNumberID(), b.deliveries
-		hook := httptest.NewServer(whatsapp.NewWebhook(cfg))
-		defer hook.Close()
-		b.fake.SetWebhook(hook.URL)
-		status, err := b.fake.Deliver(context.Background(), b.fake.TextMessage(anna, b.fake.NewWAMID(anna.WaID), "hello"))
-		require.NoError(t, err)
-		return status
-	}
-	require.Equal(t, http.StatusInternalServerError, deliverTo(whatsapp.WebhookConfig{Inbox: b.inbox, Windows: failingWindows{b.windows}}),
+	require.Equal(t, http.StatusInternalServerError, b.deliverTo(t, whatsapp.WebhookConfig{Inbox: failingInbox{}, Windows: b.windows}),
 		"not acknowledged: Meta delivers it again")
-	require.Zero(t, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1`), "no message stored before its window")
+	require.Zero(t, b.count(t, `SELECT count(*) FROM chat_windows WHERE salon_id = $1`), "nor the window: it goes with the message")
+}
 
-	require.Equal(t, http.StatusInternalServerError, deliverTo(whatsapp.WebhookConfig{Inbox: failingInbox{}, Windows: b.windows}))
-	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM chat_windows WHERE salon_id = $1`),
-		"the window is recorded first (idempotent: the redelivery records it again)")
+// TestWebhookWindowGoesWithTheMessage: the client's message time is written by
+// the inbox with the message, in one statement (a group commit's batch), so a
+// worker that answers the message finds the window open; never by a write of
+// its own per request, which cost a commit each outside the group commit.
+func TestWebhookWindowGoesWithTheMessage(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t, nil)
+	require.Equal(t, http.StatusOK, b.deliverTo(t, whatsapp.WebhookConfig{Inbox: b.inbox, Windows: failingWindows{b.windows}}))
+	require.Equal(t, 1, b.count(t, `SELECT count(*) FROM inbox WHERE salon_id = $1`))
+	last, _, _, err := b.windows.Window(context.Background(), anna.WaID)
+	require.NoError(t, err)
+	require.False(t, last.IsZero(), "the message opened the window")
 }
 
 // TestWebhookOtherNumber: one Meta app's callback can carry other business

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
@@ -54,7 +53,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	// webhook's group-commit flushers and two to spare, so a burst of steps never
 	// starves the acks.
 	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
-	pool, err := postgres.OpenSized(ctx, dbURL, int32(spec.Workers+senderParallel+1+2+gcOpts.Flushers))
+	pool, err := pipeline.Open(ctx, dbURL, int32(spec.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}

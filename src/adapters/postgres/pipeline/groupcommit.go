@@ -60,6 +60,7 @@ type GroupCommit struct {
 type gcRow struct {
 	channel, updateID, chatID, dead string
 	payload                         []byte
+	inbound                         time.Time  // AddInbound's: the chat's window, stored with the row
 	result                          chan error // buffered: a flusher never waits for a caller
 }
 
@@ -90,7 +91,22 @@ func NewGroupCommit(pool *pgxpool.Pool, salonID string, opts GroupCommitOptions)
 // messaging.Inbox.Add. When ctx ends first Add returns its error, and the row
 // may or may not be stored (a redelivery makes that harmless).
 func (g *GroupCommit) Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error {
-	r := &gcRow{channel: channel, updateID: updateID, chatID: chatID, dead: dead, payload: payload, result: make(chan error, 1)}
+	return g.add(ctx, &gcRow{channel: channel, updateID: updateID, chatID: chatID, dead: dead, payload: payload})
+}
+
+// AddInbound stores a client's message as Add does and records, in the same
+// statement, that the client wrote at at (chat_windows, as ChatWindows.Inbound
+// does: an older time never replaces a newer one). The window is committed
+// with the row, so a worker that takes the message finds the window open,
+// and it costs no commit of its own (written apart, it cost a commit per
+// WhatsApp request, outside the group commit).
+func (g *GroupCommit) AddInbound(ctx context.Context, channel, updateID, chatID string, payload []byte, at time.Time) error {
+	return g.add(ctx, &gcRow{channel: channel, updateID: updateID, chatID: chatID, payload: payload, inbound: at})
+}
+
+func (g *GroupCommit) add(ctx context.Context, r *gcRow) error {
+	r.result = make(chan error, 1)
+	channel, chatID := r.channel, r.chatID
 	g.mu.RLock()
 	if g.shut {
 		g.mu.RUnlock()
@@ -184,7 +200,7 @@ func (g *GroupCommit) write(batch []*gcRow) error {
 	seen := make(map[key]bool, len(batch))
 	n := len(batch)
 	channels, updates, chats, deads := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
-	payloads := make([][]byte, 0, n)
+	payloads, inbound := make([][]byte, 0, n), make([]*time.Time, 0, n)
 	for _, r := range batch {
 		// A redelivery inside the batch: the first copy is stored, both callers
 		// hear the batch's result.
@@ -192,6 +208,11 @@ func (g *GroupCommit) write(batch []*gcRow) error {
 			seen[k] = true
 			channels, updates, chats, deads = append(channels, r.channel), append(updates, r.updateID), append(chats, r.chatID), append(deads, r.dead)
 			payloads = append(payloads, r.payload)
+			var at *time.Time
+			if !r.inbound.IsZero() {
+				at = &r.inbound
+			}
+			inbound = append(inbound, at)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), g.opts.Timeout)
@@ -201,7 +222,7 @@ func (g *GroupCommit) write(batch []*gcRow) error {
 	// orders can deadlock on the unique index (a redelivery racing its first
 	// delivery): PostgreSQL aborts one, which is then written again.
 	for range 5 {
-		if err = g.insert(ctx, channels, updates, chats, deads, payloads); !isDeadlock(err) {
+		if err = g.insert(ctx, channels, updates, chats, deads, payloads, inbound); !isDeadlock(err) {
 			break
 		}
 	}
@@ -213,7 +234,7 @@ func isDeadlock(err error) bool {
 	return ok && pgErr.Code == "40P01"
 }
 
-func (g *GroupCommit) insert(ctx context.Context, channels, updates, chats, deads []string, payloads [][]byte) error {
-	_, err := g.pool.Exec(ctx, insertInbox, g.salonID, channels, updates, chats, payloads, deads)
+func (g *GroupCommit) insert(ctx context.Context, channels, updates, chats, deads []string, payloads [][]byte, inbound []*time.Time) error {
+	_, err := g.pool.Exec(ctx, insertInbox, g.salonID, channels, updates, chats, payloads, deads, inbound)
 	return err
 }

@@ -31,15 +31,27 @@ type Inbox struct {
 	pool     *pgxpool.Pool
 	salonID  string
 	repaired atomic.Int64 // when Repair last ran (Unix ns)
+	// repairTimeout bounds one Repair: repairTimeout, shorter in tests.
+	repairTimeout time.Duration
 }
 
 // NewInbox returns the inbox of salonID.
-func NewInbox(pool *pgxpool.Pool, salonID string) *Inbox { return &Inbox{pool: pool, salonID: salonID} }
+func NewInbox(pool *pgxpool.Pool, salonID string) *Inbox {
+	return &Inbox{pool: pool, salonID: salonID, repairTimeout: repairTimeout}
+}
 
 // Add implements messaging.Inbox.
 func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error {
 	_, err := in.pool.Exec(ctx, insertInbox, in.salonID, []string{channel}, []string{updateID}, []string{chatID},
-		[][]byte{payload}, []string{dead})
+		[][]byte{payload}, []string{dead}, []*time.Time{nil})
+	return mapErr(err, "add to inbox")
+}
+
+// AddInbound stores a client's message and its time as the chat's window, in
+// one statement; see GroupCommit.AddInbound.
+func (in *Inbox) AddInbound(ctx context.Context, channel, updateID, chatID string, payload []byte, at time.Time) error {
+	_, err := in.pool.Exec(ctx, insertInbox, in.salonID, []string{channel}, []string{updateID}, []string{chatID},
+		[][]byte{payload}, []string{""}, []*time.Time{&at})
 	return mapErr(err, "add to inbox")
 }
 
@@ -48,7 +60,10 @@ func (in *Inbox) Add(ctx context.Context, channel, updateID, chatID string, payl
 // redeliveries, and upserts the inbox_chats row of every chat given an update
 // to handle, in one statement. The upsert raises last_id, which a worker's
 // delete of the row rechecks (Inbox.moveOn), with version, and takes the rows in chat order,
-// so that two writers lock them in the same order.
+// so that two writers lock them in the same order. $7 holds, per update, the
+// client's time to record as its chat's window (chat_windows, latest time
+// kept; NULL: none), upserted in the same statement, also in chat order (one
+// row per chat: a batch can hold several of a chat's messages).
 const insertInbox = `
 	WITH stored AS (
 		INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, dead, handled_at)
@@ -59,6 +74,15 @@ const insertInbox = `
 		ORDER BY u.ord
 		ON CONFLICT ON CONSTRAINT inbox_once DO NOTHING
 		RETURNING channel, chat_id, id, handled_at
+	), windows AS (
+		INSERT INTO chat_windows (salon_id, channel, chat_id, last_inbound_at)
+		SELECT $1, w.channel, w.chat_id, max(w.at)
+		FROM unnest($2::text[], $4::text[], $7::timestamptz[]) AS w(channel, chat_id, at)
+		WHERE w.at IS NOT NULL
+		GROUP BY w.channel, w.chat_id ORDER BY w.channel, w.chat_id
+		ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
+		SET last_inbound_at = GREATEST(chat_windows.last_inbound_at, EXCLUDED.last_inbound_at)
+		WHERE chat_windows.last_inbound_at IS NULL OR chat_windows.last_inbound_at < EXCLUDED.last_inbound_at
 	)
 	INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
 	SELECT $1, channel, chat_id, min(id), max(id) FROM stored WHERE handled_at IS NULL
@@ -215,11 +239,19 @@ const nextCandidates = 16
 // chats waiting longest after head_id $3 that are not backing off, with their
 // rows' versions and the heads' attempts, then how many chat rows it looked at
 // and the last one's head_id (the next page starts after it). The chats are
-// chosen before any probe, so no plan can probe every waiting chat.
+// chosen before any probe, so no plan can probe every waiting chat. Chats
+// ready and chats whose backoff is over come from the two partial indexes
+// (inbox_chats_ready, inbox_chats_backoff: partial so that a lookup of one
+// chat can only take the primary key), each in head_id order.
 const chatHeads = `
 	WITH c AS (
-		SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
-		WHERE salon_id = $1 AND channel = $2 AND head_id > $3 AND (retry_at IS NULL OR retry_at <= now())
+		(SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
+		 WHERE salon_id = $1 AND channel = $2 AND head_id > $3 AND retry_at IS NULL
+		 ORDER BY head_id LIMIT $4)
+		UNION ALL
+		(SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
+		 WHERE salon_id = $1 AND channel = $2 AND head_id > $3 AND retry_at <= now()
+		 ORDER BY head_id LIMIT $4)
 		ORDER BY head_id LIMIT $4
 	)
 	SELECT coalesce(array_agg(h.id ORDER BY c.head_id), '{}'), coalesce(array_agg(c.version ORDER BY c.head_id), '{}'),
@@ -271,13 +303,20 @@ func (in *Inbox) repairNow(ctx context.Context, channel string) error {
 }
 
 // Repair gives every chat with updates waiting its inbox_chats row, and drops
-// rows of chats with nothing waiting. It scans the waiting updates (cheap unless
-// there is a backlog) and is safe beside workers and writers: a row is dropped
-// only while its last_id names a handled update and no store came since it was
-// read (version; the delete rechecks it after waiting for a store). Each
-// statement commits on its own and locks rows in chat order, as writers do, so
-// it cannot deadlock with them.
+// rows of chats with nothing waiting. It scans the waiting updates and the
+// chat rows once each, probing one chat at a time by index, so its cost is
+// linear in the waiting chats whatever the statistics say (a join left to the
+// planner re-ran its inner query per waiting chat on a fresh database: 800
+// chats, 122 s). It is safe beside workers and writers: a row is dropped only
+// while no store came since it was found idle (version; the delete rechecks it
+// after waiting for a store). Each statement commits on its own and locks rows
+// in chat order, as writers do, so it cannot deadlock with them; rows are
+// dropped repairBatch at a time, so none is held for long. It gives up after
+// repairTimeout (its work is done again on the next run), so a caller that
+// cannot be cancelled (Next, under a worker's step) is never held longer.
 func (in *Inbox) Repair(ctx context.Context, channel string) error {
+	ctx, cancel := context.WithTimeout(ctx, in.repairTimeout)
+	defer cancel()
 	if _, err := in.pool.Exec(ctx, `
 		INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id)
 		SELECT salon_id, channel, chat_id, min(id), max(id) FROM inbox
@@ -286,20 +325,37 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 		ON CONFLICT (salon_id, channel, chat_id) DO NOTHING`, in.salonID, channel); err != nil {
 		return mapErr(err, "repair inbox chats")
 	}
-	_, err := in.pool.Exec(ctx, `
-		DELETE FROM inbox_chats d USING (
-			SELECT c.chat_id FROM inbox_chats c
-			WHERE c.salon_id = $1 AND c.channel = $2
-			  -- rechecked after a wait for a writer's upsert: the row's new
-			  -- version against the one this statement saw
-			  AND c.version = (SELECT v.version FROM inbox_chats v
-			      WHERE v.salon_id = c.salon_id AND v.channel = c.channel AND v.chat_id = c.chat_id)
-			  AND EXISTS (SELECT 1 FROM inbox l WHERE l.id = c.last_id AND l.handled_at IS NOT NULL)
-			  AND NOT EXISTS (SELECT 1 FROM inbox j
-			      WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL)
-			ORDER BY c.chat_id FOR UPDATE OF c) idle
-		WHERE d.salon_id = $1 AND d.channel = $2 AND d.chat_id = idle.chat_id`, in.salonID, channel)
-	return mapErr(err, "repair inbox chats")
+	// The rows whose last update is handled and whose chat has nothing
+	// waiting, with their versions, in chat order. The lateral subqueries
+	// (LIMIT 1: never turned into a join) are one index probe per row.
+	var idle []string
+	var versions []int64
+	if err := in.pool.QueryRow(ctx, `
+		SELECT coalesce(array_agg(c.chat_id ORDER BY c.chat_id), '{}'), coalesce(array_agg(c.version ORDER BY c.chat_id), '{}')
+		FROM inbox_chats c
+		CROSS JOIN LATERAL (SELECT l.handled_at FROM inbox l WHERE l.id = c.last_id LIMIT 1) l
+		LEFT JOIN LATERAL (SELECT true AS waiting FROM inbox j
+		    WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
+		    LIMIT 1) w ON true
+		WHERE c.salon_id = $1 AND c.channel = $2 AND l.handled_at IS NOT NULL AND w.waiting IS NULL`,
+		in.salonID, channel).Scan(&idle, &versions); err != nil {
+		return mapErr(err, "repair inbox chats")
+	}
+	for len(idle) > 0 {
+		// One statement per row, by primary key (a plan cannot go wrong), sent
+		// together: one round trip and one short transaction per batch.
+		n := min(len(idle), repairBatch)
+		b := &pgx.Batch{}
+		for i := range n {
+			b.Queue(`DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND version = $4`,
+				in.salonID, channel, idle[i], versions[i])
+		}
+		if err := in.pool.SendBatch(ctx, b).Close(); err != nil {
+			return mapErr(err, "repair inbox chats")
+		}
+		idle, versions = idle[n:], versions[n:]
+	}
+	return nil
 }
 
 // insertOutbox queues a message ($1 salon, $2 channel, $3 chat, $4 inbox id or
@@ -310,6 +366,13 @@ const insertOutbox = `
 	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed)
 	VALUES ($1, $2, $3, $4, $5, (SELECT 'blocked by the user' FROM channel_chats b
 	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))`
+
+// repairTimeout bounds one Repair (NewInbox's default); repairBatch is how
+// many idle rows one of its transactions drops.
+const (
+	repairTimeout = 10 * time.Second
+	repairBatch   = 256
+)
 
 // Outbox is the outbox of one salon's chat channels.
 type Outbox struct {
