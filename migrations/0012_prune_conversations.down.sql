@@ -1,1 +1,0 @@
-DROP INDEX IF EXISTS dialog_events_chat;
