@@ -344,8 +344,10 @@ func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
 
 // TestSharedChatsCannotBook: in a group every member would share one
 // conversation (one member's bookings, name and phone before all the others), so
-// only private chats book. A group gets one polite answer in its language, and
-// nothing is stored for it.
+// only private chats book. What is aimed at the bot in a group (a command, a
+// button) gets one polite answer in its language; anything else there (members
+// talking, a staff reply to a notice, a "member joined" without text) gets none.
+// Nothing is stored for a group.
 func TestSharedChatsCannotBook(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
@@ -353,12 +355,19 @@ func TestSharedChatsCannotBook(t *testing.T) {
 	for i, in := range []dialog.Inbound{
 		{Kind: dialog.KindCommand, Text: "start", LangHint: "en"},
 		{Kind: dialog.KindChoice, Choice: "mine", LangHint: "en-GB"},
+		{Kind: dialog.KindCommand, Text: "help", LangHint: "ru-RU"},
 		{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: "Olga", Phone: "+49 151 1111111"}, LangHint: "ru"},
 		{Kind: dialog.KindText, Text: "записаться", LangHint: "ru-RU"},
+		{Kind: dialog.KindText, Text: "ok, I'll call her", LangHint: "en"},
+		{Kind: dialog.KindText, Text: ""},
 	} {
 		in.ID, in.Shared = fmt.Sprint("group-", i), true
 		replies, err := b.chat.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: "-100200300"}, in)
 		require.NoError(t, err)
+		if in.Kind != dialog.KindCommand && in.Kind != dialog.KindChoice {
+			require.Empty(t, replies, "%q is not aimed at the bot: no answer", in.Text)
+			continue
+		}
 		require.Len(t, replies, 1, "one answer")
 		require.Empty(t, replies[0].Choices, "nothing to press in a group")
 		if strings.HasPrefix(in.LangHint, "ru") {
