@@ -8,6 +8,7 @@ import (
 
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core/dialog"
 )
 
 // TestPruneAnonymous: idle anonymous web conversations go with their events;
@@ -85,4 +86,49 @@ func TestPruneAnonymousAtScale(t *testing.T) {
 	var left int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM conversations WHERE salon_id = $1) + (SELECT count(*) FROM dialog_events WHERE salon_id = $1)`, salonID).Scan(&left))
 	require.Zero(t, left)
+}
+
+// TestRunSurvivesAPruneOfItsChat: a conversation deleted (pruned) while an event
+// of it waits for its lock is started afresh, not lost as "not found".
+func TestRunSurvivesAPruneOfItsChat(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	convs := postgres.NewConversations(pool)
+	key := dialog.ChatKey{SalonID: salonID, Channel: "web", ChatID: "pruned"}
+	_, err := convs.Run(ctx, key, "e1", func(st dialog.State) (dialog.State, []dialog.Reply) {
+		st.Step = "menu"
+		return st, []dialog.Reply{{Text: "first"}}
+	})
+	require.NoError(t, err)
+
+	// An earlier event holds the row; the pruner deletes it once that is done.
+	blocker, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = blocker.Rollback(ctx) }()
+	var pid int
+	require.NoError(t, blocker.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+	_, err = blocker.Exec(ctx, `SELECT 1 FROM conversations WHERE salon_id = $1 AND chat_id = 'pruned' FOR UPDATE`, salonID)
+	require.NoError(t, err)
+
+	var got []dialog.Reply
+	var seen dialog.State
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		got, err = convs.Run(ctx, key, "e2", func(st dialog.State) (dialog.State, []dialog.Reply) {
+			seen = st
+			return st, []dialog.Reply{{Text: "second"}}
+		})
+		done <- err
+	}()
+	for waiting := 0; waiting == 0; time.Sleep(5 * time.Millisecond) {
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&waiting))
+	}
+	_, err = blocker.Exec(ctx, `DELETE FROM conversations WHERE salon_id = $1 AND chat_id = 'pruned'`, salonID)
+	require.NoError(t, err)
+	require.NoError(t, blocker.Commit(ctx))
+	require.NoError(t, <-done, "the event runs on a new conversation")
+	require.Equal(t, []dialog.Reply{{Text: "second"}}, got)
+	require.Equal(t, dialog.State{}, seen, "afresh, as a new session")
 }
