@@ -11,9 +11,10 @@ import (
 	"salonbook/src/core/dialog"
 )
 
-// TestPruneAnonymous: idle anonymous web conversations go with their events;
-// anything with a client, a hold, a wait-list entry, recent activity or another
-// channel stays.
+// TestPruneAnonymous: idle anonymous web conversations go with their events,
+// those that only typed a name or phone too (nothing was booked: an unverified
+// phone is not worth keeping); anything with a client (set by a hold that
+// succeeded), a wait-list entry, recent activity or another channel stays.
 func TestPruneAnonymous(t *testing.T) {
 	t.Parallel()
 	_, salonID := pgtest.Salon(t)
@@ -29,7 +30,7 @@ func TestPruneAnonymous(t *testing.T) {
 		{"web", "anon-recent", `{"step":"menu"}`, recent},
 		{"web", "named-old", `{"name":"Olga","phone":"+7 912 0000001"}`, old},
 		{"web", "client-old", `{"client":7}`, old},
-		{"web", "hold-old", `{"hold":"00000000-0000-0000-0000-000000000001"}`, old},
+		{"web", "hold-old", `{"hold":"00000000-0000-0000-0000-000000000001","client":8}`, old},
 		{"web", "waiting-old", `{}`, old},
 		{"telegram", "anon-old", `{}`, old},
 	} {
@@ -48,7 +49,7 @@ func TestPruneAnonymous(t *testing.T) {
 
 	n, err := postgres.NewConversations(pool).PruneAnonymous(ctx, salonID, "web", now.Add(-7*24*time.Hour))
 	require.NoError(t, err)
-	require.EqualValues(t, 2, n)
+	require.EqualValues(t, 3, n)
 	rows, err := pool.Query(ctx, `SELECT channel || '/' || chat_id FROM conversations WHERE salon_id = $1 ORDER BY 1`, salonID)
 	require.NoError(t, err)
 	var left []string
@@ -58,10 +59,10 @@ func TestPruneAnonymous(t *testing.T) {
 		left = append(left, s)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"telegram/anon-old", "web/anon-recent", "web/client-old", "web/hold-old", "web/named-old", "web/waiting-old"}, left)
+	require.Equal(t, []string{"telegram/anon-old", "web/anon-recent", "web/client-old", "web/hold-old", "web/waiting-old"}, left)
 	var events int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM dialog_events WHERE salon_id = $1`, salonID).Scan(&events))
-	require.Equal(t, 12, events, "the pruned conversations' events went with them")
+	require.Equal(t, 10, events, "the pruned conversations' events went with them")
 }
 
 // TestPruneAnonymousAtScale: 10,000 idle anonymous sessions with 20,000 events
