@@ -3,6 +3,7 @@ package dialog_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -467,4 +468,28 @@ func TestTooManyBookingsIsExplained(t *testing.T) {
 	}
 	require.Contains(t, ids, "My bookings", "back at the menu, where a booking can be cancelled")
 	require.Equal(t, 1, b.live(t))
+}
+
+// TestTypedHourInTheSkippedHour: on the day clocks go forward, an hour typed in
+// the hour that does not exist is answered with what the client typed, not
+// with the instant Go makes of it (an hour later, and maybe offered itself).
+func TestTypedHourInTheSkippedHour(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, func(s *postgres.SalonSetup) {
+		s.Masters[0].Hours[time.Sunday] = []core.ClockRange{{Start: 1 * 60, End: 5 * 60}}
+	})
+	b.clock.T = time.Date(2027, 3, 27, 7, 0, 0, 0, time.UTC) // Saturday; Berlin springs forward on Sunday at 02:00
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Sun 28 Mar"})
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2:30"})
+	last := r[len(r)-1]
+	require.Contains(t, last.Text, "02:30 is not free", "what the client typed")
+	var times []string
+	for _, c := range last.Choices {
+		if strings.HasPrefix(c.ID, "t:") {
+			times = append(times, c.Label)
+		}
+	}
+	require.NotContains(t, times, "02:30")
+	require.True(t, slices.IsSorted(times), "in order: %v", times)
 }

@@ -300,7 +300,7 @@ func (t *turn) typed(text string) (id string, answered bool) {
 			return prefTime + strconv.FormatInt(s.Start.Unix(), 10), false
 		}
 	}
-	t.nearest(d, time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, t.cat.Salon.Timezone), slots)
+	t.nearest(d, want, time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, t.cat.Salon.Timezone), slots)
 	return "", true
 }
 
