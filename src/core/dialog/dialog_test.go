@@ -493,3 +493,23 @@ func TestTypedHourInTheSkippedHour(t *testing.T) {
 	require.NotContains(t, times, "02:30")
 	require.True(t, slices.IsSorted(times), "in order: %v", times)
 }
+
+// TestTypedNumberWithoutShown: a conversation stored before the list shown was
+// kept (no "shown" in its state) still understands a typed number, by the list
+// its step shows.
+func TestTypedNumberWithoutShown(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book"})
+	require.Equal(t, "Manicure", olga.last[0].Choices[1].Label)
+	tag, err := pgtest.Pool(t).Exec(ctx, `UPDATE conversations SET state = state - 'shown' WHERE salon_id = $1 AND chat_id = 'olga'`, b.salonID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2"})
+	require.Contains(t, r[len(r)-1].Text, "Who would you like to see?")
+	var service string
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT state->>'service' FROM conversations WHERE salon_id = $1 AND chat_id = 'olga'`,
+		b.salonID).Scan(&service))
+	require.Equal(t, "manicure", service, "\"2\" is the second service shown")
+}

@@ -266,6 +266,14 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if t.st.Step == stepName || t.st.Step == stepPhone {
 		return "", false
 	}
+	if t.st.Shown == nil && !t.st.Updated.IsZero() {
+		// Stored before the list shown was kept: the list the step shows now.
+		saved := t.st
+		for _, c := range t.prompt().Choices {
+			saved.Shown = append(saved.Shown, c.ID)
+		}
+		t.st = saved
+	}
 	n, err := strconv.Atoi(strings.TrimSpace(text))
 	var shown string
 	if err == nil && n >= 1 && n <= len(t.st.Shown) {
