@@ -43,20 +43,17 @@ func (c *Conversations) Run(ctx context.Context, key dialog.ChatKey, eventID str
 	}
 	var out []dialog.Reply
 	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `
+		// One statement creates the row or locks the existing one: a row pruned
+		// (PruneAnonymous) while this waits for it is created afresh, where a
+		// separate SELECT … FOR UPDATE would find nothing.
+		var raw []byte
+		err := tx.QueryRow(ctx, `
 			INSERT INTO conversations (salon_id, channel, chat_id) VALUES ($1, $2, $3)
-			ON CONFLICT DO NOTHING`, key.SalonID, key.Channel, key.ChatID)
+			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET updated_at = conversations.updated_at
+			RETURNING state`, key.SalonID, key.Channel, key.ChatID).Scan(&raw)
 		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
 			return core.Errorf(core.ENotFound, "salon.not_found", "postgres: insert conversation: no salon %q", key.SalonID)
 		}
-		if err != nil {
-			return mapErr(err, "insert conversation")
-		}
-		var raw []byte
-		err = tx.QueryRow(ctx, `
-			SELECT state FROM conversations
-			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
-			FOR UPDATE`, key.SalonID, key.Channel, key.ChatID).Scan(&raw)
 		if err != nil {
 			return mapErr(err, "lock conversation")
 		}

@@ -360,9 +360,40 @@ func TestMigrationsGoDown(t *testing.T) {
 			break
 		}
 	}
+	above8 := 0 // the migrations after 0008
+	for v := latest; v > 8; above8++ {
+		if v, err = src.Prev(v); err != nil {
+			break
+		}
+	}
 	require.NoError(t, src.Close())
 	require.NoError(t, mg.Down(1))
 	require.Equal(t, previous, version())
+	require.NoError(t, mg.Up())
+	require.Equal(t, latest, version())
+
+	// 0009's down goes back to one row per channel and event id: of two chats'
+	// events with the same id, the older stays.
+	conn, err := pgx.Connect(ctx, u.String())
+	require.NoError(t, err)
+	defer func() { _ = conn.Close(ctx) }()
+	_, err = conn.Exec(ctx, `
+		INSERT INTO salons (salon_id, name, timezone, locales, slot_step_seconds, min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds)
+		VALUES ('s', 'S', 'Europe/Berlin', '{en}', 1800, 0, 86400, 600, 0);
+		INSERT INTO conversations (salon_id, channel, chat_id) VALUES ('s', 'telegram', '1'), ('s', 'telegram', '2');
+		INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies, created_at)
+		VALUES ('s', 'telegram', '2', 'tg:7', '[]', now() - interval '1 minute'), ('s', 'telegram', '1', 'tg:7', '[]', now())`)
+	require.NoError(t, err)
+	require.NoError(t, mg.Down(above8))
+	require.Equal(t, uint(8), version())
+	rows, err := conn.Query(ctx, `SELECT chat_id FROM dialog_events WHERE event_id = 'tg:7'`)
+	require.NoError(t, err)
+	chats, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"2"}, chats, "one row left, the older")
+	var key string
+	require.NoError(t, conn.QueryRow(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'dialog_events_pkey'`).Scan(&key))
+	require.Equal(t, "PRIMARY KEY (salon_id, channel, event_id)", key)
 	require.NoError(t, mg.Up())
 	require.Equal(t, latest, version())
 	require.NoError(t, mg.Down(count))
@@ -373,7 +404,7 @@ func TestMigrationsGoDown(t *testing.T) {
 	defer scratch.Close()
 	var tables []string
 	// River's tables are river's: Down reverts the project's migrations only.
-	rows, err := scratch.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'river\_%' ORDER BY 1`)
+	rows, err = scratch.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'river\_%' ORDER BY 1`)
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)

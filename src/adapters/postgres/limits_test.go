@@ -116,6 +116,78 @@ func TestMaxUpcoming(t *testing.T) {
 		require.NoError(t, err, "the client's third, the chat's second: neither is over three")
 	})
 
+	t.Run("AConfirmAtTheHoldsExpiryDoesNotExceedTheCap", func(t *testing.T) {
+		t.Parallel()
+		// A Confirm that read its now just before the hold lapsed, but waits for
+		// the hold's row, races a booking from another chat made just after:
+		// one of them may win, never both.
+		b := capped(t, 1)
+		const phone = "+49 151 55555555"
+		hold, err := b.svc.Book(ctx, b.chatReq("anna", b.at(2, 10, 0), "x0", "web:a", phone))
+		require.NoError(t, err)
+		confirmer := booking.New(b.store, &core.FixedClock{T: hold.HoldExpiresAt.Add(-time.Second)})
+		b.clock.T = hold.HoldExpiresAt.Add(time.Second)
+
+		// Something (the Confirm's own transaction, slow) holds the row: both
+		// requests queue up behind it.
+		pool := pgtest.Pool(t)
+		blocker, err := pool.Begin(ctx)
+		require.NoError(t, err)
+		defer func() { _ = blocker.Rollback(ctx) }()
+		var blockerPID int
+		require.NoError(t, blocker.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&blockerPID))
+		_, err = blocker.Exec(ctx, `SELECT 1 FROM bookings WHERE booking_id = $1 FOR UPDATE`, hold.ID)
+		require.NoError(t, err)
+		waiting := func(blockers ...int) int { // a backend waiting behind one of blockers, or 0
+			var pid int
+			err := pool.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) && $1::int[] AND NOT pid = ANY($1) LIMIT 1`,
+				blockers).Scan(&pid)
+			if err != nil {
+				return 0
+			}
+			return pid
+		}
+
+		var confirmErr, bookErr error
+		confirmed, booked := make(chan struct{}), make(chan struct{})
+		go func() { defer close(confirmed); _, confirmErr = confirmer.Confirm(ctx, b.salonID, hold.ID) }()
+		var confirmPID int
+		for confirmPID == 0 {
+			select {
+			case <-confirmed:
+				t.Fatalf("the confirm did not wait for the row: %v", confirmErr)
+			default:
+			}
+			confirmPID = waiting(blockerPID)
+			time.Sleep(5 * time.Millisecond)
+		}
+		late := b.chatReq("anna", b.at(3, 10, 0), "x1", "web:b", phone)
+		late.Confirm = true
+		go func() { defer close(booked); _, bookErr = b.svc.Book(ctx, late) }()
+	wait:
+		for { // until the booking is done or waits too
+			select {
+			case <-booked:
+				break wait
+			default:
+			}
+			if waiting(blockerPID, confirmPID) != 0 {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		require.NoError(t, blocker.Rollback(ctx))
+		<-confirmed
+		<-booked
+		require.True(t, (confirmErr == nil) != (bookErr == nil), "exactly one wins: confirm %v, book %v", confirmErr, bookErr)
+		var live int
+		require.NoError(t, pool.QueryRow(ctx, `
+			SELECT count(*) FROM bookings b JOIN clients c USING (client_id)
+			WHERE b.salon_id = $1 AND c.phone = '+4915155555555' AND b.status IN ('held', 'confirmed')`,
+			b.salonID).Scan(&live))
+		require.Equal(t, 1, live, "one upcoming booking, as the cap says")
+	})
+
 	t.Run("RacingRequestsNeverExceedTheCap", func(t *testing.T) {
 		t.Parallel()
 		b := capped(t, 3)

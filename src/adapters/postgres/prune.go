@@ -15,11 +15,11 @@ const pruneBatch = 1000
 // all of these hold:
 //   - nothing has happened in it since idleSince (updated_at, written by every
 //     event);
-//   - its state names no client: no client id, no name, no phone, no hold;
+//   - its state names no client id (set once a hold succeeded, kept after);
 //   - it has no wait-list entry.
 //
-// So a chat that ever booked (its client id and name and phone are kept) or
-// waits for an offer is never pruned. A conversation in use at that moment is
+// So a chat that ever booked or waits for an offer is never pruned; one that
+// only typed a name or a phone (unverified, with nothing booked behind it) is. A conversation in use at that moment is
 // skipped (SKIP LOCKED); an event that comes after the prune starts the chat
 // afresh, as a new session. Returns EUnavailable when ctx ends or the database
 // cannot be reached, EInternal otherwise.
@@ -30,8 +30,7 @@ func (c *Conversations) PruneAnonymous(ctx context.Context, salonID, channel str
 			WITH doomed AS (
 				SELECT salon_id, channel, chat_id FROM conversations c
 				WHERE salon_id = $1 AND channel = $2 AND updated_at < $3
-				  AND coalesce(state->>'client', '0') = '0' AND coalesce(state->>'name', '') = ''
-				  AND coalesce(state->>'phone', '') = '' AND coalesce(state->>'hold', '') = ''
+				  AND coalesce(state->>'client', '0') = '0'
 				  AND NOT EXISTS (SELECT 1 FROM waitlist w
 				                  WHERE w.salon_id = c.salon_id AND w.channel = c.channel AND w.chat_id = c.chat_id)
 				LIMIT $4

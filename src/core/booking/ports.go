@@ -50,7 +50,9 @@ type Tx interface {
 	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
 	// CountUpcoming counts the live bookings at now that have not ended: the
 	// client's, leaving out those made through OwnerSource, and those made
-	// through source (0 when source is "").
+	// through source (0 when source is ""). It first marks the client's and
+	// source's holds past their expiry at now expired, so that a Confirm racing
+	// the expiry (it locks the booking's row) either counts or fails.
 	CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (client, chat int, err error)
 	// Client returns a client. ENotFound.
 	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)

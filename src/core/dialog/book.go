@@ -297,9 +297,11 @@ func (t *turn) isDay(start time.Time) bool {
 	return core.DateOf(start.In(t.cat.Salon.Timezone)).String() == t.st.Day
 }
 
-// nearest answers a typed time that is not offered on local day d with the
-// offered times nearest to want, at most three, in order; the step stays.
-func (t *turn) nearest(d core.Date, want time.Time, slots []availability.Slot) {
+// nearest answers a time typed as typed ("02:30") that is not offered on local
+// day d with the offered times nearest to want (its instant, only for
+// ordering: in the hour skipped on a spring-forward day it names another
+// time), at most three, in order; the step stays.
+func (t *turn) nearest(d core.Date, typed string, want time.Time, slots []availability.Slot) {
 	p := t.p
 	near := slices.Clone(slots)
 	slices.SortStableFunc(near, func(a, b availability.Slot) int {
@@ -307,7 +309,7 @@ func (t *turn) nearest(d core.Date, want time.Time, slots []availability.Slot) {
 	})
 	near = near[:min(3, len(near))]
 	slices.SortFunc(near, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
-	r := Reply{Text: p.T("time.not_offered", "Time", p.Time(want), "Day", p.Date(d))}
+	r := Reply{Text: p.T("time.not_offered", "Time", typed, "Day", p.Date(d))}
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}

@@ -3,6 +3,7 @@ package dialog_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -344,8 +345,10 @@ func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
 
 // TestSharedChatsCannotBook: in a group every member would share one
 // conversation (one member's bookings, name and phone before all the others), so
-// only private chats book. A group gets one polite answer in its language, and
-// nothing is stored for it.
+// only private chats book. What is aimed at the bot in a group (a command, a
+// button) gets one polite answer in its language; anything else there (members
+// talking, a staff reply to a notice, a "member joined" without text) gets none.
+// Nothing is stored for a group.
 func TestSharedChatsCannotBook(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
@@ -353,12 +356,19 @@ func TestSharedChatsCannotBook(t *testing.T) {
 	for i, in := range []dialog.Inbound{
 		{Kind: dialog.KindCommand, Text: "start", LangHint: "en"},
 		{Kind: dialog.KindChoice, Choice: "mine", LangHint: "en-GB"},
+		{Kind: dialog.KindCommand, Text: "help", LangHint: "ru-RU"},
 		{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: "Olga", Phone: "+49 151 1111111"}, LangHint: "ru"},
 		{Kind: dialog.KindText, Text: "записаться", LangHint: "ru-RU"},
+		{Kind: dialog.KindText, Text: "ok, I'll call her", LangHint: "en"},
+		{Kind: dialog.KindText, Text: ""},
 	} {
 		in.ID, in.Shared = fmt.Sprint("group-", i), true
 		replies, err := b.chat.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: "-100200300"}, in)
 		require.NoError(t, err)
+		if in.Kind != dialog.KindCommand && in.Kind != dialog.KindChoice {
+			require.Empty(t, replies, "%q is not aimed at the bot: no answer", in.Text)
+			continue
+		}
 		require.Len(t, replies, 1, "one answer")
 		require.Empty(t, replies[0].Choices, "nothing to press in a group")
 		if strings.HasPrefix(in.LangHint, "ru") {
@@ -458,4 +468,48 @@ func TestTooManyBookingsIsExplained(t *testing.T) {
 	}
 	require.Contains(t, ids, "My bookings", "back at the menu, where a booking can be cancelled")
 	require.Equal(t, 1, b.live(t))
+}
+
+// TestTypedHourInTheSkippedHour: on the day clocks go forward, an hour typed in
+// the hour that does not exist is answered with what the client typed, not
+// with the instant Go makes of it (an hour later, and maybe offered itself).
+func TestTypedHourInTheSkippedHour(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, func(s *postgres.SalonSetup) {
+		s.Masters[0].Hours[time.Sunday] = []core.ClockRange{{Start: 1 * 60, End: 5 * 60}}
+	})
+	b.clock.T = time.Date(2027, 3, 27, 7, 0, 0, 0, time.UTC) // Saturday; Berlin springs forward on Sunday at 02:00
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Sun 28 Mar"})
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2:30"})
+	last := r[len(r)-1]
+	require.Contains(t, last.Text, "02:30 is not free", "what the client typed")
+	var times []string
+	for _, c := range last.Choices {
+		if strings.HasPrefix(c.ID, "t:") {
+			times = append(times, c.Label)
+		}
+	}
+	require.NotContains(t, times, "02:30")
+	require.True(t, slices.IsSorted(times), "in order: %v", times)
+}
+
+// TestTypedNumberWithoutShown: a conversation stored before the list shown was
+// kept (no "shown" in its state) still understands a typed number, by the list
+// its step shows.
+func TestTypedNumberWithoutShown(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book"})
+	require.Equal(t, "Manicure", olga.last[0].Choices[1].Label)
+	tag, err := pgtest.Pool(t).Exec(ctx, `UPDATE conversations SET state = state - 'shown' WHERE salon_id = $1 AND chat_id = 'olga'`, b.salonID)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2"})
+	require.Contains(t, r[len(r)-1].Text, "Who would you like to see?")
+	var service string
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT state->>'service' FROM conversations WHERE salon_id = $1 AND chat_id = 'olga'`,
+		b.salonID).Scan(&service))
+	require.Equal(t, "manicure", service, "\"2\" is the second service shown")
 }

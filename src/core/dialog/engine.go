@@ -266,6 +266,14 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if t.st.Step == stepName || t.st.Step == stepPhone {
 		return "", false
 	}
+	if t.st.Shown == nil && !t.st.Updated.IsZero() {
+		// Stored before the list shown was kept: the list the step shows now.
+		saved := t.st
+		for _, c := range t.prompt().Choices {
+			saved.Shown = append(saved.Shown, c.ID)
+		}
+		t.st = saved
+	}
 	n, err := strconv.Atoi(strings.TrimSpace(text))
 	var shown string
 	if err == nil && n >= 1 && n <= len(t.st.Shown) {
@@ -300,7 +308,7 @@ func (t *turn) typed(text string) (id string, answered bool) {
 			return prefTime + strconv.FormatInt(s.Start.Unix(), 10), false
 		}
 	}
-	t.nearest(d, time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, t.cat.Salon.Timezone), slots)
+	t.nearest(d, want, time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, t.cat.Salon.Timezone), slots)
 	return "", true
 }
 

@@ -19,10 +19,14 @@ func NewService(e *Engine, convs Conversations) *Service {
 // first time and changes nothing. A step's bookings use the event id as their
 // idempotency key, so a step replayed after a crash cannot book twice.
 //
-// An event from a shared chat (a group) gets one answer pointing to a private
-// chat, before any conversation is loaded or stored: nothing is kept for it.
+// An event from a shared chat (a group) is never stored: a command or a button
+// press there, aimed at the bot, gets one answer pointing to a private chat;
+// anything else (members talking, a "member joined" without text) gets none.
 func (s *Service) Handle(ctx context.Context, key ChatKey, in Inbound) ([]Reply, error) {
 	if in.Shared {
+		if in.Kind != KindCommand && in.Kind != KindChoice {
+			return nil, nil
+		}
 		return []Reply{s.engine.privateOnly(ctx, in)}, nil
 	}
 	return s.convs.Run(ctx, key, in.ID, func(st State) (State, []Reply) {
