@@ -80,6 +80,15 @@ func TestConnLimitsConfig(t *testing.T) {
 		_, err := loadConfig(env(vars), need{database: true, api: true})
 		require.ErrorContains(t, err, "HTTP_MAX_CONNS", "%v", bad)
 	}
+	// A total alone below the per-address default: per address follows it.
+	vars := map[string]string{"HTTP_MAX_CONNS": "100"}
+	for k, v := range base {
+		vars[k] = v
+	}
+	cfg, err = loadConfig(env(vars), need{database: true, api: true})
+	require.NoError(t, err)
+	require.Equal(t, 100, cfg.MaxConns)
+	require.Equal(t, 100, cfg.MaxConnsPerAddr)
 }
 
 // TestServePrunesAnonymousChats: serve drops the web chat's anonymous
