@@ -257,3 +257,40 @@ func TestChatCommandsAsTyped(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode, bad)
 	}
 }
+
+// TestAccessLogRoute: the access log names the API route that served the
+// request, not the prefix the API is mounted on.
+func TestAccessLogRoute(t *testing.T) {
+	t.Parallel()
+	store, salonID := pgtest.Salon(t)
+	b := newHardBundle(t, store, salonID, 0)
+	status, _ := b.do(t, "GET", "/api/v1/services", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, b.log.String(), `"route":"GET /api/v1/services"`)
+}
+
+// TestJSONBodyShape: a body is a JSON object with each field once, spelled
+// exactly; anything else is refused and names the problem.
+func TestJSONBodyShape(t *testing.T) {
+	t.Parallel()
+	store, salonID := pgtest.Salon(t)
+	b := newHardBundle(t, store, salonID, 0)
+	rest := `"master":"anna","start":"2027-03-02T10:00:00+01:00","client":{"name":"Olga","phone":"+7 912 0000006"},"idempotency_key":"shape-1"}`
+	for name, c := range map[string]struct{ body, want string }{
+		"Null":          {`null`, "body must be a JSON object"},
+		"Array":         {`[]`, "body must be a JSON object"},
+		"String":        {`"x"`, "body must be a JSON object"},
+		"CaseFolded":    {`{"SERVICE":"haircut",` + rest, `unknown field "SERVICE"`},
+		"CaseFoldedIn":  {`{"service":"haircut","master":"anna","start":"2027-03-02T10:00:00+01:00","client":{"Name":"Olga","phone":"+7 912 0000006"},"idempotency_key":"shape-1"}`, `unknown field "Name"`},
+		"Duplicate":     {`{"service":"nails","service":"haircut",` + rest, `field "service" is given twice`},
+		"DuplicateDeep": {`{"service":"haircut","master":"anna","start":"2027-03-02T10:00:00+01:00","client":{"name":"A","name":"Olga","phone":"+7 912 0000006"},"idempotency_key":"shape-1"}`, `field "name" is given twice`},
+	} {
+		status, out := b.do(t, "POST", "/api/v1/bookings", c.body)
+		require.Equal(t, http.StatusBadRequest, status, "%s: %v", name, out)
+		require.Contains(t, errMessage(out), c.want, name)
+	}
+	status, out := b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut",`+rest)
+	require.Equal(t, http.StatusCreated, status, out)
+	status, out = b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut","master":"anna","start":"2027-03-02T12:00:00+01:00","client":{"name":"O \"service\":","phone":"+7 912 0000006"},"idempotency_key":"shape-2"}`)
+	require.Equal(t, http.StatusCreated, status, "a string that looks like a key is text: %v", out)
+}
