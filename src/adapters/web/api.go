@@ -98,7 +98,11 @@ func (a *api) authorised(next http.Handler) http.Handler {
 		outer := r
 		r = r.WithContext(ctx)
 		// The inner mux sets the route on this copy: hand it to the access log.
-		defer func() { outer.Pattern = r.Pattern }()
+		defer func() {
+			if r.Pattern != "" {
+				outer.Pattern = r.Pattern
+			}
+		}()
 		got := []byte(r.Header.Get("Authorization"))
 		if a.cfg.APIToken == "" || subtle.ConstantTimeCompare(got, want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="salonbook"`)
