@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -83,7 +84,8 @@ func Handler(cfg Config) http.Handler {
 }
 
 type api struct {
-	cfg Config
+	cfg  Config
+	zone atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
 }
 
 func (a *api) authorised(next http.Handler) http.Handler {
@@ -263,6 +265,7 @@ type bookingJSON struct {
 	Master        string  `json:"master"`
 	Start         string  `json:"start"`
 	End           string  `json:"end"`
+	Timezone      string  `json:"timezone"` // of start, end and hold_expires_at
 	HoldExpiresAt *string `json:"hold_expires_at,omitempty"`
 	Price         string  `json:"price"`
 	Currency      string  `json:"currency"`
@@ -271,19 +274,25 @@ type bookingJSON struct {
 
 func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b *core.Booking) {
 	// The change is stored: its answer must not be lost to the request's
-	// deadline (the catalog is cached; this reads the database only rarely).
+	// deadline, nor to a failed read of the catalog (then the zone is the one
+	// an earlier answer used, else UTC, and the answer names it).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), answerTimeout)
 	defer cancel()
-	cat, err := a.cfg.Bookings.Catalog(ctx, a.cfg.SalonID)
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	zone := time.UTC
+	if cat, err := a.cfg.Bookings.Catalog(ctx, a.cfg.SalonID); err == nil {
+		zone = cat.Salon.Timezone
+		a.zone.Store(zone)
+	} else {
+		a.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "answer of a stored change without the catalog",
+			slog.String("route", r.Pattern), slog.String("error", clip(err.Error())))
+		if z := a.zone.Load(); z != nil {
+			zone = z
+		}
 	}
-	zone := cat.Salon.Timezone
 	out := bookingJSON{
 		ID: b.ID, Status: string(b.Status), Service: b.ServiceID, Master: b.MasterID,
 		Start: b.Start.In(zone).Format(time.RFC3339), End: b.End.In(zone).Format(time.RFC3339),
-		Price: amount(b.Price), Currency: b.Price.Currency, ClientID: b.ClientID,
+		Timezone: zone.String(), Price: amount(b.Price), Currency: b.Price.Currency, ClientID: b.ClientID,
 	}
 	if b.Status == core.StatusHeld {
 		s := b.HoldExpiresAt.In(zone).Format(time.RFC3339)

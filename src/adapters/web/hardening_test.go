@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ type hardBundle struct {
 	chat *fakeChat
 }
 
-func newHardBundle(t *testing.T, store *postgres.Store, salonID string, timeout time.Duration) *hardBundle {
+func newHardBundle(t *testing.T, store booking.Store, salonID string, timeout time.Duration) *hardBundle {
 	t.Helper()
 	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
 	b := &hardBundle{log: &lockedBuffer{}, chat: &fakeChat{}}
@@ -293,4 +294,49 @@ func TestJSONBodyShape(t *testing.T) {
 	require.Equal(t, http.StatusCreated, status, out)
 	status, out = b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut","master":"anna","start":"2027-03-02T12:00:00+01:00","client":{"name":"O \"service\":","phone":"+7 912 0000006"},"idempotency_key":"shape-2"}`)
 	require.Equal(t, http.StatusCreated, status, "a string that looks like a key is text: %v", out)
+}
+
+// readsDown is a store whose reads outside a transaction fail while down is set
+// (the database gone between a booking's commit and its answer).
+type readsDown struct {
+	*postgres.Store
+	down atomic.Bool
+}
+
+func (s *readsDown) Auto(ctx context.Context, fn func(booking.Tx) error) error {
+	if s.down.Load() {
+		return core.Errorf(core.EUnavailable, "request.unavailable", "test: reads are down")
+	}
+	return s.Store.Auto(ctx, fn)
+}
+
+// TestStoredChangeIsAnswered: a change that is stored is answered as done even
+// when the catalog cannot be read for its answer: in the zone of an earlier
+// answer, else UTC, which the answer names.
+func TestStoredChangeIsAnswered(t *testing.T) {
+	t.Parallel()
+	pg, salonID := pgtest.Salon(t)
+	store := &readsDown{Store: pg}
+	b := newHardBundle(t, store, salonID, 0)
+	book := func(start, key string) (int, map[string]any) {
+		return b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut","master":"anna","start":"`+start+`",
+			"client":{"name":"Olga","phone":"+7 912 0000007"},"idempotency_key":"`+key+`"}`)
+	}
+	store.down.Store(true)
+	status, out := book("2027-03-02T10:00:00+01:00", "stored-1")
+	require.Equal(t, http.StatusCreated, status, "stored, so answered as stored: %v", out)
+	require.Equal(t, "UTC", out["timezone"], "no zone known yet")
+	require.Equal(t, "2027-03-02T09:00:00Z", out["start"])
+	require.Contains(t, b.log.String(), "reads are down", "the failed read is logged")
+
+	store.down.Store(false)
+	status, out = b.do(t, "GET", "/api/v1/bookings/"+out["id"].(string), "")
+	require.Equal(t, http.StatusOK, status, out)
+	zone := out["timezone"].(string)
+	require.NotEqual(t, "UTC", zone)
+	store.down.Store(true)
+	status, out = b.do(t, "POST", "/api/v1/bookings/"+out["id"].(string)+"/confirm", "")
+	require.Equal(t, http.StatusOK, status, out)
+	require.Equal(t, zone, out["timezone"], "the zone of an earlier answer")
+	require.Equal(t, "2027-03-02T10:00:00+01:00", out["start"])
 }
