@@ -12,12 +12,12 @@ import (
 // as they are accepted). At the total, the connection idle the longest (a
 // keep-alive between requests, known from ConnState, which the server must be
 // given) is closed to make room; when none is idle, Accept waits until one
-// closes (more wait in the kernel's backlog). Each connection waiting for its
+// closes or goes idle (more wait in the kernel's backlog). Each connection waiting for its
 // headers holds memory (about 16 KB): without a cap, 15,000 slow connections
 // took serve to 261 MB; with the defaults, 75 MB.
 func limitConns(ln net.Listener, total, perAddr int) *limitListener {
 	return &limitListener{Listener: ln, perAddr: perAddr, slots: make(chan struct{}, total),
-		done: make(chan struct{}), open: map[string]int{}, idle: map[*limitedConn]time.Time{}}
+		done: make(chan struct{}), idled: make(chan struct{}, 1), open: map[string]int{}, idle: map[*limitedConn]time.Time{}}
 }
 
 type limitListener struct {
@@ -25,6 +25,7 @@ type limitListener struct {
 	perAddr int
 	slots   chan struct{} // one per open connection
 	done    chan struct{} // closed by Close: a waiting Accept returns
+	idled   chan struct{} // a connection went idle: a waiting Accept may close it
 	once    sync.Once
 
 	mu   sync.Mutex
@@ -37,10 +38,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		select {
 		case l.slots <- struct{}{}:
 		default:
-			l.closeIdlest()
-			select {
-			case l.slots <- struct{}{}:
-			case <-l.done:
+			if !l.waitForSlot() {
 				return nil, net.ErrClosed
 			}
 		}
@@ -60,6 +58,21 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		l.open[host]++
 		l.mu.Unlock()
 		return &limitedConn{Conn: c, l: l, host: host}, nil
+	}
+}
+
+// waitForSlot takes a slot when every one is held: it closes the connection idle
+// the longest, else waits for one to close or to go idle. False: l is closed.
+func (l *limitListener) waitForSlot() bool {
+	for {
+		l.closeIdlest()
+		select {
+		case l.slots <- struct{}{}:
+			return true
+		case <-l.idled:
+		case <-l.done:
+			return false
+		}
 	}
 }
 
@@ -94,6 +107,12 @@ func (l *limitListener) ConnState(c net.Conn, s http.ConnState) {
 		delete(l.idle, lc)
 	}
 	l.mu.Unlock()
+	if s == http.StateIdle {
+		select {
+		case l.idled <- struct{}{}:
+		default:
+		}
+	}
 }
 
 func (l *limitListener) Close() error {
