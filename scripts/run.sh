@@ -39,7 +39,13 @@ salonbook is starting on http://$HTTP_ADDR  (Ctrl-C stops it)
 MSG
 # Not exec: after Ctrl-C, say what is still running.
 trap '' INT
-(trap - INT; exec bin/salonbook serve) || true
+status=0
+(trap - INT; exec bin/salonbook serve) || status=$?
+if [[ $status -eq 130 ]]; then
+	status=0 # Ctrl-C: a normal stop
+elif [[ $status -ne 0 ]]; then
+	echo "salonbook serve failed (exit status $status)" >&2
+fi
 if scripts/db.sh status >/dev/null 2>&1; then
 	cat >&2 <<MSG
 
@@ -47,3 +53,4 @@ salonbook stopped. Its private PostgreSQL (under .data/) is still running, with 
 the next \`make run\` reuses it. Stop it with:  make db-stop
 MSG
 fi
+exit "$status"

@@ -17,7 +17,8 @@ type Timer interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-// SystemClock is the real clock, in UTC.
+// SystemClock is the real clock, in UTC: for instants that are stored or shown.
+// UTC drops the monotonic reading, so to measure durations use MonotonicClock.
 type SystemClock struct{}
 
 // Now returns the current instant in UTC.
@@ -25,6 +26,18 @@ func (SystemClock) Now() time.Time { return time.Now().UTC() }
 
 // After waits d on the real clock.
 func (SystemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// MonotonicClock is the real clock for measuring durations (pacing, token
+// buckets, pauses): its times keep the monotonic reading, so a step of the wall
+// clock neither stalls nor hurries a wait. They are in the local zone; call UTC
+// (which drops the monotonic reading) on one before storing or showing it.
+type MonotonicClock struct{}
+
+// Now returns the current instant with its monotonic reading.
+func (MonotonicClock) Now() time.Time { return time.Now() }
+
+// After waits d on the real clock.
+func (MonotonicClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // FixedClock always answers the same instant; tests move it by assigning T.
 type FixedClock struct{ T time.Time }

@@ -53,12 +53,31 @@ type querier interface {
 }
 
 // WithTx runs fn in a read-committed transaction; fn's error rolls it back.
+// The rollback runs on a context of its own: pgx closes a connection whose
+// rollback fails, and under overload, with every request past its deadline, the
+// pool would reconnect over and over.
 func (s *Store) WithTx(ctx context.Context, fn func(booking.Tx) error) error {
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(&storeTx{q: tx, tx: tx, s: s})
-	})
-	return passCore(err, "transaction")
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return passCore(err, "transaction")
+	}
+	defer func() { // after a commit, a no-op; also on a panic in fn
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		defer cancel()
+		_ = tx.Rollback(rctx)
+	}()
+	if err := fn(&storeTx{q: tx, tx: tx, s: s}); err != nil {
+		return passCore(err, "transaction")
+	}
+	if err := ctx.Err(); err != nil {
+		// pgx closes the connection of a commit refused for a dead context.
+		return passCore(err, "transaction")
+	}
+	return passCore(tx.Commit(ctx), "transaction")
 }
+
+// rollbackTimeout bounds the rollback of a transaction whose context ended.
+const rollbackTimeout = 2 * time.Second
 
 // Auto runs fn on the pool, without a transaction: each statement commits on its own.
 func (s *Store) Auto(ctx context.Context, fn func(booking.Tx) error) error {

@@ -10,8 +10,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -82,7 +84,8 @@ func Handler(cfg Config) http.Handler {
 }
 
 type api struct {
-	cfg Config
+	cfg  Config
+	zone atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
 }
 
 func (a *api) authorised(next http.Handler) http.Handler {
@@ -94,7 +97,14 @@ func (a *api) authorised(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
+		outer := r
 		r = r.WithContext(ctx)
+		// The inner mux sets the route on this copy: hand it to the access log.
+		defer func() {
+			if r.Pattern != "" {
+				outer.Pattern = r.Pattern
+			}
+		}()
 		got := []byte(r.Header.Get("Authorization"))
 		if a.cfg.APIToken == "" || subtle.ConstantTimeCompare(got, want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="salonbook"`)
@@ -255,6 +265,7 @@ type bookingJSON struct {
 	Master        string  `json:"master"`
 	Start         string  `json:"start"`
 	End           string  `json:"end"`
+	Timezone      string  `json:"timezone"` // of start, end and hold_expires_at
 	HoldExpiresAt *string `json:"hold_expires_at,omitempty"`
 	Price         string  `json:"price"`
 	Currency      string  `json:"currency"`
@@ -263,19 +274,25 @@ type bookingJSON struct {
 
 func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b *core.Booking) {
 	// The change is stored: its answer must not be lost to the request's
-	// deadline (the catalog is cached; this reads the database only rarely).
+	// deadline, nor to a failed read of the catalog (then the zone is the one
+	// an earlier answer used, else UTC, and the answer names it).
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), answerTimeout)
 	defer cancel()
-	cat, err := a.cfg.Bookings.Catalog(ctx, a.cfg.SalonID)
-	if err != nil {
-		a.fail(w, r, err)
-		return
+	zone := time.UTC
+	if cat, err := a.cfg.Bookings.Catalog(ctx, a.cfg.SalonID); err == nil {
+		zone = cat.Salon.Timezone
+		a.zone.Store(zone)
+	} else {
+		a.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "answer of a stored change without the catalog",
+			slog.String("route", r.Pattern), slog.String("error", clip(err.Error())))
+		if z := a.zone.Load(); z != nil {
+			zone = z
+		}
 	}
-	zone := cat.Salon.Timezone
 	out := bookingJSON{
 		ID: b.ID, Status: string(b.Status), Service: b.ServiceID, Master: b.MasterID,
 		Start: b.Start.In(zone).Format(time.RFC3339), End: b.End.In(zone).Format(time.RFC3339),
-		Price: amount(b.Price), Currency: b.Price.Currency, ClientID: b.ClientID,
+		Timezone: zone.String(), Price: amount(b.Price), Currency: b.Price.Currency, ClientID: b.ClientID,
 	}
 	if b.Status == core.StatusHeld {
 		s := b.HoldExpiresAt.In(zone).Format(time.RFC3339)
@@ -409,6 +426,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "invalid", "body must be UTF-8 text: it has bytes that are not UTF-8", nil)
 		return false
 	}
+	if t := bytes.TrimLeft(raw, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		writeError(w, http.StatusBadRequest, "invalid", "body must be a JSON object", nil)
+		return false
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -419,11 +440,93 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 		writeError(w, http.StatusBadRequest, "invalid", "body must be one JSON object and nothing after it", nil)
 		return false
 	}
+	// encoding/json takes a key in any case and the last of a repeated key.
+	if problem := keyProblem(raw, fieldNames(reflect.TypeOf(v))); problem != "" {
+		writeError(w, http.StatusBadRequest, "invalid", "body must be a JSON object: "+problem, nil)
+		return false
+	}
 	if loneSurrogate(raw) {
 		writeError(w, http.StatusBadRequest, "invalid", `body must be UTF-8 text: a \u escape names half a surrogate pair`, nil)
 		return false
 	}
 	return true
+}
+
+// keyProblem walks raw, one valid JSON value, and describes the first key that
+// is given twice in its object or is not spelled exactly as one of names; ""
+// when there is none.
+func keyProblem(raw []byte, names map[string]bool) string {
+	type frame struct {
+		object, wantKey bool
+		keys            map[string]bool
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "" // the end (the value was decoded already)
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return ""
+			}
+			if p := stack[len(stack)-1]; p.object {
+				p.wantKey = true
+			}
+			continue
+		}
+		if top != nil && top.object && top.wantKey {
+			key, _ := tok.(string)
+			if top.keys[key] {
+				return fmt.Sprintf("field %q is given twice", key)
+			}
+			if !names[key] {
+				return fmt.Sprintf("unknown field %q", key)
+			}
+			top.keys[key], top.wantKey = true, false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{object: true, wantKey: true, keys: map[string]bool{}})
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+		default:
+			if top != nil && top.object {
+				top.wantKey = true
+			}
+		}
+	}
+}
+
+// fieldNames gathers the JSON names of t's fields, and of the structs within.
+func fieldNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = f.Name
+			}
+			names[name] = true
+			walk(f.Type)
+		}
+	}
+	walk(t)
+	return names
 }
 
 // loneSurrogate reports whether raw, a JSON text, has a \u escape of a UTF-16

@@ -50,6 +50,12 @@ const (
 	// DefaultNewChatsPerMinute is Config.NewChatsPerMinute's default.
 	DefaultNewChatsPerMinute = 30
 	sessionMemory            = time.Hour // how long a quiet session stays admitted
+	// One address (an IPv6 /64) may start newPerAddr sessions per newPerAddrWindow:
+	// a page keeps its session across reloads, so that is ten browsers behind one
+	// address (a salon's Wi-Fi) in ten minutes, and one address takes at most a
+	// thirtieth of the default budget.
+	newPerAddr       = 10
+	newPerAddrWindow = 10 * time.Minute
 )
 
 //go:embed chat.html
@@ -62,6 +68,7 @@ type webChat struct {
 	flood *floodGuard // per session
 	addrs *floodGuard // per remote address: new session ids do not buy new messages
 	fresh *sessionBudget
+	newBy *floodGuard // new sessions per remote address
 }
 
 func newWebChat(a *api) *webChat {
@@ -74,7 +81,8 @@ func newWebChat(a *api) *webChat {
 		perMinute = DefaultNewChatsPerMinute
 	}
 	return &webChat{api: a, clock: clock, flood: newFloodGuard(floodLimit, floodWindow),
-		addrs: newFloodGuard(addrLimit, floodWindow), fresh: newSessionBudget(perMinute)}
+		addrs: newFloodGuard(addrLimit, floodWindow), fresh: newSessionBudget(perMinute),
+		newBy: newFloodGuard(newPerAddr, newPerAddrWindow)}
 }
 
 // page serves the chat page. Its script and style run only with this response's
@@ -128,17 +136,14 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, string(core.EInvalid), problem, nil)
 		return
 	}
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		addr = r.RemoteAddr
-	}
+	addr := addrKey(r.RemoteAddr)
 	now := c.clock.Now()
 	if !c.addrs.allow(addr, now) {
 		c.tooMany(w, "too many messages, slow down")
 		return
 	}
-	if !c.fresh.allow(req.Session, now) {
-		c.tooMany(w, "too many new chats at the moment; try again in a minute")
+	if ok, msg := c.fresh.allow(req.Session, now, func() bool { return c.newBy.allow(addr, now) }); !ok {
+		c.tooMany(w, msg)
 		return
 	}
 	if !c.flood.allow(req.Session, now) {
@@ -218,6 +223,20 @@ func (req *chatRequest) inbound() (in dialog.Inbound, problem string) {
 	return in, ""
 }
 
+// addrKey is the remote address a limit counts: the IP, and for IPv6 its /64,
+// which one host or subscriber usually holds whole.
+func addrKey(remote string) string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.To4() != nil {
+		return host
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+}
+
 // isToken reports whether s has only the characters of base64url: the page's
 // session and message ids, and language tags.
 func isToken(s string) bool {
@@ -283,10 +302,11 @@ func (g *floodGuard) allow(session string, now time.Time) bool {
 // addresses could otherwise start as many chats (and bookings) as it likes. A
 // session once admitted goes on without a token until it is quiet for
 // sessionMemory. Like floodGuard it is in memory, per server; after a restart a
-// returning session takes a token again. It remembers at most the sessions it
-// admitted within sessionMemory: perMinute × 60 plus a bucket's worth.
+// returning session takes a token again. It remembers at most maxKnown sessions
+// (sessions that keep writing are never forgotten); beyond, new ones wait.
 type sessionBudget struct {
 	perMinute float64
+	maxKnown  int
 
 	mu     sync.Mutex
 	tokens float64
@@ -296,12 +316,13 @@ type sessionBudget struct {
 }
 
 func newSessionBudget(perMinute int) *sessionBudget {
-	return &sessionBudget{perMinute: float64(perMinute), tokens: float64(perMinute), known: map[string]time.Time{}}
+	return &sessionBudget{perMinute: float64(perMinute), maxKnown: maxTracked, tokens: float64(perMinute), known: map[string]time.Time{}}
 }
 
 // allow reports whether session may send at now: a known session always, a new
-// one if a token is left (and then it is known).
-func (b *sessionBudget) allow(session string, now time.Time) bool {
+// one if a token is left and admit (its address's own limit, asked only then)
+// agrees; then it is known. msg says why not.
+func (b *sessionBudget) allow(session string, now time.Time, admit func() bool) (ok bool, msg string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Sub(b.pruned) >= time.Minute {
@@ -314,7 +335,11 @@ func (b *sessionBudget) allow(session string, now time.Time) bool {
 	}
 	if _, ok := b.known[session]; ok {
 		b.known[session] = now
-		return true
+		return true, ""
+	}
+	const busy = "too many new chats at the moment; try again in a minute"
+	if len(b.known) >= b.maxKnown {
+		return false, busy
 	}
 	if !b.last.IsZero() && now.After(b.last) {
 		b.tokens = min(b.perMinute, b.tokens+float64(now.Sub(b.last))*b.perMinute/float64(time.Minute))
@@ -323,9 +348,12 @@ func (b *sessionBudget) allow(session string, now time.Time) bool {
 		b.last = now
 	}
 	if b.tokens < 1-1e-9 { // refills of a fraction each may add up to a hair under one
-		return false
+		return false, busy
+	}
+	if !admit() {
+		return false, "too many new chats from your network; try again in a few minutes"
 	}
 	b.tokens--
 	b.known[session] = now
-	return true
+	return true, ""
 }

@@ -371,13 +371,13 @@ func TestChatFloodPerAddress(t *testing.T) {
 	t.Parallel()
 	b := newChatBundleWith(t, func(c *web.Config) { c.NewChatsPerMinute = 1000 }) // the address, not the budget
 	for i := range 120 {
-		status, _ := b.send(t, map[string]any{"session": fmt.Sprintf("fresh-session-%06d", i), "id": "m", "text": "hi"})
+		status, _ := b.send(t, map[string]any{"session": fmt.Sprintf("fresh-session-%06d", i%6), "id": fmt.Sprint("m", i), "text": "hi"})
 		require.Equal(t, http.StatusOK, status, "message %d", i)
 	}
-	status, _ := b.send(t, map[string]any{"session": "fresh-session-999999", "id": "m", "text": "hi"})
+	status, _ := b.send(t, map[string]any{"session": "fresh-session-000000", "id": "m999", "text": "hi"})
 	require.Equal(t, http.StatusTooManyRequests, status)
 	b.clock.T = b.clock.T.Add(11 * time.Second)
-	status, _ = b.send(t, map[string]any{"session": "fresh-session-999999", "id": "m", "text": "hi"})
+	status, _ = b.send(t, map[string]any{"session": "fresh-session-000000", "id": "m999", "text": "hi"})
 	require.Equal(t, http.StatusOK, status, "the address recovers after the window")
 }
 
@@ -440,4 +440,40 @@ func TestChatNewSessionBudget(t *testing.T) {
 		status, _ = b.sendFrom(t, "10.2.1.1", "later-session-new000", "m")
 		require.Equal(t, http.StatusTooManyRequests, status)
 	})
+}
+
+// TestChatNewSessionsPerAddress: one address (an IPv6 /64 counts as one) cannot
+// use up the server's budget of new sessions: another address still starts a
+// chat, and the refusal says why.
+func TestChatNewSessionsPerAddress(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct{ flooder, sibling, other string }{
+		"IPv4": {"10.3.0.1", "10.3.0.1", "10.3.0.2"},
+		"IPv6": {"[2001:db8:1:2::1]", "[2001:db8:1:2:ffff::7]", "[2001:db8:1:3::1]"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := newChatBundle(t)
+			started := 0
+			for i := range web.DefaultNewChatsPerMinute {
+				addr := c.flooder
+				if i%2 == 1 {
+					addr = c.sibling
+				}
+				status, body := b.sendFrom(t, addr, fmt.Sprintf("flood-session-%06d", i), "m")
+				if status != http.StatusOK {
+					require.Equal(t, http.StatusTooManyRequests, status, body)
+					require.Contains(t, body, "new chats from your network")
+					break
+				}
+				started++
+			}
+			require.Less(t, started, web.DefaultNewChatsPerMinute/2, "one address takes a small share of the budget")
+			require.Positive(t, started, "a few chats from one address (a salon's Wi-Fi) are fine")
+			status, body := b.sendFrom(t, c.other, "other-session-000000", "m")
+			require.Equal(t, http.StatusOK, status, "another address still starts a chat: %s", body)
+			status, body = b.sendFrom(t, c.flooder, "flood-session-000000", "m2")
+			require.Equal(t, http.StatusOK, status, "a session already started goes on: %s", body)
+		})
+	}
 }

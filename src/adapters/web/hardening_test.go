@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +32,7 @@ type hardBundle struct {
 	chat *fakeChat
 }
 
-func newHardBundle(t *testing.T, store *postgres.Store, salonID string, timeout time.Duration) *hardBundle {
+func newHardBundle(t *testing.T, store booking.Store, salonID string, timeout time.Duration) *hardBundle {
 	t.Helper()
 	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
 	b := &hardBundle{log: &lockedBuffer{}, chat: &fakeChat{}}
@@ -256,4 +257,86 @@ func TestChatCommandsAsTyped(t *testing.T) {
 		resp.Body.Close()
 		require.Equal(t, http.StatusBadRequest, resp.StatusCode, bad)
 	}
+}
+
+// TestAccessLogRoute: the access log names the API route that served the
+// request, not the prefix the API is mounted on.
+func TestAccessLogRoute(t *testing.T) {
+	t.Parallel()
+	store, salonID := pgtest.Salon(t)
+	b := newHardBundle(t, store, salonID, 0)
+	status, _ := b.do(t, "GET", "/api/v1/services", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, b.log.String(), `"route":"GET /api/v1/services"`)
+}
+
+// TestJSONBodyShape: a body is a JSON object with each field once, spelled
+// exactly; anything else is refused and names the problem.
+func TestJSONBodyShape(t *testing.T) {
+	t.Parallel()
+	store, salonID := pgtest.Salon(t)
+	b := newHardBundle(t, store, salonID, 0)
+	rest := `"master":"anna","start":"2027-03-02T10:00:00+01:00","client":{"name":"Olga","phone":"+7 912 0000006"},"idempotency_key":"shape-1"}`
+	for name, c := range map[string]struct{ body, want string }{
+		"Null":          {`null`, "body must be a JSON object"},
+		"Array":         {`[]`, "body must be a JSON object"},
+		"String":        {`"x"`, "body must be a JSON object"},
+		"CaseFolded":    {`{"SERVICE":"haircut",` + rest, `unknown field "SERVICE"`},
+		"CaseFoldedIn":  {`{"service":"haircut","master":"anna","start":"2027-03-02T10:00:00+01:00","client":{"Name":"Olga","phone":"+7 912 0000006"},"idempotency_key":"shape-1"}`, `unknown field "Name"`},
+		"Duplicate":     {`{"service":"nails","service":"haircut",` + rest, `field "service" is given twice`},
+		"DuplicateDeep": {`{"service":"haircut","master":"anna","start":"2027-03-02T10:00:00+01:00","client":{"name":"A","name":"Olga","phone":"+7 912 0000006"},"idempotency_key":"shape-1"}`, `field "name" is given twice`},
+	} {
+		status, out := b.do(t, "POST", "/api/v1/bookings", c.body)
+		require.Equal(t, http.StatusBadRequest, status, "%s: %v", name, out)
+		require.Contains(t, errMessage(out), c.want, name)
+	}
+	status, out := b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut",`+rest)
+	require.Equal(t, http.StatusCreated, status, out)
+	status, out = b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut","master":"anna","start":"2027-03-02T12:00:00+01:00","client":{"name":"O \"service\":","phone":"+7 912 0000006"},"idempotency_key":"shape-2"}`)
+	require.Equal(t, http.StatusCreated, status, "a string that looks like a key is text: %v", out)
+}
+
+// readsDown is a store whose reads outside a transaction fail while down is set
+// (the database gone between a booking's commit and its answer).
+type readsDown struct {
+	*postgres.Store
+	down atomic.Bool
+}
+
+func (s *readsDown) Auto(ctx context.Context, fn func(booking.Tx) error) error {
+	if s.down.Load() {
+		return core.Errorf(core.EUnavailable, "request.unavailable", "test: reads are down")
+	}
+	return s.Store.Auto(ctx, fn)
+}
+
+// TestStoredChangeIsAnswered: a change that is stored is answered as done even
+// when the catalog cannot be read for its answer: in the zone of an earlier
+// answer, else UTC, which the answer names.
+func TestStoredChangeIsAnswered(t *testing.T) {
+	t.Parallel()
+	pg, salonID := pgtest.Salon(t)
+	store := &readsDown{Store: pg}
+	b := newHardBundle(t, store, salonID, 0)
+	book := func(start, key string) (int, map[string]any) {
+		return b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut","master":"anna","start":"`+start+`",
+			"client":{"name":"Olga","phone":"+7 912 0000007"},"idempotency_key":"`+key+`"}`)
+	}
+	store.down.Store(true)
+	status, out := book("2027-03-02T10:00:00+01:00", "stored-1")
+	require.Equal(t, http.StatusCreated, status, "stored, so answered as stored: %v", out)
+	require.Equal(t, "UTC", out["timezone"], "no zone known yet")
+	require.Equal(t, "2027-03-02T09:00:00Z", out["start"])
+	require.Contains(t, b.log.String(), "reads are down", "the failed read is logged")
+
+	store.down.Store(false)
+	status, out = b.do(t, "GET", "/api/v1/bookings/"+out["id"].(string), "")
+	require.Equal(t, http.StatusOK, status, out)
+	zone := out["timezone"].(string)
+	require.NotEqual(t, "UTC", zone)
+	store.down.Store(true)
+	status, out = b.do(t, "POST", "/api/v1/bookings/"+out["id"].(string)+"/confirm", "")
+	require.Equal(t, http.StatusOK, status, out)
+	require.Equal(t, zone, out["timezone"], "the zone of an earlier answer")
+	require.Equal(t, "2027-03-02T10:00:00+01:00", out["start"])
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/adapters/postgres/pipeline"
+	"salonbook/src/core"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
 	"salonbook/src/core/messaging"
@@ -73,11 +74,12 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	}
 	worker := &messaging.Worker{
 		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, Busy: busy,
+		Clock: core.MonotonicClock{}, // it paces: durations, never stored
 		FloodNotice: func(hint string) string {
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
 		},
 	}
-	sender := &messaging.Sender{Parallel: senderParallel,
+	sender := &messaging.Sender{Parallel: senderParallel, Clock: core.MonotonicClock{}, // its buckets measure durations
 		Channel: spec.Name, Outbox: outbox, Transport: spec.Transport(pool), Log: log, Limits: spec.Limits, IsGroup: spec.IsGroup,
 	}
 	// The sender's limits live in memory: one process at a time sends for the

@@ -86,6 +86,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 			*knob.v = n
 		}
 	}
+	if getenv("HTTP_MAX_CONNS_PER_ADDR") == "" {
+		c.MaxConnsPerAddr = min(c.MaxConnsPerAddr, c.MaxConns) // default: min(256, total)
+	}
 	if c.MaxConnsPerAddr > c.MaxConns {
 		return c, fmt.Errorf("config: HTTP_MAX_CONNS_PER_ADDR (%d) must not exceed HTTP_MAX_CONNS (%d)", c.MaxConnsPerAddr, c.MaxConns)
 	}

@@ -80,6 +80,15 @@ func TestConnLimitsConfig(t *testing.T) {
 		_, err := loadConfig(env(vars), need{database: true, api: true})
 		require.ErrorContains(t, err, "HTTP_MAX_CONNS", "%v", bad)
 	}
+	// A total alone below the per-address default: per address follows it.
+	vars := map[string]string{"HTTP_MAX_CONNS": "100"}
+	for k, v := range base {
+		vars[k] = v
+	}
+	cfg, err = loadConfig(env(vars), need{database: true, api: true})
+	require.NoError(t, err)
+	require.Equal(t, 100, cfg.MaxConns)
+	require.Equal(t, 100, cfg.MaxConnsPerAddr)
 }
 
 // TestServePrunesAnonymousChats: serve drops the web chat's anonymous
@@ -123,4 +132,41 @@ func TestServePrunesAnonymousChats(t *testing.T) {
 	var events int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM dialog_events WHERE salon_id = 'hardprune'`).Scan(&events))
 	require.Equal(t, 1, events)
+}
+
+// TestServeNewChatsPerMinute: WEB_CHAT_NEW_PER_MINUTE reaches the web chat: at 1,
+// a second new session, from another address, waits.
+func TestServeNewChatsPerMinute(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "newchats-token-0123456789",
+		"WEB_CHAT_NEW_PER_MINUTE": "1"}
+	applyDemo(t, vars, "hardnewchats", nil)
+	ctx, stop := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), &syncBuffer{}, ready) }()
+	t.Cleanup(func() { stop(); <-done })
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	start := func(from, session string) (int, string) {
+		client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext}}
+		resp, err := client.Post("http://"+addr+"/chat/api/messages", "application/json",
+			strings.NewReader(`{"session":"`+session+`","id":"m1","command":"start"}`))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(resp.Body)
+		return resp.StatusCode, buf.String()
+	}
+	status, body := start("127.0.0.1", "newchats-session-000001")
+	require.Equal(t, http.StatusOK, status, body)
+	status, body = start("127.0.0.2", "newchats-session-000002")
+	require.Equal(t, http.StatusTooManyRequests, status, body)
+	require.Contains(t, body, "too many new chats at the moment")
 }

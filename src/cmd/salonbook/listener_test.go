@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -104,4 +106,45 @@ func TestLimitConnsTotal(t *testing.T) {
 	for open {
 		_, open = <-accepted
 	}
+}
+
+// TestLimitConnsGroupsIPv6: the per-address cap counts an IPv6 /64 as one
+// address (one host may hold all of it); IPv4 addresses count one by one.
+func TestLimitConnsGroupsIPv6(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, connKey(&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2::1"), Port: 1}),
+		connKey(&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2:ffff:ffff:ffff:fffe"), Port: 2}))
+	require.NotEqual(t, connKey(&net.TCPAddr{IP: net.ParseIP("2001:db8:1:2::1")}), connKey(&net.TCPAddr{IP: net.ParseIP("2001:db8:1:3::1")}))
+	require.NotEqual(t, connKey(&net.TCPAddr{IP: net.ParseIP("10.0.0.1")}), connKey(&net.TCPAddr{IP: net.ParseIP("10.0.0.2")}))
+	require.Equal(t, connKey(&net.TCPAddr{IP: net.ParseIP("10.0.0.1"), Port: 1}), connKey(&net.TCPAddr{IP: net.ParseIP("10.0.0.1"), Port: 2}))
+}
+
+// TestLimitConnsClosesIdle: with every slot held by idle keep-alive
+// connections, a new client is not left waiting for them to time out: an idle
+// one is closed to make room.
+func TestLimitConnsClosesIdle(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := limitConns(raw, 2, 2)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }),
+		IdleTimeout: time.Hour, ConnState: ln.ConnState}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	addr := raw.Addr().String()
+	for range 2 { // two keep-alive connections, answered once each, then idle
+		c := dialFrom(t, "127.0.0.1", addr)
+		_, err := io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		require.NoError(t, err)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		resp.Body.Close()
+	}
+	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}).DialContext}}
+	resp, err := client.Get("http://" + addr + "/")
+	require.NoError(t, err, "a new client gets in while the slots are idle")
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 }

@@ -263,11 +263,13 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
-	ln = limitConns(ln, cfg.MaxConns, cfg.MaxConnsPerAddr)
+	limited := limitConns(ln, cfg.MaxConns, cfg.MaxConnsPerAddr)
+	ln = limited
 	// Requests get their deadlines from the handlers (web.DefaultRequestTimeout,
 	// the chat's step timeout), all below WriteTimeout, so an answer is written.
+	// ConnState tells the listener which connections it may close when full.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: maxHeaderBytes}
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: maxHeaderBytes, ConnState: limited.ConnState}
 	log.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("salon", salonID))
 	if ready != nil {
 		ready <- ln.Addr().String()

@@ -35,7 +35,7 @@ type Sender struct {
 	Limits    Limits
 	IsGroup   func(chatID string) bool
 	// Clock tells the time and waits (for a token, for a send to finish).
-	// Nil means core.SystemClock.
+	// Nil means core.MonotonicClock (its buckets measure durations).
 	Clock core.Timer
 	Log   *slog.Logger
 	// MaxAttempts is how many times a passing failure is retried. Zero means 8.
@@ -61,7 +61,7 @@ func (s *Sender) clock() core.Timer {
 	if s.Clock != nil {
 		return s.Clock
 	}
-	return core.SystemClock{}
+	return core.MonotonicClock{}
 }
 
 func (s *Sender) now() time.Time { return s.clock().Now() }
@@ -303,7 +303,8 @@ func (s *Sender) done(ctx context.Context, q Queued, failure string) {
 }
 
 func (s *Sender) later(ctx context.Context, q Queued, at time.Time, failed bool) {
-	if err := s.Outbox.Later(ctx, q, at, failed); err != nil {
+	// at is stored: in UTC, not the pacing clock's local zone.
+	if err := s.Outbox.Later(ctx, q, at.UTC(), failed); err != nil {
 		s.Log.Warn("outbox", slog.String("error", err.Error()))
 	}
 }

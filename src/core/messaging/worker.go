@@ -46,7 +46,7 @@ type Worker struct {
 	// steps still go on at a bounded pace however long the burst lasts.
 	Busy func() bool
 	// Clock waits between polls of an idle inbox and while Busy. Nil means
-	// core.SystemClock.
+	// core.MonotonicClock.
 	Clock core.Timer
 	Log   *slog.Logger
 }
@@ -56,7 +56,7 @@ type Worker struct {
 func (w *Worker) Run(ctx context.Context, n int) {
 	clock := w.Clock
 	if clock == nil {
-		clock = core.SystemClock{}
+		clock = core.MonotonicClock{}
 	}
 	var wg sync.WaitGroup
 	for range n {
