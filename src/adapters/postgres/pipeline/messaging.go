@@ -242,7 +242,12 @@ const nextCandidates = 16
 // chosen before any probe, so no plan can probe every waiting chat. Chats
 // ready and chats whose backoff is over come from the two partial indexes
 // (inbox_chats_ready, inbox_chats_backoff: partial so that a lookup of one
-// chat can only take the primary key), each in head_id order.
+// chat can only take the primary key), the ready in head_id order, the due
+// ones by retry time: the backoff index stops at the first chat not yet due,
+// so chats backing off cost nothing until they are due (in head_id order a
+// step read every one to find none due). A page then holds the $4 due longest
+// among those after $3: when more than that are due and the page is held by
+// other workers, the next page may pass over some, which a later Next takes.
 const chatHeads = `
 	WITH c AS (
 		(SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
@@ -251,7 +256,7 @@ const chatHeads = `
 		UNION ALL
 		(SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
 		 WHERE salon_id = $1 AND channel = $2 AND head_id > $3 AND retry_at <= now()
-		 ORDER BY head_id LIMIT $4)
+		 ORDER BY retry_at LIMIT $4)
 		ORDER BY head_id LIMIT $4
 	)
 	SELECT coalesce(array_agg(h.id ORDER BY c.head_id), '{}'), coalesce(array_agg(c.version ORDER BY c.head_id), '{}'),
