@@ -33,6 +33,9 @@ type Inbox struct {
 	repaired atomic.Int64 // when Repair last ran (Unix ns)
 	// repairTimeout bounds one Repair: repairTimeout, shorter in tests.
 	repairTimeout time.Duration
+	// repairRead, when set (tests), runs between Repair's read of the idle
+	// rows and their delete.
+	repairRead func()
 }
 
 // NewInbox returns the inbox of salonID.
@@ -313,8 +316,9 @@ func (in *Inbox) repairNow(ctx context.Context, channel string) error {
 // linear in the waiting chats whatever the statistics say (a join left to the
 // planner re-ran its inner query per waiting chat on a fresh database: 800
 // chats, 122 s). It is safe beside workers and writers: a row is dropped only
-// while no store came since it was found idle (version; the delete rechecks it
-// after waiting for a store). Each statement commits on its own and locks rows
+// while no store came since it was found idle (version and last_id, since a
+// row deleted and built again starts at version 0 again; the delete rechecks
+// them after waiting for a store). Each statement commits on its own and locks rows
 // in chat order, as writers do, so it cannot deadlock with them; rows are
 // dropped repairBatch at a time, so none is held for long. It gives up after
 // repairTimeout (its work is done again on the next run), so a caller that
@@ -331,34 +335,42 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 		return mapErr(err, "repair inbox chats")
 	}
 	// The rows whose last update is handled and whose chat has nothing
-	// waiting, with their versions, in chat order. The lateral subqueries
-	// (LIMIT 1: never turned into a join) are one index probe per row.
+	// waiting, with their versions and last ids, in chat order. The lateral
+	// subqueries (LIMIT 1: never turned into a join) are one index probe per
+	// row.
 	var idle []string
-	var versions []int64
+	var versions, lasts []int64
 	if err := in.pool.QueryRow(ctx, `
-		SELECT coalesce(array_agg(c.chat_id ORDER BY c.chat_id), '{}'), coalesce(array_agg(c.version ORDER BY c.chat_id), '{}')
+		SELECT coalesce(array_agg(c.chat_id ORDER BY c.chat_id), '{}'), coalesce(array_agg(c.version ORDER BY c.chat_id), '{}'),
+		       coalesce(array_agg(c.last_id ORDER BY c.chat_id), '{}')
 		FROM inbox_chats c
 		CROSS JOIN LATERAL (SELECT l.handled_at FROM inbox l WHERE l.id = c.last_id LIMIT 1) l
 		LEFT JOIN LATERAL (SELECT true AS waiting FROM inbox j
 		    WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
 		    LIMIT 1) w ON true
 		WHERE c.salon_id = $1 AND c.channel = $2 AND l.handled_at IS NOT NULL AND w.waiting IS NULL`,
-		in.salonID, channel).Scan(&idle, &versions); err != nil {
+		in.salonID, channel).Scan(&idle, &versions, &lasts); err != nil {
 		return mapErr(err, "repair inbox chats")
+	}
+	if in.repairRead != nil {
+		in.repairRead()
 	}
 	for len(idle) > 0 {
 		// One statement per row, by primary key (a plan cannot go wrong), sent
-		// together: one round trip and one short transaction per batch.
+		// together: one round trip and one short transaction per batch. The
+		// version alone does not tell the row read from one deleted and built
+		// again since (a new row starts at version 0 too); its last_id does:
+		// a rebuilt row's is an update stored since, never the handled one read.
 		n := min(len(idle), repairBatch)
 		b := &pgx.Batch{}
 		for i := range n {
-			b.Queue(`DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND version = $4`,
-				in.salonID, channel, idle[i], versions[i])
+			b.Queue(`DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND version = $4 AND last_id = $5`,
+				in.salonID, channel, idle[i], versions[i], lasts[i])
 		}
 		if err := in.pool.SendBatch(ctx, b).Close(); err != nil {
 			return mapErr(err, "repair inbox chats")
 		}
-		idle, versions = idle[n:], versions[n:]
+		idle, versions, lasts = idle[n:], versions[n:], lasts[n:]
 	}
 	return nil
 }

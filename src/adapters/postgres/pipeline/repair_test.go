@@ -363,6 +363,34 @@ func TestRepairNeverHoldsTheWorkerOrShutdown(t *testing.T) {
 	}
 }
 
+// TestRepairKeepsARowRebuiltMeanwhile: between Repair's read of an idle chat
+// row and its delete, the row goes (a worker's or another replica's delete)
+// and the chat's next update builds it again, at version 0 like the first:
+// Repair's delete by version alone took the new row, and the update waited
+// without one until the next Repair.
+func TestRepairKeepsARowRebuiltMeanwhile(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	_, err := pool.Exec(ctx, `
+		WITH done AS (
+			INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload, handled_at) VALUES ($1, 'tg', 'old', 'aba', 'x', now())
+			RETURNING id)
+		INSERT INTO inbox_chats (salon_id, channel, chat_id, head_id, last_id) SELECT $1, 'tg', 'aba', id, id FROM done`, salonID)
+	require.NoError(t, err)
+	in := pipeline.NewInbox(pool, salonID)
+	pipeline.SetRepairRead(in, func() {
+		_, err := pool.Exec(ctx, `DELETE FROM inbox_chats WHERE salon_id = $1 AND chat_id = 'aba'`, salonID)
+		require.NoError(t, err)
+		require.NoError(t, in.Add(ctx, "tg", "new", "aba", []byte("n"), ""))
+	})
+	require.NoError(t, in.Repair(ctx, "tg"))
+	var version int64
+	require.NoError(t, pool.QueryRow(ctx, `SELECT version FROM inbox_chats WHERE salon_id = $1 AND chat_id = 'aba'`, salonID).Scan(&version),
+		"the chat with an update waiting keeps its row")
+	require.Zero(t, version, "the rebuilt row has the version Repair read")
+}
+
 // TestOpenSetsAStatementTimeout: every statement on the pipeline's pools is cut
 // by the server after StatementTimeout (before, none was: a Repair ran 5 min 40 s).
 func TestOpenSetsAStatementTimeout(t *testing.T) {
