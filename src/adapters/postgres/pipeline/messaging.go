@@ -378,11 +378,13 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 // insertOutbox queues a message ($1 salon, $2 channel, $3 chat, $4 inbox id or
 // NULL, $5 body). To a chat marked blocked (channel_chats: it blocked the bot)
 // it is stored given up, never sent: nothing goes to such a chat until it
-// writes again (Next clears the mark before it queues the answers).
+// writes again (Next clears the mark before it queues the answers). It
+// returns whether the message was stored so.
 const insertOutbox = `
 	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed)
 	VALUES ($1, $2, $3, $4, $5, (SELECT 'blocked by the user' FROM channel_chats b
-	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))`
+	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))
+	RETURNING failed IS NOT NULL`
 
 // repairTimeout bounds one Repair (NewInbox's default); repairBatch is how
 // many idle rows one of its transactions drops.
