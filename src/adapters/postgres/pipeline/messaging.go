@@ -500,18 +500,29 @@ func (o *Outbox) Later(ctx context.Context, q messaging.Queued, at time.Time, fa
 	return mapErr(err, "postpone message")
 }
 
-// Block implements messaging.Outbox.
-func (o *Outbox) Block(ctx context.Context, channel, chatID string) error {
+// Block implements messaging.Outbox. The send that met the refusal may have
+// started before the chat unblocked the bot and wrote again: the step that
+// answered that (it cleared the mark) queued its answers after q, with the
+// inbox id of a message of the chat other than q's. Then nothing is marked, and
+// only the messages up to q are given up.
+func (o *Outbox) Block(ctx context.Context, q messaging.Queued) error {
+	channel, chatID := q.Channel, q.Outgoing.ChatID
 	return mapErr(pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at) VALUES ($1, $2, $3, now())
-			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET blocked_at = now()`, o.salonID, channel, chatID); err != nil {
+			INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at)
+			SELECT $1, $2, $3, now()
+			WHERE NOT EXISTS (
+			    SELECT 1 FROM outbox a JOIN inbox i ON i.id = a.inbox_id
+			    WHERE a.id > $4 AND a.salon_id = $1 AND a.channel = $2 AND a.chat_id = $3
+			      AND i.channel = $2 AND i.chat_id = $3
+			      AND a.inbox_id IS DISTINCT FROM (SELECT q.inbox_id FROM outbox q WHERE q.id = $4))
+			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET blocked_at = now()`, o.salonID, channel, chatID, q.ID); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
 			UPDATE outbox SET failed = 'blocked by the user', leased_until = NULL, lease_token = NULL
-			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND sent_at IS NULL AND failed IS NULL`,
-			o.salonID, channel, chatID)
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id <= $4 AND sent_at IS NULL AND failed IS NULL`,
+			o.salonID, channel, chatID, q.ID)
 		return err
 	}), "block chat")
 }

@@ -191,7 +191,7 @@ func TestNothingIsQueuedToABlockedChat(t *testing.T) {
 		require.True(t, found)
 	}
 
-	require.NoError(t, out.Block(ctx, "telegram", "12345"))
+	require.NoError(t, out.Block(ctx, messaging.Queued{Channel: "telegram", Outgoing: messaging.Outgoing{ChatID: "12345"}}))
 	r := b.req("anna", b.at(3, 10, 0), "b1")
 	r.Confirm = true
 	booked, err := b.svc.Book(ctx, r)
