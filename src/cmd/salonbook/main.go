@@ -242,7 +242,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		if err != nil {
 			return err
 		}
-		store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, cat.Salon)).Record)
+		store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, cat.Salon), log).Record)
 		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
 		if err != nil {
 			return err

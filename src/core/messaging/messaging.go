@@ -147,7 +147,11 @@ type Outbox interface {
 	// Later puts a message back to be tried at or after at; failed counts it as a
 	// failed send (for the backoff and the attempt limit).
 	Later(ctx context.Context, q Queued, at time.Time, failed bool) error
-	// Block records that a chat blocked the bot: its unsent messages are given up
-	// and nothing more is queued for it until it writes again.
-	Block(ctx context.Context, channel, chatID string) error
+	// Block records that q's chat blocked the bot (q's send met that refusal):
+	// its unsent messages up to q are given up and nothing more is queued for it
+	// until it writes again. A refusal recorded after an answer to a newer
+	// message of the chat was queued (the send started before they unblocked the
+	// bot and wrote) marks nothing: the messages after q meet a refusal of their
+	// own if the chat still blocks the bot.
+	Block(ctx context.Context, q Queued) error
 }

@@ -169,7 +169,7 @@ func laneOf(q Queued) string {
 	return q.Outgoing.ChatID
 }
 
-func (o *chatOutbox) Block(context.Context, string, string) error { return nil }
+func (o *chatOutbox) Block(context.Context, Queued) error { return nil }
 
 func (o *chatOutbox) sentTo(pred func(chatID string) bool) []Queued {
 	o.mu.Lock()

@@ -249,7 +249,7 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		s.holdChat(q.Outgoing.ChatID, until)
 		s.later(ctx, q, until, false)
 	case res.Blocked:
-		if err := s.Outbox.Block(ctx, s.Channel, q.Outgoing.ChatID); err != nil {
+		if err := s.Outbox.Block(ctx, q); err != nil {
 			s.Log.Warn("outbox", slog.String("error", err.Error()))
 		}
 	case res.Retry && q.Attempts+1 < maxAttempts:

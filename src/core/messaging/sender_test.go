@@ -38,7 +38,7 @@ func (o *memOutbox) Later(_ context.Context, q Queued, at time.Time, failed bool
 	o.later[q.ID], o.fails[q.ID] = at, failed
 	return nil
 }
-func (o *memOutbox) Block(context.Context, string, string) error { return nil }
+func (o *memOutbox) Block(context.Context, Queued) error { return nil }
 
 // scriptedTransport answers each chat with its scripted result.
 type scriptedTransport struct{ byChat map[string]Result }

@@ -8,3 +8,7 @@ const InsertInbox = insertInbox
 
 // SetRepairTimeout shortens how long one Repair of in may take.
 func SetRepairTimeout(in *Inbox, d time.Duration) { in.repairTimeout = d }
+
+// SetRepairRead makes Repair of in run f between its read of the idle rows
+// and their delete.
+func SetRepairRead(in *Inbox, f func()) { in.repairRead = f }

@@ -33,6 +33,9 @@ type Inbox struct {
 	repaired atomic.Int64 // when Repair last ran (Unix ns)
 	// repairTimeout bounds one Repair: repairTimeout, shorter in tests.
 	repairTimeout time.Duration
+	// repairRead, when set (tests), runs between Repair's read of the idle
+	// rows and their delete.
+	repairRead func()
 }
 
 // NewInbox returns the inbox of salonID.
@@ -242,7 +245,12 @@ const nextCandidates = 16
 // chosen before any probe, so no plan can probe every waiting chat. Chats
 // ready and chats whose backoff is over come from the two partial indexes
 // (inbox_chats_ready, inbox_chats_backoff: partial so that a lookup of one
-// chat can only take the primary key), each in head_id order.
+// chat can only take the primary key), the ready in head_id order, the due
+// ones by retry time: the backoff index stops at the first chat not yet due,
+// so chats backing off cost nothing until they are due (in head_id order a
+// step read every one to find none due). A page then holds the $4 due longest
+// among those after $3: when more than that are due and the page is held by
+// other workers, the next page may pass over some, which a later Next takes.
 const chatHeads = `
 	WITH c AS (
 		(SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
@@ -251,7 +259,7 @@ const chatHeads = `
 		UNION ALL
 		(SELECT salon_id, channel, chat_id, head_id, version FROM inbox_chats
 		 WHERE salon_id = $1 AND channel = $2 AND head_id > $3 AND retry_at <= now()
-		 ORDER BY head_id LIMIT $4)
+		 ORDER BY retry_at LIMIT $4)
 		ORDER BY head_id LIMIT $4
 	)
 	SELECT coalesce(array_agg(h.id ORDER BY c.head_id), '{}'), coalesce(array_agg(c.version ORDER BY c.head_id), '{}'),
@@ -308,8 +316,9 @@ func (in *Inbox) repairNow(ctx context.Context, channel string) error {
 // linear in the waiting chats whatever the statistics say (a join left to the
 // planner re-ran its inner query per waiting chat on a fresh database: 800
 // chats, 122 s). It is safe beside workers and writers: a row is dropped only
-// while no store came since it was found idle (version; the delete rechecks it
-// after waiting for a store). Each statement commits on its own and locks rows
+// while no store came since it was found idle (version and last_id, since a
+// row deleted and built again starts at version 0 again; the delete rechecks
+// them after waiting for a store). Each statement commits on its own and locks rows
 // in chat order, as writers do, so it cannot deadlock with them; rows are
 // dropped repairBatch at a time, so none is held for long. It gives up after
 // repairTimeout (its work is done again on the next run), so a caller that
@@ -326,34 +335,42 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 		return mapErr(err, "repair inbox chats")
 	}
 	// The rows whose last update is handled and whose chat has nothing
-	// waiting, with their versions, in chat order. The lateral subqueries
-	// (LIMIT 1: never turned into a join) are one index probe per row.
+	// waiting, with their versions and last ids, in chat order. The lateral
+	// subqueries (LIMIT 1: never turned into a join) are one index probe per
+	// row.
 	var idle []string
-	var versions []int64
+	var versions, lasts []int64
 	if err := in.pool.QueryRow(ctx, `
-		SELECT coalesce(array_agg(c.chat_id ORDER BY c.chat_id), '{}'), coalesce(array_agg(c.version ORDER BY c.chat_id), '{}')
+		SELECT coalesce(array_agg(c.chat_id ORDER BY c.chat_id), '{}'), coalesce(array_agg(c.version ORDER BY c.chat_id), '{}'),
+		       coalesce(array_agg(c.last_id ORDER BY c.chat_id), '{}')
 		FROM inbox_chats c
 		CROSS JOIN LATERAL (SELECT l.handled_at FROM inbox l WHERE l.id = c.last_id LIMIT 1) l
 		LEFT JOIN LATERAL (SELECT true AS waiting FROM inbox j
 		    WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
 		    LIMIT 1) w ON true
 		WHERE c.salon_id = $1 AND c.channel = $2 AND l.handled_at IS NOT NULL AND w.waiting IS NULL`,
-		in.salonID, channel).Scan(&idle, &versions); err != nil {
+		in.salonID, channel).Scan(&idle, &versions, &lasts); err != nil {
 		return mapErr(err, "repair inbox chats")
+	}
+	if in.repairRead != nil {
+		in.repairRead()
 	}
 	for len(idle) > 0 {
 		// One statement per row, by primary key (a plan cannot go wrong), sent
-		// together: one round trip and one short transaction per batch.
+		// together: one round trip and one short transaction per batch. The
+		// version alone does not tell the row read from one deleted and built
+		// again since (a new row starts at version 0 too); its last_id does:
+		// a rebuilt row's is an update stored since, never the handled one read.
 		n := min(len(idle), repairBatch)
 		b := &pgx.Batch{}
 		for i := range n {
-			b.Queue(`DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND version = $4`,
-				in.salonID, channel, idle[i], versions[i])
+			b.Queue(`DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND version = $4 AND last_id = $5`,
+				in.salonID, channel, idle[i], versions[i], lasts[i])
 		}
 		if err := in.pool.SendBatch(ctx, b).Close(); err != nil {
 			return mapErr(err, "repair inbox chats")
 		}
-		idle, versions = idle[n:], versions[n:]
+		idle, versions, lasts = idle[n:], versions[n:], lasts[n:]
 	}
 	return nil
 }
@@ -361,11 +378,13 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 // insertOutbox queues a message ($1 salon, $2 channel, $3 chat, $4 inbox id or
 // NULL, $5 body). To a chat marked blocked (channel_chats: it blocked the bot)
 // it is stored given up, never sent: nothing goes to such a chat until it
-// writes again (Next clears the mark before it queues the answers).
+// writes again (Next clears the mark before it queues the answers). It
+// returns whether the message was stored so.
 const insertOutbox = `
 	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed)
 	VALUES ($1, $2, $3, $4, $5, (SELECT 'blocked by the user' FROM channel_chats b
-	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))`
+	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))
+	RETURNING failed IS NOT NULL`
 
 // repairTimeout bounds one Repair (NewInbox's default); repairBatch is how
 // many idle rows one of its transactions drops.
@@ -481,18 +500,29 @@ func (o *Outbox) Later(ctx context.Context, q messaging.Queued, at time.Time, fa
 	return mapErr(err, "postpone message")
 }
 
-// Block implements messaging.Outbox.
-func (o *Outbox) Block(ctx context.Context, channel, chatID string) error {
+// Block implements messaging.Outbox. The send that met the refusal may have
+// started before the chat unblocked the bot and wrote again: the step that
+// answered that (it cleared the mark) queued its answers after q, with the
+// inbox id of a message of the chat other than q's. Then nothing is marked, and
+// only the messages up to q are given up.
+func (o *Outbox) Block(ctx context.Context, q messaging.Queued) error {
+	channel, chatID := q.Channel, q.Outgoing.ChatID
 	return mapErr(pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
-			INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at) VALUES ($1, $2, $3, now())
-			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET blocked_at = now()`, o.salonID, channel, chatID); err != nil {
+			INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at)
+			SELECT $1, $2, $3, now()
+			WHERE NOT EXISTS (
+			    SELECT 1 FROM outbox a JOIN inbox i ON i.id = a.inbox_id
+			    WHERE a.id > $4 AND a.salon_id = $1 AND a.channel = $2 AND a.chat_id = $3
+			      AND i.channel = $2 AND i.chat_id = $3
+			      AND a.inbox_id IS DISTINCT FROM (SELECT q.inbox_id FROM outbox q WHERE q.id = $4))
+			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET blocked_at = now()`, o.salonID, channel, chatID, q.ID); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
 			UPDATE outbox SET failed = 'blocked by the user', leased_until = NULL, lease_token = NULL
-			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND sent_at IS NULL AND failed IS NULL`,
-			o.salonID, channel, chatID)
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id <= $4 AND sent_at IS NULL AND failed IS NULL`,
+			o.salonID, channel, chatID, q.ID)
 		return err
 	}), "block chat")
 }

@@ -556,10 +556,67 @@ func TestOutbox(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT attempts FROM outbox WHERE id = $1`, due[2].ID).Scan(&attempts))
 	require.Equal(t, 1, attempts, "only failed sends count")
 
-	require.NoError(t, out.Block(ctx, "tg", "A"))
+	require.NoError(t, out.Block(ctx, next[0]))
 	gone, err := out.Due(ctx, "tg", 10, 10)
 	require.NoError(t, err)
 	require.Empty(t, gone, "nothing more goes to a chat that blocked the bot")
+}
+
+// TestLateBlockSparesTheAnswerToANewerMessage: a 403 for a send started
+// before the client unblocked the bot is recorded after the step answering
+// their new message committed. It gives up only what was queued up to the
+// message that met it, and marks the chat blocked only if no answer to a newer
+// message of the chat was queued since: before, it failed that answer and
+// marked the chat again, so nothing reached the client who had just written.
+func TestLateBlockSparesTheAnswerToANewerMessage(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	in, out := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
+	answer := func(update string) {
+		require.NoError(t, in.Add(ctx, "tg", update, "U", []byte("x"), ""))
+		found, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			return messaging.Handled{Out: []messaging.Outgoing{
+				{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "reply " + update}},
+				{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "more " + update}},
+			}}, nil
+		})
+		require.NoError(t, err)
+		require.True(t, found)
+	}
+	answer("1")
+	inFlight, err := out.Due(ctx, "tg", 10, 10)
+	require.NoError(t, err)
+	require.Len(t, inFlight, 1)
+	answer("2") // they unblocked the bot and wrote again
+	require.NoError(t, out.Block(ctx, inFlight[0]), "the late 403 of the first reply")
+
+	var texts []string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(array_agg(body->'reply'->>'text' ORDER BY id), '{}') FROM outbox
+		WHERE salon_id = $1 AND failed IS NULL AND sent_at IS NULL`, salonID).Scan(&texts))
+	require.Equal(t, []string{"more 1", "reply 2", "more 2"}, texts, "only the message that met the 403 is given up")
+	var marked bool
+	require.NoError(t, pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM channel_chats WHERE salon_id = $1 AND chat_id = 'U' AND blocked_at IS NOT NULL)`,
+		salonID).Scan(&marked))
+	require.False(t, marked, "the chat that wrote since is not marked blocked")
+
+	// A 403 with no newer message answered since: the chat is blocked.
+	next, err := out.Due(ctx, "tg", 10, 10)
+	require.NoError(t, err)
+	require.Len(t, next, 1)
+	require.Equal(t, "more 1", next[0].Outgoing.Reply.Text)
+	require.NoError(t, out.Block(ctx, next[0]))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM channel_chats WHERE salon_id = $1 AND chat_id = 'U' AND blocked_at IS NOT NULL)`,
+		salonID).Scan(&marked))
+	require.False(t, marked, "the answers to message 2 were queued after it: they meet the 403 themselves")
+	last, err := out.Due(ctx, "tg", 10, 10)
+	require.NoError(t, err)
+	require.Len(t, last, 1)
+	require.Equal(t, "reply 2", last[0].Outgoing.Reply.Text)
+	require.NoError(t, out.Block(ctx, last[0]))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM channel_chats WHERE salon_id = $1 AND chat_id = 'U' AND blocked_at IS NOT NULL)`,
+		salonID).Scan(&marked))
+	require.True(t, marked, "a 403 with no newer message answered marks the chat")
 }
 
 func TestPoisonUpdateBecomesADeadLetter(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -22,12 +23,13 @@ import (
 type StaffNotices struct {
 	channel string
 	text    func(dialog.StaffNotice) string
+	log     *slog.Logger
 }
 
 // NewStaffNotices returns the staff notices sent through channel (the one the
-// staff chat ids belong to); text writes them.
-func NewStaffNotices(channel string, text func(dialog.StaffNotice) string) *StaffNotices {
-	return &StaffNotices{channel: channel, text: text}
+// staff chat ids belong to); text writes them. A notice not sent is logged on log.
+func NewStaffNotices(channel string, text func(dialog.StaffNotice) string, log *slog.Logger) *StaffNotices {
+	return &StaffNotices{channel: channel, text: text, log: log}
 }
 
 // Record queues the notice of c in tx, the transaction that makes the change;
@@ -51,8 +53,13 @@ func (n *StaffNotices) Record(ctx context.Context, tx pgx.Tx, c booking.Change) 
 	if err != nil {
 		return fmt.Errorf("pipeline: staff notice: %w", err)
 	}
-	if _, err := tx.Exec(ctx, insertOutbox, c.Booking.SalonID, n.channel, out.ChatID, nil, body); err != nil {
+	var blocked bool
+	if err := tx.QueryRow(ctx, insertOutbox, c.Booking.SalonID, n.channel, out.ChatID, nil, body).Scan(&blocked); err != nil {
 		return fmt.Errorf("pipeline: queue staff notice: %w", err)
+	}
+	if blocked { // stored given up: never sent, not even once the chat opens again
+		n.log.Warn("staff notice not sent: the master's chat blocked the bot; notices resume once it writes to the bot",
+			slog.String("booking", c.Booking.ID), slog.String("master", c.Booking.MasterID))
 	}
 	return nil
 }

@@ -1,9 +1,13 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -30,7 +34,7 @@ func TestStaffNotices(t *testing.T) {
 	require.NoError(t, err)
 	salon, err := b.svc.Catalog(ctx, b.salonID)
 	require.NoError(t, err)
-	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, salon.Salon)).Record)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, salon.Salon), slog.New(slog.DiscardHandler)).Record)
 
 	notices := func() []string {
 		rows, err := pool.Query(ctx, `SELECT chat_id, body FROM outbox WHERE salon_id = $1 ORDER BY id`, b.salonID)
@@ -111,7 +115,7 @@ func TestStaffNoticeIffTheChangeCommits(t *testing.T) {
 	pool := pgtest.Pool(t)
 	var calendar atomic.Int32 // stands for the calendar job, recorded before the notice
 	b.store.FollowChanges(func(context.Context, pgx.Tx, booking.Change) error { calendar.Add(1); return nil })
-	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", func(n dialog.StaffNotice) string { return string(n.Kind) }).Record)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", func(n dialog.StaffNotice) string { return string(n.Kind) }, slog.New(slog.DiscardHandler)).Record)
 	notices := func() int {
 		var n int
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE salon_id = $1`, b.salonID).Scan(&n))
@@ -160,7 +164,9 @@ func TestNothingIsQueuedToABlockedChat(t *testing.T) {
 	_, err := b.store.Apply(ctx, setup)
 	require.NoError(t, err)
 	pool := pgtest.Pool(t)
-	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", func(n dialog.StaffNotice) string { return string(n.Kind) }).Record)
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil))
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", func(n dialog.StaffNotice) string { return string(n.Kind) }, log).Record)
 	in, out := pipeline.NewInbox(pool, b.salonID), pipeline.NewOutbox(pool, b.salonID)
 	due := func() []string {
 		qs, err := out.Due(ctx, "telegram", 10, 10)
@@ -185,13 +191,19 @@ func TestNothingIsQueuedToABlockedChat(t *testing.T) {
 		require.True(t, found)
 	}
 
-	require.NoError(t, out.Block(ctx, "telegram", "12345"))
+	require.NoError(t, out.Block(ctx, messaging.Queued{Channel: "telegram", Outgoing: messaging.Outgoing{ChatID: "12345"}}))
 	r := b.req("anna", b.at(3, 10, 0), "b1")
 	r.Confirm = true
 	booked, err := b.svc.Book(ctx, r)
 	require.NoError(t, err)
 	step("1")
 	require.Equal(t, []string{"777"}, due(), "nothing goes to the master's chat while it blocks the bot")
+	warned := logs.String()
+	require.Contains(t, warned, `"level":"WARN","msg":"staff notice not sent: the master's chat blocked the bot; notices resume once it writes to the bot"`)
+	require.Contains(t, warned, `"booking":"`+booked.ID+`"`)
+	require.Contains(t, warned, `"master":"anna"`)
+	require.NotContains(t, warned, "12345", "no chat id in the log")
+	logs.Reset()
 
 	// The master writes again: the chat is open again.
 	require.NoError(t, in.Add(ctx, "telegram", "2", "12345", []byte("x"), ""))
@@ -203,4 +215,17 @@ func TestNothingIsQueuedToABlockedChat(t *testing.T) {
 	_, err = b.svc.Cancel(ctx, b.salonID, booked.ID)
 	require.NoError(t, err)
 	require.Equal(t, []string{"12345"}, due(), "the cancellation's notice goes out")
+	require.Empty(t, logs.String(), "a notice sent is not logged")
+}
+
+// syncWriter serializes writes to w (a log written from several goroutines).
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
