@@ -29,7 +29,7 @@ func runFakeTelegram(ctx context.Context, addr, limits string, out io.Writer) er
 	fake := telegramtest.New(opts)
 	defer fake.Close()
 	mux := http.NewServeMux()
-	newPerson(fake).routes(mux)
+	newPerson(newTelegramPerson(fake)).routes(mux)
 	mux.Handle("/", fake)
 	return serveFake(ctx, addr, mux, fake.Close, func(url string) {
 		// The fake's token is a fixed test token, not a secret: printing it is the point.
@@ -42,7 +42,10 @@ func runFakeTelegram(ctx context.Context, addr, limits string, out io.Writer) er
 // runFakeWhatsApp serves the fake Graph API (whatsapptest) on addr until ctx
 // ends, for demos: point salonbook's WHATSAPP_* settings at what it prints.
 // limits is "whatsapp" (Meta's throughput and pair limits) or "off".
-func runFakeWhatsApp(ctx context.Context, addr, limits string, out io.Writer) error {
+//
+// webhook is salonbook's WhatsApp webhook, where what a person says at
+// /person/{wa_id} is delivered.
+func runFakeWhatsApp(ctx context.Context, addr, limits, webhook string, out io.Writer) error {
 	var opts whatsapptest.Options
 	switch limits {
 	case "whatsapp":
@@ -52,10 +55,15 @@ func runFakeWhatsApp(ctx context.Context, addr, limits string, out io.Writer) er
 		return errors.New("fake-whatsapp: -limits must be whatsapp or off")
 	}
 	fake := whatsapptest.New(opts)
-	return serveFake(ctx, addr, fake, func() {}, func(url string) {
+	fake.SetWebhook(webhook)
+	mux := http.NewServeMux()
+	newPerson(whatsappPerson{fake}).routes(mux)
+	mux.Handle("/", fake)
+	return serveFake(ctx, addr, mux, func() {}, func(url string) {
 		// A fake's random token and secret, made for this run: printing them is the point.
-		fmt.Fprintf(out, "fake WhatsApp Graph API on %s (limits: %s)\nWHATSAPP_API_URL=%s\nWHATSAPP_TOKEN=%s\nWHATSAPP_APP_SECRET=%s\nWHATSAPP_PHONE_NUMBER_ID=%s\n",
-			url, limits, url, fake.Token(), fake.AppSecret(), fake.PhoneNumberID())
+		fmt.Fprintf(out, "fake WhatsApp Graph API on %s (limits: %s), delivering to %s\nWHATSAPP_API_URL=%s\nWHATSAPP_TOKEN=%s\nWHATSAPP_APP_SECRET=%s\nWHATSAPP_PHONE_NUMBER_ID=%s\n"+
+			"be a client: curl %s/person/4915112345678/say -d hi; curl %s/person/4915112345678\n",
+			url, limits, webhook, url, fake.Token(), fake.AppSecret(), fake.PhoneNumberID(), url, url)
 	})
 }
 

@@ -30,7 +30,7 @@ import (
 const usage = `usage:
   loadtest run -db URL [-channel telegram|whatsapp] [-limits raised|telegram|whatsapp] [-kill] [flags]
   loadtest fake-telegram [-addr 127.0.0.1:8081] [-limits telegram|off]
-  loadtest fake-whatsapp [-addr 127.0.0.1:8082] [-limits whatsapp|off]
+  loadtest fake-whatsapp [-addr 127.0.0.1:8082] [-limits whatsapp|off] [-webhook http://127.0.0.1:8080/whatsapp/webhook]
   loadtest <command> -h   lists a command's flags
 `
 
@@ -66,10 +66,11 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case "fake-whatsapp":
 		addr := fs.String("addr", "127.0.0.1:8082", "listen on this address")
 		limits := fs.String("limits", "whatsapp", "whatsapp (Meta's throughput and pair limits) or off")
+		webhook := fs.String("webhook", "http://127.0.0.1:8080/whatsapp/webhook", "salonbook's webhook, where a person's messages go")
 		if err := fs.Parse(args[1:]); err != nil {
 			return err
 		}
-		return runFakeWhatsApp(ctx, *addr, *limits, out)
+		return runFakeWhatsApp(ctx, *addr, *limits, *webhook, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

@@ -5,37 +5,57 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
+	"regexp"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
-
-	"salonbook/src/adapters/telegram/telegramtest"
 )
 
-// person lets someone at a terminal be a Telegram user of the fake Bot API, so
-// that a booking can be made through the fake by hand (salonbook polling it):
+// person lets someone at a terminal be a client of a fake chat platform, so
+// that a booking can be made through the fake by hand (salonbook talking to
+// it):
 //
 //	GET  /person/{chat}             the last messages the bot sent to the chat
 //	POST /person/{chat}/say         the body is what the person writes ("/start", "haircut")
-//	POST /person/{chat}/press       the body is a button's label (or its callback data)
+//	POST /person/{chat}/press       the body is a button's label (or its id)
 //
-// ?lang=ru sets the person's Telegram language (kept for the chat's later calls). A POST waits up to 10 s for the
-// bot's answer and returns the chat as GET does. Updates are queued for
-// getUpdates, so salonbook must poll (make run does when no webhook URL is set).
+// ?lang=ru sets the person's language (kept for the chat's later calls; only
+// Telegram tells it to the bot). A POST waits up to 10 s for the bot's answer
+// and returns the chat as GET does.
 type person struct {
-	fake   *telegramtest.Server
-	nextID atomic.Int64
-	wait   time.Duration
-	langs  sync.Map // chat id -> the language last given with ?lang=
+	fake  personFake
+	wait  time.Duration
+	langs sync.Map // chat -> the language last given with ?lang=
 }
 
-func newPerson(fake *telegramtest.Server) *person {
-	p := &person{fake: fake, wait: 10 * time.Second}
-	p.nextID.Store(time.Now().Unix()) // above what an earlier run of the fake confirmed
-	return p
+// personFake is what person needs of a fake platform.
+type personFake interface {
+	// say delivers text written by the person in chat.
+	say(ctx context.Context, chat, lang, text string) error
+	// press delivers a press of the button labelled label (or with that id) on
+	// the bot's newest message that has it; errNoButton when none has.
+	press(ctx context.Context, chat, lang, label string) error
+	// sent is what the bot sent to chat, oldest first.
+	sent(chat string) []personMessage
 }
+
+// personMessage is one message of the bot as the person sees it.
+type personMessage struct {
+	edited  bool
+	text    string
+	buttons [][]string // rows of labels
+}
+
+type noButtonError struct{ label string }
+
+func (e noButtonError) Error() string {
+	return fmt.Sprintf("no button %q on the bot's messages in this chat", e.label)
+}
+
+// chatID is a person's chat: digits (Telegram's positive user id, WhatsApp's wa_id).
+var chatID = regexp.MustCompile(`^[1-9][0-9]{0,19}$`)
+
+func newPerson(fake personFake) *person { return &person{fake: fake, wait: 10 * time.Second} }
 
 func (p *person) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /person/{chat}", func(w http.ResponseWriter, r *http.Request) {
@@ -44,34 +64,25 @@ func (p *person) routes(mux *http.ServeMux) {
 		}
 	})
 	mux.HandleFunc("POST /person/{chat}/say", func(w http.ResponseWriter, r *http.Request) {
-		p.act(w, r, func(chat int64, from telegramtest.User, text string) ([]byte, error) {
-			return telegramtest.TextUpdate(p.nextID.Add(1), chat, from, text), nil
-		})
+		p.act(w, r, p.fake.say)
 	})
 	mux.HandleFunc("POST /person/{chat}/press", func(w http.ResponseWriter, r *http.Request) {
-		p.act(w, r, func(chat int64, from telegramtest.User, label string) ([]byte, error) {
-			m, data, ok := p.button(chat, label)
-			if !ok {
-				return nil, fmt.Errorf("no button %q on the bot's messages in this chat", label)
-			}
-			id := p.nextID.Add(1)
-			return telegramtest.CallbackUpdateOn(id, from, m, "cb"+strconv.FormatInt(id, 10), data), nil
-		})
+		p.act(w, r, p.fake.press)
 	})
 }
 
-func (p *person) chat(w http.ResponseWriter, r *http.Request) (int64, bool) {
-	chat, err := strconv.ParseInt(r.PathValue("chat"), 10, 64)
-	if err != nil || chat <= 0 {
-		http.Error(w, "the chat is a person's positive Telegram id, e.g. /person/1001", http.StatusBadRequest)
-		return 0, false
+func (p *person) chat(w http.ResponseWriter, r *http.Request) (string, bool) {
+	chat := r.PathValue("chat")
+	if !chatID.MatchString(chat) {
+		http.Error(w, "the chat is the person's id, digits only, e.g. /person/1001", http.StatusBadRequest)
+		return "", false
 	}
 	return chat, true
 }
 
-// act turns what the person did into an update, queues it and answers with the
-// chat once the bot has sent something new (or after p.wait).
-func (p *person) act(w http.ResponseWriter, r *http.Request, update func(chat int64, from telegramtest.User, body string) ([]byte, error)) {
+// act does what the person did and answers with the chat once the bot has
+// sent something new (or after p.wait).
+func (p *person) act(w http.ResponseWriter, r *http.Request, do func(ctx context.Context, chat, lang, body string) error) {
 	chat, ok := p.chat(w, r)
 	if !ok {
 		return
@@ -86,21 +97,19 @@ func (p *person) act(w http.ResponseWriter, r *http.Request, update func(chat in
 		p.langs.Store(chat, lang)
 	}
 	lang, _ := p.langs.Load(chat)
-	from := telegramtest.User{ID: chat, FirstName: "Guest"}
-	from.LanguageCode, _ = lang.(string)
-	u, err := update(chat, from, text)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
-		return
-	}
-	before := len(p.fake.SentTo(chat))
-	if err := p.fake.Enqueue(u); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+	l, _ := lang.(string)
+	before := len(p.fake.sent(chat))
+	if err := do(r.Context(), chat, l, text); err != nil {
+		status := http.StatusBadGateway
+		if _, ok := err.(noButtonError); ok {
+			status = http.StatusNotFound
+		}
+		http.Error(w, err.Error(), status)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), p.wait)
 	defer cancel()
-	for len(p.fake.SentTo(chat)) == before && ctx.Err() == nil {
+	for len(p.fake.sent(chat)) == before && ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
 		case <-time.After(50 * time.Millisecond):
@@ -110,43 +119,23 @@ func (p *person) act(w http.ResponseWriter, r *http.Request, update func(chat in
 	p.transcript(w, chat)
 }
 
-// button finds label among the buttons of the bot's messages to chat, newest
-// message first, by label or callback data.
-func (p *person) button(chat int64, label string) (telegramtest.SentMessage, string, bool) {
-	sent := p.fake.SentTo(chat)
-	for i := len(sent) - 1; i >= 0; i-- {
-		for _, row := range sent[i].Keyboard {
-			for _, b := range row {
-				if b.CallbackData != "" && (strings.EqualFold(b.Text, label) || b.CallbackData == label) {
-					return sent[i], b.CallbackData, true
-				}
-			}
-		}
-	}
-	return telegramtest.SentMessage{}, "", false
-}
-
-// transcript writes the last six messages sent to chat (an edit shows as the
-// message's new text), each with its buttons in brackets.
-func (p *person) transcript(w http.ResponseWriter, chat int64) {
+// transcript writes the last six messages sent to chat, each with its buttons
+// in brackets.
+func (p *person) transcript(w http.ResponseWriter, chat string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	sent := p.fake.SentTo(chat)
+	sent := p.fake.sent(chat)
 	if len(sent) == 0 {
 		fmt.Fprintln(w, "(the bot has not written to this chat yet)")
 		return
 	}
 	for _, m := range sent[max(0, len(sent)-6):] {
 		how := "bot"
-		if m.Method == "editMessageText" {
+		if m.edited {
 			how = "bot (edited)"
 		}
-		fmt.Fprintf(w, "%s: %s\n", how, m.Text)
-		for _, row := range m.Keyboard {
-			var labels []string
-			for _, b := range row {
-				labels = append(labels, "["+b.Text+"]")
-			}
-			fmt.Fprintf(w, "     %s\n", strings.Join(labels, " "))
+		fmt.Fprintf(w, "%s: %s\n", how, m.text)
+		for _, row := range m.buttons {
+			fmt.Fprintf(w, "     [%s]\n", strings.Join(row, "] ["))
 		}
 	}
 }

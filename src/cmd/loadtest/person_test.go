@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"sync"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/telegram/telegramtest"
+	"salonbook/src/adapters/whatsapp"
+	"salonbook/src/adapters/whatsapp/whatsapptest"
 )
 
 // TestPersonTalksToTheBotThroughTheFake: what a person says or presses at
@@ -21,7 +24,7 @@ func TestPersonTalksToTheBotThroughTheFake(t *testing.T) {
 	t.Parallel()
 	fake := telegramtest.New(telegramtest.Options{Limits: &telegramtest.Limits{}})
 	t.Cleanup(fake.Close)
-	p := newPerson(fake)
+	p := newPerson(newTelegramPerson(fake))
 	p.wait = 200 * time.Millisecond // no bot answers here
 	mux := http.NewServeMux()
 	p.routes(mux)
@@ -75,4 +78,70 @@ func TestPersonTalksToTheBotThroughTheFake(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, code)
 	code, _ = post("/person/-5/say", "hi")
 	require.Equal(t, http.StatusBadRequest, code)
+}
+
+// TestPersonTalksToTheBotThroughTheWhatsAppFake: what a person says or presses
+// reaches salonbook's webhook as Meta would sign and send it, and a press picks
+// the button of the bot's message by its title.
+func TestPersonTalksToTheBotThroughTheWhatsAppFake(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var got [][]byte
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if !whatsapp.ValidSignature([]byte("fake-app-secret-0123456789"), body, r.Header.Get(whatsapp.SignatureHeader)) {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		got = append(got, body)
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	fake := whatsapptest.New(whatsapptest.Options{Limits: &whatsapptest.Limits{}, AppSecret: "fake-app-secret-0123456789"})
+	fake.SetWebhook(hook.URL)
+	p := newPerson(whatsappPerson{fake})
+	p.wait = 200 * time.Millisecond
+	mux := http.NewServeMux()
+	p.routes(mux)
+	mux.Handle("/", fake)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	post := func(path, body string) (int, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL+path, "text/plain", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, _ := post("/person/4915112345678/say", "hi")
+	require.Equal(t, http.StatusOK, code)
+	mu.Lock()
+	require.Len(t, got, 1)
+	require.Contains(t, string(got[0]), `"body":"hi"`)
+	mu.Unlock()
+
+	// The bot answers with reply buttons (the window is open: the person wrote).
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/v24.0/"+fake.PhoneNumberID()+"/messages", strings.NewReader(
+		`{"messaging_product":"whatsapp","to":"4915112345678","type":"interactive","interactive":{"type":"button",`+
+			`"body":{"text":"What would you like?"},"action":{"buttons":[{"type":"reply","reply":{"id":"book","title":"Book"}}]}}}`))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+fake.Token())
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	code, chat := post("/person/4915112345678/press", "book")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, chat, "bot: What would you like?\n     [Book]")
+	mu.Lock()
+	require.Len(t, got, 2)
+	require.Contains(t, string(got[1]), `"button_reply":{"id":"book","title":"Book"}`)
+	mu.Unlock()
+	code, _ = post("/person/4915112345678/press", "Nope")
+	require.Equal(t, http.StatusNotFound, code)
 }
