@@ -3,10 +3,10 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"sync"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
