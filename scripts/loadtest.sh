@@ -18,7 +18,8 @@
 #
 # Flags of loadtest run (go run ./src/cmd/loadtest run -h): -clients (1000), -parallel (200),
 # -workers (4, as serve), -seed (1), -timeout (4m; platform limits 8m; kill 10m),
-# -reply-timeout (90s; kill 6m), -kill-at. DATABASE_URL comes from scripts/db.sh url.
+# -reply-timeout (90s; kill 6m), -kill-at. DATABASE_URL comes from scripts/db.sh url; each
+# run creates a database of its own there (psql) and drops it at the end.
 #
 # Exit status: every mode asked for runs; non-zero when any failed (lost or dead-lettered
 # updates, double bookings, clients booked twice, stuck clients, and replies sent twice
@@ -53,8 +54,14 @@ for mode in "${modes[@]}"; do
 		continue
 		;;
 	esac
-	.data/loadtest run -db "$DATABASE_URL" -server .data/salonbook -channel "$channel" "${flags[@]}" "$@" 2>&1 | tee "$out" ||
+	# A database of its own per run, dropped afterwards: a run's salon, clients and
+	# backlog never mix with another run's, nor with what `make run` serves.
+	db="salonbook_load_$(date -u +%s)_$$"
+	psql -q "$DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
+	url="$(sed -E "s#^([a-z]+://[^/]*/)[^?]*#\1$db#" <<<"$DATABASE_URL")"
+	.data/loadtest run -db "$url" -server .data/salonbook -channel "$channel" "${flags[@]}" "$@" 2>&1 | tee "$out" ||
 		failed+=("$mode")
+	psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
 done
 if [[ ${#failed[@]} -gt 0 ]]; then
 	echo "== loadtest FAILED: ${failed[*]}" >&2

@@ -17,7 +17,10 @@ if [[ -n "${TELEGRAM_BOT_TOKEN:-}${TELEGRAM_BOT_TOKEN_FILE:-}" && -z "${TELEGRAM
 fi
 
 bin/salonbook migrate
-bin/salonbook apply "$SALON_FILE"
+applied="$(bin/salonbook apply "$SALON_FILE")"
+echo "$applied"
+# Serve the salon just applied, whatever else the database holds (load runs, other files).
+export SALONBOOK_SALON="${SALONBOOK_SALON:-$(sed -n 's/^salon \([^ ]*\) applied.*/\1/p' <<<"$applied")}"
 
 # A token of its own for local use, kept in .data/ (git-ignored), unless one is given.
 if [[ -z "${SALONBOOK_API_TOKEN:-}" && -z "${SALONBOOK_API_TOKEN_FILE:-}" ]]; then
