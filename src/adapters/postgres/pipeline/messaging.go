@@ -201,6 +201,12 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 			return err
 		}
 		if len(h.Out) > 0 { // they wrote again: sending to them is allowed again
+			// After the chat's lock (blockedLock), so that a Block of the chat
+			// either committed before (its mark is seen and cleared) or waits
+			// until the answers below are committed (it sees them, marks nothing).
+			if _, err := tx.Exec(ctx, blockedLock, in.salonID, channel, p.ChatID); err != nil {
+				return err
+			}
 			if _, err := tx.Exec(ctx, `DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
 				in.salonID, channel, p.ChatID); err != nil {
 				return err
@@ -500,29 +506,48 @@ func (o *Outbox) Later(ctx context.Context, q messaging.Queued, at time.Time, fa
 	return mapErr(err, "postpone message")
 }
 
+// blockedLock serialises, per chat ($1 salon, $2 channel, $3 chat), Block and
+// a step's clearing of the chat's blocked mark, until their commits.
+const blockedLock = `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.blocked/' || $1 || '/' || $2 || '/' || $3, 0))`
+
 // Block implements messaging.Outbox. The send that met the refusal may have
 // started before the chat unblocked the bot and wrote again: the step that
 // answered that (it cleared the mark) queued its answers after q, with the
 // inbox id of a message of the chat other than q's. Then nothing is marked, and
-// only the messages up to q are given up.
+// only the messages up to q are given up. Block and that step take the chat's
+// lock (blockedLock) first, and Block looks for such answers in a statement of
+// its own after it, so it sees those of a step that ran at the same time. When
+// it marks the chat, it also gives up the chat's other unsent messages of q's
+// inbox message or of none (staff notices, resent copies), which would each
+// meet the 403 again.
 func (o *Outbox) Block(ctx context.Context, q messaging.Queued) error {
 	channel, chatID := q.Channel, q.Outgoing.ChatID
 	return mapErr(pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at)
-			SELECT $1, $2, $3, now()
-			WHERE NOT EXISTS (
+		if _, err := tx.Exec(ctx, blockedLock, o.salonID, channel, chatID); err != nil {
+			return err
+		}
+		var mark bool
+		if err := tx.QueryRow(ctx, `
+			SELECT NOT EXISTS (
 			    SELECT 1 FROM outbox a JOIN inbox i ON i.id = a.inbox_id
 			    WHERE a.id > $4 AND a.salon_id = $1 AND a.channel = $2 AND a.chat_id = $3
 			      AND i.channel = $2 AND i.chat_id = $3
-			      AND a.inbox_id IS DISTINCT FROM (SELECT q.inbox_id FROM outbox q WHERE q.id = $4))
-			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET blocked_at = now()`, o.salonID, channel, chatID, q.ID); err != nil {
+			      AND a.inbox_id IS DISTINCT FROM (SELECT q.inbox_id FROM outbox q WHERE q.id = $4))`,
+			o.salonID, channel, chatID, q.ID).Scan(&mark); err != nil {
 			return err
+		}
+		if mark {
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at) VALUES ($1, $2, $3, now())
+				ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET blocked_at = now()`, o.salonID, channel, chatID); err != nil {
+				return err
+			}
 		}
 		_, err := tx.Exec(ctx, `
 			UPDATE outbox SET failed = 'blocked by the user', leased_until = NULL, lease_token = NULL
-			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id <= $4 AND sent_at IS NULL AND failed IS NULL`,
-			o.salonID, channel, chatID, q.ID)
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND sent_at IS NULL AND failed IS NULL
+			  AND (id <= $4 OR $5 AND (inbox_id IS NOT DISTINCT FROM (SELECT q.inbox_id FROM outbox q WHERE q.id = $4) OR inbox_id IS NULL))`,
+			o.salonID, channel, chatID, q.ID, mark)
 		return err
 	}), "block chat")
 }
