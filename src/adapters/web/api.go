@@ -48,6 +48,10 @@ type Config struct {
 	// from all addresses together (a bucket of that many, refilled evenly);
 	// 0 is DefaultNewChatsPerMinute.
 	NewChatsPerMinute int
+	// NewChatsPerAddr is how many new web-chat sessions one remote address (an
+	// IPv6 /64) may start per 10 minutes; 0 is DefaultNewChatsPerAddr, negative
+	// turns the limit off (behind a reverse proxy every visitor is its address).
+	NewChatsPerAddr int
 	// RequestTimeout bounds each /api/v1 request (0: DefaultRequestTimeout):
 	// when it passes, the request's statements are cancelled in the database
 	// (what they wrote rolls back) and it is answered 503 unavailable.

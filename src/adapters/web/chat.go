@@ -50,12 +50,21 @@ const (
 	// DefaultNewChatsPerMinute is Config.NewChatsPerMinute's default.
 	DefaultNewChatsPerMinute = 30
 	sessionMemory            = time.Hour // how long a quiet session stays admitted
-	// One address (an IPv6 /64) may start newPerAddr sessions per newPerAddrWindow:
-	// a page keeps its session across reloads, so that is ten browsers behind one
-	// address (a salon's Wi-Fi) in ten minutes, and one address takes at most a
-	// thirtieth of the default budget.
-	newPerAddr       = 10
-	newPerAddrWindow = 10 * time.Minute
+	// DefaultNewChatsPerAddr is Config.NewChatsPerAddr's default: one address (an
+	// IPv6 /64) may start that many sessions per newPerAddrWindow. A page keeps
+	// its session across reloads, so that is ten browsers behind one address (a
+	// salon's Wi-Fi) in ten minutes, and one address takes at most a thirtieth of
+	// the default budget.
+	DefaultNewChatsPerAddr = 10
+	newPerAddrWindow       = 10 * time.Minute
+)
+
+// The reasons a 429 of the chat API gives (error.reason, with error.code
+// "rate_limited"), for the page to say in the client's language.
+const (
+	reasonMessages        = "messages"          // this session or address sends too fast
+	reasonNewChats        = "new_chats"         // the server's budget of new sessions is spent
+	reasonNewChatsNetwork = "new_chats_network" // this address started its share of new sessions
 )
 
 //go:embed chat.html
@@ -68,7 +77,7 @@ type webChat struct {
 	flood *floodGuard // per session
 	addrs *floodGuard // per remote address: new session ids do not buy new messages
 	fresh *sessionBudget
-	newBy *floodGuard // new sessions per remote address
+	newBy *floodGuard // new sessions per remote address; nil: no such limit
 }
 
 func newWebChat(a *api) *webChat {
@@ -80,9 +89,15 @@ func newWebChat(a *api) *webChat {
 	if perMinute <= 0 {
 		perMinute = DefaultNewChatsPerMinute
 	}
-	return &webChat{api: a, clock: clock, flood: newFloodGuard(floodLimit, floodWindow),
-		addrs: newFloodGuard(addrLimit, floodWindow), fresh: newSessionBudget(perMinute),
-		newBy: newFloodGuard(newPerAddr, newPerAddrWindow)}
+	c := &webChat{api: a, clock: clock, flood: newFloodGuard(floodLimit, floodWindow),
+		addrs: newFloodGuard(addrLimit, floodWindow), fresh: newSessionBudget(perMinute)}
+	switch perAddr := a.cfg.NewChatsPerAddr; {
+	case perAddr == 0:
+		c.newBy = newFloodGuard(DefaultNewChatsPerAddr, newPerAddrWindow)
+	case perAddr > 0:
+		c.newBy = newFloodGuard(perAddr, newPerAddrWindow)
+	}
+	return c
 }
 
 // page serves the chat page. Its script and style run only with this response's
@@ -138,16 +153,22 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	addr := addrKey(r.RemoteAddr)
 	now := c.clock.Now()
+	const slowDown = "too many messages, slow down"
 	if !c.addrs.allow(addr, now) {
-		c.tooMany(w, "too many messages, slow down")
+		c.tooMany(w, reasonMessages, slowDown, c.addrs.wait(addr, now))
 		return
 	}
-	if ok, msg := c.fresh.allow(req.Session, now, func() bool { return c.newBy.allow(addr, now) }); !ok {
-		c.tooMany(w, msg)
+	admit := func() bool { return c.newBy == nil || c.newBy.allow(addr, now) }
+	if ok, wait := c.fresh.allow(req.Session, now, admit); !ok {
+		if wait > 0 {
+			c.tooMany(w, reasonNewChats, "too many new chats at the moment; try again in a minute", wait)
+		} else {
+			c.tooMany(w, reasonNewChatsNetwork, "too many new chats from your network; try again in a few minutes", c.newBy.wait(addr, now))
+		}
 		return
 	}
 	if !c.flood.allow(req.Session, now) {
-		c.tooMany(w, "too many messages, slow down")
+		c.tooMany(w, reasonMessages, slowDown, c.flood.wait(req.Session, now))
 		return
 	}
 	key := dialog.ChatKey{SalonID: c.api.cfg.SalonID, Channel: chatChannel, ChatID: req.Session}
@@ -171,9 +192,11 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"replies": out})
 }
 
-func (c *webChat) tooMany(w http.ResponseWriter, msg string) {
-	w.Header().Set("Retry-After", fmt.Sprint(int(floodWindow/time.Second)))
-	writeError(w, http.StatusTooManyRequests, string(core.EUnavailable), msg, nil)
+// tooMany answers 429 rate_limited with the limit's reason, English words for
+// other clients, and Retry-After: the whole seconds until the limit lets one more in.
+func (c *webChat) tooMany(w http.ResponseWriter, reason, msg string, wait time.Duration) {
+	w.Header().Set("Retry-After", fmt.Sprint(max(1, int((wait+time.Second-1)/time.Second))))
+	writeError(w, http.StatusTooManyRequests, "rate_limited", msg, map[string]any{"reason": reason})
 }
 
 // inbound checks the request and turns it into a dialog event; problem says what
@@ -297,6 +320,18 @@ func (g *floodGuard) allow(session string, now time.Time) bool {
 	return true
 }
 
+// wait is how long until session may send again: until the oldest message of its
+// window leaves it (at least a moment; the window when nothing is recorded).
+func (g *floodGuard) wait(session string, now time.Time) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	times := g.seen[session]
+	if len(times) < g.limit {
+		return time.Second // the refusal was for lack of room to track new keys
+	}
+	return max(time.Second, g.window-now.Sub(times[0]))
+}
+
 // sessionBudget admits new chat sessions from one token bucket for the whole
 // server: an address's limit holds one address, but a script with hundreds of
 // addresses could otherwise start as many chats (and bookings) as it likes. A
@@ -321,8 +356,9 @@ func newSessionBudget(perMinute int) *sessionBudget {
 
 // allow reports whether session may send at now: a known session always, a new
 // one if a token is left and admit (its address's own limit, asked only then)
-// agrees; then it is known. msg says why not.
-func (b *sessionBudget) allow(session string, now time.Time, admit func() bool) (ok bool, msg string) {
+// agrees; then it is known. When the budget refuses, wait is how long until a
+// token is back; when admit refuses, wait is 0.
+func (b *sessionBudget) allow(session string, now time.Time, admit func() bool) (ok bool, wait time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if now.Sub(b.pruned) >= time.Minute {
@@ -335,11 +371,10 @@ func (b *sessionBudget) allow(session string, now time.Time, admit func() bool) 
 	}
 	if _, ok := b.known[session]; ok {
 		b.known[session] = now
-		return true, ""
+		return true, 0
 	}
-	const busy = "too many new chats at the moment; try again in a minute"
 	if len(b.known) >= b.maxKnown {
-		return false, busy
+		return false, time.Minute // sessions are forgotten at most once a minute
 	}
 	if !b.last.IsZero() && now.After(b.last) {
 		b.tokens = min(b.perMinute, b.tokens+float64(now.Sub(b.last))*b.perMinute/float64(time.Minute))
@@ -348,12 +383,12 @@ func (b *sessionBudget) allow(session string, now time.Time, admit func() bool) 
 		b.last = now
 	}
 	if b.tokens < 1-1e-9 { // refills of a fraction each may add up to a hair under one
-		return false, busy
+		return false, max(time.Second, time.Duration((1-b.tokens)*float64(time.Minute)/b.perMinute))
 	}
 	if !admit() {
-		return false, "too many new chats from your network; try again in a few minutes"
+		return false, 0
 	}
 	b.tokens--
 	b.known[session] = now
-	return true, ""
+	return true, 0
 }

@@ -310,7 +310,7 @@ func TestChatFlood(t *testing.T) {
 	}
 	status, out := b.send(t, map[string]any{"session": chatSession, "id": "m20", "text": "hi"})
 	require.Equal(t, http.StatusTooManyRequests, status)
-	require.Equal(t, map[string]any{"error": map[string]any{"code": "unavailable", "message": "too many messages, slow down"}}, out)
+	require.Equal(t, map[string]any{"error": map[string]any{"code": "rate_limited", "message": "too many messages, slow down", "reason": "messages"}}, out)
 	require.Len(t, b.chat.Calls(), 20, "the refused message did not reach the chat")
 
 	require.Equal(t, http.StatusOK, hello("another-session-0123", 0), "other sessions are not affected")

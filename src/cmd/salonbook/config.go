@@ -30,6 +30,10 @@ type Config struct {
 	// WEB_CHAT_NEW_PER_MINUTE: new web-chat sessions admitted per minute from
 	// all addresses together; 0 (unset) is web.DefaultNewChatsPerMinute.
 	WebChatNewPerMinute int
+	// WEB_CHAT_NEW_PER_ADDR: new web-chat sessions one address may start per 10
+	// minutes (default 10); 0 turns the limit off (a reverse proxy in front is
+	// one address).
+	WebChatNewPerAddr int
 
 	// HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_ADDR: connections open at once, in all
 	// (default 2048) and from one IP address (default 256; a reverse proxy in
@@ -112,6 +116,12 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if s := getenv("WEB_CHAT_NEW_PER_MINUTE"); s != "" {
 		if c.WebChatNewPerMinute, err = strconv.Atoi(s); err != nil || c.WebChatNewPerMinute < 1 || c.WebChatNewPerMinute > 100_000 {
 			return c, fmt.Errorf("config: WEB_CHAT_NEW_PER_MINUTE must be 1..100000")
+		}
+	}
+	c.WebChatNewPerAddr = 10
+	if s := getenv("WEB_CHAT_NEW_PER_ADDR"); s != "" {
+		if c.WebChatNewPerAddr, err = strconv.Atoi(s); err != nil || c.WebChatNewPerAddr < 0 || c.WebChatNewPerAddr > 100_000 {
+			return c, fmt.Errorf("config: WEB_CHAT_NEW_PER_ADDR must be 0..100000 (0: no limit per address)")
 		}
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {

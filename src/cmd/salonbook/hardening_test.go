@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -169,4 +170,59 @@ func TestServeNewChatsPerMinute(t *testing.T) {
 	status, body = start("127.0.0.2", "newchats-session-000002")
 	require.Equal(t, http.StatusTooManyRequests, status, body)
 	require.Contains(t, body, "too many new chats at the moment")
+}
+
+// TestServeNewChatsPerAddrOff: WEB_CHAT_NEW_PER_ADDR=0 reaches the web chat
+// (behind a reverse proxy every visitor is one address): one address starts more
+// than the default ten chats.
+func TestServeNewChatsPerAddrOff(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "perAddr-off-token-0123456789",
+		"WEB_CHAT_NEW_PER_ADDR": "0"}
+	applyDemo(t, vars, "hardperaddr", nil)
+	ctx, stop := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), &syncBuffer{}, ready) }()
+	t.Cleanup(func() { stop(); <-done })
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not start")
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	for i := range 12 {
+		resp, err := client.Post("http://"+addr+"/chat/api/messages", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"session":"peraddr-session-%06d","id":"m1","command":"start"}`, i)))
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "session %d: %s", i, buf.String())
+	}
+}
+
+// TestConfigNewChatsPerAddr: WEB_CHAT_NEW_PER_ADDR defaults to 10; 0 turns the
+// limit off; anything else but a count is refused.
+func TestConfigNewChatsPerAddr(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "x", "SALONBOOK_API_TOKEN": "0123456789abcdef"}
+	with := func(v string) map[string]string {
+		m := map[string]string{"WEB_CHAT_NEW_PER_ADDR": v}
+		for k, x := range base {
+			m[k] = x
+		}
+		return m
+	}
+	for v, want := range map[string]int{"": 10, "0": 0, "25": 25} {
+		cfg, err := loadConfig(env(with(v)), need{database: true, api: true})
+		require.NoError(t, err, v)
+		require.Equal(t, want, cfg.WebChatNewPerAddr, v)
+	}
+	for _, bad := range []string{"-1", "many", "100001"} {
+		_, err := loadConfig(env(with(bad)), need{database: true, api: true})
+		require.ErrorContains(t, err, "WEB_CHAT_NEW_PER_ADDR", bad)
+	}
 }

@@ -9,16 +9,23 @@ import (
 
 // limitConns caps the connections ln lets in at once: total in all and perAddr
 // from one remote IP address (an IPv6 /64 counts as one; more are closed as soon
-// as they are accepted). At the total, the connection idle the longest (a
-// keep-alive between requests, known from ConnState, which the server must be
-// given) is closed to make room; when none is idle, Accept waits until one
-// closes or goes idle (more wait in the kernel's backlog). Each connection waiting for its
-// headers holds memory (about 16 KB): without a cap, 15,000 slow connections
-// took serve to 261 MB; with the defaults, 75 MB.
+// as they are accepted). At the total, Accept takes the next connection, closes
+// it if its address is at its cap (so such a client makes no room for itself),
+// and otherwise closes the connection idle the longest to make room, if one has
+// been idle for evictIdle (a keep-alive between requests, known from ConnState,
+// which the server must be given); else it holds the new connection until one
+// closes or has been idle that long (more wait in the kernel's backlog). Each
+// connection waiting for its headers holds memory (about 16 KB): without a cap,
+// 15,000 slow connections took serve to 261 MB; with the defaults, 75 MB.
 func limitConns(ln net.Listener, total, perAddr int) *limitListener {
 	return &limitListener{Listener: ln, perAddr: perAddr, slots: make(chan struct{}, total),
 		done: make(chan struct{}), idled: make(chan struct{}, 1), open: map[string]int{}, idle: map[*limitedConn]time.Time{}}
 }
+
+// evictIdle is how long a connection must have been idle before it is closed to
+// make room: net/http reports a keep-alive idle until it has read a whole
+// request, so one idle only a moment may have its next request on the way.
+const evictIdle = time.Second
 
 type limitListener struct {
 	net.Listener
@@ -35,49 +42,66 @@ type limitListener struct {
 
 func (l *limitListener) Accept() (net.Conn, error) {
 	for {
-		select {
-		case l.slots <- struct{}{}:
-		default:
-			if !l.waitForSlot() {
-				return nil, net.ErrClosed
-			}
-		}
 		c, err := l.Listener.Accept()
 		if err != nil {
-			<-l.slots
 			return nil, err
 		}
 		host := connKey(c.RemoteAddr())
 		l.mu.Lock()
-		if l.open[host] >= l.perAddr {
-			l.mu.Unlock()
+		full := l.open[host] >= l.perAddr
+		l.mu.Unlock()
+		if full {
 			_ = c.Close()
-			<-l.slots
 			continue
 		}
+		select {
+		case l.slots <- struct{}{}:
+		default:
+			if !l.waitForSlot() {
+				_ = c.Close()
+				return nil, net.ErrClosed
+			}
+		}
+		// Only this goroutine adds to open, so the address is still below its cap.
+		l.mu.Lock()
 		l.open[host]++
 		l.mu.Unlock()
 		return &limitedConn{Conn: c, l: l, host: host}, nil
 	}
 }
 
-// waitForSlot takes a slot when every one is held: it closes the connection idle
-// the longest, else waits for one to close or to go idle. False: l is closed.
+// waitForSlot takes a slot when every one is held: a slot freed meanwhile, else
+// one made by closing the connection idle the longest (if idle for evictIdle),
+// else it waits for one to close or to have been idle that long. False: l is closed.
 func (l *limitListener) waitForSlot() bool {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
 	for {
-		l.closeIdlest()
+		select {
+		case l.slots <- struct{}{}:
+			return true
+		default:
+		}
+		next := l.closeIdlest(time.Now())
+		if next <= 0 {
+			next = time.Hour // nothing idle: a close or an idle connection wakes us
+		}
+		timer.Reset(next)
 		select {
 		case l.slots <- struct{}{}:
 			return true
 		case <-l.idled:
+		case <-timer.C:
 		case <-l.done:
 			return false
 		}
 	}
 }
 
-// closeIdlest closes the connection idle the longest, if any is idle.
-func (l *limitListener) closeIdlest() {
+// closeIdlest closes the connection idle the longest if it has been idle for
+// evictIdle at now. Otherwise it returns how long until the idlest has been, or
+// 0 when none is idle.
+func (l *limitListener) closeIdlest(now time.Time) time.Duration {
 	l.mu.Lock()
 	var oldest *limitedConn
 	var since time.Time
@@ -86,11 +110,18 @@ func (l *limitListener) closeIdlest() {
 			oldest, since = c, t
 		}
 	}
+	if oldest == nil {
+		l.mu.Unlock()
+		return 0
+	}
+	if left := evictIdle - now.Sub(since); left > 0 {
+		l.mu.Unlock()
+		return left
+	}
 	delete(l.idle, oldest)
 	l.mu.Unlock()
-	if oldest != nil {
-		_ = oldest.Close()
-	}
+	_ = oldest.Close()
+	return 0
 }
 
 // ConnState is the server's http.Server.ConnState: it tells which connections

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,4 +149,103 @@ func TestLimitConnsClosesIdle(t *testing.T) {
 	require.NoError(t, err, "a new client gets in while the slots are idle")
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// TestLimitConnsKeepsBusyKeepAlives: at the total, a keep-alive whose next
+// request is already on its way is not closed under it (net/http calls a
+// connection idle until it has read a whole request): 12 keep-alive clients on
+// 4 slots send 40 POSTs each, and every one is answered.
+func TestLimitConnsKeepsBusyKeepAlives(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := limitConns(raw, 4, 4)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_, _ = io.WriteString(w, "ok")
+	}), IdleTimeout: time.Minute, ConnState: ln.ConnState}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	addr := raw.Addr().String()
+	errs := make(chan error, 12*40)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr := &http.Transport{MaxIdleConnsPerHost: 1, DialContext: (&net.Dialer{
+				LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(i+1))}}).DialContext}
+			defer tr.CloseIdleConnections()
+			client := &http.Client{Timeout: 2 * time.Minute, Transport: tr}
+			for range 40 {
+				resp, err := client.Post("http://"+addr+"/", "text/plain", strings.NewReader("hello"))
+				if err != nil {
+					errs <- err
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var failed []string
+	for err := range errs {
+		failed = append(failed, err.Error())
+	}
+	require.Empty(t, failed, "%d of 480 requests cut off by an eviction", len(failed))
+}
+
+// TestLimitConnsEvictsOnlyLongIdle: at the total, a connection idle for less
+// than evictIdle (1 s) is not closed to make room (its next request may be arriving);
+// once idle that long, it is.
+func TestLimitConnsEvictsOnlyLongIdle(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := limitConns(raw, 1, 1)
+	accepted := acceptAll(t, ln)
+	addr := raw.Addr().String()
+	first := dialFrom(t, "127.0.0.1", addr)
+	a := <-accepted
+	idleSince := time.Now()
+	ln.ConnState(a, http.StateIdle)
+	dialFrom(t, "127.0.0.2", addr)
+	select {
+	case c := <-accepted:
+		require.Equal(t, "127.0.0.2", c.RemoteAddr().(*net.TCPAddr).IP.String())
+		require.GreaterOrEqual(t, time.Since(idleSince), evictIdle, "the idle connection was closed only once idle long enough")
+	case <-time.After(30 * time.Second):
+		t.Fatal("a connection idle for long was not closed to make room")
+	}
+	require.True(t, closedByServer(first))
+}
+
+// TestLimitConnsAtCapEvictsNothing: a client at its per-address cap cannot make
+// the listener close other clients' keep-alives: its new connection is closed,
+// the idle one of another address stays.
+func TestLimitConnsAtCapEvictsNothing(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	ln := limitConns(raw, 2, 1)
+	accepted := acceptAll(t, ln)
+	addr := raw.Addr().String()
+	dialFrom(t, "127.0.0.1", addr)
+	a := <-accepted
+	ln.ConnState(a, http.StateIdle)
+	ln.mu.Lock()
+	ln.idle[a.(*limitedConn)] = time.Now().Add(-time.Hour) // idle for long
+	ln.mu.Unlock()
+	dialFrom(t, "127.0.0.2", addr)
+	<-accepted
+	for range 3 {
+		again := dialFrom(t, "127.0.0.2", addr)
+		require.True(t, closedByServer(again), "a connection over its address's cap is closed")
+	}
+	ln.mu.Lock()
+	_, idle := ln.idle[a.(*limitedConn)]
+	ln.mu.Unlock()
+	require.True(t, idle, "the other address's keep-alive was not closed")
 }

@@ -234,6 +234,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Chat:     chat,
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
+		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram, queued in each change's own
@@ -405,4 +406,13 @@ func pickSalon(ctx context.Context, pool *pgxpool.Pool, want string) (string, er
 		return ids[0], nil
 	}
 	return "", fmt.Errorf("config: SALONBOOK_SALON must name one of the %d salons in the database", len(ids))
+}
+
+// newChatsPerAddr turns WEB_CHAT_NEW_PER_ADDR into web.Config.NewChatsPerAddr,
+// where 0 is the default and a negative number turns the limit off.
+func newChatsPerAddr(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
