@@ -264,18 +264,23 @@ func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep st
 }
 
 // expireLapsedSQL marks expired the lapsed holds of the client with phone $2
-// and of the chat $3. The client's and the chat's rows are found each on its
-// own index (an OR scanned the salon's bookings without statistics); the chat's
-// on bookings_source_live, whose predicate the branch implies.
+// and of the chat $3. The branches say "held" as NOT IN the other statuses
+// (the column's CHECK allows four), and so does countUpcomingSQL "live": with no
+// statistics the planner ties an index on the client or the chat with the
+// exclusion constraints' indexes (predicate status IN ('held', 'confirmed'))
+// on salon_id alone, takes those, and reads every live booking of the salon.
+// Written so, only bookings_client_upcoming and bookings_source_live (0012),
+// whose predicate the chat's branches imply, can serve them.
 const expireLapsedSQL = `
 	UPDATE bookings SET status = 'expired', updated_at = $4
 	WHERE booking_id IN (
 	        SELECT booking_id FROM bookings
-	        WHERE salon_id = $1 AND status = 'held' AND hold_expires_at <= $4
+	        WHERE salon_id = $1 AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4
 	          AND client_id = (SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2)
 	        UNION ALL
 	        SELECT booking_id FROM bookings
-	        WHERE salon_id = $1 AND source = $3 AND source <> '' AND status = 'held' AND hold_expires_at <= $4)
+	        WHERE salon_id = $1 AND source = $3 AND source <> ''
+	          AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4)
 	  AND status = 'held' AND hold_expires_at <= $4`
 
 func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source string, now time.Time) (int64, error) {
@@ -289,16 +294,16 @@ func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source strin
 	return tag.RowsAffected(), mapErr(err, "expire lapsed holds")
 }
 
-// countUpcomingSQL is two counts, each on its own index (a chat's on
-// bookings_source_live, whose predicate the query repeats), whatever the
-// statistics say. No expiry condition: ExpireLapsed ran before at this now.
+// countUpcomingSQL is two counts, each on its own index whatever the
+// statistics say (see expireLapsedSQL). No expiry condition: ExpireLapsed ran
+// before at this now.
 const countUpcomingSQL = `
 	SELECT (SELECT count(*) FROM bookings
 	        WHERE salon_id = $1 AND client_id = $2 AND source <> $4 AND ends_at > $5
-	          AND status IN ('held', 'confirmed')),
+	          AND status NOT IN ('cancelled', 'expired')),
 	       (SELECT count(*) FROM bookings
 	        WHERE salon_id = $1 AND source = $3 AND source <> '' AND ends_at > $5
-	          AND status IN ('held', 'confirmed'))`
+	          AND status NOT IN ('cancelled', 'expired'))`
 
 func (t *storeTx) CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (client, chat int, err error) {
 	err = t.q.QueryRow(ctx, countUpcomingSQL, salonID, clientID, source, booking.OwnerSource, now).Scan(&client, &chat)

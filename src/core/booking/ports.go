@@ -18,7 +18,8 @@ import (
 type Store interface {
 	// WithTx runs fn in one transaction; an error from fn rolls it back.
 	WithTx(ctx context.Context, fn func(Tx) error) error
-	// Auto runs fn with each statement committing on its own: for reads.
+	// Auto runs fn with each statement committing on its own: for reads, and
+	// for writes that must not wait inside a transaction (ExpireLapsed).
 	Auto(ctx context.Context, fn func(Tx) error) error
 }
 
