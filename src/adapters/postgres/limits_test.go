@@ -312,3 +312,35 @@ func TestRefusedBookingsLeaveNoClient(t *testing.T) {
 	wg.Wait()
 	require.Equal(t, 1, b.clients(t), "one winner, one client")
 }
+
+func TestSwappingLapsedHoldsDoesNotDeadlock(t *testing.T) {
+	t.Parallel()
+	// Clients X and Y each have a hold that has lapsed, and each books the
+	// other's time at once. Marking one's own lapsed holds expired must not
+	// leave them changed but uncommitted while the booking's insert waits on
+	// the other's: that was a deadlock (40P01, EUnavailable) in some rounds.
+	b := capped(t, 100)
+	for i := range 25 {
+		x, y := fmt.Sprintf("+49 151 7000%04d", i), fmt.Sprintf("+49 151 8000%04d", i)
+		g, h := b.at(2+i, 10, 0), b.at(2+i, 14, 0)
+		held, err := b.svc.Book(ctx, b.chatReq("anna", g, fmt.Sprintf("g%d", i), fmt.Sprintf("web:gx%d", i), x))
+		require.NoError(t, err)
+		_, err = b.svc.Book(ctx, b.chatReq("anna", h, fmt.Sprintf("h%d", i), fmt.Sprintf("web:hy%d", i), y))
+		require.NoError(t, err)
+		b.clock.T = held.HoldExpiresAt.Add(time.Minute)
+
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for j, r := range []booking.BookRequest{
+			b.chatReq("anna", h, fmt.Sprintf("sx%d", i), fmt.Sprintf("web:sx%d", i), x),
+			b.chatReq("anna", g, fmt.Sprintf("sy%d", i), fmt.Sprintf("web:sy%d", i), y),
+		} {
+			r.Confirm = true
+			wg.Go(func() { _, errs[j] = b.svc.Book(ctx, r) })
+		}
+		wg.Wait()
+		for j, err := range errs {
+			require.NoError(t, err, "round %d, booking %d", i, j)
+		}
+	}
+}

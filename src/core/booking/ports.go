@@ -18,7 +18,8 @@ import (
 type Store interface {
 	// WithTx runs fn in one transaction; an error from fn rolls it back.
 	WithTx(ctx context.Context, fn func(Tx) error) error
-	// Auto runs fn with each statement committing on its own: for reads.
+	// Auto runs fn with each statement committing on its own: for reads, and
+	// for writes that must not wait inside a transaction (ExpireLapsed).
 	Auto(ctx context.Context, fn func(Tx) error) error
 }
 
@@ -48,11 +49,17 @@ type Tx interface {
 	// ReleaseChatHolds cancels the live holds at now made through source, except
 	// the one with the idempotency key keep, and says how many.
 	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
-	// CountUpcoming counts the live bookings at now that have not ended: the
-	// client's, leaving out those made through OwnerSource, and those made
-	// through source (0 when source is ""). It first marks the client's and
-	// source's holds past their expiry at now expired, so that a Confirm racing
-	// the expiry (it locks the booking's row) either counts or fails.
+	// ExpireLapsed marks expired the holds past their expiry at now of the
+	// client with phone (normalised) and those made through source (none when
+	// source is ""), and says how many. Run on its own (Auto) before a
+	// transaction that counts them: a Confirm racing the expiry (it locks the
+	// booking's row) then either is counted or fails, and the transaction holds
+	// no changed row while it waits on others.
+	ExpireLapsed(ctx context.Context, salonID, phone, source string, now time.Time) (int64, error)
+	// CountUpcoming counts the held or confirmed bookings that have not ended at
+	// now: the client's, leaving out those made through OwnerSource, and those
+	// made through source (0 when source is ""). Holds past their expiry count
+	// until marked expired: run ExpireLapsed at now first.
 	CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (client, chat int, err error)
 	// Client returns a client. ENotFound.
 	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)

@@ -154,6 +154,17 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	chat := ""
 	if !owner {
 		chat = req.Source
+		// The limits count live bookings: mark the lapsed holds they would
+		// count expired first, committed on its own so that the transaction
+		// changes no row but the booking's before its insert (two bookings of
+		// each other's lapsed holds deadlocked waiting on each other's change).
+		err := s.store.Auto(ctx, func(tx Tx) error {
+			_, err := tx.ExpireLapsed(ctx, req.SalonID, client.Phone, chat, now)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
 	err = s.store.WithTx(ctx, func(tx Tx) error {
 		// A replay of a request that succeeded is refused by its own booking, so

@@ -1,0 +1,7 @@
+package postgres
+
+// The statements of the limits, for their plan test.
+const (
+	ExpireLapsedSQL  = expireLapsedSQL
+	CountUpcomingSQL = countUpcomingSQL
+)

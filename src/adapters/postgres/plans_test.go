@@ -1,0 +1,113 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core/booking"
+)
+
+// scanNode is a node of EXPLAIN (ANALYZE, FORMAT JSON); rows are per loop.
+type scanNode struct {
+	Type     string     `json:"Node Type"`
+	Relation string     `json:"Relation Name"`
+	Index    string     `json:"Index Name"`
+	Rows     float64    `json:"Actual Rows"`
+	Loops    float64    `json:"Actual Loops"`
+	Filtered float64    `json:"Rows Removed by Filter"`
+	Recheck  float64    `json:"Rows Removed by Index Recheck"`
+	Plans    []scanNode `json:"Plans"`
+}
+
+// bookingScans lists the scans of bookings under n with the rows each read.
+func bookingScans(n scanNode, out map[string]float64) {
+	if n.Relation == "bookings" && n.Type != "ModifyTable" {
+		out[n.Type+" "+n.Index] += (n.Rows + n.Filtered + n.Recheck) * n.Loops
+	}
+	for _, c := range n.Plans {
+		bookingScans(c, out)
+	}
+}
+
+func TestLimitsPlansReadOnlyTheClientsAndChatsRows(t *testing.T) {
+	t.Parallel()
+	// With no statistics and generic plans, the limits' statements (Book runs
+	// both for every chat booking) must read the client's and the chat's rows,
+	// not the salon's: both once took bookings_no_client_overlap on salon_id
+	// alone and read all 50,000.
+	pool := pgtest.Pool(t)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	pg := conn.Hijack() // its session settings stay with it
+	defer func() { _ = pg.Close(ctx) }()
+	schema := fmt.Sprintf("limits_plans_%d", time.Now().UnixNano())
+	for _, q := range []string{
+		`CREATE SCHEMA ` + schema,
+		`CREATE TABLE ` + schema + `.clients (LIKE public.clients INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`CREATE TABLE ` + schema + `.bookings (LIKE public.bookings INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`SET search_path = ` + schema + `, public`,
+		`SET plan_cache_mode = force_generic_plan`,
+		// 20,000 clients, 10,000 chats, 50,000 bookings over two years, a
+		// quarter cancelled or expired; the client and chat asked about have
+		// three bookings (one a lapsed hold) and five (one too).
+		`INSERT INTO clients (client_id, salon_id, name, phone) OVERRIDING SYSTEM VALUE
+		 SELECT g, 'big', 'c', '+49151' || lpad(g::text, 8, '0') FROM generate_series(1, 20000) g`,
+		`INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status,
+		                       hold_expires_at, price_minor, currency, idempotency_key, source)
+		 SELECT 'big', 'm' || (g % 20), 'cut', g % 20000 + 1, s, s + interval '15 minutes',
+		        tstzrange(s, s + interval '15 minutes'), (ARRAY['confirmed', 'cancelled', 'expired', 'confirmed'])[g % 4 + 1],
+		        NULL, 1000, 'EUR', 'k' || g, 'web:' || (g % 10000)
+		 FROM generate_series(1, 50000) g, LATERAL (SELECT '2026-06-01Z'::timestamptz + g * interval '20 minutes' AS s) x`,
+		`UPDATE bookings SET status = 'held', hold_expires_at = '2027-06-01Z'
+		 WHERE idempotency_key IN ('k45000', 'k49999')`,
+	} {
+		_, err := pg.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+	var stats int
+	require.NoError(t, pg.QueryRow(ctx, `SELECT count(*) FROM pg_stats WHERE schemaname = $1`, schema).Scan(&stats))
+	require.Zero(t, stats, "no statistics on the copies")
+
+	now := "2027-06-01 00:05:00Z" // the middle of the bookings
+	for _, st := range []struct{ name, sql, args string }{
+		{"expire", postgres.ExpireLapsedSQL, fmt.Sprintf(`'big', '+4915100005001', 'web:9999', '%s'`, now)},
+		{"count", postgres.CountUpcomingSQL, fmt.Sprintf(`'big', 5001, 'web:9999', '%s', '%s'`, booking.OwnerSource, now)},
+	} {
+		t.Run(st.name, func(t *testing.T) {
+			_, err := pg.Exec(ctx, `PREPARE `+st.name+` AS `+st.sql)
+			require.NoError(t, err)
+			tx, err := pg.Begin(ctx)
+			require.NoError(t, err)
+			defer func() { _ = tx.Rollback(ctx) }()
+			var raw []byte
+			require.NoError(t, tx.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE `+st.name+`(`+st.args+`)`).Scan(&raw))
+			var plans []struct {
+				Plan scanNode `json:"Plan"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &plans))
+			read := map[string]float64{}
+			bookingScans(plans[0].Plan, read)
+			require.NotEmpty(t, read)
+			if st.name == "expire" {
+				var n int
+				require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE status = 'expired' AND hold_expires_at IS NOT NULL`).Scan(&n))
+				require.Equal(t, 2, n, "the client's and the chat's lapsed holds")
+			}
+			chat := false // the chat's rows on (the copy of) bookings_source_live
+			for scan := range read {
+				chat = chat || strings.HasSuffix(scan, "bookings_salon_id_source_ends_at_idx")
+			}
+			require.True(t, chat, "%v: %s", read, raw)
+			for scan, rows := range read {
+				require.LessOrEqual(t, rows, 10.0, "%s read more than the client's and the chat's rows: %s", scan, raw)
+			}
+		})
+	}
+}
