@@ -255,3 +255,59 @@ func TestGroupCommitKeepsAChatInOrder(t *testing.T) {
 	}
 	require.Equal(t, []string{"u1", "u2"}, ids)
 }
+
+// TestGroupCommitDoesNotHoldOtherChatsBehindABatch: while a flusher's batch is
+// held up (here by an uncommitted copy of its update in another transaction),
+// a row of another chat on the same flusher is committed and answered in a
+// batch of its own; a later row of the held chat still waits for it.
+func TestGroupCommitDoesNotHoldOtherChatsBehindABatch(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	_, salonID := pgtest.Salon(t)
+	g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{Flushers: 1, MaxBatch: 1, Timeout: time.Hour})
+	defer g.Close()
+
+	blocker, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer blocker.Rollback(ctx) //nolint:errcheck // (runs before Close: a failing test must not hang on the held batch)
+	_, err = blocker.Exec(ctx, `INSERT INTO inbox (salon_id, channel, update_id, chat_id, payload) VALUES ($1, 'tg', 'u1', 'c1', 'x')`, salonID)
+	require.NoError(t, err)
+
+	held := make(chan error, 1)
+	go func() { held <- g.Add(ctx, "tg", "u1", "c1", []byte("u1"), "") }()
+	require.Eventually(t, func() bool { return g.Pending() == 1 }, 5*time.Second, time.Millisecond)
+	later := make(chan error, 1)
+	go func() { later <- g.Add(ctx, "tg", "u3", "c1", []byte("u3"), "") }()
+
+	other := make(chan error, 1)
+	go func() { other <- g.Add(ctx, "tg", "u2", "c2", []byte("u2"), "") }()
+	select {
+	case err := <-other:
+		require.NoError(t, err)
+	case <-time.After(20 * time.Second): // (a deadline for a hang, not a timing)
+		t.Fatal("another chat's row waited behind the held batch")
+	}
+	select {
+	case err := <-later:
+		t.Fatalf("the held chat's later update committed (%v) while its earlier one was held", err)
+	default:
+	}
+	var stored []string
+	for _, r := range inboxRows(t, pool, salonID) {
+		stored = append(stored, r.UpdateID)
+	}
+	require.Equal(t, []string{"u2"}, stored, "only the other chat's row is committed while the batch is held")
+
+	require.NoError(t, blocker.Rollback(ctx))
+	require.NoError(t, <-held)
+	require.NoError(t, <-later)
+	var ids []string
+	rows, err := pool.Query(ctx, `SELECT update_id FROM inbox WHERE salon_id = $1 AND chat_id = 'c1' ORDER BY id`, salonID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var id string
+		require.NoError(t, rows.Scan(&id))
+		ids = append(ids, id)
+	}
+	require.Equal(t, []string{"u1", "u3"}, ids)
+}
