@@ -51,10 +51,10 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, spec channelSpec) (func(), error) {
 	// The pool counts a connection for each worker, each send in flight (its
 	// Done), the sender's leader lock (held while this process sends), the
-	// webhook's group-commit batches in flight and two to spare, so a burst of
-	// steps never starves the acks.
-	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers, InFlight: webhookInFlight}
-	pool, err := pipeline.Open(ctx, dbURL, int32(spec.Workers+senderParallel+1+2+gcOpts.Flushers*gcOpts.InFlight))
+	// webhook's group-commit flushers and two to spare, so a burst of steps never
+	// starves the acks.
+	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
+	pool, err := pipeline.Open(ctx, dbURL, int32(spec.Workers+senderParallel+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}

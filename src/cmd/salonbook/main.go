@@ -347,15 +347,9 @@ const senderParallel = 8
 // answered within 30–33 s.
 const webhookBusy = 0
 
-// webhookFlushers is how many group-commit queues of webhook rows there are,
-// and webhookInFlight how many batches each may have in flight at once (see
-// pipeline.GroupCommit; measured with src/cmd/loadtest: one at a time, a row
-// waited for the batch before its own, half of WhatsApp's acknowledgement time
-// at half the burst rate).
-const (
-	webhookFlushers = 4
-	webhookInFlight = 2
-)
+// webhookFlushers is how many group-commit batches of webhook rows may be in
+// flight at once (see pipeline.GroupCommit; measured with src/cmd/loadtest).
+const webhookFlushers = 4
 
 // pruneEvents drops, every hour, the replay records of chat events older than a
 // week: redeliveries come within minutes, so older ones only take space. It also

@@ -22,14 +22,9 @@ type GroupCommitOptions struct {
 	// batch, for more rows to join it. Default 200 µs. A batch that fills is
 	// written at once. (Rows also gather while every flusher is committing.)
 	Linger time.Duration
-	// Flushers is how many queues of rows there are, each with its own
-	// flusher (a chat's rows always go to the same one). Default 4.
+	// Flushers is how many batches may be in flight at once (each holds one
+	// pooled connection while it commits). Default 4.
 	Flushers int
-	// InFlight is how many batches one flusher may have in flight at once
-	// (each holds one pooled connection while it commits): a flusher takes its
-	// next batch while earlier ones commit, unless the new batch holds a chat
-	// one of them holds, which it then waits for. Default 2.
-	InFlight int
 	// Timeout bounds one batch's insert and commit. Default 10 s.
 	Timeout time.Duration
 }
@@ -42,10 +37,6 @@ var ErrGroupCommitClosed = core.Errorf(core.EUnavailable, "error.unavailable", "
 // rows of concurrent callers committed together: a flusher takes the first
 // waiting row, lets others join it for Linger or until MaxBatch, and writes
 // them with one multi-row INSERT … ON CONFLICT DO NOTHING, in arrival order.
-// Up to InFlight of a flusher's batches commit at once, never two holding the
-// same chat: a row waits behind a commit under way only when its chat is in
-// it (rows waited behind every batch of their flusher, which doubled the
-// acknowledgement time when commits were slow).
 // Each Add returns only once its own row is committed (durable), or with the
 // batch's error: a batch is one statement, so it is stored whole or not at
 // all, and an error fails exactly the callers of that batch. A redelivery,
@@ -83,9 +74,6 @@ func NewGroupCommit(pool *pgxpool.Pool, salonID string, opts GroupCommitOptions)
 	}
 	if opts.Flushers <= 0 {
 		opts.Flushers = 4
-	}
-	if opts.InFlight <= 0 {
-		opts.InFlight = 2
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
@@ -162,116 +150,47 @@ func (g *GroupCommit) Close() {
 	g.done.Wait()
 }
 
-// flusher writes batches from its queue until it is closed and drained, up to
-// InFlight at once and never two holding the same chat: a row whose chat is
-// being written waits (with the chat's later rows) for that batch, and the
-// rows of other chats go on without it. So a chat's rows commit in the order
-// they were added.
+// flusher writes batches from its queue until it is closed and drained.
 func (g *GroupCommit) flusher(queue chan *gcRow) {
-	done := make(chan []*gcRow, g.opts.InFlight) // batches written and answered
-	inFlight, writing := 0, map[string]int{}     // batches being written; how many of them hold each chat
-	chatOf := func(r *gcRow) string { return r.channel + "\x00" + r.chatID }
-	finished := func(batch []*gcRow) {
-		inFlight--
-		for _, r := range batch {
-			if k := chatOf(r); writing[k] > 1 {
-				writing[k]--
-			} else {
-				delete(writing, k)
-			}
-		}
-	}
-	var waiting []*gcRow // taken from the queue, in no batch yet, in arrival order
-	take := func(r *gcRow, ok bool) {
-		if ok {
-			waiting = append(waiting, r)
-		} else {
-			queue = nil // closed: drain what is taken and in flight, then return
-		}
-	}
+	batch := make([]*gcRow, 0, g.opts.MaxBatch)
 	linger := time.NewTimer(0)
 	<-linger.C
-	for queue != nil || len(waiting) > 0 || inFlight > 0 {
-		if len(waiting) == 0 {
-			// Wait for a first row (or a batch to finish), then let others join it.
+	for {
+		first, ok := <-queue
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], first)
+		linger.Reset(g.opts.Linger)
+		open := true
+	collect:
+		for len(batch) < g.opts.MaxBatch {
 			select {
 			case r, ok := <-queue:
-				if take(r, ok); !ok {
-					continue
-				}
-			case batch := <-done:
-				finished(batch)
-				continue
-			}
-			linger.Reset(g.opts.Linger)
-		collect:
-			for queue != nil && len(waiting) < g.opts.MaxBatch {
-				select {
-				case r, ok := <-queue:
-					take(r, ok)
-				case batch := <-done:
-					finished(batch)
-				case <-linger.C:
+				if !ok {
+					open = false
 					break collect
 				}
-			}
-			if !linger.Stop() {
-				select { // drain a fire that raced with a full batch
-				case <-linger.C:
-				default:
-				}
-			}
-		} else {
-			// Rows wait for their chat's batch: take what has queued meanwhile.
-		drain:
-			for queue != nil && len(waiting) < 2*g.opts.MaxBatch {
-				select {
-				case r, ok := <-queue:
-					take(r, ok)
-				default:
-					break drain
-				}
+				batch = append(batch, r)
+			case <-linger.C:
+				break collect
 			}
 		}
-		if inFlight >= g.opts.InFlight {
-			finished(<-done)
-			continue
-		}
-		// The batch: waiting rows of chats not being written, up to MaxBatch,
-		// in arrival order; a chat with a row left out has all its later ones
-		// left out too.
-		batch, rest, held := make([]*gcRow, 0, min(len(waiting), g.opts.MaxBatch)), waiting[:0:0], map[string]bool{}
-		for _, r := range waiting {
-			k := chatOf(r)
-			if len(batch) == g.opts.MaxBatch || writing[k] > 0 || held[k] {
-				held[k] = true
-				rest = append(rest, r)
-				continue
+		if !linger.Stop() {
+			select { // drain a fire that raced with a full batch
+			case <-linger.C:
+			default:
 			}
-			batch = append(batch, r)
 		}
-		if len(batch) == 0 { // every waiting row's chat is being written
-			select {
-			case r, ok := <-queue:
-				take(r, ok)
-			case batch := <-done:
-				finished(batch)
-			}
-			continue
-		}
-		waiting = rest
-		inFlight++
+		err := g.write(batch)
+		g.pending.Add(-int64(len(batch))) // before the answers: a caller that has its answer sees it counted out
 		for _, r := range batch {
-			writing[chatOf(r)]++
+			r.result <- err
 		}
-		go func() {
-			err := g.write(batch)
-			g.pending.Add(-int64(len(batch))) // before the answers: a caller that has its answer sees it counted out
-			for _, r := range batch {
-				r.result <- err
-			}
-			done <- batch
-		}()
+		clear(batch) // let payloads go
+		if !open {
+			return
+		}
 	}
 }
 
