@@ -56,9 +56,25 @@ for mode in "${modes[@]}"; do
 	esac
 	# A database of its own per run, dropped afterwards: a run's salon, clients and
 	# backlog never mix with another run's, nor with what `make run` serves.
-	db="salonbook_load_$(date -u +%s)_$$"
-	psql -q "$DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null
-	url="$(sed -E "s#^([a-z]+://[^/]*/)[^?]*#\1$db#" <<<"$DATABASE_URL")"
+	db="salonbook_load_$(date -u +%s)_$$" # digits and _ only: safe in SQL as it is
+	trap 'psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true' EXIT
+	if ! psql -q "$DATABASE_URL" -c "CREATE DATABASE $db" >/dev/null; then
+		failed+=("$mode")
+		continue
+	fi
+	case "$DATABASE_URL" in
+	*://*)
+		base="${DATABASE_URL%%\?*}" query="${DATABASE_URL#"${DATABASE_URL%%\?*}"}"
+		rest="${base#*://}"
+		url="${base%%://*}://${rest%%/*}/$db$query"
+		;;
+	*) url="$DATABASE_URL dbname=$db" ;; # key=value: the last keyword wins
+	esac
+	if [[ "$(psql -Atq "$url" -c 'SELECT current_database()')" != "$db" ]]; then
+		echo "scripts/loadtest.sh: could not point the run at its own database $db" >&2
+		failed+=("$mode")
+		continue
+	fi
 	.data/loadtest run -db "$url" -server .data/salonbook -channel "$channel" "${flags[@]}" "$@" 2>&1 | tee "$out" ||
 		failed+=("$mode")
 	psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true

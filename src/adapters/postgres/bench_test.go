@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"salonbook/src/adapters/jobs"
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -47,19 +48,31 @@ func BenchmarkSlots(b *testing.B) {
 // concurrent writers through booking.Service, then pgbench with 8 clients
 // inserting into the same table for the same time, and the ratio of the two.
 // Run it with -benchtime=Nx (N bookings in all); scripts/bench.sh does.
-func BenchmarkBookingThroughput(b *testing.B) { benchBookings(b, false) }
+func BenchmarkBookingThroughput(b *testing.B) { benchBookings(b, false, false) }
+
+// BenchmarkBookingThroughputCapped is BenchmarkBookingThroughput as a chat
+// books under policy.max_upcoming (each writer a chat of its own): lapsed holds
+// expired first, the chat's lock, the client's row lock and the count.
+func BenchmarkBookingThroughputCapped(b *testing.B) { benchBookings(b, false, true) }
 
 // BenchmarkBookingWithCalendar is the same with every master on a calendar and
 // calendar sync on: each booking runs in a transaction that also inserts its
 // river job (nothing runs the jobs here).
-func BenchmarkBookingWithCalendar(b *testing.B) { benchBookings(b, true) }
+func BenchmarkBookingWithCalendar(b *testing.B) { benchBookings(b, true, false) }
 
-func benchBookings(b *testing.B, calendars bool) {
+func benchBookings(b *testing.B, calendars, capped bool) {
 	const writers = 8
 	now := time.Date(2027, 3, 1, 6, 0, 0, 0, time.UTC)
 	store, salonID := pgtest.BenchSalon(b, writers, 0, now)
-	svc := booking.New(store, &core.FixedClock{T: now})
 	ctx := context.Background()
+	if capped {
+		pool := pgtest.Pool(b)
+		if _, err := pool.Exec(ctx, `UPDATE salons SET max_upcoming = 100000 WHERE salon_id = $1`, salonID); err != nil {
+			b.Fatal(err)
+		}
+		store = postgres.NewStore(pool) // its catalog is read after the change
+	}
+	svc := booking.New(store, &core.FixedClock{T: now})
 	if calendars {
 		pool := pgtest.Pool(b)
 		if _, err := pool.Exec(ctx, `UPDATE masters SET calendar = master_id || '@example.com' WHERE salon_id = $1`, salonID); err != nil {
@@ -85,6 +98,12 @@ func benchBookings(b *testing.B, calendars bool) {
 			starts = append(starts, t)
 		}
 	}
+	source := func(w int) string {
+		if capped {
+			return fmt.Sprintf("bench:%d", w)
+		}
+		return ""
+	}
 	var next [writers]atomic.Int64
 	var done atomic.Int64
 	b.ResetTimer()
@@ -102,7 +121,7 @@ func benchBookings(b *testing.B, calendars bool) {
 				_, err := svc.Book(ctx, booking.BookRequest{
 					SalonID: salonID, ServiceID: "cut", MasterID: fmt.Sprintf("m%02d", w), Start: starts[i],
 					Client:         core.Client{Name: "Writer", Phone: fmt.Sprintf("+4915100000%02d", w)},
-					IdempotencyKey: fmt.Sprintf("w%d-%d", w, i), Confirm: true,
+					IdempotencyKey: fmt.Sprintf("w%d-%d", w, i), Confirm: true, Source: source(w),
 				})
 				if err != nil {
 					b.Error(err)

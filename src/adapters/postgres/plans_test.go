@@ -111,3 +111,24 @@ func TestLimitsPlansReadOnlyTheClientsAndChatsRows(t *testing.T) {
 		})
 	}
 }
+
+// TestBookingStatusesArePinned: the limits say "live" as status NOT IN
+// ('cancelled','expired') (expireLapsedSQL, countUpcomingSQL, the index of
+// migration 0012), which means held or confirmed only while the column allows
+// these four. A new status must revisit those three places, and this test.
+func TestBookingStatusesArePinned(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	var defs []string
+	rows, err := pool.Query(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
+		WHERE conrelid = 'bookings'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%status = ANY%'`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var d string
+		require.NoError(t, rows.Scan(&d))
+		defs = append(defs, d)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []string{"CHECK ((status = ANY (ARRAY['held'::text, 'confirmed'::text, 'cancelled'::text, 'expired'::text])))"}, defs,
+		"a booking status was added or removed: revisit expireLapsedSQL, countUpcomingSQL and migration 0012's index")
+}

@@ -225,14 +225,18 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	return out, mapErr(rows.Err(), "select busy")
 }
 
-func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client) error {
+func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, lock bool) error {
 	// Returning clients are the common case: find them without a new row
 	// version. Their stored name stays: a typed phone number is no right to
-	// rename its owner. FOR NO KEY UPDATE makes one client's bookings take turns
-	// (the cap counts what the one before committed) without blocking the
-	// foreign-key checks of bookings that only refer to the client.
-	err := t.q.QueryRow(ctx, `SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2 FOR NO KEY UPDATE`,
-		c.SalonID, c.Phone).Scan(&c.ID)
+	// rename its owner. FOR NO KEY UPDATE makes one client's capped bookings
+	// take turns (the cap counts what the one before committed) without
+	// blocking the foreign-key checks of bookings that only refer to the
+	// client; uncapped ones need no lock (a row lock is one more WAL record).
+	find := `SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2`
+	if lock {
+		find += ` FOR NO KEY UPDATE`
+	}
+	err := t.q.QueryRow(ctx, find, c.SalonID, c.Phone).Scan(&c.ID)
 	if err == nil {
 		return nil
 	}

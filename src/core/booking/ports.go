@@ -39,10 +39,11 @@ type Tx interface {
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
 	// UpsertClient finds the client by phone (creating them) and sets c.ID. An
 	// existing client keeps the name they were first stored with: a request
-	// cannot rename someone by typing their number. In a transaction the client
-	// is locked until it ends, so one client's bookings take turns, and a client
-	// it created is gone if the transaction rolls back.
-	UpsertClient(ctx context.Context, c *core.Client) error
+	// cannot rename someone by typing their number. With lock, in a transaction,
+	// the client's row is locked until it ends, so one client's capped bookings
+	// take turns (Policy.MaxUpcoming counts what the one before committed). A
+	// client it created is gone if the transaction rolls back.
+	UpsertClient(ctx context.Context, c *core.Client, lock bool) error
 	// LockChat takes a lock on the bookings of source (a chat) held until the
 	// transaction ends, so one chat's bookings take turns.
 	LockChat(ctx context.Context, salonID, source string) error

@@ -154,6 +154,19 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 	chat := ""
 	if !owner {
 		chat = req.Source
+	}
+	// Policy.MaxUpcoming applies to all but the owner, unless it is 0. The
+	// catalog is cached (the transaction reads it again and decides the count
+	// by that: a cap applied meanwhile may count a lapsed hold, never none).
+	capped := false
+	if !owner {
+		cat, err := s.Catalog(ctx, req.SalonID)
+		if err != nil {
+			return nil, err
+		}
+		capped = cat.Salon.Policy.MaxUpcoming > 0
+	}
+	if capped {
 		// The limits count live bookings: mark the lapsed holds they would
 		// count expired first, committed on its own so that the transaction
 		// changes no row but the booking's before its insert (two bookings of
@@ -196,7 +209,8 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				return err
 			}
 		}
-		if err := tx.UpsertClient(ctx, &client); err != nil {
+		capped := !owner && sc.salon.Policy.MaxUpcoming > 0
+		if err := tx.UpsertClient(ctx, &client, capped); err != nil {
 			return err
 		}
 		if chat != "" && !req.Confirm {
@@ -204,7 +218,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 				return err
 			}
 		}
-		if limit := sc.salon.Policy.MaxUpcoming; !owner && limit > 0 {
+		if limit := sc.salon.Policy.MaxUpcoming; capped {
 			ofClient, ofChat, err := tx.CountUpcoming(ctx, req.SalonID, client.ID, chat, now)
 			if err != nil {
 				return err
