@@ -30,7 +30,8 @@ type Booking struct {
 	HoldExpiresAt  time.Time // zero unless held
 	Price          Money
 	IdempotencyKey string
-	Source         string // who asked: "api", or the chat that made it; a chat sees only its own
+	Source         string    // who asked: "api", or the chat that made it; a chat sees only its own
+	ComingAt       time.Time // when the client said "I'll come"; zero until then
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }

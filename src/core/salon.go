@@ -28,6 +28,27 @@ type Policy struct {
 	// 0 is no cap: only salons built in Go (tests) have it; the salon file
 	// always sets one (default 3).
 	MaxUpcoming int
+	// Reminders are the offsets before a confirmed booking's start at which the
+	// client is reminded, longest first (exact durations: across a DST change
+	// 24h is not the same wall time the day before); none is off.
+	Reminders []time.Duration
+	// WaitlistOffer is how long a time offered to a wait-listed client is held
+	// for them; 0 means DefaultWaitlistOffer.
+	WaitlistOffer time.Duration
+	// StaffSummary is the local time each master with a staff chat gets the
+	// day's summary; nil is off.
+	StaffSummary *ClockTime
+}
+
+// DefaultWaitlistOffer is the hold of a wait-list offer when the policy has none.
+const DefaultWaitlistOffer = 15 * time.Minute
+
+// OfferHold returns how long a wait-list offer holds its time.
+func (p Policy) OfferHold() time.Duration {
+	if p.WaitlistOffer > 0 {
+		return p.WaitlistOffer
+	}
+	return DefaultWaitlistOffer
 }
 
 // Money is an amount in minor units (cents) with its ISO 4217 currency.

@@ -36,21 +36,26 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 		sl, p := setup.Salon, setup.Salon.Policy
 		if err := exec("upsert salon", `
 			INSERT INTO salons AS s (salon_id, name, timezone, locales, phone, address, slot_step_seconds,
-			       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+			       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
+			       reminders_seconds, waitlist_offer_seconds, staff_summary_minute)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 			ON CONFLICT (salon_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
 			       locales = excluded.locales, phone = excluded.phone, address = excluded.address,
 			       slot_step_seconds = excluded.slot_step_seconds, min_notice_seconds = excluded.min_notice_seconds,
 			       horizon_seconds = excluded.horizon_seconds, hold_seconds = excluded.hold_seconds,
 			       cancel_cutoff_seconds = excluded.cancel_cutoff_seconds, max_upcoming = excluded.max_upcoming,
-			       updated_at = now()
+			       reminders_seconds = excluded.reminders_seconds, waitlist_offer_seconds = excluded.waitlist_offer_seconds,
+			       staff_summary_minute = excluded.staff_summary_minute, updated_at = now()
 			WHERE (s.name, s.timezone, s.locales, s.phone, s.address, s.slot_step_seconds, s.min_notice_seconds,
-			       s.horizon_seconds, s.hold_seconds, s.cancel_cutoff_seconds, s.max_upcoming)
+			       s.horizon_seconds, s.hold_seconds, s.cancel_cutoff_seconds, s.max_upcoming,
+			       s.reminders_seconds, s.waitlist_offer_seconds, s.staff_summary_minute)
 			   IS DISTINCT FROM (excluded.name, excluded.timezone, excluded.locales, excluded.phone, excluded.address,
 			       excluded.slot_step_seconds, excluded.min_notice_seconds, excluded.horizon_seconds,
-			       excluded.hold_seconds, excluded.cancel_cutoff_seconds, excluded.max_upcoming)`,
+			       excluded.hold_seconds, excluded.cancel_cutoff_seconds, excluded.max_upcoming,
+			       excluded.reminders_seconds, excluded.waitlist_offer_seconds, excluded.staff_summary_minute)`,
 			sl.ID, sl.Name, sl.Timezone.String(), sl.Locales, sl.Phone, sl.Address, seconds(p.SlotStep),
-			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff), p.MaxUpcoming); err != nil {
+			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff), p.MaxUpcoming,
+			reminderSeconds(p.Reminders), seconds(p.OfferHold()), summaryMinute(p.StaffSummary)); err != nil {
 			return err
 		}
 
@@ -131,3 +136,21 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 }
 
 func seconds(d time.Duration) int32 { return int32(d / time.Second) }
+
+// reminderSeconds is the reminders column's value: never NULL, '{}' when off.
+func reminderSeconds(ds []time.Duration) []int32 {
+	out := make([]int32, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, seconds(d))
+	}
+	return out
+}
+
+// summaryMinute is the staff summary column's value: NULL when off.
+func summaryMinute(at *core.ClockTime) *int32 {
+	if at == nil {
+		return nil
+	}
+	m := int32(*at)
+	return &m
+}

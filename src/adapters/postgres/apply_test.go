@@ -70,6 +70,35 @@ func TestApply(t *testing.T) {
 		require.Equal(t, 5, cat.Salon.Policy.MaxUpcoming)
 	})
 
+	t.Run("AfterBookingPolicyIsStored", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		setup := pgtest.Setup(b.salonID)
+		at := core.ClockTime(7*60 + 30)
+		setup.Salon.Policy.Reminders = []time.Duration{48 * time.Hour, 15 * time.Minute}
+		setup.Salon.Policy.WaitlistOffer = 5 * time.Minute
+		setup.Salon.Policy.StaffSummary = &at
+		n, err := b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Positive(t, n)
+		cat, err := b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Equal(t, setup.Salon.Policy.Reminders, cat.Salon.Policy.Reminders)
+		require.Equal(t, 5*time.Minute, cat.Salon.Policy.WaitlistOffer)
+		require.Equal(t, &at, cat.Salon.Policy.StaffSummary)
+
+		setup.Salon.Policy.Reminders, setup.Salon.Policy.StaffSummary = nil, nil
+		_, err = b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		cat, err = b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Empty(t, cat.Salon.Policy.Reminders, "no reminders is stored as none, not as the default")
+		require.Nil(t, cat.Salon.Policy.StaffSummary)
+		n, err = b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Zero(t, n, "the same policy again changes nothing")
+	})
+
 	t.Run("ChangedHoursChangeSlots", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)

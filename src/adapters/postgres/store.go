@@ -120,13 +120,17 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		sl                                  core.Salon
 		zone                                string
 		step, notice, horizon, hold, cutoff int32
-		maxUpcoming                         int32
+		maxUpcoming, offer                  int32
+		reminders                           []int32
+		summary                             *int32
 	)
 	err := t.q.QueryRow(ctx, `
 		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
-		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming
+		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
+		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute
 		FROM salons WHERE salon_id = $1`, salonID).
-		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming)
+		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming,
+			&reminders, &offer, &summary)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 	}
@@ -137,7 +141,14 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		return nil, err
 	}
 	sl.Policy = core.Policy{SlotStep: secs(step), MinNotice: secs(notice), Horizon: secs(horizon), Hold: secs(hold), CancelCutoff: secs(cutoff),
-		MaxUpcoming: int(maxUpcoming)}
+		MaxUpcoming: int(maxUpcoming), WaitlistOffer: secs(offer)}
+	for _, r := range reminders {
+		sl.Policy.Reminders = append(sl.Policy.Reminders, secs(r))
+	}
+	if summary != nil {
+		at := core.ClockTime(*summary)
+		sl.Policy.StaffSummary = &at
+	}
 	return &sl, nil
 }
 
@@ -335,21 +346,24 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 }
 
 const bookingColumns = `booking_id::text, salon_id, master_id, service_id, client_id, starts_at, ends_at,
-	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at`
+	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at`
 
 func scanBooking(r pgx.Row) (*core.Booking, error) {
 	var b core.Booking
-	var hold pgtype.Timestamptz
+	var hold, coming pgtype.Timestamptz
 	var status string
 	err := r.Scan(&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
-		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt)
+		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming)
 	if err != nil {
 		return nil, err
 	}
 	b.Status = core.BookingStatus(status)
 	if hold.Valid {
 		b.HoldExpiresAt = hold.Time.UTC()
+	}
+	if coming.Valid {
+		b.ComingAt = coming.Time.UTC()
 	}
 	for _, p := range []*time.Time{&b.Start, &b.End, &b.Occupied.Start, &b.Occupied.End, &b.CreatedAt, &b.UpdatedAt} {
 		*p = p.UTC()

@@ -24,6 +24,17 @@
 //	  max_upcoming: 3                 # default 3; from 1 to 100: upcoming bookings one
 //	                                  # client (phone), or one chat, may make; the
 //	                                  # owner's API bookings are not capped
+//	  reminders: [24h, 2h]            # default [24h, 2h]; [] is off; each from 15m to
+//	                                  # 7d before the start, an exact duration (across
+//	                                  # a DST change 24h is not the same wall time);
+//	                                  # a reminder already due when the booking is
+//	                                  # made is not sent
+//	  waitlist_offer: 15m             # default 15m; from 1m to 24h, whole minutes: how
+//	                                  # long a freed time offered to a wait-listed
+//	                                  # client is held for them
+//	  staff_summary: "08:00"          # default 08:00; the local time each master with a
+//	                                  # staff chat gets the day's bookings; off (or null)
+//	                                  # for none
 //	services:                         # required, at least one
 //	  - id: haircut                   # required; same form as salon.id, unique
 //	    name: {en: Haircut, ru: Стрижка}  # required; keys are salon locales and the

@@ -20,6 +20,7 @@ func TestParseFullFile(t *testing.T) {
 
 	f, err := salonfile.Load(filepath.Join("testdata", "full.yaml"))
 	require.NoError(t, err)
+	summary := core.ClockTime(7*60 + 45)
 
 	s := f.Salon
 	require.Equal(t, "demo", s.ID)
@@ -29,12 +30,15 @@ func TestParseFullFile(t *testing.T) {
 	require.Equal(t, "+49 30 1234567", s.Phone)
 	require.Equal(t, "Torstraße 1, Berlin", s.Address)
 	require.Equal(t, core.Policy{
-		SlotStep:     15 * time.Minute,
-		MinNotice:    2 * time.Hour,
-		Horizon:      60 * 24 * time.Hour,
-		Hold:         10 * time.Minute,
-		CancelCutoff: 12 * time.Hour,
-		MaxUpcoming:  5,
+		SlotStep:      15 * time.Minute,
+		MinNotice:     2 * time.Hour,
+		Horizon:       60 * 24 * time.Hour,
+		Hold:          10 * time.Minute,
+		CancelCutoff:  12 * time.Hour,
+		MaxUpcoming:   5,
+		Reminders:     []time.Duration{24 * time.Hour, 90 * time.Minute},
+		WaitlistOffer: 20 * time.Minute,
+		StaffSummary:  &summary,
 	}, s.Policy)
 
 	require.Equal(t, []core.Service{
@@ -82,21 +86,56 @@ func TestParseFullFile(t *testing.T) {
 
 func TestParseDefaults(t *testing.T) {
 	t.Parallel()
+	eight := core.ClockTime(8 * 60)
 
 	f, err := salonfile.Parse([]byte(minimal))
 	require.NoError(t, err)
 	require.Equal(t, core.Policy{
-		SlotStep:     15 * time.Minute,
-		MinNotice:    time.Hour,
-		Horizon:      60 * 24 * time.Hour,
-		Hold:         10 * time.Minute,
-		CancelCutoff: 12 * time.Hour,
-		MaxUpcoming:  3,
+		SlotStep:      15 * time.Minute,
+		MinNotice:     time.Hour,
+		Horizon:       60 * 24 * time.Hour,
+		Hold:          10 * time.Minute,
+		CancelCutoff:  12 * time.Hour,
+		MaxUpcoming:   3,
+		Reminders:     []time.Duration{24 * time.Hour, 2 * time.Hour},
+		WaitlistOffer: 15 * time.Minute,
+		StaffSummary:  &eight,
 	}, f.Salon.Policy)
 	require.Zero(t, f.Services[0].BufferBefore)
 	require.Zero(t, f.Services[0].BufferAfter)
 	require.NotNil(t, f.StaffChats)
 	require.Empty(t, f.StaffChats)
+}
+
+func TestParseAfterBookingPolicy(t *testing.T) {
+	t.Parallel()
+
+	for _, tc := range []struct {
+		name      string
+		policy    string
+		reminders []time.Duration
+		offer     time.Duration
+		summary   string // "" is off
+	}{
+		{"Off", "policy: {reminders: [], staff_summary: off}\n", []time.Duration{}, 15 * time.Minute, ""},
+		{"NullSummary", "policy: {staff_summary: null}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, ""},
+		{"SortedLongestFirst", "policy: {reminders: [15m, 7d, 1d2h], waitlist_offer: 5m, staff_summary: \"07:30\"}\n",
+			[]time.Duration{7 * 24 * time.Hour, 26 * time.Hour, 15 * time.Minute}, 5 * time.Minute, "07:30"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, err := salonfile.Parse([]byte(minimal + tc.policy))
+			require.NoError(t, err)
+			require.Equal(t, tc.reminders, f.Salon.Policy.Reminders)
+			require.Equal(t, tc.offer, f.Salon.Policy.WaitlistOffer)
+			if tc.summary == "" {
+				require.Nil(t, f.Salon.Policy.StaffSummary)
+			} else {
+				require.NotNil(t, f.Salon.Policy.StaffSummary)
+				require.Equal(t, tc.summary, f.Salon.Policy.StaffSummary.String())
+			}
+		})
+	}
 }
 
 func TestParseDurationsAndPrices(t *testing.T) {
@@ -253,6 +292,41 @@ func TestParseRejects(t *testing.T) {
 			line:  10,
 			field: "policy.slot_step",
 			msg:   `line 10: policy.slot_step: "2m" must be at least 5m`,
+		},
+		{
+			name:  "ReminderTooSoon",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders: [24h, 10m]\n" },
+			line:  10,
+			field: "policy.reminders[1]",
+			msg:   `line 10: policy.reminders[1]: "10m" must be from 15m to 7d before the start`,
+		},
+		{
+			name:  "ReminderTwice",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders: [2h, 120m]\n" },
+			line:  10,
+			field: "policy.reminders[1]",
+			msg:   `line 10: policy.reminders[1]: "120m" is listed twice`,
+		},
+		{
+			name:  "ReminderTooEarly",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders:\n    - 8d\n" },
+			line:  11,
+			field: "policy.reminders[0]",
+			msg:   `line 11: policy.reminders[0]: "8d" must be from 15m to 7d before the start`,
+		},
+		{
+			name:  "WaitlistOfferTooShort",
+			file:  func(t *testing.T) string { return minimal + "policy: {waitlist_offer: 30s}\n" },
+			line:  9,
+			field: "policy.waitlist_offer",
+			msg:   `line 9: policy.waitlist_offer: "30s" must be at least 1m`,
+		},
+		{
+			name:  "StaffSummaryNotATime",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  staff_summary: \"25:00\"\n" },
+			line:  10,
+			field: "policy.staff_summary",
+			msg:   `line 10: policy.staff_summary: "25:00" must be a local time like 08:00, or off`,
 		},
 		{
 			name:  "MaxUpcomingZero",

@@ -1,6 +1,8 @@
 package salonfile
 
 import (
+	"cmp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -93,18 +95,30 @@ const (
 	defaultCancelCutoff = 12 * time.Hour
 	defaultMaxUpcoming  = 3
 	maxMaxUpcoming      = 100
+	defaultOffer        = 15 * time.Minute
+	defaultSummary      = core.ClockTime(8 * 60)
+	minReminder         = 15 * time.Minute
+	maxReminder         = 7 * 24 * time.Hour
 )
+
+// defaultReminders is policy.reminders when the field is absent.
+var defaultReminders = []time.Duration{24 * time.Hour, 2 * time.Hour}
 
 func (p *parser) policy(top *mapping) core.Policy {
 	pol := core.Policy{
-		SlotStep:     defaultSlotStep,
-		MinNotice:    defaultMinNotice,
-		Horizon:      defaultHorizon,
-		Hold:         defaultHold,
-		CancelCutoff: defaultCancelCutoff,
-		MaxUpcoming:  defaultMaxUpcoming,
+		SlotStep:      defaultSlotStep,
+		MinNotice:     defaultMinNotice,
+		Horizon:       defaultHorizon,
+		Hold:          defaultHold,
+		CancelCutoff:  defaultCancelCutoff,
+		MaxUpcoming:   defaultMaxUpcoming,
+		Reminders:     slices.Clone(defaultReminders),
+		WaitlistOffer: defaultOffer,
 	}
-	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff", "max_upcoming")
+	summary := defaultSummary
+	pol.StaffSummary = &summary
+	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff", "max_upcoming",
+		"reminders", "waitlist_offer", "staff_summary")
 	if m == nil {
 		return pol
 	}
@@ -115,7 +129,67 @@ func (p *parser) policy(top *mapping) core.Policy {
 	pol.Hold = p.duration(m, "hold", false, durationRule{def: defaultHold, min: time.Minute, max: day})
 	pol.CancelCutoff = p.duration(m, "cancel_cutoff", false, durationRule{def: defaultCancelCutoff, max: 366 * day})
 	pol.MaxUpcoming = p.count(m, "max_upcoming", defaultMaxUpcoming, 1, maxMaxUpcoming)
+	if _, ok := m.keys["reminders"]; ok {
+		pol.Reminders = p.reminders(m, "reminders")
+	}
+	pol.WaitlistOffer = p.duration(m, "waitlist_offer", false, durationRule{def: defaultOffer, min: time.Minute, max: day, wholeMinutes: true})
+	pol.StaffSummary = p.summary(m, "staff_summary")
 	return pol
+}
+
+// reminders reads policy.reminders: a list of offsets from 15m to 7d, each once,
+// returned longest first; an empty list turns reminders off.
+func (p *parser) reminders(m *mapping, key string) []time.Duration {
+	items := p.list(m, key, false)
+	field := join(m.path, key)
+	out := []time.Duration{}
+	seen := map[time.Duration]bool{}
+	for i, n := range items {
+		s, ok := p.item(n, index(field, i))
+		if !ok {
+			continue
+		}
+		d, err := parseDuration(s)
+		switch {
+		case err != nil:
+			p.add(n.Line, index(field, i), "%v", err)
+		case d < minReminder || d > maxReminder:
+			p.add(n.Line, index(field, i), "%q must be from %s to %s before the start", s, formatDuration(minReminder), formatDuration(maxReminder))
+		case seen[d]:
+			p.add(n.Line, index(field, i), "%q is listed twice", s)
+		default:
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b time.Duration) int { return cmp.Compare(b, a) })
+	return out
+}
+
+// summary reads policy.staff_summary: a local time "HH:MM", or "off" (or null)
+// for none; 08:00 when the field is absent.
+func (p *parser) summary(m *mapping, key string) *core.ClockTime {
+	n, ok := m.keys[key]
+	if !ok {
+		at := defaultSummary
+		return &at
+	}
+	if isNull(m.values[key]) {
+		return nil
+	}
+	s, sn := p.scalar(m, key, false)
+	if sn == nil {
+		return nil
+	}
+	if strings.EqualFold(strings.TrimSpace(s), "off") {
+		return nil
+	}
+	at, err := core.ParseClock(s)
+	if err != nil || at >= 24*60 {
+		p.add(n.Line, join(m.path, key), "%q must be a local time like 08:00, or off", s)
+		return nil
+	}
+	return &at
 }
 
 func (p *parser) services(top *mapping, salon core.Salon) []core.Service {

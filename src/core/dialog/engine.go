@@ -66,6 +66,7 @@ const (
 	prefBooking = "b:"   // b:<booking id>
 	prefMove    = "mv:"  // mv:<booking id>
 	prefCancel  = "cx:"  // cx:<booking id>
+	prefComing  = "ok:"  // ok:<booking id>: "I'll come", from a reminder
 	prefLang    = "l:"   // l:<language>
 )
 

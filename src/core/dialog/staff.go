@@ -1,8 +1,6 @@
 package dialog
 
 import (
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -28,15 +26,7 @@ func StaffText(catalog *i18n.Catalog, salon *core.Salon) func(StaffNotice) strin
 	lang := catalog.Match("", salon.Locales)
 	p := catalog.Printer(lang, salon.Timezone)
 	return func(n StaffNotice) string {
-		// Its name in the notice's language, else in the salon's languages in
-		// order, else in the first language by code: always the same one.
-		service := n.Service[lang]
-		for _, l := range slices.Concat(salon.Locales, slices.Sorted(maps.Keys(n.Service))) {
-			if service != "" {
-				break
-			}
-			service = n.Service[l]
-		}
+		service := serviceName(n.Service, lang, salon.Locales)
 		client, _, _ := strings.Cut(strings.TrimSpace(n.Client), " ")
 		return p.T("staff."+string(n.Kind), "Service", service, "Client", client, "Master", n.Master,
 			"Time", p.DayTime(n.Start), "From", p.DayTime(n.From))

@@ -1,0 +1,56 @@
+package dialog
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"salonbook/src/core"
+	"salonbook/src/core/i18n"
+)
+
+// Reminder is what a client is reminded of: one of their confirmed bookings, with
+// the names the store knows. Reminders are sent outside any step (by a
+// scheduler), to the chat the booking was made in; the buttons they carry come
+// back to Step like any press.
+type Reminder struct {
+	BookingID string
+	Lang      string            // the conversation's language; "" or one the salon lacks: the salon's first
+	Start     time.Time         // the booking's start (UTC)
+	Service   map[string]string // the service's names by locale
+	Master    string
+}
+
+// ReminderReply writes a reminder in the client's language and the salon's zone:
+// the salon, its address, the service, the master and the time, with the buttons
+// "I'll come", "Reschedule" and "Cancel".
+func ReminderReply(catalog *i18n.Catalog, salon *core.Salon, r Reminder) Reply {
+	lang := r.Lang
+	if !slices.Contains(salon.Locales, lang) {
+		lang = catalog.Match("", salon.Locales)
+	}
+	p := catalog.Printer(lang, salon.Timezone)
+	text := p.T("remind.text", "Salon", salon.Name, "Service", serviceName(r.Service, lang, salon.Locales),
+		"Master", r.Master, "Time", p.DayTime(r.Start))
+	if salon.Address != "" {
+		text += "\n" + p.T("remind.address", "Address", salon.Address)
+	}
+	return Reply{Text: text, Choices: []Choice{
+		{ID: prefComing + r.BookingID, Label: p.T("btn.coming")},
+		{ID: prefMove + r.BookingID, Label: p.T("btn.reschedule")},
+		{ID: prefCancel + r.BookingID, Label: p.T("btn.cancel_booking")},
+	}}
+}
+
+// serviceName is a service's name in lang, else in the salon's languages in
+// order, else in the first language by code: always the same one.
+func serviceName(names map[string]string, lang string, locales []string) string {
+	name := names[lang]
+	for _, l := range slices.Concat(locales, slices.Sorted(maps.Keys(names))) {
+		if name != "" {
+			break
+		}
+		name = names[l]
+	}
+	return name
+}

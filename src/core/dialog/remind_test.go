@@ -1,0 +1,48 @@
+package dialog_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/core"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/i18n"
+)
+
+// TestReminderReply: the reminder names the salon, service, master and time in
+// the salon's zone (not UTC), in the conversation's language, falls back to the
+// salon's first language, and carries the three buttons with the booking's id.
+func TestReminderReply(t *testing.T) {
+	t.Parallel()
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	salon := &core.Salon{Name: "Studio Anna", Address: "Torstraße 1", Timezone: berlin, Locales: []string{"en", "ru"}}
+	r := dialog.Reminder{BookingID: "b1", Start: time.Date(2027, 3, 28, 23, 30, 0, 0, time.UTC),
+		Service: map[string]string{"en": "Haircut", "ru": "Стрижка"}, Master: "Anna"}
+
+	for _, c := range []struct {
+		lang, want, button string
+	}{
+		{"en", "Haircut with Anna at Studio Anna", "I'll come"},
+		{"ru", "Стрижка, мастер Anna, Studio Anna", "Приду"},
+		{"de", "Haircut with Anna at Studio Anna", "I'll come"}, // not a salon language
+	} {
+		r.Lang = c.lang
+		got := dialog.ReminderReply(catalog, salon, r)
+		require.Contains(t, got.Text, c.want)
+		require.Contains(t, got.Text, "01:30", "23:30 UTC is 01:30 in Berlin the next day (summer time)")
+		require.Contains(t, got.Text, "Torstraße 1")
+		require.Len(t, got.Choices, 3)
+		require.Equal(t, c.button, got.Choices[0].Label)
+		for _, ch := range got.Choices {
+			require.Contains(t, ch.ID, "b1")
+			require.LessOrEqual(t, len([]rune(ch.Label)), dialog.MaxChoiceLabelRune)
+		}
+	}
+	salon.Address = ""
+	require.NotContains(t, dialog.ReminderReply(catalog, salon, r).Text, "\n", "no address line without an address")
+}
