@@ -35,6 +35,12 @@ type Config struct {
 	// one address).
 	WebChatNewPerAddr int
 
+	// Metrics: /metrics needs MetricsToken as a bearer token (METRICS_TOKEN or
+	// _FILE, at least 16 characters) or is served only on MetricsAddr
+	// (METRICS_ADDR, host:port: a listener of its own, the main one has no
+	// /metrics then), or both; with neither, /metrics is off.
+	MetricsToken, MetricsAddr string
+
 	// HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_ADDR: connections open at once, in all
 	// (default 2048) and from one IP address (default 256; a reverse proxy in
 	// front is one address).
@@ -103,6 +109,21 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	c.APIToken = token
 	if n.api && len(c.APIToken) < 16 {
 		return c, fmt.Errorf("config: SALONBOOK_API_TOKEN (or SALONBOOK_API_TOKEN_FILE) must be set to at least 16 characters")
+	}
+	if c.MetricsToken, err = secret(getenv, "METRICS_TOKEN"); err != nil {
+		return c, err
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, fmt.Errorf("config: METRICS_TOKEN (or METRICS_TOKEN_FILE) must be at least 16 characters")
+	}
+	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
+		_, port, err := net.SplitHostPort(c.MetricsAddr)
+		if err != nil {
+			return c, fmt.Errorf("config: METRICS_ADDR %q is not host:port", c.MetricsAddr)
+		}
+		if c.MetricsAddr == c.HTTPAddr && port != "0" {
+			return c, fmt.Errorf("config: METRICS_ADDR must differ from HTTP_ADDR (unset it to serve /metrics there with METRICS_TOKEN)")
+		}
 	}
 	if c.Telegram, err = loadTelegram(getenv); err != nil {
 		return c, err

@@ -30,6 +30,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/salonfile"
@@ -182,6 +183,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer convPool.Close()
 	store := postgres.NewStore(pool)
 	bookings := booking.New(store, clock)
+	m := newMetrics(cfg, pool, salonID)
+	m.AddPool("conversations", convPool)
+	bookings.Observe(m)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
 		Catalog: catalog, Clock: clock})
 	conversations := postgres.NewConversations(convPool)
@@ -211,7 +215,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return map[string]any{"calendars": map[string]any{"sync": "off"}}
 	}
 	if cfg.Google.On() {
-		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log)
+		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log, m)
 		if err != nil {
 			return err
 		}
@@ -244,7 +248,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 		store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, cat.Salon), log).Record)
-		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
+		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log, m)
 		if err != nil {
 			return err
 		}
@@ -253,13 +257,22 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
 	if wa := cfg.WhatsApp; wa.Token != "" {
-		closeWhatsApp, err := startWhatsApp(ctx, bg, &background, mux, wa, cfg.DatabaseURL, salonID, chat, catalog, bookings, log)
+		closeWhatsApp, err := startWhatsApp(ctx, bg, &background, mux, wa, cfg.DatabaseURL, salonID, chat, catalog, bookings, log, m)
 		if err != nil {
 			return err
 		}
 		closers = append(closers, closeWhatsApp)
 	}
-	handler := mux
+	stopMetrics, err := serveMetrics(ctx, cfg, m, mux, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopMetrics(); err != nil {
+			log.Warn("metrics listener", slog.String("error", err.Error()))
+		}
+	}()
+	handler := m.Instrument(mux) // requests by route and status
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
@@ -293,7 +306,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 // webhook or, with TELEGRAM_MODE=polling, by getUpdates; replies within
 // Telegram's limits.
 func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
-	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger) (func(), error) {
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, m *metrics.Metrics) (func(), error) {
 	b, err := telegram.NewBot(tg.Token, tg.APIURL, &http.Client{Timeout: 30 * time.Second}, log)
 	if err != nil {
 		return nil, err
@@ -326,7 +339,7 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			return nil
 		}
 	}
-	closeTelegram, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, spec)
+	closeTelegram, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, spec, m)
 	if err != nil {
 		return nil, err
 	}
