@@ -30,7 +30,7 @@ import (
 )
 
 var (
-	_ booking.Observer        = (*Metrics)(nil)
+	_ booking.Observer       = (*Metrics)(nil)
 	_ messaging.SendObserver = (*Metrics)(nil)
 )
 

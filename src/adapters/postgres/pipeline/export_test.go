@@ -12,4 +12,5 @@ func SetRepairTimeout(in *Inbox, d time.Duration) { in.repairTimeout = d }
 // SetRepairRead makes Repair of in run f between its read of the idle rows
 // and their delete.
 func SetRepairRead(in *Inbox, f func()) { in.repairRead = f }
+
 const BacklogSQL = backlogSQL
