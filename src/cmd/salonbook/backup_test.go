@@ -45,7 +45,7 @@ func TestBackupAndRestore(t *testing.T) {
 	defer pool.Close()
 	svc := booking.New(postgres.NewStore(pool), core.SystemClock{})
 	slots, _, err := svc.Slots(ctx, booking.SlotsRequest{SalonID: "backup", ServiceID: "haircut", MasterID: "anna",
-		From: core.DateOf(time.Now().Add(48*time.Hour)), Days: 14})
+		From: core.DateOf(time.Now().Add(48 * time.Hour)), Days: 14})
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(slots), 3)
 	var ids []string
