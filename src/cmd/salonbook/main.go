@@ -35,11 +35,13 @@ import (
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/web"
+	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
 	"salonbook/src/core/messaging"
+	"salonbook/src/core/waitlist"
 )
 
 const usage = `usage:
@@ -182,8 +184,18 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer convPool.Close()
 	store := postgres.NewStore(pool)
 	bookings := booking.New(store, clock)
-	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
-		Catalog: catalog, Clock: clock})
+	// Wait-list: a cancel or a move wakes the matcher in its own transaction;
+	// an offer's message is queued in its hold's. Only channels that can be
+	// written to unasked get offers; the web chat does not offer the wait-list.
+	wl := postgres.NewWaitlist(pool)
+	store.FollowChanges(wl.Record)
+	salonNow, err := bookings.Catalog(ctx, salonID)
+	if err != nil {
+		return err
+	}
+	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salonNow.Salon, o) }, log).Record)
+	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl,
+		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
 	chat := dialog.NewService(engine, conversations)
@@ -259,6 +271,15 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		}
 		closers = append(closers, closeWhatsApp)
 	}
+	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings, Clock: clock}
+	if cfg.Telegram.Token != "" {
+		matcher.Channels = append(matcher.Channels, telegram.Channel)
+	}
+	if cfg.WhatsApp.Token != "" {
+		matcher.Channels = append(matcher.Channels, whatsapp.Channel)
+	}
+	background.Add(1)
+	go func() { defer background.Done(); runWaitlist(bg, wl, matcher, clock, log) }()
 	handler := mux
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

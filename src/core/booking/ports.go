@@ -48,7 +48,8 @@ type Tx interface {
 	// transaction ends, so one chat's bookings take turns.
 	LockChat(ctx context.Context, salonID, source string) error
 	// ReleaseChatHolds cancels the live holds at now made through source, except
-	// the one with the idempotency key keep, and says how many.
+	// the one with the idempotency key keep and wait-list offers (keys starting
+	// with OfferKeyPrefix), and says how many.
 	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
 	// ExpireLapsed marks expired the holds past their expiry at now of the
 	// client with phone (normalised) and those made through source (none when
@@ -93,6 +94,10 @@ type Tx interface {
 	// outside a transaction (Auto) when changes are followed: that would be after
 	// the commit.
 	Changed(ctx context.Context, c Change) error
+	// Offered stores, in this transaction, that the hold b is offered to the
+	// wait-list entry, and queues the offer's message (Store's followers).
+	// ENotFound when the entry is gone.
+	Offered(ctx context.Context, entry int64, b core.Booking) error
 }
 
 // Occupancy is a claim on a master's time: a live booking, or busy time read

@@ -105,7 +105,16 @@ type BookRequest struct {
 	IdempotencyKey string      // the channel's update or request id
 	Confirm        bool        // book outright instead of holding
 	Source         string      // who asks: OwnerSource, or a chat ("web:<session>"); see Upcoming
+	// Offer, when not 0, is the wait-list entry this hold is offered to: it
+	// holds for Policy.OfferHold, leaves the chat's other hold alone, and is
+	// stored with its offer (Tx.Offered) in the same transaction.
+	Offer int64
 }
+
+// OfferKeyPrefix starts the idempotency key of every wait-list offer's hold
+// ("waitlist:<entry>:<start unix>"): a chat's new hold releases the chat's
+// other holds but not these.
+const OfferKeyPrefix = "waitlist:"
 
 // OwnerSource is the source of the salon's own bookings, made through the API
 // with the operator's token: they are not capped by Policy.MaxUpcoming, and a
@@ -213,7 +222,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 		if err := tx.UpsertClient(ctx, &client, capped); err != nil {
 			return err
 		}
-		if chat != "" && !req.Confirm {
+		if chat != "" && !req.Confirm && req.Offer == 0 {
 			if _, err := tx.ReleaseChatHolds(ctx, req.SalonID, chat, req.IdempotencyKey, now); err != nil {
 				return err
 			}
@@ -245,6 +254,8 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			if req.Confirm {
 				b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
+			} else if req.Offer != 0 {
+				b.HoldExpiresAt = now.Add(sc.salon.Policy.OfferHold())
 			}
 			ok, err := tx.InsertBooking(ctx, b)
 			if err == nil && !ok {
@@ -260,6 +271,11 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			if ok {
 				booked = b
+				if req.Offer != 0 {
+					if err := tx.Offered(ctx, req.Offer, *b); err != nil {
+						return err
+					}
+				}
 				if b.Status == core.StatusConfirmed {
 					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices) {
 						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
@@ -743,6 +759,12 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 		i = j
 	}
 	return out
+}
+
+// NormaliseClient checks a client's name and reduces the phone to + and
+// digits, as Book stores them. EInvalid (client.invalid_name, invalid_phone).
+func NormaliseClient(salonID string, c core.Client) (core.Client, error) {
+	return normaliseClient(salonID, c)
 }
 
 // normaliseClient checks the name and reduces the phone to + and digits.

@@ -48,26 +48,29 @@ const (
 
 // Option ids. Each is short and carries ids only, never state.
 const (
-	optBook     = "book"
-	optMine     = "mine"
-	optLanguage = "lang"
-	optHelp     = "help"
-	optMenu     = "menu"
-	optMore     = "more"
-	optConfirm  = "ok"
-	optOther    = "other" // another time (drops the hold)
-	optDrop     = "drop"  // cancel the flow (drops the hold)
-	optWaitlist = "wl"
-	optAnyDay   = "days" // back to the days
-	prefService = "s:"   // s:<service id>
-	prefMaster  = "m:"   // m:<master id> or m:any
-	prefDay     = "d:"   // d:YYYY-MM-DD
-	prefTime    = "t:"   // t:<unix seconds>
-	prefBooking = "b:"   // b:<booking id>
-	prefMove    = "mv:"  // mv:<booking id>
-	prefCancel  = "cx:"  // cx:<booking id>
-	prefComing  = "ok:"  // ok:<booking id>: "I'll come", from a reminder
-	prefLang    = "l:"   // l:<language>
+	optBook      = "book"
+	optMine      = "mine"
+	optLanguage  = "lang"
+	optHelp      = "help"
+	optMenu      = "menu"
+	optMore      = "more"
+	optConfirm   = "ok"
+	optOther     = "other" // another time (drops the hold)
+	optDrop      = "drop"  // cancel the flow (drops the hold)
+	optWaitlist  = "wl"
+	optAnyDay    = "days" // back to the days
+	prefService  = "s:"   // s:<service id>
+	prefMaster   = "m:"   // m:<master id> or m:any
+	prefDay      = "d:"   // d:YYYY-MM-DD
+	prefTime     = "t:"   // t:<unix seconds>
+	prefBooking  = "b:"   // b:<booking id>
+	prefMove     = "mv:"  // mv:<booking id>
+	prefCancel   = "cx:"  // cx:<booking id>
+	prefComing   = "ok:"  // ok:<booking id>: "I'll come", from a reminder
+	prefLang     = "l:"   // l:<language>
+	prefOfferYes = "wy:"  // wy:<booking id>: "Book it", from a wait-list offer
+	prefOfferNo  = "wn:"  // wn:<booking id>: "No, thanks", from a wait-list offer
+	prefLeave    = "wx:"  // wx:<wait-list entry id>: leave the wait-list, from "My bookings"
 )
 
 // Paging: how many options one reply offers before "more".
@@ -86,6 +89,7 @@ type Engine struct {
 	catalog  *i18n.Catalog
 	clock    core.Clock
 	idle     time.Duration
+	noOffers []string
 }
 
 // Config builds an Engine.
@@ -98,6 +102,10 @@ type Config struct {
 	// Idle is the silence after which a flow under way is dropped (the client
 	// keeps the language and the name and phone they gave). Default 30 minutes.
 	Idle time.Duration
+	// NoOffers are the channels a message cannot be sent to unasked (the web
+	// chat): their chats are not offered "Notify me", since no wait-list offer
+	// could reach them.
+	NoOffers []string
 }
 
 // NewEngine returns an Engine.
@@ -105,7 +113,8 @@ func NewEngine(c Config) *Engine {
 	if c.Idle == 0 {
 		c.Idle = 30 * time.Minute
 	}
-	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, catalog: c.Catalog, clock: c.Clock, idle: c.Idle}
+	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
+		noOffers: c.NoOffers}
 }
 
 // turn is one step being worked out.
@@ -189,6 +198,10 @@ func (t *turn) run() {
 		}
 	}
 	t.in = in
+	if in.Kind == KindChoice && (strings.HasPrefix(in.Choice, prefOfferYes) || strings.HasPrefix(in.Choice, prefOfferNo)) {
+		t.onOffer() // from an offer message, whatever the step
+		return
+	}
 	if in.Kind == KindChoice {
 		switch in.Choice {
 		case optMenu:

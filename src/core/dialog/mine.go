@@ -20,14 +20,19 @@ func (t *turn) minePrompt() Reply {
 	if err != nil {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
-	if len(list) == 0 {
+	waiting := t.waiting()
+	if len(list) == 0 && len(waiting) == 0 {
 		return Reply{Text: p.T("mine.none"), Choices: []Choice{{ID: optBook, Label: p.T("btn.book")}, {ID: optMenu, Label: p.T("btn.menu")}}}
 	}
 	r := Reply{Text: p.N("mine.count", len(list))}
+	if len(list) == 0 {
+		r.Text = p.T("mine.none")
+	}
 	for _, b := range list {
 		r.Text += "\n• " + p.T("mine.line", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()), "Master", t.masterName(b.MasterID))
 		r.Choices = append(r.Choices, Choice{ID: prefBooking + b.ID, Label: p.Short(b.Start)})
 	}
+	t.waitingLines(&r, waiting)
 	return t.withMenu(r)
 }
 
@@ -73,6 +78,8 @@ func (t *turn) onMine() {
 	case c == optMine:
 		t.st.Step = stepMine
 		t.ask()
+	case strings.HasPrefix(c, prefLeave):
+		t.leave()
 	case strings.HasPrefix(c, prefBooking):
 		if b := t.own(strings.TrimPrefix(c, prefBooking)); b != nil {
 			t.st.Step, t.st.BookingID = stepBooking, b.ID
