@@ -155,30 +155,30 @@ func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date,
 	return out, mapErr(err, "select waiting entries")
 }
 
-// ExpireDue marks expired every hold past its expiry at now, at most 1,000
+// ExpireDue marks expired every hold of the salon past its expiry at now, at most 1,000
 // (the oldest first), and records a wake for each salon that had one, in one
 // statement; it says how many. Replicas share the work: rows another holds
 // (a Confirm's lock) are skipped and taken at the next run, so a Confirm and
 // the expiry never both win: whichever locks the row first decides, and the
 // other sees its result.
-func (w *Waitlist) ExpireDue(ctx context.Context, now time.Time) (int64, error) {
+func (w *Waitlist) ExpireDue(ctx context.Context, salonID string, now time.Time) (int64, error) {
 	var n int64
 	err := w.pool.QueryRow(ctx, `
 		WITH e AS (
 			UPDATE bookings SET status = 'expired', updated_at = $1
 			WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1
-			                     ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
+			                     AND salon_id = $2 ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
 			  AND status = 'held' AND hold_expires_at <= $1
 			RETURNING salon_id),
 		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT DISTINCT salon_id FROM e)
-		SELECT count(*) FROM e`, now).Scan(&n)
+		SELECT count(*) FROM e`, now, salonID).Scan(&n)
 	return n, mapErr(err, "expire due holds")
 }
 
-// NextExpiry returns when the next hold expires; false when none is held.
-func (w *Waitlist) NextExpiry(ctx context.Context) (time.Time, bool, error) {
+// NextExpiry returns when the salon's next hold expires; false when none is held.
+func (w *Waitlist) NextExpiry(ctx context.Context, salonID string) (time.Time, bool, error) {
 	var next pgtype.Timestamptz
-	err := w.pool.QueryRow(ctx, `SELECT min(hold_expires_at) FROM bookings WHERE status = 'held'`).Scan(&next)
+	err := w.pool.QueryRow(ctx, `SELECT min(hold_expires_at) FROM bookings WHERE status = 'held' AND salon_id = $1`, salonID).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, mapErr(err, "select next hold expiry")
 	}

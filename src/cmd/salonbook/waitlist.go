@@ -24,7 +24,7 @@ func runWaitlist(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher
 	for {
 		now := clock.Now()
 		for {
-			n, err := wl.ExpireDue(ctx, now)
+			n, err := wl.ExpireDue(ctx, m.SalonID, now)
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Warn("expire holds", slog.String("error", err.Error()))
@@ -52,7 +52,7 @@ func runWaitlist(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher
 			}
 		}
 		wait := time.Second
-		if next, ok, err := wl.NextExpiry(ctx); err == nil && ok {
+		if next, ok, err := wl.NextExpiry(ctx, m.SalonID); err == nil && ok {
 			wait = min(wait, max(next.Sub(clock.Now()), 10*time.Millisecond))
 		}
 		select {
