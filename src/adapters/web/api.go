@@ -288,10 +288,10 @@ type bookingJSON struct {
 	// or when all were due already at booking), or why there are none:
 	// "none: no chat" (made through the API or the web chat), "none: off"
 	// (the salon's policy has none). Left out when it cannot be read.
-	Reminders any `json:"reminders,omitempty"`
-	Price         string  `json:"price"`
-	Currency      string  `json:"currency"`
-	ClientID      int64   `json:"client_id"`
+	Reminders any    `json:"reminders,omitempty"`
+	Price     string `json:"price"`
+	Currency  string `json:"currency"`
+	ClientID  int64  `json:"client_id"`
 }
 
 func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b *core.Booking) {

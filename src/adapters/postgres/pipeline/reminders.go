@@ -317,7 +317,7 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, now
 		default:
 			reply := dialog.ReminderReply(r.cfg.Catalog, salon, dialog.Reminder{
 				BookingID: d.booking, Lang: s.lang, Start: d.start, Service: s.service, Master: s.master})
-			body, err := json.Marshal(messaging.Outgoing{ChatID: d.chat, Reply: &reply})
+			body, err := json.Marshal(messaging.Outgoing{ChatID: d.chat, Reply: &reply, Template: messaging.TemplateReminder})
 			if err != nil {
 				return 0, fmt.Errorf("pipeline: reminder: %w", err)
 			}
