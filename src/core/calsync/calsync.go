@@ -92,7 +92,7 @@ type Target struct {
 	Service, ClientName          string // the service's name; the client's first name only
 	SalonName, SalonPhone        string
 	Reminders                    []time.Duration // the salon's policy.reminders
-	Placed                       *Placed // the event as last written; nil when none was
+	Placed                       *Placed         // the event as last written; nil when none was
 }
 
 // Placed is where a booking's event was written.
