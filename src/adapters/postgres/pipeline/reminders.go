@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -218,13 +219,16 @@ func (r *Reminders) Tick(ctx context.Context) (int, time.Time, error) {
 	if err != nil {
 		return 0, time.Time{}, passCore(err, "queue reminders")
 	}
-	var next *time.Time
-	if err := r.cfg.Pool.QueryRow(ctx, `SELECT min(due_at) FROM reminders WHERE salon_id = $1 AND sent_at IS NULL`,
-		r.cfg.SalonID).Scan(&next); err != nil {
-		return handled, time.Time{}, mapErr(err, "next reminder")
-	}
-	if next == nil {
+	// ORDER BY … LIMIT 1, not min(): a generic plan of min() read every unsent
+	// row of the salon (9,000 in 9 ms), this reads one.
+	var next time.Time
+	err = r.cfg.Pool.QueryRow(ctx, `SELECT due_at FROM reminders WHERE salon_id = $1 AND sent_at IS NULL ORDER BY due_at LIMIT 1`,
+		r.cfg.SalonID).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) {
 		return handled, time.Time{}, nil
+	}
+	if err != nil {
+		return handled, time.Time{}, mapErr(err, "next reminder")
 	}
 	return handled, next.UTC(), nil
 }
