@@ -234,6 +234,12 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 	}
+	// Chat reminders: recorded with each booking change, queued by a loop.
+	reminders, closeReminders, err := startReminders(ctx, bg, &background, cfg, store, bookings, salonID, catalog, clock, log)
+	if err != nil {
+		return err
+	}
+	closers = append(closers, closeReminders)
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler(web.Config{
 		Bookings: bookings,
@@ -244,6 +250,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Logger:   log,
 		Clock:    clock,
 		Chat:     chat,
+		// The booking answers' "reminders".
+		Reminders: reminders,
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),

@@ -277,7 +277,10 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 					}
 				}
 				if b.Status == core.StatusConfirmed {
-					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices) {
+					// Followed when someone must hear of it: the master's calendar or
+					// staff chat, or a chat to remind (the owner's bookings have none).
+					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices ||
+						len(sc.salon.Policy.Reminders) > 0 && !owner) {
 						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
 							return err
 						}
