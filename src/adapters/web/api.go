@@ -269,8 +269,9 @@ type bookingJSON struct {
 	Master        string  `json:"master"`
 	Start         string  `json:"start"`
 	End           string  `json:"end"`
-	Timezone      string  `json:"timezone"` // of start, end and hold_expires_at
+	Timezone      string  `json:"timezone"` // of start, end, hold_expires_at and coming_at
 	HoldExpiresAt *string `json:"hold_expires_at,omitempty"`
+	ComingAt      *string `json:"coming_at,omitempty"` // when the client said "I'll come" (a reminder's button), in timezone
 	Price         string  `json:"price"`
 	Currency      string  `json:"currency"`
 	ClientID      int64   `json:"client_id"`
@@ -301,6 +302,10 @@ func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b
 	if b.Status == core.StatusHeld {
 		s := b.HoldExpiresAt.In(zone).Format(time.RFC3339)
 		out.HoldExpiresAt = &s
+	}
+	if !b.ComingAt.IsZero() {
+		s := b.ComingAt.In(zone).Format(time.RFC3339)
+		out.ComingAt = &s
 	}
 	writeJSON(w, status, out)
 }
