@@ -161,7 +161,7 @@ func TestReminderTranscripts(t *testing.T) {
 			script: append(bookOlga,
 				"clock: +26h", "remind: #1",
 				"cmd: start", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Thu 4 Mar", "pick: 11:00", // a hold
-				"press: I'll come", // a one-line answer: the flow goes on
+				"press: I'll come",  // a one-line answer: the flow goes on
 				"press: Reschedule", // takes over: the flow and its hold are dropped
 			),
 			check: func(t *testing.T, b *bundle) {
@@ -174,8 +174,8 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
 				"clock: +26h", "template: #1", // silent for a day: the window is closed
-				"text: 1",                     // I'll come
-				"text: 1",                     // answered: a number is the menu's again
+				"text: 1", // I'll come
+				"text: 1", // answered: a number is the menu's again
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t)) },
 		},
