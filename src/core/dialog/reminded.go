@@ -36,6 +36,7 @@ func (t *turn) press() bool {
 		return false
 	}
 	p := t.p
+	t.note = "" // a flow dropped as idle needs no word: the press says what happens
 	id := strings.TrimPrefix(c, prefix)
 	b := t.own(id)
 	switch {
