@@ -282,8 +282,9 @@ type bookingJSON struct {
 	Master        string  `json:"master"`
 	Start         string  `json:"start"`
 	End           string  `json:"end"`
-	Timezone      string  `json:"timezone"` // of start, end, hold_expires_at and reminders
+	Timezone      string  `json:"timezone"` // of start, end, hold_expires_at, coming_at and reminders
 	HoldExpiresAt *string `json:"hold_expires_at,omitempty"`
+	ComingAt      *string `json:"coming_at,omitempty"` // when the client said "I'll come" (a reminder's button), in timezone
 	// Reminders: the due times of the client's chat reminders ([] while held,
 	// or when all were due already at booking), or why there are none:
 	// "none: no chat" (made through the API or the web chat), "none: off"
@@ -320,6 +321,10 @@ func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b
 	if b.Status == core.StatusHeld {
 		s := b.HoldExpiresAt.In(zone).Format(time.RFC3339)
 		out.HoldExpiresAt = &s
+	}
+	if !b.ComingAt.IsZero() {
+		s := b.ComingAt.In(zone).Format(time.RFC3339)
+		out.ComingAt = &s
 	}
 	out.Reminders = a.reminders(ctx, r, b, policy, zone)
 	writeJSON(w, status, out)

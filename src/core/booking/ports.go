@@ -82,7 +82,8 @@ type Tx interface {
 	// conditional statement, and reports whether it did: a hold confirmed
 	// meanwhile is left alone. An unknown id releases nothing.
 	ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error)
-	// UpdateBooking writes b's status, times, occupied range and hold expiry.
+	// UpdateBooking writes b's status, times, occupied range, hold expiry and
+	// "I'll come" (ComingAt).
 	// EConflict when the new time overlaps another live booking.
 	UpdateBooking(ctx context.Context, b *core.Booking) error
 	// SourceBookings lists the live bookings made through source that end after
@@ -111,11 +112,14 @@ type Occupancy struct {
 // ChangeKind says what happened to a booking, for the people who must know.
 type ChangeKind string
 
-// The changes a master is told about.
+// The changes a master is told about. Only Booked, Moved and Cancelled change
+// the booking's time or status; Coming changes neither (a follower that only
+// mirrors the time, like the calendar, has nothing to do for it).
 const (
 	Booked    ChangeKind = "booked"    // a booking was confirmed
 	Moved     ChangeKind = "moved"     // a confirmed booking got a new time
 	Cancelled ChangeKind = "cancelled" // a confirmed booking was cancelled
+	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
 )
 
 // Change is a stored change to a confirmed booking.

@@ -431,6 +431,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 		}
 		svc := sc.service
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
+		b.ComingAt = time.Time{} // "I'll come" was said of the old time
 		// The exclusion constraint guards against bookings; the master's own
 		// calendar is checked here (the move is not the hot path).
 		busy, err := tx.Busy(ctx, salonID, []string{b.MasterID}, b.Occupied, now, b.ID)
@@ -457,6 +458,29 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 			return false, s.taken(ctx, tx, sc, start, now, b.ID)
 		}
 		return false, nil // already written
+	})
+}
+
+// Coming records that the client will come (the "I'll come" of a reminder) on a
+// confirmed booking that has not started, once: the first call sets ComingAt and
+// tells the master (a Coming change, in the same transaction); a repeat changes
+// nothing and returns the booking as it is. A move clears it (see Reschedule).
+// Returns EConflict "booking.not_active" for a booking that is not confirmed
+// (cancelled, expired, or a hold), EConflict "booking.started" once its start
+// has come, ENotFound.
+func (s *Service) Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
+	now := s.clock.Now()
+	return s.change(ctx, salonID, bookingID, func(_ Tx, b *core.Booking) (bool, error) {
+		switch {
+		case b.Status != core.StatusConfirmed:
+			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is %s", b.ID, b.Status)
+		case !b.Start.After(now):
+			return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
+		case !b.ComingAt.IsZero():
+			return false, nil
+		}
+		b.ComingAt = now
+		return true, nil
 	})
 }
 
@@ -526,6 +550,8 @@ func changeOf(before, after core.Booking) *Change {
 		return &Change{Kind: Cancelled, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && !before.Start.Equal(after.Start):
 		return &Change{Kind: Moved, Booking: after, From: before.Start}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && before.ComingAt.IsZero() && !after.ComingAt.IsZero():
+		return &Change{Kind: Coming, Booking: after}
 	}
 	return nil
 }

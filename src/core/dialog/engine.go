@@ -24,6 +24,7 @@ type Bookings interface {
 	Release(ctx context.Context, salonID, bookingID string) (bool, error)
 	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
+	Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
 }
 
@@ -128,13 +129,14 @@ type turn struct {
 	p    *i18n.Printer
 	now  time.Time
 	out  []Reply
-	note string // said before the next prompt, in the same message
+	note string    // said before the next prompt, in the same message
+	last time.Time // when the conversation's previous step was (zero: none stored)
 }
 
 // Step answers one inbound event. It always answers with at least one reply: a
 // failure of the booking engine becomes an apology and the menu, never silence.
 func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (State, []Reply) {
-	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now()}
+	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {
 		p := e.catalog.Printer(e.catalog.Match(in.LangHint, nil), time.UTC)
@@ -187,6 +189,10 @@ func (t *turn) run() {
 		t.command(in.Text)
 		return
 	case KindText:
+		t.in = in
+		if t.reminderReply(in.Text) { // a reply to a reminder (a WhatsApp template's)
+			return
+		}
 		// A number answers the numbered list the client was shown (channels
 		// without buttons show one); at a time step an hour is a time.
 		id, answered := t.typed(in.Text)
@@ -215,6 +221,9 @@ func (t *turn) run() {
 		case optLanguage:
 			t.st.Step = stepLanguage
 			t.ask()
+			return
+		}
+		if t.press() { // a booking's button (a reminder's), in any step
 			return
 		}
 	}

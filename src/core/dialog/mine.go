@@ -67,8 +67,9 @@ func (t *turn) bookingPrompt() Reply {
 	}
 }
 
+// onMine answers My bookings and one booking; its Reschedule and Cancel
+// booking buttons are a booking's buttons (press).
 func (t *turn) onMine() {
-	p := t.p
 	c := t.in.Choice
 	switch {
 	case c == optBook:
@@ -84,35 +85,6 @@ func (t *turn) onMine() {
 		if b := t.own(strings.TrimPrefix(c, prefBooking)); b != nil {
 			t.st.Step, t.st.BookingID = stepBooking, b.ID
 		}
-		t.ask()
-	case strings.HasPrefix(c, prefCancel):
-		b := t.own(strings.TrimPrefix(c, prefCancel))
-		if b == nil {
-			t.st.Step = stepMine
-			t.again()
-			return
-		}
-		if _, err := t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID); err != nil {
-			t.bookingFailed(err, stepMine)
-			return
-		}
-		t.reset()
-		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start))
-		t.menu()
-	case strings.HasPrefix(c, prefMove):
-		b := t.own(strings.TrimPrefix(c, prefMove))
-		if b == nil {
-			t.st.Step = stepMine
-			t.again()
-			return
-		}
-		if b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
-			t.reset()
-			t.note = p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
-			t.menu()
-			return
-		}
-		t.st.Step, t.st.BookingID, t.st.Service, t.st.Master, t.st.Page = stepMoveDay, b.ID, b.ServiceID, b.MasterID, 0
 		t.ask()
 	default:
 		t.again()

@@ -20,6 +20,7 @@ import (
 
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
@@ -37,6 +38,7 @@ var ctx = context.Background()
 // 1 March 2027, 08:00 in Berlin), the real booking service and conversation store.
 type bundle struct {
 	salonID  string
+	store    *postgres.Store
 	clock    *core.FixedClock
 	bookings *booking.Service
 	chat     *dialog.Service
@@ -91,7 +93,7 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 	require.NoError(t, err)
 	cat, err := i18n.Load()
 	require.NoError(t, err)
-	b := &bundle{salonID: id, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}}
+	b := &bundle{salonID: id, store: store, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}}
 	b.bookings = booking.New(store, b.clock)
 	wl := postgres.NewWaitlist(pool)
 	store.FollowChanges(wl.Record)
@@ -122,9 +124,10 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 
 // conv is one client's chat in a transcript.
 type conv struct {
-	name string
-	hint string
-	last []dialog.Reply
+	name     string
+	hint     string
+	last     []dialog.Reply
+	reminder *dialog.Reply // the last reminder sent to the chat (remind, template): press picks from it
 }
 
 // send delivers one inbound event and checks what every channel relies on: at
@@ -177,8 +180,12 @@ func pick(t *testing.T, c *conv, what string) string {
 // run plays a script and returns the transcript. A line is "[chat] verb: arg":
 // text, pick (a label or #n), cmd, contact ("Name, phone"), "clock: +2h",
 // "free: n" (cancel the n-th booking that fills a day) or "match: -" (one
-// wait-list matcher pass; the offers it queues are shown as their chats get them).
-// Lines without a chat name go to the first chat.
+// wait-list matcher pass; the offers it queues are shown as their chats get them);
+// "remind: #n" sends the reminder of the chat's n-th upcoming booking as the
+// scheduler would (with buttons), "template: #n" as a WhatsApp template outside
+// the 24-hour window (one line of text), and "press: label" presses a button of
+// the last reminder, whatever was said since. Lines without a chat name go to
+// the first chat.
 func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 	t.Helper()
 	byName := map[string]*conv{}
@@ -199,6 +206,20 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 		verb, arg, _ := strings.Cut(line, ": ")
 		var in dialog.Inbound
 		switch verb {
+		case "remind", "template":
+			r := b.reminder(t, c, arg)
+			c.reminder = &r
+			if verb == "remind" {
+				fmt.Fprintf(&out, "-- reminder to %s:\n", c.name)
+				show(&out, c.name, r)
+				c.last = []dialog.Reply{r}
+			} else {
+				fmt.Fprintf(&out, "-- reminder to %s as a WhatsApp template:\n%s < %s\n", c.name, c.name, whatsapp.TemplateText(r, whatsapp.TemplateMaxParam))
+			}
+			continue
+		case "press":
+			require.NotNil(t, c.reminder, "press before any reminder")
+			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, &conv{name: c.name, last: []dialog.Reply{*c.reminder}}, arg)}
 		case "clock":
 			d, err := time.ParseDuration(strings.TrimPrefix(arg, "+"))
 			require.NoError(t, err)
@@ -248,25 +269,59 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 func (b *bundle) print(out *strings.Builder, c *conv, replies []dialog.Reply) {
 	{
 		for _, r := range replies {
-			for i, l := range strings.Split(r.Text, "\n") {
-				prefix := "   "
-				if i == 0 {
-					prefix = c.name + " <"
-				}
-				fmt.Fprintf(out, "%s %s\n", prefix, l)
-			}
-			if len(r.Choices) > 0 {
-				var cs []string
-				for _, ch := range r.Choices {
-					cs = append(cs, fmt.Sprintf("[%s] %s", ch.ID, ch.Label))
-				}
-				fmt.Fprintf(out, "    %s\n", strings.Join(cs, " | "))
-			}
-			if r.RequestContact {
-				fmt.Fprintf(out, "    (asks for the contact)\n")
-			}
+			show(out, c.name, r)
 		}
 	}
+}
+
+// show writes one reply to name into a transcript.
+func show(out *strings.Builder, name string, r dialog.Reply) {
+	for i, l := range strings.Split(r.Text, "\n") {
+		prefix := "   "
+		if i == 0 {
+			prefix = name + " <"
+		}
+		fmt.Fprintf(out, "%s %s\n", prefix, l)
+	}
+	if len(r.Choices) > 0 {
+		var cs []string
+		for _, ch := range r.Choices {
+			cs = append(cs, fmt.Sprintf("[%s] %s", ch.ID, ch.Label))
+		}
+		fmt.Fprintf(out, "    %s\n", strings.Join(cs, " | "))
+	}
+	if r.RequestContact {
+		fmt.Fprintf(out, "    (asks for the contact)\n")
+	}
+}
+
+// reminder is the reminder the scheduler sends of the chat's n-th ("#n")
+// upcoming booking, in the chat's language (the base of its hint).
+func (b *bundle) reminder(t *testing.T, c *conv, arg string) dialog.Reply {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimPrefix(arg, "#"))
+	require.NoError(t, err, "remind: #n")
+	list, err := b.bookings.Upcoming(ctx, b.salonID, "test:"+c.name)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(list), n, "%s has no upcoming booking %s", c.name, arg)
+	bk := list[n-1]
+	cat, err := b.bookings.Catalog(ctx, b.salonID)
+	require.NoError(t, err)
+	r := dialog.Reminder{BookingID: bk.ID, Start: bk.Start, Master: bk.MasterID}
+	r.Lang, _, _ = strings.Cut(c.hint, "-")
+	for _, s := range cat.Services {
+		if s.ID == bk.ServiceID {
+			r.Service = s.Name
+		}
+	}
+	for _, m := range cat.Masters {
+		if m.ID == bk.MasterID {
+			r.Master = m.Name
+		}
+	}
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	return dialog.ReminderReply(catalog, cat.Salon, r)
 }
 
 var (
