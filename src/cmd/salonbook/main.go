@@ -269,6 +269,17 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 		closers = append(closers, closeTelegram)
+		// Morning summaries to the masters' staff chats (policy.staff_summary),
+		// once per master and day whichever replica queues them.
+		summaries := pipeline.NewStaffSummaries(pool, salonID, telegram.Channel, func(ctx context.Context) (*core.Salon, error) {
+			c, err := bookings.Catalog(ctx, salonID)
+			if err != nil {
+				return nil, err
+			}
+			return c.Salon, nil
+		}, catalog, clock, log)
+		background.Add(1)
+		go func() { defer background.Done(); summaries.Run(bg) }()
 	} else {
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
