@@ -150,7 +150,7 @@ func (s *StaffSummaries) queue(ctx context.Context, salon *core.Salon, text func
 		switch {
 		case len(sd.Bookings) == 0:
 			outcome = "empty"
-		case dialog.SummaryTooLate(due, sd.Bookings[0].Start, now):
+		case dialog.SummaryTooLate(due, sd, now):
 			outcome = "late"
 		}
 		tag, err := tx.Exec(ctx, `
