@@ -32,9 +32,10 @@
 //	  waitlist_offer: 15m             # default 15m; from 1m to 24h, whole minutes: how
 //	                                  # long a freed time offered to a wait-listed
 //	                                  # client is held for them
-//	  staff_summary: "08:00"          # default 08:00; the local time each master with a
-//	                                  # staff chat gets the day's bookings; off (or null)
-//	                                  # for none
+//	  staff_summary: "08:00"          # default off; the local time, 00:00 to 12:00, each
+//	                                  # master with a staff chat gets the day's bookings;
+//	                                  # on (or true) is 08:00; off, false, null or absent
+//	                                  # for none (an upgraded salon sends nothing new)
 //	services:                         # required, at least one
 //	  - id: haircut                   # required; same form as salon.id, unique
 //	    name: {en: Haircut, ru: Стрижка}  # required; keys are salon locales and the

@@ -86,7 +86,6 @@ func TestParseFullFile(t *testing.T) {
 
 func TestParseDefaults(t *testing.T) {
 	t.Parallel()
-	eight := core.ClockTime(8 * 60)
 
 	f, err := salonfile.Parse([]byte(minimal))
 	require.NoError(t, err)
@@ -99,7 +98,7 @@ func TestParseDefaults(t *testing.T) {
 		MaxUpcoming:   3,
 		Reminders:     []time.Duration{24 * time.Hour, 2 * time.Hour},
 		WaitlistOffer: 15 * time.Minute,
-		StaffSummary:  &eight,
+		StaffSummary:  nil, // absent is off: no surprise messages to a salon after an upgrade
 	}, f.Salon.Policy)
 	require.Zero(t, f.Services[0].BufferBefore)
 	require.Zero(t, f.Services[0].BufferAfter)
@@ -119,6 +118,11 @@ func TestParseAfterBookingPolicy(t *testing.T) {
 	}{
 		{"Off", "policy: {reminders: [], staff_summary: off}\n", []time.Duration{}, 15 * time.Minute, ""},
 		{"NullSummary", "policy: {staff_summary: null}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, ""},
+		{"FalseSummary", "policy: {staff_summary: false}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, ""},
+		{"OnSummary", "policy: {staff_summary: on}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "08:00"},
+		{"TrueSummary", "policy: {staff_summary: true}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "08:00"},
+		{"NoonSummary", "policy: {staff_summary: \"12:00\"}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "12:00"},
+		{"MidnightSummary", "policy: {staff_summary: \"00:00\"}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "00:00"},
 		{"SortedLongestFirst", "policy: {reminders: [15m, 7d, 1d2h], waitlist_offer: 5m, staff_summary: \"07:30\"}\n",
 			[]time.Duration{7 * 24 * time.Hour, 26 * time.Hour, 15 * time.Minute}, 5 * time.Minute, "07:30"},
 	} {
@@ -326,7 +330,28 @@ func TestParseRejects(t *testing.T) {
 			file:  func(t *testing.T) string { return minimal + "policy:\n  staff_summary: \"25:00\"\n" },
 			line:  10,
 			field: "policy.staff_summary",
-			msg:   `line 10: policy.staff_summary: "25:00" must be a local time like 08:00, or off`,
+			msg:   `line 10: policy.staff_summary: "25:00" must be a local time like 08:00, on (08:00) or off`,
+		},
+		{
+			name:  "StaffSummaryAfterNoon",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders: [2h]\n  staff_summary: \"12:01\"\n" },
+			line:  11,
+			field: "policy.staff_summary",
+			msg:   `line 11: policy.staff_summary: "12:01" is after 12:00: the summary lists the day ahead, so it goes in the morning (08:00 by default)`,
+		},
+		{
+			name:  "StaffSummaryEvening",
+			file:  func(t *testing.T) string { return minimal + "policy: {staff_summary: \"20:00\"}\n" },
+			line:  9,
+			field: "policy.staff_summary",
+			msg:   `line 9: policy.staff_summary: "20:00" is after 12:00: the summary lists the day ahead, so it goes in the morning (08:00 by default)`,
+		},
+		{
+			name:  "StaffSummaryYes",
+			file:  func(t *testing.T) string { return minimal + "policy: {staff_summary: yes}\n" },
+			line:  9,
+			field: "policy.staff_summary",
+			msg:   `line 9: policy.staff_summary: "yes" must be a local time like 08:00, on (08:00) or off`,
 		},
 		{
 			name:  "MaxUpcomingZero",

@@ -96,7 +96,8 @@ const (
 	defaultMaxUpcoming  = 3
 	maxMaxUpcoming      = 100
 	defaultOffer        = 15 * time.Minute
-	defaultSummary      = core.ClockTime(8 * 60)
+	defaultSummary      = core.ClockTime(8 * 60)  // staff_summary: on
+	latestSummary       = core.ClockTime(12 * 60) // a later summary would list a day mostly gone
 	minReminder         = 15 * time.Minute
 	maxReminder         = 7 * 24 * time.Hour
 )
@@ -115,8 +116,6 @@ func (p *parser) policy(top *mapping) core.Policy {
 		Reminders:     slices.Clone(defaultReminders),
 		WaitlistOffer: defaultOffer,
 	}
-	summary := defaultSummary
-	pol.StaffSummary = &summary
 	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff", "max_upcoming",
 		"reminders", "waitlist_offer", "staff_summary")
 	if m == nil {
@@ -166,27 +165,34 @@ func (p *parser) reminders(m *mapping, key string) []time.Duration {
 	return out
 }
 
-// summary reads policy.staff_summary: a local time "HH:MM", or "off" (or null)
-// for none; 08:00 when the field is absent.
+// summary reads policy.staff_summary: a local time "HH:MM" from 00:00 to
+// 12:00; on (or true) for 08:00; off, false or null for none. Absent is off,
+// so a salon upgraded to a version with summaries gets none until its file
+// asks for them.
 func (p *parser) summary(m *mapping, key string) *core.ClockTime {
 	n, ok := m.keys[key]
-	if !ok {
-		at := defaultSummary
-		return &at
-	}
-	if isNull(m.values[key]) {
+	if !ok || isNull(m.values[key]) {
 		return nil
 	}
 	s, sn := p.scalar(m, key, false)
 	if sn == nil {
 		return nil
 	}
-	if strings.EqualFold(strings.TrimSpace(s), "off") {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "off", "false":
 		return nil
+	case "on", "true":
+		at := defaultSummary
+		return &at
 	}
 	at, err := core.ParseClock(s)
-	if err != nil || at >= 24*60 {
-		p.add(n.Line, join(m.path, key), "%q must be a local time like 08:00, or off", s)
+	switch {
+	case err != nil || at >= 24*60:
+		p.add(n.Line, join(m.path, key), "%q must be a local time like 08:00, on (08:00) or off", s)
+		return nil
+	case at > latestSummary:
+		p.add(n.Line, join(m.path, key), "%q is after %s: the summary lists the day ahead, so it goes in the morning (%s by default)",
+			s, latestSummary, defaultSummary)
 		return nil
 	}
 	return &at
