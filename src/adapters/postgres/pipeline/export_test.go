@@ -23,3 +23,5 @@ func SetRepairRead(in *Inbox, f func()) { in.repairRead = f }
 func SetRemindersClaimed(r *Reminders, f func(context.Context, pgx.Tx)) { r.claimed = f }
 
 const BacklogSQL = backlogSQL
+
+const SummaryBookingsSQL = summaryBookingsSQL
