@@ -418,4 +418,3 @@ func (p *parser) staff(top *mapping, masters []core.Master) []staff.Account {
 	}
 	return out
 }
-
