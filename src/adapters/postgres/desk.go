@@ -64,13 +64,9 @@ func (d *Desk) SetPassword(ctx context.Context, salonID, login, hash string, now
 	})
 }
 
-// SessionLimits are a session's timeouts: Idle since its last request, Max
-// since it began.
-type SessionLimits struct{ Idle, Max time.Duration }
-
 // StartSession stores a new session of login, known by the hash of its id, and
 // drops the account's sessions that have timed out.
-func (d *Desk) StartSession(ctx context.Context, salonID, login string, idHash []byte, now time.Time, lim SessionLimits) error {
+func (d *Desk) StartSession(ctx context.Context, salonID, login string, idHash []byte, now time.Time, lim staff.SessionLimits) error {
 	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `
 			DELETE FROM staff_sessions WHERE salon_id = $1 AND login = $2 AND (seen_at <= $3 OR created_at <= $4)`,
@@ -88,7 +84,7 @@ func (d *Desk) StartSession(ctx context.Context, salonID, login string, idHash [
 // session that is unknown, of another salon, idle longer than lim.Idle or older
 // than lim.Max is ENotFound (a timed-out one is deleted). The account's role
 // and master are read now, so a change in the salon file applies at once.
-func (d *Desk) Session(ctx context.Context, salonID string, idHash []byte, now time.Time, lim SessionLimits) (staff.Account, error) {
+func (d *Desk) Session(ctx context.Context, salonID string, idHash []byte, now time.Time, lim staff.SessionLimits) (staff.Account, error) {
 	var a staff.Account
 	var role string
 	var master *string

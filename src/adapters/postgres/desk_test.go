@@ -12,7 +12,7 @@ import (
 	"salonbook/src/core/staff"
 )
 
-var deskLimits = postgres.SessionLimits{Idle: time.Hour, Max: 8 * time.Hour}
+var deskLimits = staff.SessionLimits{Idle: time.Hour, Max: 8 * time.Hour}
 
 // deskBundle is a test salon with an owner "olga" and a master account "anna".
 func deskBundle(t *testing.T) (*bundle, *postgres.Desk) {

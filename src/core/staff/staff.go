@@ -60,6 +60,10 @@ func (a Account) SeesWeekOf(masterID string) bool {
 // MayChange reports whether a may change a booking of masterID.
 func (a Account) MayChange(masterID string) bool { return a.SeesClientsOf(masterID) }
 
+// SessionLimits are a desk session's timeouts: Idle since its last request,
+// Max since the login.
+type SessionLimits struct{ Idle, Max time.Duration }
+
 // Entry is one booking as the desk lists it: the booking and its client.
 type Entry struct {
 	Booking     core.Booking
