@@ -125,8 +125,8 @@ func TestDSTSundays(t *testing.T) {
 
 	// Autumn: 2027-10-31, 03:00 CEST → 02:00 CET.
 	b.clock.T = time.Date(2027, 10, 20, 12, 0, 0, 0, time.UTC)
-	br.login("olga") // the old session timed out
-	b.book(t, "boris", "haircut", time.Date(2027, 10, 31, 0, 30, 0, 0, time.UTC), "First Two", "+49 151 1000003")  // 02:30 CEST
+	br.login("olga")                                                                                              // the old session timed out
+	b.book(t, "boris", "haircut", time.Date(2027, 10, 31, 0, 30, 0, 0, time.UTC), "First Two", "+49 151 1000003") // 02:30 CEST
 	// The slots offer a repeated wall-clock time once; the view must still draw
 	// a booking in the second 02:00 hour: moved there in SQL from 03:00 CET.
 	second := b.book(t, "boris", "haircut", time.Date(2027, 10, 31, 2, 0, 0, 0, time.UTC), "Second Two", "+49 151 1000004")
