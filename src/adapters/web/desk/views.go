@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"html"
 	"html/template"
-	"strings"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"salonbook/src/core"
