@@ -40,7 +40,7 @@ var hashing = make(chan struct{}, 4)
 // MaxPassword characters.
 func HashPassword(password string) (string, error) {
 	if n := utf8.RuneCountInString(password); n < MinPassword || n > MaxPassword {
-		return "", core.Errorf(core.EInvalid, "desk.password_length",
+		return "", core.Errorf(core.EInvalid, "request.invalid",
 			"desk: a password has %d to %d characters, this one %d", MinPassword, MaxPassword, n)
 	}
 	salt := make([]byte, saltLen)
