@@ -80,21 +80,21 @@ func (d *Desk) StartSession(ctx context.Context, salonID, login string, idHash [
 	})
 }
 
-// Session returns the account of a live session and marks it seen at now. A
-// session that is unknown, of another salon, idle longer than lim.Idle or older
-// than lim.Max is ENotFound (a timed-out one is deleted). The account's role
-// and master are read now, so a change in the salon file applies at once.
+// Session returns the account of a live session and marks it seen at now
+// (at most once a minute: most requests only read). A session that is
+// unknown, of another salon, idle longer than lim.Idle or older than lim.Max
+// is ENotFound (a timed-out one is deleted). The account's role and master are
+// read now, so a change in the salon file applies at once.
 func (d *Desk) Session(ctx context.Context, salonID string, idHash []byte, now time.Time, lim staff.SessionLimits) (staff.Account, error) {
 	var a staff.Account
 	var role string
 	var master *string
+	var seen time.Time
 	err := d.pool.QueryRow(ctx, `
-		UPDATE staff_sessions s SET seen_at = $3
-		FROM staff_accounts a
-		WHERE s.id_hash = $1 AND s.salon_id = $2 AND a.salon_id = s.salon_id AND a.login = s.login
-		  AND s.seen_at > $4 AND s.created_at > $5
-		RETURNING a.login, a.role, a.master_id`,
-		idHash, salonID, now, now.Add(-lim.Idle), now.Add(-lim.Max)).Scan(&a.Login, &role, &master)
+		SELECT a.login, a.role, a.master_id, s.seen_at
+		FROM staff_sessions s JOIN staff_accounts a ON a.salon_id = s.salon_id AND a.login = s.login
+		WHERE s.id_hash = $1 AND s.salon_id = $2 AND s.seen_at > $3 AND s.created_at > $4`,
+		idHash, salonID, now.Add(-lim.Idle), now.Add(-lim.Max)).Scan(&a.Login, &role, &master, &seen)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := d.pool.Exec(ctx, `
 			DELETE FROM staff_sessions WHERE id_hash = $1 AND salon_id = $2 AND (seen_at <= $3 OR created_at <= $4)`,
@@ -104,6 +104,12 @@ func (d *Desk) Session(ctx context.Context, salonID string, idHash []byte, now t
 	}
 	if err != nil {
 		return a, mapErr(err, "read session")
+	}
+	if now.Sub(seen) >= time.Minute {
+		if _, err := d.pool.Exec(ctx, `UPDATE staff_sessions SET seen_at = $2 WHERE id_hash = $1 AND seen_at < $2`,
+			idHash, now); err != nil {
+			return a, mapErr(err, "mark session seen")
+		}
 	}
 	a.Role = staff.Role(role)
 	if master != nil {
