@@ -58,6 +58,18 @@
 //	                                  # shifts that start on it
 //	    calendar: anna@example.com    # optional Google Calendar id
 //	    telegram_chat_id: 12345       # optional Telegram chat for staff notices
+//	staff:                            # optional: who may log in to the desk (/admin)
+//	  - login: olga                   # required; unique; ^[a-z0-9][a-z0-9._-]{0,63}$
+//	    role: owner                   # required; owner (sees and changes everything)
+//	                                  # or master (their own bookings; no phones)
+//	  - login: anna
+//	    role: master
+//	    master: anna                  # required for a master, absent for an owner:
+//	                                  # the id of the master this account is
+//
+// Passwords are never in the file: `salonbook passwd LOGIN` sets one (stored as
+// an argon2id hash). Applying a file without an account that the database has
+// deletes that account and ends its sessions.
 //
 // Durations are Go durations ("90m", "1h30m") or a whole number of days with a "d"
 // suffix, optionally followed by a Go duration ("60d", "1d12h"). Weekdays are mon,

@@ -13,6 +13,7 @@ import (
 
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/core"
+	"salonbook/src/core/staff"
 )
 
 func TestParseFullFile(t *testing.T) {
@@ -222,6 +223,49 @@ func edit(t *testing.T, old, new string) string {
 	return strings.Replace(minimal, old, new, 1)
 }
 
+func TestParseStaff(t *testing.T) {
+	t.Parallel()
+	f, err := salonfile.Parse([]byte(minimal + `staff:
+  - {login: olga, role: owner}
+  - login: anna.k
+    role: master
+    master: anna
+`))
+	require.NoError(t, err)
+	require.Equal(t, []staff.Account{
+		{Login: "olga", Role: staff.Owner},
+		{Login: "anna.k", Role: staff.Master, MasterID: "anna"},
+	}, f.Staff)
+
+	f, err = salonfile.Parse([]byte(minimal))
+	require.NoError(t, err)
+	require.Empty(t, f.Staff)
+}
+
+// TestParseRejectsStaff: every problem of the staff section, each with its line.
+func TestParseRejectsStaff(t *testing.T) {
+	t.Parallel()
+	_, err := salonfile.Parse([]byte(minimal + `staff:
+  - {login: Olga, role: owner}
+  - {login: boss, role: admin}
+  - {login: anna, role: master}
+  - {login: zoe, role: master, master: zoe}
+  - {login: owner2, role: owner, master: anna}
+  - {login: boss, role: owner}
+  - {login: x, role: owner, password: secret}
+`))
+	require.Equal(t, core.EInvalid, core.ErrorCode(err))
+	require.Equal(t, "salonfile: invalid salon file:\n"+strings.Join([]string{
+		`line 10: staff[0].login: "Olga" is not a login: lower-case letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit`,
+		`line 11: staff[1].role: "admin" is not a role: owner or master`,
+		`line 12: staff[2].master: is required for role master: the id of the master this account is`,
+		`line 13: staff[3].master: unknown master "zoe"`,
+		`line 14: staff[4].master: an owner's account belongs to no master; leave master out`,
+		`line 15: staff[5].login: login "boss" is listed twice (first on line 11)`,
+		`line 16: staff[6].password: unknown field; known fields are login, role, master`,
+	}, "\n"), err.Error())
+}
+
 func TestParseRejects(t *testing.T) {
 	t.Parallel()
 
@@ -237,7 +281,7 @@ func TestParseRejects(t *testing.T) {
 			file:  func(t *testing.T) string { return minimal + "colour: red\n" },
 			line:  9,
 			field: "colour",
-			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters",
+			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters, staff",
 		},
 		{
 			name:  "UnknownMasterField",
@@ -524,7 +568,7 @@ func TestParseRejects(t *testing.T) {
 			name: "NotAMapping",
 			file: func(t *testing.T) string { return "- salon\n" },
 			line: 1,
-			msg:  "line 1: must be a mapping of the fields salon, policy, services, masters, not a list",
+			msg:  "line 1: must be a mapping of the fields salon, policy, services, masters, staff, not a list",
 		},
 		{
 			name: "Empty",

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"salonbook/src/core"
+	"salonbook/src/core/staff"
 )
 
 // file walks the whole document. Sections are read in a fixed order, whatever
@@ -18,7 +19,7 @@ func (p *parser) file(data []byte) *File {
 	if root == nil {
 		return nil
 	}
-	top := p.mapping(root, "", 1, "salon", "policy", "services", "masters")
+	top := p.mapping(root, "", 1, "salon", "policy", "services", "masters", "staff")
 	if top == nil {
 		return nil
 	}
@@ -27,6 +28,7 @@ func (p *parser) file(data []byte) *File {
 	f.Salon.Policy = p.policy(top)
 	f.Services = p.services(top, f.Salon)
 	f.Masters = p.masters(top, f, f.Salon.ID)
+	f.Staff = p.staff(top, f.Masters)
 	return f
 }
 
@@ -371,4 +373,54 @@ func (p *parser) chatID(m *mapping) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// staff reads the optional list of desk accounts: a login each, its role, and
+// for a master's account the master it is. Passwords are never in the file.
+func (p *parser) staff(top *mapping, masters []core.Master) []staff.Account {
+	known := map[string]bool{}
+	for _, m := range masters {
+		known[m.ID] = true
+	}
+	var out []staff.Account
+	seen := map[string]int{}
+	for i, n := range p.list(top, "staff", false) {
+		path := index("staff", i)
+		m := p.mapping(n, path, n.Line, "login", "role", "master")
+		if m == nil {
+			continue
+		}
+		var a staff.Account
+		if login, ln := p.scalar(m, "login", true); ln != nil {
+			field := join(path, "login")
+			switch {
+			case !staff.LoginPattern.MatchString(login):
+				p.add(ln.Line, field, "%q is not a login: lower-case letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit", login)
+			case seen[login] != 0:
+				p.add(ln.Line, field, "login %q is listed twice (first on line %d)", login, seen[login])
+			default:
+				seen[login] = ln.Line
+				a.Login = login
+			}
+		}
+		if role, rn := p.scalar(m, "role", true); rn != nil {
+			a.Role = staff.Role(role)
+			if !a.Role.Valid() {
+				p.add(rn.Line, join(path, "role"), "%q is not a role: owner or master", role)
+			}
+		}
+		master, mn := p.scalar(m, "master", false)
+		switch {
+		case a.Role == staff.Master && mn == nil:
+			p.add(m.line, join(path, "master"), "is required for role master: the id of the master this account is")
+		case a.Role == staff.Owner && mn != nil:
+			p.add(mn.Line, join(path, "master"), "an owner's account belongs to no master; leave master out")
+		case mn != nil && !known[master]:
+			p.add(mn.Line, join(path, "master"), "unknown master %q", master)
+		case a.Role == staff.Master:
+			a.MasterID = master
+		}
+		out = append(out, a)
+	}
+	return out
 }

@@ -22,6 +22,7 @@ type Config struct {
 	HTTPAddr    string     // HTTP_ADDR, default 127.0.0.1:8080
 	APIToken    string     // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
 	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
+	PublicURL   string     // PUBLIC_URL: where people reach the server; https makes the desk's cookies Secure
 	LogLevel    slog.Level // LOG_LEVEL: debug, info, warn, error
 	Telegram    TelegramConfig
 	WhatsApp    WhatsAppConfig
@@ -143,6 +144,11 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if s := getenv("WEB_CHAT_NEW_PER_ADDR"); s != "" {
 		if c.WebChatNewPerAddr, err = strconv.Atoi(s); err != nil || c.WebChatNewPerAddr < 0 || c.WebChatNewPerAddr > 100_000 {
 			return c, fmt.Errorf("config: WEB_CHAT_NEW_PER_ADDR must be 0..100000 (0: no limit per address)")
+		}
+	}
+	if c.PublicURL = getenv("PUBLIC_URL"); c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
 		}
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {

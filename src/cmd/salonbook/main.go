@@ -3,6 +3,7 @@
 //	salonbook migrate [up | down [N] | version]   manage the database schema
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
+//	salonbook passwd LOGIN                        set a desk password (read from the terminal or stdin)
 //
 // The load harness and the fake chat platforms are a command of their own,
 // src/cmd/loadtest, so that this binary carries no test code.
@@ -36,6 +37,7 @@ import (
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/web"
+	"salonbook/src/adapters/web/desk"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -49,6 +51,7 @@ const usage = `usage:
   salonbook migrate [up | down [N] | version]
   salonbook apply FILE
   salonbook serve
+  salonbook passwd LOGIN
 `
 
 func main() {
@@ -74,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runApply(ctx, args[1:], getenv, out)
 	case "serve":
 		return runServe(ctx, getenv, out, ready)
+	case "passwd":
+		return runPasswd(ctx, args[1:], getenv, os.Stdin, out, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -140,7 +145,7 @@ func runApply(ctx context.Context, args []string, getenv func(string) string, ou
 	}
 	defer pool.Close()
 	n, err := postgres.NewStore(pool).Apply(ctx, postgres.SalonSetup{
-		Salon: f.Salon, Services: f.Services, Masters: f.Masters, StaffChats: f.StaffChats,
+		Salon: f.Salon, Services: f.Services, Masters: f.Masters, StaffChats: f.StaffChats, Staff: f.Staff,
 	})
 	if err != nil {
 		return err
@@ -260,6 +265,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
+	// The owner's desk (/admin): staff pages with sessions of their own.
+	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: postgres.NewDesk(pool), Catalog: bookings,
+		Clock: clock, Logger: log, PublicURL: cfg.PublicURL})
+	mux.Handle("/admin", deskHandler)
+	mux.Handle("/admin/", deskHandler)
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram, queued in each change's own
 		// transaction; set before any worker can book.
