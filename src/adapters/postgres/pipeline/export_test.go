@@ -23,3 +23,10 @@ func SetRepairRead(in *Inbox, f func()) { in.repairRead = f }
 func SetRemindersClaimed(r *Reminders, f func(context.Context, pgx.Tx)) { r.claimed = f }
 
 const BacklogSQL = backlogSQL
+
+// The reminders' statements that run inside booking transactions (plans tests).
+const (
+	ScheduleSQL  = scheduleSQL
+	CancelSQL    = cancelSQL
+	SupersedeSQL = supersedeSQL
+)
