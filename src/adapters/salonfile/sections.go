@@ -99,6 +99,9 @@ const (
 	defaultSummary      = core.ClockTime(8 * 60)
 	minReminder         = 15 * time.Minute
 	maxReminder         = 7 * 24 * time.Hour
+	// maxReminders is Google Calendar's limit on an event's reminder
+	// overrides: the masters' calendar events carry the same reminders.
+	maxReminders = 5
 )
 
 // defaultReminders is policy.reminders when the field is absent.
@@ -142,6 +145,10 @@ func (p *parser) policy(top *mapping) core.Policy {
 func (p *parser) reminders(m *mapping, key string) []time.Duration {
 	items := p.list(m, key, false)
 	field := join(m.path, key)
+	if len(items) > maxReminders {
+		p.add(items[maxReminders].Line, index(field, maxReminders), "at most %d reminders (Google Calendar's limit for the masters' events)", maxReminders)
+		return nil
+	}
 	out := []time.Duration{}
 	seen := map[time.Duration]bool{}
 	for i, n := range items {
