@@ -62,6 +62,15 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			reminderSeconds(p.Reminders), seconds(p.OfferHold()), summaryMinute(p.StaffSummary)); err != nil {
 			return err
 		}
+		// Reminders turned off, or an offset removed: the reminders already
+		// scheduled for it go too (none is sent that the policy no longer
+		// has). Those already queued in the outbox still go. A newly added
+		// offset is not backfilled: bookings made before get only the offsets
+		// they were booked with.
+		if _, err := tx.Exec(ctx, `DELETE FROM reminders WHERE salon_id = $1 AND sent_at IS NULL AND offset_seconds <> ALL($2)`,
+			sl.ID, reminderSeconds(p.Reminders)); err != nil {
+			return mapErr(err, "drop reminders off the policy")
+		}
 
 		serviceIDs := make([]string, 0, len(setup.Services))
 		for i, v := range setup.Services {

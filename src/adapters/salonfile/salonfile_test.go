@@ -356,6 +356,13 @@ func TestParseRejects(t *testing.T) {
 			msg:   `line 10: policy.reminders[1]: "120m" is listed twice`,
 		},
 		{
+			name:  "SixReminders",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders: [7d, 3d, 1d, 6h, 2h, 30m]\n" },
+			line:  10,
+			field: "policy.reminders[5]",
+			msg:   `line 10: policy.reminders[5]: at most 5 reminders (Google Calendar's limit for the masters' events)`,
+		},
+		{
 			name:  "ReminderTooEarly",
 			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders:\n    - 8d\n" },
 			line:  11,

@@ -102,6 +102,9 @@ const (
 	latestSummary       = core.ClockTime(12 * 60) // a later summary would list a day mostly gone
 	minReminder         = 15 * time.Minute
 	maxReminder         = 7 * 24 * time.Hour
+	// maxReminders is Google Calendar's limit on an event's reminder
+	// overrides: the masters' calendar events carry the same reminders.
+	maxReminders = 5
 )
 
 // defaultReminders is policy.reminders when the field is absent.
@@ -143,6 +146,10 @@ func (p *parser) policy(top *mapping) core.Policy {
 func (p *parser) reminders(m *mapping, key string) []time.Duration {
 	items := p.list(m, key, false)
 	field := join(m.path, key)
+	if len(items) > maxReminders {
+		p.add(items[maxReminders].Line, index(field, maxReminders), "at most %d reminders (Google Calendar's limit for the masters' events)", maxReminders)
+		return nil
+	}
 	out := []time.Duration{}
 	seen := map[time.Duration]bool{}
 	for i, n := range items {

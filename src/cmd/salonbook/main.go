@@ -244,7 +244,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		}
 	}
 	// Chat reminders: recorded with each booking change, queued by a loop.
-	reminders, closeReminders, err := startReminders(ctx, bg, &background, cfg, store, bookings, salonID, catalog, clock, log)
+	reminders, closeReminders, err := startReminders(ctx, bg, &background, cfg, store, pool, bookings, salonID, catalog, clock, log)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,17 @@ type Service struct {
 	store    Store
 	clock    core.Clock
 	observer Observer // nil: none (see Observe)
+	// remindable says which sources get reminders (see RemindChats); nil:
+	// every source but the owner's.
+	remindable func(source string) bool
 }
+
+// RemindChats tells the service which booking sources can be reminded (a chat
+// of a channel that can take a message): a booking made confirmed is recorded
+// as a change (Tx.Changed) for its reminders only when its source is one of
+// them. Call it before the service is used; unset, every source but the
+// owner's is.
+func (s *Service) RemindChats(remindable func(source string) bool) { s.remindable = remindable }
 
 // New returns a Service over store, reading the time from clock.
 func New(store Store, clock core.Clock) *Service {
@@ -281,9 +291,11 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 				}
 				if b.Status == core.StatusConfirmed {
 					// Followed when someone must hear of it: the master's calendar or
-					// staff chat, or a chat to remind (the owner's bookings have none).
-					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices ||
-						len(sc.salon.Policy.Reminders) > 0 && !owner) {
+					// staff chat, a chat to remind (the owner's bookings, the web
+					// chat's and the API's have none), or the wait-list (an offer's
+					// booking ends its entry).
+					remind := len(sc.salon.Policy.Reminders) > 0 && !owner && (s.remindable == nil || s.remindable(b.Source))
+					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices || remind || req.Offer != 0) {
 						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
 							return err
 						}

@@ -192,6 +192,14 @@ func (s *Sender) Run(ctx context.Context) {
 // one sends a message, or puts it back for when the limits allow.
 func (s *Sender) one(ctx context.Context, q Queued) {
 	now := s.now()
+	if !q.Outgoing.NotAfter.IsZero() && !now.Before(q.Outgoing.NotAfter) {
+		// Too late (a reminder of an appointment that has begun): never sent.
+		s.unclaim(q)
+		s.observe(SendGivenUp)
+		s.Log.Info("message given up", slog.String("channel", s.Channel), slog.Int64("id", q.ID), slog.String("reason", tooLate))
+		s.done(ctx, q, tooLate)
+		return
+	}
 	isMessage := q.Outgoing.Reply != nil // answering a callback is not a message: no limits, no pause
 	if wait := s.pausedUntil().Sub(now); wait > 0 && isMessage {
 		s.unclaim(q)
@@ -276,6 +284,9 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		s.done(ctx, q, reason)
 	}
 }
+
+// tooLate is why a message past its Outgoing.NotAfter is given up.
+const tooLate = "too late: past its not-after time"
 
 // observe tells the Observer, if any, a send's outcome.
 func (s *Sender) observe(outcome string) {

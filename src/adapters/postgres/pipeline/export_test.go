@@ -25,3 +25,10 @@ func SetRemindersClaimed(r *Reminders, f func(context.Context, pgx.Tx)) { r.clai
 const BacklogSQL = backlogSQL
 
 const SummaryBookingsSQL = summaryBookingsSQL
+
+// The reminders' statements that run inside booking transactions (plans tests).
+const (
+	ScheduleSQL  = scheduleSQL
+	CancelSQL    = cancelSQL
+	SupersedeSQL = supersedeSQL
+)
