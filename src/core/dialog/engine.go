@@ -87,6 +87,7 @@ type Engine struct {
 	salonID  string
 	bookings Bookings
 	waitlist Waitlist
+	pushed   Pushed
 	catalog  *i18n.Catalog
 	clock    core.Clock
 	idle     time.Duration
@@ -98,8 +99,11 @@ type Config struct {
 	SalonID  string
 	Bookings Bookings
 	Waitlist Waitlist
-	Catalog  *i18n.Catalog
-	Clock    core.Clock
+	// Pushed reads the reminders and offers sent to a chat, so that typed text
+	// at the menu can answer them; nil: typed text is never such an answer.
+	Pushed  Pushed
+	Catalog *i18n.Catalog
+	Clock   core.Clock
 	// Idle is the silence after which a flow under way is dropped (the client
 	// keeps the language and the name and phone they gave). Default 30 minutes.
 	Idle time.Duration
@@ -114,7 +118,7 @@ func NewEngine(c Config) *Engine {
 	if c.Idle == 0 {
 		c.Idle = 30 * time.Minute
 	}
-	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
+	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
 		noOffers: c.NoOffers}
 }
 
