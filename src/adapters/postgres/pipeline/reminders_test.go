@@ -217,7 +217,7 @@ func TestReminderMessage(t *testing.T) {
 	require.Len(t, out, 2, "the 24h reminder of the first booking is dropped: its 2h one is due in the same batch; oldest due first")
 	require.Equal(t, "whatsapp", out[1].Channel)
 	require.Equal(t, "4915112345678", out[1].Chat)
-	require.Contains(t, out[1].Text, "Напоминаем: Стрижка, мастер Anna, Studio "+b.salonID)
+	require.Contains(t, out[1].Text, "Напоминаем о записи в Studio "+b.salonID+": Стрижка, мастер Anna")
 	require.Contains(t, out[1].Text, "10:00")
 	require.Contains(t, out[1].Text, "Адрес: Torstraße 1")
 	require.Equal(t, []string{"ok:" + ru.ID, "mv:" + ru.ID, "cx:" + ru.ID}, out[1].Choices)
