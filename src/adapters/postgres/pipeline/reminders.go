@@ -444,7 +444,7 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, cha
 				return 0, fmt.Errorf("pipeline: reminder: %w", err)
 			}
 			batch.Queue(`
-				WITH o AS (`+insertOutbox+`, id)
+				WITH o AS (`+insertPushed+`, id)
 				UPDATE reminders r SET sent_at = $6, outbox_id = o.id FROM o
 				WHERE r.booking_id = $7 AND r.starts_at = $8 AND r.offset_seconds = $9`,
 				r.cfg.SalonID, d.channel, d.chat, nil, body, now, d.booking, d.start, d.offset)

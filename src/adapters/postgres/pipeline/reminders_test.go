@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -240,16 +241,18 @@ func TestReminderMessage(t *testing.T) {
 	require.Len(t, out, 2, "the 24h reminder of the first booking is dropped: its 2h one is due in the same batch; oldest due first")
 	require.Equal(t, "whatsapp", out[1].Channel)
 	require.Equal(t, "4915112345678", out[1].Chat)
-	require.Contains(t, out[1].Text, "Напоминаем: Стрижка, мастер Anna, Studio "+b.salonID)
+	require.Contains(t, out[1].Text, "Напоминаем о записи в Studio "+b.salonID+": Стрижка, мастер Anna")
 	require.Contains(t, out[1].Text, "10:00")
 	require.Contains(t, out[1].Text, "Адрес: Torstraße 1")
-	require.Equal(t, []string{"ok:" + ru.ID, "mv:" + ru.ID, "cx:" + ru.ID}, out[1].Choices)
+	at := ":" + strconv.FormatInt(b.at(3, 10, 0).Unix(), 10) // the start the reminder names
+	require.Equal(t, []string{"ok:" + ru.ID + at, "mv:" + ru.ID + at, "cx:" + ru.ID + at}, out[1].Choices)
 	require.Equal(t, "telegram", out[0].Channel)
 	require.Equal(t, "7002", out[0].Chat)
 	require.Contains(t, out[0].Text, "Haircut with Anna at Studio "+b.salonID)
 	require.Contains(t, out[0].Text, "12:00")
 	require.Contains(t, out[0].Text, "Address: Torstraße 1")
-	require.Equal(t, []string{"ok:" + en.ID, "mv:" + en.ID, "cx:" + en.ID}, out[0].Choices)
+	at = ":" + strconv.FormatInt(b.at(3, 12, 0).Unix(), 10)
+	require.Equal(t, []string{"ok:" + en.ID + at, "mv:" + en.ID + at, "cx:" + en.ID + at}, out[0].Choices)
 }
 
 // TestReminderNotWhenAlreadyDue: a reminder already due when the booking is
