@@ -35,10 +35,8 @@ func newWLWorld(t *testing.T) *wlWorld {
 	w := &wlWorld{bundle: b, wl: postgres.NewWaitlist(pgtest.Pool(t)), fills: map[int]string{}}
 	cat, err := i18n.Load()
 	require.NoError(t, err)
-	c, err := b.svc.Catalog(ctx, b.salonID)
-	require.NoError(t, err)
 	b.store.FollowChanges(w.wl.Record)
-	b.store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, c.Salon, o) },
+	b.store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, s, o) },
 		slog.New(slog.NewTextHandler(io.Discard, nil))).Record)
 	w.matcher = &waitlist.Matcher{SalonID: b.salonID, Store: w.wl, Bookings: b.svc, Clock: b.clock, Channels: []string{"telegram"}}
 	for h := 9; h < 19; h++ {

@@ -193,11 +193,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	// written to unasked get offers; the web chat does not offer the wait-list.
 	wl := postgres.NewWaitlist(pool)
 	store.FollowChanges(wl.Record)
-	salonNow, err := bookings.Catalog(ctx, salonID)
-	if err != nil {
-		return err
-	}
-	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salonNow.Salon, o) }, log).Record)
+	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, log).Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl,
 		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)

@@ -102,7 +102,7 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 	salon, err := b.bookings.Catalog(ctx, id)
 	require.NoError(t, err)
 	var mu sync.Mutex
-	store.FollowOffers(func(ctx context.Context, tx pgx.Tx, entry int64, bk core.Booking) error {
+	store.FollowOffers(func(ctx context.Context, tx pgx.Tx, entry int64, bk core.Booking, _ *core.Salon) error {
 		var chat, lang string
 		if err := tx.QueryRow(ctx, `SELECT chat_id, lang FROM waitlist WHERE id = $1`, entry).Scan(&chat, &lang); err != nil {
 			return err
