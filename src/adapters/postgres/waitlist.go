@@ -35,9 +35,12 @@ type Waitlist struct {
 	lock *pgx.Conn
 }
 
-// Close lets go of the matcher's own connection, if any.
+// Close lets go of the matcher's own connection, if any; a pass still under
+// way keeps it (the process is ending).
 func (w *Waitlist) Close() {
-	w.mu.Lock()
+	if !w.mu.TryLock() {
+		return
+	}
 	defer w.mu.Unlock()
 	if w.lock != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)

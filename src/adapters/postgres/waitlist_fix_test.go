@@ -3,9 +3,9 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
-	"fmt"
 	"sync"
 	"testing"
 	"time"

@@ -192,6 +192,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	// an offer's message is queued in its hold's. Only channels that can be
 	// written to unasked get offers; the web chat does not offer the wait-list.
 	wl := postgres.NewWaitlist(pool)
+	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, log).Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl,

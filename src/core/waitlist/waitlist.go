@@ -27,7 +27,7 @@ type Entry struct {
 	ServiceID string
 	MasterID  string // a master id or booking.AnyMaster
 	Day       core.Date
-	Client    core.Client // name and phone, as stored
+	Client    core.Client      // name and phone, as stored
 	Offered   []core.TimeRange // times offered to it before (declined or let lapse): no start overlapping one again
 }
 
