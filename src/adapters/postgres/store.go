@@ -455,14 +455,20 @@ func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (b
 		return false, nil // not a booking id: nothing to release
 	}
 	// One conditional statement, not a read and a write: a confirm committed in
-	// between is seen by the WHERE and the row is left alone.
-	tag, err := t.q.Exec(ctx, `
-		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
-		WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'`, salonID, id)
+	// between is seen by the WHERE and the row is left alone. A wait-list
+	// offer's release wakes the matcher in the same statement (no wake to lose).
+	var n int
+	err := t.q.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
+			WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'
+			RETURNING idempotency_key),
+		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%')
+		SELECT count(*) FROM r`, salonID, id, booking.OfferKeyPrefix).Scan(&n)
 	if err != nil {
 		return false, mapErr(err, "release hold")
 	}
-	return tag.RowsAffected() == 1, nil
+	return n == 1, nil
 }
 
 func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {

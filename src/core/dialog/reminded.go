@@ -40,6 +40,9 @@ func (t *turn) press() bool {
 	id := strings.TrimPrefix(c, prefix)
 	b := t.own(id)
 	switch {
+	case b != nil && isOffer(b): // an offer is answered by its own buttons
+		t.unchanged(id, p.T("offer.pending"))
+		return true
 	case b == nil || (prefix == prefComing && b.Status != core.StatusConfirmed):
 		t.unchanged(id, p.T("remind.gone"))
 		return true
