@@ -452,3 +452,16 @@ func TestWaitlistOfferHoldEndsByItsStart(t *testing.T) {
 	require.Equal(t, 1, w.pass(t))
 	require.Equal(t, w.at(2, 10, 0), w.offers(t)["telegram:1"].HoldExpiresAt, "not 10:05")
 }
+
+// Finding 20: a day's entries go when the day ends in the salon's zone, not in UTC.
+func TestWaitlistDropsAtTheSalonsMidnight(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	w.join(t, 1)
+	w.clock.T = w.at(2, 23, 30) // 22:30 UTC
+	require.Equal(t, 0, w.pass(t))
+	require.Equal(t, 1, w.count(t, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, w.salonID), "still Tuesday in Berlin")
+	w.clock.T = w.at(3, 0, 30) // 23:30 UTC, still Tuesday in UTC
+	require.Equal(t, 0, w.pass(t))
+	require.Equal(t, 0, w.count(t, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, w.salonID), "Wednesday in Berlin")
+}
