@@ -32,7 +32,7 @@ func (w *wlWorld) joinAs(t *testing.T, n int, master string) int64 {
 		Client: core.Client{Name: fmt.Sprint("Waiting ", n), Phone: fmt.Sprintf("+4915200000%02d", n)}, Lang: "en",
 	}))
 	var id int64
-	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT id FROM waitlist WHERE salon_id = $1 AND chat_id = $2 AND master_id = $3`,
+	require.NoError(t, w.pool.QueryRow(ctx, `SELECT id FROM waitlist WHERE salon_id = $1 AND chat_id = $2 AND master_id = $3`,
 		w.salonID, fmt.Sprint(n), master).Scan(&id))
 	return id
 }
@@ -180,7 +180,7 @@ func TestWaitlistBlockedChatsGetNoOffer(t *testing.T) {
 	w := newWLWorld(t)
 	w.join(t, 1)
 	w.join(t, 2)
-	_, err := pgtest.Pool(t).Exec(ctx, `INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at) VALUES ($1, 'telegram', '1', $2)`,
+	_, err := w.pool.Exec(ctx, `INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at) VALUES ($1, 'telegram', '1', $2)`,
 		w.salonID, w.clock.Now())
 	require.NoError(t, err)
 	w.free(t, 10)
@@ -221,7 +221,7 @@ func TestWaitlistLeaveReleasesTheOffer(t *testing.T) {
 	w.free(t, 10)
 	require.Equal(t, 1, w.pass(t))
 	offer := w.offers(t)["telegram:1"]
-	_, err := pgtest.Pool(t).Exec(ctx, `DELETE FROM waitlist_wakes WHERE salon_id = $1`, w.salonID)
+	_, err := w.pool.Exec(ctx, `DELETE FROM waitlist_wakes WHERE salon_id = $1`, w.salonID)
 	require.NoError(t, err)
 	left, err := w.wl.Leave(ctx, dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "1"}, e)
 	require.NoError(t, err)
@@ -301,7 +301,7 @@ func TestWaitlistBookItWhileTheMatcherOffersAgain(t *testing.T) {
 		e := w.joinAs(t, 1, "anna")
 		w.free(t, 10)
 		// The entry's row is being deleted (an uncommitted booking of its own).
-		tx, err := pgtest.Pool(t).Begin(ctx)
+		tx, err := w.pool.Begin(ctx)
 		require.NoError(t, err)
 		defer func() { _ = tx.Rollback(ctx) }()
 		_, err = tx.Exec(ctx, `DELETE FROM waitlist WHERE id = $1`, e)
@@ -431,7 +431,7 @@ func TestWaitlistOfferRecordErrorsAreCoreErrors(t *testing.T) {
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c, err := w.svc.Catalog(ctx, w.salonID)
 	require.NoError(t, err)
-	tx, err := pgtest.Pool(t).Begin(ctx)
+	tx, err := w.pool.Begin(ctx)
 	require.NoError(t, err)
 	defer func() { _ = tx.Rollback(ctx) }()
 	err = offers.Record(ctx, tx, 999999999, core.Booking{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna", Start: w.at(2, 10, 0)}, c.Salon)
