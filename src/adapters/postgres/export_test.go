@@ -4,4 +4,6 @@ package postgres
 const (
 	ExpireLapsedSQL  = expireLapsedSQL
 	CountUpcomingSQL = countUpcomingSQL
+	ExpireDueSQL     = expireDueSQL
+	NextExpirySQL    = nextExpirySQL
 )

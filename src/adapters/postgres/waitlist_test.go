@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres"
@@ -25,6 +26,7 @@ import (
 type wlWorld struct {
 	*bundle
 	wl      *postgres.Waitlist
+	pool    *pgxpool.Pool // one pool for the test's own statements (a pool per statement ran out of connections)
 	matcher *waitlist.Matcher
 	fills   map[int]string // hour → booking id
 }
@@ -32,13 +34,13 @@ type wlWorld struct {
 func newWLWorld(t *testing.T) *wlWorld {
 	t.Helper()
 	b := newBundle(t)
-	w := &wlWorld{bundle: b, wl: postgres.NewWaitlist(pgtest.Pool(t)), fills: map[int]string{}}
+	pool := pgtest.Pool(t)
+	w := &wlWorld{bundle: b, wl: postgres.NewWaitlist(pool), pool: pool, fills: map[int]string{}}
+	t.Cleanup(w.wl.Close)
 	cat, err := i18n.Load()
 	require.NoError(t, err)
-	c, err := b.svc.Catalog(ctx, b.salonID)
-	require.NoError(t, err)
 	b.store.FollowChanges(w.wl.Record)
-	b.store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, c.Salon, o) },
+	b.store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, s, o) },
 		b.clock, slog.New(slog.NewTextHandler(io.Discard, nil))).Record)
 	w.matcher = &waitlist.Matcher{SalonID: b.salonID, Store: w.wl, Bookings: b.svc, Clock: b.clock, Channels: []string{"telegram"}}
 	for h := 9; h < 19; h++ {
@@ -71,7 +73,7 @@ func (w *wlWorld) pass(t *testing.T) int {
 // offers returns the live offer holds, by chat.
 func (w *wlWorld) offers(t *testing.T) map[string]core.Booking {
 	t.Helper()
-	rows, err := pgtest.Pool(t).Query(ctx, `SELECT b.booking_id::text FROM waitlist_offers o JOIN bookings b USING (booking_id)
+	rows, err := w.pool.Query(ctx, `SELECT b.booking_id::text FROM waitlist_offers o JOIN bookings b USING (booking_id)
 		WHERE o.salon_id = $1 AND b.status = 'held' AND b.hold_expires_at > $2`, w.salonID, w.clock.Now())
 	require.NoError(t, err)
 	var ids []string
@@ -93,7 +95,7 @@ func (w *wlWorld) offers(t *testing.T) map[string]core.Booking {
 func (w *wlWorld) count(t *testing.T, q string, args ...any) int {
 	t.Helper()
 	var n int
-	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, q, args...).Scan(&n))
+	require.NoError(t, w.pool.QueryRow(ctx, q, args...).Scan(&n))
 	return n
 }
 
@@ -218,7 +220,7 @@ func TestWaitlistOffers(t *testing.T) {
 		require.Equal(t, 1, w.pass(t))
 		offer := w.offers(t)["telegram:1"]
 		var entry int64
-		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT entry_id FROM waitlist_offers WHERE booking_id = $1::uuid`, offer.ID).Scan(&entry))
+		require.NoError(t, w.pool.QueryRow(ctx, `SELECT entry_id FROM waitlist_offers WHERE booking_id = $1::uuid`, offer.ID).Scan(&entry))
 		again, err := w.svc.Book(ctx, booking.BookRequest{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna", Start: offer.Start,
 			Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"}, IdempotencyKey: waitlist.Key(entry, offer.Start),
 			Source: "telegram:1", Offer: entry})
@@ -275,7 +277,7 @@ func TestWaitlistOffers(t *testing.T) {
 				require.Equal(t, 1, entries, "not booked: the entry waits")
 				require.Positive(t, expired)
 				// Leave the entry's day full again for the next round.
-				_, err := pgtest.Pool(t).Exec(ctx, `DELETE FROM waitlist WHERE salon_id = $1 AND chat_id = $2`, w.salonID, fmt.Sprint(n))
+				_, err := w.pool.Exec(ctx, `DELETE FROM waitlist WHERE salon_id = $1 AND chat_id = $2`, w.salonID, fmt.Sprint(n))
 				require.NoError(t, err)
 				bk, err := w.svc.Book(ctx, booking.BookRequest{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna", Start: offer.Start,
 					Client: core.Client{Name: "Filler", Phone: "+491510000200"}, IdempotencyKey: fmt.Sprint("refill-", round),

@@ -197,12 +197,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	// an offer's message is queued in its hold's. Only channels that can be
 	// written to unasked get offers; the web chat does not offer the wait-list.
 	wl := postgres.NewWaitlist(pool)
+	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
-	salonNow, err := bookings.Catalog(ctx, salonID)
-	if err != nil {
-		return err
-	}
-	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salonNow.Salon, o) }, clock, log).Record)
+	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
 		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)

@@ -268,7 +268,11 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			if req.Confirm {
 				b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
 			} else if req.Offer != 0 {
+				// An offer is held for OfferHold, never past its start.
 				b.HoldExpiresAt = now.Add(sc.salon.Policy.OfferHold())
+				if b.Start.Before(b.HoldExpiresAt) {
+					b.HoldExpiresAt = b.Start
+				}
 			}
 			ok, err := tx.InsertBooking(ctx, b)
 			if err == nil && !ok {
@@ -285,7 +289,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			if ok {
 				booked = b
 				if req.Offer != 0 {
-					if err := tx.Offered(ctx, req.Offer, *b); err != nil {
+					if err := tx.Offered(ctx, req.Offer, *b, now); err != nil {
 						return err
 					}
 				}

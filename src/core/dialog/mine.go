@@ -65,9 +65,18 @@ func (t *turn) bookingPrompt() Reply {
 		t.st.Step = stepMine
 		return t.minePrompt()
 	}
+	text := p.T("booking.text", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()),
+		"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))
+	if isOffer(b) { // offered, not booked: answered as the offer, not moved or cancelled
+		return Reply{Text: p.T("offer.pending") + "\n" + text, Choices: []Choice{
+			{ID: prefOfferYes + b.ID, Label: p.T("btn.offer_yes")},
+			{ID: prefOfferNo + b.ID, Label: p.T("btn.offer_no")},
+			{ID: optMine, Label: p.T("btn.back")},
+			{ID: optMenu, Label: p.T("btn.menu")},
+		}}
+	}
 	return Reply{
-		Text: p.T("booking.text", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()),
-			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price)),
+		Text: text,
 		Choices: []Choice{
 			{ID: prefMove + b.ID, Label: p.T("btn.reschedule")},
 			{ID: prefCancel + b.ID, Label: p.T("btn.cancel_booking")},

@@ -54,6 +54,9 @@ func (t *turn) press() bool {
 		t.note = p.T("error.unavailable")
 		t.ask()
 		return true
+	case b != nil && isOffer(b): // an offer is answered by its own buttons
+		t.unchanged(id, p.T("offer.pending"))
+		return true
 	case b == nil || b.ID == t.st.Hold || ((prefix == prefComing || reminder) && b.Status != core.StatusConfirmed):
 		t.unchanged(id, p.T("remind.gone"))
 		return true

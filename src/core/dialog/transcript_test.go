@@ -108,10 +108,10 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 	salon, err := b.bookings.Catalog(ctx, id)
 	require.NoError(t, err)
 	var mu sync.Mutex
-	offers := pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, salon.Salon, o) }, b.clock,
+	offers := pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, s, o) }, b.clock,
 		slog.New(slog.DiscardHandler))
-	store.FollowOffers(func(ctx context.Context, tx pgx.Tx, entry int64, bk core.Booking) error {
-		if err := offers.Record(ctx, tx, entry, bk); err != nil { // queued as serve queues it
+	store.FollowOffers(func(ctx context.Context, tx pgx.Tx, entry int64, bk core.Booking, s *core.Salon) error {
+		if err := offers.Record(ctx, tx, entry, bk, s); err != nil { // queued as serve queues it
 			return err
 		}
 		var chat, lang string

@@ -142,6 +142,4 @@ type Waitlist interface {
 	Entries(ctx context.Context, key ChatKey, from core.Date) ([]WaitlistEntry, error)
 	// Leave deletes the entry id if it is the chat's, and says whether it did.
 	Leave(ctx context.Context, key ChatKey, id int64) (bool, error)
-	// Wake tells the matcher a time of the salon may have freed.
-	Wake(ctx context.Context, salonID string) error
 }

@@ -27,8 +27,8 @@ type Entry struct {
 	ServiceID string
 	MasterID  string // a master id or booking.AnyMaster
 	Day       core.Date
-	Client    core.Client // name and phone, as stored
-	Offered   []time.Time // starts offered to it before (declined or let lapse): never again
+	Client    core.Client      // name and phone, as stored
+	Offered   []core.TimeRange // times offered to it before (declined or let lapse): no start overlapping one again
 }
 
 // Store is what the matcher reads of the wait-list.
@@ -37,8 +37,10 @@ type Store interface {
 	// how many.
 	Drop(ctx context.Context, salonID string, today core.Date) (int64, error)
 	// Waiting returns the salon's entries for today and later whose channel is
-	// one of channels, that have a known client and no offer held at now,
-	// oldest first.
+	// one of channels and whose chat did not block the bot, that have a known
+	// client and whose chat and client have no offer held at now (one live
+	// offer per chat and per client), those offered least so far first, then
+	// the oldest.
 	Waiting(ctx context.Context, salonID string, today core.Date, now time.Time, channels []string) ([]Entry, error)
 }
 
@@ -70,9 +72,13 @@ func Key(entry int64, start time.Time) string {
 }
 
 // Pass drops the entries whose day has passed and offers each waiting entry,
-// oldest first, the first free start of its day that fits it and that it was
-// not offered before. It returns how many offers it made. A time another
-// booking takes meanwhile is only a refusal: the next start is tried.
+// in Waiting's order (those never offered before those who let an offer lapse
+// or declined it, so a client who ignores offers does not take every freed
+// time in turn), the first free start of its day that fits it and whose time
+// does not overlap one it was offered before. A chat or client gets one offer
+// at a time: once one of its entries got an offer, its others wait. It returns
+// how many offers it made. A time another booking takes meanwhile is only a
+// refusal: the next start is tried.
 func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	cat, err := m.Bookings.Catalog(ctx, m.SalonID)
 	if err != nil {
@@ -93,7 +99,11 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	}
 	free := map[group][]availability.Slot{}
 	offered := 0
+	served := map[string]bool{} // chats and clients (by phone) given an offer in this pass
 	for _, e := range entries {
+		if served[e.Source] || served["phone:"+e.Client.Phone] {
+			continue
+		}
 		g := group{e.ServiceID, e.MasterID, e.Day}
 		slots, ok := free[g]
 		if !ok {
@@ -109,7 +119,7 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 			free[g] = slots
 		}
 		for _, sl := range slots {
-			if slices.ContainsFunc(e.Offered, sl.Start.Equal) {
+			if slices.ContainsFunc(e.Offered, core.TimeRange{Start: sl.Start, End: sl.End}.Overlaps) {
 				continue
 			}
 			_, err := m.Bookings.Book(ctx, booking.BookRequest{
@@ -118,6 +128,7 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 			})
 			if err == nil {
 				offered++
+				served[e.Source], served["phone:"+e.Client.Phone] = true, true
 				// The master's time (and, for "any", the day's loads) changed:
 				// every group of that day reads its free times again.
 				for k := range free {
@@ -129,8 +140,9 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 			}
 			switch core.ErrorCode(err) {
 			case core.EConflict, core.EInvalid:
-				if core.ErrorKey(err) == "booking.too_many" {
-					goto next // the client has as many bookings as allowed
+				switch core.ErrorKey(err) {
+				case "booking.too_many", "waitlist.offer_live":
+					goto next // the client has as many bookings as allowed, or an offer standing
 				}
 				continue // taken meanwhile, the client's own other time, no longer offered: the next start
 			case core.ENotFound:
