@@ -70,11 +70,7 @@ func TestPushedPlanWithoutStatistics(t *testing.T) {
 	conn, err := pool.Acquire(ctx)
 	require.NoError(t, err)
 	defer conn.Release()
-	_, err = conn.Exec(ctx, `PREPARE pushed(text, text, text, timestamptz) AS
-		SELECT body FROM outbox
-		WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND pushed_at IS NOT NULL AND pushed_at > $4
-		  AND failed IS NULL
-		ORDER BY pushed_at DESC, id DESC LIMIT 1`)
+	_, err = conn.Exec(ctx, `PREPARE pushed(text, text, text, timestamptz) AS `+pipeline.PushedSQL)
 	require.NoError(t, err)
 	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE pushed('s', 'telegram', '7', now())`)
 	require.NoError(t, err)
