@@ -27,9 +27,11 @@ import (
 // table reminders per booking, start and offset, due at start − offset (an
 // exact duration), none already due then. A move deletes the unsent rows of
 // the old start, a cancel all unsent rows, and both give up the booking's
-// reminders of other starts that are queued in the outbox but not yet taken by
-// a sender (failed "reminder superseded"); one a sender holds (leased, in a
-// send) cannot be stopped, and goes. Each queued reminder carries its start as
+// reminders of other starts (and their WhatsApp resend copies) that are queued
+// in the outbox but not yet taken by a sender (failed "reminder superseded");
+// a send under way (leased) cannot be stopped and goes, but its row's
+// not_after is set to the change's now, so a send handed back (or a lease run
+// out) is given up, never retried. Each queued reminder carries its start as
 // messaging.Outgoing.NotAfter: a sender never sends it once the appointment
 // has begun. Run (one loop per process; several replicas may run it) claims
 // due rows one channel at a time with FOR UPDATE SKIP LOCKED, oldest due
@@ -314,7 +316,9 @@ func (r *Reminders) Run(ctx context.Context) {
 // is skipped. A reminder whose booking is no longer confirmed at its start is
 // deleted; one whose booking has started is dropped (skipped), and so is one
 // whose booking has a later reminder (a shorter offset) due too, decided in
-// SQL whatever the batch: after an outage the client gets the latest only.
+// SQL whatever the batch; queueing one gives up its booking's longer offsets
+// still unsent in the outbox (earlierSQL): after an outage, of the scheduler
+// or of the channel, the client gets the latest only.
 func (r *Reminders) Tick(ctx context.Context) (int, time.Time, error) {
 	salon, err := r.cfg.Salon(ctx)
 	if err != nil {
@@ -373,7 +377,8 @@ func (r *Reminders) Tick(ctx context.Context) (int, time.Time, error) {
 // room is how many more of channel's reminders may be queued now: its Backlog
 // less its reminders waiting unsent in the outbox; 0 when another scheduler is
 // queueing for the channel (it holds the channel's lock for its transaction,
-// so two never both see the same room).
+// and the count comes after the lock, in a snapshot of its own: two never
+// both see the same room).
 func (r *Reminders) room(ctx context.Context, tx pgx.Tx, channel string) (int, error) {
 	bound := r.backlog(channel)
 	var locked bool
