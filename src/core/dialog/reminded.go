@@ -179,13 +179,23 @@ func (t *turn) dropFlow(id string) string {
 // Any other text gets that message again, now with its buttons and Menu, so
 // that the next press or number answers it (answered is then true). A message
 // sent as a WhatsApp template reaches a chat silent for a day, so at the menu:
-// a flow under way then has been dropped as idle (its note is kept).
+// a flow under way then has been dropped as idle (its note is kept). Only a
+// message a sender has sent counts (the client has seen it); when the pushed
+// messages cannot be read the text gets an apology (answered).
 func (t *turn) pushedReply(text string) (id string, answered bool) {
 	if t.st.Step != stepMenu || t.e.pushed == nil || t.last.IsZero() {
 		return "", false
 	}
 	r, err := t.e.pushed.Pushed(t.ctx, t.key, t.last)
-	if err != nil || r == nil || len(r.Choices) == 0 {
+	if err != nil {
+		// Unknown whether a reminder or offer is what the text answers: an
+		// apology, as for a press whose booking cannot be read ("1" as the
+		// menu's Book could act on the wrong thing).
+		t.note = t.p.T("error.unavailable")
+		t.ask()
+		return "", true
+	}
+	if r == nil || len(r.Choices) == 0 {
 		return "", false
 	}
 	text = strings.TrimSpace(text)

@@ -410,17 +410,63 @@ func TestTypedReplyToPushed(t *testing.T) {
 	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "no reminder was sent: 1 is Book")
 	require.Equal(t, []string{"-"}, b.comingAt(t))
 
-	// 10:00: the 2 h reminder of 12:00 is queued; "1" answers it.
+	// 10:00: the 2 h reminder of 12:00 is queued and sent; "1" answers it.
 	b.run(t, []*conv{olga}, []string{"cmd: start"})
 	b.clock.T = b.clock.T.Add(30 * time.Minute)
 	n, _, err = b.reminders.Tick(ctx)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
+	b.sent(t)
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
 	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Tue 2 Mar at 12:00."), r[0].Text)
 	require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t))
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
 	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "answered: 1 is the menu's again")
+}
+
+// TestTypedReplyToUnsentReminder: a reminder queued but not sent yet (behind
+// the send limits, a 429, a paused channel) is not what "1" answers: the
+// client has not seen it, and "1" is the menu's Book.
+func TestTypedReplyToUnsentReminder(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, withReminders)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 2345678", "pick: Confirm"})
+	b.clock.T = time.Date(2027, 3, 2, 10, 0, 0, 0, pgtest.Berlin)
+	n, _, err := b.reminders.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the 24 h reminder is queued")
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
+	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "not sent: 1 is Book")
+	require.Equal(t, []string{"-"}, b.comingAt(t))
+}
+
+// failingPushed is the pushed messages' store, down.
+type failingPushed struct{}
+
+func (failingPushed) Pushed(context.Context, dialog.ChatKey, time.Time) (*dialog.Reply, error) {
+	return nil, core.Errorf(core.EUnavailable, "error.unavailable", "test: database down")
+}
+
+// TestTypedReplyWhilePushedIsDown: text typed at the menu while the pushed
+// messages cannot be read is an apology, not the menu's answer to it ("1" is
+// not Book: it may answer a reminder).
+func TestTypedReplyWhilePushedIsDown(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, withReminders)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 2345678", "pick: Confirm", "cmd: start", "clock: +26h", "remind: #1"})
+	cat, err := i18n.Load()
+	require.NoError(t, err)
+	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Pushed: failingPushed{}, Catalog: cat, Clock: b.clock})
+	down := dialog.NewService(engine, postgres.NewConversations(pgtest.Pool(t)))
+	r, err := down.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: "olga"},
+		dialog.Inbound{ID: "down-1", Kind: dialog.KindText, Text: "1"})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(r[0].Text, "Sorry, something went wrong on our side."), r[0].Text)
+	require.Equal(t, []string{"-"}, b.comingAt(t))
 }
 
 // TestStaleReminderPress: a reminder's buttons name the start they remind of;

@@ -257,6 +257,7 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 		case "match":
 			n, err := b.matcher.Pass(ctx)
 			require.NoError(t, err)
+			b.sent(t) // the offers, as the chats get them
 			fmt.Fprintf(&out, "-- matcher: %d offer(s)\n", n)
 			for _, cv := range convs {
 				if rs := b.offers[cv.name]; len(rs) > 0 {
@@ -335,7 +336,17 @@ func (b *bundle) reminder(t *testing.T, c *conv, arg string) dialog.Reply {
 	var o struct{ Reply dialog.Reply }
 	require.NoError(t, json.Unmarshal(body, &o))
 	require.Contains(t, o.Reply.Choices[0].ID, list[n-1].ID, "the reminder of booking %s", arg)
+	b.sent(t)
 	return o.Reply
+}
+
+// sent marks every message queued to the salon's chats sent, as a sender
+// would have sent them.
+func (b *bundle) sent(t *testing.T) {
+	t.Helper()
+	_, err := pgtest.Pool(t).Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL`,
+		b.salonID)
+	require.NoError(t, err)
 }
 
 var (

@@ -115,8 +115,9 @@ type State struct {
 // wait-list offer. Their buttons come back as presses; a typed answer (a
 // WhatsApp template has no buttons) is read against the newest one.
 type Pushed interface {
-	// Pushed returns the newest message queued to the chat after after and not
-	// given up (never sent: the chat blocked the bot, or sending failed), or nil.
+	// Pushed returns the newest message queued to the chat after after and
+	// sent (not waiting in the outbox, not given up: the chat blocked the bot,
+	// or sending failed), or nil.
 	Pushed(ctx context.Context, key ChatKey, after time.Time) (*Reply, error)
 }
 

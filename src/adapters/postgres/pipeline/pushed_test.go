@@ -14,23 +14,27 @@ import (
 )
 
 // TestPushed: the newest pushed message of the chat after the instant asked,
-// by the instant its queuer stamped; replies to steps, other chats' messages
-// and messages given up (blocked, failed) are left out.
+// by the instant its queuer stamped, once sent; replies to steps, other
+// chats' messages, messages given up (blocked, failed) and messages not sent
+// yet (queued behind the limits, a 429, a paused channel) are left out.
 func TestPushed(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	pool := pgtest.Pool(t)
 	t0 := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 	add := func(chat, text string, pushed *time.Time, failed *string) {
-		_, err := pool.Exec(ctx, `INSERT INTO outbox (salon_id, channel, chat_id, body, pushed_at, failed)
-			VALUES ($1, 'telegram', $2, jsonb_build_object('chat_id', $2::text, 'reply', jsonb_build_object('text', $3::text)), $4, $5)`,
-			b.salonID, chat, text, pushed, failed)
+		sent := failed == nil && text != "queued offer"
+		_, err := pool.Exec(ctx, `INSERT INTO outbox (salon_id, channel, chat_id, body, pushed_at, failed, sent_at)
+			VALUES ($1, 'telegram', $2, jsonb_build_object('chat_id', $2::text, 'reply', jsonb_build_object('text', $3::text)), $4, $5,
+			        CASE WHEN $6 THEN now() END)`,
+			b.salonID, chat, text, pushed, failed, sent)
 		require.NoError(t, err)
 	}
 	at := func(m int) *time.Time { x := t0.Add(time.Duration(m) * time.Minute); return &x }
 	gaveUp := "blocked by the user"
 	add("7", "reminder", at(1), nil)
 	add("7", "offer", at(3), nil)
+	add("7", "queued offer", at(4), nil)      // not sent yet: the chat has not seen it
 	add("7", "blocked offer", at(5), &gaveUp) // given up: never reached the chat
 	add("7", "a step's reply", nil, nil)
 	add("8", "another chat's", at(6), nil)
@@ -70,11 +74,7 @@ func TestPushedPlanWithoutStatistics(t *testing.T) {
 	conn, err := pool.Acquire(ctx)
 	require.NoError(t, err)
 	defer conn.Release()
-	_, err = conn.Exec(ctx, `PREPARE pushed(text, text, text, timestamptz) AS
-		SELECT body FROM outbox
-		WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND pushed_at IS NOT NULL AND pushed_at > $4
-		  AND failed IS NULL
-		ORDER BY pushed_at DESC, id DESC LIMIT 1`)
+	_, err = conn.Exec(ctx, `PREPARE pushed(text, text, text, timestamptz) AS `+pipeline.PushedSQL)
 	require.NoError(t, err)
 	rows, err := conn.Query(ctx, `EXPLAIN EXECUTE pushed('s', 'telegram', '7', now())`)
 	require.NoError(t, err)

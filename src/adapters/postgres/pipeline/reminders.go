@@ -27,9 +27,11 @@ import (
 // table reminders per booking, start and offset, due at start − offset (an
 // exact duration), none already due then. A move deletes the unsent rows of
 // the old start, a cancel all unsent rows, and both give up the booking's
-// reminders of other starts that are queued in the outbox but not yet taken by
-// a sender (failed "reminder superseded"); one a sender holds (leased, in a
-// send) cannot be stopped, and goes. Each queued reminder carries its start as
+// reminders of other starts (and their WhatsApp resend copies) that are queued
+// in the outbox but not yet taken by a sender (failed "reminder superseded");
+// a send under way (leased) cannot be stopped and goes, but its row's
+// not_after is set to the change's now, so a send handed back (or a lease run
+// out) is given up, never retried. Each queued reminder carries its start as
 // messaging.Outgoing.NotAfter: a sender never sends it once the appointment
 // has begun. Run (one loop per process; several replicas may run it) claims
 // due rows one channel at a time with FOR UPDATE SKIP LOCKED, oldest due
@@ -45,6 +47,7 @@ type Reminders struct {
 	cfg      RemindersConfig
 	channels map[string]bool
 	claimed  func(context.Context, pgx.Tx) // tests: runs after the claim
+	locked   func(context.Context, pgx.Tx) // tests: runs after a channel's lock is taken
 }
 
 // RemindersConfig configures Reminders.
@@ -158,22 +161,55 @@ const scheduleSQL = `
 	WHERE s.salon_id = $3 AND $2 - make_interval(secs => o) > $6
 	ON CONFLICT DO NOTHING`
 
-// supersedeSQL gives up the booking's ($1) reminders queued in the outbox for
-// a start other than $2 (NULL: any) that no sender holds (never leased, or its
-// lease ran out), and deletes their rows (so a move back to that start
-// schedules them again). A leased one is in a send: it goes (its NotAfter
-// still stops it once the old start has passed).
-const supersedeSQL = `
-	WITH gone AS (
-		UPDATE outbox o SET failed = 'reminder superseded'
-		FROM reminders r
-		WHERE r.booking_id = $1 AND (r.outbox_id IS NOT NULL) IS TRUE
-		  AND ($2::timestamptz IS NULL OR r.starts_at <> $2)
-		  AND o.id = r.outbox_id AND o.sent_at IS NULL AND o.failed IS NULL
-		  AND (o.leased_until IS NULL OR o.leased_until < now())
-		RETURNING o.id
-	)
-	DELETE FROM reminders r USING gone WHERE r.booking_id = $1 AND r.outbox_id = gone.id`
+// giveUpSQL gives up the outbox rows of the booking's ($1) queued reminders
+// (and of their WhatsApp resend copies, outbox.resent_of) that are still
+// unsent: one no sender holds (never leased, or its lease ran out) fails
+// "reminder superseded"; one a sender holds may be in a send, which goes, so
+// its body's not_after becomes $3 (the change's now, RFC 3339): if the sender
+// hands it back (no token, a 429, a network error, a timeout) or dies, whoever
+// takes it next gives it up as too late. Which reminders: giveUpSQL, a
+// condition on r, then giveUpEnd; then a statement that may join "rows"
+// (reminder: the reminder's outbox id; id: its row's or its copy's) and
+// "gone" (id; given_up, false when only stamped). The outbox is read by id
+// and resent_of only, never through its queue's partial index ("(…) IS
+// TRUE"): a generic plan with no statistics read every unsent row so (plans:
+// remindfix_test.go). A copy of a copy (the copy failed too) is not given up.
+const giveUpSQL = `
+	WITH mine AS MATERIALIZED (
+		SELECT r.outbox_id AS reminder FROM reminders r
+		WHERE r.booking_id = $1 AND (r.outbox_id IS NOT NULL) IS TRUE`
+
+const giveUpEnd = `
+	), rows AS MATERIALIZED (
+		SELECT reminder, reminder AS id FROM mine
+		UNION ALL
+		SELECT m.reminder, c.id FROM mine m JOIN outbox c ON c.resent_of = m.reminder
+	), gone AS (
+		UPDATE outbox o SET
+		       failed = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN 'reminder superseded' END,
+		       body = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN o.body
+		                   ELSE jsonb_set(o.body, '{not_after}', to_jsonb($3::text)) END
+		WHERE o.id = ANY (ARRAY(SELECT id FROM rows)) AND (o.sent_at IS NULL AND o.failed IS NULL) IS TRUE
+		RETURNING o.id, o.failed IS NOT NULL AS given_up
+	)`
+
+// supersedeSQL gives up (giveUpSQL) the booking's reminders queued for a
+// start other than $2 (NULL: any), and deletes the rows of those given up for
+// good (so a move back to that start schedules them again).
+const supersedeSQL = giveUpSQL + `
+		  AND ($2::timestamptz IS NULL OR r.starts_at <> $2)` + giveUpEnd + `
+	DELETE FROM reminders r USING gone g, rows x
+	WHERE r.booking_id = $1 AND g.given_up AND x.id = g.id AND r.outbox_id = x.reminder`
+
+// earlierSQL gives up (giveUpSQL) the booking's reminders of start $2 with an
+// offset longer than $4, queued but not sent (the channel is down, or its
+// backlog long) when the reminder of offset $4 is queued: the client gets the
+// latest only. Those given up for good are marked skipped.
+const earlierSQL = giveUpSQL + `
+		  AND r.starts_at = $2 AND r.offset_seconds > $4` + giveUpEnd + `
+	UPDATE reminders r SET skipped = 'a later reminder was queued'
+	FROM gone g, rows x
+	WHERE r.booking_id = $1 AND g.given_up AND x.id = g.id AND r.outbox_id = x.reminder`
 
 // cancelSQL deletes a cancelled booking's unsent reminders; the predicate is
 // written as scheduleSQL's, for the same reason.
@@ -193,7 +229,7 @@ func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) err
 			return nil
 		}
 		if c.Kind == booking.Moved {
-			if _, err := tx.Exec(ctx, supersedeSQL, b.ID, b.Start); err != nil {
+			if _, err := tx.Exec(ctx, supersedeSQL, b.ID, b.Start, r.stamp()); err != nil {
 				return fmt.Errorf("pipeline: supersede reminders: %w", err)
 			}
 		}
@@ -201,7 +237,7 @@ func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) err
 			return fmt.Errorf("pipeline: schedule reminders: %w", err)
 		}
 	case booking.Cancelled:
-		if _, err := tx.Exec(ctx, supersedeSQL, b.ID, nil); err != nil {
+		if _, err := tx.Exec(ctx, supersedeSQL, b.ID, nil, r.stamp()); err != nil {
 			return fmt.Errorf("pipeline: supersede reminders: %w", err)
 		}
 		if _, err := tx.Exec(ctx, cancelSQL, b.ID); err != nil {
@@ -210,6 +246,10 @@ func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) err
 	}
 	return nil
 }
+
+// stamp is now as giveUpSQL writes it into a held reminder's not_after (as
+// encoding/json writes a time.Time).
+func (r *Reminders) stamp() string { return r.cfg.Clock.Now().UTC().Format(time.RFC3339Nano) }
 
 // Scheduled returns the due instants of the booking's reminders for start
 // (sent or not; those dropped left out), earliest first.
@@ -276,7 +316,9 @@ func (r *Reminders) Run(ctx context.Context) {
 // is skipped. A reminder whose booking is no longer confirmed at its start is
 // deleted; one whose booking has started is dropped (skipped), and so is one
 // whose booking has a later reminder (a shorter offset) due too, decided in
-// SQL whatever the batch: after an outage the client gets the latest only.
+// SQL whatever the batch; queueing one gives up its booking's longer offsets
+// still unsent in the outbox (earlierSQL): after an outage, of the scheduler
+// or of the channel, the client gets the latest only.
 func (r *Reminders) Tick(ctx context.Context) (int, time.Time, error) {
 	salon, err := r.cfg.Salon(ctx)
 	if err != nil {
@@ -335,25 +377,39 @@ func (r *Reminders) Tick(ctx context.Context) (int, time.Time, error) {
 // room is how many more of channel's reminders may be queued now: its Backlog
 // less its reminders waiting unsent in the outbox; 0 when another scheduler is
 // queueing for the channel (it holds the channel's lock for its transaction,
-// so two never both see the same room).
+// and the count comes after the lock, in a snapshot of its own: two never
+// both see the same room).
 func (r *Reminders) room(ctx context.Context, tx pgx.Tx, channel string) (int, error) {
 	bound := r.backlog(channel)
 	var locked bool
 	var waiting int
-	err := tx.QueryRow(ctx, `
-		SELECT pg_try_advisory_xact_lock(hashtextextended('reminders:' || $1 || '/' || $2, 0)),
-		       (SELECT count(*) FROM (SELECT 1 FROM outbox
-		        WHERE salon_id = $1 AND channel = $2 AND sent_at IS NULL AND failed IS NULL
-		          AND body->>'template' = 'reminder' LIMIT $3) w)`,
-		r.cfg.SalonID, channel, bound).Scan(&locked, &waiting)
+	// The lock first, the count in a statement of its own: in read committed
+	// its snapshot is taken after the lock, so it sees what the scheduler that
+	// last held the lock committed. In one statement, a snapshot taken just
+	// before that commit missed its rows, and the bound was exceeded once.
+	err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended('reminders:' || $1 || '/' || $2, 0))`,
+		r.cfg.SalonID, channel).Scan(&locked)
 	if err != nil {
 		return 0, mapErr(err, "reminder backlog")
 	}
 	if !locked {
 		return 0, nil
 	}
+	if r.locked != nil {
+		r.locked(ctx, tx)
+	}
+	if err := tx.QueryRow(ctx, reminderBacklogSQL, r.cfg.SalonID, channel, bound).Scan(&waiting); err != nil {
+		return 0, mapErr(err, "reminder backlog")
+	}
 	return bound - waiting, nil
 }
+
+// reminderBacklogSQL counts, up to $3, the reminders of salon $1 and channel
+// $2 waiting unsent in the outbox (the partial index outbox_reminders_unsent).
+const reminderBacklogSQL = `
+	SELECT count(*) FROM (SELECT 1 FROM outbox
+	WHERE salon_id = $1 AND channel = $2 AND sent_at IS NULL AND failed IS NULL
+	  AND body->>'template' = 'reminder' LIMIT $3) w`
 
 func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, channel string, now time.Time, limit int) (int, error) {
 	rows, err := tx.Query(ctx, `
@@ -443,6 +499,7 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, cha
 			if err != nil {
 				return 0, fmt.Errorf("pipeline: reminder: %w", err)
 			}
+			batch.Queue(earlierSQL, d.booking, d.start, r.stamp(), d.offset)
 			batch.Queue(`
 				WITH o AS (`+insertPushed+`, id)
 				UPDATE reminders r SET sent_at = $6, outbox_id = o.id FROM o
