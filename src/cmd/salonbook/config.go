@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -18,15 +19,18 @@ import (
 // Config is everything the binary reads from its environment, read here and only
 // here, and checked before anything starts.
 type Config struct {
-	DatabaseURL string     // DATABASE_URL or DATABASE_URL_FILE
-	HTTPAddr    string     // HTTP_ADDR, default 127.0.0.1:8080
-	APIToken    string     // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
-	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
-	PublicURL   string     // PUBLIC_URL: where people reach the server; https makes the desk's cookies Secure
-	LogLevel    slog.Level // LOG_LEVEL: debug, info, warn, error
-	Telegram    TelegramConfig
-	WhatsApp    WhatsAppConfig
-	Google      GoogleConfig
+	DatabaseURL string // DATABASE_URL or DATABASE_URL_FILE
+	HTTPAddr    string // HTTP_ADDR, default 127.0.0.1:8080
+	APIToken    string // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
+	SalonID     string // SALONBOOK_SALON; empty means the only salon applied
+	PublicURL   string // PUBLIC_URL: where people reach the server; https makes the desk's cookies Secure
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
+	// reverse proxies whose X-Forwarded-For the desk's login throttle believes.
+	TrustedProxies []netip.Prefix
+	LogLevel       slog.Level // LOG_LEVEL: debug, info, warn, error
+	Telegram       TelegramConfig
+	WhatsApp       WhatsAppConfig
+	Google         GoogleConfig
 
 	// WEB_CHAT_NEW_PER_MINUTE: new web-chat sessions admitted per minute from
 	// all addresses together; 0 (unset) is web.DefaultNewChatsPerMinute.
@@ -150,6 +154,17 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
 		}
+	}
+	for _, f := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return c, fmt.Errorf("config: TRUSTED_PROXIES: %q is not a CIDR (like 10.0.0.0/8) or an address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {
 	case "", "info":
@@ -359,6 +374,16 @@ func templates(getenv func(string) string, name, example string) (map[string]wha
 		}
 	}
 	return out, first, nil
+}
+
+// startWarnings logs what in cfg is allowed but likely wrong.
+func startWarnings(cfg Config, log *slog.Logger) {
+	if host, _, err := net.SplitHostPort(cfg.HTTPAddr); cfg.PublicURL == "" && (err != nil || !loopbackHost(host)) {
+		// Behind a proxy that ends TLS every request arrives as plain HTTP, so
+		// the desk's cookies would go without Secure.
+		log.Warn("PUBLIC_URL is empty and HTTP_ADDR is not a loopback address: behind a TLS proxy the desk's " +
+			"session cookies are not marked Secure; set PUBLIC_URL=https://… to the address people use")
+	}
 }
 
 // loopbackHost reports whether host (no port) is localhost or a loopback address.
