@@ -19,18 +19,15 @@ import (
 // Config is everything the binary reads from its environment, read here and only
 // here, and checked before anything starts.
 type Config struct {
-	DatabaseURL string // DATABASE_URL or DATABASE_URL_FILE
-	HTTPAddr    string // HTTP_ADDR, default 127.0.0.1:8080
-	APIToken    string // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
-	SalonID     string // SALONBOOK_SALON; empty means the only salon applied
-	PublicURL   string // PUBLIC_URL: where people reach the server; https makes the desk's cookies Secure
-	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
-	// reverse proxies whose X-Forwarded-For the desk's login throttle believes.
-	TrustedProxies []netip.Prefix
-	LogLevel       slog.Level // LOG_LEVEL: debug, info, warn, error
-	Telegram       TelegramConfig
-	WhatsApp       WhatsAppConfig
-	Google         GoogleConfig
+	DatabaseURL string     // DATABASE_URL or DATABASE_URL_FILE
+	HTTPAddr    string     // HTTP_ADDR, default 127.0.0.1:8080
+	APIToken    string     // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
+	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
+	PublicURL   string     // PUBLIC_URL: where people reach the server; https makes the desk's cookies Secure
+	LogLevel    slog.Level // LOG_LEVEL: debug, info, warn, error
+	Telegram    TelegramConfig
+	WhatsApp    WhatsAppConfig
+	Google      GoogleConfig
 
 	// WEB_CHAT_NEW_PER_MINUTE: new web-chat sessions admitted per minute from
 	// all addresses together; 0 (unset) is web.DefaultNewChatsPerMinute.
@@ -50,6 +47,10 @@ type Config struct {
 	// (default 2048) and from one IP address (default 256; a reverse proxy in
 	// front is one address).
 	MaxConns, MaxConnsPerAddr int
+
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
+	// reverse proxies whose X-Forwarded-For the desk's login throttle believes.
+	TrustedProxies []netip.Prefix
 }
 
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
