@@ -183,23 +183,26 @@ func (d *Desk) Succeeded(ctx context.Context, salonID, loginKey, addrKey string)
 	return mapErr(err, "take back login attempt")
 }
 
-// MaxBookingLength bounds how long before a window's start a booking that
-// overlaps it may begin: Schedule reads bookings by their start (index
-// bookings_desk), from window.Start − MaxBookingLength on. No service lasts a day.
-const MaxBookingLength = 24 * time.Hour
-
-// Schedule returns the bookings of the masters that overlap window, in every
-// status but expired, by start time, each with its client's name and phone.
+// Schedule returns the bookings of the masters that start in window, in every
+// status but expired, by start time, each with its client's name and phone
+// (index bookings_desk: a range on starts_at, nothing read to be dropped).
+//
+// Only the start counts: the desk draws a booking on the business day its
+// start falls in, whole, and a business day begins at its midnight or, when
+// the previous day's shifts run past it, where they end (desk.cut). A booking
+// that began before the window therefore belongs to the day before it, which
+// its own window covers: a night shift's booking from 23:00 to 01:00 is drawn
+// on the day it began, and the next day's window begins after that shift.
 func (d *Desk) Schedule(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange) ([]staff.Entry, error) {
 	rows, err := d.pool.Query(ctx, `
 		SELECT b.booking_id::text, b.master_id, b.service_id, b.client_id, b.starts_at, b.ends_at, b.status,
 		       b.hold_expires_at, b.source, b.coming_at, b.price_minor, b.currency, c.name, c.phone
 		FROM bookings b JOIN clients c ON c.client_id = b.client_id
 		WHERE b.salon_id = $1 AND b.master_id = ANY($2)
-		  AND b.starts_at >= $3 AND b.starts_at < $4 AND b.ends_at > $5
+		  AND b.starts_at >= $3 AND b.starts_at < $4
 		  AND b.status <> 'expired'
 		ORDER BY b.starts_at, b.master_id`,
-		salonID, masterIDs, window.Start.Add(-MaxBookingLength), window.End, window.Start)
+		salonID, masterIDs, window.Start, window.End)
 	if err != nil {
 		return nil, mapErr(err, "read schedule")
 	}

@@ -173,8 +173,12 @@ func TestDeskSchedule(t *testing.T) {
 	require.Equal(t, "+49151"+phoneDigits("a1"), got[0].ClientPhone)
 	require.Equal(t, "cancelled", got[3].Status(b.clock.T))
 
-	// A booking that began before the window and ends in it is in the window.
+	// A booking belongs to the window its start falls in: one that began
+	// before the window is not read (the desk draws it on its own day).
 	got, err = d.Schedule(ctx, b.salonID, []string{"anna"}, core.TimeRange{Start: b.at(3, 9, 30), End: b.at(3, 10, 0)})
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = d.Schedule(ctx, b.salonID, []string{"anna"}, core.TimeRange{Start: b.at(3, 9, 0), End: b.at(3, 9, 1)})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	require.Equal(t, a1, got[0].Booking.ID)
