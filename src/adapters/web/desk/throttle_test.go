@@ -99,6 +99,7 @@ func TestParallelWrongLoginsAreThrottled(t *testing.T) {
 	for s := range statuses {
 		count[s]++
 	}
+	t.Logf("answers by status: %v", count)
 	require.LessOrEqual(t, count[http.StatusUnauthorized], desk.DefaultFailsPerLogin, "%v", count)
 	require.Equal(t, n, count[http.StatusUnauthorized]+count[http.StatusTooManyRequests], "%v", count)
 }
