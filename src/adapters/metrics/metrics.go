@@ -95,7 +95,7 @@ func New(cfg Config) *Metrics {
 		}, []string{"op"}),
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "salonbook_sends_total",
-			Help: "Sends to a chat provider, by channel and outcome (sent, rate_limited, chat_limited, blocked, retry, given_up).",
+			Help: "Sends to a chat provider, by channel and outcome (sent, rate_limited, unauthorized, chat_limited, blocked, retry, given_up).",
 		}, []string{"channel", "outcome"}),
 		pauses: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "salonbook_send_rate_limit_wait_seconds",

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -124,66 +125,84 @@ func (d *Desk) EndSession(ctx context.Context, idHash []byte) error {
 	return mapErr(err, "end session")
 }
 
-// Failures returns the failed logins counted for each key whose window began
-// after since (keys with none are absent).
-func (d *Desk) Failures(ctx context.Context, salonID string, keys []string, since time.Time) (map[string]int, error) {
+// Attempt counts one login attempt against each key and returns each key's
+// count in its window, this attempt included: a key whose window began at or
+// before now−window starts a new window at now. One upsert per key counts and
+// reads, so parallel attempts each get a count of their own (the desk refuses
+// those over its limit before a password is looked at). Keys are taken in
+// sorted order, so two attempts never lock each other's rows crosswise.
+//
+// Windows of other keys that ended are then dropped in a statement of their
+// own that skips rows another attempt holds: run in the upsert's transaction,
+// that cleanup deadlocked with a parallel attempt (83 rounds of 200).
+func (d *Desk) Attempt(ctx context.Context, salonID string, keys []string, now time.Time, window time.Duration) (map[string]int, error) {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	old := now.Add(-window)
 	rows, err := d.pool.Query(ctx, `
-		SELECT key, failures FROM staff_login_failures WHERE salon_id = $1 AND key = ANY($2) AND window_start > $3`,
-		salonID, keys, since)
+		INSERT INTO staff_login_failures AS f (salon_id, key, window_start, failures)
+		SELECT $1, k, $3, 1 FROM unnest($2::text[]) k ORDER BY k
+		ON CONFLICT (salon_id, key) DO UPDATE SET
+		       failures = CASE WHEN f.window_start <= $4 THEN 1 ELSE f.failures + 1 END,
+		       window_start = CASE WHEN f.window_start <= $4 THEN $3 ELSE f.window_start END
+		RETURNING key, failures`,
+		salonID, keys, now, old)
 	if err != nil {
-		return nil, mapErr(err, "read login failures")
+		return nil, mapErr(err, "count login attempt")
 	}
-	out := map[string]int{}
+	out := make(map[string]int, len(keys))
 	var key string
 	var n int
-	_, err = pgx.ForEachRow(rows, []any{&key, &n}, func() error { out[key] = n; return nil })
-	return out, mapErr(err, "read login failures")
+	if _, err := pgx.ForEachRow(rows, []any{&key, &n}, func() error { out[key] = n; return nil }); err != nil {
+		return nil, mapErr(err, "count login attempt")
+	}
+	if _, err := d.pool.Exec(ctx, `
+		DELETE FROM staff_login_failures f
+		WHERE f.salon_id = $1 AND f.window_start <= $2 AND f.key IN (
+		      SELECT o.key FROM staff_login_failures o
+		      WHERE o.salon_id = $1 AND o.window_start <= $2 AND NOT (o.key = ANY($3))
+		      FOR UPDATE SKIP LOCKED)`,
+		salonID, old, keys); err != nil {
+		return nil, mapErr(err, "drop old login attempts")
+	}
+	return out, nil
 }
 
-// Fail counts one failed login against each key: a key whose window began at
-// or before now−window starts a new window at now. Windows that ended are
-// dropped, so the table holds only keys that failed recently.
-func (d *Desk) Fail(ctx context.Context, salonID string, keys []string, now time.Time, window time.Duration) error {
-	return pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		old := now.Add(-window)
-		if _, err := tx.Exec(ctx, `DELETE FROM staff_login_failures WHERE salon_id = $1 AND window_start <= $2 AND NOT (key = ANY($3))`,
-			salonID, old, keys); err != nil {
-			return mapErr(err, "drop old login failures")
-		}
-		_, err := tx.Exec(ctx, `
-			INSERT INTO staff_login_failures AS f (salon_id, key, window_start, failures)
-			SELECT $1, k, $3, 1 FROM unnest($2::text[]) k
-			ON CONFLICT (salon_id, key) DO UPDATE SET
-			       failures = CASE WHEN f.window_start <= $4 THEN 1 ELSE f.failures + 1 END,
-			       window_start = CASE WHEN f.window_start <= $4 THEN $3 ELSE f.window_start END`,
-			salonID, keys, now, old)
-		return mapErr(err, "count login failure")
-	})
+// Succeeded records a login that succeeded: the account's key (loginKey) is
+// forgotten, and the attempt Attempt counted against the address (addrKey) is
+// taken back, so staff logging in at one desk do not use up its address's
+// allowance. A key with no row is no error.
+func (d *Desk) Succeeded(ctx context.Context, salonID, loginKey, addrKey string) error {
+	if _, err := d.pool.Exec(ctx, `DELETE FROM staff_login_failures WHERE salon_id = $1 AND key = $2`, salonID, loginKey); err != nil {
+		return mapErr(err, "clear login attempts")
+	}
+	_, err := d.pool.Exec(ctx, `
+		UPDATE staff_login_failures SET failures = failures - 1 WHERE salon_id = $1 AND key = $2 AND failures > 0`,
+		salonID, addrKey)
+	return mapErr(err, "take back login attempt")
 }
 
-// ClearFailures forgets the failed logins of key (a login that succeeded).
-func (d *Desk) ClearFailures(ctx context.Context, salonID, key string) error {
-	_, err := d.pool.Exec(ctx, `DELETE FROM staff_login_failures WHERE salon_id = $1 AND key = $2`, salonID, key)
-	return mapErr(err, "clear login failures")
-}
-
-// MaxBookingLength bounds how long before a window's start a booking that
-// overlaps it may begin: Schedule reads bookings by their start (index
-// bookings_desk), from window.Start − MaxBookingLength on. No service lasts a day.
-const MaxBookingLength = 24 * time.Hour
-
-// Schedule returns the bookings of the masters that overlap window, in every
-// status but expired, by start time, each with its client's name and phone.
+// Schedule returns the bookings of the masters that start in window, in every
+// status but expired, by start time, each with its client's name and phone
+// (index bookings_desk: a range on starts_at, nothing read to be dropped).
+//
+// Only the start counts: the desk draws a booking on the business day its
+// start falls in, whole, and a business day begins at its midnight or, when
+// the previous day's shifts run past it, where they end (desk.cut). A booking
+// that began before the window therefore belongs to the day before it, which
+// its own window covers: a night shift's booking from 23:00 to 01:00 is drawn
+// on the day it began, and the next day's window begins after that shift.
 func (d *Desk) Schedule(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange) ([]staff.Entry, error) {
 	rows, err := d.pool.Query(ctx, `
 		SELECT b.booking_id::text, b.master_id, b.service_id, b.client_id, b.starts_at, b.ends_at, b.status,
 		       b.hold_expires_at, b.source, b.coming_at, b.price_minor, b.currency, c.name, c.phone
 		FROM bookings b JOIN clients c ON c.client_id = b.client_id
 		WHERE b.salon_id = $1 AND b.master_id = ANY($2)
-		  AND b.starts_at >= $3 AND b.starts_at < $4 AND b.ends_at > $5
+		  AND b.starts_at >= $3 AND b.starts_at < $4
 		  AND b.status <> 'expired'
 		ORDER BY b.starts_at, b.master_id`,
-		salonID, masterIDs, window.Start.Add(-MaxBookingLength), window.End, window.Start)
+		salonID, masterIDs, window.Start, window.End)
 	if err != nil {
 		return nil, mapErr(err, "read schedule")
 	}

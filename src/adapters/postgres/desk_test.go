@@ -107,34 +107,39 @@ func TestDeskSessions(t *testing.T) {
 	require.Equal(t, core.ENotFound, core.ErrorCode(d.SetPassword(ctx, b.salonID, "nobody", "h", now)))
 }
 
-func TestDeskLoginFailures(t *testing.T) {
+func TestDeskLoginAttempts(t *testing.T) {
 	t.Parallel()
 	b, d := deskBundle(t)
 	now := b.clock.T
 	const window = 15 * time.Minute
 	keys := []string{"login:olga", "addr:10.0.0.1"}
 	for i := range 3 {
-		require.NoError(t, d.Fail(ctx, b.salonID, keys, now.Add(time.Duration(i)*time.Minute), window))
+		got, err := d.Attempt(ctx, b.salonID, keys, now.Add(time.Duration(i)*time.Minute), window)
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"login:olga": i + 1, "addr:10.0.0.1": i + 1}, got, "each attempt gets its own count")
 	}
-	require.NoError(t, d.Fail(ctx, b.salonID, []string{"login:nobody", "addr:10.0.0.1"}, now.Add(3*time.Minute), window))
-	got, err := d.Failures(ctx, b.salonID, []string{"login:olga", "addr:10.0.0.1", "login:anna"}, now.Add(4*time.Minute-window))
+	got, err := d.Attempt(ctx, b.salonID, []string{"login:nobody", "addr:10.0.0.1"}, now.Add(3*time.Minute), window)
 	require.NoError(t, err)
-	require.Equal(t, map[string]int{"login:olga": 3, "addr:10.0.0.1": 4}, got)
+	require.Equal(t, map[string]int{"login:nobody": 1, "addr:10.0.0.1": 4}, got)
 
-	require.NoError(t, d.ClearFailures(ctx, b.salonID, "login:olga"))
-	got, err = d.Failures(ctx, b.salonID, keys, now.Add(4*time.Minute-window))
+	// A login that succeeds forgets its account's count and takes its own
+	// attempt back from the address.
+	require.NoError(t, d.Succeeded(ctx, b.salonID, "login:olga", "addr:10.0.0.1"))
+	got, err = d.Attempt(ctx, b.salonID, keys, now.Add(4*time.Minute), window)
 	require.NoError(t, err)
-	require.Equal(t, map[string]int{"addr:10.0.0.1": 4}, got)
+	require.Equal(t, map[string]int{"login:olga": 1, "addr:10.0.0.1": 4}, got)
+	require.NoError(t, d.Succeeded(ctx, b.salonID, "login:never-tried", "addr:10.9.9.9"), "unknown keys are no error")
 
-	// The window ends 15 minutes after it began: the count starts again.
-	later := now.Add(window)
-	got, err = d.Failures(ctx, b.salonID, keys, later.Add(-window))
-	require.NoError(t, err)
-	require.Empty(t, got)
-	require.NoError(t, d.Fail(ctx, b.salonID, keys, later, window))
-	got, err = d.Failures(ctx, b.salonID, keys, later.Add(-window))
+	// A window ends 15 minutes after it began (olga's began at +4 min): the
+	// count starts again, and another key's ended window is dropped.
+	later := now.Add(4*time.Minute + window)
+	got, err = d.Attempt(ctx, b.salonID, keys, later, window)
 	require.NoError(t, err)
 	require.Equal(t, map[string]int{"login:olga": 1, "addr:10.0.0.1": 1}, got)
+	var left int
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM staff_login_failures WHERE salon_id = $1 AND key = 'login:nobody'`,
+		b.salonID).Scan(&left))
+	require.Zero(t, left)
 }
 
 func TestDeskSchedule(t *testing.T) {
@@ -168,8 +173,12 @@ func TestDeskSchedule(t *testing.T) {
 	require.Equal(t, "+49151"+phoneDigits("a1"), got[0].ClientPhone)
 	require.Equal(t, "cancelled", got[3].Status(b.clock.T))
 
-	// A booking that began before the window and ends in it is in the window.
+	// A booking belongs to the window its start falls in: one that began
+	// before the window is not read (the desk draws it on its own day).
 	got, err = d.Schedule(ctx, b.salonID, []string{"anna"}, core.TimeRange{Start: b.at(3, 9, 30), End: b.at(3, 10, 0)})
+	require.NoError(t, err)
+	require.Empty(t, got)
+	got, err = d.Schedule(ctx, b.salonID, []string{"anna"}, core.TimeRange{Start: b.at(3, 9, 0), End: b.at(3, 9, 1)})
 	require.NoError(t, err)
 	require.Len(t, got, 1)
 	require.Equal(t, a1, got[0].Booking.ID)
@@ -180,4 +189,29 @@ func TestDeskSchedule(t *testing.T) {
 	got, err = d.Schedule(ctx, b.salonID, []string{"chloe"}, day)
 	require.NoError(t, err)
 	require.Empty(t, got)
+}
+
+// TestDeskFailsInParallel: two accounts' failures from two addresses, counted
+// at once over and over while the other's old windows are being dropped,
+// never deadlock (the cleanup once ran in the upsert's transaction and
+// deadlocked with itself in 83 rounds of 200).
+func TestDeskAttemptsInParallel(t *testing.T) {
+	t.Parallel()
+	b, d := deskBundle(t)
+	const window = 15 * time.Minute
+	now := b.clock.T
+	for i := range 200 {
+		// Every round is a new window: each key's previous row has ended, so
+		// each Fail also drops the other's.
+		at := now.Add(time.Duration(i) * window)
+		errs := make(chan error, 2)
+		for _, keys := range [][]string{{"login:olga", "addr:10.0.0.1"}, {"login:anna", "addr:10.0.0.2"}} {
+			go func() {
+				_, err := d.Attempt(ctx, b.salonID, keys, at, window)
+				errs <- err
+			}()
+		}
+		require.NoError(t, <-errs, "round %d", i)
+		require.NoError(t, <-errs, "round %d", i)
+	}
 }

@@ -95,7 +95,7 @@ func result(method string, err error) messaging.Result {
 	case errors.Is(err, bot.ErrorUnauthorized):
 		// Every message would meet it: wait for a new token (a restart with
 		// it) rather than give them up (runbook: rotating the bot token).
-		res.RetryAfter = unauthorizedPause
+		res.RetryAfter, res.Unauthorized = unauthorizedPause, true
 	case errors.As(err, &migrate), errors.Is(err, bot.ErrorBadRequest),
 		errors.Is(err, bot.ErrorNotFound), errors.Is(err, bot.ErrorConflict):
 		// Permanent.

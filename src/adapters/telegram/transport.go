@@ -91,9 +91,10 @@ func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 //
 // The result: RetryAfter after a 429; Blocked after a 403; Retry for a network
 // error, a 5xx, an unreadable answer or a timeout; a permanent Err for a 400,
-// 404 or 409, which would fail the same way again; RetryAfter of a minute
-// after a 401 (the bot token was revoked or is wrong: the whole channel
-// waits, nothing is given up; logged as an error naming TELEGRAM_BOT_TOKEN). A callback query that
+// 404 or 409, which would fail the same way again; Unauthorized with a
+// RetryAfter of a minute after a 401 (the bot token was revoked or is wrong:
+// the whole channel waits, no message is given up, callback answers are;
+// logged as an error naming TELEGRAM_BOT_TOKEN). A callback query that
 // is too old to answer (400) is such a permanent error, and harmless: the
 // client's button has stopped spinning by itself. When both are set and the
 // answer fails in a way worth retrying, that result is returned before the

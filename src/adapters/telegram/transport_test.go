@@ -271,6 +271,7 @@ func TestTransportFailures(t *testing.T) {
 		require.ErrorIs(t, res.Err, bot.ErrorUnauthorized)
 		require.False(t, res.Retry)
 		require.Equal(t, time.Minute, res.RetryAfter, "a revoked token pauses the channel: the message is kept for the new token, not given up")
+		require.True(t, res.Unauthorized, "counted as unauthorized, not as a 429")
 		require.NotContains(t, res.Err.Error(), "WrongToken")
 	})
 

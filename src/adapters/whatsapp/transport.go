@@ -223,7 +223,7 @@ func (t *Transport) result(id string, err error, chat string, started time.Time)
 	case e.Code == ErrorPairLimit:
 		res.ChatRetryAfter = t.pairPause(chat)
 	case e.Code == ErrorTokenInvalid || e.HTTPStatus == http.StatusUnauthorized:
-		res.RetryAfter = t.cfg.TokenPause
+		res.RetryAfter, res.Unauthorized = t.cfg.TokenPause, true
 		t.cfg.Log.Error("whatsapp: the access token was refused: check WHATSAPP_TOKEN; sending is paused until it is accepted",
 			slog.Int("code", e.Code), slog.Int("http_status", e.HTTPStatus), slog.Duration("retry_after", t.cfg.TokenPause))
 	case e.HTTPStatus >= 500, e.Code == 1, e.Code == 2, e.Code == 131000, e.Code == 131016:

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,14 +59,25 @@ func TestBackupAndRestore(t *testing.T) {
 	_, err = svc.Cancel(ctx, "backup", ids[2])
 	require.NoError(t, err)
 
+	// A reply waiting in the outbox at the dump, and one sent before it.
+	_, err = pool.Exec(ctx, `INSERT INTO outbox (salon_id, channel, chat_id, body, sent_at) VALUES
+		('backup', 'telegram', '1', '{}', NULL), ('backup', 'telegram', '2', '{}', now())`)
+	require.NoError(t, err)
+
 	file := filepath.Join(t.TempDir(), "nested", "salonbook.dump")
 	out := script(t, "backup.sh", src, file)
 	require.Contains(t, out, file)
 	info, err := os.Stat(file)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "the dump holds phone numbers: its owner's only")
+	cmd := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "backup.sh"), file)
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+src)
+	msg, err := cmd.CombinedOutput()
+	require.Error(t, err, "an existing dump is never overwritten")
+	require.Contains(t, string(msg), "exists")
+
 	out = script(t, "restore.sh", dst, file)
-	require.Contains(t, out, "3 bookings")
+	require.Contains(t, out, "3 bookings, 1 unsent outbox messages given up")
 
 	rows := func(u, sql string) [][]any {
 		conn, err := pgx.Connect(ctx, u)
@@ -92,6 +104,8 @@ func TestBackupAndRestore(t *testing.T) {
 		require.Equal(t, rows(src, q), rows(dst, q), q)
 	}
 	require.Len(t, rows(dst, `SELECT 1 FROM bookings WHERE status = 'confirmed'`), 2)
+	require.Equal(t, [][]any{{"1", "restore: waiting at the dump, may have been sent after it"}, {"2", nil}},
+		rows(dst, `SELECT chat_id, failed FROM outbox ORDER BY chat_id`), "what may have gone after the dump is not sent again")
 
 	// The restored constraints refuse an overlap, whoever writes it.
 	conn, err := pgx.Connect(ctx, dst)
@@ -116,11 +130,49 @@ func TestBackupAndRestore(t *testing.T) {
 	_, taken := errors.AsType[*booking.ConflictError](err)
 	require.True(t, taken, "the restored database answers the time is taken: %v", err)
 
-	cmd := exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "restore.sh"), file)
+	cmd = exec.Command("bash", filepath.Join("..", "..", "..", "scripts", "restore.sh"), file)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dst)
-	msg, err := cmd.CombinedOutput()
+	msg, err = cmd.CombinedOutput()
 	require.Error(t, err, "a restore into a database with tables is refused")
 	require.Contains(t, string(msg), "restore into a new, empty one")
+}
+
+// TestBackupScriptsKeepThePasswordOffTheCommandLine: the scripts hand the
+// database URL to pg_dump, pg_restore and psql through libpq's environment
+// (any user can read another's command line in ps). Fakes of the tools record
+// their arguments and environment.
+func TestBackupScriptsKeepThePasswordOffTheCommandLine(t *testing.T) {
+	t.Parallel()
+	bin, rec := t.TempDir(), t.TempDir()
+	for _, tool := range []string{"pg_dump", "pg_restore", "psql"} {
+		fake := "#!/usr/bin/env bash\n" +
+			`echo "$*" >> "` + rec + `/` + tool + `.args"` + "\n" +
+			`echo "$PGHOST|$PGPORT|$PGUSER|$PGPASSWORD|$PGDATABASE|$PGSSLMODE" >> "` + rec + `/` + tool + `.env"` + "\n" +
+			`if [[ $1 == --format=custom ]]; then : > "${3#--file=}"; fi` + "\n" +
+			`if [[ ` + tool + ` == psql ]]; then echo 0; fi` + "\n"
+		require.NoError(t, os.WriteFile(filepath.Join(bin, tool), []byte(fake), 0o755))
+	}
+	const dbURL = "postgres://sb%40user:s3cr%2Ft%20pw@db.example:6543/salon%20book?sslmode=verify-full"
+	run := func(name string, args ...string) {
+		cmd := exec.Command("bash", append([]string{filepath.Join("..", "..", "..", "scripts", name)}, args...)...)
+		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "PATH="+bin+":"+os.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s: %s", name, out)
+	}
+	file := filepath.Join(t.TempDir(), "x.dump")
+	run("backup.sh", file)
+	run("restore.sh", file)
+	for _, tool := range []string{"pg_dump", "pg_restore", "psql"} {
+		args, err := os.ReadFile(filepath.Join(rec, tool+".args"))
+		require.NoError(t, err, tool)
+		require.NotContains(t, string(args), "s3cr", tool)
+		require.NotContains(t, string(args), "db.example", tool)
+		env, err := os.ReadFile(filepath.Join(rec, tool+".env"))
+		require.NoError(t, err, tool)
+		for _, line := range strings.Split(strings.TrimSpace(string(env)), "\n") {
+			require.Equal(t, "db.example|6543|sb@user|s3cr/t pw|salon book|verify-full", line, tool)
+		}
+	}
 }
 
 // script runs scripts/<name> with DATABASE_URL and args and returns its output.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -46,6 +47,10 @@ type Config struct {
 	// (default 2048) and from one IP address (default 256; a reverse proxy in
 	// front is one address).
 	MaxConns, MaxConnsPerAddr int
+
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
+	// reverse proxies whose X-Forwarded-For the desk's login throttle believes.
+	TrustedProxies []netip.Prefix
 }
 
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
@@ -150,6 +155,17 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
 		}
+	}
+	for _, f := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return c, fmt.Errorf("config: TRUSTED_PROXIES: %q is not a CIDR (like 10.0.0.0/8) or an address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {
 	case "", "info":
@@ -359,6 +375,16 @@ func templates(getenv func(string) string, name, example string) (map[string]wha
 		}
 	}
 	return out, first, nil
+}
+
+// startWarnings logs what in cfg is allowed but likely wrong.
+func startWarnings(cfg Config, log *slog.Logger) {
+	if host, _, err := net.SplitHostPort(cfg.HTTPAddr); cfg.PublicURL == "" && (err != nil || !loopbackHost(host)) {
+		// Behind a proxy that ends TLS every request arrives as plain HTTP, so
+		// the desk's cookies would go without Secure.
+		log.Warn("PUBLIC_URL is empty and HTTP_ADDR is not a loopback address: behind a TLS proxy the desk's " +
+			"session cookies are not marked Secure; set PUBLIC_URL=https://… to the address people use")
+	}
 }
 
 // loopbackHost reports whether host (no port) is localhost or a loopback address.

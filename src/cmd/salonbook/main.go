@@ -160,6 +160,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	startWarnings(cfg, log)
 	pool, err := postgres.OpenSized(ctx, cfg.DatabaseURL, 32)
 	if err != nil {
 		return err
@@ -264,7 +265,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	}))
 	// The owner's desk (/admin): staff pages with sessions of their own.
 	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: postgres.NewDesk(pool), Catalog: bookings,
-		Clock: clock, Logger: log, PublicURL: cfg.PublicURL})
+		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies})
 	mux.Handle("/admin", deskHandler)
 	mux.Handle("/admin/", deskHandler)
 	if tg := cfg.Telegram; tg.Token != "" {
@@ -301,7 +302,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		}
 		closers = append(closers, closeWhatsApp)
 	}
-	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings, Clock: clock}
+	// The matcher's searches and holds are the salon's own work, not clients'
+	// activity: it books through a copy the metrics do not observe.
+	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings.Unobserved(), Clock: clock}
 	if cfg.Telegram.Token != "" {
 		matcher.Channels = append(matcher.Channels, telegram.Channel)
 	}

@@ -32,3 +32,13 @@ func (s *Service) observed(op string) func(*error) {
 	end := s.observer.Start(op)
 	return func(err *error) { end(*err) }
 }
+
+// Unobserved returns a copy of s that tells no Observer: for the service's own
+// background work (the wait-list matcher's searches and holds), which the
+// metrics must not count as clients' activity. Call it after the service is
+// set up (Observe, RemindChats): the copy keeps the rest as it is then.
+func (s *Service) Unobserved() *Service {
+	c := *s
+	c.observer = nil
+	return &c
+}

@@ -138,6 +138,10 @@ type Result struct {
 	ChatRetryAfter time.Duration
 	// ProviderID is the provider's id of the sent message ("" when it gives none).
 	ProviderID string
+	// Unauthorized: the provider refused the channel's credentials (HTTP 401,
+	// a revoked token). The channel pauses for RetryAfter as after a 429, but
+	// it is counted as SendUnauthorized, and callback answers are given up.
+	Unauthorized bool
 }
 
 // Transport sends one message with the channel's client library.

@@ -9,16 +9,18 @@ type SendObserver interface {
 	// constant).
 	Sent(channel, outcome string)
 	// Paused is called when the provider asks the whole channel to wait (HTTP
-	// 429, Result.RetryAfter), with the wait it asked for.
+	// 429, Result.RetryAfter), with the wait it asked for; not for a pause
+	// after refused credentials (Result.Unauthorized).
 	Paused(channel string, wait time.Duration)
 }
 
 // The outcomes of a send a SendObserver is told of.
 const (
-	SendOK          = "sent"
-	SendRateLimited = "rate_limited" // the channel pauses (Result.RetryAfter)
-	SendChatLimited = "chat_limited" // this chat waits (Result.ChatRetryAfter)
-	SendBlocked     = "blocked"      // the client blocked the bot
-	SendRetry       = "retry"        // a passing failure, tried again later
-	SendGivenUp     = "given_up"     // refused, or out of attempts
+	SendOK           = "sent"
+	SendRateLimited  = "rate_limited" // the channel pauses (Result.RetryAfter)
+	SendUnauthorized = "unauthorized" // credentials refused: the channel pauses (Result.Unauthorized)
+	SendChatLimited  = "chat_limited" // this chat waits (Result.ChatRetryAfter)
+	SendBlocked      = "blocked"      // the client blocked the bot
+	SendRetry        = "retry"        // a passing failure, tried again later
+	SendGivenUp      = "given_up"     // refused, or out of attempts
 )

@@ -56,3 +56,52 @@ func TestSenderTellsItsObserver(t *testing.T) {
 		obs.outcomes)
 	require.Equal(t, []time.Duration{7 * time.Second}, obs.waits)
 }
+
+// countingTransport answers every send with res and counts the calls.
+type countingTransport struct {
+	mu    sync.Mutex
+	calls int
+	res   Result
+}
+
+func (c *countingTransport) Send(context.Context, Outgoing) Result {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	return c.res
+}
+
+// TestSenderOnRefusedCredentials: a 401 (a revoked bot token) pauses the
+// channel and is counted as "unauthorized", not as a 429 and its wait; the
+// message waits for the new token. A callback answer met by it is given up
+// (worthless a minute later), and the callback answers that come while the
+// channel is refused are given up without a call, so an outage does not retry
+// each one every minute with an error line each.
+func TestSenderOnRefusedCredentials(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)
+	obs := &recordedSends{outcomes: map[string]int{}}
+	out := newMemOutbox()
+	tr := &countingTransport{res: Result{Err: errTest("401"), RetryAfter: time.Minute, Unauthorized: true}}
+	clock := &core.FixedClock{T: now}
+	s := &Sender{Channel: "x", Outbox: out, Log: slog.New(slog.DiscardHandler), Clock: clock, Observer: obs, Transport: tr,
+		Limits: Limits{Global: Rate{Count: 100, Per: time.Second, Burst: 100}}}
+
+	s.one(context.Background(), Queued{ID: 1, Outgoing: Outgoing{ChatID: "a", Reply: &dialog.Reply{Text: "hi"}}})
+	require.Equal(t, now.Add(time.Minute), out.later[1], "the message waits for the new token")
+	require.False(t, out.fails[1], "and is never given up for it")
+	require.Equal(t, map[string]int{"x/unauthorized": 1}, obs.outcomes)
+	require.Empty(t, obs.waits, "not a 429 wait")
+
+	for i := range 5 {
+		s.one(context.Background(), Queued{ID: int64(10 + i), Outgoing: Outgoing{ChatID: "b", Ack: "q"}})
+		require.Contains(t, out.done, int64(10+i), "a callback answer in the outage is given up")
+	}
+	require.Equal(t, 1, tr.calls, "no call for callback answers while the token is refused")
+
+	clock.T = now.Add(time.Minute)
+	s.one(context.Background(), Queued{ID: 20, Outgoing: Outgoing{ChatID: "b", Ack: "q"}})
+	require.Equal(t, 2, tr.calls, "after the pause one is tried")
+	require.Contains(t, out.done, int64(20), "met by the 401, it is given up too, not retried")
+	require.Equal(t, map[string]int{"x/unauthorized": 2}, obs.outcomes)
+}

@@ -57,6 +57,7 @@ type Sender struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	paused  time.Time // after a 429: nothing is sent before this
+	refused time.Time // after refused credentials: callback answers are given up before this
 	claimed int       // messages taken whose send has not yet asked for its token
 }
 
@@ -201,6 +202,12 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		return
 	}
 	isMessage := q.Outgoing.Reply != nil // answering a callback is not a message: no limits, no pause
+	if !isMessage && now.Before(s.refusedUntil()) {
+		// The credentials were refused a moment ago: the answer would meet the
+		// same refusal (and its error line), and is worthless once the pause ends.
+		s.done(ctx, q, refused)
+		return
+	}
 	if wait := s.pausedUntil().Sub(now); wait > 0 && isMessage {
 		s.unclaim(q)
 		s.later(ctx, q, now.Add(wait), false)
@@ -248,6 +255,27 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		q.ProviderID = res.ProviderID
 		s.observe(SendOK)
 		s.done(ctx, q, "")
+	case res.Unauthorized:
+		// The credentials were refused: every send would meet it until a new
+		// token is in place. Messages wait (nothing is given up for it); a
+		// callback answer is given up, as are those that come meanwhile.
+		wait := res.RetryAfter
+		if wait <= 0 {
+			wait = time.Minute
+		}
+		until := s.now().Add(wait)
+		s.pauseUntil(until)
+		s.mu.Lock()
+		if until.After(s.refused) {
+			s.refused = until
+		}
+		s.mu.Unlock()
+		s.observe(SendUnauthorized)
+		if isMessage {
+			s.later(ctx, q, until, false)
+		} else {
+			s.done(ctx, q, refused)
+		}
 	case res.RetryAfter > 0:
 		// The provider says wait: nothing at all goes out before then.
 		until := s.now().Add(res.RetryAfter)
@@ -283,6 +311,16 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		s.Log.Warn("message given up", slog.String("channel", s.Channel), slog.Int64("id", q.ID), slog.String("reason", reason))
 		s.done(ctx, q, reason)
 	}
+}
+
+// refused is why a callback answer is given up while the channel's
+// credentials are refused (Result.Unauthorized).
+const refused = "given up: the channel's credentials were refused"
+
+func (s *Sender) refusedUntil() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
 }
 
 // tooLate is why a message past its Outgoing.NotAfter is given up.

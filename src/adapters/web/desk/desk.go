@@ -29,7 +29,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -39,18 +41,31 @@ import (
 	"salonbook/src/core/staff"
 )
 
-// Store is what the desk reads and writes: accounts, sessions, failed logins
-// and the schedule (postgres.Desk).
+// Store is what the desk reads and writes: accounts, sessions, login attempts
+// and the schedule (postgres.Desk). Errors carry core codes: ENotFound where
+// said; anything else (the database unreachable, a deadline) is EUnavailable
+// or uncoded, and the desk answers it 503.
 type Store interface {
-	// Account returns an account and its password hash ("" when unset); ENotFound.
+	// Account returns an account and its password hash ("" when unset);
+	// ENotFound when the salon has no such login.
 	Account(ctx context.Context, salonID, login string) (staff.Account, string, error)
+	// StartSession stores a new session of login known by idHash (and drops
+	// the account's timed-out ones); ENotFound-free: the login exists.
 	StartSession(ctx context.Context, salonID, login string, idHash []byte, now time.Time, lim staff.SessionLimits) error
-	// Session returns a live session's account and marks it seen; ENotFound.
+	// Session returns a live session's account and marks it seen; ENotFound
+	// when the session is unknown, of another salon, or timed out.
 	Session(ctx context.Context, salonID string, idHash []byte, now time.Time, lim staff.SessionLimits) (staff.Account, error)
+	// EndSession deletes a session; an unknown one is no error.
 	EndSession(ctx context.Context, idHash []byte) error
-	Failures(ctx context.Context, salonID string, keys []string, since time.Time) (map[string]int, error)
-	Fail(ctx context.Context, salonID string, keys []string, now time.Time, window time.Duration) error
-	ClearFailures(ctx context.Context, salonID, key string) error
+	// Attempt counts one login attempt against each key in its window and
+	// returns each key's count, this attempt included (atomic per key: parallel
+	// attempts get distinct counts).
+	Attempt(ctx context.Context, salonID string, keys []string, now time.Time, window time.Duration) (map[string]int, error)
+	// Succeeded forgets loginKey's attempts and takes one back from addrKey;
+	// keys with none are no error.
+	Succeeded(ctx context.Context, salonID, loginKey, addrKey string) error
+	// Schedule returns the masters' bookings that start in window, every
+	// status but expired, by start.
 	Schedule(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange) ([]staff.Entry, error)
 }
 
@@ -66,6 +81,12 @@ const (
 	DefaultFailWindow    = 15 * time.Minute
 	DefaultFailsPerLogin = 5  // failed logins of one account per window
 	DefaultFailsPerAddr  = 20 // failed logins from one address (IPv6: its /64) per window
+	// DefaultRequestTimeout bounds a desk request (as /api/v1's): a page or a
+	// login that cannot finish by then is answered 503.
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultHashWait bounds how long a login waits for a hashing slot before
+	// it is answered 503 with Retry-After.
+	DefaultHashWait = 2 * time.Second
 )
 
 // Config is what the desk needs.
@@ -83,6 +104,18 @@ type Config struct {
 	// FailWindow, FailsPerLogin, FailsPerAddr: login throttling (zero: defaults).
 	FailWindow                  time.Duration
 	FailsPerLogin, FailsPerAddr int
+	// TrustedProxies are the reverse proxies (TRUSTED_PROXIES) whose
+	// X-Forwarded-For is believed: for a request from one of them, the address
+	// throttled is the right-most entry that is not itself a trusted proxy.
+	// Empty: the header is ignored and the peer's address is used.
+	TrustedProxies []netip.Prefix
+	// RequestTimeout bounds each request (zero: DefaultRequestTimeout).
+	RequestTimeout time.Duration
+	// Hashing bounds the password checks at once (each takes 19 MiB): its
+	// capacity is the number of slots (nil: the package's 4, shared with
+	// HashPassword). HashWait bounds the wait for a slot (zero: DefaultHashWait).
+	Hashing  chan struct{}
+	HashWait time.Duration
 }
 
 //go:embed templates/*.html
@@ -114,6 +147,15 @@ func Handler(cfg Config) http.Handler {
 	if cfg.FailsPerAddr <= 0 {
 		cfg.FailsPerAddr = DefaultFailsPerAddr
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.Hashing == nil {
+		cfg.Hashing = hashing
+	}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = DefaultHashWait
+	}
 	d := &desk{cfg: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /admin/desk.css", func(w http.ResponseWriter, _ *http.Request) {
@@ -137,7 +179,19 @@ func Handler(cfg Config) http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d.problem(w, r, nil, http.StatusForbidden, "This form was sent from another site and is refused.")
 	}))
-	return d.logged(d.headers(cop.Handler(mux)))
+	return d.logged(d.deadline(d.headers(cop.Handler(mux))))
+}
+
+// deadline puts cfg.RequestTimeout on the request's context; the route the
+// router finds is handed back to the access log.
+func (d *desk) deadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), d.cfg.RequestTimeout)
+		defer cancel()
+		inner := r.WithContext(ctx)
+		next.ServeHTTP(w, inner)
+		r.Pattern = inner.Pattern
+	})
 }
 
 // headers sets what every desk response carries: nothing cached (pages hold
@@ -279,11 +333,16 @@ func (d *desk) toLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext returns where to go after the login: a desk page, never elsewhere.
+// The path is judged as the browser will resolve it (path.Clean): a
+// "/admin/../chat" leaves the desk.
 func safeNext(next string) string {
 	u, err := url.Parse(next)
-	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || u.User != nil ||
-		!strings.HasPrefix(u.Path, "/admin/") || strings.Contains(next, "\\") || strings.HasPrefix(next, "//") ||
-		u.Path == "/admin/login" {
+	if err != nil || next == "" || u.Scheme != "" || u.Host != "" || u.User != nil || u.Path == "" {
+		return "/admin/day"
+	}
+	clean := path.Clean(u.Path)
+	if !strings.HasPrefix(clean, "/admin/") || strings.Contains(next, "\\") || strings.HasPrefix(next, "//") ||
+		clean == "/admin/login" {
 		return "/admin/day"
 	}
 	return u.RequestURI()
@@ -304,22 +363,53 @@ func (d *desk) renderLogin(w http.ResponseWriter, r *http.Request, status int, d
 	d.render(w, status, "login.html", data)
 }
 
-// addrKey is the throttling key of the request's remote address: the IP, an
-// IPv6 address by its /64 (one host usually has the whole /64). Behind a
-// reverse proxy it is the proxy's: X-Forwarded-For is never trusted.
-func addrKey(remote string) string {
-	host, _, err := net.SplitHostPort(remote)
+// addrKey is the throttling key of the request's address: the IP, an IPv6
+// address by its /64 (one host usually has the whole /64). The address is the
+// peer's, unless the peer is a trusted proxy (Config.TrustedProxies): then it
+// is the right-most X-Forwarded-For entry that is not a trusted proxy (the
+// entries to its left are the client's to make up), or the left-most entry
+// when all are trusted. Without trusted proxies X-Forwarded-For is ignored.
+func (d *desk) addrKey(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		host = remote
+		host = r.RemoteAddr
 	}
-	ip := net.ParseIP(host)
-	switch {
-	case ip == nil:
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
 		return "addr:" + host
-	case ip.To4() != nil:
-		return "addr:" + ip.To4().String()
 	}
-	return "addr:" + ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
+	if d.trusted(ip) {
+		var hops []string
+		for _, v := range r.Header.Values("X-Forwarded-For") {
+			hops = append(hops, strings.Split(v, ",")...)
+		}
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break // not an address: the proxy's own entries end here
+			}
+			ip = hop
+			if !d.trusted(hop) {
+				break
+			}
+		}
+	}
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return "addr:" + ip.String()
+	}
+	p, _ := ip.WithZone("").Prefix(64)
+	return "addr:" + p.String()
+}
+
+func (d *desk) trusted(ip netip.Addr) bool {
+	ip = ip.Unmap().WithZone("")
+	for _, p := range d.cfg.TrustedProxies {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // normalLogin lowers and trims what was typed; anything longer than a login
@@ -332,6 +422,31 @@ func normalLogin(s string) string {
 	return s
 }
 
+// oddLoginKey is the one throttling key of every login that cannot be one
+// (staff.LoginPattern): such logins are not looked up (a cut inside a
+// character or a NUL byte made the lookup fail) and are throttled together.
+const oddLoginKey = "login:?"
+
+// errBusy: no hashing slot came free within Config.HashWait.
+var errBusy = errors.New("desk: every password hashing slot is busy")
+
+// checkPassword verifies password against encoded (verifyPassword) in one of
+// the desk's hashing slots: it waits for a slot at most Config.HashWait
+// (errBusy) and no longer than the request lives (its context's error).
+func (d *desk) checkPassword(ctx context.Context, encoded, password string) (bool, error) {
+	t := time.NewTimer(d.cfg.HashWait)
+	defer t.Stop()
+	select {
+	case d.cfg.Hashing <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	case <-t.C:
+		return false, errBusy
+	}
+	defer func() { <-d.cfg.Hashing }()
+	return verifyPassword(encoded, password), nil
+}
+
 func (d *desk) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	next := safeNext(r.PostFormValue("next"))
@@ -342,36 +457,55 @@ func (d *desk) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	login := normalLogin(r.PostFormValue("login"))
+	valid := staff.LoginPattern.MatchString(login)
+	// Shown back in the form: what was typed, with what a page cannot hold dropped.
+	shown := strings.ReplaceAll(strings.ToValidUTF8(login, ""), "\x00", "")
 	password := r.PostFormValue("password")
 	now := d.cfg.Clock.Now()
-	loginKey, addr := "login:"+login, addrKey(r.RemoteAddr)
-	keys := []string{loginKey, addr}
-	failures, err := d.cfg.Store.Failures(ctx, d.cfg.SalonID, keys, now.Add(-d.cfg.FailWindow))
+	loginKey, addr := "login:"+login, d.addrKey(r)
+	if !valid {
+		loginKey = oddLoginKey
+	}
+	// The attempt is counted before the password is looked at, and the counts
+	// returned are this attempt's: parallel attempts cannot all pass a check
+	// made before any of them was counted.
+	counts, err := d.cfg.Store.Attempt(ctx, d.cfg.SalonID, []string{loginKey, addr}, now, d.cfg.FailWindow)
 	if err != nil {
 		d.failed(w, r, nil, err)
 		return
 	}
-	if failures[loginKey] >= d.cfg.FailsPerLogin || failures[addr] >= d.cfg.FailsPerAddr {
+	if counts[loginKey] > d.cfg.FailsPerLogin || counts[addr] > d.cfg.FailsPerAddr {
 		// Refused before the password is looked at: the right one is refused too.
 		w.Header().Set("Retry-After", strconv.Itoa(int(d.cfg.FailWindow/time.Second)))
-		d.renderLogin(w, r, http.StatusTooManyRequests, loginData{Next: next, Login: login,
+		d.renderLogin(w, r, http.StatusTooManyRequests, loginData{Next: next, Login: shown,
 			Error: "Too many failed logins. Wait a quarter of an hour and try again."})
 		return
 	}
-	acct, hash, err := d.cfg.Store.Account(ctx, d.cfg.SalonID, login)
-	if err != nil && core.ErrorCode(err) != core.ENotFound {
-		d.failed(w, r, nil, err)
-		return
-	}
-	// An unknown login, or one with no password yet, is checked against a dummy
-	// hash: the same work and the same answer as a wrong password.
-	ok := verifyPassword(hash, password) && err == nil && hash != ""
-	if !ok {
-		if err := d.cfg.Store.Fail(ctx, d.cfg.SalonID, keys, now, d.cfg.FailWindow); err != nil {
+	var acct staff.Account
+	var hash string
+	err = core.Errorf(core.ENotFound, "error.not_found", "desk: %q is no login", shown)
+	if valid {
+		acct, hash, err = d.cfg.Store.Account(ctx, d.cfg.SalonID, login)
+		if err != nil && core.ErrorCode(err) != core.ENotFound {
 			d.failed(w, r, nil, err)
 			return
 		}
-		d.renderLogin(w, r, http.StatusUnauthorized, loginData{Next: next, Login: login,
+	}
+	// An unknown login, or one with no password yet, is checked against a dummy
+	// hash: the same work and the same answer as a wrong password.
+	ok, verr := d.checkPassword(ctx, hash, password)
+	if verr != nil {
+		if errors.Is(verr, context.Canceled) {
+			d.failed(w, r, nil, verr)
+			return
+		}
+		w.Header().Set("Retry-After", "5")
+		d.renderLogin(w, r, http.StatusServiceUnavailable, loginData{Next: next, Login: shown,
+			Error: "The desk is busy just now. Try again in a few seconds."})
+		return
+	}
+	if !ok || err != nil || hash == "" {
+		d.renderLogin(w, r, http.StatusUnauthorized, loginData{Next: next, Login: shown,
 			Error: "Wrong login or password."})
 		return
 	}
@@ -383,7 +517,7 @@ func (d *desk) login(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := d.cfg.Store.ClearFailures(ctx, d.cfg.SalonID, loginKey); err != nil {
+	if err := d.cfg.Store.Succeeded(ctx, d.cfg.SalonID, loginKey, addr); err != nil {
 		d.failed(w, r, nil, err)
 		return
 	}

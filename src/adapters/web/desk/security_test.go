@@ -60,7 +60,8 @@ func TestLoginGoesBackToThePageAsked(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, a.status)
 	require.Equal(t, "/admin/week?date=2027-03-03", a.header.Get("Location"))
 
-	for _, next := range []string{"https://evil.example/admin/day", "//evil.example/admin/", "/\\evil.example", "/chat"} {
+	for _, next := range []string{"https://evil.example/admin/day", "//evil.example/admin/", "/\\evil.example", "/chat",
+		"/admin/../chat", "/admin/%2e%2e/chat", "/admin/day/../../chat?x=1", "/admin/./login"} {
 		br := b.browser(t)
 		page := br.get("/admin/login")
 		a := br.post("/admin/login", url.Values{"login": {"olga"}, "password": {passwords["olga"]}, "csrf": {br.csrf(page)},
