@@ -180,13 +180,13 @@ func reminderLoad(ctx context.Context, o rmOptions) (*rmResult, error) {
 	}
 	// The server's clock reads t0 at the real instant anchor.
 	anchor := time.Now()
-	real := func(sim time.Time) time.Time { // the real instant the server's clock reads sim at
+	realAt := func(sim time.Time) time.Time { // the real instant the server's clock reads sim at
 		return anchor.Add(time.Duration(float64(sim.Sub(t0)) / float64(o.Speed)))
 	}
 	vars["LOADTEST_CLOCK_START"] = t0.Format(time.RFC3339Nano)
 	vars["LOADTEST_CLOCK_AT"] = anchor.UTC().Format(time.RFC3339Nano)
 	vars["LOADTEST_CLOCK_RATE"] = strconv.Itoa(o.Speed)
-	res.Span = real(lastDue).Sub(anchor)
+	res.Span = realAt(lastDue).Sub(anchor)
 	logf("%d reminders due (%v by offset %v), %d not (due before their booking); the last due in %s at %d× (two days in %s)",
 		res.Expected, res.ExpectedBy, rmOffsets, res.NotDue, res.Span.Round(time.Second), o.Speed,
 		(48 * time.Hour / time.Duration(o.Speed)).Round(time.Second))
@@ -205,7 +205,7 @@ func reminderLoad(ctx context.Context, o rmOptions) (*rmResult, error) {
 	}
 
 	var killedAt time.Time
-	notBefore := real(lastDue).Add(5 * time.Second)
+	notBefore := realAt(lastDue).Add(5 * time.Second)
 	if o.Kill {
 		at := anchor.Add(time.Duration(o.KillAt * float64(res.Span)))
 		if err := sleepUntil(ctx, at, fake, anchor, logf); err != nil {
@@ -246,7 +246,7 @@ func reminderLoad(ctx context.Context, o rmOptions) (*rmResult, error) {
 	if o.Kill {
 		res.CountedAfter = time.Since(killedAt)
 	}
-	countReminderRun(res, fake.Sent(), bookings, t0, real, killedAt)
+	countReminderRun(res, fake.Sent(), bookings, t0, realAt, killedAt)
 	res.TooMany = fake.Stats().TooManyRequests
 	if err := server.stop(); err != nil {
 		return nil, fmt.Errorf("serve: %w", err)
@@ -315,7 +315,7 @@ func countReminders(fake *telegramtest.Server) int {
 // lateness). Lateness is the first copy's real send time against its due time
 // mapped to real time.
 func countReminderRun(res *rmResult, sent []telegramtest.SentMessage, bookings map[string]rmBooking, t0 time.Time,
-	real func(time.Time) time.Time, killedAt time.Time) {
+	realAt func(time.Time) time.Time, killedAt time.Time) {
 	type key struct {
 		id  string
 		off int
@@ -340,7 +340,7 @@ func countReminderRun(res *rmResult, sent []telegramtest.SentMessage, bookings m
 		off := -1
 		for k := len(rmOffsets) - 1; k >= 0; k-- { // the latest due time first
 			// 50 ms of real time: the fake stamps a message after the sender read the clock.
-			if !real(b.start.Add(-rmOffsets[k])).After(m.Time.Add(50 * time.Millisecond)) {
+			if !realAt(b.start.Add(-rmOffsets[k])).After(m.Time.Add(50 * time.Millisecond)) {
 				off = k
 				break
 			}
@@ -357,7 +357,7 @@ func countReminderRun(res *rmResult, sent []telegramtest.SentMessage, bookings m
 	}
 	var late []time.Duration
 	for k, ts := range copies {
-		l := ts[0].Sub(real(bookings[k.id].start.Add(-rmOffsets[k.off])))
+		l := ts[0].Sub(realAt(bookings[k.id].start.Add(-rmOffsets[k.off])))
 		late = append(late, l)
 		if l > time.Second {
 			res.LateOver1s++

@@ -26,12 +26,12 @@ type fastClock struct {
 	// from began, so a step of the wall clock does not move this one.
 	offset time.Duration
 	began  time.Time
-	real   func() time.Time // time.Now; tests replace it
+	wall   func() time.Time // time.Now; tests replace it
 }
 
-// newFastClock makes the clock of c with real as the real clock (time.Now).
-func newFastClock(c ClockConfig, real func() time.Time) *fastClock {
-	now := real()
+// newFastClock makes the clock of c with wall as the real clock (time.Now).
+func newFastClock(c ClockConfig, wall func() time.Time) *fastClock {
+	now := wall()
 	at := c.At
 	if at.IsZero() {
 		at = now
@@ -44,12 +44,12 @@ func newFastClock(c ClockConfig, real func() time.Time) *fastClock {
 	if start.IsZero() {
 		start = at
 	}
-	return &fastClock{start: start.UTC(), rate: float64(rate), offset: now.Round(0).Sub(at), began: now, real: real}
+	return &fastClock{start: start.UTC(), rate: float64(rate), offset: now.Round(0).Sub(at), began: now, wall: wall}
 }
 
 // Now is start plus rate times the real time since at, in UTC.
 func (c *fastClock) Now() time.Time {
-	elapsed := c.offset + c.real().Sub(c.began)
+	elapsed := c.offset + c.wall().Sub(c.began)
 	return c.start.Add(time.Duration(float64(elapsed) * c.rate)).UTC()
 }
 

@@ -21,14 +21,14 @@ func (f *fakeReal) now() time.Time { return f.t }
 // Rate times as far as real time, in UTC.
 func TestFastClockRunsFasterFromItsStart(t *testing.T) {
 	t.Parallel()
-	real := &fakeReal{t: time.Date(2026, 12, 7, 5, 0, 0, 0, time.FixedZone("x", 3600))}
+	wall := &fakeReal{t: time.Date(2026, 12, 7, 5, 0, 0, 0, time.FixedZone("x", 3600))}
 	start := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-	c := newFastClock(ClockConfig{Start: start, At: real.t, Rate: 240}, real.now)
+	c := newFastClock(ClockConfig{Start: start, At: wall.t, Rate: 240}, wall.now)
 	require.Equal(t, start, c.Now())
 	require.Equal(t, time.UTC, c.Now().Location())
-	real.t = real.t.Add(1500 * time.Millisecond)
+	wall.t = wall.t.Add(1500 * time.Millisecond)
 	require.Equal(t, start.Add(6*time.Minute), c.Now())
-	real.t = real.t.Add(time.Hour)
+	wall.t = wall.t.Add(time.Hour)
 	require.Equal(t, start.Add(6*time.Minute+240*time.Hour), c.Now())
 }
 
@@ -52,16 +52,16 @@ func TestFastClockKeepsItsMappingAcrossARestart(t *testing.T) {
 // reads the real time then; without Rate it runs in real time.
 func TestFastClockDefaults(t *testing.T) {
 	t.Parallel()
-	real := &fakeReal{t: time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)}
-	made := real.t
+	wall := &fakeReal{t: time.Date(2026, 12, 7, 5, 0, 0, 0, time.UTC)}
+	made := wall.t
 	start := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
-	c := newFastClock(ClockConfig{Start: start}, real.now)
-	real.t = real.t.Add(time.Minute)
+	c := newFastClock(ClockConfig{Start: start}, wall.now)
+	wall.t = wall.t.Add(time.Minute)
 	require.Equal(t, start.Add(time.Minute), c.Now())
 
-	real.t = made
-	c = newFastClock(ClockConfig{Rate: 60}, real.now)
-	real.t = real.t.Add(time.Second)
+	wall.t = made
+	c = newFastClock(ClockConfig{Rate: 60}, wall.now)
+	wall.t = wall.t.Add(time.Second)
 	require.Equal(t, made.Add(time.Minute), c.Now())
 }
 
