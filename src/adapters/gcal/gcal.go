@@ -122,7 +122,29 @@ func apiEvent(ev calsync.Event) *calendar.Event {
 		ExtendedProperties: &calendar.EventExtendedProperties{
 			Private: map[string]string{privateKey: ev.BookingID},
 		},
+		Reminders: reminders(ev.Reminders),
 	}
+}
+
+// Google's limits on an event's reminder overrides.
+const (
+	maxOverrides       = 5
+	maxReminderMinutes = 40320 // four weeks
+)
+
+// reminders are an event's popup reminders, at most maxOverrides of them, each
+// 0..maxReminderMinutes minutes before; none: the calendar's defaults. Always
+// sent, so that a patch also drops overrides the policy no longer has.
+func reminders(before []time.Duration) *calendar.EventReminders {
+	if len(before) == 0 {
+		return &calendar.EventReminders{UseDefault: true}
+	}
+	r := &calendar.EventReminders{ForceSendFields: []string{"UseDefault"}}
+	for _, d := range before[:min(len(before), maxOverrides)] {
+		r.Overrides = append(r.Overrides, &calendar.EventReminder{Method: "popup",
+			Minutes: min(max(int64(d/time.Minute), 0), maxReminderMinutes), ForceSendFields: []string{"Minutes"}})
+	}
+	return r
 }
 
 // Insert creates the event; ErrExists when its id is taken.

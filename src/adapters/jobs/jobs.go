@@ -172,8 +172,13 @@ func New(pool *pgxpool.Pool, c Config) (*Runner, error) {
 }
 
 // Record is what postgres.Store.FollowChanges needs: every change to a
-// confirmed booking inserts a calendar push job in the change's transaction.
+// confirmed booking's time or status inserts a calendar push job in the
+// change's transaction. The client's "I'll come" (booking.Coming) changes
+// neither, and the event would be pushed as it is: no job.
 func (r *Runner) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+	if c.Kind == booking.Coming {
+		return nil
+	}
 	opts := PushArgs{}.InsertOpts()
 	opts.Queue = r.queue
 	if _, err := r.InsertTx(ctx, tx, PushArgs{SalonID: c.Booking.SalonID, BookingID: c.Booking.ID}, &opts); err != nil {

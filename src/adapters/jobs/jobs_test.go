@@ -145,6 +145,12 @@ func TestNoJobWithoutTheChange(t *testing.T) {
 	require.Equal(t, first.ID, again.ID)
 	require.Equal(t, 1, b.jobsFor(t, first.ID))
 
+	// "I'll come" changes neither the time nor the status: no calendar job.
+	came, err := b.svc.Coming(ctx, b.salonID, first.ID)
+	require.NoError(t, err)
+	require.False(t, came.ComingAt.IsZero())
+	require.Equal(t, 1, b.jobsFor(t, first.ID))
+
 	// A change whose job cannot be written does not happen at all.
 	b.store.FollowChanges(func(context.Context, pgx.Tx, booking.Change) error { return errors.New("queue is down") })
 	_, err = b.svc.Book(ctx, b.req("3", berlin(3, 15, 0)))

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres/pgtest"
@@ -426,6 +428,75 @@ func TestReschedule(t *testing.T) {
 		_, err = b.svc.Reschedule(ctx, b.salonID, bk.ID, b.at(3, 10, 0))
 		require.Equal(t, core.EForbidden, core.ErrorCode(err))
 	})
+}
+
+// TestComing: "I'll come" is recorded once on a confirmed booking that has not
+// started, with one Coming change in its transaction; a repeat changes nothing;
+// a hold, a cancelled booking and a started one are refused; a move clears it
+// (it was said of the old time), and saying it again is a new change.
+func TestComing(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	var mu sync.Mutex
+	var kinds []booking.ChangeKind
+	b.store.FollowChanges(func(_ context.Context, _ pgx.Tx, c booking.Change) error {
+		mu.Lock()
+		defer mu.Unlock()
+		kinds = append(kinds, c.Kind)
+		return nil
+	})
+	changes := func() []booking.ChangeKind {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(kinds)
+	}
+	r := b.req("anna", b.at(3, 10, 0), "c1")
+	r.Confirm = true
+	bk, err := b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	require.True(t, bk.ComingAt.IsZero())
+
+	came, err := b.svc.Coming(ctx, b.salonID, bk.ID)
+	require.NoError(t, err)
+	require.Equal(t, b.clock.T, came.ComingAt)
+	b.clock.T = b.clock.T.Add(time.Hour)
+	again, err := b.svc.Coming(ctx, b.salonID, bk.ID)
+	require.NoError(t, err, "a second press answers the same")
+	require.Equal(t, came.ComingAt, again.ComingAt, "and changes nothing")
+	got, err := b.svc.Get(ctx, b.salonID, bk.ID)
+	require.NoError(t, err)
+	require.Equal(t, came.ComingAt, got.ComingAt, "stored")
+	require.Equal(t, []booking.ChangeKind{booking.Coming}, changes(), "one change (the booking itself is recorded only for a master with a calendar or notices)")
+
+	moved, err := b.svc.Reschedule(ctx, b.salonID, bk.ID, b.at(3, 11, 0))
+	require.NoError(t, err)
+	require.True(t, moved.ComingAt.IsZero(), "a move clears it: it was said of the old time")
+	_, err = b.svc.Coming(ctx, b.salonID, bk.ID)
+	require.NoError(t, err)
+	require.Equal(t, []booking.ChangeKind{booking.Coming, booking.Moved, booking.Coming}, changes())
+
+	hold, err := b.svc.Book(ctx, b.req("boris", b.at(3, 12, 0), "c2"))
+	require.NoError(t, err)
+	_, err = b.svc.Coming(ctx, b.salonID, hold.ID)
+	require.Equal(t, "booking.not_active", core.ErrorKey(err), "a hold is no appointment yet")
+	_, err = b.svc.Cancel(ctx, b.salonID, hold.ID)
+	require.NoError(t, err)
+	_, err = b.svc.Coming(ctx, b.salonID, hold.ID)
+	require.Equal(t, "booking.not_active", core.ErrorKey(err))
+	_, err = b.svc.Coming(ctx, b.salonID, "00000000-0000-0000-0000-000000000000")
+	require.Equal(t, core.ENotFound, core.ErrorCode(err))
+
+	r = b.req("anna", b.at(4, 10, 0), "c3")
+	r.Confirm = true
+	late, err := b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	b.clock.T = b.at(4, 10, 0)
+	_, err = b.svc.Coming(ctx, b.salonID, late.ID)
+	require.Equal(t, "booking.started", core.ErrorKey(err), "once it has started there is nothing to say")
+	got, err = b.svc.Get(ctx, b.salonID, late.ID)
+	require.NoError(t, err)
+	require.True(t, got.ComingAt.IsZero())
+	require.Len(t, changes(), 3, "refusals record nothing")
 }
 
 func TestUpcoming(t *testing.T) {

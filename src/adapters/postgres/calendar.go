@@ -55,10 +55,11 @@ func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*cal
 		placedCal, placedID      pgtype.Text
 		placedStart, placedEnd   pgtype.Timestamptz
 		placedDeleted            pgtype.Bool
+		reminders                []int32
 	)
 	err := c.q.QueryRow(ctx, `
 		SELECT b.master_id, m.calendar, b.status, b.starts_at, b.ends_at, s.timezone, s.name, s.phone, s.locales,
-		       sv.names, cl.name, e.calendar, e.event_id, e.starts_at, e.ends_at, e.deleted
+		       sv.names, cl.name, e.calendar, e.event_id, e.starts_at, e.ends_at, e.deleted, s.reminders_seconds
 		FROM bookings b
 		JOIN salons s USING (salon_id)
 		JOIN masters m ON m.salon_id = b.salon_id AND m.master_id = b.master_id
@@ -67,7 +68,7 @@ func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*cal
 		LEFT JOIN calendar_events e ON e.salon_id = b.salon_id AND e.booking_id = b.booking_id
 		WHERE b.salon_id = $1 AND b.booking_id = $2`, salonID, id).
 		Scan(&t.MasterID, &t.Calendar, &status, &t.Start, &t.End, &zone, &t.SalonName, &t.SalonPhone, &locales,
-			&names, &clientName, &placedCal, &placedID, &placedStart, &placedEnd, &placedDeleted)
+			&names, &clientName, &placedCal, &placedID, &placedStart, &placedEnd, &placedDeleted, &reminders)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: no booking %s", bookingID)
 	}
@@ -78,6 +79,9 @@ func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*cal
 		return nil, err
 	}
 	t.Confirmed = status == string(core.StatusConfirmed)
+	for _, r := range reminders {
+		t.Reminders = append(t.Reminders, secs(r))
+	}
 	t.Start, t.End = t.Start.UTC(), t.End.UTC()
 	lang := "en"
 	if len(locales) > 0 {

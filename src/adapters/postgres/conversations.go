@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/core"
@@ -114,41 +113,4 @@ func (c *Conversations) PruneEvents(ctx context.Context, olderThan time.Time) (i
 		return 0, mapErr(err, "prune dialog events")
 	}
 	return tag.RowsAffected(), nil
-}
-
-// Waitlist keeps wait-list requests.
-type Waitlist struct {
-	pool *pgxpool.Pool
-}
-
-// NewWaitlist returns a Waitlist over pool.
-func NewWaitlist(pool *pgxpool.Pool) *Waitlist {
-	return &Waitlist{pool: pool}
-}
-
-// Join implements dialog.Waitlist: joining again for the same chat, service,
-// master and day is one entry; after an offer was sent (notified_at), joining
-// again asks to be told again. Returns ENotFound for an
-// unknown salon, service or client, EUnavailable when ctx ends, and EInternal
-// otherwise.
-func (w *Waitlist) Join(ctx context.Context, e dialog.WaitlistEntry) error {
-	client := pgtype.Int8{Int64: e.ClientID, Valid: e.ClientID != 0}
-	day := time.Date(e.Day.Year, e.Day.Month, e.Day.Day, 0, 0, 0, 0, time.UTC)
-	_, err := w.pool.Exec(ctx, `
-		INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id, lang)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (salon_id, channel, chat_id, service_id, master_id, day) DO UPDATE
-			SET notified_at = NULL, lang = excluded.lang WHERE waitlist.notified_at IS NOT NULL`,
-		e.Key.SalonID, e.Key.Channel, e.Key.ChatID, e.ServiceID, e.MasterID, day, client, e.Lang)
-	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
-		switch pgErr.ConstraintName {
-		case "waitlist_service_fkey":
-			return core.Errorf(core.ENotFound, "service.not_found", "postgres: join waitlist: no service %q", e.ServiceID)
-		case "waitlist_client_fkey":
-			return core.Errorf(core.ENotFound, "client.not_found", "postgres: join waitlist: no client %d", e.ClientID)
-		default:
-			return core.Errorf(core.ENotFound, "salon.not_found", "postgres: join waitlist: no salon %q", e.Key.SalonID)
-		}
-	}
-	return mapErr(err, "join waitlist")
 }

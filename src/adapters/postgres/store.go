@@ -27,6 +27,9 @@ type Store struct {
 	// transaction that made it (the calendar job, the staff notice), in order;
 	// none when nothing follows changes.
 	changed []func(ctx context.Context, tx pgx.Tx, c booking.Change) error
+	// offered are what queues a wait-list offer's message in the transaction
+	// that holds its time (FollowOffers).
+	offered []func(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking) error
 
 	mu       sync.Mutex
 	catalogs map[string]*catalog // by salon id
@@ -43,6 +46,14 @@ func NewStore(pool *pgxpool.Pool) *Store {
 // change back. Add them before the store is used.
 func (s *Store) FollowChanges(record func(ctx context.Context, tx pgx.Tx, c booking.Change) error) {
 	s.changed = append(s.changed, record)
+}
+
+// FollowOffers makes every wait-list offer call record in the transaction that
+// holds its time and stores the offer (src/cmd queues the client's message
+// there), so the message exists if and only if the offer does. Add them before
+// the store is used.
+func (s *Store) FollowOffers(record func(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking) error) {
+	s.offered = append(s.offered, record)
 }
 
 // querier is what both a pool and a transaction can do.
@@ -273,7 +284,8 @@ func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep st
 	tag, err := t.q.Exec(ctx, `
 		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = $4
 		WHERE salon_id = $1 AND source = $2 AND source <> '' AND status = 'held' AND hold_expires_at > $4
-		  AND idempotency_key <> $3 -- source <> '': the partial index on source serves it`,
+		  AND idempotency_key <> $3 -- source <> '': the partial index on source serves it
+		  AND idempotency_key NOT LIKE 'waitlist:%' -- booking.OfferKeyPrefix: an offer stays`,
 		salonID, source, keep, now)
 	return tag.RowsAffected(), mapErr(err, "release chat holds")
 }
@@ -466,10 +478,10 @@ func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {
 func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
 	row := q.QueryRow(ctx, `
 		UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
-		       hold_expires_at = $8, updated_at = now()
+		       hold_expires_at = $8, coming_at = $9, updated_at = now()
 		WHERE salon_id = $1 AND booking_id = $2::uuid
 		RETURNING `+bookingColumns,
-		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt))
+		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt), nullTime(b.ComingAt))
 	got, err := scanBooking(row)
 	if err != nil {
 		return mapErr(err, "update booking")
@@ -506,6 +518,28 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 	}
 	for _, record := range t.s.changed {
 		if err := record(ctx, t.tx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking) error {
+	if t.tx == nil {
+		return errors.New("postgres: a wait-list offer stored outside its hold's transaction")
+	}
+	tag, err := t.q.Exec(ctx, `
+		INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at)
+		SELECT $1::uuid, $2, id, $4 FROM waitlist WHERE salon_id = $2 AND id = $3`,
+		b.ID, b.SalonID, entry, b.Start)
+	if err != nil {
+		return mapErr(err, "insert wait-list offer")
+	}
+	if tag.RowsAffected() == 0 {
+		return core.Errorf(core.ENotFound, "error.not_found", "postgres: no wait-list entry %d", entry)
+	}
+	for _, record := range t.s.offered {
+		if err := record(ctx, t.tx, entry, b); err != nil {
 			return err
 		}
 	}

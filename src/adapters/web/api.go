@@ -56,6 +56,19 @@ type Config struct {
 	// when it passes, the request's statements are cancelled in the database
 	// (what they wrote rolls back) and it is answered 503 unavailable.
 	RequestTimeout time.Duration
+	// Reminders says which bookings get chat reminders and when (the booking
+	// answers' "reminders"); nil: none do ("none: no chat").
+	Reminders Reminders
+}
+
+// Reminders is what the API reads of the chat reminders
+// (pipeline.Reminders).
+type Reminders interface {
+	// Remindable reports whether bookings made through source get chat
+	// reminders.
+	Remindable(source string) bool
+	// Scheduled returns the due instants of the booking's reminders for start.
+	Scheduled(ctx context.Context, salonID, bookingID string, start time.Time) ([]time.Time, error)
 }
 
 // Handler returns the routes of the HTTP server.
@@ -269,11 +282,17 @@ type bookingJSON struct {
 	Master        string  `json:"master"`
 	Start         string  `json:"start"`
 	End           string  `json:"end"`
-	Timezone      string  `json:"timezone"` // of start, end and hold_expires_at
+	Timezone      string  `json:"timezone"` // of start, end, hold_expires_at, coming_at and reminders
 	HoldExpiresAt *string `json:"hold_expires_at,omitempty"`
-	Price         string  `json:"price"`
-	Currency      string  `json:"currency"`
-	ClientID      int64   `json:"client_id"`
+	ComingAt      *string `json:"coming_at,omitempty"` // when the client said "I'll come" (a reminder's button), in timezone
+	// Reminders: the due times of the client's chat reminders ([] while held,
+	// or when all were due already at booking), or why there are none:
+	// "none: no chat" (made through the API or the web chat), "none: off"
+	// (the salon's policy has none). Left out when it cannot be read.
+	Reminders any    `json:"reminders,omitempty"`
+	Price     string `json:"price"`
+	Currency  string `json:"currency"`
+	ClientID  int64  `json:"client_id"`
 }
 
 func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b *core.Booking) {
@@ -283,8 +302,9 @@ func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), answerTimeout)
 	defer cancel()
 	zone := time.UTC
+	var policy *core.Policy
 	if cat, err := a.cfg.Bookings.Catalog(ctx, a.cfg.SalonID); err == nil {
-		zone = cat.Salon.Timezone
+		zone, policy = cat.Salon.Timezone, &cat.Salon.Policy
 		a.zone.Store(zone)
 	} else {
 		a.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "answer of a stored change without the catalog",
@@ -302,7 +322,33 @@ func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b
 		s := b.HoldExpiresAt.In(zone).Format(time.RFC3339)
 		out.HoldExpiresAt = &s
 	}
+	if !b.ComingAt.IsZero() {
+		s := b.ComingAt.In(zone).Format(time.RFC3339)
+		out.ComingAt = &s
+	}
+	out.Reminders = a.reminders(ctx, r, b, policy, zone)
 	writeJSON(w, status, out)
+}
+
+// reminders is a booking answer's "reminders"; nil when they cannot be read.
+func (a *api) reminders(ctx context.Context, r *http.Request, b *core.Booking, policy *core.Policy, zone *time.Location) any {
+	switch {
+	case policy != nil && len(policy.Reminders) == 0:
+		return "none: off"
+	case a.cfg.Reminders == nil || !a.cfg.Reminders.Remindable(b.Source):
+		return "none: no chat"
+	}
+	due, err := a.cfg.Reminders.Scheduled(ctx, b.SalonID, b.ID, b.Start)
+	if err != nil {
+		a.cfg.Logger.LogAttrs(r.Context(), slog.LevelWarn, "answer of a booking without its reminders",
+			slog.String("route", r.Pattern), slog.String("error", clip(err.Error())))
+		return nil
+	}
+	out := make([]string, len(due))
+	for i, t := range due {
+		out[i] = t.In(zone).Format(time.RFC3339)
+	}
+	return out
 }
 
 // answerTimeout bounds what writing the answer to a stored change may still

@@ -32,6 +32,7 @@ type bundle struct {
 	srv     *httptest.Server
 	salonID string
 	clock   *core.FixedClock
+	svc     *booking.Service
 	ready   error
 }
 
@@ -39,8 +40,9 @@ func newBundle(t *testing.T) *bundle {
 	t.Helper()
 	store, salonID := pgtest.Salon(t)
 	b := &bundle{salonID: salonID, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}}
+	b.svc = booking.New(store, b.clock)
 	b.srv = httptest.NewServer(web.Handler(web.Config{
-		Bookings: booking.New(store, b.clock),
+		Bookings: b.svc,
 		SalonID:  salonID,
 		APIToken: token,
 		Ready:    func(context.Context) error { return b.ready },
@@ -153,14 +155,24 @@ func TestBookingLifecycle(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "confirmed", out["status"])
 	require.Nil(t, out["hold_expires_at"])
+	require.Nil(t, out["coming_at"], "not until the client says so")
+
+	// The client pressed "I'll come" on a reminder: the API shows when, in the salon's zone.
+	_, err := b.svc.Coming(context.Background(), b.salonID, id)
+	require.NoError(t, err)
+	status, out = b.call(t, "GET", "/api/v1/bookings/"+id, nil)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "2027-03-01T08:00:00+01:00", out["coming_at"])
 
 	status, out = b.call(t, "POST", "/api/v1/bookings/"+id+"/reschedule", map[string]string{"start": "2027-03-03T09:00:00Z"})
 	require.Equal(t, http.StatusOK, status, out)
 	require.Equal(t, "2027-03-03T10:00:00+01:00", out["start"], "the same instant written in UTC is no move")
+	require.Equal(t, "2027-03-01T08:00:00+01:00", out["coming_at"], "and keeps it")
 
 	status, out = b.call(t, "POST", "/api/v1/bookings/"+id+"/reschedule", map[string]string{"start": "2027-03-03T12:30:00+01:00"})
 	require.Equal(t, http.StatusOK, status, out)
 	require.Equal(t, "2027-03-03T12:30:00+01:00", out["start"])
+	require.Nil(t, out["coming_at"], "a move clears it: it was said of the old time")
 
 	status, out = b.call(t, "GET", "/api/v1/bookings/"+id, nil)
 	require.Equal(t, http.StatusOK, status)

@@ -11,6 +11,7 @@ var messages = map[string]string{
 	"booking.not_offered":     "the start is not an offered time (outside hours, a day off or off the slot grid)",
 	"booking.hold_expired":    "the hold expired before it was confirmed",
 	"booking.not_active":      "the booking is no longer active",
+	"booking.started":         "the booking has started",
 	"booking.cancel_too_late": "the booking starts within the cancellation cutoff; please call the salon",
 	"booking.not_found":       "no such booking",
 	"booking.too_many":        "the client, or this chat, already has as many upcoming bookings as the salon allows; cancel one first or call the salon",

@@ -56,6 +56,11 @@ type TransportConfig struct {
 	// closed. Each has one body parameter, {{1}}, which receives the reply's
 	// text and its numbered choices on one line (see TemplateText).
 	Templates map[string]TemplateName
+	// ReminderTemplates by conversation language: what a booking reminder
+	// (messaging.TemplateReminder) goes as when the window is closed, an
+	// approved utility template with the same one body parameter; none: the
+	// Templates.
+	ReminderTemplates map[string]TemplateName
 	// DefaultLang picks the template when the chat's language has none.
 	DefaultLang string
 	// Labels gives the words the rendering adds, by language; nil is English.
@@ -143,7 +148,15 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Re
 			return messaging.Result{Err: err, Retry: true}
 		}
 	}
-	tpl, ok := t.cfg.Templates[lang]
+	// A reminder goes as a reminder template of the chat's language, else of
+	// the default language, else as the general one.
+	tpl, ok := t.cfg.ReminderTemplates[lang]
+	if !ok {
+		tpl, ok = t.cfg.ReminderTemplates[t.cfg.DefaultLang]
+	}
+	if !ok || o.Template != messaging.TemplateReminder {
+		tpl, ok = t.cfg.Templates[lang]
+	}
 	if !ok {
 		tpl, ok = t.cfg.Templates[t.cfg.DefaultLang]
 		if ok {

@@ -274,6 +274,11 @@ type WhatsAppConfig struct {
 	// language it was approved under, default lang). The first is the default.
 	Templates   map[string]whatsapp.TemplateName
 	DefaultLang string
+	// ReminderTemplates: WHATSAPP_REMINDER_TEMPLATES, the same form: the
+	// approved utility template a booking reminder goes as outside the
+	// window (none: the Templates). DefaultLang is WHATSAPP_TEMPLATES' first,
+	// else this list's.
+	ReminderTemplates map[string]whatsapp.TemplateName
 }
 
 var (
@@ -335,27 +340,45 @@ func loadWhatsApp(getenv func(string) string) (WhatsAppConfig, error) {
 			}
 		}
 	}
-	w.Templates = map[string]whatsapp.TemplateName{}
-	if list := strings.TrimSpace(getenv("WHATSAPP_TEMPLATES")); list != "" {
-		for _, entry := range strings.Split(list, ",") {
-			m := templateEntry.FindStringSubmatch(strings.TrimSpace(entry))
-			if m == nil {
-				return w, fmt.Errorf("config: WHATSAPP_TEMPLATES must be lang=name[:code],… (e.g. en=salon_message,ru=salon_message_ru); %q is not", strings.TrimSpace(entry))
-			}
-			if _, dup := w.Templates[m[1]]; dup {
-				return w, fmt.Errorf("config: WHATSAPP_TEMPLATES names language %q twice", m[1])
-			}
-			code := m[3]
-			if code == "" {
-				code = m[1]
-			}
-			w.Templates[m[1]] = whatsapp.TemplateName{Name: m[2], Code: code}
-			if w.DefaultLang == "" {
-				w.DefaultLang = m[1]
-			}
-		}
+	if w.Templates, w.DefaultLang, err = templates(getenv, "WHATSAPP_TEMPLATES", "en=salon_message,ru=salon_message_ru"); err != nil {
+		return w, err
+	}
+	var def string
+	if w.ReminderTemplates, def, err = templates(getenv, "WHATSAPP_REMINDER_TEMPLATES", "en=salon_reminder,ru=salon_reminder_ru"); err != nil {
+		return w, err
+	}
+	if w.DefaultLang == "" {
+		w.DefaultLang = def
 	}
 	return w, nil
+}
+
+// templates reads the template list in the environment variable name,
+// "lang=name[:code],…", and returns them by language with the first language.
+func templates(getenv func(string) string, name, example string) (map[string]whatsapp.TemplateName, string, error) {
+	out, first := map[string]whatsapp.TemplateName{}, ""
+	list := strings.TrimSpace(getenv(name))
+	if list == "" {
+		return out, "", nil
+	}
+	for _, entry := range strings.Split(list, ",") {
+		m := templateEntry.FindStringSubmatch(strings.TrimSpace(entry))
+		if m == nil {
+			return nil, "", fmt.Errorf("config: %s must be lang=name[:code],… (e.g. %s); %q is not", name, example, strings.TrimSpace(entry))
+		}
+		if _, dup := out[m[1]]; dup {
+			return nil, "", fmt.Errorf("config: %s names language %q twice", name, m[1])
+		}
+		code := m[3]
+		if code == "" {
+			code = m[1]
+		}
+		out[m[1]] = whatsapp.TemplateName{Name: m[2], Code: code}
+		if first == "" {
+			first = m[1]
+		}
+	}
+	return out, first, nil
 }
 
 // loopbackHost reports whether host (no port) is localhost or a loopback address.

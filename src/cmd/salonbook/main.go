@@ -35,11 +35,13 @@ import (
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/web"
+	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
 	"salonbook/src/core/messaging"
+	"salonbook/src/core/waitlist"
 )
 
 const usage = `usage:
@@ -188,8 +190,18 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer convPool.Close()
 	store := postgres.NewStore(pool)
 	bookings := booking.New(store, clock)
-	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool),
-		Catalog: catalog, Clock: clock})
+	// Wait-list: a cancel or a move wakes the matcher in its own transaction;
+	// an offer's message is queued in its hold's. Only channels that can be
+	// written to unasked get offers; the web chat does not offer the wait-list.
+	wl := postgres.NewWaitlist(pool)
+	store.FollowChanges(wl.Record)
+	salonNow, err := bookings.Catalog(ctx, salonID)
+	if err != nil {
+		return err
+	}
+	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salonNow.Salon, o) }, log).Record)
+	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl,
+		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
 	chat := dialog.NewService(engine, conversations)
@@ -228,6 +240,12 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 	}
+	// Chat reminders: recorded with each booking change, queued by a loop.
+	reminders, closeReminders, err := startReminders(ctx, bg, &background, cfg, store, bookings, salonID, catalog, clock, log)
+	if err != nil {
+		return err
+	}
+	closers = append(closers, closeReminders)
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler(web.Config{
 		Bookings: bookings,
@@ -238,6 +256,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Logger:   log,
 		Clock:    clock,
 		Chat:     chat,
+		// The booking answers' "reminders".
+		Reminders: reminders,
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
@@ -255,6 +275,17 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 		closers = append(closers, closeTelegram)
+		// Morning summaries to the masters' staff chats (policy.staff_summary),
+		// once per master and day whichever replica queues them.
+		summaries := pipeline.NewStaffSummaries(pool, salonID, telegram.Channel, func(ctx context.Context) (*core.Salon, error) {
+			c, err := bookings.Catalog(ctx, salonID)
+			if err != nil {
+				return nil, err
+			}
+			return c.Salon, nil
+		}, catalog, clock, log)
+		background.Add(1)
+		go func() { defer background.Done(); summaries.Run(bg) }()
 	} else {
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
@@ -265,6 +296,15 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		}
 		closers = append(closers, closeWhatsApp)
 	}
+	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings, Clock: clock}
+	if cfg.Telegram.Token != "" {
+		matcher.Channels = append(matcher.Channels, telegram.Channel)
+	}
+	if cfg.WhatsApp.Token != "" {
+		matcher.Channels = append(matcher.Channels, whatsapp.Channel)
+	}
+	background.Add(1)
+	go func() { defer background.Done(); runWaitlist(bg, wl, matcher, clock, log) }()
 	handler := mux
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

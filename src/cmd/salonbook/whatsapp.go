@@ -55,7 +55,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		Transport: func(pool *pgxpool.Pool) messaging.Transport {
 			return whatsapp.NewTransport(whatsapp.TransportConfig{
 				Client: client, Windows: pipeline.NewChatWindows(pool, salonID, whatsapp.Channel), Templates: wa.Templates,
-				DefaultLang: defaultLang, Log: log, TagKey: whatsapp.TagKey(wa.AppSecret),
+				ReminderTemplates: wa.ReminderTemplates, DefaultLang: defaultLang, Log: log, TagKey: whatsapp.TagKey(wa.AppSecret),
 				Labels: func(lang string) whatsapp.Labels {
 					p := printer(lang)
 					return whatsapp.Labels{Choose: p.T("btn.choose"), SharePhone: p.T("btn.share_phone")}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/adapters/whatsapp/whatsapptest"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/messaging"
@@ -248,21 +249,27 @@ func TestWhatsAppConfig(t *testing.T) {
 	require.Equal(t, 80, w.Rate)
 	require.Equal(t, "ru", w.DefaultLang)
 	require.Equal(t, "en_US", w.Templates["en"].Code)
+	require.Empty(t, w.ReminderTemplates)
+	w, err = loadWhatsApp(with("WHATSAPP_REMINDER_TEMPLATES", "de=salon_reminder_de,en=salon_reminder"))
+	require.NoError(t, err)
+	require.Equal(t, whatsapp.TemplateName{Name: "salon_reminder", Code: "en"}, w.ReminderTemplates["en"])
+	require.Equal(t, "de", w.DefaultLang, "without WHATSAPP_TEMPLATES, the reminders' first language")
 
 	off, err := loadWhatsApp(env(map[string]string{"WHATSAPP_APP_SECRET": "x"}))
 	require.NoError(t, err, "no token: the channel is off")
 	require.Empty(t, off.Token)
 
 	for name, v := range map[string]string{
-		"WHATSAPP_APP_SECRET":      "short",
-		"WHATSAPP_VERIFY_TOKEN":    "",
-		"WHATSAPP_PHONE_NUMBER_ID": "+49 151",
-		"WHATSAPP_API_URL":         "ftp://graph",
-		"WHATSAPP_API_VERSION":     "21",
-		"WHATSAPP_RATE":            "0",
-		"WHATSAPP_CHAT_RATE":       "x",
-		"WHATSAPP_WORKERS":         "100",
-		"WHATSAPP_TEMPLATES":       "english=salon",
+		"WHATSAPP_APP_SECRET":         "short",
+		"WHATSAPP_VERIFY_TOKEN":       "",
+		"WHATSAPP_PHONE_NUMBER_ID":    "+49 151",
+		"WHATSAPP_API_URL":            "ftp://graph",
+		"WHATSAPP_API_VERSION":        "21",
+		"WHATSAPP_RATE":               "0",
+		"WHATSAPP_CHAT_RATE":          "x",
+		"WHATSAPP_WORKERS":            "100",
+		"WHATSAPP_TEMPLATES":          "english=salon",
+		"WHATSAPP_REMINDER_TEMPLATES": "en=a,en=b",
 	} {
 		_, err := loadWhatsApp(with(name, v))
 		require.ErrorContains(t, err, name, "a bad setting names its variable")

@@ -48,7 +48,8 @@ type Tx interface {
 	// transaction ends, so one chat's bookings take turns.
 	LockChat(ctx context.Context, salonID, source string) error
 	// ReleaseChatHolds cancels the live holds at now made through source, except
-	// the one with the idempotency key keep, and says how many.
+	// the one with the idempotency key keep and wait-list offers (keys starting
+	// with OfferKeyPrefix), and says how many.
 	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
 	// ExpireLapsed marks expired the holds past their expiry at now of the
 	// client with phone (normalised) and those made through source (none when
@@ -81,7 +82,8 @@ type Tx interface {
 	// conditional statement, and reports whether it did: a hold confirmed
 	// meanwhile is left alone. An unknown id releases nothing.
 	ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error)
-	// UpdateBooking writes b's status, times, occupied range and hold expiry.
+	// UpdateBooking writes b's status, times, occupied range, hold expiry and
+	// "I'll come" (ComingAt).
 	// EConflict when the new time overlaps another live booking.
 	UpdateBooking(ctx context.Context, b *core.Booking) error
 	// SourceBookings lists the live bookings made through source that end after
@@ -93,6 +95,10 @@ type Tx interface {
 	// outside a transaction (Auto) when changes are followed: that would be after
 	// the commit.
 	Changed(ctx context.Context, c Change) error
+	// Offered stores, in this transaction, that the hold b is offered to the
+	// wait-list entry, and queues the offer's message (Store's followers).
+	// ENotFound when the entry is gone.
+	Offered(ctx context.Context, entry int64, b core.Booking) error
 }
 
 // Occupancy is a claim on a master's time: a live booking, or busy time read
@@ -106,11 +112,14 @@ type Occupancy struct {
 // ChangeKind says what happened to a booking, for the people who must know.
 type ChangeKind string
 
-// The changes a master is told about.
+// The changes a master is told about. Only Booked, Moved and Cancelled change
+// the booking's time or status; Coming changes neither (a follower that only
+// mirrors the time, like the calendar, has nothing to do for it).
 const (
 	Booked    ChangeKind = "booked"    // a booking was confirmed
 	Moved     ChangeKind = "moved"     // a confirmed booking got a new time
 	Cancelled ChangeKind = "cancelled" // a confirmed booking was cancelled
+	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
 )
 
 // Change is a stored change to a confirmed booking.

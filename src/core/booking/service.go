@@ -105,7 +105,16 @@ type BookRequest struct {
 	IdempotencyKey string      // the channel's update or request id
 	Confirm        bool        // book outright instead of holding
 	Source         string      // who asks: OwnerSource, or a chat ("web:<session>"); see Upcoming
+	// Offer, when not 0, is the wait-list entry this hold is offered to: it
+	// holds for Policy.OfferHold, leaves the chat's other hold alone, and is
+	// stored with its offer (Tx.Offered) in the same transaction.
+	Offer int64
 }
+
+// OfferKeyPrefix starts the idempotency key of every wait-list offer's hold
+// ("waitlist:<entry>:<start unix>"): a chat's new hold releases the chat's
+// other holds but not these.
+const OfferKeyPrefix = "waitlist:"
 
 // OwnerSource is the source of the salon's own bookings, made through the API
 // with the operator's token: they are not capped by Policy.MaxUpcoming, and a
@@ -213,7 +222,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 		if err := tx.UpsertClient(ctx, &client, capped); err != nil {
 			return err
 		}
-		if chat != "" && !req.Confirm {
+		if chat != "" && !req.Confirm && req.Offer == 0 {
 			if _, err := tx.ReleaseChatHolds(ctx, req.SalonID, chat, req.IdempotencyKey, now); err != nil {
 				return err
 			}
@@ -245,6 +254,8 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			if req.Confirm {
 				b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
+			} else if req.Offer != 0 {
+				b.HoldExpiresAt = now.Add(sc.salon.Policy.OfferHold())
 			}
 			ok, err := tx.InsertBooking(ctx, b)
 			if err == nil && !ok {
@@ -260,8 +271,16 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			}
 			if ok {
 				booked = b
+				if req.Offer != 0 {
+					if err := tx.Offered(ctx, req.Offer, *b); err != nil {
+						return err
+					}
+				}
 				if b.Status == core.StatusConfirmed {
-					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices) {
+					// Followed when someone must hear of it: the master's calendar or
+					// staff chat, or a chat to remind (the owner's bookings have none).
+					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices ||
+						len(sc.salon.Policy.Reminders) > 0 && !owner) {
 						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
 							return err
 						}
@@ -412,6 +431,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 		}
 		svc := sc.service
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
+		b.ComingAt = time.Time{} // "I'll come" was said of the old time
 		// The exclusion constraint guards against bookings; the master's own
 		// calendar is checked here (the move is not the hot path).
 		busy, err := tx.Busy(ctx, salonID, []string{b.MasterID}, b.Occupied, now, b.ID)
@@ -438,6 +458,29 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 			return false, s.taken(ctx, tx, sc, start, now, b.ID)
 		}
 		return false, nil // already written
+	})
+}
+
+// Coming records that the client will come (the "I'll come" of a reminder) on a
+// confirmed booking that has not started, once: the first call sets ComingAt and
+// tells the master (a Coming change, in the same transaction); a repeat changes
+// nothing and returns the booking as it is. A move clears it (see Reschedule).
+// Returns EConflict "booking.not_active" for a booking that is not confirmed
+// (cancelled, expired, or a hold), EConflict "booking.started" once its start
+// has come, ENotFound.
+func (s *Service) Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
+	now := s.clock.Now()
+	return s.change(ctx, salonID, bookingID, func(_ Tx, b *core.Booking) (bool, error) {
+		switch {
+		case b.Status != core.StatusConfirmed:
+			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is %s", b.ID, b.Status)
+		case !b.Start.After(now):
+			return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
+		case !b.ComingAt.IsZero():
+			return false, nil
+		}
+		b.ComingAt = now
+		return true, nil
 	})
 }
 
@@ -507,6 +550,8 @@ func changeOf(before, after core.Booking) *Change {
 		return &Change{Kind: Cancelled, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && !before.Start.Equal(after.Start):
 		return &Change{Kind: Moved, Booking: after, From: before.Start}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && before.ComingAt.IsZero() && !after.ComingAt.IsZero():
+		return &Change{Kind: Coming, Booking: after}
 	}
 	return nil
 }
@@ -743,6 +788,12 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 		i = j
 	}
 	return out
+}
+
+// NormaliseClient checks a client's name and reduces the phone to + and
+// digits, as Book stores them. EInvalid (client.invalid_name, invalid_phone).
+func NormaliseClient(salonID string, c core.Client) (core.Client, error) {
+	return normaliseClient(salonID, c)
 }
 
 // normaliseClient checks the name and reduces the phone to + and digits.

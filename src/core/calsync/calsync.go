@@ -29,6 +29,9 @@ type Event struct {
 	Description string
 	Start, End  time.Time      // instants
 	Zone        *time.Location // the salon's zone: how the calendar shows them
+	// Reminders are the event's popup reminders before its start (the salon's
+	// policy.reminders, longest first); none: the calendar's default ones.
+	Reminders []time.Duration
 }
 
 // Errors a Calendar answers with.
@@ -88,7 +91,8 @@ type Target struct {
 	Zone                         *time.Location
 	Service, ClientName          string // the service's name; the client's first name only
 	SalonName, SalonPhone        string
-	Placed                       *Placed // the event as last written; nil when none was
+	Reminders                    []time.Duration // the salon's policy.reminders
+	Placed                       *Placed         // the event as last written; nil when none was
 }
 
 // Placed is where a booking's event was written.
@@ -255,6 +259,7 @@ func eventOf(t *Target, id string) Event {
 		Summary:     t.Service + " · " + t.ClientName,
 		Description: desc,
 		Start:       t.Start, End: t.End, Zone: t.Zone,
+		Reminders: t.Reminders,
 	}
 }
 

@@ -213,7 +213,7 @@ func (t *turn) timePrompt() Reply {
 	}
 	if len(slots) == 0 {
 		r := Reply{Text: p.T("no.times", "Day", p.Date(d)), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
-		if t.st.Step == stepTime {
+		if t.st.Step == stepTime && t.offersTo() {
 			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
 		}
 		return t.withMenu(r)
@@ -341,7 +341,7 @@ func (t *turn) onName() {
 	t.st.ClientName = name
 	if t.in.Kind == KindContact && plausiblePhone(t.in.Contact.Phone) {
 		t.st.ClientPhone = t.in.Contact.Phone
-		t.hold()
+		t.afterClient()
 		return
 	}
 	t.st.Step = stepPhone
@@ -363,7 +363,7 @@ func (t *turn) onPhone() {
 		return
 	}
 	t.st.ClientPhone = phone
-	t.hold()
+	t.afterClient()
 }
 
 // plausiblePhone accepts what the booking engine will: + and 6..15 digits, with

@@ -24,6 +24,7 @@ type Bookings interface {
 	Release(ctx context.Context, salonID, bookingID string) (bool, error)
 	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
+	Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
 }
 
@@ -48,26 +49,29 @@ const (
 
 // Option ids. Each is short and carries ids only, never state.
 const (
-	optBook     = "book"
-	optMine     = "mine"
-	optLanguage = "lang"
-	optHelp     = "help"
-	optMenu     = "menu"
-	optMore     = "more"
-	optConfirm  = "ok"
-	optOther    = "other" // another time (drops the hold)
-	optDrop     = "drop"  // cancel the flow (drops the hold)
-	optWaitlist = "wl"
-	optAnyDay   = "days" // back to the days
-	prefService = "s:"   // s:<service id>
-	prefMaster  = "m:"   // m:<master id> or m:any
-	prefDay     = "d:"   // d:YYYY-MM-DD
-	prefTime    = "t:"   // t:<unix seconds>
-	prefBooking = "b:"   // b:<booking id>
-	prefMove    = "mv:"  // mv:<booking id>
-	prefCancel  = "cx:"  // cx:<booking id>
-	prefComing  = "ok:"  // ok:<booking id>: "I'll come", from a reminder
-	prefLang    = "l:"   // l:<language>
+	optBook      = "book"
+	optMine      = "mine"
+	optLanguage  = "lang"
+	optHelp      = "help"
+	optMenu      = "menu"
+	optMore      = "more"
+	optConfirm   = "ok"
+	optOther     = "other" // another time (drops the hold)
+	optDrop      = "drop"  // cancel the flow (drops the hold)
+	optWaitlist  = "wl"
+	optAnyDay    = "days" // back to the days
+	prefService  = "s:"   // s:<service id>
+	prefMaster   = "m:"   // m:<master id> or m:any
+	prefDay      = "d:"   // d:YYYY-MM-DD
+	prefTime     = "t:"   // t:<unix seconds>
+	prefBooking  = "b:"   // b:<booking id>
+	prefMove     = "mv:"  // mv:<booking id>
+	prefCancel   = "cx:"  // cx:<booking id>
+	prefComing   = "ok:"  // ok:<booking id>: "I'll come", from a reminder
+	prefLang     = "l:"   // l:<language>
+	prefOfferYes = "wy:"  // wy:<booking id>: "Book it", from a wait-list offer
+	prefOfferNo  = "wn:"  // wn:<booking id>: "No, thanks", from a wait-list offer
+	prefLeave    = "wx:"  // wx:<wait-list entry id>: leave the wait-list, from "My bookings"
 )
 
 // Paging: how many options one reply offers before "more".
@@ -86,6 +90,7 @@ type Engine struct {
 	catalog  *i18n.Catalog
 	clock    core.Clock
 	idle     time.Duration
+	noOffers []string
 }
 
 // Config builds an Engine.
@@ -98,6 +103,10 @@ type Config struct {
 	// Idle is the silence after which a flow under way is dropped (the client
 	// keeps the language and the name and phone they gave). Default 30 minutes.
 	Idle time.Duration
+	// NoOffers are the channels a message cannot be sent to unasked (the web
+	// chat): their chats are not offered "Notify me", since no wait-list offer
+	// could reach them.
+	NoOffers []string
 }
 
 // NewEngine returns an Engine.
@@ -105,7 +114,8 @@ func NewEngine(c Config) *Engine {
 	if c.Idle == 0 {
 		c.Idle = 30 * time.Minute
 	}
-	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, catalog: c.Catalog, clock: c.Clock, idle: c.Idle}
+	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
+		noOffers: c.NoOffers}
 }
 
 // turn is one step being worked out.
@@ -119,13 +129,14 @@ type turn struct {
 	p    *i18n.Printer
 	now  time.Time
 	out  []Reply
-	note string // said before the next prompt, in the same message
+	note string    // said before the next prompt, in the same message
+	last time.Time // when the conversation's previous step was (zero: none stored)
 }
 
 // Step answers one inbound event. It always answers with at least one reply: a
 // failure of the booking engine becomes an apology and the menu, never silence.
 func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (State, []Reply) {
-	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now()}
+	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {
 		p := e.catalog.Printer(e.catalog.Match(in.LangHint, nil), time.UTC)
@@ -178,6 +189,10 @@ func (t *turn) run() {
 		t.command(in.Text)
 		return
 	case KindText:
+		t.in = in
+		if t.reminderReply(in.Text) { // a reply to a reminder (a WhatsApp template's)
+			return
+		}
 		// A number answers the numbered list the client was shown (channels
 		// without buttons show one); at a time step an hour is a time.
 		id, answered := t.typed(in.Text)
@@ -189,6 +204,10 @@ func (t *turn) run() {
 		}
 	}
 	t.in = in
+	if in.Kind == KindChoice && (strings.HasPrefix(in.Choice, prefOfferYes) || strings.HasPrefix(in.Choice, prefOfferNo)) {
+		t.onOffer() // from an offer message, whatever the step
+		return
+	}
 	if in.Kind == KindChoice {
 		switch in.Choice {
 		case optMenu:
@@ -202,6 +221,9 @@ func (t *turn) run() {
 		case optLanguage:
 			t.st.Step = stepLanguage
 			t.ask()
+			return
+		}
+		if t.press() { // a booking's button (a reminder's), in any step
 			return
 		}
 	}

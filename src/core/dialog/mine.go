@@ -20,14 +20,19 @@ func (t *turn) minePrompt() Reply {
 	if err != nil {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
-	if len(list) == 0 {
+	waiting := t.waiting()
+	if len(list) == 0 && len(waiting) == 0 {
 		return Reply{Text: p.T("mine.none"), Choices: []Choice{{ID: optBook, Label: p.T("btn.book")}, {ID: optMenu, Label: p.T("btn.menu")}}}
 	}
 	r := Reply{Text: p.N("mine.count", len(list))}
+	if len(list) == 0 {
+		r.Text = p.T("mine.none")
+	}
 	for _, b := range list {
 		r.Text += "\n• " + p.T("mine.line", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()), "Master", t.masterName(b.MasterID))
 		r.Choices = append(r.Choices, Choice{ID: prefBooking + b.ID, Label: p.Short(b.Start)})
 	}
+	t.waitingLines(&r, waiting)
 	return t.withMenu(r)
 }
 
@@ -62,8 +67,9 @@ func (t *turn) bookingPrompt() Reply {
 	}
 }
 
+// onMine answers My bookings and one booking; its Reschedule and Cancel
+// booking buttons are a booking's buttons (press).
 func (t *turn) onMine() {
-	p := t.p
 	c := t.in.Choice
 	switch {
 	case c == optBook:
@@ -73,39 +79,12 @@ func (t *turn) onMine() {
 	case c == optMine:
 		t.st.Step = stepMine
 		t.ask()
+	case strings.HasPrefix(c, prefLeave):
+		t.leave()
 	case strings.HasPrefix(c, prefBooking):
 		if b := t.own(strings.TrimPrefix(c, prefBooking)); b != nil {
 			t.st.Step, t.st.BookingID = stepBooking, b.ID
 		}
-		t.ask()
-	case strings.HasPrefix(c, prefCancel):
-		b := t.own(strings.TrimPrefix(c, prefCancel))
-		if b == nil {
-			t.st.Step = stepMine
-			t.again()
-			return
-		}
-		if _, err := t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID); err != nil {
-			t.bookingFailed(err, stepMine)
-			return
-		}
-		t.reset()
-		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start))
-		t.menu()
-	case strings.HasPrefix(c, prefMove):
-		b := t.own(strings.TrimPrefix(c, prefMove))
-		if b == nil {
-			t.st.Step = stepMine
-			t.again()
-			return
-		}
-		if b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
-			t.reset()
-			t.note = p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
-			t.menu()
-			return
-		}
-		t.st.Step, t.st.BookingID, t.st.Service, t.st.Master, t.st.Page = stepMoveDay, b.ID, b.ServiceID, b.MasterID, 0
 		t.ask()
 	default:
 		t.again()

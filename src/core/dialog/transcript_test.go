@@ -7,20 +7,25 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
+	"salonbook/src/core/waitlist"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -33,10 +38,14 @@ var ctx = context.Background()
 // 1 March 2027, 08:00 in Berlin), the real booking service and conversation store.
 type bundle struct {
 	salonID  string
+	store    *postgres.Store
 	clock    *core.FixedClock
 	bookings *booking.Service
 	chat     *dialog.Service
 	events   int
+	matcher  *waitlist.Matcher
+	fills    []string                  // bookings that fill a day (waitlist cases)
+	offers   map[string][]dialog.Reply // wait-list offers queued, by chat, not yet shown
 }
 
 // salonSetup: Anna does haircuts and manicures Mon–Sat 10:00–13:00; Boris does
@@ -84,9 +93,30 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 	require.NoError(t, err)
 	cat, err := i18n.Load()
 	require.NoError(t, err)
-	b := &bundle{salonID: id, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}}
+	b := &bundle{salonID: id, store: store, clock: &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}}
 	b.bookings = booking.New(store, b.clock)
-	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: postgres.NewWaitlist(pool),
+	wl := postgres.NewWaitlist(pool)
+	store.FollowChanges(wl.Record)
+	// The offer's message as serve queues it, kept here to be shown by "match".
+	b.offers = map[string][]dialog.Reply{}
+	salon, err := b.bookings.Catalog(ctx, id)
+	require.NoError(t, err)
+	var mu sync.Mutex
+	store.FollowOffers(func(ctx context.Context, tx pgx.Tx, entry int64, bk core.Booking) error {
+		var chat, lang string
+		if err := tx.QueryRow(ctx, `SELECT chat_id, lang FROM waitlist WHERE id = $1`, entry).Scan(&chat, &lang); err != nil {
+			return err
+		}
+		svc := salon.Services[slices.IndexFunc(salon.Services, func(s core.Service) bool { return s.ID == bk.ServiceID })]
+		r := dialog.OfferReply(cat, salon.Salon, dialog.Offer{BookingID: bk.ID, Lang: lang, Start: bk.Start, Service: svc.Name,
+			Master: strings.ToUpper(bk.MasterID[:1]) + bk.MasterID[1:]})
+		mu.Lock()
+		b.offers[chat] = append(b.offers[chat], r)
+		mu.Unlock()
+		return nil
+	})
+	b.matcher = &waitlist.Matcher{SalonID: id, Store: wl, Bookings: b.bookings, Clock: b.clock, Channels: []string{"test"}}
+	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: wl,
 		Catalog: cat, Clock: b.clock})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return b
@@ -94,9 +124,10 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 
 // conv is one client's chat in a transcript.
 type conv struct {
-	name string
-	hint string
-	last []dialog.Reply
+	name     string
+	hint     string
+	last     []dialog.Reply
+	reminder *dialog.Reply // the last reminder sent to the chat (remind, template): press picks from it
 }
 
 // send delivers one inbound event and checks what every channel relies on: at
@@ -147,8 +178,14 @@ func pick(t *testing.T, c *conv, what string) string {
 }
 
 // run plays a script and returns the transcript. A line is "[chat] verb: arg":
-// text, pick (a label or #n), cmd, contact ("Name, phone"), or "clock: +2h".
-// Lines without a chat name go to the first chat.
+// text, pick (a label or #n), cmd, contact ("Name, phone"), "clock: +2h",
+// "free: n" (cancel the n-th booking that fills a day) or "match: -" (one
+// wait-list matcher pass; the offers it queues are shown as their chats get them);
+// "remind: #n" sends the reminder of the chat's n-th upcoming booking as the
+// scheduler would (with buttons), "template: #n" as a WhatsApp template outside
+// the 24-hour window (one line of text), and "press: label" presses a button of
+// the last reminder, whatever was said since. Lines without a chat name go to
+// the first chat.
 func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 	t.Helper()
 	byName := map[string]*conv{}
@@ -169,11 +206,44 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 		verb, arg, _ := strings.Cut(line, ": ")
 		var in dialog.Inbound
 		switch verb {
+		case "remind", "template":
+			r := b.reminder(t, c, arg)
+			c.reminder = &r
+			if verb == "remind" {
+				fmt.Fprintf(&out, "-- reminder to %s:\n", c.name)
+				show(&out, c.name, r)
+				c.last = []dialog.Reply{r}
+			} else {
+				fmt.Fprintf(&out, "-- reminder to %s as a WhatsApp template:\n%s < %s\n", c.name, c.name, whatsapp.TemplateText(r, whatsapp.TemplateMaxParam))
+			}
+			continue
+		case "press":
+			require.NotNil(t, c.reminder, "press before any reminder")
+			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, &conv{name: c.name, last: []dialog.Reply{*c.reminder}}, arg)}
 		case "clock":
 			d, err := time.ParseDuration(strings.TrimPrefix(arg, "+"))
 			require.NoError(t, err)
 			b.clock.T = b.clock.T.Add(d)
 			fmt.Fprintf(&out, "-- clock %s: %s\n", arg, b.clock.T.In(pgtest.Berlin).Format("Mon 2 Jan 15:04 MST"))
+			continue
+		case "free":
+			n, err := strconv.Atoi(arg)
+			require.NoError(t, err)
+			bk, err := b.bookings.Cancel(ctx, b.salonID, b.fills[n-1])
+			require.NoError(t, err)
+			fmt.Fprintf(&out, "-- cancelled: %s %s\n", bk.MasterID, bk.Start.In(pgtest.Berlin).Format("Mon 2 Jan 15:04"))
+			continue
+		case "match":
+			n, err := b.matcher.Pass(ctx)
+			require.NoError(t, err)
+			fmt.Fprintf(&out, "-- matcher: %d offer(s)\n", n)
+			for _, cv := range convs {
+				if rs := b.offers[cv.name]; len(rs) > 0 {
+					delete(b.offers, cv.name)
+					cv.last = rs
+					b.print(&out, cv, rs)
+				}
+			}
 			continue
 		case "text":
 			in = dialog.Inbound{Kind: dialog.KindText, Text: arg}
@@ -190,33 +260,85 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 			t.Fatalf("bad script line %q", line)
 		}
 		fmt.Fprintf(&out, "%s > %s %s\n", c.name, verb, arg)
-		for _, r := range b.send(t, c, in) {
-			for i, l := range strings.Split(r.Text, "\n") {
-				prefix := "   "
-				if i == 0 {
-					prefix = c.name + " <"
-				}
-				fmt.Fprintf(&out, "%s %s\n", prefix, l)
-			}
-			if len(r.Choices) > 0 {
-				var cs []string
-				for _, ch := range r.Choices {
-					cs = append(cs, fmt.Sprintf("[%s] %s", ch.ID, ch.Label))
-				}
-				fmt.Fprintf(&out, "    %s\n", strings.Join(cs, " | "))
-			}
-			if r.RequestContact {
-				fmt.Fprintf(&out, "    (asks for the contact)\n")
-			}
-		}
+		b.print(&out, c, b.send(t, c, in))
 	}
 	return stableIDs(out.String())
 }
 
-var uuidRe = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+// print writes replies to c into the transcript.
+func (b *bundle) print(out *strings.Builder, c *conv, replies []dialog.Reply) {
+	{
+		for _, r := range replies {
+			show(out, c.name, r)
+		}
+	}
+}
 
-// stableIDs replaces booking ids (random) by their order of appearance.
+// show writes one reply to name into a transcript.
+func show(out *strings.Builder, name string, r dialog.Reply) {
+	for i, l := range strings.Split(r.Text, "\n") {
+		prefix := "   "
+		if i == 0 {
+			prefix = name + " <"
+		}
+		fmt.Fprintf(out, "%s %s\n", prefix, l)
+	}
+	if len(r.Choices) > 0 {
+		var cs []string
+		for _, ch := range r.Choices {
+			cs = append(cs, fmt.Sprintf("[%s] %s", ch.ID, ch.Label))
+		}
+		fmt.Fprintf(out, "    %s\n", strings.Join(cs, " | "))
+	}
+	if r.RequestContact {
+		fmt.Fprintf(out, "    (asks for the contact)\n")
+	}
+}
+
+// reminder is the reminder the scheduler sends of the chat's n-th ("#n")
+// upcoming booking, in the chat's language (the base of its hint).
+func (b *bundle) reminder(t *testing.T, c *conv, arg string) dialog.Reply {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimPrefix(arg, "#"))
+	require.NoError(t, err, "remind: #n")
+	list, err := b.bookings.Upcoming(ctx, b.salonID, "test:"+c.name)
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(list), n, "%s has no upcoming booking %s", c.name, arg)
+	bk := list[n-1]
+	cat, err := b.bookings.Catalog(ctx, b.salonID)
+	require.NoError(t, err)
+	r := dialog.Reminder{BookingID: bk.ID, Start: bk.Start, Master: bk.MasterID}
+	r.Lang, _, _ = strings.Cut(c.hint, "-")
+	for _, s := range cat.Services {
+		if s.ID == bk.ServiceID {
+			r.Service = s.Name
+		}
+	}
+	for _, m := range cat.Masters {
+		if m.ID == bk.MasterID {
+			r.Master = m.Name
+		}
+	}
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	return dialog.ReminderReply(catalog, cat.Salon, r)
+}
+
+var (
+	uuidRe  = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	entryRe = regexp.MustCompile(`wx:[0-9]+`)
+)
+
+// stableIDs replaces booking ids (random) and wait-list entry ids (a sequence
+// shared by parallel tests) by their order of appearance.
 func stableIDs(s string) string {
+	entries := map[string]string{}
+	s = entryRe.ReplaceAllStringFunc(s, func(id string) string {
+		if _, ok := entries[id]; !ok {
+			entries[id] = fmt.Sprintf("wx:<entry-%d>", len(entries)+1)
+		}
+		return entries[id]
+	})
 	seen := map[string]string{}
 	return uuidRe.ReplaceAllStringFunc(s, func(id string) string {
 		if _, ok := seen[id]; !ok {
@@ -339,11 +461,81 @@ func TestTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
 				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Tue 2 Mar (full)", "pick: Notify me",
+				"text: Olga", "text: +49 151 2345678",
 			},
 			check: func(t *testing.T, b *bundle) {
 				var n int
 				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist WHERE salon_id = $1 AND day = '2027-03-02'`, b.salonID).Scan(&n))
 				require.Equal(t, 1, n)
+			},
+		},
+		{
+			name:  "waitlist_offer_en",
+			convs: []*conv{{name: "olga", hint: "en"}, {name: "petra", hint: "en"}},
+			script: []string{
+				"olga text: hi", "olga pick: Book", "olga pick: Manicure", "olga pick: Anna", "olga pick: #2", "olga pick: Notify me",
+				"olga text: Olga", "olga text: +49 151 2345678",
+				"petra text: hi", "petra pick: Book", "petra pick: Manicure", "petra pick: Any master", "petra pick: #2", "petra pick: Notify me",
+				"petra contact: Petra, +49 151 7654321",
+				"match: -", // nothing is free: no offer
+				"free: 1", "match: -", "olga pick: No, thanks",
+				"match: -", "petra pick: Book it", "petra pick: My bookings",
+				"free: 2", "match: -", "olga pick: Book it", "olga pick: My bookings",
+			},
+			check: func(t *testing.T, b *bundle) {
+				var n int
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, b.salonID).Scan(&n))
+				require.Equal(t, 0, n, "both entries booked: both gone")
+				require.Equal(t, 3, b.live(t))
+			},
+		},
+		{
+			name:  "waitlist_offer_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}, {name: "olga", hint: "ru"}},
+			script: []string{
+				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Маникюр", "ivan pick: Anna", "ivan pick: #2", "ivan pick: Сообщить мне",
+				"ivan text: Иван", "ivan text: +7 912 345 67 89",
+				"olga text: привет", "olga pick: Записаться", "olga pick: Маникюр", "olga pick: Anna", "olga pick: #2", "olga pick: Сообщить мне",
+				"olga contact: Ольга, +7 912 000 00 01",
+				"free: 3", "match: -", "ivan pick: Нет, спасибо",
+				"match: -", "clock: +16m", "olga pick: Записаться", // the offer lapsed
+				"match: -", // passed on: nobody left who was not offered 12:00
+				"free: 1", "match: -", "ivan pick: Записаться",
+			},
+			check: func(t *testing.T, b *bundle) {
+				var n int
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx,
+					`SELECT count(*) FROM bookings WHERE salon_id = $1 AND status = 'confirmed'`, b.salonID).Scan(&n))
+				require.Equal(t, 2, n, "11:00 as filled, and Ivan's 10:00; Olga's offer lapsed")
+			},
+		},
+		{
+			name:  "waitlist_mine_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: #2", "pick: Notify me",
+				"text: Olga", "text: +49 151 2345678",
+				"pick: Book", "pick: Manicure", "pick: Any master", "pick: #2", "pick: Notify me",
+				"pick: My bookings", "pick: #2", "forge: wx:999999999", "pick: Leave Tue 2 Mar",
+			},
+			check: func(t *testing.T, b *bundle) {
+				var n int
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, b.salonID).Scan(&n))
+				require.Equal(t, 0, n)
+			},
+		},
+		{
+			name:  "waitlist_mine_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #2", "pick: Сообщить мне",
+				"contact: Иван, +7 912 345 67 89",
+				"pick: Мои записи", "pick: #1",
+			},
+			check: func(t *testing.T, b *bundle) {
+				var n int
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, b.salonID).Scan(&n))
+				require.Equal(t, 0, n)
 			},
 		},
 		{
@@ -379,14 +571,15 @@ func TestTranscripts(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := newBundle(t)
-			if c.name == "waitlist_en" {
+			if strings.HasPrefix(c.name, "waitlist") {
 				// Fill Anna's Tuesday: three one-hour manicures from 10:00.
 				for i, h := range []int{10, 11, 12} {
-					_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "manicure", MasterID: "anna",
+					bk, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "manicure", MasterID: "anna",
 						Start:          time.Date(2027, 3, 2, h, 0, 0, 0, pgtest.Berlin),
 						Client:         core.Client{Name: "Busy", Phone: fmt.Sprintf("+4915100000%02d", i)},
-						IdempotencyKey: fmt.Sprintf("fill-%d", i), Confirm: true})
+						IdempotencyKey: fmt.Sprintf("fill-%d", i), Confirm: true, Source: booking.OwnerSource})
 					require.NoError(t, err)
+					b.fills = append(b.fills, bk.ID)
 				}
 			}
 			golden(t, c.name, b.run(t, c.convs, c.script))

@@ -100,6 +100,7 @@ type State struct {
 	Hold      string    `json:"hold,omitempty"`     // a hold of this flow not yet confirmed: released whenever the flow ends
 	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
 	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
+	Join      bool      `json:"join,omitempty"`     // the name and phone asked are for the wait-list of Day, not a hold
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`
@@ -109,17 +110,26 @@ type State struct {
 
 // WaitlistEntry asks to be told when a time frees up on a day.
 type WaitlistEntry struct {
+	ID        int64   // set by the store
 	Key       ChatKey // where to send the offer
 	ServiceID string
 	MasterID  string // a master id or "any"
 	Day       core.Date
-	ClientID  int64 // 0 when the client is not known yet
+	ClientID  int64       // 0 when the client is not known by id
+	Client    core.Client // else the client by phone (normalised), created when new
 	Lang      string
 }
 
-// Waitlist stores wait-list requests; the offers are sent by later work.
+// Waitlist stores wait-list entries; the offers are made by the matcher
+// (package waitlist) and answered here.
 type Waitlist interface {
 	// Join records e; joining twice for the same chat, service, master and day is
 	// one entry.
 	Join(ctx context.Context, e WaitlistEntry) error
+	// Entries lists the chat's entries for from and later days, by day.
+	Entries(ctx context.Context, key ChatKey, from core.Date) ([]WaitlistEntry, error)
+	// Leave deletes the entry id if it is the chat's, and says whether it did.
+	Leave(ctx context.Context, key ChatKey, id int64) (bool, error)
+	// Wake tells the matcher a time of the salon may have freed.
+	Wake(ctx context.Context, salonID string) error
 }

@@ -1,12 +1,28 @@
 package dialog
 
-import "salonbook/src/core"
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
-// The wait-list: a full working day offers "Notify me".
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/i18n"
+)
+
+// The wait-list: a full working day offers "Notify me" (where the channel can
+// be written to unasked); the matcher (package waitlist) later holds a freed
+// time for the entry and sends OfferReply; its buttons come back here.
+
+// offersTo reports whether entries of this chat's channel get offers.
+func (t *turn) offersTo() bool {
+	return t.e.waitlist != nil && !slices.Contains(t.e.noOffers, t.key.Channel)
+}
 
 func (t *turn) joinWaitlist() {
 	d, err := core.ParseDate(t.st.Day)
-	if err != nil || t.e.waitlist == nil || !t.bookable(d) || !t.wholeDayBookable(d) || t.st.Step != stepTime {
+	if err != nil || !t.offersTo() || !t.bookable(d) || !t.wholeDayBookable(d) || t.st.Step != stepTime {
 		t.again()
 		return
 	}
@@ -14,8 +30,46 @@ func (t *turn) joinWaitlist() {
 		t.again() // the day has times again: they are shown instead
 		return
 	}
+	// An offer is a hold in the client's name: ask who they are first.
+	t.st.Join = true
+	if t.st.ClientName == "" {
+		t.st.Step = stepName
+		t.ask()
+		return
+	}
+	if t.st.ClientPhone == "" {
+		t.st.Step = stepPhone
+		t.ask()
+		return
+	}
+	t.join()
+}
+
+// afterClient goes on once the client's name and phone are known: to the
+// wait-list, or to the hold.
+func (t *turn) afterClient() {
+	if t.st.Join {
+		t.join()
+		return
+	}
+	t.hold()
+}
+
+// join stores the wait-list entry for the flow's day.
+func (t *turn) join() {
+	d, err := core.ParseDate(t.st.Day)
+	if err != nil {
+		t.reset()
+		t.menu()
+		return
+	}
+	client, err := booking.NormaliseClient(t.e.salonID, core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone})
+	if err != nil {
+		t.bookingFailed(err, stepTime) // asks for the name or phone again; Join stays set
+		return
+	}
 	err = t.e.waitlist.Join(t.ctx, WaitlistEntry{Key: t.key, ServiceID: t.st.Service, MasterID: t.st.Master,
-		Day: d, ClientID: t.st.ClientID, Lang: t.st.Lang})
+		Day: d, ClientID: t.st.ClientID, Client: client, Lang: t.st.Lang})
 	t.reset()
 	if err != nil {
 		t.note = t.p.T("error.unavailable")
@@ -23,4 +77,126 @@ func (t *turn) joinWaitlist() {
 		t.note = t.p.T("waitlist.joined", "Day", t.p.Date(d))
 	}
 	t.menu()
+}
+
+// Offer is a freed time held for a wait-listed client.
+type Offer struct {
+	BookingID string            // the hold
+	Lang      string            // the entry's language; "" or one the salon lacks: the salon's first
+	Start     time.Time         // UTC
+	Service   map[string]string // the service's names by locale
+	Master    string
+}
+
+// OfferReply writes a wait-list offer in the client's language and the salon's
+// zone: the service, the master, the day and time, and how long it is held,
+// with the buttons "Book it" and "No, thanks".
+func OfferReply(catalog *i18n.Catalog, salon *core.Salon, o Offer) Reply {
+	lang := o.Lang
+	if !slices.Contains(salon.Locales, lang) {
+		lang = catalog.Match("", salon.Locales)
+	}
+	p := catalog.Printer(lang, salon.Timezone)
+	return Reply{
+		Text: p.N("offer.text", int(salon.Policy.OfferHold()/time.Minute), "Service", serviceName(o.Service, lang, salon.Locales),
+			"Master", o.Master, "Time", p.DayTime(o.Start)),
+		Choices: []Choice{
+			{ID: prefOfferYes + o.BookingID, Label: p.T("btn.offer_yes")},
+			{ID: prefOfferNo + o.BookingID, Label: p.T("btn.offer_no")},
+		},
+	}
+}
+
+// onOffer answers "Book it" and "No, thanks" from any step; the flow under
+// way, if any, is asked again after the answer. The id is checked: only a
+// live offer hold this chat was given is acted on.
+func (t *turn) onOffer() {
+	p := t.p
+	id, yes := strings.CutPrefix(t.in.Choice, prefOfferYes)
+	if !yes {
+		id = strings.TrimPrefix(t.in.Choice, prefOfferNo)
+	}
+	b := t.own(id)
+	if b == nil || !strings.HasPrefix(b.IdempotencyKey, booking.OfferKeyPrefix) {
+		t.note = p.T("offer.expired")
+		t.ask()
+		return
+	}
+	if !yes {
+		if b.Status == core.StatusHeld {
+			if released, err := t.e.bookings.Release(t.ctx, t.e.salonID, b.ID); err == nil && released {
+				_ = t.e.waitlist.Wake(t.ctx, t.e.salonID) // else the matcher's periodic pass finds it
+			}
+		}
+		t.note = p.T("offer.declined")
+		t.ask()
+		return
+	}
+	c, err := t.e.bookings.Confirm(t.ctx, t.e.salonID, b.ID)
+	switch {
+	case core.ErrorKey(err) == "booking.hold_expired":
+		t.note = p.T("offer.expired")
+	case err != nil:
+		t.note = p.T("error.unavailable")
+	default:
+		t.note = p.T("confirm.done", "Service", t.service(c.ServiceID).NameIn(p.Lang()), "Time", p.DayTime(c.Start),
+			"Master", t.masterName(c.MasterID), "Price", p.Price(c.Price))
+		if a := t.cat.Salon.Address; a != "" {
+			t.note += "\n" + p.T("confirm.address", "Address", a)
+		}
+	}
+	t.ask()
+}
+
+// waiting lists the chat's wait-list entries for today and later.
+func (t *turn) waiting() []WaitlistEntry {
+	if t.e.waitlist == nil {
+		return nil
+	}
+	list, err := t.e.waitlist.Entries(t.ctx, t.key, t.today())
+	if err != nil {
+		return nil
+	}
+	return list
+}
+
+// waitingLines adds the chat's wait-list entries to "My bookings", each with
+// its "Leave" button.
+func (t *turn) waitingLines(r *Reply, list []WaitlistEntry) {
+	p := t.p
+	if len(list) == 0 {
+		return
+	}
+	r.Text += "\n\n" + p.T("mine.waiting")
+	for _, e := range list {
+		master := p.T("waitlist.any_master")
+		if e.MasterID != booking.AnyMaster {
+			master = t.masterName(e.MasterID)
+		}
+		r.Text += "\n• " + p.T("mine.wait_line", "Day", p.Date(e.Day), "Service", t.service(e.ServiceID).NameIn(p.Lang()), "Master", master)
+		r.Choices = append(r.Choices, Choice{ID: prefLeave + strconv.FormatInt(e.ID, 10), Label: label(p.T("btn.leave", "Day", p.Date(e.Day)))})
+	}
+}
+
+// leave takes the chat off one of its wait-list entries; the store checks the
+// id is the chat's.
+func (t *turn) leave() {
+	id, err := strconv.ParseInt(strings.TrimPrefix(t.in.Choice, prefLeave), 10, 64)
+	list := t.waiting()
+	i := slices.IndexFunc(list, func(e WaitlistEntry) bool { return e.ID == id })
+	if err != nil || i < 0 {
+		t.st.Step = stepMine
+		t.again()
+		return
+	}
+	e := list[i]
+	if ok, err := t.e.waitlist.Leave(t.ctx, t.key, id); err != nil || !ok {
+		t.st.Step = stepMine
+		t.note = t.p.T("error.unavailable")
+		t.ask()
+		return
+	}
+	t.st.Step = stepMine
+	t.note = t.p.T("waitlist.left", "Day", t.p.Date(e.Day))
+	t.ask()
 }

@@ -81,7 +81,14 @@ type Outgoing struct {
 	// place (Decoded.Origin); "" sends Reply as a new message. A channel that
 	// cannot edit sends a new message instead.
 	Edit string `json:"edit,omitempty"`
+	// Template is the kind of message this is for a channel that may have to
+	// send it as an approved template (WhatsApp outside the 24-hour window):
+	// TemplateReminder, or "" for any other reply.
+	Template string `json:"template,omitempty"`
 }
+
+// TemplateReminder marks a booking reminder (Outgoing.Template).
+const TemplateReminder = "reminder"
 
 // Inbox stores updates and hands them out one chat at a time.
 type Inbox interface {

@@ -2,7 +2,9 @@
 // real paths under /calendar/v3/, the real JSON (the official client's own
 // types), and the real error shapes: 409 "duplicate" for an event id that exists
 // (deleted events keep their id), 410 "deleted" when deleting twice, 404
-// "notFound", 400 for a bad id or an empty time range. Failures (429, 403 rate
+// "notFound", 400 for a bad id, an empty time range or reminders Google
+// refuses (more than 5 overrides, minutes outside 0..40320, overrides with the
+// defaults); an event inserted without reminders gets the calendar's defaults. Failures (429, 403 rate
 // limits, 500) and slowness can be injected. Point the official client at it:
 //
 //	calendar.NewService(ctx, option.WithEndpoint(fake.URL()+"/calendar/v3/"), option.WithHTTPClient(fake.Client()))
@@ -290,8 +292,11 @@ func (s *Server) insert(w http.ResponseWriter, calID string, body []byte) {
 		writeError(w, http.StatusConflict, "duplicate", "The requested identifier already exists.")
 		return
 	}
-	if !validRange(w, e.Start, e.End) {
+	if !validRange(w, e.Start, e.End) || !validReminders(w, e.Reminders) {
 		return
+	}
+	if e.Reminders == nil { // Google's default
+		e.Reminders = &calendar.EventReminders{UseDefault: true}
 	}
 	if e.Status == "" {
 		e.Status = "confirmed"
@@ -307,13 +312,17 @@ func (s *Server) patch(w http.ResponseWriter, calID, eventID string, body []byte
 		return
 	}
 	next := *e
+	next.Reminders = nil // a patch's reminders replace the event's
 	if err := json.Unmarshal(body, &next); err != nil {
 		writeError(w, http.StatusBadRequest, "parseError", "Parse Error")
 		return
 	}
 	next.Id = eventID
-	if !validRange(w, next.Start, next.End) {
+	if !validRange(w, next.Start, next.End) || !validReminders(w, next.Reminders) {
 		return
+	}
+	if next.Reminders == nil {
+		next.Reminders = e.Reminders
 	}
 	*e = next
 	writeJSON(w, http.StatusOK, e)
@@ -325,6 +334,41 @@ func (s *Server) known(w http.ResponseWriter, calID, eventID string) (*calendar.
 		writeError(w, http.StatusNotFound, "notFound", "Not Found")
 	}
 	return e, ok
+}
+
+// Google's limits on reminder overrides: at most 5, each "email" or "popup",
+// 0..40320 minutes before; none together with the calendar's defaults.
+const (
+	MaxReminderOverrides = 5
+	MaxReminderMinutes   = 40320
+)
+
+// validReminders answers Google's 400s for reminders it refuses. The reasons
+// are as Google's error pages and client reports name them; the wording of
+// the messages is not checked against Google's.
+func validReminders(w http.ResponseWriter, r *calendar.EventReminders) bool {
+	switch {
+	case r == nil:
+		return true
+	case r.UseDefault && len(r.Overrides) > 0:
+		writeError(w, http.StatusBadRequest, "cannotUseDefaultRemindersAndSpecifyOverride",
+			"Cannot specify both default reminders and overrides at the same time.")
+		return false
+	case len(r.Overrides) > MaxReminderOverrides:
+		writeError(w, http.StatusBadRequest, "tooManyReminders", "Too many reminders.")
+		return false
+	}
+	for _, o := range r.Overrides {
+		if o == nil || (o.Method != "popup" && o.Method != "email") {
+			writeError(w, http.StatusBadRequest, "invalid", "Invalid reminder method.")
+			return false
+		}
+		if o.Minutes < 0 || o.Minutes > MaxReminderMinutes {
+			writeError(w, http.StatusBadRequest, "invalid", "Invalid value for reminder minutes.")
+			return false
+		}
+	}
+	return true
 }
 
 func validRange(w http.ResponseWriter, start, end *calendar.EventDateTime) bool {

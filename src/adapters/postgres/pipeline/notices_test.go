@@ -69,13 +69,18 @@ func TestStaffNotices(t *testing.T) {
 	r = b.req("anna", b.at(4, 10, 0), "n3")
 	r.Client.Name = "Olga Petrova"
 	r.Confirm = true
-	_, err = b.svc.Book(ctx, r)
+	olga, err := b.svc.Book(ctx, r)
 	require.NoError(t, err)
+	for range 2 { // "I'll come" pressed twice: one notice
+		_, err = b.svc.Coming(ctx, b.salonID, olga.ID)
+		require.NoError(t, err)
+	}
 	require.Equal(t, []string{
 		"New booking for Anna: Haircut, Wed 3 Mar, 10:00, Client.",
 		"Moved for Anna: Haircut with Client, from Wed 3 Mar, 10:00 to Wed 3 Mar, 12:00.",
 		"Cancelled for Anna: Haircut, Wed 3 Mar, 12:00, Client.",
 		"New booking for Anna: Haircut, Thu 4 Mar, 10:00, Olga.",
+		`Olga confirmed with "I'll come" for Anna: Haircut, Thu 4 Mar, 10:00.`,
 	}, notices(), "in the salon's first language and zone, the client by first name only")
 }
 

@@ -1,0 +1,56 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5"
+
+	"salonbook/src/core"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
+)
+
+// Offers queues a wait-list offer's message to the entry's chat in the
+// transaction that holds the time and stores the offer (Record, plugged into
+// postgres.Store.FollowOffers): the client is told if and only if the offer
+// exists. The words are core's (dialog.OfferReply); this only reads the names.
+type Offers struct {
+	reply func(dialog.Offer) dialog.Reply
+	log   *slog.Logger
+}
+
+// NewOffers returns the offers' messages, written by reply.
+func NewOffers(reply func(dialog.Offer) dialog.Reply, log *slog.Logger) *Offers {
+	return &Offers{reply: reply, log: log}
+}
+
+// Record queues the message of the offer of b to entry, in tx. Its error rolls
+// the offer (and its hold) back.
+func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking) error {
+	var channel, chat string
+	of := dialog.Offer{BookingID: b.ID, Start: b.Start}
+	err := tx.QueryRow(ctx, `
+		SELECT w.channel, w.chat_id, w.lang, s.names, m.name
+		FROM waitlist w, services s, masters m
+		WHERE w.salon_id = $1 AND w.id = $2 AND s.salon_id = $1 AND s.service_id = $3 AND m.salon_id = $1 AND m.master_id = $4`,
+		b.SalonID, entry, b.ServiceID, b.MasterID).Scan(&channel, &chat, &of.Lang, &of.Service, &of.Master)
+	if err != nil {
+		return fmt.Errorf("pipeline: read wait-list offer: %w", err)
+	}
+	out := messaging.Outgoing{ChatID: chat, Reply: new(o.reply(of))}
+	body, err := json.Marshal(out)
+	if err != nil {
+		return fmt.Errorf("pipeline: wait-list offer: %w", err)
+	}
+	var blocked bool
+	if err := tx.QueryRow(ctx, insertOutbox, b.SalonID, channel, chat, nil, body).Scan(&blocked); err != nil {
+		return fmt.Errorf("pipeline: queue wait-list offer: %w", err)
+	}
+	if blocked { // the hold stands and lapses unanswered; the time then goes on
+		o.log.Info("wait-list offer not sent: the chat blocked the bot", slog.String("booking", b.ID), slog.Int64("entry", entry))
+	}
+	return nil
+}

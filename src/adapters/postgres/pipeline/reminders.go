@@ -1,0 +1,340 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/i18n"
+	"salonbook/src/core/messaging"
+)
+
+// Reminders schedules the reminders of confirmed chat bookings and queues each
+// into the outbox when it is due, exactly once.
+//
+// Record (plugged into postgres.Store.FollowChanges) writes a booking's
+// reminders in the transaction that confirms, moves or cancels it: one row of
+// table reminders per booking, start and offset, due at start − offset (an
+// exact duration), none already due then. A move deletes the unsent rows of
+// the old start, a cancel all unsent rows. Run (one loop per process; several
+// replicas may run it) claims due rows with FOR UPDATE SKIP LOCKED, oldest due
+// first, checks that the booking is still confirmed at that start (holding it
+// with FOR SHARE, so a move or cancel under way either waits for the send or
+// is seen), renders dialog.ReminderReply and inserts the outbox row in the
+// transaction that marks the reminder sent: a crash before the commit leaves
+// it due, after it sent; two schedulers never take the same row.
+type Reminders struct {
+	cfg      RemindersConfig
+	channels map[string]bool
+	claimed  func(context.Context, pgx.Tx) // tests: runs after the claim
+}
+
+// RemindersConfig configures Reminders.
+type RemindersConfig struct {
+	// Pool is where the scheduler claims and queues (the pipeline's pool:
+	// Open's statement timeout). Record uses the booking's transaction.
+	Pool    *pgxpool.Pool
+	SalonID string
+	// Channels are the chat channels that can take a message ("telegram",
+	// "whatsapp"): a booking whose source is "<channel>:<chat id>" of one of
+	// them gets reminders; others (the API's "api", the web chat's "web:…")
+	// none.
+	Channels []string
+	// Clock is "now": what is already due when a booking is made, and what is
+	// due to send. nil: core.SystemClock.
+	Clock core.Clock
+	// Wait paces the loop (Run) between looks; nil: core.MonotonicClock.
+	Wait core.Timer
+	// Catalog and Salon render the reminder: Salon returns the salon as the
+	// booking service sees it (booking.Service.Catalog's Salon). Called outside
+	// the scheduler's transaction.
+	Catalog *i18n.Catalog
+	Salon   func(ctx context.Context) (*core.Salon, error)
+	Log     *slog.Logger // nil logs nothing
+	// Poll is the longest wait between looks (0: 1 s): a reminder scheduled
+	// while the loop sleeps goes at most this late. Batch is how many
+	// reminders one transaction queues (0: 200).
+	Poll  time.Duration
+	Batch int
+}
+
+// NewReminders returns the reminders of cfg.SalonID. Wire Record into the
+// booking store (FollowChanges) before the store is used, and run Run in the
+// background: src/cmd/salonbook's serve does both, and so can a load harness.
+func NewReminders(cfg RemindersConfig) *Reminders {
+	if cfg.Clock == nil {
+		cfg.Clock = core.SystemClock{}
+	}
+	if cfg.Wait == nil {
+		cfg.Wait = core.MonotonicClock{}
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 200
+	}
+	r := &Reminders{cfg: cfg, channels: map[string]bool{}}
+	for _, c := range cfg.Channels {
+		r.channels[c] = true
+	}
+	return r
+}
+
+// Remindable reports whether bookings made through source get chat reminders:
+// its channel is one of RemindersConfig.Channels and it names a chat.
+func (r *Reminders) Remindable(source string) bool {
+	_, _, ok := r.chat(source)
+	return ok
+}
+
+func (r *Reminders) chat(source string) (channel, chat string, ok bool) {
+	channel, chat, ok = strings.Cut(source, ":")
+	return channel, chat, ok && chat != "" && r.channels[channel]
+}
+
+// scheduleSQL deletes the unsent reminders of the booking's other starts and
+// writes those of its start ($2) due after now ($6), one per offset of the
+// salon's policy; an existing row (a replay, or a start moved back to) is
+// kept as it is.
+const scheduleSQL = `
+	WITH gone AS (
+		DELETE FROM reminders WHERE booking_id = $1 AND sent_at IS NULL AND starts_at <> $2
+	)
+	INSERT INTO reminders (booking_id, starts_at, offset_seconds, salon_id, due_at, channel, chat_id)
+	SELECT $1, $2, o, $3, $2 - make_interval(secs => o), $4, $5
+	FROM salons s, unnest(s.reminders_seconds) o
+	WHERE s.salon_id = $3 AND $2 - make_interval(secs => o) > $6
+	ON CONFLICT DO NOTHING`
+
+// Record schedules, replaces or removes the reminders of c in tx, the
+// transaction that makes the change (postgres.Store.FollowChanges): Booked
+// schedules, Moved replaces, Cancelled removes; other kinds change nothing.
+// Its error rolls the change back.
+func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+	b := c.Booking
+	switch c.Kind {
+	case booking.Booked, booking.Moved:
+		channel, chat, ok := r.chat(b.Source)
+		if !ok {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, scheduleSQL, b.ID, b.Start, b.SalonID, channel, chat, r.cfg.Clock.Now()); err != nil {
+			return fmt.Errorf("pipeline: schedule reminders: %w", err)
+		}
+	case booking.Cancelled:
+		if _, err := tx.Exec(ctx, `DELETE FROM reminders WHERE booking_id = $1 AND sent_at IS NULL`, b.ID); err != nil {
+			return fmt.Errorf("pipeline: remove reminders: %w", err)
+		}
+	}
+	return nil
+}
+
+// Scheduled returns the due instants of the booking's reminders for start
+// (sent or not; those dropped left out), earliest first.
+func (r *Reminders) Scheduled(ctx context.Context, salonID, bookingID string, start time.Time) ([]time.Time, error) {
+	rows, err := r.cfg.Pool.Query(ctx, `
+		SELECT due_at FROM reminders
+		WHERE booking_id = $1 AND starts_at = $2 AND salon_id = $3 AND skipped IS NULL
+		ORDER BY due_at`, bookingID, start, salonID)
+	if err != nil {
+		return nil, mapErr(err, "select reminders")
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (time.Time, error) {
+		var t time.Time
+		err := row.Scan(&t)
+		return t.UTC(), err
+	})
+	return out, mapErr(err, "select reminders")
+}
+
+// due is a claimed reminder.
+type due struct {
+	booking, channel, chat string
+	start, at              time.Time
+	offset                 int32
+}
+
+// Run queues due reminders until ctx ends: a look, then a wait until the next
+// due time or Poll, whichever is sooner (at once when the batch was full). A
+// look in hand when ctx ends is finished (bounded by 10 s), so a stop loses
+// nothing; a kill loses nothing either (its transaction rolls back).
+func (r *Reminders) Run(ctx context.Context) {
+	for ctx.Err() == nil {
+		tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		n, next, err := r.Tick(tctx)
+		cancel()
+		wait := r.cfg.Poll
+		switch {
+		case err != nil:
+			r.cfg.Log.Error("reminders: queueing failed; trying again", slog.String("error", err.Error()))
+		case n >= r.cfg.Batch:
+			wait = 0 // more may be due
+		case !next.IsZero():
+			// Due rows another scheduler holds (or whose booking is being
+			// changed) are looked at again shortly.
+			wait = min(wait, max(next.Sub(r.cfg.Clock.Now()), 50*time.Millisecond))
+		}
+		if wait == 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-r.cfg.Wait.After(wait):
+		}
+	}
+}
+
+// Tick queues the reminders due now, up to Batch, oldest due first, in one
+// transaction, and says how many rows it handled (queued or dropped) and when
+// the next unsent one is due (zero: none). A reminder whose booking is no
+// longer confirmed at its start is deleted; one whose booking has started is
+// dropped (skipped), and so is one of a booking whose later reminder is due
+// in the same batch (after an outage the client gets the latest only).
+func (r *Reminders) Tick(ctx context.Context) (int, time.Time, error) {
+	salon, err := r.cfg.Salon(ctx)
+	if err != nil {
+		return 0, time.Time{}, err
+	}
+	now := r.cfg.Clock.Now()
+	handled := 0
+	err = pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
+		var err error
+		handled, err = r.queue(ctx, tx, salon, now)
+		return err
+	})
+	if err != nil {
+		return 0, time.Time{}, passCore(err, "queue reminders")
+	}
+	// ORDER BY … LIMIT 1, not min(): a generic plan of min() read every unsent
+	// row of the salon (9,000 in 9 ms), this reads one.
+	var next time.Time
+	err = r.cfg.Pool.QueryRow(ctx, `SELECT due_at FROM reminders WHERE salon_id = $1 AND sent_at IS NULL ORDER BY due_at LIMIT 1`,
+		r.cfg.SalonID).Scan(&next)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return handled, time.Time{}, nil
+	}
+	if err != nil {
+		return handled, time.Time{}, mapErr(err, "next reminder")
+	}
+	return handled, next.UTC(), nil
+}
+
+func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, now time.Time) (int, error) {
+	rows, err := tx.Query(ctx, `
+		SELECT booking_id::text, starts_at, offset_seconds, due_at, channel, chat_id FROM reminders
+		WHERE salon_id = $1 AND sent_at IS NULL AND due_at <= $2
+		ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED`, r.cfg.SalonID, now, r.cfg.Batch)
+	if err != nil {
+		return 0, mapErr(err, "claim reminders")
+	}
+	claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (due, error) {
+		var d due
+		err := row.Scan(&d.booking, &d.start, &d.offset, &d.at, &d.channel, &d.chat)
+		return d, err
+	})
+	if err != nil || len(claimed) == 0 {
+		return 0, mapErr(err, "claim reminders")
+	}
+	if r.claimed != nil {
+		r.claimed(ctx, tx)
+	}
+	ids, channels, chats := make([]string, len(claimed)), make([]string, len(claimed)), make([]string, len(claimed))
+	for i, d := range claimed {
+		ids[i], channels[i], chats[i] = d.booking, d.channel, d.chat
+	}
+	// The bookings, held FOR SHARE: a move or cancel that has not committed
+	// holds its booking's row, and is skipped (its reminder is looked at again
+	// after it commits, when it is gone or still right); one that comes later
+	// waits for this transaction. Never waiting here, this cannot deadlock
+	// with a change, which locks the booking and then the reminders.
+	type state struct {
+		confirmed bool
+		start     time.Time
+		master    string
+		service   map[string]string
+		lang      string
+	}
+	rows, err = tx.Query(ctx, `
+		SELECT b.booking_id::text, b.status = 'confirmed', b.starts_at,
+		       m.name, s.names, coalesce(c.state->>'lang', '')
+		FROM unnest($2::uuid[], $3::text[], $4::text[]) AS r(id, channel, chat)
+		JOIN bookings b ON b.booking_id = r.id
+		JOIN masters m ON m.salon_id = b.salon_id AND m.master_id = b.master_id
+		JOIN services s ON s.salon_id = b.salon_id AND s.service_id = b.service_id
+		LEFT JOIN conversations c ON c.salon_id = $1 AND c.channel = r.channel AND c.chat_id = r.chat
+		WHERE b.salon_id = $1
+		FOR SHARE OF b SKIP LOCKED`, r.cfg.SalonID, ids, channels, chats)
+	if err != nil {
+		return 0, mapErr(err, "read reminded bookings")
+	}
+	states := map[string]state{}
+	for rows.Next() {
+		var id string
+		var s state
+		if err := rows.Scan(&id, &s.confirmed, &s.start, &s.master, &s.service, &s.lang); err != nil {
+			rows.Close()
+			return 0, mapErr(err, "read reminded bookings")
+		}
+		states[id] = s
+	}
+	if err := rows.Err(); err != nil {
+		return 0, mapErr(err, "read reminded bookings")
+	}
+	// The latest reminder due of each booking and start in this batch.
+	latest := map[string]int32{}
+	for _, d := range claimed {
+		k := d.booking + "/" + d.start.String()
+		if o, ok := latest[k]; !ok || d.offset < o {
+			latest[k] = d.offset
+		}
+	}
+	batch := &pgx.Batch{}
+	handled := 0
+	for _, d := range claimed {
+		s, ok := states[d.booking]
+		key := []any{d.booking, d.start, d.offset}
+		switch {
+		case !ok:
+			continue // being changed, or gone: looked at again
+		case !s.confirmed || !s.start.Equal(d.start):
+			batch.Queue(`DELETE FROM reminders WHERE booking_id = $1 AND starts_at = $2 AND offset_seconds = $3`, key...)
+		case !now.Before(d.start):
+			batch.Queue(`UPDATE reminders SET sent_at = $4, skipped = 'the booking has started'
+				WHERE booking_id = $1 AND starts_at = $2 AND offset_seconds = $3`, append(key, now)...)
+		case latest[d.booking+"/"+d.start.String()] != d.offset:
+			batch.Queue(`UPDATE reminders SET sent_at = $4, skipped = 'a later reminder was due'
+				WHERE booking_id = $1 AND starts_at = $2 AND offset_seconds = $3`, append(key, now)...)
+		default:
+			reply := dialog.ReminderReply(r.cfg.Catalog, salon, dialog.Reminder{
+				BookingID: d.booking, Lang: s.lang, Start: d.start, Service: s.service, Master: s.master})
+			body, err := json.Marshal(messaging.Outgoing{ChatID: d.chat, Reply: &reply, Template: messaging.TemplateReminder})
+			if err != nil {
+				return 0, fmt.Errorf("pipeline: reminder: %w", err)
+			}
+			batch.Queue(`
+				WITH o AS (`+insertOutbox+`, id)
+				UPDATE reminders r SET sent_at = $6, outbox_id = o.id FROM o
+				WHERE r.booking_id = $7 AND r.starts_at = $8 AND r.offset_seconds = $9`,
+				r.cfg.SalonID, d.channel, d.chat, nil, body, now, d.booking, d.start, d.offset)
+		}
+		handled++
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return 0, mapErr(err, "queue reminders")
+	}
+	return handled, nil
+}
