@@ -11,8 +11,8 @@
 #                                                        (-kill-at acks, default 5 per client) and
 #                                                        started again
 #   scripts/loadtest.sh reminders                        `loadtest reminders`: 10,000 confirmed bookings
-#                                                        over two days, the server's clock 240x real
-#                                                        time, Telegram's limits (about 13 min)
+#                                                        over two days, the server's clock 200x real
+#                                                        time, Telegram's limits (about 15 min)
 #   scripts/loadtest.sh reminders-kill                   the same, the server SIGKILLed half-way and
 #                                                        started again
 #   scripts/loadtest.sh reminders -- -bookings 2000      flags after -- go to loadtest reminders

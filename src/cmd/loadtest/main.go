@@ -30,7 +30,7 @@ import (
 
 const usage = `usage:
   loadtest run -db URL [-channel telegram|whatsapp] [-limits raised|telegram|whatsapp] [-kill] [flags]
-  loadtest reminders -db URL [-bookings 10000] [-window 48h] [-speed 240] [-kill] [flags]
+  loadtest reminders -db URL [-bookings 10000] [-window 48h] [-speed 200] [-kill] [flags]
   loadtest fake-telegram [-addr 127.0.0.1:8081] [-limits telegram|off]
   loadtest fake-whatsapp [-addr 127.0.0.1:8082] [-limits whatsapp|off] [-webhook http://127.0.0.1:8080/whatsapp/webhook]
   loadtest <command> -h   lists a command's flags
@@ -158,7 +158,7 @@ func runReminders(ctx context.Context, fs *flag.FlagSet, args []string, out io.W
 	fs.StringVar(&o.ServerBin, "server", "", "the salonbook binary (default bin/salonbook here or above, or salonbook beside this program)")
 	fs.IntVar(&o.Bookings, "bookings", 10_000, "confirmed bookings, each from a Telegram chat of its own")
 	fs.DurationVar(&o.Window, "window", 48*time.Hour, "the bookings start within this much after the run's start, evenly")
-	fs.IntVar(&o.Speed, "speed", 240, "the server's clock runs this many times faster than real time (240: two days in 12 min)")
+	fs.IntVar(&o.Speed, "speed", 200, "the server's clock runs this many times faster than real time (200: two days in 14.4 min; the reminders of the first day fall due at 23/s)")
 	fs.IntVar(&o.Parallel, "parallel", 8, "writers seeding the bookings")
 	fs.BoolVar(&o.Kill, "kill", false, "SIGKILL the server mid-run and start it again; counts after the outbox lease")
 	fs.Float64Var(&o.KillAt, "kill-at", 0.5, "with -kill: when, as a share of the time to the last due reminder")

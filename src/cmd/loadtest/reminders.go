@@ -403,7 +403,7 @@ func seedReminderBookings(ctx context.Context, pool *pgxpool.Pool, salonID strin
 		return nil, err
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	followLikeServe(store, catalog, cat.Salon, quiet)
+	followLikeServe(store, pool, salonID, service, catalog, cat.Salon, &core.FixedClock{T: t0}, quiet)
 
 	bookings := make(map[string]rmBooking, o.Bookings)
 	var mu sync.Mutex
@@ -457,8 +457,24 @@ func seedReminderBookings(ctx context.Context, pool *pgxpool.Pool, salonID strin
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // followLikeServe makes store follow booking changes as salonbook serve's
-// does with Telegram on (runServe): the staff notice, then the reminders.
-func followLikeServe(store *postgres.Store, catalog *i18n.Catalog, salon *core.Salon, log *slog.Logger) {
+// does with Telegram on (runServe, startReminders), in its order: the
+// wait-list, its offers, the reminders (what is already due by clock), then
+// the staff notice.
+func followLikeServe(store *postgres.Store, pool *pgxpool.Pool, salonID string, bookings *booking.Service, catalog *i18n.Catalog,
+	salon *core.Salon, clock core.Clock, log *slog.Logger) {
+	store.FollowChanges(postgres.NewWaitlist(pool).Record)
+	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salon, o) }, log).Record)
+	rem := pipeline.NewReminders(pipeline.RemindersConfig{
+		Pool: pool, SalonID: salonID, Channels: []string{telegram.Channel}, Clock: clock, Catalog: catalog, Log: log,
+		Salon: func(ctx context.Context) (*core.Salon, error) {
+			c, err := bookings.Catalog(ctx, salonID)
+			if err != nil {
+				return nil, err
+			}
+			return c.Salon, nil
+		},
+	})
+	store.FollowChanges(rem.Record)
 	store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, salon), log).Record)
 }
 
