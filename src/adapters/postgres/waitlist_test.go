@@ -39,7 +39,7 @@ func newWLWorld(t *testing.T) *wlWorld {
 	require.NoError(t, err)
 	b.store.FollowChanges(w.wl.Record)
 	b.store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, c.Salon, o) },
-		slog.New(slog.NewTextHandler(io.Discard, nil))).Record)
+		b.clock, slog.New(slog.NewTextHandler(io.Discard, nil))).Record)
 	w.matcher = &waitlist.Matcher{SalonID: b.salonID, Store: w.wl, Bookings: b.svc, Clock: b.clock, Channels: []string{"telegram"}}
 	for h := 9; h < 19; h++ {
 		bk, err := b.svc.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "manicure", MasterID: "anna",

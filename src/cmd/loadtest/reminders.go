@@ -458,16 +458,17 @@ func seedReminderBookings(ctx context.Context, pool *pgxpool.Pool, salonID strin
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// followLikeServe makes store follow booking changes as salonbook serve's
-// does with Telegram on (runServe, startReminders), in its order: the
-// wait-list, its offers, the reminders (what is already due by clock), then
-// the staff notice.
+// followLikeServe makes store and bookings follow booking changes as
+// salonbook serve's do with Telegram on (runServe, startReminders), in its
+// order: the wait-list, its offers, the reminders (what is already due by
+// clock; bookings record the changes of remindable chats), then the staff
+// notice.
 func followLikeServe(store *postgres.Store, pool *pgxpool.Pool, salonID string, bookings *booking.Service, catalog *i18n.Catalog,
 	salon *core.Salon, clock core.Clock, log *slog.Logger) {
 	store.FollowChanges(postgres.NewWaitlist(pool).Record)
-	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salon, o) }, log).Record)
+	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salon, o) }, clock, log).Record)
 	rem := pipeline.NewReminders(pipeline.RemindersConfig{
-		Pool: pool, SalonID: salonID, Channels: []string{telegram.Channel}, Clock: clock, Catalog: catalog, Log: log,
+		Pool: pool, Reads: pool, SalonID: salonID, Channels: []string{telegram.Channel}, Clock: clock, Catalog: catalog, Log: log,
 		Salon: func(ctx context.Context) (*core.Salon, error) {
 			c, err := bookings.Catalog(ctx, salonID)
 			if err != nil {
@@ -477,6 +478,7 @@ func followLikeServe(store *postgres.Store, pool *pgxpool.Pool, salonID string, 
 		},
 	})
 	store.FollowChanges(rem.Record)
+	bookings.RemindChats(rem.Remindable)
 	store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, salon), log).Record)
 }
 

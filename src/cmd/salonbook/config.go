@@ -22,6 +22,7 @@ type Config struct {
 	HTTPAddr    string     // HTTP_ADDR, default 127.0.0.1:8080
 	APIToken    string     // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
 	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
+	PublicURL   string     // PUBLIC_URL: where people reach the server; https makes the desk's cookies Secure
 	LogLevel    slog.Level // LOG_LEVEL: debug, info, warn, error
 	Telegram    TelegramConfig
 	WhatsApp    WhatsAppConfig
@@ -34,6 +35,12 @@ type Config struct {
 	// minutes (default 10); 0 turns the limit off (a reverse proxy in front is
 	// one address).
 	WebChatNewPerAddr int
+
+	// Metrics: /metrics needs MetricsToken as a bearer token (METRICS_TOKEN or
+	// _FILE, at least 16 characters) or is served only on MetricsAddr
+	// (METRICS_ADDR, host:port: a listener of its own, the main one has no
+	// /metrics then), or both; with neither, /metrics is off.
+	MetricsToken, MetricsAddr string
 
 	// HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_ADDR: connections open at once, in all
 	// (default 2048) and from one IP address (default 256; a reverse proxy in
@@ -121,6 +128,21 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if n.api && len(c.APIToken) < 16 {
 		return c, fmt.Errorf("config: SALONBOOK_API_TOKEN (or SALONBOOK_API_TOKEN_FILE) must be set to at least 16 characters")
 	}
+	if c.MetricsToken, err = secret(getenv, "METRICS_TOKEN"); err != nil {
+		return c, err
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, fmt.Errorf("config: METRICS_TOKEN (or METRICS_TOKEN_FILE) must be at least 16 characters")
+	}
+	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
+		_, port, err := net.SplitHostPort(c.MetricsAddr)
+		if err != nil {
+			return c, fmt.Errorf("config: METRICS_ADDR %q is not host:port", c.MetricsAddr)
+		}
+		if c.MetricsAddr == c.HTTPAddr && port != "0" {
+			return c, fmt.Errorf("config: METRICS_ADDR must differ from HTTP_ADDR (unset it to serve /metrics there with METRICS_TOKEN)")
+		}
+	}
 	if c.Telegram, err = loadTelegram(getenv); err != nil {
 		return c, err
 	}
@@ -143,6 +165,11 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	}
 	if c.Clock, err = loadClock(getenv); err != nil {
 		return c, err
+	}
+	if c.PublicURL = getenv("PUBLIC_URL"); c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
+		}
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {
 	case "", "info":

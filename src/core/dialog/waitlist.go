@@ -116,7 +116,12 @@ func (t *turn) onOffer() {
 	if !yes {
 		id = strings.TrimPrefix(t.in.Choice, prefOfferNo)
 	}
-	b := t.own(id)
+	b, err := t.own(id)
+	if err != nil {
+		t.note = p.T("error.unavailable")
+		t.ask()
+		return
+	}
 	if b == nil || !strings.HasPrefix(b.IdempotencyKey, booking.OfferKeyPrefix) {
 		t.note = p.T("offer.expired")
 		t.ask()

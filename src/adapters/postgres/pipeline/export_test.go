@@ -21,3 +21,14 @@ func SetRepairRead(in *Inbox, f func()) { in.repairRead = f }
 // SetRemindersClaimed makes r's Tick run f in its transaction after it has
 // claimed the due reminders, before it reads their bookings.
 func SetRemindersClaimed(r *Reminders, f func(context.Context, pgx.Tx)) { r.claimed = f }
+
+const BacklogSQL = backlogSQL
+
+const SummaryBookingsSQL = summaryBookingsSQL
+
+// The reminders' statements that run inside booking transactions (plans tests).
+const (
+	ScheduleSQL  = scheduleSQL
+	CancelSQL    = cancelSQL
+	SupersedeSQL = supersedeSQL
+)

@@ -19,12 +19,14 @@ import (
 // exists. The words are core's (dialog.OfferReply); this only reads the names.
 type Offers struct {
 	reply func(dialog.Offer) dialog.Reply
+	clock core.Clock
 	log   *slog.Logger
 }
 
-// NewOffers returns the offers' messages, written by reply.
-func NewOffers(reply func(dialog.Offer) dialog.Reply, log *slog.Logger) *Offers {
-	return &Offers{reply: reply, log: log}
+// NewOffers returns the offers' messages, written by reply; clock stamps each
+// as pushed (Pushed reads it: a typed answer at the menu answers the offer).
+func NewOffers(reply func(dialog.Offer) dialog.Reply, clock core.Clock, log *slog.Logger) *Offers {
+	return &Offers{reply: reply, clock: clock, log: log}
 }
 
 // Record queues the message of the offer of b to entry, in tx. Its error rolls
@@ -46,7 +48,7 @@ func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Book
 		return fmt.Errorf("pipeline: wait-list offer: %w", err)
 	}
 	var blocked bool
-	if err := tx.QueryRow(ctx, insertOutbox, b.SalonID, channel, chat, nil, body).Scan(&blocked); err != nil {
+	if err := tx.QueryRow(ctx, insertPushed, b.SalonID, channel, chat, nil, body, o.clock.Now()).Scan(&blocked); err != nil {
 		return fmt.Errorf("pipeline: queue wait-list offer: %w", err)
 	}
 	if blocked { // the hold stands and lapses unanswered; the time then goes on

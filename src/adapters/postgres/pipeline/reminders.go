@@ -26,13 +26,21 @@ import (
 // reminders in the transaction that confirms, moves or cancels it: one row of
 // table reminders per booking, start and offset, due at start − offset (an
 // exact duration), none already due then. A move deletes the unsent rows of
-// the old start, a cancel all unsent rows. Run (one loop per process; several
-// replicas may run it) claims due rows with FOR UPDATE SKIP LOCKED, oldest due
-// first, checks that the booking is still confirmed at that start (holding it
-// with FOR SHARE, so a move or cancel under way either waits for the send or
-// is seen), renders dialog.ReminderReply and inserts the outbox row in the
-// transaction that marks the reminder sent: a crash before the commit leaves
-// it due, after it sent; two schedulers never take the same row.
+// the old start, a cancel all unsent rows, and both give up the booking's
+// reminders of other starts that are queued in the outbox but not yet taken by
+// a sender (failed "reminder superseded"); one a sender holds (leased, in a
+// send) cannot be stopped, and goes. Each queued reminder carries its start as
+// messaging.Outgoing.NotAfter: a sender never sends it once the appointment
+// has begun. Run (one loop per process; several replicas may run it) claims
+// due rows one channel at a time with FOR UPDATE SKIP LOCKED, oldest due
+// first, and only while that channel's reminders waiting in the outbox stay
+// below RemindersConfig.Backlog (a burst never floods the outbox ahead of live
+// replies); it checks that the booking is still confirmed at that start
+// (holding it with FOR SHARE, so a move or cancel under way either waits for
+// the queueing or is seen), renders dialog.ReminderReply and inserts the
+// outbox row in the transaction that marks the reminder sent: a crash before
+// the commit leaves it due, after it queued; two schedulers never take the
+// same row.
 type Reminders struct {
 	cfg      RemindersConfig
 	channels map[string]bool
@@ -66,7 +74,23 @@ type RemindersConfig struct {
 	// reminders one transaction queues (0: 200).
 	Poll  time.Duration
 	Batch int
+	// Backlog bounds, per channel, the reminders waiting unsent in the outbox:
+	// the scheduler queues more only below it and leaves the rest due in
+	// table reminders, so live replies wait behind at most this many. About
+	// the channel's send rate × a few seconds; a channel missing (or 0):
+	// DefaultReminderBacklog.
+	Backlog map[string]int
+	// Reads is the pool Scheduled reads with (the API's answers); nil: Pool.
+	Reads *pgxpool.Pool
 }
+
+// DefaultReminderBacklog is RemindersConfig.Backlog's default: Telegram's 30
+// messages a second for 5 seconds.
+const DefaultReminderBacklog = 150
+
+// backlogFullWait is how soon a channel whose outbox backlog is full is looked
+// at again: its sender takes a few of them meanwhile.
+const backlogFullWait = 200 * time.Millisecond
 
 // NewReminders returns the reminders of cfg.SalonID. Wire Record into the
 // booking store (FollowChanges) before the store is used, and run Run in the
@@ -87,11 +111,22 @@ func NewReminders(cfg RemindersConfig) *Reminders {
 	if cfg.Batch <= 0 {
 		cfg.Batch = 200
 	}
+	if cfg.Reads == nil {
+		cfg.Reads = cfg.Pool
+	}
 	r := &Reminders{cfg: cfg, channels: map[string]bool{}}
 	for _, c := range cfg.Channels {
 		r.channels[c] = true
 	}
 	return r
+}
+
+// backlog is the bound of channel's reminders waiting in the outbox.
+func (r *Reminders) backlog(channel string) int {
+	if n := r.cfg.Backlog[channel]; n > 0 {
+		return n
+	}
+	return DefaultReminderBacklog
 }
 
 // Remindable reports whether bookings made through source get chat reminders:
@@ -109,10 +144,13 @@ func (r *Reminders) chat(source string) (channel, chat string, ok bool) {
 // scheduleSQL deletes the unsent reminders of the booking's other starts and
 // writes those of its start ($2) due after now ($6), one per offset of the
 // salon's policy; an existing row (a replay, or a start moved back to) is
-// kept as it is.
+// kept as it is. "(sent_at IS NULL) IS TRUE", not "sent_at IS NULL": the
+// queue's partial index must not match, or a generic plan with no statistics
+// reads all of it inside every confirm and move (plans_test.go); this reads
+// the booking's rows by primary key.
 const scheduleSQL = `
 	WITH gone AS (
-		DELETE FROM reminders WHERE booking_id = $1 AND sent_at IS NULL AND starts_at <> $2
+		DELETE FROM reminders WHERE booking_id = $1 AND (sent_at IS NULL) IS TRUE AND starts_at <> $2
 	)
 	INSERT INTO reminders (booking_id, starts_at, offset_seconds, salon_id, due_at, channel, chat_id)
 	SELECT $1, $2, o, $3, $2 - make_interval(secs => o), $4, $5
@@ -120,10 +158,32 @@ const scheduleSQL = `
 	WHERE s.salon_id = $3 AND $2 - make_interval(secs => o) > $6
 	ON CONFLICT DO NOTHING`
 
+// supersedeSQL gives up the booking's ($1) reminders queued in the outbox for
+// a start other than $2 (NULL: any) that no sender holds (never leased, or its
+// lease ran out), and deletes their rows (so a move back to that start
+// schedules them again). A leased one is in a send: it goes (its NotAfter
+// still stops it once the old start has passed).
+const supersedeSQL = `
+	WITH gone AS (
+		UPDATE outbox o SET failed = 'reminder superseded'
+		FROM reminders r
+		WHERE r.booking_id = $1 AND (r.outbox_id IS NOT NULL) IS TRUE
+		  AND ($2::timestamptz IS NULL OR r.starts_at <> $2)
+		  AND o.id = r.outbox_id AND o.sent_at IS NULL AND o.failed IS NULL
+		  AND (o.leased_until IS NULL OR o.leased_until < now())
+		RETURNING o.id
+	)
+	DELETE FROM reminders r USING gone WHERE r.booking_id = $1 AND r.outbox_id = gone.id`
+
+// cancelSQL deletes a cancelled booking's unsent reminders; the predicate is
+// written as scheduleSQL's, for the same reason.
+const cancelSQL = `DELETE FROM reminders WHERE booking_id = $1 AND (sent_at IS NULL) IS TRUE`
+
 // Record schedules, replaces or removes the reminders of c in tx, the
 // transaction that makes the change (postgres.Store.FollowChanges): Booked
-// schedules, Moved replaces, Cancelled removes; other kinds change nothing.
-// Its error rolls the change back.
+// schedules, Moved replaces, Cancelled removes (Moved and Cancelled also give
+// up the old reminders still waiting in the outbox); other kinds change
+// nothing. Its error rolls the change back.
 func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	b := c.Booking
 	switch c.Kind {
@@ -132,11 +192,19 @@ func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) err
 		if !ok {
 			return nil
 		}
+		if c.Kind == booking.Moved {
+			if _, err := tx.Exec(ctx, supersedeSQL, b.ID, b.Start); err != nil {
+				return fmt.Errorf("pipeline: supersede reminders: %w", err)
+			}
+		}
 		if _, err := tx.Exec(ctx, scheduleSQL, b.ID, b.Start, b.SalonID, channel, chat, r.cfg.Clock.Now()); err != nil {
 			return fmt.Errorf("pipeline: schedule reminders: %w", err)
 		}
 	case booking.Cancelled:
-		if _, err := tx.Exec(ctx, `DELETE FROM reminders WHERE booking_id = $1 AND sent_at IS NULL`, b.ID); err != nil {
+		if _, err := tx.Exec(ctx, supersedeSQL, b.ID, nil); err != nil {
+			return fmt.Errorf("pipeline: supersede reminders: %w", err)
+		}
+		if _, err := tx.Exec(ctx, cancelSQL, b.ID); err != nil {
 			return fmt.Errorf("pipeline: remove reminders: %w", err)
 		}
 	}
@@ -146,7 +214,7 @@ func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) err
 // Scheduled returns the due instants of the booking's reminders for start
 // (sent or not; those dropped left out), earliest first.
 func (r *Reminders) Scheduled(ctx context.Context, salonID, bookingID string, start time.Time) ([]time.Time, error) {
-	rows, err := r.cfg.Pool.Query(ctx, `
+	rows, err := r.cfg.Reads.Query(ctx, `
 		SELECT due_at FROM reminders
 		WHERE booking_id = $1 AND starts_at = $2 AND salon_id = $3 AND skipped IS NULL
 		ORDER BY due_at`, bookingID, start, salonID)
@@ -166,6 +234,7 @@ type due struct {
 	booking, channel, chat string
 	start, at              time.Time
 	offset                 int32
+	superseded             bool // a shorter offset of its booking and start is due too
 }
 
 // Run queues due reminders until ctx ends: a look, then a wait until the next
@@ -185,7 +254,8 @@ func (r *Reminders) Run(ctx context.Context) {
 			wait = 0 // more may be due
 		case !next.IsZero():
 			// Due rows another scheduler holds (or whose booking is being
-			// changed) are looked at again shortly.
+			// changed, or whose channel's backlog is full) are looked at
+			// again shortly.
 			wait = min(wait, max(next.Sub(r.cfg.Clock.Now()), 50*time.Millisecond))
 		}
 		if wait == 0 {
@@ -198,52 +268,107 @@ func (r *Reminders) Run(ctx context.Context) {
 	}
 }
 
-// Tick queues the reminders due now, up to Batch, oldest due first, in one
-// transaction, and says how many rows it handled (queued or dropped) and when
-// the next unsent one is due (zero: none). A reminder whose booking is no
-// longer confirmed at its start is deleted; one whose booking has started is
-// dropped (skipped), and so is one of a booking whose later reminder is due
-// in the same batch (after an outage the client gets the latest only).
+// Tick queues the reminders due now, up to Batch, oldest due first within
+// each channel, in one transaction, and says how many rows it handled (queued
+// or dropped) and when to look next (zero: nothing unsent). A channel whose
+// reminders waiting in the outbox have reached its Backlog gets none (its next
+// look: in backlogFullWait), one whose backlog another scheduler is filling
+// is skipped. A reminder whose booking is no longer confirmed at its start is
+// deleted; one whose booking has started is dropped (skipped), and so is one
+// whose booking has a later reminder (a shorter offset) due too, decided in
+// SQL whatever the batch: after an outage the client gets the latest only.
 func (r *Reminders) Tick(ctx context.Context) (int, time.Time, error) {
 	salon, err := r.cfg.Salon(ctx)
 	if err != nil {
 		return 0, time.Time{}, err
 	}
 	now := r.cfg.Clock.Now()
-	handled := 0
+	handled, full := 0, false
 	err = pgx.BeginFunc(ctx, r.cfg.Pool, func(tx pgx.Tx) error {
-		var err error
-		handled, err = r.queue(ctx, tx, salon, now)
-		return err
+		handled, full = 0, false
+		for _, channel := range r.cfg.Channels {
+			if handled >= r.cfg.Batch {
+				break
+			}
+			room, err := r.room(ctx, tx, channel)
+			if err != nil {
+				return err
+			}
+			if room <= 0 {
+				full = true
+				continue
+			}
+			n, err := r.queue(ctx, tx, salon, channel, now, min(room, r.cfg.Batch-handled))
+			if err != nil {
+				return err
+			}
+			handled += n
+		}
+		return nil
 	})
 	if err != nil {
 		return 0, time.Time{}, passCore(err, "queue reminders")
 	}
-	// ORDER BY … LIMIT 1, not min(): a generic plan of min() read every unsent
-	// row of the salon (9,000 in 9 ms), this reads one.
+	// ORDER BY … LIMIT 1 per channel, not min(): a generic plan of min() read
+	// every unsent row of the salon (9,000 in 9 ms), this reads one each.
 	var next time.Time
-	err = r.cfg.Pool.QueryRow(ctx, `SELECT due_at FROM reminders WHERE salon_id = $1 AND sent_at IS NULL ORDER BY due_at LIMIT 1`,
-		r.cfg.SalonID).Scan(&next)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return handled, time.Time{}, nil
+	for _, channel := range r.cfg.Channels {
+		var at time.Time
+		err = r.cfg.Pool.QueryRow(ctx, `SELECT due_at FROM reminders WHERE salon_id = $1 AND channel = $2 AND sent_at IS NULL ORDER BY due_at LIMIT 1`,
+			r.cfg.SalonID, channel).Scan(&at)
+		if errors.Is(err, pgx.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return handled, time.Time{}, mapErr(err, "next reminder")
+		}
+		if next.IsZero() || at.Before(next) {
+			next = at.UTC()
+		}
 	}
-	if err != nil {
-		return handled, time.Time{}, mapErr(err, "next reminder")
+	if full && !next.IsZero() && next.Before(now.Add(backlogFullWait)) {
+		next = now.Add(backlogFullWait)
 	}
-	return handled, next.UTC(), nil
+	return handled, next, nil
 }
 
-func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, now time.Time) (int, error) {
+// room is how many more of channel's reminders may be queued now: its Backlog
+// less its reminders waiting unsent in the outbox; 0 when another scheduler is
+// queueing for the channel (it holds the channel's lock for its transaction,
+// so two never both see the same room).
+func (r *Reminders) room(ctx context.Context, tx pgx.Tx, channel string) (int, error) {
+	bound := r.backlog(channel)
+	var locked bool
+	var waiting int
+	err := tx.QueryRow(ctx, `
+		SELECT pg_try_advisory_xact_lock(hashtextextended('reminders:' || $1 || '/' || $2, 0)),
+		       (SELECT count(*) FROM (SELECT 1 FROM outbox
+		        WHERE salon_id = $1 AND channel = $2 AND sent_at IS NULL AND failed IS NULL
+		          AND body->>'template' = 'reminder' LIMIT $3) w)`,
+		r.cfg.SalonID, channel, bound).Scan(&locked, &waiting)
+	if err != nil {
+		return 0, mapErr(err, "reminder backlog")
+	}
+	if !locked {
+		return 0, nil
+	}
+	return bound - waiting, nil
+}
+
+func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, channel string, now time.Time, limit int) (int, error) {
 	rows, err := tx.Query(ctx, `
-		SELECT booking_id::text, starts_at, offset_seconds, due_at, channel, chat_id FROM reminders
-		WHERE salon_id = $1 AND sent_at IS NULL AND due_at <= $2
-		ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED`, r.cfg.SalonID, now, r.cfg.Batch)
+		SELECT r.booking_id::text, r.starts_at, r.offset_seconds, r.due_at, r.channel, r.chat_id,
+		       EXISTS (SELECT 1 FROM reminders l WHERE l.booking_id = r.booking_id AND l.starts_at = r.starts_at
+		               AND l.offset_seconds < r.offset_seconds AND l.due_at <= $2)
+		FROM reminders r
+		WHERE r.salon_id = $1 AND r.channel = $4 AND r.sent_at IS NULL AND r.due_at <= $2
+		ORDER BY r.due_at LIMIT $3 FOR UPDATE OF r SKIP LOCKED`, r.cfg.SalonID, now, limit, channel)
 	if err != nil {
 		return 0, mapErr(err, "claim reminders")
 	}
 	claimed, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (due, error) {
 		var d due
-		err := row.Scan(&d.booking, &d.start, &d.offset, &d.at, &d.channel, &d.chat)
+		err := row.Scan(&d.booking, &d.start, &d.offset, &d.at, &d.channel, &d.chat, &d.superseded)
 		return d, err
 	})
 	if err != nil || len(claimed) == 0 {
@@ -294,14 +419,6 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, now
 	if err := rows.Err(); err != nil {
 		return 0, mapErr(err, "read reminded bookings")
 	}
-	// The latest reminder due of each booking and start in this batch.
-	latest := map[string]int32{}
-	for _, d := range claimed {
-		k := d.booking + "/" + d.start.String()
-		if o, ok := latest[k]; !ok || d.offset < o {
-			latest[k] = d.offset
-		}
-	}
 	batch := &pgx.Batch{}
 	handled := 0
 	for _, d := range claimed {
@@ -315,18 +432,19 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, now
 		case !now.Before(d.start):
 			batch.Queue(`UPDATE reminders SET sent_at = $4, skipped = 'the booking has started'
 				WHERE booking_id = $1 AND starts_at = $2 AND offset_seconds = $3`, append(key, now)...)
-		case latest[d.booking+"/"+d.start.String()] != d.offset:
+		case d.superseded:
 			batch.Queue(`UPDATE reminders SET sent_at = $4, skipped = 'a later reminder was due'
 				WHERE booking_id = $1 AND starts_at = $2 AND offset_seconds = $3`, append(key, now)...)
 		default:
 			reply := dialog.ReminderReply(r.cfg.Catalog, salon, dialog.Reminder{
 				BookingID: d.booking, Lang: s.lang, Start: d.start, Service: s.service, Master: s.master})
-			body, err := json.Marshal(messaging.Outgoing{ChatID: d.chat, Reply: &reply, Template: messaging.TemplateReminder})
+			body, err := json.Marshal(messaging.Outgoing{ChatID: d.chat, Reply: &reply, Template: messaging.TemplateReminder,
+				NotAfter: d.start.UTC()})
 			if err != nil {
 				return 0, fmt.Errorf("pipeline: reminder: %w", err)
 			}
 			batch.Queue(`
-				WITH o AS (`+insertOutbox+`, id)
+				WITH o AS (`+insertPushed+`, id)
 				UPDATE reminders r SET sent_at = $6, outbox_id = o.id FROM o
 				WHERE r.booking_id = $7 AND r.starts_at = $8 AND r.offset_seconds = $9`,
 				r.cfg.SalonID, d.channel, d.chat, nil, body, now, d.booking, d.start, d.offset)
