@@ -61,7 +61,7 @@ type rmResult struct {
 	Lost, Doubled           int           // expected and not received; received beyond one per booking and offset
 	DoubledAcrossKill       int           // of Doubled, a first copy before the SIGKILL and another after the restart
 	Early, Unexpected       int           // sent before their due time; sent for a due time before the booking
-	Stray                   int           // reminders naming no seeded booking
+	Stray                   int           // reminders naming no seeded booking (or another start)
 	Other                   int           // messages that are not reminders
 	LateP50, LateP99        time.Duration // lateness against the due time mapped to real time (first copies)
 	LateMax                 time.Duration
@@ -286,23 +286,25 @@ func sleepUntil(ctx context.Context, at time.Time, fake *telegramtest.Server, an
 	}
 }
 
-// reminderBooking is the booking a reminder message is of: the id its "I'll
-// come" button carries (dialog.ReminderReply), or "".
-func reminderBooking(m telegramtest.SentMessage) string {
+// reminderBooking is the booking a reminder message is of, from its "I'll
+// come" button (dialog.ReminderReply: "ok:<booking id>:<start, Unix
+// seconds>"): the id and the start, or "".
+func reminderBooking(m telegramtest.SentMessage) (id, start string) {
 	for _, row := range m.Keyboard {
 		for _, b := range row {
-			if id, ok := strings.CutPrefix(b.CallbackData, "ok:"); ok {
-				return id
+			if rest, ok := strings.CutPrefix(b.CallbackData, "ok:"); ok {
+				id, start, _ = strings.Cut(rest, ":")
+				return id, start
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
 
 func countReminders(fake *telegramtest.Server) int {
 	n := 0
 	for _, m := range fake.Sent() {
-		if m.Method == "sendMessage" && reminderBooking(m) != "" {
+		if id, _ := reminderBooking(m); m.Method == "sendMessage" && id != "" {
 			n++
 		}
 	}
@@ -328,14 +330,14 @@ func countReminderRun(res *rmResult, sent []telegramtest.SentMessage, bookings m
 	for _, m := range sent {
 		times = append(times, m.Time)
 		perChat[m.ChatID] = append(perChat[m.ChatID], m.Time)
-		id := reminderBooking(m)
+		id, at := reminderBooking(m)
 		if m.Method != "sendMessage" || id == "" {
 			res.Other++
 			continue
 		}
 		res.Received++
 		b, ok := bookings[id]
-		if !ok {
+		if !ok || (at != "" && at != strconv.FormatInt(b.start.Unix(), 10)) {
 			res.Stray++
 			continue
 		}
