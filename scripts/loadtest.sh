@@ -10,8 +10,15 @@
 #   scripts/loadtest.sh kill                             limits raised, the server SIGKILLed mid-run
 #                                                        (-kill-at acks, default 5 per client) and
 #                                                        started again
+#   scripts/loadtest.sh reminders                        `loadtest reminders`: 10,000 confirmed bookings
+#                                                        over two days, the server's clock 200x real
+#                                                        time, Telegram's limits (about 15 min)
+#   scripts/loadtest.sh reminders-kill                   the same, the server SIGKILLed half-way and
+#                                                        started again
+#   scripts/loadtest.sh reminders -- -bookings 2000      flags after -- go to loadtest reminders
 #
-# Modes: raised, limits (the platform's; "telegram" and "whatsapp" say the same), kill.
+# Modes: raised, limits (the platform's; "telegram" and "whatsapp" say the same), kill,
+# reminders, reminders-kill (Telegram only, whatever LOADTEST_CHANNEL says).
 # The server always runs as a process of its own (salonbook serve). A kill run counts no
 # earlier than the outbox lease (90 s) plus 10 s after the SIGKILL, so that replies the
 # killed sender had leased and are sent again are seen: it takes minutes.
@@ -45,11 +52,13 @@ for mode in "${modes[@]}"; do
 	out=".data/loadtest-${channel}-${mode}-$(date -u +%Y%m%dT%H%M%SZ).txt"
 	echo "== $channel, $mode -> $out" >&2
 	case "$mode" in
-	raised) flags=(-limits raised) ;;
-	limits | telegram | whatsapp) flags=(-limits "$channel") ;;
-	kill) flags=(-limits raised -kill) ;;
+	raised) flags=(run -channel "$channel" -limits raised) ;;
+	limits | telegram | whatsapp) flags=(run -channel "$channel" -limits "$channel") ;;
+	kill) flags=(run -channel "$channel" -limits raised -kill) ;;
+	reminders) flags=(reminders) ;;
+	reminders-kill) flags=(reminders -kill) ;;
 	*)
-		echo "scripts/loadtest.sh: unknown mode $mode (raised, limits, kill)" >&2
+		echo "scripts/loadtest.sh: unknown mode $mode (raised, limits, kill, reminders, reminders-kill)" >&2
 		failed+=("$mode")
 		continue
 		;;
@@ -75,7 +84,7 @@ for mode in "${modes[@]}"; do
 		failed+=("$mode")
 		continue
 	fi
-	.data/loadtest run -db "$url" -server .data/salonbook -channel "$channel" "${flags[@]}" "$@" 2>&1 | tee "$out" ||
+	.data/loadtest "${flags[0]}" -db "$url" -server .data/salonbook "${flags[@]:1}" "$@" 2>&1 | tee "$out" ||
 		failed+=("$mode")
 	psql -q "$DATABASE_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
 done

@@ -868,16 +868,7 @@ func watchMemory() (peak func() uint64, stop func()) {
 // salonID (the file's own id, "demo", replaced), so each run has a salon of its
 // own: salonbook migrate and apply, run from bin with vars as their environment.
 func applyLoadSalon(ctx context.Context, bin string, vars map[string]string, salonFile, salonID string) error {
-	salonbook := func(args ...string) error {
-		cmd := exec.CommandContext(ctx, bin, args...)
-		for k, v := range vars {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("loadtest: salonbook %s: %w: %s", args[0], err, bytes.TrimSpace(out))
-		}
-		return nil
-	}
+	salonbook := func(args ...string) error { return salonbookDo(ctx, bin, vars, args...) }
 	if err := salonbook("migrate"); err != nil {
 		return err
 	}
@@ -896,6 +887,19 @@ func applyLoadSalon(ctx context.Context, bin string, vars map[string]string, sal
 		return err
 	}
 	return salonbook("apply", file)
+}
+
+// salonbookDo runs the salonbook binary bin with args and vars as its
+// environment.
+func salonbookDo(ctx context.Context, bin string, vars map[string]string, args ...string) error {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	for k, v := range vars {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("loadtest: salonbook %s: %w: %s", args[0], err, bytes.TrimSpace(out))
+	}
+	return nil
 }
 
 // settle waits (at most 30 s) until the salon's inbox is handled and its outbox

@@ -101,3 +101,37 @@ func TestLoadtestWhatsAppSmall(t *testing.T) {
 	require.Positive(t, r.Booked)
 	require.NoError(t, r.verdict())
 }
+
+// TestReminderLoadSmall: 50 bookings over the next 30 hours of a clock 4,000
+// times faster than real time, on the fake Bot API with Telegram's limits:
+// every reminder due after its booking was made arrives once, none early, none
+// of a reminder already due at booking time. (Counts only; lateness and rates
+// are figures of the full run, scripts/loadtest.sh reminders.)
+func TestReminderLoadSmall(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	r, err := reminderLoad(context.Background(), rmOptions{
+		DatabaseURL: pgtest.URL(t),
+		ServerBin:   salonbookBin,
+		Bookings:    50,
+		Window:      30 * time.Hour,
+		Speed:       4000,
+		Parallel:    4,
+		Log:         &log,
+	})
+	require.NoError(t, err, log.String())
+	var out bytes.Buffer
+	r.print(&out)
+	t.Log(log.String(), out.String())
+	require.Positive(t, r.ExpectedBy[0], "some 24h reminders are due")
+	require.Positive(t, r.ExpectedBy[1], "some 2h reminders are due")
+	require.Positive(t, r.NotDue, "some reminders were due before their booking")
+	require.Equal(t, r.Expected, r.Received)
+	require.Zero(t, r.Lost)
+	require.Zero(t, r.Doubled)
+	require.Zero(t, r.Early)
+	require.Zero(t, r.Unexpected)
+	require.Zero(t, r.Stray)
+	require.Zero(t, r.Other)
+	require.Zero(t, r.UnsentOutbox)
+}

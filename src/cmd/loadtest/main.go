@@ -3,6 +3,7 @@
 // server):
 //
 //	loadtest run -db URL [flags]     drive salonbook serve with simulated clients through a fake
+//	loadtest reminders -db URL       10,000 bookings' reminders through a fake, the clock moved forward
 //	loadtest fake-telegram [-addr]   serve the fake Telegram Bot API, for demos
 //	loadtest fake-whatsapp [-addr]   serve the fake WhatsApp Graph API, for demos
 //
@@ -29,6 +30,7 @@ import (
 
 const usage = `usage:
   loadtest run -db URL [-channel telegram|whatsapp] [-limits raised|telegram|whatsapp] [-kill] [flags]
+  loadtest reminders -db URL [-bookings 10000] [-window 48h] [-speed 200] [-kill] [flags]
   loadtest fake-telegram [-addr 127.0.0.1:8081] [-limits telegram|off]
   loadtest fake-whatsapp [-addr 127.0.0.1:8082] [-limits whatsapp|off] [-webhook http://127.0.0.1:8080/whatsapp/webhook]
   loadtest <command> -h   lists a command's flags
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	switch args[0] {
 	case "run":
 		return runLoadtest(ctx, fs, args[1:], out)
+	case "reminders":
+		return runReminders(ctx, fs, args[1:], out)
 	case "fake-telegram":
 		addr := fs.String("addr", "127.0.0.1:8081", "listen on this address")
 		limits := fs.String("limits", "telegram", "telegram (Telegram's flood limits) or off")
@@ -139,6 +143,44 @@ func runLoadtest(ctx context.Context, fs *flag.FlagSet, args []string, out io.Wr
 		}
 	}
 	r, err := loadtest(ctx, o)
+	if err != nil {
+		return err
+	}
+	r.print(out)
+	return r.verdict()
+}
+
+// runReminders is `loadtest reminders`: one reminder load run, its figures
+// printed, and an error (exit status 1) when the verdict fails.
+func runReminders(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	o := rmOptions{Log: out}
+	fs.StringVar(&o.DatabaseURL, "db", "", "PostgreSQL URL (required; scripts/db.sh url prints the private cluster's)")
+	fs.StringVar(&o.ServerBin, "server", "", "the salonbook binary (default bin/salonbook here or above, or salonbook beside this program)")
+	fs.IntVar(&o.Bookings, "bookings", 10_000, "confirmed bookings, each from a Telegram chat of its own")
+	fs.DurationVar(&o.Window, "window", 48*time.Hour, "the bookings start within this much after the run's start, evenly")
+	fs.IntVar(&o.Speed, "speed", 200, "the server's clock runs this many times faster than real time (200: two days in 14.4 min; the reminders of the first day fall due at 23/s)")
+	fs.IntVar(&o.Parallel, "parallel", 8, "writers seeding the bookings")
+	fs.BoolVar(&o.Kill, "kill", false, "SIGKILL the server mid-run and start it again; counts after the outbox lease")
+	fs.Float64Var(&o.KillAt, "kill-at", 0.5, "with -kill: when, as a share of the time to the last due reminder")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("reminders: unexpected arguments %q", fs.Args())
+	}
+	if o.DatabaseURL == "" {
+		return errors.New("reminders: -db is required (a PostgreSQL URL; e.g. -db \"$(scripts/db.sh url)\")")
+	}
+	if o.Bookings < 1 || o.Parallel < 1 || o.Speed < 1 || o.Speed > 100_000 || o.Window < time.Hour || o.KillAt <= 0 || o.KillAt >= 1 {
+		return errors.New("reminders: -bookings and -parallel must be positive, -speed 1..100000, -window at least 1h, -kill-at between 0 and 1")
+	}
+	if o.ServerBin == "" {
+		var err error
+		if o.ServerBin, err = serverBinary(); err != nil {
+			return err
+		}
+	}
+	r, err := reminderLoad(ctx, o)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,23 @@ type Config struct {
 	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
 	// reverse proxies whose X-Forwarded-For the desk's login throttle believes.
 	TrustedProxies []netip.Prefix
+	// Clock moves serve's clock, for load tests only (LOADTEST_CLOCK_*).
+	Clock ClockConfig
 }
+
+// ClockConfig moves serve's clock for a load run, and is never for production:
+// the clock reads Start (LOADTEST_CLOCK_START, RFC 3339) at the real instant At
+// (LOADTEST_CLOCK_AT, RFC 3339; default: when serve starts) and runs Rate
+// (LOADTEST_CLOCK_RATE, 1..100000; default 1) times faster than real time.
+// Every "now" of bookings, dialogs and reminders follows it; the message
+// pipeline's pacing stays in real time. Off when none is set.
+type ClockConfig struct {
+	Start, At time.Time
+	Rate      int
+}
+
+// On reports whether the clock is moved.
+func (c ClockConfig) On() bool { return !c.Start.IsZero() || !c.At.IsZero() || c.Rate > 1 }
 
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
 type TelegramConfig struct {
@@ -151,6 +167,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 			return c, fmt.Errorf("config: WEB_CHAT_NEW_PER_ADDR must be 0..100000 (0: no limit per address)")
 		}
 	}
+	if c.Clock, err = loadClock(getenv); err != nil {
+		return c, err
+	}
 	if c.PublicURL = getenv("PUBLIC_URL"); c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
@@ -178,6 +197,33 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		c.LogLevel = slog.LevelError
 	default:
 		return c, fmt.Errorf("config: LOG_LEVEL must be debug, info, warn or error")
+	}
+	return c, nil
+}
+
+func loadClock(getenv func(string) string) (ClockConfig, error) {
+	var c ClockConfig
+	for _, knob := range []struct {
+		name string
+		v    *time.Time
+	}{{"LOADTEST_CLOCK_START", &c.Start}, {"LOADTEST_CLOCK_AT", &c.At}} {
+		if s := getenv(knob.name); s != "" {
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return c, fmt.Errorf("config: %s must be an RFC 3339 instant (e.g. 2027-03-01T09:00:00Z)", knob.name)
+			}
+			*knob.v = t.UTC()
+		}
+	}
+	if !c.At.IsZero() && c.Start.IsZero() {
+		return c, fmt.Errorf("config: LOADTEST_CLOCK_AT needs LOADTEST_CLOCK_START")
+	}
+	if s := getenv("LOADTEST_CLOCK_RATE"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100_000 {
+			return c, fmt.Errorf("config: LOADTEST_CLOCK_RATE must be a whole number 1..100000 (times faster than real time)")
+		}
+		c.Rate = n
 	}
 	return c, nil
 }

@@ -174,7 +174,13 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	if err != nil {
 		return err
 	}
-	clock := core.SystemClock{}
+	var clock core.Timer = core.SystemClock{}
+	if cfg.Clock.On() {
+		fc := newFastClock(cfg.Clock, time.Now)
+		clock = fc
+		log.Warn("the clock is moved, for load tests only (LOADTEST_CLOCK_*): never set these in production",
+			slog.Time("now", fc.Now()), slog.Float64("rate", fc.rate))
+	}
 	catalog, err := i18n.Load()
 	if err != nil {
 		return err
