@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -228,6 +229,52 @@ func TestWaitlistOffers(t *testing.T) {
 		require.Equal(t, 1, w.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1`, w.salonID), "one message")
 	})
 
+	t.Run("ATimeFreedDuringAPassGoesToTheOldestEntry", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1) // Anna's manicures on 2 March: full
+		require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+			Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "2"},
+			ServiceID: "haircut", MasterID: "boris", Day: core.Date{Year: 2027, Month: 3, Day: 2},
+			Client: core.Client{Name: "Waiting 2", Phone: "+491520000002"}, Lang: "en",
+		}))
+		w.join(t, 3) // Anna's manicures again, younger than 1
+		// Anna's 10:00 frees while the pass offers Boris's time to chat 2:
+		// after chat 1 was looked at, before chat 3 is.
+		w.matcher.Bookings = freeing{Service: w.svc, after: func(req booking.BookRequest) {
+			if req.Source == "telegram:2" {
+				_, err := w.svc.Cancel(ctx, w.salonID, w.fills[10])
+				require.NoError(t, err)
+			}
+		}}
+		require.Equal(t, 1, w.pass(t), "Boris's time only")
+		offers := w.offers(t)
+		require.NotContains(t, offers, "telegram:3", "the younger entry does not get the time the older one fits")
+		require.Equal(t, 1, w.pass(t), "the next pass (the cancel woke it) offers 10:00")
+		offers = w.offers(t)
+		require.Contains(t, offers, "telegram:1", "the oldest entry that fits gets it: %v", offers)
+		require.Equal(t, w.at(2, 10, 0), offers["telegram:1"].Start)
+		require.NotContains(t, offers, "telegram:3")
+	})
+
+	t.Run("AnAnyMasterEntryOlderThanAMastersOwnGetsTheTime", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+			Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "1"},
+			ServiceID: "manicure", MasterID: booking.AnyMaster, Day: core.Date{Year: 2027, Month: 3, Day: 2},
+			Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"}, Lang: "en",
+		}))
+		w.join(t, 2) // Anna's own, younger
+		w.join(t, 3)
+		_, err := w.svc.Cancel(ctx, w.salonID, w.fills[11])
+		require.NoError(t, err)
+		require.Equal(t, 1, w.pass(t))
+		offers := w.offers(t)
+		require.Contains(t, offers, "telegram:1", "any master, oldest: %v", offers)
+		require.Equal(t, w.at(2, 11, 0), offers["telegram:1"].Start)
+	})
+
 	t.Run("PastDaysAreDropped", func(t *testing.T) {
 		t.Parallel()
 		w := newWLWorld(t)
@@ -314,4 +361,19 @@ func TestExpiryJob(t *testing.T) {
 	var wakes int
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, b.salonID).Scan(&wakes))
 	require.Equal(t, 1, wakes, "the expiry wakes the wait-list")
+}
+
+// freeing is the booking use cases with something happening right after each
+// successful Book: another client's change in the middle of a matcher pass.
+type freeing struct {
+	*booking.Service
+	after func(booking.BookRequest)
+}
+
+func (f freeing) Book(ctx context.Context, req booking.BookRequest) (*core.Booking, error) {
+	b, err := f.Service.Book(ctx, req)
+	if err == nil {
+		f.after(req)
+	}
+	return b, err
 }
