@@ -275,6 +275,33 @@ func TestWaitlistOffers(t *testing.T) {
 		require.Equal(t, w.at(2, 11, 0), offers["telegram:1"].Start)
 	})
 
+	t.Run("AnOfferTakesItsMastersOverlappingStartsOnly", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1) // manicure
+		require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+			Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "2"},
+			ServiceID: "haircut", MasterID: "anna", Day: core.Date{Year: 2027, Month: 3, Day: 2},
+			Client: core.Client{Name: "Waiting 2", Phone: "+491520000002"}, Lang: "en",
+		}))
+		w.join(t, 3) // manicure
+		for _, h := range []int{10, 11} {
+			_, err := w.svc.Cancel(ctx, w.salonID, w.fills[h])
+			require.NoError(t, err)
+		}
+		var books int
+		w.matcher.Bookings = freeing{Service: w.svc, calls: &books, after: func(booking.BookRequest) {}}
+		// 10:00-12:00 is free: chat 1's manicure takes 10:00, which leaves
+		// Anna's haircuts from 11:00 (45 min + 15 after) and nothing for chat 3.
+		require.Equal(t, 2, w.pass(t))
+		offers := w.offers(t)
+		require.Equal(t, w.at(2, 10, 0), offers["telegram:1"].Start)
+		require.Equal(t, w.at(2, 11, 0), offers["telegram:2"].Start)
+		require.Equal(t, "haircut", offers["telegram:2"].ServiceID)
+		require.NotContains(t, offers, "telegram:3")
+		require.Equal(t, 2, books, "no start the first offer made busy was tried")
+	})
+
 	t.Run("PastDaysAreDropped", func(t *testing.T) {
 		t.Parallel()
 		w := newWLWorld(t)
@@ -364,13 +391,18 @@ func TestExpiryJob(t *testing.T) {
 }
 
 // freeing is the booking use cases with something happening right after each
-// successful Book: another client's change in the middle of a matcher pass.
+// successful Book (another client's change in the middle of a matcher pass),
+// and the Book calls counted.
 type freeing struct {
 	*booking.Service
 	after func(booking.BookRequest)
+	calls *int // when set, counts the Book calls
 }
 
 func (f freeing) Book(ctx context.Context, req booking.BookRequest) (*core.Booking, error) {
+	if f.calls != nil {
+		*f.calls++
+	}
 	b, err := f.Service.Book(ctx, req)
 	if err == nil {
 		f.after(req)

@@ -404,6 +404,8 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-server.exited:
+			return nil, fmt.Errorf("loadtest waitlist: serve exited mid-run: %s", server.tail())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -419,7 +421,11 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 				return nil, err
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-server.exited:
+			return nil, fmt.Errorf("loadtest waitlist: serve exited mid-run: %s", server.tail())
+		case <-time.After(50 * time.Millisecond):
+		}
 	}
 	presses.Wait()
 	settle := &ltResult{}
