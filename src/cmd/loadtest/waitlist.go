@@ -437,6 +437,14 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 	if n := pressErrs.Load(); n > 0 {
 		res.Example = fmt.Sprintf("%d presses not acknowledged by the webhook", n)
 	}
+	if res.UnsentOutbox > 0 { // what keeps it: for the report
+		var what string
+		if err := pool.QueryRow(ctx, `SELECT format('outbox %s: created %s ago, attempts %s, not_before in %s, leased until in %s, body %s',
+			id, now() - created_at, attempts, not_before - now(), leased_until - now(), left(body::text, 120))
+			FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL ORDER BY id LIMIT 1`, salonID).Scan(&what); err == nil {
+			res.Example = strings.TrimSpace(res.Example + " " + what)
+		}
+	}
 	if err := res.count(ctx, pool, salonID, times, o); err != nil {
 		return nil, err
 	}

@@ -53,8 +53,6 @@ func TestLoadtestWaitlistSmall(t *testing.T) {
 	require.Equal(t, 24, r.LeftBooked+r.LeftFree)
 	// Each time went down its entries until one booked it: the offers add up.
 	require.Equal(t, r.Offers, r.BookPressed+r.Declined+r.Lapsed)
-	require.Zero(t, r.PendingInbox)
-	require.Zero(t, r.UnsentOutbox)
 	require.Zero(t, r.ServerErrors)
 	require.NoError(t, r.verdict())
 }
