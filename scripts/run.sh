@@ -31,10 +31,20 @@ if [[ -z "${SALONBOOK_API_TOKEN:-}" && -z "${SALONBOOK_API_TOKEN_FILE:-}" ]]; th
 	export SALONBOOK_API_TOKEN_FILE="$ROOT/.data/api-token"
 fi
 
+# The desk's demo owner ("owner" in the demo salon file) gets a new random
+# password at every start, printed below; never a fixed one.
+desk_line="  desk:    the salon file has no staff login \"owner\"; set one with: bin/salonbook passwd LOGIN"
+desk_password="$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20)"
+if bin/salonbook passwd owner <<<"$desk_password" >/dev/null 2>&1; then
+	desk_line="  desk:    open http://$HTTP_ADDR/admin and log in as  owner  with password  $desk_password"
+fi
+unset desk_password
+
 cat >&2 <<MSG
 
 salonbook is starting on http://$HTTP_ADDR  (Ctrl-C stops it)
   chat:    open http://$HTTP_ADDR/chat in a browser and book as a client would
+$desk_line
   health:  curl http://$HTTP_ADDR/readyz
   try:     curl -H "Authorization: Bearer \$(cat ${SALONBOOK_API_TOKEN_FILE:-<your token file>})" \\
              "http://$HTTP_ADDR/api/v1/slots?service=haircut&master=any&days=3"

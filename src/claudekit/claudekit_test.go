@@ -546,3 +546,18 @@ func TestClaudeMDPointsAtRealFolders(t *testing.T) {
 		require.True(t, info.IsDir(), "CLAUDE.md names %s as a folder", m[1])
 	}
 }
+
+// TestDumpsAreIgnored: scripts/backup.sh writes dumps (names and phone numbers)
+// under backups/ by default; git must never take one in.
+func TestDumpsAreIgnored(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	root := repoRoot(t)
+	for _, p := range []string{"backups/x.dump", "backups/salonbook-20270301T000000Z.dump.partial.1", "elsewhere/x.dump", "x.dump"} {
+		cmd := exec.Command("git", "check-ignore", "--no-index", "-q", p)
+		cmd.Dir = root
+		require.NoError(t, cmd.Run(), "%s is not git-ignored", p)
+	}
+}

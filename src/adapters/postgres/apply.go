@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"salonbook/src/core"
+	"salonbook/src/core/staff"
 )
 
 // SalonSetup is everything a salon file declares.
@@ -16,6 +17,9 @@ type SalonSetup struct {
 	Services   []core.Service
 	Masters    []core.Master
 	StaffChats map[string]int64 // master id → Telegram chat id for staff notices
+	// Staff are the desk's accounts; an account the database has and Staff
+	// lacks is deleted with its sessions. Passwords are kept (SetPassword).
+	Staff []staff.Account
 }
 
 // Apply makes the database hold exactly the salon described by setup, in one
@@ -57,6 +61,15 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff), p.MaxUpcoming,
 			reminderSeconds(p.Reminders), seconds(p.OfferHold()), summaryMinute(p.StaffSummary)); err != nil {
 			return err
+		}
+		// Reminders turned off, or an offset removed: the reminders already
+		// scheduled for it go too (none is sent that the policy no longer
+		// has). Those already queued in the outbox still go. A newly added
+		// offset is not backfilled: bookings made before get only the offsets
+		// they were booked with.
+		if _, err := tx.Exec(ctx, `DELETE FROM reminders WHERE salon_id = $1 AND sent_at IS NULL AND offset_seconds <> ALL($2)`,
+			sl.ID, reminderSeconds(p.Reminders)); err != nil {
+			return mapErr(err, "drop reminders off the policy")
 		}
 
 		serviceIDs := make([]string, 0, len(setup.Services))
@@ -124,9 +137,12 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 				return err
 			}
 		}
-		return exec("deactivate masters", `
+		if err := exec("deactivate masters", `
 			UPDATE masters SET active = false, updated_at = now()
-			WHERE salon_id = $1 AND active AND NOT (master_id = ANY($2))`, sl.ID, masterIDs)
+			WHERE salon_id = $1 AND active AND NOT (master_id = ANY($2))`, sl.ID, masterIDs); err != nil {
+			return err
+		}
+		return applyStaff(setup, exec)
 	})
 	if err != nil {
 		return 0, passCore(err, "apply salon")
@@ -153,4 +169,29 @@ func summaryMinute(at *core.ClockTime) *int32 {
 	}
 	m := int32(*at)
 	return &m
+}
+
+// applyStaff makes staff_accounts hold exactly setup.Staff: role and master
+// follow the file, the password hash stays; an account left out is deleted,
+// and its sessions with it (ON DELETE CASCADE).
+func applyStaff(setup SalonSetup, exec func(what, sql string, args ...any) error) error {
+	logins := make([]string, 0, len(setup.Staff))
+	for _, a := range setup.Staff {
+		logins = append(logins, a.Login)
+		var master *string
+		if a.Role == staff.Master {
+			master = &a.MasterID
+		}
+		if err := exec("upsert staff account", `
+			INSERT INTO staff_accounts AS a (salon_id, login, role, master_id)
+			VALUES ($1, $2, $3, $4)
+			ON CONFLICT (salon_id, login) DO UPDATE SET role = excluded.role, master_id = excluded.master_id,
+			       updated_at = now()
+			WHERE (a.role, a.master_id) IS DISTINCT FROM (excluded.role, excluded.master_id)`,
+			setup.Salon.ID, a.Login, string(a.Role), master); err != nil {
+			return err
+		}
+	}
+	return exec("delete staff accounts", `
+		DELETE FROM staff_accounts WHERE salon_id = $1 AND NOT (login = ANY($2))`, setup.Salon.ID, logins)
 }

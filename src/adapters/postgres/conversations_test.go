@@ -396,6 +396,15 @@ func TestMigrationsGoDown(t *testing.T) {
 	require.Equal(t, "PRIMARY KEY (salon_id, channel, event_id)", key)
 	require.NoError(t, mg.Up())
 	require.Equal(t, latest, version())
+	// A salon from before 0013 (an upgrade) gets no morning summaries until
+	// its file asks for them; and none later than 12:00.
+	var summary *int32
+	require.NoError(t, conn.QueryRow(ctx, `SELECT staff_summary_minute FROM salons WHERE salon_id = 's'`).Scan(&summary))
+	require.Nil(t, summary, "0013 turned summaries on for an existing salon")
+	_, err = conn.Exec(ctx, `UPDATE salons SET staff_summary_minute = 721 WHERE salon_id = 's'`)
+	require.Error(t, err, "a summary after 12:00")
+	_, err = conn.Exec(ctx, `UPDATE salons SET staff_summary_minute = 720 WHERE salon_id = 's'`)
+	require.NoError(t, err)
 	require.NoError(t, mg.Down(count))
 	require.Equal(t, uint(0), version())
 

@@ -4,4 +4,9 @@ package postgres
 const (
 	ExpireLapsedSQL  = expireLapsedSQL
 	CountUpcomingSQL = countUpcomingSQL
+	ExpireDueSQL     = expireDueSQL
+	NextExpirySQL    = nextExpirySQL
 )
+
+// WaitingSQL is Waitlist.Waiting's statement, for its plan test.
+const WaitingSQL = waitingSQL

@@ -29,7 +29,7 @@ type Store struct {
 	changed []func(ctx context.Context, tx pgx.Tx, c booking.Change) error
 	// offered are what queues a wait-list offer's message in the transaction
 	// that holds its time (FollowOffers).
-	offered []func(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking) error
+	offered []func(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking, salon *core.Salon) error
 
 	mu       sync.Mutex
 	catalogs map[string]*catalog // by salon id
@@ -50,9 +50,10 @@ func (s *Store) FollowChanges(record func(ctx context.Context, tx pgx.Tx, c book
 
 // FollowOffers makes every wait-list offer call record in the transaction that
 // holds its time and stores the offer (src/cmd queues the client's message
-// there), so the message exists if and only if the offer does. Add them before
-// the store is used.
-func (s *Store) FollowOffers(record func(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking) error) {
+// there), so the message exists if and only if the offer does. salon is the
+// salon as the offer's transaction read it (its words and hold time). Add them
+// before the store is used.
+func (s *Store) FollowOffers(record func(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking, salon *core.Salon) error) {
 	s.offered = append(s.offered, record)
 }
 
@@ -285,8 +286,8 @@ func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep st
 		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = $4
 		WHERE salon_id = $1 AND source = $2 AND source <> '' AND status = 'held' AND hold_expires_at > $4
 		  AND idempotency_key <> $3 -- source <> '': the partial index on source serves it
-		  AND idempotency_key NOT LIKE 'waitlist:%' -- booking.OfferKeyPrefix: an offer stays`,
-		salonID, source, keep, now)
+		  AND idempotency_key NOT LIKE $5 || '%' -- an offer stays`,
+		salonID, source, keep, now, booking.OfferKeyPrefix)
 	return tag.RowsAffected(), mapErr(err, "release chat holds")
 }
 
@@ -454,14 +455,20 @@ func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (b
 		return false, nil // not a booking id: nothing to release
 	}
 	// One conditional statement, not a read and a write: a confirm committed in
-	// between is seen by the WHERE and the row is left alone.
-	tag, err := t.q.Exec(ctx, `
-		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
-		WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'`, salonID, id)
+	// between is seen by the WHERE and the row is left alone. A wait-list
+	// offer's release wakes the matcher in the same statement (no wake to lose).
+	var n int
+	err := t.q.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
+			WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'
+			RETURNING idempotency_key),
+		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%')
+		SELECT count(*) FROM r`, salonID, id, booking.OfferKeyPrefix).Scan(&n)
 	if err != nil {
 		return false, mapErr(err, "release hold")
 	}
-	return tag.RowsAffected() == 1, nil
+	return n == 1, nil
 }
 
 func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {
@@ -524,22 +531,41 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 	return nil
 }
 
-func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking) error {
+func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now time.Time) error {
 	if t.tx == nil {
 		return errors.New("postgres: a wait-list offer stored outside its hold's transaction")
 	}
-	tag, err := t.q.Exec(ctx, `
-		INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at)
-		SELECT $1::uuid, $2, id, $4 FROM waitlist WHERE salon_id = $2 AND id = $3`,
-		b.ID, b.SalonID, entry, b.Start)
+	// The entry's row is share-locked: a booking that ends it (Waitlist.Record)
+	// waits for this transaction and then releases this offer's hold, and one
+	// that ended it first leaves no row here (ENotFound, not a foreign key error).
+	// Book holds the chat's lock, so the check below is not raced by the chat.
+	var live bool
+	err := t.q.QueryRow(ctx, `
+		SELECT EXISTS (SELECT 1 FROM waitlist l JOIN waitlist_offers o ON o.entry_id = l.id JOIN bookings x ON x.booking_id = o.booking_id
+		               WHERE l.salon_id = w.salon_id AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id)
+		                 AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid)
+		FROM waitlist w WHERE w.salon_id = $1 AND w.id = $2 FOR KEY SHARE OF w`, b.SalonID, entry, now, b.ID).Scan(&live)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return core.Errorf(core.ENotFound, "error.not_found", "postgres: no wait-list entry %d", entry)
+	}
+	if err != nil {
+		return mapErr(err, "lock wait-list entry")
+	}
+	if live {
+		return core.Errorf(core.EConflict, "waitlist.offer_live", "postgres: wait-list entry %d: its chat or client has an offer standing", entry)
+	}
+	_, err = t.q.Exec(ctx, `
+		INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at) VALUES ($1::uuid, $2, $3, $4, $5)`,
+		b.ID, b.SalonID, entry, b.Start, b.End)
 	if err != nil {
 		return mapErr(err, "insert wait-list offer")
 	}
-	if tag.RowsAffected() == 0 {
-		return core.Errorf(core.ENotFound, "error.not_found", "postgres: no wait-list entry %d", entry)
+	salon, err := t.Salon(ctx, b.SalonID)
+	if err != nil {
+		return err
 	}
 	for _, record := range t.s.offered {
-		if err := record(ctx, t.tx, entry, b); err != nil {
+		if err := record(ctx, t.tx, entry, b, salon); err != nil {
 			return err
 		}
 	}

@@ -32,9 +32,10 @@
 //	  waitlist_offer: 15m             # default 15m; from 1m to 24h, whole minutes: how
 //	                                  # long a freed time offered to a wait-listed
 //	                                  # client is held for them
-//	  staff_summary: "08:00"          # default 08:00; the local time each master with a
-//	                                  # staff chat gets the day's bookings; off (or null)
-//	                                  # for none
+//	  staff_summary: "08:00"          # default off; the local time, 00:00 to 12:00, each
+//	                                  # master with a staff chat gets the day's bookings;
+//	                                  # on (or true) is 08:00; off, false, null or absent
+//	                                  # for none (an upgraded salon sends nothing new)
 //	services:                         # required, at least one
 //	  - id: haircut                   # required; same form as salon.id, unique
 //	    name: {en: Haircut, ru: Стрижка}  # required; keys are salon locales and the
@@ -57,6 +58,18 @@
 //	                                  # shifts that start on it
 //	    calendar: anna@example.com    # optional Google Calendar id
 //	    telegram_chat_id: 12345       # optional Telegram chat for staff notices
+//	staff:                            # optional: who may log in to the desk (/admin)
+//	  - login: olga                   # required; unique; ^[a-z0-9][a-z0-9._-]{0,63}$
+//	    role: owner                   # required; owner (sees and changes everything)
+//	                                  # or master (their own bookings; no phones)
+//	  - login: anna
+//	    role: master
+//	    master: anna                  # required for a master, absent for an owner:
+//	                                  # the id of the master this account is
+//
+// Passwords are never in the file: `salonbook passwd LOGIN` sets one (stored as
+// an argon2id hash). Applying a file without an account that the database has
+// deletes that account and ends its sessions.
 //
 // Durations are Go durations ("90m", "1h30m") or a whole number of days with a "d"
 // suffix, optionally followed by a Go duration ("60d", "1d12h"). Weekdays are mon,

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"salonbook/src/core"
+	"salonbook/src/core/staff"
 )
 
 // maxSize bounds the file: a salon fits in a few kilobytes, and a bound keeps a
@@ -25,6 +26,9 @@ type File struct {
 	// notices. It lives here, not on core.Master, because no core type may mention
 	// a channel. Never nil.
 	StaffChats map[string]int64
+	// Staff are the desk's accounts, in file order; none when the file has no
+	// staff section. Their passwords are set with `salonbook passwd`.
+	Staff []staff.Account
 }
 
 // Parse reads and validates a salon file. An invalid file yields an error with

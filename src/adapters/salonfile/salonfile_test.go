@@ -13,6 +13,7 @@ import (
 
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/core"
+	"salonbook/src/core/staff"
 )
 
 func TestParseFullFile(t *testing.T) {
@@ -86,7 +87,6 @@ func TestParseFullFile(t *testing.T) {
 
 func TestParseDefaults(t *testing.T) {
 	t.Parallel()
-	eight := core.ClockTime(8 * 60)
 
 	f, err := salonfile.Parse([]byte(minimal))
 	require.NoError(t, err)
@@ -99,7 +99,7 @@ func TestParseDefaults(t *testing.T) {
 		MaxUpcoming:   3,
 		Reminders:     []time.Duration{24 * time.Hour, 2 * time.Hour},
 		WaitlistOffer: 15 * time.Minute,
-		StaffSummary:  &eight,
+		StaffSummary:  nil, // absent is off: no surprise messages to a salon after an upgrade
 	}, f.Salon.Policy)
 	require.Zero(t, f.Services[0].BufferBefore)
 	require.Zero(t, f.Services[0].BufferAfter)
@@ -119,6 +119,11 @@ func TestParseAfterBookingPolicy(t *testing.T) {
 	}{
 		{"Off", "policy: {reminders: [], staff_summary: off}\n", []time.Duration{}, 15 * time.Minute, ""},
 		{"NullSummary", "policy: {staff_summary: null}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, ""},
+		{"FalseSummary", "policy: {staff_summary: false}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, ""},
+		{"OnSummary", "policy: {staff_summary: on}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "08:00"},
+		{"TrueSummary", "policy: {staff_summary: true}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "08:00"},
+		{"NoonSummary", "policy: {staff_summary: \"12:00\"}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "12:00"},
+		{"MidnightSummary", "policy: {staff_summary: \"00:00\"}\n", []time.Duration{24 * time.Hour, 2 * time.Hour}, 15 * time.Minute, "00:00"},
 		{"SortedLongestFirst", "policy: {reminders: [15m, 7d, 1d2h], waitlist_offer: 5m, staff_summary: \"07:30\"}\n",
 			[]time.Duration{7 * 24 * time.Hour, 26 * time.Hour, 15 * time.Minute}, 5 * time.Minute, "07:30"},
 	} {
@@ -218,6 +223,49 @@ func edit(t *testing.T, old, new string) string {
 	return strings.Replace(minimal, old, new, 1)
 }
 
+func TestParseStaff(t *testing.T) {
+	t.Parallel()
+	f, err := salonfile.Parse([]byte(minimal + `staff:
+  - {login: olga, role: owner}
+  - login: anna.k
+    role: master
+    master: anna
+`))
+	require.NoError(t, err)
+	require.Equal(t, []staff.Account{
+		{Login: "olga", Role: staff.Owner},
+		{Login: "anna.k", Role: staff.Master, MasterID: "anna"},
+	}, f.Staff)
+
+	f, err = salonfile.Parse([]byte(minimal))
+	require.NoError(t, err)
+	require.Empty(t, f.Staff)
+}
+
+// TestParseRejectsStaff: every problem of the staff section, each with its line.
+func TestParseRejectsStaff(t *testing.T) {
+	t.Parallel()
+	_, err := salonfile.Parse([]byte(minimal + `staff:
+  - {login: Olga, role: owner}
+  - {login: boss, role: admin}
+  - {login: anna, role: master}
+  - {login: zoe, role: master, master: zoe}
+  - {login: owner2, role: owner, master: anna}
+  - {login: boss, role: owner}
+  - {login: x, role: owner, password: secret}
+`))
+	require.Equal(t, core.EInvalid, core.ErrorCode(err))
+	require.Equal(t, "salonfile: invalid salon file:\n"+strings.Join([]string{
+		`line 10: staff[0].login: "Olga" is not a login: lower-case letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit`,
+		`line 11: staff[1].role: "admin" is not a role: owner or master`,
+		`line 12: staff[2].master: is required for role master: the id of the master this account is`,
+		`line 13: staff[3].master: unknown master "zoe"`,
+		`line 14: staff[4].master: an owner's account belongs to no master; leave master out`,
+		`line 15: staff[5].login: login "boss" is listed twice (first on line 11)`,
+		`line 16: staff[6].password: unknown field; known fields are login, role, master`,
+	}, "\n"), err.Error())
+}
+
 func TestParseRejects(t *testing.T) {
 	t.Parallel()
 
@@ -233,7 +281,7 @@ func TestParseRejects(t *testing.T) {
 			file:  func(t *testing.T) string { return minimal + "colour: red\n" },
 			line:  9,
 			field: "colour",
-			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters",
+			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters, staff",
 		},
 		{
 			name:  "UnknownMasterField",
@@ -308,6 +356,13 @@ func TestParseRejects(t *testing.T) {
 			msg:   `line 10: policy.reminders[1]: "120m" is listed twice`,
 		},
 		{
+			name:  "SixReminders",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders: [7d, 3d, 1d, 6h, 2h, 30m]\n" },
+			line:  10,
+			field: "policy.reminders[5]",
+			msg:   `line 10: policy.reminders[5]: at most 5 reminders (Google Calendar's limit for the masters' events)`,
+		},
+		{
 			name:  "ReminderTooEarly",
 			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders:\n    - 8d\n" },
 			line:  11,
@@ -326,7 +381,28 @@ func TestParseRejects(t *testing.T) {
 			file:  func(t *testing.T) string { return minimal + "policy:\n  staff_summary: \"25:00\"\n" },
 			line:  10,
 			field: "policy.staff_summary",
-			msg:   `line 10: policy.staff_summary: "25:00" must be a local time like 08:00, or off`,
+			msg:   `line 10: policy.staff_summary: "25:00" must be a local time like 08:00, on (08:00) or off`,
+		},
+		{
+			name:  "StaffSummaryAfterNoon",
+			file:  func(t *testing.T) string { return minimal + "policy:\n  reminders: [2h]\n  staff_summary: \"12:01\"\n" },
+			line:  11,
+			field: "policy.staff_summary",
+			msg:   `line 11: policy.staff_summary: "12:01" is after 12:00: the summary lists the day ahead, so it goes in the morning (08:00 by default)`,
+		},
+		{
+			name:  "StaffSummaryEvening",
+			file:  func(t *testing.T) string { return minimal + "policy: {staff_summary: \"20:00\"}\n" },
+			line:  9,
+			field: "policy.staff_summary",
+			msg:   `line 9: policy.staff_summary: "20:00" is after 12:00: the summary lists the day ahead, so it goes in the morning (08:00 by default)`,
+		},
+		{
+			name:  "StaffSummaryYes",
+			file:  func(t *testing.T) string { return minimal + "policy: {staff_summary: yes}\n" },
+			line:  9,
+			field: "policy.staff_summary",
+			msg:   `line 9: policy.staff_summary: "yes" must be a local time like 08:00, on (08:00) or off`,
 		},
 		{
 			name:  "MaxUpcomingZero",
@@ -499,7 +575,7 @@ func TestParseRejects(t *testing.T) {
 			name: "NotAMapping",
 			file: func(t *testing.T) string { return "- salon\n" },
 			line: 1,
-			msg:  "line 1: must be a mapping of the fields salon, policy, services, masters, not a list",
+			msg:  "line 1: must be a mapping of the fields salon, policy, services, masters, staff, not a list",
 		},
 		{
 			name: "Empty",

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"salonbook/src/core"
+	"salonbook/src/core/staff"
 )
 
 // file walks the whole document. Sections are read in a fixed order, whatever
@@ -18,7 +19,7 @@ func (p *parser) file(data []byte) *File {
 	if root == nil {
 		return nil
 	}
-	top := p.mapping(root, "", 1, "salon", "policy", "services", "masters")
+	top := p.mapping(root, "", 1, "salon", "policy", "services", "masters", "staff")
 	if top == nil {
 		return nil
 	}
@@ -27,6 +28,7 @@ func (p *parser) file(data []byte) *File {
 	f.Salon.Policy = p.policy(top)
 	f.Services = p.services(top, f.Salon)
 	f.Masters = p.masters(top, f, f.Salon.ID)
+	f.Staff = p.staff(top, f.Masters)
 	return f
 }
 
@@ -96,9 +98,13 @@ const (
 	defaultMaxUpcoming  = 3
 	maxMaxUpcoming      = 100
 	defaultOffer        = 15 * time.Minute
-	defaultSummary      = core.ClockTime(8 * 60)
+	defaultSummary      = core.ClockTime(8 * 60)  // staff_summary: on
+	latestSummary       = core.ClockTime(12 * 60) // a later summary would list a day mostly gone
 	minReminder         = 15 * time.Minute
 	maxReminder         = 7 * 24 * time.Hour
+	// maxReminders is Google Calendar's limit on an event's reminder
+	// overrides: the masters' calendar events carry the same reminders.
+	maxReminders = 5
 )
 
 // defaultReminders is policy.reminders when the field is absent.
@@ -115,8 +121,6 @@ func (p *parser) policy(top *mapping) core.Policy {
 		Reminders:     slices.Clone(defaultReminders),
 		WaitlistOffer: defaultOffer,
 	}
-	summary := defaultSummary
-	pol.StaffSummary = &summary
 	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff", "max_upcoming",
 		"reminders", "waitlist_offer", "staff_summary")
 	if m == nil {
@@ -142,6 +146,10 @@ func (p *parser) policy(top *mapping) core.Policy {
 func (p *parser) reminders(m *mapping, key string) []time.Duration {
 	items := p.list(m, key, false)
 	field := join(m.path, key)
+	if len(items) > maxReminders {
+		p.add(items[maxReminders].Line, index(field, maxReminders), "at most %d reminders (Google Calendar's limit for the masters' events)", maxReminders)
+		return nil
+	}
 	out := []time.Duration{}
 	seen := map[time.Duration]bool{}
 	for i, n := range items {
@@ -166,27 +174,34 @@ func (p *parser) reminders(m *mapping, key string) []time.Duration {
 	return out
 }
 
-// summary reads policy.staff_summary: a local time "HH:MM", or "off" (or null)
-// for none; 08:00 when the field is absent.
+// summary reads policy.staff_summary: a local time "HH:MM" from 00:00 to
+// 12:00; on (or true) for 08:00; off, false or null for none. Absent is off,
+// so a salon upgraded to a version with summaries gets none until its file
+// asks for them.
 func (p *parser) summary(m *mapping, key string) *core.ClockTime {
 	n, ok := m.keys[key]
-	if !ok {
-		at := defaultSummary
-		return &at
-	}
-	if isNull(m.values[key]) {
+	if !ok || isNull(m.values[key]) {
 		return nil
 	}
 	s, sn := p.scalar(m, key, false)
 	if sn == nil {
 		return nil
 	}
-	if strings.EqualFold(strings.TrimSpace(s), "off") {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "off", "false":
 		return nil
+	case "on", "true":
+		at := defaultSummary
+		return &at
 	}
 	at, err := core.ParseClock(s)
-	if err != nil || at >= 24*60 {
-		p.add(n.Line, join(m.path, key), "%q must be a local time like 08:00, or off", s)
+	switch {
+	case err != nil || at >= 24*60:
+		p.add(n.Line, join(m.path, key), "%q must be a local time like 08:00, on (08:00) or off", s)
+		return nil
+	case at > latestSummary:
+		p.add(n.Line, join(m.path, key), "%q is after %s: the summary lists the day ahead, so it goes in the morning (%s by default)",
+			s, latestSummary, defaultSummary)
 		return nil
 	}
 	return &at
@@ -365,4 +380,54 @@ func (p *parser) chatID(m *mapping) (int64, bool) {
 		return 0, false
 	}
 	return id, true
+}
+
+// staff reads the optional list of desk accounts: a login each, its role, and
+// for a master's account the master it is. Passwords are never in the file.
+func (p *parser) staff(top *mapping, masters []core.Master) []staff.Account {
+	known := map[string]bool{}
+	for _, m := range masters {
+		known[m.ID] = true
+	}
+	var out []staff.Account
+	seen := map[string]int{}
+	for i, n := range p.list(top, "staff", false) {
+		path := index("staff", i)
+		m := p.mapping(n, path, n.Line, "login", "role", "master")
+		if m == nil {
+			continue
+		}
+		var a staff.Account
+		if login, ln := p.scalar(m, "login", true); ln != nil {
+			field := join(path, "login")
+			switch {
+			case !staff.LoginPattern.MatchString(login):
+				p.add(ln.Line, field, "%q is not a login: lower-case letters, digits, '.', '_' and '-', at most 64, starting with a letter or digit", login)
+			case seen[login] != 0:
+				p.add(ln.Line, field, "login %q is listed twice (first on line %d)", login, seen[login])
+			default:
+				seen[login] = ln.Line
+				a.Login = login
+			}
+		}
+		if role, rn := p.scalar(m, "role", true); rn != nil {
+			a.Role = staff.Role(role)
+			if !a.Role.Valid() {
+				p.add(rn.Line, join(path, "role"), "%q is not a role: owner or master", role)
+			}
+		}
+		master, mn := p.scalar(m, "master", false)
+		switch {
+		case a.Role == staff.Master && mn == nil:
+			p.add(m.line, join(path, "master"), "is required for role master: the id of the master this account is")
+		case a.Role == staff.Owner && mn != nil:
+			p.add(mn.Line, join(path, "master"), "an owner's account belongs to no master; leave master out")
+		case mn != nil && !known[master]:
+			p.add(mn.Line, join(path, "master"), "unknown master %q", master)
+		case a.Role == staff.Master:
+			a.MasterID = master
+		}
+		out = append(out, a)
+	}
+	return out
 }

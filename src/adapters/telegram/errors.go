@@ -63,6 +63,10 @@ func classify(err error) (class string, cause error) {
 	}
 }
 
+// unauthorizedPause is how long the channel pauses after a 401 (a revoked or
+// wrong bot token) before it tries again.
+const unauthorizedPause = time.Minute
+
 // failed wraps err, from method, as an apiError.
 func failed(method string, err error) error {
 	class, cause := classify(err)
@@ -70,9 +74,11 @@ func failed(method string, err error) error {
 }
 
 // result says what a call's error means for the sender: wait for retry_after
-// (429), stop sending to the chat (403), give up (400, 401, 404, 409: sending
-// the same again would fail the same way), or retry with backoff (anything
-// else: the network, a 5xx, an unreadable answer, a timeout).
+// (429), stop sending to the chat (403), pause the channel for
+// unauthorizedPause (401: the bot token was revoked or is wrong; the outbox
+// keeps every message until a new token is in place), give up (400, 404, 409:
+// sending the same again would fail the same way), or retry with backoff
+// (anything else: the network, a 5xx, an unreadable answer, a timeout).
 func result(method string, err error) messaging.Result {
 	if err == nil {
 		return messaging.Result{}
@@ -86,7 +92,11 @@ func result(method string, err error) messaging.Result {
 		res.RetryAfter = time.Duration(max(1, tooMany.RetryAfter)) * time.Second
 	case errors.Is(err, bot.ErrorForbidden):
 		res.Blocked = true
-	case errors.As(err, &migrate), errors.Is(err, bot.ErrorBadRequest), errors.Is(err, bot.ErrorUnauthorized),
+	case errors.Is(err, bot.ErrorUnauthorized):
+		// Every message would meet it: wait for a new token (a restart with
+		// it) rather than give them up (runbook: rotating the bot token).
+		res.RetryAfter, res.Unauthorized = unauthorizedPause, true
+	case errors.As(err, &migrate), errors.Is(err, bot.ErrorBadRequest),
 		errors.Is(err, bot.ErrorNotFound), errors.Is(err, bot.ErrorConflict):
 		// Permanent.
 	default:

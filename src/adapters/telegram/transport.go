@@ -91,13 +91,21 @@ func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 //
 // The result: RetryAfter after a 429; Blocked after a 403; Retry for a network
 // error, a 5xx, an unreadable answer or a timeout; a permanent Err for a 400,
-// 401, 404 or 409, which would fail the same way again. A callback query that
+// 404 or 409, which would fail the same way again; Unauthorized with a
+// RetryAfter of a minute after a 401 (the bot token was revoked or is wrong:
+// the whole channel waits, no message is given up, callback answers are;
+// logged as an error naming TELEGRAM_BOT_TOKEN). A callback query that
 // is too old to answer (400) is such a permanent error, and harmless: the
 // client's button has stopped spinning by itself. When both are set and the
 // answer fails in a way worth retrying, that result is returned before the
 // reply goes, so a retry repeats both; a rejected answer does not hold the
 // reply back. Errors name the method and the class of failure only.
-func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Result {
+func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) (res messaging.Result) {
+	defer func() {
+		if errors.Is(res.Err, bot.ErrorUnauthorized) {
+			t.log.Error("telegram: the bot token was refused: check TELEGRAM_BOT_TOKEN; sending is paused until it is accepted")
+		}
+	}()
 	if o.Ack == "" && o.Reply == nil {
 		return messaging.Result{Err: errors.New("telegram: nothing to send")}
 	}

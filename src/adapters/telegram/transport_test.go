@@ -262,7 +262,7 @@ func TestTransportFailures(t *testing.T) {
 		require.False(t, res.Retry)
 	})
 
-	t.Run("WrongTokenIsPermanent", func(t *testing.T) {
+	t.Run("WrongTokenPausesTheChannel", func(t *testing.T) {
 		t.Parallel()
 		b := setupTransport(t, telegramtest.Options{})
 		wrong, err := telegram.NewBot("7000000001:WrongTokenWrongToken", b.url, nil, nil)
@@ -270,6 +270,8 @@ func TestTransportFailures(t *testing.T) {
 		res := telegram.NewTransport(wrong).Send(t.Context(), messaging.Outgoing{ChatID: b.chat, Reply: &dialog.Reply{Text: "hi"}})
 		require.ErrorIs(t, res.Err, bot.ErrorUnauthorized)
 		require.False(t, res.Retry)
+		require.Equal(t, time.Minute, res.RetryAfter, "a revoked token pauses the channel: the message is kept for the new token, not given up")
+		require.True(t, res.Unauthorized, "counted as unauthorized, not as a 429")
 		require.NotContains(t, res.Err.Error(), "WrongToken")
 	})
 

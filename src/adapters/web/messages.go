@@ -15,6 +15,7 @@ var messages = map[string]string{
 	"booking.cancel_too_late": "the booking starts within the cancellation cutoff; please call the salon",
 	"booking.not_found":       "no such booking",
 	"booking.too_many":        "the client, or this chat, already has as many upcoming bookings as the salon allows; cancel one first or call the salon",
+	"waitlist.offer_live":     "the client already has a wait-list offer standing",
 	"booking.key_reused":      "that idempotency key was already used for another request; use a new key for a new booking",
 	"client.not_found":        "no such client",
 	"service.not_found":       "no such service",

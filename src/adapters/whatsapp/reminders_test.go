@@ -2,6 +2,8 @@ package whatsapp_test
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
 	"salonbook/src/core/messaging"
 )
@@ -75,4 +78,33 @@ func TestReminderWindowOrTemplate(t *testing.T) {
 	require.Contains(t, sent[0].Params[0], "Reminder: Haircut with Anna")
 	require.Contains(t, sent[0].Params[0], "1. I'll come")
 	require.Equal(t, "salon_message", sent[1].Template, "anything else: the general template")
+}
+
+// TestReminderTemplateLanguage: with a reminder template in English only and
+// general templates in English and Russian, a Russian chat outside its window
+// gets its reminder inside the Russian general template (its text is
+// Russian), not the English reminder template; the missing reminder template
+// is logged once.
+func TestReminderTemplateLanguage(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t, nil)
+	ctx := context.Background()
+	var logs lockedBuffer
+	tr := b.transportWith(whatsapp.TransportConfig{Log: slog.New(slog.NewJSONHandler(&logs, nil)),
+		ReminderTemplates: map[string]whatsapp.TemplateName{"en": {Name: "salon_reminder", Code: "en"}}})
+	ru, en := "4915155555501", "4915155555502"
+	_, err := b.pool.Exec(ctx, `INSERT INTO conversations (salon_id, channel, chat_id, state) VALUES ($1, 'whatsapp', $2, '{"lang":"ru"}')`,
+		b.salonID, ru)
+	require.NoError(t, err)
+	reply := &dialog.Reply{Text: "Напоминаем: Стрижка"}
+	for range 2 {
+		require.NoError(t, tr.Send(ctx, messaging.Outgoing{ChatID: ru, Reply: reply, Template: messaging.TemplateReminder}).Err)
+	}
+	require.NoError(t, tr.Send(ctx, messaging.Outgoing{ChatID: en, Reply: reply, Template: messaging.TemplateReminder}).Err)
+	sent := b.fake.SentTo(ru)
+	require.Len(t, sent, 2)
+	require.Equal(t, "salon_message_ru", sent[0].Template, "the chat's language's general template")
+	require.Equal(t, "ru", sent[0].Language)
+	require.Equal(t, "salon_reminder", b.fake.SentTo(en)[0].Template, "an English chat: the reminder template")
+	require.Equal(t, 1, strings.Count(logs.String(), "no reminder template for the chat's language"), logs.String())
 }

@@ -84,9 +84,10 @@ type Transport struct {
 	cfg TransportConfig
 
 	mu         sync.Mutex
-	throughput int            // throughput errors in a row
-	pausedTill time.Time      // the end of the last throughput pause
-	pairs      map[string]int // pair-limit errors in a row, by chat
+	throughput int             // throughput errors in a row
+	pausedTill time.Time       // the end of the last throughput pause
+	pairs      map[string]int  // pair-limit errors in a row, by chat
+	noReminder map[string]bool // languages without a reminder template, logged once each
 }
 
 var _ messaging.Transport = (*Transport)(nil)
@@ -113,7 +114,20 @@ func NewTransport(cfg TransportConfig) *Transport {
 	if cfg.Labels == nil {
 		cfg.Labels = func(string) Labels { return Labels{Choose: "Choose", SharePhone: "Use this number"} }
 	}
-	return &Transport{cfg: cfg, pairs: map[string]int{}}
+	return &Transport{cfg: cfg, pairs: map[string]int{}, noReminder: map[string]bool{}}
+}
+
+// missingReminder logs, once per language, that a reminder to a chat of lang
+// goes without a reminder template of its language.
+func (t *Transport) missingReminder(lang string) {
+	t.mu.Lock()
+	seen := t.noReminder[lang]
+	t.noReminder[lang] = true
+	t.mu.Unlock()
+	if !seen {
+		t.cfg.Log.Warn("whatsapp: no reminder template for the chat's language (WHATSAPP_REMINDER_TEMPLATES): "+
+			"its general template goes, else the default language's reminder template", slog.String("lang", lang))
+	}
 }
 
 // Send sends o.Reply (WhatsApp has nothing like a callback to answer: o.Ack is
@@ -148,14 +162,27 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) messaging.Re
 			return messaging.Result{Err: err, Retry: true}
 		}
 	}
-	// A reminder goes as a reminder template of the chat's language, else of
-	// the default language, else as the general one.
-	tpl, ok := t.cfg.ReminderTemplates[lang]
-	if !ok {
-		tpl, ok = t.cfg.ReminderTemplates[t.cfg.DefaultLang]
+	// A reminder goes as a reminder template of the chat's language, else as
+	// the general template of the chat's language (the text inside is in the
+	// chat's language: another language's template around it would mix two),
+	// else as the default language's reminder template, else as the general
+	// one.
+	var tpl TemplateName
+	ok := false
+	if o.Template == messaging.TemplateReminder {
+		key := lang
+		if key == "" { // a chat of no known language: the default's
+			key = t.cfg.DefaultLang
+		}
+		if tpl, ok = t.cfg.ReminderTemplates[key]; !ok && len(t.cfg.ReminderTemplates) > 0 {
+			t.missingReminder(key)
+		}
 	}
-	if !ok || o.Template != messaging.TemplateReminder {
+	if !ok {
 		tpl, ok = t.cfg.Templates[lang]
+	}
+	if !ok && o.Template == messaging.TemplateReminder {
+		tpl, ok = t.cfg.ReminderTemplates[t.cfg.DefaultLang]
 	}
 	if !ok {
 		tpl, ok = t.cfg.Templates[t.cfg.DefaultLang]
@@ -196,7 +223,7 @@ func (t *Transport) result(id string, err error, chat string, started time.Time)
 	case e.Code == ErrorPairLimit:
 		res.ChatRetryAfter = t.pairPause(chat)
 	case e.Code == ErrorTokenInvalid || e.HTTPStatus == http.StatusUnauthorized:
-		res.RetryAfter = t.cfg.TokenPause
+		res.RetryAfter, res.Unauthorized = t.cfg.TokenPause, true
 		t.cfg.Log.Error("whatsapp: the access token was refused: check WHATSAPP_TOKEN; sending is paused until it is accepted",
 			slog.Int("code", e.Code), slog.Int("http_status", e.HTTPStatus), slog.Duration("retry_after", t.cfg.TokenPause))
 	case e.HTTPStatus >= 500, e.Code == 1, e.Code == 2, e.Code == 131000, e.Code == 131016:

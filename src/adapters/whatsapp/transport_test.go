@@ -129,6 +129,7 @@ func TestTransportErrorCodes(t *testing.T) {
 	res := bad.Send(ctx, messaging.Outgoing{ChatID: anna.WaID, Reply: &dialog.Reply{Text: "hi"}})
 	require.Error(t, res.Err)
 	require.Equal(t, time.Minute, res.RetryAfter, "a refused token pauses the channel: the outbox waits for a new token")
+	require.True(t, res.Unauthorized, "counted as unauthorized, not as a 429")
 	require.False(t, res.Retry || res.ChatRetryAfter > 0)
 	require.NotContains(t, res.Err.Error(), "wrong-token")
 	require.NotContains(t, res.Err.Error(), anna.WaID)

@@ -96,7 +96,14 @@ type ltResult struct {
 	LongestWait                     time.Duration // longest a client waited for a reply
 	SlowWaits                       int           // clients that waited more than 60 s for a reply
 	Example                         string        // an unexpected reply (or the fake's refusals), for the report
-	Elapsed                         time.Duration
+	// /metrics scraped every scrapeEvery from the server's start to the end of
+	// the conversations (not in a kill run): how long each took, and the
+	// largest backlog one showed.
+	Scrapes, ScrapeErrors, ScrapeSeries int
+	ScrapeP50, ScrapeP99, ScrapeMax     time.Duration
+	ScrapeInboxMax, ScrapeOutboxMax     float64
+	ScrapeBookRequests                  int
+	Elapsed                             time.Duration
 }
 
 // verdict fails the run (an error naming each failure) when an acknowledged
@@ -323,6 +330,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	vars := ch.env(o.Limits == "raised", o.Workers)
 	vars["DATABASE_URL"], vars["HTTP_ADDR"], vars["LOG_LEVEL"] = o.DatabaseURL, "127.0.0.1:0", "warn"
 	vars["SALONBOOK_API_TOKEN"] = "loadtest-" + randomHex(8)
+	vars["METRICS_TOKEN"] = "loadtest-metrics-" + randomHex(8)
 	if err := applyLoadSalon(ctx, o.ServerBin, vars, o.SalonFile, salonID); err != nil {
 		return nil, err
 	}
@@ -351,6 +359,11 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	defer server.kill()
 	if err := ch.hook(server.addr); err != nil {
 		return nil, err
+	}
+	stopScrapes := make(chan struct{})
+	var scrapes <-chan scraped
+	if !o.Kill { // (the address changes with the restart)
+		scrapes = scrapeMetrics(server.addr, vars["METRICS_TOKEN"], stopScrapes)
 	}
 
 	clients := make([]*ltClient, o.Clients)
@@ -465,6 +478,13 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	wg.Wait()
 	cancelConv()
 	close(ended)
+	close(stopScrapes)
+	if scrapes != nil {
+		s := <-scrapes
+		res.Scrapes, res.ScrapeErrors, res.ScrapeSeries = len(s.took), s.errors, s.series
+		res.ScrapeP50, res.ScrapeP99, res.ScrapeMax = percentiles(s.took)
+		res.ScrapeInboxMax, res.ScrapeOutboxMax, res.ScrapeBookRequests = s.inbox, s.outbox, s.bookings
+	}
 	if err := <-killed; err != nil {
 		return nil, err
 	}
@@ -808,6 +828,10 @@ func (r *ltResult) print(out io.Writer) {
 	p("duplicate replies: %d (besides, edits made again and found not modified, nothing new on screen: %d); double bookings: %d; clients booked twice: %d; bookings made: %d",
 		r.Duplicates, r.NotModified, r.DoubleBookings, r.ClientsBookedTwice, r.BookingsMade)
 	p("left after settling: inbox %d unhandled, outbox %d unsent; server error log lines: %d", r.PendingInbox, r.UnsentOutbox, r.ServerErrors)
+	if r.Scrapes > 0 {
+		p("/metrics scraped every %s during the run: %d scrapes (%d failed), p50 %s, p99 %s, max %s; %d samples; largest backlog seen: inbox %.0f, outbox %.0f; book requests counted: %d",
+			scrapeEvery, r.Scrapes, r.ScrapeErrors, ms(r.ScrapeP50), ms(r.ScrapeP99), ms(r.ScrapeMax), r.ScrapeSeries, r.ScrapeInboxMax, r.ScrapeOutboxMax, r.ScrapeBookRequests)
+	}
 	p("peak memory: server process VmHWM %d MB (highest of its runs); harness + fake VmHWM %d MB, Go Sys %d MB",
 		r.ServerPeakKB/1024, r.PeakRSSKB/1024, r.PeakSysMB)
 	if r.Example != "" {

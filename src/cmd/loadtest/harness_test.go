@@ -76,6 +76,8 @@ func TestLoadtestSmall(t *testing.T) {
 	require.Equal(t, r.Booked, r.BookingsMade)
 	require.Positive(t, r.Booked)
 	require.Positive(t, r.ServerPeakKB, "the server ran as a process of its own")
+	require.Positive(t, r.Scrapes, "/metrics was scraped during the run")
+	require.Zero(t, r.ScrapeErrors)
 	require.NoError(t, r.verdict())
 }
 

@@ -405,7 +405,7 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-server.exited:
-			return nil, fmt.Errorf("loadtest waitlist: serve exited mid-run: %s", server.tail())
+			return nil, fmt.Errorf("loadtest waitlist: serve exited mid-run (%s): %s", server.cmd.ProcessState, server.tail())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -423,7 +423,7 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 		}
 		select {
 		case <-server.exited:
-			return nil, fmt.Errorf("loadtest waitlist: serve exited mid-run: %s", server.tail())
+			return nil, fmt.Errorf("loadtest waitlist: serve exited mid-run (%s): %s", server.cmd.ProcessState, server.tail())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}

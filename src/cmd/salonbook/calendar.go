@@ -8,6 +8,7 @@ import (
 
 	"salonbook/src/adapters/gcal"
 	"salonbook/src/adapters/jobs"
+	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/core"
 	"salonbook/src/core/calsync"
@@ -18,7 +19,7 @@ import (
 // Google and read busy time on a schedule. Jobs use a pool of their own (a push
 // holds one connection while it talks to Google). It returns what /readyz shows.
 func startCalendar(ctx, bg context.Context, wg *sync.WaitGroup, g GoogleConfig, dbURL, salonID string,
-	store *postgres.Store, clock core.Clock, log *slog.Logger) (func(), func(context.Context) map[string]any, error) {
+	store *postgres.Store, clock core.Clock, log *slog.Logger, m *metrics.Metrics) (func(), func(context.Context) map[string]any, error) {
 	cal, err := gcal.New(ctx, gcal.Options{CredentialsJSON: g.Credentials, Subject: g.Impersonate, Endpoint: g.Endpoint})
 	if err != nil {
 		return nil, nil, err
@@ -27,6 +28,7 @@ func startCalendar(ctx, bg context.Context, wg *sync.WaitGroup, g GoogleConfig, 
 	if err != nil {
 		return nil, nil, err
 	}
+	m.AddPool("jobs", jobPool)
 	calendars := postgres.NewCalendars(jobPool)
 	syncer := &calsync.Syncer{Store: calendars, Calendar: cal, Clock: clock, Log: log}
 	runner, err := jobs.New(jobPool, jobs.Config{Sync: syncer, SalonIDs: []string{salonID}, Refresh: g.Refresh, Log: log})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core"
 	"salonbook/src/core/dialog"
@@ -48,7 +49,7 @@ type channelSpec struct {
 // returned func closes the group commit, then the pool: call it after the
 // HTTP server has finished its requests and bg has ended.
 func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, dbURL, salonID string,
-	chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, spec channelSpec) (func(), error) {
+	chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, spec channelSpec, m *metrics.Metrics) (func(), error) {
 	// The pool counts a connection for each worker, each send in flight (its
 	// Done), the sender's leader lock (held while this process sends), the
 	// webhook's group-commit flushers and two to spare, so a burst of steps never
@@ -59,6 +60,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 		return nil, err
 	}
 	closePool := pool.Close
+	m.AddPool(spec.Name, pool)
 	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
 	var busy func() bool // webhook deliveries waiting for their commit: steps wait a moment
 	var poll func(context.Context) error
@@ -81,6 +83,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	}
 	sender := &messaging.Sender{Parallel: senderParallel, Clock: core.MonotonicClock{}, // its buckets measure durations
 		Channel: spec.Name, Outbox: outbox, Transport: spec.Transport(pool), Log: log, Limits: spec.Limits, IsGroup: spec.IsGroup,
+		Observer: m, // sends by outcome, 429 waits
 	}
 	// The sender's limits live in memory: one process at a time sends for the
 	// channel, the others' senders wait for the lock (see pipeline.Leader).

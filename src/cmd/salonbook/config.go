@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -22,6 +23,7 @@ type Config struct {
 	HTTPAddr    string     // HTTP_ADDR, default 127.0.0.1:8080
 	APIToken    string     // SALONBOOK_API_TOKEN or SALONBOOK_API_TOKEN_FILE
 	SalonID     string     // SALONBOOK_SALON; empty means the only salon applied
+	PublicURL   string     // PUBLIC_URL: where people reach the server; https makes the desk's cookies Secure
 	LogLevel    slog.Level // LOG_LEVEL: debug, info, warn, error
 	Telegram    TelegramConfig
 	WhatsApp    WhatsAppConfig
@@ -35,10 +37,20 @@ type Config struct {
 	// one address).
 	WebChatNewPerAddr int
 
+	// Metrics: /metrics needs MetricsToken as a bearer token (METRICS_TOKEN or
+	// _FILE, at least 16 characters) or is served only on MetricsAddr
+	// (METRICS_ADDR, host:port: a listener of its own, the main one has no
+	// /metrics then), or both; with neither, /metrics is off.
+	MetricsToken, MetricsAddr string
+
 	// HTTP_MAX_CONNS, HTTP_MAX_CONNS_PER_ADDR: connections open at once, in all
 	// (default 2048) and from one IP address (default 256; a reverse proxy in
 	// front is one address).
 	MaxConns, MaxConnsPerAddr int
+
+	// TrustedProxies (TRUSTED_PROXIES, comma-separated CIDRs or addresses):
+	// reverse proxies whose X-Forwarded-For the desk's login throttle believes.
+	TrustedProxies []netip.Prefix
 }
 
 // TelegramConfig is the Telegram channel's; it is off when Token is empty.
@@ -104,6 +116,21 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if n.api && len(c.APIToken) < 16 {
 		return c, fmt.Errorf("config: SALONBOOK_API_TOKEN (or SALONBOOK_API_TOKEN_FILE) must be set to at least 16 characters")
 	}
+	if c.MetricsToken, err = secret(getenv, "METRICS_TOKEN"); err != nil {
+		return c, err
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, fmt.Errorf("config: METRICS_TOKEN (or METRICS_TOKEN_FILE) must be at least 16 characters")
+	}
+	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
+		_, port, err := net.SplitHostPort(c.MetricsAddr)
+		if err != nil {
+			return c, fmt.Errorf("config: METRICS_ADDR %q is not host:port", c.MetricsAddr)
+		}
+		if c.MetricsAddr == c.HTTPAddr && port != "0" {
+			return c, fmt.Errorf("config: METRICS_ADDR must differ from HTTP_ADDR (unset it to serve /metrics there with METRICS_TOKEN)")
+		}
+	}
 	if c.Telegram, err = loadTelegram(getenv); err != nil {
 		return c, err
 	}
@@ -123,6 +150,22 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		if c.WebChatNewPerAddr, err = strconv.Atoi(s); err != nil || c.WebChatNewPerAddr < 0 || c.WebChatNewPerAddr > 100_000 {
 			return c, fmt.Errorf("config: WEB_CHAT_NEW_PER_ADDR must be 0..100000 (0: no limit per address)")
 		}
+	}
+	if c.PublicURL = getenv("PUBLIC_URL"); c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
+		}
+	}
+	for _, f := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				return c, fmt.Errorf("config: TRUSTED_PROXIES: %q is not a CIDR (like 10.0.0.0/8) or an address", f)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 	switch strings.ToLower(getenv("LOG_LEVEL")) {
 	case "", "info":
@@ -332,6 +375,16 @@ func templates(getenv func(string) string, name, example string) (map[string]wha
 		}
 	}
 	return out, first, nil
+}
+
+// startWarnings logs what in cfg is allowed but likely wrong.
+func startWarnings(cfg Config, log *slog.Logger) {
+	if host, _, err := net.SplitHostPort(cfg.HTTPAddr); cfg.PublicURL == "" && (err != nil || !loopbackHost(host)) {
+		// Behind a proxy that ends TLS every request arrives as plain HTTP, so
+		// the desk's cookies would go without Secure.
+		log.Warn("PUBLIC_URL is empty and HTTP_ADDR is not a loopback address: behind a TLS proxy the desk's " +
+			"session cookies are not marked Secure; set PUBLIC_URL=https://… to the address people use")
+	}
 }
 
 // loopbackHost reports whether host (no port) is localhost or a loopback address.

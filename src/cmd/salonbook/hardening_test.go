@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +226,49 @@ func TestConfigNewChatsPerAddr(t *testing.T) {
 	for _, bad := range []string{"-1", "many", "100001"} {
 		_, err := loadConfig(env(with(bad)), need{database: true, api: true})
 		require.ErrorContains(t, err, "WEB_CHAT_NEW_PER_ADDR", bad)
+	}
+}
+
+func TestConfigTrustedProxies(t *testing.T) {
+	t.Parallel()
+	base := map[string]string{"DATABASE_URL": "x", "SALONBOOK_API_TOKEN": "0123456789abcdef"}
+	with := func(v string) map[string]string {
+		m := map[string]string{"TRUSTED_PROXIES": v}
+		for k, x := range base {
+			m[k] = x
+		}
+		return m
+	}
+	cfg, err := loadConfig(env(with("")), need{database: true, api: true})
+	require.NoError(t, err)
+	require.Empty(t, cfg.TrustedProxies)
+	cfg, err = loadConfig(env(with("10.1.2.3/8, 127.0.0.1,fd00::/8")), need{database: true, api: true})
+	require.NoError(t, err)
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("127.0.0.1/32"),
+		netip.MustParsePrefix("fd00::/8")}, cfg.TrustedProxies)
+	for _, bad := range []string{"10.0.0.0/33", "proxy.example", "10.0.0", "fe80::1%eth0"} {
+		_, err := loadConfig(env(with(bad)), need{database: true, api: true})
+		require.ErrorContains(t, err, "TRUSTED_PROXIES", bad)
+	}
+}
+
+// TestWarnWithoutPublicURL: serving on a non-loopback address without
+// PUBLIC_URL is warned of at start (behind a TLS proxy the desk's cookies
+// would not be Secure); on loopback, or with PUBLIC_URL, it is not.
+func TestWarnWithoutPublicURL(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		addr, public string
+		warn         bool
+	}{{"0.0.0.0:8080", "", true}, {":8080", "", true}, {"10.0.0.5:8080", "", true},
+		{"127.0.0.1:8080", "", false}, {"localhost:8080", "", false}, {"[::1]:8080", "", false},
+		{"0.0.0.0:8080", "https://salon.example", false}} {
+		var out bytes.Buffer
+		startWarnings(Config{HTTPAddr: c.addr, PublicURL: c.public}, slog.New(slog.NewJSONHandler(&out, nil)))
+		if c.warn {
+			require.Contains(t, out.String(), "PUBLIC_URL is empty", "%+v", c)
+		} else {
+			require.Empty(t, out.String(), "%+v", c)
+		}
 	}
 }

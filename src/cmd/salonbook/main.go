@@ -3,6 +3,7 @@
 //	salonbook migrate [up | down [N] | version]   manage the database schema
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
+//	salonbook passwd LOGIN                        set a desk password (read from the terminal or stdin)
 //
 // The load harness and the fake chat platforms are a command of their own,
 // src/cmd/loadtest, so that this binary carries no test code.
@@ -30,11 +31,13 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/web"
+	"salonbook/src/adapters/web/desk"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -48,6 +51,7 @@ const usage = `usage:
   salonbook migrate [up | down [N] | version]
   salonbook apply FILE
   salonbook serve
+  salonbook passwd LOGIN
 `
 
 func main() {
@@ -73,6 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runApply(ctx, args[1:], getenv, out)
 	case "serve":
 		return runServe(ctx, getenv, out, ready)
+	case "passwd":
+		return runPasswd(ctx, args[1:], getenv, os.Stdin, out, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -139,7 +145,7 @@ func runApply(ctx context.Context, args []string, getenv func(string) string, ou
 	}
 	defer pool.Close()
 	n, err := postgres.NewStore(pool).Apply(ctx, postgres.SalonSetup{
-		Salon: f.Salon, Services: f.Services, Masters: f.Masters, StaffChats: f.StaffChats,
+		Salon: f.Salon, Services: f.Services, Masters: f.Masters, StaffChats: f.StaffChats, Staff: f.Staff,
 	})
 	if err != nil {
 		return err
@@ -154,6 +160,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return err
 	}
 	log := slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	startWarnings(cfg, log)
 	pool, err := postgres.OpenSized(ctx, cfg.DatabaseURL, 32)
 	if err != nil {
 		return err
@@ -184,17 +191,17 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer convPool.Close()
 	store := postgres.NewStore(pool)
 	bookings := booking.New(store, clock)
+	m := newMetrics(cfg, pool, salonID)
+	m.AddPool("conversations", convPool)
+	bookings.Observe(m)
 	// Wait-list: a cancel or a move wakes the matcher in its own transaction;
 	// an offer's message is queued in its hold's. Only channels that can be
 	// written to unasked get offers; the web chat does not offer the wait-list.
 	wl := postgres.NewWaitlist(pool)
+	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
-	salonNow, err := bookings.Catalog(ctx, salonID)
-	if err != nil {
-		return err
-	}
-	store.FollowOffers(pipeline.NewOffers(func(o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, salonNow.Salon, o) }, log).Record)
-	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl,
+	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
+	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
 		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
@@ -223,7 +230,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return map[string]any{"calendars": map[string]any{"sync": "off"}}
 	}
 	if cfg.Google.On() {
-		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log)
+		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log, m)
 		if err != nil {
 			return err
 		}
@@ -235,7 +242,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		}
 	}
 	// Chat reminders: recorded with each booking change, queued by a loop.
-	reminders, closeReminders, err := startReminders(ctx, bg, &background, cfg, store, bookings, salonID, catalog, clock, log)
+	reminders, closeReminders, err := startReminders(ctx, bg, &background, cfg, store, pool, bookings, salonID, catalog, clock, log)
 	if err != nil {
 		return err
 	}
@@ -256,6 +263,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
+	// The owner's desk (/admin): staff pages with sessions of their own.
+	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: postgres.NewDesk(pool), Catalog: bookings,
+		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies})
+	mux.Handle("/admin", deskHandler)
+	mux.Handle("/admin/", deskHandler)
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram, queued in each change's own
 		// transaction; set before any worker can book.
@@ -264,7 +276,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 		store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, cat.Salon), log).Record)
-		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log)
+		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log, m)
 		if err != nil {
 			return err
 		}
@@ -284,13 +296,15 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
 	if wa := cfg.WhatsApp; wa.Token != "" {
-		closeWhatsApp, err := startWhatsApp(ctx, bg, &background, mux, wa, cfg.DatabaseURL, salonID, chat, catalog, bookings, log)
+		closeWhatsApp, err := startWhatsApp(ctx, bg, &background, mux, wa, cfg.DatabaseURL, salonID, chat, catalog, bookings, log, m)
 		if err != nil {
 			return err
 		}
 		closers = append(closers, closeWhatsApp)
 	}
-	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings, Clock: clock}
+	// The matcher's searches and holds are the salon's own work, not clients'
+	// activity: it books through a copy the metrics do not observe.
+	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings.Unobserved(), Clock: clock}
 	if cfg.Telegram.Token != "" {
 		matcher.Channels = append(matcher.Channels, telegram.Channel)
 	}
@@ -299,7 +313,16 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	}
 	background.Add(1)
 	go func() { defer background.Done(); runWaitlist(bg, wl, matcher, clock, log) }()
-	handler := mux
+	stopMetrics, err := serveMetrics(ctx, cfg, m, mux, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := stopMetrics(); err != nil {
+			log.Warn("metrics listener", slog.String("error", err.Error()))
+		}
+	}()
+	handler := m.Instrument(mux) // requests by route and status
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
@@ -333,7 +356,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 // webhook or, with TELEGRAM_MODE=polling, by getUpdates; replies within
 // Telegram's limits.
 func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
-	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger) (func(), error) {
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, m *metrics.Metrics) (func(), error) {
 	b, err := telegram.NewBot(tg.Token, tg.APIURL, &http.Client{Timeout: 30 * time.Second}, log)
 	if err != nil {
 		return nil, err
@@ -366,7 +389,7 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			return nil
 		}
 	}
-	closeTelegram, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, spec)
+	closeTelegram, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, spec, m)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"salonbook/src/adapters/postgres"
@@ -15,16 +16,30 @@ import (
 // calendar block removed, a day that opened) are offered within it.
 const waitlistSweep = 30 * time.Second
 
-// runWaitlist expires lapsed holds when they lapse (waking at the next expiry,
-// at least every second) and runs the wait-list matcher after every wake and
-// every waitlistSweep, until ctx ends. Every replica runs it: the expiry
-// shares the rows (SKIP LOCKED), the matcher runs on one replica at a time.
+// waitlistTick is the longest either loop sleeps: a hold lapses (and a wake
+// is looked at) within it, plus the statement's time.
+const waitlistTick = time.Second
+
+// runWaitlist runs, until ctx ends, two loops of their own: the expiry, which
+// marks lapsed holds expired when they lapse (waking at the next expiry, at
+// least every waitlistTick), and the matcher, which looks for wakes every
+// waitlistTick and passes after one and every waitlistSweep. Apart, a slow
+// or stuck pass never holds up the expiry. Every replica runs both: the
+// expiry shares the rows (SKIP LOCKED), the matcher runs on one replica at a
+// time. With no chat channel on, the matcher only takes the wakes (nobody can
+// be offered anything), so they do not pile up.
 func runWaitlist(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher, clock core.Clock, log *slog.Logger) {
-	var swept time.Time
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); runExpiry(ctx, wl, m.SalonID, clock, log) }()
+	go func() { defer wg.Done(); runMatcher(ctx, wl, m, clock, log) }()
+	wg.Wait()
+}
+
+func runExpiry(ctx context.Context, wl *postgres.Waitlist, salonID string, clock core.Clock, log *slog.Logger) {
 	for {
-		now := clock.Now()
 		for {
-			n, err := wl.ExpireDue(ctx, m.SalonID, now)
+			n, err := wl.ExpireDue(ctx, salonID, clock.Now())
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Warn("expire holds", slog.String("error", err.Error()))
@@ -35,30 +50,40 @@ func runWaitlist(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher
 				break
 			}
 		}
-		if len(m.Channels) > 0 {
-			_, err := wl.Matching(ctx, m.SalonID, func(woken bool) error {
-				if !woken && now.Sub(swept) < waitlistSweep {
-					return nil
-				}
-				swept = now
-				n, err := m.Pass(ctx)
-				if n > 0 {
-					log.Info("wait-list offers made", slog.Int("offers", n))
-				}
-				return err
-			})
-			if err != nil && ctx.Err() == nil {
-				log.Warn("wait-list matcher", slog.String("error", err.Error()))
-			}
-		}
-		wait := time.Second
-		if next, ok, err := wl.NextExpiry(ctx, m.SalonID); err == nil && ok {
+		wait := waitlistTick
+		if next, ok, err := wl.NextExpiry(ctx, salonID); err == nil && ok {
 			wait = min(wait, max(next.Sub(clock.Now()), 10*time.Millisecond))
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-time.After(wait):
+		}
+	}
+}
+
+func runMatcher(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher, clock core.Clock, log *slog.Logger) {
+	var swept time.Time
+	for {
+		now := clock.Now()
+		_, err := wl.Matching(ctx, m.SalonID, func(woken bool) error {
+			if len(m.Channels) == 0 || !woken && now.Sub(swept) < waitlistSweep {
+				return nil
+			}
+			swept = now
+			n, err := m.Pass(ctx)
+			if n > 0 {
+				log.Info("wait-list offers made", slog.Int("offers", n))
+			}
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Warn("wait-list matcher", slog.String("error", err.Error()))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(waitlistTick):
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core/booking"
@@ -22,7 +23,7 @@ import (
 // 24-hour window and delivery statuses) and the sender (within the number's
 // throughput and the per-client limit, templates outside the 24-hour window).
 func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, wa WhatsAppConfig,
-	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, bookings *booking.Service, log *slog.Logger) (func(), error) {
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, bookings *booking.Service, log *slog.Logger, m *metrics.Metrics) (func(), error) {
 	cat, err := bookings.Catalog(ctx, salonID)
 	if err != nil {
 		return nil, err
@@ -62,7 +63,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 				},
 			})
 		},
-	})
+	}, m)
 	if err != nil {
 		return nil, err
 	}

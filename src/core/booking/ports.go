@@ -97,8 +97,10 @@ type Tx interface {
 	Changed(ctx context.Context, c Change) error
 	// Offered stores, in this transaction, that the hold b is offered to the
 	// wait-list entry, and queues the offer's message (Store's followers).
-	// ENotFound when the entry is gone.
-	Offered(ctx context.Context, entry int64, b core.Booking) error
+	// ENotFound when the entry is gone; EConflict "waitlist.offer_live" when
+	// the entry's chat or client has another offer held at now (one at a time,
+	// however many matchers run).
+	Offered(ctx context.Context, entry int64, b core.Booking, now time.Time) error
 }
 
 // Occupancy is a claim on a master's time: a live booking, or busy time read

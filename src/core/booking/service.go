@@ -22,9 +22,20 @@ const MaxDays = 62
 
 // Service runs the booking use cases.
 type Service struct {
-	store Store
-	clock core.Clock
+	store    Store
+	clock    core.Clock
+	observer Observer // nil: none (see Observe)
+	// remindable says which sources get reminders (see RemindChats); nil:
+	// every source but the owner's.
+	remindable func(source string) bool
 }
+
+// RemindChats tells the service which booking sources can be reminded (a chat
+// of a channel that can take a message): a booking made confirmed is recorded
+// as a change (Tx.Changed) for its reminders only when its source is one of
+// them. Call it before the service is used; unset, every source but the
+// owner's is.
+func (s *Service) RemindChats(remindable func(source string) bool) { s.remindable = remindable }
 
 // New returns a Service over store, reading the time from clock.
 func New(store Store, clock core.Clock) *Service {
@@ -72,14 +83,15 @@ type SlotsRequest struct {
 // Days days. With AnyMaster each start appears once, with the master the booking
 // would get. Returns EInvalid for a bad request and ENotFound for an unknown
 // service or master.
-func (s *Service) Slots(ctx context.Context, req SlotsRequest) ([]availability.Slot, *core.Salon, error) {
+func (s *Service) Slots(ctx context.Context, req SlotsRequest) (_ []availability.Slot, _ *core.Salon, err error) {
+	defer s.observed(OpSlots)(&err)
 	if req.Days < 1 || req.Days > MaxDays {
 		return nil, nil, core.Errorf(core.EInvalid, "request.invalid", "booking: days must be 1..%d", MaxDays)
 	}
 	now := s.clock.Now()
 	var slots []availability.Slot
 	var salon *core.Salon
-	err := s.store.Auto(ctx, func(tx Tx) error {
+	err = s.store.Auto(ctx, func(tx Tx) error {
 		sc, err := s.scope(ctx, tx, req.SalonID, req.ServiceID, req.MasterID)
 		if err != nil {
 			return err
@@ -142,7 +154,8 @@ func (e *ConflictError) Unwrap() error { return e.Err }
 // "booking.too_many" when the client, or the chat, has Policy.MaxUpcoming
 // upcoming bookings already (not for OwnerSource). A new hold from a chat
 // releases the chat's previous live hold: a chat has one flow, one hold.
-func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, error) {
+func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, err error) {
+	defer s.observed(OpBook)(&err)
 	if req.IdempotencyKey == "" || len(req.IdempotencyKey) > 200 || hasControl(req.IdempotencyKey) || !utf8.ValidString(req.IdempotencyKey) {
 		return nil, core.Errorf(core.EInvalid, "request.invalid", "booking: idempotency key must be 1..200 bytes")
 	}
@@ -255,7 +268,11 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			if req.Confirm {
 				b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
 			} else if req.Offer != 0 {
+				// An offer is held for OfferHold, never past its start.
 				b.HoldExpiresAt = now.Add(sc.salon.Policy.OfferHold())
+				if b.Start.Before(b.HoldExpiresAt) {
+					b.HoldExpiresAt = b.Start
+				}
 			}
 			ok, err := tx.InsertBooking(ctx, b)
 			if err == nil && !ok {
@@ -272,15 +289,17 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (*core.Booking, err
 			if ok {
 				booked = b
 				if req.Offer != 0 {
-					if err := tx.Offered(ctx, req.Offer, *b); err != nil {
+					if err := tx.Offered(ctx, req.Offer, *b, now); err != nil {
 						return err
 					}
 				}
 				if b.Status == core.StatusConfirmed {
 					// Followed when someone must hear of it: the master's calendar or
-					// staff chat, or a chat to remind (the owner's bookings have none).
-					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices ||
-						len(sc.salon.Policy.Reminders) > 0 && !owner) {
+					// staff chat, a chat to remind (the owner's bookings, the web
+					// chat's and the API's have none), or the wait-list (an offer's
+					// booking ends its entry).
+					remind := len(sc.salon.Policy.Reminders) > 0 && !owner && (s.remindable == nil || s.remindable(b.Source))
+					if m := masterByID(sc.masters, b.MasterID); m != nil && (m.Calendar != "" || m.Notices || remind || req.Offer != 0) {
 						if err := tx.Changed(ctx, Change{Kind: Booked, Booking: *b}); err != nil {
 							return err
 						}
@@ -337,7 +356,8 @@ func sameRequest(ctx context.Context, tx Tx, first *core.Booking, req BookReques
 // it unchanged. Returns ENotFound, EConflict when the hold has expired or the
 // booking was cancelled, and a *ConflictError when the master has since blocked
 // the time in their own calendar.
-func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
+func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
+	defer s.observed(OpConfirm)(&err)
 	now := s.clock.Now()
 	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
 		switch {
@@ -370,7 +390,8 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (*core
 // Cancel cancels a booking; cancelling a cancelled one returns it unchanged. A
 // hold can always be released; a confirmed booking cannot be cancelled once its
 // start is closer than the salon's cancellation cutoff (EForbidden). ENotFound.
-func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
+func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
+	defer s.observed(OpCancel)(&err)
 	now := s.clock.Now()
 	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
 		switch b.Status {
@@ -394,9 +415,10 @@ func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (*core.
 // confirmed meanwhile (by the API, or by a step whose confirm committed) is left
 // as it is, so no one is told of a cancellation. It reports whether a hold was
 // released; an unknown or already ended booking releases nothing.
-func (s *Service) Release(ctx context.Context, salonID, bookingID string) (bool, error) {
+func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ bool, err error) {
+	defer s.observed(OpRelease)(&err)
 	var released bool
-	err := s.store.Auto(ctx, func(tx Tx) error {
+	err = s.store.Auto(ctx, func(tx Tx) error {
 		var err error
 		released, err = tx.ReleaseHold(ctx, salonID, bookingID)
 		return err
@@ -409,7 +431,8 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (bool,
 // the current start returns the booking unchanged. Returns EForbidden inside the
 // cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
 // when the new time is taken, EConflict for a booking that is not live, ENotFound.
-func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error) {
+func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
+	defer s.observed(OpReschedule)(&err)
 	now := s.clock.Now()
 	start = start.UTC()
 	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {

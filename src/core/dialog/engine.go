@@ -65,9 +65,9 @@ const (
 	prefDay      = "d:"   // d:YYYY-MM-DD
 	prefTime     = "t:"   // t:<unix seconds>
 	prefBooking  = "b:"   // b:<booking id>
-	prefMove     = "mv:"  // mv:<booking id>
-	prefCancel   = "cx:"  // cx:<booking id>
-	prefComing   = "ok:"  // ok:<booking id>: "I'll come", from a reminder
+	prefMove     = "mv:"  // mv:<booking id>, or mv:<booking id>:<start, unix seconds> from a reminder
+	prefCancel   = "cx:"  // cx:<booking id>, or cx:<booking id>:<unix> from a reminder
+	prefComing   = "ok:"  // ok:<booking id>:<unix>: "I'll come", from a reminder (ok:<booking id> from older ones)
 	prefLang     = "l:"   // l:<language>
 	prefOfferYes = "wy:"  // wy:<booking id>: "Book it", from a wait-list offer
 	prefOfferNo  = "wn:"  // wn:<booking id>: "No, thanks", from a wait-list offer
@@ -87,6 +87,7 @@ type Engine struct {
 	salonID  string
 	bookings Bookings
 	waitlist Waitlist
+	pushed   Pushed
 	catalog  *i18n.Catalog
 	clock    core.Clock
 	idle     time.Duration
@@ -98,8 +99,11 @@ type Config struct {
 	SalonID  string
 	Bookings Bookings
 	Waitlist Waitlist
-	Catalog  *i18n.Catalog
-	Clock    core.Clock
+	// Pushed reads the reminders and offers sent to a chat, so that typed text
+	// at the menu can answer them; nil: typed text is never such an answer.
+	Pushed  Pushed
+	Catalog *i18n.Catalog
+	Clock   core.Clock
 	// Idle is the silence after which a flow under way is dropped (the client
 	// keeps the language and the name and phone they gave). Default 30 minutes.
 	Idle time.Duration
@@ -114,7 +118,7 @@ func NewEngine(c Config) *Engine {
 	if c.Idle == 0 {
 		c.Idle = 30 * time.Minute
 	}
-	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
+	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
 		noOffers: c.NoOffers}
 }
 
@@ -131,6 +135,7 @@ type turn struct {
 	out  []Reply
 	note string    // said before the next prompt, in the same message
 	last time.Time // when the conversation's previous step was (zero: none stored)
+	keep bool      // a press on a pushed message (a reminder) that must stay: answered as new messages
 }
 
 // Step answers one inbound event. It always answers with at least one reply: a
@@ -155,6 +160,9 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	t.st.Updated = t.now
 	if len(t.out) == 0 { // every path ends in a prompt; this is a guard, not a plan
 		t.menu()
+	}
+	if t.keep {
+		t.out[0].NoEdit = true
 	}
 	// The list the client now sees: a number typed next picks from it.
 	t.st.Shown = nil
@@ -190,12 +198,14 @@ func (t *turn) run() {
 		return
 	case KindText:
 		t.in = in
-		if t.reminderReply(in.Text) { // a reply to a reminder (a WhatsApp template's)
-			return
+		// At the menu, an answer to a reminder or offer sent since (a
+		// WhatsApp template's has no buttons); else a number answers the
+		// numbered list the client was shown (channels without buttons show
+		// one); at a time step an hour is a time.
+		id, answered := t.pushedReply(in.Text)
+		if id == "" && !answered {
+			id, answered = t.typed(in.Text)
 		}
-		// A number answers the numbered list the client was shown (channels
-		// without buttons show one); at a time step an hour is a time.
-		id, answered := t.typed(in.Text)
 		if answered {
 			return
 		}

@@ -36,28 +36,47 @@ func (t *turn) minePrompt() Reply {
 	return t.withMenu(r)
 }
 
-// own returns the booking if this chat made it and it is live.
-func (t *turn) own(id string) *core.Booking {
+// own returns the booking if this chat made it and it is live; nil when it is
+// not (gone, another chat's, a forged id: no booking at all); an error when the
+// store could not say (the caller apologises: error.unavailable).
+func (t *turn) own(id string) (*core.Booking, error) {
 	if id == "" {
-		return nil
+		return nil, nil
 	}
 	b, err := t.e.bookings.Get(t.ctx, t.e.salonID, id)
-	if err != nil || b.Source != t.source() || !b.Status.Blocks() {
-		return nil // another chat's booking, or a forged id: no booking at all
+	switch {
+	case core.ErrorCode(err) == core.ENotFound:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case b.Source != t.source() || !b.Status.Blocks():
+		return nil, nil
 	}
-	return b
+	return b, nil
 }
 
 func (t *turn) bookingPrompt() Reply {
 	p := t.p
-	b := t.own(t.st.BookingID)
+	b, err := t.own(t.st.BookingID)
+	if err != nil {
+		return t.withMenu(Reply{Text: p.T("error.unavailable")})
+	}
 	if b == nil {
 		t.st.Step = stepMine
 		return t.minePrompt()
 	}
+	text := p.T("booking.text", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()),
+		"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))
+	if isOffer(b) { // offered, not booked: answered as the offer, not moved or cancelled
+		return Reply{Text: p.T("offer.pending") + "\n" + text, Choices: []Choice{
+			{ID: prefOfferYes + b.ID, Label: p.T("btn.offer_yes")},
+			{ID: prefOfferNo + b.ID, Label: p.T("btn.offer_no")},
+			{ID: optMine, Label: p.T("btn.back")},
+			{ID: optMenu, Label: p.T("btn.menu")},
+		}}
+	}
 	return Reply{
-		Text: p.T("booking.text", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()),
-			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price)),
+		Text: text,
 		Choices: []Choice{
 			{ID: prefMove + b.ID, Label: p.T("btn.reschedule")},
 			{ID: prefCancel + b.ID, Label: p.T("btn.cancel_booking")},
@@ -82,7 +101,10 @@ func (t *turn) onMine() {
 	case strings.HasPrefix(c, prefLeave):
 		t.leave()
 	case strings.HasPrefix(c, prefBooking):
-		if b := t.own(strings.TrimPrefix(c, prefBooking)); b != nil {
+		b, err := t.own(strings.TrimPrefix(c, prefBooking))
+		if err != nil {
+			t.note = t.p.T("error.unavailable")
+		} else if b != nil {
 			t.st.Step, t.st.BookingID = stepBooking, b.ID
 		}
 		t.ask()

@@ -23,7 +23,8 @@ type Reminder struct {
 
 // ReminderReply writes a reminder in the client's language and the salon's zone:
 // the salon, its address, the service, the master and the time, with the buttons
-// "I'll come", "Reschedule" and "Cancel".
+// "I'll come", "Reschedule" and "Cancel" (their ids carry the start: a press
+// after the booking moved is told so, not acted on).
 func ReminderReply(catalog *i18n.Catalog, salon *core.Salon, r Reminder) Reply {
 	lang := r.Lang
 	if !slices.Contains(salon.Locales, lang) {
@@ -35,11 +36,7 @@ func ReminderReply(catalog *i18n.Catalog, salon *core.Salon, r Reminder) Reply {
 	if salon.Address != "" {
 		text += "\n" + p.T("remind.address", "Address", salon.Address)
 	}
-	return Reply{Text: text, Choices: []Choice{
-		{ID: prefComing + r.BookingID, Label: p.T("btn.coming")},
-		{ID: prefMove + r.BookingID, Label: p.T("btn.reschedule")},
-		{ID: prefCancel + r.BookingID, Label: p.T("btn.cancel_booking")},
-	}}
+	return Reply{Text: text, Choices: bookingChoices(p, r.BookingID, r.Start)}
 }
 
 // serviceName is a service's name in lang, else in the salon's languages in

@@ -28,7 +28,7 @@ func TestReminderReply(t *testing.T) {
 		lang, want, button string
 	}{
 		{"en", "Haircut with Anna at Studio Anna", "I'll come"},
-		{"ru", "Стрижка, мастер Anna, Studio Anna", "Приду"},
+		{"ru", "Напоминаем о записи в Studio Anna: Стрижка, мастер Anna", "Приду"},
 		{"de", "Haircut with Anna at Studio Anna", "I'll come"}, // not a salon language
 	} {
 		r.Lang = c.lang

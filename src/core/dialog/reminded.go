@@ -4,26 +4,35 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"salonbook/src/core"
+	"salonbook/src/core/i18n"
 )
 
-// A reminder's buttons (ok:, mv:, cx: with a booking id) come back to Step at
-// any time, in any state of the conversation; a reminder sent as a WhatsApp
-// template (outside the 24-hour window) comes back as typed text.
+// A reminder's buttons (ok:, mv:, cx: with a booking id and the start the
+// reminder names, as unix seconds) come back to Step at any time, in any state
+// of the conversation; a reminder sent as a WhatsApp template (outside the
+// 24-hour window) comes back as typed text (pushedReply).
 
-// press answers a press on one of a booking's buttons, from a reminder or from
-// My bookings: "I'll come" (ok:), "Reschedule" (mv:), "Cancel booking" (cx:). It
+// press answers a press on one of a booking's buttons, from a reminder
+// ("<prefix><id>:<unix>") or from My bookings ("<prefix><id>", also an older
+// reminder's): "I'll come" (ok:), "Reschedule" (mv:), "Cancel booking" (cx:). It
 // reports false for any other choice. The id is checked here: only a live
-// booking this chat made is acted on; a forged id gets the answer a cancelled
-// booking gets, and changes nothing.
+// booking this chat made is acted on, from a reminder only a confirmed one,
+// never the flow's own hold; a forged id gets the answer a cancelled booking
+// gets, and changes nothing. A reminder's press whose start is not the
+// booking's (moved since) changes nothing either: the answer names the new
+// time, with the buttons for it.
 //
 // "I'll come" is a one-line answer: a flow under way goes on (its question is
 // asked again). "Reschedule" and "Cancel booking" take the conversation over, as
 // /start does: a booking flow under way is dropped (its hold released), and the
 // answer says so. A refusal (inside the cancellation cutoff) and a press on a
 // booking that is gone or has started change nothing and leave the flow as it
-// was, except one about that very booking, which ends.
+// was, except one about that very booking, which ends. The answer to a
+// reminder's press goes below the reminder, never in its place (NoEdit): the
+// reminder keeps its time and address.
 func (t *turn) press() bool {
 	c := t.in.Choice
 	var prefix string
@@ -37,14 +46,25 @@ func (t *turn) press() bool {
 	}
 	p := t.p
 	t.note = "" // a flow dropped as idle needs no word: the press says what happens
-	id := strings.TrimPrefix(c, prefix)
-	b := t.own(id)
+	id, at, reminder := strings.Cut(strings.TrimPrefix(c, prefix), ":")
+	t.keep = reminder
+	b, err := t.own(id)
 	switch {
-	case b == nil || (prefix == prefComing && b.Status != core.StatusConfirmed):
+	case err != nil:
+		t.note = p.T("error.unavailable")
+		t.ask()
+		return true
+	case b != nil && isOffer(b): // an offer is answered by its own buttons
+		t.unchanged(id, p.T("offer.pending"))
+		return true
+	case b == nil || b.ID == t.st.Hold || ((prefix == prefComing || reminder) && b.Status != core.StatusConfirmed):
 		t.unchanged(id, p.T("remind.gone"))
 		return true
 	case !b.Start.After(t.now):
 		t.unchanged(id, p.T("remind.started"))
+		return true
+	case reminder && at != strconv.FormatInt(b.Start.Unix(), 10):
+		t.movedSince(b)
 		return true
 	case prefix == prefComing:
 		t.coming(b)
@@ -61,18 +81,40 @@ func (t *turn) press() bool {
 		}
 		t.reset()
 		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start))
-		if dropped {
-			t.note += " " + p.T("remind.flow_dropped")
+		if dropped != "" {
+			t.note += " " + dropped
 		}
 		t.menu()
 		return true
 	}
 	t.st.Step, t.st.BookingID, t.st.Service, t.st.Master, t.st.Page = stepMoveDay, b.ID, b.ServiceID, b.MasterID, 0
-	if dropped {
-		t.note = p.T("remind.flow_dropped")
-	}
+	t.note = dropped
 	t.ask()
 	return true
+}
+
+// movedSince answers a reminder's press on a booking that has moved since the
+// reminder: the new time, with the booking's buttons for it (and Menu at the
+// menu; a flow under way is asked again below). Nothing is recorded.
+func (t *turn) movedSince(b *core.Booking) {
+	p := t.p
+	r := Reply{Text: p.T("remind.moved", "Time", p.DayTime(b.Start)), Choices: bookingChoices(p, b.ID, b.Start)}
+	if t.st.Step == stepMenu {
+		t.out = append(t.out, t.withMenu(r))
+		return
+	}
+	t.out = append(t.out, r)
+	t.ask()
+}
+
+// bookingChoices are a reminder's buttons for booking id starting at start.
+func bookingChoices(p *i18n.Printer, id string, start time.Time) []Choice {
+	at := ":" + strconv.FormatInt(start.Unix(), 10)
+	return []Choice{
+		{ID: prefComing + id + at, Label: p.T("btn.coming")},
+		{ID: prefMove + id + at, Label: p.T("btn.reschedule")},
+		{ID: prefCancel + id + at, Label: p.T("btn.cancel_booking")},
+	}
 }
 
 // coming records "I'll come" and thanks the client; a repeat answers the same.
@@ -80,7 +122,7 @@ func (t *turn) coming(b *core.Booking) {
 	p := t.p
 	got, err := t.e.bookings.Coming(t.ctx, t.e.salonID, b.ID)
 	if err == nil {
-		t.note = p.T("remind.coming", "Time", p.DayTime(got.Start))
+		t.note = p.T("remind.coming", "Day", p.Day(got.Start), "Time", p.Time(got.Start))
 		t.ask()
 		return
 	}
@@ -107,85 +149,80 @@ func (t *turn) unchanged(id, note string) {
 	t.ask()
 }
 
-// dropFlow ends a booking flow under way (releasing its hold) before a press
-// for booking id takes the conversation over, and says whether there was one.
-// The menu, My bookings, the language list and the move of that same booking
-// are no flow to drop.
-func (t *turn) dropFlow(id string) bool {
+// dropFlow ends a flow under way (releasing its hold) before a press for
+// booking id takes the conversation over, and returns what to tell the client:
+// that a booking in the making and its time were let go, that something else
+// under way (a move of another booking, a wait-list sign-up) stopped, or ""
+// when nothing was under way. The menu, My bookings, the language list and the
+// move of that same booking are no flow to drop.
+func (t *turn) dropFlow(id string) string {
 	switch t.st.Step {
 	case stepMenu, stepMine, stepBooking, stepLanguage:
-		return false
+		return ""
 	case stepMoveDay, stepMoveTime:
 		if t.st.BookingID == id {
-			return false
+			return ""
 		}
 	}
+	held := t.st.Hold != ""
 	t.reset()
-	return true
+	if held {
+		return t.p.T("remind.flow_dropped")
+	}
+	return t.p.T("remind.flow_stopped")
 }
 
-// reminderReply reads typed text at the menu as the answer to a reminder when a
-// reminder is the newest thing this chat was sent (see reminded): "1", "2", "3"
-// or a button's label ("I'll come", case aside) is that button, pressed; any
-// other text gets the reminder's buttons again, so that the next press or
-// number answers it. It reports whether it answered. A reminder sent as a
-// WhatsApp template reaches a chat silent for a day, so at the menu: a flow
-// under way then has been dropped as idle.
-func (t *turn) reminderReply(text string) bool {
-	if t.st.Step != stepMenu || len(t.cat.Salon.Policy.Reminders) == 0 {
-		return false
+// pushedReply reads typed text at the menu as the answer to the newest
+// message pushed to this chat (a reminder, a wait-list offer) after its last
+// step, as the pipeline queued it (Pushed): a number is its n-th choice, a
+// button's label (see sameLabel) is that choice; it returns the choice's id.
+// Any other text gets that message again, now with its buttons and Menu, so
+// that the next press or number answers it (answered is then true). A message
+// sent as a WhatsApp template reaches a chat silent for a day, so at the menu:
+// a flow under way then has been dropped as idle (its note is kept). Only a
+// message a sender has sent counts (the client has seen it); when the pushed
+// messages cannot be read the text gets an apology (answered).
+func (t *turn) pushedReply(text string) (id string, answered bool) {
+	if t.st.Step != stepMenu || t.e.pushed == nil || t.last.IsZero() {
+		return "", false
 	}
-	b := t.reminded()
-	if b == nil {
-		return false
+	r, err := t.e.pushed.Pushed(t.ctx, t.key, t.last)
+	if err != nil {
+		// Unknown whether a reminder or offer is what the text answers: an
+		// apology, as for a press whose booking cannot be read ("1" as the
+		// menu's Book could act on the wrong thing).
+		t.note = t.p.T("error.unavailable")
+		t.ask()
+		return "", true
 	}
-	r := ReminderReply(t.e.catalog, t.cat.Salon, Reminder{BookingID: b.ID, Lang: t.st.Lang, Start: b.Start,
-		Service: t.service(b.ServiceID).Name, Master: t.masterName(b.MasterID)})
+	if r == nil || len(r.Choices) == 0 {
+		return "", false
+	}
 	text = strings.TrimSpace(text)
 	for i, c := range r.Choices {
-		if text == strconv.Itoa(i+1) || strings.EqualFold(text, c.Label) {
-			t.in.Kind, t.in.Choice = KindChoice, c.ID
-			return t.press()
+		if text == strconv.Itoa(i+1) || sameLabel(text, c.Label) {
+			return c.ID, false
 		}
 	}
-	r.Text = t.p.T("hint.pick") + "\n\n" + r.Text
-	t.note = ""
-	t.out = append(t.out, r)
-	return true
+	again := t.withMenu(*r)
+	again.Text = t.p.T("hint.pick") + "\n\n" + again.Text
+	if t.note != "" {
+		again.Text = t.note + "\n\n" + again.Text
+		t.note = ""
+	}
+	t.out = append(t.out, again)
+	return "", true
 }
 
-// reminded returns the booking whose reminder is the newest thing this chat was
-// sent, or nil: of the chat's confirmed bookings that have not started, one with
-// a reminder due (its start minus an offset of Policy.Reminders) at or before
-// now and after the chat's last step (a reminder is sent at its due time, and
-// one due before the booking was made, in this chat, is not sent); of several,
-// the one whose reminder is latest, then the earliest. Reminders are sent
-// outside the conversation, so this is worked out, not stored: the same
-// booking's reminder for any replica, with no state written by the sender.
-func (t *turn) reminded() *core.Booking {
-	list, err := t.mine()
-	if err != nil {
-		return nil
+// sameLabel reports whether typed text is a button's label: case aside,
+// curly apostrophes as straight ones, spaces and trailing punctuation
+// ("I’ll come!", "приду.") ignored.
+func sameLabel(text, label string) bool {
+	norm := func(s string) string {
+		s = strings.NewReplacer("’", "'", "‘", "'", "ʼ", "'").Replace(s)
+		s = strings.TrimRightFunc(strings.TrimSpace(s), func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
+		return strings.ToLower(strings.Join(strings.Fields(s), " "))
 	}
-	var best *core.Booking
-	var bestDue time.Time
-	for i := range list {
-		b := &list[i]
-		if b.Status != core.StatusConfirmed || !b.Start.After(t.now) {
-			continue
-		}
-		var due time.Time
-		for _, o := range t.cat.Salon.Policy.Reminders {
-			if d := b.Start.Add(-o); !d.After(t.now) && d.After(due) {
-				due = d
-			}
-		}
-		if due.IsZero() || !due.After(t.last) {
-			continue
-		}
-		if best == nil || due.After(bestDue) {
-			best, bestDue = b, due
-		}
-	}
-	return best
+	n := norm(text)
+	return n != "" && n == norm(label)
 }

@@ -1,8 +1,11 @@
 package dialog_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core"
+	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/i18n"
 	"salonbook/src/core/messaging"
@@ -69,6 +73,7 @@ func TestReminderTranscripts(t *testing.T) {
 	cases := []struct {
 		name   string
 		convs  []*conv
+		fill   int // a day of March whose Anna's hours three manicures fill ("free: n" frees the n-th)
 		script []string
 		check  func(t *testing.T, b *bundle)
 	}{
@@ -192,11 +197,118 @@ func TestReminderTranscripts(t *testing.T) {
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Thu 04 10:00"}, b.starts(t)) },
 		},
+		{
+			name:  "remind_mid_flow_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: append(bookIvan,
+				"clock: +26h", "remind: #1",
+				"cmd: start", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #3", "pick: 11:00",
+				"press: Приду", "press: Перенести",
+			),
+			check: func(t *testing.T, b *bundle) {
+				require.Equal(t, []string{"Wed 03 10:00"}, b.starts(t), "the hold was released")
+				require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t))
+			},
+		},
+		{
+			// A move of another booking, then a wait-list sign-up (a full day's
+			// "Notify me"), each dropped by a reminder's button: no hold to
+			// release, so the answer does not speak of one.
+			name:  "remind_drops_flows_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			fill:  5,
+			script: append(bookOlga,
+				"pick: Book", "pick: Haircut", "pick: Anna", "pick: Thu 4 Mar", "pick: 10:00", "pick: Confirm",
+				"clock: +26h", "remind: #1",
+				"cmd: start", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Fri 5 Mar (full)",
+				"press: Reschedule", // Wednesday's move: the sign-up is dropped
+				"cmd: start", "pick: My bookings", "pick: #2", "pick: Reschedule", "pick: Thu 4 Mar",
+				"press: Cancel booking", // Wednesday cancelled: Thursday's move is dropped
+			),
+			check: func(t *testing.T, b *bundle) {
+				require.Equal(t, []string{"Thu 04 10:00", "Fri 05 10:00", "Fri 05 11:00", "Fri 05 12:00"}, b.starts(t))
+				var n int
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, b.salonID).Scan(&n))
+				require.Zero(t, n)
+			},
+		},
+		{
+			name:  "remind_typed_labels_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: append(bookOlga,
+				"clock: +26h", "template: #1", "text: I’ll come!", // a curly apostrophe, and a "!"
+			),
+			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t)) },
+		},
+		{
+			name:  "remind_typed_labels_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: append(bookIvan,
+				"clock: +26h", "template: #1", "text: приду!",
+			),
+			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t)) },
+		},
+		{
+			name:  "remind_stale_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: append(bookOlga,
+				"clock: +26h", "remind: #1", "press: Reschedule", "pick: Thu 4 Mar", "pick: 12:00",
+				"press: I'll come", // the old reminder's: the booking has moved
+				"pick: I'll come",  // the new time's
+			),
+			check: func(t *testing.T, b *bundle) {
+				require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t))
+				require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t), "recorded once, by the second press")
+			},
+		},
+		{
+			// A wait-list offer reaches a silent chat as a WhatsApp template
+			// (no buttons): typed, "1" is its Book it.
+			name:  "pushed_offer_typed_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			fill:  2,
+			script: []string{
+				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Tue 2 Mar (full)", "pick: Notify me",
+				"text: Olga", "text: +49 151 2345678", "clock: +1m", "free: 1", "match: -", "text: 1",
+			},
+			check: func(t *testing.T, b *bundle) {
+				var n int
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM bookings
+					WHERE salon_id = $1 AND source = 'test:olga' AND status = 'confirmed'`, b.salonID).Scan(&n))
+				require.Equal(t, 1, n, "the offer, booked")
+			},
+		},
+		{
+			// A reminder, then an offer: "1" answers the newest, the offer.
+			name:  "pushed_newest_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			fill:  4,
+			script: append(bookOlga,
+				"pick: Book", "pick: Manicure", "pick: Anna", "pick: Thu 4 Mar (full)", "pick: Notify me",
+				"clock: +26h", "template: #1", "clock: +1m", "free: 2", "match: -", "text: 1",
+				"clock: +1m", "text: 2", // answered: the menu's again
+			),
+			check: func(t *testing.T, b *bundle) {
+				require.Equal(t, []string{"Wed 03 10:00", "Thu 04 10:00", "Thu 04 11:00", "Thu 04 12:00"}, b.starts(t))
+				require.Equal(t, []string{"-", "-", "-", "-"}, b.comingAt(t), "no I'll come")
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			b := newBundleWith(t, withReminders)
+			for i, h := range []int{10, 11, 12} {
+				if c.fill == 0 {
+					break
+				}
+				bk, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "manicure", MasterID: "anna",
+					Start:          time.Date(2027, 3, c.fill, h, 0, 0, 0, pgtest.Berlin),
+					Client:         core.Client{Name: "Busy", Phone: fmt.Sprintf("+4915100000%02d", i)},
+					IdempotencyKey: fmt.Sprintf("fill-%d", i), Confirm: true, Source: booking.OwnerSource})
+				require.NoError(t, err)
+				b.fills = append(b.fills, bk.ID)
+			}
 			golden(t, c.name, b.run(t, c.convs, c.script))
 			c.check(t, b)
 		})
@@ -260,7 +372,7 @@ func TestComingFromTheChat(t *testing.T) {
 
 	for range 2 {
 		r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "ok:" + id})
-		require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Wed 3 Mar, 10:00."), r[0].Text)
+		require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Wed 3 Mar at 10:00."), r[0].Text)
 	}
 	require.Equal(t, []string{
 		"New booking for Anna: Haircut, Wed 3 Mar, 10:00, Olga.",
@@ -271,29 +383,187 @@ func TestComingFromTheChat(t *testing.T) {
 	require.Equal(t, b.clock.T, got.ComingAt)
 }
 
-// TestTypedReplyToAReminder: a number typed at the menu answers a reminder only
-// when one was due after the chat's last step; a booking made inside its
-// reminder offsets had none, and "1" is the menu's Book. Of two bookings with
-// reminders due, the newest reminder is the one answered.
-func TestTypedReplyToAReminder(t *testing.T) {
+// TestTypedReplyToPushed: a number typed at the menu answers the newest
+// message actually pushed to the chat after its last step. A booking the owner
+// moved (through the API) inside its reminder offsets got no reminder: "1" is
+// the menu's Book, and nothing is recorded. The scheduler's reminder, once
+// queued, is what "1" answers.
+func TestTypedReplyToPushed(t *testing.T) {
 	t.Parallel()
 	b := newBundleWith(t, withReminders)
 	olga := &conv{name: "olga", hint: "en"}
-	// Monday 08:00, for 10:00: the 2 h reminder was due as she booked; none is sent.
-	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Mon 1 Mar", "pick: 10:00",
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
 		"text: Olga", "text: +49 151 2345678", "pick: Confirm"})
-	b.clock.T = b.clock.T.Add(time.Hour)
+	list, err := b.bookings.Upcoming(ctx, b.salonID, "test:olga")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	// Tuesday 09:00, before the 24 h reminder is due: the owner moves it to
+	// Tuesday 12:00, inside both offsets' reach of the 24 h one.
+	b.clock.T = time.Date(2027, 3, 2, 9, 0, 0, 0, pgtest.Berlin)
+	_, err = b.bookings.Reschedule(ctx, b.salonID, list[0].ID, time.Date(2027, 3, 2, 12, 0, 0, 0, pgtest.Berlin))
+	require.NoError(t, err)
+	b.clock.T = b.clock.T.Add(30 * time.Minute)
+	n, _, err := b.reminders.Tick(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing is due at 09:30")
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
-	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "no reminder: 1 is Book")
+	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "no reminder was sent: 1 is Book")
+	require.Equal(t, []string{"-"}, b.comingAt(t))
 
-	// Wednesday 12:00 and Thursday 11:00; on Wednesday at 11:00 Wednesday's 2 h
-	// reminder (due 10:00) and Thursday's 24 h one (due 11:00) are both out.
-	b.run(t, []*conv{olga}, []string{"cmd: start", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 12:00", "pick: Confirm",
-		"pick: Book", "pick: Haircut", "pick: Anna", "pick: Thu 4 Mar", "pick: 11:00", "pick: Confirm"})
-	b.clock.T = time.Date(2027, 3, 3, 11, 0, 0, 0, pgtest.Berlin)
+	// 10:00: the 2 h reminder of 12:00 is queued and sent; "1" answers it.
+	b.run(t, []*conv{olga}, []string{"cmd: start"})
+	b.clock.T = b.clock.T.Add(30 * time.Minute)
+	n, _, err = b.reminders.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	b.sent(t)
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
-	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Thu 4 Mar, 11:00."), r[0].Text)
-	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "I'LL COME"})
-	require.Equal(t, "Anything else I can do for you?", strings.Split(r[0].Text, "\n\n")[1],
-		"answered: the next text is the menu's, not the older reminder's")
+	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Tue 2 Mar at 12:00."), r[0].Text)
+	require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t))
+	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
+	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "answered: 1 is the menu's again")
+}
+
+// TestTypedReplyToUnsentReminder: a reminder queued but not sent yet (behind
+// the send limits, a 429, a paused channel) is not what "1" answers: the
+// client has not seen it, and "1" is the menu's Book.
+func TestTypedReplyToUnsentReminder(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, withReminders)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 2345678", "pick: Confirm"})
+	b.clock.T = time.Date(2027, 3, 2, 10, 0, 0, 0, pgtest.Berlin)
+	n, _, err := b.reminders.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the 24 h reminder is queued")
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
+	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "not sent: 1 is Book")
+	require.Equal(t, []string{"-"}, b.comingAt(t))
+}
+
+// failingPushed is the pushed messages' store, down.
+type failingPushed struct{}
+
+func (failingPushed) Pushed(context.Context, dialog.ChatKey, time.Time) (*dialog.Reply, error) {
+	return nil, core.Errorf(core.EUnavailable, "error.unavailable", "test: database down")
+}
+
+// TestTypedReplyWhilePushedIsDown: text typed at the menu while the pushed
+// messages cannot be read is an apology, not the menu's answer to it ("1" is
+// not Book: it may answer a reminder).
+func TestTypedReplyWhilePushedIsDown(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, withReminders)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 2345678", "pick: Confirm", "cmd: start", "clock: +26h", "remind: #1"})
+	cat, err := i18n.Load()
+	require.NoError(t, err)
+	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Pushed: failingPushed{}, Catalog: cat, Clock: b.clock})
+	down := dialog.NewService(engine, postgres.NewConversations(pgtest.Pool(t)))
+	r, err := down.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: "olga"},
+		dialog.Inbound{ID: "down-1", Kind: dialog.KindText, Text: "1"})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(r[0].Text, "Sorry, something went wrong on our side."), r[0].Text)
+	require.Equal(t, []string{"-"}, b.comingAt(t))
+}
+
+// TestStaleReminderPress: a reminder's buttons name the start they remind of;
+// after the booking moved (here through the reminder's own Reschedule) a press
+// on the old reminder records nothing and tells no master, and the answer
+// names the new time with the booking's buttons for it. The answer to a press
+// on a reminder goes as a new message: the reminder (and its address) stays.
+func TestStaleReminderPress(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, func(s *postgres.SalonSetup) {
+		withReminders(s)
+		s.StaffChats = map[string]int64{"anna": 4242}
+	})
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	cat, err := b.bookings.Catalog(ctx, b.salonID)
+	require.NoError(t, err)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, cat.Salon), slog.New(slog.DiscardHandler)).Record)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 2345678", "pick: Confirm", "clock: +26h", "remind: #1"})
+	old := *olga.reminder
+	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: old.Choices[1].ID}) // Reschedule
+	require.True(t, r[0].NoEdit, "a press on a reminder is answered below it")
+	b.run(t, []*conv{olga}, []string{"pick: Thu 4 Mar", "pick: 12:00"})
+	require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t))
+
+	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: old.Choices[0].ID}) // I'll come, on the old reminder
+	require.True(t, strings.HasPrefix(r[0].Text, "That appointment has moved to Thu 4 Mar, 12:00."), r[0].Text)
+	require.True(t, r[0].NoEdit)
+	require.Len(t, r[0].Choices, 4, "the booking's buttons for its new time, and Menu")
+	require.NotEqual(t, old.Choices[0].ID, r[0].Choices[0].ID)
+	require.Equal(t, []string{"-"}, b.comingAt(t), "nothing recorded")
+	for _, c := range old.Choices[1:] { // Reschedule and Cancel on the old reminder: nothing changes either
+		r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: c.ID})
+		require.True(t, strings.HasPrefix(r[0].Text, "That appointment has moved to Thu 4 Mar, 12:00."), r[0].Text)
+	}
+	require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t))
+	var coming int
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND chat_id = '4242'
+		AND body->'reply'->>'text' LIKE '%I''ll come%'`, b.salonID).Scan(&coming))
+	require.Zero(t, coming, "no staff.coming notice")
+
+	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: r[0].Choices[0].ID}) // I'll come, for the new time
+	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Thu 4 Mar at 12:00."), r[0].Text)
+}
+
+// unavailable is the booking service with Get failing as a database outage does.
+type unavailable struct{ *booking.Service }
+
+func (unavailable) Get(context.Context, string, string) (*core.Booking, error) {
+	return nil, core.Errorf(core.EUnavailable, "error.unavailable", "test: database down")
+}
+
+// TestPressWhileTheStoreIsDown: a booking's button pressed while the booking
+// cannot be read is an apology, not "no longer booked".
+func TestPressWhileTheStoreIsDown(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, withReminders)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 2345678", "pick: Confirm", "clock: +26h", "remind: #1"})
+	cat, err := i18n.Load()
+	require.NoError(t, err)
+	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: unavailable{b.bookings}, Catalog: cat, Clock: b.clock})
+	down := dialog.NewService(engine, postgres.NewConversations(pgtest.Pool(t)))
+	for _, c := range olga.reminder.Choices {
+		r, err := down.Handle(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "test", ChatID: "olga"},
+			dialog.Inbound{ID: "down-" + c.ID, Kind: dialog.KindChoice, Choice: c.ID})
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(r[0].Text, "Sorry, something went wrong on our side."), "%s: %q", c.ID, r[0].Text)
+	}
+	require.Equal(t, []string{"-"}, b.comingAt(t))
+}
+
+// TestForgedPressOnAHold: a reminder's buttons act on confirmed bookings only.
+// The flow's own hold, or a wait-list offer's, pressed with a forged
+// Reschedule or Cancel, is "no longer booked": the hold is neither released
+// nor moved, and the flow goes on to Confirm.
+func TestForgedPressOnAHold(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, withReminders)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 2345678"}) // a hold, waiting for Confirm
+	var hold string
+	var start time.Time
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT booking_id::text, starts_at FROM bookings WHERE salon_id = $1 AND status = 'held'`,
+		b.salonID).Scan(&hold, &start))
+	unix := ":" + strconv.FormatInt(start.Unix(), 10)
+	for _, forged := range []string{"mv:" + hold + unix, "cx:" + hold + unix, "ok:" + hold + unix, "mv:" + hold, "cx:" + hold} {
+		r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: forged})
+		require.True(t, strings.HasPrefix(r[0].Text, "That appointment is no longer booked."), "%s: %q", forged, r[0].Text)
+		var status string
+		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT status FROM bookings WHERE booking_id = $1`, hold).Scan(&status))
+		require.Equal(t, "held", status, "%s: the hold stands", forged)
+	}
+	b.run(t, []*conv{olga}, []string{"pick: Confirm"})
+	require.Equal(t, []string{"-"}, b.comingAt(t), "the flow went on to its booking")
 }

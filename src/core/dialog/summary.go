@@ -97,13 +97,24 @@ func NextSummary(salon *core.Salon, now time.Time) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// SummaryTooLate reports whether a summary due at due, whose first booking
-// starts at first, may no longer be sent at now. A summary is sent late (the
-// service was down at its time) while it still lists the master's whole day
-// ahead: before its first booking starts, and only on its own day (SummaryDue).
-// Once that booking has begun the master is at work and has been told of each
-// booking as it was made (staff notices), so that day's summary is skipped.
-// Within SummaryGrace of due it is never too late.
-func SummaryTooLate(due, first, now time.Time) bool {
-	return !now.Before(due.Add(SummaryGrace)) && !now.Before(first)
+// SummaryTooLate reports whether the summary of d, due at due, may no longer
+// be sent at now. A summary is sent late (the service was down at its time)
+// while the master's working day is still ahead: before the first of d's
+// bookings that starts at or after due has begun, and only on its own day
+// (SummaryDue). Bookings before due (a night shift's 00:30) do not count: they
+// ended before the working day the summary is for; a day with none at or after
+// due is never too late. Once that first booking has begun the master is at
+// work and has been told of each booking as it was made (staff notices), so
+// that day's summary is skipped. Within SummaryGrace of due it is never too
+// late.
+func SummaryTooLate(due time.Time, d StaffDay, now time.Time) bool {
+	if now.Before(due.Add(SummaryGrace)) {
+		return false
+	}
+	for _, b := range d.Bookings {
+		if !b.Start.Before(due) {
+			return !now.Before(b.Start)
+		}
+	}
+	return false
 }

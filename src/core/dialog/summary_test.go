@@ -107,14 +107,29 @@ func TestSummaryInstants(t *testing.T) {
 	require.False(t, ok)
 }
 
-// TestSummaryTooLate: late, a summary goes while the master's first booking is
-// ahead; within the grace it goes whatever the bookings.
+// TestSummaryTooLate: late, a summary goes while the master's first booking
+// at or after the due time is ahead (bookings before it, a night shift's, do
+// not count; none is never late); within the grace it goes whatever the
+// bookings.
 func TestSummaryTooLate(t *testing.T) {
 	t.Parallel()
 	due := utc(3, 1, 7, 0)
-	require.False(t, dialog.SummaryTooLate(due, due, due), "a booking at the summary time itself")
-	require.False(t, dialog.SummaryTooLate(due, due, due.Add(dialog.SummaryGrace-time.Second)))
-	require.True(t, dialog.SummaryTooLate(due, due, due.Add(dialog.SummaryGrace)))
-	require.False(t, dialog.SummaryTooLate(due, utc(3, 1, 12, 0), utc(3, 1, 11, 59)), "four hours late, first booking still ahead")
-	require.True(t, dialog.SummaryTooLate(due, utc(3, 1, 12, 0), utc(3, 1, 12, 0)), "the day has begun")
+	day := func(starts ...time.Time) dialog.StaffDay {
+		d := dialog.StaffDay{Day: core.Date{Year: 2027, Month: 3, Day: 1}}
+		for _, s := range starts {
+			d.Bookings = append(d.Bookings, dialog.StaffDayBooking{Start: s})
+		}
+		return d
+	}
+	require.False(t, dialog.SummaryTooLate(due, day(due), due), "a booking at the summary time itself")
+	require.False(t, dialog.SummaryTooLate(due, day(due), due.Add(dialog.SummaryGrace-time.Second)))
+	require.True(t, dialog.SummaryTooLate(due, day(due), due.Add(dialog.SummaryGrace)))
+	require.False(t, dialog.SummaryTooLate(due, day(utc(3, 1, 12, 0)), utc(3, 1, 11, 59)), "four hours late, first booking still ahead")
+	require.True(t, dialog.SummaryTooLate(due, day(utc(3, 1, 12, 0)), utc(3, 1, 12, 0)), "the day has begun")
+	night := utc(2, 28, 23, 30) // 00:30 Berlin on the 1st
+	require.False(t, dialog.SummaryTooLate(due, day(night, utc(3, 1, 9, 0), utc(3, 1, 11, 0)), utc(3, 1, 7, 16)),
+		"08:16 Berlin: the night shift's 00:30 is over, the working day (10:00) ahead")
+	require.True(t, dialog.SummaryTooLate(due, day(night, utc(3, 1, 9, 0)), utc(3, 1, 9, 0)), "10:00 has begun")
+	require.False(t, dialog.SummaryTooLate(due, day(night), utc(3, 1, 15, 0)), "nothing at or after 08:00: never late")
+	require.False(t, dialog.SummaryTooLate(due, day(), utc(3, 1, 15, 0)))
 }

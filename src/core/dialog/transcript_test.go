@@ -2,8 +2,10 @@ package dialog_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +22,7 @@ import (
 
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -46,6 +49,9 @@ type bundle struct {
 	matcher  *waitlist.Matcher
 	fills    []string                  // bookings that fill a day (waitlist cases)
 	offers   map[string][]dialog.Reply // wait-list offers queued, by chat, not yet shown
+	// reminders is the real scheduler (channel "test"): "remind" queues what
+	// is due into the outbox, where the dialog's Pushed reads it back.
+	reminders *pipeline.Reminders
 }
 
 // salonSetup: Anna does haircuts and manicures Mon–Sat 10:00–13:00; Boris does
@@ -102,7 +108,12 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 	salon, err := b.bookings.Catalog(ctx, id)
 	require.NoError(t, err)
 	var mu sync.Mutex
-	store.FollowOffers(func(ctx context.Context, tx pgx.Tx, entry int64, bk core.Booking) error {
+	offers := pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(cat, s, o) }, b.clock,
+		slog.New(slog.DiscardHandler))
+	store.FollowOffers(func(ctx context.Context, tx pgx.Tx, entry int64, bk core.Booking, s *core.Salon) error {
+		if err := offers.Record(ctx, tx, entry, bk, s); err != nil { // queued as serve queues it
+			return err
+		}
 		var chat, lang string
 		if err := tx.QueryRow(ctx, `SELECT chat_id, lang FROM waitlist WHERE id = $1`, entry).Scan(&chat, &lang); err != nil {
 			return err
@@ -116,7 +127,16 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 		return nil
 	})
 	b.matcher = &waitlist.Matcher{SalonID: id, Store: wl, Bookings: b.bookings, Clock: b.clock, Channels: []string{"test"}}
-	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: wl,
+	b.reminders = pipeline.NewReminders(pipeline.RemindersConfig{Pool: pool, SalonID: id, Channels: []string{"test"},
+		Clock: b.clock, Catalog: cat, Salon: func(ctx context.Context) (*core.Salon, error) {
+			c, err := b.bookings.Catalog(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			return c.Salon, nil
+		}})
+	store.FollowChanges(b.reminders.Record)
+	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
 		Catalog: cat, Clock: b.clock})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return b
@@ -128,6 +148,7 @@ type conv struct {
 	hint     string
 	last     []dialog.Reply
 	reminder *dialog.Reply // the last reminder sent to the chat (remind, template): press picks from it
+	outbox   int64         // the last reminder's outbox row read
 }
 
 // send delivers one inbound event and checks what every channel relies on: at
@@ -236,6 +257,7 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 		case "match":
 			n, err := b.matcher.Pass(ctx)
 			require.NoError(t, err)
+			b.sent(t) // the offers, as the chats get them
 			fmt.Fprintf(&out, "-- matcher: %d offer(s)\n", n)
 			for _, cv := range convs {
 				if rs := b.offers[cv.name]; len(rs) > 0 {
@@ -295,8 +317,9 @@ func show(out *strings.Builder, name string, r dialog.Reply) {
 	}
 }
 
-// reminder is the reminder the scheduler sends of the chat's n-th ("#n")
-// upcoming booking, in the chat's language (the base of its hint).
+// reminder runs the reminder scheduler once (the real one, at the bundle's
+// clock) and returns the reminder it queued to the chat, which must be of the
+// chat's n-th ("#n") upcoming booking.
 func (b *bundle) reminder(t *testing.T, c *conv, arg string) dialog.Reply {
 	t.Helper()
 	n, err := strconv.Atoi(strings.TrimPrefix(arg, "#"))
@@ -304,24 +327,26 @@ func (b *bundle) reminder(t *testing.T, c *conv, arg string) dialog.Reply {
 	list, err := b.bookings.Upcoming(ctx, b.salonID, "test:"+c.name)
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(list), n, "%s has no upcoming booking %s", c.name, arg)
-	bk := list[n-1]
-	cat, err := b.bookings.Catalog(ctx, b.salonID)
+	_, _, err = b.reminders.Tick(ctx)
 	require.NoError(t, err)
-	r := dialog.Reminder{BookingID: bk.ID, Start: bk.Start, Master: bk.MasterID}
-	r.Lang, _, _ = strings.Cut(c.hint, "-")
-	for _, s := range cat.Services {
-		if s.ID == bk.ServiceID {
-			r.Service = s.Name
-		}
-	}
-	for _, m := range cat.Masters {
-		if m.ID == bk.MasterID {
-			r.Master = m.Name
-		}
-	}
-	catalog, err := i18n.Load()
+	var body []byte
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT id, body FROM outbox
+		WHERE salon_id = $1 AND channel = 'test' AND chat_id = $2 AND id > $3 AND body->>'template' = 'reminder'
+		ORDER BY id DESC LIMIT 1`, b.salonID, c.name, c.outbox).Scan(&c.outbox, &body), "no reminder queued to %s", c.name)
+	var o struct{ Reply dialog.Reply }
+	require.NoError(t, json.Unmarshal(body, &o))
+	require.Contains(t, o.Reply.Choices[0].ID, list[n-1].ID, "the reminder of booking %s", arg)
+	b.sent(t)
+	return o.Reply
+}
+
+// sent marks every message queued to the salon's chats sent, as a sender
+// would have sent them.
+func (b *bundle) sent(t *testing.T) {
+	t.Helper()
+	_, err := pgtest.Pool(t).Exec(ctx, `UPDATE outbox SET sent_at = now() WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL`,
+		b.salonID)
 	require.NoError(t, err)
-	return dialog.ReminderReply(catalog, cat.Salon, r)
 }
 
 var (

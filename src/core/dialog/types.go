@@ -52,6 +52,9 @@ type Reply struct {
 	Text           string   `json:"text"`
 	Choices        []Choice `json:"choices,omitempty"`
 	RequestContact bool     `json:"request_contact,omitempty"` // offer a "share my phone number" button where the channel has one
+	// NoEdit: send as a new message, never in place of the message whose button
+	// was pressed (a reminder keeps its words and address when answered).
+	NoEdit bool `json:"no_edit,omitempty"`
 }
 
 // Choice is an option the client can pick. ID is at most 64 bytes and holds ids
@@ -108,6 +111,16 @@ type State struct {
 	ClientID    int64  `json:"client,omitempty"`
 }
 
+// Pushed reads what was sent to a chat outside its steps: a reminder, a
+// wait-list offer. Their buttons come back as presses; a typed answer (a
+// WhatsApp template has no buttons) is read against the newest one.
+type Pushed interface {
+	// Pushed returns the newest message queued to the chat after after and
+	// sent (not waiting in the outbox, not given up: the chat blocked the bot,
+	// or sending failed), or nil.
+	Pushed(ctx context.Context, key ChatKey, after time.Time) (*Reply, error)
+}
+
 // WaitlistEntry asks to be told when a time frees up on a day.
 type WaitlistEntry struct {
 	ID        int64   // set by the store
@@ -130,6 +143,4 @@ type Waitlist interface {
 	Entries(ctx context.Context, key ChatKey, from core.Date) ([]WaitlistEntry, error)
 	// Leave deletes the entry id if it is the chat's, and says whether it did.
 	Leave(ctx context.Context, key ChatKey, id int64) (bool, error)
-	// Wake tells the matcher a time of the salon may have freed.
-	Wake(ctx context.Context, salonID string) error
 }

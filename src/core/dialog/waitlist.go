@@ -116,19 +116,19 @@ func (t *turn) onOffer() {
 	if !yes {
 		id = strings.TrimPrefix(t.in.Choice, prefOfferNo)
 	}
-	b := t.own(id)
+	b, err := t.own(id)
+	if err != nil {
+		t.note = p.T("error.unavailable")
+		t.ask()
+		return
+	}
 	if b == nil || !strings.HasPrefix(b.IdempotencyKey, booking.OfferKeyPrefix) {
 		t.note = p.T("offer.expired")
 		t.ask()
 		return
 	}
 	if !yes {
-		if b.Status == core.StatusHeld {
-			if released, err := t.e.bookings.Release(t.ctx, t.e.salonID, b.ID); err == nil && released {
-				_ = t.e.waitlist.Wake(t.ctx, t.e.salonID) // else the matcher's periodic pass finds it
-			}
-		}
-		t.note = p.T("offer.declined")
+		t.decline(b)
 		t.ask()
 		return
 	}
@@ -146,6 +146,35 @@ func (t *turn) onOffer() {
 		}
 	}
 	t.ask()
+}
+
+// decline answers "No, thanks": the offer's hold is released (its release
+// wakes the matcher in the same statement, postgres.Store), unless it was
+// booked already ("Book it" pressed first), or it ended.
+func (t *turn) decline(b *core.Booking) {
+	p := t.p
+	if b.Status == core.StatusConfirmed {
+		t.note = p.T("offer.booked", "Time", p.DayTime(b.Start))
+		return
+	}
+	released, err := t.e.bookings.Release(t.ctx, t.e.salonID, b.ID)
+	switch {
+	case err != nil:
+		t.note = p.T("error.unavailable")
+	case released:
+		t.note = p.T("offer.declined")
+	default: // confirmed or ended meanwhile
+		if now, _ := t.own(b.ID); now != nil && now.Status == core.StatusConfirmed {
+			t.note = p.T("offer.booked", "Time", p.DayTime(b.Start))
+		} else {
+			t.note = p.T("offer.expired")
+		}
+	}
+}
+
+// isOffer reports whether b is a wait-list offer still standing (not booked).
+func isOffer(b *core.Booking) bool {
+	return b.Status == core.StatusHeld && strings.HasPrefix(b.IdempotencyKey, booking.OfferKeyPrefix)
 }
 
 // waiting lists the chat's wait-list entries for today and later.
@@ -168,13 +197,27 @@ func (t *turn) waitingLines(r *Reply, list []WaitlistEntry) {
 		return
 	}
 	r.Text += "\n\n" + p.T("mine.waiting")
+	// "Leave <day>" names one entry unless the chat waits twice on a day (a
+	// master and any master, two services): then the lines are numbered and
+	// the buttons say the number.
+	days := map[core.Date]int{}
 	for _, e := range list {
+		days[e.Day]++
+	}
+	numbered := slices.ContainsFunc(list, func(e WaitlistEntry) bool { return days[e.Day] > 1 })
+	for i, e := range list {
 		master := p.T("waitlist.any_master")
 		if e.MasterID != booking.AnyMaster {
 			master = t.masterName(e.MasterID)
 		}
-		r.Text += "\n• " + p.T("mine.wait_line", "Day", p.Date(e.Day), "Service", t.service(e.ServiceID).NameIn(p.Lang()), "Master", master)
-		r.Choices = append(r.Choices, Choice{ID: prefLeave + strconv.FormatInt(e.ID, 10), Label: label(p.T("btn.leave", "Day", p.Date(e.Day)))})
+		line := p.T("mine.wait_line", "Day", p.Date(e.Day), "Service", t.service(e.ServiceID).NameIn(p.Lang()), "Master", master)
+		lbl := p.T("btn.leave", "Day", p.Date(e.Day))
+		if numbered {
+			line = strconv.Itoa(i+1) + ". " + line
+			lbl = p.T("btn.leave_n", "N", strconv.Itoa(i+1))
+		}
+		r.Text += "\n• " + line
+		r.Choices = append(r.Choices, Choice{ID: prefLeave + strconv.FormatInt(e.ID, 10), Label: label(lbl)})
 	}
 }
 

@@ -85,6 +85,11 @@ type Outgoing struct {
 	// send it as an approved template (WhatsApp outside the 24-hour window):
 	// TemplateReminder, or "" for any other reply.
 	Template string `json:"template,omitempty"`
+	// NotAfter, when set, is the instant past which the message is no longer
+	// sent (a reminder: its booking's start). The Sender gives it up instead
+	// ("too late") when it takes it at or after then; a message already in a
+	// send when the instant passes still goes.
+	NotAfter time.Time `json:"not_after,omitzero"`
 }
 
 // TemplateReminder marks a booking reminder (Outgoing.Template).
@@ -133,6 +138,10 @@ type Result struct {
 	ChatRetryAfter time.Duration
 	// ProviderID is the provider's id of the sent message ("" when it gives none).
 	ProviderID string
+	// Unauthorized: the provider refused the channel's credentials (HTTP 401,
+	// a revoked token). The channel pauses for RetryAfter as after a 429, but
+	// it is counted as SendUnauthorized, and callback answers are given up.
+	Unauthorized bool
 }
 
 // Transport sends one message with the channel's client library.

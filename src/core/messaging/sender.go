@@ -38,6 +38,9 @@ type Sender struct {
 	// Nil means core.MonotonicClock (its buckets measure durations).
 	Clock core.Timer
 	Log   *slog.Logger
+	// Observer, when set, is told the outcome of each send and each pause
+	// the provider asks for (metrics).
+	Observer SendObserver
 	// MaxAttempts is how many times a passing failure is retried. Zero means 8.
 	MaxAttempts int
 	// SendTimeout bounds one Send, all its calls to the provider together (a
@@ -54,6 +57,7 @@ type Sender struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	paused  time.Time // after a 429: nothing is sent before this
+	refused time.Time // after refused credentials: callback answers are given up before this
 	claimed int       // messages taken whose send has not yet asked for its token
 }
 
@@ -189,7 +193,21 @@ func (s *Sender) Run(ctx context.Context) {
 // one sends a message, or puts it back for when the limits allow.
 func (s *Sender) one(ctx context.Context, q Queued) {
 	now := s.now()
+	if !q.Outgoing.NotAfter.IsZero() && !now.Before(q.Outgoing.NotAfter) {
+		// Too late (a reminder of an appointment that has begun): never sent.
+		s.unclaim(q)
+		s.observe(SendGivenUp)
+		s.Log.Info("message given up", slog.String("channel", s.Channel), slog.Int64("id", q.ID), slog.String("reason", tooLate))
+		s.done(ctx, q, tooLate)
+		return
+	}
 	isMessage := q.Outgoing.Reply != nil // answering a callback is not a message: no limits, no pause
+	if !isMessage && now.Before(s.refusedUntil()) {
+		// The credentials were refused a moment ago: the answer would meet the
+		// same refusal (and its error line), and is worthless once the pause ends.
+		s.done(ctx, q, refused)
+		return
+	}
 	if wait := s.pausedUntil().Sub(now); wait > 0 && isMessage {
 		s.unclaim(q)
 		s.later(ctx, q, now.Add(wait), false)
@@ -235,11 +253,37 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 	switch {
 	case res.Err == nil && !res.Retry && res.RetryAfter == 0 && !res.Blocked && res.ChatRetryAfter == 0:
 		q.ProviderID = res.ProviderID
+		s.observe(SendOK)
 		s.done(ctx, q, "")
+	case res.Unauthorized:
+		// The credentials were refused: every send would meet it until a new
+		// token is in place. Messages wait (nothing is given up for it); a
+		// callback answer is given up, as are those that come meanwhile.
+		wait := res.RetryAfter
+		if wait <= 0 {
+			wait = time.Minute
+		}
+		until := s.now().Add(wait)
+		s.pauseUntil(until)
+		s.mu.Lock()
+		if until.After(s.refused) {
+			s.refused = until
+		}
+		s.mu.Unlock()
+		s.observe(SendUnauthorized)
+		if isMessage {
+			s.later(ctx, q, until, false)
+		} else {
+			s.done(ctx, q, refused)
+		}
 	case res.RetryAfter > 0:
 		// The provider says wait: nothing at all goes out before then.
 		until := s.now().Add(res.RetryAfter)
 		s.pauseUntil(until)
+		s.observe(SendRateLimited)
+		if s.Observer != nil {
+			s.Observer.Paused(s.Channel, res.RetryAfter)
+		}
 		s.Log.Warn("rate limited by the provider", slog.String("channel", s.Channel), slog.Duration("retry_after", res.RetryAfter))
 		s.later(ctx, q, until, false)
 	case res.ChatRetryAfter > 0:
@@ -247,12 +291,15 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		// before then, and hand the message back without counting an attempt.
 		until := s.now().Add(res.ChatRetryAfter)
 		s.holdChat(q.Outgoing.ChatID, until)
+		s.observe(SendChatLimited)
 		s.later(ctx, q, until, false)
 	case res.Blocked:
+		s.observe(SendBlocked)
 		if err := s.Outbox.Block(ctx, q); err != nil {
 			s.Log.Warn("outbox", slog.String("error", err.Error()))
 		}
 	case res.Retry && q.Attempts+1 < maxAttempts:
+		s.observe(SendRetry)
 		backoff := min(time.Duration(1<<q.Attempts)*time.Second, time.Minute)
 		s.later(ctx, q, s.now().Add(backoff), true)
 	default:
@@ -260,8 +307,29 @@ func (s *Sender) one(ctx context.Context, q Queued) {
 		if res.Err != nil {
 			reason = "rejected: " + firstLine(res.Err.Error())
 		}
+		s.observe(SendGivenUp)
 		s.Log.Warn("message given up", slog.String("channel", s.Channel), slog.Int64("id", q.ID), slog.String("reason", reason))
 		s.done(ctx, q, reason)
+	}
+}
+
+// refused is why a callback answer is given up while the channel's
+// credentials are refused (Result.Unauthorized).
+const refused = "given up: the channel's credentials were refused"
+
+func (s *Sender) refusedUntil() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// tooLate is why a message past its Outgoing.NotAfter is given up.
+const tooLate = "too late: past its not-after time"
+
+// observe tells the Observer, if any, a send's outcome.
+func (s *Sender) observe(outcome string) {
+	if s.Observer != nil {
+		s.Observer.Sent(s.Channel, outcome)
 	}
 }
 

@@ -125,12 +125,14 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	}
 	for i := range replies {
 		o := Outgoing{ChatID: p.ChatID, Reply: &replies[i]}
-		if i == 0 && d.Origin != "" && len(replies[i].Choices) > 0 && !w.pressedOld(p, d) {
+		if i == 0 && d.Origin != "" && len(replies[i].Choices) > 0 && !replies[i].NoEdit && !w.pressedOld(p, d) {
 			// A press answered with a new question: the question replaces the
 			// message pressed, so the chat does not fill with spent keyboards.
 			// Only the first reply can, so the step's replies stay in reading
 			// order: when it has no choices (help text before a menu), all go
-			// as new messages rather than the menu landing above the text.
+			// as new messages rather than the menu landing above the text. A
+			// reply marked NoEdit (a press on a reminder, which keeps its time
+			// and address) goes as a new message too.
 			o.Edit = d.Origin
 		}
 		h.Out = append(h.Out, o)

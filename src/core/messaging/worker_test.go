@@ -97,6 +97,14 @@ func TestWorkerEditsPressedMessage(t *testing.T) {
 		require.Empty(t, after("press:60:x", "press:42:book")[1].Edit, "a newer message was pressed before: this one is old")
 	})
 
+	t.Run("AReplyMarkedNoEditLeavesThePressedMessage", func(t *testing.T) {
+		t.Parallel()
+		// "I'll come" on a reminder: the reminder (its time, its address) stays.
+		thanks := dialog.Reply{Text: "Thank you!", Choices: menu.Choices, NoEdit: true}
+		out := step(t, fixedChat{thanks}, "press:42:ok:b1:1")
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-ok:b1:1"}, {ChatID: "7", Reply: &thanks}}, out)
+	})
+
 	t.Run("FirstReplyWithoutChoicesKeepsOrder", func(t *testing.T) {
 		t.Parallel()
 		// Help text, then the menu: both new, so the menu stays below the text.

@@ -11,11 +11,8 @@ package waitlist
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"salonbook/src/core"
@@ -30,8 +27,8 @@ type Entry struct {
 	ServiceID string
 	MasterID  string // a master id or booking.AnyMaster
 	Day       core.Date
-	Client    core.Client // name and phone, as stored
-	Offered   []time.Time // starts offered to it before (declined or let lapse): never again
+	Client    core.Client      // name and phone, as stored
+	Offered   []core.TimeRange // times offered to it before (declined or let lapse): no start overlapping one again
 }
 
 // Store is what the matcher reads of the wait-list.
@@ -40,8 +37,10 @@ type Store interface {
 	// how many.
 	Drop(ctx context.Context, salonID string, today core.Date) (int64, error)
 	// Waiting returns the salon's entries for today and later whose channel is
-	// one of channels, that have a known client and no offer held at now,
-	// oldest first.
+	// one of channels and whose chat did not block the bot, that have a known
+	// client and whose chat and client have no offer held at now (one live
+	// offer per chat and per client), those offered least so far first, then
+	// the oldest.
 	Waiting(ctx context.Context, salonID string, today core.Date, now time.Time, channels []string) ([]Entry, error)
 }
 
@@ -73,16 +72,20 @@ func Key(entry int64, start time.Time) string {
 }
 
 // Pass drops the entries whose day has passed and offers each waiting entry,
-// oldest first, the first free start of its day that fits it and that it was
-// not offered before. It returns how many offers it made. A time another
-// booking takes meanwhile is only a refusal: the next start is tried.
+// in Waiting's order (those never offered before those who let an offer lapse
+// or declined it, so a client who ignores offers does not take every freed
+// time in turn), the first free start of its day that fits it and whose time
+// does not overlap one it was offered before. A chat or client gets one offer
+// at a time: once one of its entries got an offer, its others wait. It returns
+// how many offers it made. A time another booking takes meanwhile is only a
+// refusal: the next start is tried.
 //
 // A pass offers what was free when it began: the free starts of every
 // (service, master) the entries ask for are read first, a query each over all
 // their days, and then only shrink as the pass's offers take times. A time
 // freed while the pass runs is left to the next pass (whatever freed it woke
-// the matcher): seen by a younger entry's group read later, it would go past
-// an older entry that fits it and was looked at before it freed.
+// the matcher): seen by a later entry's group read after it freed, it would go
+// past an earlier entry that fits it and was looked at before.
 func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	cat, err := m.Bookings.Catalog(ctx, m.SalonID)
 	if err != nil {
@@ -101,72 +104,26 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	// Entries of one master are offered in turn, oldest first; those of
-	// different masters never compete for a time, so they go at once, up to
-	// lanes at a time (an offer is a commit: they overlap the waits). An
-	// any-master entry competes with every master: the entries before it end
-	// first, it goes alone, then the next run starts.
-	var offered atomic.Int64
-	run := func(batch []Entry) error {
-		var byMaster [][]Entry
-		at := map[string]int{}
-		for _, e := range batch {
-			i, ok := at[e.MasterID]
-			if !ok {
-				i = len(byMaster)
-				at[e.MasterID] = i
-				byMaster = append(byMaster, nil)
-			}
-			byMaster[i] = append(byMaster[i], e)
-		}
-		var wg sync.WaitGroup
-		errs := make([]error, len(byMaster))
-		next := atomic.Int64{}
-		for range min(lanes, len(byMaster)) {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(byMaster) {
-						return
-					}
-					for _, e := range byMaster[i] {
-						ok, err := m.offer(ctx, cat, free, e)
-						if err != nil {
-							errs[i] = err
-							break
-						}
-						if ok {
-							offered.Add(1)
-						}
-					}
-				}
-			})
-		}
-		wg.Wait()
-		return errors.Join(errs...)
-	}
-	start := 0
-	for i, e := range entries {
-		if e.MasterID != booking.AnyMaster {
+	offered := 0
+	served := map[string]bool{} // chats and clients (by phone) given an offer in this pass
+	for _, e := range entries {
+		if served[e.Source] || served["phone:"+e.Client.Phone] {
 			continue
 		}
-		if err := run(entries[start:i]); err != nil {
-			return int(offered.Load()), err
+		ok, err := m.offer(ctx, cat, free, e)
+		if err != nil {
+			return offered, err
 		}
-		if err := run(entries[i : i+1]); err != nil {
-			return int(offered.Load()), err
+		if ok {
+			offered++
+			served[e.Source], served["phone:"+e.Client.Phone] = true, true
 		}
-		start = i + 1
 	}
-	err = run(entries[start:])
-	return int(offered.Load()), err
+	return offered, nil
 }
 
-// lanes is how many masters' entries a pass offers at once.
-const lanes = 4
-
-// offer offers e the first start of its view it was not offered before, and
-// says whether it made an offer.
+// offer offers e the first start of its view whose time does not overlap one
+// it was offered before, and says whether it made an offer.
 func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e Entry) (bool, error) {
 	k := key{e.ServiceID, e.MasterID, e.Day}
 	slots, err := free.get(ctx, m, k)
@@ -174,7 +131,7 @@ func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e
 		return false, err
 	}
 	for _, sl := range slots {
-		if slices.ContainsFunc(e.Offered, sl.Start.Equal) {
+		if slices.ContainsFunc(e.Offered, core.TimeRange{Start: sl.Start, End: sl.End}.Overlaps) {
 			continue
 		}
 		b, err := m.Bookings.Book(ctx, booking.BookRequest{
@@ -188,8 +145,8 @@ func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e
 		switch core.ErrorCode(err) {
 		case core.EConflict, core.EInvalid:
 			switch core.ErrorKey(err) {
-			case "booking.too_many":
-				return false, nil // the client has as many bookings as allowed
+			case "booking.too_many", "waitlist.offer_live":
+				return false, nil // the client has as many bookings as allowed, or an offer standing
 			case "booking.slot_taken":
 				free.drop(k, sl.Start) // taken by someone else meanwhile: no one else tries it
 			}
@@ -214,7 +171,6 @@ type key struct {
 // pass began less those its offers took. stale keys (any master, on a day an
 // offer changed) are read again and kept to the starts they had.
 type view struct {
-	mu    sync.Mutex // the pass's lanes share it
 	slots map[key][]availability.Slot
 	stale map[key]bool
 }
@@ -290,8 +246,6 @@ func midnight(d core.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 
 // get returns k's starts, reading a stale key again and keeping only the
 // starts it had.
 func (v *view) get(ctx context.Context, m *Matcher, k key) ([]availability.Slot, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	if !v.stale[k] {
 		return v.slots[k], nil
 	}
@@ -316,8 +270,6 @@ func (v *view) get(ctx context.Context, m *Matcher, k key) ([]availability.Slot,
 // days either side (the day's loads pick the master; a shift may cross
 // midnight).
 func (v *view) took(cat *booking.Catalog, b core.Booking) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	day := b.Start
 	for k, slots := range v.slots {
 		switch k.master {
@@ -340,7 +292,5 @@ func (v *view) took(cat *booking.Catalog, b core.Booking) {
 
 // drop takes start out of k's starts.
 func (v *view) drop(k key, start time.Time) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	v.slots[k] = slices.DeleteFunc(slices.Clone(v.slots[k]), func(sl availability.Slot) bool { return sl.Start.Equal(start) })
 }

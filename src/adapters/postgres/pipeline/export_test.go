@@ -21,3 +21,25 @@ func SetRepairRead(in *Inbox, f func()) { in.repairRead = f }
 // SetRemindersClaimed makes r's Tick run f in its transaction after it has
 // claimed the due reminders, before it reads their bookings.
 func SetRemindersClaimed(r *Reminders, f func(context.Context, pgx.Tx)) { r.claimed = f }
+
+// SetRemindersLocked makes r's Tick run f in its transaction once it holds a
+// channel's lock, before it counts the channel's backlog.
+func SetRemindersLocked(r *Reminders, f func(context.Context, pgx.Tx)) { r.locked = f }
+
+const BacklogSQL = backlogSQL
+
+// ReminderBacklogSQL counts a channel's reminders waiting in the outbox.
+const ReminderBacklogSQL = reminderBacklogSQL
+
+// PushedSQL is Pushed.Pushed's read.
+const PushedSQL = pushedSQL
+
+const SummaryBookingsSQL = summaryBookingsSQL
+
+// The reminders' statements that run inside booking transactions (plans tests).
+const (
+	ScheduleSQL  = scheduleSQL
+	CancelSQL    = cancelSQL
+	SupersedeSQL = supersedeSQL
+	EarlierSQL   = earlierSQL
+)

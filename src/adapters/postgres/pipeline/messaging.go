@@ -392,6 +392,15 @@ const insertOutbox = `
 	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))
 	RETURNING failed IS NOT NULL`
 
+// insertPushed is insertOutbox for a message pushed to the chat outside its
+// steps (a reminder, a wait-list offer), with $6 the instant it is queued, by
+// the queuer's clock: Pushed reads it back.
+const insertPushed = `
+	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed, pushed_at)
+	VALUES ($1, $2, $3, $4, $5, (SELECT 'blocked by the user' FROM channel_chats b
+	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL), $6)
+	RETURNING failed IS NOT NULL`
+
 // repairTimeout bounds one Repair (NewInbox's default); repairBatch is how
 // many idle rows one of its transactions drops.
 const (

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
@@ -18,18 +17,21 @@ import (
 // postgres.Store.FollowOffers): the client is told if and only if the offer
 // exists. The words are core's (dialog.OfferReply); this only reads the names.
 type Offers struct {
-	reply func(dialog.Offer) dialog.Reply
+	reply func(*core.Salon, dialog.Offer) dialog.Reply
+	clock core.Clock
 	log   *slog.Logger
 }
 
-// NewOffers returns the offers' messages, written by reply.
-func NewOffers(reply func(dialog.Offer) dialog.Reply, log *slog.Logger) *Offers {
-	return &Offers{reply: reply, log: log}
+// NewOffers returns the offers' messages, written by reply for the salon as
+// the offer's transaction read it; clock stamps each as pushed (Pushed reads
+// it: a typed answer at the menu answers the offer).
+func NewOffers(reply func(*core.Salon, dialog.Offer) dialog.Reply, clock core.Clock, log *slog.Logger) *Offers {
+	return &Offers{reply: reply, clock: clock, log: log}
 }
 
 // Record queues the message of the offer of b to entry, in tx. Its error rolls
 // the offer (and its hold) back.
-func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking) error {
+func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking, salon *core.Salon) error {
 	var channel, chat string
 	of := dialog.Offer{BookingID: b.ID, Start: b.Start}
 	err := tx.QueryRow(ctx, `
@@ -38,16 +40,16 @@ func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Book
 		WHERE w.salon_id = $1 AND w.id = $2 AND s.salon_id = $1 AND s.service_id = $3 AND m.salon_id = $1 AND m.master_id = $4`,
 		b.SalonID, entry, b.ServiceID, b.MasterID).Scan(&channel, &chat, &of.Lang, &of.Service, &of.Master)
 	if err != nil {
-		return fmt.Errorf("pipeline: read wait-list offer: %w", err)
+		return mapErr(err, "read wait-list offer")
 	}
-	out := messaging.Outgoing{ChatID: chat, Reply: new(o.reply(of))}
+	out := messaging.Outgoing{ChatID: chat, Reply: new(o.reply(salon, of))}
 	body, err := json.Marshal(out)
 	if err != nil {
-		return fmt.Errorf("pipeline: wait-list offer: %w", err)
+		return core.Errorf(core.EInternal, "error.internal", "pipeline: encode wait-list offer: %w", err)
 	}
 	var blocked bool
-	if err := tx.QueryRow(ctx, insertOutbox, b.SalonID, channel, chat, nil, body).Scan(&blocked); err != nil {
-		return fmt.Errorf("pipeline: queue wait-list offer: %w", err)
+	if err := tx.QueryRow(ctx, insertPushed, b.SalonID, channel, chat, nil, body, o.clock.Now()).Scan(&blocked); err != nil {
+		return mapErr(err, "queue wait-list offer")
 	}
 	if blocked { // the hold stands and lapses unanswered; the time then goes on
 		o.log.Info("wait-list offer not sent: the chat blocked the bot", slog.String("booking", b.ID), slog.Int64("entry", entry))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core"
@@ -31,6 +33,19 @@ func newRemindBundle(t *testing.T, now time.Time) *remindBundle {
 	t.Helper()
 	b := newBundle(t)
 	b.clock.T = now
+	rb := &remindBundle{bundle: b}
+	_, err := b.store.Apply(ctx, rb.setup())
+	require.NoError(t, err)
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	rb.rem = rb.scheduler(t, catalog)
+	b.store.FollowChanges(rb.rem.Record)
+	b.svc.RemindChats(rb.rem.Remindable)
+	return rb
+}
+
+// setup is the bundle's salon as newRemindBundle applies it.
+func (b *remindBundle) setup() postgres.SalonSetup {
 	setup := pgtest.Setup(b.salonID)
 	setup.Salon.Address = "Torstraße 1"
 	setup.Salon.Policy.Reminders = []time.Duration{24 * time.Hour, 2 * time.Hour}
@@ -39,14 +54,23 @@ func newRemindBundle(t *testing.T, now time.Time) *remindBundle {
 	for wd := range setup.Masters[2].Hours {
 		setup.Masters[2].Hours[wd] = []core.ClockRange{{Start: 0, End: 120}, {Start: 9 * 60, End: 19 * 60}}
 	}
-	_, err := b.store.Apply(ctx, setup)
-	require.NoError(t, err)
+	return setup
+}
+
+// salon is the bundle's salon as the booking service sees it.
+func (b *remindBundle) salon(ctx context.Context) (*core.Salon, error) {
+	c, err := b.svc.Catalog(ctx, b.salonID)
+	if err != nil {
+		return nil, err
+	}
+	return c.Salon, nil
+}
+
+func catalogOf(t *testing.T) *i18n.Catalog {
+	t.Helper()
 	catalog, err := i18n.Load()
 	require.NoError(t, err)
-	rb := &remindBundle{bundle: b}
-	rb.rem = rb.scheduler(t, catalog)
-	b.store.FollowChanges(rb.rem.Record)
-	return rb
+	return catalog
 }
 
 // scheduler is another scheduler of the bundle's salon (a replica).
@@ -58,7 +82,7 @@ func (b *remindBundle) scheduler(t *testing.T, catalog *i18n.Catalog) *pipeline.
 	}
 	return pipeline.NewReminders(pipeline.RemindersConfig{
 		Pool: pgtest.Pool(t), SalonID: b.salonID, Channels: []string{"telegram", "whatsapp"}, Clock: b.clock,
-		Catalog: catalog, Batch: 50,
+		Catalog: catalog, Batch: 50, Backlog: map[string]int{"telegram": 10_000, "whatsapp": 10_000},
 		Salon: func(ctx context.Context) (*core.Salon, error) {
 			c, err := b.svc.Catalog(ctx, b.salonID)
 			if err != nil {
@@ -217,16 +241,18 @@ func TestReminderMessage(t *testing.T) {
 	require.Len(t, out, 2, "the 24h reminder of the first booking is dropped: its 2h one is due in the same batch; oldest due first")
 	require.Equal(t, "whatsapp", out[1].Channel)
 	require.Equal(t, "4915112345678", out[1].Chat)
-	require.Contains(t, out[1].Text, "Напоминаем: Стрижка, мастер Anna, Studio "+b.salonID)
+	require.Contains(t, out[1].Text, "Напоминаем о записи в Studio "+b.salonID+": Стрижка, мастер Anna")
 	require.Contains(t, out[1].Text, "10:00")
 	require.Contains(t, out[1].Text, "Адрес: Torstraße 1")
-	require.Equal(t, []string{"ok:" + ru.ID, "mv:" + ru.ID, "cx:" + ru.ID}, out[1].Choices)
+	at := ":" + strconv.FormatInt(b.at(3, 10, 0).Unix(), 10) // the start the reminder names
+	require.Equal(t, []string{"ok:" + ru.ID + at, "mv:" + ru.ID + at, "cx:" + ru.ID + at}, out[1].Choices)
 	require.Equal(t, "telegram", out[0].Channel)
 	require.Equal(t, "7002", out[0].Chat)
 	require.Contains(t, out[0].Text, "Haircut with Anna at Studio "+b.salonID)
 	require.Contains(t, out[0].Text, "12:00")
 	require.Contains(t, out[0].Text, "Address: Torstraße 1")
-	require.Equal(t, []string{"ok:" + en.ID, "mv:" + en.ID, "cx:" + en.ID}, out[0].Choices)
+	at = ":" + strconv.FormatInt(b.at(3, 12, 0).Unix(), 10)
+	require.Equal(t, []string{"ok:" + en.ID + at, "mv:" + en.ID + at, "cx:" + en.ID + at}, out[0].Choices)
 }
 
 // TestReminderNotWhenAlreadyDue: a reminder already due when the booking is
@@ -273,8 +299,9 @@ func TestReminderSources(t *testing.T) {
 	setup := pgtest.Setup(b.salonID) // reminders off
 	_, err = b.store.Apply(ctx, setup)
 	require.NoError(t, err)
+	require.Empty(t, b.rows(t), "off: the reminders scheduled go")
 	b.book(t, "telegram:10", b.at(5, 10, 0), "off")
-	require.Len(t, b.rows(t), 2, "off: nothing more")
+	require.Empty(t, b.rows(t), "off: nothing more")
 }
 
 // TestReminderReschedule: a move replaces the reminders: the old start's never

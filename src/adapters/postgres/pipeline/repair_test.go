@@ -238,6 +238,7 @@ func (r *recorder) distinct() []recorded {
 type planNode struct {
 	Type     string     `json:"Node Type"`
 	Parent   string     `json:"Parent Relationship"`
+	Relation string     `json:"Relation Name"`
 	Index    string     `json:"Index Name"`
 	Rows     float64    `json:"Actual Rows"`
 	Loops    float64    `json:"Actual Loops"`

@@ -108,6 +108,18 @@ func (s *StaffSummaries) Tick(ctx context.Context) (time.Time, error) {
 	return next, errors.Join(errs...)
 }
 
+// summaryBookingsSQL reads a master's confirmed bookings that start in
+// [$3, $4) (a local day), with their service's names and client's name.
+// occupied contains starts_at: the overlap and the live statuses let the
+// master's exclusion constraint's index (salon, master, occupied) find them,
+// with no statistics and a generic plan too (TestStaffSummaryBookingsPlan).
+const summaryBookingsSQL = `
+	SELECT b.starts_at, s.names, c.name, b.coming_at IS NOT NULL
+	FROM bookings b JOIN services s USING (salon_id, service_id) JOIN clients c USING (client_id)
+	WHERE b.salon_id = $1 AND b.master_id = $2 AND b.status IN ('held', 'confirmed') AND b.status = 'confirmed'
+	  AND b.occupied && tstzrange($3, $4) AND b.starts_at >= $3 AND b.starts_at < $4
+	ORDER BY b.starts_at`
+
 // queue decides master's summary of day in one transaction: it reads the day's
 // confirmed bookings, then claims the day (the insert that decides who sends)
 // and queues the message, or records why there is none.
@@ -126,14 +138,7 @@ func (s *StaffSummaries) queue(ctx context.Context, salon *core.Salon, text func
 		if chat == nil {
 			return nil // its chat went while we looked
 		}
-		// occupied contains starts_at: the overlap and the live statuses let
-		// the exclusion constraint's index find the master's bookings of the day.
-		rows, err := tx.Query(ctx, `
-			SELECT b.starts_at, s.names, c.name, b.coming_at IS NOT NULL
-			FROM bookings b JOIN services s USING (salon_id, service_id) JOIN clients c USING (client_id)
-			WHERE b.salon_id = $1 AND b.master_id = $2 AND b.status IN ('held', 'confirmed') AND b.status = 'confirmed'
-			  AND b.occupied && tstzrange($3, $4) AND b.starts_at >= $3 AND b.starts_at < $4
-			ORDER BY b.starts_at`, s.salonID, master, span.Start, span.End)
+		rows, err := tx.Query(ctx, summaryBookingsSQL, s.salonID, master, span.Start, span.End)
 		if err != nil {
 			return mapErr(err, "select the day's bookings")
 		}
@@ -150,7 +155,7 @@ func (s *StaffSummaries) queue(ctx context.Context, salon *core.Salon, text func
 		switch {
 		case len(sd.Bookings) == 0:
 			outcome = "empty"
-		case dialog.SummaryTooLate(due, sd.Bookings[0].Start, now):
+		case dialog.SummaryTooLate(due, sd, now):
 			outcome = "late"
 		}
 		tag, err := tx.Exec(ctx, `

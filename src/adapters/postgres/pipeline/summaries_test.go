@@ -251,15 +251,23 @@ func TestStaffSummaryTwoLoopsOneMessage(t *testing.T) {
 }
 
 // TestStaffSummaryLate: the service was down at 08:00. At 09:30 Anna's first
-// booking (10:00) is still ahead: her summary goes, late. Boris's began at
-// 09:00: his day's is skipped, and stays so. The next day's goes at its time.
+// booking of the working day (10:00) is still ahead: her summary goes, late;
+// her 00:30, the end of the night shift before the due time, does not make it
+// late. Boris's began at 09:00: his day's is skipped, and stays so. The next
+// day, back at 08:16 (past the grace), Anna's night-shift 00:30 again does not
+// count: both go.
 func TestStaffSummaryLate(t *testing.T) {
 	t.Parallel()
 	w := newSummaryWorld(t, "08:00")
 	day := core.Date{Year: 2027, Month: 3, Day: 1}
+	w.book(t, "anna", "haircut", day, 0, 30, "Night")
 	w.book(t, "anna", "haircut", day, 10, 0, "Olga")
 	w.book(t, "boris", "haircut", day, 9, 0, "Ivan")
-	w.book(t, "boris", "haircut", day.AddDays(1), 9, 0, "Petr")
+	next := day.AddDays(1)
+	w.book(t, "anna", "haircut", next, 0, 30, "Owl")
+	w.book(t, "anna", "haircut", next, 10, 0, "Olga")
+	w.book(t, "anna", "manicure", next, 12, 0, "Ivan")
+	w.book(t, "boris", "haircut", next, 9, 0, "Petr")
 	sum := w.summaries(t, w.clock)
 	w.clock.T = time.Date(2027, 3, 1, 8, 30, 0, 0, time.UTC) // 09:30 Berlin
 	_, err := sum.Tick(ctx)
@@ -267,14 +275,17 @@ func TestStaffSummaryLate(t *testing.T) {
 	w.clock.T = time.Date(2027, 3, 1, 8, 50, 0, 0, time.UTC)
 	_, err = sum.Tick(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []string{"111: Anna, your day on Mon 1 Mar: 1 booking.\n10:00 Haircut, Olga"}, w.outbox(t))
+	require.Equal(t, []string{"111: Anna, your day on Mon 1 Mar: 2 bookings.\n00:30 Haircut, Night\n10:00 Haircut, Olga"}, w.outbox(t))
 	require.Equal(t, map[string]string{"anna 2027-03-01": "sent", "boris 2027-03-01": "late"}, w.outcomes(t))
 
-	w.clock.T = time.Date(2027, 3, 2, 7, 0, 0, 0, time.UTC)
+	w.clock.T = time.Date(2027, 3, 2, 7, 16, 0, 0, time.UTC) // 08:16 Berlin
 	_, err = sum.Tick(ctx)
 	require.NoError(t, err)
-	require.Len(t, w.outbox(t), 2)
-	require.Equal(t, "222: Boris, your day on Tue 2 Mar: 1 booking.\n09:00 Haircut, Petr", w.outbox(t)[1])
+	require.Equal(t, []string{
+		"111: Anna, your day on Mon 1 Mar: 2 bookings.\n00:30 Haircut, Night\n10:00 Haircut, Olga",
+		"111: Anna, your day on Tue 2 Mar: 3 bookings.\n00:30 Haircut, Owl\n10:00 Haircut, Olga\n12:00 Manicure, Ivan",
+		"222: Boris, your day on Tue 2 Mar: 1 booking.\n09:00 Haircut, Petr",
+	}, w.outbox(t))
 }
 
 // TestStaffSummaryEmptyDay: a master with nothing booked gets no summary, and

@@ -1,0 +1,2 @@
+DROP INDEX IF EXISTS outbox_pushed;
+ALTER TABLE outbox DROP COLUMN IF EXISTS pushed_at;

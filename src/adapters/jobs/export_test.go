@@ -1,0 +1,4 @@
+package jobs
+
+// CountsSQL is Counts' statement, for its plan.
+const CountsSQL = countsSQL

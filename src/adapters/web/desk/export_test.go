@@ -1,0 +1,4 @@
+package desk
+
+// VerifyPassword is verifyPassword, for the tests.
+var VerifyPassword = verifyPassword
