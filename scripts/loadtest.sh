@@ -16,9 +16,13 @@
 #   scripts/loadtest.sh reminders-kill                   the same, the server SIGKILLed half-way and
 #                                                        started again
 #   scripts/loadtest.sh reminders -- -bookings 2000      flags after -- go to loadtest reminders
+#   scripts/loadtest.sh waitlist                         `loadtest waitlist` (Telegram, limits raised):
+#                                                        1,000 freed times, 3,000 wait-list entries,
+#                                                        offers held 1 min (about 4 minutes); flags
+#                                                        after -- go to loadtest waitlist (-h lists them)
 #
 # Modes: raised, limits (the platform's; "telegram" and "whatsapp" say the same), kill,
-# reminders, reminders-kill (Telegram only, whatever LOADTEST_CHANNEL says).
+# reminders, reminders-kill (Telegram only, whatever LOADTEST_CHANNEL says), waitlist.
 # The server always runs as a process of its own (salonbook serve). A kill run counts no
 # earlier than the outbox lease (90 s) plus 10 s after the SIGKILL, so that replies the
 # killed sender had leased and are sent again are seen: it takes minutes.
@@ -57,8 +61,9 @@ for mode in "${modes[@]}"; do
 	kill) flags=(run -channel "$channel" -limits raised -kill) ;;
 	reminders) flags=(reminders) ;;
 	reminders-kill) flags=(reminders -kill) ;;
+	waitlist) flags=(waitlist) ;;
 	*)
-		echo "scripts/loadtest.sh: unknown mode $mode (raised, limits, kill, reminders, reminders-kill)" >&2
+		echo "scripts/loadtest.sh: unknown mode $mode (raised, limits, kill, reminders, reminders-kill, waitlist)" >&2
 		failed+=("$mode")
 		continue
 		;;

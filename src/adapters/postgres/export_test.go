@@ -7,3 +7,6 @@ const (
 	ExpireDueSQL     = expireDueSQL
 	NextExpirySQL    = nextExpirySQL
 )
+
+// WaitingSQL is Waitlist.Waiting's statement, for its plan test.
+const WaitingSQL = waitingSQL

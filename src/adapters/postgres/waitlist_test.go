@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -230,6 +232,79 @@ func TestWaitlistOffers(t *testing.T) {
 		require.Equal(t, 1, w.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1`, w.salonID), "one message")
 	})
 
+	t.Run("ATimeFreedDuringAPassGoesToTheOldestEntry", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1) // Anna's manicures on 2 March: full
+		require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+			Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "2"},
+			ServiceID: "haircut", MasterID: "boris", Day: core.Date{Year: 2027, Month: 3, Day: 2},
+			Client: core.Client{Name: "Waiting 2", Phone: "+491520000002"}, Lang: "en",
+		}))
+		w.join(t, 3) // Anna's manicures again, younger than 1
+		// Anna's 10:00 frees while the pass offers Boris's time to chat 2:
+		// after chat 1 was looked at, before chat 3 is.
+		w.matcher.Bookings = freeing{Service: w.svc, after: func(req booking.BookRequest) {
+			if req.Source == "telegram:2" {
+				_, err := w.svc.Cancel(ctx, w.salonID, w.fills[10])
+				require.NoError(t, err)
+			}
+		}}
+		require.Equal(t, 1, w.pass(t), "Boris's time only")
+		offers := w.offers(t)
+		require.NotContains(t, offers, "telegram:3", "the younger entry does not get the time the older one fits")
+		require.Equal(t, 1, w.pass(t), "the next pass (the cancel woke it) offers 10:00")
+		offers = w.offers(t)
+		require.Contains(t, offers, "telegram:1", "the oldest entry that fits gets it: %v", offers)
+		require.Equal(t, w.at(2, 10, 0), offers["telegram:1"].Start)
+		require.NotContains(t, offers, "telegram:3")
+	})
+
+	t.Run("AnAnyMasterEntryOlderThanAMastersOwnGetsTheTime", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+			Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "1"},
+			ServiceID: "manicure", MasterID: booking.AnyMaster, Day: core.Date{Year: 2027, Month: 3, Day: 2},
+			Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"}, Lang: "en",
+		}))
+		w.join(t, 2) // Anna's own, younger
+		w.join(t, 3)
+		_, err := w.svc.Cancel(ctx, w.salonID, w.fills[11])
+		require.NoError(t, err)
+		require.Equal(t, 1, w.pass(t))
+		offers := w.offers(t)
+		require.Contains(t, offers, "telegram:1", "any master, oldest: %v", offers)
+		require.Equal(t, w.at(2, 11, 0), offers["telegram:1"].Start)
+	})
+
+	t.Run("AnOfferTakesItsMastersOverlappingStartsOnly", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1) // manicure
+		require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+			Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "2"},
+			ServiceID: "haircut", MasterID: "anna", Day: core.Date{Year: 2027, Month: 3, Day: 2},
+			Client: core.Client{Name: "Waiting 2", Phone: "+491520000002"}, Lang: "en",
+		}))
+		w.join(t, 3) // manicure
+		for _, h := range []int{10, 11} {
+			_, err := w.svc.Cancel(ctx, w.salonID, w.fills[h])
+			require.NoError(t, err)
+		}
+		var books int
+		w.matcher.Bookings = freeing{Service: w.svc, calls: &books, after: func(booking.BookRequest) {}}
+		// 10:00-12:00 is free: chat 1's manicure takes 10:00, which leaves
+		// Anna's haircuts from 11:00 (45 min + 15 after) and nothing for chat 3.
+		require.Equal(t, 2, w.pass(t))
+		offers := w.offers(t)
+		require.Equal(t, w.at(2, 10, 0), offers["telegram:1"].Start)
+		require.Equal(t, w.at(2, 11, 0), offers["telegram:2"].Start)
+		require.Equal(t, "haircut", offers["telegram:2"].ServiceID)
+		require.NotContains(t, offers, "telegram:3")
+		require.Equal(t, 2, books, "no start the first offer made busy was tried")
+	})
+
 	t.Run("PastDaysAreDropped", func(t *testing.T) {
 		t.Parallel()
 		w := newWLWorld(t)
@@ -316,4 +391,68 @@ func TestExpiryJob(t *testing.T) {
 	var wakes int
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, b.salonID).Scan(&wakes))
 	require.Equal(t, 1, wakes, "the expiry wakes the wait-list")
+}
+
+// freeing is the booking use cases with something happening right after each
+// successful Book (another client's change in the middle of a matcher pass),
+// and the Book calls counted.
+type freeing struct {
+	*booking.Service
+	after func(booking.BookRequest)
+	calls *int // when set, counts the Book calls
+}
+
+func (f freeing) Book(ctx context.Context, req booking.BookRequest) (*core.Booking, error) {
+	if f.calls != nil {
+		*f.calls++
+	}
+	b, err := f.Service.Book(ctx, req)
+	if err == nil {
+		f.after(req)
+	}
+	return b, err
+}
+
+// TestWaitingReadsTheLiveOffersOnce: under a generic plan, Waiting reads the
+// salon's bookings once, not once per waiting entry (inlined, its "live"
+// offers were read per entry: 1 s a pass for 2,743 entries in loadtest
+// waitlist).
+func TestWaitingReadsTheLiveOffersOnce(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	for n := 1; n <= 6; n++ {
+		w.join(t, n)
+	}
+	conn, err := pgtest.Pool(t).Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`)
+	require.NoError(t, err)
+	name := fmt.Sprintf("waiting_%d", time.Now().UnixNano())
+	_, err = tx.Exec(ctx, `PREPARE `+name+` AS `+postgres.WaitingSQL)
+	require.NoError(t, err)
+	var raw []byte
+	require.Regexp(t, `^[a-z0-9_]+$`, w.salonID) // safe as a literal: EXPLAIN EXECUTE takes no parameters
+	require.NoError(t, tx.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE %s('%s', '2027-03-01', '%s', '{telegram}')`,
+		name, w.salonID, w.clock.Now().Format(time.RFC3339))).Scan(&raw))
+	var plan []struct{ Plan map[string]any }
+	require.NoError(t, json.Unmarshal(raw, &plan))
+	var walk func(n map[string]any)
+	scans := 0
+	walk = func(n map[string]any) {
+		if n["Relation Name"] == "bookings" {
+			scans++
+			require.LessOrEqual(t, n["Actual Loops"], float64(1), "bookings read per entry: %s", raw)
+		}
+		if kids, ok := n["Plans"].([]any); ok {
+			for _, k := range kids {
+				walk(k.(map[string]any))
+			}
+		}
+	}
+	walk(plan[0].Plan)
+	require.Positive(t, scans)
 }

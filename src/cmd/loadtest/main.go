@@ -4,6 +4,7 @@
 //
 //	loadtest run -db URL [flags]     drive salonbook serve with simulated clients through a fake
 //	loadtest reminders -db URL       10,000 bookings' reminders through a fake, the clock moved forward
+//	loadtest waitlist -db URL        freed times offered to a wait-list (issue 13's load run)
 //	loadtest fake-telegram [-addr]   serve the fake Telegram Bot API, for demos
 //	loadtest fake-whatsapp [-addr]   serve the fake WhatsApp Graph API, for demos
 //
@@ -31,6 +32,7 @@ import (
 const usage = `usage:
   loadtest run -db URL [-channel telegram|whatsapp] [-limits raised|telegram|whatsapp] [-kill] [flags]
   loadtest reminders -db URL [-bookings 10000] [-window 48h] [-speed 200] [-kill] [flags]
+  loadtest waitlist -db URL [-freed 1000] [-per-time 3] [-offer 1m] [flags]
   loadtest fake-telegram [-addr 127.0.0.1:8081] [-limits telegram|off]
   loadtest fake-whatsapp [-addr 127.0.0.1:8082] [-limits whatsapp|off] [-webhook http://127.0.0.1:8080/whatsapp/webhook]
   loadtest <command> -h   lists a command's flags
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return runLoadtest(ctx, fs, args[1:], out)
 	case "reminders":
 		return runReminders(ctx, fs, args[1:], out)
+	case "waitlist":
+		return runWaitlistLoad(ctx, fs, args[1:], out)
 	case "fake-telegram":
 		addr := fs.String("addr", "127.0.0.1:8081", "listen on this address")
 		limits := fs.String("limits", "telegram", "telegram (Telegram's flood limits) or off")
@@ -201,4 +205,48 @@ func serverBinary() (string, error) {
 		}
 	}
 	return "", errors.New("run: no salonbook binary: build it (make build, or go build -o bin/salonbook ./src/cmd/salonbook) or pass -server")
+}
+
+// runWaitlistLoad is `loadtest waitlist`: one wait-list run, its figures
+// printed, and an error (exit status 1) when the verdict fails.
+func runWaitlistLoad(ctx context.Context, fs *flag.FlagSet, args []string, out io.Writer) error {
+	o := wlOptions{Log: out}
+	fs.StringVar(&o.DatabaseURL, "db", "", "PostgreSQL URL (required)")
+	fs.StringVar(&o.ServerBin, "server", "", "the salonbook binary (default bin/salonbook here or above, or salonbook beside this program)")
+	fs.IntVar(&o.Freed, "freed", 1000, "bookings cancelled: the freed times, one per master and day")
+	fs.IntVar(&o.PerTime, "per-time", 3, "wait-list entries (chats) that fit each freed time")
+	fs.IntVar(&o.Masters, "masters", 20, "masters")
+	fs.DurationVar(&o.Offer, "offer", time.Minute, "policy.waitlist_offer: how long an offer holds its time (whole minutes)")
+	fs.IntVar(&o.BookPct, "book", 10, "percent of offers answered \"Book it\"")
+	fs.IntVar(&o.DeclinePct, "decline", 10, "percent of offers answered \"No, thanks\"")
+	fs.IntVar(&o.Parallel, "parallel", 16, "fill and cancel requests in flight")
+	fs.StringVar(&o.Limits, "limits", "raised", "raised (the fake's limits off, the sender's raised) or telegram")
+	fs.Uint64Var(&o.Seed, "seed", 1, "who presses what")
+	fs.DurationVar(&o.Timeout, "timeout", 0, "the offers phase (default per-time offers plus 2m)")
+	fs.BoolVar(&o.Lapse, "lapse", false, "end unanswered offers at once (their expiry set to now) instead of waiting -offer; timings then mean nothing")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("waitlist: unexpected arguments %q", fs.Args())
+	}
+	if o.DatabaseURL == "" {
+		return errors.New("waitlist: -db is required (a PostgreSQL URL)")
+	}
+	if o.Freed < 1 || o.PerTime < 1 || o.Masters < 1 || o.Parallel < 1 || o.Seed < 1 || o.BookPct < 0 || o.DeclinePct < 0 ||
+		o.BookPct+o.DeclinePct > 100 || o.Offer < time.Minute || o.Offer%time.Minute != 0 {
+		return errors.New("waitlist: -freed, -per-time, -masters, -parallel and -seed must be positive, -book + -decline at most 100, -offer whole minutes")
+	}
+	if o.ServerBin == "" {
+		var err error
+		if o.ServerBin, err = serverBinary(); err != nil {
+			return err
+		}
+	}
+	r, err := loadtestWaitlist(ctx, o)
+	if err != nil {
+		return err
+	}
+	r.print(out)
+	return r.verdict()
 }

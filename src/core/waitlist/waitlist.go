@@ -79,6 +79,13 @@ func Key(entry int64, start time.Time) string {
 // at a time: once one of its entries got an offer, its others wait. It returns
 // how many offers it made. A time another booking takes meanwhile is only a
 // refusal: the next start is tried.
+//
+// A pass offers what was free when it began: the free starts of every
+// (service, master) the entries ask for are read first, a query each over all
+// their days, and then only shrink as the pass's offers take times. A time
+// freed while the pass runs is left to the next pass (whatever freed it woke
+// the matcher): seen by a later entry's group read after it freed, it would go
+// past an earlier entry that fits it and was looked at before.
 func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	cat, err := m.Bookings.Catalog(ctx, m.SalonID)
 	if err != nil {
@@ -93,65 +100,197 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	type group struct {
-		service, master string
-		day             core.Date
+	free, err := m.snapshot(ctx, entries)
+	if err != nil {
+		return 0, err
 	}
-	free := map[group][]availability.Slot{}
 	offered := 0
 	served := map[string]bool{} // chats and clients (by phone) given an offer in this pass
 	for _, e := range entries {
 		if served[e.Source] || served["phone:"+e.Client.Phone] {
 			continue
 		}
-		g := group{e.ServiceID, e.MasterID, e.Day}
-		slots, ok := free[g]
-		if !ok {
-			slots, _, err = m.Bookings.Slots(ctx, booking.SlotsRequest{SalonID: m.SalonID, ServiceID: e.ServiceID,
-				MasterID: e.MasterID, From: e.Day, Days: 1})
-			switch core.ErrorCode(err) {
-			case "":
-			case core.ENotFound, core.EInvalid: // the service or master is gone: the entry waits
-				slots, err = nil, nil
-			default:
-				return offered, err
-			}
-			free[g] = slots
+		ok, err := m.offer(ctx, cat, free, e)
+		if err != nil {
+			return offered, err
 		}
-		for _, sl := range slots {
-			if slices.ContainsFunc(e.Offered, core.TimeRange{Start: sl.Start, End: sl.End}.Overlaps) {
-				continue
-			}
-			_, err := m.Bookings.Book(ctx, booking.BookRequest{
-				SalonID: m.SalonID, ServiceID: e.ServiceID, MasterID: e.MasterID, Start: sl.Start,
-				Client: e.Client, IdempotencyKey: Key(e.ID, sl.Start), Source: e.Source, Offer: e.ID,
-			})
-			if err == nil {
-				offered++
-				served[e.Source], served["phone:"+e.Client.Phone] = true, true
-				// The master's time (and, for "any", the day's loads) changed:
-				// every group of that day reads its free times again.
-				for k := range free {
-					if k.day == e.Day {
-						delete(free, k)
-					}
-				}
-				break
-			}
-			switch core.ErrorCode(err) {
-			case core.EConflict, core.EInvalid:
-				switch core.ErrorKey(err) {
-				case "booking.too_many", "waitlist.offer_live":
-					goto next // the client has as many bookings as allowed, or an offer standing
-				}
-				continue // taken meanwhile, the client's own other time, no longer offered: the next start
-			case core.ENotFound:
-				goto next // the entry (or its service) went meanwhile
-			default:
-				return offered, err
-			}
+		if ok {
+			offered++
+			served[e.Source], served["phone:"+e.Client.Phone] = true, true
 		}
-	next:
 	}
 	return offered, nil
+}
+
+// offer offers e the first start of its view whose time does not overlap one
+// it was offered before, and says whether it made an offer.
+func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e Entry) (bool, error) {
+	k := key{e.ServiceID, e.MasterID, e.Day}
+	slots, err := free.get(ctx, m, k)
+	if err != nil {
+		return false, err
+	}
+	for _, sl := range slots {
+		if slices.ContainsFunc(e.Offered, core.TimeRange{Start: sl.Start, End: sl.End}.Overlaps) {
+			continue
+		}
+		b, err := m.Bookings.Book(ctx, booking.BookRequest{
+			SalonID: m.SalonID, ServiceID: e.ServiceID, MasterID: e.MasterID, Start: sl.Start,
+			Client: e.Client, IdempotencyKey: Key(e.ID, sl.Start), Source: e.Source, Offer: e.ID,
+		})
+		if err == nil {
+			free.took(cat, *b)
+			return true, nil
+		}
+		switch core.ErrorCode(err) {
+		case core.EConflict, core.EInvalid:
+			switch core.ErrorKey(err) {
+			case "booking.too_many", "waitlist.offer_live":
+				return false, nil // the client has as many bookings as allowed, or an offer standing
+			case "booking.slot_taken":
+				free.drop(k, sl.Start) // taken by someone else meanwhile: no one else tries it
+			}
+			continue // the client's own other time, no longer offered: the next start
+		case core.ENotFound:
+			return false, nil // the entry (or its service) went meanwhile
+		default:
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// key is the free starts one kind of entry fits: a service, a master (or
+// booking.AnyMaster) and a local day.
+type key struct {
+	service, master string
+	day             core.Date
+}
+
+// view is what a pass still takes for free: by key, the starts free when the
+// pass began less those its offers took. stale keys (any master, on a day an
+// offer changed) are read again and kept to the starts they had.
+type view struct {
+	slots map[key][]availability.Slot
+	stale map[key]bool
+}
+
+// snapshot reads the free starts of every key the entries ask for: one slot
+// query per service and master over the span of their days (in runs of
+// booking.MaxDays). A service or master gone leaves its entries nothing.
+func (m *Matcher) snapshot(ctx context.Context, entries []Entry) (*view, error) {
+	type group struct{ service, master string }
+	span := map[group][2]core.Date{}
+	var order []group
+	for _, e := range entries {
+		g := group{e.ServiceID, e.MasterID}
+		s, ok := span[g]
+		if !ok {
+			order = append(order, g)
+			s = [2]core.Date{e.Day, e.Day}
+		}
+		if e.Day.Before(s[0]) {
+			s[0] = e.Day
+		}
+		if s[1].Before(e.Day) {
+			s[1] = e.Day
+		}
+		span[g] = s
+	}
+	v := &view{slots: map[key][]availability.Slot{}, stale: map[key]bool{}}
+	for _, e := range entries {
+		v.slots[key{e.ServiceID, e.MasterID, e.Day}] = nil // read: none free unless found below
+	}
+	for _, g := range order {
+		s := span[g]
+		for from := s[0]; !s[1].Before(from); from = from.AddDays(booking.MaxDays) {
+			days := booking.MaxDays
+			if d := daysBetween(from, s[1]) + 1; d < days {
+				days = d
+			}
+			slots, err := m.slots(ctx, g.service, g.master, from, days)
+			if err != nil {
+				return nil, err
+			}
+			for _, sl := range slots {
+				k := key{g.service, g.master, sl.Day}
+				if _, wanted := v.slots[k]; wanted {
+					v.slots[k] = append(v.slots[k], sl)
+				}
+			}
+		}
+	}
+	return v, nil
+}
+
+// slots asks for the free starts; a service or master that is gone (or no
+// longer does the service) has none.
+func (m *Matcher) slots(ctx context.Context, service, master string, from core.Date, days int) ([]availability.Slot, error) {
+	slots, _, err := m.Bookings.Slots(ctx, booking.SlotsRequest{SalonID: m.SalonID, ServiceID: service,
+		MasterID: master, From: from, Days: days})
+	switch core.ErrorCode(err) {
+	case "":
+		return slots, nil
+	case core.ENotFound, core.EInvalid: // the entry waits
+		return nil, nil
+	}
+	return nil, err
+}
+
+func daysBetween(a, b core.Date) int {
+	return int(midnight(b).Sub(midnight(a)).Hours()+12) / 24
+}
+
+func midnight(d core.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
+
+// get returns k's starts, reading a stale key again and keeping only the
+// starts it had.
+func (v *view) get(ctx context.Context, m *Matcher, k key) ([]availability.Slot, error) {
+	if !v.stale[k] {
+		return v.slots[k], nil
+	}
+	fresh, err := m.slots(ctx, k.service, k.master, k.day, 1)
+	if err != nil {
+		return nil, err
+	}
+	old := v.slots[k]
+	kept := fresh[:0]
+	for _, sl := range fresh {
+		if slices.ContainsFunc(old, func(o availability.Slot) bool { return o.Start.Equal(sl.Start) }) {
+			kept = append(kept, sl)
+		}
+	}
+	v.slots[k], v.stale[k] = kept, false
+	return kept, nil
+}
+
+// took takes out what the new hold b makes busy: its master's starts of any
+// service whose time (buffers included) overlaps b's, exactly as the slot
+// computation would; and marks stale the any-master keys of b's day and the
+// days either side (the day's loads pick the master; a shift may cross
+// midnight).
+func (v *view) took(cat *booking.Catalog, b core.Booking) {
+	day := b.Start
+	for k, slots := range v.slots {
+		switch k.master {
+		case b.MasterID:
+			i := slices.IndexFunc(cat.Services, func(s core.Service) bool { return s.ID == k.service })
+			if i < 0 {
+				continue
+			}
+			svc := cat.Services[i]
+			v.slots[k] = slices.DeleteFunc(slices.Clone(slots), func(sl availability.Slot) bool {
+				return svc.Occupied(sl.Start).Overlaps(b.Occupied)
+			})
+		case booking.AnyMaster:
+			if d := midnight(k.day).Sub(midnight(core.DateOf(day.In(cat.Salon.Timezone)))); d >= -24*time.Hour && d <= 24*time.Hour {
+				v.stale[k] = true
+			}
+		}
+	}
+}
+
+// drop takes start out of k's starts.
+func (v *view) drop(k key, start time.Time) {
+	v.slots[k] = slices.DeleteFunc(slices.Clone(v.slots[k]), func(sl availability.Slot) bool { return sl.Start.Equal(start) })
 }

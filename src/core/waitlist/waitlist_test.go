@@ -43,7 +43,7 @@ type bookings struct {
 }
 
 func (b *bookings) Catalog(context.Context, string) (*booking.Catalog, error) {
-	return &booking.Catalog{Salon: b.salon}, nil
+	return &booking.Catalog{Salon: b.salon, Services: []core.Service{{ID: "manicure", Duration: time.Hour}}}, nil
 }
 
 func (b *bookings) Slots(context.Context, booking.SlotsRequest) ([]availability.Slot, *core.Salon, error) {
@@ -64,8 +64,14 @@ func (b *bookings) Book(_ context.Context, req booking.BookRequest) (*core.Booki
 	if err := b.refuse[req.Offer]; err != nil {
 		return nil, err
 	}
+	for _, t := range b.booked {
+		if t.Equal(req.Start) { // the exclusion constraint
+			return nil, core.Errorf(core.EConflict, "booking.slot_taken", "fake: %s is taken", req.Start)
+		}
+	}
 	b.booked[req.Offer] = req.Start
-	return &core.Booking{Start: req.Start}, nil
+	hour := core.TimeRange{Start: req.Start, End: req.Start.Add(time.Hour)}
+	return &core.Booking{MasterID: "anna", Start: req.Start, End: hour.End, Occupied: hour}, nil
 }
 
 func world(entries ...waitlist.Entry) (*waitlist.Matcher, *bookings, *store) {
