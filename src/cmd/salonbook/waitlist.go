@@ -23,7 +23,8 @@ const waitlistTick = time.Second
 // runWaitlist runs, until ctx ends, two loops of their own: the expiry, which
 // marks lapsed holds expired when they lapse (waking at the next expiry, at
 // least every waitlistTick), and the matcher, which looks for wakes every
-// waitlistTick and passes after one and every waitlistSweep. Apart, a slow
+// waitlistTick, and at once when this process's expiry expired a hold, and
+// passes after one and every waitlistSweep. Apart, a slow
 // or stuck pass never holds up the expiry. Every replica runs both: the
 // expiry shares the rows (SKIP LOCKED), the matcher runs on one replica at a
 // time. With no chat channel on, the matcher only takes the wakes (nobody can
@@ -31,12 +32,16 @@ const waitlistTick = time.Second
 func runWaitlist(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher, clock core.Clock, log *slog.Logger) {
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); runExpiry(ctx, wl, m.SalonID, clock, log) }()
-	go func() { defer wg.Done(); runMatcher(ctx, wl, m, clock, log) }()
+	expired := make(chan struct{}, 1)
+	go func() { defer wg.Done(); runExpiry(ctx, wl, m.SalonID, clock, log, expired) }()
+	go func() { defer wg.Done(); runMatcher(ctx, wl, m, clock, log, expired, waitlistTick) }()
 	wg.Wait()
 }
 
-func runExpiry(ctx context.Context, wl *postgres.Waitlist, salonID string, clock core.Clock, log *slog.Logger) {
+// runExpiry marks the salon's lapsed holds expired as they lapse; after a
+// statement that expired some it tells the matcher on expired (without
+// waiting: one signal pending is enough, the wake is in the table).
+func runExpiry(ctx context.Context, wl *postgres.Waitlist, salonID string, clock core.Clock, log *slog.Logger, expired chan<- struct{}) {
 	for {
 		for {
 			n, err := wl.ExpireDue(ctx, salonID, clock.Now())
@@ -45,6 +50,12 @@ func runExpiry(ctx context.Context, wl *postgres.Waitlist, salonID string, clock
 					log.Warn("expire holds", slog.String("error", err.Error()))
 				}
 				break
+			}
+			if n > 0 {
+				select {
+				case expired <- struct{}{}:
+				default:
+				}
 			}
 			if n < 1000 {
 				break
@@ -62,7 +73,10 @@ func runExpiry(ctx context.Context, wl *postgres.Waitlist, salonID string, clock
 	}
 }
 
-func runMatcher(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher, clock core.Clock, log *slog.Logger) {
+// runMatcher looks for wakes (and passes after one, and every waitlistSweep)
+// every idle, and at once when the expiry says on expired that it expired
+// holds: an offer let lapse goes on without waiting out idle.
+func runMatcher(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher, clock core.Clock, log *slog.Logger, expired <-chan struct{}, idle time.Duration) {
 	var swept time.Time
 	for {
 		now := clock.Now()
@@ -83,7 +97,8 @@ func runMatcher(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher,
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(waitlistTick):
+		case <-expired:
+		case <-time.After(idle):
 		}
 	}
 }

@@ -97,3 +97,55 @@ func TestWakesDrainWithNoChannel(t *testing.T) {
 		return pool.QueryRow(context.Background(), `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, salonID).Scan(&n) == nil && n == 0
 	}, 10*time.Second, 50*time.Millisecond, "the wakes stay")
 }
+
+// countingStore says on passes each time a matcher pass reads the waiting entries.
+type countingStore struct {
+	waitlist.Store
+	passes chan struct{}
+}
+
+func (s *countingStore) Waiting(ctx context.Context, salonID string, today core.Date, now time.Time, channels []string) ([]waitlist.Entry, error) {
+	s.passes <- struct{}{}
+	return s.Store.Waiting(ctx, salonID, today, now, channels)
+}
+
+// A hold the expiry marks expired makes the matcher pass at once, not after
+// its idle sleep (an hour here, so only the expiry's word can start the pass).
+func TestExpiryWakesTheMatcherAtOnce(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	store, salonID := pgtest.Salon(t)
+	clock := &movingClock{t: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
+	svc := booking.New(store, clock)
+	wl := postgres.NewWaitlist(pool)
+	defer wl.Close()
+	counting := &countingStore{Store: wl, passes: make(chan struct{}, 16)}
+	m := &waitlist.Matcher{SalonID: salonID, Store: counting, Bookings: svc, Clock: clock, Channels: []string{"telegram"}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	expired := make(chan struct{}, 1)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); runMatcher(ctx, wl, m, clock, log, expired, time.Hour) }()
+	defer func() { cancel(); wg.Wait() }()
+	select {
+	case <-counting.passes: // the first pass (the sweep)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no first pass")
+	}
+	hold, err := svc.Book(context.Background(), booking.BookRequest{SalonID: salonID, ServiceID: "haircut", MasterID: "anna",
+		Start: time.Date(2027, 3, 2, 10, 0, 0, 0, pgtest.Berlin), Client: core.Client{Name: "Olga", Phone: "+491512345678"},
+		IdempotencyKey: "wake-1"})
+	require.NoError(t, err)
+	clock.set(hold.HoldExpiresAt)
+	wg.Add(1)
+	go func() { defer wg.Done(); runExpiry(ctx, wl, salonID, clock, log, expired) }()
+	select {
+	case <-counting.passes:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hold expired and the matcher slept on")
+	}
+	b, err := svc.Get(context.Background(), salonID, hold.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusExpired, b.Status)
+}
