@@ -140,20 +140,23 @@ func lockEntries(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int64
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-// endEntries deletes the entries ids of the salon (their offers go with them),
-// releases their offers' holds but keep's (a booking id, or ""), and wakes the
-// matcher when a hold was released.
+// endEntries deletes the entries ids (of the salon; their offers go with
+// them), releases their offers' holds but keep's (a booking id, or ""), gives
+// up their offers' messages no sender took yet (giveUpOffers), and wakes the
+// matcher when a hold was released. The entries are read by id alone: the
+// caller locked them within the salon.
 func endEntries(ctx context.Context, tx pgx.Tx, salonID string, ids []int64, keep string) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	_, err := tx.Exec(ctx, `
-		WITH r AS (
+		WITH ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM waitlist_offers WHERE entry_id = ANY($2)),
+		r AS (
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
-			WHERE booking_id IN (SELECT booking_id FROM waitlist_offers WHERE entry_id = ANY($2) AND booking_id::text <> $3)
+			WHERE booking_id IN (SELECT booking_id FROM ended WHERE booking_id::text <> $3)
 			  AND status = 'held'
-			RETURNING 1),
-		d AS (DELETE FROM waitlist WHERE salon_id = $1 AND id = ANY($2))
+			RETURNING 1),`+giveUpOffersSQL+`,
+		d AS (DELETE FROM waitlist WHERE id = ANY($2))
 		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`, salonID, ids, keep)
 	return err
 }
@@ -269,7 +272,8 @@ const expireDueSQL = `
 		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1
 		                     AND salon_id = $2 ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
 		  AND status = 'held' AND hold_expires_at <= $1
-		RETURNING salon_id),
+		RETURNING booking_id, salon_id),
+	ended AS MATERIALIZED (SELECT booking_id, $1::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT DISTINCT salon_id FROM e)
 	SELECT count(*) FROM e`
 
@@ -342,3 +346,29 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 	}
 	return true, nil
 }
+
+// giveUpOffersSQL is CTEs that give up the messages of the offers of the
+// bookings a CTE "ended" of the statement selects (columns booking_id and
+// ended_at, the end's now), and their WhatsApp resend copies: one no sender
+// took (never leased, or its lease ran out) fails "offer ended"; one a sender
+// holds may be in a send, which goes, but its body's not_after becomes
+// ended_at, so a send handed back is given up, never retried. As the
+// reminders' give-up (pipeline.giveUpSQL): the outbox is read by id and
+// resent_of only.
+const giveUpOffersSQL = `
+		offers_mine AS MATERIALIZED (
+			SELECT o.outbox_id AS id, e.ended_at FROM waitlist_offers o JOIN ended e ON e.booking_id = o.booking_id
+			WHERE (o.outbox_id IS NOT NULL) IS TRUE),
+		offers_rows AS MATERIALIZED (
+			SELECT id, ended_at FROM offers_mine
+			UNION ALL
+			SELECT c.id, m.ended_at FROM offers_mine m JOIN outbox c ON c.resent_of = m.id),
+		offers_gone AS (
+			UPDATE outbox o SET
+			       failed = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN 'offer ended' END,
+			       body = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN o.body
+			                   ELSE jsonb_set(o.body, '{not_after}',
+			                        to_jsonb(to_char(x.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) END
+			FROM offers_rows x
+			WHERE o.id = x.id AND o.id = ANY (ARRAY(SELECT id FROM offers_rows)) AND (o.sent_at IS NULL AND o.failed IS NULL) IS TRUE
+			RETURNING o.id)`

@@ -348,6 +348,8 @@ func TestWaitlistBookItWhileTheMatcherOffersAgain(t *testing.T) {
 		require.NoError(t, <-confirmed)
 		require.Equal(t, 0, w.orphans(t), "the new offer's hold went with its entry")
 		require.Equal(t, 0, w.count(t, `SELECT count(*) FROM bookings WHERE salon_id = $1 AND status = 'held'`, w.salonID))
+		require.Equal(t, 0, w.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL`, w.salonID),
+			"the released offer's message is given up")
 	})
 }
 

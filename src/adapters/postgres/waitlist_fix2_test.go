@@ -1,0 +1,213 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/postgres/pipeline"
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
+)
+
+// offerMessage is the state of the outbox row of chat's offer: failed ("" while
+// unsent or sent) and the body's not_after.
+func (w *wlWorld) offerMessage(t *testing.T, chat string) (failed string, notAfter time.Time) {
+	t.Helper()
+	var body []byte
+	require.NoError(t, w.pool.QueryRow(ctx, `SELECT coalesce(failed, ''), body FROM outbox
+		WHERE salon_id = $1 AND channel = 'telegram' AND chat_id = $2 ORDER BY id DESC LIMIT 1`, w.salonID, chat).Scan(&failed, &body))
+	var out messaging.Outgoing
+	require.NoError(t, json.Unmarshal(body, &out))
+	return failed, out.NotAfter
+}
+
+// Review 2, A: an offer's message is never sent once the offer ended.
+func TestWaitlistOfferMessageEndsWithTheOffer(t *testing.T) {
+	t.Parallel()
+
+	t.Run("NotAfterIsTheHoldsExpiry", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		failed, notAfter := w.offerMessage(t, "1")
+		require.Empty(t, failed)
+		require.Equal(t, w.offers(t)["telegram:1"].HoldExpiresAt, notAfter)
+	})
+
+	t.Run("Leave", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		e := w.joinAs(t, 1, "anna")
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		left, err := w.wl.Leave(ctx, dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "1"}, e)
+		require.NoError(t, err)
+		require.True(t, left)
+		failed, _ := w.offerMessage(t, "1")
+		require.Equal(t, "offer ended", failed)
+	})
+
+	t.Run("NoThanks", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		released, err := w.svc.Release(ctx, w.salonID, w.offers(t)["telegram:1"].ID)
+		require.NoError(t, err)
+		require.True(t, released)
+		failed, _ := w.offerMessage(t, "1")
+		require.Equal(t, "offer ended", failed)
+	})
+
+	t.Run("Lapsed", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		w.lapse(t)
+		failed, _ := w.offerMessage(t, "1")
+		require.Equal(t, "offer ended", failed)
+	})
+
+	t.Run("LeasedIsStampedThenGivenUp", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		e := w.joinAs(t, 1, "anna")
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		expiry := w.offers(t)["telegram:1"].HoldExpiresAt
+		out := pipeline.NewOutbox(w.pool, w.salonID)
+		leased, err := out.Due(ctx, "telegram", 0, 10)
+		require.NoError(t, err)
+		require.Len(t, leased, 1)
+		_, err = w.wl.Leave(ctx, dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "1"}, e)
+		require.NoError(t, err)
+		failed, notAfter := w.offerMessage(t, "1")
+		require.Empty(t, failed, "a send under way cannot be stopped")
+		require.True(t, notAfter.Before(expiry), "but a send handed back is not retried")
+		require.NoError(t, out.Later(ctx, leased[0], time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), false))
+		require.Empty(t, w.drain(t, w.clock.Now()))
+		failed, _ = w.offerMessage(t, "1")
+		require.Equal(t, tooLate, failed)
+	})
+
+	t.Run("SenderPastTheExpiry", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		expiry := w.offers(t)["telegram:1"].HoldExpiresAt
+		require.Empty(t, w.drain(t, expiry), "the offer ended: not sent")
+		failed, _ := w.offerMessage(t, "1")
+		require.Equal(t, tooLate, failed)
+	})
+}
+
+const tooLate = "too late: past its not-after time"
+
+// sendRecorder is a transport that sends everything at once and records it.
+type sendRecorder struct {
+	mu   sync.Mutex
+	sent []messaging.Outgoing
+}
+
+func (s *sendRecorder) Send(_ context.Context, o messaging.Outgoing) messaging.Result {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sent = append(s.sent, o)
+	return messaging.Result{}
+}
+
+// fixedNow tells the time of a fixed clock and waits on the real one.
+type fixedNow struct{ *core.FixedClock }
+
+func (fixedNow) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// drain runs the real telegram sender at now until nothing of the salon's
+// outbox is left to send, and returns what it sent.
+func (w *wlWorld) drain(t *testing.T, now time.Time) []messaging.Outgoing {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	rec := &sendRecorder{}
+	sender := &messaging.Sender{Channel: "telegram", Outbox: pipeline.NewOutbox(pool, w.salonID), Transport: rec,
+		Clock: fixedNow{&core.FixedClock{T: now}}, Log: slog.New(slog.DiscardHandler)}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { sender.Run(sctx); close(done) }()
+	require.Eventually(t, func() bool {
+		return w.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL`, w.salonID) == 0
+	}, 10*time.Second, 10*time.Millisecond)
+	cancel()
+	<-done
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.sent
+}
+
+// Review 2, F: a hold lapsed and expired by a booking (not the expiry job)
+// wakes the matcher and gives up its offer's message.
+func TestWaitlistLazyExpiryWakes(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ExpireLapsed", func(t *testing.T) { // the client books something else, with a cap
+		t.Parallel()
+		w := newWLWorld(t)
+		setup := pgtest.Setup(w.salonID)
+		setup.Salon.Policy.MaxUpcoming = 3
+		_, err := w.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		w.join(t, 1)
+		w.free(t, 10, 12)
+		require.Equal(t, 1, w.pass(t))
+		offer := w.offers(t)["telegram:1"]
+		w.clock.T = offer.HoldExpiresAt
+		_, err = w.pool.Exec(ctx, `DELETE FROM waitlist_wakes WHERE salon_id = $1`, w.salonID)
+		require.NoError(t, err)
+		_, err = w.svc.Book(ctx, booking.BookRequest{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna",
+			Start: w.at(2, 12, 0), Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"},
+			IdempotencyKey: "own-12", Source: "telegram:1"})
+		require.NoError(t, err)
+		got, err := w.svc.Get(ctx, w.salonID, offer.ID)
+		require.NoError(t, err)
+		require.Equal(t, core.StatusExpired, got.Status)
+		require.Equal(t, 1, w.count(t, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, w.salonID))
+		failed, _ := w.offerMessage(t, "1")
+		require.Equal(t, "offer ended", failed)
+	})
+
+	t.Run("ExpireHolds", func(t *testing.T) { // another client books the lapsed time
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		offer := w.offers(t)["telegram:1"]
+		w.clock.T = offer.HoldExpiresAt
+		_, err := w.pool.Exec(ctx, `DELETE FROM waitlist_wakes WHERE salon_id = $1`, w.salonID)
+		require.NoError(t, err)
+		_, err = w.svc.Book(ctx, booking.BookRequest{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna",
+			Start: w.at(2, 10, 0), Client: core.Client{Name: "Other", Phone: "+491530000099"},
+			IdempotencyKey: "other-10", Source: booking.OwnerSource, Confirm: true})
+		require.NoError(t, err)
+		got, err := w.svc.Get(ctx, w.salonID, offer.ID)
+		require.NoError(t, err)
+		require.Equal(t, core.StatusExpired, got.Status)
+		require.Equal(t, 1, w.count(t, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, w.salonID))
+		failed, _ := w.offerMessage(t, "1")
+		require.Equal(t, "offer ended", failed)
+	})
+}
