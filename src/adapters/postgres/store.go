@@ -472,7 +472,7 @@ func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (b
 	// One conditional statement, not a read and a write: a confirm committed in
 	// between is seen by the WHERE and the row is left alone. A wait-list
 	// offer's release wakes the matcher and gives up the offer's message not yet
-// sent in the same statement (no wake to lose).
+	// sent in the same statement (no wake to lose).
 	var n int
 	err := t.q.QueryRow(ctx, `
 		WITH r AS (
