@@ -168,29 +168,27 @@ func (w *Waitlist) Wake(ctx context.Context, salonID string) error {
 }
 
 // Record follows booking changes (postgres.Store.FollowChanges), in the
-// change's transaction: a cancel or a move frees a time (a wake); a booking
-// ends its chat's entries it answers: a booked offer every entry of its chat
-// for that service and local day (whatever the master), any other booking of
-// the chat those for that service, day and master or any master. The other
-// offers of the entries ended are released.
+// change's transaction: a cancel or a move frees a time (a wake); a booking or
+// a move ends its chat's entries it answers: a booked offer every entry of its
+// chat for that service and local day (whatever the master), any other
+// booking of the chat (or one moved by its chat into a day it waits for)
+// those for that service, day and master or any master. The other offers of
+// the entries ended are released.
 func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	var err error
 	switch c.Kind {
-	case booking.Cancelled, booking.Moved:
+	case booking.Cancelled:
 		_, err = tx.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, c.Booking.SalonID)
-	case booking.Booked:
+	case booking.Booked, booking.Moved:
 		b := c.Booking
+		if c.Kind == booking.Moved {
+			if _, err = tx.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, b.SalonID); err != nil {
+				break
+			}
+		}
 		channel, chat, _ := strings.Cut(b.Source, ":")
 		var ids []int64
-		ids, err = lockEntries(ctx, tx, `
-			SELECT w.id FROM waitlist w
-			WHERE w.salon_id = $1 AND (
-			      w.id = (SELECT entry_id FROM waitlist_offers WHERE booking_id = $2::uuid)
-			   OR w.channel = $3 AND w.chat_id = $4 AND w.service_id = $5
-			      AND w.day = (SELECT ($6::timestamptz AT TIME ZONE timezone)::date FROM salons WHERE salon_id = $1)
-			      AND (w.master_id IN ($7, $8) OR EXISTS (SELECT 1 FROM waitlist_offers WHERE booking_id = $2::uuid)))
-			ORDER BY w.id FOR UPDATE OF w`,
-			b.SalonID, b.ID, channel, chat, b.ServiceID, b.Start, b.MasterID, booking.AnyMaster)
+		ids, err = lockEntries(ctx, tx, answeredSQL, b.SalonID, b.ID, channel, chat, b.ServiceID, b.Start, b.MasterID, booking.AnyMaster)
 		if err == nil {
 			err = endEntries(ctx, tx, b.SalonID, ids, b.ID)
 		}
@@ -200,6 +198,21 @@ func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) erro
 	}
 	return nil
 }
+
+// answeredSQL locks the entries the booking $2 answers (Record): its offer's
+// entry, by primary key, and the chat's entries for its service and local day,
+// through waitlist_once's leading columns (a chat has few): linear whatever
+// the statistics and the plan.
+const answeredSQL = `
+	SELECT w.id FROM waitlist w
+	WHERE w.id = ANY (ARRAY(
+	        SELECT entry_id FROM waitlist_offers WHERE booking_id = $2::uuid
+	        UNION ALL
+	        SELECT l.id FROM waitlist l
+	        WHERE l.salon_id = $1 AND l.channel = $3 AND l.chat_id = $4 AND l.service_id = $5
+	          AND l.day = (SELECT ($6::timestamptz AT TIME ZONE timezone)::date FROM salons WHERE salon_id = $1)
+	          AND (l.master_id IN ($7, $8) OR EXISTS (SELECT 1 FROM waitlist_offers WHERE booking_id = $2::uuid))))
+	ORDER BY w.id FOR UPDATE OF w`
 
 // Drop implements waitlist.Store.
 func (w *Waitlist) Drop(ctx context.Context, salonID string, today core.Date) (int64, error) {

@@ -211,3 +211,20 @@ func TestWaitlistLazyExpiryWakes(t *testing.T) {
 		require.Equal(t, "offer ended", failed)
 	})
 }
+
+// Review 2, B: a client who moves their own booking into a day they wait for
+// is no longer waiting.
+func TestWaitlistMovingIntoTheDayEndsTheEntry(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	w.join(t, 1)
+	mine, err := w.svc.Book(ctx, booking.BookRequest{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna",
+		Start: w.at(3, 10, 0), Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"},
+		IdempotencyKey: "mine", Source: "telegram:1", Confirm: true})
+	require.NoError(t, err)
+	w.free(t, 10, 12)
+	_, err = w.svc.Reschedule(ctx, w.salonID, mine.ID, w.at(2, 10, 0))
+	require.NoError(t, err)
+	require.Equal(t, 0, w.count(t, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, w.salonID), "the entry is answered")
+	require.Equal(t, 0, w.pass(t), "no second time for chat 1")
+}
