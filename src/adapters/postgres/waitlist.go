@@ -232,20 +232,26 @@ const waitingSQL = `
 			FROM bookings b JOIN waitlist_offers o ON o.booking_id = b.booking_id JOIN waitlist l ON l.id = o.entry_id
 			WHERE b.salon_id = $1 AND b.status = 'held' AND b.hold_expires_at > $3)
 		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone,
-		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.n, 0)
+		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.declined, '{}'), coalesce(o.lapsed, '{}')
 		FROM waitlist w JOIN clients c ON c.client_id = w.client_id
-		LEFT JOIN LATERAL (SELECT array_agg(starts_at) AS starts, array_agg(ends_at) AS ends, count(*) AS n
-		                   FROM waitlist_offers WHERE entry_id = w.id) o ON true
+		LEFT JOIN LATERAL (SELECT array_agg(x.starts_at) AS starts, array_agg(x.ends_at) AS ends, max(x.created_at) AS last,
+		                          array_agg(b.status = 'cancelled') AS declined,
+		                          array_agg(coalesce(b.hold_expires_at, x.created_at)) AS lapsed
+		                   FROM waitlist_offers x JOIN bookings b ON b.booking_id = x.booking_id
+		                   WHERE x.entry_id = w.id) o ON true
 		WHERE w.salon_id = $1 AND w.day >= $2 AND w.channel = ANY($4)
 		  AND NOT EXISTS (SELECT 1 FROM live WHERE live.channel = w.channel AND live.chat_id = w.chat_id)
 		  AND NOT EXISTS (SELECT 1 FROM live WHERE live.client_id = w.client_id)
 		  AND NOT EXISTS (SELECT 1 FROM channel_chats k WHERE k.salon_id = w.salon_id AND k.channel = w.channel
 		                  AND k.chat_id = w.chat_id AND k.blocked_at IS NOT NULL)
-		ORDER BY coalesce(o.n, 0), w.id`
+		ORDER BY coalesce(o.last, w.created_at), w.id`
 
 // Waiting implements waitlist.Store: the entries of chats that did not block
-// the bot and of clients with no offer standing (in any of their chats),
-// those offered least so far first, then the oldest.
+// the bot and of clients with no offer standing (in any of their chats), in
+// turn: by when each last went to the back of the line (its last offer made,
+// else its joining), then by id. An entry offered a time goes behind every
+// entry waiting then, and ahead of those who join later: a rotation, so one
+// that declined once is not passed over by every later joiner.
 func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date, now time.Time, channels []string) ([]waitlist.Entry, error) {
 	rows, err := w.pool.Query(ctx, waitingSQL, salonID, pgDate(today), now, channels)
 	if err != nil {
@@ -254,12 +260,16 @@ func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date,
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (waitlist.Entry, error) {
 		e := waitlist.Entry{Client: core.Client{SalonID: salonID}}
 		var day time.Time
-		var starts, ends []time.Time
-		var n int64
-		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &starts, &ends, &n)
+		var starts, ends, lapsed []time.Time
+		var declined []bool
+		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &starts, &ends, &declined, &lapsed)
 		e.Day = core.DateOf(day)
-		for i := range min(len(starts), len(ends)) {
-			e.Offered = append(e.Offered, core.TimeRange{Start: starts[i].UTC(), End: ends[i].UTC()})
+		for i := range min(len(starts), len(ends), len(declined), len(lapsed)) {
+			o := waitlist.Offered{TimeRange: core.TimeRange{Start: starts[i].UTC(), End: ends[i].UTC()}, Declined: declined[i]}
+			if !o.Declined {
+				o.Lapsed = lapsed[i].UTC()
+			}
+			e.Offered = append(e.Offered, o)
 		}
 		return e, err
 	})

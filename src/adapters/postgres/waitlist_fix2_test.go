@@ -16,6 +16,7 @@ import (
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
 	"salonbook/src/core/messaging"
+	"salonbook/src/core/waitlist"
 )
 
 // offerMessage is the state of the outbox row of chat's offer: failed ("" while
@@ -227,4 +228,74 @@ func TestWaitlistMovingIntoTheDayEndsTheEntry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 0, w.count(t, `SELECT count(*) FROM waitlist WHERE salon_id = $1`, w.salonID), "the entry is answered")
 	require.Equal(t, 0, w.pass(t), "no second time for chat 1")
+}
+
+// Review 2, C: an entry that declined an offer goes to the back of the line
+// as it was then, not behind everyone who joins later.
+func TestWaitlistDeclinedEntryIsNotStarved(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	w.join(t, 1)
+	w.free(t, 10)
+	require.Equal(t, 1, w.pass(t))
+	released, err := w.svc.Release(ctx, w.salonID, w.offers(t)["telegram:1"].ID) // "No, thanks"
+	require.NoError(t, err)
+	require.True(t, released)
+	for n := 2; n <= 9; n++ {
+		w.join(t, n)
+	}
+	w.free(t, 12)
+	require.Equal(t, 2, w.pass(t))
+	require.Equal(t, map[string]time.Time{"telegram:1": w.at(2, 12, 0), "telegram:2": w.at(2, 10, 0)}, w.starts(t),
+		"entry 1 (not 10:00 again) before those who joined after its decline")
+}
+
+// Review 2, D: a time an entry let lapse is offered to it again after the
+// cooldown, when no entry never offered it wants it; a declined one never.
+func TestWaitlistLapsedTimesComeBack(t *testing.T) {
+	t.Parallel()
+	cooldown := waitlist.LapsedCooldown * core.DefaultWaitlistOffer
+
+	t.Run("LapsedAfterTheCooldown", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		first := w.offers(t)["telegram:1"]
+		w.lapse(t)
+		require.Equal(t, 0, w.pass(t), "within the cooldown")
+		w.clock.T = first.HoldExpiresAt.Add(cooldown)
+		require.Equal(t, 1, w.pass(t), "the only candidate gets it again")
+		again := w.offers(t)["telegram:1"]
+		require.NotEqual(t, first.ID, again.ID, "a new hold, not the expired one by its key")
+		require.Equal(t, w.at(2, 10, 0), again.Start)
+	})
+
+	t.Run("AfterThoseNeverOfferedIt", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		first := w.offers(t)["telegram:1"]
+		w.lapse(t)
+		w.clock.T = first.HoldExpiresAt.Add(cooldown)
+		w.join(t, 2)
+		require.Equal(t, 1, w.pass(t))
+		require.Equal(t, map[string]time.Time{"telegram:2": w.at(2, 10, 0)}, w.starts(t))
+	})
+
+	t.Run("DeclinedNever", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		w.join(t, 1)
+		w.free(t, 10)
+		require.Equal(t, 1, w.pass(t))
+		released, err := w.svc.Release(ctx, w.salonID, w.offers(t)["telegram:1"].ID)
+		require.NoError(t, err)
+		require.True(t, released)
+		w.clock.T = w.clock.T.Add(10 * cooldown)
+		require.Equal(t, 0, w.pass(t))
+	})
 }
