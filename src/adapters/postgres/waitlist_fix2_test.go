@@ -299,3 +299,37 @@ func TestWaitlistLapsedTimesComeBack(t *testing.T) {
 		require.Equal(t, 0, w.pass(t))
 	})
 }
+
+// Review 2, E: the offer says how long its hold really stands (capped at the
+// start), and a start too near for an answer is not offered.
+func TestWaitlistOfferSaysTheRealHold(t *testing.T) {
+	t.Parallel()
+
+	t.Run("CappedAtTheStart", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		setup := pgtest.Setup(w.salonID)
+		setup.Salon.Policy.MinNotice = 0
+		_, err := w.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		w.join(t, 1)
+		w.free(t, 10)
+		w.clock.T = w.at(2, 9, 50)
+		require.Equal(t, 1, w.pass(t))
+		require.Equal(t, 1, w.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND body::text LIKE '%for 10 minutes%'`, w.salonID),
+			"10 minutes to the start, not 15")
+	})
+
+	t.Run("TooNear", func(t *testing.T) {
+		t.Parallel()
+		w := newWLWorld(t)
+		setup := pgtest.Setup(w.salonID)
+		setup.Salon.Policy.MinNotice = 0
+		_, err := w.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		w.join(t, 1)
+		w.free(t, 10)
+		w.clock.T = w.at(2, 9, 58).Add(30 * time.Second)
+		require.Equal(t, 0, w.pass(t), "90 seconds to answer is none")
+	})
+}

@@ -43,6 +43,10 @@ type Offered struct {
 	Lapsed time.Time
 }
 
+// MinOfferHold is the shortest hold an offer is made with: an offer's hold
+// ends by its start at the latest, and a start sooner than this is not offered.
+const MinOfferHold = 2 * time.Minute
+
 // LapsedCooldown is how many offer holds (Policy.OfferHold) a lapsed offer's
 // time is kept from its entry: a lapse may be a client who was busy, and the
 // time may have no one else.
@@ -169,6 +173,9 @@ func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e
 		return false, err
 	}
 	for _, sl := range slots {
+		if sl.Start.Sub(now) < MinOfferHold {
+			continue // its hold, capped at the start, leaves no time to answer
+		}
 		r := core.TimeRange{Start: sl.Start, End: sl.End}
 		if slices.ContainsFunc(e.Offered, func(o Offered) bool { return o.blocks(r, now, cooldown, second) }) {
 			continue

@@ -33,7 +33,7 @@ func NewOffers(reply func(*core.Salon, dialog.Offer) dialog.Reply, clock core.Cl
 // the offer (and its hold) back.
 func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking, salon *core.Salon) error {
 	var channel, chat string
-	of := dialog.Offer{BookingID: b.ID, Start: b.Start}
+	of := dialog.Offer{BookingID: b.ID, Start: b.Start, Made: o.clock.Now(), Expires: b.HoldExpiresAt}
 	err := tx.QueryRow(ctx, `
 		SELECT w.channel, w.chat_id, w.lang, s.names, m.name
 		FROM waitlist w, services s, masters m
