@@ -1,5 +1,7 @@
 package postgres
 
+import "context"
+
 // The statements of the limits, for their plan test.
 const (
 	ExpireLapsedSQL  = expireLapsedSQL
@@ -10,3 +12,15 @@ const (
 
 // WaitingSQL is Waitlist.Waiting's statement, for its plan test.
 const WaitingSQL = waitingSQL
+
+// LockSetting is a setting of the matcher's lock connection ("" when it has none).
+func (w *Waitlist) LockSetting(name string) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.lock == nil {
+		return ""
+	}
+	var v string
+	_ = w.lock.QueryRow(context.Background(), `SELECT current_setting($1)`, name).Scan(&v)
+	return v
+}

@@ -318,6 +318,33 @@ func (w *Waitlist) NextExpiry(ctx context.Context, salonID string) (time.Time, b
 	return next.Time.UTC(), next.Valid, nil
 }
 
+// matcherLockTimeout bounds the matcher's lock and unlock statements: a
+// server or network that stopped answering fails the pass instead of hanging
+// the matcher (the connection is then closed, which lets the lock go).
+const matcherLockTimeout = 5 * time.Second
+
+// matcherKeepalive makes the server notice a matcher whose host died within
+// about half a minute and let its session lock go (as pipeline.Leader's
+// sender lock): probes after 10 s idle, every 5 s, 3 missed end the session;
+// unacknowledged data for 25 s does too. Ignored on a Unix socket.
+const matcherKeepalive = `SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
+	set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '25000', false)`
+
+// connectLock opens the matcher's own connection, with matcherKeepalive set.
+func connectLock(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, matcherLockTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, mapErr(err, "connect the matcher's lock")
+	}
+	if _, err := conn.Exec(cctx, matcherKeepalive); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, mapErr(err, "set keepalives for the matcher's lock")
+	}
+	return conn, nil
+}
+
 // Matching runs fn while this process is the salon's one matcher: a session
 // advisory lock held on a connection of the Waitlist's own, outside the pool,
 // so fn's statements never wait for a pooled connection while the lock holds
@@ -331,15 +358,16 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 	}
 	defer w.mu.Unlock()
 	if w.lock == nil || w.lock.IsClosed() {
-		w.lock, err = pgx.ConnectConfig(ctx, w.pool.Config().ConnConfig.Copy())
-		if err != nil {
-			w.lock = nil
-			return false, mapErr(err, "connect the matcher's lock")
+		if w.lock, err = connectLock(ctx, w.pool); err != nil {
+			return false, err
 		}
 	}
 	conn := w.lock
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('salonbook.waitlist/' || $1, 0))`, salonID).Scan(&got); err != nil {
+	lctx, lcancel := context.WithTimeout(ctx, matcherLockTimeout)
+	err = conn.QueryRow(lctx, `SELECT pg_try_advisory_lock(hashtextextended('salonbook.waitlist/' || $1, 0))`, salonID).Scan(&got)
+	lcancel()
+	if err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return false, mapErr(err, "lock matcher")
 	}
@@ -347,7 +375,7 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 		return false, nil
 	}
 	defer func() {
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), matcherLockTimeout)
 		defer cancel()
 		if _, uerr := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtextextended('salonbook.waitlist/' || $1, 0))`, salonID); uerr != nil {
 			_ = conn.Close(uctx) // the session's lock goes with it

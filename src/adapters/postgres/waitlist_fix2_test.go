@@ -333,3 +333,15 @@ func TestWaitlistOfferSaysTheRealHold(t *testing.T) {
 		require.Equal(t, 0, w.pass(t), "90 seconds to answer is none")
 	})
 }
+
+// Review 2, H: the matcher's lock connection has keepalives, so a dead
+// matcher's lock goes within about half a minute.
+func TestWaitlistMatcherLockKeepalives(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	ran, err := w.wl.Matching(ctx, w.salonID, func(bool) error { return nil })
+	require.NoError(t, err)
+	require.True(t, ran)
+	require.Equal(t, "10", w.wl.LockSetting("tcp_keepalives_idle"))
+	require.Equal(t, "25000", w.wl.LockSetting("tcp_user_timeout"))
+}
