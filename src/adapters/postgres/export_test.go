@@ -13,6 +13,13 @@ const (
 // WaitingSQL is Waitlist.Waiting's statement, for its plan test.
 const WaitingSQL = waitingSQL
 
+// The wait-list statements of a booking change and an offer, for their plan test.
+const (
+	OfferLiveSQL  = offerLiveSQL
+	AnsweredSQL   = answeredSQL
+	EndEntriesSQL = endEntriesSQL
+)
+
 // LockSetting is a setting of the matcher's lock connection ("" when it has none).
 func (w *Waitlist) LockSetting(name string) string {
 	w.mu.Lock()

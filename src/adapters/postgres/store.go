@@ -548,6 +548,16 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 	return nil
 }
 
+// offerLiveSQL share-locks the entry $2 and says whether its chat or client
+// has another offer standing at $3 (not $4). It reads the salon's live holds
+// (bookings_held_expiry), then each one's offer and entry by key: never the
+// salon's entries, whatever the statistics and the plan.
+const offerLiveSQL = `
+	SELECT EXISTS (SELECT 1 FROM bookings x JOIN waitlist_offers o ON o.booking_id = x.booking_id JOIN waitlist l ON l.id = o.entry_id
+	               WHERE x.salon_id = w.salon_id AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	                 AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id))
+	FROM waitlist w WHERE w.id = $2 AND w.salon_id = $1 FOR KEY SHARE OF w`
+
 func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now time.Time) error {
 	if t.tx == nil {
 		return errors.New("postgres: a wait-list offer stored outside its hold's transaction")
@@ -557,11 +567,7 @@ func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now 
 	// that ended it first leaves no row here (ENotFound, not a foreign key error).
 	// Book holds the chat's lock, so the check below is not raced by the chat.
 	var live bool
-	err := t.q.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM waitlist l JOIN waitlist_offers o ON o.entry_id = l.id JOIN bookings x ON x.booking_id = o.booking_id
-		               WHERE l.salon_id = w.salon_id AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id)
-		                 AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid)
-		FROM waitlist w WHERE w.salon_id = $1 AND w.id = $2 FOR KEY SHARE OF w`, b.SalonID, entry, now, b.ID).Scan(&live)
+	err := t.q.QueryRow(ctx, offerLiveSQL, b.SalonID, entry, now, b.ID).Scan(&live)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return core.Errorf(core.ENotFound, "error.not_found", "postgres: no wait-list entry %d", entry)
 	}

@@ -149,19 +149,23 @@ func endEntries(ctx context.Context, tx pgx.Tx, salonID string, ids []int64, kee
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `
+	_, err := tx.Exec(ctx, endEntriesSQL, salonID, ids, keep)
+	return err
+}
+
+// endEntriesSQL is endEntries' statement ($1 salon, $2 entry ids, $3 the
+// booking kept).
+const endEntriesSQL = `
 		WITH ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM waitlist_offers WHERE entry_id = ANY($2)),
 		r AS (
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
 			WHERE booking_id IN (SELECT booking_id FROM ended WHERE booking_id::text <> $3)
 			  AND status = 'held'
-			RETURNING 1),`+giveUpOffersSQL+`,
+			RETURNING 1),` + giveUpOffersSQL + `,
 		d AS (DELETE FROM waitlist WHERE id = ANY($2))
-		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`, salonID, ids, keep)
-	return err
-}
+		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`
 
-// Wake implements dialog.Waitlist: a time of the salon may have freed.
+// Wake writes a wake: a time of the salon may have freed.
 func (w *Waitlist) Wake(ctx context.Context, salonID string) error {
 	_, err := w.pool.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, salonID)
 	return mapErr(err, "wake wait-list")
@@ -201,15 +205,18 @@ func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) erro
 
 // answeredSQL locks the entries the booking $2 answers (Record): its offer's
 // entry, by primary key, and the chat's entries for its service and local day,
-// through waitlist_once's leading columns (a chat has few): linear whatever
-// the statistics and the plan.
+// the chat's read alone first (MATERIALIZED) through waitlist_once's leading
+// columns (a chat has few): with the day beside them, a generic plan took
+// waitlist_waiting and read the salon's entries of that day.
 const answeredSQL = `
+	WITH chat AS MATERIALIZED (
+		SELECT id, service_id, master_id, day FROM waitlist WHERE salon_id = $1 AND channel = $3 AND chat_id = $4)
 	SELECT w.id FROM waitlist w
 	WHERE w.id = ANY (ARRAY(
 	        SELECT entry_id FROM waitlist_offers WHERE booking_id = $2::uuid
 	        UNION ALL
-	        SELECT l.id FROM waitlist l
-	        WHERE l.salon_id = $1 AND l.channel = $3 AND l.chat_id = $4 AND l.service_id = $5
+	        SELECT l.id FROM chat l
+	        WHERE l.service_id = $5
 	          AND l.day = (SELECT ($6::timestamptz AT TIME ZONE timezone)::date FROM salons WHERE salon_id = $1)
 	          AND (l.master_id IN ($7, $8) OR EXISTS (SELECT 1 FROM waitlist_offers WHERE booking_id = $2::uuid))))
 	ORDER BY w.id FOR UPDATE OF w`
@@ -301,7 +308,7 @@ const expireDueSQL = `
 	SELECT count(*) FROM e`
 
 // nextExpirySQL is the salon's ($1) earliest hold expiry; written as ORDER BY
-// … LIMIT 1 for bookings_held_expiry (0017), which serves it and expireDueSQL
+// … LIMIT 1 for bookings_held_expiry (0020), which serves it and expireDueSQL
 // with no statistics and generic plans (TestExpiryPlansReadOnlyHolds).
 const nextExpirySQL = `SELECT hold_expires_at FROM bookings WHERE salon_id = $1 AND status = 'held' ORDER BY hold_expires_at LIMIT 1`
 
@@ -405,15 +412,15 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 // holds may be in a send, which goes, but its body's not_after becomes
 // ended_at, so a send handed back is given up, never retried. As the
 // reminders' give-up (pipeline.giveUpSQL): the outbox is read by id and
-// resent_of only.
+// resent_of only, the offers by key, one lookup per booking ended (a join
+// took a hash join over every offer under a generic plan).
 const giveUpOffersSQL = `
 		offers_mine AS MATERIALIZED (
-			SELECT o.outbox_id AS id, e.ended_at FROM waitlist_offers o JOIN ended e ON e.booking_id = o.booking_id
-			WHERE (o.outbox_id IS NOT NULL) IS TRUE),
+			SELECT (SELECT o.outbox_id FROM waitlist_offers o WHERE o.booking_id = e.booking_id) AS id, e.ended_at FROM ended e),
 		offers_rows AS MATERIALIZED (
-			SELECT id, ended_at FROM offers_mine
+			SELECT id, ended_at FROM offers_mine WHERE (id IS NOT NULL) IS TRUE
 			UNION ALL
-			SELECT c.id, m.ended_at FROM offers_mine m JOIN outbox c ON c.resent_of = m.id),
+			SELECT c.id, m.ended_at FROM offers_mine m, LATERAL (SELECT id FROM outbox WHERE resent_of = m.id) c),
 		offers_gone AS (
 			UPDATE outbox o SET
 			       failed = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN 'offer ended' END,

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/postgres/pipeline"
 	"salonbook/src/core"
@@ -344,4 +346,83 @@ func TestWaitlistMatcherLockKeepalives(t *testing.T) {
 	require.True(t, ran)
 	require.Equal(t, "10", w.wl.LockSetting("tcp_keepalives_idle"))
 	require.Equal(t, "25000", w.wl.LockSetting("tcp_user_timeout"))
+}
+
+// tableScans lists the scans of tables under n with the rows each read.
+func tableScans(n scanNode, out map[string]float64) {
+	if n.Relation != "" && n.Type != "ModifyTable" {
+		out[n.Relation+": "+n.Type+" "+n.Index] += (n.Rows + n.Filtered + n.Recheck) * n.Loops
+	}
+	for _, c := range n.Plans {
+		tableScans(c, out)
+	}
+}
+
+// Review 2, I: the wait-list statements of every offer and every chat booking
+// read the rows they are about, not the salon's, with no statistics and
+// generic plans.
+func TestWaitlistChangePlansReadOnlyTheirRows(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	_, salonID := pgtest.Salon(t)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	pg := conn.Hijack()
+	defer func() { _ = pg.Close(ctx) }()
+	schema := fmt.Sprintf("wl_plans_%d", time.Now().UnixNano())
+	for _, q := range []string{
+		`CREATE SCHEMA ` + schema,
+		`CREATE TABLE ` + schema + `.bookings (LIKE public.bookings INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`CREATE TABLE ` + schema + `.waitlist (LIKE public.waitlist INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`CREATE TABLE ` + schema + `.waitlist_offers (LIKE public.waitlist_offers INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`CREATE TABLE ` + schema + `.waitlist_wakes (LIKE public.waitlist_wakes INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`SET search_path = ` + schema + `, public`,
+		`SET plan_cache_mode = force_generic_plan`,
+		// 50,000 bookings of one salon, three of them holds (two lapsed);
+		// 20,000 entries of 20,000 chats, each offered a time before.
+		`INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status,
+		                       hold_expires_at, price_minor, currency, idempotency_key, source)
+		 SELECT '` + salonID + `', 'm' || (g % 20), 'cut', g, s, s + interval '15 minutes',
+		        tstzrange(s, s + interval '15 minutes'), 'confirmed', NULL, 1000, 'EUR', 'k' || g, 'telegram:' || g
+		 FROM generate_series(1, 50000) g, LATERAL (SELECT '2026-06-01Z'::timestamptz + g * interval '20 minutes' AS s) x`,
+		`UPDATE bookings SET status = 'held', hold_expires_at = '2027-06-01Z'::timestamptz + (idempotency_key = 'k49999')::int * interval '1 hour'
+		 WHERE idempotency_key IN ('k45000', 'k45001', 'k49999')`,
+		`INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id)
+		 SELECT '` + salonID + `', 'telegram', g::text, 'cut', 'm' || (g % 20), '2027-06-01', g FROM generate_series(1, 20000) g`,
+		`INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at)
+		 SELECT b.booking_id, b.salon_id, g, b.starts_at, b.ends_at FROM generate_series(1, 20000) g JOIN bookings b ON b.idempotency_key = 'k' || g`,
+		`INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at)
+		 SELECT booking_id, salon_id, 20000, starts_at, ends_at FROM bookings WHERE status = 'held'`,
+	} {
+		_, err := pg.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+	var offer string
+	require.NoError(t, pg.QueryRow(ctx, `SELECT booking_id::text FROM bookings WHERE idempotency_key = 'k49999'`).Scan(&offer))
+	now := "2027-06-01 00:05:00Z"
+	for _, st := range []struct{ name, sql, args string }{
+		{"offer_live", postgres.OfferLiveSQL, fmt.Sprintf(`'%s', 7, '%s', '%s'`, salonID, now, offer)},
+		{"answered", postgres.AnsweredSQL, fmt.Sprintf(`'%s', '%s', 'telegram', '7', 'cut', '2027-06-01 10:00Z', 'm7', 'any'`, salonID, offer)},
+		{"end_entries", postgres.EndEntriesSQL, fmt.Sprintf(`'%s', '{7,20000}', ''`, salonID)},
+	} {
+		t.Run(st.name, func(t *testing.T) {
+			_, err := pg.Exec(ctx, `PREPARE `+st.name+` AS `+st.sql)
+			require.NoError(t, err)
+			tx, err := pg.Begin(ctx)
+			require.NoError(t, err)
+			defer func() { _ = tx.Rollback(ctx) }()
+			var raw []byte
+			require.NoError(t, tx.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE `+st.name+`(`+st.args+`)`).Scan(&raw))
+			var plans []struct {
+				Plan scanNode `json:"Plan"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &plans))
+			read := map[string]float64{}
+			tableScans(plans[0].Plan, read)
+			require.NotEmpty(t, read)
+			for scan, rows := range read {
+				require.LessOrEqual(t, rows, 10.0, "%s read more than its rows: %s", scan, raw)
+			}
+		})
+	}
 }
