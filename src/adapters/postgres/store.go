@@ -566,6 +566,13 @@ func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now 
 	// waits for this transaction and then releases this offer's hold, and one
 	// that ended it first leaves no row here (ENotFound, not a foreign key error).
 	// Book holds the chat's lock, so the check below is not raced by the chat.
+	// One live offer per client across its chats: Book's chat lock does not
+	// cover the client's other chats, and its client row lock is taken only
+	// under a cap, so two chats' offers take turns here.
+	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`,
+		b.SalonID, b.ClientID); err != nil {
+		return mapErr(err, "lock the offer's client")
+	}
 	var live bool
 	err := t.q.QueryRow(ctx, offerLiveSQL, b.SalonID, entry, now, b.ID).Scan(&live)
 	if errors.Is(err, pgx.ErrNoRows) {

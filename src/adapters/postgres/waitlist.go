@@ -114,6 +114,16 @@ func (w *Waitlist) Entries(ctx context.Context, key dialog.ChatKey, from core.Da
 func (w *Waitlist) Leave(ctx context.Context, key dialog.ChatKey, id int64) (bool, error) {
 	left := false
 	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		// The entry's held offers first, then the entry: the order of a
+		// Confirm of one (its booking, then Record's entry), or the two deadlock.
+		if _, err := tx.Exec(ctx, `
+			SELECT 1 FROM bookings b
+			WHERE b.booking_id = ANY (ARRAY(SELECT o.booking_id FROM waitlist_offers o JOIN waitlist w ON w.id = o.entry_id
+			                                WHERE w.id = $4 AND w.salon_id = $1 AND w.channel = $2 AND w.chat_id = $3))
+			  AND b.status = 'held'
+			ORDER BY b.booking_id FOR UPDATE OF b`, key.SalonID, key.Channel, key.ChatID, id); err != nil {
+			return err
+		}
 		ids, err := lockEntries(ctx, tx, `SELECT id FROM waitlist WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id = $4 FOR UPDATE`,
 			key.SalonID, key.Channel, key.ChatID, id)
 		if err != nil || len(ids) == 0 {
@@ -412,21 +422,23 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 // holds may be in a send, which goes, but its body's not_after becomes
 // ended_at, so a send handed back is given up, never retried. As the
 // reminders' give-up (pipeline.giveUpSQL): the outbox is read by id and
-// resent_of only, the offers by key, one lookup per booking ended (a join
-// took a hash join over every offer under a generic plan).
+// resent_of only, the offers by key, one lookup per booking ended (joins,
+// even LATERAL ones, became hash joins over every offer or message under a
+// generic plan with no statistics).
 const giveUpOffersSQL = `
 		offers_mine AS MATERIALIZED (
 			SELECT (SELECT o.outbox_id FROM waitlist_offers o WHERE o.booking_id = e.booking_id) AS id, e.ended_at FROM ended e),
 		offers_rows AS MATERIALIZED (
 			SELECT id, ended_at FROM offers_mine WHERE (id IS NOT NULL) IS TRUE
 			UNION ALL
-			SELECT c.id, m.ended_at FROM offers_mine m, LATERAL (SELECT id FROM outbox WHERE resent_of = m.id) c),
+			SELECT c.id, (SELECT max(m.ended_at) FROM offers_mine m WHERE m.id = c.resent_of) FROM outbox c
+			WHERE c.resent_of = ANY (ARRAY(SELECT id FROM offers_mine WHERE (id IS NOT NULL) IS TRUE)) AND c.resent_of IS NOT NULL),
 		offers_gone AS (
 			UPDATE outbox o SET
 			       failed = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN 'offer ended' END,
 			       body = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN o.body
 			                   ELSE jsonb_set(o.body, '{not_after}',
-			                        to_jsonb(to_char(x.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) END
-			FROM offers_rows x
-			WHERE o.id = x.id AND o.id = ANY (ARRAY(SELECT id FROM offers_rows)) AND (o.sent_at IS NULL AND o.failed IS NULL) IS TRUE
+			                        to_jsonb(to_char((SELECT max(x.ended_at) FROM offers_rows x WHERE x.id = o.id) AT TIME ZONE 'UTC',
+			                                         'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) END
+			WHERE o.id = ANY (ARRAY(SELECT id FROM offers_rows)) AND (o.sent_at IS NULL AND o.failed IS NULL) IS TRUE
 			RETURNING o.id)`

@@ -376,8 +376,11 @@ func TestWaitlistChangePlansReadOnlyTheirRows(t *testing.T) {
 		`CREATE TABLE ` + schema + `.waitlist (LIKE public.waitlist INCLUDING ALL) WITH (autovacuum_enabled = false)`,
 		`CREATE TABLE ` + schema + `.waitlist_offers (LIKE public.waitlist_offers INCLUDING ALL) WITH (autovacuum_enabled = false)`,
 		`CREATE TABLE ` + schema + `.waitlist_wakes (LIKE public.waitlist_wakes INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`CREATE TABLE ` + schema + `.outbox (LIKE public.outbox INCLUDING ALL) WITH (autovacuum_enabled = false)`,
 		`SET search_path = ` + schema + `, public`,
 		`SET plan_cache_mode = force_generic_plan`,
+		// 20,000 messages unsent, each an offer's;
+		`INSERT INTO outbox (salon_id, channel, chat_id, body) SELECT '` + salonID + `', 'telegram', g::text, '{}' FROM generate_series(1, 20000) g`,
 		// 50,000 bookings of one salon, three of them holds (two lapsed);
 		// 20,000 entries of 20,000 chats, each offered a time before.
 		`INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status,
@@ -389,8 +392,8 @@ func TestWaitlistChangePlansReadOnlyTheirRows(t *testing.T) {
 		 WHERE idempotency_key IN ('k45000', 'k45001', 'k49999')`,
 		`INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id)
 		 SELECT '` + salonID + `', 'telegram', g::text, 'cut', 'm' || (g % 20), '2027-06-01', g FROM generate_series(1, 20000) g`,
-		`INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at)
-		 SELECT b.booking_id, b.salon_id, g, b.starts_at, b.ends_at FROM generate_series(1, 20000) g JOIN bookings b ON b.idempotency_key = 'k' || g`,
+		`INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at, outbox_id)
+		 SELECT b.booking_id, b.salon_id, g, b.starts_at, b.ends_at, g FROM generate_series(1, 20000) g JOIN bookings b ON b.idempotency_key = 'k' || g`,
 		`INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at)
 		 SELECT booking_id, salon_id, 20000, starts_at, ends_at FROM bookings WHERE status = 'held'`,
 	} {
@@ -425,4 +428,65 @@ func TestWaitlistChangePlansReadOnlyTheirRows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitBlockedBy waits until a session waits on a lock the session pid holds.
+func (w *wlWorld) waitBlockedBy(t *testing.T, pid int) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		return w.count(t, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND $1 = ANY (pg_blocking_pids(pid))`, pid) > 0
+	}, 10*time.Second, 5*time.Millisecond)
+}
+
+// Review 2, J: Leave locks the entry's held offers before the entry, as a
+// Confirm of one does (its booking, then the entry): the two never deadlock.
+func TestWaitlistLeaveLocksLikeConfirm(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	e := w.joinAs(t, 1, "anna")
+	w.free(t, 10)
+	require.Equal(t, 1, w.pass(t))
+	offer := w.offers(t)["telegram:1"]
+	confirm, err := w.pool.Begin(ctx) // a Confirm: the booking, then the entry
+	require.NoError(t, err)
+	defer func() { _ = confirm.Rollback(ctx) }()
+	_, err = confirm.Exec(ctx, `SELECT 1 FROM bookings WHERE booking_id = $1::uuid FOR UPDATE`, offer.ID)
+	require.NoError(t, err)
+	var pid int
+	require.NoError(t, confirm.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+	left := make(chan error, 1)
+	go func() {
+		_, err := w.wl.Leave(ctx, dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "1"}, e)
+		left <- err
+	}()
+	w.waitBlockedBy(t, pid)
+	_, err = confirm.Exec(ctx, `SET LOCAL lock_timeout = '5s'`)
+	require.NoError(t, err)
+	_, err = confirm.Exec(ctx, `SELECT 1 FROM waitlist WHERE id = $1 FOR UPDATE`, e)
+	require.NoError(t, err, "Leave holds no lock on the entry while it waits for the booking")
+	require.NoError(t, confirm.Commit(ctx))
+	require.NoError(t, <-left)
+}
+
+// Review 2, J: an offer takes its client's lock, so two chats of one client
+// (no cap: no client row lock) never both get an offer.
+func TestWaitlistOfferLocksTheClient(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	w.join(t, 1)
+	w.free(t, 10)
+	var client int64
+	require.NoError(t, w.pool.QueryRow(ctx, `SELECT client_id FROM waitlist WHERE salon_id = $1`, w.salonID).Scan(&client))
+	tx, err := w.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`, w.salonID, client)
+	require.NoError(t, err)
+	var pid int
+	require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+	done := make(chan int, 1)
+	go func() { n, _ := w.matcher.Pass(ctx); done <- n }()
+	w.waitBlockedBy(t, pid)
+	require.NoError(t, tx.Commit(ctx))
+	require.Equal(t, 1, <-done)
 }
