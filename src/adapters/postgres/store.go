@@ -300,16 +300,26 @@ func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep st
 // Written so, only bookings_client_upcoming and bookings_source_live (0012),
 // whose predicate the chat's branches imply, can serve them.
 const expireLapsedSQL = `
-	UPDATE bookings SET status = 'expired', updated_at = $4
-	WHERE booking_id IN (
-	        SELECT booking_id FROM bookings
-	        WHERE salon_id = $1 AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4
-	          AND client_id = (SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2)
-	        UNION ALL
-	        SELECT booking_id FROM bookings
-	        WHERE salon_id = $1 AND source = $3 AND source <> ''
-	          AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4)
-	  AND status = 'held' AND hold_expires_at <= $4`
+	WITH e AS (
+		UPDATE bookings SET status = 'expired', updated_at = $4
+		WHERE booking_id IN (
+		        SELECT booking_id FROM bookings
+		        WHERE salon_id = $1 AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4
+		          AND client_id = (SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2)
+		        UNION ALL
+		        SELECT booking_id FROM bookings
+		        WHERE salon_id = $1 AND source = $3 AND source <> ''
+		          AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4)
+		  AND status = 'held' AND hold_expires_at <= $4
+		RETURNING booking_id),
+	` + expiredSQL
+
+// expiredSQL ends a statement whose CTE e expired holds (booking_id) at $4
+// of salon $1: it gives up the messages of the offers among them and wakes
+// the matcher (the time is free), and counts them.
+const expiredSQL = `ended AS MATERIALIZED (SELECT booking_id, $4::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
+	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM e))
+	SELECT count(*) FROM e`
 
 func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source string, now time.Time) (int64, error) {
 	// Outside Book's transaction (Auto), so that it commits before the booking's
@@ -318,8 +328,9 @@ func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source strin
 	// Confirm that read an earlier now and holds a hold's row lock takes turns
 	// with this update: it confirms first (this skips the row, the count sees
 	// the booking) or finds the hold expired.
-	tag, err := t.q.Exec(ctx, expireLapsedSQL, salonID, phone, source, now)
-	return tag.RowsAffected(), mapErr(err, "expire lapsed holds")
+	var n int64
+	err := t.q.QueryRow(ctx, expireLapsedSQL, salonID, phone, source, now).Scan(&n)
+	return n, mapErr(err, "expire lapsed holds")
 }
 
 // countUpcomingSQL is two counts, each on its own index whatever the
@@ -349,13 +360,17 @@ func (t *storeTx) Client(ctx context.Context, salonID string, clientID int64) (*
 }
 
 func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) (int64, error) {
-	tag, err := t.q.Exec(ctx, `
-		UPDATE bookings SET status = 'expired', updated_at = $4
-		WHERE salon_id = $1 AND status = 'held' AND hold_expires_at <= $4
-		  AND ((master_id = $2 AND occupied && tstzrange($5, $6))
-		    OR (client_id = $3 AND tstzrange(starts_at, ends_at) && tstzrange($5, $6)))`,
-		salonID, masterID, clientID, now, occupied.Start, occupied.End)
-	return tag.RowsAffected(), mapErr(err, "expire holds")
+	var n int64
+	err := t.q.QueryRow(ctx, `
+		WITH e AS (
+			UPDATE bookings SET status = 'expired', updated_at = $4
+			WHERE salon_id = $1 AND status = 'held' AND hold_expires_at <= $4
+			  AND ((master_id = $2 AND occupied && tstzrange($5, $6))
+			    OR (client_id = $3 AND tstzrange(starts_at, ends_at) && tstzrange($5, $6)))
+			RETURNING booking_id),
+		`+expiredSQL,
+		salonID, masterID, clientID, now, occupied.Start, occupied.End).Scan(&n)
+	return n, mapErr(err, "expire holds")
 }
 
 const bookingColumns = `booking_id::text, salon_id, master_id, service_id, client_id, starts_at, ends_at,
@@ -456,13 +471,15 @@ func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (b
 	}
 	// One conditional statement, not a read and a write: a confirm committed in
 	// between is seen by the WHERE and the row is left alone. A wait-list
-	// offer's release wakes the matcher in the same statement (no wake to lose).
+	// offer's release wakes the matcher and gives up the offer's message not yet
+	// sent in the same statement (no wake to lose).
 	var n int
 	err := t.q.QueryRow(ctx, `
 		WITH r AS (
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
 			WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'
-			RETURNING idempotency_key),
+			RETURNING booking_id, idempotency_key),
+		ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM r WHERE idempotency_key LIKE $3 || '%'),`+giveUpOffersSQL+`,
 		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%')
 		SELECT count(*) FROM r`, salonID, id, booking.OfferKeyPrefix).Scan(&n)
 	if err != nil {
@@ -531,6 +548,16 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 	return nil
 }
 
+// offerLiveSQL share-locks the entry $2 and says whether its chat or client
+// has another offer standing at $3 (not $4). It reads the salon's live holds
+// (bookings_held_expiry), then each one's offer and entry by key: never the
+// salon's entries, whatever the statistics and the plan.
+const offerLiveSQL = `
+	SELECT EXISTS (SELECT 1 FROM bookings x JOIN waitlist_offers o ON o.booking_id = x.booking_id JOIN waitlist l ON l.id = o.entry_id
+	               WHERE x.salon_id = w.salon_id AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	                 AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id))
+	FROM waitlist w WHERE w.id = $2 AND w.salon_id = $1 FOR KEY SHARE OF w`
+
 func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now time.Time) error {
 	if t.tx == nil {
 		return errors.New("postgres: a wait-list offer stored outside its hold's transaction")
@@ -539,12 +566,15 @@ func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now 
 	// waits for this transaction and then releases this offer's hold, and one
 	// that ended it first leaves no row here (ENotFound, not a foreign key error).
 	// Book holds the chat's lock, so the check below is not raced by the chat.
+	// One live offer per client across its chats: Book's chat lock does not
+	// cover the client's other chats, and its client row lock is taken only
+	// under a cap, so two chats' offers take turns here.
+	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`,
+		b.SalonID, b.ClientID); err != nil {
+		return mapErr(err, "lock the offer's client")
+	}
 	var live bool
-	err := t.q.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM waitlist l JOIN waitlist_offers o ON o.entry_id = l.id JOIN bookings x ON x.booking_id = o.booking_id
-		               WHERE l.salon_id = w.salon_id AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id)
-		                 AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid)
-		FROM waitlist w WHERE w.salon_id = $1 AND w.id = $2 FOR KEY SHARE OF w`, b.SalonID, entry, now, b.ID).Scan(&live)
+	err := t.q.QueryRow(ctx, offerLiveSQL, b.SalonID, entry, now, b.ID).Scan(&live)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return core.Errorf(core.ENotFound, "error.not_found", "postgres: no wait-list entry %d", entry)
 	}

@@ -114,6 +114,16 @@ func (w *Waitlist) Entries(ctx context.Context, key dialog.ChatKey, from core.Da
 func (w *Waitlist) Leave(ctx context.Context, key dialog.ChatKey, id int64) (bool, error) {
 	left := false
 	err := pgx.BeginFunc(ctx, w.pool, func(tx pgx.Tx) error {
+		// The entry's held offers first, then the entry: the order of a
+		// Confirm of one (its booking, then Record's entry), or the two deadlock.
+		if _, err := tx.Exec(ctx, `
+			SELECT 1 FROM bookings b
+			WHERE b.booking_id = ANY (ARRAY(SELECT o.booking_id FROM waitlist_offers o JOIN waitlist w ON w.id = o.entry_id
+			                                WHERE w.id = $4 AND w.salon_id = $1 AND w.channel = $2 AND w.chat_id = $3))
+			  AND b.status = 'held'
+			ORDER BY b.booking_id FOR UPDATE OF b`, key.SalonID, key.Channel, key.ChatID, id); err != nil {
+			return err
+		}
 		ids, err := lockEntries(ctx, tx, `SELECT id FROM waitlist WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id = $4 FOR UPDATE`,
 			key.SalonID, key.Channel, key.ChatID, id)
 		if err != nil || len(ids) == 0 {
@@ -140,54 +150,59 @@ func lockEntries(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int64
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
-// endEntries deletes the entries ids of the salon (their offers go with them),
-// releases their offers' holds but keep's (a booking id, or ""), and wakes the
-// matcher when a hold was released.
+// endEntries deletes the entries ids (of the salon; their offers go with
+// them), releases their offers' holds but keep's (a booking id, or ""), gives
+// up their offers' messages no sender took yet (giveUpOffers), and wakes the
+// matcher when a hold was released. The entries are read by id alone: the
+// caller locked them within the salon.
 func endEntries(ctx context.Context, tx pgx.Tx, salonID string, ids []int64, keep string) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `
-		WITH r AS (
-			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
-			WHERE booking_id IN (SELECT booking_id FROM waitlist_offers WHERE entry_id = ANY($2) AND booking_id::text <> $3)
-			  AND status = 'held'
-			RETURNING 1),
-		d AS (DELETE FROM waitlist WHERE salon_id = $1 AND id = ANY($2))
-		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`, salonID, ids, keep)
+	_, err := tx.Exec(ctx, endEntriesSQL, salonID, ids, keep)
 	return err
 }
 
-// Wake implements dialog.Waitlist: a time of the salon may have freed.
+// endEntriesSQL is endEntries' statement ($1 salon, $2 entry ids, $3 the
+// booking kept).
+const endEntriesSQL = `
+		WITH ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM waitlist_offers WHERE entry_id = ANY($2)),
+		r AS (
+			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
+			WHERE booking_id IN (SELECT booking_id FROM ended WHERE booking_id::text <> $3)
+			  AND status = 'held'
+			RETURNING 1),` + giveUpOffersSQL + `,
+		d AS (DELETE FROM waitlist WHERE id = ANY($2))
+		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`
+
+// Wake writes a wake: a time of the salon may have freed.
 func (w *Waitlist) Wake(ctx context.Context, salonID string) error {
 	_, err := w.pool.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, salonID)
 	return mapErr(err, "wake wait-list")
 }
 
 // Record follows booking changes (postgres.Store.FollowChanges), in the
-// change's transaction: a cancel or a move frees a time (a wake); a booking
-// ends its chat's entries it answers: a booked offer every entry of its chat
-// for that service and local day (whatever the master), any other booking of
-// the chat those for that service, day and master or any master. The other
-// offers of the entries ended are released.
+// change's transaction: a cancel or a move frees a time (a wake); a booking or
+// a move ends its chat's entries it answers: a booked offer every entry of its
+// chat for that service and local day (whatever the master), any other
+// booking of the chat (or one moved by its chat into a day it waits for)
+// those for that service, day and master or any master. The other offers of
+// the entries ended are released.
 func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	var err error
 	switch c.Kind {
-	case booking.Cancelled, booking.Moved:
+	case booking.Cancelled:
 		_, err = tx.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, c.Booking.SalonID)
-	case booking.Booked:
+	case booking.Booked, booking.Moved:
 		b := c.Booking
+		if c.Kind == booking.Moved {
+			if _, err = tx.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, b.SalonID); err != nil {
+				break
+			}
+		}
 		channel, chat, _ := strings.Cut(b.Source, ":")
 		var ids []int64
-		ids, err = lockEntries(ctx, tx, `
-			SELECT w.id FROM waitlist w
-			WHERE w.salon_id = $1 AND (
-			      w.id = (SELECT entry_id FROM waitlist_offers WHERE booking_id = $2::uuid)
-			   OR w.channel = $3 AND w.chat_id = $4 AND w.service_id = $5
-			      AND w.day = (SELECT ($6::timestamptz AT TIME ZONE timezone)::date FROM salons WHERE salon_id = $1)
-			      AND (w.master_id IN ($7, $8) OR EXISTS (SELECT 1 FROM waitlist_offers WHERE booking_id = $2::uuid)))
-			ORDER BY w.id FOR UPDATE OF w`,
-			b.SalonID, b.ID, channel, chat, b.ServiceID, b.Start, b.MasterID, booking.AnyMaster)
+		ids, err = lockEntries(ctx, tx, answeredSQL, b.SalonID, b.ID, channel, chat, b.ServiceID, b.Start, b.MasterID, booking.AnyMaster)
 		if err == nil {
 			err = endEntries(ctx, tx, b.SalonID, ids, b.ID)
 		}
@@ -197,6 +212,24 @@ func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) erro
 	}
 	return nil
 }
+
+// answeredSQL locks the entries the booking $2 answers (Record): its offer's
+// entry, by primary key, and the chat's entries for its service and local day,
+// the chat's read alone first (MATERIALIZED) through waitlist_once's leading
+// columns (a chat has few): with the day beside them, a generic plan took
+// waitlist_waiting and read the salon's entries of that day.
+const answeredSQL = `
+	WITH chat AS MATERIALIZED (
+		SELECT id, service_id, master_id, day FROM waitlist WHERE salon_id = $1 AND channel = $3 AND chat_id = $4)
+	SELECT w.id FROM waitlist w
+	WHERE w.id = ANY (ARRAY(
+	        SELECT entry_id FROM waitlist_offers WHERE booking_id = $2::uuid
+	        UNION ALL
+	        SELECT l.id FROM chat l
+	        WHERE l.service_id = $5
+	          AND l.day = (SELECT ($6::timestamptz AT TIME ZONE timezone)::date FROM salons WHERE salon_id = $1)
+	          AND (l.master_id IN ($7, $8) OR EXISTS (SELECT 1 FROM waitlist_offers WHERE booking_id = $2::uuid))))
+	ORDER BY w.id FOR UPDATE OF w`
 
 // Drop implements waitlist.Store.
 func (w *Waitlist) Drop(ctx context.Context, salonID string, today core.Date) (int64, error) {
@@ -216,20 +249,26 @@ const waitingSQL = `
 			FROM bookings b JOIN waitlist_offers o ON o.booking_id = b.booking_id JOIN waitlist l ON l.id = o.entry_id
 			WHERE b.salon_id = $1 AND b.status = 'held' AND b.hold_expires_at > $3)
 		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone,
-		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.n, 0)
+		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.declined, '{}'), coalesce(o.lapsed, '{}')
 		FROM waitlist w JOIN clients c ON c.client_id = w.client_id
-		LEFT JOIN LATERAL (SELECT array_agg(starts_at) AS starts, array_agg(ends_at) AS ends, count(*) AS n
-		                   FROM waitlist_offers WHERE entry_id = w.id) o ON true
+		LEFT JOIN LATERAL (SELECT array_agg(x.starts_at) AS starts, array_agg(x.ends_at) AS ends, max(x.created_at) AS last,
+		                          array_agg(b.status = 'cancelled') AS declined,
+		                          array_agg(coalesce(b.hold_expires_at, x.created_at)) AS lapsed
+		                   FROM waitlist_offers x JOIN bookings b ON b.booking_id = x.booking_id
+		                   WHERE x.entry_id = w.id) o ON true
 		WHERE w.salon_id = $1 AND w.day >= $2 AND w.channel = ANY($4)
 		  AND NOT EXISTS (SELECT 1 FROM live WHERE live.channel = w.channel AND live.chat_id = w.chat_id)
 		  AND NOT EXISTS (SELECT 1 FROM live WHERE live.client_id = w.client_id)
 		  AND NOT EXISTS (SELECT 1 FROM channel_chats k WHERE k.salon_id = w.salon_id AND k.channel = w.channel
 		                  AND k.chat_id = w.chat_id AND k.blocked_at IS NOT NULL)
-		ORDER BY coalesce(o.n, 0), w.id`
+		ORDER BY coalesce(o.last, w.created_at), w.id`
 
 // Waiting implements waitlist.Store: the entries of chats that did not block
-// the bot and of clients with no offer standing (in any of their chats),
-// those offered least so far first, then the oldest.
+// the bot and of clients with no offer standing (in any of their chats), in
+// turn: by when each last went to the back of the line (its last offer made,
+// else its joining), then by id. An entry offered a time goes behind every
+// entry waiting then, and ahead of those who join later: a rotation, so one
+// that declined once is not passed over by every later joiner.
 func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date, now time.Time, channels []string) ([]waitlist.Entry, error) {
 	rows, err := w.pool.Query(ctx, waitingSQL, salonID, pgDate(today), now, channels)
 	if err != nil {
@@ -238,12 +277,16 @@ func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date,
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (waitlist.Entry, error) {
 		e := waitlist.Entry{Client: core.Client{SalonID: salonID}}
 		var day time.Time
-		var starts, ends []time.Time
-		var n int64
-		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &starts, &ends, &n)
+		var starts, ends, lapsed []time.Time
+		var declined []bool
+		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &starts, &ends, &declined, &lapsed)
 		e.Day = core.DateOf(day)
-		for i := range min(len(starts), len(ends)) {
-			e.Offered = append(e.Offered, core.TimeRange{Start: starts[i].UTC(), End: ends[i].UTC()})
+		for i := range min(len(starts), len(ends), len(declined), len(lapsed)) {
+			o := waitlist.Offered{TimeRange: core.TimeRange{Start: starts[i].UTC(), End: ends[i].UTC()}, Declined: declined[i]}
+			if !o.Declined {
+				o.Lapsed = lapsed[i].UTC()
+			}
+			e.Offered = append(e.Offered, o)
 		}
 		return e, err
 	})
@@ -269,12 +312,13 @@ const expireDueSQL = `
 		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1
 		                     AND salon_id = $2 ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
 		  AND status = 'held' AND hold_expires_at <= $1
-		RETURNING salon_id),
+		RETURNING booking_id, salon_id),
+	ended AS MATERIALIZED (SELECT booking_id, $1::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT DISTINCT salon_id FROM e)
 	SELECT count(*) FROM e`
 
 // nextExpirySQL is the salon's ($1) earliest hold expiry; written as ORDER BY
-// … LIMIT 1 for bookings_held_expiry (0017), which serves it and expireDueSQL
+// … LIMIT 1 for bookings_held_expiry (0020), which serves it and expireDueSQL
 // with no statistics and generic plans (TestExpiryPlansReadOnlyHolds).
 const nextExpirySQL = `SELECT hold_expires_at FROM bookings WHERE salon_id = $1 AND status = 'held' ORDER BY hold_expires_at LIMIT 1`
 
@@ -291,6 +335,33 @@ func (w *Waitlist) NextExpiry(ctx context.Context, salonID string) (time.Time, b
 	return next.Time.UTC(), next.Valid, nil
 }
 
+// matcherLockTimeout bounds the matcher's lock and unlock statements: a
+// server or network that stopped answering fails the pass instead of hanging
+// the matcher (the connection is then closed, which lets the lock go).
+const matcherLockTimeout = 5 * time.Second
+
+// matcherKeepalive makes the server notice a matcher whose host died within
+// about half a minute and let its session lock go (as pipeline.Leader's
+// sender lock): probes after 10 s idle, every 5 s, 3 missed end the session;
+// unacknowledged data for 25 s does too. Ignored on a Unix socket.
+const matcherKeepalive = `SELECT set_config('tcp_keepalives_idle', '10', false), set_config('tcp_keepalives_interval', '5', false),
+	set_config('tcp_keepalives_count', '3', false), set_config('tcp_user_timeout', '25000', false)`
+
+// connectLock opens the matcher's own connection, with matcherKeepalive set.
+func connectLock(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, matcherLockTimeout)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, mapErr(err, "connect the matcher's lock")
+	}
+	if _, err := conn.Exec(cctx, matcherKeepalive); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, mapErr(err, "set keepalives for the matcher's lock")
+	}
+	return conn, nil
+}
+
 // Matching runs fn while this process is the salon's one matcher: a session
 // advisory lock held on a connection of the Waitlist's own, outside the pool,
 // so fn's statements never wait for a pooled connection while the lock holds
@@ -304,15 +375,16 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 	}
 	defer w.mu.Unlock()
 	if w.lock == nil || w.lock.IsClosed() {
-		w.lock, err = pgx.ConnectConfig(ctx, w.pool.Config().ConnConfig.Copy())
-		if err != nil {
-			w.lock = nil
-			return false, mapErr(err, "connect the matcher's lock")
+		if w.lock, err = connectLock(ctx, w.pool); err != nil {
+			return false, err
 		}
 	}
 	conn := w.lock
 	var got bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('salonbook.waitlist/' || $1, 0))`, salonID).Scan(&got); err != nil {
+	lctx, lcancel := context.WithTimeout(ctx, matcherLockTimeout)
+	err = conn.QueryRow(lctx, `SELECT pg_try_advisory_lock(hashtextextended('salonbook.waitlist/' || $1, 0))`, salonID).Scan(&got)
+	lcancel()
+	if err != nil {
 		_ = conn.Close(context.WithoutCancel(ctx))
 		return false, mapErr(err, "lock matcher")
 	}
@@ -320,7 +392,7 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 		return false, nil
 	}
 	defer func() {
-		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), matcherLockTimeout)
 		defer cancel()
 		if _, uerr := conn.Exec(uctx, `SELECT pg_advisory_unlock(hashtextextended('salonbook.waitlist/' || $1, 0))`, salonID); uerr != nil {
 			_ = conn.Close(uctx) // the session's lock goes with it
@@ -342,3 +414,31 @@ func (w *Waitlist) Matching(ctx context.Context, salonID string, fn func(woken b
 	}
 	return true, nil
 }
+
+// giveUpOffersSQL is CTEs that give up the messages of the offers of the
+// bookings a CTE "ended" of the statement selects (columns booking_id and
+// ended_at, the end's now), and their WhatsApp resend copies: one no sender
+// took (never leased, or its lease ran out) fails "offer ended"; one a sender
+// holds may be in a send, which goes, but its body's not_after becomes
+// ended_at, so a send handed back is given up, never retried. As the
+// reminders' give-up (pipeline.giveUpSQL): the outbox is read by id and
+// resent_of only, the offers by key, one lookup per booking ended (joins,
+// even LATERAL ones, became hash joins over every offer or message under a
+// generic plan with no statistics).
+const giveUpOffersSQL = `
+		offers_mine AS MATERIALIZED (
+			SELECT (SELECT o.outbox_id FROM waitlist_offers o WHERE o.booking_id = e.booking_id) AS id, e.ended_at FROM ended e),
+		offers_rows AS MATERIALIZED (
+			SELECT id, ended_at FROM offers_mine WHERE (id IS NOT NULL) IS TRUE
+			UNION ALL
+			SELECT c.id, (SELECT max(m.ended_at) FROM offers_mine m WHERE m.id = c.resent_of) FROM outbox c
+			WHERE c.resent_of = ANY (ARRAY(SELECT id FROM offers_mine WHERE (id IS NOT NULL) IS TRUE)) AND c.resent_of IS NOT NULL),
+		offers_gone AS (
+			UPDATE outbox o SET
+			       failed = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN 'offer ended' END,
+			       body = CASE WHEN o.leased_until IS NULL OR o.leased_until < now() THEN o.body
+			                   ELSE jsonb_set(o.body, '{not_after}',
+			                        to_jsonb(to_char((SELECT max(x.ended_at) FROM offers_rows x WHERE x.id = o.id) AT TIME ZONE 'UTC',
+			                                         'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) END
+			WHERE o.id = ANY (ARRAY(SELECT id FROM offers_rows)) AND (o.sent_at IS NULL AND o.failed IS NULL) IS TRUE
+			RETURNING o.id)`

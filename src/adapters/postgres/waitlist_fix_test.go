@@ -306,14 +306,12 @@ func TestWaitlistBookItWhileTheMatcherOffersAgain(t *testing.T) {
 		defer func() { _ = tx.Rollback(ctx) }()
 		_, err = tx.Exec(ctx, `DELETE FROM waitlist WHERE id = $1`, e)
 		require.NoError(t, err)
+		var pid int
+		require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
 		done := make(chan error, 1)
 		var n int
 		go func() { var err error; n, err = w.matcher.Pass(ctx); done <- err }()
-		select {
-		case err := <-done:
-			t.Fatalf("the pass did not wait for the entry's row: %v", err)
-		case <-time.After(200 * time.Millisecond):
-		}
+		w.waitBlockedBy(t, pid) // the pass waits for the entry's row
 		require.NoError(t, tx.Commit(ctx))
 		require.NoError(t, <-done, "the entry going is not the pass's failure")
 		require.Equal(t, 0, n)
@@ -331,8 +329,13 @@ func TestWaitlistBookItWhileTheMatcherOffersAgain(t *testing.T) {
 		// a second before and is still confirming.
 		gate, entered := make(chan struct{}), make(chan struct{})
 		var once sync.Once
-		w.store.FollowOffers(func(context.Context, pgx.Tx, int64, core.Booking, *core.Salon) error {
-			once.Do(func() { close(entered); <-gate })
+		var pid int
+		w.store.FollowOffers(func(ctx context.Context, tx pgx.Tx, _ int64, _ core.Booking, _ *core.Salon) error {
+			once.Do(func() {
+				require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+				close(entered)
+				<-gate
+			})
 			return nil
 		})
 		w.clock.T = old.HoldExpiresAt
@@ -342,12 +345,14 @@ func TestWaitlistBookItWhileTheMatcherOffersAgain(t *testing.T) {
 		pressed := booking.New(w.store, &core.FixedClock{T: old.HoldExpiresAt.Add(-time.Second)})
 		confirmed := make(chan error, 1)
 		go func() { _, err := pressed.Confirm(ctx, w.salonID, old.ID); confirmed <- err }()
-		time.Sleep(100 * time.Millisecond) // the confirm waits on the entry's row
+		w.waitBlockedBy(t, pid) // the confirm waits on the entry's row
 		close(gate)
 		require.NoError(t, <-done)
 		require.NoError(t, <-confirmed)
 		require.Equal(t, 0, w.orphans(t), "the new offer's hold went with its entry")
 		require.Equal(t, 0, w.count(t, `SELECT count(*) FROM bookings WHERE salon_id = $1 AND status = 'held'`, w.salonID))
+		require.Equal(t, 0, w.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL`, w.salonID),
+			"the released offer's message is given up")
 	})
 }
 

@@ -224,7 +224,7 @@ func TestWaitlistOffers(t *testing.T) {
 		var entry int64
 		require.NoError(t, w.pool.QueryRow(ctx, `SELECT entry_id FROM waitlist_offers WHERE booking_id = $1::uuid`, offer.ID).Scan(&entry))
 		again, err := w.svc.Book(ctx, booking.BookRequest{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna", Start: offer.Start,
-			Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"}, IdempotencyKey: waitlist.Key(entry, offer.Start),
+			Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"}, IdempotencyKey: waitlist.Key(entry, offer.Start, 0),
 			Source: "telegram:1", Offer: entry})
 		require.NoError(t, err)
 		require.Equal(t, offer.ID, again.ID)

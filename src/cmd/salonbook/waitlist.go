@@ -38,17 +38,40 @@ func runWaitlist(ctx context.Context, wl *postgres.Waitlist, m *waitlist.Matcher
 	wg.Wait()
 }
 
+// expiryRetry is how soon the expiry looks again at a hold that lapsed but
+// is still held: a Confirm holds its row (ExpireDue skips it), and deciding
+// takes it a moment.
+const expiryRetry = 100 * time.Millisecond
+
+// expiryWait is how long the expiry sleeps at now, next being the next hold
+// expiry (ok false: none held) and failed whether its last ExpireDue failed:
+// until next, at most waitlistTick; after a failure waitlistTick, and
+// expiryRetry when next is already past, so that a hold row-locked for a
+// while or a statement that keeps failing does not spin the loop.
+func expiryWait(now, next time.Time, ok, failed bool) time.Duration {
+	switch d := next.Sub(now); {
+	case failed || !ok:
+		return waitlistTick
+	case d <= 0:
+		return expiryRetry
+	default:
+		return min(waitlistTick, max(d, 10*time.Millisecond))
+	}
+}
+
 // runExpiry marks the salon's lapsed holds expired as they lapse; after a
 // statement that expired some it tells the matcher on expired (without
 // waiting: one signal pending is enough, the wake is in the table).
 func runExpiry(ctx context.Context, wl *postgres.Waitlist, salonID string, clock core.Clock, log *slog.Logger, expired chan<- struct{}) {
 	for {
+		failed := false
 		for {
 			n, err := wl.ExpireDue(ctx, salonID, clock.Now())
 			if err != nil {
 				if ctx.Err() == nil {
 					log.Warn("expire holds", slog.String("error", err.Error()))
 				}
+				failed = true
 				break
 			}
 			if n > 0 {
@@ -61,10 +84,8 @@ func runExpiry(ctx context.Context, wl *postgres.Waitlist, salonID string, clock
 				break
 			}
 		}
-		wait := waitlistTick
-		if next, ok, err := wl.NextExpiry(ctx, salonID); err == nil && ok {
-			wait = min(wait, max(next.Sub(clock.Now()), 10*time.Millisecond))
-		}
+		next, ok, err := wl.NextExpiry(ctx, salonID)
+		wait := expiryWait(clock.Now(), next, ok, failed || err != nil)
 		select {
 		case <-ctx.Done():
 			return

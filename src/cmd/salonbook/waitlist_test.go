@@ -149,3 +149,17 @@ func TestExpiryWakesTheMatcherAtOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, core.StatusExpired, b.Status)
 }
+
+// Review 2, G: the expiry never loops faster than expiryRetry on a hold that
+// stays lapsed (row-locked) nor after a failure.
+func TestExpiryWait(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	require.Equal(t, expiryRetry, expiryWait(now, now.Add(-time.Minute), true, false), "lapsed and still held")
+	require.Equal(t, expiryRetry, expiryWait(now, now, true, false))
+	require.Equal(t, waitlistTick, expiryWait(now, now.Add(-time.Minute), true, true), "ExpireDue failed")
+	require.Equal(t, waitlistTick, expiryWait(now, time.Time{}, false, false), "nothing held")
+	require.Equal(t, 300*time.Millisecond, expiryWait(now, now.Add(300*time.Millisecond), true, false), "until the next expiry")
+	require.Equal(t, 10*time.Millisecond, expiryWait(now, now.Add(time.Millisecond), true, false))
+	require.Equal(t, waitlistTick, expiryWait(now, now.Add(time.Hour), true, false))
+}

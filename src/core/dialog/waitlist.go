@@ -86,6 +86,10 @@ type Offer struct {
 	Start     time.Time         // UTC
 	Service   map[string]string // the service's names by locale
 	Master    string
+	// Made and Expires are when the offer is made and its hold expires: the
+	// text says the minutes between (OfferHold, or less when the hold ends at
+	// the start). Expires zero: Policy.OfferHold.
+	Made, Expires time.Time
 }
 
 // OfferReply writes a wait-list offer in the client's language and the salon's
@@ -97,8 +101,12 @@ func OfferReply(catalog *i18n.Catalog, salon *core.Salon, o Offer) Reply {
 		lang = catalog.Match("", salon.Locales)
 	}
 	p := catalog.Printer(lang, salon.Timezone)
+	minutes := int(salon.Policy.OfferHold() / time.Minute)
+	if !o.Expires.IsZero() {
+		minutes = int(o.Expires.Sub(o.Made) / time.Minute)
+	}
 	return Reply{
-		Text: p.N("offer.text", int(salon.Policy.OfferHold()/time.Minute), "Service", serviceName(o.Service, lang, salon.Locales),
+		Text: p.N("offer.text", minutes, "Service", serviceName(o.Service, lang, salon.Locales),
 			"Master", o.Master, "Time", p.DayTime(o.Start)),
 		Choices: []Choice{
 			{ID: prefOfferYes + o.BookingID, Label: p.T("btn.offer_yes")},

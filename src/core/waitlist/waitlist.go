@@ -27,8 +27,39 @@ type Entry struct {
 	ServiceID string
 	MasterID  string // a master id or booking.AnyMaster
 	Day       core.Date
-	Client    core.Client      // name and phone, as stored
-	Offered   []core.TimeRange // times offered to it before (declined or let lapse): no start overlapping one again
+	Client    core.Client // name and phone, as stored
+	Offered   []Offered   // times offered to it before: no start overlapping one again, but see Offered
+}
+
+// Offered is a time an entry was offered before.
+type Offered struct {
+	core.TimeRange
+	// Declined: the client said "No, thanks" (the hold was released): that
+	// time is never offered to the entry again.
+	Declined bool
+	// Lapsed is when the hold of an offer left unanswered expired (zero when
+	// Declined): after LapsedCooldown offer holds the time may be offered to
+	// the entry again, but only once no entry never offered it wants it.
+	Lapsed time.Time
+}
+
+// MinOfferHold is the shortest hold an offer is made with: an offer's hold
+// ends by its start at the latest, and a start sooner than this is not offered.
+const MinOfferHold = 2 * time.Minute
+
+// LapsedCooldown is how many offer holds (Policy.OfferHold) a lapsed offer's
+// time is kept from its entry: a lapse may be a client who was busy, and the
+// time may have no one else.
+const LapsedCooldown = 4
+
+// blocks says whether o keeps start's time sl from its entry at now: always
+// in a pass's first round, and in its second only when declined or lapsed
+// less than cooldown ago.
+func (o Offered) blocks(sl core.TimeRange, now time.Time, cooldown time.Duration, second bool) bool {
+	if !o.Overlaps(sl) {
+		return false
+	}
+	return !second || o.Declined || now.Before(o.Lapsed.Add(cooldown))
 }
 
 // Store is what the matcher reads of the wait-list.
@@ -39,8 +70,8 @@ type Store interface {
 	// Waiting returns the salon's entries for today and later whose channel is
 	// one of channels and whose chat did not block the bot, that have a known
 	// client and whose chat and client have no offer held at now (one live
-	// offer per chat and per client), those offered least so far first, then
-	// the oldest.
+	// offer per chat and per client), by when each last went to the back of
+	// the line (its last offer, else its joining), then by id.
 	Waiting(ctx context.Context, salonID string, today core.Date, now time.Time, channels []string) ([]Entry, error)
 }
 
@@ -65,17 +96,20 @@ type Matcher struct {
 	Channels []string
 }
 
-// Key is the idempotency key of the hold offering start to entry: a pass
-// replayed after a crash finds the first hold instead of making a second.
-func Key(entry int64, start time.Time) string {
-	return fmt.Sprintf("%s%d:%d", booking.OfferKeyPrefix, entry, start.Unix())
+// Key is the idempotency key of the hold offering start to entry for the nth
+// time (0 the first): a pass replayed after a crash finds the first hold
+// instead of making a second, and a time offered again after a lapse gets a
+// new hold (Book would return the expired one by its old key).
+func Key(entry int64, start time.Time, n int) string {
+	return fmt.Sprintf("%s%d:%d:%d", booking.OfferKeyPrefix, entry, start.Unix(), n)
 }
 
 // Pass drops the entries whose day has passed and offers each waiting entry,
-// in Waiting's order (those never offered before those who let an offer lapse
-// or declined it, so a client who ignores offers does not take every freed
-// time in turn), the first free start of its day that fits it and whose time
-// does not overlap one it was offered before. A chat or client gets one offer
+// in Waiting's order (a rotation: an entry offered a time goes behind those
+// waiting then), the first free start of its day that fits it and whose time
+// does not overlap one it was offered before; then, to the entries still
+// without an offer, the first such start that overlaps only times they let
+// lapse LapsedCooldown offer holds ago or more (never one they declined). A chat or client gets one offer
 // at a time: once one of its entries got an offer, its others wait. It returns
 // how many offers it made. A time another booking takes meanwhile is only a
 // refusal: the next start is tried.
@@ -106,37 +140,55 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	}
 	offered := 0
 	served := map[string]bool{} // chats and clients (by phone) given an offer in this pass
-	for _, e := range entries {
-		if served[e.Source] || served["phone:"+e.Client.Phone] {
-			continue
-		}
-		ok, err := m.offer(ctx, cat, free, e)
-		if err != nil {
-			return offered, err
-		}
-		if ok {
-			offered++
-			served[e.Source], served["phone:"+e.Client.Phone] = true, true
+	cooldown := LapsedCooldown * cat.Salon.Policy.OfferHold()
+	// Two rounds: first no entry gets a time it was offered before; then the
+	// entries left get the times they let lapse long enough ago.
+	for _, second := range []bool{false, true} {
+		for _, e := range entries {
+			if served[e.Source] || served["phone:"+e.Client.Phone] {
+				continue
+			}
+			if second && !slices.ContainsFunc(e.Offered, func(o Offered) bool { return !o.Declined && !now.Before(o.Lapsed.Add(cooldown)) }) {
+				continue // nothing more to try
+			}
+			ok, err := m.offer(ctx, cat, free, e, now, cooldown, second)
+			if err != nil {
+				return offered, err
+			}
+			if ok {
+				offered++
+				served[e.Source], served["phone:"+e.Client.Phone] = true, true
+			}
 		}
 	}
 	return offered, nil
 }
 
-// offer offers e the first start of its view whose time does not overlap one
-// it was offered before, and says whether it made an offer.
-func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e Entry) (bool, error) {
+// offer offers e the first start of its view whose time no offer of e before
+// blocks (Offered.blocks), and says whether it made an offer.
+func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e Entry, now time.Time, cooldown time.Duration, second bool) (bool, error) {
 	k := key{e.ServiceID, e.MasterID, e.Day}
 	slots, err := free.get(ctx, m, k)
 	if err != nil {
 		return false, err
 	}
 	for _, sl := range slots {
-		if slices.ContainsFunc(e.Offered, core.TimeRange{Start: sl.Start, End: sl.End}.Overlaps) {
+		if sl.Start.Sub(now) < MinOfferHold {
+			continue // its hold, capped at the start, leaves no time to answer
+		}
+		r := core.TimeRange{Start: sl.Start, End: sl.End}
+		if slices.ContainsFunc(e.Offered, func(o Offered) bool { return o.blocks(r, now, cooldown, second) }) {
 			continue
+		}
+		n := 0 // offers of this very start before
+		for _, o := range e.Offered {
+			if o.Start.Equal(sl.Start) {
+				n++
+			}
 		}
 		b, err := m.Bookings.Book(ctx, booking.BookRequest{
 			SalonID: m.SalonID, ServiceID: e.ServiceID, MasterID: e.MasterID, Start: sl.Start,
-			Client: e.Client, IdempotencyKey: Key(e.ID, sl.Start), Source: e.Source, Offer: e.ID,
+			Client: e.Client, IdempotencyKey: Key(e.ID, sl.Start, n), Source: e.Source, Offer: e.ID,
 		})
 		if err == nil {
 			free.took(cat, *b)

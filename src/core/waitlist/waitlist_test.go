@@ -81,9 +81,14 @@ func world(entries ...waitlist.Entry) (*waitlist.Matcher, *bookings, *store) {
 	return m, bk, st
 }
 
+// entry is a waiting entry; offered are times it declined.
 func entry(id int64, chat, phone string, offered ...core.TimeRange) waitlist.Entry {
-	return waitlist.Entry{ID: id, Source: "telegram:" + chat, ServiceID: "manicure", MasterID: "anna", Day: day,
-		Client: core.Client{Name: chat, Phone: phone}, Offered: offered}
+	e := waitlist.Entry{ID: id, Source: "telegram:" + chat, ServiceID: "manicure", MasterID: "anna", Day: day,
+		Client: core.Client{Name: chat, Phone: phone}}
+	for _, r := range offered {
+		e.Offered = append(e.Offered, waitlist.Offered{TimeRange: r, Declined: true})
+	}
+	return e
 }
 
 func TestPass(t *testing.T) {
@@ -147,5 +152,6 @@ func TestPass(t *testing.T) {
 
 func TestKey(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, booking.OfferKeyPrefix+"7:1804233600", waitlist.Key(7, time.Unix(1804233600, 0)))
+	require.Equal(t, booking.OfferKeyPrefix+"7:1804233600:0", waitlist.Key(7, time.Unix(1804233600, 0), 0))
+	require.Equal(t, booking.OfferKeyPrefix+"7:1804233600:2", waitlist.Key(7, time.Unix(1804233600, 0), 2), "offered a third time")
 }

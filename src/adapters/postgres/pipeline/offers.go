@@ -33,7 +33,7 @@ func NewOffers(reply func(*core.Salon, dialog.Offer) dialog.Reply, clock core.Cl
 // the offer (and its hold) back.
 func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Booking, salon *core.Salon) error {
 	var channel, chat string
-	of := dialog.Offer{BookingID: b.ID, Start: b.Start}
+	of := dialog.Offer{BookingID: b.ID, Start: b.Start, Made: o.clock.Now(), Expires: b.HoldExpiresAt}
 	err := tx.QueryRow(ctx, `
 		SELECT w.channel, w.chat_id, w.lang, s.names, m.name
 		FROM waitlist w, services s, masters m
@@ -42,13 +42,19 @@ func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Book
 	if err != nil {
 		return mapErr(err, "read wait-list offer")
 	}
-	out := messaging.Outgoing{ChatID: chat, Reply: new(o.reply(salon, of))}
+	// The offer ends by its hold's expiry at the latest: a sender never sends it
+	// later (an offer ended sooner is given up by what ends it, postgres.giveUpOffers).
+	out := messaging.Outgoing{ChatID: chat, Reply: new(o.reply(salon, of)), NotAfter: b.HoldExpiresAt.UTC()}
 	body, err := json.Marshal(out)
 	if err != nil {
 		return core.Errorf(core.EInternal, "error.internal", "pipeline: encode wait-list offer: %w", err)
 	}
 	var blocked bool
-	if err := tx.QueryRow(ctx, insertPushed, b.SalonID, channel, chat, nil, body, o.clock.Now()).Scan(&blocked); err != nil {
+	var id int64
+	if err := tx.QueryRow(ctx, insertPushed+`, id`, b.SalonID, channel, chat, nil, body, o.clock.Now()).Scan(&blocked, &id); err != nil {
+		return mapErr(err, "queue wait-list offer")
+	}
+	if _, err := tx.Exec(ctx, `UPDATE waitlist_offers SET outbox_id = $1 WHERE booking_id = $2::uuid`, id, b.ID); err != nil {
 		return mapErr(err, "queue wait-list offer")
 	}
 	if blocked { // the hold stands and lapses unanswered; the time then goes on

@@ -1,0 +1,1 @@
+ALTER TABLE waitlist_offers DROP COLUMN outbox_id;
