@@ -46,3 +46,26 @@ func TestReminderReply(t *testing.T) {
 	salon.Address = ""
 	require.NotContains(t, dialog.ReminderReply(catalog, salon, r).Text, "\n", "no address line without an address")
 }
+
+// TestOfferReplyMinutesRounded: the offer's message is written a moment after
+// the hold's own now, so the hold measures a hair under its length from there;
+// the text still says the whole minutes (it said 14 for a 15-minute hold).
+func TestOfferReplyMinutesRounded(t *testing.T) {
+	t.Parallel()
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	salon := &core.Salon{Name: "Studio Anna", Timezone: time.UTC, Locales: []string{"en"}}
+	expires := time.Date(2027, 3, 2, 9, 15, 0, 0, time.UTC)
+	for _, c := range []struct {
+		made time.Time
+		want string
+	}{
+		{expires.Add(-15*time.Minute + 7*time.Millisecond), "for 15 minutes"},
+		{expires.Add(-10*time.Minute + 40*time.Millisecond), "for 10 minutes"},
+		{expires.Add(-15 * time.Minute), "for 15 minutes"},
+	} {
+		got := dialog.OfferReply(catalog, salon, dialog.Offer{BookingID: "b1", Start: expires.Add(time.Hour),
+			Service: map[string]string{"en": "Haircut"}, Master: "Anna", Made: c.made, Expires: expires})
+		require.Contains(t, got.Text, c.want)
+	}
+}

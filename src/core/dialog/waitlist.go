@@ -103,7 +103,9 @@ func OfferReply(catalog *i18n.Catalog, salon *core.Salon, o Offer) Reply {
 	p := catalog.Printer(lang, salon.Timezone)
 	minutes := int(salon.Policy.OfferHold() / time.Minute)
 	if !o.Expires.IsZero() {
-		minutes = int(o.Expires.Sub(o.Made) / time.Minute)
+		// Rounded: Made is read a moment after the hold's own now, so a
+		// 15-minute hold measures 14:59.99 from here.
+		minutes = int((o.Expires.Sub(o.Made) + 30*time.Second) / time.Minute)
 	}
 	return Reply{
 		Text: p.N("offer.text", minutes, "Service", serviceName(o.Service, lang, salon.Locales),
