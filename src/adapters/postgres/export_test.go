@@ -15,9 +15,10 @@ const WaitingSQL = waitingSQL
 
 // The wait-list statements of a booking change and an offer, for their plan test.
 const (
-	OfferLiveSQL  = offerLiveSQL
-	AnsweredSQL   = answeredSQL
-	EndEntriesSQL = endEntriesSQL
+	OfferLiveSQL      = offerLiveSQL
+	AnsweredSQL       = answeredSQL
+	AnsweredOffersSQL = answeredOffersSQL
+	EndEntriesSQL     = endEntriesSQL
 )
 
 // LockSetting is a setting of the matcher's lock connection ("" when it has none).

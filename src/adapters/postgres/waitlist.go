@@ -201,8 +201,14 @@ func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) erro
 			}
 		}
 		channel, chat, _ := strings.Cut(b.Source, ":")
+		args := []any{b.SalonID, b.ID, channel, chat, b.ServiceID, b.Start, b.MasterID, booking.AnyMaster}
+		// The held offers of the entries answered first, then the entries:
+		// Leave's order (and a Confirm's), or a move and a Leave deadlock.
+		if _, err = tx.Exec(ctx, answeredOffersSQL, args...); err != nil {
+			break
+		}
 		var ids []int64
-		ids, err = lockEntries(ctx, tx, answeredSQL, b.SalonID, b.ID, channel, chat, b.ServiceID, b.Start, b.MasterID, booking.AnyMaster)
+		ids, err = lockEntries(ctx, tx, answeredSQL, args...)
 		if err == nil {
 			err = endEntries(ctx, tx, b.SalonID, ids, b.ID)
 		}
@@ -218,18 +224,35 @@ func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) erro
 // the chat's read alone first (MATERIALIZED) through waitlist_once's leading
 // columns (a chat has few): with the day beside them, a generic plan took
 // waitlist_waiting and read the salon's entries of that day.
-const answeredSQL = `
-	WITH chat AS MATERIALIZED (
-		SELECT id, service_id, master_id, day FROM waitlist WHERE salon_id = $1 AND channel = $3 AND chat_id = $4)
+const answeredSQL = answeredChatSQL + `
 	SELECT w.id FROM waitlist w
-	WHERE w.id = ANY (ARRAY(
+	WHERE w.id = ANY (ARRAY(` + answeredIDsSQL + `))
+	ORDER BY w.id FOR UPDATE OF w`
+
+// answeredOffersSQL locks, by booking id, the held offers but $2 of the
+// entries answeredSQL will lock, before them (Record): endEntries then
+// releases them, and Leave locks them first too. An offer made after this
+// (its entry not yet locked) is the matcher's, committed before answeredSQL
+// gets the entry (its insert holds a key share on it): nobody holds it.
+const answeredOffersSQL = answeredChatSQL + `
+	SELECT 1 FROM bookings b
+	WHERE b.booking_id = ANY (ARRAY(SELECT o.booking_id FROM waitlist_offers o
+	                                WHERE o.entry_id = ANY (ARRAY(` + answeredIDsSQL + `)) AND o.booking_id <> $2::uuid))
+	  AND b.status = 'held'
+	ORDER BY b.booking_id FOR UPDATE OF b`
+
+// answeredChatSQL and answeredIDsSQL select the entries answeredSQL locks.
+const answeredChatSQL = `
+	WITH chat AS MATERIALIZED (
+		SELECT id, service_id, master_id, day FROM waitlist WHERE salon_id = $1 AND channel = $3 AND chat_id = $4)`
+
+const answeredIDsSQL = `
 	        SELECT entry_id FROM waitlist_offers WHERE booking_id = $2::uuid
 	        UNION ALL
 	        SELECT l.id FROM chat l
 	        WHERE l.service_id = $5
 	          AND l.day = (SELECT ($6::timestamptz AT TIME ZONE timezone)::date FROM salons WHERE salon_id = $1)
-	          AND (l.master_id IN ($7, $8) OR EXISTS (SELECT 1 FROM waitlist_offers WHERE booking_id = $2::uuid))))
-	ORDER BY w.id FOR UPDATE OF w`
+	          AND (l.master_id IN ($7, $8) OR EXISTS (SELECT 1 FROM waitlist_offers WHERE booking_id = $2::uuid))`
 
 // Drop implements waitlist.Store.
 func (w *Waitlist) Drop(ctx context.Context, salonID string, today core.Date) (int64, error) {
