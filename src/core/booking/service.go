@@ -388,7 +388,8 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 }
 
 // Cancel cancels a booking; cancelling a cancelled one returns it unchanged. A
-// hold can always be released; a confirmed booking cannot be cancelled once its
+// hold can always be released, as Release does (a wait-list offer's message
+// is given up and the matcher woken; the entry counts it as declined); a confirmed booking cannot be cancelled once its
 // start is closer than the salon's cancellation cutoff (EForbidden). ENotFound.
 func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
@@ -405,6 +406,18 @@ func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *cor
 			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
 				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
 			}
+		case core.StatusHeld:
+			// As Release: a wait-list offer's message is given up and the
+			// matcher woken with it.
+			if _, err := tx.ReleaseHold(ctx, salonID, b.ID); err != nil {
+				return false, err
+			}
+			got, err := tx.Booking(ctx, salonID, b.ID, false)
+			if err != nil {
+				return false, err
+			}
+			*b = *got
+			return false, nil
 		}
 		b.Status, b.HoldExpiresAt = core.StatusCancelled, time.Time{}
 		return true, nil
