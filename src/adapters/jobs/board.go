@@ -26,7 +26,7 @@ func (b *Board) Counts(ctx context.Context, salonID string) ([]staff.JobCount, e
 	rows, err := b.pool.Query(ctx, `
 		SELECT j.kind, s::text, count(*)
 		FROM unnest(enum_range(NULL::river_job_state)) AS s
-		CROSS JOIN LATERAL (SELECT kind FROM river_job WHERE state = s AND args->>'salon_id' = $1 LIMIT $2) j
+		CROSS JOIN LATERAL (SELECT kind FROM river_job WHERE state = s AND args @> jsonb_build_object('salon_id', $1::text) LIMIT $2) j
 		GROUP BY j.kind, s
 		ORDER BY j.kind, s`, salonID, CountCap)
 	if err != nil {
@@ -54,7 +54,7 @@ func (b *Board) Problems(ctx context.Context, salonID string, limit int) ([]staf
 		FROM river_job
 		WHERE (state IN ('retryable', 'discarded', 'cancelled')
 		       OR (state IN ('available', 'running') AND errors IS NOT NULL))
-		  AND args->>'salon_id' = $1
+		  AND args @> jsonb_build_object('salon_id', $1::text)
 		ORDER BY coalesce(finalized_at, attempted_at, created_at) DESC, id DESC
 		LIMIT $2`, salonID, limit)
 	if err != nil {

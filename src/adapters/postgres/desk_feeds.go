@@ -58,10 +58,13 @@ func (d *Desk) DropFeed(ctx context.Context, salonID, masterID string) error {
 
 // Feed reads the feed known by secretHash, in one statement: its master and
 // that master's bookings starting in window, held and confirmed ones, and the
-// cancelled ones (and expired holds) changed at or after cancelledSince, by
+// cancelled ones (and expired holds) changed within the last cancelledFor, by
 // start, at most FeedCap, each with the client's name (no phone). ENotFound
 // when the salon has no feed with that hash (a rotated or made-up secret).
-func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledSince time.Time) (string, []staff.Entry, error) {
+//
+// cancelledFor is measured on the database's clock: it writes updated_at
+// (now()) when a booking is cancelled or moved.
+func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.Entry, error) {
 	rows, err := d.pool.Query(ctx, `
 		SELECT f.master_id, b.booking_id::text, b.service_id, b.starts_at, b.ends_at, b.status,
 		       b.hold_expires_at, b.source, b.created_at, b.updated_at, c.name
@@ -70,12 +73,12 @@ func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, wind
 		      SELECT * FROM bookings b
 		      WHERE b.salon_id = f.salon_id AND b.master_id = f.master_id
 		        AND b.starts_at >= $3 AND b.starts_at < $4
-		        AND (b.status IN ('held', 'confirmed') OR b.updated_at >= $5)
+		        AND (b.status IN ('held', 'confirmed') OR b.updated_at >= now() - make_interval(secs => $5))
 		      ORDER BY b.starts_at
 		      LIMIT $6) b ON true
 		LEFT JOIN clients c ON c.client_id = b.client_id
 		WHERE f.secret_hash = $2 AND f.salon_id = $1`,
-		salonID, secretHash, window.Start, window.End, cancelledSince, FeedCap)
+		salonID, secretHash, window.Start, window.End, cancelledFor.Seconds(), FeedCap)
 	if err != nil {
 		return "", nil, mapErr(err, "read calendar feed")
 	}

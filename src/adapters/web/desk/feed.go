@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"html/template"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -29,9 +30,9 @@ type FeedStore interface {
 	// DropFeed turns a master's feed off.
 	DropFeed(ctx context.Context, salonID, masterID string) error
 	// Feed returns the master of the feed known by secretHash and their
-	// bookings starting in window: live ones, and cancelled ones changed at
-	// or after cancelledSince. ENotFound when there is no such feed.
-	Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledSince time.Time) (string, []staff.Entry, error)
+	// bookings starting in window: live ones, and cancelled ones changed
+	// within the last cancelledFor. ENotFound when there is no such feed.
+	Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.Entry, error)
 }
 
 // A calendar feed (RFC 5545) per master at /calendar/<secret>.ics, for a
@@ -126,7 +127,7 @@ func (d *desk) feed(w http.ResponseWriter, r *http.Request, secret string) {
 	}
 	now := d.cfg.Clock.Now()
 	win := core.TimeRange{Start: now.Add(-FeedPast), End: now.Add(cat.Salon.Policy.Horizon)}
-	master, entries, err := d.cfg.Feeds.Feed(ctx, d.cfg.SalonID, FeedHash(secret), win, now.Add(-FeedCancelled))
+	master, entries, err := d.cfg.Feeds.Feed(ctx, d.cfg.SalonID, FeedHash(secret), win, FeedCancelled)
 	if err != nil {
 		d.feedFailed(w, r, err)
 		return
@@ -333,7 +334,8 @@ type feedRow struct {
 }
 
 type newFeed struct {
-	Master, URL, Webcal string
+	Master, URL string
+	Webcal      template.URL
 }
 
 func (d *desk) feeds(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -367,7 +369,13 @@ func (d *desk) feeds(w http.ResponseWriter, r *http.Request, v *viewer) {
 		if raw, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
 			if master, secret, ok := strings.Cut(string(raw), "\x00"); ok && feedSecret.MatchString(secret) {
 				u := FeedURL(d.base(r), secret)
-				p.New = &newFeed{Master: masterName(cat, master), URL: u, Webcal: "webcal://" + u[strings.Index(u, "://")+3:]}
+				p.New = &newFeed{Master: masterName(cat, master), URL: u}
+				// webcal: opens the subscription in Apple's and Outlook's apps;
+				// html/template does not know the scheme, so it is vouched
+				// for here (our base and a checked secret).
+				if parsed, err := url.Parse(u); err == nil && (parsed.Scheme == "http" || parsed.Scheme == "https") {
+					p.New.Webcal = template.URL("webcal://" + strings.TrimPrefix(u, parsed.Scheme+"://"))
+				}
 			}
 		}
 	}
