@@ -43,15 +43,14 @@ func (d *desk) jobRoutes(mux *http.ServeMux) {
 type jobsPage struct {
 	Title, Salon string
 	V            *viewer
-	States       []string
-	Kinds        []jobKind
+	Kinds        []string   // the columns
+	States       []jobState // the rows
 	Problems     []jobProblem
-	Cap          string
 }
 
-type jobKind struct {
-	Kind   string
-	Counts []string // by States; "·" for none
+type jobState struct {
+	State  string
+	Counts []string // by Kinds; "·" for none
 }
 
 type jobProblem struct {
@@ -79,25 +78,27 @@ func (d *desk) jobs(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	zone := cat.Salon.Timezone
-	p := jobsPage{Title: "Background jobs", Salon: cat.Salon.Name, V: v, States: jobStates}
+	p := jobsPage{Title: "Background jobs", Salon: cat.Salon.Name, V: v}
+	// States down (they are more), kinds across: narrow enough for a phone.
 	col := map[string]int{}
-	for i, s := range jobStates {
-		col[s] = i
+	for _, c := range counts {
+		if _, ok := col[c.Kind]; !ok {
+			col[c.Kind] = len(p.Kinds)
+			p.Kinds = append(p.Kinds, c.Kind)
+		}
 	}
 	row := map[string]int{}
-	for _, c := range counts {
-		i, ok := row[c.Kind]
-		if !ok {
-			i = len(p.Kinds)
-			row[c.Kind] = i
-			k := jobKind{Kind: c.Kind, Counts: make([]string, len(jobStates))}
-			for j := range k.Counts {
-				k.Counts[j] = "·"
-			}
-			p.Kinds = append(p.Kinds, k)
+	for i, s := range jobStates {
+		row[s] = i
+		st := jobState{State: s, Counts: make([]string, len(p.Kinds))}
+		for j := range st.Counts {
+			st.Counts[j] = "·"
 		}
-		if j, ok := col[c.State]; ok && c.N > 0 {
-			p.Kinds[i].Counts[j] = strconv.FormatInt(c.N, 10)
+		p.States = append(p.States, st)
+	}
+	for _, c := range counts {
+		if i, ok := row[c.State]; ok && c.N > 0 {
+			p.States[i].Counts[col[c.Kind]] = strconv.FormatInt(c.N, 10)
 		}
 	}
 	for _, j := range problems {
