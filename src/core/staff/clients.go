@@ -23,6 +23,10 @@ const (
 	MinPhoneDigits    = 3    // a phone search needs at least this many digits
 )
 
+// NoMaster is a master id no master has (ids are lower case): the search of
+// a master's account that names no master finds no one.
+const NoMaster = "-none-"
+
 // ClientQuery is one page of a search of the salon's clients.
 type ClientQuery struct {
 	Name   string // part of the name, any case ("": any name)
@@ -54,7 +58,7 @@ func ParseClientSearch(text string, page int, a Account) (ClientQuery, SearchRef
 	if !a.Owner() {
 		q.Master = a.MasterID
 		if q.Master == "" {
-			q.Master = "\x00" // an account with no master sees no one
+			q.Master = NoMaster // an account with no master sees no one
 		}
 	}
 	text = strings.TrimSpace(strings.ToValidUTF8(text, ""))
