@@ -45,6 +45,9 @@ type Inbound struct {
 type Contact struct {
 	Name  string
 	Phone string
+	// Own: the channel vouches the number is the sender's own (Telegram: the
+	// contact's user_id is the sender's; WhatsApp: the chat's own number).
+	Own bool
 }
 
 // Reply is one message to the client.
@@ -109,6 +112,13 @@ type State struct {
 	ClientName  string `json:"name,omitempty"`
 	ClientPhone string `json:"phone,omitempty"`
 	ClientID    int64  `json:"client,omitempty"`
+	// PhoneVerified: the channel vouched that ClientPhone is the client's own
+	// (a contact of their own shared on Telegram, WhatsApp's own number).
+	PhoneVerified bool `json:"phone_ok,omitempty"`
+	// Erase: "delete my data" was asked and waits for Yes (step stepErase).
+	// Forget, set by the step that erased, tells the store to drop the chat's
+	// transcript and events (never stored: the state written is fresh).
+	Forget bool `json:"-"`
 }
 
 // Pushed reads what was sent to a chat outside its steps: a reminder, a
