@@ -8,12 +8,15 @@
 --   owner:<E.164>             the owner's bookings through the API (the
 --                             owner's word, as before); the rows made before
 --                             this migration, when every client was its phone.
---   erased:<client id>        personal data erased on the client's request.
+--   erased:<client id>        personal data erased on the client's request;
+--   unkeyed:<uuid>            a row inserted without one (by hand): found by
+--                             no booking, a client of its own.
 -- Two people sharing one phone are two clients, each may book, and the
 -- per-client overlap constraint still says one person is in one place.
 ALTER TABLE clients ADD COLUMN identity text;
 UPDATE clients SET identity = 'owner:' || phone;
 ALTER TABLE clients ALTER COLUMN identity SET NOT NULL;
+ALTER TABLE clients ALTER COLUMN identity SET DEFAULT 'unkeyed:' || gen_random_uuid()::text;
 ALTER TABLE clients DROP CONSTRAINT clients_salon_id_phone_key;
 ALTER TABLE clients ADD CONSTRAINT clients_identity UNIQUE (salon_id, identity);
 -- When the client's name and phone were erased ("delete my data"); the row

@@ -208,7 +208,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
+		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
 	chat := dialog.NewService(engine, conversations)
