@@ -145,9 +145,14 @@ func (t *turn) helpReply() Reply {
 // salon's privacy notice when it has one: this is where personal data starts.
 func (t *turn) namePrompt() Reply {
 	p := t.p
+	r := Reply{Text: p.T("ask.name"), Choices: []Choice{{ID: optMenu, Label: p.T("btn.menu")}}}
+	if t.note != "" {
+		return r // asked again after a hint: the note was said
+	}
 	text := p.T("privacy.note")
 	if u := t.cat.Salon.PrivacyURL; u != "" {
 		text += " " + p.T("privacy.link", "URL", u)
 	}
-	return Reply{Text: text + "\n\n" + p.T("ask.name"), Choices: []Choice{{ID: optMenu, Label: p.T("btn.menu")}}}
+	r.Text = text + "\n\n" + r.Text
+	return r
 }

@@ -460,7 +460,7 @@ func TestTranscripts(t *testing.T) {
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
 				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #1", "pick: 11:00",
-				"text: Иван", "text: 8 912 345 67 89", "pick: Подтвердить",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Перенести", // inside the 12 h cutoff: refused
 				"pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #2", "pick: 11:00", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #2", "pick: Перенести", "pick: #3", "pick: 10:00",
