@@ -163,12 +163,18 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// The catalog is cached: the salon's country reads the phone, and the
 	// cap below is decided by it (the transaction reads it again and decides
 	// the count by that: a cap applied meanwhile may count a lapsed hold,
-	// never none).
+	// never none). The owner's booking goes on without it (its transaction
+	// reads the salon anyway): a number must then have its country code.
+	owner := req.Source == OwnerSource
 	cat, err := s.Catalog(ctx, req.SalonID)
-	if err != nil {
+	if err != nil && !owner {
 		return nil, err
 	}
-	client, err := normaliseClient(req.SalonID, cat.Salon.Country, req.Client)
+	region := ""
+	if err == nil {
+		region = cat.Salon.Country
+	}
+	client, err := normaliseClient(req.SalonID, region, req.Client)
 	if err != nil {
 		return nil, err
 	}
@@ -182,13 +188,12 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// takes its lock, releases its hold and counts its bookings. Everything else
 	// (replays, stale holds, why a time was refused) is looked at only when the
 	// insert writes nothing.
-	owner := req.Source == OwnerSource
 	chat := ""
 	if !owner {
 		chat = req.Source
 	}
 	// Policy.MaxUpcoming applies to all but the owner, unless it is 0.
-	capped := !owner && cat.Salon.Policy.MaxUpcoming > 0
+	capped := !owner && cat != nil && cat.Salon.Policy.MaxUpcoming > 0
 	if capped {
 		// The limits count live bookings: mark the lapsed holds they would
 		// count expired first, committed on its own so that the transaction
