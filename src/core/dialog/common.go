@@ -36,9 +36,6 @@ func (t *turn) releaseHold() {
 // source names this chat as the booker, so that it sees only its own bookings.
 func (t *turn) source() string { return t.key.Channel + ":" + t.key.ChatID }
 
-// say adds a message without choices.
-func (t *turn) say(text string) { t.out = append(t.out, Reply{Text: text}) }
-
 // ask sends the current step's prompt (with any note before it).
 func (t *turn) ask() {
 	r := t.prompt()
