@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,10 +140,10 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 	err := t.q.QueryRow(ctx, `
 		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
 		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
-		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute
+		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url
 		FROM salons WHERE salon_id = $1`, salonID).
 		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming,
-			&reminders, &offer, &summary)
+			&reminders, &offer, &summary, &sl.Country, &sl.PrivacyURL)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 	}
@@ -248,28 +249,36 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	return out, mapErr(rows.Err(), "select busy")
 }
 
-func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, lock bool) error {
+func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error {
 	// Returning clients are the common case: find them without a new row
-	// version. Their stored name stays: a typed phone number is no right to
-	// rename its owner. FOR NO KEY UPDATE makes one client's capped bookings
-	// take turns (the cap counts what the one before committed) without
-	// blocking the foreign-key checks of bookings that only refer to the
-	// client; uncapped ones need no lock (a row lock is one more WAL record).
-	find := `SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2`
+	// version. FOR NO KEY UPDATE makes one client's capped bookings take turns
+	// (the cap counts what the one before committed) without blocking the
+	// foreign-key checks of bookings that only refer to the client; uncapped
+	// ones need no lock (a row lock is one more WAL record).
+	find := `SELECT client_id, name, phone FROM clients WHERE salon_id = $1 AND identity = $2`
 	if lock {
 		find += ` FOR NO KEY UPDATE`
 	}
-	err := t.q.QueryRow(ctx, find, c.SalonID, c.Phone).Scan(&c.ID)
+	var name, phone string
+	err := t.q.QueryRow(ctx, find, c.SalonID, identity).Scan(&c.ID, &name, &phone)
 	if err == nil {
+		// A chat's client, or a verified number's, is the person writing: their
+		// own record follows what they say now. An owner-keyed one keeps its
+		// name: typing a number is no right to rename its owner.
+		if (name != c.Name || phone != c.Phone) && !strings.HasPrefix(identity, "owner:") {
+			_, err = t.q.Exec(ctx, `UPDATE clients SET name = $3, phone = $4 WHERE salon_id = $1 AND client_id = $2`,
+				c.SalonID, c.ID, c.Name, c.Phone)
+			return mapErr(err, "update client")
+		}
 		return nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return mapErr(err, "select client")
 	}
 	err = t.q.QueryRow(ctx, `
-		INSERT INTO clients (salon_id, name, phone) VALUES ($1, $2, $3)
-		ON CONFLICT (salon_id, phone) DO UPDATE SET phone = excluded.phone -- a racing twin: take its id
-		RETURNING client_id`, c.SalonID, c.Name, c.Phone).Scan(&c.ID)
+		INSERT INTO clients (salon_id, name, phone, identity) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (salon_id, identity) DO UPDATE SET identity = excluded.identity -- a racing twin: take its id
+		RETURNING client_id`, c.SalonID, c.Name, c.Phone, identity).Scan(&c.ID)
 	return mapErr(err, "insert client")
 }
 
@@ -291,7 +300,7 @@ func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep st
 	return tag.RowsAffected(), mapErr(err, "release chat holds")
 }
 
-// expireLapsedSQL marks expired the lapsed holds of the client with phone $2
+// expireLapsedSQL marks expired the lapsed holds of the client with identity $2
 // and of the chat $3. The branches say "held" as NOT IN the other statuses
 // (the column's CHECK allows four), and so does countUpcomingSQL "live": with no
 // statistics the planner ties an index on the client or the chat with the
@@ -305,7 +314,7 @@ const expireLapsedSQL = `
 		WHERE booking_id IN (
 		        SELECT booking_id FROM bookings
 		        WHERE salon_id = $1 AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4
-		          AND client_id = (SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2)
+		          AND client_id = (SELECT client_id FROM clients WHERE salon_id = $1 AND identity = $2)
 		        UNION ALL
 		        SELECT booking_id FROM bookings
 		        WHERE salon_id = $1 AND source = $3 AND source <> ''
@@ -321,7 +330,7 @@ const expiredSQL = `ended AS MATERIALIZED (SELECT booking_id, $4::timestamptz AS
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM e))
 	SELECT count(*) FROM e`
 
-func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source string, now time.Time) (int64, error) {
+func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, identity, source string, now time.Time) (int64, error) {
 	// Outside Book's transaction (Auto), so that it commits before the booking's
 	// insert: rows changed but uncommitted while the insert waits on another
 	// booking's made two bookings of each other's lapsed times deadlock. A
@@ -329,7 +338,7 @@ func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source strin
 	// with this update: it confirms first (this skips the row, the count sees
 	// the booking) or finds the hold expired.
 	var n int64
-	err := t.q.QueryRow(ctx, expireLapsedSQL, salonID, phone, source, now).Scan(&n)
+	err := t.q.QueryRow(ctx, expireLapsedSQL, salonID, identity, source, now).Scan(&n)
 	return n, mapErr(err, "expire lapsed holds")
 }
 

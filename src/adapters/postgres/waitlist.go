@@ -59,22 +59,24 @@ func pgDate(d core.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0,
 
 // Join implements dialog.Waitlist: joining again for the same chat, service,
 // master and day is one entry. The client is e.ClientID, else the one with
-// e.Client's phone (created when new, named as typed). Returns ENotFound for
+// e.Client's identity (booking.Identity: the chat's person, or a verified
+// number's; created when new, named and numbered as now given). Returns ENotFound for
 // an unknown salon, service or client, EUnavailable when ctx ends, and
 // EInternal otherwise.
 func (w *Waitlist) Join(ctx context.Context, e dialog.WaitlistEntry) error {
 	client := pgtype.Int8{Int64: e.ClientID, Valid: e.ClientID != 0}
+	identity := booking.Identity(e.Client, e.Key.Channel+":"+e.Key.ChatID)
 	_, err := w.pool.Exec(ctx, `
 		WITH c AS (
-			INSERT INTO clients (salon_id, name, phone) SELECT $1, $9, $10 WHERE $7::bigint IS NULL AND $10 <> ''
-			ON CONFLICT (salon_id, phone) DO UPDATE SET phone = excluded.phone
+			INSERT INTO clients (salon_id, name, phone, identity) SELECT $1, $9, $10, $11 WHERE $7::bigint IS NULL AND $10 <> ''
+			ON CONFLICT (salon_id, identity) DO UPDATE SET name = excluded.name, phone = excluded.phone
 			RETURNING client_id)
 		INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id, lang)
 		VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, (SELECT client_id FROM c)), $8)
 		ON CONFLICT (salon_id, channel, chat_id, service_id, master_id, day) DO UPDATE
 			SET lang = excluded.lang, client_id = coalesce(excluded.client_id, waitlist.client_id)`,
 		e.Key.SalonID, e.Key.Channel, e.Key.ChatID, e.ServiceID, e.MasterID, pgDate(e.Day), client, e.Lang,
-		e.Client.Name, e.Client.Phone)
+		e.Client.Name, e.Client.Phone, identity)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
 		switch pgErr.ConstraintName {
 		case "waitlist_service_fkey":
@@ -271,7 +273,7 @@ const waitingSQL = `
 			SELECT l.channel, l.chat_id, l.client_id
 			FROM bookings b JOIN waitlist_offers o ON o.booking_id = b.booking_id JOIN waitlist l ON l.id = o.entry_id
 			WHERE b.salon_id = $1 AND b.status = 'held' AND b.hold_expires_at > $3)
-		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone,
+		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone, c.identity LIKE 'phone:%',
 		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.declined, '{}'), coalesce(o.lapsed, '{}')
 		FROM waitlist w JOIN clients c ON c.client_id = w.client_id
 		LEFT JOIN LATERAL (SELECT array_agg(x.starts_at) AS starts, array_agg(x.ends_at) AS ends, max(x.created_at) AS last,
@@ -302,7 +304,7 @@ func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date,
 		var day time.Time
 		var starts, ends, lapsed []time.Time
 		var declined []bool
-		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &starts, &ends, &declined, &lapsed)
+		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &e.Client.Verified, &starts, &ends, &declined, &lapsed)
 		e.Day = core.DateOf(day)
 		for i := range min(len(starts), len(ends), len(declined), len(lapsed)) {
 			o := waitlist.Offered{TimeRange: core.TimeRange{Start: starts[i].UTC(), End: ends[i].UTC()}, Declined: declined[i]}

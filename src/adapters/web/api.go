@@ -56,6 +56,10 @@ type Config struct {
 	// when it passes, the request's statements are cancelled in the database
 	// (what they wrote rolls back) and it is answered 503 unavailable.
 	RequestTimeout time.Duration
+	// PublicURL is where people reach the server (PUBLIC_URL): when it is
+	// https the web chat's session cookie is Secure (__Host-chat); when it
+	// is empty, a request over TLS decides.
+	PublicURL string
 	// Reminders says which bookings get chat reminders and when (the booking
 	// answers' "reminders"); nil: none do ("none: no chat").
 	Reminders Reminders
@@ -95,7 +99,10 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Chat != nil {
 		chat := newWebChat(a)
 		mux.HandleFunc("GET /chat", chat.page)
-		mux.HandleFunc("POST /chat/api/messages", chat.messages)
+		mux.HandleFunc("GET /chat/api/messages", chat.history)
+		// The page's session is a cookie: a message from another origin
+		// (Sec-Fetch-Site, else Origin against Host) is refused, as the desk's forms are.
+		mux.Handle("POST /chat/api/messages", http.NewCrossOriginProtection().Handler(http.HandlerFunc(chat.messages)))
 	}
 	return a.logged(mux)
 }

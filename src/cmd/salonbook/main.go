@@ -213,10 +213,12 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
+		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
-	chat := dialog.NewService(engine, conversations)
+	// The web chat's page is drawn again after a reload: its events keep
+	// what the client said (the other channels keep no copy).
+	chat := dialog.NewService(engine, conversations).Transcribe("web")
 	// Background work (chat pipelines, calendar jobs) stops after the HTTP
 	// server: updates acknowledged before SIGTERM are still handled and their
 	// replies sent.
@@ -268,6 +270,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Logger:   log,
 		Clock:    clock,
 		Chat:     chat,
+		// The web chat's session cookie is Secure when this is https.
+		PublicURL: cfg.PublicURL,
 		// The booking answers' "reminders".
 		Reminders: reminders,
 		// New web-chat sessions, from all addresses together.

@@ -37,13 +37,14 @@ type Tx interface {
 	// at now) whose occupied range overlaps window, leaving out the booking exclude
 	// (which may be "").
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
-	// UpsertClient finds the client by phone (creating them) and sets c.ID. An
-	// existing client keeps the name they were first stored with: a request
-	// cannot rename someone by typing their number. With lock, in a transaction,
-	// the client's row is locked until it ends, so one client's capped bookings
-	// take turns (Policy.MaxUpcoming counts what the one before committed). A
-	// client it created is gone if the transaction rolls back.
-	UpsertClient(ctx context.Context, c *core.Client, lock bool) error
+	// UpsertClient finds the client by identity (see Identity), creating them,
+	// and sets c.ID. A chat's or a verified number's client takes c's name and
+	// phone (it is their own record); an owner-keyed client keeps the name
+	// they were first stored with. With lock, in a transaction, the client's
+	// row is locked until it ends, so one client's capped bookings take turns
+	// (Policy.MaxUpcoming counts what the one before committed). A client it
+	// created is gone if the transaction rolls back.
+	UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error
 	// LockChat takes a lock on the bookings of source (a chat) held until the
 	// transaction ends, so one chat's bookings take turns.
 	LockChat(ctx context.Context, salonID, source string) error
@@ -52,12 +53,12 @@ type Tx interface {
 	// with OfferKeyPrefix), and says how many.
 	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
 	// ExpireLapsed marks expired the holds past their expiry at now of the
-	// client with phone (normalised) and those made through source (none when
+	// client with identity and those made through source (none when
 	// source is ""), and says how many. Run on its own (Auto) before a
 	// transaction that counts them: a Confirm racing the expiry (it locks the
 	// booking's row) then either is counted or fails, and the transaction holds
 	// no changed row while it waits on others.
-	ExpireLapsed(ctx context.Context, salonID, phone, source string, now time.Time) (int64, error)
+	ExpireLapsed(ctx context.Context, salonID, identity, source string, now time.Time) (int64, error)
 	// CountUpcoming counts the held or confirmed bookings that have not ended at
 	// now: the client's, leaving out those made through OwnerSource, and those
 	// made through source (0 when source is ""). Holds past their expiry count

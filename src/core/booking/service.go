@@ -12,6 +12,7 @@ import (
 
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
+	"salonbook/src/core/phone"
 )
 
 // AnyMaster asks for whichever master is free.
@@ -159,10 +160,25 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	if req.IdempotencyKey == "" || len(req.IdempotencyKey) > 200 || hasControl(req.IdempotencyKey) || !utf8.ValidString(req.IdempotencyKey) {
 		return nil, core.Errorf(core.EInvalid, "request.invalid", "booking: idempotency key must be 1..200 bytes")
 	}
-	client, err := normaliseClient(req.SalonID, req.Client)
+	// The catalog is cached: the salon's country reads the phone, and the
+	// cap below is decided by it (the transaction reads it again and decides
+	// the count by that: a cap applied meanwhile may count a lapsed hold,
+	// never none). The owner's booking goes on without it (its transaction
+	// reads the salon anyway): a number must then have its country code.
+	owner := req.Source == OwnerSource
+	cat, err := s.Catalog(ctx, req.SalonID)
+	if err != nil && !owner {
+		return nil, err
+	}
+	region := ""
+	if err == nil {
+		region = cat.Salon.Country
+	}
+	client, err := normaliseClient(req.SalonID, region, req.Client)
 	if err != nil {
 		return nil, err
 	}
+	identity := Identity(client, req.Source)
 	now := s.clock.Now()
 	var booked *core.Booking
 	// One transaction: the client it creates, the hold it releases and the
@@ -172,29 +188,19 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// takes its lock, releases its hold and counts its bookings. Everything else
 	// (replays, stale holds, why a time was refused) is looked at only when the
 	// insert writes nothing.
-	owner := req.Source == OwnerSource
 	chat := ""
 	if !owner {
 		chat = req.Source
 	}
-	// Policy.MaxUpcoming applies to all but the owner, unless it is 0. The
-	// catalog is cached (the transaction reads it again and decides the count
-	// by that: a cap applied meanwhile may count a lapsed hold, never none).
-	capped := false
-	if !owner {
-		cat, err := s.Catalog(ctx, req.SalonID)
-		if err != nil {
-			return nil, err
-		}
-		capped = cat.Salon.Policy.MaxUpcoming > 0
-	}
+	// Policy.MaxUpcoming applies to all but the owner, unless it is 0.
+	capped := !owner && cat != nil && cat.Salon.Policy.MaxUpcoming > 0
 	if capped {
 		// The limits count live bookings: mark the lapsed holds they would
 		// count expired first, committed on its own so that the transaction
 		// changes no row but the booking's before its insert (two bookings of
 		// each other's lapsed holds deadlocked waiting on each other's change).
 		err := s.store.Auto(ctx, func(tx Tx) error {
-			_, err := tx.ExpireLapsed(ctx, req.SalonID, client.Phone, chat, now)
+			_, err := tx.ExpireLapsed(ctx, req.SalonID, identity, chat, now)
 			return err
 		})
 		if err != nil {
@@ -232,7 +238,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			}
 		}
 		capped := !owner && sc.salon.Policy.MaxUpcoming > 0
-		if err := tx.UpsertClient(ctx, &client, capped); err != nil {
+		if err := tx.UpsertClient(ctx, &client, identity, capped); err != nil {
 			return err
 		}
 		if chat != "" && !req.Confirm && req.Offer == 0 {
@@ -331,6 +337,26 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 		return nil, err
 	}
 	return booked, nil
+}
+
+// Identity is the key a booking's client is found by (clients.identity,
+// migration 0025): who the person is, never a number they typed.
+//   - a verified number (Client.Verified): "phone:<E.164>", one client for
+//     every chat the channel vouches is that number's;
+//   - the owner's bookings (OwnerSource, or no source): "owner:<E.164>", the
+//     owner's word, as every client was keyed before;
+//   - a chat: "chat:<source>", the person in that chat: a phone typed there is
+//     their contact information and attaches them to no one else's record, so
+//     two people sharing one phone are two clients.
+func Identity(c core.Client, source string) string {
+	switch {
+	case c.Verified:
+		return "phone:" + c.Phone
+	case source == OwnerSource || source == "":
+		return "owner:" + c.Phone
+	default:
+		return "chat:" + source
+	}
 }
 
 // sameRequest checks that a booking found by a request's idempotency key was made
@@ -826,41 +852,54 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 	return out
 }
 
-// NormaliseClient checks a client's name and reduces the phone to + and
-// digits, as Book stores them. EInvalid (client.invalid_name, invalid_phone).
-func NormaliseClient(salonID string, c core.Client) (core.Client, error) {
-	return normaliseClient(salonID, c)
+// NormaliseClient checks a client's name and reads the phone as E.164, a
+// number without its country code as one of region (the salon's country, ""
+// for none), as Book stores them. EInvalid (client.invalid_name,
+// invalid_phone).
+func NormaliseClient(salonID, region string, c core.Client) (core.Client, error) {
+	return normaliseClient(salonID, region, c)
 }
 
-// normaliseClient checks the name and reduces the phone to + and digits.
-func normaliseClient(salonID string, c core.Client) (core.Client, error) {
+// normaliseClient checks the name (see NameOK) and reads the phone as E.164:
+// a number whose length fits its country (phone.Possible: the owner's word,
+// and numbers stored before; the chat asks for a valid one).
+func normaliseClient(salonID, region string, c core.Client) (core.Client, error) {
 	c.SalonID = salonID
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || utf8.RuneCountInString(c.Name) > 100 || hasControl(c.Name) || !utf8.ValidString(c.Name) {
-		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters")
+	if !NameOK(c.Name) {
+		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters, not a number or a link")
 	}
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(c.Phone) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
-		default:
-			return c, errInvalidPhone
-		}
-	}
-	digits := strings.TrimPrefix(b.String(), "+")
-	if len(digits) < 6 || len(digits) > 15 {
+	e164, ok := phone.Parse(c.Phone, region, phone.Possible)
+	if !ok {
 		return c, errInvalidPhone
 	}
-	c.Phone = b.String()
+	c.Phone = e164
 	return c, nil
 }
 
+// MaxNameRunes is the longest client name stored.
+const MaxNameRunes = 100
+
+// NameOK reports whether s (trimmed) can be a person's name: 1 to
+// MaxNameRunes characters of valid UTF-8 with a letter and no control
+// character, not a phone number (typed where the name was asked), not a
+// link or an e-mail address.
+func NameOK(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > MaxNameRunes || hasControl(s) || !utf8.ValidString(s) ||
+		strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, link := range []string{"://", "www.", "@", ".com", ".ru", ".org", ".net", ".de"} {
+		if strings.Contains(lower, link) {
+			return false
+		}
+	}
+	return true
+}
+
 // The message never contains the number itself: phone numbers stay out of errors.
-var errInvalidPhone = core.Errorf(core.EInvalid, "client.invalid_phone", "booking: client phone must be 6..15 digits")
+var errInvalidPhone = core.Errorf(core.EInvalid, "client.invalid_phone", "booking: client phone is not a possible number")
 
 // hasControl reports a control character: the database refuses NUL, and none
 // belongs in a name or a key.

@@ -172,7 +172,7 @@ func (b *bundle) book(t *testing.T, master, service string, at time.Time, name, 
 	t.Helper()
 	bk, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: service, MasterID: master,
 		Start: at.UTC(), Client: core.Client{Name: name, Phone: phone}, IdempotencyKey: pgtest.RandomID(),
-		Confirm: true, Source: "telegram:42"})
+		Confirm: true, Source: "telegram:42" + name}) // a chat per client: a chat's client is its person
 	require.NoError(t, err)
 	return bk
 }
