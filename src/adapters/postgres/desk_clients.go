@@ -13,7 +13,7 @@ import (
 )
 
 // Clients returns one page of the salon's clients that match q, by name (case
-// aside) then id: those whose name contains q.Name and whose phone contains
+// aside) then id, leaving out those erased on their request (no name left): those whose name contains q.Name and whose phone contains
 // the digits q.Phone, and, when q.Master is set, only those with a booking of
 // that master that is not an expired hold (then Bookings and Next count that
 // master's bookings only). Next is the start of the next held or confirmed
@@ -80,14 +80,14 @@ var (
 	ownerClientsSQL = `
 		WITH page AS (
 		      SELECT c.client_id, c.salon_id, c.name, c.phone FROM clients c
-		      WHERE c.salon_id = $1` + clientsFilter + fmt.Sprintf(clientsPageSQL, "")
+		      WHERE c.salon_id = $1 AND c.erased_at IS NULL` + clientsFilter + fmt.Sprintf(clientsPageSQL, "")
 	masterClientsSQL = `
 		WITH mine AS MATERIALIZED (
 		      SELECT DISTINCT b.client_id FROM bookings b
 		      WHERE b.salon_id = $1 AND b.master_id = $7 AND b.status <> 'expired'),
 		page AS (
 		      SELECT c.client_id, c.salon_id, c.name, c.phone FROM mine JOIN clients c ON c.client_id = mine.client_id
-		      WHERE c.salon_id = $1` + clientsFilter + fmt.Sprintf(clientsPageSQL, "AND b.master_id = $7")
+		      WHERE c.salon_id = $1 AND c.erased_at IS NULL` + clientsFilter + fmt.Sprintf(clientsPageSQL, "AND b.master_id = $7")
 )
 
 // likeEscape escapes LIKE's wildcards and its escape character in s.
@@ -103,16 +103,16 @@ func likeEscape(s string) string {
 func (d *Desk) Client(ctx context.Context, salonID string, clientID int64, masterID string) (staff.ClientCard, error) {
 	var c staff.ClientCard
 	var note, by *string
-	var noteAt *time.Time
+	var noteAt, erased *time.Time
 	err := d.pool.QueryRow(ctx, `
-		SELECT c.client_id, c.name, c.phone, c.created_at, n.note, n.updated_at, n.updated_by
+		SELECT c.client_id, c.name, c.phone, c.created_at, c.erased_at, n.note, n.updated_at, n.updated_by
 		FROM clients c LEFT JOIN client_notes n ON n.client_id = c.client_id
 		WHERE c.client_id = $2 AND c.salon_id = $1`,
-		salonID, clientID).Scan(&c.ID, &c.Name, &c.Phone, &c.Since, &note, &noteAt, &by)
+		salonID, clientID).Scan(&c.ID, &c.Name, &c.Phone, &c.Since, &erased, &note, &noteAt, &by)
 	if err != nil {
 		return c, mapErr(err, "read client")
 	}
-	c.Since = c.Since.UTC()
+	c.Since, c.Erased = c.Since.UTC(), utcOrZero(erased)
 	if note != nil {
 		c.Note = staff.ClientNote{Text: *note, UpdatedAt: noteAt.UTC(), UpdatedBy: *by}
 	}
@@ -162,7 +162,7 @@ func utcOrZero(t *time.Time) time.Time {
 
 // SetClientNote stores the note on a client of the salon (an empty one
 // deletes it), recording who wrote it and when. ENotFound when the salon has
-// no such client.
+// no such client, or no longer: one erased on their request takes no note.
 func (d *Desk) SetClientNote(ctx context.Context, salonID string, clientID int64, note, by string, now time.Time) error {
 	if note == "" {
 		tag, err := d.pool.Exec(ctx, `
@@ -179,7 +179,7 @@ func (d *Desk) SetClientNote(ctx context.Context, salonID string, clientID int64
 	}
 	tag, err := d.pool.Exec(ctx, `
 		INSERT INTO client_notes (client_id, salon_id, note, updated_at, updated_by)
-		SELECT client_id, salon_id, $3, $4, $5 FROM clients WHERE client_id = $2 AND salon_id = $1
+		SELECT client_id, salon_id, $3, $4, $5 FROM clients WHERE client_id = $2 AND salon_id = $1 AND erased_at IS NULL
 		ON CONFLICT (client_id) DO UPDATE SET note = excluded.note, updated_at = excluded.updated_at,
 		       updated_by = excluded.updated_by`,
 		salonID, clientID, note, now, by)

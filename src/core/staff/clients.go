@@ -135,6 +135,7 @@ type ClientCard struct {
 	Name     string
 	Phone    string // personal data: shown to owners only, never logged
 	Since    time.Time
+	Erased   time.Time // when the client's name and phone were erased on their request; zero if not
 	Note     ClientNote
 	Bookings []Entry
 	// NO-SHOWS: the count of the client's bookings marked no-show goes here

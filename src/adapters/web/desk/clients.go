@@ -145,6 +145,7 @@ type clientPage struct {
 	Note         string
 	NoteBy       string // "olga, Wed 3 Mar 2027 10:00"
 	MayEdit      bool
+	Erased       string // when the client's data was erased on their request
 	Saved        bool
 	Error        string
 	// NoShows is the no-show count: nil until bookings.attendance exists
@@ -209,6 +210,9 @@ func (d *desk) showClient(w http.ResponseWriter, r *http.Request, v *viewer, id 
 		MayEdit: v.Owner(), Saved: r.URL.Query().Get("saved") == "1" && typed == nil, Error: msg}
 	if v.SeesPhones() {
 		p.Phone = c.Phone
+	}
+	if !c.Erased.IsZero() { // no name, no phone, no note: the bookings stay
+		p.Title, p.Name, p.MayEdit, p.Erased = "Erased client", "", false, when(c.Erased, zone)
 	}
 	if c.Note.Text != "" {
 		p.NoteBy = c.Note.UpdatedBy + ", " + when(c.Note.UpdatedAt, zone)

@@ -11,9 +11,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
 )
 
 // clientLinks returns the names of the clients a list page links to, by id.
@@ -244,7 +246,7 @@ func TestClientPageListsBookings(t *testing.T) {
 	require.NoError(t, err)
 	held, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
 		Start: berlin(2027, 3, 12, 9, 0).UTC(), Client: core.Client{Name: "Alice Annaclient", Phone: "+49 151 1111111"},
-		IdempotencyKey: pgtest.RandomID(), Source: "web:abc"})
+		IdempotencyKey: pgtest.RandomID(), Source: "telegram:42Alice Annaclient"}) // her chat (b.book's)
 	require.NoError(t, err)
 	require.Equal(t, core.StatusHeld, held.Status)
 	b.clock.T = berlin(2027, 3, 3, 12, 0).UTC() // the 3 March haircut is past, the 4 March one to come
@@ -266,9 +268,39 @@ func TestClientPageListsBookings(t *testing.T) {
 	require.Equal(t, []string{
 		"Thu 4 Mar 2027 12:00–12:45 Haircut Boris confirmed telegram",
 		"Wed 10 Mar 2027 15:30–16:30 Manicure Anna cancelled telegram",
-		"Fri 12 Mar 2027 09:00–09:45 Haircut Anna expired web", // a hold that lapsed (not yet marked)
+		"Fri 12 Mar 2027 09:00–09:45 Haircut Anna expired telegram", // a hold that lapsed (not yet marked)
 	}, text(up))
 	require.Equal(t, []string{"Wed 3 Mar 2027 10:00–10:45 Haircut Anna confirmed telegram"}, text(past))
 	require.Contains(t, page.body, `href="/admin/day?date=2027-03-03"`)
 	require.Contains(t, page.body, "&#43;491511111111", "the owner sees the phone (html/template writes + so)")
+}
+
+// TestErasedClient: "delete my data" (postgres.Privacy.Erase) also deletes the
+// owner's note on the client; the client leaves the list and the search, their
+// page says so and keeps the bookings, and takes no new note.
+func TestErasedClient(t *testing.T) {
+	t.Parallel()
+	b, bk := clientsSalon(t)
+	owner := b.browser(t)
+	owner.login("olga")
+	path := fmt.Sprintf("/admin/clients/%d", bk["alina"].ClientID)
+	token := owner.csrf(owner.get(path))
+	require.Equal(t, http.StatusSeeOther, owner.post(path+"/note", url.Values{"note": {"Prefers Anna"}, "csrf": {token}}).status)
+
+	pool := pgtest.Pool(t)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "42Alina Müller"} // b.book's chat
+	require.NoError(t, postgres.NewPrivacy(pool).Erase(ctx, key, 0, b.clock.T))
+	var n int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM client_notes WHERE client_id = $1`, bk["alina"].ClientID).Scan(&n))
+	require.Zero(t, n, "the note went with the name and phone")
+
+	require.Equal(t, []string{"Alice Annaclient", "Bob Borisclient"}, names(owner.get("/admin/clients").body))
+	require.Empty(t, names(owner.get("/admin/clients?q=alina").body))
+	page := owner.get(path)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, "erased on their request")
+	require.Contains(t, page.body, "Wed 3 Mar 2027 14:00–15:00", "the booking stays")
+	require.NotContains(t, page.body, "Prefers Anna")
+	require.NotContains(t, page.body, "<textarea")
+	require.Equal(t, http.StatusNotFound, owner.post(path+"/note", url.Values{"note": {"again"}, "csrf": {token}}).status)
 }
