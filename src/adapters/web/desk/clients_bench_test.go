@@ -1,6 +1,7 @@
 package desk_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,12 +21,35 @@ import (
 	"salonbook/src/core/staff"
 )
 
-// bigSalon is a salon of 20 masters with 100,000 clients and 200,000
+var big struct {
+	sync.Mutex
+	store *postgres.Store
+	desk  *postgres.Desk
+	id    string
+	clock *core.FixedClock
+}
+
+// bigSalon is made once per test binary (its seeding takes a minute or two);
+// the benchmarks only read it (and add a feed).
+func bigSalon(b *testing.B) (*postgres.Store, *postgres.Desk, string, *core.FixedClock) {
+	big.Lock()
+	defer big.Unlock()
+	if big.id == "" {
+		big.store, big.desk, big.id, big.clock = seedBigSalon(b)
+	}
+	return big.store, big.desk, big.id, big.clock
+}
+
+// seedBigSalon makes a salon of 20 masters with 100,000 clients and 200,000
 // confirmed bookings: booking i is master i%20's (i/20)-th hour from 300 days
 // before now (so about 10,000 hours each), of client i%100,000 (each client
 // twice, 5,000 hours apart).
-func bigSalon(b *testing.B) (*postgres.Store, *postgres.Desk, string, *core.FixedClock) {
-	pool := pgtest.Pool(b)
+func seedBigSalon(b *testing.B) (*postgres.Store, *postgres.Desk, string, *core.FixedClock) {
+	// A pool of the binary's life (pgtest.Pool's ends with the first benchmark).
+	pool, err := postgres.Open(context.Background(), pgtest.URL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
 	store := postgres.NewStore(pool)
 	id := "c" + pgtest.RandomID()
 	var hours core.WeeklyHours
