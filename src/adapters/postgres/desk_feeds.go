@@ -74,10 +74,11 @@ func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, wind
 		      WHERE b.salon_id = f.salon_id AND b.master_id = f.master_id
 		        AND b.starts_at >= $3 AND b.starts_at < $4
 		        AND (b.status IN ('held', 'confirmed') OR b.updated_at >= now() - make_interval(secs => $5))
-		      ORDER BY b.starts_at
+		      ORDER BY b.starts_at, b.booking_id
 		      LIMIT $6) b ON true
 		LEFT JOIN clients c ON c.client_id = b.client_id
-		WHERE f.secret_hash = $2 AND f.salon_id = $1`,
+		WHERE f.secret_hash = $2 AND f.salon_id = $1
+		ORDER BY b.starts_at, b.booking_id -- the join keeps no order: the body, and so its ETag, would change`,
 		salonID, secretHash, window.Start, window.End, cancelledFor.Seconds(), FeedCap)
 	if err != nil {
 		return "", nil, mapErr(err, "read calendar feed")

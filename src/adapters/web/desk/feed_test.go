@@ -188,6 +188,10 @@ func TestCalendarFeed(t *testing.T) {
 	require.Equal(t, "Europe/Berlin", f.cal["X-WR-TIMEZONE"])
 
 	require.Len(t, f.events, 4, "Alice's, Dora's (cancelled), Carol's (held), the old one; not Boris's")
+	starts := regexp.MustCompile(`DTSTART:(\d{8}T\d{6}Z)`).FindAllStringSubmatch(f.body, -1)
+	for i := 1; i < len(starts); i++ {
+		require.LessOrEqual(t, starts[i-1][1], starts[i][1], "events by start: the body (and its ETag) stays the same")
+	}
 	require.NotContains(t, f.events, bob.ID+"@salonbook")
 	for _, s := range []string{"Borisclient", "Bob", "1111111", "2222222", "3333333", "Annaclient"} {
 		require.NotContains(t, f.body, s, "no phone, no last name, nothing of Boris")
