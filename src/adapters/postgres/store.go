@@ -387,13 +387,14 @@ const bookingColumns = `booking_id::text, salon_id, master_id, coalesce(service_
 	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at,
 	kind = 'block', note, coalesce(attendance, ''), attendance_at`
 
-func scanBooking(r pgx.Row) (*core.Booking, error) {
+// scanBooking reads bookingColumns, then the row's further columns into extra.
+func scanBooking(r pgx.Row, extra ...any) (*core.Booking, error) {
 	var b core.Booking
 	var hold, coming, marked pgtype.Timestamptz
 	var status, attendance string
-	err := r.Scan(&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
+	err := r.Scan(append([]any{&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
-		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Block, &b.Note, &attendance, &marked)
+		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Block, &b.Note, &attendance, &marked}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
