@@ -44,7 +44,7 @@ func TestNoShow(t *testing.T) {
 	require.Equal(t, "no_show", out["attendance"])
 	require.Nil(t, out["kind"], "an appointment")
 	status, out = b.call(t, "POST", "/api/v1/bookings/"+id+"/cancel", nil)
-	require.Equal(t, http.StatusConflict, status, "a marked booking stays: %v", out)
+	require.Equal(t, http.StatusForbidden, status, "a marked booking has begun: too late, as before marks: %v", out)
 
 	var actor string
 	require.NoError(t, pgtest.Pool(t).QueryRow(context.Background(),

@@ -414,18 +414,20 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc Staf
 		case core.StatusCancelled, core.StatusExpired:
 			return false, nil
 		case core.StatusConfirmed:
-			if b.Attendance != "" {
-				return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
-			}
 			salon, err := tx.Salon(ctx, salonID)
 			if err != nil {
 				return false, err
 			}
+			// The cutoff first: a marked booking has begun, and a client (or
+			// the API) is told it is too late, as before marks existed.
 			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
 				if !sc.OverrideCutoff {
 					return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
 				}
 				rec.Override = true
+			}
+			if b.Attendance != "" {
+				return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
 			}
 		case core.StatusHeld:
 			// As Release: a wait-list offer's message is given up and the
@@ -485,9 +487,6 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
 		}
-		if b.Attendance != "" {
-			return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
-		}
 		if b.Start.Equal(start) {
 			return false, nil
 		}
@@ -500,6 +499,9 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
 			}
 			rec.Override = true
+		}
+		if b.Attendance != "" { // after the cutoff, as Cancel
+			return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
 		}
 		if _, err := s.offered(sc, start, now); err != nil {
 			return false, err

@@ -506,8 +506,8 @@ func (d *desk) changed(w http.ResponseWriter, r *http.Request, v *viewer, e staf
 	var alts []availability.Slot
 	if c, ok := errors.AsType[*booking.ConflictError](err); ok {
 		alts, msg = c.Alternatives, msg+" The nearest free times:"
-		if alts == nil {
-			alts = []availability.Slot{}
+		if len(alts) == 0 {
+			alts, msg = []availability.Slot{}, "That time was just taken, and there is no free time near it."
 		}
 	}
 	// The page as it is now (a refusal changed nothing, but others may have).
