@@ -274,8 +274,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
 	// The owner's desk (/admin): staff pages with sessions of their own.
-	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: postgres.NewDesk(pool), Catalog: bookings,
-		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies})
+	// Its actions change bookings through the same use cases as the chat and the API.
+	deskStore := postgres.NewDesk(pool)
+	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
+		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
+		Bookings: bookings, Records: deskStore})
 	mux.Handle("/admin", deskHandler)
 	mux.Handle("/admin/", deskHandler)
 	if tg := cfg.Telegram; tg.Token != "" {
