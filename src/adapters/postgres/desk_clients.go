@@ -96,7 +96,7 @@ func likeEscape(s string) string {
 }
 
 // Client returns a client of the salon with the note and their bookings that
-// are not expired holds, newest first, at most staff.ClientBookingsCap. With
+// are not expired holds (a block has no client: never one of them), newest first, at most staff.ClientBookingsCap. With
 // masterID set, only that master's bookings, and ENotFound when there are
 // none (a master sees only their own clients). ENotFound when the salon has
 // no such client.
@@ -118,7 +118,8 @@ func (d *Desk) Client(ctx context.Context, salonID string, clientID int64, maste
 	}
 	rows, err := d.pool.Query(ctx, `
 		SELECT b.booking_id::text, b.master_id, b.service_id, b.starts_at, b.ends_at, b.status,
-		       b.hold_expires_at, b.source, b.coming_at, b.price_minor, b.currency, b.created_at, b.updated_at
+		       b.hold_expires_at, b.source, b.coming_at, b.price_minor, b.currency, b.created_at, b.updated_at,
+		       coalesce(b.attendance, ''), b.attendance_at
 		FROM bookings b
 		WHERE b.salon_id = $1 AND b.client_id = $2 AND b.status <> 'expired' AND ($3 = '' OR b.master_id = $3)
 		ORDER BY b.starts_at DESC
@@ -128,14 +129,15 @@ func (d *Desk) Client(ctx context.Context, salonID string, clientID int64, maste
 		return c, mapErr(err, "read client's bookings")
 	}
 	var e staff.Entry
-	var status string
-	var hold, coming *time.Time
+	var status, attendance string
+	var hold, coming, marked *time.Time
 	b := &e.Booking
 	_, err = pgx.ForEachRow(rows, []any{&b.ID, &b.MasterID, &b.ServiceID, &b.Start, &b.End, &status,
-		&hold, &b.Source, &coming, &b.Price.Minor, &b.Price.Currency, &b.CreatedAt, &b.UpdatedAt}, func() error {
+		&hold, &b.Source, &coming, &b.Price.Minor, &b.Price.Currency, &b.CreatedAt, &b.UpdatedAt,
+		&attendance, &marked}, func() error {
 		b.SalonID, b.ClientID = salonID, clientID
-		b.Status = core.BookingStatus(status)
-		b.HoldExpiresAt, b.ComingAt = utcOrZero(hold), utcOrZero(coming)
+		b.Status, b.Attendance = core.BookingStatus(status), core.Attendance(attendance)
+		b.HoldExpiresAt, b.ComingAt, b.AttendanceAt = utcOrZero(hold), utcOrZero(coming), utcOrZero(marked)
 		b.Start, b.End, b.CreatedAt, b.UpdatedAt = b.Start.UTC(), b.End.UTC(), b.CreatedAt.UTC(), b.UpdatedAt.UTC()
 		e.ClientName, e.ClientPhone = c.Name, c.Phone
 		c.Bookings = append(c.Bookings, e)
@@ -144,8 +146,6 @@ func (d *Desk) Client(ctx context.Context, salonID string, clientID int64, maste
 	if err != nil {
 		return c, mapErr(err, "read client's bookings")
 	}
-	// NO-SHOWS: once bookings.attendance exists (deskact, migration 0022),
-	// count this client's no-shows here (of masterID's bookings for a master).
 	if masterID != "" && len(c.Bookings) == 0 {
 		return staff.ClientCard{}, core.Errorf(core.ENotFound, "client.not_found",
 			"postgres: read client: client %d has no booking of master %s", clientID, masterID)

@@ -57,17 +57,18 @@ func (d *Desk) DropFeed(ctx context.Context, salonID, masterID string) error {
 }
 
 // Feed reads the feed known by secretHash, in one statement: its master and
-// that master's bookings starting in window, held and confirmed ones, and the
-// cancelled ones (and expired holds) changed within the last cancelledFor, by
-// start, at most FeedCap, each with the client's name (no phone). ENotFound
+// that master's bookings and blocks starting in window, held and confirmed
+// ones, and the cancelled ones (and expired holds, lifted blocks) changed
+// within the last cancelledFor, by start, at most FeedCap, each with the
+// client's name (no phone; a block has no client). ENotFound
 // when the salon has no feed with that hash (a rotated or made-up secret).
 //
 // cancelledFor is measured on the database's clock: it writes updated_at
 // (now()) when a booking is cancelled or moved.
 func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.Entry, error) {
 	rows, err := d.pool.Query(ctx, `
-		SELECT f.master_id, b.booking_id::text, b.service_id, b.starts_at, b.ends_at, b.status,
-		       b.hold_expires_at, b.source, b.created_at, b.updated_at, c.name
+		SELECT f.master_id, b.booking_id::text, coalesce(b.service_id, ''), b.starts_at, b.ends_at, b.status,
+		       b.hold_expires_at, b.source, b.created_at, b.updated_at, c.name, b.kind = 'block', b.note
 		FROM calendar_feeds f
 		LEFT JOIN LATERAL (
 		      SELECT * FROM bookings b
@@ -88,14 +89,17 @@ func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, wind
 	var out []staff.Entry
 	var id, service, status, source, name *string
 	var start, end, hold, created, updated *time.Time
-	_, err = pgx.ForEachRow(rows, []any{&master, &id, &service, &start, &end, &status, &hold, &source, &created, &updated, &name}, func() error {
+	var block *bool
+	var note *string
+	_, err = pgx.ForEachRow(rows, []any{&master, &id, &service, &start, &end, &status, &hold, &source, &created, &updated, &name,
+		&block, &note}, func() error {
 		found = true
 		if id == nil { // a feed with no bookings in its window
 			return nil
 		}
 		e := staff.Entry{Booking: core.Booking{ID: *id, SalonID: salonID, MasterID: master, ServiceID: *service,
 			Start: start.UTC(), End: end.UTC(), Status: core.BookingStatus(*status), HoldExpiresAt: utcOrZero(hold),
-			Source: *source, CreatedAt: created.UTC(), UpdatedAt: updated.UTC()}}
+			Source: *source, CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Block: *block, Note: *note}}
 		if name != nil {
 			e.ClientName = *name
 		}

@@ -153,7 +153,8 @@ func lockEntries(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int64
 }
 
 // endEntries deletes the entries ids (of the salon; their offers go with
-// them), releases their offers' holds but keep's (a booking id, or ""), gives
+// them), releases their offers' holds but keep's (a booking id, or ""; each
+// recorded as released by the system), gives
 // up their offers' messages no sender took yet (giveUpOffers), and wakes the
 // matcher when a hold was released. The entries are read by id alone: the
 // caller locked them within the salon.
@@ -173,7 +174,9 @@ const endEntriesSQL = `
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
 			WHERE booking_id IN (SELECT booking_id FROM ended WHERE booking_id::text <> $3)
 			  AND status = 'held'
-			RETURNING 1),` + giveUpOffersSQL + `,
+			RETURNING booking_id, salon_id, starts_at),` + giveUpOffersSQL + `,
+		a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
+		      SELECT booking_id, salon_id, now(), 'system', 'released', starts_at FROM r),
 		d AS (DELETE FROM waitlist WHERE id = ANY($2))
 		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`
 
@@ -184,7 +187,8 @@ func (w *Waitlist) Wake(ctx context.Context, salonID string) error {
 }
 
 // Record follows booking changes (postgres.Store.FollowChanges), in the
-// change's transaction: a cancel or a move frees a time (a wake); a booking or
+// change's transaction: a cancel, a move or a lifted block frees a time (a
+// wake); a booking or
 // a move ends its chat's entries it answers: a booked offer every entry of its
 // chat for that service and local day (whatever the master), any other
 // booking of the chat (or one moved by its chat into a day it waits for)
@@ -193,7 +197,7 @@ func (w *Waitlist) Wake(ctx context.Context, salonID string) error {
 func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	var err error
 	switch c.Kind {
-	case booking.Cancelled:
+	case booking.Cancelled, booking.Unblocked:
 		_, err = tx.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, c.Booking.SalonID)
 	case booking.Booked, booking.Moved:
 		b := c.Booking
@@ -319,7 +323,8 @@ func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date,
 }
 
 // ExpireDue marks expired every hold of the salon past its expiry at now, at most 1,000
-// (the oldest first), and records a wake for each salon that had one, in one
+// (the oldest first; each recorded as expired by the system), and records a
+// wake for each salon that had one, in one
 // statement; it says how many. Replicas share the work: rows another holds
 // (a Confirm's lock) are skipped and taken at the next run, so a Confirm and
 // the expiry never both win: whichever locks the row first decides, and the
@@ -337,8 +342,10 @@ const expireDueSQL = `
 		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1
 		                     AND salon_id = $2 ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
 		  AND status = 'held' AND hold_expires_at <= $1
-		RETURNING booking_id, salon_id),
+		RETURNING booking_id, salon_id, starts_at),
 	ended AS MATERIALIZED (SELECT booking_id, $1::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
+	a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
+	      SELECT booking_id, salon_id, $1, 'system', 'expired', starts_at FROM e),
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT DISTINCT salon_id FROM e)
 	SELECT count(*) FROM e`
 

@@ -279,10 +279,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
 	// The owner's desk (/admin): staff pages with sessions of their own.
+	// Its actions change bookings through the same use cases as the chat and the API.
 	deskStore := postgres.NewDesk(pool)
 	deskCfg := desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
 		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
-		Clients: deskStore, Feeds: deskStore, Jobs: jobs.NewBoard(pool)}
+		Bookings: bookings, Records: deskStore, Clients: deskStore, Feeds: deskStore, Jobs: jobs.NewBoard(pool)}
 	deskHandler := desk.Handler(deskCfg)
 	mux.Handle("/admin", deskHandler)
 	mux.Handle("/admin/", deskHandler)

@@ -131,7 +131,8 @@ const OfferKeyPrefix = "waitlist:"
 
 // OwnerSource is the source of the salon's own bookings, made through the API
 // with the operator's token: they are not capped by Policy.MaxUpcoming, and a
-// chat's limits do not apply to them.
+// chat's limits do not apply to them. The desk's ("desk:<login>") are the
+// salon's own too (StaffSource).
 const OwnerSource = "api"
 
 // errReplay rolls back what a replay's transaction did before it found the
@@ -165,7 +166,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// the count by that: a cap applied meanwhile may count a lapsed hold,
 	// never none). The owner's booking goes on without it (its transaction
 	// reads the salon anyway): a number must then have its country code.
-	owner := req.Source == OwnerSource
+	owner := StaffSource(req.Source) // the API's or the desk's: uncapped, no chat
 	cat, err := s.Catalog(ctx, req.SalonID)
 	if err != nil && !owner {
 		return nil, err
@@ -188,6 +189,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// takes its lock, releases its hold and counts its bookings. Everything else
 	// (replays, stale holds, why a time was refused) is looked at only when the
 	// insert writes nothing.
+	who := actor(ctx, req.Source, req.Offer != 0)
 	chat := ""
 	if !owner {
 		chat = req.Source
@@ -242,7 +244,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			return err
 		}
 		if chat != "" && !req.Confirm && req.Offer == 0 {
-			if _, err := tx.ReleaseChatHolds(ctx, req.SalonID, chat, req.IdempotencyKey, now); err != nil {
+			if _, err := tx.ReleaseChatHolds(ctx, req.SalonID, chat, req.IdempotencyKey, now, who); err != nil {
 				return err
 			}
 		}
@@ -280,13 +282,17 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 					b.HoldExpiresAt = b.Start
 				}
 			}
-			ok, err := tx.InsertBooking(ctx, b)
+			rec := Audit{Actor: who, Action: ActHeld, At: now}
+			if req.Confirm {
+				rec.Action = ActBooked
+			}
+			ok, err := tx.InsertBooking(ctx, b, rec)
 			if err == nil && !ok {
 				// Holds past their expiry still block in the database until they
 				// are marked expired: do that and try once more (whether this call
 				// or a concurrent one marked them).
 				if _, err = tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err == nil {
-					ok, err = tx.InsertBooking(ctx, b)
+					ok, err = tx.InsertBooking(ctx, b, rec)
 				}
 			}
 			if err != nil {
@@ -352,8 +358,8 @@ func Identity(c core.Client, source string) string {
 	switch {
 	case c.Verified:
 		return "phone:" + c.Phone
-	case source == OwnerSource || source == "":
-		return "owner:" + c.Phone
+	case StaffSource(source) || source == "":
+		return "owner:" + c.Phone // the salon's staff (API, desk) name a client by phone
 	default:
 		return "chat:" + source
 	}
@@ -385,7 +391,7 @@ func sameRequest(ctx context.Context, tx Tx, first *core.Booking, req BookReques
 func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpConfirm)(&err)
 	now := s.clock.Now()
-	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, StaffChange{}), func(tx Tx, b *core.Booking, _ *Audit) (bool, error) {
 		switch {
 		case b.Status == core.StatusConfirmed:
 			return false, nil
@@ -416,11 +422,20 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 // Cancel cancels a booking; cancelling a cancelled one returns it unchanged. A
 // hold can always be released, as Release does (a wait-list offer's message
 // is given up and the matcher woken; the entry counts it as declined); a confirmed booking cannot be cancelled once its
-// start is closer than the salon's cancellation cutoff (EForbidden). ENotFound.
+// start is closer than the salon's cancellation cutoff (EForbidden), nor once
+// staff marked its attendance (EConflict "booking.marked"). A block is no
+// booking here (ENotFound; Unblock lifts it). ENotFound.
 func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
+	return s.cancel(ctx, salonID, bookingID, StaffChange{})
+}
+
+func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc StaffChange) (*core.Booking, error) {
+	if err := sc.check(); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
-	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, sc), func(tx Tx, b *core.Booking, rec *Audit) (bool, error) {
 		switch b.Status {
 		case core.StatusCancelled, core.StatusExpired:
 			return false, nil
@@ -429,13 +444,23 @@ func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *cor
 			if err != nil {
 				return false, err
 			}
+			// The cutoff first: a marked booking has begun, and a client (or
+			// the API) is told it is too late, as before marks existed.
 			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
-				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+				if !sc.OverrideCutoff {
+					return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+				}
+				rec.Override = true
+			}
+			if b.Attendance != "" {
+				return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
 			}
 		case core.StatusHeld:
 			// As Release: a wait-list offer's message is given up and the
 			// matcher woken with it.
-			if _, err := tx.ReleaseHold(ctx, salonID, b.ID); err != nil {
+			a := *rec
+			a.Action = ActReleased
+			if _, err := tx.ReleaseHold(ctx, salonID, b.ID, a); err != nil {
 				return false, err
 			}
 			got, err := tx.Booking(ctx, salonID, b.ID, false)
@@ -456,10 +481,12 @@ func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *cor
 // released; an unknown or already ended booking releases nothing.
 func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ bool, err error) {
 	defer s.observed(OpRelease)(&err)
+	rec := s.record(ctx, s.clock.Now(), StaffChange{})
+	rec.Action = ActReleased
 	var released bool
 	err = s.store.Auto(ctx, func(tx Tx) error {
 		var err error
-		released, err = tx.ReleaseHold(ctx, salonID, bookingID)
+		released, err = tx.ReleaseHold(ctx, salonID, bookingID, rec)
 		return err
 	})
 	return released, err
@@ -469,12 +496,20 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 // old time is released only if the new one is taken, in one statement. Moving to
 // the current start returns the booking unchanged. Returns EForbidden inside the
 // cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
-// when the new time is taken, EConflict for a booking that is not live, ENotFound.
+// when the new time is taken, EConflict for a booking that is not live or whose
+// attendance is marked, ENotFound (a block too).
 func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
+	return s.reschedule(ctx, salonID, bookingID, start, StaffChange{})
+}
+
+func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, start time.Time, st StaffChange) (*core.Booking, error) {
+	if err := st.check(); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	start = start.UTC()
-	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, st), func(tx Tx, b *core.Booking, rec *Audit) (bool, error) {
 		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
 		}
@@ -486,12 +521,20 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 			return false, err
 		}
 		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
-			return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			if !st.OverrideCutoff {
+				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			}
+			rec.Override = true
+		}
+		if b.Attendance != "" { // after the cutoff, as Cancel
+			return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
 		}
 		if _, err := s.offered(sc, start, now); err != nil {
 			return false, err
 		}
 		svc := sc.service
+		a := *rec
+		a.Action, a.From = ActMoved, b.Start
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
 		b.ComingAt = time.Time{} // "I'll come" was said of the old time
 		// The exclusion constraint guards against bookings; the master's own
@@ -506,7 +549,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 		if _, err := tx.ExpireHolds(ctx, salonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
 			return false, err
 		}
-		if err := tx.UpdateBooking(ctx, b); err != nil {
+		if err := tx.UpdateBooking(ctx, b, a); err != nil {
 			if core.ErrorCode(err) != core.EConflict {
 				return false, err
 			}
@@ -532,7 +575,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 // has come, ENotFound.
 func (s *Service) Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
 	now := s.clock.Now()
-	return s.change(ctx, salonID, bookingID, func(_ Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, StaffChange{}), func(_ Tx, b *core.Booking, _ *Audit) (bool, error) {
 		switch {
 		case b.Status != core.StatusConfirmed:
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is %s", b.ID, b.Status)
@@ -574,9 +617,12 @@ func (s *Service) Upcoming(ctx context.Context, salonID, source string) ([]core.
 	return out, err
 }
 
-// change loads a booking under lock, lets apply decide, and writes it when apply
-// says so.
-func (s *Service) change(ctx context.Context, salonID, bookingID string, apply func(Tx, *core.Booking) (bool, error)) (*core.Booking, error) {
+// change loads a booking under lock, lets apply decide, and writes it with its
+// record when apply says so. rec is the change's record as far as known (who,
+// when, why); apply may add to it (Override), and the action is what changed.
+// A block is no booking to the use cases that change appointments (block
+// false), and the other way round: ENotFound.
+func (s *Service) change(ctx context.Context, salonID, bookingID string, block bool, rec Audit, apply func(Tx, *core.Booking, *Audit) (bool, error)) (*core.Booking, error) {
 	var out *core.Booking
 	var change *Change
 	err := s.store.WithTx(ctx, func(tx Tx) error {
@@ -584,13 +630,20 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 		if err != nil {
 			return err
 		}
+		if b.Block != block {
+			return core.Errorf(core.ENotFound, "booking.not_found", "booking: %s is no %s", bookingID, map[bool]string{true: "block", false: "booking"}[block])
+		}
 		before := *b
-		write, err := apply(tx, b)
+		write, err := apply(tx, b, &rec)
 		if err != nil {
 			return err
 		}
 		if write {
-			if err := tx.UpdateBooking(ctx, b); err != nil {
+			rec.Action = actionOf(before, *b)
+			if rec.Action == ActMoved {
+				rec.From = before.Start
+			}
+			if err := tx.UpdateBooking(ctx, b, rec); err != nil {
 				return err
 			}
 		}
@@ -603,9 +656,18 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 	return out, err
 }
 
+// record starts the record of a change made now by whoever ctx names.
+func (s *Service) record(ctx context.Context, now time.Time, sc StaffChange) Audit {
+	return Audit{Actor: actor(ctx, "", false), At: now, Reason: strings.TrimSpace(sc.Reason)}
+}
+
 // changeOf says what happened to a booking that staff must hear of, if anything.
 func changeOf(before, after core.Booking) *Change {
 	switch {
+	case after.Block && before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
+		return &Change{Kind: Unblocked, Booking: after}
+	case after.Block:
+		return nil
 	case before.Status != core.StatusConfirmed && after.Status == core.StatusConfirmed:
 		return &Change{Kind: Booked, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
@@ -787,12 +849,13 @@ func (s *Service) taken(ctx context.Context, tx Tx, sc *scope, start time.Time, 
 }
 
 // dayLoads counts live bookings per local day (of their start) and master; busy
-// time from a master's own calendar is not a booking and does not count.
+// time from a master's own calendar and blocked time are not bookings and do
+// not count.
 func dayLoads(sc *scope, busy map[string][]Occupancy) map[core.Date]map[string]int {
 	out := map[core.Date]map[string]int{}
 	for id, os := range busy {
 		for _, o := range os {
-			if o.External {
+			if o.External || o.Block {
 				continue
 			}
 			d := core.DateOf(o.Start.In(sc.salon.Timezone))

@@ -145,6 +145,7 @@ type turn struct {
 // Step answers one inbound event. It always answers with at least one reply: a
 // failure of the booking engine becomes an apology and the menu, never silence.
 func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (State, []Reply) {
+	ctx = booking.WithActor(ctx, booking.ActorChat) // what a chat changes is the client's doing
 	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {

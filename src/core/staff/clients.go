@@ -138,9 +138,6 @@ type ClientCard struct {
 	Erased   time.Time // when the client's name and phone were erased on their request; zero if not
 	Note     ClientNote
 	Bookings []Entry
-	// NO-SHOWS: the count of the client's bookings marked no-show goes here
-	// once bookings.attendance exists (deskact, migration 0022): read it in
-	// postgres.Desk.Client and show it in templates/clients.html (marked there).
 }
 
 // CleanNote makes typed text a note: valid UTF-8, line ends as "\n", no other

@@ -24,6 +24,9 @@ type ClientStore interface {
 	// SetClientNote stores (or, empty, deletes) the note on a client;
 	// ENotFound when there is no such client.
 	SetClientNote(ctx context.Context, salonID string, clientID int64, note, by string, now time.Time) error
+	// NoShows counts the client's no-shows that started at or after since
+	// (every master's: as a booking's page shows it).
+	NoShows(ctx context.Context, salonID string, clientID int64, since time.Time) (int, error)
 }
 
 // The clients pages: /admin/clients (a search, by pages) and
@@ -148,9 +151,9 @@ type clientPage struct {
 	Erased       string // when the client's data was erased on their request
 	Saved        bool
 	Error        string
-	// NoShows is the no-show count: nil until bookings.attendance exists
-	// (deskact, migration 0022); see templates/clients.html.
-	NoShows *int
+	// NoShows counts the client's no-shows of the last year, every master's
+	// (as a booking's page shows them).
+	NoShows int
 }
 
 type clientBooking struct {
@@ -205,7 +208,12 @@ func (d *desk) showClient(w http.ResponseWriter, r *http.Request, v *viewer, id 
 	}
 	zone := cat.Salon.Timezone
 	now := d.cfg.Clock.Now()
-	p := clientPage{Title: c.Name, Salon: cat.Salon.Name, V: v, ID: c.ID, Name: c.Name, Since: dateTitle(core.DateOf(c.Since.In(zone))),
+	noShows, err := d.cfg.Clients.NoShows(r.Context(), d.cfg.SalonID, id, now.AddDate(-1, 0, 0))
+	if err != nil {
+		d.failed(w, r, v, err)
+		return
+	}
+	p := clientPage{NoShows: noShows, Title: c.Name, Salon: cat.Salon.Name, V: v, ID: c.ID, Name: c.Name, Since: dateTitle(core.DateOf(c.Since.In(zone))),
 		Total: len(c.Bookings), Capped: len(c.Bookings) >= staff.ClientBookingsCap, Note: c.Note.Text,
 		MayEdit: v.Owner(), Saved: r.URL.Query().Get("saved") == "1" && typed == nil, Error: msg}
 	if v.SeesPhones() {
@@ -244,7 +252,7 @@ func clientBookingOf(e staff.Entry, cat *booking.Catalog, zone *time.Location, n
 		Class:   status,
 		When:    when(b.Start, zone) + "–" + b.End.In(zone).Format("15:04"),
 		Service: serviceName(cat, b.ServiceID),
-		Master:  masterName(cat, b.MasterID),
+		Master:  masterName(cat.Masters, b.MasterID),
 		Status:  label,
 		Channel: e.Channel(),
 		DayLink: "/admin/day?date=" + core.DateOf(b.Start.In(zone)).String(),
@@ -281,13 +289,4 @@ func (d *desk) clientNote(w http.ResponseWriter, r *http.Request, v *viewer) {
 // when is an instant in the salon's zone: "Wed 3 Mar 2027 10:00".
 func when(t time.Time, zone *time.Location) string {
 	return t.In(zone).Format("Mon 2 Jan 2006 15:04")
-}
-
-func masterName(cat *booking.Catalog, id string) string {
-	for _, m := range cat.Masters {
-		if m.ID == id {
-			return m.Name
-		}
-	}
-	return id
 }

@@ -250,6 +250,8 @@ func TestClientPageListsBookings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, core.StatusHeld, held.Status)
 	b.clock.T = berlin(2027, 3, 3, 12, 0).UTC() // the 3 March haircut is past, the 4 March one to come
+	_, err = b.bookings.Mark(ctx, b.salonID, bk["alice"].ID, core.NoShow)
+	require.NoError(t, err)
 
 	owner := b.browser(t)
 	owner.login("olga")
@@ -270,7 +272,8 @@ func TestClientPageListsBookings(t *testing.T) {
 		"Wed 10 Mar 2027 15:30–16:30 Manicure Anna cancelled telegram",
 		"Fri 12 Mar 2027 09:00–09:45 Haircut Anna expired telegram", // a hold that lapsed (not yet marked)
 	}, text(up))
-	require.Equal(t, []string{"Wed 3 Mar 2027 10:00–10:45 Haircut Anna confirmed telegram"}, text(past))
+	require.Equal(t, []string{"Wed 3 Mar 2027 10:00–10:45 Haircut Anna no-show telegram"}, text(past))
+	require.Contains(t, page.body, `<dd class="noshows">1 in the last year</dd>`)
 	require.Contains(t, page.body, `href="/admin/day?date=2027-03-03"`)
 	require.Contains(t, page.body, "&#43;491511111111", "the owner sees the phone (html/template writes + so)")
 }

@@ -55,7 +55,7 @@ func newBundle(t *testing.T, edit ...func(*postgres.SalonSetup, *desk.Config)) *
 		{Login: "anna", Role: staff.Master, MasterID: "anna"}, {Login: "boris", Role: staff.Master, MasterID: "boris"}}
 	b.bookings = booking.New(store, b.clock)
 	cfg := desk.Config{SalonID: b.salonID, Store: b.desk, Catalog: b.bookings, Clock: b.clock,
-		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Bookings: b.bookings, Records: b.desk,
 		Clients: b.desk, Feeds: b.desk, Jobs: jobs.NewBoard(pool)}
 	for _, e := range edit {
 		e(&b.setup, &cfg)

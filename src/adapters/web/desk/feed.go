@@ -213,12 +213,18 @@ func calendar(cat *booking.Catalog, master string, entries []staff.Entry, now ti
 		switch e.Status(now) {
 		case "held":
 			status = "TENTATIVE"
-		case "cancelled", "expired":
+		case "cancelled", "expired": // a lifted block too
 			status, transp = "CANCELLED", "TRANSPARENT"
 		}
 		summary := serviceName(cat, b.ServiceID)
 		if first := firstName(e.ClientName); first != "" {
 			summary += ": " + first
+		}
+		if b.Block { // as the Google Calendar push names it (calsync)
+			summary = "Blocked"
+			if b.Note != "" {
+				summary += " · " + b.Note
+			}
 		}
 		c.line("BEGIN", "VEVENT")
 		c.text("UID", b.ID+"@salonbook")
@@ -369,7 +375,7 @@ func (d *desk) feeds(w http.ResponseWriter, r *http.Request, v *viewer) {
 		if raw, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
 			if master, secret, ok := strings.Cut(string(raw), "\x00"); ok && feedSecret.MatchString(secret) {
 				u := FeedURL(d.base(r), secret)
-				p.New = &newFeed{Master: masterName(cat, master), URL: u}
+				p.New = &newFeed{Master: masterName(cat.Masters, master), URL: u}
 				// webcal: opens the subscription in Apple's and Outlook's apps;
 				// html/template does not know the scheme, so it is vouched
 				// for here (our base and a checked secret).
@@ -380,7 +386,7 @@ func (d *desk) feeds(w http.ResponseWriter, r *http.Request, v *viewer) {
 		}
 	}
 	if off := r.URL.Query().Get("off"); off != "" {
-		p.Off = masterName(cat, off)
+		p.Off = masterName(cat.Masters, off)
 	}
 	d.render(w, http.StatusOK, "feeds.html", p)
 }

@@ -170,6 +170,15 @@ func TestCalendarFeed(t *testing.T) {
 	require.NoError(t, err)
 	// Beyond the window: long ago, and past the horizon (60 days).
 	old := b.book(t, "anna", "haircut", berlin(2027, 3, 2, 10, 0), "Olde Client", "+49 151 5555555")
+	// Her blocked time: a break (shown), and a sick hour lifted (cancelled).
+	brk, err := b.bookings.Block(ctx, booking.BlockRequest{SalonID: b.salonID, MasterID: "anna", Start: berlin(2027, 3, 3, 13, 0).UTC(),
+		End: berlin(2027, 3, 3, 13, 30).UTC(), Note: "Break, lunch", IdempotencyKey: pgtest.RandomID(), Source: "desk:olga"})
+	require.NoError(t, err)
+	sick, err := b.bookings.Block(ctx, booking.BlockRequest{SalonID: b.salonID, MasterID: "anna", Start: berlin(2027, 3, 4, 9, 0).UTC(),
+		End: berlin(2027, 3, 4, 10, 0).UTC(), IdempotencyKey: pgtest.RandomID(), Source: "desk:olga"})
+	require.NoError(t, err)
+	_, err = b.bookings.Unblock(ctx, b.salonID, sick.ID, "")
+	require.NoError(t, err)
 
 	owner := b.browser(t)
 	owner.login("olga")
@@ -187,7 +196,11 @@ func TestCalendarFeed(t *testing.T) {
 	require.Contains(t, f.body, `Salon\, Spa\; and \\ Beauty`)
 	require.Equal(t, "Europe/Berlin", f.cal["X-WR-TIMEZONE"])
 
-	require.Len(t, f.events, 4, "Alice's, Dora's (cancelled), Carol's (held), the old one; not Boris's")
+	require.Len(t, f.events, 6, "Alice's, Dora's (cancelled), Carol's (held), the old one, two blocks; not Boris's")
+	require.Equal(t, `Blocked · Break\, lunch`, f.events[brk.ID+"@salonbook"]["SUMMARY"])
+	require.Equal(t, "CONFIRMED", f.events[brk.ID+"@salonbook"]["STATUS"])
+	require.Equal(t, "Blocked", f.events[sick.ID+"@salonbook"]["SUMMARY"])
+	require.Equal(t, "CANCELLED", f.events[sick.ID+"@salonbook"]["STATUS"], "a lifted block")
 	starts := regexp.MustCompile(`DTSTART:(\d{8}T\d{6}Z)`).FindAllStringSubmatch(f.body, -1)
 	for i := 1; i < len(starts); i++ {
 		require.LessOrEqual(t, starts[i-1][1], starts[i][1], "events by start: the body (and its ETag) stays the same")
