@@ -157,8 +157,8 @@ type clientPage struct {
 }
 
 type clientBooking struct {
-	When, Service, Master, Status, Channel, DayLink string
-	Class                                           string // the status as a CSS class: "coming" for "I'll come"
+	When, Service, Master, Status, Channel, Link string // Link: the booking's page, else its day
+	Class                                        string // the status as a CSS class: "coming" for "I'll come"
 }
 
 // clientID reads the {id} of the path: a positive number, else not found.
@@ -232,6 +232,9 @@ func (d *desk) showClient(w http.ResponseWriter, r *http.Request, v *viewer, id 
 	// to come soonest first.
 	for _, e := range c.Bookings {
 		b := clientBookingOf(e, cat, zone, now)
+		if d.cfg.Records != nil { // the actions' pages are there (actions.go)
+			b.Link = "/admin/booking/" + url.PathEscape(e.Booking.ID)
+		}
 		if e.Booking.End.After(now) {
 			p.Upcoming = append([]clientBooking{b}, p.Upcoming...)
 		} else {
@@ -255,7 +258,7 @@ func clientBookingOf(e staff.Entry, cat *booking.Catalog, zone *time.Location, n
 		Master:  masterName(cat.Masters, b.MasterID),
 		Status:  label,
 		Channel: e.Channel(),
-		DayLink: "/admin/day?date=" + core.DateOf(b.Start.In(zone)).String(),
+		Link:    "/admin/day?date=" + core.DateOf(b.Start.In(zone)).String(),
 	}
 }
 

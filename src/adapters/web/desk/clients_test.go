@@ -274,7 +274,7 @@ func TestClientPageListsBookings(t *testing.T) {
 	}, text(up))
 	require.Equal(t, []string{"Wed 3 Mar 2027 10:00–10:45 Haircut Anna no-show telegram"}, text(past))
 	require.Contains(t, page.body, `<dd class="noshows">1 in the last year</dd>`)
-	require.Contains(t, page.body, `href="/admin/day?date=2027-03-03"`)
+	require.Contains(t, page.body, `<a href="/admin/booking/`+bk["alice"].ID+`">Wed 3 Mar 2027 10:00–10:45</a>`, "to the booking's page")
 	require.Contains(t, page.body, "&#43;491511111111", "the owner sees the phone (html/template writes + so)")
 }
 
