@@ -146,8 +146,8 @@ func TestBrowserClientsFeedsJobs(t *testing.T) {
 				chromedp.WaitVisible("#note", chromedp.ByQuery),
 				chromedp.Evaluate(`document.querySelector("#note").value = ""`, nil), // the other size wrote it already
 				chromedp.SendKeys("#note", "Prefers mornings; allergic to latex.", chromedp.ByQuery),
-				clickJS(`.note button[type=submit]`),
-				chromedp.WaitVisible(`.note .ok`, chromedp.ByQuery),
+				clickJS(`.clientnote button[type=submit]`),
+				chromedp.WaitVisible(`.clientnote .ok`, chromedp.ByQuery),
 				chromedp.Value("#note", &note, chromedp.ByQuery),
 				wide("client"),
 				shot("client"),
