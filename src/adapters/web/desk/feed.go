@@ -31,8 +31,9 @@ type FeedStore interface {
 	DropFeed(ctx context.Context, salonID, masterID string) error
 	// Feed returns the master of the feed known by secretHash and their
 	// bookings starting in window: live ones, and cancelled ones changed
-	// within the last cancelledFor. ENotFound when there is no such feed.
-	Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.Entry, error)
+	// within the last cancelledFor, each with its recorded changes.
+	// ENotFound when there is no such feed.
+	Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.FeedEntry, error)
 }
 
 // A calendar feed (RFC 5545) per master at /calendar/<secret>.ics, for a
@@ -191,7 +192,7 @@ func matchETag(header, etag string) bool {
 
 // calendar writes the feed: a VCALENDAR with one VEVENT per booking, every
 // time in UTC. It returns the body and the latest change of a booking in it.
-func calendar(cat *booking.Catalog, master string, entries []staff.Entry, now time.Time) ([]byte, time.Time) {
+func calendar(cat *booking.Catalog, master string, entries []staff.FeedEntry, now time.Time) ([]byte, time.Time) {
 	var c ical
 	c.line("BEGIN", "VCALENDAR")
 	c.line("VERSION", "2.0")
@@ -206,8 +207,9 @@ func calendar(cat *booking.Catalog, master string, entries []staff.Entry, now ti
 	var latest time.Time
 	for _, e := range entries {
 		b := e.Booking
-		if b.UpdatedAt.After(latest) {
-			latest = b.UpdatedAt
+		modified := e.Modified(now)
+		if modified.After(latest) {
+			latest = modified
 		}
 		status, transp := "CONFIRMED", "OPAQUE"
 		switch e.Status(now) {
@@ -228,29 +230,19 @@ func calendar(cat *booking.Catalog, master string, entries []staff.Entry, now ti
 		}
 		c.line("BEGIN", "VEVENT")
 		c.text("UID", b.ID+"@salonbook")
-		c.line("DTSTAMP", icalTime(b.UpdatedAt))
+		c.line("DTSTAMP", icalTime(modified))
 		c.line("DTSTART", icalTime(b.Start))
 		c.line("DTEND", icalTime(b.End))
 		c.text("SUMMARY", summary)
 		c.line("STATUS", status)
 		c.line("TRANSP", transp)
-		c.line("SEQUENCE", strconv.FormatInt(sequence(b), 10))
+		c.line("SEQUENCE", strconv.Itoa(min(e.Sequence(now), 1<<31-1)))
 		c.line("CREATED", icalTime(b.CreatedAt))
-		c.line("LAST-MODIFIED", icalTime(b.UpdatedAt))
+		c.line("LAST-MODIFIED", icalTime(modified))
 		c.line("END", "VEVENT")
 	}
 	c.line("END", "VCALENDAR")
 	return c.Bytes(), latest
-}
-
-// sequence is a booking's revision for calendars (RFC 5545 SEQUENCE): the
-// whole seconds from its creation to its last change. Every change (a move, a
-// confirmation, a cancel) sets updated_at, so it grows with each change a
-// second or more after the one before; it starts at 0 and stays far below
-// the 2^31 an iCalendar integer allows.
-func sequence(b core.Booking) int64 {
-	s := int64(b.UpdatedAt.Sub(b.CreatedAt) / time.Second)
-	return min(max(s, 0), 1<<31-1)
 }
 
 func icalTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }

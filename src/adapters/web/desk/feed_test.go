@@ -121,6 +121,14 @@ func newFeed(t *testing.T, owner *browser, master string) string {
 	return u.Path
 }
 
+// sequence reads an event's SEQUENCE.
+func sequence(t *testing.T, ev vevent) int {
+	t.Helper()
+	n, err := strconv.Atoi(ev["SEQUENCE"])
+	require.NoError(t, err, "SEQUENCE of %v", ev)
+	return n
+}
+
 type feedAnswer struct {
 	answer
 	cal    vevent
@@ -154,8 +162,9 @@ func longName(s *postgres.SalonSetup, _ *desk.Config) {
 
 // TestCalendarFeed: the owner makes Anna's feed; it is valid iCalendar with
 // her held, confirmed and cancelled bookings (not Boris's), in UTC, with no
-// phone and only first names; an unchanged feed answers 304 to its ETag; a
-// moved booking's SEQUENCE grows.
+// phone and only first names; an unchanged feed answers 304 to its ETag; each
+// change (a confirmation, a lapse, a move and a cancel in the same second)
+// gives a higher SEQUENCE, and a clock behind lowers it not.
 func TestCalendarFeed(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t, longName)
@@ -215,7 +224,7 @@ func TestCalendarFeed(t *testing.T) {
 	require.Equal(t, "Haircut: Zoë,Ann", unescape(a["SUMMARY"]))
 	require.Equal(t, `Haircut: Zoë\,Ann`, a["SUMMARY"])
 	require.Equal(t, "CONFIRMED", a["STATUS"])
-	require.Equal(t, "0", a["SEQUENCE"])
+	require.Equal(t, "1", a["SEQUENCE"], "booked: one change")
 	require.Equal(t, "CANCELLED", f.events[gone.ID+"@salonbook"]["STATUS"])
 	require.Equal(t, "TENTATIVE", f.events[held.ID+"@salonbook"]["STATUS"])
 	require.Contains(t, f.events, old.ID+"@salonbook")
@@ -226,24 +235,62 @@ func TestCalendarFeed(t *testing.T) {
 	require.Empty(t, same.body)
 	require.Equal(t, http.StatusOK, b.fetchFeed(t, path, "If-None-Match", `"other"`).status)
 
-	// The hold lapses: it is cancelled in the feed.
+	// A hold confirmed in the same instant it was made: its SEQUENCE grows.
+	quick, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+		Start: berlin(2027, 3, 5, 11, 0).UTC(), Client: core.Client{Name: "Quinn Quick", Phone: "+49 151 7777777"},
+		IdempotencyKey: pgtest.RandomID(), Source: "web:quick"})
+	require.NoError(t, err)
+	before := b.fetchFeed(t, path).events[quick.ID+"@salonbook"]
+	require.Equal(t, "TENTATIVE", before["STATUS"])
+	_, err = b.bookings.Confirm(ctx, b.salonID, quick.ID)
+	require.NoError(t, err)
+	after := b.fetchFeed(t, path).events[quick.ID+"@salonbook"]
+	require.Equal(t, "CONFIRMED", after["STATUS"])
+	require.Greater(t, sequence(t, after), sequence(t, before), "a confirmation in the same second is a new revision")
+
+	// The hold lapses: it is cancelled in the feed, a revision up though
+	// nothing was written; the expiry, when written, keeps that revision.
+	tentative := f.events[held.ID+"@salonbook"]
 	b.clock.T = time.Date(2027, 3, 1, 7, 30, 0, 0, time.UTC)
 	f = b.fetchFeed(t, path)
-	require.Equal(t, "CANCELLED", f.events[held.ID+"@salonbook"]["STATUS"])
+	lapsed := f.events[held.ID+"@salonbook"]
+	require.Equal(t, "CANCELLED", lapsed["STATUS"])
+	require.Equal(t, sequence(t, tentative)+1, sequence(t, lapsed), "shown cancelled: a new revision")
+	require.Greater(t, lapsed["LAST-MODIFIED"], tentative["LAST-MODIFIED"], "modified when it lapsed")
+	n, err := postgres.NewWaitlist(pgtest.Pool(t)).ExpireDue(ctx, b.salonID, b.clock.T)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	expired := b.fetchFeed(t, path).events[held.ID+"@salonbook"]
+	require.Equal(t, "CANCELLED", expired["STATUS"])
+	require.Equal(t, sequence(t, lapsed), sequence(t, expired), "the expiry written is the change already shown")
+	require.GreaterOrEqual(t, expired["LAST-MODIFIED"], lapsed["LAST-MODIFIED"])
 
-	// Moved: the same UID, a new start, a higher SEQUENCE, a new ETag.
-	// (SEQUENCE counts whole seconds since the booking was made.)
-	time.Sleep(1100 * time.Millisecond)
+	// Moved, then cancelled, in the same instant (the clock stands still):
+	// the same UID, a new start, and each change a higher SEQUENCE and a new ETag.
 	_, err = b.bookings.Reschedule(ctx, b.salonID, alice.ID, berlin(2027, 3, 3, 15, 0).UTC())
 	require.NoError(t, err)
 	moved := b.fetchFeed(t, path)
 	m := moved.events[alice.ID+"@salonbook"]
 	require.Equal(t, "20270303T140000Z", m["DTSTART"])
-	seq, err := strconv.Atoi(m["SEQUENCE"])
-	require.NoError(t, err)
-	require.Greater(t, seq, 0)
+	require.Greater(t, sequence(t, m), sequence(t, a))
 	require.NotEqual(t, f.header.Get("ETag"), moved.header.Get("ETag"))
 	require.Greater(t, m["LAST-MODIFIED"], a["LAST-MODIFIED"])
+	require.Equal(t, m["DTSTAMP"], m["LAST-MODIFIED"])
+	_, err = b.bookings.Cancel(ctx, b.salonID, alice.ID)
+	require.NoError(t, err)
+	cancelled := b.fetchFeed(t, path)
+	c := cancelled.events[alice.ID+"@salonbook"]
+	require.Equal(t, "CANCELLED", c["STATUS"])
+	require.Greater(t, sequence(t, c), sequence(t, m), "a cancel in the same second as the move is a new revision")
+	require.GreaterOrEqual(t, c["LAST-MODIFIED"], m["LAST-MODIFIED"])
+	require.NotEqual(t, moved.header.Get("ETag"), cancelled.header.Get("ETag"))
+	// A writer whose clock is behind (updated_at earlier than the last
+	// change's) lowers neither.
+	_, err = pgtest.Pool(t).Exec(ctx, `UPDATE bookings SET updated_at = updated_at - interval '1 day' WHERE booking_id = $1`, alice.ID)
+	require.NoError(t, err)
+	skewed := b.fetchFeed(t, path).events[alice.ID+"@salonbook"]
+	require.Equal(t, sequence(t, c), sequence(t, skewed))
+	require.GreaterOrEqual(t, skewed["LAST-MODIFIED"], c["LAST-MODIFIED"])
 
 	// A week after its cancel (on the database's clock, which wrote its
 	// updated_at), the cancelled booking leaves the feed.
@@ -252,7 +299,7 @@ func TestCalendarFeed(t *testing.T) {
 	require.NoError(t, err)
 	f = b.fetchFeed(t, path)
 	require.NotContains(t, f.events, gone.ID+"@salonbook")
-	require.Contains(t, f.events, alice.ID+"@salonbook")
+	require.Contains(t, f.events, alice.ID+"@salonbook", "cancelled today")
 	// A month on, the old booking has left the window.
 	b.clock.T = berlin(2027, 3, 2, 10, 0).UTC().Add(desk.FeedPast + time.Minute)
 	f = b.fetchFeed(t, path)
