@@ -378,7 +378,11 @@ func (d *desk) feeds(w http.ResponseWriter, r *http.Request, v *viewer) {
 		}
 	}
 	if off := r.URL.Query().Get("off"); off != "" {
-		p.Off = masterName(cat.Masters, off)
+		for _, m := range cat.Masters { // only a master of the salon: never what the link says
+			if m.ID == off {
+				p.Off = m.Name
+			}
+		}
 	}
 	d.render(w, http.StatusOK, "feeds.html", p)
 }

@@ -313,7 +313,8 @@ func TestCalendarFeed(t *testing.T) {
 
 // TestCalendarFeedSecrets: a rotated secret's old URL, a turned-off feed, a
 // made-up or malformed secret and another salon's feed all answer 404; the
-// database holds only hashes; masters cannot manage feeds.
+// database holds only hashes; masters cannot manage feeds; "feed is off" is
+// said of a master of the salon only, never of what a link says.
 func TestCalendarFeedSecrets(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
@@ -353,6 +354,11 @@ func TestCalendarFeedSecrets(t *testing.T) {
 	a := owner.post("/admin/feeds/anna", url.Values{"csrf": {owner.csrf(page)}, "action": {"off"}})
 	require.Equal(t, http.StatusSeeOther, a.status)
 	require.Contains(t, owner.get(a.header.Get("Location")).body, "Anna's feed is off")
+	for _, off := range []string{"Everything", "nobody", "<b>x</b>"} { // a link made up elsewhere says nothing
+		page := owner.get("/admin/feeds?" + url.Values{"off": {off}}.Encode())
+		require.Equal(t, http.StatusOK, page.status)
+		require.NotContains(t, page.body, "feed is off", off)
+	}
 	require.Equal(t, http.StatusNotFound, b.fetchFeed(t, second).status)
 
 	// Without the token, from a master, for a master that is not: refused.
