@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"salonbook/src/adapters/web/desk"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/staff"
 )
 
 // vevent is one VEVENT's properties (name without parameters → value).
@@ -375,4 +377,37 @@ func TestCalendarFeedSecrets(t *testing.T) {
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM calendar_feeds WHERE salon_id = $1 AND master_id = 'anna'`,
 		b.salonID).Scan(&n))
 	require.Zero(t, n, "still off")
+}
+
+// TestCalendarFeedEndsWithMaster: a master left out of the salon file loses
+// the feed (its row is deleted with the apply): the link answers 404, and
+// still does once the master is back in the file; a new link is needed.
+func TestCalendarFeedEndsWithMaster(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	b.book(t, "anna", "haircut", berlin(2027, 3, 3, 10, 0), "Alice Annaclient", "+49 151 1111111")
+	owner := b.browser(t)
+	owner.login("olga")
+	path := newFeed(t, owner, "anna")
+	boris := newFeed(t, owner, "boris")
+	require.Equal(t, http.StatusOK, b.fetchFeed(t, path).status)
+
+	without := b.setup
+	without.Masters = slices.DeleteFunc(slices.Clone(b.setup.Masters), func(m core.Master) bool { return m.ID == "anna" })
+	without.Staff = slices.DeleteFunc(slices.Clone(b.setup.Staff), func(a staff.Account) bool { return a.MasterID == "anna" })
+	_, err := b.store.Apply(ctx, without)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, b.fetchFeed(t, path).status)
+	var n int
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM calendar_feeds WHERE salon_id = $1 AND master_id = 'anna'`,
+		b.salonID).Scan(&n))
+	require.Zero(t, n, "the feed is gone with the master")
+
+	_, err = b.store.Apply(ctx, b.setup) // Anna is back
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, b.fetchFeed(t, path).status, "her old link stays dead")
+	require.Regexp(t, `(?s)<tr data-master="anna"><td>Anna</td>\s*<td>Off</td>`, owner.get("/admin/feeds").body)
+	require.Equal(t, http.StatusOK, b.fetchFeed(t, boris).status, "another master's feed is untouched")
+	again := newFeed(t, owner, "anna")
+	require.Equal(t, http.StatusOK, b.fetchFeed(t, again).status)
 }
