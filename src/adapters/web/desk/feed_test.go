@@ -1,6 +1,7 @@
 package desk_test
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
@@ -410,4 +411,78 @@ func TestCalendarFeedEndsWithMaster(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.fetchFeed(t, boris).status, "another master's feed is untouched")
 	again := newFeed(t, owner, "anna")
 	require.Equal(t, http.StatusOK, b.fetchFeed(t, again).status)
+}
+
+// feedCookie returns the jar's feed link cookie for path, nil when it sends none there.
+func (br *browser) feedCookie(path string) *http.Cookie {
+	u, _ := url.Parse(br.b.srv.URL + path)
+	for _, c := range br.jar.Cookies(u) {
+		if c.Name == "desk_feed" {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestFeedLinkCookie: the cookie that carries a new feed link from the POST
+// to the page showing it is sent to /admin/feeds only (not the chat or the
+// API), does not hold the secret readably, shows nothing in another session,
+// and is deleted by the logout as by the page that shows it.
+func TestFeedLinkCookie(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	owner := b.browser(t)
+	owner.login("olga")
+	page := owner.get("/admin/feeds")
+	a := owner.post("/admin/feeds/anna", url.Values{"csrf": {owner.csrf(page)}, "action": {"new"}})
+	require.Equal(t, http.StatusSeeOther, a.status, a.body)
+	set := sessionCookie(t, a.header, "desk_feed")
+	require.Equal(t, "/admin/feeds", set.Path)
+	require.True(t, set.HttpOnly)
+	require.Equal(t, http.SameSiteStrictMode, set.SameSite)
+	require.Equal(t, 300, set.MaxAge)
+	for _, path := range []string{"/", "/chat", "/api/v1/slots", "/admin/day", "/admin/feedsx"} {
+		require.Nil(t, owner.feedCookie(path), "sent to %s", path)
+	}
+	sealed := owner.feedCookie("/admin/feeds")
+	require.NotNil(t, sealed)
+
+	// Another session of the same owner, given the cookie, shows nothing.
+	other := b.browser(t)
+	other.login("olga")
+	u, _ := url.Parse(b.srv.URL + "/admin/feeds")
+	other.jar.SetCookies(u, []*http.Cookie{{Name: "desk_feed", Value: sealed.Value, Path: "/admin/feeds"}})
+	require.NotContains(t, other.get("/admin/feeds").body, "/calendar/", "sealed to the session that made it")
+
+	// Its own session shows it, once; the secret was not readable in the cookie.
+	shown := owner.get("/admin/feeds")
+	m := feedURL.FindStringSubmatch(shown.body)
+	require.NotNil(t, m, shown.body)
+	secret := strings.TrimSuffix(m[1][strings.LastIndex(m[1], "/")+1:], ".ics")
+	for _, s := range []string{sealed.Value, unbase64(sealed.Value)} {
+		require.NotContains(t, s, secret)
+		require.NotContains(t, s, "anna")
+	}
+	require.Nil(t, owner.feedCookie("/admin/feeds"), "deleted once shown")
+
+	// A link made and not yet looked at goes with the logout; kept by hand,
+	// it shows nothing in the next session either.
+	page = owner.get("/admin/feeds")
+	require.Equal(t, http.StatusSeeOther, owner.post("/admin/feeds/boris", url.Values{"csrf": {owner.csrf(page)}, "action": {"new"}}).status)
+	kept := owner.feedCookie("/admin/feeds")
+	require.NotNil(t, kept)
+	out := owner.post("/admin/logout", url.Values{"csrf": {owner.csrf(page)}})
+	require.Equal(t, http.StatusSeeOther, out.status)
+	gone := sessionCookie(t, out.header, "desk_feed")
+	require.Equal(t, "/admin/feeds", gone.Path)
+	require.Negative(t, gone.MaxAge)
+	require.Nil(t, owner.feedCookie("/admin/feeds"), "deleted by the logout")
+	owner.login("olga")
+	owner.jar.SetCookies(u, []*http.Cookie{{Name: "desk_feed", Value: kept.Value, Path: "/admin/feeds"}})
+	require.NotContains(t, owner.get("/admin/feeds").body, "/calendar/", "a new session cannot read the old one's")
+}
+
+func unbase64(s string) string {
+	raw, _ := base64.RawURLEncoding.DecodeString(s)
+	return string(raw)
 }
