@@ -243,9 +243,9 @@ func TestAttendanceMarks(t *testing.T) {
 	_, err = b.svc.Mark(ctx, b.salonID, bk.ID, core.Arrived)
 	require.Equal(t, "booking.marked", core.ErrorKey(err))
 	_, err = b.svc.CancelBy(ctx, b.salonID, bk.ID, booking.StaffChange{Reason: "x", OverrideCutoff: true})
-	require.Equal(t, "booking.marked", core.ErrorKey(err), "a marked booking is not cancelled")
+	require.Equal(t, "booking.started", core.ErrorKey(err), "a marked booking has begun: it is not cancelled")
 	_, err = b.svc.RescheduleBy(ctx, b.salonID, bk.ID, b.at(3, 10, 0), booking.StaffChange{Reason: "x", OverrideCutoff: true})
-	require.Equal(t, "booking.marked", core.ErrorKey(err), "nor moved")
+	require.Equal(t, "booking.started", core.ErrorKey(err), "nor moved")
 
 	desk := postgres.NewDesk(pgtest.Pool(t))
 	n, err := desk.NoShows(ctx, b.salonID, bk.ClientID, b.clock.T.AddDate(-1, 0, 0))
@@ -331,6 +331,53 @@ func TestOwnerOverridesTheCutoff(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, b.at(1, 14, 0), hist[1].From)
 	require.Equal(t, b.at(1, 16, 0), hist[1].Start)
+}
+
+// TestOverrideEndsAtTheStart: the owner's override of the cutoff reaches up
+// to the booking's start and no further: at and after it (the service's
+// clock) a cancel or a move is refused (booking.started), changes nothing and
+// records nothing; a client is still told it is too late.
+func TestOverrideEndsAtTheStart(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	ctx := booking.WithActor(context.Background(), booking.DeskActor("olga"))
+	mk := func(key string, start time.Time) *core.Booking {
+		r := b.req("anna", start, key)
+		r.Confirm = true
+		bk, err := b.svc.Book(ctx, r)
+		require.NoError(t, err)
+		return bk
+	}
+	past := mk("p1", b.at(1, 11, 0))
+	edge := mk("p2", b.at(1, 12, 0))
+	override := booking.StaffChange{Reason: "the client phoned", OverrideCutoff: true}
+
+	for _, now := range []time.Time{b.at(1, 11, 0), b.at(1, 11, 30), b.at(2, 9, 0)} {
+		b.clock.T = now.UTC()
+		_, err := b.svc.CancelBy(ctx, b.salonID, past.ID, override)
+		require.Equal(t, "booking.started", core.ErrorKey(err), "cancel at %v", now)
+		require.Equal(t, core.EConflict, core.ErrorCode(err))
+		_, err = b.svc.RescheduleBy(ctx, b.salonID, past.ID, b.at(3, 10, 0), override)
+		require.Equal(t, "booking.started", core.ErrorKey(err), "move at %v", now)
+		_, err = b.svc.Cancel(context.Background(), b.salonID, past.ID)
+		require.Equal(t, "booking.cancel_too_late", core.ErrorKey(err), "a client is told it is too late")
+	}
+	got, err := b.svc.Get(ctx, b.salonID, past.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusConfirmed, got.Status)
+	require.Equal(t, b.at(1, 11, 0), got.Start)
+	hist, err := postgres.NewDesk(pgtest.Pool(t)).History(ctx, b.salonID, past.ID)
+	require.NoError(t, err)
+	require.Len(t, hist, 1, "only the booking: refusals record nothing")
+	marked, err := b.svc.Mark(ctx, b.salonID, past.ID, core.NoShow)
+	require.NoError(t, err, "a past booking can be marked")
+	require.Equal(t, core.NoShow, marked.Attendance)
+
+	// A minute before its start the override still works.
+	b.clock.T = b.at(1, 11, 59).UTC()
+	gone, err := b.svc.CancelBy(ctx, b.salonID, edge.ID, override)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusCancelled, gone.Status)
 }
 
 // TestEveryChangeIsRecordedWithItsActor: a chat's hold, its release by a new

@@ -423,8 +423,10 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 // hold can always be released, as Release does (a wait-list offer's message
 // is given up and the matcher woken; the entry counts it as declined); a confirmed booking cannot be cancelled once its
 // start is closer than the salon's cancellation cutoff (EForbidden), nor once
-// staff marked its attendance (EConflict "booking.marked"). A block is no
-// booking here (ENotFound; Unblock lifts it). ENotFound.
+// staff marked its attendance (EConflict "booking.marked"). Once it has
+// started it is too late for everyone: CancelBy's override of the cutoff
+// answers EConflict "booking.started" (a past booking can only be marked).
+// A block is no booking here (ENotFound; Unblock lifts it). ENotFound.
 func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
 	return s.cancel(ctx, salonID, bookingID, StaffChange{})
@@ -445,10 +447,15 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc Staf
 				return false, err
 			}
 			// The cutoff first: a marked booking has begun, and a client (or
-			// the API) is told it is too late, as before marks existed.
-			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
+			// the API) is told it is too late, as before marks existed. An
+			// owner's override reaches up to the start, not past it: a booking
+			// that has begun can only be marked.
+			if b.Start.Sub(now) < salon.Policy.CancelCutoff || !now.Before(b.Start) {
 				if !sc.OverrideCutoff {
 					return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+				}
+				if !now.Before(b.Start) {
+					return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
 				}
 				rec.Override = true
 			}
@@ -497,7 +504,8 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 // the current start returns the booking unchanged. Returns EForbidden inside the
 // cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
 // when the new time is taken, EConflict for a booking that is not live or whose
-// attendance is marked, ENotFound (a block too).
+// attendance is marked, or (RescheduleBy's override) that has started,
+// ENotFound (a block too).
 func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
 	return s.reschedule(ctx, salonID, bookingID, start, StaffChange{})
@@ -520,9 +528,12 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		if err != nil {
 			return false, err
 		}
-		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
+		if b.Status == core.StatusConfirmed && (b.Start.Sub(now) < sc.salon.Policy.CancelCutoff || !now.Before(b.Start)) {
 			if !st.OverrideCutoff {
 				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			}
+			if !now.Before(b.Start) { // as Cancel: the override ends at the start
+				return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
 			}
 			rec.Override = true
 		}

@@ -86,6 +86,7 @@ var refusals = map[string]string{
 	"booking.not_active":      "The booking is no longer active.",
 	"booking.cancel_too_late": "The booking starts within the cancellation cutoff: only an owner may change it now, with a reason.",
 	"booking.not_started":     "The booking has not started yet: attendance is marked at or after its start.",
+	"booking.started":         "The booking has already started: it can no longer be moved or cancelled, only marked arrived or no-show.",
 	"booking.marked":          "The attendance is marked: an owner must undo the mark first.",
 	"booking.reason_needed":   "A change inside the cancellation cutoff needs a reason.",
 	"booking.bad_reason":      "A reason or note may have at most 200 characters, on one line.",
@@ -337,6 +338,7 @@ type bookingData struct {
 	// What the viewer may do now.
 	CanMove, CanCancel, CanMark, CanUnmark, CanUnblock bool
 	InsideCutoff                                       bool // an owner's override (with a reason) is needed
+	Started                                            bool // a confirmed booking whose start has come: marks only
 	CanOverride                                        bool
 	MoveDate                                           string
 	MoveSearched                                       bool
@@ -408,9 +410,12 @@ func (d *desk) renderBooking(w http.ResponseWriter, r *http.Request, v *viewer, 
 		}
 		data.NoShows, data.ShowNoShows = n, true
 		confirmed := b.Status == core.StatusConfirmed
-		data.InsideCutoff = confirmed && b.Start.Sub(now) < cat.Salon.Policy.CancelCutoff
+		// Once it has started a booking is only marked: no override moves or
+		// cancels it (booking.started).
+		data.Started = confirmed && !now.Before(b.Start)
+		data.InsideCutoff = confirmed && !data.Started && b.Start.Sub(now) < cat.Salon.Policy.CancelCutoff
 		data.CanOverride = data.InsideCutoff && v.MayOverride()
-		free := may && b.Attendance == "" && (!data.InsideCutoff || data.CanOverride)
+		free := may && b.Attendance == "" && !data.Started && (!data.InsideCutoff || data.CanOverride)
 		data.CanMove = free && confirmed
 		data.CanCancel = free && (confirmed || b.HoldLive(now))
 		data.CanMark = may && confirmed && b.Attendance == "" && !now.Before(b.Start)

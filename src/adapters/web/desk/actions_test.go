@@ -195,6 +195,41 @@ func TestDeskMovesCancelsAndMarks(t *testing.T) {
 	require.Contains(t, day.body, `<a class="open" href="/admin/booking/`+own.ID+`">`)
 }
 
+// TestDeskStartedBookingIsOnlyMarked: once a booking has started, the owner's
+// page offers no move or cancel (only the marks), and a crafted cancel or
+// move with the override is refused by the use case and changes nothing.
+func TestDeskStartedBookingIsOnlyMarked(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	bk := b.book(t, "anna", "haircut", berlin(2027, 3, 1, 10, 0), "Maria Chat", "+49 151 1234567")
+	b.clock.T = berlin(2027, 3, 1, 10, 30).UTC()
+	owner := b.browser(t)
+	owner.login("olga")
+	page := owner.get("/admin/booking/" + bk.ID)
+	require.Equal(t, http.StatusOK, page.status)
+	require.NotContains(t, page.body, "/cancel")
+	require.NotContains(t, page.body, "/move")
+	require.NotContains(t, page.body, "Change it anyway (owner)")
+	require.Contains(t, page.body, "It has started: it can no longer be moved or cancelled.")
+	require.Contains(t, page.body, `value="no_show"`)
+	token := owner.csrf(page)
+	for _, rq := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/booking/" + bk.ID + "/cancel", url.Values{"override": {"1"}, "reason": {"too late"}}},
+		{"/admin/booking/" + bk.ID + "/move", url.Values{"override": {"1"}, "reason": {"too late"}, "start": {unix(berlin(2027, 3, 2, 10, 0))}}},
+	} {
+		rq.form.Set("csrf", token)
+		a := owner.post(rq.path, rq.form)
+		require.Equal(t, http.StatusConflict, a.status, rq.path)
+		require.Contains(t, a.body, "The booking has already started: it can no longer be moved or cancelled", rq.path)
+	}
+	got := b.get(t, bk.ID)
+	require.Equal(t, core.StatusConfirmed, got.Status)
+	require.Equal(t, berlin(2027, 3, 1, 10, 0).UTC(), got.Start)
+}
+
 // TestDeskBlocksTime: a block made on the desk is in the grid, gone from the
 // free times (the chat's too: a hold there is refused by the constraint), and
 // lifted again; a block over a booking is refused.
