@@ -281,6 +281,61 @@ func TestAttendanceMarks(t *testing.T) {
 	}, got, "every change, with who made it; refusals and repeats record nothing")
 }
 
+// TestNoShowsCountThePersonAcrossIdentities: one person is several clients
+// since identities (a chat's, a verified number's, the salon's own by phone);
+// a no-show under any of them counts for each, by the shared phone; another
+// number, an erased client (no phone) and an older no-show do not.
+func TestNoShowsCountThePersonAcrossIdentities(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	ctx := booking.WithActor(context.Background(), booking.DeskActor("olga"))
+	const phone = "+49 151 4440001"
+	mk := func(key, master string, start time.Time, source string, c core.Client) *core.Booking {
+		r := b.req(master, start, key)
+		r.Client, r.Source, r.Confirm = c, source, true
+		bk, err := b.svc.Book(ctx, r)
+		require.NoError(t, err, key)
+		return bk
+	}
+	desk := mk("n1", "anna", b.at(1, 10, 0), booking.DeskActor("olga"), core.Client{Name: "Vera Desk", Phone: phone})
+	chat := mk("n2", "boris", b.at(1, 10, 0), "telegram:71", core.Client{Name: "Vera Chat", Phone: phone})
+	verified := mk("n3", "anna", b.at(1, 11, 0), "whatsapp:72", core.Client{Name: "Vera WA", Phone: phone, Verified: true})
+	other := mk("n4", "boris", b.at(1, 11, 0), "telegram:73", core.Client{Name: "Someone Else", Phone: "+49 151 4440002"})
+	erased := mk("n5", "anna", b.at(1, 12, 0), "telegram:74", core.Client{Name: "Gone Away", Phone: "+49 151 4440003"})
+	gone := mk("n6", "boris", b.at(1, 12, 0), "telegram:75", core.Client{Name: "Gone Too", Phone: "+49 151 4440004"})
+	ids := map[int64]bool{}
+	for _, bk := range []*core.Booking{desk, chat, verified, other, erased, gone} {
+		ids[bk.ClientID] = true
+	}
+	require.Len(t, ids, 6, "six clients: one person under three identities, three others")
+
+	b.clock.T = b.at(1, 13, 0)
+	for _, bk := range []*core.Booking{desk, chat, other, erased, gone} {
+		_, err := b.svc.Mark(ctx, b.salonID, bk.ID, core.NoShow)
+		require.NoError(t, err)
+	}
+	pool := pgtest.Pool(t)
+	// Two erased clients: their phones are both '' and must not meet.
+	_, err := pool.Exec(context.Background(), `UPDATE clients SET name = '', phone = '', identity = 'erased:' || client_id
+		WHERE client_id = ANY($1)`, []int64{erased.ClientID, gone.ClientID})
+	require.NoError(t, err)
+
+	d := postgres.NewDesk(pool)
+	count := func(clientID int64, since time.Time) int {
+		n, err := d.NoShows(context.Background(), b.salonID, clientID, since)
+		require.NoError(t, err)
+		return n
+	}
+	year := b.clock.T.AddDate(-1, 0, 0)
+	for name, id := range map[string]int64{"desk": desk.ClientID, "chat": chat.ClientID, "verified": verified.ClientID} {
+		require.Equal(t, 2, count(id, year), "%s: the desk's and the chat's no-shows of one phone", name)
+	}
+	require.Equal(t, 1, count(other.ClientID, year), "another number: its own")
+	require.Equal(t, 1, count(erased.ClientID, year), "an erased client: its own only")
+	require.Equal(t, 0, count(desk.ClientID, b.at(1, 10, 1)), "since: no-shows that started before are not counted")
+	require.Equal(t, 0, count(0, year), "no such client")
+}
+
 // TestOwnerOverridesTheCutoff: inside the cancellation cutoff a cancel or a
 // move is refused, unless staff override it with a reason, which the record
 // keeps.
