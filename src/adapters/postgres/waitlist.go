@@ -168,7 +168,7 @@ func endEntries(ctx context.Context, tx pgx.Tx, salonID string, ids []int64, kee
 }
 
 // endEntriesSQL is endEntries' statement ($1 salon, $2 entry ids, $3 the
-// booking kept, $4 the actor; '' for the system).
+// booking kept, $4 the actor; "" for the system).
 const endEntriesSQL = `
 		WITH ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM waitlist_offers WHERE entry_id = ANY($2)),
 		r AS (

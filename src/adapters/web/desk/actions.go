@@ -14,6 +14,7 @@ import (
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/phone"
 	"salonbook/src/core/staff"
 )
 
@@ -94,7 +95,7 @@ var refusals = map[string]string{
 	"booking.block_overlap":   "A booking or another block stands in that time: move or cancel it first.",
 	"booking.key_reused":      "This form was already used for something else. Reload it and try again.",
 	"booking.not_found":       "No such booking.",
-	"client.invalid_phone":    "The phone number must have 6 to 15 digits.",
+	"client.invalid_phone":    "That is not a phone number of its country: give it with its country code (+…), or as a number of the salon's country.",
 	"client.invalid_name":     "The client's name must have 1 to 100 characters.",
 	"service.not_found":       "No such service.",
 	"master.not_found":        "No such master.",
@@ -303,6 +304,15 @@ func (d *desk) book(w http.ResponseWriter, r *http.Request, v *viewer) {
 				msg = "That time was just taken, and there is no free time near it."
 			}
 			f.start = ""
+		}
+		if core.ErrorKey(err) == "client.invalid_phone" {
+			// The rule is the country's numbering plan (booking reads the number
+			// as phone.Possible): show one of the salon's country.
+			if cat, err := d.cfg.Catalog.Catalog(r.Context(), d.cfg.SalonID); err == nil {
+				if ex := phone.Example(cat.Salon.Country); ex != "" {
+					msg += " For example " + ex + "."
+				}
+			}
 		}
 		d.renderBook(w, r, v, f, status, msg, alts)
 		return

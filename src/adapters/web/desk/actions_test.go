@@ -12,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/web/desk"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 )
@@ -66,7 +68,7 @@ func (b *bundle) get(t *testing.T, id string) *core.Booking {
 // a taken time answers with the nearest free ones.
 func TestDeskBooksAPhoneCall(t *testing.T) {
 	t.Parallel()
-	b := newBundle(t)
+	b := newBundle(t, func(s *postgres.SalonSetup, _ *desk.Config) { s.Salon.Country = "DE" })
 	br := b.browser(t)
 	br.login("olga")
 	page := br.get("/admin/book?service=haircut&master=any&date=2027-03-02")
@@ -85,7 +87,8 @@ func TestDeskBooksAPhoneCall(t *testing.T) {
 	bad.Set("phone", "12")
 	a := br.post("/admin/book", bad)
 	require.Equal(t, http.StatusBadRequest, a.status)
-	require.Contains(t, a.body, "The phone number must have 6 to 15 digits.")
+	require.Contains(t, a.body, "That is not a phone number of its country: give it with its country code (&#43;…), or as a number of the salon&#39;s country.")
+	require.Contains(t, a.body, "For example &#43;49 ", "an example of the salon's country (DE)")
 	require.Contains(t, a.body, `value="Petra Phone"`, "the form keeps what was typed")
 
 	id := changedTo(t, br.post("/admin/book", form), "booked")
