@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -672,24 +673,16 @@ func (d *desk) block(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.failed(w, r, v, err)
 		return
 	}
-	zone := cat.Salon.Timezone
 	day, derr := core.ParseDate(date)
 	f, ferr := core.ParseClock(from)
 	t, terr := core.ParseClock(to)
-	if derr != nil || ferr != nil || terr != nil || f >= 24*60 || t > 24*60 {
+	if derr != nil || ferr != nil || terr != nil || f >= 24*60 || day.Year < 2000 || day.Year > 2200 {
 		again(http.StatusBadRequest, "Give the day and the times from and to, like 12:00 and 13:00.")
 		return
 	}
-	// Wall-clock times on the day, in the salon's zone; a "to" at or before
-	// "from" is the next day's (a night: 23:00 to 01:00).
-	toDay := day
-	if t <= f {
-		toDay = day.AddDays(1)
-	}
-	start, ok1 := day.At(f, zone)
-	end, ok2 := toDay.At(t, zone)
-	if !ok1 || !ok2 {
-		again(http.StatusBadRequest, "That time does not exist on that day: the clocks change then.")
+	start, end, msg := blockSpan(day, f, t, cat.Salon.Timezone)
+	if msg != "" {
+		again(http.StatusBadRequest, msg)
 		return
 	}
 	b, err := d.cfg.Bookings.Block(acting(r, v), booking.BlockRequest{SalonID: d.cfg.SalonID, MasterID: master,
@@ -704,4 +697,80 @@ func (d *desk) block(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	http.Redirect(w, r, "/admin/booking/"+url.PathEscape(b.ID)+"?done=blocked", http.StatusSeeOther)
+}
+
+// blockSpan turns the block form's wall-clock times on day, in the salon's
+// zone, into instants: from on day, to on day too, or on the next day when it
+// is at or before from (a night: 23:00 to 01:00; 00:00 is the next midnight
+// as 24:00 is). Where the clocks change it answers, rather than guess:
+//   - a time the clocks skip (spring: 02:00 to 03:00 in Berlin) does not
+//     exist: refused, with the times the clocks jump between;
+//   - a time the clocks show twice (autumn: 02:00 to 03:00 again) is
+//     ambiguous: refused too, from or to alike. The two readings differ by
+//     the size of the change (a block "01:00 to 02:30" would end at the first
+//     02:30 or an hour later), and a block that ends too early frees time the
+//     master meant to keep. A block may run through those times (01:00 to
+//     03:00 covers both of them); only its edges must name one instant.
+//
+// msg is "" when the times are good; else what to tell the person.
+func blockSpan(day core.Date, from, to core.ClockTime, zone *time.Location) (start, end time.Time, msg string) {
+	toDay := day
+	if to <= from {
+		toDay = day.AddDays(1)
+	}
+	for _, e := range []struct {
+		d core.Date
+		c core.ClockTime
+		t *time.Time
+	}{{day, from, &start}, {toDay, to, &end}} {
+		t, ok := e.d.At(e.c, zone)
+		switch {
+		case !ok:
+			jumpFrom, jumpTo := clockJump(t, zone)
+			return start, end, fmt.Sprintf("%s does not exist on %s: the clocks go forward from %s to %s. Choose a time outside it.",
+				e.c, dayLabel(e.d), jumpFrom, jumpTo)
+		case shownTwice(t, zone):
+			return start, end, fmt.Sprintf("%s happens twice on the night of %s: the clocks go back then. Choose a start and an end outside the repeated times (a block may run through them).",
+				e.c, dayLabel(e.d))
+		}
+		*e.t = t
+	}
+	return start, end, ""
+}
+
+// clockJump returns the wall-clock times a spring change in zone jumps
+// between (02:00 and 03:00), given an instant near it.
+func clockJump(near time.Time, zone *time.Location) (from, to string) {
+	l := near.In(zone)
+	at, end := l.ZoneBounds() // the change is the nearer bound
+	if at.IsZero() || !end.IsZero() && end.Sub(l) < l.Sub(at) {
+		at = end
+	}
+	if at.IsZero() {
+		return "?", "?"
+	}
+	_, offset := at.Add(-time.Second).Zone()
+	return at.In(time.FixedZone("", offset)).Format("15:04"), at.In(zone).Format("15:04")
+}
+
+// dayLabel is a date as the desk writes it ("Sun 28 Mar 2027").
+func dayLabel(d core.Date) string {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Format("Mon 2 Jan 2006")
+}
+
+// shownTwice reports whether the wall clock in zone shows t's time again
+// later: t lies in the times an autumn change repeats.
+func shownTwice(t time.Time, zone *time.Location) bool {
+	l := t.In(zone)
+	_, end := l.ZoneBounds()
+	if end.IsZero() {
+		return false
+	}
+	_, before := l.Zone()
+	_, after := end.In(zone).Zone()
+	if after >= before {
+		return false
+	}
+	again := l.Add(time.Duration(before-after) * time.Second).In(zone)
+	return !again.Before(end) && again.Hour() == l.Hour() && again.Minute() == l.Minute()
 }
