@@ -16,8 +16,10 @@ import (
 // client, its history, and a client's no-shows. The changes themselves go
 // through booking.Service (Store), never through here.
 
-// Entry returns one booking (or block) with its client's name and phone.
-// ENotFound.
+// Entry returns one booking (or block) with its client's name and phone, and
+// the name the salon's own client of that phone goes by when that is another
+// record under another name (staff.Entry.ClientKnownAs; found by
+// clients_identity). ENotFound.
 func (d *Desk) Entry(ctx context.Context, salonID, bookingID string) (staff.Entry, error) {
 	var e staff.Entry
 	var id pgtype.UUID
@@ -27,8 +29,10 @@ func (d *Desk) Entry(ctx context.Context, salonID, bookingID string) (staff.Entr
 	b, err := scanBooking(d.pool.QueryRow(ctx, `
 		SELECT `+bookingColumns+`,
 		       coalesce((SELECT c.name FROM clients c WHERE c.client_id = b.client_id), ''),
-		       coalesce((SELECT c.phone FROM clients c WHERE c.client_id = b.client_id), '')
-		FROM bookings b WHERE salon_id = $1 AND booking_id = $2`, salonID, id), &e.ClientName, &e.ClientPhone)
+		       coalesce((SELECT c.phone FROM clients c WHERE c.client_id = b.client_id), ''),
+		       coalesce((SELECT o.name FROM clients c JOIN clients o ON o.salon_id = c.salon_id AND o.identity = 'owner:' || c.phone
+		                 WHERE c.client_id = b.client_id AND c.phone <> '' AND o.client_id <> c.client_id AND o.name <> c.name), '')
+		FROM bookings b WHERE salon_id = $1 AND booking_id = $2`, salonID, id), &e.ClientName, &e.ClientPhone, &e.ClientKnownAs)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return e, core.Errorf(core.ENotFound, "booking.not_found", "postgres: no booking %s", bookingID)
 	}

@@ -122,6 +122,13 @@ type BookRequest struct {
 	// holds for Policy.OfferHold, leaves the chat's other hold alone, and is
 	// stored with its offer (Tx.Offered) in the same transaction.
 	Offer int64
+	// ContactOnly marks a desk booking (Source DeskActor) whose phone is the
+	// client's contact information only, not the salon's word on who they are:
+	// a master's, who must not learn what the salon stored under a number
+	// they typed. Its client is that login's record of the number
+	// ("desk:<login>:<E.164>", named as typed), not the salon's own client of
+	// it ("owner:<E.164>", which keeps its first name). See Identity.
+	ContactOnly bool
 }
 
 // OfferKeyPrefix starts the idempotency key of every wait-list offer's hold
@@ -180,6 +187,9 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 		return nil, err
 	}
 	identity := Identity(client, req.Source)
+	if req.ContactOnly && strings.HasPrefix(req.Source, DeskSourcePrefix) && !client.Verified {
+		identity = req.Source + ":" + client.Phone
+	}
 	now := s.clock.Now()
 	var booked *core.Booking
 	// One transaction: the client it creates, the hold it releases and the
@@ -354,6 +364,10 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 //   - a chat: "chat:<source>", the person in that chat: a phone typed there is
 //     their contact information and attaches them to no one else's record, so
 //     two people sharing one phone are two clients.
+//
+// Book also keys a master's desk booking (BookRequest.ContactOnly) as
+// "desk:<login>:<E.164>": the number as that login gave it, a record of its
+// own, so that typing a number shows a master no name the salon stored.
 func Identity(c core.Client, source string) string {
 	switch {
 	case c.Verified:

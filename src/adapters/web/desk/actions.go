@@ -291,7 +291,11 @@ func (d *desk) book(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	b, err := d.cfg.Bookings.Book(acting(r, v), booking.BookRequest{SalonID: d.cfg.SalonID, ServiceID: f.service,
 		MasterID: f.master, Start: start, Client: core.Client{Name: f.name, Phone: f.phone},
-		IdempotencyKey: booking.DeskSourcePrefix + f.key, Confirm: true, Source: booking.DeskActor(v.Login)})
+		IdempotencyKey: booking.DeskSourcePrefix + f.key, Confirm: true, Source: booking.DeskActor(v.Login),
+		// A master's number is contact information only: the booking's client
+		// is their own record of it, named as typed, so typing a number never
+		// shows them the name the salon stored under it.
+		ContactOnly: !v.SeesPhones()})
 	if err != nil {
 		status, msg, ok := refusal(err)
 		if !ok {
@@ -337,6 +341,7 @@ type bookingData struct {
 	Service      string
 	Client       string
 	Phone        string // owners only
+	KnownAs      string // owners only: the salon's own name for that phone, when another
 	Channel      string
 	Status       string // as the grid names it
 	StatusLabel  string
@@ -412,7 +417,7 @@ func (d *desk) renderBooking(w http.ResponseWriter, r *http.Request, v *viewer, 
 		data.Service = serviceName(cat, b.ServiceID)
 		data.Client, data.Channel = e.ClientName, e.Channel()
 		if v.SeesPhones() {
-			data.Phone = e.ClientPhone
+			data.Phone, data.KnownAs = e.ClientPhone, e.ClientKnownAs
 		}
 		n, err := d.cfg.Records.NoShows(ctx, d.cfg.SalonID, b.ClientID, now.AddDate(-1, 0, 0))
 		if err != nil {

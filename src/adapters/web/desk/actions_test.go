@@ -121,6 +121,55 @@ func TestDeskBooksAPhoneCall(t *testing.T) {
 	require.NotContains(t, alts, ten)
 }
 
+// TestMasterTypingAKnownNumberLearnsNoName: a number the salon knows (an
+// owner's desk booking named it) typed by a master with another name books
+// on the master's own record of the number: the master's pages show only
+// what they typed, never the stored name; the owner sees both ("known as"),
+// and the salon's record keeps its name.
+func TestMasterTypingAKnownNumberLearnsNoName(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	deskBook := func(br *browser, master, at, name, phone string) string {
+		t.Helper()
+		page := br.get("/admin/book?service=haircut&master=" + master + "&date=2027-03-02")
+		require.Contains(t, starts(page), at)
+		return changedTo(t, br.post("/admin/book", url.Values{"csrf": {br.csrf(page)}, "key": {br.key(page)},
+			"service": {"haircut"}, "master": {master}, "date": {"2027-03-02"}, "start": {at},
+			"name": {name}, "phone": {phone}}), "booked")
+	}
+	owner := b.browser(t)
+	owner.login("olga")
+	stored := deskBook(owner, "boris", unix(berlin(2027, 3, 2, 10, 0)), "Vera Stored", "+49 151 7770001")
+
+	anna := b.browser(t)
+	anna.login("anna")
+	typed := deskBook(anna, "anna", unix(berlin(2027, 3, 2, 12, 0)), "V. Typed", "+49 (151) 777-0001")
+	page := anna.get("/admin/booking/" + typed)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, "V. Typed")
+	require.NotContains(t, page.body, "Vera Stored", "the master sees only what she typed")
+	require.NotContains(t, page.body, "7770001")
+	require.NotContains(t, anna.get("/admin/day?date=2027-03-02").body, "Vera Stored")
+	require.NotContains(t, anna.get("/admin/week?master=anna&date=2027-03-02").body, "Vera Stored")
+
+	page = owner.get("/admin/booking/" + typed)
+	require.Contains(t, page.body, "V. Typed (known as Vera Stored)", "the owner sees both")
+	require.Contains(t, page.body, "491517770001")
+	page = owner.get("/admin/booking/" + stored)
+	require.Contains(t, page.body, "Vera Stored")
+	require.NotContains(t, page.body, "known as", "the salon's own record is no other name")
+
+	mine, theirs := b.get(t, typed), b.get(t, stored)
+	require.NotEqual(t, theirs.ClientID, mine.ClientID, "the master's record of the number, not the salon's client")
+	var name string
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT name FROM clients WHERE client_id = $1`, theirs.ClientID).Scan(&name))
+	require.Equal(t, "Vera Stored", name)
+	// Her own record follows what she types, and is one client for her.
+	again := deskBook(anna, "anna", unix(berlin(2027, 3, 2, 15, 0)), "Vera T.", "+49 151 7770001")
+	require.Equal(t, mine.ClientID, b.get(t, again).ClientID)
+	require.Contains(t, anna.get("/admin/booking/"+again).body, "Vera T.")
+}
+
 // TestDeskMovesCancelsAndMarks: a chat's booking moved on the desk, a
 // cancel inside the cutoff (an owner's, with a reason), attendance marks at
 // and after the start only, and an owner's undo; each in the history with
