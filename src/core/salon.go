@@ -78,6 +78,10 @@ type Service struct {
 	BufferAfter  time.Duration
 	Price        Money
 	Active       bool
+	// Aliases are other words clients use for the service ("cut",
+	// "подстричься"), in any language: the conversation understands them
+	// when typed; they are never shown.
+	Aliases []string
 }
 
 // NameIn returns the service's name in locale, falling back to any name there is.
@@ -111,6 +115,9 @@ type Master struct {
 	Calendar string // Google Calendar id; empty when not synced
 	Notices  bool   // staff are told of changes to the master's confirmed bookings (a staff chat is set)
 	Active   bool
+	// Aliases are other names clients use for the master ("Анна", "Аня"):
+	// understood when typed, never shown.
+	Aliases []string
 }
 
 // Performs reports whether m offers the service.

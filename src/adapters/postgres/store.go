@@ -166,7 +166,7 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 
 func (t *storeTx) loadServices(ctx context.Context, salonID string) ([]core.Service, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency
+		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency, aliases
 		FROM services WHERE salon_id = $1 AND active ORDER BY position, service_id`, salonID)
 	if err != nil {
 		return nil, mapErr(err, "select services")
@@ -174,7 +174,10 @@ func (t *storeTx) loadServices(ctx context.Context, salonID string) ([]core.Serv
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Service, error) {
 		v := core.Service{SalonID: salonID, Active: true}
 		var dur, before, after int32
-		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency)
+		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency, &v.Aliases)
+		if len(v.Aliases) == 0 {
+			v.Aliases = nil // as the salon file gives none
+		}
 		v.Duration, v.BufferBefore, v.BufferAfter = secs(dur), secs(before), secs(after)
 		return v, err
 	})
@@ -186,7 +189,7 @@ var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Master, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL,
+		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL, m.aliases,
 		       coalesce(array_agg(ms.service_id ORDER BY ms.service_id) FILTER (WHERE ms.service_id IS NOT NULL), '{}')
 		FROM masters m LEFT JOIN master_services ms USING (salon_id, master_id)
 		WHERE m.salon_id = $1 AND m.active
@@ -198,8 +201,11 @@ func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Maste
 		m := core.Master{SalonID: salonID, Active: true}
 		var hours map[string][]string
 		var daysOff []time.Time
-		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Services); err != nil {
+		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Aliases, &m.Services); err != nil {
 			return m, err
+		}
+		if len(m.Aliases) == 0 {
+			m.Aliases = nil
 		}
 		for wd, key := range weekdayKeys {
 			for _, s := range hours[key] {

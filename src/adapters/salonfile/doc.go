@@ -46,6 +46,11 @@
 //	    currency: EUR                 # required; 3 upper-case letters (ISO 4217)
 //	    buffer_before: 0m             # optional, default 0; whole minutes, >= 0
 //	    buffer_after: 15m             # optional, default 0; whole minutes, >= 0
+//	    aliases: [cut, подстричься]   # optional, at most 20: other words clients type
+//	                                  # for it, in any language; each at most 60
+//	                                  # characters, listed once, and not a word the
+//	                                  # chat reads as something else (a menu word, a
+//	                                  # day, a time, "any master")
 //	masters:                          # required, at least one
 //	  - id: anna                      # required; same form as salon.id, unique
 //	    name: Anna                    # required
@@ -58,6 +63,9 @@
 //	                                  # shifts that start on it
 //	    calendar: anna@example.com    # optional Google Calendar id
 //	    telegram_chat_id: 12345       # optional Telegram chat for staff notices
+//	    aliases: [Анна, Аня]          # optional: other names clients type, as for
+//	                                  # services (the name is also understood
+//	                                  # transliterated: "Anna" in "к Анне")
 //	staff:                            # optional: who may log in to the desk (/admin)
 //	  - login: olga                   # required; unique; ^[a-z0-9][a-z0-9._-]{0,63}$
 //	    role: owner                   # required; owner (sees and changes everything)
