@@ -300,8 +300,10 @@ func TestParseRejects(t *testing.T) {
 			msg:   `line 3: services[0].aliases[1]: "cancel" cannot be an alias: clients typing it would mean "cancel"`,
 		},
 		{
-			name:  "AliasThatIsADay",
-			file:  func(t *testing.T) string { return edit(t, "    name: Anna\n", "    name: Anna\n    aliases: [Аня, пятница]\n") },
+			name: "AliasThatIsADay",
+			file: func(t *testing.T) string {
+				return edit(t, "    name: Anna\n", "    name: Anna\n    aliases: [Аня, пятница]\n")
+			},
 			line:  7,
 			field: "masters[0].aliases[1]",
 			msg:   `line 7: masters[0].aliases[1]: "пятница" cannot be an alias: clients typing it would name a day`,
@@ -314,8 +316,10 @@ func TestParseRejects(t *testing.T) {
 			msg:   `line 3: services[0].aliases[0]: "5pm cut" cannot be an alias: clients typing it would name a time`,
 		},
 		{
-			name:  "AliasOfStopWordsOnly",
-			file:  func(t *testing.T) string { return edit(t, "currency: EUR}", "currency: EUR, aliases: [with me please]}") },
+			name: "AliasOfStopWordsOnly",
+			file: func(t *testing.T) string {
+				return edit(t, "currency: EUR}", "currency: EUR, aliases: [with me please]}")
+			},
 			line:  3,
 			field: "services[0].aliases[0]",
 			msg: `line 3: services[0].aliases[0]: "with me please" cannot be an alias: it has only words that name nothing ` +
