@@ -1,5 +1,7 @@
 package understand
 
+import "strings"
+
 // rank orders intents when a message has several: "cancel my booking" is a
 // cancel, not "my bookings"; "yes, at 5" is about the time (a Slot), which the
 // conversation weighs itself.
@@ -13,8 +15,12 @@ var rank = map[Intent]int{
 func (s *scan) intents(r *Request) {
 	for i := 0; i < len(s.ts); i++ {
 		best, bestLen, anyLen := -1, 0, 0
-		for k, p := range phrases {
-			if len(p.words) > bestLen && s.seq(i, p.words) {
+		t := s.tok(i)
+		if t == nil || t.num {
+			continue
+		}
+		for _, k := range phraseIndex.candidates(t.w) {
+			if p := phrases[k]; len(p.words) > bestLen && s.seq(i, p.words) {
 				best, bestLen = k, len(p.words)
 			}
 		}
@@ -40,3 +46,29 @@ func (s *scan) intents(r *Request) {
 		}
 	}
 }
+
+// index lists the phrases by their first word (those whose first word ends in
+// "*" apart, tried at every word).
+type index struct {
+	first map[string][]int
+	star  []int
+}
+
+func (x index) candidates(w string) []int {
+	if len(x.star) == 0 {
+		return x.first[w]
+	}
+	return append(x.first[w][:len(x.first[w]):len(x.first[w])], x.star...)
+}
+
+var phraseIndex = func() index {
+	x := index{first: map[string][]int{}}
+	for k, p := range phrases {
+		if strings.HasSuffix(p.words[0], "*") {
+			x.star = append(x.star, k)
+			continue
+		}
+		x.first[p.words[0]] = append(x.first[p.words[0]], k)
+	}
+	return x
+}()

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Services and masters are found by their names' words in the message, in any
@@ -17,7 +18,7 @@ import (
 // entry is a catalog entry prepared for matching.
 type entry struct {
 	id    string
-	names [][][]rune // each name's words (stop words dropped, unless that leaves none)
+	names [][]string // each name's words (stop words dropped, unless that leaves none)
 }
 
 func compile(es []Entry, translit bool) []entry {
@@ -26,23 +27,20 @@ func compile(es []Entry, translit bool) []entry {
 		c := entry{id: e.ID}
 		seen := map[string]bool{}
 		add := func(name string) {
-			var ws, all [][]rune
+			var ws, all []string
 			for _, t := range tokens(name) {
 				if t.num {
 					continue
 				}
-				all = append(all, []rune(t.w))
+				all = append(all, t.w)
 				if !stop[t.w] {
-					ws = append(ws, []rune(t.w))
+					ws = append(ws, t.w)
 				}
 			}
 			if len(ws) == 0 {
 				ws = all
 			}
-			key := ""
-			for _, w := range ws {
-				key += string(w) + " "
-			}
+			key := strings.Join(ws, " ")
 			if len(ws) > 0 && !seen[key] {
 				seen[key] = true
 				c.names = append(c.names, ws)
@@ -116,7 +114,7 @@ func find(ts []token, es []entry) []string {
 }
 
 // matchName finds each word of name in its own unused, non-stop token.
-func matchName(ts []token, name [][]rune) match {
+func matchName(ts []token, name []string) match {
 	m := match{words: len(name)}
 	taken := map[int]bool{}
 	for _, w := range name {
@@ -126,7 +124,7 @@ func matchName(ts []token, name [][]rune) match {
 			if t.used || t.num || taken[i] || stop[t.w] {
 				continue
 			}
-			if s := sameWord(w, []rune(t.w)); s > bestS {
+			if s := sameWord(w, t.w); s > bestS {
 				bestI, bestS = i, s
 			}
 		}
@@ -151,23 +149,38 @@ var endings = words("", "а", "я", "о", "е", "у", "ю", "ы", "и", "й", "�
 // same word, or the same stem with endings (both at least two letters of
 // stem); 1 one typo apart (both five letters or more, same first letter);
 // 0 different.
-func sameWord(name, text []rune) int {
-	if string(name) == string(text) {
+func sameWord(name, text string) int {
+	if name == text {
 		return 2
 	}
-	if len(text) < 2 || len(name) < 2 || isCyrillic(name[0]) != isCyrillic(text[0]) {
+	nr, _ := utf8.DecodeRuneInString(name)
+	tr, _ := utf8.DecodeRuneInString(text)
+	if len(text) < 2 || len(name) < 2 || isCyrillic(nr) != isCyrillic(tr) {
 		return 0
 	}
 	lcp := 0
 	for lcp < len(name) && lcp < len(text) && name[lcp] == text[lcp] {
 		lcp++
 	}
-	for k := lcp; k >= 2 && k >= len(name)-3 && k >= len(text)-3; k-- {
-		if endings[string(name[k:])] && endings[string(text[k:])] {
+	for lcp > 0 && lcp < len(name) && !utf8.RuneStart(name[lcp]) {
+		lcp--
+	}
+	// Endings are at most three letters; the stem at least two.
+	for k := lcp; k > 0; {
+		if utf8.RuneCountInString(name[:k]) < 2 || utf8.RuneCountInString(name[k:]) > 3 || utf8.RuneCountInString(text[k:]) > 3 {
+			break
+		}
+		if endings[name[k:]] && endings[text[k:]] {
 			return 2
 		}
+		_, size := utf8.DecodeLastRuneInString(name[:k])
+		k -= size
 	}
-	if len(name) >= 5 && len(text) >= 5 && name[0] == text[0] && abs(len(name)-len(text)) <= 1 && oneEdit(name, text) {
+	if nr != tr {
+		return 0
+	}
+	nl, tl := utf8.RuneCountInString(name), utf8.RuneCountInString(text)
+	if nl >= 5 && tl >= 5 && abs(nl-tl) <= 1 && oneEdit([]rune(name), []rune(text)) {
 		return 1
 	}
 	return 0

@@ -41,6 +41,9 @@ func norm(s string) string {
 	return b.String()
 }
 
+// meridiemDots writes a.m. and p.m. as one word each, not "a", "m".
+var meridiemDots = strings.NewReplacer("a.m.", "am ", "p.m.", "pm ", "a.m", "am", "p.m", "pm")
+
 // tokens splits text into words and numbers. Letters glued to digits split
 // ("5pm" is 5 and pm); an apostrophe or a hyphen between letters stays inside
 // a word ("o'clock", "по-русски"); a hyphen between a number and letters
@@ -50,8 +53,7 @@ func tokens(text string) []token {
 		text = string([]rune(text)[:maxRunes])
 	}
 	text = norm(text)
-	// a.m. and p.m. are one word each, not "a", "m".
-	text = strings.NewReplacer("a.m.", "am ", "p.m.", "pm ", "a.m", "am", "p.m", "pm").Replace(text)
+	text = meridiemDots.Replace(text)
 	rs := []rune(text)
 	var out []token
 	prevEnd := -2
