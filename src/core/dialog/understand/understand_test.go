@@ -165,8 +165,8 @@ func TestParts(t *testing.T) {
 		{text: "1 мая", want: understand.Request{Day: date(2027, 5, 1), HasDay: true}},
 		{text: "May 1", want: understand.Request{Day: date(2027, 5, 1), HasDay: true}},
 		{text: "12 числа", want: understand.Request{Day: date(2027, 3, 12), HasDay: true}},
-		{text: "31.04", want: understand.Request{}},   // no such day, and not a time
-		{text: "32.12", want: understand.Request{}},   // no such day
+		{text: "31.04", want: understand.Request{}},                             // no such day, and not a time
+		{text: "32.12", want: understand.Request{}},                             // no such day
 		{text: "may I book", want: understand.Request{Intent: understand.Book}}, // the verb, not the month
 		// A date whose day has passed this year is next year's.
 		{text: "12.12", now: time.Date(2027, 12, 13, 9, 0, 0, 0, time.UTC), want: understand.Request{Day: date(2028, 12, 12), HasDay: true}},
@@ -174,8 +174,8 @@ func TestParts(t *testing.T) {
 		{text: "12 декабря", now: time.Date(2027, 12, 13, 9, 0, 0, 0, time.UTC), want: understand.Request{Day: date(2028, 12, 12), HasDay: true}},
 		{text: "13.12", now: time.Date(2027, 12, 13, 9, 0, 0, 0, time.UTC), want: understand.Request{Day: date(2027, 12, 13), HasDay: true}},
 		{text: "1 Jan", now: time.Date(2027, 12, 13, 9, 0, 0, 0, time.UTC), want: understand.Request{Day: date(2028, 1, 1), HasDay: true}},
-		{text: "29.02", want: understand.Request{Day: date(2028, 2, 29), HasDay: true}}, // the next leap year's
-		{text: "the 1st", want: understand.Request{Day: date(2027, 3, 1), HasDay: true}}, // today
+		{text: "29.02", want: understand.Request{Day: date(2028, 2, 29), HasDay: true}},                                                    // the next leap year's
+		{text: "the 1st", want: understand.Request{Day: date(2027, 3, 1), HasDay: true}},                                                   // today
 		{text: "the 1st", now: time.Date(2027, 3, 2, 9, 0, 0, 0, time.UTC), want: understand.Request{Day: date(2027, 4, 1), HasDay: true}}, // passed this month: next month's
 		{text: "31st", want: understand.Request{Day: date(2027, 3, 31), HasDay: true}},
 		{text: "31st", now: time.Date(2027, 4, 2, 9, 0, 0, 0, time.UTC), want: understand.Request{Day: date(2027, 5, 31), HasDay: true}}, // April has 30

@@ -101,7 +101,6 @@ var (
 	// Ordinal suffixes after a day of the month: "12th", "12-го", "1st".
 	ordSuffix = words("th", "st", "nd", "rd", "го", "е", "ое", "ого", "числа", "число")
 	ofWord    = words("of")
-	theWord   = words("the", "on")
 
 	amWords      = words("am", "утра")
 	pmWords      = words("pm")
