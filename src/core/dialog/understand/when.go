@@ -8,6 +8,18 @@ import (
 	"salonbook/src/core"
 )
 
+// Small sets of words the scan looks for next to others.
+var (
+	eveningAfter    = words("вечером", "tonight")
+	dayAfter        = words("днем")
+	morningAfter    = words("утром", "morning")
+	strongPreps     = words("at", "around", "about", "by", "в", "во", "к", "ко", "около", "с", "со") // "в 10.10" is a time
+	theOnly         = words("the")
+	aOne            = words("a", "one")
+	beforeWeekday   = words("в", "во", "on", "this")
+	beforeOneOclock = words("в", "к", "около", "с") // "в час дня"
+)
+
 // scan walks one message's tokens; each part of it understood marks its
 // tokens used, so that nothing is read twice ("12 декабря" is a day, not an
 // hour and a month).
@@ -164,13 +176,13 @@ func (s *scan) after(i int) (meridiem, int) {
 		return merAM, i
 	case s.is(i, pmWords):
 		return merPM, i
-	case s.is(i, eveningWords), s.is(i, words("вечером", "tonight")):
+	case s.is(i, eveningWords), s.is(i, eveningAfter):
 		return merEvening, i
-	case s.is(i, dayTimeWords), s.is(i, words("днем")):
+	case s.is(i, dayTimeWords), s.is(i, dayAfter):
 		return merDay, i
 	case s.is(i, nightWords):
 		return merNight, i
-	case s.is(i, words("утром", "morning")):
+	case s.is(i, morningAfter):
 		return merAM, i
 	}
 	return merNone, last
@@ -327,7 +339,7 @@ func (s *scan) numericDates(r *Request) {
 			dateOK := len(parts[0]) <= 2 && len(parts[1]) <= 2 && a >= 1 && a <= 31 && b >= 1 && b <= 12
 			timeOK := len(parts[0]) <= 2 && len(parts[1]) == 2 && a <= 23 && b <= 59
 			mer, last := s.after(i + 1)
-			strong := s.is(i-1, words("at", "around", "about", "by", "в", "во", "к", "ко", "около", "с", "со")) ||
+			strong := s.is(i-1, strongPreps) ||
 				s.is(i-1, afterWord) || s.is(i-1, beforeWord)
 			switch {
 			case timeOK && (strong || mer != merNone || last >= i+1 || s.x.ExpectTime || !dateOK):
@@ -461,7 +473,7 @@ func (s *scan) relativeDays(r *Request) {
 		switch {
 		case s.seq(i, []string{"day", "after", "tomorrow"}):
 			from := i
-			if s.is(i-1, words("the")) {
+			if s.is(i-1, theOnly) {
 				from--
 			}
 			s.setDay(r, s.today.AddDays(2), from, i+2)
@@ -480,7 +492,7 @@ func (s *scan) relativeDays(r *Request) {
 				n, last = v, i+1
 			} else if v, ok := hourWords[s.word(i+1)]; ok {
 				n, last = v, i+1
-			} else if s.is(i+1, words("a", "one")) {
+			} else if s.is(i+1, aOne) {
 				last = i + 1
 			}
 			switch {
@@ -501,7 +513,7 @@ func (s *scan) relativeDays(r *Request) {
 			case s.is(i-1, thisWords):
 				from = i - 1
 			}
-			if s.is(from-1, words("в", "во", "on", "this")) {
+			if s.is(from-1, beforeWeekday) {
 				from--
 			}
 			s.setDay(r, s.weekday(wd, next), from, i)
@@ -559,7 +571,7 @@ func (s *scan) wordTimes(r *Request) {
 				if s.is(i-1, timePreps) || s.is(i-1, afterWord) || s.is(i-1, beforeWord) || mer != merNone || last > i {
 					s.setTime(r, s.clock(w, 0, mer, false), i, last)
 				}
-			} else if t.w == "час" && s.is(i-1, words("в", "к", "около", "с")) {
+			} else if t.w == "час" && s.is(i-1, beforeOneOclock) {
 				mer, last := s.after(i + 1)
 				s.setTime(r, s.clock(1, 0, mer, false), i, max(last, i))
 			}
