@@ -508,10 +508,11 @@ func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {
 func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
 	row := q.QueryRow(ctx, `
 		UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
-		       hold_expires_at = $8, coming_at = $9, updated_at = now()
+		       hold_expires_at = $8, coming_at = $9, master_id = $10, updated_at = now()
 		WHERE salon_id = $1 AND booking_id = $2::uuid
 		RETURNING `+bookingColumns,
-		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt), nullTime(b.ComingAt))
+		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt), nullTime(b.ComingAt),
+		b.MasterID)
 	got, err := scanBooking(row)
 	if err != nil {
 		return mapErr(err, "update booking")

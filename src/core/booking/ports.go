@@ -82,8 +82,8 @@ type Tx interface {
 	// conditional statement, and reports whether it did: a hold confirmed
 	// meanwhile is left alone. An unknown id releases nothing.
 	ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error)
-	// UpdateBooking writes b's status, times, occupied range, hold expiry and
-	// "I'll come" (ComingAt).
+	// UpdateBooking writes b's status, master, times, occupied range, hold
+	// expiry and "I'll come" (ComingAt).
 	// EConflict when the new time overlaps another live booking.
 	UpdateBooking(ctx context.Context, b *core.Booking) error
 	// SourceBookings lists the live bookings made through source that end after
@@ -119,7 +119,7 @@ type ChangeKind string
 // mirrors the time, like the calendar, has nothing to do for it).
 const (
 	Booked    ChangeKind = "booked"    // a booking was confirmed
-	Moved     ChangeKind = "moved"     // a confirmed booking got a new time
+	Moved     ChangeKind = "moved"     // a confirmed booking got a new time, or another master (or both)
 	Cancelled ChangeKind = "cancelled" // a confirmed booking was cancelled
 	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
 )
@@ -129,4 +129,7 @@ type Change struct {
 	Kind    ChangeKind
 	Booking core.Booking
 	From    time.Time // the old start, for Moved
+	// FromMaster is the old master, for Moved: another than Booking.MasterID
+	// when the move changed the master.
+	FromMaster string
 }

@@ -439,62 +439,10 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 	return released, err
 }
 
-// Reschedule moves a live booking of one master to a new start, in place: the
-// old time is released only if the new one is taken, in one statement. Moving to
-// the current start returns the booking unchanged. Returns EForbidden inside the
-// cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
-// when the new time is taken, EConflict for a booking that is not live, ENotFound.
-func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
-	defer s.observed(OpReschedule)(&err)
-	now := s.clock.Now()
-	start = start.UTC()
-	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
-		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
-			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
-		}
-		if b.Start.Equal(start) {
-			return false, nil
-		}
-		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, b.MasterID)
-		if err != nil {
-			return false, err
-		}
-		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
-			return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
-		}
-		if _, err := s.offered(sc, start, now); err != nil {
-			return false, err
-		}
-		svc := sc.service
-		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
-		b.ComingAt = time.Time{} // "I'll come" was said of the old time
-		// The exclusion constraint guards against bookings; the master's own
-		// calendar is checked here (the move is not the hot path).
-		busy, err := tx.Busy(ctx, salonID, []string{b.MasterID}, b.Occupied, now, b.ID)
-		if err != nil {
-			return false, err
-		}
-		if slices.ContainsFunc(busy[b.MasterID], func(o Occupancy) bool { return o.External }) {
-			return false, s.taken(ctx, tx, sc, start, now, b.ID)
-		}
-		if _, err := tx.ExpireHolds(ctx, salonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
-			return false, err
-		}
-		if err := tx.UpdateBooking(ctx, b); err != nil {
-			if core.ErrorCode(err) != core.EConflict {
-				return false, err
-			}
-			busy, cerr := tx.ClientBusy(ctx, salonID, b.ClientID, core.TimeRange{Start: b.Start, End: b.End}, now, b.ID)
-			if cerr != nil {
-				return false, cerr
-			}
-			if busy {
-				return false, core.Errorf(core.EConflict, "booking.client_overlap", "booking: client already has a booking at that time")
-			}
-			return false, s.taken(ctx, tx, sc, start, now, b.ID)
-		}
-		return false, nil // already written
-	})
+// Reschedule moves a live booking to a new start with the same master: Move
+// with no master.
+func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error) {
+	return s.Move(ctx, salonID, bookingID, "", start)
 }
 
 // Coming records that the client will come (the "I'll come" of a reminder) on a
@@ -584,8 +532,9 @@ func changeOf(before, after core.Booking) *Change {
 		return &Change{Kind: Booked, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
 		return &Change{Kind: Cancelled, Booking: after}
-	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && !before.Start.Equal(after.Start):
-		return &Change{Kind: Moved, Booking: after, From: before.Start}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed &&
+		(!before.Start.Equal(after.Start) || before.MasterID != after.MasterID):
+		return &Change{Kind: Moved, Booking: after, From: before.Start, FromMaster: before.MasterID}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && before.ComingAt.IsZero() && !after.ComingAt.IsZero():
 		return &Change{Kind: Coming, Booking: after}
 	}
