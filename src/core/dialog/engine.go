@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog/understand"
 	"salonbook/src/core/i18n"
 )
 
@@ -23,6 +23,7 @@ type Bookings interface {
 	Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Release(ctx context.Context, salonID, bookingID string) (bool, error)
 	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
+	Move(ctx context.Context, salonID, bookingID, masterID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
@@ -45,33 +46,37 @@ const (
 	stepMoveDay  = "move_day" // rescheduling BookingID: choosing a day
 	stepMoveTime = "move_time"
 	stepLanguage = "language"
+	// stepMoveMaster: rescheduling BookingID: choosing another master.
+	stepMoveMaster = "move_master"
 )
 
 // Option ids. Each is short and carries ids only, never state.
 const (
-	optBook      = "book"
-	optMine      = "mine"
-	optLanguage  = "lang"
-	optHelp      = "help"
-	optMenu      = "menu"
-	optMore      = "more"
-	optConfirm   = "ok"
-	optOther     = "other" // another time (drops the hold)
-	optDrop      = "drop"  // cancel the flow (drops the hold)
-	optWaitlist  = "wl"
-	optAnyDay    = "days" // back to the days
-	prefService  = "s:"   // s:<service id>
-	prefMaster   = "m:"   // m:<master id> or m:any
-	prefDay      = "d:"   // d:YYYY-MM-DD
-	prefTime     = "t:"   // t:<unix seconds>
-	prefBooking  = "b:"   // b:<booking id>
-	prefMove     = "mv:"  // mv:<booking id>, or mv:<booking id>:<start, unix seconds> from a reminder
-	prefCancel   = "cx:"  // cx:<booking id>, or cx:<booking id>:<unix> from a reminder
-	prefComing   = "ok:"  // ok:<booking id>:<unix>: "I'll come", from a reminder (ok:<booking id> from older ones)
-	prefLang     = "l:"   // l:<language>
-	prefOfferYes = "wy:"  // wy:<booking id>: "Book it", from a wait-list offer
-	prefOfferNo  = "wn:"  // wn:<booking id>: "No, thanks", from a wait-list offer
-	prefLeave    = "wx:"  // wx:<wait-list entry id>: leave the wait-list, from "My bookings"
+	optBook       = "book"
+	optMine       = "mine"
+	optLanguage   = "lang"
+	optHelp       = "help"
+	optMenu       = "menu"
+	optMore       = "more"
+	optConfirm    = "ok"
+	optOther      = "other" // another time (drops the hold)
+	optDrop       = "drop"  // cancel the flow (drops the hold)
+	optWaitlist   = "wl"
+	optAnyDay     = "days" // back to the days
+	optEarlier    = "less" // earlier times, or the days before
+	optMoveMaster = "mm"   // a move: another master
+	prefService   = "s:"   // s:<service id>
+	prefMaster    = "m:"   // m:<master id> or m:any
+	prefDay       = "d:"   // d:YYYY-MM-DD
+	prefTime      = "t:"   // t:<unix seconds>
+	prefBooking   = "b:"   // b:<booking id>
+	prefMove      = "mv:"  // mv:<booking id>, or mv:<booking id>:<start, unix seconds> from a reminder
+	prefCancel    = "cx:"  // cx:<booking id>, or cx:<booking id>:<unix> from a reminder
+	prefComing    = "ok:"  // ok:<booking id>:<unix>: "I'll come", from a reminder (ok:<booking id> from older ones)
+	prefLang      = "l:"   // l:<language>
+	prefOfferYes  = "wy:"  // wy:<booking id>: "Book it", from a wait-list offer
+	prefOfferNo   = "wn:"  // wn:<booking id>: "No, thanks", from a wait-list offer
+	prefLeave     = "wx:"  // wx:<wait-list entry id>: leave the wait-list, from "My bookings"
 )
 
 // Paging: how many options one reply offers before "more".
@@ -124,18 +129,19 @@ func NewEngine(c Config) *Engine {
 
 // turn is one step being worked out.
 type turn struct {
-	ctx  context.Context
-	e    *Engine
-	key  ChatKey
-	in   Inbound
-	st   State
-	cat  *booking.Catalog
-	p    *i18n.Printer
-	now  time.Time
-	out  []Reply
-	note string    // said before the next prompt, in the same message
-	last time.Time // when the conversation's previous step was (zero: none stored)
-	keep bool      // a press on a pushed message (a reminder) that must stay: answered as new messages
+	ctx   context.Context
+	e     *Engine
+	key   ChatKey
+	in    Inbound
+	st    State
+	cat   *booking.Catalog
+	p     *i18n.Printer
+	now   time.Time
+	out   []Reply
+	note  string             // said before the next prompt, in the same message
+	last  time.Time          // when the conversation's previous step was (zero: none stored)
+	keep  bool               // a press on a pushed message (a reminder) that must stay: answered as new messages
+	words *understand.Parser // the catalog's words, built when text is first read (parse)
 }
 
 // Step answers one inbound event. It always answers with at least one reply: a
@@ -211,6 +217,8 @@ func (t *turn) run() {
 		}
 		if id != "" {
 			in.Kind, in.Choice = KindChoice, id
+		} else if t.understood(in.Text) {
+			return // read as words: a request, a menu word, an answer
 		}
 	}
 	t.in = in
@@ -225,8 +233,7 @@ func (t *turn) run() {
 			t.menu()
 			return
 		case optHelp:
-			t.say(t.p.T("help", "Salon", t.cat.Salon.Name))
-			t.again()
+			t.help()
 			return
 		case optLanguage:
 			t.st.Step = stepLanguage
@@ -258,6 +265,8 @@ func (t *turn) run() {
 		t.onMine()
 	case stepLanguage:
 		t.onLanguage()
+	case stepMoveMaster:
+		t.onMoveMaster()
 	default:
 		t.reset()
 		t.menu()
@@ -277,8 +286,7 @@ func (t *turn) command(name string) {
 		}
 		t.menu()
 	case CommandHelp:
-		t.say(t.p.T("help", "Salon", t.cat.Salon.Name))
-		t.again()
+		t.help()
 	case CommandLanguage:
 		t.st.Step = stepLanguage
 		t.ask()
@@ -290,11 +298,14 @@ func (t *turn) command(name string) {
 
 // typed reads typed text as a choice of the list last shown (State.Shown), not
 // of a list built anew: the times may have changed since. At a time step a
-// number is first a time: one shown with that label ("11", "11:30", "9.30"),
-// then the n-th choice if that is a time, then a time of the day's offer on any
-// page; an hour not offered is answered with the nearest offered times
-// (answered is then true). Elsewhere a number n picks the n-th choice shown,
-// except where a name or phone is asked. It returns the choice id, or "".
+// time alone ("11", "11:30", "9.30", "5pm", "в 5 вечера") is first a time: one
+// shown with that label, then (a bare number n) the n-th choice if that is a
+// time, then a time of the day's offer on any page; a time not offered is
+// answered with the nearest offered times (answered is then true). An hour
+// that may be morning or evening ("5") is read as the salon's hours say (17:00
+// in a salon open 9 to 20), the other reading tried too. Elsewhere a number n
+// picks the n-th choice shown, except where a name or phone is asked. It
+// returns the choice id, or "".
 func (t *turn) typed(text string) (id string, answered bool) {
 	if t.st.Step == stepName || t.st.Step == stepPhone {
 		return "", false
@@ -315,14 +326,15 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if t.st.Step != stepTime && t.st.Step != stepMoveTime {
 		return shown, false
 	}
-	hour, minute, ok := clockOf(text)
-	if !ok {
-		return shown, false
+	r := t.parse(text, true)
+	if len(r.Times) == 0 || r.HasDay || len(r.Services) > 0 || len(r.Masters) > 0 || r.Intent != understand.None {
+		return shown, false // not a time alone: a number picks, words are read as a request
 	}
-	want := fmt.Sprintf("%02d:%02d", hour, minute)
-	for _, c := range t.st.Shown {
-		if at, ok := t.timeOf(c); ok && t.p.Time(at) == want && t.isDay(at) {
-			return c, false
+	for _, want := range r.Times {
+		for _, c := range t.st.Shown {
+			if at, ok := t.timeOf(c); ok && t.p.Time(at) == want.String() && t.isDay(at) {
+				return c, false
+			}
 		}
 	}
 	if strings.HasPrefix(shown, prefTime) {
@@ -336,28 +348,16 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if err != nil || len(slots) == 0 {
 		return shown, false // no times that day: the numbers are the list's
 	}
-	for _, s := range slots {
-		if t.p.Time(s.Start) == want {
-			return prefTime + strconv.FormatInt(s.Start.Unix(), 10), false
+	for _, want := range r.Times {
+		for _, s := range slots {
+			if t.p.Time(s.Start) == want.String() {
+				return prefTime + strconv.FormatInt(s.Start.Unix(), 10), false
+			}
 		}
 	}
-	t.nearest(d, want, time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, t.cat.Salon.Timezone), slots)
+	first := r.Times[0]
+	t.nearest(d, first.String(), time.Date(d.Year, d.Month, d.Day, int(first)/60, int(first)%60, 0, 0, t.cat.Salon.Timezone), slots)
 	return "", true
-}
-
-// clockOf reads "9", "09", "9:30", "9.30" or "17:00" as a time of day.
-func clockOf(text string) (hour, minute int, ok bool) {
-	text = strings.ReplaceAll(strings.TrimSpace(text), ".", ":")
-	h, m, found := strings.Cut(text, ":")
-	if !found {
-		m = "00"
-	}
-	hour, err1 := strconv.Atoi(h)
-	minute, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 || len(m) != 2 || len(h) > 2 {
-		return 0, 0, false
-	}
-	return hour, minute, true
 }
 
 func (t *turn) menu() {
@@ -389,6 +389,8 @@ func (t *turn) prompt() Reply {
 		return t.bookingPrompt()
 	case stepLanguage:
 		return t.languagePrompt()
+	case stepMoveMaster:
+		return t.moveMasterPrompt()
 	}
 	text := p.T("menu.text", "Salon", t.cat.Salon.Name)
 	if t.note != "" { // after an answer the client has heard the greeting already
@@ -408,7 +410,8 @@ func (t *turn) onMenu() {
 		t.st.Step, t.st.Page = stepService, 0
 		if len(t.cat.Services) == 1 {
 			t.st.Service = t.cat.Services[0].ID
-			t.st.Step = stepMaster
+			t.toMaster()
+			return
 		}
 		t.ask()
 	case optMine:

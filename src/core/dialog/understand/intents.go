@@ -39,6 +39,9 @@ func (s *scan) intents(r *Request) {
 		case best >= 0:
 			p := phrases[best]
 			s.use(i, i+bestLen-1)
+			if p.intent == Mine || p.intent == Book {
+				r.Booking = true
+			}
 			if r.Intent == None || rank[p.intent] > rank[r.Intent] {
 				r.Intent, r.Lang = p.intent, p.lang
 			}

@@ -61,6 +61,9 @@ type Context struct {
 type Request struct {
 	Intent Intent
 	Lang   string // Intent Language: the language named ("en", "ru"), or ""
+	// Booking: the message speaks of a booking ("cancel my booking",
+	// "отменить запись"), not only of what is under way ("cancel").
+	Booking bool
 
 	// Services and Masters are the catalog ids the message names, best first:
 	// more than one is an ambiguity to ask about. Masters is [AnyMaster] for
