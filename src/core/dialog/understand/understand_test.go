@@ -165,8 +165,8 @@ func TestParts(t *testing.T) {
 		{text: "1 мая", want: understand.Request{Day: date(2027, 5, 1), HasDay: true}},
 		{text: "May 1", want: understand.Request{Day: date(2027, 5, 1), HasDay: true}},
 		{text: "12 числа", want: understand.Request{Day: date(2027, 3, 12), HasDay: true}},
-		{text: "31.04", want: understand.Request{}},                             // no such day, and not a time
-		{text: "32.12", want: understand.Request{}},                             // no such day
+		{text: "31.04", want: understand.Request{}},                                            // no such day, and not a time
+		{text: "32.12", want: understand.Request{}},                                            // no such day
 		{text: "may I book", want: understand.Request{Intent: understand.Book, Booking: true}}, // the verb, not the month
 		// A date whose day has passed this year is next year's.
 		{text: "12.12", now: time.Date(2027, 12, 13, 9, 0, 0, 0, time.UTC), want: understand.Request{Day: date(2028, 12, 12), HasDay: true}},
