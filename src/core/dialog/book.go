@@ -49,6 +49,13 @@ func (t *turn) onService() {
 		return
 	}
 	t.st.Service, t.st.Page = id, 0
+	if t.st.Master != "" && t.st.Master != booking.AnyMaster && !t.masterDoes(t.st.Master, id) {
+		t.st.Master = ""
+	}
+	if t.st.Want != "" || t.st.Day != "" || t.st.Master != "" {
+		t.advance() // a typed request waits for the service: it goes on
+		return
+	}
 	t.toMaster()
 }
 
@@ -84,6 +91,10 @@ func (t *turn) onMaster() {
 		return
 	}
 	t.st.Master, t.st.Step, t.st.Page = id, stepDay, 0
+	if t.st.Want != "" || t.st.Day != "" {
+		t.advance() // a typed request waits for the master: it goes on
+		return
+	}
 	t.ask()
 }
 
@@ -262,9 +273,9 @@ func (t *turn) timePrompt() Reply {
 		return t.withMenu(r)
 	}
 	from, size := timePage(t.st.Page)
-	if from >= len(slots) {
-		t.st.Page = 0
-		from, size = timePage(0)
+	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
+		t.st.Page = timePageOf(len(slots) - 1)
+		from, size = timePage(t.st.Page)
 	}
 	r := Reply{Text: p.T("ask.time", "Day", p.Date(d))}
 	if t.st.Page > 0 {

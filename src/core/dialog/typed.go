@@ -24,7 +24,10 @@ import (
 // is checked against the real free times: a free one goes on as if pressed
 // (for a booking: the hold and its confirmation; for a move: a button that
 // asks first), a busy one is answered with the nearest free times as buttons.
-// Typed text never books or moves anything by itself.
+// Typed text never confirms a booking by itself: a hold always waits for its
+// confirmation ("yes" typed at that question is one), and a move named in a
+// sentence waits for its button; a time typed at a time step is the press of
+// that time, as before.
 
 // parse reads text against the salon's catalog; expectTime reads a bare
 // number as an hour.
@@ -324,6 +327,21 @@ func (t *turn) bookFill(r understand.Request) {
 	}
 	t.wantTime(r)
 	st := &t.st
+	// A master named who does not do the service chosen (and no service
+	// named): the client wants that master; which of their services?
+	if len(r.Masters) == 1 && r.Masters[0] != booking.AnyMaster && len(r.Services) == 0 && st.Service != "" &&
+		!t.masterDoes(r.Masters[0], st.Service) {
+		t.note = t.p.T("master.no_service", "Master", t.masterName(r.Masters[0]), "Service", t.service(st.Service).NameIn(t.p.Lang()))
+		st.Service, st.Master = "", r.Masters[0]
+		var theirs []string
+		for _, s := range t.cat.Services {
+			if t.masterDoes(st.Master, s.ID) {
+				theirs = append(theirs, s.ID)
+			}
+		}
+		t.whichOf(theirs, nil, t.p.T("ask.service_with", "Master", t.masterName(st.Master)))
+		return
+	}
 	// The master named, if one; several: the ones doing the service.
 	masters := r.Masters
 	if len(masters) > 1 {
@@ -342,12 +360,14 @@ func (t *turn) bookFill(r understand.Request) {
 			services = r.Services
 		}
 	}
+	ask := t.p.T("ask.which_service")
 	if len(services) == 0 && st.Service == "" && len(masters) == 1 && st.Master != booking.AnyMaster {
 		for _, s := range t.cat.Services {
 			if t.masterDoes(st.Master, s.ID) {
 				services = append(services, s.ID)
 			}
 		}
+		ask = t.p.T("ask.service_with", "Master", t.masterName(st.Master))
 	}
 	switch {
 	case len(services) == 1:
@@ -355,7 +375,7 @@ func (t *turn) bookFill(r understand.Request) {
 			st.Service, st.Page = services[0], 0
 		}
 	case len(services) > 1:
-		t.whichOf(services, nil)
+		t.whichOf(services, nil, ask)
 		return
 	}
 	if st.Master != "" && st.Master != booking.AnyMaster && st.Service != "" && !t.masterDoes(st.Master, st.Service) {
@@ -363,25 +383,24 @@ func (t *turn) bookFill(r understand.Request) {
 		st.Master = ""
 	}
 	if len(masters) > 1 {
-		t.whichOf(nil, masters)
+		t.whichOf(nil, masters, t.p.T("ask.which_master"))
 		return
 	}
 	t.advance()
 }
 
-// whichOf asks which of the services (or masters) named the client means.
-func (t *turn) whichOf(services, masters []string) {
+// whichOf asks which of the services (or masters) the client means, with
+// question.
+func (t *turn) whichOf(services, masters []string, question string) {
 	p := t.p
-	var r Reply
+	r := Reply{Text: question}
 	if len(services) > 0 {
 		t.st.Step, t.st.Page = stepService, 0
-		r.Text = p.T("ask.which_service")
 		for _, id := range services {
 			r.Choices = append(r.Choices, Choice{ID: prefService + id, Label: label(t.service(id).NameIn(p.Lang()))})
 		}
 	} else {
 		t.st.Step = stepMaster
-		r.Text = p.T("ask.which_master")
 		for _, id := range masters {
 			r.Choices = append(r.Choices, Choice{ID: prefMaster + id, Label: label(t.masterName(id))})
 		}
