@@ -330,15 +330,26 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if len(r.Times) == 0 || r.HasDay || len(r.Services) > 0 || len(r.Masters) > 0 || r.Intent != understand.None {
 		return shown, false // not a time alone: a number picks, words are read as a request
 	}
-	for _, want := range r.Times {
+	labelled := func(want core.ClockTime) string {
 		for _, c := range t.st.Shown {
 			if at, ok := t.timeOf(c); ok && t.p.Time(at) == want.String() && t.isDay(at) {
-				return c, false
+				return c
 			}
 		}
+		return ""
 	}
-	if strings.HasPrefix(shown, prefTime) {
-		return shown, false
+	if err == nil { // a bare number: the hour as written, then the n-th choice, then the other reading
+		if c := labelled(core.ClockTime(n * 60)); n < 24 && c != "" {
+			return c, false
+		}
+		if strings.HasPrefix(shown, prefTime) {
+			return shown, false
+		}
+	}
+	for _, want := range r.Times {
+		if c := labelled(want); c != "" {
+			return c, false
+		}
 	}
 	d, err := core.ParseDate(t.st.Day)
 	if err != nil {

@@ -43,16 +43,31 @@ func (t *turn) parse(text string, expectTime bool) understand.Request {
 		}
 		t.words = understand.New(c)
 	}
-	return t.words.Parse(text, understand.Context{Now: t.now, Zone: t.cat.Salon.Timezone, Open: t.open(), ExpectTime: expectTime})
+	x := understand.Context{Now: t.now, Zone: t.cat.Salon.Timezone, Open: t.open(t.st.Service, t.st.Master), ExpectTime: expectTime}
+	r := t.words.Parse(text, x)
+	// An hour is read by the hours of the master or service the text itself
+	// names, when it names one ("haircut with Boris at 3": Boris works at 15:00).
+	service, master := t.st.Service, t.st.Master
+	if len(r.Services) == 1 {
+		service = r.Services[0]
+	}
+	if len(r.Masters) == 1 {
+		master = r.Masters[0]
+	}
+	if len(r.Times) > 1 && (service != t.st.Service || master != t.st.Master) {
+		x.Open = t.open(service, master)
+		r = t.words.Parse(text, x)
+	}
+	return r
 }
 
-// open reports whether a master of the flow (the one chosen, or those doing
-// the service chosen, or all) works at a wall-clock time on some day: "at 5"
-// in a salon open 9 to 20 is 17:00.
-func (t *turn) open() func(core.ClockTime) bool {
+// open reports whether a master (master, or those doing service, or all)
+// works at a wall-clock time on some day: "at 5" in a salon open 9 to 20 is
+// 17:00.
+func (t *turn) open(service, master string) func(core.ClockTime) bool {
 	var at [24 * 60]bool
 	for _, m := range t.cat.Masters {
-		if (t.st.Service != "" && !m.Performs(t.st.Service)) || (t.st.Master != "" && t.st.Master != booking.AnyMaster && m.ID != t.st.Master) {
+		if (service != "" && !m.Performs(service)) || (master != "" && master != booking.AnyMaster && m.ID != master) {
 			continue
 		}
 		for _, day := range m.Hours {
@@ -108,6 +123,7 @@ func (t *turn) understood(text string) bool {
 	}
 	switch r.Intent {
 	case understand.Help:
+		t.in.Kind, t.in.Choice = KindChoice, optHelp // help answered: no "please pick" after it
 		t.help()
 		return true
 	case understand.Menu:
@@ -639,6 +655,21 @@ func (t *turn) place(times []core.ClockTime) {
 			}
 		}
 	}
+	// An hour of the night named with a day ("Saturday at midnight", "в
+	// субботу в час ночи") may be the night after it: a shift that starts that
+	// day and runs past midnight.
+	if slices.ContainsFunc(times, func(c core.ClockTime) bool { return c < nightEnds }) {
+		if night, err := t.free(d.AddDays(1), 1); err == nil {
+			for _, c := range times {
+				for _, s := range night {
+					if c < nightEnds && p.Time(s.Start) == c.String() && t.shiftFrom(s, d) {
+						t.take(s)
+						return
+					}
+				}
+			}
+		}
+	}
 	zone := t.cat.Salon.Timezone
 	want := time.Date(d.Year, d.Month, d.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone)
 	if len(slots) > 0 {
@@ -821,6 +852,26 @@ func (t *turn) othersDo() bool {
 	for _, m := range t.cat.Masters {
 		if m.Performs(t.st.Service) && m.ID != t.st.Master {
 			return true
+		}
+	}
+	return false
+}
+
+// nightEnds: hours before it, said with a day, may be the night after that day.
+const nightEnds = core.ClockTime(6 * 60)
+
+// shiftFrom reports whether slot s lies in a shift of its master that starts
+// on local day d (a night shift running past midnight).
+func (t *turn) shiftFrom(s availability.Slot, d core.Date) bool {
+	for _, m := range t.cat.Masters {
+		if m.ID != s.MasterID || containsDate(m.DaysOff, d) {
+			continue
+		}
+		for _, r := range m.Hours[d.Weekday()] {
+			span := r.On(d, t.cat.Salon.Timezone)
+			if r.CrossesMidnight() && !s.Start.Before(span.Start) && s.Start.Before(span.End) {
+				return true
+			}
 		}
 	}
 	return false
