@@ -339,8 +339,10 @@ func (t *turn) typed(text string) (id string, answered bool) {
 		return ""
 	}
 	if err == nil { // a bare number: the hour as written, then the n-th choice, then the other reading
-		if c := labelled(core.ClockTime(n * 60)); n < 24 && c != "" {
-			return c, false
+		if n >= 0 && n < 24 {
+			if c := labelled(core.ClockTime(n * 60)); c != "" {
+				return c, false
+			}
 		}
 		if strings.HasPrefix(shown, prefTime) {
 			return shown, false

@@ -106,6 +106,9 @@ func (t *turn) understood(text string) bool {
 	if r.Empty() {
 		return false
 	}
+	if t.last.IsZero() && t.st.Step == stepMenu && r.Intent != understand.Help && r.Intent != understand.Language && r.Intent != understand.Menu {
+		t.addNote(t.p.T("greeting", "Salon", t.cat.Salon.Name)) // a new client's first words: hello first
+	}
 	switch t.st.Step {
 	case stepName, stepPhone:
 		if r.Slot() || len(strings.Fields(text)) > 3 {
@@ -246,7 +249,7 @@ func (t *turn) whichBooking(r understand.Request, which, how, button string) {
 	list, err := t.mine()
 	t.reset()
 	if err != nil {
-		t.note = t.p.T("error.unavailable")
+		t.addNote(t.p.T("error.unavailable"))
 		t.menu()
 		return
 	}
@@ -266,9 +269,9 @@ func (t *turn) whichBooking(r understand.Request, which, how, button string) {
 	case 0:
 	case 1:
 		t.st.Step, t.st.BookingID = stepBooking, list[0].ID
-		t.note = t.p.T(how, "Button", t.p.T(button))
+		t.addNote(t.p.T(how, "Button", t.p.T(button)))
 	default:
-		t.note = t.p.T(which)
+		t.addNote(t.p.T(which))
 	}
 	t.ask()
 }
@@ -287,7 +290,7 @@ func (t *turn) moveTyped(r understand.Request) {
 	}
 	list, err := t.mine()
 	if err != nil {
-		t.note = t.p.T("error.unavailable")
+		t.addNote(t.p.T("error.unavailable"))
 		t.ask()
 		return
 	}
@@ -310,12 +313,12 @@ func (t *turn) moveTyped(r understand.Request) {
 	switch {
 	case !b.Start.After(t.now):
 		t.reset()
-		t.note = t.p.T("remind.started")
+		t.addNote(t.p.T("remind.started"))
 		t.menu()
 		return
 	case b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff:
 		t.reset()
-		t.note = t.p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
+		t.addNote(t.p.T("cancel.too_late", "Phone", t.cat.Salon.Phone))
 		t.menu()
 		return
 	}
@@ -347,7 +350,7 @@ func (t *turn) bookFill(r understand.Request) {
 	// named): the client wants that master; which of their services?
 	if len(r.Masters) == 1 && r.Masters[0] != booking.AnyMaster && len(r.Services) == 0 && st.Service != "" &&
 		!t.masterDoes(r.Masters[0], st.Service) {
-		t.note = t.p.T("master.no_service", "Master", t.masterName(r.Masters[0]), "Service", t.service(st.Service).NameIn(t.p.Lang()))
+		t.addNote(t.p.T("master.no_service", "Master", t.masterName(r.Masters[0]), "Service", t.service(st.Service).NameIn(t.p.Lang())))
 		st.Service, st.Master = "", r.Masters[0]
 		var theirs []string
 		for _, s := range t.cat.Services {
@@ -395,7 +398,7 @@ func (t *turn) bookFill(r understand.Request) {
 		return
 	}
 	if st.Master != "" && st.Master != booking.AnyMaster && st.Service != "" && !t.masterDoes(st.Master, st.Service) {
-		t.note = t.p.T("master.no_service", "Master", t.masterName(st.Master), "Service", t.service(st.Service).NameIn(t.p.Lang()))
+		t.addNote(t.p.T("master.no_service", "Master", t.masterName(st.Master), "Service", t.service(st.Service).NameIn(t.p.Lang())))
 		st.Master = ""
 	}
 	if len(masters) > 1 {
@@ -440,7 +443,7 @@ func (t *turn) moveFill(r understand.Request) {
 	t.wantTime(r)
 	if len(r.Masters) == 1 && r.Masters[0] != booking.AnyMaster && r.Masters[0] != t.st.Master {
 		if !t.masterDoes(r.Masters[0], t.st.Service) {
-			t.note = t.p.T("master.no_service", "Master", t.masterName(r.Masters[0]), "Service", t.service(t.st.Service).NameIn(t.p.Lang()))
+			t.addNote(t.p.T("master.no_service", "Master", t.masterName(r.Masters[0]), "Service", t.service(t.st.Service).NameIn(t.p.Lang())))
 			t.st.Step = stepMoveMaster
 			t.ask()
 			return
@@ -458,10 +461,10 @@ func (t *turn) wantDay(r understand.Request) bool {
 	}
 	switch {
 	case r.Day.Before(t.today()):
-		t.note = t.p.T("day.passed")
+		t.addNote(t.p.T("day.passed"))
 	case !t.bookable(r.Day):
 		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
-		t.note = t.p.T("day.too_far", "Day", longDate(t.p.T, last))
+		t.addNote(t.p.T("day.too_far", "Day", longDate(t.p.T, last)))
 	default:
 		t.st.Day, t.st.Page, t.st.DayPages = r.Day.String(), 0, nil
 		return true
@@ -532,12 +535,16 @@ func (t *turn) soleMaster() bool {
 		return false
 	}
 	t.st.Master = only.ID
-	line := t.p.T("one.master", "Service", t.service(t.st.Service).NameIn(t.p.Lang()), "Master", only.Name)
+	t.addNote(t.p.T("one.master", "Service", t.service(t.st.Service).NameIn(t.p.Lang()), "Master", only.Name))
+	return true
+}
+
+// addNote adds a sentence to what is said before the next question.
+func (t *turn) addNote(line string) {
 	if t.note != "" {
 		line = t.note + " " + line
 	}
 	t.note = line
-	return true
 }
 
 // advance asks for what the flow still lacks: the service, the master (none
@@ -620,7 +627,7 @@ func (t *turn) pageFor(period core.ClockRange) {
 			return
 		}
 	}
-	t.note = t.p.T("period.none")
+	t.addNote(t.p.T("period.none"))
 }
 
 // wallClock is the local time of day of an instant.
@@ -643,7 +650,7 @@ func (t *turn) place(times []core.ClockTime) {
 	}
 	slots, err := t.free(d, 1)
 	if err != nil {
-		t.note = p.T("error.unavailable")
+		t.addNote(p.T("error.unavailable"))
 		t.ask()
 		return
 	}
