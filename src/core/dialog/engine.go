@@ -22,7 +22,6 @@ type Bookings interface {
 	Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Release(ctx context.Context, salonID, bookingID string) (bool, error)
-	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
 	Move(ctx context.Context, salonID, bookingID, masterID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
