@@ -246,6 +246,10 @@ func (t *turn) cancelTyped(r understand.Request) {
 // whichBooking shows the booking the request speaks of (by its day, else the
 // only one) with note how, or the list with note which.
 func (t *turn) whichBooking(r understand.Request, which, how, button string) {
+	looking := ""
+	if t.st.Step == stepBooking && !r.HasDay {
+		looking = t.st.BookingID // the booking on screen is the one meant
+	}
 	list, err := t.mine()
 	t.reset()
 	if err != nil {
@@ -253,16 +257,14 @@ func (t *turn) whichBooking(r understand.Request, which, how, button string) {
 		t.menu()
 		return
 	}
-	if r.HasDay {
-		var on []core.Booking
-		for _, b := range list {
-			if core.DateOf(b.Start.In(t.cat.Salon.Timezone)) == r.Day {
-				on = append(on, b)
-			}
+	var on []core.Booking
+	for _, b := range list {
+		if b.ID == looking || (r.HasDay && core.DateOf(b.Start.In(t.cat.Salon.Timezone)) == r.Day) {
+			on = append(on, b)
 		}
-		if len(on) > 0 {
-			list = on
-		}
+	}
+	if len(on) > 0 {
+		list = on
 	}
 	t.st.Step = stepMine
 	switch len(list) {

