@@ -257,7 +257,7 @@ func TestTypedEdges(t *testing.T) {
 			},
 		},
 		{
-			name:   "CancelTypedWithADay",
+			name: "CancelTypedWithADay",
 			script: []string{"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 2345678", "text: yes",
 				"text: manicure with Anna on Thursday at 10", "text: yes", "text: отменить запись на четверг"},
 			want: []string{"Чтобы отменить её, нажмите «Отменить запись».", "Маникюр, мастер Anna, чт, 4 мар, 10:00"},
