@@ -45,37 +45,33 @@ const (
 	stepMoveDay  = "move_day" // rescheduling BookingID: choosing a day
 	stepMoveTime = "move_time"
 	stepLanguage = "language"
-	// stepMoveMaster: rescheduling BookingID: choosing another master.
-	stepMoveMaster = "move_master"
 )
 
 // Option ids. Each is short and carries ids only, never state.
 const (
-	optBook       = "book"
-	optMine       = "mine"
-	optLanguage   = "lang"
-	optHelp       = "help"
-	optMenu       = "menu"
-	optMore       = "more"
-	optConfirm    = "ok"
-	optOther      = "other" // another time (drops the hold)
-	optDrop       = "drop"  // cancel the flow (drops the hold)
-	optWaitlist   = "wl"
-	optAnyDay     = "days" // back to the days
-	optEarlier    = "less" // earlier times, or the days before
-	optMoveMaster = "mm"   // a move: another master
-	prefService   = "s:"   // s:<service id>
-	prefMaster    = "m:"   // m:<master id> or m:any
-	prefDay       = "d:"   // d:YYYY-MM-DD
-	prefTime      = "t:"   // t:<unix seconds>
-	prefBooking   = "b:"   // b:<booking id>
-	prefMove      = "mv:"  // mv:<booking id>, or mv:<booking id>:<start, unix seconds> from a reminder
-	prefCancel    = "cx:"  // cx:<booking id>, or cx:<booking id>:<unix> from a reminder
-	prefComing    = "ok:"  // ok:<booking id>:<unix>: "I'll come", from a reminder (ok:<booking id> from older ones)
-	prefLang      = "l:"   // l:<language>
-	prefOfferYes  = "wy:"  // wy:<booking id>: "Book it", from a wait-list offer
-	prefOfferNo   = "wn:"  // wn:<booking id>: "No, thanks", from a wait-list offer
-	prefLeave     = "wx:"  // wx:<wait-list entry id>: leave the wait-list, from "My bookings"
+	optBook      = "book"
+	optMine      = "mine"
+	optLanguage  = "lang"
+	optHelp      = "help"
+	optMenu      = "menu"
+	optMore      = "more"
+	optConfirm   = "ok"
+	optOther     = "other" // another time (drops the hold)
+	optDrop      = "drop"  // cancel the flow (drops the hold)
+	optWaitlist  = "wl"
+	optAnyDay    = "days" // back to the days
+	prefService  = "s:"   // s:<service id>
+	prefMaster   = "m:"   // m:<master id> or m:any
+	prefDay      = "d:"   // d:YYYY-MM-DD
+	prefTime     = "t:"   // t:<unix seconds>
+	prefBooking  = "b:"   // b:<booking id>
+	prefMove     = "mv:"  // mv:<booking id>, or mv:<booking id>:<start, unix seconds> from a reminder
+	prefCancel   = "cx:"  // cx:<booking id>, or cx:<booking id>:<unix> from a reminder
+	prefComing   = "ok:"  // ok:<booking id>:<unix>: "I'll come", from a reminder (ok:<booking id> from older ones)
+	prefLang     = "l:"   // l:<language>
+	prefOfferYes = "wy:"  // wy:<booking id>: "Book it", from a wait-list offer
+	prefOfferNo  = "wn:"  // wn:<booking id>: "No, thanks", from a wait-list offer
+	prefLeave    = "wx:"  // wx:<wait-list entry id>: leave the wait-list, from "My bookings"
 )
 
 // Paging: how many options one reply offers before "more".
@@ -128,19 +124,19 @@ func NewEngine(c Config) *Engine {
 
 // turn is one step being worked out.
 type turn struct {
-	ctx   context.Context
-	e     *Engine
-	key   ChatKey
-	in    Inbound
-	st    State
-	cat   *booking.Catalog
-	p     *i18n.Printer
-	now   time.Time
-	out   []Reply
-	note  string             // said before the next prompt, in the same message
-	last  time.Time          // when the conversation's previous step was (zero: none stored)
-	keep  bool               // a press on a pushed message (a reminder) that must stay: answered as new messages
-	words *understand.Parser // the catalog's words, built when text is first read (parse)
+	ctx  context.Context
+	e    *Engine
+	key  ChatKey
+	in   Inbound
+	st   State
+	cat  *booking.Catalog
+	p    *i18n.Printer
+	now  time.Time
+	out  []Reply
+	note string    // said before the next prompt, in the same message
+	last time.Time // when the conversation's previous step was (zero: none stored)
+	keep bool      // a press on a pushed message (a reminder) that must stay: answered as new messages
+	typing
 }
 
 // Step answers one inbound event. It always answers with at least one reply: a

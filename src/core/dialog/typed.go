@@ -29,6 +29,29 @@ import (
 // sentence waits for its button; a time typed at a time step is the press of
 // that time, as before.
 
+// The move's master step and the buttons of moving around.
+const (
+	stepMoveMaster = "move_master" // rescheduling BookingID: choosing another master
+	optEarlier     = "less"        // earlier times, or the days before
+	optMoveMaster  = "mm"          // a move: another master
+)
+
+// typedState is what State keeps for typed requests and for moving around
+// (its fields are State's own in JSON).
+type typedState struct {
+	// Want is a typed time to place once the day is known: "17:00,05:00"
+	// (likeliest first) or a part of the day, "17:00-24:00".
+	Want string `json:"want,omitempty"`
+	// DayPages are the first days (YYYY-MM-DD) of the pages of days before
+	// the one shown: "Earlier days" goes back through them.
+	DayPages []string `json:"day_pages,omitempty"`
+}
+
+// typing is what a turn keeps for reading typed text.
+type typing struct {
+	words *understand.Parser // the catalog's words, built when text is first read (parse)
+}
+
 // parse reads text against the salon's catalog; expectTime reads a bare
 // number as an hour.
 func (t *turn) parse(text string, expectTime bool) understand.Request {

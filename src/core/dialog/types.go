@@ -99,13 +99,12 @@ type State struct {
 	Day       string    `json:"day,omitempty"`    // YYYY-MM-DD, local
 	Start     time.Time `json:"start,omitempty"`
 	Page      int       `json:"page,omitempty"`
-	BookingID string    `json:"booking,omitempty"`   // the booking being looked at or moved
-	Hold      string    `json:"hold,omitempty"`      // a hold of this flow not yet confirmed: released whenever the flow ends
-	NextDay   string    `json:"next_day,omitempty"`  // YYYY-MM-DD: where "later days" continues
-	Shown     []string  `json:"shown,omitempty"`     // the ids of the choices last shown, in order: a typed number picks from these
-	Join      bool      `json:"join,omitempty"`      // the name and phone asked are for the wait-list of Day, not a hold
-	Want      string    `json:"want,omitempty"`      // a typed time to place once the day is known: "17:00,05:00" (likeliest first) or "17:00-24:00"
-	DayPages  []string  `json:"day_pages,omitempty"` // YYYY-MM-DD: where the pages of days before this one began ("Earlier days")
+	BookingID string    `json:"booking,omitempty"`  // the booking being looked at or moved
+	Hold      string    `json:"hold,omitempty"`     // a hold of this flow not yet confirmed: released whenever the flow ends
+	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
+	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
+	Join      bool      `json:"join,omitempty"`     // the name and phone asked are for the wait-list of Day, not a hold
+	typedState
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`
