@@ -16,7 +16,17 @@ const (
 // Blocks reports whether a booking in status s occupies its master's time.
 func (s BookingStatus) Blocks() bool { return s == StatusHeld || s == StatusConfirmed }
 
-// Booking is one appointment of one client with one master for one service.
+// Attendance is what staff marked of a confirmed appointment once it began.
+type Attendance string
+
+// Attendance marks; "" is none.
+const (
+	Arrived Attendance = "arrived" // the client came
+	NoShow  Attendance = "no_show" // the client did not come
+)
+
+// Booking is one appointment of one client with one master for one service,
+// or (Block) time the master is not available: a break, a sick hour.
 type Booking struct {
 	ID             string
 	SalonID        string
@@ -34,6 +44,14 @@ type Booking struct {
 	ComingAt       time.Time // when the client said "I'll come"; zero until then
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+
+	// Block is a master's blocked time, not an appointment: no client (ClientID
+	// 0), no service (ServiceID ""), no price; confirmed while it stands,
+	// cancelled when lifted. Note says what it is ("Break").
+	Block        bool
+	Note         string
+	Attendance   Attendance // set by staff at or after the start; "" until then
+	AttendanceAt time.Time  // when Attendance was set
 }
 
 // HoldLive reports whether b is a hold that still blocks its time at now.

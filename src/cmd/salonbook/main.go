@@ -4,6 +4,7 @@
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
 //	salonbook passwd LOGIN                        set a desk password (read from the terminal or stdin)
+//	salonbook feed MASTER                         a new calendar feed link for a master (the old one stops)
 //
 // The load harness and the fake chat platforms are a command of their own,
 // src/cmd/loadtest, so that this binary carries no test code.
@@ -31,6 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salonbook/src/adapters/jobs"
 	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pipeline"
@@ -52,6 +54,7 @@ const usage = `usage:
   salonbook apply FILE
   salonbook serve
   salonbook passwd LOGIN
+  salonbook feed MASTER
 `
 
 func main() {
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runServe(ctx, getenv, out, ready)
 	case "passwd":
 		return runPasswd(ctx, args[1:], getenv, os.Stdin, out, os.Stderr)
+	case "feed":
+		return runFeed(ctx, args[1:], getenv, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -208,10 +213,12 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
+		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
-	chat := dialog.NewService(engine, conversations)
+	// The web chat's page is drawn again after a reload: its events keep
+	// what the client said (the other channels keep no copy).
+	chat := dialog.NewService(engine, conversations).Transcribe("web")
 	// Background work (chat pipelines, calendar jobs) stops after the HTTP
 	// server: updates acknowledged before SIGTERM are still handled and their
 	// replies sent.
@@ -263,6 +270,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Logger:   log,
 		Clock:    clock,
 		Chat:     chat,
+		// The web chat's session cookie is Secure when this is https.
+		PublicURL: cfg.PublicURL,
 		// The booking answers' "reminders".
 		Reminders: reminders,
 		// New web-chat sessions, from all addresses together.
@@ -270,10 +279,16 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
 	// The owner's desk (/admin): staff pages with sessions of their own.
-	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: postgres.NewDesk(pool), Catalog: bookings,
-		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies})
+	// Its actions change bookings through the same use cases as the chat and the API.
+	deskStore := postgres.NewDesk(pool)
+	deskCfg := desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
+		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
+		Bookings: bookings, Records: deskStore, Clients: deskStore, Feeds: deskStore, Jobs: jobs.NewBoard(pool)}
+	deskHandler := desk.Handler(deskCfg)
 	mux.Handle("/admin", deskHandler)
 	mux.Handle("/admin/", deskHandler)
+	// The masters' calendar feeds (read-only iCalendar, by a secret link).
+	mux.Handle("GET /calendar/", desk.FeedHandler(deskCfg))
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram, queued in each change's own
 		// transaction; set before any worker can book.

@@ -56,7 +56,7 @@ func BenchmarkTypedStep(b *testing.B) {
 				state := ""
 				switch {
 				case bc.known:
-					state = fmt.Sprintf(`{"lang":"en","name":"Olga","phone":"+49 151 %07d"}`, n)
+					state = fmt.Sprintf(`{"lang":"en","name":"Olga","phone":"+49 151 %08d"}`, n)
 				case bc.press != "":
 					state = `{"lang":"en","step":"day","service":"haircut","master":"anna"}`
 					in.Kind, in.Choice, in.Text = dialog.KindChoice, bc.press, ""

@@ -210,11 +210,11 @@ func (t *turn) understood(text string) bool {
 
 // help answers "help": what the bot does, and that the client may write.
 func (t *turn) help() {
-	text := t.p.T("help", "Salon", t.cat.Salon.Name)
+	r := t.helpReply()
 	if len(t.cat.Services) > 0 {
-		text += "\n\n" + t.p.T("help.typing", "Service", t.cat.Services[0].NameIn(t.p.Lang()))
+		r.Text += "\n\n" + t.p.T("help.typing", "Service", t.cat.Services[0].NameIn(t.p.Lang()))
 	}
-	t.say(text)
+	t.out = append(t.out, r)
 	t.again()
 }
 

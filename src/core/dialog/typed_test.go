@@ -22,7 +22,7 @@ func TestTypedTranscripts(t *testing.T) {
 			name:  "typed_one_sentence_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: Haircut with Anna tomorrow at 11am", "text: Olga", "text: +49 151 2345678", "text: yes",
+				"text: Haircut with Anna tomorrow at 11am", "text: Olga", "text: +49 151 23456789", "text: yes",
 				"text: manicure on Friday at 10", "text: ok",
 			},
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.confirmed(t)) },
@@ -40,7 +40,7 @@ func TestTypedTranscripts(t *testing.T) {
 			name:  "typed_partial_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: tomorrow at 5pm please", "pick: Haircut", "pick: 15:00", "text: Olga", "text: +49 151 2345678",
+				"text: tomorrow at 5pm please", "pick: Haircut", "pick: 15:00", "text: Olga", "text: +49 151 23456789",
 				"pick: Confirm",
 				"text: I'd like a manicure", "text: on Thursday", "text: 11", "text: no",
 			},
@@ -60,7 +60,7 @@ func TestTypedTranscripts(t *testing.T) {
 			name:  "typed_ambiguous_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: book with Anna at 11", "pick: Manicure", "text: Olga", "text: +49 151 2345678", "pick: Another time",
+				"text: book with Anna at 11", "pick: Manicure", "text: Olga", "text: +49 151 23456789", "pick: Another time",
 				"text: with Boris tomorrow at 3", // 15:00: Boris works 12 to 16, but he does no manicures
 				"pick: Haircut", "text: yes",
 			},
@@ -98,7 +98,7 @@ func TestTypedTranscripts(t *testing.T) {
 			name:  "typed_move_master_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 2345678", "text: yes",
+				"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
 				"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Another master", "pick: Boris", "pick: Thu 4 Mar",
 				"pick: 13:00",
 				"text: move my booking to Anna on Friday at 11", "pick: Yes, move it",

@@ -50,6 +50,11 @@ func (n *StaffNotices) Record(ctx context.Context, tx pgx.Tx, c booking.Change) 
 
 // notify queues the notice of c to its booking's master.
 func (n *StaffNotices) notify(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+	switch c.Kind {
+	case booking.Booked, booking.Moved, booking.Cancelled, booking.Coming:
+	default:
+		return nil // a block has no client to tell of; other kinds are not notices
+	}
 	var chat *int64
 	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From}
 	err := tx.QueryRow(ctx, `
