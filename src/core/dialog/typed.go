@@ -50,6 +50,10 @@ type typedState struct {
 // typing is what a turn keeps for reading typed text.
 type typing struct {
 	words *understand.Parser // the catalog's words, built when text is first read (parse)
+	// began is the step the conversation was at when the event came: a typed
+	// request may reach the name's question from the menu with notes before
+	// it, and the privacy note is still said there (namePrompt).
+	began string
 }
 
 // parse reads text against the salon's catalog; expectTime reads a bare
