@@ -134,15 +134,17 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		step, notice, horizon, hold, cutoff int32
 		maxUpcoming, offer                  int32
 		reminders                           []int32
-		summary                             *int32
+		summary, window, refundCutoff       *int32
+		depositWhen                         string
 	)
 	err := t.q.QueryRow(ctx, `
 		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
 		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
-		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute
+		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute,
+		       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds
 		FROM salons WHERE salon_id = $1`, salonID).
 		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming,
-			&reminders, &offer, &summary)
+			&reminders, &offer, &summary, &depositWhen, &window, &refundCutoff)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 	}
@@ -161,21 +163,31 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		at := core.ClockTime(*summary)
 		sl.Policy.StaffSummary = &at
 	}
+	if depositWhen != "never" {
+		sl.Policy.DepositWhen = core.DepositWhen(depositWhen)
+	}
+	if window != nil {
+		sl.Policy.PaymentWindow = secs(*window)
+	}
+	if refundCutoff != nil {
+		sl.Policy.DepositRefundCutoff = secs(*refundCutoff)
+	}
 	return &sl, nil
 }
 
 func (t *storeTx) loadServices(ctx context.Context, salonID string) ([]core.Service, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency
+		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency,
+		       coalesce(deposit_minor, 0), coalesce(deposit_percent, 0)
 		FROM services WHERE salon_id = $1 AND active ORDER BY position, service_id`, salonID)
 	if err != nil {
 		return nil, mapErr(err, "select services")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Service, error) {
 		v := core.Service{SalonID: salonID, Active: true}
-		var dur, before, after int32
-		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency)
-		v.Duration, v.BufferBefore, v.BufferAfter = secs(dur), secs(before), secs(after)
+		var dur, before, after, percent int32
+		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency, &v.Deposit.Minor, &percent)
+		v.Duration, v.BufferBefore, v.BufferAfter, v.Deposit.Percent = secs(dur), secs(before), secs(after), int(percent)
 		return v, err
 	})
 	return out, mapErr(err, "select services")
@@ -224,7 +236,7 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 		SELECT master_id, starts_at, lower(occupied), upper(occupied), false
 		FROM bookings
 		WHERE salon_id = $1 AND master_id = ANY($2) AND occupied && tstzrange($3, $4)
-		  AND status IN ('held', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
+		  AND status IN ('held', 'awaiting_payment', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
 		  AND booking_id::text <> $6
 		UNION ALL
 		SELECT master_id, lower(during), lower(during), upper(during), true
@@ -310,7 +322,7 @@ const expireLapsedSQL = `
 		        SELECT booking_id FROM bookings
 		        WHERE salon_id = $1 AND source = $3 AND source <> ''
 		          AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4)
-		  AND status = 'held' AND hold_expires_at <= $4
+		  AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $4
 		RETURNING booking_id),
 	` + expiredSQL
 
@@ -364,7 +376,7 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 	err := t.q.QueryRow(ctx, `
 		WITH e AS (
 			UPDATE bookings SET status = 'expired', updated_at = $4
-			WHERE salon_id = $1 AND status = 'held' AND hold_expires_at <= $4
+			WHERE salon_id = $1 AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $4
 			  AND ((master_id = $2 AND occupied && tstzrange($5, $6))
 			    OR (client_id = $3 AND tstzrange(starts_at, ends_at) && tstzrange($5, $6)))
 			RETURNING booking_id),
@@ -374,19 +386,24 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 }
 
 const bookingColumns = `booking_id::text, salon_id, master_id, service_id, client_id, starts_at, ends_at,
-	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at`
+	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at,
+	coalesce(deposit_minor, 0), coalesce(deposit_state, '')`
 
 func scanBooking(r pgx.Row) (*core.Booking, error) {
 	var b core.Booking
 	var hold, coming pgtype.Timestamptz
-	var status string
+	var status, depositState string
 	err := r.Scan(&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
-		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming)
+		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Deposit.Minor, &depositState)
 	if err != nil {
 		return nil, err
 	}
 	b.Status = core.BookingStatus(status)
+	b.DepositState = core.DepositState(depositState)
+	if b.Deposit.Minor > 0 {
+		b.Deposit.Currency = b.Price.Currency
+	}
 	if hold.Valid {
 		b.HoldExpiresAt = hold.Time.UTC()
 	}
@@ -442,7 +459,7 @@ func (t *storeTx) ClientBusy(ctx context.Context, salonID string, clientID int64
 	err := t.q.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM bookings
 		WHERE salon_id = $1 AND client_id = $2 AND tstzrange(starts_at, ends_at) && tstzrange($3, $4)
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
+		  AND (status = 'confirmed' OR (status IN ('held', 'awaiting_payment') AND hold_expires_at > $5))
 		  AND booking_id::text <> $6)`,
 		salonID, clientID, r.Start, r.End, now, exclude).Scan(&busy)
 	return busy, mapErr(err, "select client busy")
@@ -502,10 +519,11 @@ func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {
 func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
 	row := q.QueryRow(ctx, `
 		UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
-		       hold_expires_at = $8, coming_at = $9, updated_at = now()
+		       hold_expires_at = $8, coming_at = $9, deposit_minor = $10, deposit_state = nullif($11, ''), updated_at = now()
 		WHERE salon_id = $1 AND booking_id = $2::uuid
 		RETURNING `+bookingColumns,
-		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt), nullTime(b.ComingAt))
+		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt), nullTime(b.ComingAt),
+		optMinor(b.Deposit.Minor), string(b.DepositState))
 	got, err := scanBooking(row)
 	if err != nil {
 		return mapErr(err, "update booking")
@@ -517,7 +535,7 @@ func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
 func (t *storeTx) SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error) {
 	rows, err := t.q.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
 		WHERE salon_id = $1 AND source = $2 AND ends_at > $3
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))
+		  AND (status = 'confirmed' OR (status IN ('held', 'awaiting_payment') AND hold_expires_at > $3))
 		ORDER BY starts_at`, salonID, source, from)
 	if err != nil {
 		return nil, mapErr(err, "select bookings of a source")
@@ -554,7 +572,7 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 // salon's entries, whatever the statistics and the plan.
 const offerLiveSQL = `
 	SELECT EXISTS (SELECT 1 FROM bookings x JOIN waitlist_offers o ON o.booking_id = x.booking_id JOIN waitlist l ON l.id = o.entry_id
-	               WHERE x.salon_id = w.salon_id AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	               WHERE x.salon_id = w.salon_id AND x.status IN ('held', 'awaiting_payment') AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
 	                 AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id))
 	FROM waitlist w WHERE w.id = $2 AND w.salon_id = $1 FOR KEY SHARE OF w`
 

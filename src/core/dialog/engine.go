@@ -21,6 +21,7 @@ type Bookings interface {
 	Book(ctx context.Context, req booking.BookRequest) (*core.Booking, error)
 	Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
+	CancelByClient(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Release(ctx context.Context, salonID, bookingID string) (bool, error)
 	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)

@@ -75,7 +75,7 @@ func (t *turn) press() bool {
 	}
 	dropped := t.dropFlow(b.ID)
 	if prefix == prefCancel {
-		if _, err := t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID); err != nil {
+		if _, err := t.e.bookings.CancelByClient(t.ctx, t.e.salonID, b.ID); err != nil {
 			t.bookingFailed(err, stepMine)
 			return true
 		}

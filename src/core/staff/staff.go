@@ -72,14 +72,14 @@ type Entry struct {
 }
 
 // Status is how the desk names an entry's state at now: a confirmed booking
-// the client answered "I'll come" to is "coming", a hold past its expiry is
-// "expired".
+// the client answered "I'll come" to is "coming", a hold (or a booking
+// awaiting its deposit) past its expiry is "expired".
 func (e Entry) Status(now time.Time) string {
 	b := e.Booking
 	switch {
 	case b.Status == core.StatusConfirmed && !b.ComingAt.IsZero():
 		return "coming"
-	case b.Status == core.StatusHeld && !b.HoldLive(now):
+	case b.Status.Pending() && !b.HoldLive(now):
 		return string(core.StatusExpired)
 	}
 	return string(b.Status)
