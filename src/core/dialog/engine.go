@@ -27,6 +27,7 @@ type Bookings interface {
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
+	Paid(ctx context.Context, salonID, bookingID string, p booking.Payment) (*booking.PaidResult, error)
 }
 
 var _ Bookings = (*booking.Service)(nil)
@@ -93,6 +94,7 @@ type Engine struct {
 	clock    core.Clock
 	idle     time.Duration
 	noOffers []string
+	payments Payments
 }
 
 // Config builds an Engine.
@@ -112,6 +114,10 @@ type Config struct {
 	// chat): their chats are not offered "Notify me", since no wait-list offer
 	// could reach them.
 	NoOffers []string
+	// Payments makes the link to a hosted payment page for the chats whose
+	// channel does not take payments itself; nil: every chat gets an invoice
+	// (Reply.Invoice).
+	Payments Payments
 }
 
 // NewEngine returns an Engine.
@@ -120,7 +126,7 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers}
+		noOffers: c.NoOffers, payments: c.Payments}
 }
 
 // turn is one step being worked out.
@@ -196,6 +202,9 @@ func (t *turn) run() {
 	switch in.Kind {
 	case KindCommand:
 		t.command(in.Text)
+		return
+	case KindPaid:
+		t.onPaid()
 		return
 	case KindText:
 		t.in = in

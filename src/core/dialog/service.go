@@ -22,12 +22,19 @@ func NewService(e *Engine, convs Conversations) *Service {
 // An event from a shared chat (a group) is never stored: a command or a button
 // press there, aimed at the bot, gets one answer pointing to a private chat;
 // anything else (members talking, a "member joined" without text) gets none.
+//
+// A deposit reported paid (KindPaid) is recorded first, on its own (the
+// booking use case is idempotent per payment): an error there is returned, so
+// the event is tried again rather than answered with an apology.
 func (s *Service) Handle(ctx context.Context, key ChatKey, in Inbound) ([]Reply, error) {
 	if in.Shared {
 		if in.Kind != KindCommand && in.Kind != KindChoice {
 			return nil, nil
 		}
 		return []Reply{s.engine.privateOnly(ctx, in)}, nil
+	}
+	if err := s.recordPaid(ctx, &in); err != nil {
+		return nil, err
 	}
 	return s.convs.Run(ctx, key, in.ID, func(st State) (State, []Reply) {
 		return s.engine.Step(ctx, key, st, in)
