@@ -1,3 +1,4 @@
+DROP TABLE stripe_deliveries;
 DROP TABLE payments;
 DROP INDEX bookings_pending_expiry;
 -- A booking awaiting its deposit has no status without this migration: its

@@ -73,6 +73,7 @@ CREATE TABLE payments (
     state              text NOT NULL CHECK (state IN ('paid', 'refund_due', 'refunded')),
     refund_reason      text CHECK (refund_reason IN ('late', 'cancelled', 'salon', 'duplicate', 'unpaid', 'amount')),
     refund_id          text,
+    refund_failed      text, -- a refund the provider refused for good: the owner's to make
     created_at         timestamptz NOT NULL DEFAULT now(),
     updated_at         timestamptz NOT NULL DEFAULT now(),
     CHECK ((state = 'paid') = (refund_reason IS NULL)),
@@ -83,3 +84,14 @@ CREATE TABLE payments (
 CREATE INDEX payments_booking ON payments (booking_id);
 -- The refund loop's work, and the owner's list of refunds to make.
 CREATE INDEX payments_refund_due ON payments (salon_id, provider, payment_id) WHERE state = 'refund_due';
+
+-- stripe_deliveries: the signed webhook deliveries of Stripe's events (id,
+-- and the t= of the signature). A delivery signed no later than one recorded
+-- is a replay and refused; Stripe's retries are signed anew and go through.
+-- Rows older than a day are dropped: a replay that old fails the signature's
+-- 300 s tolerance anyway.
+CREATE TABLE stripe_deliveries (
+    event_id    text PRIMARY KEY,
+    signed_at   timestamptz NOT NULL,
+    received_at timestamptz NOT NULL DEFAULT now()
+);

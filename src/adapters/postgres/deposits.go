@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -90,4 +91,99 @@ func (t *storeTx) ExpirePayment(ctx context.Context, salonID, bookingID string, 
 	var n int
 	err := t.q.QueryRow(ctx, expirePaymentSQL, salonID, id, now).Scan(&n)
 	return n == 1, mapErr(err, "expire payment")
+}
+
+// Payments reads and settles the payments table outside a booking change:
+// the refund loop's work, the owner's list, and Stripe's deliveries.
+type Payments struct {
+	pool *pgxpool.Pool
+}
+
+// NewPayments returns Payments over pool.
+func NewPayments(pool *pgxpool.Pool) *Payments { return &Payments{pool: pool} }
+
+// Fresh records a signed webhook delivery of eventID (stripe.Deliveries): false
+// when one of it signed at signedAt or later was recorded: a replay.
+func (p *Payments) Fresh(ctx context.Context, eventID string, signedAt time.Time) (bool, error) {
+	var one int
+	err := p.pool.QueryRow(ctx, `
+		INSERT INTO stripe_deliveries AS d (event_id, signed_at) VALUES ($1, $2)
+		ON CONFLICT (event_id) DO UPDATE SET signed_at = excluded.signed_at, received_at = now()
+		WHERE d.signed_at < excluded.signed_at
+		RETURNING 1`, eventID, signedAt).Scan(&one)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, mapErr(err, "record stripe delivery")
+}
+
+// PruneDeliveries drops the deliveries received before before.
+func (p *Payments) PruneDeliveries(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM stripe_deliveries WHERE received_at < $1`, before)
+	return tag.RowsAffected(), mapErr(err, "prune stripe deliveries")
+}
+
+// Refund is a payment to be given back.
+type Refund struct {
+	PaymentID        int64
+	BookingID        string
+	Provider         string
+	ChargeID         string // Telegram's charge id; Stripe's payment intent
+	ProviderChargeID string // Telegram: the payment provider's charge id, which the owner refunds by
+	Amount           core.Money
+	Reason           string
+	Since            time.Time // when it became due
+	Failed           string    // why the provider refused it, for good: the owner's to make
+}
+
+// RefundsDue lists up to n payments of the salon to be refunded, oldest
+// first: of provider ("" for any), and only those not refused for good when
+// open is set (the refund loop's work).
+func (p *Payments) RefundsDue(ctx context.Context, salonID, provider string, open bool, n int) ([]Refund, error) {
+	rows, err := p.pool.Query(ctx, `
+		SELECT payment_id, booking_id::text, provider, charge_id, provider_charge_id, amount_minor, currency,
+		       coalesce(refund_reason, ''), updated_at, coalesce(refund_failed, '')
+		FROM payments
+		WHERE salon_id = $1 AND state = 'refund_due' AND ($2 = '' OR provider = $2) AND NOT ($3 AND refund_failed IS NOT NULL)
+		ORDER BY payment_id LIMIT $4`, salonID, provider, open, n)
+	if err != nil {
+		return nil, mapErr(err, "select refunds due")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Refund, error) {
+		var x Refund
+		err := r.Scan(&x.PaymentID, &x.BookingID, &x.Provider, &x.ChargeID, &x.ProviderChargeID, &x.Amount.Minor, &x.Amount.Currency,
+			&x.Reason, &x.Since, &x.Failed)
+		x.Since = x.Since.UTC()
+		return x, err
+	})
+	return out, mapErr(err, "select refunds due")
+}
+
+// Refunded marks the payment refunded with the provider's refund id (""
+// when the owner refunded it), and its booking's deposit refunded once none
+// of its payments is left to refund. A payment not due is left alone; it
+// reports whether this one was.
+func (p *Payments) Refunded(ctx context.Context, salonID string, paymentID int64, refundID string) (bool, error) {
+	var n int
+	err := p.pool.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE payments SET state = 'refunded', refund_id = nullif($3, ''), refund_failed = NULL, updated_at = now()
+			WHERE salon_id = $1 AND payment_id = $2 AND state = 'refund_due'
+			RETURNING booking_id),
+		b AS (
+			UPDATE bookings k SET deposit_state = 'refunded', updated_at = now()
+			FROM r WHERE k.booking_id = r.booking_id AND k.deposit_state = 'refund_due'
+			  AND NOT EXISTS (SELECT 1 FROM payments x WHERE x.booking_id = r.booking_id AND x.state = 'refund_due'
+			                  AND x.payment_id <> $2))
+		SELECT count(*) FROM r`, salonID, paymentID, refundID).Scan(&n)
+	return n == 1, mapErr(err, "mark refunded")
+}
+
+// RefundFailed records that the provider refused the payment's refund for
+// good (why: its error's type and code): the refund loop leaves it, and the
+// owner's list shows it.
+func (p *Payments) RefundFailed(ctx context.Context, salonID string, paymentID int64, why string) error {
+	_, err := p.pool.Exec(ctx, `UPDATE payments SET refund_failed = $3, updated_at = now()
+		WHERE salon_id = $1 AND payment_id = $2 AND state = 'refund_due'`, salonID, paymentID, why)
+	return mapErr(err, "record refund failure")
 }

@@ -183,6 +183,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
 		}
 	}
+	if c.Stripe.On() && c.PublicURL == "" {
+		return c, fmt.Errorf("config: STRIPE_SECRET_KEY needs PUBLIC_URL: Stripe's payment page sends clients back there")
+	}
 	for _, f := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		p, err := netip.ParsePrefix(f)
 		if err != nil {

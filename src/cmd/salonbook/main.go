@@ -215,8 +215,17 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
-	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
+	dcfg := dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
+		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
+	var checkout *stripeCheckout
+	if cfg.Stripe.On() {
+		// Deposits of the web chat and WhatsApp: a Stripe Checkout page.
+		if checkout, err = newStripeCheckout(cfg, salonID); err != nil {
+			return err
+		}
+		dcfg.Payments = checkout
+	}
+	engine := dialog.NewEngine(dcfg)
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
 	chat := dialog.NewService(engine, conversations)
@@ -277,6 +286,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
+	if checkout != nil {
+		startStripe(bg, &background, mux, cfg, pool, salonID, checkout, bookings, chat, log)
+	}
 	// The owner's desk (/admin): staff pages with sessions of their own.
 	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: postgres.NewDesk(pool), Catalog: bookings,
 		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies})

@@ -21,9 +21,10 @@ import (
 // Payments is how a chat pays a deposit.
 type Payments interface {
 	// Checkout returns the address of a hosted payment page for the deposit
-	// of b (awaiting payment), for the chat key and the language lang; ""
-	// when the chat's channel takes payments itself (Reply.Invoice).
-	Checkout(ctx context.Context, key ChatKey, b core.Booking, lang string) (string, error)
+	// of b (awaiting payment), titled title, for the chat key and the
+	// language lang; "" when the chat's channel takes payments itself
+	// (Reply.Invoice).
+	Checkout(ctx context.Context, key ChatKey, b core.Booking, title, lang string) (string, error)
 }
 
 const prefPay = "pay:" // pay:<booking id>: the deposit of a booking awaiting it, from My bookings
@@ -77,7 +78,7 @@ func (t *turn) deposit(b *core.Booking) (string, *Reply) {
 	url := ""
 	var err error
 	if t.e.payments != nil {
-		url, err = t.e.payments.Checkout(t.ctx, t.key, *b, p.Lang())
+		url, err = t.e.payments.Checkout(t.ctx, t.key, *b, t.invoiceTitle(b), p.Lang())
 	}
 	switch {
 	case err != nil:
@@ -94,16 +95,22 @@ func (t *turn) deposit(b *core.Booking) (string, *Reply) {
 func (t *turn) invoice(b *core.Booking) Reply {
 	p := t.p
 	name := t.service(b.ServiceID).NameIn(p.Lang())
-	title := p.T("deposit.title", "Service", name)
-	if utf8.RuneCountInString(title) > maxInvoiceTitle {
-		title = string([]rune(title)[:maxInvoiceTitle-1]) + "…"
-	}
+	title := t.invoiceTitle(b)
 	return Reply{
 		Text: p.T("deposit.description", "Service", name, "Master", t.masterName(b.MasterID), "Time", p.DayTime(b.Start),
 			"Price", p.Price(b.Price)),
 		Invoice: &Invoice{Payload: InvoicePrefix + b.ID, Title: title, Label: p.T("deposit.label"),
 			Amount: b.Deposit.Minor, Currency: b.Deposit.Currency},
 	}
+}
+
+// invoiceTitle names b's deposit on an invoice or a payment page.
+func (t *turn) invoiceTitle(b *core.Booking) string {
+	title := t.p.T("deposit.title", "Service", t.service(b.ServiceID).NameIn(t.p.Lang()))
+	if utf8.RuneCountInString(title) > maxInvoiceTitle {
+		title = string([]rune(title)[:maxInvoiceTitle-1]) + "…"
+	}
+	return title
 }
 
 // onPaid answers a deposit the provider reports paid (recorded already by

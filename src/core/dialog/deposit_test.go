@@ -22,7 +22,7 @@ import (
 // hosted page (its address names the booking), a Telegram chat by invoice.
 type hostedPage struct{}
 
-func (hostedPage) Checkout(_ context.Context, key dialog.ChatKey, b core.Booking, lang string) (string, error) {
+func (hostedPage) Checkout(_ context.Context, key dialog.ChatKey, b core.Booking, _, lang string) (string, error) {
 	if key.Channel == "telegram" {
 		return "", nil
 	}
