@@ -13,9 +13,9 @@ import (
 // Deposit defaults and bounds, documented in the package comment.
 const (
 	minPaymentWindow = time.Minute
-	// maxPaymentWindow is the longest a Stripe Checkout Session lives: the
-	// hosted page must outlast the window it pays for.
-	maxPaymentWindow = 24 * time.Hour
+	// maxPaymentWindow keeps the hosted payment page (a Stripe Checkout
+	// Session, which lives at most 24 h) open 30 minutes past the window.
+	maxPaymentWindow = 23 * time.Hour
 	maxRefundCutoff  = 366 * 24 * time.Hour
 )
 

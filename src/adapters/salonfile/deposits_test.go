@@ -85,7 +85,7 @@ func TestParseRejectsDeposits(t *testing.T) {
 		{"WindowTooShort", "policy: {payment_window: 30s}\n", "", "", 2, "policy.payment_window",
 			`line 2: policy.payment_window: "30s" must be at least 1m`},
 		{"WindowTooLong", "policy: {payment_window: 25h}\n", "", "", 2, "policy.payment_window",
-			`line 2: policy.payment_window: "25h" must be at most 1d`},
+			`line 2: policy.payment_window: "25h" must be at most 23h`},
 		{"RefundNotAMapping", "policy: {deposit_refund: 48h}\n", "", "", 2, "policy.deposit_refund",
 			`line 2: policy.deposit_refund: must be a mapping of the fields cutoff, not a value`},
 		{"RefundUnknownField", "policy:\n  deposit_refund: {no_show: refund}\n", "", "", 3, "policy.deposit_refund.no_show",

@@ -39,7 +39,7 @@
 //	  deposit_when: after_no_show     # default never; always, after_no_show (only clients
 //	                                  # with a no-show in the last year) or never: who is
 //	                                  # asked their service's deposit on confirming a time
-//	  payment_window: 15m             # default 15m; from 1m to 24h, whole minutes: how long
+//	  payment_window: 15m             # default 15m; from 1m to 23h, whole minutes: how long
 //	                                  # a booking awaiting its deposit holds its time
 //	  deposit_refund:
 //	    cutoff: 48h                   # default cancel_cutoff, and at least that: a client

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/telegram"
+	"salonbook/src/adapters/web"
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -73,4 +75,24 @@ func preCheckout(chat *dialog.Service, salonID string) telegram.PreCheckout {
 		return chat.PreCheckout(ctx, dialog.ChatKey{SalonID: salonID, Channel: telegram.Channel, ChatID: q.ChatID}, q.Payload,
 			core.Money{Minor: q.Amount, Currency: q.Currency}, q.LangHint)
 	}
+}
+
+// webPayments is the API's view of the payments table.
+type webPayments struct{ p *postgres.Payments }
+
+func (w webPayments) RefundsDue(ctx context.Context, salonID string) ([]web.Refund, error) {
+	due, err := w.p.RefundsDue(ctx, salonID, "", false, 1000)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]web.Refund, len(due))
+	for i, r := range due {
+		out[i] = web.Refund{PaymentID: r.PaymentID, BookingID: r.BookingID, Provider: r.Provider, ChargeID: r.ChargeID,
+			ProviderChargeID: r.ProviderChargeID, Amount: r.Amount, Reason: r.Reason, Since: r.Since, Failed: r.Failed}
+	}
+	return out, nil
+}
+
+func (w webPayments) Refunded(ctx context.Context, salonID string, paymentID int64) (bool, error) {
+	return w.p.Refunded(ctx, salonID, paymentID, "")
 }

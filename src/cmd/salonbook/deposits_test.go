@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -169,6 +170,7 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	require.Eventually(t, func() bool { return len(s.tg.SentTo(-900)) == 1 }, 10*time.Second, 20*time.Millisecond,
 		"Anna's staff chat hears of the booking once it is paid")
 	require.Contains(t, s.tg.SentTo(-900)[0].Text, "New booking for Anna")
+	require.Contains(t, s.tg.SentTo(-900)[0].Text, "Deposit paid: 10.00 EUR.")
 
 	// Stripe delivers the event again (signed anew): confirmed once, answered once.
 	body, sig, err := s.st.Signed(ev, time.Now().Add(2*time.Second))
@@ -216,6 +218,45 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 			WHERE k.booking_id = $1`, bookingID).Scan(&state, &dep) == nil && state == "refunded" && dep == "refunded"
 	}, 10*time.Second, 50*time.Millisecond)
 	require.Equal(t, 1, s.st.Refunds(), "once")
+
+	// The web chat: the same page, and the payment confirms through the
+	// chat's conversation; the client sees it in My bookings.
+	const web = "webchat-session-0123456789"
+	n := 0
+	chat := func(field, value string) []map[string]any {
+		t.Helper()
+		n++
+		body := fmt.Sprintf(`{"session":%q,"id":"m%d",%q:%q,"lang":"en"}`, web, n, field, value)
+		resp, err := http.Post("http://"+s.addr+"/chat/api/messages", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var out struct {
+			Replies []map[string]any `json:"replies"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return out.Replies
+	}
+	chat("command", "start")
+	for _, c := range []string{"book", "s:haircut", "m:anna"} {
+		chat("choice", c)
+	}
+	chat("text", "6")
+	chat("text", "1")
+	chat("text", "Petra")
+	chat("text", "+49 151 7654321")
+	replies := chat("choice", "ok")
+	text := replies[0]["text"].(string)
+	require.Contains(t, text, "please pay a deposit of 10.00 EUR")
+	link = regexp.MustCompile(`https://checkout\.stripe\.com/c/pay/\S+`).FindString(text)
+	session = s.st.SessionByURL(link)
+	require.NotEmpty(t, session)
+	require.Equal(t, "https://salon.example/chat", s.st.Session(session)["success_url"], "back to the chat")
+	_, err = s.st.Pay(ctx, session)
+	require.NoError(t, err)
+	chat("choice", "mine")
+	replies = chat("text", "1")
+	require.Contains(t, replies[0]["text"], "Deposit paid: 10.00 EUR.")
 }
 
 // TestDepositsOverTelegram: an invoice; the pre-checkout query answered in

@@ -282,6 +282,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Chat:     chat,
 		// The booking answers' "reminders".
 		Reminders: reminders,
+		// Deposits to refund (Telegram's are the owner's to make).
+		Payments: webPayments{postgres.NewPayments(pool)},
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),

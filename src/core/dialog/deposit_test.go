@@ -318,3 +318,22 @@ func contextCancelled() (context.Context, context.CancelFunc) {
 	cancel()
 	return c, cancel
 }
+
+// The master's notice of a paid booking says the deposit is paid; of a
+// cancel, whether it is to be refunded or kept.
+func TestStaffNoticeSaysTheDeposit(t *testing.T) {
+	t.Parallel()
+	cat, err := i18n.Load()
+	require.NoError(t, err)
+	text := dialog.StaffText(cat, &core.Salon{Timezone: pgtest.Berlin, Locales: []string{"ru", "en"}})
+	start := time.Date(2027, 3, 3, 9, 30, 0, 0, time.UTC)
+	n := dialog.StaffNotice{Kind: booking.Booked, Start: start, Service: map[string]string{"ru": "Стрижка"}, Client: "Иван Петров",
+		Master: "Anna", Deposit: core.Money{Minor: 1000, Currency: "EUR"}, DepositTo: core.DepositPaid}
+	require.Equal(t, "Новая запись к мастеру Anna: Стрижка, ср, 3 мар, 10:30, Иван. Предоплата внесена: 10,00 EUR.", text(n))
+	n.Kind, n.DepositTo = booking.Cancelled, core.DepositRefundDue
+	require.Equal(t, "Отмена у мастера Anna: Стрижка, ср, 3 мар, 10:30, Иван. Предоплату 10,00 EUR нужно вернуть.", text(n))
+	n.DepositTo = core.DepositKept
+	require.Contains(t, text(n), "Предоплата 10,00 EUR остаётся у салона")
+	n.Kind, n.DepositTo = booking.Booked, ""
+	require.Equal(t, "Новая запись к мастеру Anna: Стрижка, ср, 3 мар, 10:30, Иван.", text(n), "no deposit, no word of one")
+}

@@ -36,7 +36,7 @@ func NewStaffNotices(channel string, text func(dialog.StaffNotice) string, log *
 // nothing when the master has no staff chat. Its error rolls the change back.
 func (n *StaffNotices) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	var chat *int64
-	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From}
+	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From, Deposit: c.Booking.Deposit, DepositTo: c.Booking.DepositState}
 	err := tx.QueryRow(ctx, `
 		SELECT m.telegram_chat_id, m.name, s.names, cl.name
 		FROM masters m, services s, clients cl
