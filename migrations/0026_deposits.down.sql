@@ -1,3 +1,8 @@
+DELETE FROM booking_changes WHERE action IN ('awaiting_payment', 'paid', 'refund_due');
+ALTER TABLE booking_changes
+    DROP CONSTRAINT booking_changes_action_check,
+    ADD CONSTRAINT booking_changes_action_check CHECK (action IN ('held', 'booked', 'confirmed', 'moved', 'cancelled',
+        'released', 'expired', 'coming', 'arrived', 'no_show', 'unmarked', 'blocked', 'unblocked'));
 DROP TABLE stripe_deliveries;
 DROP TABLE payments;
 DROP INDEX bookings_pending_expiry;

@@ -95,3 +95,12 @@ CREATE TABLE stripe_deliveries (
     signed_at   timestamptz NOT NULL,
     received_at timestamptz NOT NULL DEFAULT now()
 );
+
+-- The history's new actions (booking_changes, 0022): a hold confirmed into
+-- awaiting_payment, a deposit paid, a payment of a booking that does not stand
+-- to be refunded.
+ALTER TABLE booking_changes
+    DROP CONSTRAINT booking_changes_action_check,
+    ADD CONSTRAINT booking_changes_action_check CHECK (action IN ('held', 'booked', 'confirmed', 'moved', 'cancelled',
+        'released', 'expired', 'coming', 'arrived', 'no_show', 'unmarked', 'blocked', 'unblocked',
+        'awaiting_payment', 'paid', 'refund_due'));

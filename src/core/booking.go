@@ -36,7 +36,17 @@ const (
 	DepositKept      DepositState = "kept"       // the client cancelled after the refund cutoff
 )
 
-// Booking is one appointment of one client with one master for one service.
+// Attendance is what staff marked of a confirmed appointment once it began.
+type Attendance string
+
+// Attendance marks; "" is none.
+const (
+	Arrived Attendance = "arrived" // the client came
+	NoShow  Attendance = "no_show" // the client did not come
+)
+
+// Booking is one appointment of one client with one master for one service,
+// or (Block) time the master is not available: a break, a sick hour.
 type Booking struct {
 	ID             string
 	SalonID        string
@@ -56,6 +66,14 @@ type Booking struct {
 	DepositState   DepositState // "" when no deposit was asked
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+
+	// Block is a master's blocked time, not an appointment: no client (ClientID
+	// 0), no service (ServiceID ""), no price; confirmed while it stands,
+	// cancelled when lifted. Note says what it is ("Break").
+	Block        bool
+	Note         string
+	Attendance   Attendance // set by staff at or after the start; "" until then
+	AttendanceAt time.Time  // when Attendance was set
 }
 
 // HoldLive reports whether b is a hold, or a booking awaiting its deposit, that

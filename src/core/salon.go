@@ -13,7 +13,14 @@ type Salon struct {
 	Locales  []string       // the first is the default
 	Phone    string         // shown to clients, e.g. when a cancel is refused
 	Address  string
-	Policy   Policy
+	// Country is the salon's ISO 3166-1 alpha-2 code ("DE"): a phone number
+	// typed without its country code is read as one of this country. "" when
+	// the salon file names none: numbers must then start with +.
+	Country string
+	// PrivacyURL is the salon's privacy notice (https), linked before a
+	// client's name and phone are asked; "" for none.
+	PrivacyURL string
+	Policy     Policy
 }
 
 // Policy holds the salon's booking rules.
@@ -201,4 +208,9 @@ type Client struct {
 	SalonID string
 	Name    string
 	Phone   string
+	// Verified: the channel vouches that Phone is the person's own (a Telegram
+	// contact the sender shared of themselves, a WhatsApp chat's own number).
+	// Only then does the number say who the client is (chats with the same
+	// verified number are one client); a typed number is contact information.
+	Verified bool
 }

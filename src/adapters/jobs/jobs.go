@@ -172,11 +172,14 @@ func New(pool *pgxpool.Pool, c Config) (*Runner, error) {
 }
 
 // Record is what postgres.Store.FollowChanges needs: every change to a
-// confirmed booking's time or status inserts a calendar push job in the
-// change's transaction. The client's "I'll come" (booking.Coming) changes
-// neither, and the event would be pushed as it is: no job.
+// confirmed booking's time or status, and a block made or lifted (its event
+// "Blocked"), inserts a calendar push job in the change's transaction. The
+// client's "I'll come" (booking.Coming) changes neither, and the event would
+// be pushed as it is: no job; nor for kinds it does not know.
 func (r *Runner) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
-	if c.Kind == booking.Coming {
+	switch c.Kind {
+	case booking.Booked, booking.Moved, booking.Cancelled, booking.Blocked, booking.Unblocked:
+	default:
 		return nil
 	}
 	opts := PushArgs{}.InsertOpts()

@@ -34,6 +34,7 @@ type bundle struct {
 	svc   *booking.Service
 	fake  *gcaltest.Server
 	sync  *calsync.Syncer
+	clock *core.FixedClock
 }
 
 func setup(t *testing.T) *bundle {
@@ -46,7 +47,7 @@ func setup(t *testing.T) *bundle {
 	_, err := b.store.Apply(context.Background(), s)
 	require.NoError(t, err)
 	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
-	b.svc = booking.New(b.store, clock)
+	b.svc, b.clock = booking.New(b.store, clock), clock
 	cal, err := gcal.New(context.Background(), gcal.Options{Endpoint: b.fake.URL(), HTTPClient: b.fake.Client(),
 		BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond})
 	require.NoError(t, err)
@@ -150,6 +151,20 @@ func TestNoJobWithoutTheChange(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, came.ComingAt.IsZero())
 	require.Equal(t, 1, b.jobsFor(t, first.ID))
+
+	// A block made and lifted: a job each (its event "Blocked", then none);
+	// an attendance mark changes nothing on the calendar.
+	blk, err := b.svc.Block(ctx, booking.BlockRequest{SalonID: b.salonID, MasterID: "anna", Start: berlin(3, 17, 0),
+		End: berlin(3, 18, 0), IdempotencyKey: "blk", Source: "desk:olga"})
+	require.NoError(t, err)
+	require.Equal(t, 1, b.jobsFor(t, blk.ID))
+	_, err = b.svc.Unblock(ctx, b.salonID, blk.ID, "")
+	require.NoError(t, err)
+	require.Equal(t, 2, b.jobsFor(t, blk.ID))
+	b.clock.T = berlin(3, 12, 0)
+	_, err = b.svc.Mark(ctx, b.salonID, hold.ID, core.Arrived)
+	require.NoError(t, err)
+	require.Equal(t, 1, b.jobsFor(t, hold.ID))
 
 	// A change whose job cannot be written does not happen at all.
 	b.store.FollowChanges(func(context.Context, pgx.Tx, booking.Change) error { return errors.New("queue is down") })

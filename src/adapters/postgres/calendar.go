@@ -48,27 +48,29 @@ func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*cal
 		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: booking id is not a UUID")
 	}
 	var (
-		t                        = calsync.Target{SalonID: salonID, BookingID: bookingID}
-		status, zone, clientName string
-		names                    map[string]string
-		locales                  []string
-		placedCal, placedID      pgtype.Text
-		placedStart, placedEnd   pgtype.Timestamptz
-		placedDeleted            pgtype.Bool
-		reminders                []int32
+		t                      = calsync.Target{SalonID: salonID, BookingID: bookingID}
+		status, zone           string
+		clientName             pgtype.Text
+		names                  map[string]string
+		locales                []string
+		placedCal, placedID    pgtype.Text
+		placedStart, placedEnd pgtype.Timestamptz
+		placedDeleted          pgtype.Bool
+		reminders              []int32
 	)
 	err := c.q.QueryRow(ctx, `
 		SELECT b.master_id, m.calendar, b.status, b.starts_at, b.ends_at, s.timezone, s.name, s.phone, s.locales,
-		       sv.names, cl.name, e.calendar, e.event_id, e.starts_at, e.ends_at, e.deleted, s.reminders_seconds
+		       sv.names, cl.name, e.calendar, e.event_id, e.starts_at, e.ends_at, e.deleted, s.reminders_seconds,
+		       b.kind = 'block', b.note
 		FROM bookings b
 		JOIN salons s USING (salon_id)
 		JOIN masters m ON m.salon_id = b.salon_id AND m.master_id = b.master_id
-		JOIN services sv ON sv.salon_id = b.salon_id AND sv.service_id = b.service_id
-		JOIN clients cl ON cl.salon_id = b.salon_id AND cl.client_id = b.client_id
+		LEFT JOIN services sv ON sv.salon_id = b.salon_id AND sv.service_id = b.service_id -- a block has none
+		LEFT JOIN clients cl ON cl.salon_id = b.salon_id AND cl.client_id = b.client_id
 		LEFT JOIN calendar_events e ON e.salon_id = b.salon_id AND e.booking_id = b.booking_id
 		WHERE b.salon_id = $1 AND b.booking_id = $2`, salonID, id).
 		Scan(&t.MasterID, &t.Calendar, &status, &t.Start, &t.End, &zone, &t.SalonName, &t.SalonPhone, &locales,
-			&names, &clientName, &placedCal, &placedID, &placedStart, &placedEnd, &placedDeleted, &reminders)
+			&names, &clientName, &placedCal, &placedID, &placedStart, &placedEnd, &placedDeleted, &reminders, &t.Block, &t.Note)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "booking.not_found", "postgres: no booking %s", bookingID)
 	}
@@ -89,7 +91,7 @@ func (c *Calendars) Target(ctx context.Context, salonID, bookingID string) (*cal
 	}
 	svc := core.Service{ID: "", Name: names}
 	t.Service = svc.NameIn(lang)
-	t.ClientName, _, _ = strings.Cut(strings.TrimSpace(clientName), " ") // first name only
+	t.ClientName, _, _ = strings.Cut(strings.TrimSpace(clientName.String), " ") // first name only
 	if placedCal.Valid {
 		t.Placed = &calsync.Placed{Calendar: placedCal.String, EventID: placedID.String, Deleted: placedDeleted.Bool,
 			Start: placedStart.Time.UTC(), End: placedEnd.Time.UTC()}

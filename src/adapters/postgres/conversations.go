@@ -16,6 +16,7 @@ import (
 
 var (
 	_ dialog.Conversations = (*Conversations)(nil)
+	_ dialog.Transcripts   = (*Conversations)(nil)
 	_ dialog.Waitlist      = (*Waitlist)(nil)
 )
 
@@ -37,6 +38,20 @@ func NewConversations(pool *pgxpool.Pool) *Conversations {
 // Returns EInvalid for an empty key or event id, ENotFound for an unknown salon,
 // EUnavailable when ctx ends, and EInternal otherwise.
 func (c *Conversations) Run(ctx context.Context, key dialog.ChatKey, eventID string, step func(dialog.State) (dialog.State, []dialog.Reply)) ([]dialog.Reply, error) {
+	return c.run(ctx, key, eventID, nil, step)
+}
+
+// RunSaid implements dialog.Transcripts: Run that keeps said with the event
+// (dialog_events.said, migration 0025), for History.
+func (c *Conversations) RunSaid(ctx context.Context, key dialog.ChatKey, eventID string, said dialog.Said, step func(dialog.State) (dialog.State, []dialog.Reply)) ([]dialog.Reply, error) {
+	raw, err := json.Marshal(said)
+	if err != nil {
+		return nil, core.Errorf(core.EInternal, "error.internal", "postgres: encode said: %w", err)
+	}
+	return c.run(ctx, key, eventID, raw, step)
+}
+
+func (c *Conversations) run(ctx context.Context, key dialog.ChatKey, eventID string, said []byte, step func(dialog.State) (dialog.State, []dialog.Reply)) ([]dialog.Reply, error) {
 	if eventID == "" || key.SalonID == "" || key.Channel == "" || key.ChatID == "" {
 		return nil, core.Errorf(core.EInvalid, "request.invalid", "postgres: run conversation: empty event id or chat key")
 	}
@@ -88,20 +103,83 @@ func (c *Conversations) Run(ctx context.Context, key dialog.ChatKey, eventID str
 		if err != nil {
 			return core.Errorf(core.EInternal, "error.internal", "postgres: encode replies: %w", err)
 		}
+		if st.Forget {
+			// "Delete my data": the chat's earlier events (what it said and
+			// was told) go; this event's row stays, so a replay answers the
+			// same and erases nothing twice.
+			if _, err := tx.Exec(ctx, `DELETE FROM dialog_events WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
+				key.SalonID, key.Channel, key.ChatID); err != nil {
+				return mapErr(err, "forget dialog events")
+			}
+		}
 		_, err = tx.Exec(ctx, `
 			WITH u AS (
 				UPDATE conversations SET state = $4::jsonb, updated_at = now()
 				WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
 			)
-			INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies)
-			VALUES ($1, $2, $3, $5, $6::jsonb)`,
-			key.SalonID, key.Channel, key.ChatID, string(state), eventID, string(replies))
+			INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies, said, created_at)
+			VALUES ($1, $2, $3, $5, $6::jsonb, $7::jsonb, clock_timestamp())`,
+			key.SalonID, key.Channel, key.ChatID, string(state), eventID, string(replies), nullJSON(said))
 		return mapErr(err, "save conversation")
 	})
 	if err != nil {
 		return nil, passCore(err, "run conversation")
 	}
 	return out, nil
+}
+
+// nullJSON is raw as a jsonb parameter, SQL NULL when empty.
+func nullJSON(raw []byte) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	return string(raw)
+}
+
+// History implements dialog.Transcripts: the conversation's language and its
+// last limit events (by the order they were stored), oldest first. Events
+// are pruned after a week (PruneEvents), so that is as far back as it reads.
+// Returns EUnavailable when ctx ends, EInternal otherwise.
+func (c *Conversations) History(ctx context.Context, key dialog.ChatKey, limit int) (string, []dialog.Event, error) {
+	var lang string
+	err := c.pool.QueryRow(ctx, `SELECT coalesce(state->>'lang', '') FROM conversations
+		WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`, key.SalonID, key.Channel, key.ChatID).Scan(&lang)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, nil
+	}
+	if err != nil {
+		return "", nil, mapErr(err, "select conversation")
+	}
+	// The chat's events, found by the primary key's prefix, in the order they
+	// were stored: created_at is clock_timestamp() taken under the
+	// conversation's lock, so one chat's events are in step order.
+	rows, err := c.pool.Query(ctx, `
+		SELECT said, replies FROM (
+			SELECT said, replies, created_at, event_id FROM dialog_events
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
+			ORDER BY created_at DESC, event_id DESC LIMIT $4) e
+		ORDER BY created_at, event_id`, key.SalonID, key.Channel, key.ChatID, limit)
+	if err != nil {
+		return "", nil, mapErr(err, "select dialog events")
+	}
+	events, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dialog.Event, error) {
+		var said, replies []byte
+		if err := r.Scan(&said, &replies); err != nil {
+			return dialog.Event{}, err
+		}
+		var e dialog.Event
+		if len(said) > 0 {
+			e.Said = &dialog.Said{}
+			if err := json.Unmarshal(said, e.Said); err != nil {
+				return e, err
+			}
+		}
+		return e, json.Unmarshal(replies, &e.Replies)
+	})
+	if err != nil {
+		return "", nil, mapErr(err, "read dialog events")
+	}
+	return lang, events, nil
 }
 
 // PruneEvents deletes the handled events recorded before olderThan and returns

@@ -14,8 +14,9 @@ import (
 )
 
 // noShowsSQL counts a client's no-shows since $3: the desk's attendance mark
-// (bookings.attendance = 'no_show'), read through bookings_client_upcoming
-// (salon, client, start): a client has few bookings.
+// (bookings.attendance = 'no_show', 0022), read through bookings_no_shows
+// (salon, client, start; partial on the mark). A client is an identity
+// (0025): the person in a chat, or a number a channel vouches for.
 const noShowsSQL = `
 	SELECT count(*) FROM bookings
 	WHERE salon_id = $1 AND client_id = $2 AND starts_at >= $3 AND attendance = 'no_show'`
@@ -73,13 +74,16 @@ func (t *storeTx) RefundPayments(ctx context.Context, salonID, bookingID, reason
 }
 
 // expirePaymentSQL expires the booking $2 of salon $1 still awaiting its
-// deposit at $3, and wakes the matcher, as the expiry loop does.
+// deposit at $3, records it as expired by the system and wakes the matcher,
+// as the expiry loop does.
 const expirePaymentSQL = `
 	WITH e AS (
 		UPDATE bookings SET status = 'expired', updated_at = $3
 		WHERE salon_id = $1 AND booking_id = $2 AND status = 'awaiting_payment'
-		RETURNING booking_id),
+		RETURNING booking_id, starts_at),
 	ended AS MATERIALIZED (SELECT booking_id, $3::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
+	a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
+	      SELECT booking_id, $1, $3, 'system', 'expired', starts_at FROM e),
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM e))
 	SELECT count(*) FROM e`
 

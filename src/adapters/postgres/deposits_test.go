@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -376,4 +377,43 @@ func TestDepositPaymentPageExpired(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, c.HoldExpiresAt, next)
+}
+
+// TestDepositAfterNoShowAsksOnlyClientsWithANoShow: with policy
+// after_no_show, a client the desk marked as a no-show in the last year is
+// asked the deposit; a regular (arrived) is not, nor is the same client once
+// the no-show is more than a year old.
+func TestDepositAfterNoShowAsksOnlyClientsWithANoShow(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, func(s *postgres.SalonSetup) { s.Salon.Policy.DepositWhen = core.DepositAfterNoShow })
+	confirm := func(start time.Time, who string) *core.Booking { // who is the chat, and the client
+		t.Helper()
+		r := w.req("anna", start, who)
+		r.Source, r.IdempotencyKey = "telegram:"+who, fmt.Sprintf("%s-%d", who, start.Unix())
+		held, err := w.svc.Book(ctx, r)
+		require.NoError(t, err)
+		b, err := w.svc.Confirm(ctx, w.salonID, held.ID)
+		require.NoError(t, err)
+		return b
+	}
+	regular := confirm(w.at(1, 10, 0), "regular")
+	flaky := confirm(w.at(1, 12, 0), "flaky")
+	require.Equal(t, core.StatusConfirmed, regular.Status, "nobody has a no-show yet")
+	require.Equal(t, core.StatusConfirmed, flaky.Status)
+
+	w.clock.T = w.clock.T.Add(5 * time.Hour) // 13:00: both started
+	_, err := w.svc.Mark(ctx, w.salonID, regular.ID, core.Arrived)
+	require.NoError(t, err)
+	_, err = w.svc.Mark(ctx, w.salonID, flaky.ID, core.NoShow)
+	require.NoError(t, err)
+
+	again := confirm(w.at(3, 10, 0), "flaky")
+	require.Equal(t, core.StatusAwaitingPayment, again.Status, "a no-show in the last year: asked")
+	require.Equal(t, core.Money{Minor: 1000, Currency: "EUR"}, again.Deposit)
+	require.Equal(t, core.StatusConfirmed, confirm(w.at(3, 12, 0), "regular").Status, "a regular is not asked")
+
+	// A year and a day on, the old no-show no longer counts.
+	w.clock.T = w.clock.T.Add(core.NoShowLookback + 24*time.Hour)
+	later := confirm(time.Date(2028, 3, 9, 10, 0, 0, 0, w.zone), "flaky")
+	require.Equal(t, core.StatusConfirmed, later.Status)
 }

@@ -185,7 +185,8 @@ func (d *Desk) Succeeded(ctx context.Context, salonID, loginKey, addrKey string)
 
 // Schedule returns the bookings of the masters that start in window, in every
 // status but expired, by start time, each with its client's name and phone
-// (index bookings_desk: a range on starts_at, nothing read to be dropped).
+// (index bookings_desk: a range on starts_at, nothing read to be dropped);
+// blocks too, with no client.
 //
 // Only the start counts: the desk draws a booking on the business day its
 // start falls in, whole, and a business day begins at its midnight or, when
@@ -194,10 +195,13 @@ func (d *Desk) Succeeded(ctx context.Context, salonID, loginKey, addrKey string)
 // its own window covers: a night shift's booking from 23:00 to 01:00 is drawn
 // on the day it began, and the next day's window begins after that shift.
 func (d *Desk) Schedule(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange) ([]staff.Entry, error) {
+	// A block has no client: the join is a left one (and kind, note and
+	// attendance come along for the views).
 	rows, err := d.pool.Query(ctx, `
-		SELECT b.booking_id::text, b.master_id, b.service_id, b.client_id, b.starts_at, b.ends_at, b.status,
-		       b.hold_expires_at, b.source, b.coming_at, b.price_minor, b.currency, c.name, c.phone
-		FROM bookings b JOIN clients c ON c.client_id = b.client_id
+		SELECT b.booking_id::text, b.master_id, coalesce(b.service_id, ''), coalesce(b.client_id, 0), b.starts_at, b.ends_at, b.status,
+		       b.hold_expires_at, b.source, b.coming_at, b.price_minor, b.currency, coalesce(c.name, ''), coalesce(c.phone, ''),
+		       b.kind = 'block', b.note, coalesce(b.attendance, ''), b.attendance_at
+		FROM bookings b LEFT JOIN clients c ON c.client_id = b.client_id
 		WHERE b.salon_id = $1 AND b.master_id = ANY($2)
 		  AND b.starts_at >= $3 AND b.starts_at < $4
 		  AND b.status <> 'expired'
@@ -208,19 +212,24 @@ func (d *Desk) Schedule(ctx context.Context, salonID string, masterIDs []string,
 	}
 	var out []staff.Entry
 	var e staff.Entry
-	var status string
-	var hold, coming *time.Time
+	var status, attendance string
+	var hold, coming, marked *time.Time
 	b := &e.Booking
 	_, err = pgx.ForEachRow(rows, []any{&b.ID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End, &status,
-		&hold, &b.Source, &coming, &b.Price.Minor, &b.Price.Currency, &e.ClientName, &e.ClientPhone}, func() error {
+		&hold, &b.Source, &coming, &b.Price.Minor, &b.Price.Currency, &e.ClientName, &e.ClientPhone,
+		&b.Block, &b.Note, &attendance, &marked}, func() error {
 		b.SalonID = salonID
 		b.Status = core.BookingStatus(status)
-		b.HoldExpiresAt, b.ComingAt = time.Time{}, time.Time{}
+		b.Attendance = core.Attendance(attendance)
+		b.HoldExpiresAt, b.ComingAt, b.AttendanceAt = time.Time{}, time.Time{}, time.Time{}
 		if hold != nil {
 			b.HoldExpiresAt = hold.UTC()
 		}
 		if coming != nil {
 			b.ComingAt = coming.UTC()
+		}
+		if marked != nil {
+			b.AttendanceAt = marked.UTC()
 		}
 		b.Start, b.End = b.Start.UTC(), b.End.UTC()
 		out = append(out, e)

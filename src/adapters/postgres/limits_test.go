@@ -23,10 +23,12 @@ func capped(t *testing.T, max int) *bundle {
 	return b
 }
 
-// chatReq is a request from the chat source for the client with phone.
+// chatReq is a request from the chat source for the client with phone,
+// verified (a Telegram contact of the sender's own, WhatsApp's own number):
+// one client across the chats that share it.
 func (b *bundle) chatReq(master string, start time.Time, key, source, phone string) booking.BookRequest {
 	r := b.req(master, start, key)
-	r.Source, r.Client.Phone = source, phone
+	r.Source, r.Client.Phone, r.Client.Verified = source, phone, true
 	return r
 }
 

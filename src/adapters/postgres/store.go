@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -140,11 +142,11 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 	err := t.q.QueryRow(ctx, `
 		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
 		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
-		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute,
+		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url,
 		       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds
 		FROM salons WHERE salon_id = $1`, salonID).
 		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming,
-			&reminders, &offer, &summary, &depositWhen, &window, &refundCutoff)
+			&reminders, &offer, &summary, &sl.Country, &sl.PrivacyURL, &depositWhen, &window, &refundCutoff)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 	}
@@ -233,13 +235,13 @@ func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Maste
 func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]booking.Occupancy, error) {
 	// Live bookings, and the busy time read from the masters' own calendars.
 	rows, err := t.q.Query(ctx, `
-		SELECT master_id, starts_at, lower(occupied), upper(occupied), false
+		SELECT master_id, starts_at, lower(occupied), upper(occupied), false, kind = 'block'
 		FROM bookings
 		WHERE salon_id = $1 AND master_id = ANY($2) AND occupied && tstzrange($3, $4)
 		  AND status IN ('held', 'awaiting_payment', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
 		  AND booking_id::text <> $6
 		UNION ALL
-		SELECT master_id, lower(during), lower(during), upper(during), true
+		SELECT master_id, lower(during), lower(during), upper(during), true, false
 		FROM calendar_busy
 		WHERE salon_id = $1 AND master_id = ANY($2) AND during && tstzrange($3, $4)`,
 		salonID, masterIDs, window.Start, window.End, now, exclude)
@@ -251,7 +253,7 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	for rows.Next() {
 		var id string
 		var o booking.Occupancy
-		if err := rows.Scan(&id, &o.Start, &o.Occupied.Start, &o.Occupied.End, &o.External); err != nil {
+		if err := rows.Scan(&id, &o.Start, &o.Occupied.Start, &o.Occupied.End, &o.External, &o.Block); err != nil {
 			return nil, mapErr(err, "select busy")
 		}
 		o.Start, o.Occupied.Start, o.Occupied.End = o.Start.UTC(), o.Occupied.Start.UTC(), o.Occupied.End.UTC()
@@ -260,28 +262,36 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	return out, mapErr(rows.Err(), "select busy")
 }
 
-func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, lock bool) error {
+func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error {
 	// Returning clients are the common case: find them without a new row
-	// version. Their stored name stays: a typed phone number is no right to
-	// rename its owner. FOR NO KEY UPDATE makes one client's capped bookings
-	// take turns (the cap counts what the one before committed) without
-	// blocking the foreign-key checks of bookings that only refer to the
-	// client; uncapped ones need no lock (a row lock is one more WAL record).
-	find := `SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2`
+	// version. FOR NO KEY UPDATE makes one client's capped bookings take turns
+	// (the cap counts what the one before committed) without blocking the
+	// foreign-key checks of bookings that only refer to the client; uncapped
+	// ones need no lock (a row lock is one more WAL record).
+	find := `SELECT client_id, name, phone FROM clients WHERE salon_id = $1 AND identity = $2`
 	if lock {
 		find += ` FOR NO KEY UPDATE`
 	}
-	err := t.q.QueryRow(ctx, find, c.SalonID, c.Phone).Scan(&c.ID)
+	var name, phone string
+	err := t.q.QueryRow(ctx, find, c.SalonID, identity).Scan(&c.ID, &name, &phone)
 	if err == nil {
+		// A chat's client, or a verified number's, is the person writing: their
+		// own record follows what they say now. An owner-keyed one keeps its
+		// name: typing a number is no right to rename its owner.
+		if (name != c.Name || phone != c.Phone) && !strings.HasPrefix(identity, "owner:") {
+			_, err = t.q.Exec(ctx, `UPDATE clients SET name = $3, phone = $4 WHERE salon_id = $1 AND client_id = $2`,
+				c.SalonID, c.ID, c.Name, c.Phone)
+			return mapErr(err, "update client")
+		}
 		return nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return mapErr(err, "select client")
 	}
 	err = t.q.QueryRow(ctx, `
-		INSERT INTO clients (salon_id, name, phone) VALUES ($1, $2, $3)
-		ON CONFLICT (salon_id, phone) DO UPDATE SET phone = excluded.phone -- a racing twin: take its id
-		RETURNING client_id`, c.SalonID, c.Name, c.Phone).Scan(&c.ID)
+		INSERT INTO clients (salon_id, name, phone, identity) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (salon_id, identity) DO UPDATE SET identity = excluded.identity -- a racing twin: take its id
+		RETURNING client_id`, c.SalonID, c.Name, c.Phone, identity).Scan(&c.ID)
 	return mapErr(err, "insert client")
 }
 
@@ -293,17 +303,23 @@ func (t *storeTx) LockChat(ctx context.Context, salonID, source string) error {
 	return mapErr(err, "lock chat")
 }
 
-func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error) {
-	tag, err := t.q.Exec(ctx, `
-		UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = $4
-		WHERE salon_id = $1 AND source = $2 AND source <> '' AND status = 'held' AND hold_expires_at > $4
-		  AND idempotency_key <> $3 -- source <> '': the partial index on source serves it
-		  AND idempotency_key NOT LIKE $5 || '%' -- an offer stays`,
-		salonID, source, keep, now, booking.OfferKeyPrefix)
-	return tag.RowsAffected(), mapErr(err, "release chat holds")
+func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time, actor string) (int64, error) {
+	var n int64
+	err := t.q.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = $4
+			WHERE salon_id = $1 AND source = $2 AND source <> '' AND status = 'held' AND hold_expires_at > $4
+			  AND idempotency_key <> $3 -- source <> '': the partial index on source serves it
+			  AND idempotency_key NOT LIKE $5 || '%' -- an offer stays
+			RETURNING booking_id, starts_at),
+		a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
+		      SELECT booking_id, $1, $4, $6, 'released', starts_at FROM r)
+		SELECT count(*) FROM r`,
+		salonID, source, keep, now, booking.OfferKeyPrefix, actor).Scan(&n)
+	return n, mapErr(err, "release chat holds")
 }
 
-// expireLapsedSQL marks expired the lapsed holds of the client with phone $2
+// expireLapsedSQL marks expired the lapsed holds of the client with identity $2
 // and of the chat $3. The branches say "held" as NOT IN the other statuses
 // (the column's CHECK allows four), and so does countUpcomingSQL "live": with no
 // statistics the planner ties an index on the client or the chat with the
@@ -317,23 +333,26 @@ const expireLapsedSQL = `
 		WHERE booking_id IN (
 		        SELECT booking_id FROM bookings
 		        WHERE salon_id = $1 AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4
-		          AND client_id = (SELECT client_id FROM clients WHERE salon_id = $1 AND phone = $2)
+		          AND client_id = (SELECT client_id FROM clients WHERE salon_id = $1 AND identity = $2)
 		        UNION ALL
 		        SELECT booking_id FROM bookings
 		        WHERE salon_id = $1 AND source = $3 AND source <> ''
 		          AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4)
 		  AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $4
-		RETURNING booking_id),
+		RETURNING booking_id, starts_at),
 	` + expiredSQL
 
-// expiredSQL ends a statement whose CTE e expired holds (booking_id) at $4
-// of salon $1: it gives up the messages of the offers among them and wakes
-// the matcher (the time is free), and counts them.
+// expiredSQL ends a statement whose CTE e expired holds (booking_id,
+// starts_at) at $4 of salon $1: it records each as expired by the system,
+// gives up the messages of the offers among them and wakes the matcher (the
+// time is free), and counts them.
 const expiredSQL = `ended AS MATERIALIZED (SELECT booking_id, $4::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
+	a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
+	      SELECT booking_id, $1, $4, 'system', 'expired', starts_at FROM e),
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM e))
 	SELECT count(*) FROM e`
 
-func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source string, now time.Time) (int64, error) {
+func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, identity, source string, now time.Time) (int64, error) {
 	// Outside Book's transaction (Auto), so that it commits before the booking's
 	// insert: rows changed but uncommitted while the insert waits on another
 	// booking's made two bookings of each other's lapsed times deadlock. A
@@ -341,7 +360,7 @@ func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source strin
 	// with this update: it confirms first (this skips the row, the count sees
 	// the booking) or finds the hold expired.
 	var n int64
-	err := t.q.QueryRow(ctx, expireLapsedSQL, salonID, phone, source, now).Scan(&n)
+	err := t.q.QueryRow(ctx, expireLapsedSQL, salonID, identity, source, now).Scan(&n)
 	return n, mapErr(err, "expire lapsed holds")
 }
 
@@ -350,14 +369,14 @@ func (t *storeTx) ExpireLapsed(ctx context.Context, salonID, phone, source strin
 // before at this now.
 const countUpcomingSQL = `
 	SELECT (SELECT count(*) FROM bookings
-	        WHERE salon_id = $1 AND client_id = $2 AND source <> $4 AND ends_at > $5
+	        WHERE salon_id = $1 AND client_id = $2 AND source <> $4 AND source NOT LIKE $6 || '%' AND ends_at > $5
 	          AND status NOT IN ('cancelled', 'expired')),
 	       (SELECT count(*) FROM bookings
 	        WHERE salon_id = $1 AND source = $3 AND source <> '' AND ends_at > $5
 	          AND status NOT IN ('cancelled', 'expired'))`
 
 func (t *storeTx) CountUpcoming(ctx context.Context, salonID string, clientID int64, source string, now time.Time) (client, chat int, err error) {
-	err = t.q.QueryRow(ctx, countUpcomingSQL, salonID, clientID, source, booking.OwnerSource, now).Scan(&client, &chat)
+	err = t.q.QueryRow(ctx, countUpcomingSQL, salonID, clientID, source, booking.OwnerSource, now, booking.DeskSourcePrefix).Scan(&client, &chat)
 	return client, chat, mapErr(err, "count upcoming")
 }
 
@@ -379,27 +398,30 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 			WHERE salon_id = $1 AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $4
 			  AND ((master_id = $2 AND occupied && tstzrange($5, $6))
 			    OR (client_id = $3 AND tstzrange(starts_at, ends_at) && tstzrange($5, $6)))
-			RETURNING booking_id),
+			RETURNING booking_id, starts_at),
 		`+expiredSQL,
 		salonID, masterID, clientID, now, occupied.Start, occupied.End).Scan(&n)
 	return n, mapErr(err, "expire holds")
 }
 
-const bookingColumns = `booking_id::text, salon_id, master_id, service_id, client_id, starts_at, ends_at,
+const bookingColumns = `booking_id::text, salon_id, master_id, coalesce(service_id, ''), coalesce(client_id, 0), starts_at, ends_at,
 	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at,
-	coalesce(deposit_minor, 0), coalesce(deposit_state, '')`
+	kind = 'block', note, coalesce(attendance, ''), attendance_at, coalesce(deposit_minor, 0), coalesce(deposit_state, '')`
 
-func scanBooking(r pgx.Row) (*core.Booking, error) {
+// scanBooking reads bookingColumns, then the row's further columns into extra.
+func scanBooking(r pgx.Row, extra ...any) (*core.Booking, error) {
 	var b core.Booking
-	var hold, coming pgtype.Timestamptz
-	var status, depositState string
-	err := r.Scan(&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
+	var hold, coming, marked pgtype.Timestamptz
+	var status, attendance, depositState string
+	err := r.Scan(append([]any{&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
-		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Deposit.Minor, &depositState)
+		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Block, &b.Note, &attendance, &marked,
+		&b.Deposit.Minor, &depositState}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
 	b.Status = core.BookingStatus(status)
+	b.Attendance = core.Attendance(attendance)
 	b.DepositState = core.DepositState(depositState)
 	if b.Deposit.Minor > 0 {
 		b.Deposit.Currency = b.Price.Currency
@@ -409,6 +431,9 @@ func scanBooking(r pgx.Row) (*core.Booking, error) {
 	}
 	if coming.Valid {
 		b.ComingAt = coming.Time.UTC()
+	}
+	if marked.Valid {
+		b.AttendanceAt = marked.Time.UTC()
 	}
 	for _, p := range []*time.Time{&b.Start, &b.End, &b.Occupied.Start, &b.Occupied.End, &b.CreatedAt, &b.UpdatedAt} {
 		*p = p.UTC()
@@ -420,21 +445,50 @@ func nullTime(t time.Time) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
 }
 
-func (t *storeTx) InsertBooking(ctx context.Context, b *core.Booking) (bool, error) {
+// nullText is s, or NULL when it is "".
+func nullText(s string) pgtype.Text { return pgtype.Text{String: s, Valid: s != ""} }
+
+// nullInt is n, or NULL when it is 0.
+func nullInt(n int64) pgtype.Int8 { return pgtype.Int8{Int64: n, Valid: n != 0} }
+
+// auditArgs are the record's values for recordSQL's parameters.
+func auditArgs(a booking.Audit) []any {
+	return []any{a.At, a.Actor, string(a.Action), a.Reason, a.Override, nullTime(a.From)}
+}
+
+// recordSQL inserts the record of a change to the booking in CTE w
+// (booking_id, salon_id, starts_at), from parameters $n.. (auditArgs): the
+// same statement as the change, so the record exists if and only if it does.
+func recordSQL(w string, n int) string {
+	p := func(i int) string { return "$" + strconv.Itoa(n+i) }
+	return `INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, reason, override, from_starts_at, starts_at)
+		SELECT booking_id, salon_id, ` + p(0) + `::timestamptz, ` + p(1) + `, ` + p(2) + `, ` + p(3) + `, ` + p(4) + `::boolean, ` + p(5) + `::timestamptz, starts_at FROM ` + w
+}
+
+func (t *storeTx) InsertBooking(ctx context.Context, b *core.Booking, a booking.Audit) (bool, error) {
 	// ON CONFLICT DO NOTHING with no target covers the exclusion constraints and the
 	// idempotency key: a loser writes nothing and leaves no dead row (see DESIGN §4).
 	// The master's own calendar (busy time read from Google) is not a booking, so
-	// no constraint sees it: the same statement refuses a time it overlaps.
+	// no constraint sees it: the same statement refuses a time it overlaps (not
+	// a block's: the salon's own time off may lie over the master's calendar).
+	// The record of the making is a CTE of the same statement: no round trip.
+	kind := "appointment"
+	if b.Block {
+		kind = "block"
+	}
+	args := []any{b.SalonID, b.MasterID, nullText(b.ServiceID), nullInt(b.ClientID), b.Start, b.End, b.Occupied.Start, b.Occupied.End,
+		string(b.Status), nullTime(b.HoldExpiresAt), b.Price.Minor, b.Price.Currency, b.IdempotencyKey, b.Source, kind, b.Note}
 	row := t.q.QueryRow(ctx, `
-		INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied,
-		                      status, hold_expires_at, price_minor, currency, idempotency_key, source)
-		SELECT $1, $2, $3, $4, $5, $6, tstzrange($7, $8), $9, $10, $11, $12, $13, $14
-		WHERE NOT EXISTS (SELECT 1 FROM calendar_busy
-		                  WHERE salon_id = $1 AND master_id = $2 AND during && tstzrange($7, $8))
-		ON CONFLICT DO NOTHING
-		RETURNING `+bookingColumns,
-		b.SalonID, b.MasterID, b.ServiceID, b.ClientID, b.Start, b.End, b.Occupied.Start, b.Occupied.End,
-		string(b.Status), nullTime(b.HoldExpiresAt), b.Price.Minor, b.Price.Currency, b.IdempotencyKey, b.Source)
+		WITH ins AS (
+			INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied,
+			                      status, hold_expires_at, price_minor, currency, idempotency_key, source, kind, note)
+			SELECT $1, $2, $3, $4, $5, $6, tstzrange($7, $8), $9, $10, $11, $12, $13, $14, $15, $16
+			WHERE $15 = 'block' OR NOT EXISTS (SELECT 1 FROM calendar_busy
+			                                   WHERE salon_id = $1 AND master_id = $2 AND during && tstzrange($7, $8))
+			ON CONFLICT DO NOTHING
+			RETURNING *),
+		a AS (`+recordSQL("ins", len(args)+1)+`)
+		SELECT `+bookingColumns+` FROM ins`, append(args, auditArgs(a)...)...)
 	got, err := scanBooking(row)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, nil
@@ -481,7 +535,7 @@ func (t *storeTx) Booking(ctx context.Context, salonID, bookingID string, lock b
 	return b, mapErr(err, "select booking")
 }
 
-func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error) {
+func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string, a booking.Audit) (bool, error) {
 	var id pgtype.UUID
 	if err := id.Scan(bookingID); err != nil {
 		return false, nil // not a booking id: nothing to release
@@ -495,35 +549,40 @@ func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string) (b
 		WITH r AS (
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
 			WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'
-			RETURNING booking_id, idempotency_key),
+			RETURNING booking_id, salon_id, starts_at, idempotency_key),
 		ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM r WHERE idempotency_key LIKE $3 || '%'),`+giveUpOffersSQL+`,
+		a AS (`+recordSQL("r", 4)+`),
 		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%')
-		SELECT count(*) FROM r`, salonID, id, booking.OfferKeyPrefix).Scan(&n)
+		SELECT count(*) FROM r`, append([]any{salonID, id, booking.OfferKeyPrefix}, auditArgs(a)...)...).Scan(&n)
 	if err != nil {
 		return false, mapErr(err, "release hold")
 	}
 	return n == 1, nil
 }
 
-func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking) error {
+func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking, a booking.Audit) error {
 	if t.tx == nil {
 		return errors.New("postgres: update booking outside a transaction")
 	}
 	// A savepoint, so that an exclusion violation leaves the transaction usable
 	// (the caller still has to read the nearest free times).
 	return pgx.BeginFunc(ctx, t.tx, func(sp pgx.Tx) error {
-		return updateBooking(ctx, sp, b)
+		return updateBooking(ctx, sp, b, a)
 	})
 }
 
-func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
+func updateBooking(ctx context.Context, q querier, b *core.Booking, a booking.Audit) error {
+	args := []any{b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt),
+		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt), optMinor(b.Deposit.Minor), string(b.DepositState)}
 	row := q.QueryRow(ctx, `
-		UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
-		       hold_expires_at = $8, coming_at = $9, deposit_minor = $10, deposit_state = nullif($11, ''), updated_at = now()
-		WHERE salon_id = $1 AND booking_id = $2::uuid
-		RETURNING `+bookingColumns,
-		b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt), nullTime(b.ComingAt),
-		optMinor(b.Deposit.Minor), string(b.DepositState))
+		WITH u AS (
+			UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
+			       hold_expires_at = $8, coming_at = $9, attendance = $10, attendance_at = $11,
+			       deposit_minor = $12, deposit_state = nullif($13, ''), updated_at = now()
+			WHERE salon_id = $1 AND booking_id = $2::uuid
+			RETURNING *),
+		a AS (`+recordSQL("u", len(args)+1)+`)
+		SELECT `+bookingColumns+` FROM u`, append(args, auditArgs(a)...)...)
 	got, err := scanBooking(row)
 	if err != nil {
 		return mapErr(err, "update booking")
@@ -534,7 +593,7 @@ func updateBooking(ctx context.Context, q querier, b *core.Booking) error {
 
 func (t *storeTx) SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error) {
 	rows, err := t.q.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
-		WHERE salon_id = $1 AND source = $2 AND ends_at > $3
+		WHERE salon_id = $1 AND source = $2 AND ends_at > $3 AND kind = 'appointment'
 		  AND (status = 'confirmed' OR (status IN ('held', 'awaiting_payment') AND hold_expires_at > $3))
 		ORDER BY starts_at`, salonID, source, from)
 	if err != nil {

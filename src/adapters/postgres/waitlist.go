@@ -59,22 +59,24 @@ func pgDate(d core.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0,
 
 // Join implements dialog.Waitlist: joining again for the same chat, service,
 // master and day is one entry. The client is e.ClientID, else the one with
-// e.Client's phone (created when new, named as typed). Returns ENotFound for
+// e.Client's identity (booking.Identity: the chat's person, or a verified
+// number's; created when new, named and numbered as now given). Returns ENotFound for
 // an unknown salon, service or client, EUnavailable when ctx ends, and
 // EInternal otherwise.
 func (w *Waitlist) Join(ctx context.Context, e dialog.WaitlistEntry) error {
 	client := pgtype.Int8{Int64: e.ClientID, Valid: e.ClientID != 0}
+	identity := booking.Identity(e.Client, e.Key.Channel+":"+e.Key.ChatID)
 	_, err := w.pool.Exec(ctx, `
 		WITH c AS (
-			INSERT INTO clients (salon_id, name, phone) SELECT $1, $9, $10 WHERE $7::bigint IS NULL AND $10 <> ''
-			ON CONFLICT (salon_id, phone) DO UPDATE SET phone = excluded.phone
+			INSERT INTO clients (salon_id, name, phone, identity) SELECT $1, $9, $10, $11 WHERE $7::bigint IS NULL AND $10 <> ''
+			ON CONFLICT (salon_id, identity) DO UPDATE SET name = excluded.name, phone = excluded.phone
 			RETURNING client_id)
 		INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id, lang)
 		VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, (SELECT client_id FROM c)), $8)
 		ON CONFLICT (salon_id, channel, chat_id, service_id, master_id, day) DO UPDATE
 			SET lang = excluded.lang, client_id = coalesce(excluded.client_id, waitlist.client_id)`,
 		e.Key.SalonID, e.Key.Channel, e.Key.ChatID, e.ServiceID, e.MasterID, pgDate(e.Day), client, e.Lang,
-		e.Client.Name, e.Client.Phone)
+		e.Client.Name, e.Client.Phone, identity)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
 		switch pgErr.ConstraintName {
 		case "waitlist_service_fkey":
@@ -151,7 +153,8 @@ func lockEntries(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int64
 }
 
 // endEntries deletes the entries ids (of the salon; their offers go with
-// them), releases their offers' holds but keep's (a booking id, or ""), gives
+// them), releases their offers' holds but keep's (a booking id, or ""; each
+// recorded as released by the system), gives
 // up their offers' messages no sender took yet (giveUpOffers), and wakes the
 // matcher when a hold was released. The entries are read by id alone: the
 // caller locked them within the salon.
@@ -171,7 +174,9 @@ const endEntriesSQL = `
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
 			WHERE booking_id IN (SELECT booking_id FROM ended WHERE booking_id::text <> $3)
 			  AND status = 'held'
-			RETURNING 1),` + giveUpOffersSQL + `,
+			RETURNING booking_id, salon_id, starts_at),` + giveUpOffersSQL + `,
+		a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
+		      SELECT booking_id, salon_id, now(), 'system', 'released', starts_at FROM r),
 		d AS (DELETE FROM waitlist WHERE id = ANY($2))
 		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`
 
@@ -182,7 +187,8 @@ func (w *Waitlist) Wake(ctx context.Context, salonID string) error {
 }
 
 // Record follows booking changes (postgres.Store.FollowChanges), in the
-// change's transaction: a cancel or a move frees a time (a wake); a booking or
+// change's transaction: a cancel, a move or a lifted block frees a time (a
+// wake); a booking or
 // a move ends its chat's entries it answers: a booked offer every entry of its
 // chat for that service and local day (whatever the master), any other
 // booking of the chat (or one moved by its chat into a day it waits for)
@@ -191,7 +197,7 @@ func (w *Waitlist) Wake(ctx context.Context, salonID string) error {
 func (w *Waitlist) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	var err error
 	switch c.Kind {
-	case booking.Cancelled:
+	case booking.Cancelled, booking.Unblocked:
 		_, err = tx.Exec(ctx, `INSERT INTO waitlist_wakes (salon_id) VALUES ($1)`, c.Booking.SalonID)
 	case booking.Booked, booking.Moved:
 		b := c.Booking
@@ -271,7 +277,7 @@ const waitingSQL = `
 			SELECT l.channel, l.chat_id, l.client_id
 			FROM bookings b JOIN waitlist_offers o ON o.booking_id = b.booking_id JOIN waitlist l ON l.id = o.entry_id
 			WHERE b.salon_id = $1 AND b.status IN ('held', 'awaiting_payment') AND b.hold_expires_at > $3)
-		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone,
+		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone, c.identity LIKE 'phone:%',
 		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.declined, '{}'), coalesce(o.lapsed, '{}')
 		FROM waitlist w JOIN clients c ON c.client_id = w.client_id
 		LEFT JOIN LATERAL (SELECT array_agg(x.starts_at) AS starts, array_agg(x.ends_at) AS ends, max(x.created_at) AS last,
@@ -302,7 +308,7 @@ func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date,
 		var day time.Time
 		var starts, ends, lapsed []time.Time
 		var declined []bool
-		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &starts, &ends, &declined, &lapsed)
+		err := r.Scan(&e.ID, &e.Source, &e.ServiceID, &e.MasterID, &day, &e.Client.Name, &e.Client.Phone, &e.Client.Verified, &starts, &ends, &declined, &lapsed)
 		e.Day = core.DateOf(day)
 		for i := range min(len(starts), len(ends), len(declined), len(lapsed)) {
 			o := waitlist.Offered{TimeRange: core.TimeRange{Start: starts[i].UTC(), End: ends[i].UTC()}, Declined: declined[i]}
@@ -317,7 +323,8 @@ func (w *Waitlist) Waiting(ctx context.Context, salonID string, today core.Date,
 }
 
 // ExpireDue marks expired every hold of the salon past its expiry at now, at most 1,000
-// (the oldest first), and records a wake for each salon that had one, in one
+// (the oldest first; each recorded as expired by the system), and records a
+// wake for each salon that had one, in one
 // statement; it says how many. Replicas share the work: rows another holds
 // (a Confirm's lock) are skipped and taken at the next run, so a Confirm and
 // the expiry never both win: whichever locks the row first decides, and the
@@ -335,8 +342,10 @@ const expireDueSQL = `
 		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status IN ('held', 'awaiting_payment') AND hold_expires_at <= $1
 		                     AND salon_id = $2 ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
 		  AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $1
-		RETURNING booking_id, salon_id),
+		RETURNING booking_id, salon_id, starts_at),
 	ended AS MATERIALIZED (SELECT booking_id, $1::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
+	a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
+	      SELECT booking_id, salon_id, $1, 'system', 'expired', starts_at FROM e),
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT DISTINCT salon_id FROM e)
 	SELECT count(*) FROM e`
 

@@ -15,6 +15,11 @@
 //	                                  # the first is the default language
 //	  phone: "+49 30 1234567"         # optional, shown to clients
 //	  address: "Torstraße 1, Berlin"  # optional
+//	  country: DE                     # optional; ISO 3166-1 alpha-2: phone numbers typed
+//	                                  # without a country code are read as this
+//	                                  # country's; absent: clients must type +
+//	  privacy_url: https://example.com/privacy  # optional; an https URL, linked
+//	                                  # before a client's name and phone are asked
 //	policy:                           # optional, as is each field in it
 //	  slot_step: 15m                  # default 15m; at least 5m, whole minutes
 //	  min_notice: 1h                  # default 1h; at least 0

@@ -30,6 +30,8 @@ func TestParseFullFile(t *testing.T) {
 	require.Equal(t, []string{"en", "ru"}, s.Locales)
 	require.Equal(t, "+49 30 1234567", s.Phone)
 	require.Equal(t, "Torstraße 1, Berlin", s.Address)
+	require.Equal(t, "DE", s.Country, "de is read as DE")
+	require.Equal(t, "https://salon.example/privacy", s.PrivacyURL)
 	require.Equal(t, core.Policy{
 		SlotStep:      15 * time.Minute,
 		MinNotice:     2 * time.Hour,
@@ -175,6 +177,8 @@ func TestParseDemoSalon(t *testing.T) {
 	require.Equal(t, "Studio Anna", f.Salon.Name)
 	require.Equal(t, "Europe/Berlin", f.Salon.Timezone.String())
 	require.Equal(t, []string{"en", "ru"}, f.Salon.Locales)
+	require.Equal(t, "DE", f.Salon.Country)
+	require.Equal(t, "https://example.com/privacy", f.Salon.PrivacyURL)
 	require.Len(t, f.Services, 4)
 	require.Len(t, f.Masters, 3)
 	for _, s := range f.Services {
@@ -282,6 +286,29 @@ func TestParseRejects(t *testing.T) {
 			line:  9,
 			field: "colour",
 			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters, staff",
+		},
+		{
+			name:  "BadCountry",
+			file:  func(t *testing.T) string { return edit(t, "locales: [en]}", "locales: [en], country: XX}") },
+			line:  1,
+			field: "salon.country",
+			msg:   `line 1: salon.country: "XX" is not a country code like DE or RU (ISO 3166-1 alpha-2)`,
+		},
+		{
+			name: "PrivacyURLNotHTTPS",
+			file: func(t *testing.T) string {
+				return edit(t, "locales: [en]}", "locales: [en], privacy_url: 'http://example.com/p'}")
+			},
+			line:  1,
+			field: "salon.privacy_url",
+			msg:   `line 1: salon.privacy_url: "http://example.com/p" is not an https URL like https://example.com/privacy`,
+		},
+		{
+			name:  "PrivacyURLNoHost",
+			file:  func(t *testing.T) string { return edit(t, "locales: [en]}", "locales: [en], privacy_url: 'https:/p'}") },
+			line:  1,
+			field: "salon.privacy_url",
+			msg:   `line 1: salon.privacy_url: "https:/p" is not an https URL like https://example.com/privacy`,
 		},
 		{
 			name:  "UnknownMasterField",

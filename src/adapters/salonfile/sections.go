@@ -2,12 +2,14 @@ package salonfile
 
 import (
 	"cmp"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"salonbook/src/core"
+	"salonbook/src/core/phone"
 	"salonbook/src/core/staff"
 )
 
@@ -34,7 +36,7 @@ func (p *parser) file(data []byte) *File {
 
 func (p *parser) salon(top *mapping) core.Salon {
 	var s core.Salon
-	m := p.sub(top, "salon", true, "id", "name", "timezone", "locales", "phone", "address")
+	m := p.sub(top, "salon", true, "id", "name", "timezone", "locales", "phone", "address", "country", "privacy_url")
 	if m == nil {
 		return s
 	}
@@ -44,6 +46,39 @@ func (p *parser) salon(top *mapping) core.Salon {
 	s.Locales = p.locales(m, "locales")
 	s.Phone = p.text(m, "phone", false)
 	s.Address = p.text(m, "address", false)
+	s.Country = p.country(m, "country")
+	s.PrivacyURL = p.httpsURL(m, "privacy_url")
+	return s
+}
+
+// country reads an ISO 3166-1 alpha-2 code that has a calling code ("DE",
+// "de" is taken as "DE"): the region of phone numbers typed without one.
+func (p *parser) country(m *mapping, key string) string {
+	s, n := p.scalar(m, key, false)
+	if n == nil {
+		return ""
+	}
+	code := strings.ToUpper(strings.TrimSpace(s))
+	if !phone.Region(code) {
+		p.add(n.Line, join(m.path, key), "%q is not a country code like DE or RU (ISO 3166-1 alpha-2)", s)
+		return ""
+	}
+	return code
+}
+
+// httpsURL reads an absolute https URL with a host, at most 500 bytes: a link
+// clients are sent to.
+func (p *parser) httpsURL(m *mapping, key string) string {
+	s, n := p.scalar(m, key, false)
+	if n == nil {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || len(s) > 500 ||
+		strings.ContainsAny(s, " \t\r\n") {
+		p.add(n.Line, join(m.path, key), "%q is not an https URL like https://example.com/privacy", s)
+		return ""
+	}
 	return s
 }
 

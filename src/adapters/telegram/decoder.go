@@ -78,9 +78,17 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 			c := m.Contact
 			if m.From != nil && c.UserID != 0 && c.UserID == m.From.ID && c.PhoneNumber != "" {
 				in.Kind = dialog.KindContact
+				// Telegram's own record of the sender's number: verified. It is
+				// sent without its + ("491511234567"), which would read as a
+				// number of the salon's country.
+				phone := strings.TrimSpace(c.PhoneNumber)
+				if !strings.HasPrefix(phone, "+") {
+					phone = "+" + phone
+				}
 				in.Contact = &dialog.Contact{
 					Name:  strings.TrimSpace(c.FirstName + " " + c.LastName),
-					Phone: c.PhoneNumber,
+					Phone: phone,
+					Own:   true,
 				}
 			}
 		default:

@@ -175,7 +175,7 @@ func TestDecode(t *testing.T) {
 			raw:  ownContact,
 			want: dialog.Inbound{
 				ID: "tg:500000003", Kind: dialog.KindContact, LangHint: "de", Name: "Anna",
-				Contact: &dialog.Contact{Name: "Anna Schmidt", Phone: "4915112345678"},
+				Contact: &dialog.Contact{Name: "Anna Schmidt", Phone: "+4915112345678", Own: true},
 			},
 		},
 		{

@@ -56,6 +56,10 @@ type Config struct {
 	// when it passes, the request's statements are cancelled in the database
 	// (what they wrote rolls back) and it is answered 503 unavailable.
 	RequestTimeout time.Duration
+	// PublicURL is where people reach the server (PUBLIC_URL): when it is
+	// https the web chat's session cookie is Secure (__Host-chat); when it
+	// is empty, a request over TLS decides.
+	PublicURL string
 	// Reminders says which bookings get chat reminders and when (the booking
 	// answers' "reminders"); nil: none do ("none: no chat").
 	Reminders Reminders
@@ -91,6 +95,7 @@ func Handler(cfg Config) http.Handler {
 	api.HandleFunc("POST /api/v1/bookings/{id}/confirm", a.confirm)
 	api.HandleFunc("POST /api/v1/bookings/{id}/cancel", a.cancel)
 	api.HandleFunc("POST /api/v1/bookings/{id}/reschedule", a.reschedule)
+	api.HandleFunc("POST /api/v1/bookings/{id}/no-show", a.noShow)
 	api.HandleFunc("GET /api/v1/payments/refunds", a.refunds)
 	api.HandleFunc("POST /api/v1/payments/{id}/refunded", a.refunded)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +105,10 @@ func Handler(cfg Config) http.Handler {
 	if cfg.Chat != nil {
 		chat := newWebChat(a)
 		mux.HandleFunc("GET /chat", chat.page)
-		mux.HandleFunc("POST /chat/api/messages", chat.messages)
+		mux.HandleFunc("GET /chat/api/messages", chat.history)
+		// The page's session is a cookie: a message from another origin
+		// (Sec-Fetch-Site, else Origin against Host) is refused, as the desk's forms are.
+		mux.Handle("POST /chat/api/messages", http.NewCrossOriginProtection().Handler(http.HandlerFunc(chat.messages)))
 	}
 	return a.logged(mux)
 }
@@ -119,6 +127,7 @@ func (a *api) authorised(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
+		ctx = booking.WithActor(ctx, booking.ActorAPI) // the changes' records name the API
 		outer := r
 		r = r.WithContext(ctx)
 		// The inner mux sets the route on this copy: hand it to the access log.
@@ -290,6 +299,13 @@ type bookingJSON struct {
 	Timezone      string  `json:"timezone"` // of start, end, hold_expires_at, coming_at and reminders
 	HoldExpiresAt *string `json:"hold_expires_at,omitempty"`
 	ComingAt      *string `json:"coming_at,omitempty"` // when the client said "I'll come" (a reminder's button), in timezone
+	// Attendance: "arrived" or "no_show" once staff marked it (the desk, or
+	// POST …/no-show), with when; absent before.
+	Attendance   string  `json:"attendance,omitempty"`
+	AttendanceAt *string `json:"attendance_at,omitempty"`
+	// Kind is "block" for a master's blocked time (made on the desk: no
+	// client, no service); absent for an appointment.
+	Kind string `json:"kind,omitempty"`
 	// Reminders: the due times of the client's chat reminders ([] while held,
 	// or when all were due already at booking), or why there are none:
 	// "none: no chat" (made through the API or the web chat), "none: off"
@@ -334,6 +350,13 @@ func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b
 	if !b.ComingAt.IsZero() {
 		s := b.ComingAt.In(zone).Format(time.RFC3339)
 		out.ComingAt = &s
+	}
+	if b.Attendance != "" {
+		s := b.AttendanceAt.In(zone).Format(time.RFC3339)
+		out.Attendance, out.AttendanceAt = string(b.Attendance), &s
+	}
+	if b.Block {
+		out.Kind = "block"
 	}
 	out.Reminders = a.reminders(ctx, r, b, policy, zone)
 	writeJSON(w, status, out)
@@ -428,6 +451,13 @@ func (a *api) reschedule(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := a.cfg.Bookings.Reschedule(r.Context(), a.cfg.SalonID, r.PathValue("id"), start)
+	a.respond(w, r, b, err)
+}
+
+// noShow marks that the client did not come, at or after the start of a
+// confirmed booking (issue 16's deposits count these).
+func (a *api) noShow(w http.ResponseWriter, r *http.Request) {
+	b, err := a.cfg.Bookings.Mark(r.Context(), a.cfg.SalonID, r.PathValue("id"), core.NoShow)
 	a.respond(w, r, b, err)
 }
 

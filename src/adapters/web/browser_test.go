@@ -146,7 +146,7 @@ func TestBrowserBooksByClicking(t *testing.T) {
 		chromedp.SendKeys("#text", "Olga", chromedp.ByQuery), send(),
 		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "phone number")]`, chromedp.BySearch),
 		chromedp.WaitEnabled("#send", chromedp.ByQuery),
-		chromedp.SendKeys("#text", "+49 151 2345678", chromedp.ByQuery), send(),
+		chromedp.SendKeys("#text", "+49 151 23456789", chromedp.ByQuery), send(),
 		press("Confirm"),
 		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "You're booked")]`, chromedp.BySearch),
 		chromedp.WaitVisible(firstButton, chromedp.BySearch),

@@ -102,7 +102,7 @@ func newWebChat(a *api) *webChat {
 
 // page serves the chat page. Its script and style run only with this response's
 // nonce, so an injected tag cannot; any site may frame it, because salons embed it.
-func (c *webChat) page(w http.ResponseWriter, _ *http.Request) {
+func (c *webChat) page(w http.ResponseWriter, r *http.Request) {
 	var raw [nonceBytes]byte
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails
 	nonce := base64.RawURLEncoding.EncodeToString(raw[:])
@@ -113,6 +113,7 @@ func (c *webChat) page(w http.ResponseWriter, _ *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", fmt.Sprintf("default-src 'self'; script-src 'nonce-%[1]s'; style-src 'nonce-%[1]s'; "+
 		"img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors *", nonce))
+	c.ensureSession(w, r)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(bytes.ReplaceAll(chatPage, []byte(noncePlacehold), []byte(nonce)))
 }
@@ -120,7 +121,8 @@ func (c *webChat) page(w http.ResponseWriter, _ *http.Request) {
 // chatRequest is one message from the page. Exactly one of Text, Choice and
 // Command is set; pointers tell "absent" from "empty".
 type chatRequest struct {
-	Session string  `json:"session"`
+	Session string `json:"session"` // optional: the session cookie is the page's
+
 	ID      string  `json:"id"`
 	Text    *string `json:"text"`
 	Choice  *string `json:"choice"`
@@ -145,6 +147,14 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 	var req chatRequest
 	if !decode(w, r, &req) {
 		return
+	}
+	if req.Session == "" {
+		// The page's session is its cookie; API clients name one in the body.
+		req.Session = c.session(r)
+		if req.Session == "" {
+			writeError(w, http.StatusBadRequest, string(core.EInvalid), "no chat session: load the chat page first (it sets the session cookie)", nil)
+			return
+		}
 	}
 	in, problem := req.inbound()
 	if problem != "" {
@@ -176,7 +186,14 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 	// than left holding a connection; the page retries with the same id.
 	ctx, cancel := context.WithTimeout(r.Context(), chatStepTimeout)
 	defer cancel()
-	replies, err := c.api.cfg.Chat.Handle(ctx, key, in)
+	var replies []dialog.Reply
+	var lang string
+	var err error
+	if a, ok := c.api.cfg.Chat.(answerer); ok {
+		replies, lang, err = a.Answer(ctx, key, in)
+	} else {
+		replies, err = c.api.cfg.Chat.Handle(ctx, key, in)
+	}
 	if err != nil {
 		c.api.fail(w, r, err)
 		return
@@ -189,7 +206,11 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, chatReplyJSON{Text: rep.Text, Choices: choices})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"replies": out})
+	resp := map[string]any{"replies": out}
+	if lang != "" {
+		resp["lang"] = lang // the conversation's language now: the page's labels follow it
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // tooMany answers 429 rate_limited with the limit's reason, English words for

@@ -172,7 +172,7 @@ func TestChatPage(t *testing.T) {
 	require.Contains(t, page, `<style nonce="`+nonce[1]+`">`)
 	require.NotContains(t, page, "{{NONCE}}")
 
-	for _, want := range []string{`id="log"`, `aria-live="polite"`, `id="text"`, `id="send"`, `"msg " + who`, `"choices"`, "dataset.id", "getRandomValues", "navigator.language", "localStorage", `command: "start"`} {
+	for _, want := range []string{`id="log"`, `aria-live="polite"`, `id="text"`, `id="send"`, `"msg " + who`, `"choices"`, "dataset.id", "getRandomValues", "navigator.language", `credentials: "same-origin"`, `command: "start"`, "applyLang"} {
 		require.Contains(t, page, want)
 	}
 	for _, external := range []string{"<link", " src=", "http://", "https://", "@import"} {

@@ -57,7 +57,7 @@ func TestDepositOnTheBookingAndRefundsForTheOwner(t *testing.T) {
 	t.Cleanup(b.srv.Close)
 
 	held, err := b.svc.Book(context.Background(), booking.BookRequest{SalonID: salonID, ServiceID: "haircut", MasterID: "anna",
-		Start: time.Date(2027, 3, 5, 9, 0, 0, 0, time.UTC), Client: core.Client{Name: "Olga", Phone: "+49 151 2345678"},
+		Start: time.Date(2027, 3, 5, 9, 0, 0, 0, time.UTC), Client: core.Client{Name: "Olga", Phone: "+49 151 23456789"},
 		IdempotencyKey: "tg:1", Source: "telegram:42"})
 	require.NoError(t, err)
 	_, err = b.svc.Confirm(context.Background(), salonID, held.ID)

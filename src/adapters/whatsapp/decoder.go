@@ -100,7 +100,7 @@ func (Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 		case id == "":
 			return messaging.Decoded{}, errors.New("whatsapp: decode message: interactive reply without an id")
 		case id == ContactChoiceID:
-			in.Kind, in.Contact = dialog.KindContact, &dialog.Contact{Name: s.Name, Phone: "+" + m.From}
+			in.Kind, in.Contact = dialog.KindContact, &dialog.Contact{Name: s.Name, Phone: "+" + m.From, Own: true}
 		default:
 			in.Kind, in.Choice = dialog.KindChoice, id
 		}
@@ -115,7 +115,8 @@ func (Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 			for _, p := range c.Phones {
 				if p.WaID == m.From && strings.TrimSpace(p.Phone) != "" {
 					in.Kind = dialog.KindContact
-					in.Contact = &dialog.Contact{Name: c.Name.FormattedName, Phone: p.Phone}
+					// The chat's own number (wa_id), as Meta knows it: verified.
+					in.Contact = &dialog.Contact{Name: c.Name.FormattedName, Phone: "+" + p.WaID, Own: true}
 				}
 			}
 		}

@@ -37,9 +37,9 @@ func TestDecoder(t *testing.T) {
 		"ListReply": {fake.ListReply(anna, "wamid.C", "wamid.OUT", "d:2026-11-25", "Wed 25 Nov"),
 			dialog.Inbound{ID: "wa:wamid.C", Kind: dialog.KindChoice, Choice: "d:2026-11-25", Name: "Anna"}},
 		"UseThisNumber": {fake.ButtonReply(anna, "wamid.D", "wamid.OUT", whatsapp.ContactChoiceID, "Use this number"),
-			dialog.Inbound{ID: "wa:wamid.D", Kind: dialog.KindContact, Name: "Anna", Contact: &dialog.Contact{Name: "Anna", Phone: "+4915112345678"}}},
+			dialog.Inbound{ID: "wa:wamid.D", Kind: dialog.KindContact, Name: "Anna", Contact: &dialog.Contact{Name: "Anna", Phone: "+4915112345678", Own: true}}},
 		"OwnCard": {fake.ContactsMessage(anna, "wamid.E", "Anna Berg", "+49 151 12345678", anna.WaID),
-			dialog.Inbound{ID: "wa:wamid.E", Kind: dialog.KindContact, Name: "Anna", Contact: &dialog.Contact{Name: "Anna Berg", Phone: "+49 151 12345678"}}},
+			dialog.Inbound{ID: "wa:wamid.E", Kind: dialog.KindContact, Name: "Anna", Contact: &dialog.Contact{Name: "Anna Berg", Phone: "+4915112345678", Own: true}}},
 		"SomeoneElsesCard": {fake.ContactsMessage(anna, "wamid.F", "Boris", "+49 151 999", "49151999"),
 			dialog.Inbound{ID: "wa:wamid.F", Kind: dialog.KindText, Name: "Anna"}},
 	}

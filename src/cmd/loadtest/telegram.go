@@ -103,7 +103,7 @@ func (t *tgChannel) press(i int, m reply, data string) (update, bool) {
 
 // phone types a number: the client's own, made from its chat id.
 func (t *tgChannel) phone(i int, _ reply) (update, bool) {
-	return t.text(i, fmt.Sprintf("+49 151 %07d", t.chat(i)%10_000_000)), true
+	return t.text(i, fmt.Sprintf("+49 151 %08d", t.chat(i)%100_000_000)), true
 }
 
 func (t *tgChannel) latest(i int) (int, reply) {

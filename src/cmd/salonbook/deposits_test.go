@@ -244,7 +244,7 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	chat("text", "6")
 	chat("text", "1")
 	chat("text", "Petra")
-	chat("text", "+49 151 7654321")
+	chat("text", "+49 151 76543219")
 	replies := chat("choice", "ok")
 	text := replies[0]["text"].(string)
 	require.Contains(t, text, "please pay a deposit of 10.00 EUR")

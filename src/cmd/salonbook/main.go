@@ -216,7 +216,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
 	dcfg := dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
+		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
 	var checkout *stripeCheckout
 	if cfg.Stripe.On() {
 		// Deposits of the web chat and WhatsApp: a Stripe Checkout page.
@@ -228,7 +228,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	engine := dialog.NewEngine(dcfg)
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
-	chat := dialog.NewService(engine, conversations)
+	// The web chat's page is drawn again after a reload: its events keep
+	// what the client said (the other channels keep no copy).
+	chat := dialog.NewService(engine, conversations).Transcribe("web")
 	// Background work (chat pipelines, calendar jobs) stops after the HTTP
 	// server: updates acknowledged before SIGTERM are still handled and their
 	// replies sent.
@@ -280,6 +282,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Logger:   log,
 		Clock:    clock,
 		Chat:     chat,
+		// The web chat's session cookie is Secure when this is https.
+		PublicURL: cfg.PublicURL,
 		// The booking answers' "reminders".
 		Reminders: reminders,
 		// Deposits to refund (Telegram's are the owner's to make).
@@ -292,8 +296,11 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		startStripe(bg, &background, mux, cfg, pool, salonID, checkout, bookings, chat, log)
 	}
 	// The owner's desk (/admin): staff pages with sessions of their own.
-	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: postgres.NewDesk(pool), Catalog: bookings,
-		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies})
+	// Its actions change bookings through the same use cases as the chat and the API.
+	deskStore := postgres.NewDesk(pool)
+	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
+		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
+		Bookings: bookings, Records: deskStore})
 	mux.Handle("/admin", deskHandler)
 	mux.Handle("/admin/", deskHandler)
 	if tg := cfg.Telegram; tg.Token != "" {

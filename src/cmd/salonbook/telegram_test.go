@@ -144,7 +144,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	m = wait(6)
 	fresh(m)
 	require.Contains(t, m.Text, "phone number")
-	say("+49 151 2345678")
+	say("+49 151 23456789")
 	m = wait(7)
 	fresh(m)
 	require.Contains(t, m.Text, "Shall I book it?")

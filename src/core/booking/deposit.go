@@ -92,6 +92,8 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 	}
 	now := s.clock.Now()
 	res := &PaidResult{}
+	rec := s.record(ctx, now, StaffChange{})
+	rec.Action = ActPaid
 	err = s.store.WithTx(ctx, func(tx Tx) error {
 		b, err := tx.Booking(ctx, salonID, bookingID, true)
 		if err != nil {
@@ -119,17 +121,17 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 			refund(RefundAmount)
 		case b.Status == core.StatusConfirmed && b.DepositState == core.DepositDue:
 			// Confirmed by the salon meanwhile: the deposit is paid all the same.
-			err = tx.UpdateBooking(ctx, &paid)
+			err = tx.UpdateBooking(ctx, &paid, rec)
 		case b.Status == core.StatusConfirmed, b.DepositState == core.DepositPaid:
 			refund(RefundDuplicate)
 		case b.Status == core.StatusCancelled:
 			refund(RefundUnpaid)
 		case b.HoldLive(now):
 			if err = late(s.paidInTime(ctx, tx, b, now)); err == nil && res.Outcome == PaidConfirmed {
-				err = tx.UpdateBooking(ctx, &paid)
+				err = tx.UpdateBooking(ctx, &paid, rec)
 			}
 		default: // lapsed or expired: the time again, if nobody took it since
-			err = late(s.retake(ctx, tx, &paid, now))
+			err = late(s.retake(ctx, tx, &paid, now, rec))
 		}
 		if err != nil {
 			return err
@@ -141,11 +143,13 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 			if b.Deposit.Minor == 0 {
 				b.Deposit = p.Amount
 			}
+			a := rec
+			a.Action = ActRefundDue
 			if b.Status.Pending() {
-				b.Status = core.StatusExpired // lapsed, and its time is gone
+				b.Status, a.Action = core.StatusExpired, ActExpired // lapsed, and its time is gone
 			}
 			b.DepositState = core.DepositRefundDue
-			if err := tx.UpdateBooking(ctx, b); err != nil {
+			if err := tx.UpdateBooking(ctx, b, a); err != nil {
 				return err
 			}
 		}
@@ -193,7 +197,7 @@ func (s *Service) paidInTime(ctx context.Context, tx Tx, b *core.Booking, now ti
 // time is still free and ahead: the exclusion constraints decide, holds lapsed
 // in its way are expired first. A *ConflictError (with the nearest free times)
 // when the time is gone or has passed; then nothing is written.
-func (s *Service) retake(ctx context.Context, tx Tx, b *core.Booking, now time.Time) error {
+func (s *Service) retake(ctx context.Context, tx Tx, b *core.Booking, now time.Time, rec Audit) error {
 	if !b.Start.After(now) {
 		return s.takenFor(ctx, tx, b, now)
 	}
@@ -203,7 +207,7 @@ func (s *Service) retake(ctx context.Context, tx Tx, b *core.Booking, now time.T
 	if _, err := tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
 		return err
 	}
-	if err := tx.UpdateBooking(ctx, b); err != nil {
+	if err := tx.UpdateBooking(ctx, b, rec); err != nil {
 		if core.ErrorCode(err) != core.EConflict {
 			return err
 		}
@@ -283,7 +287,7 @@ func (s *Service) PaymentExpired(ctx context.Context, salonID, bookingID string)
 // RefundCutoff before the start, and kept otherwise.
 func (s *Service) CancelByClient(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
-	return s.cancel(ctx, salonID, bookingID, true)
+	return s.cancel(ctx, salonID, bookingID, StaffChange{}, true)
 }
 
 // refundOnCancel settles a paid deposit of a confirmed booking being

@@ -37,27 +37,30 @@ type Tx interface {
 	// at now) whose occupied range overlaps window, leaving out the booking exclude
 	// (which may be "").
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
-	// UpsertClient finds the client by phone (creating them) and sets c.ID. An
-	// existing client keeps the name they were first stored with: a request
-	// cannot rename someone by typing their number. With lock, in a transaction,
-	// the client's row is locked until it ends, so one client's capped bookings
-	// take turns (Policy.MaxUpcoming counts what the one before committed). A
-	// client it created is gone if the transaction rolls back.
-	UpsertClient(ctx context.Context, c *core.Client, lock bool) error
+	// UpsertClient finds the client by identity (see Identity), creating them,
+	// and sets c.ID. A chat's or a verified number's client takes c's name and
+	// phone (it is their own record); an owner-keyed client keeps the name
+	// they were first stored with. With lock, in a transaction, the client's
+	// row is locked until it ends, so one client's capped bookings take turns
+	// (Policy.MaxUpcoming counts what the one before committed). A client it
+	// created is gone if the transaction rolls back.
+	UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error
 	// LockChat takes a lock on the bookings of source (a chat) held until the
 	// transaction ends, so one chat's bookings take turns.
 	LockChat(ctx context.Context, salonID, source string) error
 	// ReleaseChatHolds cancels the live holds at now made through source, except
 	// the one with the idempotency key keep and wait-list offers (keys starting
-	// with OfferKeyPrefix), and says how many.
-	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time) (int64, error)
+	// with OfferKeyPrefix), and says how many; each is recorded as released by
+	// actor.
+	ReleaseChatHolds(ctx context.Context, salonID, source, keep string, now time.Time, actor string) (int64, error)
 	// ExpireLapsed marks expired the holds past their expiry at now of the
-	// client with phone (normalised) and those made through source (none when
-	// source is ""), and says how many. Run on its own (Auto) before a
+	// client with identity and those made through source (none when
+	// source is ""), and says how many (each recorded as expired by the
+	// system). Run on its own (Auto) before a
 	// transaction that counts them: a Confirm racing the expiry (it locks the
 	// booking's row) then either is counted or fails, and the transaction holds
 	// no changed row while it waits on others.
-	ExpireLapsed(ctx context.Context, salonID, phone, source string, now time.Time) (int64, error)
+	ExpireLapsed(ctx context.Context, salonID, identity, source string, now time.Time) (int64, error)
 	// CountUpcoming counts the held or confirmed bookings that have not ended at
 	// now: the client's, leaving out those made through OwnerSource, and those
 	// made through source (0 when source is ""). Holds past their expiry count
@@ -66,11 +69,15 @@ type Tx interface {
 	// Client returns a client. ENotFound.
 	Client(ctx context.Context, salonID string, clientID int64) (*core.Client, error)
 	// ExpireHolds marks as expired the holds past their expiry at now that would
-	// stand in the way of occupied for master or client, and says how many.
+	// stand in the way of occupied for master or client, and says how many
+	// (each recorded as expired by the system).
 	ExpireHolds(ctx context.Context, salonID, masterID string, clientID int64, occupied core.TimeRange, now time.Time) (int64, error)
-	// InsertBooking stores b and sets its ID and timestamps. It returns false, and
-	// writes nothing, when the time is taken or the idempotency key exists.
-	InsertBooking(ctx context.Context, b *core.Booking) (bool, error)
+	// InsertBooking stores b (an appointment, or a block) and sets its ID and
+	// timestamps, with a, the record of its making, in the same statement. It
+	// returns false, and writes nothing, when the time is taken or the
+	// idempotency key exists. An appointment is also refused where the
+	// master's own calendar is busy; a block is not (it is the salon's own).
+	InsertBooking(ctx context.Context, b *core.Booking, a Audit) (bool, error)
 	// BookingByKey returns the booking created with the idempotency key. ENotFound.
 	BookingByKey(ctx context.Context, salonID, key string) (*core.Booking, error)
 	// ClientBusy reports whether the client has a live booking overlapping r,
@@ -79,19 +86,22 @@ type Tx interface {
 	// Booking returns a booking, locked for update when lock is set. ENotFound.
 	Booking(ctx context.Context, salonID, bookingID string, lock bool) (*core.Booking, error)
 	// ReleaseHold cancels the booking only while it is still held, in one
-	// conditional statement, and reports whether it did: a hold confirmed
-	// meanwhile is left alone. An unknown id releases nothing.
-	ReleaseHold(ctx context.Context, salonID, bookingID string) (bool, error)
-	// UpdateBooking writes b's status, times, occupied range, hold expiry and
-	// "I'll come" (ComingAt).
-	// EConflict when the new time overlaps another live booking.
-	UpdateBooking(ctx context.Context, b *core.Booking) error
+	// conditional statement with a (its record, action released), and reports
+	// whether it did: a hold confirmed meanwhile is left alone. An unknown id
+	// releases nothing.
+	ReleaseHold(ctx context.Context, salonID, bookingID string, a Audit) (bool, error)
+	// UpdateBooking writes b's status, times, occupied range, hold expiry,
+	// "I'll come" (ComingAt) and attendance, with a, the change's record, in
+	// the same statement. EConflict when the new time overlaps another live
+	// booking (nothing is written then).
+	UpdateBooking(ctx context.Context, b *core.Booking, a Audit) error
 	// SourceBookings lists the live bookings made through source that end after
 	// from, by start.
 	SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error)
 	// Changed records, in this transaction, that a confirmed booking was booked,
-	// moved or cancelled, so that the work that follows it (the master's calendar,
-	// the staff notice) happens if and only if the change commits. EInternal
+	// moved or cancelled (or a block made or lifted), so that the work that
+	// follows it (the master's calendar, the staff notice) happens if and only
+	// if the change commits. EInternal
 	// outside a transaction (Auto) when changes are followed: that would be after
 	// the commit.
 	Changed(ctx context.Context, c Change) error
@@ -124,19 +134,25 @@ type Occupancy struct {
 	Start    time.Time      // the appointment's start, which day it counts for
 	Occupied core.TimeRange // the appointment widened by its buffers
 	External bool           // busy in the master's calendar, not a booking
+	Block    bool           // blocked time on the desk, not a booking
 }
 
 // ChangeKind says what happened to a booking, for the people who must know.
 type ChangeKind string
 
-// The changes a master is told about. Only Booked, Moved and Cancelled change
-// the booking's time or status; Coming changes neither (a follower that only
-// mirrors the time, like the calendar, has nothing to do for it).
+// The changes followers are told of. Booked, Moved and Cancelled change an
+// appointment's time or status; Coming changes neither (a follower that only
+// mirrors the time, like the calendar, has nothing to do for it). Blocked and
+// Unblocked are a master's blocked time made and lifted: no client, no
+// service; only the calendar (an event "Blocked") and the wait-list (a time
+// freed) follow them. A follower ignores the kinds it does not know.
 const (
 	Booked    ChangeKind = "booked"    // a booking was confirmed
 	Moved     ChangeKind = "moved"     // a confirmed booking got a new time
 	Cancelled ChangeKind = "cancelled" // a confirmed booking was cancelled
 	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
+	Blocked   ChangeKind = "blocked"   // a master's time was blocked
+	Unblocked ChangeKind = "unblocked" // a block was lifted
 )
 
 // Change is a stored change to a confirmed booking.

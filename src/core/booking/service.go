@@ -12,6 +12,7 @@ import (
 
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
+	"salonbook/src/core/phone"
 )
 
 // AnyMaster asks for whichever master is free.
@@ -132,7 +133,8 @@ const OfferKeyPrefix = "waitlist:"
 
 // OwnerSource is the source of the salon's own bookings, made through the API
 // with the operator's token: they are not capped by Policy.MaxUpcoming, and a
-// chat's limits do not apply to them.
+// chat's limits do not apply to them. The desk's ("desk:<login>") are the
+// salon's own too (StaffSource).
 const OwnerSource = "api"
 
 // errReplay rolls back what a replay's transaction did before it found the
@@ -161,10 +163,25 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	if req.IdempotencyKey == "" || len(req.IdempotencyKey) > 200 || hasControl(req.IdempotencyKey) || !utf8.ValidString(req.IdempotencyKey) {
 		return nil, core.Errorf(core.EInvalid, "request.invalid", "booking: idempotency key must be 1..200 bytes")
 	}
-	client, err := normaliseClient(req.SalonID, req.Client)
+	// The catalog is cached: the salon's country reads the phone, and the
+	// cap below is decided by it (the transaction reads it again and decides
+	// the count by that: a cap applied meanwhile may count a lapsed hold,
+	// never none). The owner's booking goes on without it (its transaction
+	// reads the salon anyway): a number must then have its country code.
+	owner := StaffSource(req.Source) // the API's or the desk's: uncapped, no chat
+	cat, err := s.Catalog(ctx, req.SalonID)
+	if err != nil && !owner {
+		return nil, err
+	}
+	region := ""
+	if err == nil {
+		region = cat.Salon.Country
+	}
+	client, err := normaliseClient(req.SalonID, region, req.Client)
 	if err != nil {
 		return nil, err
 	}
+	identity := Identity(client, req.Source)
 	now := s.clock.Now()
 	var booked *core.Booking
 	// One transaction: the client it creates, the hold it releases and the
@@ -174,29 +191,20 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// takes its lock, releases its hold and counts its bookings. Everything else
 	// (replays, stale holds, why a time was refused) is looked at only when the
 	// insert writes nothing.
-	owner := req.Source == OwnerSource
+	who := actor(ctx, req.Source, req.Offer != 0)
 	chat := ""
 	if !owner {
 		chat = req.Source
 	}
-	// Policy.MaxUpcoming applies to all but the owner, unless it is 0. The
-	// catalog is cached (the transaction reads it again and decides the count
-	// by that: a cap applied meanwhile may count a lapsed hold, never none).
-	capped := false
-	if !owner {
-		cat, err := s.Catalog(ctx, req.SalonID)
-		if err != nil {
-			return nil, err
-		}
-		capped = cat.Salon.Policy.MaxUpcoming > 0
-	}
+	// Policy.MaxUpcoming applies to all but the owner, unless it is 0.
+	capped := !owner && cat != nil && cat.Salon.Policy.MaxUpcoming > 0
 	if capped {
 		// The limits count live bookings: mark the lapsed holds they would
 		// count expired first, committed on its own so that the transaction
 		// changes no row but the booking's before its insert (two bookings of
 		// each other's lapsed holds deadlocked waiting on each other's change).
 		err := s.store.Auto(ctx, func(tx Tx) error {
-			_, err := tx.ExpireLapsed(ctx, req.SalonID, client.Phone, chat, now)
+			_, err := tx.ExpireLapsed(ctx, req.SalonID, identity, chat, now)
 			return err
 		})
 		if err != nil {
@@ -234,11 +242,11 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			}
 		}
 		capped := !owner && sc.salon.Policy.MaxUpcoming > 0
-		if err := tx.UpsertClient(ctx, &client, capped); err != nil {
+		if err := tx.UpsertClient(ctx, &client, identity, capped); err != nil {
 			return err
 		}
 		if chat != "" && !req.Confirm && req.Offer == 0 {
-			if _, err := tx.ReleaseChatHolds(ctx, req.SalonID, chat, req.IdempotencyKey, now); err != nil {
+			if _, err := tx.ReleaseChatHolds(ctx, req.SalonID, chat, req.IdempotencyKey, now, who); err != nil {
 				return err
 			}
 		}
@@ -276,13 +284,17 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 					b.HoldExpiresAt = b.Start
 				}
 			}
-			ok, err := tx.InsertBooking(ctx, b)
+			rec := Audit{Actor: who, Action: ActHeld, At: now}
+			if req.Confirm {
+				rec.Action = ActBooked
+			}
+			ok, err := tx.InsertBooking(ctx, b, rec)
 			if err == nil && !ok {
 				// Holds past their expiry still block in the database until they
 				// are marked expired: do that and try once more (whether this call
 				// or a concurrent one marked them).
 				if _, err = tx.ExpireHolds(ctx, b.SalonID, b.MasterID, b.ClientID, b.Occupied, now); err == nil {
-					ok, err = tx.InsertBooking(ctx, b)
+					ok, err = tx.InsertBooking(ctx, b, rec)
 				}
 			}
 			if err != nil {
@@ -335,6 +347,26 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	return booked, nil
 }
 
+// Identity is the key a booking's client is found by (clients.identity,
+// migration 0025): who the person is, never a number they typed.
+//   - a verified number (Client.Verified): "phone:<E.164>", one client for
+//     every chat the channel vouches is that number's;
+//   - the owner's bookings (OwnerSource, or no source): "owner:<E.164>", the
+//     owner's word, as every client was keyed before;
+//   - a chat: "chat:<source>", the person in that chat: a phone typed there is
+//     their contact information and attaches them to no one else's record, so
+//     two people sharing one phone are two clients.
+func Identity(c core.Client, source string) string {
+	switch {
+	case c.Verified:
+		return "phone:" + c.Phone
+	case StaffSource(source) || source == "":
+		return "owner:" + c.Phone // the salon's staff (API, desk) name a client by phone
+	default:
+		return "chat:" + source
+	}
+}
+
 // sameRequest checks that a booking found by a request's idempotency key was made
 // by the same request: a key reused for another time, service, master or client
 // is refused (EConflict) instead of answering with someone else's booking.
@@ -366,7 +398,7 @@ func sameRequest(ctx context.Context, tx Tx, first *core.Booking, req BookReques
 func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpConfirm)(&err)
 	now := s.clock.Now()
-	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, StaffChange{}), func(tx Tx, b *core.Booking, _ *Audit) (bool, error) {
 		switch {
 		case b.Status == core.StatusConfirmed:
 			return false, nil
@@ -412,21 +444,28 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 	})
 }
 
-// Cancel is the salon's cancel of a booking; cancelling a cancelled one returns
-// it unchanged. A hold can always be released, as Release does (a wait-list
-// offer's message is given up and the matcher woken; the entry counts it as
-// declined), and so can a booking awaiting its deposit; a confirmed booking
-// cannot be cancelled once its start is closer than the salon's cancellation
-// cutoff (EForbidden). A paid deposit is to be refunded (see CancelByClient
-// for the client's cancel). ENotFound.
+// Cancel is the salon's cancel of a booking; cancelling a cancelled one
+// returns it unchanged. A hold can always be released, as Release does (a
+// wait-list offer's message is given up and the matcher woken; the entry
+// counts it as declined), and so can a booking awaiting its deposit; a
+// confirmed booking cannot be cancelled once its start is closer than the
+// salon's cancellation cutoff (EForbidden), nor once staff marked its
+// attendance (EConflict "booking.marked"). A paid deposit is to be refunded
+// (see CancelByClient for the client's cancel). A block is no booking here
+// (ENotFound; Unblock lifts it). ENotFound.
 func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
-	return s.cancel(ctx, salonID, bookingID, false)
+	return s.cancel(ctx, salonID, bookingID, StaffChange{}, false)
 }
 
-func (s *Service) cancel(ctx context.Context, salonID, bookingID string, byClient bool) (*core.Booking, error) {
+// cancel cancels as the salon (staff, the API) or, byClient, as the client:
+// see refundOnCancel.
+func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc StaffChange, byClient bool) (*core.Booking, error) {
+	if err := sc.check(); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
-	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, sc), func(tx Tx, b *core.Booking, rec *Audit) (bool, error) {
 		switch b.Status {
 		case core.StatusCancelled, core.StatusExpired:
 			return false, nil
@@ -435,8 +474,16 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, byClien
 			if err != nil {
 				return false, err
 			}
+			// The cutoff first: a marked booking has begun, and a client (or
+			// the API) is told it is too late, as before marks existed.
 			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
-				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+				if !sc.OverrideCutoff {
+					return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+				}
+				rec.Override = true
+			}
+			if b.Attendance != "" {
+				return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
 			}
 			if err := refundOnCancel(ctx, tx, salon, b, byClient, now); err != nil {
 				return false, err
@@ -444,7 +491,9 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, byClien
 		case core.StatusHeld:
 			// As Release: a wait-list offer's message is given up and the
 			// matcher woken with it.
-			if _, err := tx.ReleaseHold(ctx, salonID, b.ID); err != nil {
+			a := *rec
+			a.Action = ActReleased
+			if _, err := tx.ReleaseHold(ctx, salonID, b.ID, a); err != nil {
 				return false, err
 			}
 			got, err := tx.Booking(ctx, salonID, b.ID, false)
@@ -465,10 +514,12 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, byClien
 // released; an unknown or already ended booking releases nothing.
 func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ bool, err error) {
 	defer s.observed(OpRelease)(&err)
+	rec := s.record(ctx, s.clock.Now(), StaffChange{})
+	rec.Action = ActReleased
 	var released bool
 	err = s.store.Auto(ctx, func(tx Tx) error {
 		var err error
-		released, err = tx.ReleaseHold(ctx, salonID, bookingID)
+		released, err = tx.ReleaseHold(ctx, salonID, bookingID, rec)
 		return err
 	})
 	return released, err
@@ -478,12 +529,20 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 // old time is released only if the new one is taken, in one statement. Moving to
 // the current start returns the booking unchanged. Returns EForbidden inside the
 // cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
-// when the new time is taken, EConflict for a booking that is not live, ENotFound.
+// when the new time is taken, EConflict for a booking that is not live or whose
+// attendance is marked, ENotFound (a block too).
 func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
+	return s.reschedule(ctx, salonID, bookingID, start, StaffChange{})
+}
+
+func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, start time.Time, st StaffChange) (*core.Booking, error) {
+	if err := st.check(); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	start = start.UTC()
-	return s.change(ctx, salonID, bookingID, func(tx Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, st), func(tx Tx, b *core.Booking, rec *Audit) (bool, error) {
 		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
 		}
@@ -495,12 +554,20 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 			return false, err
 		}
 		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
-			return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			if !st.OverrideCutoff {
+				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			}
+			rec.Override = true
+		}
+		if b.Attendance != "" { // after the cutoff, as Cancel
+			return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
 		}
 		if _, err := s.offered(sc, start, now); err != nil {
 			return false, err
 		}
 		svc := sc.service
+		a := *rec
+		a.Action, a.From = ActMoved, b.Start
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
 		b.ComingAt = time.Time{} // "I'll come" was said of the old time
 		// The exclusion constraint guards against bookings; the master's own
@@ -515,7 +582,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 		if _, err := tx.ExpireHolds(ctx, salonID, b.MasterID, b.ClientID, b.Occupied, now); err != nil {
 			return false, err
 		}
-		if err := tx.UpdateBooking(ctx, b); err != nil {
+		if err := tx.UpdateBooking(ctx, b, a); err != nil {
 			if core.ErrorCode(err) != core.EConflict {
 				return false, err
 			}
@@ -541,7 +608,7 @@ func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, sta
 // has come, ENotFound.
 func (s *Service) Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error) {
 	now := s.clock.Now()
-	return s.change(ctx, salonID, bookingID, func(_ Tx, b *core.Booking) (bool, error) {
+	return s.change(ctx, salonID, bookingID, false, s.record(ctx, now, StaffChange{}), func(_ Tx, b *core.Booking, _ *Audit) (bool, error) {
 		switch {
 		case b.Status != core.StatusConfirmed:
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is %s", b.ID, b.Status)
@@ -583,9 +650,12 @@ func (s *Service) Upcoming(ctx context.Context, salonID, source string) ([]core.
 	return out, err
 }
 
-// change loads a booking under lock, lets apply decide, and writes it when apply
-// says so.
-func (s *Service) change(ctx context.Context, salonID, bookingID string, apply func(Tx, *core.Booking) (bool, error)) (*core.Booking, error) {
+// change loads a booking under lock, lets apply decide, and writes it with its
+// record when apply says so. rec is the change's record as far as known (who,
+// when, why); apply may add to it (Override), and the action is what changed.
+// A block is no booking to the use cases that change appointments (block
+// false), and the other way round: ENotFound.
+func (s *Service) change(ctx context.Context, salonID, bookingID string, block bool, rec Audit, apply func(Tx, *core.Booking, *Audit) (bool, error)) (*core.Booking, error) {
 	var out *core.Booking
 	var change *Change
 	err := s.store.WithTx(ctx, func(tx Tx) error {
@@ -593,13 +663,20 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 		if err != nil {
 			return err
 		}
+		if b.Block != block {
+			return core.Errorf(core.ENotFound, "booking.not_found", "booking: %s is no %s", bookingID, map[bool]string{true: "block", false: "booking"}[block])
+		}
 		before := *b
-		write, err := apply(tx, b)
+		write, err := apply(tx, b, &rec)
 		if err != nil {
 			return err
 		}
 		if write {
-			if err := tx.UpdateBooking(ctx, b); err != nil {
+			rec.Action = actionOf(before, *b)
+			if rec.Action == ActMoved {
+				rec.From = before.Start
+			}
+			if err := tx.UpdateBooking(ctx, b, rec); err != nil {
 				return err
 			}
 		}
@@ -612,9 +689,18 @@ func (s *Service) change(ctx context.Context, salonID, bookingID string, apply f
 	return out, err
 }
 
+// record starts the record of a change made now by whoever ctx names.
+func (s *Service) record(ctx context.Context, now time.Time, sc StaffChange) Audit {
+	return Audit{Actor: actor(ctx, "", false), At: now, Reason: strings.TrimSpace(sc.Reason)}
+}
+
 // changeOf says what happened to a booking that staff must hear of, if anything.
 func changeOf(before, after core.Booking) *Change {
 	switch {
+	case after.Block && before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
+		return &Change{Kind: Unblocked, Booking: after}
+	case after.Block:
+		return nil
 	case before.Status != core.StatusConfirmed && after.Status == core.StatusConfirmed:
 		return &Change{Kind: Booked, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
@@ -796,12 +882,13 @@ func (s *Service) taken(ctx context.Context, tx Tx, sc *scope, start time.Time, 
 }
 
 // dayLoads counts live bookings per local day (of their start) and master; busy
-// time from a master's own calendar is not a booking and does not count.
+// time from a master's own calendar and blocked time are not bookings and do
+// not count.
 func dayLoads(sc *scope, busy map[string][]Occupancy) map[core.Date]map[string]int {
 	out := map[core.Date]map[string]int{}
 	for id, os := range busy {
 		for _, o := range os {
-			if o.External {
+			if o.External || o.Block {
 				continue
 			}
 			d := core.DateOf(o.Start.In(sc.salon.Timezone))
@@ -861,41 +948,54 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 	return out
 }
 
-// NormaliseClient checks a client's name and reduces the phone to + and
-// digits, as Book stores them. EInvalid (client.invalid_name, invalid_phone).
-func NormaliseClient(salonID string, c core.Client) (core.Client, error) {
-	return normaliseClient(salonID, c)
+// NormaliseClient checks a client's name and reads the phone as E.164, a
+// number without its country code as one of region (the salon's country, ""
+// for none), as Book stores them. EInvalid (client.invalid_name,
+// invalid_phone).
+func NormaliseClient(salonID, region string, c core.Client) (core.Client, error) {
+	return normaliseClient(salonID, region, c)
 }
 
-// normaliseClient checks the name and reduces the phone to + and digits.
-func normaliseClient(salonID string, c core.Client) (core.Client, error) {
+// normaliseClient checks the name (see NameOK) and reads the phone as E.164:
+// a number whose length fits its country (phone.Possible: the owner's word,
+// and numbers stored before; the chat asks for a valid one).
+func normaliseClient(salonID, region string, c core.Client) (core.Client, error) {
 	c.SalonID = salonID
 	c.Name = strings.TrimSpace(c.Name)
-	if c.Name == "" || utf8.RuneCountInString(c.Name) > 100 || hasControl(c.Name) || !utf8.ValidString(c.Name) {
-		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters")
+	if !NameOK(c.Name) {
+		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters, not a number or a link")
 	}
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(c.Phone) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
-		default:
-			return c, errInvalidPhone
-		}
-	}
-	digits := strings.TrimPrefix(b.String(), "+")
-	if len(digits) < 6 || len(digits) > 15 {
+	e164, ok := phone.Parse(c.Phone, region, phone.Possible)
+	if !ok {
 		return c, errInvalidPhone
 	}
-	c.Phone = b.String()
+	c.Phone = e164
 	return c, nil
 }
 
+// MaxNameRunes is the longest client name stored.
+const MaxNameRunes = 100
+
+// NameOK reports whether s (trimmed) can be a person's name: 1 to
+// MaxNameRunes characters of valid UTF-8 with a letter and no control
+// character, not a phone number (typed where the name was asked), not a
+// link or an e-mail address.
+func NameOK(s string) bool {
+	if s == "" || utf8.RuneCountInString(s) > MaxNameRunes || hasControl(s) || !utf8.ValidString(s) ||
+		strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
+		return false
+	}
+	lower := strings.ToLower(s)
+	for _, link := range []string{"://", "www.", "@", ".com", ".ru", ".org", ".net", ".de"} {
+		if strings.Contains(lower, link) {
+			return false
+		}
+	}
+	return true
+}
+
 // The message never contains the number itself: phone numbers stay out of errors.
-var errInvalidPhone = core.Errorf(core.EInvalid, "client.invalid_phone", "booking: client phone must be 6..15 digits")
+var errInvalidPhone = core.Errorf(core.EInvalid, "client.invalid_phone", "booking: client phone is not a possible number")
 
 // hasControl reports a control character: the database refuses NUL, and none
 // belongs in a name or a key.

@@ -90,6 +90,8 @@ type Target struct {
 	Start, End                   time.Time
 	Zone                         *time.Location
 	Service, ClientName          string // the service's name; the client's first name only
+	Block                        bool   // the master's blocked time (a break), not an appointment
+	Note                         string // a block's note ("Break")
 	SalonName, SalonPhone        string
 	Reminders                    []time.Duration // the salon's policy.reminders
 	Placed                       *Placed         // the event as last written; nil when none was
@@ -248,8 +250,20 @@ func (s *Syncer) report(ctx context.Context, t *Target, calendar string, err err
 	return err
 }
 
-// eventOf builds the event a confirmed booking shows as.
+// eventOf builds the event a confirmed booking shows as; a block shows as
+// "Blocked" (and its note).
 func eventOf(t *Target, id string) Event {
+	if t.Block {
+		summary := "Blocked"
+		if t.Note != "" {
+			summary += " · " + t.Note
+		}
+		return Event{
+			ID: id, BookingID: t.BookingID, Summary: summary,
+			Description: fmt.Sprintf("Time blocked on %s's desk: no bookings. Block %s.", t.SalonName, t.BookingID),
+			Start:       t.Start, End: t.End, Zone: t.Zone,
+		}
+	}
 	desc := fmt.Sprintf("Booked through %s's chat. Booking %s.", t.SalonName, t.BookingID)
 	if t.SalonPhone != "" {
 		desc += " Salon: " + t.SalonPhone + "."

@@ -105,6 +105,31 @@ func TestPush(t *testing.T) {
 		require.Empty(t, b.fake.Events(borisCal))
 	})
 
+	t.Run("ABlockIsBlockedTime", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, march1)
+		blk, err := b.svc.Block(ctx, booking.BlockRequest{SalonID: b.salonID, MasterID: "anna",
+			Start: berlin(2027, 3, 3, 12, 0), End: berlin(2027, 3, 3, 13, 0), Note: "Sick", IdempotencyKey: "b1", Source: "desk:olga"})
+		require.NoError(t, err)
+		require.NoError(t, b.sync.Push(ctx, b.salonID, blk.ID))
+		evs := b.fake.Events(annaCal)
+		require.Len(t, evs, 1)
+		require.Equal(t, "Blocked · Sick", evs[0].Summary)
+		require.Equal(t, "2027-03-03T12:00:00+01:00", evs[0].Start.DateTime)
+		require.Equal(t, "2027-03-03T13:00:00+01:00", evs[0].End.DateTime)
+		// Read back, the block's own event is not busy time of the calendar's:
+		// the block alone keeps the hour.
+		require.NoError(t, b.sync.Refresh(ctx, b.salonID, "anna"))
+		var busy int
+		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM calendar_busy WHERE salon_id = $1`, b.salonID).Scan(&busy))
+		require.Zero(t, busy)
+
+		_, err = b.svc.Unblock(ctx, b.salonID, blk.ID, "")
+		require.NoError(t, err)
+		require.NoError(t, b.sync.Push(ctx, b.salonID, blk.ID))
+		require.Empty(t, b.fake.Events(annaCal), "lifted: the event goes")
+	})
+
 	t.Run("MoveThenCancelThenCancelAgain", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, march1)

@@ -6,12 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/phone"
 )
 
 // The book flow: service → master or "any" → day → time → name and phone the
@@ -332,54 +331,57 @@ func (t *turn) onName() {
 	if t.in.Kind == KindContact {
 		name = strings.TrimSpace(t.in.Contact.Name)
 	}
-	if t.in.Kind != KindText && t.in.Kind != KindContact || name == "" || utf8.RuneCountInString(name) > 100 ||
-		strings.IndexFunc(name, unicode.IsControl) >= 0 {
+	switch {
+	case t.in.Kind != KindText && t.in.Kind != KindContact || name == "":
 		t.note = t.p.T("hint.name")
+		t.ask()
+		return
+	case t.in.Kind == KindText && phone.Looks(name):
+		t.note = t.p.T("hint.name_phone") // the number comes next
+		t.ask()
+		return
+	case !booking.NameOK(name):
+		t.note = t.p.T("hint.name_bad", "Max", booking.MaxNameRunes)
 		t.ask()
 		return
 	}
 	t.st.ClientName = name
-	if t.in.Kind == KindContact && plausiblePhone(t.in.Contact.Phone) {
-		t.st.ClientPhone = t.in.Contact.Phone
-		t.afterClient()
-		return
+	if t.in.Kind == KindContact {
+		if e164, ok := phone.Parse(t.in.Contact.Phone, t.cat.Salon.Country, phone.Possible); ok {
+			t.st.ClientPhone, t.st.PhoneVerified = e164, t.in.Contact.Own
+			t.afterClient()
+			return
+		}
 	}
 	t.st.Step = stepPhone
 	t.ask()
 }
 
+// onPhone takes the client's number: typed, it must be a valid number (read
+// in the salon's country when it has no country code) and is contact
+// information only; shared by the channel as the client's own
+// (Contact.Own), it also says who the client is (core.Client.Verified).
 func (t *turn) onPhone() {
-	phone := strings.TrimSpace(t.in.Text)
+	text, region, check := strings.TrimSpace(t.in.Text), t.cat.Salon.Country, phone.Valid
 	if t.in.Kind == KindContact {
 		if t.in.Contact == nil {
 			t.again()
 			return
 		}
-		phone = t.in.Contact.Phone
+		text, check = t.in.Contact.Phone, phone.Possible // the channel's own record of a number
 	}
-	if t.in.Kind != KindText && t.in.Kind != KindContact || !plausiblePhone(phone) {
+	e164, ok := phone.Parse(text, region, check)
+	if t.in.Kind != KindText && t.in.Kind != KindContact || !ok {
 		t.note = t.p.T("hint.phone")
+		if ex := phone.Example(region); ex != "" {
+			t.note = t.p.T("hint.phone_example", "Example", ex)
+		}
 		t.ask()
 		return
 	}
-	t.st.ClientPhone = phone
+	t.st.ClientPhone = e164
+	t.st.PhoneVerified = t.in.Kind == KindContact && t.in.Contact.Own
 	t.afterClient()
-}
-
-// plausiblePhone accepts what the booking engine will: + and 6..15 digits, with
-// spaces, dashes, dots and brackets between.
-func plausiblePhone(s string) bool {
-	digits := 0
-	for i, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '0' && r <= '9':
-			digits++
-		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')', r == '.':
-		default:
-			return false
-		}
-	}
-	return digits >= 6 && digits <= 15
 }
 
 // hold holds the chosen time for the client and asks to confirm it.
@@ -387,7 +389,7 @@ func (t *turn) hold() {
 	t.releaseHold()
 	b, err := t.e.bookings.Book(t.ctx, booking.BookRequest{
 		SalonID: t.e.salonID, ServiceID: t.st.Service, MasterID: t.st.Master, Start: t.st.Start,
-		Client:         core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone},
+		Client:         core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified},
 		IdempotencyKey: t.in.ID,
 		Source:         t.source(),
 	})

@@ -18,7 +18,8 @@ import (
 // the client.
 func (t *turn) reset() {
 	t.releaseHold()
-	t.st = State{Lang: t.st.Lang, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID}
+	t.st = State{Lang: t.st.Lang, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID,
+		PhoneVerified: t.st.PhoneVerified}
 }
 
 // releaseHold ends the flow's unconfirmed hold, if it has one and it is still
@@ -34,9 +35,6 @@ func (t *turn) releaseHold() {
 
 // source names this chat as the booker, so that it sees only its own bookings.
 func (t *turn) source() string { return t.key.Channel + ":" + t.key.ChatID }
-
-// say adds a message without choices.
-func (t *turn) say(text string) { t.out = append(t.out, Reply{Text: text}) }
 
 // ask sends the current step's prompt (with any note before it).
 func (t *turn) ask() {
@@ -89,7 +87,7 @@ func (t *turn) bookingFailed(err error, back string) {
 		t.note = p.T("conflict.yours")
 		t.ask()
 	case "client.invalid_phone":
-		t.st.ClientPhone = ""
+		t.st.ClientPhone, t.st.PhoneVerified = "", false
 		t.st.Step = stepPhone
 		t.note = p.T("hint.phone")
 		t.ask()

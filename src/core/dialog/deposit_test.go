@@ -185,7 +185,7 @@ func TestDepositTranscripts(t *testing.T) {
 			// Telegram: an invoice; paid in time; the payment reported twice
 			// confirms once; cancelled four days ahead: refunded.
 			name: "deposit_telegram_en", channel: "telegram", convs: []*conv{{name: "olga", hint: "en"}},
-			script: append(book("Book", "Haircut", "Olga", "+49 151 2345678", "Confirm"),
+			script: append(book("Book", "Haircut", "Olga", "+49 151 23456789", "Confirm"),
 				"clock: +10m", "pay: ch1", "pay: ch1", "pick: My bookings", "pick: #1", "pick: Cancel booking"),
 			check: func(t *testing.T, b *depositBundle) {
 				bk := b.lastDeposit(t, &conv{name: "olga"})
@@ -210,7 +210,7 @@ func TestDepositTranscripts(t *testing.T) {
 			// the late payment is refunded and nearby times offered; one is
 			// booked, and paid.
 			name: "deposit_whatsapp_en", channel: "whatsapp", convs: []*conv{{name: "petra", hint: "en"}},
-			script: append(book("Book", "Haircut", "Petra", "+49 151 7654321", "Confirm"),
+			script: append(book("Book", "Haircut", "Petra", "+49 151 76543219", "Confirm"),
 				"clock: +16m", "expire: -", "take: -", "pay: late1", "pick: 11:30", "pick: Confirm", "pay: ok2",
 				"pick: My bookings"),
 			check: func(t *testing.T, b *depositBundle) {
@@ -252,7 +252,7 @@ func TestPreCheckout(t *testing.T) {
 	b := newDepositBundle(t, "telegram")
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #3", "pick: 10:30",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm"})
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"})
 	bk := b.lastDeposit(t, olga)
 	payload := dialog.InvoicePrefix + bk.ID
 	key := b.key(olga)
@@ -298,7 +298,7 @@ func TestPaidThatCannotBeRecordedFailsTheEvent(t *testing.T) {
 	b := newDepositBundle(t, "telegram")
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #3", "pick: 10:30",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm"})
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"})
 	in := b.paid(t, olga, "c1")
 	in.ID = "paid-1"
 	cctx, cancel := contextCancelled()

@@ -32,8 +32,8 @@ func TestRaceForTheSameTime(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	olga, petra := &conv{name: "olga", hint: "en"}, &conv{name: "petra", hint: "en"}
-	toTimes(t, b, olga, "+49 151 1111111")
-	toTimes(t, b, petra, "+49 151 2222222")
+	toTimes(t, b, olga, "+49 151 11111119")
+	toTimes(t, b, petra, "+49 151 22222229")
 
 	choice := pick(t, olga, "11:00")
 	require.Equal(t, choice, pick(t, petra, "11:00"))
@@ -68,7 +68,7 @@ func TestReplayChangesNothing(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	olga := &conv{name: "olga", hint: "en"}
-	toTimes(t, b, olga, "+49 151 1111111")
+	toTimes(t, b, olga, "+49 151 11111119")
 	in := dialog.Inbound{ID: "same-event", Kind: dialog.KindChoice, Choice: pick(t, olga, "11:00")}
 	first := b.send(t, olga, in)
 	require.Equal(t, 1, b.live(t))
@@ -84,7 +84,7 @@ func TestIdleConversationStartsOver(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	olga := &conv{name: "olga", hint: "en"}
-	toTimes(t, b, olga, "+49 151 1111111")
+	toTimes(t, b, olga, "+49 151 11111119")
 	b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, olga, "11:00")})
 	require.Equal(t, 1, b.live(t))
 	b.clock.T = b.clock.T.Add(31 * time.Minute)
@@ -98,11 +98,11 @@ func TestForgedBookingIDsAreNotHonoured(t *testing.T) {
 	b := newBundle(t)
 	olga, mallory := &conv{name: "olga", hint: "en"}, &conv{name: "mallory", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 10:30",
-		"text: Olga", "text: +49 151 1111111", "pick: Confirm"})
+		"text: Olga", "text: +49 151 11111119", "pick: Confirm"})
 	var id string
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT booking_id::text FROM bookings WHERE salon_id = $1`, b.salonID).Scan(&id))
 	b.run(t, []*conv{mallory}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 12:00",
-		"text: Mallory", "text: +49 151 6666666", "pick: Confirm", "pick: My bookings"})
+		"text: Mallory", "text: +49 151 66666669", "pick: Confirm", "pick: My bookings"})
 	for _, forged := range []string{"cx:" + id, "mv:" + id, "b:" + id} {
 		b.send(t, mallory, dialog.Inbound{Kind: dialog.KindChoice, Choice: forged})
 	}
@@ -164,9 +164,9 @@ func TestAnotherChatTypingTheSamePhoneSeesNothing(t *testing.T) {
 	b := newBundle(t)
 	olga, mallory := &conv{name: "olga", hint: "en"}, &conv{name: "mallory", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 10:30",
-		"text: Olga", "text: +49 151 1111111", "pick: Confirm"})
+		"text: Olga", "text: +49 151 11111119", "pick: Confirm"})
 	b.run(t, []*conv{mallory}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 12:00",
-		"text: Mallory", "text: +49 151 1111111", "pick: Cancel"})
+		"text: Mallory", "text: +49 151 11111119", "pick: Cancel"})
 	r := b.send(t, mallory, dialog.Inbound{Kind: dialog.KindChoice, Choice: "mine"})
 	require.Contains(t, r[0].Text, "no upcoming bookings")
 	var name string
@@ -221,7 +221,7 @@ func TestHoldsAreReleasedWhenTheFlowEnds(t *testing.T) {
 			t.Parallel()
 			b := newBundle(t)
 			olga := &conv{name: "olga", hint: "en"}
-			toTimes(t, b, olga, "+49 151 1111111")
+			toTimes(t, b, olga, "+49 151 11111119")
 			b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, olga, "11:00")})
 			require.Equal(t, 1, b.live(t))
 			b.send(t, olga, exit)
@@ -271,7 +271,7 @@ func TestTypedHourPicksThatTime(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	olga := &conv{name: "olga", hint: "en"}
-	toTimes(t, b, olga, "+49 151 1111111")
+	toTimes(t, b, olga, "+49 151 11111119")
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "11"})
 	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:00", "\"11\" means 11:00, not the 11th button")
 	b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "other"})
@@ -302,7 +302,7 @@ func TestReleaseNeverEndsAConfirmedBooking(t *testing.T) {
 			olga := &conv{name: "olga", hint: "en"}
 			// Tomorrow: outside the cancellation cutoff, where a cancel would succeed.
 			b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 11:00",
-				"text: Olga", "text: +49 151 1111111"})
+				"text: Olga", "text: +49 151 11111119"})
 			var id string
 			require.NoError(t, pgtest.Pool(t).QueryRow(ctx,
 				`SELECT booking_id::text FROM bookings WHERE salon_id = $1 AND status = 'held'`, b.salonID).Scan(&id))
@@ -329,7 +329,7 @@ func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
 	b := newBundle(t)
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: #2", "pick: 11:00",
-		"text: Olga", "text: +49 151 1111111", "pick: Confirm",
+		"text: Olga", "text: +49 151 11111119", "pick: Confirm",
 		"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Tue 2 Mar"})
 	var times []string
 	for _, c := range olga.last[0].Choices {
@@ -357,7 +357,7 @@ func TestSharedChatsCannotBook(t *testing.T) {
 		{Kind: dialog.KindCommand, Text: "start", LangHint: "en"},
 		{Kind: dialog.KindChoice, Choice: "mine", LangHint: "en-GB"},
 		{Kind: dialog.KindCommand, Text: "help", LangHint: "ru-RU"},
-		{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: "Olga", Phone: "+49 151 1111111"}, LangHint: "ru"},
+		{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: "Olga", Phone: "+49 151 11111119"}, LangHint: "ru"},
 		{Kind: dialog.KindText, Text: "записаться", LangHint: "ru-RU"},
 		{Kind: dialog.KindText, Text: "ok, I'll call her", LangHint: "en"},
 		{Kind: dialog.KindText, Text: ""},
@@ -390,11 +390,11 @@ func TestTypedNumberPicksFromTheListShown(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	olga := &conv{name: "olga", hint: "en"}
-	toTimes(t, b, olga, "+49 151 1111111")
+	toTimes(t, b, olga, "+49 151 11111119")
 	require.Equal(t, "11:00", olga.last[0].Choices[2].Label, "the third time shown")
 	// Meanwhile someone else takes 10:00: a list built now would start at 11:00.
 	_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
-		Start: time.Date(2027, 3, 1, 10, 0, 0, 0, pgtest.Berlin), Client: core.Client{Name: "Petra", Phone: "+49 151 2222222"},
+		Start: time.Date(2027, 3, 1, 10, 0, 0, 0, pgtest.Berlin), Client: core.Client{Name: "Petra", Phone: "+49 151 22222229"},
 		IdempotencyKey: "petra", Confirm: true})
 	require.NoError(t, err)
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "3"})
@@ -433,14 +433,14 @@ func TestTypedHourAtATimeStepIsATime(t *testing.T) {
 				// The client picks from those by number.
 				r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2"})
 				require.Contains(t, r[0].Text, "name")
-				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 1111111"})
+				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 11111119"})
 				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, 10:30")
 			case "17:00":
 				require.Contains(t, r[0].Text, "nearest")
 				require.Equal(t, []string{"14:00", "14:30", "15:00"}, times(r))
 			case "10", "14", "15.00":
 				require.Contains(t, r[0].Text, "name", "an offered time is taken, on this page or the next")
-				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 1111111"})
+				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 11111119"})
 				want := map[string]string{"10": "10:00", "14": "14:00", "15.00": "15:00"}[typed]
 				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, "+want)
 			}
@@ -454,7 +454,7 @@ func TestTooManyBookingsIsExplained(t *testing.T) {
 	t.Parallel()
 	b := newBundleWith(t, func(s *postgres.SalonSetup) { s.Salon.Policy.MaxUpcoming = 1 })
 	olga := &conv{name: "olga", hint: "en"}
-	toTimes(t, b, olga, "+49 151 1111111")
+	toTimes(t, b, olga, "+49 151 11111119")
 	b.run(t, []*conv{olga}, []string{"pick: 11:00", "pick: Confirm"})
 	require.Contains(t, olga.last[0].Text, "You're booked")
 	b.run(t, []*conv{olga}, []string{"pick: Book", "pick: Haircut", "pick: Anna", "pick: #1"})

@@ -90,6 +90,7 @@ type Engine struct {
 	bookings Bookings
 	waitlist Waitlist
 	pushed   Pushed
+	privacy  Privacy
 	catalog  *i18n.Catalog
 	clock    core.Clock
 	idle     time.Duration
@@ -104,7 +105,10 @@ type Config struct {
 	Waitlist Waitlist
 	// Pushed reads the reminders and offers sent to a chat, so that typed text
 	// at the menu can answer them; nil: typed text is never such an answer.
-	Pushed  Pushed
+	Pushed Pushed
+	// Privacy erases a chat's data on request ("delete my data", a button
+	// under Help); nil: not offered.
+	Privacy Privacy
 	Catalog *i18n.Catalog
 	Clock   core.Clock
 	// Idle is the silence after which a flow under way is dropped (the client
@@ -126,7 +130,7 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers, payments: c.Payments}
+		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments}
 }
 
 // turn is one step being worked out.
@@ -148,6 +152,7 @@ type turn struct {
 // Step answers one inbound event. It always answers with at least one reply: a
 // failure of the booking engine becomes an apology and the menu, never silence.
 func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (State, []Reply) {
+	ctx = booking.WithActor(ctx, booking.ActorChat) // what a chat changes is the client's doing
 	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {
@@ -199,6 +204,9 @@ func (t *turn) run() {
 	if in.Kind == KindText && strings.HasPrefix(strings.TrimSpace(in.Text), "/") {
 		in.Kind, in.Text = KindCommand, strings.ToLower(strings.TrimPrefix(strings.Fields(in.Text)[0], "/"))
 	}
+	if t.eraseAsked(in) { // "delete my data", whatever the step
+		return
+	}
 	switch in.Kind {
 	case KindCommand:
 		t.command(in.Text)
@@ -235,7 +243,7 @@ func (t *turn) run() {
 			t.menu()
 			return
 		case optHelp:
-			t.say(t.p.T("help", "Salon", t.cat.Salon.Name))
+			t.out = append(t.out, t.helpReply())
 			t.again()
 			return
 		case optLanguage:
@@ -268,6 +276,8 @@ func (t *turn) run() {
 		t.onMine()
 	case stepLanguage:
 		t.onLanguage()
+	case stepErase:
+		t.onErase()
 	default:
 		t.reset()
 		t.menu()
@@ -287,7 +297,7 @@ func (t *turn) command(name string) {
 		}
 		t.menu()
 	case CommandHelp:
-		t.say(t.p.T("help", "Salon", t.cat.Salon.Name))
+		t.out = append(t.out, t.helpReply())
 		t.again()
 	case CommandLanguage:
 		t.st.Step = stepLanguage
@@ -388,7 +398,7 @@ func (t *turn) prompt() Reply {
 	case stepTime, stepMoveTime:
 		return t.timePrompt()
 	case stepName:
-		return Reply{Text: p.T("ask.name"), Choices: []Choice{{ID: optMenu, Label: p.T("btn.menu")}}}
+		return t.namePrompt()
 	case stepPhone:
 		return Reply{Text: p.T("ask.phone"), RequestContact: true, Choices: []Choice{{ID: optMenu, Label: p.T("btn.menu")}}}
 	case stepConfirm:
@@ -399,6 +409,8 @@ func (t *turn) prompt() Reply {
 		return t.bookingPrompt()
 	case stepLanguage:
 		return t.languagePrompt()
+	case stepErase:
+		return t.erasePrompt()
 	}
 	text := p.T("menu.text", "Salon", t.cat.Salon.Name)
 	if t.note != "" { // after an answer the client has heard the greeting already

@@ -67,7 +67,7 @@ func (b *bundle) starts(t *testing.T) []string {
 func TestReminderTranscripts(t *testing.T) {
 	t.Parallel()
 	bookOlga := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm"}
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"}
 	bookIvan := []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #3", "pick: 10:00",
 		"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"}
 	cases := []struct {
@@ -103,7 +103,7 @@ func TestReminderTranscripts(t *testing.T) {
 				"clock: +26h", "olga remind: #1", "olga press: Reschedule", "olga pick: Thu 4 Mar",
 				// Petra takes Thursday 10:00 while Olga looks at the times.
 				"petra text: hi", "petra pick: Book", "petra pick: Haircut", "petra pick: Anna", "petra pick: Thu 4 Mar",
-				"petra pick: 10:00", "petra text: Petra", "petra text: +49 151 7654321", "petra pick: Confirm",
+				"petra pick: 10:00", "petra text: Petra", "petra text: +49 151 76543219", "petra pick: Confirm",
 				"olga pick: 10:00", "olga pick: #1",
 			),
 			check: func(t *testing.T, b *bundle) {
@@ -269,7 +269,7 @@ func TestReminderTranscripts(t *testing.T) {
 			fill:  2,
 			script: []string{
 				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Tue 2 Mar (full)", "pick: Notify me",
-				"text: Olga", "text: +49 151 2345678", "clock: +1m", "free: 1", "match: -", "text: 1",
+				"text: Olga", "text: +49 151 23456789", "clock: +1m", "free: 1", "match: -", "text: 1",
 			},
 			check: func(t *testing.T, b *bundle) {
 				var n int
@@ -347,7 +347,7 @@ func TestComingFromTheChat(t *testing.T) {
 
 	olga, mallory := &conv{name: "olga", hint: "en"}, &conv{name: "mallory", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga Petrova", "text: +49 151 1111111", "pick: Confirm"})
+		"text: Olga Petrova", "text: +49 151 11111119", "pick: Confirm"})
 	list, err := b.bookings.Upcoming(ctx, b.salonID, "test:olga")
 	require.NoError(t, err)
 	require.Len(t, list, 1)
@@ -393,7 +393,7 @@ func TestTypedReplyToPushed(t *testing.T) {
 	b := newBundleWith(t, withReminders)
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm"})
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"})
 	list, err := b.bookings.Upcoming(ctx, b.salonID, "test:olga")
 	require.NoError(t, err)
 	require.Len(t, list, 1)
@@ -432,7 +432,7 @@ func TestTypedReplyToUnsentReminder(t *testing.T) {
 	b := newBundleWith(t, withReminders)
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm"})
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"})
 	b.clock.T = time.Date(2027, 3, 2, 10, 0, 0, 0, pgtest.Berlin)
 	n, _, err := b.reminders.Tick(ctx)
 	require.NoError(t, err)
@@ -457,7 +457,7 @@ func TestTypedReplyWhilePushedIsDown(t *testing.T) {
 	b := newBundleWith(t, withReminders)
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm", "cmd: start", "clock: +26h", "remind: #1"})
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm", "cmd: start", "clock: +26h", "remind: #1"})
 	cat, err := i18n.Load()
 	require.NoError(t, err)
 	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Pushed: failingPushed{}, Catalog: cat, Clock: b.clock})
@@ -487,7 +487,7 @@ func TestStaleReminderPress(t *testing.T) {
 	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, cat.Salon), slog.New(slog.DiscardHandler)).Record)
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm", "clock: +26h", "remind: #1"})
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm", "clock: +26h", "remind: #1"})
 	old := *olga.reminder
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: old.Choices[1].ID}) // Reschedule
 	require.True(t, r[0].NoEdit, "a press on a reminder is answered below it")
@@ -528,7 +528,7 @@ func TestPressWhileTheStoreIsDown(t *testing.T) {
 	b := newBundleWith(t, withReminders)
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga", "text: +49 151 2345678", "pick: Confirm", "clock: +26h", "remind: #1"})
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm", "clock: +26h", "remind: #1"})
 	cat, err := i18n.Load()
 	require.NoError(t, err)
 	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: unavailable{b.bookings}, Catalog: cat, Clock: b.clock})
@@ -551,7 +551,7 @@ func TestForgedPressOnAHold(t *testing.T) {
 	b := newBundleWith(t, withReminders)
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
-		"text: Olga", "text: +49 151 2345678"}) // a hold, waiting for Confirm
+		"text: Olga", "text: +49 151 23456789"}) // a hold, waiting for Confirm
 	var hold string
 	var start time.Time
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT booking_id::text, starts_at FROM bookings WHERE salon_id = $1 AND status = 'held'`,

@@ -58,6 +58,9 @@ type Paid struct {
 type Contact struct {
 	Name  string
 	Phone string
+	// Own: the channel vouches the number is the sender's own (Telegram: the
+	// contact's user_id is the sender's; WhatsApp: the chat's own number).
+	Own bool
 }
 
 // Reply is one message to the client.
@@ -126,6 +129,31 @@ type Conversations interface {
 	Run(ctx context.Context, key ChatKey, eventID string, step func(State) (State, []Reply)) ([]Reply, error)
 }
 
+// Transcripts is a Conversations that can also keep what the client said with
+// each event and read the conversation back: for a channel whose page draws
+// the conversation again (the web chat after a reload or in a second tab).
+type Transcripts interface {
+	// RunSaid is Conversations.Run that stores said with the event.
+	RunSaid(ctx context.Context, key ChatKey, eventID string, said Said, step func(State) (State, []Reply)) ([]Reply, error)
+	// History returns the conversation's language and its last events, at
+	// most limit, oldest first; no events (and "") when there is none.
+	History(ctx context.Context, key ChatKey, limit int) (lang string, events []Event, err error)
+}
+
+// Said is what the client sent with an event, as kept for the transcript.
+type Said struct {
+	Kind   Kind   `json:"kind"`
+	Text   string `json:"text,omitempty"`   // KindText: the text as typed
+	Choice string `json:"choice,omitempty"` // KindChoice: the id (its label is read from the replies before)
+}
+
+// Event is one handled event read back: what was said (nil when it was not
+// kept) and the replies.
+type Event struct {
+	Said    *Said
+	Replies []Reply
+}
+
 // State is where a conversation stands. It is stored as JSON; fields are stable.
 type State struct {
 	Step    string    `json:"step,omitempty"`
@@ -148,6 +176,23 @@ type State struct {
 	ClientName  string `json:"name,omitempty"`
 	ClientPhone string `json:"phone,omitempty"`
 	ClientID    int64  `json:"client,omitempty"`
+	// PhoneVerified: the channel vouched that ClientPhone is the client's own
+	// (a contact of their own shared on Telegram, WhatsApp's own number).
+	PhoneVerified bool `json:"phone_ok,omitempty"`
+	// Erase: "delete my data" was asked and waits for Yes (step stepErase).
+	// Forget, set by the step that erased, tells the store to drop the chat's
+	// transcript and events (never stored: the state written is fresh).
+	Forget bool `json:"-"`
+}
+
+// Privacy erases a chat's personal data ("delete my data").
+type Privacy interface {
+	// Erase blanks the name and phone of the chat's clients (clientID, the one
+	// its state names, and those of its bookings and wait-list entries),
+	// deletes its wait-list entries and takes the chat's id off its bookings,
+	// which stay as anonymous rows; now is when. The conversation's own state
+	// and events are dropped by the store that runs the step (State.Forget).
+	Erase(ctx context.Context, key ChatKey, clientID int64, now time.Time) error
 }
 
 // Pushed reads what was sent to a chat outside its steps: a reminder, a

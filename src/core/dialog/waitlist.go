@@ -63,7 +63,8 @@ func (t *turn) join() {
 		t.menu()
 		return
 	}
-	client, err := booking.NormaliseClient(t.e.salonID, core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone})
+	client, err := booking.NormaliseClient(t.e.salonID, t.cat.Salon.Country,
+		core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified})
 	if err != nil {
 		t.bookingFailed(err, stepTime) // asks for the name or phone again; Join stays set
 		return

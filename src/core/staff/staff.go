@@ -60,6 +60,13 @@ func (a Account) SeesWeekOf(masterID string) bool {
 // MayChange reports whether a may change a booking of masterID.
 func (a Account) MayChange(masterID string) bool { return a.SeesClientsOf(masterID) }
 
+// MayOverride reports whether a may cancel or move a booking inside the
+// salon's cancellation cutoff (with a reason): owners only.
+func (a Account) MayOverride() bool { return a.Owner() }
+
+// MayUnmark reports whether a may undo an attendance mark: owners only.
+func (a Account) MayUnmark() bool { return a.Owner() }
+
 // SessionLimits are a desk session's timeouts: Idle since its last request,
 // Max since the login.
 type SessionLimits struct{ Idle, Max time.Duration }
@@ -71,12 +78,19 @@ type Entry struct {
 	ClientPhone string // personal data: shown to owners only, never logged
 }
 
-// Status is how the desk names an entry's state at now: a confirmed booking
-// the client answered "I'll come" to is "coming", a hold (or a booking
+// Status is how the desk names an entry's state at now: a standing block is
+// "blocked"; a confirmed booking marked by staff is "arrived" or "no-show",
+// else "coming" once the client answered "I'll come"; a hold (or a booking
 // awaiting its deposit) past its expiry is "expired".
 func (e Entry) Status(now time.Time) string {
 	b := e.Booking
 	switch {
+	case b.Block && b.Status == core.StatusConfirmed:
+		return "blocked"
+	case b.Status == core.StatusConfirmed && b.Attendance == core.Arrived:
+		return "arrived"
+	case b.Status == core.StatusConfirmed && b.Attendance == core.NoShow:
+		return "no-show"
 	case b.Status == core.StatusConfirmed && !b.ComingAt.IsZero():
 		return "coming"
 	case b.Status.Pending() && !b.HoldLive(now):
@@ -98,4 +112,15 @@ func (e Entry) Channel() string {
 		return "api"
 	}
 	return src
+}
+
+// Change is one line of a booking's history: who did what, when, and why.
+type Change struct {
+	At       time.Time
+	Actor    string // "desk:<login>", "chat", "api", "system"
+	Action   string // booking.Action: held, booked, moved, cancelled, no_show, …
+	Reason   string
+	Override bool      // inside the cancellation cutoff, allowed by an owner
+	Start    time.Time // the booking's start after the change
+	From     time.Time // before a move; zero otherwise
 }

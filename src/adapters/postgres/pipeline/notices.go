@@ -35,6 +35,11 @@ func NewStaffNotices(channel string, text func(dialog.StaffNotice) string, log *
 // Record queues the notice of c in tx, the transaction that makes the change;
 // nothing when the master has no staff chat. Its error rolls the change back.
 func (n *StaffNotices) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+	switch c.Kind {
+	case booking.Booked, booking.Moved, booking.Cancelled, booking.Coming:
+	default:
+		return nil // a block has no client to tell of; other kinds are not notices
+	}
 	var chat *int64
 	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From, Deposit: c.Booking.Deposit, DepositTo: c.Booking.DepositState}
 	err := tx.QueryRow(ctx, `

@@ -109,7 +109,8 @@ func (s *StaffSummaries) Tick(ctx context.Context) (time.Time, error) {
 }
 
 // summaryBookingsSQL reads a master's confirmed bookings that start in
-// [$3, $4) (a local day), with their service's names and client's name.
+// [$3, $4) (a local day), with their service's names and client's name; not
+// the master's blocks.
 // occupied contains starts_at: the overlap and the live statuses let the
 // master's exclusion constraint's index (salon, master, occupied) find them,
 // with no statistics and a generic plan too (TestStaffSummaryBookingsPlan).
@@ -118,6 +119,7 @@ const summaryBookingsSQL = `
 	FROM bookings b JOIN services s USING (salon_id, service_id) JOIN clients c USING (client_id)
 	WHERE b.salon_id = $1 AND b.master_id = $2 AND b.status IN ('held', 'confirmed') AND b.status = 'confirmed'
 	  AND b.occupied && tstzrange($3, $4) AND b.starts_at >= $3 AND b.starts_at < $4
+	  AND b.kind = 'appointment' -- a block is no booking to tell of (the joins drop it too)
 	ORDER BY b.starts_at`
 
 // queue decides master's summary of day in one transaction: it reads the day's

@@ -116,6 +116,11 @@ type Config struct {
 	// HashPassword). HashWait bounds the wait for a slot (zero: DefaultHashWait).
 	Hashing  chan struct{}
 	HashWait time.Duration
+	// Bookings and Records are the desk's actions (actions.go): the booking
+	// use cases (booking.Service) and what their pages read (postgres.Desk).
+	// Either nil: the desk only shows the schedule.
+	Bookings Bookings
+	Records  Records
 }
 
 //go:embed templates/*.html
@@ -170,6 +175,7 @@ func Handler(cfg Config) http.Handler {
 	}))
 	mux.Handle("GET /admin/day", d.authed(d.day))
 	mux.Handle("GET /admin/week", d.authed(d.week))
+	d.actionRoutes(mux)
 	// Anything else under /admin: the login page first, then not found.
 	mux.Handle("/admin/", d.authed(func(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.problem(w, r, v, http.StatusNotFound, "No such page.")

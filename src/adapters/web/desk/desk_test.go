@@ -54,7 +54,7 @@ func newBundle(t *testing.T, edit ...func(*postgres.SalonSetup, *desk.Config)) *
 		{Login: "anna", Role: staff.Master, MasterID: "anna"}, {Login: "boris", Role: staff.Master, MasterID: "boris"}}
 	b.bookings = booking.New(store, b.clock)
 	cfg := desk.Config{SalonID: b.salonID, Store: b.desk, Catalog: b.bookings, Clock: b.clock,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Bookings: b.bookings, Records: b.desk}
 	for _, e := range edit {
 		e(&b.setup, &cfg)
 	}
@@ -167,7 +167,7 @@ func (b *bundle) book(t *testing.T, master, service string, at time.Time, name, 
 	t.Helper()
 	bk, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: service, MasterID: master,
 		Start: at.UTC(), Client: core.Client{Name: name, Phone: phone}, IdempotencyKey: pgtest.RandomID(),
-		Confirm: true, Source: "telegram:42"})
+		Confirm: true, Source: "telegram:42" + name}) // a chat per client: a chat's client is its person
 	require.NoError(t, err)
 	return bk
 }

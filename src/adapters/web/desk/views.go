@@ -61,8 +61,9 @@ type item struct {
 	Client  string // "" when the viewer may not see it
 	Phone   string // owners only
 	Channel string
-	Status  string // held, confirmed, coming, cancelled, expired
+	Status  string // held, confirmed, coming, arrived, no-show, cancelled, expired, blocked
 	Detail  bool   // the viewer sees the client
+	Link    string // the booking's page, when the viewer may open it
 }
 
 // dayBounds returns day d's local midnight and the next one as instants (a
@@ -152,6 +153,9 @@ func buildGrid(d core.Date, all, masters []core.Master, entries []staff.Entry, v
 		if _, ok := col[b.MasterID]; !ok || b.Start.Before(win.Start) || !b.Start.Before(win.End) {
 			continue
 		}
+		if b.Block && b.Status != core.StatusConfirmed {
+			continue // a lifted block is gone from the grid (its page keeps its history)
+		}
 		mine = append(mine, e)
 		widen(core.TimeRange{Start: b.Start, End: b.End})
 	}
@@ -208,6 +212,16 @@ func itemOf(e staff.Entry, v staff.Account, cat *booking.Catalog, zone *time.Loc
 		Status:  e.Status(now),
 	}
 	if v.SeesClientsOf(b.MasterID) {
+		it.Link = "/admin/booking/" + url.PathEscape(b.ID)
+	}
+	if b.Block {
+		it.Service = "" // a block's note is the staff's own words: to those who may open it
+		if it.Link != "" {
+			it.Service = b.Note
+		}
+		return it
+	}
+	if v.SeesClientsOf(b.MasterID) {
 		it.Detail = true
 		it.Client = e.ClientName
 		it.Channel = e.Channel()
@@ -262,6 +276,7 @@ type page struct {
 	Masters []column
 	Master  string // the week's master ("" for the whole salon)
 	Days    []grid
+	Actions bool // the desk makes changes (actions.go): links to them
 }
 
 // date reads ?date=YYYY-MM-DD; today in the salon's zone when absent.
@@ -300,7 +315,7 @@ func (d *desk) day(w http.ResponseWriter, r *http.Request, v *viewer) {
 	p := page{Title: dateTitle(day), V: v, Salon: cat.Salon.Name, View: "day", Date: day.String(), Days: grids,
 		Prev:  "/admin/day?date=" + day.AddDays(-1).String(),
 		Next:  "/admin/day?date=" + day.AddDays(1).String(),
-		Today: "/admin/day",
+		Today: "/admin/day", Actions: d.cfg.Bookings != nil && d.cfg.Records != nil,
 	}
 	p.Other = "/admin/week?date=" + day.String()
 	if !v.Owner() {
@@ -362,7 +377,7 @@ func (d *desk) week(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	p := page{Title: title, V: v, Salon: cat.Salon.Name, View: "week", Date: monday.String(), Days: grids, Master: want,
 		Prev: q(monday.AddDays(-7)), Next: q(monday.AddDays(7)), Today: q(core.DateOf(d.cfg.Clock.Now().In(zone))),
-		Other: "/admin/day?date=" + day.String()}
+		Other: "/admin/day?date=" + day.String(), Actions: d.cfg.Bookings != nil && d.cfg.Records != nil}
 	if v.Owner() {
 		p.Masters = append(p.Masters, column{ID: "", Name: "All", Link: "/admin/week?date=" + monday.String()})
 		for _, m := range cat.Masters {
@@ -430,6 +445,11 @@ func (g grid) Body() template.HTML {
 						b.WriteString(` · <a class="phone" href="tel:` + p + `">` + p + `</a>`)
 					}
 					b.WriteString("</div>\n")
+				}
+				if it.Link != "" {
+					// The whole card opens the booking (a link stretched over it by
+					// the CSS), and the phone link above stays clickable.
+					b.WriteString(`<a class="open" href="` + esc(it.Link) + `"><span class="sr">Open ` + esc(it.Time) + `</span></a>`)
 				}
 				b.WriteString(`</div>`)
 			}
