@@ -42,11 +42,18 @@ type depositServer struct {
 	logs *syncBuffer
 }
 
-func startDepositServer(t *testing.T, id string) *depositServer {
+func startDepositServer(t testing.TB, id string) *depositServer {
+	return startDepositServerWith(t, id, telegramtest.Options{PaymentProviderToken: testProviderToken}, true)
+}
+
+// startDepositServerWith starts it with the fake Bot API's options and more
+// variables; refusals also checks that serve refuses to start without a
+// provider's variables.
+func startDepositServerWith(t testing.TB, id string, tgOpts telegramtest.Options, refusals bool, more ...string) *depositServer {
 	t.Helper()
 	s := &depositServer{logs: &syncBuffer{}}
 	var tgURL, waURL, stURL string
-	s.tg, tgURL = telegramtest.Start(t, telegramtest.Options{PaymentProviderToken: testProviderToken})
+	s.tg, tgURL = telegramtest.Start(t, tgOpts)
 	s.wa, waURL = whatsapptest.Start(t, whatsapptest.Options{})
 	s.st, stURL = stripetest.Start(t, stripetest.Options{})
 	const secret = "deposit-webhook-secret-0123456789"
@@ -57,28 +64,16 @@ func startDepositServer(t *testing.T, id string) *depositServer {
 		"WHATSAPP_TOKEN":                  s.wa.Token(), "WHATSAPP_APP_SECRET": s.wa.AppSecret(), "WHATSAPP_VERIFY_TOKEN": "verify-token-0123456789",
 		"WHATSAPP_PHONE_NUMBER_ID": s.wa.PhoneNumberID(), "WHATSAPP_API_URL": waURL, "WHATSAPP_API_VERSION": "v24.0",
 		"STRIPE_SECRET_KEY": s.st.Key(), "STRIPE_WEBHOOK_SECRET": s.st.WebhookSecret(), "STRIPE_API_URL": stURL}
+	for i := 0; i+1 < len(more); i += 2 {
+		vars[more[i]] = more[i+1]
+	}
 	ctx := context.Background()
 	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
 	applyDemo(t, vars, id, depositDemo)
 
-	// Without Stripe, a salon asking deposits is refused at start, naming the variable.
-	noStripe := map[string]string{}
-	for k, v := range vars {
-		if !strings.HasPrefix(k, "STRIPE_") {
-			noStripe[k] = v
-		}
+	if refusals {
+		checkRefusals(t, vars)
 	}
-	err := run(ctx, []string{"serve"}, env(noStripe), &bytes.Buffer{}, nil)
-	require.ErrorContains(t, err, "STRIPE_SECRET_KEY")
-	noToken := map[string]string{}
-	for k, v := range vars {
-		if k != "TELEGRAM_PAYMENT_PROVIDER_TOKEN" {
-			noToken[k] = v
-		}
-	}
-	err = run(ctx, []string{"serve"}, env(noToken), &bytes.Buffer{}, nil)
-	require.ErrorContains(t, err, "TELEGRAM_PAYMENT_PROVIDER_TOKEN")
-
 	serveCtx, stop := context.WithCancel(ctx)
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() { done <- run(serveCtx, []string{"serve"}, env(vars), s.logs, ready) }()
@@ -97,6 +92,29 @@ func startDepositServer(t *testing.T, id string) *depositServer {
 	s.wa.SetWebhook("http://" + s.addr + "/whatsapp/webhook")
 	s.st.SetWebhook("http://" + s.addr + "/stripe/webhook")
 	return s
+}
+
+// checkRefusals: without Stripe, or without Telegram's provider token, a
+// salon asking deposits is refused at start, naming the variable.
+func checkRefusals(t testing.TB, vars map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	noStripe := map[string]string{}
+	for k, v := range vars {
+		if !strings.HasPrefix(k, "STRIPE_") {
+			noStripe[k] = v
+		}
+	}
+	err := run(ctx, []string{"serve"}, env(noStripe), &bytes.Buffer{}, nil)
+	require.ErrorContains(t, err, "STRIPE_SECRET_KEY")
+	noToken := map[string]string{}
+	for k, v := range vars {
+		if k != "TELEGRAM_PAYMENT_PROVIDER_TOKEN" {
+			noToken[k] = v
+		}
+	}
+	err = run(ctx, []string{"serve"}, env(noToken), &bytes.Buffer{}, nil)
+	require.ErrorContains(t, err, "TELEGRAM_PAYMENT_PROVIDER_TOKEN")
 }
 
 // TestDepositsOverWhatsAppAndStripe: a WhatsApp client is sent a Stripe
