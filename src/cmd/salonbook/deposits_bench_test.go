@@ -122,7 +122,9 @@ func BenchmarkPreCheckoutUnderLoad(b *testing.B) {
 	wg.Wait()
 	require.Equal(b, b.N, s.tg.Stats().PreCheckoutsAnswered, "every query answered in time")
 	slices.Sort(lat)
-	q := func(f float64) float64 { return float64(lat[min(len(lat)-1, int(f*float64(len(lat))))]) / float64(time.Millisecond) }
+	q := func(f float64) float64 {
+		return float64(lat[min(len(lat)-1, int(f*float64(len(lat))))]) / float64(time.Millisecond)
+	}
 	b.ReportMetric(q(0.50), "p50-ms")
 	b.ReportMetric(q(0.99), "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1])/float64(time.Millisecond), "max-ms")
