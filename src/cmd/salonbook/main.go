@@ -4,6 +4,7 @@
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
 //	salonbook passwd LOGIN                        set a desk password (read from the terminal or stdin)
+//	salonbook feed MASTER                         a new calendar feed link for a master (the old one stops)
 //
 // The load harness and the fake chat platforms are a command of their own,
 // src/cmd/loadtest, so that this binary carries no test code.
@@ -31,6 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salonbook/src/adapters/jobs"
 	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pipeline"
@@ -52,6 +54,7 @@ const usage = `usage:
   salonbook apply FILE
   salonbook serve
   salonbook passwd LOGIN
+  salonbook feed MASTER
 `
 
 func main() {
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runServe(ctx, getenv, out, ready)
 	case "passwd":
 		return runPasswd(ctx, args[1:], getenv, os.Stdin, out, os.Stderr)
+	case "feed":
+		return runFeed(ctx, args[1:], getenv, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -298,11 +303,14 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	// The owner's desk (/admin): staff pages with sessions of their own.
 	// Its actions change bookings through the same use cases as the chat and the API.
 	deskStore := postgres.NewDesk(pool)
-	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
+	deskCfg := desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
 		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
-		Bookings: bookings, Records: deskStore})
+		Bookings: bookings, Records: deskStore, Clients: deskStore, Feeds: deskStore, Jobs: jobs.NewBoard(pool)}
+	deskHandler := desk.Handler(deskCfg)
 	mux.Handle("/admin", deskHandler)
 	mux.Handle("/admin/", deskHandler)
+	// The masters' calendar feeds (read-only iCalendar, by a secret link).
+	mux.Handle("GET /calendar/", desk.FeedHandler(deskCfg))
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram, queued in each change's own
 		// transaction; set before any worker can book.
