@@ -320,11 +320,12 @@ func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep st
 }
 
 // expireLapsedSQL marks expired the lapsed holds of the client with identity $2
-// and of the chat $3. The branches say "held" as NOT IN the other statuses
-// (the column's CHECK allows four), and so does countUpcomingSQL "live": with no
-// statistics the planner ties an index on the client or the chat with the
-// exclusion constraints' indexes (predicate status IN ('held', 'confirmed'))
-// on salon_id alone, takes those, and reads every live booking of the salon.
+// and of the chat $3. The branches say "held or awaiting payment" as NOT IN
+// the other statuses (the column's CHECK allows five), and so does
+// countUpcomingSQL "live": with no statistics the planner ties an index on
+// the client or the chat with the exclusion constraints' indexes (predicate
+// status IN ('held', 'awaiting_payment', 'confirmed')) on salon_id alone,
+// takes those, and reads every live booking of the salon.
 // Written so, only bookings_client_upcoming and bookings_source_live (0012),
 // whose predicate the chat's branches imply, can serve them.
 const expireLapsedSQL = `
