@@ -105,6 +105,21 @@ type Tx interface {
 	// outside a transaction (Auto) when changes are followed: that would be after
 	// the commit.
 	Changed(ctx context.Context, c Change) error
+	// NoShows counts the client's bookings marked as a no-show (the desk's
+	// attendance mark) that started at or after since.
+	NoShows(ctx context.Context, salonID string, clientID int64, since time.Time) (int, error)
+	// RecordPayment stores p, a payment of the booking: paid, or to be refunded
+	// for reason when reason is not "". It reports false and writes nothing
+	// when the provider reported it before (its charge, session or event id is
+	// stored), and then returns the payment as stored.
+	RecordPayment(ctx context.Context, salonID, bookingID string, p Payment, reason string) (bool, StoredPayment, error)
+	// RefundPayments marks the booking's paid payments to be refunded for
+	// reason, and says how many.
+	RefundPayments(ctx context.Context, salonID, bookingID, reason string) (int64, error)
+	// ExpirePayment marks the booking expired if it still awaits its deposit,
+	// whatever its window says, waking the wait-list as the expiry does; it
+	// reports whether it did.
+	ExpirePayment(ctx context.Context, salonID, bookingID string, now time.Time) (bool, error)
 	// Offered stores, in this transaction, that the hold b is offered to the
 	// wait-list entry, and queues the offer's message (Store's followers).
 	// ENotFound when the entry is gone; EConflict "waitlist.offer_live" when

@@ -43,7 +43,7 @@ func (sc StaffChange) check() error {
 // EInvalid for a missing or bad reason; otherwise as Cancel.
 func (s *Service) CancelBy(ctx context.Context, salonID, bookingID string, sc StaffChange) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
-	return s.cancel(ctx, salonID, bookingID, sc)
+	return s.cancel(ctx, salonID, bookingID, sc, false)
 }
 
 // RescheduleBy is Reschedule with staff's reason, and their override of the

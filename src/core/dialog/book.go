@@ -513,7 +513,11 @@ func (t *turn) onConfirm() {
 			t.bookingFailed(err, stepTime)
 			return
 		}
-		t.st.Hold = "" // confirmed: no longer ours to release
+		t.st.Hold = "" // confirmed (or awaiting its deposit): no longer ours to release
+		if b.Status == core.StatusAwaitingPayment {
+			t.askDeposit(b)
+			return
+		}
 		svc := t.service(b.ServiceID)
 		done := p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start),
 			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))

@@ -21,11 +21,13 @@ type Bookings interface {
 	Book(ctx context.Context, req booking.BookRequest) (*core.Booking, error)
 	Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
+	CancelByClient(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Release(ctx context.Context, salonID, bookingID string) (bool, error)
 	Move(ctx context.Context, salonID, bookingID, masterID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
+	Paid(ctx context.Context, salonID, bookingID string, p booking.Payment) (*booking.PaidResult, error)
 }
 
 var _ Bookings = (*booking.Service)(nil)
@@ -93,6 +95,7 @@ type Engine struct {
 	clock    core.Clock
 	idle     time.Duration
 	noOffers []string
+	payments Payments
 }
 
 // Config builds an Engine.
@@ -115,6 +118,10 @@ type Config struct {
 	// chat): their chats are not offered "Notify me", since no wait-list offer
 	// could reach them.
 	NoOffers []string
+	// Payments makes the link to a hosted payment page for the chats whose
+	// channel does not take payments itself; nil: every chat gets an invoice
+	// (Reply.Invoice).
+	Payments Payments
 }
 
 // NewEngine returns an Engine.
@@ -123,7 +130,7 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers, privacy: c.Privacy}
+		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments}
 }
 
 // turn is one step being worked out.
@@ -205,6 +212,9 @@ func (t *turn) run() {
 	switch in.Kind {
 	case KindCommand:
 		t.command(in.Text)
+		return
+	case KindPaid:
+		t.onPaid()
 		return
 	case KindText:
 		t.in = in

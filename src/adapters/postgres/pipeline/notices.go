@@ -56,7 +56,7 @@ func (n *StaffNotices) notify(ctx context.Context, tx pgx.Tx, c booking.Change) 
 		return nil // a block has no client to tell of; other kinds are not notices
 	}
 	var chat *int64
-	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From}
+	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From, Deposit: c.Booking.Deposit, DepositTo: c.Booking.DepositState}
 	err := tx.QueryRow(ctx, `
 		SELECT m.telegram_chat_id, m.name, s.names, cl.name
 		FROM masters m, services s, clients cl
