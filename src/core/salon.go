@@ -130,6 +130,10 @@ type Service struct {
 	Price        Money
 	Deposit      Deposit // asked in advance when the policy asks for deposits; zero: none
 	Active       bool
+	// Aliases are other words clients use for the service ("cut",
+	// "подстричься"), in any language: the conversation understands them
+	// when typed; they are never shown.
+	Aliases []string
 }
 
 // Deposit is what a service asks in advance: a fixed amount in the service's
@@ -189,6 +193,9 @@ type Master struct {
 	Calendar string // Google Calendar id; empty when not synced
 	Notices  bool   // staff are told of changes to the master's confirmed bookings (a staff chat is set)
 	Active   bool
+	// Aliases are other names clients use for the master ("Анна", "Аня"):
+	// understood when typed, never shown.
+	Aliases []string
 }
 
 // Performs reports whether m offers the service.

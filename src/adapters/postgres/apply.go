@@ -85,20 +85,21 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			serviceIDs = append(serviceIDs, v.ID)
 			if err := exec("upsert service", `
 				INSERT INTO services AS v (salon_id, service_id, names, duration_seconds, buffer_before_seconds,
-				       buffer_after_seconds, price_minor, currency, active, position, deposit_minor, deposit_percent)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, $11)
+				       buffer_after_seconds, price_minor, currency, active, position, deposit_minor, deposit_percent, aliases)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, $11, $12)
 				ON CONFLICT (salon_id, service_id) DO UPDATE SET names = excluded.names,
 				       duration_seconds = excluded.duration_seconds, buffer_before_seconds = excluded.buffer_before_seconds,
 				       buffer_after_seconds = excluded.buffer_after_seconds, price_minor = excluded.price_minor,
 				       currency = excluded.currency, active = true, position = excluded.position,
-				       deposit_minor = excluded.deposit_minor, deposit_percent = excluded.deposit_percent, updated_at = now()
+				       deposit_minor = excluded.deposit_minor, deposit_percent = excluded.deposit_percent,
+				       aliases = excluded.aliases, updated_at = now()
 				WHERE (v.names, v.duration_seconds, v.buffer_before_seconds, v.buffer_after_seconds, v.price_minor,
-				       v.currency, v.active, v.position, v.deposit_minor, v.deposit_percent)
+				       v.currency, v.active, v.position, v.deposit_minor, v.deposit_percent, v.aliases)
 				   IS DISTINCT FROM (excluded.names, excluded.duration_seconds, excluded.buffer_before_seconds,
 				       excluded.buffer_after_seconds, excluded.price_minor, excluded.currency, true, excluded.position,
-				       excluded.deposit_minor, excluded.deposit_percent)`,
+				       excluded.deposit_minor, excluded.deposit_percent, excluded.aliases)`,
 				sl.ID, v.ID, v.Name, seconds(v.Duration), seconds(v.BufferBefore), seconds(v.BufferAfter),
-				v.Price.Minor, v.Price.Currency, i, optMinor(v.Deposit.Minor), optPercent(v.Deposit.Percent)); err != nil {
+				v.Price.Minor, v.Price.Currency, i, optMinor(v.Deposit.Minor), optPercent(v.Deposit.Percent), nonNil(v.Aliases)); err != nil {
 				return err
 			}
 		}
@@ -124,16 +125,17 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 				chat = &id
 			}
 			if err := exec("upsert master", `
-				INSERT INTO masters AS m (salon_id, master_id, name, hours, days_off, calendar, telegram_chat_id, active, position)
-				VALUES ($1, $2, $3, $4, $5::date[], $6, $7, true, $8)
+				INSERT INTO masters AS m (salon_id, master_id, name, hours, days_off, calendar, telegram_chat_id, active, position,
+				       aliases)
+				VALUES ($1, $2, $3, $4, $5::date[], $6, $7, true, $8, $9)
 				ON CONFLICT (salon_id, master_id) DO UPDATE SET name = excluded.name, hours = excluded.hours,
 				       days_off = excluded.days_off, calendar = excluded.calendar,
 				       telegram_chat_id = excluded.telegram_chat_id, active = true, position = excluded.position,
-				       updated_at = now()
-				WHERE (m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id, m.active, m.position)
+				       aliases = excluded.aliases, updated_at = now()
+				WHERE (m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id, m.active, m.position, m.aliases)
 				   IS DISTINCT FROM (excluded.name, excluded.hours, excluded.days_off, excluded.calendar,
-				       excluded.telegram_chat_id, true, excluded.position)`,
-				sl.ID, m.ID, m.Name, hours, daysOff, m.Calendar, chat, i); err != nil {
+				       excluded.telegram_chat_id, true, excluded.position, excluded.aliases)`,
+				sl.ID, m.ID, m.Name, hours, daysOff, m.Calendar, chat, i, nonNil(m.Aliases)); err != nil {
 				return err
 			}
 			if err := exec("add master services", `
@@ -236,4 +238,12 @@ func applyStaff(setup SalonSetup, exec func(what, sql string, args ...any) error
 	}
 	return exec("delete staff accounts", `
 		DELETE FROM staff_accounts WHERE salon_id = $1 AND NOT (login = ANY($2))`, setup.Salon.ID, logins)
+}
+
+// nonNil stores no aliases as an empty array (the columns are NOT NULL).
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }

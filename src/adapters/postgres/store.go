@@ -180,7 +180,7 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 func (t *storeTx) loadServices(ctx context.Context, salonID string) ([]core.Service, error) {
 	rows, err := t.q.Query(ctx, `
 		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency,
-		       coalesce(deposit_minor, 0), coalesce(deposit_percent, 0)
+		       coalesce(deposit_minor, 0), coalesce(deposit_percent, 0), aliases
 		FROM services WHERE salon_id = $1 AND active ORDER BY position, service_id`, salonID)
 	if err != nil {
 		return nil, mapErr(err, "select services")
@@ -188,7 +188,10 @@ func (t *storeTx) loadServices(ctx context.Context, salonID string) ([]core.Serv
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Service, error) {
 		v := core.Service{SalonID: salonID, Active: true}
 		var dur, before, after, percent int32
-		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency, &v.Deposit.Minor, &percent)
+		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency, &v.Deposit.Minor, &percent, &v.Aliases)
+		if len(v.Aliases) == 0 {
+			v.Aliases = nil // as the salon file gives none
+		}
 		v.Duration, v.BufferBefore, v.BufferAfter, v.Deposit.Percent = secs(dur), secs(before), secs(after), int(percent)
 		return v, err
 	})
@@ -200,7 +203,7 @@ var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Master, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL,
+		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL, m.aliases,
 		       coalesce(array_agg(ms.service_id ORDER BY ms.service_id) FILTER (WHERE ms.service_id IS NOT NULL), '{}')
 		FROM masters m LEFT JOIN master_services ms USING (salon_id, master_id)
 		WHERE m.salon_id = $1 AND m.active
@@ -212,8 +215,11 @@ func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Maste
 		m := core.Master{SalonID: salonID, Active: true}
 		var hours map[string][]string
 		var daysOff []time.Time
-		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Services); err != nil {
+		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Aliases, &m.Services); err != nil {
 			return m, err
+		}
+		if len(m.Aliases) == 0 {
+			m.Aliases = nil
 		}
 		for wd, key := range weekdayKeys {
 			for _, s := range hours[key] {
@@ -574,12 +580,13 @@ func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking, a booking.
 
 func updateBooking(ctx context.Context, q querier, b *core.Booking, a booking.Audit) error {
 	args := []any{b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt),
-		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt), optMinor(b.Deposit.Minor), string(b.DepositState)}
+		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt), optMinor(b.Deposit.Minor), string(b.DepositState),
+		b.MasterID}
 	row := q.QueryRow(ctx, `
 		WITH u AS (
 			UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
 			       hold_expires_at = $8, coming_at = $9, attendance = $10, attendance_at = $11,
-			       deposit_minor = $12, deposit_state = nullif($13, ''), updated_at = now()
+			       deposit_minor = $12, deposit_state = nullif($13, ''), master_id = $14, updated_at = now()
 			WHERE salon_id = $1 AND booking_id = $2::uuid
 			RETURNING *),
 		a AS (`+recordSQL("u", len(args)+1)+`)

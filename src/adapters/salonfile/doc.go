@@ -66,6 +66,11 @@
 //	                                  # price ("20%", 1% to 100%, rounded half up to a
 //	                                  # cent); asked as policy.deposit_when says; only in
 //	                                  # currencies with cents
+//	    aliases: [cut, подстричься]   # optional, at most 20: other words clients type
+//	                                  # for it, in any language; each at most 60
+//	                                  # characters, listed once, and not a word the
+//	                                  # chat reads as something else (a menu word, a
+//	                                  # day, a time, "any master")
 //	masters:                          # required, at least one
 //	  - id: anna                      # required; same form as salon.id, unique
 //	    name: Anna                    # required
@@ -78,6 +83,9 @@
 //	                                  # shifts that start on it
 //	    calendar: anna@example.com    # optional Google Calendar id
 //	    telegram_chat_id: 12345       # optional Telegram chat for staff notices
+//	    aliases: [Анна, Аня]          # optional: other names clients type, as for
+//	                                  # services (the name is also understood
+//	                                  # transliterated: "Anna" in "к Анне")
 //	staff:                            # optional: who may log in to the desk (/admin)
 //	  - login: olga                   # required; unique; ^[a-z0-9][a-z0-9._-]{0,63}$
 //	    role: owner                   # required; owner (sees and changes everything)

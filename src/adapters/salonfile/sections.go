@@ -250,7 +250,7 @@ func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
 	for i, n := range items {
 		path := index("services", i)
 		m := p.mapping(n, path, n.Line,
-			"id", "name", "duration", "price", "currency", "buffer_before", "buffer_after", "deposit")
+			"id", "name", "duration", "price", "currency", "buffer_before", "buffer_after", "deposit", "aliases")
 		if m == nil {
 			continue
 		}
@@ -275,6 +275,7 @@ func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
 			s.Price.Currency = cur
 		}
 		s.Deposit = p.deposit(m, "deposit", s.Price)
+		s.Aliases = p.aliases(m)
 		services = append(services, s)
 	}
 	return services
@@ -337,7 +338,7 @@ func (p *parser) masters(top *mapping, f *File, salonID string) []core.Master {
 	for i, n := range items {
 		path := index("masters", i)
 		m := p.mapping(n, path, n.Line,
-			"id", "name", "services", "hours", "days_off", "calendar", "telegram_chat_id")
+			"id", "name", "services", "hours", "days_off", "calendar", "telegram_chat_id", "aliases")
 		if m == nil {
 			continue
 		}
@@ -349,6 +350,7 @@ func (p *parser) masters(top *mapping, f *File, salonID string) []core.Master {
 		ms.Hours = p.hours(m)
 		ms.DaysOff = p.daysOff(m)
 		ms.Calendar = p.text(m, "calendar", false)
+		ms.Aliases = p.aliases(m)
 		if chat, ok := p.chatID(m); ok && ms.ID != "" {
 			f.StaffChats[ms.ID] = chat
 		}

@@ -121,7 +121,7 @@ func actionOf(before, after core.Booking) Action {
 			return ActReleased
 		}
 		return ActCancelled
-	case !before.Start.Equal(after.Start):
+	case !before.Start.Equal(after.Start) || before.MasterID != after.MasterID:
 		return ActMoved
 	case before.Attendance != after.Attendance:
 		switch after.Attendance {

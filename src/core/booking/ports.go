@@ -90,8 +90,8 @@ type Tx interface {
 	// whether it did: a hold confirmed meanwhile is left alone. An unknown id
 	// releases nothing.
 	ReleaseHold(ctx context.Context, salonID, bookingID string, a Audit) (bool, error)
-	// UpdateBooking writes b's status, times, occupied range, hold expiry,
-	// "I'll come" (ComingAt) and attendance, with a, the change's record, in
+	// UpdateBooking writes b's status, master, times, occupied range, hold
+	// expiry, "I'll come" (ComingAt) and attendance, with a, the change's record, in
 	// the same statement. EConflict when the new time overlaps another live
 	// booking (nothing is written then).
 	UpdateBooking(ctx context.Context, b *core.Booking, a Audit) error
@@ -148,7 +148,7 @@ type ChangeKind string
 // freed) follow them. A follower ignores the kinds it does not know.
 const (
 	Booked    ChangeKind = "booked"    // a booking was confirmed
-	Moved     ChangeKind = "moved"     // a confirmed booking got a new time
+	Moved     ChangeKind = "moved"     // a confirmed booking got a new time, or another master (or both)
 	Cancelled ChangeKind = "cancelled" // a confirmed booking was cancelled
 	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
 	Blocked   ChangeKind = "blocked"   // a master's time was blocked
@@ -160,4 +160,7 @@ type Change struct {
 	Kind    ChangeKind
 	Booking core.Booking
 	From    time.Time // the old start, for Moved
+	// FromMaster is the old master, for Moved: another than Booking.MasterID
+	// when the move changed the master.
+	FromMaster string
 }

@@ -533,10 +533,12 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 // attendance is marked, ENotFound (a block too).
 func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
-	return s.reschedule(ctx, salonID, bookingID, start, StaffChange{})
+	return s.reschedule(ctx, salonID, bookingID, "", start, StaffChange{})
 }
 
-func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, start time.Time, st StaffChange) (*core.Booking, error) {
+// reschedule moves a booking to start and, when masterID names another master
+// who does its service, to that master ("": the same master; see Move).
+func (s *Service) reschedule(ctx context.Context, salonID, bookingID, masterID string, start time.Time, st StaffChange) (*core.Booking, error) {
 	if err := st.check(); err != nil {
 		return nil, err
 	}
@@ -546,10 +548,14 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
 		}
-		if b.Start.Equal(start) {
+		master := b.MasterID
+		if masterID != "" {
+			master = masterID
+		}
+		if b.Start.Equal(start) && master == b.MasterID {
 			return false, nil
 		}
-		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, b.MasterID)
+		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, master)
 		if err != nil {
 			return false, err
 		}
@@ -568,6 +574,7 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		svc := sc.service
 		a := *rec
 		a.Action, a.From = ActMoved, b.Start
+		b.MasterID = master
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
 		b.ComingAt = time.Time{} // "I'll come" was said of the old time
 		// The exclusion constraint guards against bookings; the master's own
@@ -705,8 +712,9 @@ func changeOf(before, after core.Booking) *Change {
 		return &Change{Kind: Booked, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
 		return &Change{Kind: Cancelled, Booking: after}
-	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && !before.Start.Equal(after.Start):
-		return &Change{Kind: Moved, Booking: after, From: before.Start}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed &&
+		(!before.Start.Equal(after.Start) || before.MasterID != after.MasterID):
+		return &Change{Kind: Moved, Booking: after, From: before.Start, FromMaster: before.MasterID}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && before.ComingAt.IsZero() && !after.ComingAt.IsZero():
 		return &Change{Kind: Coming, Booking: after}
 	}

@@ -50,7 +50,7 @@ func (s *Service) CancelBy(ctx context.Context, salonID, bookingID string, sc St
 // cutoff. EInvalid for a missing or bad reason; otherwise as Reschedule.
 func (s *Service) RescheduleBy(ctx context.Context, salonID, bookingID string, start time.Time, sc StaffChange) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
-	return s.reschedule(ctx, salonID, bookingID, start, sc)
+	return s.reschedule(ctx, salonID, bookingID, "", start, sc)
 }
 
 // Mark records whether the client came (core.Arrived) or not (core.NoShow),

@@ -132,7 +132,7 @@ func (t *turn) onMine() {
 // move reschedules the booking being moved to start.
 func (t *turn) move(start time.Time) {
 	p := t.p
-	b, err := t.e.bookings.Reschedule(t.ctx, t.e.salonID, t.st.BookingID, start)
+	b, err := t.e.bookings.Move(t.ctx, t.e.salonID, t.st.BookingID, t.st.Master, start)
 	if err != nil {
 		t.bookingFailed(err, stepMoveTime)
 		return

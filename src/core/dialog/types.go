@@ -171,6 +171,7 @@ type State struct {
 	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
 	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
 	Join      bool      `json:"join,omitempty"`     // the name and phone asked are for the wait-list of Day, not a hold
+	typedState
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`
