@@ -114,8 +114,10 @@ func TestLimitsPlansReadOnlyTheClientsAndChatsRows(t *testing.T) {
 
 // TestBookingStatusesArePinned: the limits say "live" as status NOT IN
 // ('cancelled','expired') (expireLapsedSQL, countUpcomingSQL, the index of
-// migration 0012), which means held or confirmed only while the column allows
-// these four. A new status must revisit those three places, and this test.
+// migration 0012), which means held, awaiting_payment or confirmed only while
+// the column allows these five. A new status must revisit those three places,
+// and this test. (awaiting_payment, 0026: a booking awaiting its deposit is
+// live for the limits, and expireLapsedSQL expires it as a hold.)
 func TestBookingStatusesArePinned(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Pool(t)
@@ -130,7 +132,7 @@ func TestBookingStatusesArePinned(t *testing.T) {
 		defs = append(defs, d)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"CHECK ((status = ANY (ARRAY['held'::text, 'confirmed'::text, 'cancelled'::text, 'expired'::text])))"}, defs,
+	require.Equal(t, []string{"CHECK ((status = ANY (ARRAY['held'::text, 'awaiting_payment'::text, 'confirmed'::text, 'cancelled'::text, 'expired'::text])))"}, defs,
 		"a booking status was added or removed: revisit expireLapsedSQL, countUpcomingSQL and migration 0012's index")
 }
 

@@ -26,7 +26,8 @@ func NewPrivacy(pool *pgxpool.Pool) *Privacy { return &Privacy{pool: pool} }
 
 // eraseClientsSQL blanks the name and phone of the chat's clients: the one its
 // state names ($5), the chat's own (identity chat:<source>), and those of its
-// bookings and wait-list entries. An owner-keyed client (the API's, and every
+// bookings and wait-list entries, and deletes the salon's notes on them (the
+// desk's client_notes). An owner-keyed client (the API's, and every
 // client from before migration 0025, when a phone was the key) that also has
 // bookings from elsewhere is someone the chat only typed the number of: left
 // alone.
@@ -34,12 +35,15 @@ const eraseClientsSQL = `
 	WITH mine AS (
 		SELECT client_id FROM bookings WHERE salon_id = $1 AND source = $2 AND source <> ''
 		UNION SELECT client_id FROM waitlist WHERE salon_id = $1 AND channel = $3 AND chat_id = $4 AND client_id IS NOT NULL
-		UNION SELECT client_id FROM clients WHERE salon_id = $1 AND (client_id = $5 OR identity = 'chat:' || $2))
-	UPDATE clients c SET name = '', phone = '', identity = 'erased:' || c.client_id, erased_at = $6
-	FROM mine m
-	WHERE c.client_id = m.client_id AND c.salon_id = $1 AND c.erased_at IS NULL
-	  AND NOT (c.identity LIKE 'owner:%' AND EXISTS (
-	        SELECT 1 FROM bookings b WHERE b.salon_id = $1 AND b.client_id = c.client_id AND b.source <> $2))`
+		UNION SELECT client_id FROM clients WHERE salon_id = $1 AND (client_id = $5 OR identity = 'chat:' || $2)),
+	erased AS (
+		UPDATE clients c SET name = '', phone = '', identity = 'erased:' || c.client_id, erased_at = $6
+		FROM mine m
+		WHERE c.client_id = m.client_id AND c.salon_id = $1 AND c.erased_at IS NULL
+		  AND NOT (c.identity LIKE 'owner:%' AND EXISTS (
+		        SELECT 1 FROM bookings b WHERE b.salon_id = $1 AND b.client_id = c.client_id AND b.source <> $2))
+		RETURNING c.client_id)
+	DELETE FROM client_notes n USING erased e WHERE n.client_id = e.client_id`
 
 // Erase implements dialog.Privacy. In one transaction: the chat's clients lose
 // their name and phone (identity erased:<id>, erased_at set), its wait-list

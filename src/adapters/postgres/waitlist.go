@@ -277,7 +277,7 @@ const waitingSQL = `
 		WITH live AS MATERIALIZED (
 			SELECT l.channel, l.chat_id, l.client_id
 			FROM bookings b JOIN waitlist_offers o ON o.booking_id = b.booking_id JOIN waitlist l ON l.id = o.entry_id
-			WHERE b.salon_id = $1 AND b.status = 'held' AND b.hold_expires_at > $3)
+			WHERE b.salon_id = $1 AND b.status IN ('held', 'awaiting_payment') AND b.hold_expires_at > $3)
 		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone, c.identity LIKE 'phone:%',
 		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.declined, '{}'), coalesce(o.lapsed, '{}')
 		FROM waitlist w JOIN clients c ON c.client_id = w.client_id
@@ -340,9 +340,9 @@ func (w *Waitlist) ExpireDue(ctx context.Context, salonID string, now time.Time)
 const expireDueSQL = `
 	WITH e AS (
 		UPDATE bookings SET status = 'expired', updated_at = $1
-		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1
+		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status IN ('held', 'awaiting_payment') AND hold_expires_at <= $1
 		                     AND salon_id = $2 ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
-		  AND status = 'held' AND hold_expires_at <= $1
+		  AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $1
 		RETURNING booking_id, salon_id, starts_at),
 	ended AS MATERIALIZED (SELECT booking_id, $1::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
 	a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
@@ -350,10 +350,12 @@ const expireDueSQL = `
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT DISTINCT salon_id FROM e)
 	SELECT count(*) FROM e`
 
-// nextExpirySQL is the salon's ($1) earliest hold expiry; written as ORDER BY
-// … LIMIT 1 for bookings_held_expiry (0020), which serves it and expireDueSQL
-// with no statistics and generic plans (TestExpiryPlansReadOnlyHolds).
-const nextExpirySQL = `SELECT hold_expires_at FROM bookings WHERE salon_id = $1 AND status = 'held' ORDER BY hold_expires_at LIMIT 1`
+// nextExpirySQL is the salon's ($1) earliest expiry of a hold or of a
+// booking awaiting its deposit; written as ORDER BY … LIMIT 1 for
+// bookings_pending_expiry (0026, as bookings_held_expiry of 0020 before), which
+// serves it and expireDueSQL with no statistics and generic plans
+// (TestExpiryPlansReadOnlyHolds).
+const nextExpirySQL = `SELECT hold_expires_at FROM bookings WHERE salon_id = $1 AND status IN ('held', 'awaiting_payment') ORDER BY hold_expires_at LIMIT 1`
 
 // NextExpiry returns when the salon's next hold expires; false when none is held.
 func (w *Waitlist) NextExpiry(ctx context.Context, salonID string) (time.Time, bool, error) {

@@ -32,6 +32,8 @@ var messages = map[string]string{
 	"client.invalid_name":     "client name must be 1 to 100 characters",
 	"request.invalid":         "the request is invalid",
 	"error.not_found":         "not found",
+	"deposit.unavailable":     "a deposit is due for this booking, and its chat has no way to pay it",
+	"payment.other_booking":   "that payment was reported for another booking",
 	"error.unavailable":       "the service is briefly unavailable; try again",
 	"error.internal":          "internal error",
 }

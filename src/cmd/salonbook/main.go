@@ -4,6 +4,7 @@
 //	salonbook apply FILE                          make the database match a salon file
 //	salonbook serve                               serve the web chat and the HTTP API
 //	salonbook passwd LOGIN                        set a desk password (read from the terminal or stdin)
+//	salonbook feed MASTER                         a new calendar feed link for a master (the old one stops)
 //
 // The load harness and the fake chat platforms are a command of their own,
 // src/cmd/loadtest, so that this binary carries no test code.
@@ -31,6 +32,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"salonbook/src/adapters/jobs"
 	"salonbook/src/adapters/metrics"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pipeline"
@@ -52,6 +54,7 @@ const usage = `usage:
   salonbook apply FILE
   salonbook serve
   salonbook passwd LOGIN
+  salonbook feed MASTER
 `
 
 func main() {
@@ -79,6 +82,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, out io.
 		return runServe(ctx, getenv, out, ready)
 	case "passwd":
 		return runPasswd(ctx, args[1:], getenv, os.Stdin, out, os.Stderr)
+	case "feed":
+		return runFeed(ctx, args[1:], getenv, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil
@@ -197,6 +202,14 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer convPool.Close()
 	store := postgres.NewStore(pool)
 	bookings := booking.New(store, clock)
+	// Deposits: only chats whose channel has a payment provider are asked
+	// (PayChats), and a salon asking deposits needs one for every channel on.
+	bookings.PayChats(payableChats(cfg))
+	if cat, err := bookings.Catalog(ctx, salonID); err != nil {
+		return err
+	} else if err := checkDeposits(cat, cfg); err != nil {
+		return err
+	}
 	m := newMetrics(cfg, pool, salonID)
 	m.AddPool("conversations", convPool)
 	bookings.Observe(m)
@@ -207,8 +220,17 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
-	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
+	dcfg := dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
+		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
+	var checkout *stripeCheckout
+	if cfg.Stripe.On() {
+		// Deposits of the web chat and WhatsApp: a Stripe Checkout page.
+		if checkout, err = newStripeCheckout(cfg, salonID); err != nil {
+			return err
+		}
+		dcfg.Payments = checkout
+	}
+	engine := dialog.NewEngine(dcfg)
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
 	// The web chat's page is drawn again after a reload: its events keep
@@ -269,18 +291,26 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		PublicURL: cfg.PublicURL,
 		// The booking answers' "reminders".
 		Reminders: reminders,
+		// Deposits to refund (Telegram's are the owner's to make).
+		Payments: webPayments{postgres.NewPayments(pool)},
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
+	if checkout != nil {
+		startStripe(bg, &background, mux, cfg, pool, salonID, checkout, bookings, chat, log)
+	}
 	// The owner's desk (/admin): staff pages with sessions of their own.
 	// Its actions change bookings through the same use cases as the chat and the API.
 	deskStore := postgres.NewDesk(pool)
-	deskHandler := desk.Handler(desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
+	deskCfg := desk.Config{SalonID: salonID, Store: deskStore, Catalog: bookings,
 		Clock: clock, Logger: log, PublicURL: cfg.PublicURL, TrustedProxies: cfg.TrustedProxies,
-		Bookings: bookings, Records: deskStore})
+		Bookings: bookings, Records: deskStore, Clients: deskStore, Feeds: deskStore, Jobs: jobs.NewBoard(pool)}
+	deskHandler := desk.Handler(deskCfg)
 	mux.Handle("/admin", deskHandler)
 	mux.Handle("/admin/", deskHandler)
+	// The masters' calendar feeds (read-only iCalendar, by a secret link).
+	mux.Handle("GET /calendar/", desk.FeedHandler(deskCfg))
 	if tg := cfg.Telegram; tg.Token != "" {
 		// Staff notices go out through Telegram, queued in each change's own
 		// transaction; set before any worker can book.
@@ -381,17 +411,29 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			PerChat: messaging.Rate{Count: tg.ChatRate, Per: time.Second, Burst: 3},
 			Group:   messaging.Rate{Count: 20, Per: time.Minute, Burst: 3},
 		},
-		IsGroup:   func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
-		Transport: func(*pgxpool.Pool) messaging.Transport { return telegram.NewTransport(b, telegram.WithLogger(log)) },
+		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
+		Transport: func(*pgxpool.Pool) messaging.Transport {
+			return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken))
+		},
 	}
 	registered := tg.WebhookURL != "" && tg.Mode == "webhook"
 	if tg.Mode == "polling" {
 		spec.Poll = func(pool *pgxpool.Pool, inbox *pipeline.Inbox) func(context.Context) error {
-			return telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, pipeline.NewOffsets(pool, salonID), log).Run
+			p := telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, pipeline.NewOffsets(pool, salonID), log)
+			if tg.PaymentToken != "" {
+				p.AnswerPreCheckout(b, preCheckout(chat, salonID))
+			}
+			return p.Run
 		}
 	} else {
 		spec.Webhook = func(_ *pgxpool.Pool, gc *pipeline.GroupCommit) http.Handler {
-			return telegram.NewWebhook(gc, tg.WebhookSecret, log)
+			var opts []telegram.WebhookOption
+			if tg.PaymentToken != "" {
+				// Pre-checkout queries are answered in the webhook request:
+				// Telegram waits 10 s at most, whatever the inbox's queue.
+				opts = append(opts, telegram.AnswerPreCheckout(b, preCheckout(chat, salonID)))
+			}
+			return telegram.NewWebhook(gc, tg.WebhookSecret, log, opts...)
 		}
 	}
 	if registered {

@@ -29,6 +29,8 @@ type Service struct {
 	// remindable says which sources get reminders (see RemindChats); nil:
 	// every source but the owner's.
 	remindable func(source string) bool
+	// payable says which sources can pay a deposit (see PayChats); nil: all.
+	payable func(source string) bool
 }
 
 // RemindChats tells the service which booking sources can be reminded (a chat
@@ -399,9 +401,14 @@ func sameRequest(ctx context.Context, tx Tx, first *core.Booking, req BookReques
 }
 
 // Confirm turns a live hold into a booking; confirming a confirmed booking returns
-// it unchanged. Returns ENotFound, EConflict when the hold has expired or the
-// booking was cancelled, and a *ConflictError when the master has since blocked
-// the time in their own calendar.
+// it unchanged. When the salon asks this client for a deposit (Policy.DepositWhen,
+// the service's Deposit) the hold becomes StatusAwaitingPayment instead, with
+// the deposit and a new expiry (Policy.PaymentHold, never past the start):
+// Paid confirms it; confirming it again returns it unchanged while it waits.
+// Returns ENotFound, EConflict when the hold has expired or the booking was
+// cancelled, a *ConflictError when the master has since blocked the time in
+// their own calendar, and EUnavailable "deposit.unavailable" when a deposit is
+// due that the chat cannot pay (PayChats).
 func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpConfirm)(&err)
 	now := s.clock.Now()
@@ -409,6 +416,8 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 		switch {
 		case b.Status == core.StatusConfirmed:
 			return false, nil
+		case b.Status == core.StatusAwaitingPayment && b.HoldLive(now):
+			return false, nil // waiting for its deposit
 		case b.HoldLive(now):
 			// The master may have blocked the time in their own calendar while
 			// it was held: their calendar wins, as it does for a new booking.
@@ -423,9 +432,25 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 				}
 				return false, s.taken(ctx, tx, sc, b.Start, now, b.ID)
 			}
+			deposit, err := s.depositDue(ctx, tx, b, now)
+			if err != nil {
+				return false, err
+			}
+			if deposit.Minor > 0 {
+				sl, err := tx.Salon(ctx, salonID)
+				if err != nil {
+					return false, err
+				}
+				b.Status, b.Deposit, b.DepositState = core.StatusAwaitingPayment, deposit, core.DepositDue
+				b.HoldExpiresAt = now.Add(sl.Policy.PaymentHold())
+				if b.Start.Before(b.HoldExpiresAt) {
+					b.HoldExpiresAt = b.Start
+				}
+				return true, nil // no change to tell: it is not booked yet
+			}
 			b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
 			return true, nil // (notified by change once stored)
-		case b.Status == core.StatusHeld, b.Status == core.StatusExpired:
+		case b.Status.Pending(), b.Status == core.StatusExpired:
 			return false, core.Errorf(core.EConflict, "booking.hold_expired", "booking: hold of %s expired", b.ID)
 		default:
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is %s", b.ID, b.Status)
@@ -433,20 +458,25 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 	})
 }
 
-// Cancel cancels a booking; cancelling a cancelled one returns it unchanged. A
-// hold can always be released, as Release does (a wait-list offer's message
-// is given up and the matcher woken; the entry counts it as declined); a confirmed booking cannot be cancelled once its
-// start is closer than the salon's cancellation cutoff (EForbidden), nor once
-// staff marked its attendance (EConflict "booking.marked"). Once it has
-// started it is too late for everyone: CancelBy's override of the cutoff
-// answers EConflict "booking.started" (a past booking can only be marked).
-// A block is no booking here (ENotFound; Unblock lifts it). ENotFound.
+// Cancel is the salon's cancel of a booking; cancelling a cancelled one
+// returns it unchanged. A hold can always be released, as Release does (a
+// wait-list offer's message is given up and the matcher woken; the entry
+// counts it as declined), and so can a booking awaiting its deposit; a
+// confirmed booking cannot be cancelled once its start is closer than the
+// salon's cancellation cutoff (EForbidden), nor once staff marked its
+// attendance (EConflict "booking.marked"). Once it has started it is too
+// late for everyone: CancelBy's override of the cutoff answers EConflict
+// "booking.started" (a past booking can only be marked). A paid deposit is to
+// be refunded (see CancelByClient for the client's cancel). A block is no
+// booking here (ENotFound; Unblock lifts it). ENotFound.
 func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
-	return s.cancel(ctx, salonID, bookingID, StaffChange{})
+	return s.cancel(ctx, salonID, bookingID, StaffChange{}, false)
 }
 
-func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc StaffChange) (*core.Booking, error) {
+// cancel cancels as the salon (staff, the API) or, byClient, as the client:
+// see refundOnCancel.
+func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc StaffChange, byClient bool) (*core.Booking, error) {
 	if err := sc.check(); err != nil {
 		return nil, err
 	}
@@ -475,6 +505,9 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc Staf
 			}
 			if b.Attendance != "" {
 				return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
+			}
+			if err := refundOnCancel(ctx, tx, salon, b, byClient, now); err != nil {
+				return false, err
 			}
 		case core.StatusHeld:
 			// As Release: a wait-list offer's message is given up and the
@@ -522,10 +555,12 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 // ENotFound (a block too).
 func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
-	return s.reschedule(ctx, salonID, bookingID, start, StaffChange{})
+	return s.reschedule(ctx, salonID, bookingID, "", start, StaffChange{})
 }
 
-func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, start time.Time, st StaffChange) (*core.Booking, error) {
+// reschedule moves a booking to start and, when masterID names another master
+// who does its service, to that master ("": the same master; see Move).
+func (s *Service) reschedule(ctx context.Context, salonID, bookingID, masterID string, start time.Time, st StaffChange) (*core.Booking, error) {
 	if err := st.check(); err != nil {
 		return nil, err
 	}
@@ -535,10 +570,14 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
 		}
-		if b.Start.Equal(start) {
+		master := b.MasterID
+		if masterID != "" {
+			master = masterID
+		}
+		if b.Start.Equal(start) && master == b.MasterID {
 			return false, nil
 		}
-		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, b.MasterID)
+		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, master)
 		if err != nil {
 			return false, err
 		}
@@ -560,6 +599,7 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		svc := sc.service
 		a := *rec
 		a.Action, a.From = ActMoved, b.Start
+		b.MasterID = master
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
 		b.ComingAt = time.Time{} // "I'll come" was said of the old time
 		// The exclusion constraint guards against bookings; the master's own
@@ -697,8 +737,9 @@ func changeOf(before, after core.Booking) *Change {
 		return &Change{Kind: Booked, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
 		return &Change{Kind: Cancelled, Booking: after}
-	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && !before.Start.Equal(after.Start):
-		return &Change{Kind: Moved, Booking: after, From: before.Start}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed &&
+		(!before.Start.Equal(after.Start) || before.MasterID != after.MasterID):
+		return &Change{Kind: Moved, Booking: after, From: before.Start, FromMaster: before.MasterID}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && before.ComingAt.IsZero() && !after.ComingAt.IsZero():
 		return &Change{Kind: Coming, Booking: after}
 	}

@@ -45,14 +45,14 @@ func (sc StaffChange) check() error {
 // EInvalid for a missing or bad reason; otherwise as Cancel.
 func (s *Service) CancelBy(ctx context.Context, salonID, bookingID string, sc StaffChange) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
-	return s.cancel(ctx, salonID, bookingID, sc)
+	return s.cancel(ctx, salonID, bookingID, sc, false)
 }
 
 // RescheduleBy is Reschedule with staff's reason, and their override of the
 // cutoff. EInvalid for a missing or bad reason; otherwise as Reschedule.
 func (s *Service) RescheduleBy(ctx context.Context, salonID, bookingID string, start time.Time, sc StaffChange) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
-	return s.reschedule(ctx, salonID, bookingID, start, sc)
+	return s.reschedule(ctx, salonID, bookingID, "", start, sc)
 }
 
 // Mark records whether the client came (core.Arrived) or not (core.NoShow),

@@ -146,7 +146,7 @@ func (t *turn) helpReply() Reply {
 func (t *turn) namePrompt() Reply {
 	p := t.p
 	r := Reply{Text: p.T("ask.name"), Choices: []Choice{{ID: optMenu, Label: p.T("btn.menu")}}}
-	if t.note != "" {
+	if t.note != "" && t.began == stepName {
 		return r // asked again after a hint: the note was said
 	}
 	text := p.T("privacy.note")

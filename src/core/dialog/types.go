@@ -2,9 +2,11 @@ package dialog
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"salonbook/src/core"
+	"salonbook/src/core/booking"
 )
 
 // Kind says what an inbound event carries.
@@ -16,6 +18,7 @@ const (
 	KindChoice  Kind = "choice"  // a button or list row the client picked: Choice holds its id
 	KindContact Kind = "contact" // a shared contact card: Contact holds it
 	KindCommand Kind = "command" // start, cancel, help or language: Text holds the name
+	KindPaid    Kind = "paid"    // a provider reports a deposit paid: Paid holds it
 )
 
 // The commands every step understands.
@@ -39,6 +42,16 @@ type Inbound struct {
 	// conversation there would show one member's bookings, name and phone to
 	// all. Only private chats book; a shared one is answered and nothing stored.
 	Shared bool
+	Paid   *Paid // KindPaid
+
+	paid *paidAnswer // what Service.Handle made of Paid before the step
+}
+
+// Paid is a deposit a payment provider reports paid (KindPaid): the booking
+// it was asked for and the provider's ids of the payment.
+type Paid struct {
+	BookingID string
+	booking.Payment
 }
 
 // Contact is a shared contact card. Its phone is personal data: never logged.
@@ -58,6 +71,32 @@ type Reply struct {
 	// NoEdit: send as a new message, never in place of the message whose button
 	// was pressed (a reminder keeps its words and address when answered).
 	NoEdit bool `json:"no_edit,omitempty"`
+	// Invoice asks for a deposit in the chat itself, on a channel with
+	// payments of its own (Telegram: an invoice message; Text is its
+	// description); other channels show Text.
+	Invoice *Invoice `json:"invoice,omitempty"`
+}
+
+// Invoice is a deposit asked in the chat. The provider hands Payload back with
+// the payment (pre-checkout and successful payment).
+type Invoice struct {
+	Payload  string `json:"payload"`  // InvoicePayload of the booking: what is paid for
+	Title    string `json:"title"`    // at most 32 characters
+	Label    string `json:"label"`    // the price line
+	Amount   int64  `json:"amount"`   // minor units
+	Currency string `json:"currency"` // ISO 4217
+}
+
+// InvoicePrefix starts an invoice's payload: "dep:<booking id>".
+const InvoicePrefix = "dep:"
+
+// InvoiceBooking returns the booking an invoice payload names, or "".
+func InvoiceBooking(payload string) string {
+	id, ok := strings.CutPrefix(payload, InvoicePrefix)
+	if !ok {
+		return ""
+	}
+	return id
 }
 
 // Choice is an option the client can pick. ID is at most 64 bytes and holds ids
@@ -132,6 +171,7 @@ type State struct {
 	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
 	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
 	Join      bool      `json:"join,omitempty"`     // the name and phone asked are for the wait-list of Day, not a hold
+	typedState
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`

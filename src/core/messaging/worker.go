@@ -93,7 +93,11 @@ func (w *Worker) Run(ctx context.Context, n int) {
 
 // step handles one pending update; it is what Next calls.
 func (w *Worker) step(p Pending) (Handled, error) {
-	d, err := w.Decoder.Decode(p.Payload)
+	d, paid := DecodePayment(p.Payload)
+	var err error
+	if !paid {
+		d, err = w.Decoder.Decode(p.Payload)
+	}
 	if err != nil {
 		w.Log.Info("dead letter", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.String("reason", err.Error()))
 		return Handled{Dead: "undecodable: " + err.Error()}, nil
@@ -108,6 +112,8 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	}
 	limit = min(limit, FloodLookback-1) // Earlier holds no more: a higher limit would never be reached
 	switch recent := w.recent(p, d); {
+	case d.Inbound.Kind == dialog.KindPaid:
+		// A payment is never absorbed: money was taken and the booking waits.
 	case recent > limit: // already told: absorb
 		return h, nil
 	case recent == limit:

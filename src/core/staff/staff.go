@@ -85,8 +85,8 @@ type Entry struct {
 
 // Status is how the desk names an entry's state at now: a standing block is
 // "blocked"; a confirmed booking marked by staff is "arrived" or "no-show",
-// else "coming" once the client answered "I'll come"; a hold past its expiry
-// is "expired".
+// else "coming" once the client answered "I'll come"; a hold (or a booking
+// awaiting its deposit) past its expiry is "expired".
 func (e Entry) Status(now time.Time) string {
 	b := e.Booking
 	switch {
@@ -98,7 +98,7 @@ func (e Entry) Status(now time.Time) string {
 		return "no-show"
 	case b.Status == core.StatusConfirmed && !b.ComingAt.IsZero():
 		return "coming"
-	case b.Status == core.StatusHeld && !b.HoldLive(now):
+	case b.Status.Pending() && !b.HoldLive(now):
 		return string(core.StatusExpired)
 	}
 	return string(b.Status)

@@ -348,6 +348,7 @@ type bookingData struct {
 	Note         string
 	NoShows      int
 	ShowNoShows  bool
+	Deposit      string // the deposit and where it stands; "" when none was asked
 	Done, Error  string
 	Day          string // the day view's link
 	History      []historyLine
@@ -425,6 +426,7 @@ func (d *desk) renderBooking(w http.ResponseWriter, r *http.Request, v *viewer, 
 			return
 		}
 		data.NoShows, data.ShowNoShows = n, true
+		data.Deposit = depositLine(b)
 		confirmed := b.Status == core.StatusConfirmed
 		// Once it has started a booking is only marked: no override moves or
 		// cancels it (booking.started).
@@ -476,8 +478,35 @@ func statusLabel(s string) string {
 		return "I'll come"
 	case "no-show":
 		return "no-show"
+	case string(core.StatusAwaitingPayment):
+		return "awaiting the deposit"
 	}
 	return s
+}
+
+// depositLine says a booking's deposit and where it stands: paid counts
+// toward the price on arrival (and is kept on a no-show).
+func depositLine(b core.Booking) string {
+	amount := strings.TrimSuffix(b.Deposit.String(), " "+b.Deposit.Currency) + " " + b.Deposit.Currency
+	switch b.DepositState {
+	case core.DepositDue:
+		if b.Status == core.StatusAwaitingPayment {
+			return amount + ": awaiting payment"
+		}
+		return amount + ": not paid"
+	case core.DepositPaid:
+		if b.Attendance == core.NoShow {
+			return amount + ": paid, kept (no-show)"
+		}
+		return amount + ": paid; counts toward the price"
+	case core.DepositRefundDue:
+		return amount + ": to be refunded"
+	case core.DepositRefunded:
+		return amount + ": refunded"
+	case core.DepositKept:
+		return amount + ": kept (cancelled after the refund cutoff)"
+	}
+	return ""
 }
 
 // historyOf words one recorded change.
@@ -498,6 +527,8 @@ func historyOf(c staff.Change, zone *time.Location) historyLine {
 		"released": "let the hold go", "expired": "the hold expired", "coming": "said \"I'll come\"",
 		"arrived": "marked arrived", "no_show": "marked no-show", "unmarked": "undid the attendance mark",
 		"blocked": "blocked the time", "unblocked": "lifted the block",
+		"awaiting_payment": "confirmed, awaiting the deposit", "paid": "the deposit was paid",
+		"refund_due": "a payment came too late: to be refunded",
 	}[c.Action]
 	if c.Action == string(booking.ActMoved) {
 		what = "moved from " + c.From.In(zone).Format("Mon 2 Jan 15:04") + " to " + c.Start.In(zone).Format("Mon 2 Jan 15:04")

@@ -121,6 +121,11 @@ type Config struct {
 	// Either nil: the desk only shows the schedule.
 	Bookings Bookings
 	Records  Records
+	// Clients, Feeds and Jobs serve /admin/clients, /admin/feeds (and
+	// FeedHandler's /calendar/) and /admin/jobs; nil: those pages are not found.
+	Clients ClientStore
+	Feeds   FeedStore
+	Jobs    JobStore
 }
 
 //go:embed templates/*.html
@@ -176,6 +181,9 @@ func Handler(cfg Config) http.Handler {
 	mux.Handle("GET /admin/day", d.authed(d.day))
 	mux.Handle("GET /admin/week", d.authed(d.week))
 	d.actionRoutes(mux)
+	d.clientRoutes(mux) // clients.go
+	d.feedRoutes(mux)   // feed.go
+	d.jobRoutes(mux)    // jobs.go
 	// Anything else under /admin: the login page first, then not found.
 	mux.Handle("/admin/", d.authed(func(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.problem(w, r, v, http.StatusNotFound, "No such page.")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/jobs"
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/web/desk"
@@ -54,7 +55,8 @@ func newBundle(t *testing.T, edit ...func(*postgres.SalonSetup, *desk.Config)) *
 		{Login: "anna", Role: staff.Master, MasterID: "anna"}, {Login: "boris", Role: staff.Master, MasterID: "boris"}}
 	b.bookings = booking.New(store, b.clock)
 	cfg := desk.Config{SalonID: b.salonID, Store: b.desk, Catalog: b.bookings, Clock: b.clock,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Bookings: b.bookings, Records: b.desk}
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Bookings: b.bookings, Records: b.desk,
+		Clients: b.desk, Feeds: b.desk, Jobs: jobs.NewBoard(pool)}
 	for _, e := range edit {
 		e(&b.setup, &cfg)
 	}
@@ -65,7 +67,10 @@ func newBundle(t *testing.T, edit ...func(*postgres.SalonSetup, *desk.Config)) *
 		require.NoError(t, err)
 		require.NoError(t, b.desk.SetPassword(ctx, b.salonID, login, h, b.clock.T))
 	}
-	b.srv = httptest.NewServer(desk.Handler(cfg))
+	mux := http.NewServeMux()
+	mux.Handle("/", desk.Handler(cfg))
+	mux.Handle("GET /calendar/", desk.FeedHandler(cfg)) // as serve mounts it
+	b.srv = httptest.NewServer(mux)
 	t.Cleanup(b.srv.Close)
 	return b
 }

@@ -22,6 +22,8 @@ func TestAdminRoutesNeedASession(t *testing.T) {
 		{"GET", "/admin"}, {"GET", "/admin/"}, {"GET", "/admin/day"}, {"GET", "/admin/day?date=2027-03-03"},
 		{"GET", "/admin/week"}, {"GET", "/admin/week?master=anna"}, {"GET", "/admin/nothing-here"},
 		{"POST", "/admin/logout"}, {"POST", "/admin/day"}, {"POST", "/admin/bookings/x/cancel"},
+		{"GET", "/admin/clients"}, {"GET", "/admin/clients?q=anna"}, {"GET", "/admin/clients/1"},
+		{"POST", "/admin/clients/1/note"}, {"GET", "/admin/feeds"}, {"POST", "/admin/feeds/anna"}, {"GET", "/admin/jobs"},
 	}
 	for _, cookie := range []string{"", "made-up-session-id"} {
 		br := b.browser(t)
