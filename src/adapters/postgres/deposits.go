@@ -13,14 +13,11 @@ import (
 	"salonbook/src/core/booking"
 )
 
-// noShowsSQL counts a client's no-shows since $3: the desk's attendance mark
-// (bookings.attendance = 'no_show', 0022), read through bookings_no_shows
-// (salon, client, start; partial on the mark). A client is an identity
-// (0025): the person in a chat, or a number a channel vouches for.
-const noShowsSQL = `
-	SELECT count(*) FROM bookings
-	WHERE salon_id = $1 AND client_id = $2 AND starts_at >= $3 AND attendance = 'no_show'`
-
+// NoShows is Desk.NoShows inside a booking's transaction (the deposit
+// rule after_no_show): the same statement, noShowsSQL, so the deposit asked
+// and the count the desk shows are one number: the person's no-shows, over
+// every client with the client's phone (one person may be a chat's client, a
+// verified number's and the salon's own), read through bookings_no_shows.
 func (t *storeTx) NoShows(ctx context.Context, salonID string, clientID int64, since time.Time) (int, error) {
 	var n int
 	err := t.q.QueryRow(ctx, noShowsSQL, salonID, clientID, since).Scan(&n)

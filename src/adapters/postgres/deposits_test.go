@@ -417,3 +417,31 @@ func TestDepositAfterNoShowAsksOnlyClientsWithANoShow(t *testing.T) {
 	later := confirm(time.Date(2028, 3, 9, 10, 0, 0, 0, w.zone), "flaky")
 	require.Equal(t, core.StatusConfirmed, later.Status)
 }
+
+// TestDepositAfterNoShowFollowsThePhone: the deposit rule reads the person's
+// no-shows as the desk counts them (Desk.NoShows' statement): a no-show the
+// desk booked under a phone counts for a chat's client who gives that phone,
+// though the two are different clients (identities owner: and chat:).
+func TestDepositAfterNoShowFollowsThePhone(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, func(s *postgres.SalonSetup) { s.Salon.Policy.DepositWhen = core.DepositAfterNoShow })
+	const phone = "+49 151 4440009"
+	desk := w.req("anna", w.at(1, 10, 0), "desk-1")
+	desk.Client = core.Client{Name: "Vera Desk", Phone: phone}
+	desk.Source, desk.Confirm = booking.DeskActor("olga"), true
+	missed, err := w.svc.Book(ctx, desk)
+	require.NoError(t, err)
+	w.clock.T = w.at(1, 11, 0)
+	_, err = w.svc.Mark(ctx, w.salonID, missed.ID, core.NoShow)
+	require.NoError(t, err)
+
+	chat := w.req("anna", w.at(3, 10, 0), "chat-1")
+	chat.Client = core.Client{Name: "Vera Chat", Phone: phone}
+	chat.Source = "telegram:4440009"
+	held, err := w.svc.Book(ctx, chat)
+	require.NoError(t, err)
+	require.NotEqual(t, missed.ClientID, held.ClientID, "two clients: the desk's record and the chat's person")
+	got, err := w.svc.Confirm(ctx, w.salonID, held.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusAwaitingPayment, got.Status, "the phone's no-show counts: asked")
+}

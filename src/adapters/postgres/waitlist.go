@@ -154,7 +154,8 @@ func lockEntries(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int64
 
 // endEntries deletes the entries ids (of the salon; their offers go with
 // them), releases their offers' holds but keep's (a booking id, or ""; each
-// recorded as released by the system), gives
+// recorded as released by the actor ctx names, booking.ActorOf: the client
+// who left or booked ("chat"), else the system), gives
 // up their offers' messages no sender took yet (giveUpOffers), and wakes the
 // matcher when a hold was released. The entries are read by id alone: the
 // caller locked them within the salon.
@@ -162,12 +163,12 @@ func endEntries(ctx context.Context, tx pgx.Tx, salonID string, ids []int64, kee
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, endEntriesSQL, salonID, ids, keep)
+	_, err := tx.Exec(ctx, endEntriesSQL, salonID, ids, keep, booking.ActorOf(ctx))
 	return err
 }
 
 // endEntriesSQL is endEntries' statement ($1 salon, $2 entry ids, $3 the
-// booking kept).
+// booking kept, $4 the actor; "" for the system).
 const endEntriesSQL = `
 		WITH ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM waitlist_offers WHERE entry_id = ANY($2)),
 		r AS (
@@ -176,7 +177,7 @@ const endEntriesSQL = `
 			  AND status = 'held'
 			RETURNING booking_id, salon_id, starts_at),` + giveUpOffersSQL + `,
 		a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
-		      SELECT booking_id, salon_id, now(), 'system', 'released', starts_at FROM r),
+		      SELECT booking_id, salon_id, now(), coalesce(nullif($4::text, ''), 'system'), 'released', starts_at FROM r),
 		d AS (DELETE FROM waitlist WHERE id = ANY($2))
 		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`
 

@@ -28,7 +28,7 @@ var messages = map[string]string{
 	"master.not_found":        "no such master",
 	"master.no_service":       "that master does not offer that service",
 	"salon.not_found":         "the salon is not set up",
-	"client.invalid_phone":    "client phone must have 6 to 15 digits",
+	"client.invalid_phone":    "client phone is not a possible number of its country: give it in E.164 (+ and the country code), or as a number of the salon's country",
 	"client.invalid_name":     "client name must be 1 to 100 characters",
 	"request.invalid":         "the request is invalid",
 	"error.not_found":         "not found",

@@ -124,6 +124,13 @@ type BookRequest struct {
 	// holds for Policy.OfferHold, leaves the chat's other hold alone, and is
 	// stored with its offer (Tx.Offered) in the same transaction.
 	Offer int64
+	// ContactOnly marks a desk booking (Source DeskActor) whose phone is the
+	// client's contact information only, not the salon's word on who they are:
+	// a master's, who must not learn what the salon stored under a number
+	// they typed. Its client is that login's record of the number
+	// ("desk:<login>:<E.164>", named as typed), not the salon's own client of
+	// it ("owner:<E.164>", which keeps its first name). See Identity.
+	ContactOnly bool
 }
 
 // OfferKeyPrefix starts the idempotency key of every wait-list offer's hold
@@ -182,6 +189,9 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 		return nil, err
 	}
 	identity := Identity(client, req.Source)
+	if req.ContactOnly && strings.HasPrefix(req.Source, DeskSourcePrefix) && !client.Verified {
+		identity = req.Source + ":" + client.Phone
+	}
 	now := s.clock.Now()
 	var booked *core.Booking
 	// One transaction: the client it creates, the hold it releases and the
@@ -356,6 +366,10 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 //   - a chat: "chat:<source>", the person in that chat: a phone typed there is
 //     their contact information and attaches them to no one else's record, so
 //     two people sharing one phone are two clients.
+//
+// Book also keys a master's desk booking (BookRequest.ContactOnly) as
+// "desk:<login>:<E.164>": the number as that login gave it, a record of its
+// own, so that typing a number shows a master no name the salon stored.
 func Identity(c core.Client, source string) string {
 	switch {
 	case c.Verified:
@@ -450,9 +464,11 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 // counts it as declined), and so can a booking awaiting its deposit; a
 // confirmed booking cannot be cancelled once its start is closer than the
 // salon's cancellation cutoff (EForbidden), nor once staff marked its
-// attendance (EConflict "booking.marked"). A paid deposit is to be refunded
-// (see CancelByClient for the client's cancel). A block is no booking here
-// (ENotFound; Unblock lifts it). ENotFound.
+// attendance (EConflict "booking.marked"). Once it has started it is too
+// late for everyone: CancelBy's override of the cutoff answers EConflict
+// "booking.started" (a past booking can only be marked). A paid deposit is to
+// be refunded (see CancelByClient for the client's cancel). A block is no
+// booking here (ENotFound; Unblock lifts it). ENotFound.
 func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
 	return s.cancel(ctx, salonID, bookingID, StaffChange{}, false)
@@ -475,10 +491,15 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc Staf
 				return false, err
 			}
 			// The cutoff first: a marked booking has begun, and a client (or
-			// the API) is told it is too late, as before marks existed.
-			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
+			// the API) is told it is too late, as before marks existed. An
+			// owner's override reaches up to the start, not past it: a booking
+			// that has begun can only be marked.
+			if b.Start.Sub(now) < salon.Policy.CancelCutoff || !now.Before(b.Start) {
 				if !sc.OverrideCutoff {
 					return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+				}
+				if !now.Before(b.Start) {
+					return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
 				}
 				rec.Override = true
 			}
@@ -530,7 +551,8 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 // the current start returns the booking unchanged. Returns EForbidden inside the
 // cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
 // when the new time is taken, EConflict for a booking that is not live or whose
-// attendance is marked, ENotFound (a block too).
+// attendance is marked, or (RescheduleBy's override) that has started,
+// ENotFound (a block too).
 func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
 	return s.reschedule(ctx, salonID, bookingID, "", start, StaffChange{})
@@ -559,9 +581,12 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID, masterID s
 		if err != nil {
 			return false, err
 		}
-		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
+		if b.Status == core.StatusConfirmed && (b.Start.Sub(now) < sc.salon.Policy.CancelCutoff || !now.Before(b.Start)) {
 			if !st.OverrideCutoff {
 				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			}
+			if !now.Before(b.Start) { // as Cancel: the override ends at the start
+				return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
 			}
 			rec.Override = true
 		}

@@ -21,7 +21,9 @@ type StaffChange struct {
 	Reason string // why; recorded with the change (at most MaxReason characters)
 	// OverrideCutoff lets the change through inside the salon's cancellation
 	// cutoff (an owner's right; the caller checks the role). A reason is then
-	// required; the record says the cutoff was overridden.
+	// required; the record says the cutoff was overridden. It ends at the
+	// booking's start: a booking that has begun is only marked (Mark), never
+	// cancelled or moved (EConflict "booking.started").
 	OverrideCutoff bool
 }
 

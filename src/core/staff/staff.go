@@ -76,6 +76,11 @@ type Entry struct {
 	Booking     core.Booking
 	ClientName  string
 	ClientPhone string // personal data: shown to owners only, never logged
+	// ClientKnownAs is the name of the salon's own client of that phone
+	// (an owner's or the API's booking, owner:<E.164>) when the booking's
+	// client is another record of the number under another name (a chat's,
+	// a master's desk record); "" otherwise. Personal data: owners only.
+	ClientKnownAs string
 }
 
 // Status is how the desk names an entry's state at now: a standing block is
