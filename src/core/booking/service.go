@@ -180,6 +180,7 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 		return nil, err
 	}
 	identity := Identity(client, req.Source)
+	identities := Identities(client, req.Source)
 	now := s.clock.Now()
 	var booked *core.Booking
 	// One transaction: the client it creates, the hold it releases and the
@@ -240,7 +241,10 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			}
 		}
 		capped := !owner && sc.salon.Policy.MaxUpcoming > 0
-		if err := tx.UpsertClient(ctx, &client, identity, capped); err != nil {
+		// A chat's client row is locked even uncapped: an erase ("delete my
+		// data") locks the rows it erases, and a booking that found one before
+		// must not go on for a nameless client.
+		if err := tx.UpsertClient(ctx, &client, identities, capped || chat != ""); err != nil {
 			return err
 		}
 		if chat != "" && !req.Confirm && req.Offer == 0 {
@@ -363,6 +367,21 @@ func Identity(c core.Client, source string) string {
 	default:
 		return "chat:" + source
 	}
+}
+
+// Identities are the keys UpsertClient looks a booking's client up by, the
+// first that exists winning; a new client gets the last, Identity. A chat
+// that has a client of its own ("chat:<source>": it typed its number, or
+// booked before migration 0025) keeps it when the channel later vouches for a
+// number (a Telegram contact shared after a typed phone): the chat's bookings
+// stay one client's, so the per-client overlap keeps spanning them. Chats
+// vouched for from the start share the number's client.
+func Identities(c core.Client, source string) []string {
+	id := Identity(c, source)
+	if c.Verified && source != "" && !StaffSource(source) {
+		return []string{"chat:" + source, id}
+	}
+	return []string{id}
 }
 
 // sameRequest checks that a booking found by a request's idempotency key was made
