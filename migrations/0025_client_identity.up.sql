@@ -59,3 +59,20 @@ ALTER TABLE salons ADD COLUMN privacy_url text NOT NULL DEFAULT '';
 -- the conversation again (the web chat after a reload): {"kind", "text" |
 -- "choice"}. NULL for the other channels, which keep no copy.
 ALTER TABLE dialog_events ADD COLUMN said jsonb;
+
+-- "Delete my data" blanks the outbox messages of the chat and the staff
+-- notices about the erased client's bookings (postgres.Privacy.Erase). One
+-- not yet sent is still sent (the answers of the chat's last steps, the
+-- notice of a cancellation the erase made) and is marked {"forget": true}:
+-- once it is sent or given up, by whichever statement, its body is blanked
+-- here. The WHEN is evaluated without calling the function, so other
+-- updates of the outbox pay one jsonb key test.
+CREATE FUNCTION outbox_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.body := '{"erased": true}'::jsonb;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER outbox_forget BEFORE UPDATE ON outbox FOR EACH ROW
+    WHEN (NEW.body ? 'forget' AND (NEW.sent_at IS NOT NULL OR NEW.failed IS NOT NULL))
+    EXECUTE FUNCTION outbox_forget();

@@ -207,8 +207,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
+	privacy := postgres.NewPrivacy(pool) // "delete my data"; calendar sync follows its erases
 	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
+		Privacy: privacy, Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
 	// The web chat's page is drawn again after a reload: its events keep
@@ -238,7 +239,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return map[string]any{"calendars": map[string]any{"sync": "off"}}
 	}
 	if cfg.Google.On() {
-		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log, m)
+		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, privacy, clock, log, m)
 		if err != nil {
 			return err
 		}

@@ -140,6 +140,10 @@ const (
 	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
 	Blocked   ChangeKind = "blocked"   // a master's time was blocked
 	Unblocked ChangeKind = "unblocked" // a block was lifted
+	// Erased: the client's personal data was erased ("delete my data"); the
+	// booking's time and status are as they were, its calendar event is
+	// written again without the name. Only the calendar follows it.
+	Erased ChangeKind = "erased"
 )
 
 // Change is a stored change to a confirmed booking.
