@@ -164,3 +164,45 @@ func TestAnErasedClientIsNotFoundAgain(t *testing.T) {
 	require.NotNil(t, bk)
 	require.NotEqual(t, first.ClientID, bk.ClientID, "a new client, not the erased row")
 }
+
+// TestWaitlistJoinSkipsAnErasedClient: a chat remembers its client's id; when
+// that client was erased from another chat of the same verified number, a
+// wait-list entry does not attach to the nameless row (its offers would carry
+// no name) but to the client found by identity. And a chat with a client of
+// its own keeps it when its number is verified later, as its bookings do.
+func TestWaitlistJoinSkipsAnErasedClient(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	pool := pgtest.Pool(t)
+	wl := postgres.NewWaitlist(pool)
+	vera := core.Client{Name: "Vera", Phone: "+4915177777704", Verified: true}
+	r := b.req("anna", b.at(2, 10, 0), "v")
+	r.Source, r.Client = "telegram:8804", vera
+	held, err := b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	_, err = b.svc.Release(ctx, b.salonID, held.ID)
+	require.NoError(t, err)
+	_, err = postgres.NewPrivacy(pool).Erase(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "8804"}, 0, b.clock.T)
+	require.NoError(t, err)
+
+	other := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915177777704"}
+	require.NoError(t, wl.Join(ctx, dialog.WaitlistEntry{Key: other, ServiceID: "haircut", MasterID: "anna",
+		Day: core.Date{Year: 2027, Month: 3, Day: 3}, ClientID: held.ClientID, Client: vera, Lang: "en"}))
+	var name string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT c.name FROM waitlist w JOIN clients c USING (client_id) WHERE w.salon_id = $1`,
+		b.salonID).Scan(&name))
+	require.Equal(t, "Vera", name, "a live client, not the erased row")
+
+	typed := dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "8805"}
+	olga := core.Client{Name: "Olga", Phone: "+4915177777705"}
+	r = b.req("anna", b.at(4, 10, 0), "o")
+	r.Source, r.Client = "telegram:8805", olga
+	mine, err := b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	olga.Verified = true
+	require.NoError(t, wl.Join(ctx, dialog.WaitlistEntry{Key: typed, ServiceID: "haircut", MasterID: "anna",
+		Day: core.Date{Year: 2027, Month: 3, Day: 5}, Client: olga, Lang: "en"}))
+	var client int64
+	require.NoError(t, pool.QueryRow(ctx, `SELECT client_id FROM waitlist WHERE salon_id = $1 AND chat_id = '8805'`, b.salonID).Scan(&client))
+	require.Equal(t, mine.ClientID, client, "the chat's own client")
+}
