@@ -206,3 +206,32 @@ func TestWaitlistJoinSkipsAnErasedClient(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT client_id FROM waitlist WHERE salon_id = $1 AND chat_id = '8805'`, b.salonID).Scan(&client))
 	require.Equal(t, mine.ClientID, client, "the chat's own client")
 }
+
+// TestStoredClientsBookUnderOlderRules: a wait-list entry's client stored
+// before names and numbers were checked as now (a name with a link in it, a
+// number without its country code in a salon with no country) still gets
+// its offer: stored names and numbers are not checked again by newer rules.
+// Before, the offer's booking failed with client.invalid_name every pass.
+func TestStoredClientsBookUnderOlderRules(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+		Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "91"},
+		ServiceID: "manicure", MasterID: "anna", Day: core.Date{Year: 2027, Month: 3, Day: 2},
+		Client: core.Client{Name: "Olga (olga.de)", Phone: "015123456789"}, Lang: "en",
+	}))
+	_, err := w.svc.Cancel(ctx, w.salonID, w.fills[10])
+	require.NoError(t, err)
+	require.Equal(t, 1, w.pass(t))
+	offer, ok := w.offers(t)["telegram:91"]
+	require.True(t, ok)
+	var name, phone string
+	require.NoError(t, w.pool.QueryRow(ctx, `SELECT name, phone FROM clients WHERE client_id = $1`, offer.ClientID).Scan(&name, &phone))
+	require.Equal(t, []string{"Olga (olga.de)", "015123456789"}, []string{name, phone})
+
+	// A name or number given now is checked in full.
+	r := w.req("boris", w.at(3, 10, 0), "api-new")
+	r.Client, r.Source = core.Client{Name: "Olga (olga.de)", Phone: "+49 151 23456789"}, booking.OwnerSource
+	_, err = w.svc.Book(ctx, r)
+	require.Equal(t, "client.invalid_name", core.ErrorKey(err))
+}

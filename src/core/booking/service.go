@@ -122,6 +122,13 @@ type BookRequest struct {
 	// holds for Policy.OfferHold, leaves the chat's other hold alone, and is
 	// stored with its offer (Tx.Offered) in the same transaction.
 	Offer int64
+	// Stored: Client's name and phone were checked when the client gave them
+	// (a chat's remembered client; an offer's, from its wait-list entry, is
+	// stored too) and are not checked again by rules newer than them: a name
+	// need only be 1 to MaxNameRunes characters, a phone is read as E.164 when
+	// it can be, else as it was stored ("+" and 6 to 15 digits). A name or
+	// number given now (the API's, the desk's) is checked in full.
+	Stored bool
 }
 
 // OfferKeyPrefix starts the idempotency key of every wait-list offer's hold
@@ -175,7 +182,8 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	if err == nil {
 		region = cat.Salon.Country
 	}
-	client, err := normaliseClient(req.SalonID, region, req.Client)
+	// A wait-list offer's client is a stored one (the entry's).
+	client, err := normaliseClient(req.SalonID, region, req.Client, req.Stored || req.Offer != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -936,22 +944,25 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 
 // NormaliseClient checks a client's name and reads the phone as E.164, a
 // number without its country code as one of region (the salon's country, ""
-// for none), as Book stores them. EInvalid (client.invalid_name,
-// invalid_phone).
-func NormaliseClient(salonID, region string, c core.Client) (core.Client, error) {
-	return normaliseClient(salonID, region, c)
+// for none), as Book stores them; stored as BookRequest.Stored. EInvalid
+// (client.invalid_name, invalid_phone).
+func NormaliseClient(salonID, region string, c core.Client, stored bool) (core.Client, error) {
+	return normaliseClient(salonID, region, c, stored)
 }
 
 // normaliseClient checks the name (see NameOK) and reads the phone as E.164:
 // a number whose length fits its country (phone.Possible: the owner's word,
 // and numbers stored before; the chat asks for a valid one).
-func normaliseClient(salonID, region string, c core.Client) (core.Client, error) {
+func normaliseClient(salonID, region string, c core.Client, stored bool) (core.Client, error) {
 	c.SalonID = salonID
 	c.Name = strings.TrimSpace(c.Name)
-	if !NameOK(c.Name) {
+	if stored && !nameStorable(c.Name) || !stored && !NameOK(c.Name) {
 		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters, not a number or a link")
 	}
 	e164, ok := phone.Parse(c.Phone, region, phone.Possible)
+	if !ok && stored {
+		e164, ok = legacyPhone(c.Phone)
+	}
 	if !ok {
 		return c, errInvalidPhone
 	}
@@ -959,25 +970,85 @@ func normaliseClient(salonID, region string, c core.Client) (core.Client, error)
 	return c, nil
 }
 
+// legacyPhone reads a number stored before numbers were E.164 (migration
+// 0025): "+" and 6 to 15 digits, or the digits alone (a number typed without
+// its country code, in a salon with no country).
+func legacyPhone(s string) (string, bool) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", false
+		}
+	}
+	digits := strings.TrimPrefix(b.String(), "+")
+	if len(digits) < 6 || len(digits) > 15 {
+		return "", false
+	}
+	return b.String(), true
+}
+
 // MaxNameRunes is the longest client name stored.
 const MaxNameRunes = 100
 
 // NameOK reports whether s (trimmed) can be a person's name: 1 to
 // MaxNameRunes characters of valid UTF-8 with a letter and no control
-// character, not a phone number (typed where the name was asked), not a
-// link or an e-mail address.
+// character, not a phone number (typed where the name was asked), and no word
+// of it a link or an address: a scheme ("https://"), "www.", an "@", or
+// dot-separated parts ending in a top-level domain ("example.com",
+// "t.me/anna"). Initials joined to a name ("M.Delgado", "A.Ruiz") are names.
+// It is the rule for names given now; a name stored before is not checked by
+// it again (BookRequest.Stored).
 func NameOK(s string) bool {
-	if s == "" || utf8.RuneCountInString(s) > MaxNameRunes || hasControl(s) || !utf8.ValidString(s) ||
-		strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
+	if !nameStorable(s) || strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
 		return false
 	}
-	lower := strings.ToLower(s)
-	for _, link := range []string{"://", "www.", "@", ".com", ".ru", ".org", ".net", ".de"} {
-		if strings.Contains(lower, link) {
+	for _, word := range strings.Fields(strings.ToLower(s)) {
+		if linkWord(word) {
 			return false
 		}
 	}
 	return true
+}
+
+// nameStorable is what any stored name is: 1 to MaxNameRunes characters of
+// valid UTF-8 with no control character.
+func nameStorable(s string) bool {
+	return s != "" && utf8.RuneCountInString(s) <= MaxNameRunes && !hasControl(s) && utf8.ValidString(s)
+}
+
+// topLevel are the top-level domains a word of a name may not end in: the
+// common ones and those of the salons' countries, not every two letters (a
+// name's initials stand before a dot, not after one).
+var topLevel = map[string]bool{
+	"com": true, "net": true, "org": true, "info": true, "biz": true, "io": true, "me": true, "co": true,
+	"app": true, "dev": true, "online": true, "site": true, "shop": true, "xyz": true, "ly": true,
+	"ru": true, "su": true, "рф": true, "de": true, "uk": true, "eu": true, "us": true, "ua": true, "by": true, "kz": true,
+}
+
+// linkWord reports whether a lower-case word of a name is a link or an
+// address.
+func linkWord(w string) bool {
+	w = strings.Trim(w, `()[]<>"'.,;:!?`)
+	if strings.Contains(w, "://") || strings.HasPrefix(w, "www.") || strings.Contains(w, "@") {
+		return true
+	}
+	host, _, _ := strings.Cut(w, "/")
+	parts := strings.Split(host, ".")
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+	}
+	return topLevel[parts[len(parts)-1]]
 }
 
 // The message never contains the number itself: phone numbers stay out of errors.
