@@ -235,3 +235,29 @@ func TestStoredClientsBookUnderOlderRules(t *testing.T) {
 	_, err = w.svc.Book(ctx, r)
 	require.Equal(t, "client.invalid_name", core.ErrorKey(err))
 }
+
+// failingReads is the real store whose reads outside a transaction (Auto:
+// the catalog) fail as a busy database does.
+type failingReads struct{ *postgres.Store }
+
+func (failingReads) Auto(context.Context, func(booking.Tx) error) error {
+	return core.Errorf(core.EUnavailable, "error.unavailable", "test: the database is busy")
+}
+
+// TestOwnerBookingReportsCatalogFailures: the owner's booking goes on without
+// the catalog only when the salon is not found (its transaction says so);
+// a catalog that cannot be read for another reason is the answer
+// (EUnavailable here), not swallowed into a booking made without the salon's
+// country.
+func TestOwnerBookingReportsCatalogFailures(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	svc := booking.New(failingReads{b.store}, b.clock)
+	r := b.req("anna", b.at(3, 10, 0), "owner")
+	r.Source, r.Confirm = booking.OwnerSource, true
+	_, err := svc.Book(ctx, r)
+	require.Equal(t, core.EUnavailable, core.ErrorCode(err), "%v", err)
+	r.SalonID = "no-such-salon"
+	_, err = booking.New(b.store, b.clock).Book(ctx, r)
+	require.Equal(t, "salon.not_found", core.ErrorKey(err), "%v", err)
+}

@@ -171,11 +171,12 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// The catalog is cached: the salon's country reads the phone, and the
 	// cap below is decided by it (the transaction reads it again and decides
 	// the count by that: a cap applied meanwhile may count a lapsed hold,
-	// never none). The owner's booking goes on without it (its transaction
-	// reads the salon anyway): a number must then have its country code.
+	// never none). The owner's booking goes on without it when the salon is
+	// not found (its transaction reads the salon and says so); any other
+	// failure is the answer.
 	owner := StaffSource(req.Source) // the API's or the desk's: uncapped, no chat
 	cat, err := s.Catalog(ctx, req.SalonID)
-	if err != nil && !owner {
+	if err != nil && !(owner && core.ErrorCode(err) == core.ENotFound) {
 		return nil, err
 	}
 	region := ""
