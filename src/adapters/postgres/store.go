@@ -261,13 +261,18 @@ func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identities [
 	// erased meanwhile is re-read and no longer matches. The owner's need no
 	// lock (a row lock is one more WAL record). Of several identities, the
 	// first that exists (array_position).
-	find := `SELECT client_id, name, phone, identity FROM clients WHERE salon_id = $1 AND identity = ANY ($2)
-		ORDER BY array_position($2, identity) LIMIT 1`
+	find := `SELECT client_id, name, phone, identity FROM clients WHERE salon_id = $1 AND identity = $2`
+	var key any = identities[0]
+	if len(identities) > 1 { // the owner's hot path keeps the plain lookup
+		find = `SELECT client_id, name, phone, identity FROM clients WHERE salon_id = $1 AND identity = ANY ($2)
+			ORDER BY array_position($2, identity) LIMIT 1`
+		key = identities
+	}
 	if lock {
 		find += ` FOR NO KEY UPDATE`
 	}
 	var name, phone, found string
-	err := t.q.QueryRow(ctx, find, c.SalonID, identities).Scan(&c.ID, &name, &phone, &found)
+	err := t.q.QueryRow(ctx, find, c.SalonID, key).Scan(&c.ID, &name, &phone, &found)
 	if err == nil {
 		// A chat's client, or a verified number's, is the person writing: their
 		// own record follows what they say now. An owner-keyed one keeps its
