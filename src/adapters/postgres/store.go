@@ -268,23 +268,34 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	return out, mapErr(rows.Err(), "select busy")
 }
 
-func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error {
+func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identities []string, lock bool) error {
+	if len(identities) == 0 {
+		return errors.New("postgres: upsert client: no identity")
+	}
 	// Returning clients are the common case: find them without a new row
 	// version. FOR NO KEY UPDATE makes one client's capped bookings take turns
 	// (the cap counts what the one before committed) without blocking the
-	// foreign-key checks of bookings that only refer to the client; uncapped
-	// ones need no lock (a row lock is one more WAL record).
-	find := `SELECT client_id, name, phone FROM clients WHERE salon_id = $1 AND identity = $2`
+	// foreign-key checks of bookings that only refer to the client; a row
+	// erased meanwhile is re-read and no longer matches. The owner's need no
+	// lock (a row lock is one more WAL record). Of several identities, the
+	// first that exists (array_position).
+	find := `SELECT client_id, name, phone, identity FROM clients WHERE salon_id = $1 AND identity = $2`
+	var key any = identities[0]
+	if len(identities) > 1 { // the owner's hot path keeps the plain lookup
+		find = `SELECT client_id, name, phone, identity FROM clients WHERE salon_id = $1 AND identity = ANY ($2)
+			ORDER BY array_position($2, identity) LIMIT 1`
+		key = identities
+	}
 	if lock {
 		find += ` FOR NO KEY UPDATE`
 	}
-	var name, phone string
-	err := t.q.QueryRow(ctx, find, c.SalonID, identity).Scan(&c.ID, &name, &phone)
+	var name, phone, found string
+	err := t.q.QueryRow(ctx, find, c.SalonID, key).Scan(&c.ID, &name, &phone, &found)
 	if err == nil {
 		// A chat's client, or a verified number's, is the person writing: their
 		// own record follows what they say now. An owner-keyed one keeps its
 		// name: typing a number is no right to rename its owner.
-		if (name != c.Name || phone != c.Phone) && !strings.HasPrefix(identity, "owner:") {
+		if (name != c.Name || phone != c.Phone) && !strings.HasPrefix(found, "owner:") {
 			_, err = t.q.Exec(ctx, `UPDATE clients SET name = $3, phone = $4 WHERE salon_id = $1 AND client_id = $2`,
 				c.SalonID, c.ID, c.Name, c.Phone)
 			return mapErr(err, "update client")
@@ -297,7 +308,7 @@ func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identity str
 	err = t.q.QueryRow(ctx, `
 		INSERT INTO clients (salon_id, name, phone, identity) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (salon_id, identity) DO UPDATE SET identity = excluded.identity -- a racing twin: take its id
-		RETURNING client_id`, c.SalonID, c.Name, c.Phone, identity).Scan(&c.ID)
+		RETURNING client_id`, c.SalonID, c.Name, c.Phone, identities[len(identities)-1]).Scan(&c.ID)
 	return mapErr(err, "insert client")
 }
 

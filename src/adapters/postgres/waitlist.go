@@ -58,25 +58,34 @@ func NewWaitlist(pool *pgxpool.Pool) *Waitlist {
 func pgDate(d core.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
 // Join implements dialog.Waitlist: joining again for the same chat, service,
-// master and day is one entry. The client is e.ClientID, else the one with
-// e.Client's identity (booking.Identity: the chat's person, or a verified
-// number's; created when new, named and numbered as now given). Returns ENotFound for
-// an unknown salon, service or client, EUnavailable when ctx ends, and
-// EInternal otherwise.
+// master and day is one entry. The client is e.ClientID (unless that client
+// was erased since: "delete my data" in another chat of a verified number),
+// else the one booking.Identities finds for e.Client (the chat's own client
+// first, then a verified number's; created when new with Identity, named and
+// numbered as now given). Returns ENotFound for an unknown salon, service or
+// client, EUnavailable when ctx ends, and EInternal otherwise.
 func (w *Waitlist) Join(ctx context.Context, e dialog.WaitlistEntry) error {
+	source := e.Key.Channel + ":" + e.Key.ChatID
 	client := pgtype.Int8{Int64: e.ClientID, Valid: e.ClientID != 0}
-	identity := booking.Identity(e.Client, e.Key.Channel+":"+e.Key.ChatID)
+	identity := booking.Identity(e.Client, source)
 	_, err := w.pool.Exec(ctx, `
-		WITH c AS (
-			INSERT INTO clients (salon_id, name, phone, identity) SELECT $1, $9, $10, $11 WHERE $7::bigint IS NULL AND $10 <> ''
+		WITH given AS (
+			SELECT $7::bigint AS client_id
+			WHERE NOT EXISTS (SELECT 1 FROM clients WHERE client_id = $7 AND erased_at IS NOT NULL)),
+		own AS (
+			SELECT client_id FROM clients WHERE salon_id = $1 AND identity = ANY ($12) AND identity <> $11
+			  AND (SELECT client_id FROM given) IS NULL),
+		c AS (
+			INSERT INTO clients (salon_id, name, phone, identity) SELECT $1, $9, $10, $11
+			WHERE (SELECT client_id FROM given) IS NULL AND NOT EXISTS (SELECT 1 FROM own) AND $10 <> ''
 			ON CONFLICT (salon_id, identity) DO UPDATE SET name = excluded.name, phone = excluded.phone
 			RETURNING client_id)
 		INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id, lang)
-		VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, (SELECT client_id FROM c)), $8)
+		VALUES ($1, $2, $3, $4, $5, $6, coalesce((SELECT client_id FROM given), (SELECT client_id FROM own), (SELECT client_id FROM c)), $8)
 		ON CONFLICT (salon_id, channel, chat_id, service_id, master_id, day) DO UPDATE
 			SET lang = excluded.lang, client_id = coalesce(excluded.client_id, waitlist.client_id)`,
 		e.Key.SalonID, e.Key.Channel, e.Key.ChatID, e.ServiceID, e.MasterID, pgDate(e.Day), client, e.Lang,
-		e.Client.Name, e.Client.Phone, identity)
+		e.Client.Name, e.Client.Phone, identity, booking.Identities(e.Client, source))
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
 		switch pgErr.ConstraintName {
 		case "waitlist_service_fkey":

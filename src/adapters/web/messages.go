@@ -22,6 +22,7 @@ var messages = map[string]string{
 	"booking.block_overlap":   "a booking or another block stands in that time; move or cancel it first",
 	"booking.too_many":        "the client, or this chat, already has as many upcoming bookings as the salon allows; cancel one first or call the salon",
 	"waitlist.offer_live":     "the client already has a wait-list offer standing",
+	"privacy.live":            "a booking of this client was made meanwhile; cancel it before erasing their data",
 	"booking.key_reused":      "that idempotency key was already used for another request; use a new key for a new booking",
 	"client.not_found":        "no such client",
 	"service.not_found":       "no such service",

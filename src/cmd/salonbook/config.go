@@ -446,11 +446,22 @@ func templates(getenv func(string) string, name, example string) (map[string]wha
 
 // startWarnings logs what in cfg is allowed but likely wrong.
 func startWarnings(cfg Config, log *slog.Logger) {
-	if host, _, err := net.SplitHostPort(cfg.HTTPAddr); cfg.PublicURL == "" && (err != nil || !loopbackHost(host)) {
+	host, _, err := net.SplitHostPort(cfg.HTTPAddr)
+	public := err != nil || !loopbackHost(host)
+	if cfg.PublicURL == "" && public {
 		// Behind a proxy that ends TLS every request arrives as plain HTTP, so
 		// the desk's cookies would go without Secure.
 		log.Warn("PUBLIC_URL is empty and HTTP_ADDR is not a loopback address: behind a TLS proxy the desk's " +
 			"session cookies are not marked Secure; set PUBLIC_URL=https://… to the address people use")
+	}
+	if !strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://") && public {
+		// The web chat's session cookie is then the plain "chat" (Lax, not
+		// Secure, not __Host-): a site on a sibling host can plant one (session
+		// fixation: it would read the conversation it planted), and embeds on
+		// other sites get no cookie (the page falls back to a session per tab).
+		log.Warn("the web chat is served without an https PUBLIC_URL on a non-loopback address: its session cookie is " +
+			"the plain \"chat\" (not Secure, not __Host-, SameSite=Lax), open to session fixation from sibling hosts and " +
+			"not kept in embeds; set PUBLIC_URL=https://… to the address people use")
 	}
 }
 

@@ -220,8 +220,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
+	privacy := postgres.NewPrivacy(pool) // "delete my data"; calendar sync follows its erases
 	dcfg := dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
+		Privacy: privacy, Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
 	var checkout *stripeCheckout
 	if cfg.Stripe.On() {
 		// Deposits of the web chat and WhatsApp: a Stripe Checkout page.
@@ -260,7 +261,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return map[string]any{"calendars": map[string]any{"sync": "off"}}
 	}
 	if cfg.Google.On() {
-		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log, m)
+		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, privacy, clock, log, m)
 		if err != nil {
 			return err
 		}

@@ -37,14 +37,16 @@ type Tx interface {
 	// at now) whose occupied range overlaps window, leaving out the booking exclude
 	// (which may be "").
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
-	// UpsertClient finds the client by identity (see Identity), creating them,
-	// and sets c.ID. A chat's or a verified number's client takes c's name and
-	// phone (it is their own record); an owner-keyed client keeps the name
-	// they were first stored with. With lock, in a transaction, the client's
-	// row is locked until it ends, so one client's capped bookings take turns
-	// (Policy.MaxUpcoming counts what the one before committed). A client it
-	// created is gone if the transaction rolls back.
-	UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error
+	// UpsertClient finds the client by the first of identities that exists
+	// (see Identities), creating one with the last, and sets c.ID. A chat's or
+	// a verified number's client takes c's name and phone (it is their own
+	// record); an owner-keyed client keeps the name they were first stored
+	// with. With lock, in a transaction, the client's row is locked until it
+	// ends, so one client's capped bookings take turns (Policy.MaxUpcoming
+	// counts what the one before committed), and a client erased meanwhile
+	// (its identity changed) is not found. A client it created is gone if the
+	// transaction rolls back.
+	UpsertClient(ctx context.Context, c *core.Client, identities []string, lock bool) error
 	// LockChat takes a lock on the bookings of source (a chat) held until the
 	// transaction ends, so one chat's bookings take turns.
 	LockChat(ctx context.Context, salonID, source string) error
@@ -153,6 +155,10 @@ const (
 	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
 	Blocked   ChangeKind = "blocked"   // a master's time was blocked
 	Unblocked ChangeKind = "unblocked" // a block was lifted
+	// Erased: the client's personal data was erased ("delete my data"); the
+	// booking's time and status are as they were, its calendar event is
+	// written again without the name. Only the calendar follows it.
+	Erased ChangeKind = "erased"
 )
 
 // Change is a stored change to a confirmed booking.

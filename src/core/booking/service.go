@@ -131,6 +131,13 @@ type BookRequest struct {
 	// ("desk:<login>:<E.164>", named as typed), not the salon's own client of
 	// it ("owner:<E.164>", which keeps its first name). See Identity.
 	ContactOnly bool
+	// Stored: Client's name and phone were checked when the client gave them
+	// (a chat's remembered client; an offer's, from its wait-list entry, is
+	// stored too) and are not checked again by rules newer than them: a name
+	// need only be 1 to MaxNameRunes characters, a phone is read as E.164 when
+	// it can be, else as it was stored ("+" and 6 to 15 digits). A name or
+	// number given now (the API's, the desk's) is checked in full.
+	Stored bool
 }
 
 // OfferKeyPrefix starts the idempotency key of every wait-list offer's hold
@@ -173,24 +180,28 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// The catalog is cached: the salon's country reads the phone, and the
 	// cap below is decided by it (the transaction reads it again and decides
 	// the count by that: a cap applied meanwhile may count a lapsed hold,
-	// never none). The owner's booking goes on without it (its transaction
-	// reads the salon anyway): a number must then have its country code.
+	// never none). The owner's booking goes on without it when the salon is
+	// not found (its transaction reads the salon and says so); any other
+	// failure is the answer.
 	owner := StaffSource(req.Source) // the API's or the desk's: uncapped, no chat
 	cat, err := s.Catalog(ctx, req.SalonID)
-	if err != nil && !owner {
+	if err != nil && !(owner && core.ErrorCode(err) == core.ENotFound) {
 		return nil, err
 	}
 	region := ""
 	if err == nil {
 		region = cat.Salon.Country
 	}
-	client, err := normaliseClient(req.SalonID, region, req.Client)
+	// A wait-list offer's client is a stored one (the entry's).
+	client, err := normaliseClient(req.SalonID, region, req.Client, req.Stored || req.Offer != 0)
 	if err != nil {
 		return nil, err
 	}
 	identity := Identity(client, req.Source)
+	identities := Identities(client, req.Source)
 	if req.ContactOnly && strings.HasPrefix(req.Source, DeskSourcePrefix) && !client.Verified {
 		identity = req.Source + ":" + client.Phone
+		identities = []string{identity}
 	}
 	now := s.clock.Now()
 	var booked *core.Booking
@@ -252,7 +263,10 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			}
 		}
 		capped := !owner && sc.salon.Policy.MaxUpcoming > 0
-		if err := tx.UpsertClient(ctx, &client, identity, capped); err != nil {
+		// A chat's client row is locked even uncapped: an erase ("delete my
+		// data") locks the rows it erases, and a booking that found one before
+		// must not go on for a nameless client.
+		if err := tx.UpsertClient(ctx, &client, identities, capped || chat != ""); err != nil {
 			return err
 		}
 		if chat != "" && !req.Confirm && req.Offer == 0 {
@@ -379,6 +393,21 @@ func Identity(c core.Client, source string) string {
 	default:
 		return "chat:" + source
 	}
+}
+
+// Identities are the keys UpsertClient looks a booking's client up by, the
+// first that exists winning; a new client gets the last, Identity. A chat
+// that has a client of its own ("chat:<source>": it typed its number, or
+// booked before migration 0025) keeps it when the channel later vouches for a
+// number (a Telegram contact shared after a typed phone): the chat's bookings
+// stay one client's, so the per-client overlap keeps spanning them. Chats
+// vouched for from the start share the number's client.
+func Identities(c core.Client, source string) []string {
+	id := Identity(c, source)
+	if c.Verified && source != "" && !StaffSource(source) {
+		return []string{"chat:" + source, id}
+	}
+	return []string{id}
 }
 
 // sameRequest checks that a booking found by a request's idempotency key was made
@@ -983,22 +1012,25 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 
 // NormaliseClient checks a client's name and reads the phone as E.164, a
 // number without its country code as one of region (the salon's country, ""
-// for none), as Book stores them. EInvalid (client.invalid_name,
-// invalid_phone).
-func NormaliseClient(salonID, region string, c core.Client) (core.Client, error) {
-	return normaliseClient(salonID, region, c)
+// for none), as Book stores them; stored as BookRequest.Stored. EInvalid
+// (client.invalid_name, invalid_phone).
+func NormaliseClient(salonID, region string, c core.Client, stored bool) (core.Client, error) {
+	return normaliseClient(salonID, region, c, stored)
 }
 
 // normaliseClient checks the name (see NameOK) and reads the phone as E.164:
 // a number whose length fits its country (phone.Possible: the owner's word,
 // and numbers stored before; the chat asks for a valid one).
-func normaliseClient(salonID, region string, c core.Client) (core.Client, error) {
+func normaliseClient(salonID, region string, c core.Client, stored bool) (core.Client, error) {
 	c.SalonID = salonID
 	c.Name = strings.TrimSpace(c.Name)
-	if !NameOK(c.Name) {
+	if stored && !nameStorable(c.Name) || !stored && !NameOK(c.Name) {
 		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters, not a number or a link")
 	}
 	e164, ok := phone.Parse(c.Phone, region, phone.Possible)
+	if !ok && stored {
+		e164, ok = legacyPhone(c.Phone)
+	}
 	if !ok {
 		return c, errInvalidPhone
 	}
@@ -1006,25 +1038,85 @@ func normaliseClient(salonID, region string, c core.Client) (core.Client, error)
 	return c, nil
 }
 
+// legacyPhone reads a number stored before numbers were E.164 (migration
+// 0025): "+" and 6 to 15 digits, or the digits alone (a number typed without
+// its country code, in a salon with no country).
+func legacyPhone(s string) (string, bool) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", false
+		}
+	}
+	digits := strings.TrimPrefix(b.String(), "+")
+	if len(digits) < 6 || len(digits) > 15 {
+		return "", false
+	}
+	return b.String(), true
+}
+
 // MaxNameRunes is the longest client name stored.
 const MaxNameRunes = 100
 
 // NameOK reports whether s (trimmed) can be a person's name: 1 to
 // MaxNameRunes characters of valid UTF-8 with a letter and no control
-// character, not a phone number (typed where the name was asked), not a
-// link or an e-mail address.
+// character, not a phone number (typed where the name was asked), and no word
+// of it a link or an address: a scheme ("https://"), "www.", an "@", or
+// dot-separated parts ending in a top-level domain ("example.com",
+// "t.me/anna"). Initials joined to a name ("M.Delgado", "A.Ruiz") are names.
+// It is the rule for names given now; a name stored before is not checked by
+// it again (BookRequest.Stored).
 func NameOK(s string) bool {
-	if s == "" || utf8.RuneCountInString(s) > MaxNameRunes || hasControl(s) || !utf8.ValidString(s) ||
-		strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
+	if !nameStorable(s) || strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
 		return false
 	}
-	lower := strings.ToLower(s)
-	for _, link := range []string{"://", "www.", "@", ".com", ".ru", ".org", ".net", ".de"} {
-		if strings.Contains(lower, link) {
+	for _, word := range strings.Fields(strings.ToLower(s)) {
+		if linkWord(word) {
 			return false
 		}
 	}
 	return true
+}
+
+// nameStorable is what any stored name is: 1 to MaxNameRunes characters of
+// valid UTF-8 with no control character.
+func nameStorable(s string) bool {
+	return s != "" && utf8.RuneCountInString(s) <= MaxNameRunes && !hasControl(s) && utf8.ValidString(s)
+}
+
+// topLevel are the top-level domains a word of a name may not end in: the
+// common ones and those of the salons' countries, not every two letters (a
+// name's initials stand before a dot, not after one).
+var topLevel = map[string]bool{
+	"com": true, "net": true, "org": true, "info": true, "biz": true, "io": true, "me": true, "co": true,
+	"app": true, "dev": true, "online": true, "site": true, "shop": true, "xyz": true, "ly": true,
+	"ru": true, "su": true, "рф": true, "de": true, "uk": true, "eu": true, "us": true, "ua": true, "by": true, "kz": true,
+}
+
+// linkWord reports whether a lower-case word of a name is a link or an
+// address.
+func linkWord(w string) bool {
+	w = strings.Trim(w, `()[]<>"'.,;:!?`)
+	if strings.Contains(w, "://") || strings.HasPrefix(w, "www.") || strings.Contains(w, "@") {
+		return true
+	}
+	host, _, _ := strings.Cut(w, "/")
+	parts := strings.Split(host, ".")
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+	}
+	return topLevel[parts[len(parts)-1]]
 }
 
 // The message never contains the number itself: phone numbers stay out of errors.

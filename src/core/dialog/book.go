@@ -475,6 +475,7 @@ func (t *turn) hold() {
 		Client:         core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified},
 		IdempotencyKey: t.in.ID,
 		Source:         t.source(),
+		Stored:         true, // checked when typed (onName, onPhone), or remembered from before
 	})
 	if err != nil {
 		t.bookingFailed(err, stepTime)

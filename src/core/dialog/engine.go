@@ -178,6 +178,9 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	if t.keep {
 		t.out[0].NoEdit = true
 	}
+	if t.st.Forget {
+		t.out[0].Forget = true // the update that asked is not kept either
+	}
 	// The list the client now sees: a number typed next picks from it.
 	t.st.Shown = nil
 	for _, r := range t.out {

@@ -275,9 +275,9 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, c, arg)}
 		case "forge":
 			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: arg}
-		case "contact":
+		case "contact", "own": // own: the sender's own contact, which the channel vouches for
 			name, phone, _ := strings.Cut(arg, ", ")
-			in = dialog.Inbound{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: name, Phone: phone}}
+			in = dialog.Inbound{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: name, Phone: phone, Own: verb == "own"}}
 		default:
 			t.Fatalf("bad script line %q", line)
 		}

@@ -75,6 +75,10 @@ type Reply struct {
 	// payments of its own (Telegram: an invoice message; Text is its
 	// description); other channels show Text.
 	Invoice *Invoice `json:"invoice,omitempty"`
+	// Forget: the step erased the chat's personal data ("delete my data"):
+	// the channel keeps no copy of the update it answers (the pipeline
+	// blanks it with the step).
+	Forget bool `json:"forget,omitempty"`
 }
 
 // Invoice is a deposit asked in the chat. The provider hands Payload back with
@@ -181,19 +185,40 @@ type State struct {
 	// (a contact of their own shared on Telegram, WhatsApp's own number).
 	PhoneVerified bool `json:"phone_ok,omitempty"`
 	// Erase: "delete my data" was asked and waits for Yes (step stepErase).
-	// Forget, set by the step that erased, tells the store to drop the chat's
-	// transcript and events (never stored: the state written is fresh).
+	// Forget, set by the step that erased, tells the store to drop the
+	// chat's conversation: its state, transcript and events, this step's
+	// included (never stored).
 	Forget bool `json:"-"`
 }
 
 // Privacy erases a chat's personal data ("delete my data").
 type Privacy interface {
+	// Upcoming lists, by start, the live bookings not ended at now that an
+	// erase would leave for no one: the chat's own and every booking of a
+	// client Erase would erase (a verified number's client is shared with
+	// the number's other chats). The caller cancels them first.
+	Upcoming(ctx context.Context, key ChatKey, clientID int64, now time.Time) ([]core.Booking, error)
 	// Erase blanks the name and phone of the chat's clients (clientID, the one
-	// its state names, and those of its bookings and wait-list entries),
-	// deletes its wait-list entries and takes the chat's id off its bookings,
-	// which stay as anonymous rows; now is when. The conversation's own state
-	// and events are dropped by the store that runs the step (State.Forget).
-	Erase(ctx context.Context, key ChatKey, clientID int64, now time.Time) error
+	// its state names, and those of its bookings and wait-list entries; not
+	// the salon's own record of a number the chat typed that has bookings
+	// from elsewhere: Erased.Kept), deletes their wait-list entries, releases
+	// their holds and takes the chat's id off their bookings, which stay as
+	// anonymous rows; now is when. It also blanks what the channel kept of
+	// the chat and the staff's notices about those bookings. EConflict
+	// "privacy.live" when a confirmed booking Upcoming would list is there
+	// (made meanwhile): nothing changed. The conversation's own state and
+	// events are dropped by the store that runs the step (State.Forget).
+	Erase(ctx context.Context, key ChatKey, clientID int64, now time.Time) (Erased, error)
+}
+
+// Erased is what an erase did.
+type Erased struct {
+	Clients int // clients erased
+	// Kept counts the clients the chat named that were left alone: the
+	// salon's own records of a number (booked through the API or the desk)
+	// that also have bookings from elsewhere. The client is told to ask the
+	// salon.
+	Kept int
 }
 
 // Pushed reads what was sent to a chat outside its steps: a reminder, a

@@ -64,7 +64,7 @@ func (t *turn) join() {
 		return
 	}
 	client, err := booking.NormaliseClient(t.e.salonID, t.cat.Salon.Country,
-		core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified})
+		core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified}, true)
 	if err != nil {
 		t.bookingFailed(err, stepTime) // asks for the name or phone again; Join stays set
 		return

@@ -130,6 +130,7 @@ func (w *Worker) step(p Pending) (Handled, error) {
 		return Handled{}, err
 	}
 	for i := range replies {
+		h.Forget = h.Forget || replies[i].Forget
 		o := Outgoing{ChatID: p.ChatID, Reply: &replies[i]}
 		if i == 0 && d.Origin != "" && len(replies[i].Choices) > 0 && !replies[i].NoEdit && !w.pressedOld(p, d) {
 			// A press answered with a new question: the question replaces the

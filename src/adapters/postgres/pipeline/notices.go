@@ -68,7 +68,7 @@ func (n *StaffNotices) notify(ctx context.Context, tx pgx.Tx, c booking.Change) 
 	if err != nil {
 		return fmt.Errorf("pipeline: read staff notice: %w", err)
 	}
-	out := messaging.Outgoing{ChatID: strconv.FormatInt(*chat, 10), Reply: &dialog.Reply{Text: n.text(sn)}}
+	out := messaging.Outgoing{ChatID: strconv.FormatInt(*chat, 10), Reply: &dialog.Reply{Text: n.text(sn)}, Booking: c.Booking.ID}
 	body, err := json.Marshal(out)
 	if err != nil {
 		return fmt.Errorf("pipeline: staff notice: %w", err)
