@@ -1,3 +1,5 @@
+DROP TRIGGER outbox_forget ON outbox;
+DROP FUNCTION outbox_forget();
 ALTER TABLE dialog_events DROP COLUMN said;
 ALTER TABLE salons DROP COLUMN privacy_url;
 ALTER TABLE salons DROP COLUMN country;

@@ -45,6 +45,50 @@ type Policy struct {
 	// StaffSummary is the local time each master with a staff chat gets the
 	// day's summary; nil is off.
 	StaffSummary *ClockTime
+	// DepositWhen says which clients are asked for their service's deposit
+	// when they confirm a time; "" asks none.
+	DepositWhen DepositWhen
+	// PaymentWindow is how long a booking awaiting its deposit holds its
+	// time; 0 means DefaultPaymentWindow.
+	PaymentWindow time.Duration
+	// DepositRefundCutoff: a client who cancels at least this long before the
+	// start gets the deposit back, later it is kept; the salon's cancel always
+	// gives it back, a no-show keeps it. Below CancelCutoff (0 included) it is
+	// CancelCutoff: a client who may cancel is refunded.
+	DepositRefundCutoff time.Duration
+}
+
+// DepositWhen says which clients a salon asks for a deposit.
+type DepositWhen string
+
+// When deposits are asked; "" is never.
+const (
+	DepositAlways      DepositWhen = "always"
+	DepositAfterNoShow DepositWhen = "after_no_show" // clients with a no-show in the last NoShowLookback
+)
+
+// NoShowLookback is how far back a no-show makes DepositAfterNoShow ask a
+// client for a deposit.
+const NoShowLookback = 365 * 24 * time.Hour
+
+// DefaultPaymentWindow is the payment window when the policy has none.
+const DefaultPaymentWindow = 15 * time.Minute
+
+// PaymentHold returns how long a booking awaiting its deposit holds its time.
+func (p Policy) PaymentHold() time.Duration {
+	if p.PaymentWindow > 0 {
+		return p.PaymentWindow
+	}
+	return DefaultPaymentWindow
+}
+
+// RefundCutoff returns how long before the start a client must cancel to get
+// the deposit back: DepositRefundCutoff, never below CancelCutoff.
+func (p Policy) RefundCutoff() time.Duration { return max(p.DepositRefundCutoff, p.CancelCutoff) }
+
+// AsksDeposits reports whether the policy asks any client for a deposit.
+func (p Policy) AsksDeposits() bool {
+	return p.DepositWhen == DepositAlways || p.DepositWhen == DepositAfterNoShow
 }
 
 // DefaultWaitlistOffer is the hold of a wait-list offer when the policy has none.
@@ -84,7 +128,38 @@ type Service struct {
 	BufferBefore time.Duration
 	BufferAfter  time.Duration
 	Price        Money
+	Deposit      Deposit // asked in advance when the policy asks for deposits; zero: none
 	Active       bool
+	// Aliases are other words clients use for the service ("cut",
+	// "подстричься"), in any language: the conversation understands them
+	// when typed; they are never shown.
+	Aliases []string
+}
+
+// Deposit is what a service asks in advance: a fixed amount in the service's
+// currency, or a share of its price. The zero value asks nothing.
+type Deposit struct {
+	Minor   int64 // a fixed amount in minor units; or
+	Percent int   // 1..100: this share of the price
+}
+
+// DepositAmount returns the deposit a booking of s is asked: the fixed amount,
+// or Percent of the price rounded half up to a minor unit, in the price's
+// currency; never more than the price. Zero when s asks none (or its share of a
+// free service is nothing).
+func (s *Service) DepositAmount() Money {
+	var minor int64
+	switch {
+	case s.Deposit.Minor > 0:
+		minor = s.Deposit.Minor
+	case s.Deposit.Percent > 0:
+		minor = (s.Price.Minor*int64(s.Deposit.Percent) + 50) / 100
+	}
+	minor = min(minor, s.Price.Minor)
+	if minor <= 0 {
+		return Money{}
+	}
+	return Money{Minor: minor, Currency: s.Price.Currency}
 }
 
 // NameIn returns the service's name in locale, falling back to any name there is.
@@ -118,6 +193,9 @@ type Master struct {
 	Calendar string // Google Calendar id; empty when not synced
 	Notices  bool   // staff are told of changes to the master's confirmed bookings (a staff chat is set)
 	Active   bool
+	// Aliases are other names clients use for the master ("Анна", "Аня"):
+	// understood when typed, never shown.
+	Aliases []string
 }
 
 // Performs reports whether m offers the service.

@@ -171,14 +171,16 @@ func New(pool *pgxpool.Pool, c Config) (*Runner, error) {
 	return &Runner{Client: client, queue: c.Queue}, nil
 }
 
-// Record is what postgres.Store.FollowChanges needs: every change to a
-// confirmed booking's time or status, and a block made or lifted (its event
-// "Blocked"), inserts a calendar push job in the change's transaction. The
-// client's "I'll come" (booking.Coming) changes neither, and the event would
-// be pushed as it is: no job; nor for kinds it does not know.
+// Record is what postgres.Store.FollowChanges (and
+// postgres.Privacy.FollowChanges) needs: every change to a confirmed booking's
+// time or status, a block made or lifted (its event "Blocked"), and a client's
+// data erased (the event written again without the name) inserts a calendar
+// push job in the change's transaction. The client's "I'll come"
+// (booking.Coming) changes neither, and the event would be pushed as it is:
+// no job; nor for kinds it does not know.
 func (r *Runner) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	switch c.Kind {
-	case booking.Booked, booking.Moved, booking.Cancelled, booking.Blocked, booking.Unblocked:
+	case booking.Booked, booking.Moved, booking.Cancelled, booking.Blocked, booking.Unblocked, booking.Erased:
 	default:
 		return nil
 	}

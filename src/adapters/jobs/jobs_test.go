@@ -19,6 +19,7 @@ import (
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/calsync"
+	"salonbook/src/core/dialog"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -207,4 +208,47 @@ func assertEventually(f func() bool) bool {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return false
+}
+
+// TestEraseRewritesTheCalendarEvent: the master's calendar event of a booking
+// says "Haircut · Maria". When Maria erases her data ("delete my data") after
+// the visit, the erase's transaction inserts a push job (postgres.Privacy
+// follows changes as the store does) and the event is written again as
+// "Haircut": her name is not left in the salon's calendar.
+func TestEraseRewritesTheCalendarEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := setup(t)
+	client, err := jobs.New(pgtest.Pool(t), jobs.Config{Sync: b.sync, SalonIDs: []string{b.salonID}, Poll: 20 * time.Millisecond,
+		Log: slog.New(slog.DiscardHandler), Queue: "q" + b.salonID})
+	require.NoError(t, err)
+	b.store.FollowChanges(client.Record)
+	privacy := postgres.NewPrivacy(pgtest.Pool(t))
+	privacy.FollowChanges(client.Record)
+	require.NoError(t, client.Start(ctx))
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = client.Stop(stop)
+	})
+
+	r := b.req("7", berlin(3, 10, 0))
+	r.Source = "telegram:700"
+	bk, err := b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	summary := func() string {
+		evs := b.fake.Events(annaCal)
+		if len(evs) != 1 {
+			return ""
+		}
+		return evs[0].Summary
+	}
+	require.Eventually(t, func() bool { return summary() == "Haircut · Maria" }, 10*time.Second, 20*time.Millisecond)
+
+	done, err := privacy.Erase(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "700"}, 0, berlin(3, 12, 0))
+	require.NoError(t, err)
+	require.Equal(t, 1, done.Clients)
+	require.Equal(t, 2, b.jobsFor(t, bk.ID), "a push job with the erase")
+	require.Eventually(t, func() bool { return summary() == "Haircut" }, 10*time.Second, 20*time.Millisecond,
+		"the event is written again without the name")
 }

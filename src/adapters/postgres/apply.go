@@ -42,8 +42,9 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 		if err := exec("upsert salon", `
 			INSERT INTO salons AS s (salon_id, name, timezone, locales, phone, address, slot_step_seconds,
 			       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
-			       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+			       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url,
+			       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
 			ON CONFLICT (salon_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
 			       locales = excluded.locales, phone = excluded.phone, address = excluded.address,
 			       slot_step_seconds = excluded.slot_step_seconds, min_notice_seconds = excluded.min_notice_seconds,
@@ -51,18 +52,23 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			       cancel_cutoff_seconds = excluded.cancel_cutoff_seconds, max_upcoming = excluded.max_upcoming,
 			       reminders_seconds = excluded.reminders_seconds, waitlist_offer_seconds = excluded.waitlist_offer_seconds,
 			       staff_summary_minute = excluded.staff_summary_minute, country = excluded.country,
-			       privacy_url = excluded.privacy_url, updated_at = now()
+			       privacy_url = excluded.privacy_url, deposit_when = excluded.deposit_when,
+			       payment_window_seconds = excluded.payment_window_seconds,
+			       deposit_refund_cutoff_seconds = excluded.deposit_refund_cutoff_seconds, updated_at = now()
 			WHERE (s.name, s.timezone, s.locales, s.phone, s.address, s.slot_step_seconds, s.min_notice_seconds,
 			       s.horizon_seconds, s.hold_seconds, s.cancel_cutoff_seconds, s.max_upcoming,
-			       s.reminders_seconds, s.waitlist_offer_seconds, s.staff_summary_minute, s.country, s.privacy_url)
+			       s.reminders_seconds, s.waitlist_offer_seconds, s.staff_summary_minute, s.country, s.privacy_url,
+			       s.deposit_when, s.payment_window_seconds, s.deposit_refund_cutoff_seconds)
 			   IS DISTINCT FROM (excluded.name, excluded.timezone, excluded.locales, excluded.phone, excluded.address,
 			       excluded.slot_step_seconds, excluded.min_notice_seconds, excluded.horizon_seconds,
 			       excluded.hold_seconds, excluded.cancel_cutoff_seconds, excluded.max_upcoming,
 			       excluded.reminders_seconds, excluded.waitlist_offer_seconds, excluded.staff_summary_minute,
-			       excluded.country, excluded.privacy_url)`,
+			       excluded.country, excluded.privacy_url,
+			       excluded.deposit_when, excluded.payment_window_seconds, excluded.deposit_refund_cutoff_seconds)`,
 			sl.ID, sl.Name, sl.Timezone.String(), sl.Locales, sl.Phone, sl.Address, seconds(p.SlotStep),
 			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff), p.MaxUpcoming,
-			reminderSeconds(p.Reminders), seconds(p.OfferHold()), summaryMinute(p.StaffSummary), sl.Country, sl.PrivacyURL); err != nil {
+			reminderSeconds(p.Reminders), seconds(p.OfferHold()), summaryMinute(p.StaffSummary), sl.Country, sl.PrivacyURL,
+			depositWhen(p.DepositWhen), optSeconds(p.PaymentWindow), optSeconds(p.DepositRefundCutoff)); err != nil {
 			return err
 		}
 		// Reminders turned off, or an offset removed: the reminders already
@@ -80,18 +86,21 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			serviceIDs = append(serviceIDs, v.ID)
 			if err := exec("upsert service", `
 				INSERT INTO services AS v (salon_id, service_id, names, duration_seconds, buffer_before_seconds,
-				       buffer_after_seconds, price_minor, currency, active, position)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9)
+				       buffer_after_seconds, price_minor, currency, active, position, deposit_minor, deposit_percent, aliases)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true, $9, $10, $11, $12)
 				ON CONFLICT (salon_id, service_id) DO UPDATE SET names = excluded.names,
 				       duration_seconds = excluded.duration_seconds, buffer_before_seconds = excluded.buffer_before_seconds,
 				       buffer_after_seconds = excluded.buffer_after_seconds, price_minor = excluded.price_minor,
-				       currency = excluded.currency, active = true, position = excluded.position, updated_at = now()
+				       currency = excluded.currency, active = true, position = excluded.position,
+				       deposit_minor = excluded.deposit_minor, deposit_percent = excluded.deposit_percent,
+				       aliases = excluded.aliases, updated_at = now()
 				WHERE (v.names, v.duration_seconds, v.buffer_before_seconds, v.buffer_after_seconds, v.price_minor,
-				       v.currency, v.active, v.position)
+				       v.currency, v.active, v.position, v.deposit_minor, v.deposit_percent, v.aliases)
 				   IS DISTINCT FROM (excluded.names, excluded.duration_seconds, excluded.buffer_before_seconds,
-				       excluded.buffer_after_seconds, excluded.price_minor, excluded.currency, true, excluded.position)`,
+				       excluded.buffer_after_seconds, excluded.price_minor, excluded.currency, true, excluded.position,
+				       excluded.deposit_minor, excluded.deposit_percent, excluded.aliases)`,
 				sl.ID, v.ID, v.Name, seconds(v.Duration), seconds(v.BufferBefore), seconds(v.BufferAfter),
-				v.Price.Minor, v.Price.Currency, i); err != nil {
+				v.Price.Minor, v.Price.Currency, i, optMinor(v.Deposit.Minor), optPercent(v.Deposit.Percent), nonNil(v.Aliases)); err != nil {
 				return err
 			}
 		}
@@ -117,16 +126,17 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 				chat = &id
 			}
 			if err := exec("upsert master", `
-				INSERT INTO masters AS m (salon_id, master_id, name, hours, days_off, calendar, telegram_chat_id, active, position)
-				VALUES ($1, $2, $3, $4, $5::date[], $6, $7, true, $8)
+				INSERT INTO masters AS m (salon_id, master_id, name, hours, days_off, calendar, telegram_chat_id, active, position,
+				       aliases)
+				VALUES ($1, $2, $3, $4, $5::date[], $6, $7, true, $8, $9)
 				ON CONFLICT (salon_id, master_id) DO UPDATE SET name = excluded.name, hours = excluded.hours,
 				       days_off = excluded.days_off, calendar = excluded.calendar,
 				       telegram_chat_id = excluded.telegram_chat_id, active = true, position = excluded.position,
-				       updated_at = now()
-				WHERE (m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id, m.active, m.position)
+				       aliases = excluded.aliases, updated_at = now()
+				WHERE (m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id, m.active, m.position, m.aliases)
 				   IS DISTINCT FROM (excluded.name, excluded.hours, excluded.days_off, excluded.calendar,
-				       excluded.telegram_chat_id, true, excluded.position)`,
-				sl.ID, m.ID, m.Name, hours, daysOff, m.Calendar, chat, i); err != nil {
+				       excluded.telegram_chat_id, true, excluded.position, excluded.aliases)`,
+				sl.ID, m.ID, m.Name, hours, daysOff, m.Calendar, chat, i, nonNil(m.Aliases)); err != nil {
 				return err
 			}
 			if err := exec("add master services", `
@@ -162,6 +172,38 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 }
 
 func seconds(d time.Duration) int32 { return int32(d / time.Second) }
+
+// optSeconds is a column whose NULL is the core's default: 0 is NULL.
+func optSeconds(d time.Duration) *int32 {
+	if d <= 0 {
+		return nil
+	}
+	s := seconds(d)
+	return &s
+}
+
+// depositWhen is the deposit_when column's value: "" is never.
+func depositWhen(w core.DepositWhen) string {
+	if w == "" {
+		return "never"
+	}
+	return string(w)
+}
+
+func optMinor(v int64) *int64 {
+	if v <= 0 {
+		return nil
+	}
+	return &v
+}
+
+func optPercent(v int) *int32 {
+	if v <= 0 {
+		return nil
+	}
+	p := int32(v)
+	return &p
+}
 
 // reminderSeconds is the reminders column's value: never NULL, '{}' when off.
 func reminderSeconds(ds []time.Duration) []int32 {
@@ -204,4 +246,12 @@ func applyStaff(setup SalonSetup, exec func(what, sql string, args ...any) error
 	}
 	return exec("delete staff accounts", `
 		DELETE FROM staff_accounts WHERE salon_id = $1 AND NOT (login = ANY($2))`, setup.Salon.ID, logins)
+}
+
+// nonNil stores no aliases as an empty array (the columns are NOT NULL).
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
 }

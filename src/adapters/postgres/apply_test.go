@@ -99,6 +99,32 @@ func TestApply(t *testing.T) {
 		require.Zero(t, n, "the same policy again changes nothing")
 	})
 
+	t.Run("AliasesAreStored", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		setup := pgtest.Setup(b.salonID)
+		setup.Services[0].Aliases = []string{"cut", "подстричься"}
+		setup.Masters[0].Aliases = []string{"Анна", "Аня"}
+		n, err := b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.EqualValues(t, 2, n, "a service and a master changed")
+		cat, err := b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Equal(t, []string{"cut", "подстричься"}, cat.Services[0].Aliases)
+		require.Equal(t, []string{"Анна", "Аня"}, cat.Masters[0].Aliases)
+		require.Nil(t, cat.Masters[1].Aliases)
+		n, err = b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Zero(t, n, "the same aliases again change nothing")
+
+		setup.Services[0].Aliases = nil
+		_, err = b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		cat, err = b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Nil(t, cat.Services[0].Aliases, "aliases removed from the file are gone")
+	})
+
 	t.Run("ChangedHoursChangeSlots", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)

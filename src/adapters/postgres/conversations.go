@@ -104,13 +104,14 @@ func (c *Conversations) run(ctx context.Context, key dialog.ChatKey, eventID str
 			return core.Errorf(core.EInternal, "error.internal", "postgres: encode replies: %w", err)
 		}
 		if st.Forget {
-			// "Delete my data": the chat's earlier events (what it said and
-			// was told) go; this event's row stays, so a replay answers the
-			// same and erases nothing twice.
-			if _, err := tx.Exec(ctx, `DELETE FROM dialog_events WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
-				key.SalonID, key.Channel, key.ChatID); err != nil {
-				return mapErr(err, "forget dialog events")
-			}
+			// "Delete my data": the conversation goes, its events with it (ON
+			// DELETE CASCADE), this one's too: a WhatsApp chat id is the
+			// client's number. A replay of this event (its channel's record
+			// was not written) then runs on a fresh conversation, where its
+			// choice erases nothing twice.
+			_, err := tx.Exec(ctx, `DELETE FROM conversations WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
+				key.SalonID, key.Channel, key.ChatID)
+			return mapErr(err, "forget conversation")
 		}
 		_, err = tx.Exec(ctx, `
 			WITH u AS (

@@ -384,8 +384,30 @@ func TestMigrationsGoDown(t *testing.T) {
 		INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies, created_at)
 		VALUES ('s', 'telegram', '2', 'tg:7', '[]', now() - interval '1 minute'), ('s', 'telegram', '1', 'tg:7', '[]', now())`)
 	require.NoError(t, err)
+	// 0022's checks are valid (one ALTER, no NOT VALID left behind).
+	var invalid int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_constraint
+		WHERE conrelid = 'bookings'::regclass AND NOT convalidated`).Scan(&invalid))
+	require.Zero(t, invalid)
+	// A block with its event in the master's Google calendar: 0022's down
+	// drops the block but keeps the event's row, so the operator can find the
+	// "Blocked" event the older code would read back as busy time for good.
+	_, err = conn.Exec(ctx, `
+		INSERT INTO masters (salon_id, master_id, name, hours, calendar) VALUES ('s', 'm', 'M', '{}', 'cal@example.com');
+		INSERT INTO bookings (booking_id, salon_id, master_id, kind, note, starts_at, ends_at, occupied, status,
+		                      price_minor, currency, idempotency_key)
+		VALUES ('00000000-0000-0000-0000-0000000000b1', 's', 'm', 'block', 'Break', '2027-03-02 11:00Z', '2027-03-02 12:00Z',
+		        '[2027-03-02 11:00Z, 2027-03-02 12:00Z)', 'confirmed', 0, 'EUR', 'desk:b1');
+		INSERT INTO calendar_events (salon_id, booking_id, calendar, event_id, starts_at, ends_at)
+		VALUES ('s', '00000000-0000-0000-0000-0000000000b1', 'cal@example.com', 'evb1', '2027-03-02 11:00Z', '2027-03-02 12:00Z')`)
+	require.NoError(t, err)
 	require.NoError(t, mg.Down(above8))
 	require.Equal(t, uint(8), version())
+	var blocks, events int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM bookings),
+		(SELECT count(*) FROM calendar_events WHERE event_id = 'evb1' AND NOT deleted)`).Scan(&blocks, &events))
+	require.Zero(t, blocks, "the block is gone")
+	require.Equal(t, 1, events, "its event's row is kept for the operator")
 	rows, err := conn.Query(ctx, `SELECT chat_id FROM dialog_events WHERE event_id = 'tg:7'`)
 	require.NoError(t, err)
 	chats, err := pgx.CollectRows(rows, pgx.RowTo[string])

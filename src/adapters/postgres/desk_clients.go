@@ -65,7 +65,7 @@ const (
 		LEFT JOIN client_notes n ON n.client_id = p.client_id
 		CROSS JOIN LATERAL (
 		      SELECT count(*) AS bookings,
-		             min(b.starts_at) FILTER (WHERE b.starts_at >= $4 AND b.status IN ('held', 'confirmed')) AS next
+		             min(b.starts_at) FILTER (WHERE b.starts_at >= $4 AND b.status IN ('held', 'awaiting_payment', 'confirmed')) AS next
 		      FROM bookings b
 		      WHERE b.salon_id = p.salon_id AND b.client_id = p.client_id AND b.status <> 'expired' %s) k
 		ORDER BY lower(p.name), p.client_id`

@@ -57,8 +57,8 @@ func (d *Desk) DropFeed(ctx context.Context, salonID, masterID string) error {
 }
 
 // Feed reads the feed known by secretHash, in one statement: its master and
-// that master's bookings and blocks starting in window, held and confirmed
-// ones, and the cancelled ones (and expired holds, lifted blocks) changed
+// that master's bookings and blocks starting in window, held, awaiting
+// their deposit and confirmed ones, and the cancelled ones (and expired holds, lifted blocks) changed
 // within the last cancelledFor, by start, at most FeedCap, each with the
 // client's name (no phone; a block has no client) and the count and latest
 // time of its recorded changes (booking_changes, by its primary key: an index
@@ -77,7 +77,7 @@ func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, wind
 		      SELECT * FROM bookings b
 		      WHERE b.salon_id = f.salon_id AND b.master_id = f.master_id
 		        AND b.starts_at >= $3 AND b.starts_at < $4
-		        AND (b.status IN ('held', 'confirmed') OR b.updated_at >= now() - make_interval(secs => $5))
+		        AND (b.status IN ('held', 'awaiting_payment', 'confirmed') OR b.updated_at >= now() - make_interval(secs => $5))
 		      ORDER BY b.starts_at, b.booking_id
 		      LIMIT $6) b ON true
 		LEFT JOIN clients c ON c.client_id = b.client_id

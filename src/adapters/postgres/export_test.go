@@ -19,6 +19,7 @@ const (
 	AnsweredSQL       = answeredSQL
 	AnsweredOffersSQL = answeredOffersSQL
 	EndEntriesSQL     = endEntriesSQL
+	NoShowsSQL        = noShowsSQL
 )
 
 // LockSetting is a setting of the matcher's lock connection ("" when it has none).

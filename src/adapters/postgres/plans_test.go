@@ -114,8 +114,10 @@ func TestLimitsPlansReadOnlyTheClientsAndChatsRows(t *testing.T) {
 
 // TestBookingStatusesArePinned: the limits say "live" as status NOT IN
 // ('cancelled','expired') (expireLapsedSQL, countUpcomingSQL, the index of
-// migration 0012), which means held or confirmed only while the column allows
-// these four. A new status must revisit those three places, and this test.
+// migration 0012), which means held, awaiting_payment or confirmed only while
+// the column allows these five. A new status must revisit those three places,
+// and this test. (awaiting_payment, 0026: a booking awaiting its deposit is
+// live for the limits, and expireLapsedSQL expires it as a hold.)
 func TestBookingStatusesArePinned(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.Pool(t)
@@ -130,6 +132,69 @@ func TestBookingStatusesArePinned(t *testing.T) {
 		defs = append(defs, d)
 	}
 	require.NoError(t, rows.Err())
-	require.Equal(t, []string{"CHECK ((status = ANY (ARRAY['held'::text, 'confirmed'::text, 'cancelled'::text, 'expired'::text])))"}, defs,
+	require.Equal(t, []string{"CHECK ((status = ANY (ARRAY['held'::text, 'awaiting_payment'::text, 'confirmed'::text, 'cancelled'::text, 'expired'::text])))"}, defs,
 		"a booking status was added or removed: revisit expireLapsedSQL, countUpcomingSQL and migration 0012's index")
+}
+
+// TestNoShowsPlanReadsOnlyTheNoShows: with no statistics and generic plans,
+// NoShows (every booking page; deposits, issue 16) reads the salon's no-shows
+// since the instant asked (bookings_no_shows) and each one's client by
+// primary key: never the salon's bookings nor its clients, whatever their
+// number (there is no index on phones).
+func TestNoShowsPlanReadsOnlyTheNoShows(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	pg := conn.Hijack()
+	defer func() { _ = pg.Close(ctx) }()
+	schema := fmt.Sprintf("noshow_plans_%d", time.Now().UnixNano())
+	for _, q := range []string{
+		`CREATE SCHEMA ` + schema,
+		`CREATE TABLE ` + schema + `.clients (LIKE public.clients INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`CREATE TABLE ` + schema + `.bookings (LIKE public.bookings INCLUDING ALL) WITH (autovacuum_enabled = false)`,
+		`SET search_path = ` + schema + `, public`,
+		`SET plan_cache_mode = force_generic_plan`,
+		// 5,000 clients (1001 and 1002 one person: the same phone), 20,000
+		// bookings over a year, one in 250 a no-show (80, four of them
+		// 1001's), and one of 1002's.
+		`INSERT INTO clients (client_id, salon_id, name, phone, identity) OVERRIDING SYSTEM VALUE
+		 SELECT g, 'big', 'c', '+49151' || lpad(g::text, 8, '0'), 'owner:+49151' || lpad(g::text, 8, '0') FROM generate_series(1, 5000) g`,
+		`UPDATE clients SET phone = '+4915100001001', identity = 'chat:web:1' WHERE client_id = 1002`,
+		`INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status,
+		                       price_minor, currency, idempotency_key, source, attendance, attendance_at)
+		 SELECT 'big', 'm' || (g % 20), 'cut', g % 5000 + 1, s, s + interval '15 minutes',
+		        tstzrange(s, s + interval '15 minutes'), 'confirmed', 1000, 'EUR', 'k' || g, 'web:' || (g % 10000),
+		        CASE WHEN g % 250 = 0 OR g = 6001 THEN 'no_show' END, CASE WHEN g % 250 = 0 OR g = 6001 THEN s END
+		 FROM generate_series(1, 20000) g, LATERAL (SELECT '2026-06-01Z'::timestamptz + g * interval '20 minutes' AS s) x`,
+		`PREPARE noshows AS ` + postgres.NoShowsSQL,
+	} {
+		_, err := pg.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+	var raw []byte
+	require.NoError(t, pg.QueryRow(ctx, `EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE noshows('big', 1001, '2026-06-01Z')`).Scan(&raw))
+	var n int
+	require.NoError(t, pg.QueryRow(ctx, `EXECUTE noshows('big', 1001, '2026-06-01Z')`).Scan(&n))
+	require.Equal(t, 5, n, "1001's four and 1002's one (one phone)")
+	var plans []struct {
+		Plan scanNode `json:"Plan"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &plans))
+	read := map[string]float64{}
+	scans(plans[0].Plan, read)
+	require.NotEmpty(t, read)
+	for scan, rows := range read {
+		require.LessOrEqual(t, rows, 90.0, "%s read more than the salon's no-shows: %s", scan, raw)
+	}
+}
+
+// scans lists every scan under n with the rows it read, by relation.
+func scans(n scanNode, out map[string]float64) {
+	if n.Relation != "" && n.Type != "ModifyTable" {
+		out[n.Relation+" "+n.Type+" "+n.Index] += (n.Rows + n.Filtered + n.Recheck) * n.Loops
+	}
+	for _, c := range n.Plans {
+		scans(c, out)
+	}
 }

@@ -64,6 +64,7 @@ func TestBlockTakesTheTimeFromEveryone(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	changes := b.kinds()
+	b.store.FollowChanges(postgres.NewWaitlist(pgtest.Pool(t)).Record) // as serve wires it
 	ctx := booking.WithActor(context.Background(), booking.DeskActor("olga"))
 	from, to := b.at(2, 12, 0), b.at(2, 13, 0)
 	day := core.Date{Year: 2027, Month: 3, Day: 2}
@@ -170,6 +171,12 @@ func TestBlockTakesTheTimeFromEveryone(t *testing.T) {
 	_, err = b.svc.Unblock(ctx, b.salonID, bk.ID, "")
 	require.Equal(t, core.ENotFound, core.ErrorCode(err))
 
+	wakes := func() int {
+		var n int
+		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, b.salonID).Scan(&n))
+		return n
+	}
+	before := wakes() // the lapsed hold's expiry wrote one already
 	lifted, err := b.svc.Unblock(ctx, b.salonID, blk.ID, "back early")
 	require.NoError(t, err)
 	require.Equal(t, core.StatusCancelled, lifted.Status)
@@ -178,9 +185,7 @@ func TestBlockTakesTheTimeFromEveryone(t *testing.T) {
 	require.NoError(t, err, "lifting a lifted block changes nothing")
 	require.Equal(t, []booking.ChangeKind{booking.Blocked, booking.Blocked, booking.Unblocked}, changes(),
 		"the two blocks made and the one lifted (the bookings of masters without calendar or notices are not followed)")
-	var wakes int
-	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, b.salonID).Scan(&wakes))
-	require.Positive(t, wakes)
+	require.Equal(t, before+1, wakes(), "lifting the block woke the wait-list once (the repeat changed nothing)")
 }
 
 // TestBlockShowsInTheCalendarAndNowhereElse: the calendar's target of a block
@@ -243,9 +248,9 @@ func TestAttendanceMarks(t *testing.T) {
 	_, err = b.svc.Mark(ctx, b.salonID, bk.ID, core.Arrived)
 	require.Equal(t, "booking.marked", core.ErrorKey(err))
 	_, err = b.svc.CancelBy(ctx, b.salonID, bk.ID, booking.StaffChange{Reason: "x", OverrideCutoff: true})
-	require.Equal(t, "booking.marked", core.ErrorKey(err), "a marked booking is not cancelled")
+	require.Equal(t, "booking.started", core.ErrorKey(err), "a marked booking has begun: it is not cancelled")
 	_, err = b.svc.RescheduleBy(ctx, b.salonID, bk.ID, b.at(3, 10, 0), booking.StaffChange{Reason: "x", OverrideCutoff: true})
-	require.Equal(t, "booking.marked", core.ErrorKey(err), "nor moved")
+	require.Equal(t, "booking.started", core.ErrorKey(err), "nor moved")
 
 	desk := postgres.NewDesk(pgtest.Pool(t))
 	n, err := desk.NoShows(ctx, b.salonID, bk.ClientID, b.clock.T.AddDate(-1, 0, 0))
@@ -279,6 +284,61 @@ func TestAttendanceMarks(t *testing.T) {
 	require.Equal(t, [][3]string{
 		{"desk:anna", "booked", ""}, {"desk:anna", "no_show", ""}, {"desk:olga", "unmarked", "she came late"}, {"desk:anna", "arrived", ""},
 	}, got, "every change, with who made it; refusals and repeats record nothing")
+}
+
+// TestNoShowsCountThePersonAcrossIdentities: one person is several clients
+// since identities (a chat's, a verified number's, the salon's own by phone);
+// a no-show under any of them counts for each, by the shared phone; another
+// number, an erased client (no phone) and an older no-show do not.
+func TestNoShowsCountThePersonAcrossIdentities(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	ctx := booking.WithActor(context.Background(), booking.DeskActor("olga"))
+	const phone = "+49 151 4440001"
+	mk := func(key, master string, start time.Time, source string, c core.Client) *core.Booking {
+		r := b.req(master, start, key)
+		r.Client, r.Source, r.Confirm = c, source, true
+		bk, err := b.svc.Book(ctx, r)
+		require.NoError(t, err, key)
+		return bk
+	}
+	desk := mk("n1", "anna", b.at(1, 10, 0), booking.DeskActor("olga"), core.Client{Name: "Vera Desk", Phone: phone})
+	chat := mk("n2", "boris", b.at(1, 10, 0), "telegram:71", core.Client{Name: "Vera Chat", Phone: phone})
+	verified := mk("n3", "anna", b.at(1, 11, 0), "whatsapp:72", core.Client{Name: "Vera WA", Phone: phone, Verified: true})
+	other := mk("n4", "boris", b.at(1, 11, 0), "telegram:73", core.Client{Name: "Someone Else", Phone: "+49 151 4440002"})
+	erased := mk("n5", "anna", b.at(1, 12, 0), "telegram:74", core.Client{Name: "Gone Away", Phone: "+49 151 4440003"})
+	gone := mk("n6", "boris", b.at(1, 12, 0), "telegram:75", core.Client{Name: "Gone Too", Phone: "+49 151 4440004"})
+	ids := map[int64]bool{}
+	for _, bk := range []*core.Booking{desk, chat, verified, other, erased, gone} {
+		ids[bk.ClientID] = true
+	}
+	require.Len(t, ids, 6, "six clients: one person under three identities, three others")
+
+	b.clock.T = b.at(1, 13, 0)
+	for _, bk := range []*core.Booking{desk, chat, other, erased, gone} {
+		_, err := b.svc.Mark(ctx, b.salonID, bk.ID, core.NoShow)
+		require.NoError(t, err)
+	}
+	pool := pgtest.Pool(t)
+	// Two erased clients: their phones are both '' and must not meet.
+	_, err := pool.Exec(context.Background(), `UPDATE clients SET name = '', phone = '', identity = 'erased:' || client_id
+		WHERE client_id = ANY($1)`, []int64{erased.ClientID, gone.ClientID})
+	require.NoError(t, err)
+
+	d := postgres.NewDesk(pool)
+	count := func(clientID int64, since time.Time) int {
+		n, err := d.NoShows(context.Background(), b.salonID, clientID, since)
+		require.NoError(t, err)
+		return n
+	}
+	year := b.clock.T.AddDate(-1, 0, 0)
+	for name, id := range map[string]int64{"desk": desk.ClientID, "chat": chat.ClientID, "verified": verified.ClientID} {
+		require.Equal(t, 2, count(id, year), "%s: the desk's and the chat's no-shows of one phone", name)
+	}
+	require.Equal(t, 1, count(other.ClientID, year), "another number: its own")
+	require.Equal(t, 1, count(erased.ClientID, year), "an erased client: its own only")
+	require.Equal(t, 0, count(desk.ClientID, b.at(1, 10, 1)), "since: no-shows that started before are not counted")
+	require.Equal(t, 0, count(0, year), "no such client")
 }
 
 // TestOwnerOverridesTheCutoff: inside the cancellation cutoff a cancel or a
@@ -331,6 +391,53 @@ func TestOwnerOverridesTheCutoff(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, b.at(1, 14, 0), hist[1].From)
 	require.Equal(t, b.at(1, 16, 0), hist[1].Start)
+}
+
+// TestOverrideEndsAtTheStart: the owner's override of the cutoff reaches up
+// to the booking's start and no further: at and after it (the service's
+// clock) a cancel or a move is refused (booking.started), changes nothing and
+// records nothing; a client is still told it is too late.
+func TestOverrideEndsAtTheStart(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	ctx := booking.WithActor(context.Background(), booking.DeskActor("olga"))
+	mk := func(key string, start time.Time) *core.Booking {
+		r := b.req("anna", start, key)
+		r.Confirm = true
+		bk, err := b.svc.Book(ctx, r)
+		require.NoError(t, err)
+		return bk
+	}
+	past := mk("p1", b.at(1, 11, 0))
+	edge := mk("p2", b.at(1, 12, 0))
+	override := booking.StaffChange{Reason: "the client phoned", OverrideCutoff: true}
+
+	for _, now := range []time.Time{b.at(1, 11, 0), b.at(1, 11, 30), b.at(2, 9, 0)} {
+		b.clock.T = now.UTC()
+		_, err := b.svc.CancelBy(ctx, b.salonID, past.ID, override)
+		require.Equal(t, "booking.started", core.ErrorKey(err), "cancel at %v", now)
+		require.Equal(t, core.EConflict, core.ErrorCode(err))
+		_, err = b.svc.RescheduleBy(ctx, b.salonID, past.ID, b.at(3, 10, 0), override)
+		require.Equal(t, "booking.started", core.ErrorKey(err), "move at %v", now)
+		_, err = b.svc.Cancel(context.Background(), b.salonID, past.ID)
+		require.Equal(t, "booking.cancel_too_late", core.ErrorKey(err), "a client is told it is too late")
+	}
+	got, err := b.svc.Get(ctx, b.salonID, past.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusConfirmed, got.Status)
+	require.Equal(t, b.at(1, 11, 0), got.Start)
+	hist, err := postgres.NewDesk(pgtest.Pool(t)).History(ctx, b.salonID, past.ID)
+	require.NoError(t, err)
+	require.Len(t, hist, 1, "only the booking: refusals record nothing")
+	marked, err := b.svc.Mark(ctx, b.salonID, past.ID, core.NoShow)
+	require.NoError(t, err, "a past booking can be marked")
+	require.Equal(t, core.NoShow, marked.Attendance)
+
+	// A minute before its start the override still works.
+	b.clock.T = b.at(1, 11, 59).UTC()
+	gone, err := b.svc.CancelBy(ctx, b.salonID, edge.ID, override)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusCancelled, gone.Status)
 }
 
 // TestEveryChangeIsRecordedWithItsActor: a chat's hold, its release by a new

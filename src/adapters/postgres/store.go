@@ -136,15 +136,17 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		step, notice, horizon, hold, cutoff int32
 		maxUpcoming, offer                  int32
 		reminders                           []int32
-		summary                             *int32
+		summary, window, refundCutoff       *int32
+		depositWhen                         string
 	)
 	err := t.q.QueryRow(ctx, `
 		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
 		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
-		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url
+		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url,
+		       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds
 		FROM salons WHERE salon_id = $1`, salonID).
 		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming,
-			&reminders, &offer, &summary, &sl.Country, &sl.PrivacyURL)
+			&reminders, &offer, &summary, &sl.Country, &sl.PrivacyURL, &depositWhen, &window, &refundCutoff)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 	}
@@ -163,21 +165,34 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		at := core.ClockTime(*summary)
 		sl.Policy.StaffSummary = &at
 	}
+	if depositWhen != "never" {
+		sl.Policy.DepositWhen = core.DepositWhen(depositWhen)
+	}
+	if window != nil {
+		sl.Policy.PaymentWindow = secs(*window)
+	}
+	if refundCutoff != nil {
+		sl.Policy.DepositRefundCutoff = secs(*refundCutoff)
+	}
 	return &sl, nil
 }
 
 func (t *storeTx) loadServices(ctx context.Context, salonID string) ([]core.Service, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency
+		SELECT service_id, names, duration_seconds, buffer_before_seconds, buffer_after_seconds, price_minor, currency,
+		       coalesce(deposit_minor, 0), coalesce(deposit_percent, 0), aliases
 		FROM services WHERE salon_id = $1 AND active ORDER BY position, service_id`, salonID)
 	if err != nil {
 		return nil, mapErr(err, "select services")
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (core.Service, error) {
 		v := core.Service{SalonID: salonID, Active: true}
-		var dur, before, after int32
-		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency)
-		v.Duration, v.BufferBefore, v.BufferAfter = secs(dur), secs(before), secs(after)
+		var dur, before, after, percent int32
+		err := r.Scan(&v.ID, &v.Name, &dur, &before, &after, &v.Price.Minor, &v.Price.Currency, &v.Deposit.Minor, &percent, &v.Aliases)
+		if len(v.Aliases) == 0 {
+			v.Aliases = nil // as the salon file gives none
+		}
+		v.Duration, v.BufferBefore, v.BufferAfter, v.Deposit.Percent = secs(dur), secs(before), secs(after), int(percent)
 		return v, err
 	})
 	return out, mapErr(err, "select services")
@@ -188,7 +203,7 @@ var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Master, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL,
+		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL, m.aliases,
 		       coalesce(array_agg(ms.service_id ORDER BY ms.service_id) FILTER (WHERE ms.service_id IS NOT NULL), '{}')
 		FROM masters m LEFT JOIN master_services ms USING (salon_id, master_id)
 		WHERE m.salon_id = $1 AND m.active
@@ -200,8 +215,11 @@ func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Maste
 		m := core.Master{SalonID: salonID, Active: true}
 		var hours map[string][]string
 		var daysOff []time.Time
-		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Services); err != nil {
+		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Aliases, &m.Services); err != nil {
 			return m, err
+		}
+		if len(m.Aliases) == 0 {
+			m.Aliases = nil
 		}
 		for wd, key := range weekdayKeys {
 			for _, s := range hours[key] {
@@ -226,7 +244,7 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 		SELECT master_id, starts_at, lower(occupied), upper(occupied), false, kind = 'block'
 		FROM bookings
 		WHERE salon_id = $1 AND master_id = ANY($2) AND occupied && tstzrange($3, $4)
-		  AND status IN ('held', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
+		  AND status IN ('held', 'awaiting_payment', 'confirmed') AND (status = 'confirmed' OR hold_expires_at > $5)
 		  AND booking_id::text <> $6
 		UNION ALL
 		SELECT master_id, lower(during), lower(during), upper(during), true, false
@@ -250,23 +268,34 @@ func (t *storeTx) Busy(ctx context.Context, salonID string, masterIDs []string, 
 	return out, mapErr(rows.Err(), "select busy")
 }
 
-func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error {
+func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identities []string, lock bool) error {
+	if len(identities) == 0 {
+		return errors.New("postgres: upsert client: no identity")
+	}
 	// Returning clients are the common case: find them without a new row
 	// version. FOR NO KEY UPDATE makes one client's capped bookings take turns
 	// (the cap counts what the one before committed) without blocking the
-	// foreign-key checks of bookings that only refer to the client; uncapped
-	// ones need no lock (a row lock is one more WAL record).
-	find := `SELECT client_id, name, phone FROM clients WHERE salon_id = $1 AND identity = $2`
+	// foreign-key checks of bookings that only refer to the client; a row
+	// erased meanwhile is re-read and no longer matches. The owner's need no
+	// lock (a row lock is one more WAL record). Of several identities, the
+	// first that exists (array_position).
+	find := `SELECT client_id, name, phone, identity FROM clients WHERE salon_id = $1 AND identity = $2`
+	var key any = identities[0]
+	if len(identities) > 1 { // the owner's hot path keeps the plain lookup
+		find = `SELECT client_id, name, phone, identity FROM clients WHERE salon_id = $1 AND identity = ANY ($2)
+			ORDER BY array_position($2, identity) LIMIT 1`
+		key = identities
+	}
 	if lock {
 		find += ` FOR NO KEY UPDATE`
 	}
-	var name, phone string
-	err := t.q.QueryRow(ctx, find, c.SalonID, identity).Scan(&c.ID, &name, &phone)
+	var name, phone, found string
+	err := t.q.QueryRow(ctx, find, c.SalonID, key).Scan(&c.ID, &name, &phone, &found)
 	if err == nil {
 		// A chat's client, or a verified number's, is the person writing: their
 		// own record follows what they say now. An owner-keyed one keeps its
 		// name: typing a number is no right to rename its owner.
-		if (name != c.Name || phone != c.Phone) && !strings.HasPrefix(identity, "owner:") {
+		if (name != c.Name || phone != c.Phone) && !strings.HasPrefix(found, "owner:") {
 			_, err = t.q.Exec(ctx, `UPDATE clients SET name = $3, phone = $4 WHERE salon_id = $1 AND client_id = $2`,
 				c.SalonID, c.ID, c.Name, c.Phone)
 			return mapErr(err, "update client")
@@ -279,7 +308,7 @@ func (t *storeTx) UpsertClient(ctx context.Context, c *core.Client, identity str
 	err = t.q.QueryRow(ctx, `
 		INSERT INTO clients (salon_id, name, phone, identity) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (salon_id, identity) DO UPDATE SET identity = excluded.identity -- a racing twin: take its id
-		RETURNING client_id`, c.SalonID, c.Name, c.Phone, identity).Scan(&c.ID)
+		RETURNING client_id`, c.SalonID, c.Name, c.Phone, identities[len(identities)-1]).Scan(&c.ID)
 	return mapErr(err, "insert client")
 }
 
@@ -308,11 +337,12 @@ func (t *storeTx) ReleaseChatHolds(ctx context.Context, salonID, source, keep st
 }
 
 // expireLapsedSQL marks expired the lapsed holds of the client with identity $2
-// and of the chat $3. The branches say "held" as NOT IN the other statuses
-// (the column's CHECK allows four), and so does countUpcomingSQL "live": with no
-// statistics the planner ties an index on the client or the chat with the
-// exclusion constraints' indexes (predicate status IN ('held', 'confirmed'))
-// on salon_id alone, takes those, and reads every live booking of the salon.
+// and of the chat $3. The branches say "held or awaiting payment" as NOT IN
+// the other statuses (the column's CHECK allows five), and so does
+// countUpcomingSQL "live": with no statistics the planner ties an index on
+// the client or the chat with the exclusion constraints' indexes (predicate
+// status IN ('held', 'awaiting_payment', 'confirmed')) on salon_id alone,
+// takes those, and reads every live booking of the salon.
 // Written so, only bookings_client_upcoming and bookings_source_live (0012),
 // whose predicate the chat's branches imply, can serve them.
 const expireLapsedSQL = `
@@ -326,7 +356,7 @@ const expireLapsedSQL = `
 		        SELECT booking_id FROM bookings
 		        WHERE salon_id = $1 AND source = $3 AND source <> ''
 		          AND status NOT IN ('confirmed', 'cancelled', 'expired') AND hold_expires_at <= $4)
-		  AND status = 'held' AND hold_expires_at <= $4
+		  AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $4
 		RETURNING booking_id, starts_at),
 	` + expiredSQL
 
@@ -383,7 +413,7 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 	err := t.q.QueryRow(ctx, `
 		WITH e AS (
 			UPDATE bookings SET status = 'expired', updated_at = $4
-			WHERE salon_id = $1 AND status = 'held' AND hold_expires_at <= $4
+			WHERE salon_id = $1 AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $4
 			  AND ((master_id = $2 AND occupied && tstzrange($5, $6))
 			    OR (client_id = $3 AND tstzrange(starts_at, ends_at) && tstzrange($5, $6)))
 			RETURNING booking_id, starts_at),
@@ -394,21 +424,26 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 
 const bookingColumns = `booking_id::text, salon_id, master_id, coalesce(service_id, ''), coalesce(client_id, 0), starts_at, ends_at,
 	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at,
-	kind = 'block', note, coalesce(attendance, ''), attendance_at`
+	kind = 'block', note, coalesce(attendance, ''), attendance_at, coalesce(deposit_minor, 0), coalesce(deposit_state, '')`
 
 // scanBooking reads bookingColumns, then the row's further columns into extra.
 func scanBooking(r pgx.Row, extra ...any) (*core.Booking, error) {
 	var b core.Booking
 	var hold, coming, marked pgtype.Timestamptz
-	var status, attendance string
+	var status, attendance, depositState string
 	err := r.Scan(append([]any{&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
-		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Block, &b.Note, &attendance, &marked}, extra...)...)
+		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Block, &b.Note, &attendance, &marked,
+		&b.Deposit.Minor, &depositState}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
 	b.Status = core.BookingStatus(status)
 	b.Attendance = core.Attendance(attendance)
+	b.DepositState = core.DepositState(depositState)
+	if b.Deposit.Minor > 0 {
+		b.Deposit.Currency = b.Price.Currency
+	}
 	if hold.Valid {
 		b.HoldExpiresAt = hold.Time.UTC()
 	}
@@ -496,7 +531,7 @@ func (t *storeTx) ClientBusy(ctx context.Context, salonID string, clientID int64
 	err := t.q.QueryRow(ctx, `
 		SELECT EXISTS (SELECT 1 FROM bookings
 		WHERE salon_id = $1 AND client_id = $2 AND tstzrange(starts_at, ends_at) && tstzrange($3, $4)
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $5))
+		  AND (status = 'confirmed' OR (status IN ('held', 'awaiting_payment') AND hold_expires_at > $5))
 		  AND booking_id::text <> $6)`,
 		salonID, clientID, r.Start, r.End, now, exclude).Scan(&busy)
 	return busy, mapErr(err, "select client busy")
@@ -556,11 +591,13 @@ func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking, a booking.
 
 func updateBooking(ctx context.Context, q querier, b *core.Booking, a booking.Audit) error {
 	args := []any{b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt),
-		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt)}
+		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt), optMinor(b.Deposit.Minor), string(b.DepositState),
+		b.MasterID}
 	row := q.QueryRow(ctx, `
 		WITH u AS (
 			UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
-			       hold_expires_at = $8, coming_at = $9, attendance = $10, attendance_at = $11, updated_at = now()
+			       hold_expires_at = $8, coming_at = $9, attendance = $10, attendance_at = $11,
+			       deposit_minor = $12, deposit_state = nullif($13, ''), master_id = $14, updated_at = now()
 			WHERE salon_id = $1 AND booking_id = $2::uuid
 			RETURNING *),
 		a AS (`+recordSQL("u", len(args)+1)+`)
@@ -576,7 +613,7 @@ func updateBooking(ctx context.Context, q querier, b *core.Booking, a booking.Au
 func (t *storeTx) SourceBookings(ctx context.Context, salonID, source string, from time.Time) ([]core.Booking, error) {
 	rows, err := t.q.Query(ctx, `SELECT `+bookingColumns+` FROM bookings
 		WHERE salon_id = $1 AND source = $2 AND ends_at > $3 AND kind = 'appointment'
-		  AND (status = 'confirmed' OR (status = 'held' AND hold_expires_at > $3))
+		  AND (status = 'confirmed' OR (status IN ('held', 'awaiting_payment') AND hold_expires_at > $3))
 		ORDER BY starts_at`, salonID, source, from)
 	if err != nil {
 		return nil, mapErr(err, "select bookings of a source")
@@ -613,7 +650,7 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 // salon's entries, whatever the statistics and the plan.
 const offerLiveSQL = `
 	SELECT EXISTS (SELECT 1 FROM bookings x JOIN waitlist_offers o ON o.booking_id = x.booking_id JOIN waitlist l ON l.id = o.entry_id
-	               WHERE x.salon_id = w.salon_id AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	               WHERE x.salon_id = w.salon_id AND x.status IN ('held', 'awaiting_payment') AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
 	                 AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id))
 	FROM waitlist w WHERE w.id = $2 AND w.salon_id = $1 FOR KEY SHARE OF w`
 

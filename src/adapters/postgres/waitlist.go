@@ -58,25 +58,34 @@ func NewWaitlist(pool *pgxpool.Pool) *Waitlist {
 func pgDate(d core.Date) time.Time { return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC) }
 
 // Join implements dialog.Waitlist: joining again for the same chat, service,
-// master and day is one entry. The client is e.ClientID, else the one with
-// e.Client's identity (booking.Identity: the chat's person, or a verified
-// number's; created when new, named and numbered as now given). Returns ENotFound for
-// an unknown salon, service or client, EUnavailable when ctx ends, and
-// EInternal otherwise.
+// master and day is one entry. The client is e.ClientID (unless that client
+// was erased since: "delete my data" in another chat of a verified number),
+// else the one booking.Identities finds for e.Client (the chat's own client
+// first, then a verified number's; created when new with Identity, named and
+// numbered as now given). Returns ENotFound for an unknown salon, service or
+// client, EUnavailable when ctx ends, and EInternal otherwise.
 func (w *Waitlist) Join(ctx context.Context, e dialog.WaitlistEntry) error {
+	source := e.Key.Channel + ":" + e.Key.ChatID
 	client := pgtype.Int8{Int64: e.ClientID, Valid: e.ClientID != 0}
-	identity := booking.Identity(e.Client, e.Key.Channel+":"+e.Key.ChatID)
+	identity := booking.Identity(e.Client, source)
 	_, err := w.pool.Exec(ctx, `
-		WITH c AS (
-			INSERT INTO clients (salon_id, name, phone, identity) SELECT $1, $9, $10, $11 WHERE $7::bigint IS NULL AND $10 <> ''
+		WITH given AS (
+			SELECT $7::bigint AS client_id
+			WHERE NOT EXISTS (SELECT 1 FROM clients WHERE client_id = $7 AND erased_at IS NOT NULL)),
+		own AS (
+			SELECT client_id FROM clients WHERE salon_id = $1 AND identity = ANY ($12) AND identity <> $11
+			  AND (SELECT client_id FROM given) IS NULL),
+		c AS (
+			INSERT INTO clients (salon_id, name, phone, identity) SELECT $1, $9, $10, $11
+			WHERE (SELECT client_id FROM given) IS NULL AND NOT EXISTS (SELECT 1 FROM own) AND $10 <> ''
 			ON CONFLICT (salon_id, identity) DO UPDATE SET name = excluded.name, phone = excluded.phone
 			RETURNING client_id)
 		INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id, lang)
-		VALUES ($1, $2, $3, $4, $5, $6, coalesce($7, (SELECT client_id FROM c)), $8)
+		VALUES ($1, $2, $3, $4, $5, $6, coalesce((SELECT client_id FROM given), (SELECT client_id FROM own), (SELECT client_id FROM c)), $8)
 		ON CONFLICT (salon_id, channel, chat_id, service_id, master_id, day) DO UPDATE
 			SET lang = excluded.lang, client_id = coalesce(excluded.client_id, waitlist.client_id)`,
 		e.Key.SalonID, e.Key.Channel, e.Key.ChatID, e.ServiceID, e.MasterID, pgDate(e.Day), client, e.Lang,
-		e.Client.Name, e.Client.Phone, identity)
+		e.Client.Name, e.Client.Phone, identity, booking.Identities(e.Client, source))
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
 		switch pgErr.ConstraintName {
 		case "waitlist_service_fkey":
@@ -154,7 +163,8 @@ func lockEntries(ctx context.Context, tx pgx.Tx, q string, args ...any) ([]int64
 
 // endEntries deletes the entries ids (of the salon; their offers go with
 // them), releases their offers' holds but keep's (a booking id, or ""; each
-// recorded as released by the system), gives
+// recorded as released by the actor ctx names, booking.ActorOf: the client
+// who left or booked ("chat"), else the system), gives
 // up their offers' messages no sender took yet (giveUpOffers), and wakes the
 // matcher when a hold was released. The entries are read by id alone: the
 // caller locked them within the salon.
@@ -162,12 +172,12 @@ func endEntries(ctx context.Context, tx pgx.Tx, salonID string, ids []int64, kee
 	if len(ids) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, endEntriesSQL, salonID, ids, keep)
+	_, err := tx.Exec(ctx, endEntriesSQL, salonID, ids, keep, booking.ActorOf(ctx))
 	return err
 }
 
 // endEntriesSQL is endEntries' statement ($1 salon, $2 entry ids, $3 the
-// booking kept).
+// booking kept, $4 the actor; "" for the system).
 const endEntriesSQL = `
 		WITH ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM waitlist_offers WHERE entry_id = ANY($2)),
 		r AS (
@@ -176,7 +186,7 @@ const endEntriesSQL = `
 			  AND status = 'held'
 			RETURNING booking_id, salon_id, starts_at),` + giveUpOffersSQL + `,
 		a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
-		      SELECT booking_id, salon_id, now(), 'system', 'released', starts_at FROM r),
+		      SELECT booking_id, salon_id, now(), coalesce(nullif($4::text, ''), 'system'), 'released', starts_at FROM r),
 		d AS (DELETE FROM waitlist WHERE id = ANY($2))
 		INSERT INTO waitlist_wakes (salon_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM r)`
 
@@ -276,7 +286,7 @@ const waitingSQL = `
 		WITH live AS MATERIALIZED (
 			SELECT l.channel, l.chat_id, l.client_id
 			FROM bookings b JOIN waitlist_offers o ON o.booking_id = b.booking_id JOIN waitlist l ON l.id = o.entry_id
-			WHERE b.salon_id = $1 AND b.status = 'held' AND b.hold_expires_at > $3)
+			WHERE b.salon_id = $1 AND b.status IN ('held', 'awaiting_payment') AND b.hold_expires_at > $3)
 		SELECT w.id, w.channel || ':' || w.chat_id, w.service_id, w.master_id, w.day, c.name, c.phone, c.identity LIKE 'phone:%',
 		       coalesce(o.starts, '{}'), coalesce(o.ends, '{}'), coalesce(o.declined, '{}'), coalesce(o.lapsed, '{}')
 		FROM waitlist w JOIN clients c ON c.client_id = w.client_id
@@ -339,9 +349,9 @@ func (w *Waitlist) ExpireDue(ctx context.Context, salonID string, now time.Time)
 const expireDueSQL = `
 	WITH e AS (
 		UPDATE bookings SET status = 'expired', updated_at = $1
-		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status = 'held' AND hold_expires_at <= $1
+		WHERE booking_id IN (SELECT booking_id FROM bookings WHERE status IN ('held', 'awaiting_payment') AND hold_expires_at <= $1
 		                     AND salon_id = $2 ORDER BY hold_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)
-		  AND status = 'held' AND hold_expires_at <= $1
+		  AND status IN ('held', 'awaiting_payment') AND hold_expires_at <= $1
 		RETURNING booking_id, salon_id, starts_at),
 	ended AS MATERIALIZED (SELECT booking_id, $1::timestamptz AS ended_at FROM e),` + giveUpOffersSQL + `,
 	a AS (INSERT INTO booking_changes (booking_id, salon_id, at, actor, action, starts_at)
@@ -349,10 +359,12 @@ const expireDueSQL = `
 	w AS (INSERT INTO waitlist_wakes (salon_id) SELECT DISTINCT salon_id FROM e)
 	SELECT count(*) FROM e`
 
-// nextExpirySQL is the salon's ($1) earliest hold expiry; written as ORDER BY
-// … LIMIT 1 for bookings_held_expiry (0020), which serves it and expireDueSQL
-// with no statistics and generic plans (TestExpiryPlansReadOnlyHolds).
-const nextExpirySQL = `SELECT hold_expires_at FROM bookings WHERE salon_id = $1 AND status = 'held' ORDER BY hold_expires_at LIMIT 1`
+// nextExpirySQL is the salon's ($1) earliest expiry of a hold or of a
+// booking awaiting its deposit; written as ORDER BY … LIMIT 1 for
+// bookings_pending_expiry (0026, as bookings_held_expiry of 0020 before), which
+// serves it and expireDueSQL with no statistics and generic plans
+// (TestExpiryPlansReadOnlyHolds).
+const nextExpirySQL = `SELECT hold_expires_at FROM bookings WHERE salon_id = $1 AND status IN ('held', 'awaiting_payment') ORDER BY hold_expires_at LIMIT 1`
 
 // NextExpiry returns when the salon's next hold expires; false when none is held.
 func (w *Waitlist) NextExpiry(ctx context.Context, salonID string) (time.Time, bool, error) {

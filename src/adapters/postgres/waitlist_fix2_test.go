@@ -407,7 +407,7 @@ func TestWaitlistChangePlansReadOnlyTheirRows(t *testing.T) {
 		{"offer_live", postgres.OfferLiveSQL, fmt.Sprintf(`'%s', 7, '%s', '%s'`, salonID, now, offer)},
 		{"answered", postgres.AnsweredSQL, fmt.Sprintf(`'%s', '%s', 'telegram', '7', 'cut', '2027-06-01 10:00Z', 'm7', 'any'`, salonID, offer)},
 		{"answered_offers", postgres.AnsweredOffersSQL, fmt.Sprintf(`'%s', '%s', 'telegram', '7', 'cut', '2027-06-01 10:00Z', 'm7', 'any'`, salonID, offer)},
-		{"end_entries", postgres.EndEntriesSQL, fmt.Sprintf(`'%s', '{7,20000}', ''`, salonID)},
+		{"end_entries", postgres.EndEntriesSQL, fmt.Sprintf(`'%s', '{7,20000}', '', 'chat'`, salonID)},
 	} {
 		t.Run(st.name, func(t *testing.T) {
 			_, err := pg.Exec(ctx, `PREPARE `+st.name+` AS `+st.sql)

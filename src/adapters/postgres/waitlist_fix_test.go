@@ -234,6 +234,35 @@ func TestWaitlistLeaveReleasesTheOffer(t *testing.T) {
 	require.Equal(t, map[string]time.Time{"telegram:2": w.at(2, 10, 0)}, w.starts(t))
 }
 
+// TestWaitlistLeaveRecordsItsActor: an offer's hold released because its
+// client left the wait-list is recorded as the client's doing (the actor on
+// the context: the dialog's "chat"), not the system's; with no actor on the
+// context it stays "system".
+func TestWaitlistLeaveRecordsItsActor(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	e1 := w.joinAs(t, 1, "anna")
+	e2 := w.joinAs(t, 2, "anna")
+	w.free(t, 10, 12)
+	require.Equal(t, 2, w.pass(t))
+	offers := w.offers(t)
+	require.Len(t, offers, 2)
+	actorOf := func(id string) string {
+		var a string
+		require.NoError(t, w.pool.QueryRow(ctx, `SELECT actor FROM booking_changes WHERE booking_id = $1 AND action = 'released'`, id).Scan(&a))
+		return a
+	}
+	chat := booking.WithActor(ctx, booking.ActorChat)
+	left, err := w.wl.Leave(chat, dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "1"}, e1)
+	require.NoError(t, err)
+	require.True(t, left)
+	require.Equal(t, "chat", actorOf(offers["telegram:1"].ID), "the client let the offer go")
+	left, err = w.wl.Leave(ctx, dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "2"}, e2)
+	require.NoError(t, err)
+	require.True(t, left)
+	require.Equal(t, "system", actorOf(offers["telegram:2"].ID), "no actor on the context")
+}
+
 // Finding 12: wakes are taken only by a pass that succeeded.
 func TestWaitlistWakesSurviveAFailedPass(t *testing.T) {
 	t.Parallel()

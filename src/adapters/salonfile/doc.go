@@ -41,6 +41,16 @@
 //	                                  # master with a staff chat gets the day's bookings;
 //	                                  # on (or true) is 08:00; off, false, null or absent
 //	                                  # for none (an upgraded salon sends nothing new)
+//	  deposit_when: after_no_show     # default never; always, after_no_show (only clients
+//	                                  # with a no-show in the last year) or never: who is
+//	                                  # asked their service's deposit on confirming a time
+//	  payment_window: 15m             # default 15m; from 1m to 23h, whole minutes: how long
+//	                                  # a booking awaiting its deposit holds its time
+//	  deposit_refund:
+//	    cutoff: 48h                   # default cancel_cutoff, and at least that: a client
+//	                                  # who cancels at least this long before the start
+//	                                  # gets the deposit back, later it is kept; the
+//	                                  # salon's cancel always refunds, a no-show keeps it
 //	services:                         # required, at least one
 //	  - id: haircut                   # required; same form as salon.id, unique
 //	    name: {en: Haircut, ru: Стрижка}  # required; keys are salon locales and the
@@ -51,6 +61,16 @@
 //	    currency: EUR                 # required; 3 upper-case letters (ISO 4217)
 //	    buffer_before: 0m             # optional, default 0; whole minutes, >= 0
 //	    buffer_after: 15m             # optional, default 0; whole minutes, >= 0
+//	    deposit: "10.00"              # optional: an amount in the service's currency, more
+//	                                  # than 0 and at most the price, or a share of the
+//	                                  # price ("20%", 1% to 100%, rounded half up to a
+//	                                  # cent); asked as policy.deposit_when says; only in
+//	                                  # currencies with cents
+//	    aliases: [cut, подстричься]   # optional, at most 20: other words clients type
+//	                                  # for it, in any language; each at most 60
+//	                                  # characters, listed once, and not a word the
+//	                                  # chat reads as something else (a menu word, a
+//	                                  # day, a time, "any master")
 //	masters:                          # required, at least one
 //	  - id: anna                      # required; same form as salon.id, unique
 //	    name: Anna                    # required
@@ -63,6 +83,9 @@
 //	                                  # shifts that start on it
 //	    calendar: anna@example.com    # optional Google Calendar id
 //	    telegram_chat_id: 12345       # optional Telegram chat for staff notices
+//	    aliases: [Анна, Аня]          # optional: other names clients type, as for
+//	                                  # services (the name is also understood
+//	                                  # transliterated: "Anna" in "к Анне")
 //	staff:                            # optional: who may log in to the desk (/admin)
 //	  - login: olga                   # required; unique; ^[a-z0-9][a-z0-9._-]{0,63}$
 //	    role: owner                   # required; owner (sees and changes everything)

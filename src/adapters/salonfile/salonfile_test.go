@@ -48,7 +48,7 @@ func TestParseFullFile(t *testing.T) {
 		{
 			SalonID: "demo", ID: "haircut", Name: map[string]string{"en": "Haircut", "ru": "Стрижка"},
 			Duration: 45 * time.Minute, BufferAfter: 15 * time.Minute,
-			Price: core.Money{Minor: 3500, Currency: "EUR"}, Active: true,
+			Price: core.Money{Minor: 3500, Currency: "EUR"}, Active: true, Aliases: []string{"cut", "подстричься"},
 		},
 		{
 			SalonID: "demo", ID: "colouring", Name: map[string]string{"en": "Colouring", "ru": "Окрашивание"},
@@ -75,6 +75,7 @@ func TestParseFullFile(t *testing.T) {
 	require.Empty(t, anna.Hours[time.Sunday])
 	require.Equal(t, []core.Date{{Year: 2027, Month: time.January, Day: 1}, {Year: 2027, Month: time.December, Day: 24}}, anna.DaysOff)
 	require.Equal(t, "anna@example.com", anna.Calendar)
+	require.Equal(t, []string{"Анна", "Аня"}, anna.Aliases)
 
 	boris := f.Masters[1]
 	require.Equal(t, []core.ClockRange{{Start: 10 * 60, End: 18 * 60}}, boris.Hours[time.Tuesday])
@@ -83,6 +84,7 @@ func TestParseFullFile(t *testing.T) {
 	require.False(t, boris.Hours[time.Sunday][0].CrossesMidnight())
 	require.Empty(t, boris.DaysOff)
 	require.Empty(t, boris.Calendar)
+	require.Nil(t, boris.Aliases)
 
 	require.Equal(t, map[string]int64{"anna": 12345}, f.StaffChats)
 }
@@ -315,7 +317,90 @@ func TestParseRejects(t *testing.T) {
 			file:  func(t *testing.T) string { return edit(t, "    name: Anna\n", "    name: Anna\n    nickname: Annie\n") },
 			line:  7,
 			field: "masters[0].nickname",
-			msg:   "line 7: masters[0].nickname: unknown field; known fields are id, name, services, hours, days_off, calendar, telegram_chat_id",
+			msg:   "line 7: masters[0].nickname: unknown field; known fields are id, name, services, hours, days_off, calendar, telegram_chat_id, aliases",
+		},
+		{
+			name:  "AliasThatIsAMenuWord",
+			file:  func(t *testing.T) string { return edit(t, "currency: EUR}", "currency: EUR, aliases: [trim, cancel]}") },
+			line:  3,
+			field: "services[0].aliases[1]",
+			msg:   `line 3: services[0].aliases[1]: "cancel" cannot be an alias: clients typing it would mean "cancel"`,
+		},
+		{
+			name: "AliasThatIsADay",
+			file: func(t *testing.T) string {
+				return edit(t, "    name: Anna\n", "    name: Anna\n    aliases: [Аня, пятница]\n")
+			},
+			line:  7,
+			field: "masters[0].aliases[1]",
+			msg:   `line 7: masters[0].aliases[1]: "пятница" cannot be an alias: clients typing it would name a day`,
+		},
+		{
+			name:  "AliasThatIsATime",
+			file:  func(t *testing.T) string { return edit(t, "currency: EUR}", "currency: EUR, aliases: [5pm cut]}") },
+			line:  3,
+			field: "services[0].aliases[0]",
+			msg:   `line 3: services[0].aliases[0]: "5pm cut" cannot be an alias: clients typing it would name a time`,
+		},
+		{
+			name: "AliasOfStopWordsOnly",
+			file: func(t *testing.T) string {
+				return edit(t, "currency: EUR}", "currency: EUR, aliases: [with me please]}")
+			},
+			line:  3,
+			field: "services[0].aliases[0]",
+			msg: `line 3: services[0].aliases[0]: "with me please" cannot be an alias: it has only words that name nothing ` +
+				`on their own (like "with", "please", "мастер")`,
+		},
+		{
+			name:  "AliasWithoutLetters",
+			file:  func(t *testing.T) string { return edit(t, "currency: EUR}", "currency: EUR, aliases: [\"42\"]}") },
+			line:  3,
+			field: "services[0].aliases[0]",
+			msg:   `line 3: services[0].aliases[0]: "42" cannot be an alias: it has no letters`,
+		},
+		{
+			name:  "AliasTwice",
+			file:  func(t *testing.T) string { return edit(t, "currency: EUR}", "currency: EUR, aliases: [trim, Trim]}") },
+			line:  3,
+			field: "services[0].aliases[1]",
+			msg:   `line 3: services[0].aliases[1]: "Trim" is listed twice`,
+		},
+		{
+			name:  "AliasEmpty",
+			file:  func(t *testing.T) string { return edit(t, "currency: EUR}", "currency: EUR, aliases: [\" \"]}") },
+			line:  3,
+			field: "services[0].aliases[0]",
+			msg:   `line 3: services[0].aliases[0]: must not be empty`,
+		},
+		{
+			name: "AliasTooLong",
+			file: func(t *testing.T) string {
+				return edit(t, "currency: EUR}", "currency: EUR, aliases: ["+strings.Repeat("a", 61)+"]}")
+			},
+			line:  3,
+			field: "services[0].aliases[0]",
+			msg:   `line 3: services[0].aliases[0]: "` + strings.Repeat("a", 61) + `" is longer than 60 characters`,
+		},
+		{
+			name: "TooManyAliases",
+			file: func(t *testing.T) string {
+				var list []string
+				for i := range 21 {
+					list = append(list, fmt.Sprintf("trim%c", 'a'+i))
+				}
+				return edit(t, "currency: EUR}", "currency: EUR, aliases: ["+strings.Join(list, ", ")+"]}")
+			},
+			line:  3,
+			field: "services[0].aliases[20]",
+			msg:   `line 3: services[0].aliases[20]: at most 20 aliases`,
+		},
+		{
+			name:  "AliasesNotAList",
+			file:  func(t *testing.T) string { return edit(t, "currency: EUR}", "currency: EUR, aliases: trim}") },
+			line:  3,
+			field: "services[0].aliases",
+			msg:   `line 3: services[0].aliases: must be a list, not a value`,
 		},
 		{
 			name:  "BadTime",

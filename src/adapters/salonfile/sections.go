@@ -157,7 +157,7 @@ func (p *parser) policy(top *mapping) core.Policy {
 		WaitlistOffer: defaultOffer,
 	}
 	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff", "max_upcoming",
-		"reminders", "waitlist_offer", "staff_summary")
+		"reminders", "waitlist_offer", "staff_summary", "deposit_when", "payment_window", "deposit_refund")
 	if m == nil {
 		return pol
 	}
@@ -173,6 +173,7 @@ func (p *parser) policy(top *mapping) core.Policy {
 	}
 	pol.WaitlistOffer = p.duration(m, "waitlist_offer", false, durationRule{def: defaultOffer, min: time.Minute, max: day, wholeMinutes: true})
 	pol.StaffSummary = p.summary(m, "staff_summary")
+	p.deposits(m, &pol)
 	return pol
 }
 
@@ -249,7 +250,7 @@ func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
 	for i, n := range items {
 		path := index("services", i)
 		m := p.mapping(n, path, n.Line,
-			"id", "name", "duration", "price", "currency", "buffer_before", "buffer_after")
+			"id", "name", "duration", "price", "currency", "buffer_before", "buffer_after", "deposit", "aliases")
 		if m == nil {
 			continue
 		}
@@ -273,6 +274,8 @@ func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
 			}
 			s.Price.Currency = cur
 		}
+		s.Deposit = p.deposit(m, "deposit", s.Price)
+		s.Aliases = p.aliases(m)
 		services = append(services, s)
 	}
 	return services
@@ -335,7 +338,7 @@ func (p *parser) masters(top *mapping, f *File, salonID string) []core.Master {
 	for i, n := range items {
 		path := index("masters", i)
 		m := p.mapping(n, path, n.Line,
-			"id", "name", "services", "hours", "days_off", "calendar", "telegram_chat_id")
+			"id", "name", "services", "hours", "days_off", "calendar", "telegram_chat_id", "aliases")
 		if m == nil {
 			continue
 		}
@@ -347,6 +350,7 @@ func (p *parser) masters(top *mapping, f *File, salonID string) []core.Master {
 		ms.Hours = p.hours(m)
 		ms.DaysOff = p.daysOff(m)
 		ms.Calendar = p.text(m, "calendar", false)
+		ms.Aliases = p.aliases(m)
 		if chat, ok := p.chatID(m); ok && ms.ID != "" {
 			f.StaffChats[ms.ID] = chat
 		}

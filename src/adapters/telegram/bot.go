@@ -62,7 +62,7 @@ func NewBot(token, apiURL string, httpClient *http.Client, log *slog.Logger) (*b
 }
 
 // RegisterWebhook points Telegram at url, which must serve NewWebhook with the
-// same secret, for messages and callback queries only. secret must be 1 to 256
+// same secret, for messages, callback queries and pre-checkout queries only. secret must be 1 to 256
 // characters of A-Z, a-z, 0-9, '_' and '-', as Telegram requires; it is sent
 // back on every delivery. Telegram's own explanation of a refusal (such as
 // "bad webhook: An HTTPS URL must be provided for webhook") is kept in the
@@ -72,8 +72,9 @@ func RegisterWebhook(ctx context.Context, b *bot.Bot, url, secret string) error 
 		return errors.New("telegram: set webhook: the secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
 	}
 	_, err := b.SetWebhook(ctx, &bot.SetWebhookParams{URL: url, SecretToken: secret, AllowedUpdates: []string{
-		// The Decoder reads these two kinds only.
-		models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery,
+		// The Decoder reads the first two kinds; the webhook answers
+		// pre-checkout queries itself (AnswerPreCheckout).
+		models.AllowedUpdateMessage, models.AllowedUpdateCallbackQuery, models.AllowedUpdatePreCheckoutQuery,
 	}})
 	if err == nil {
 		return nil

@@ -67,6 +67,9 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 			in.LangHint, in.Name = m.From.LanguageCode, m.From.FirstName
 		}
 		switch {
+		case m.SuccessfulPayment != nil && !in.Shared:
+			// The deposit of an invoice paid (Telegram reports it in the chat).
+			in.Kind, in.Paid = dialog.KindPaid, paidOf(m.SuccessfulPayment)
 		case m.Contact != nil:
 			in.Kind = dialog.KindText
 			// Only the sender's own card (the "share my phone number" button sends

@@ -30,7 +30,7 @@ const (
 
 // navigation are the conversation's option ids that move around rather than pick.
 var navigation = map[string]bool{
-	"menu": true, "more": true, "days": true, "mine": true, "other": true, "drop": true,
+	"menu": true, "more": true, "less": true, "days": true, "mine": true, "other": true, "drop": true, "mm": true,
 }
 
 // inlineKeyboard lays choices out (see the rule above), or returns nil when none

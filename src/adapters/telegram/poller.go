@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-telegram/bot"
+
 	"salonbook/src/core/messaging"
 )
 
@@ -46,7 +48,7 @@ const (
 
 // pollUpdates are the kinds of update the Decoder reads, as the webhook
 // registers them.
-var pollUpdates = []string{"message", "callback_query"}
+var pollUpdates = []string{"message", "callback_query", "pre_checkout_query"}
 
 // Poller fetches updates with getUpdates (TELEGRAM_MODE=polling, for
 // development) into the same inbox the webhook writes to.
@@ -68,6 +70,15 @@ type Poller struct {
 	inbox   messaging.Inbox
 	offsets OffsetStore
 	log     *slog.Logger
+	// checkout answers pre-checkout queries as they are fetched; nil: they
+	// are dead letters.
+	checkout *checkout
+}
+
+// AnswerPreCheckout makes the poller answer pre_checkout_query updates as it
+// fetches them, with decide's verdict through b (see the webhook's).
+func (p *Poller) AnswerPreCheckout(b *bot.Bot, decide PreCheckout) {
+	p.checkout = &checkout{bot: b, decide: decide}
 }
 
 // NewPoller returns a poller for the bot with token at apiURL (DefaultAPIURL
@@ -235,6 +246,14 @@ func (p *Poller) store(ctx context.Context, ups []json.RawMessage) (last int64, 
 		}
 		if json.Unmarshal(raw, &head) == nil && head.UpdateID > 0 {
 			last = max(last, head.UpdateID)
+		}
+		if q, ok := preCheckoutOf(raw); ok && p.checkout != nil {
+			// Answered now (10 s): a failure stops the batch, whose offset
+			// stays, so the query is fetched and answered again.
+			if _, err := p.checkout.answer(ctx, q); err != nil {
+				return 0, err
+			}
+			continue
 		}
 		updateID, chatID, err := ChatOf(raw)
 		if err != nil {

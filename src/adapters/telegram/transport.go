@@ -38,6 +38,7 @@ const maxText = 4096
 type Transport struct {
 	bot          *bot.Bot
 	contactLabel string
+	paymentToken string
 	log          *slog.Logger
 
 	mu sync.Mutex
@@ -115,6 +116,9 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) (res messagi
 		if o.Reply == nil || res.Retry || res.RetryAfter > 0 {
 			return res
 		}
+	}
+	if o.Reply.Invoice != nil && t.paymentToken != "" {
+		return t.sendInvoice(ctx, o.ChatID, o.Reply) // an invoice is always a message of its own
 	}
 	if o.Edit != "" && !o.Reply.RequestContact { // a reply keyboard cannot come by an edit
 		if res, edited := t.edit(ctx, o.ChatID, o.Edit, o.Reply); edited {

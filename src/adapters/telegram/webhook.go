@@ -40,9 +40,10 @@ const MaxUpdateBytes = 1 << 20
 // Each request is logged in one line with its status and update id, never with
 // its body.
 type Webhook struct {
-	inbox  Store
-	secret []byte
-	log    *slog.Logger
+	inbox    Store
+	secret   []byte
+	log      *slog.Logger
+	checkout *checkout // answers pre-checkout queries; nil: they are dead letters
 }
 
 var _ http.Handler = (*Webhook)(nil)
@@ -60,11 +61,15 @@ var _ Store = messaging.Inbox(nil)
 // secret_token the webhook was registered with (see RegisterWebhook); an empty
 // secret refuses every request, so a missing setting cannot open the webhook to
 // anyone. A nil log logs nothing.
-func NewWebhook(inbox Store, secret string, log *slog.Logger) http.Handler {
+func NewWebhook(inbox Store, secret string, log *slog.Logger, opts ...WebhookOption) http.Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Webhook{inbox: inbox, secret: []byte(secret), log: log}
+	h := &Webhook{inbox: inbox, secret: []byte(secret), log: log}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // ServeHTTP stores one update.
@@ -104,6 +109,17 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) (status int, upd
 		return http.StatusBadRequest, ""
 	}
 
+	if q, ok := preCheckoutOf(body); ok && h.checkout != nil {
+		// Answered here and now: Telegram waits at most 10 s, however long the
+		// inbox's queue. Nothing is stored; a failed answer gets 500, and
+		// Telegram asks again.
+		update = "pre_checkout:" + q.UpdateID
+		if _, err := h.checkout.answer(r.Context(), q); err != nil {
+			h.log.Warn("telegram pre-checkout not answered", slog.String("update", update), slog.String("error", err.Error()))
+			return http.StatusInternalServerError, update
+		}
+		return http.StatusOK, update
+	}
 	updateID, chatID, err := ChatOf(body)
 	if err != nil {
 		sum := sha256.Sum256(body)

@@ -199,7 +199,7 @@ func TestWebhookDeliveredByTheFake(t *testing.T) {
 	info, err := b.GetWebhookInfo(t.Context())
 	require.NoError(t, err)
 	require.Equal(t, hook.URL, info.URL)
-	require.Equal(t, []string{"message", "callback_query"}, info.AllowedUpdates)
+	require.Equal(t, []string{"message", "callback_query", "pre_checkout_query"}, info.AllowedUpdates, "pre-checkout queries are answered by the webhook")
 
 	text := telegramtest.TextUpdate(41, anna.ID, anna, "Hallo")
 	callback := telegramtest.CallbackUpdate(42, anna.ID, anna, 43, "cb-42", "menu")

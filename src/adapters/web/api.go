@@ -63,6 +63,9 @@ type Config struct {
 	// Reminders says which bookings get chat reminders and when (the booking
 	// answers' "reminders"); nil: none do ("none: no chat").
 	Reminders Reminders
+	// Payments lists the deposits to be refunded and records the owner's
+	// refunds; nil: none are listed.
+	Payments Payments
 }
 
 // Reminders is what the API reads of the chat reminders
@@ -93,6 +96,8 @@ func Handler(cfg Config) http.Handler {
 	api.HandleFunc("POST /api/v1/bookings/{id}/cancel", a.cancel)
 	api.HandleFunc("POST /api/v1/bookings/{id}/reschedule", a.reschedule)
 	api.HandleFunc("POST /api/v1/bookings/{id}/no-show", a.noShow)
+	api.HandleFunc("GET /api/v1/payments/refunds", a.refunds)
+	api.HandleFunc("POST /api/v1/payments/{id}/refunded", a.refunded)
 	api.HandleFunc("/api/v1/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint", nil)
 	})
@@ -309,6 +314,9 @@ type bookingJSON struct {
 	Price     string `json:"price"`
 	Currency  string `json:"currency"`
 	ClientID  int64  `json:"client_id"`
+	// Deposit: the deposit asked of the booking and its state; absent when
+	// none was asked.
+	Deposit *depositJSON `json:"deposit,omitempty"`
 }
 
 func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b *core.Booking) {
@@ -334,10 +342,11 @@ func (a *api) writeBooking(w http.ResponseWriter, r *http.Request, status int, b
 		Start: b.Start.In(zone).Format(time.RFC3339), End: b.End.In(zone).Format(time.RFC3339),
 		Timezone: zone.String(), Price: amount(b.Price), Currency: b.Price.Currency, ClientID: b.ClientID,
 	}
-	if b.Status == core.StatusHeld {
+	if b.Status.Pending() { // held, or awaiting its deposit: until then
 		s := b.HoldExpiresAt.In(zone).Format(time.RFC3339)
 		out.HoldExpiresAt = &s
 	}
+	out.Deposit = depositOf(b)
 	if !b.ComingAt.IsZero() {
 		s := b.ComingAt.In(zone).Format(time.RFC3339)
 		out.ComingAt = &s

@@ -62,6 +62,7 @@ const (
 // The reasons a 429 of the chat API gives (error.reason, with error.code
 // "rate_limited"), for the page to say in the client's language.
 const (
+	reasonNoSession       = "no_session"        // 400: neither a session cookie nor a session in the body
 	reasonMessages        = "messages"          // this session or address sends too fast
 	reasonNewChats        = "new_chats"         // the server's budget of new sessions is spent
 	reasonNewChatsNetwork = "new_chats_network" // this address started its share of new sessions
@@ -149,10 +150,13 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.Session == "" {
-		// The page's session is its cookie; API clients name one in the body.
+		// The page's session is its cookie; API clients name one in the body,
+		// and so does the page where the browser keeps no cookie (reason
+		// no_session: it then makes a session of its own, chatsession.go).
 		req.Session = c.session(r)
 		if req.Session == "" {
-			writeError(w, http.StatusBadRequest, string(core.EInvalid), "no chat session: load the chat page first (it sets the session cookie)", nil)
+			writeError(w, http.StatusBadRequest, string(core.EInvalid), "no chat session: load the chat page first (it sets the session cookie)",
+				map[string]any{"reason": reasonNoSession})
 			return
 		}
 	}

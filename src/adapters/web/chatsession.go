@@ -16,9 +16,22 @@ import (
 // phone and bookings, and is read back after a reload) is reached only by the
 // browser that has it. The page's own requests carry it; API clients that are
 // not browsers may still name a session in the body (the loadtest harness).
+//
+// Where the cookie does not come back (an embed in Safari or with
+// third-party cookies blocked, cookies off, SameSite=Lax over http behind a
+// TLS proxy without PUBLIC_URL), a message is answered 400 reason no_session;
+// the page then makes a session of its own (32 random characters of
+// base64url from crypto.getRandomValues: 192 bits, as the cookie's), keeps it
+// in sessionStorage (this tab only: a reload continues, another tab starts
+// afresh) and sends it in the body, and as the X-Chat-Session header when it
+// reads the conversation back. Such an id names a conversation as a cookie
+// does: whoever knows it reaches that conversation and no other; the server
+// only checks its form (16 to 64 characters of A-Za-z0-9_-) and never gives a
+// conversation to a request that does not name it.
 const (
 	sessionCookie = "chat"
 	sessionBytes  = 24 // 192 random bits, 32 characters of base64url
+	sessionHeader = "X-Chat-Session"
 )
 
 // answerer is a Chat that also says the conversation's language after a step
@@ -112,6 +125,9 @@ func (c *webChat) history(w http.ResponseWriter, r *http.Request) {
 	}
 	out := map[string]any{"lang": "", "messages": []chatLineJSON{}}
 	session := c.session(r)
+	if h := r.Header.Get(sessionHeader); session == "" && validSession(h) {
+		session = h // the page's own session where the browser keeps no cookie
+	}
 	tr, ok := c.api.cfg.Chat.(transcriber)
 	if session == "" || !ok {
 		writeJSON(w, http.StatusOK, out)

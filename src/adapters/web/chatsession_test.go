@@ -64,6 +64,7 @@ func TestChatSessionCookie(t *testing.T) {
 	status, body := post(`{"id":"m1","text":"hi"}`, nil, nil)
 	require.Equal(t, http.StatusBadRequest, status, body)
 	require.Contains(t, body, "no chat session")
+	require.Contains(t, body, `"reason":"no_session"`, "the page makes a session of its own on this")
 	status, body = post(`{"id":"m1","text":"hi"}`, nil, c)
 	require.Equal(t, http.StatusOK, status, body)
 	calls := b.chat.Calls()

@@ -297,10 +297,12 @@ func TestJSONBodyShape(t *testing.T) {
 }
 
 // readsDown is a store whose reads outside a transaction fail while down is set
-// (the database gone between a booking's commit and its answer).
+// (the database gone between a booking's commit and its answer); with armed,
+// down is set once a transaction commits (Book reads the catalog before its
+// transaction, and a failure there is its answer).
 type readsDown struct {
 	*postgres.Store
-	down atomic.Bool
+	down, armed atomic.Bool
 }
 
 func (s *readsDown) Auto(ctx context.Context, fn func(booking.Tx) error) error {
@@ -308,6 +310,14 @@ func (s *readsDown) Auto(ctx context.Context, fn func(booking.Tx) error) error {
 		return core.Errorf(core.EUnavailable, "request.unavailable", "test: reads are down")
 	}
 	return s.Store.Auto(ctx, fn)
+}
+
+func (s *readsDown) WithTx(ctx context.Context, fn func(booking.Tx) error) error {
+	err := s.Store.WithTx(ctx, fn)
+	if err == nil && s.armed.Load() {
+		s.down.Store(true)
+	}
+	return err
 }
 
 // TestStoredChangeIsAnswered: a change that is stored is answered as done even
@@ -322,13 +332,14 @@ func TestStoredChangeIsAnswered(t *testing.T) {
 		return b.do(t, "POST", "/api/v1/bookings", `{"service":"haircut","master":"anna","start":"`+start+`",
 			"client":{"name":"Olga","phone":"+7 912 0000007"},"idempotency_key":"`+key+`"}`)
 	}
-	store.down.Store(true)
+	store.armed.Store(true)
 	status, out := book("2027-03-02T10:00:00+01:00", "stored-1")
 	require.Equal(t, http.StatusCreated, status, "stored, so answered as stored: %v", out)
 	require.Equal(t, "UTC", out["timezone"], "no zone known yet")
 	require.Equal(t, "2027-03-02T09:00:00Z", out["start"])
 	require.Contains(t, b.log.String(), "reads are down", "the failed read is logged")
 
+	store.armed.Store(false)
 	store.down.Store(false)
 	status, out = b.do(t, "GET", "/api/v1/bookings/"+out["id"].(string), "")
 	require.Equal(t, http.StatusOK, status, out)

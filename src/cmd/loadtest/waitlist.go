@@ -276,7 +276,7 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 		var mu sync.Mutex
 		parallelDo(o.Freed, o.Parallel, func(j int) {
 			i := k*o.Freed + j
-			client, err := booking.NormaliseClient(salonID, "", core.Client{Name: clientName(i), Phone: fmt.Sprintf("+49 152 %08d", i)})
+			client, err := booking.NormaliseClient(salonID, "", core.Client{Name: clientName(i), Phone: fmt.Sprintf("+49 152 %08d", i)}, false)
 			if err == nil {
 				err = wl.Join(ctx, dialog.WaitlistEntry{
 					Key:       dialog.ChatKey{SalonID: salonID, Channel: "telegram", ChatID: strconv.FormatInt(ch.chat(i), 10)},

@@ -15,11 +15,13 @@ import (
 )
 
 // startCalendar runs calendar sync: every change to a confirmed booking inserts
-// a push job in its own transaction (store.FollowChanges), river workers push to
-// Google and read busy time on a schedule. Jobs use a pool of their own (a push
-// holds one connection while it talks to Google). It returns what /readyz shows.
+// a push job in its own transaction (store.FollowChanges), and so does an
+// erase of a client's data for their bookings' events (privacy.FollowChanges);
+// river workers push to Google and read busy time on a schedule. Jobs use a
+// pool of their own (a push holds one connection while it talks to Google). It
+// returns what /readyz shows.
 func startCalendar(ctx, bg context.Context, wg *sync.WaitGroup, g GoogleConfig, dbURL, salonID string,
-	store *postgres.Store, clock core.Clock, log *slog.Logger, m *metrics.Metrics) (func(), func(context.Context) map[string]any, error) {
+	store *postgres.Store, privacy *postgres.Privacy, clock core.Clock, log *slog.Logger, m *metrics.Metrics) (func(), func(context.Context) map[string]any, error) {
 	cal, err := gcal.New(ctx, gcal.Options{CredentialsJSON: g.Credentials, Subject: g.Impersonate, Endpoint: g.Endpoint})
 	if err != nil {
 		return nil, nil, err
@@ -37,6 +39,7 @@ func startCalendar(ctx, bg context.Context, wg *sync.WaitGroup, g GoogleConfig, 
 		return nil, nil, err
 	}
 	store.FollowChanges(runner.Record)
+	privacy.FollowChanges(runner.Record)
 	if err := runner.Start(bg); err != nil {
 		jobPool.Close()
 		return nil, nil, err

@@ -28,6 +28,7 @@ type Config struct {
 	Telegram    TelegramConfig
 	WhatsApp    WhatsAppConfig
 	Google      GoogleConfig
+	Stripe      StripeConfig
 
 	// WEB_CHAT_NEW_PER_MINUTE: new web-chat sessions admitted per minute from
 	// all addresses together; 0 (unset) is web.DefaultNewChatsPerMinute.
@@ -79,6 +80,10 @@ type TelegramConfig struct {
 	Workers       int    // TELEGRAM_WORKERS, default 4
 	Rate          int    // TELEGRAM_RATE: messages per second for the whole bot, default 30 (Telegram's)
 	ChatRate      int    // TELEGRAM_CHAT_RATE: messages per second to one chat, default 1 (Telegram's)
+	// PaymentToken (TELEGRAM_PAYMENT_PROVIDER_TOKEN or _FILE): the payment
+	// provider token from BotFather that deposit invoices are sent with;
+	// empty: Telegram takes no deposits.
+	PaymentToken string
 }
 
 // need says which settings a subcommand requires.
@@ -156,6 +161,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 	if c.Google, err = loadGoogle(getenv); err != nil {
 		return c, err
 	}
+	if c.Stripe, err = loadStripe(getenv); err != nil {
+		return c, err
+	}
 	if s := getenv("WEB_CHAT_NEW_PER_MINUTE"); s != "" {
 		if c.WebChatNewPerMinute, err = strconv.Atoi(s); err != nil || c.WebChatNewPerMinute < 1 || c.WebChatNewPerMinute > 100_000 {
 			return c, fmt.Errorf("config: WEB_CHAT_NEW_PER_MINUTE must be 1..100000")
@@ -174,6 +182,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return c, fmt.Errorf("config: PUBLIC_URL %q is not an http(s) URL like https://salon.example.com", c.PublicURL)
 		}
+	}
+	if c.Stripe.On() && c.PublicURL == "" {
+		return c, fmt.Errorf("config: STRIPE_SECRET_KEY needs PUBLIC_URL: Stripe's payment page sends clients back there")
 	}
 	for _, f := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		p, err := netip.ParsePrefix(f)
@@ -288,6 +299,12 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 			}
 		}
 	}
+	if t.PaymentToken, err = secret(getenv, "TELEGRAM_PAYMENT_PROVIDER_TOKEN"); err != nil {
+		return t, err
+	}
+	if t.PaymentToken != "" && !paymentToken.MatchString(t.PaymentToken) {
+		return t, fmt.Errorf("config: TELEGRAM_PAYMENT_PROVIDER_TOKEN (or _FILE) is not a payment provider token from BotFather (like 123456789:TEST:…, no spaces)")
+	}
 	t.Workers = 4
 	if w := getenv("TELEGRAM_WORKERS"); w != "" {
 		if t.Workers, err = strconv.Atoi(w); err != nil || t.Workers < 1 || t.Workers > 64 {
@@ -296,6 +313,10 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 	}
 	return t, nil
 }
+
+// paymentToken is the shape of BotFather's payment provider tokens:
+// "<provider id>:<TEST or LIVE>:<key>".
+var paymentToken = regexp.MustCompile(`^[0-9]{1,20}:[A-Z]{2,10}:[!-~]{1,512}$`)
 
 // webhookSecret is Telegram's secret_token alphabet, with a floor of 16 for strength.
 var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)
@@ -425,11 +446,22 @@ func templates(getenv func(string) string, name, example string) (map[string]wha
 
 // startWarnings logs what in cfg is allowed but likely wrong.
 func startWarnings(cfg Config, log *slog.Logger) {
-	if host, _, err := net.SplitHostPort(cfg.HTTPAddr); cfg.PublicURL == "" && (err != nil || !loopbackHost(host)) {
+	host, _, err := net.SplitHostPort(cfg.HTTPAddr)
+	public := err != nil || !loopbackHost(host)
+	if cfg.PublicURL == "" && public {
 		// Behind a proxy that ends TLS every request arrives as plain HTTP, so
 		// the desk's cookies would go without Secure.
 		log.Warn("PUBLIC_URL is empty and HTTP_ADDR is not a loopback address: behind a TLS proxy the desk's " +
 			"session cookies are not marked Secure; set PUBLIC_URL=https://… to the address people use")
+	}
+	if !strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://") && public {
+		// The web chat's session cookie is then the plain "chat" (Lax, not
+		// Secure, not __Host-): a site on a sibling host can plant one (session
+		// fixation: it would read the conversation it planted), and embeds on
+		// other sites get no cookie (the page falls back to a session per tab).
+		log.Warn("the web chat is served without an https PUBLIC_URL on a non-loopback address: its session cookie is " +
+			"the plain \"chat\" (not Secure, not __Host-, SameSite=Lax), open to session fixation from sibling hosts and " +
+			"not kept in embeds; set PUBLIC_URL=https://… to the address people use")
 	}
 }
 
@@ -487,4 +519,51 @@ func loadGoogle(getenv func(string) string) (GoogleConfig, error) {
 		g.Refresh = d
 	}
 	return g, nil
+}
+
+// StripeConfig is Stripe Checkout's, which takes the deposits of the web chat
+// and WhatsApp; off when SecretKey is empty.
+type StripeConfig struct {
+	SecretKey string // STRIPE_SECRET_KEY or _FILE: sk_live_…, sk_test_… or a restricted rk_…
+	// WebhookSecret (STRIPE_WEBHOOK_SECRET or _FILE): the /stripe/webhook
+	// endpoint's signing secret (whsec_…); required with a key.
+	WebhookSecret string
+	APIURL        string // STRIPE_API_URL, default https://api.stripe.com (a fake's in tests and demos)
+}
+
+// On reports whether Stripe takes deposits.
+func (s StripeConfig) On() bool { return s.SecretKey != "" }
+
+var (
+	stripeKey           = regexp.MustCompile(`^(sk|rk)_(test|live)_[A-Za-z0-9]{8,255}$`)
+	stripeWebhookSecret = regexp.MustCompile(`^whsec_[A-Za-z0-9+/=]{8,255}$`)
+)
+
+func loadStripe(getenv func(string) string) (StripeConfig, error) {
+	var s StripeConfig
+	var err error
+	if s.SecretKey, err = secret(getenv, "STRIPE_SECRET_KEY"); err != nil || s.SecretKey == "" {
+		if err == nil && getenv("STRIPE_WEBHOOK_SECRET")+getenv("STRIPE_WEBHOOK_SECRET_FILE") != "" {
+			err = fmt.Errorf("config: STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY (or _FILE)")
+		}
+		return s, err
+	}
+	if !stripeKey.MatchString(s.SecretKey) {
+		return s, fmt.Errorf("config: STRIPE_SECRET_KEY (or _FILE) is not a Stripe secret key (sk_live_…, sk_test_… or rk_…)")
+	}
+	if s.WebhookSecret, err = secret(getenv, "STRIPE_WEBHOOK_SECRET"); err != nil {
+		return s, err
+	}
+	if !stripeWebhookSecret.MatchString(s.WebhookSecret) {
+		return s, fmt.Errorf("config: STRIPE_WEBHOOK_SECRET (or _FILE) must be the webhook endpoint's signing secret (whsec_…) when STRIPE_SECRET_KEY is set")
+	}
+	if s.APIURL = getenv("STRIPE_API_URL"); s.APIURL == "" {
+		s.APIURL = "https://api.stripe.com"
+	}
+	// Not quoted in the error: a mistaken URL may carry user:secret@.
+	if u, err := url.Parse(s.APIURL); err != nil || u.Host == "" || u.User != nil ||
+		(u.Scheme != "https" && (u.Scheme != "http" || !loopbackHost(u.Hostname()))) {
+		return s, fmt.Errorf("config: STRIPE_API_URL must be an https URL without credentials (http only to a loopback host, for a fake)")
+	}
+	return s, nil
 }

@@ -254,20 +254,31 @@ func TestConfigTrustedProxies(t *testing.T) {
 
 // TestWarnWithoutPublicURL: serving on a non-loopback address without
 // PUBLIC_URL is warned of at start (behind a TLS proxy the desk's cookies
-// would not be Secure); on loopback, or with PUBLIC_URL, it is not.
+// would not be Secure), and so is the web chat served there without an https
+// PUBLIC_URL (its session cookie is the plain "chat": session fixation from a
+// sibling host); on loopback, or with an https PUBLIC_URL, neither is.
 func TestWarnWithoutPublicURL(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct {
 		addr, public string
-		warn         bool
-	}{{"0.0.0.0:8080", "", true}, {":8080", "", true}, {"10.0.0.5:8080", "", true},
-		{"127.0.0.1:8080", "", false}, {"localhost:8080", "", false}, {"[::1]:8080", "", false},
-		{"0.0.0.0:8080", "https://salon.example", false}} {
+		desk, chat   bool
+	}{{"0.0.0.0:8080", "", true, true}, {":8080", "", true, true}, {"10.0.0.5:8080", "", true, true},
+		{"127.0.0.1:8080", "", false, false}, {"localhost:8080", "", false, false}, {"[::1]:8080", "", false, false},
+		{"0.0.0.0:8080", "http://salon.example", false, true},
+		{"0.0.0.0:8080", "https://salon.example", false, false}} {
 		var out bytes.Buffer
 		startWarnings(Config{HTTPAddr: c.addr, PublicURL: c.public}, slog.New(slog.NewJSONHandler(&out, nil)))
-		if c.warn {
+		if c.desk {
 			require.Contains(t, out.String(), "PUBLIC_URL is empty", "%+v", c)
 		} else {
+			require.NotContains(t, out.String(), "PUBLIC_URL is empty", "%+v", c)
+		}
+		if c.chat {
+			require.Contains(t, out.String(), "the web chat is served without an https PUBLIC_URL", "%+v", c)
+		} else {
+			require.NotContains(t, out.String(), "web chat", "%+v", c)
+		}
+		if !c.desk && !c.chat {
 			require.Empty(t, out.String(), "%+v", c)
 		}
 	}

@@ -202,6 +202,14 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer convPool.Close()
 	store := postgres.NewStore(pool)
 	bookings := booking.New(store, clock)
+	// Deposits: only chats whose channel has a payment provider are asked
+	// (PayChats), and a salon asking deposits needs one for every channel on.
+	bookings.PayChats(payableChats(cfg))
+	if cat, err := bookings.Catalog(ctx, salonID); err != nil {
+		return err
+	} else if err := checkDeposits(cat, cfg); err != nil {
+		return err
+	}
 	m := newMetrics(cfg, pool, salonID)
 	m.AddPool("conversations", convPool)
 	bookings.Observe(m)
@@ -212,8 +220,18 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	defer wl.Close() // the matcher's lock connection, after background work stops
 	store.FollowChanges(wl.Record)
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
-	engine := dialog.NewEngine(dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Privacy: postgres.NewPrivacy(pool), Catalog: catalog, Clock: clock, NoOffers: []string{"web"}})
+	privacy := postgres.NewPrivacy(pool) // "delete my data"; calendar sync follows its erases
+	dcfg := dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
+		Privacy: privacy, Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
+	var checkout *stripeCheckout
+	if cfg.Stripe.On() {
+		// Deposits of the web chat and WhatsApp: a Stripe Checkout page.
+		if checkout, err = newStripeCheckout(cfg, salonID); err != nil {
+			return err
+		}
+		dcfg.Payments = checkout
+	}
+	engine := dialog.NewEngine(dcfg)
 	conversations := postgres.NewConversations(convPool)
 	go pruneEvents(ctx, conversations, salonID, log)
 	// The web chat's page is drawn again after a reload: its events keep
@@ -243,7 +261,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return map[string]any{"calendars": map[string]any{"sync": "off"}}
 	}
 	if cfg.Google.On() {
-		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, clock, log, m)
+		closeCalendar, details, err := startCalendar(ctx, bg, &background, cfg.Google, cfg.DatabaseURL, salonID, store, privacy, clock, log, m)
 		if err != nil {
 			return err
 		}
@@ -274,10 +292,15 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		PublicURL: cfg.PublicURL,
 		// The booking answers' "reminders".
 		Reminders: reminders,
+		// Deposits to refund (Telegram's are the owner's to make).
+		Payments: webPayments{postgres.NewPayments(pool)},
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 	}))
+	if checkout != nil {
+		startStripe(bg, &background, mux, cfg, pool, salonID, checkout, bookings, chat, log)
+	}
 	// The owner's desk (/admin): staff pages with sessions of their own.
 	// Its actions change bookings through the same use cases as the chat and the API.
 	deskStore := postgres.NewDesk(pool)
@@ -389,17 +412,29 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			PerChat: messaging.Rate{Count: tg.ChatRate, Per: time.Second, Burst: 3},
 			Group:   messaging.Rate{Count: 20, Per: time.Minute, Burst: 3},
 		},
-		IsGroup:   func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
-		Transport: func(*pgxpool.Pool) messaging.Transport { return telegram.NewTransport(b, telegram.WithLogger(log)) },
+		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
+		Transport: func(*pgxpool.Pool) messaging.Transport {
+			return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken))
+		},
 	}
 	registered := tg.WebhookURL != "" && tg.Mode == "webhook"
 	if tg.Mode == "polling" {
 		spec.Poll = func(pool *pgxpool.Pool, inbox *pipeline.Inbox) func(context.Context) error {
-			return telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, pipeline.NewOffsets(pool, salonID), log).Run
+			p := telegram.NewPoller(tg.APIURL, tg.Token, &http.Client{}, inbox, pipeline.NewOffsets(pool, salonID), log)
+			if tg.PaymentToken != "" {
+				p.AnswerPreCheckout(b, preCheckout(chat, salonID))
+			}
+			return p.Run
 		}
 	} else {
 		spec.Webhook = func(_ *pgxpool.Pool, gc *pipeline.GroupCommit) http.Handler {
-			return telegram.NewWebhook(gc, tg.WebhookSecret, log)
+			var opts []telegram.WebhookOption
+			if tg.PaymentToken != "" {
+				// Pre-checkout queries are answered in the webhook request:
+				// Telegram waits 10 s at most, whatever the inbox's queue.
+				opts = append(opts, telegram.AnswerPreCheckout(b, preCheckout(chat, salonID)))
+			}
+			return telegram.NewWebhook(gc, tg.WebhookSecret, log, opts...)
 		}
 	}
 	if registered {

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // applyDemo applies scripts/demo-salon.yaml as salon id (the package's tests
 // share a database: each test applies a salon of its own), edited by edit when
 // it is set, and has serve use it.
-func applyDemo(t *testing.T, vars map[string]string, id string, edit func([]byte) []byte) {
+func applyDemo(t testing.TB, vars map[string]string, id string, edit func([]byte) []byte) {
 	t.Helper()
 	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
 	require.NoError(t, err)

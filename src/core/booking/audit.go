@@ -87,6 +87,10 @@ const (
 	ActUnmarked  Action = "unmarked" // an attendance mark was undone
 	ActBlocked   Action = "blocked"
 	ActUnblocked Action = "unblocked"
+	// Deposits (deposit.go).
+	ActAwaitingPayment Action = "awaiting_payment" // a hold confirmed by the client, waiting for its deposit
+	ActPaid            Action = "paid"             // the deposit came: the booking is confirmed (or was already)
+	ActRefundDue       Action = "refund_due"       // a payment of a booking that does not stand is to be refunded
 )
 
 // Audit is the record of one change, stored with it.
@@ -105,6 +109,8 @@ func actionOf(before, after core.Booking) Action {
 	switch {
 	case before.Status != after.Status:
 		switch {
+		case after.Status == core.StatusAwaitingPayment:
+			return ActAwaitingPayment
 		case after.Status == core.StatusConfirmed:
 			return ActConfirmed
 		case after.Status == core.StatusExpired:
@@ -115,7 +121,7 @@ func actionOf(before, after core.Booking) Action {
 			return ActReleased
 		}
 		return ActCancelled
-	case !before.Start.Equal(after.Start):
+	case !before.Start.Equal(after.Start) || before.MasterID != after.MasterID:
 		return ActMoved
 	case before.Attendance != after.Attendance:
 		switch after.Attendance {

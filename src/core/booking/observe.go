@@ -17,6 +17,7 @@ const (
 	OpCancel     = "cancel"
 	OpReschedule = "reschedule"
 	OpRelease    = "release" // a chat letting its hold go
+	OpPaid       = "paid"    // a provider's report of a deposit paid
 )
 
 // Observe has o told of every use case from now on; call it before the

@@ -37,14 +37,16 @@ type Tx interface {
 	// at now) whose occupied range overlaps window, leaving out the booking exclude
 	// (which may be "").
 	Busy(ctx context.Context, salonID string, masterIDs []string, window core.TimeRange, now time.Time, exclude string) (map[string][]Occupancy, error)
-	// UpsertClient finds the client by identity (see Identity), creating them,
-	// and sets c.ID. A chat's or a verified number's client takes c's name and
-	// phone (it is their own record); an owner-keyed client keeps the name
-	// they were first stored with. With lock, in a transaction, the client's
-	// row is locked until it ends, so one client's capped bookings take turns
-	// (Policy.MaxUpcoming counts what the one before committed). A client it
-	// created is gone if the transaction rolls back.
-	UpsertClient(ctx context.Context, c *core.Client, identity string, lock bool) error
+	// UpsertClient finds the client by the first of identities that exists
+	// (see Identities), creating one with the last, and sets c.ID. A chat's or
+	// a verified number's client takes c's name and phone (it is their own
+	// record); an owner-keyed client keeps the name they were first stored
+	// with. With lock, in a transaction, the client's row is locked until it
+	// ends, so one client's capped bookings take turns (Policy.MaxUpcoming
+	// counts what the one before committed), and a client erased meanwhile
+	// (its identity changed) is not found. A client it created is gone if the
+	// transaction rolls back.
+	UpsertClient(ctx context.Context, c *core.Client, identities []string, lock bool) error
 	// LockChat takes a lock on the bookings of source (a chat) held until the
 	// transaction ends, so one chat's bookings take turns.
 	LockChat(ctx context.Context, salonID, source string) error
@@ -90,8 +92,8 @@ type Tx interface {
 	// whether it did: a hold confirmed meanwhile is left alone. An unknown id
 	// releases nothing.
 	ReleaseHold(ctx context.Context, salonID, bookingID string, a Audit) (bool, error)
-	// UpdateBooking writes b's status, times, occupied range, hold expiry,
-	// "I'll come" (ComingAt) and attendance, with a, the change's record, in
+	// UpdateBooking writes b's status, master, times, occupied range, hold
+	// expiry, "I'll come" (ComingAt) and attendance, with a, the change's record, in
 	// the same statement. EConflict when the new time overlaps another live
 	// booking (nothing is written then).
 	UpdateBooking(ctx context.Context, b *core.Booking, a Audit) error
@@ -105,6 +107,21 @@ type Tx interface {
 	// outside a transaction (Auto) when changes are followed: that would be after
 	// the commit.
 	Changed(ctx context.Context, c Change) error
+	// NoShows counts the client's bookings marked as a no-show (the desk's
+	// attendance mark) that started at or after since.
+	NoShows(ctx context.Context, salonID string, clientID int64, since time.Time) (int, error)
+	// RecordPayment stores p, a payment of the booking: paid, or to be refunded
+	// for reason when reason is not "". It reports false and writes nothing
+	// when the provider reported it before (its charge, session or event id is
+	// stored), and then returns the payment as stored.
+	RecordPayment(ctx context.Context, salonID, bookingID string, p Payment, reason string) (bool, StoredPayment, error)
+	// RefundPayments marks the booking's paid payments to be refunded for
+	// reason, and says how many.
+	RefundPayments(ctx context.Context, salonID, bookingID, reason string) (int64, error)
+	// ExpirePayment marks the booking expired if it still awaits its deposit,
+	// whatever its window says, waking the wait-list as the expiry does; it
+	// reports whether it did.
+	ExpirePayment(ctx context.Context, salonID, bookingID string, now time.Time) (bool, error)
 	// Offered stores, in this transaction, that the hold b is offered to the
 	// wait-list entry, and queues the offer's message (Store's followers).
 	// ENotFound when the entry is gone; EConflict "waitlist.offer_live" when
@@ -133,11 +150,15 @@ type ChangeKind string
 // freed) follow them. A follower ignores the kinds it does not know.
 const (
 	Booked    ChangeKind = "booked"    // a booking was confirmed
-	Moved     ChangeKind = "moved"     // a confirmed booking got a new time
+	Moved     ChangeKind = "moved"     // a confirmed booking got a new time, or another master (or both)
 	Cancelled ChangeKind = "cancelled" // a confirmed booking was cancelled
 	Coming    ChangeKind = "coming"    // the client said "I'll come" (from a reminder)
 	Blocked   ChangeKind = "blocked"   // a master's time was blocked
 	Unblocked ChangeKind = "unblocked" // a block was lifted
+	// Erased: the client's personal data was erased ("delete my data"); the
+	// booking's time and status are as they were, its calendar event is
+	// written again without the name. Only the calendar follows it.
+	Erased ChangeKind = "erased"
 )
 
 // Change is a stored change to a confirmed booking.
@@ -145,4 +166,7 @@ type Change struct {
 	Kind    ChangeKind
 	Booking core.Booking
 	From    time.Time // the old start, for Moved
+	// FromMaster is the old master, for Moved: another than Booking.MasterID
+	// when the move changed the master.
+	FromMaster string
 }

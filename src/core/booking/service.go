@@ -29,6 +29,8 @@ type Service struct {
 	// remindable says which sources get reminders (see RemindChats); nil:
 	// every source but the owner's.
 	remindable func(source string) bool
+	// payable says which sources can pay a deposit (see PayChats); nil: all.
+	payable func(source string) bool
 }
 
 // RemindChats tells the service which booking sources can be reminded (a chat
@@ -122,6 +124,20 @@ type BookRequest struct {
 	// holds for Policy.OfferHold, leaves the chat's other hold alone, and is
 	// stored with its offer (Tx.Offered) in the same transaction.
 	Offer int64
+	// ContactOnly marks a desk booking (Source DeskActor) whose phone is the
+	// client's contact information only, not the salon's word on who they are:
+	// a master's, who must not learn what the salon stored under a number
+	// they typed. Its client is that login's record of the number
+	// ("desk:<login>:<E.164>", named as typed), not the salon's own client of
+	// it ("owner:<E.164>", which keeps its first name). See Identity.
+	ContactOnly bool
+	// Stored: Client's name and phone were checked when the client gave them
+	// (a chat's remembered client; an offer's, from its wait-list entry, is
+	// stored too) and are not checked again by rules newer than them: a name
+	// need only be 1 to MaxNameRunes characters, a phone is read as E.164 when
+	// it can be, else as it was stored ("+" and 6 to 15 digits). A name or
+	// number given now (the API's, the desk's) is checked in full.
+	Stored bool
 }
 
 // OfferKeyPrefix starts the idempotency key of every wait-list offer's hold
@@ -164,22 +180,29 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 	// The catalog is cached: the salon's country reads the phone, and the
 	// cap below is decided by it (the transaction reads it again and decides
 	// the count by that: a cap applied meanwhile may count a lapsed hold,
-	// never none). The owner's booking goes on without it (its transaction
-	// reads the salon anyway): a number must then have its country code.
+	// never none). The owner's booking goes on without it when the salon is
+	// not found (its transaction reads the salon and says so); any other
+	// failure is the answer.
 	owner := StaffSource(req.Source) // the API's or the desk's: uncapped, no chat
 	cat, err := s.Catalog(ctx, req.SalonID)
-	if err != nil && !owner {
+	if err != nil && !(owner && core.ErrorCode(err) == core.ENotFound) {
 		return nil, err
 	}
 	region := ""
 	if err == nil {
 		region = cat.Salon.Country
 	}
-	client, err := normaliseClient(req.SalonID, region, req.Client)
+	// A wait-list offer's client is a stored one (the entry's).
+	client, err := normaliseClient(req.SalonID, region, req.Client, req.Stored || req.Offer != 0)
 	if err != nil {
 		return nil, err
 	}
 	identity := Identity(client, req.Source)
+	identities := Identities(client, req.Source)
+	if req.ContactOnly && strings.HasPrefix(req.Source, DeskSourcePrefix) && !client.Verified {
+		identity = req.Source + ":" + client.Phone
+		identities = []string{identity}
+	}
 	now := s.clock.Now()
 	var booked *core.Booking
 	// One transaction: the client it creates, the hold it releases and the
@@ -240,7 +263,10 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 			}
 		}
 		capped := !owner && sc.salon.Policy.MaxUpcoming > 0
-		if err := tx.UpsertClient(ctx, &client, identity, capped); err != nil {
+		// A chat's client row is locked even uncapped: an erase ("delete my
+		// data") locks the rows it erases, and a booking that found one before
+		// must not go on for a nameless client.
+		if err := tx.UpsertClient(ctx, &client, identities, capped || chat != ""); err != nil {
 			return err
 		}
 		if chat != "" && !req.Confirm && req.Offer == 0 {
@@ -354,6 +380,10 @@ func (s *Service) Book(ctx context.Context, req BookRequest) (_ *core.Booking, e
 //   - a chat: "chat:<source>", the person in that chat: a phone typed there is
 //     their contact information and attaches them to no one else's record, so
 //     two people sharing one phone are two clients.
+//
+// Book also keys a master's desk booking (BookRequest.ContactOnly) as
+// "desk:<login>:<E.164>": the number as that login gave it, a record of its
+// own, so that typing a number shows a master no name the salon stored.
 func Identity(c core.Client, source string) string {
 	switch {
 	case c.Verified:
@@ -363,6 +393,21 @@ func Identity(c core.Client, source string) string {
 	default:
 		return "chat:" + source
 	}
+}
+
+// Identities are the keys UpsertClient looks a booking's client up by, the
+// first that exists winning; a new client gets the last, Identity. A chat
+// that has a client of its own ("chat:<source>": it typed its number, or
+// booked before migration 0025) keeps it when the channel later vouches for a
+// number (a Telegram contact shared after a typed phone): the chat's bookings
+// stay one client's, so the per-client overlap keeps spanning them. Chats
+// vouched for from the start share the number's client.
+func Identities(c core.Client, source string) []string {
+	id := Identity(c, source)
+	if c.Verified && source != "" && !StaffSource(source) {
+		return []string{"chat:" + source, id}
+	}
+	return []string{id}
 }
 
 // sameRequest checks that a booking found by a request's idempotency key was made
@@ -385,9 +430,14 @@ func sameRequest(ctx context.Context, tx Tx, first *core.Booking, req BookReques
 }
 
 // Confirm turns a live hold into a booking; confirming a confirmed booking returns
-// it unchanged. Returns ENotFound, EConflict when the hold has expired or the
-// booking was cancelled, and a *ConflictError when the master has since blocked
-// the time in their own calendar.
+// it unchanged. When the salon asks this client for a deposit (Policy.DepositWhen,
+// the service's Deposit) the hold becomes StatusAwaitingPayment instead, with
+// the deposit and a new expiry (Policy.PaymentHold, never past the start):
+// Paid confirms it; confirming it again returns it unchanged while it waits.
+// Returns ENotFound, EConflict when the hold has expired or the booking was
+// cancelled, a *ConflictError when the master has since blocked the time in
+// their own calendar, and EUnavailable "deposit.unavailable" when a deposit is
+// due that the chat cannot pay (PayChats).
 func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpConfirm)(&err)
 	now := s.clock.Now()
@@ -395,6 +445,8 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 		switch {
 		case b.Status == core.StatusConfirmed:
 			return false, nil
+		case b.Status == core.StatusAwaitingPayment && b.HoldLive(now):
+			return false, nil // waiting for its deposit
 		case b.HoldLive(now):
 			// The master may have blocked the time in their own calendar while
 			// it was held: their calendar wins, as it does for a new booking.
@@ -409,9 +461,25 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 				}
 				return false, s.taken(ctx, tx, sc, b.Start, now, b.ID)
 			}
+			deposit, err := s.depositDue(ctx, tx, b, now)
+			if err != nil {
+				return false, err
+			}
+			if deposit.Minor > 0 {
+				sl, err := tx.Salon(ctx, salonID)
+				if err != nil {
+					return false, err
+				}
+				b.Status, b.Deposit, b.DepositState = core.StatusAwaitingPayment, deposit, core.DepositDue
+				b.HoldExpiresAt = now.Add(sl.Policy.PaymentHold())
+				if b.Start.Before(b.HoldExpiresAt) {
+					b.HoldExpiresAt = b.Start
+				}
+				return true, nil // no change to tell: it is not booked yet
+			}
 			b.Status, b.HoldExpiresAt = core.StatusConfirmed, time.Time{}
 			return true, nil // (notified by change once stored)
-		case b.Status == core.StatusHeld, b.Status == core.StatusExpired:
+		case b.Status.Pending(), b.Status == core.StatusExpired:
 			return false, core.Errorf(core.EConflict, "booking.hold_expired", "booking: hold of %s expired", b.ID)
 		default:
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is %s", b.ID, b.Status)
@@ -419,18 +487,25 @@ func (s *Service) Confirm(ctx context.Context, salonID, bookingID string) (_ *co
 	})
 }
 
-// Cancel cancels a booking; cancelling a cancelled one returns it unchanged. A
-// hold can always be released, as Release does (a wait-list offer's message
-// is given up and the matcher woken; the entry counts it as declined); a confirmed booking cannot be cancelled once its
-// start is closer than the salon's cancellation cutoff (EForbidden), nor once
-// staff marked its attendance (EConflict "booking.marked"). A block is no
+// Cancel is the salon's cancel of a booking; cancelling a cancelled one
+// returns it unchanged. A hold can always be released, as Release does (a
+// wait-list offer's message is given up and the matcher woken; the entry
+// counts it as declined), and so can a booking awaiting its deposit; a
+// confirmed booking cannot be cancelled once its start is closer than the
+// salon's cancellation cutoff (EForbidden), nor once staff marked its
+// attendance (EConflict "booking.marked"). Once it has started it is too
+// late for everyone: CancelBy's override of the cutoff answers EConflict
+// "booking.started" (a past booking can only be marked). A paid deposit is to
+// be refunded (see CancelByClient for the client's cancel). A block is no
 // booking here (ENotFound; Unblock lifts it). ENotFound.
 func (s *Service) Cancel(ctx context.Context, salonID, bookingID string) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
-	return s.cancel(ctx, salonID, bookingID, StaffChange{})
+	return s.cancel(ctx, salonID, bookingID, StaffChange{}, false)
 }
 
-func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc StaffChange) (*core.Booking, error) {
+// cancel cancels as the salon (staff, the API) or, byClient, as the client:
+// see refundOnCancel.
+func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc StaffChange, byClient bool) (*core.Booking, error) {
 	if err := sc.check(); err != nil {
 		return nil, err
 	}
@@ -445,15 +520,23 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc Staf
 				return false, err
 			}
 			// The cutoff first: a marked booking has begun, and a client (or
-			// the API) is told it is too late, as before marks existed.
-			if b.Start.Sub(now) < salon.Policy.CancelCutoff {
+			// the API) is told it is too late, as before marks existed. An
+			// owner's override reaches up to the start, not past it: a booking
+			// that has begun can only be marked.
+			if b.Start.Sub(now) < salon.Policy.CancelCutoff || !now.Before(b.Start) {
 				if !sc.OverrideCutoff {
 					return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+				}
+				if !now.Before(b.Start) {
+					return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
 				}
 				rec.Override = true
 			}
 			if b.Attendance != "" {
 				return false, core.Errorf(core.EConflict, "booking.marked", "booking: %s is marked %s", b.ID, b.Attendance)
+			}
+			if err := refundOnCancel(ctx, tx, salon, b, byClient, now); err != nil {
+				return false, err
 			}
 		case core.StatusHeld:
 			// As Release: a wait-list offer's message is given up and the
@@ -497,13 +580,16 @@ func (s *Service) Release(ctx context.Context, salonID, bookingID string) (_ boo
 // the current start returns the booking unchanged. Returns EForbidden inside the
 // cancellation cutoff, EInvalid for a time that is not offered, a *ConflictError
 // when the new time is taken, EConflict for a booking that is not live or whose
-// attendance is marked, ENotFound (a block too).
+// attendance is marked, or (RescheduleBy's override) that has started,
+// ENotFound (a block too).
 func (s *Service) Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
-	return s.reschedule(ctx, salonID, bookingID, start, StaffChange{})
+	return s.reschedule(ctx, salonID, bookingID, "", start, StaffChange{})
 }
 
-func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, start time.Time, st StaffChange) (*core.Booking, error) {
+// reschedule moves a booking to start and, when masterID names another master
+// who does its service, to that master ("": the same master; see Move).
+func (s *Service) reschedule(ctx context.Context, salonID, bookingID, masterID string, start time.Time, st StaffChange) (*core.Booking, error) {
 	if err := st.check(); err != nil {
 		return nil, err
 	}
@@ -513,16 +599,23 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		if b.Status != core.StatusConfirmed && !b.HoldLive(now) {
 			return false, core.Errorf(core.EConflict, "booking.not_active", "booking: %s is not live", b.ID)
 		}
-		if b.Start.Equal(start) {
+		master := b.MasterID
+		if masterID != "" {
+			master = masterID
+		}
+		if b.Start.Equal(start) && master == b.MasterID {
 			return false, nil
 		}
-		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, b.MasterID)
+		sc, err := s.scope(ctx, tx, salonID, b.ServiceID, master)
 		if err != nil {
 			return false, err
 		}
-		if b.Status == core.StatusConfirmed && b.Start.Sub(now) < sc.salon.Policy.CancelCutoff {
+		if b.Status == core.StatusConfirmed && (b.Start.Sub(now) < sc.salon.Policy.CancelCutoff || !now.Before(b.Start)) {
 			if !st.OverrideCutoff {
 				return false, core.Errorf(core.EForbidden, "booking.cancel_too_late", "booking: %s starts within the cancellation cutoff", b.ID)
+			}
+			if !now.Before(b.Start) { // as Cancel: the override ends at the start
+				return false, core.Errorf(core.EConflict, "booking.started", "booking: %s has started", b.ID)
 			}
 			rec.Override = true
 		}
@@ -535,6 +628,7 @@ func (s *Service) reschedule(ctx context.Context, salonID, bookingID string, sta
 		svc := sc.service
 		a := *rec
 		a.Action, a.From = ActMoved, b.Start
+		b.MasterID = master
 		b.Start, b.End, b.Occupied = start, start.Add(svc.Duration), svc.Occupied(start)
 		b.ComingAt = time.Time{} // "I'll come" was said of the old time
 		// The exclusion constraint guards against bookings; the master's own
@@ -672,8 +766,9 @@ func changeOf(before, after core.Booking) *Change {
 		return &Change{Kind: Booked, Booking: after}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusCancelled:
 		return &Change{Kind: Cancelled, Booking: after}
-	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && !before.Start.Equal(after.Start):
-		return &Change{Kind: Moved, Booking: after, From: before.Start}
+	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed &&
+		(!before.Start.Equal(after.Start) || before.MasterID != after.MasterID):
+		return &Change{Kind: Moved, Booking: after, From: before.Start, FromMaster: before.MasterID}
 	case before.Status == core.StatusConfirmed && after.Status == core.StatusConfirmed && before.ComingAt.IsZero() && !after.ComingAt.IsZero():
 		return &Change{Kind: Coming, Booking: after}
 	}
@@ -917,22 +1012,25 @@ func assignAny(sc *scope, slots []availability.Slot, loads map[core.Date]map[str
 
 // NormaliseClient checks a client's name and reads the phone as E.164, a
 // number without its country code as one of region (the salon's country, ""
-// for none), as Book stores them. EInvalid (client.invalid_name,
-// invalid_phone).
-func NormaliseClient(salonID, region string, c core.Client) (core.Client, error) {
-	return normaliseClient(salonID, region, c)
+// for none), as Book stores them; stored as BookRequest.Stored. EInvalid
+// (client.invalid_name, invalid_phone).
+func NormaliseClient(salonID, region string, c core.Client, stored bool) (core.Client, error) {
+	return normaliseClient(salonID, region, c, stored)
 }
 
 // normaliseClient checks the name (see NameOK) and reads the phone as E.164:
 // a number whose length fits its country (phone.Possible: the owner's word,
 // and numbers stored before; the chat asks for a valid one).
-func normaliseClient(salonID, region string, c core.Client) (core.Client, error) {
+func normaliseClient(salonID, region string, c core.Client, stored bool) (core.Client, error) {
 	c.SalonID = salonID
 	c.Name = strings.TrimSpace(c.Name)
-	if !NameOK(c.Name) {
+	if stored && !nameStorable(c.Name) || !stored && !NameOK(c.Name) {
 		return c, core.Errorf(core.EInvalid, "client.invalid_name", "booking: client name must be 1..100 characters, not a number or a link")
 	}
 	e164, ok := phone.Parse(c.Phone, region, phone.Possible)
+	if !ok && stored {
+		e164, ok = legacyPhone(c.Phone)
+	}
 	if !ok {
 		return c, errInvalidPhone
 	}
@@ -940,25 +1038,85 @@ func normaliseClient(salonID, region string, c core.Client) (core.Client, error)
 	return c, nil
 }
 
+// legacyPhone reads a number stored before numbers were E.164 (migration
+// 0025): "+" and 6 to 15 digits, or the digits alone (a number typed without
+// its country code, in a salon with no country).
+func legacyPhone(s string) (string, bool) {
+	var b strings.Builder
+	for i, r := range strings.TrimSpace(s) {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '+' && i == 0:
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
+		default:
+			return "", false
+		}
+	}
+	digits := strings.TrimPrefix(b.String(), "+")
+	if len(digits) < 6 || len(digits) > 15 {
+		return "", false
+	}
+	return b.String(), true
+}
+
 // MaxNameRunes is the longest client name stored.
 const MaxNameRunes = 100
 
 // NameOK reports whether s (trimmed) can be a person's name: 1 to
 // MaxNameRunes characters of valid UTF-8 with a letter and no control
-// character, not a phone number (typed where the name was asked), not a
-// link or an e-mail address.
+// character, not a phone number (typed where the name was asked), and no word
+// of it a link or an address: a scheme ("https://"), "www.", an "@", or
+// dot-separated parts ending in a top-level domain ("example.com",
+// "t.me/anna"). Initials joined to a name ("M.Delgado", "A.Ruiz") are names.
+// It is the rule for names given now; a name stored before is not checked by
+// it again (BookRequest.Stored).
 func NameOK(s string) bool {
-	if s == "" || utf8.RuneCountInString(s) > MaxNameRunes || hasControl(s) || !utf8.ValidString(s) ||
-		strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
+	if !nameStorable(s) || strings.IndexFunc(s, unicode.IsLetter) < 0 || phone.Looks(s) {
 		return false
 	}
-	lower := strings.ToLower(s)
-	for _, link := range []string{"://", "www.", "@", ".com", ".ru", ".org", ".net", ".de"} {
-		if strings.Contains(lower, link) {
+	for _, word := range strings.Fields(strings.ToLower(s)) {
+		if linkWord(word) {
 			return false
 		}
 	}
 	return true
+}
+
+// nameStorable is what any stored name is: 1 to MaxNameRunes characters of
+// valid UTF-8 with no control character.
+func nameStorable(s string) bool {
+	return s != "" && utf8.RuneCountInString(s) <= MaxNameRunes && !hasControl(s) && utf8.ValidString(s)
+}
+
+// topLevel are the top-level domains a word of a name may not end in: the
+// common ones and those of the salons' countries, not every two letters (a
+// name's initials stand before a dot, not after one).
+var topLevel = map[string]bool{
+	"com": true, "net": true, "org": true, "info": true, "biz": true, "io": true, "me": true, "co": true,
+	"app": true, "dev": true, "online": true, "site": true, "shop": true, "xyz": true, "ly": true,
+	"ru": true, "su": true, "рф": true, "de": true, "uk": true, "eu": true, "us": true, "ua": true, "by": true, "kz": true,
+}
+
+// linkWord reports whether a lower-case word of a name is a link or an
+// address.
+func linkWord(w string) bool {
+	w = strings.Trim(w, `()[]<>"'.,;:!?`)
+	if strings.Contains(w, "://") || strings.HasPrefix(w, "www.") || strings.Contains(w, "@") {
+		return true
+	}
+	host, _, _ := strings.Cut(w, "/")
+	parts := strings.Split(host, ".")
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+	}
+	return topLevel[parts[len(parts)-1]]
 }
 
 // The message never contains the number itself: phone numbers stay out of errors.

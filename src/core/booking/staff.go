@@ -21,7 +21,9 @@ type StaffChange struct {
 	Reason string // why; recorded with the change (at most MaxReason characters)
 	// OverrideCutoff lets the change through inside the salon's cancellation
 	// cutoff (an owner's right; the caller checks the role). A reason is then
-	// required; the record says the cutoff was overridden.
+	// required; the record says the cutoff was overridden. It ends at the
+	// booking's start: a booking that has begun is only marked (Mark), never
+	// cancelled or moved (EConflict "booking.started").
 	OverrideCutoff bool
 }
 
@@ -43,14 +45,14 @@ func (sc StaffChange) check() error {
 // EInvalid for a missing or bad reason; otherwise as Cancel.
 func (s *Service) CancelBy(ctx context.Context, salonID, bookingID string, sc StaffChange) (_ *core.Booking, err error) {
 	defer s.observed(OpCancel)(&err)
-	return s.cancel(ctx, salonID, bookingID, sc)
+	return s.cancel(ctx, salonID, bookingID, sc, false)
 }
 
 // RescheduleBy is Reschedule with staff's reason, and their override of the
 // cutoff. EInvalid for a missing or bad reason; otherwise as Reschedule.
 func (s *Service) RescheduleBy(ctx context.Context, salonID, bookingID string, start time.Time, sc StaffChange) (_ *core.Booking, err error) {
 	defer s.observed(OpReschedule)(&err)
-	return s.reschedule(ctx, salonID, bookingID, start, sc)
+	return s.reschedule(ctx, salonID, bookingID, "", start, sc)
 }
 
 // Mark records whether the client came (core.Arrived) or not (core.NoShow),

@@ -268,9 +268,13 @@ func eventOf(t *Target, id string) Event {
 	if t.SalonPhone != "" {
 		desc += " Salon: " + t.SalonPhone + "."
 	}
+	summary := t.Service
+	if t.ClientName != "" { // erased on the client's request: no name
+		summary += " · " + t.ClientName
+	}
 	return Event{
 		ID: id, BookingID: t.BookingID,
-		Summary:     t.Service + " · " + t.ClientName,
+		Summary:     summary,
 		Description: desc,
 		Start:       t.Start, End: t.End, Zone: t.Zone,
 		Reminders: t.Reminders,

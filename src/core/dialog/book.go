@@ -47,7 +47,27 @@ func (t *turn) onService() {
 		t.again()
 		return
 	}
-	t.st.Service, t.st.Step, t.st.Page = id, stepMaster, 0
+	t.st.Service, t.st.Page = id, 0
+	if t.st.Master != "" && t.st.Master != booking.AnyMaster && !t.masterDoes(t.st.Master, id) {
+		t.st.Master = ""
+	}
+	if t.st.Want != "" || t.st.Day != "" || t.st.Master != "" {
+		t.advance() // a typed request waits for the service: it goes on
+		return
+	}
+	t.toMaster()
+}
+
+// toMaster goes on once the service is chosen: to the master's question, or,
+// when one master does the service, to the days, saying who it is.
+func (t *turn) toMaster() {
+	t.st.Master = ""
+	if t.soleMaster() {
+		t.st.Step, t.st.Page, t.st.Day, t.st.DayPages = stepDay, 0, "", nil
+		t.ask()
+		return
+	}
+	t.st.Step = stepMaster
 	t.ask()
 }
 
@@ -70,6 +90,10 @@ func (t *turn) onMaster() {
 		return
 	}
 	t.st.Master, t.st.Step, t.st.Page = id, stepDay, 0
+	if t.st.Want != "" || t.st.Day != "" {
+		t.advance() // a typed request waits for the master: it goes on
+		return
+	}
 	t.ask()
 }
 
@@ -145,8 +169,19 @@ func (t *turn) dayPrompt() Reply {
 		free[s.Day] = true
 	}
 	r := Reply{Text: p.T("ask.day")}
+	// Room for the days among the buttons: Earlier days, Later days, Another
+	// master (a move) and Menu stay within a WhatsApp list's ten.
+	room := maxChoices - 2
+	if t.st.Page > 0 {
+		room--
+		r.Choices = append(r.Choices, Choice{ID: optEarlier, Label: p.T("btn.earlier_days")})
+	}
+	moveMaster := t.st.Step == stepMoveDay && t.othersDo()
+	if moveMaster {
+		room--
+	}
 	listed, anyFree, next := 0, false, from
-	for i := 0; i < searchDays && listed < pageDays; i++ {
+	for i := 0; i < searchDays && listed < min(pageDays, room); i++ {
 		d := from.AddDays(i)
 		next = d.AddDays(1)
 		if !t.bookable(d) {
@@ -171,14 +206,33 @@ func (t *turn) dayPrompt() Reply {
 		t.st.NextDay = next.String()
 		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later_days")})
 	}
+	if moveMaster {
+		r.Choices = append(r.Choices, Choice{ID: optMoveMaster, Label: p.T("btn.change_master")})
+	}
 	return t.withMenu(r)
 }
 
 func (t *turn) onDay() {
 	switch {
 	case t.in.Choice == optMore && t.st.NextDay != "":
+		t.st.DayPages = append(t.st.DayPages, t.pageStart().String())
 		t.st.Page++
 		t.st.Day = t.st.NextDay
+		t.ask()
+		return
+	case t.in.Choice == optEarlier && t.st.Page > 0:
+		t.st.Page--
+		t.st.Day = ""
+		if n := len(t.st.DayPages); n > 0 {
+			t.st.Day, t.st.DayPages = t.st.DayPages[n-1], t.st.DayPages[:n-1]
+		}
+		if t.st.Page == 0 || t.st.Day == "" {
+			t.st.Page, t.st.Day, t.st.DayPages = 0, "", nil
+		}
+		t.ask()
+		return
+	case t.in.Choice == optMoveMaster && t.st.Step == stepMoveDay:
+		t.st.Step = stepMoveMaster
 		t.ask()
 		return
 	case strings.HasPrefix(t.in.Choice, prefTime):
@@ -191,7 +245,7 @@ func (t *turn) onDay() {
 		t.again()
 		return
 	}
-	t.st.Day, t.st.Page = d.String(), 0
+	t.st.Day, t.st.Page, t.st.DayPages = d.String(), 0, nil
 	if t.st.Step == stepMoveDay {
 		t.st.Step = stepMoveTime
 	} else {
@@ -217,19 +271,44 @@ func (t *turn) timePrompt() Reply {
 		}
 		return t.withMenu(r)
 	}
-	from := min(t.st.Page*pageTimes, len(slots))
-	if from >= len(slots) {
-		from, t.st.Page = 0, 0
+	from, size := timePage(t.st.Page)
+	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
+		t.st.Page = timePageOf(len(slots) - 1)
+		from, size = timePage(t.st.Page)
 	}
 	r := Reply{Text: p.T("ask.time", "Day", p.Date(d))}
-	for _, s := range slots[from:min(from+pageTimes, len(slots))] {
+	if t.st.Page > 0 {
+		r.Choices = append(r.Choices, Choice{ID: optEarlier, Label: p.T("btn.earlier")})
+	}
+	for _, s := range slots[from:min(from+size, len(slots))] {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}
-	if from+pageTimes < len(slots) {
-		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.more_times")})
+	if from+size < len(slots) {
+		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later")})
 	}
 	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
 	return t.withMenu(r)
+}
+
+// maxChoices is the most one reply offers: a WhatsApp list's ten rows.
+const maxChoices = 10
+
+// timePage is where page n of a day's times begins and how many it shows:
+// the first page pageTimes, the next ones one fewer, to leave room for
+// Earlier beside Later, Another day and Menu.
+func timePage(n int) (from, size int) {
+	if n <= 0 {
+		return 0, pageTimes
+	}
+	return pageTimes + (n-1)*(pageTimes-1), pageTimes - 1
+}
+
+// timePageOf is the page of a day's times that shows the i-th.
+func timePageOf(i int) int {
+	if i < pageTimes {
+		return 0
+	}
+	return 1 + (i-pageTimes)/(pageTimes-1)
 }
 
 func (t *turn) onTime() {
@@ -238,8 +317,12 @@ func (t *turn) onTime() {
 		t.st.Page++
 		t.ask()
 		return
+	case optEarlier:
+		t.st.Page = max(t.st.Page-1, 0)
+		t.ask()
+		return
 	case optAnyDay:
-		t.st.Page, t.st.Day = 0, ""
+		t.st.Page, t.st.Day, t.st.DayPages = 0, "", nil
 		if t.st.Step == stepMoveTime {
 			t.st.Step = stepMoveDay
 		} else {
@@ -392,6 +475,7 @@ func (t *turn) hold() {
 		Client:         core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified},
 		IdempotencyKey: t.in.ID,
 		Source:         t.source(),
+		Stored:         true, // checked when typed (onName, onPhone), or remembered from before
 	})
 	if err != nil {
 		t.bookingFailed(err, stepTime)
@@ -430,7 +514,11 @@ func (t *turn) onConfirm() {
 			t.bookingFailed(err, stepTime)
 			return
 		}
-		t.st.Hold = "" // confirmed: no longer ours to release
+		t.st.Hold = "" // confirmed (or awaiting its deposit): no longer ours to release
+		if b.Status == core.StatusAwaitingPayment {
+			t.askDeposit(b)
+			return
+		}
 		svc := t.service(b.ServiceID)
 		done := p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start),
 			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))

@@ -109,6 +109,10 @@ func (t *turn) bookingFailed(err error, back string) {
 		t.reset()
 		t.note = p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
 		t.menu()
+	case "deposit.unavailable":
+		t.reset()
+		t.note = p.T("deposit.unavailable", "Phone", t.cat.Salon.Phone)
+		t.menu()
 	default:
 		t.reset()
 		t.note = p.T("error.unavailable")

@@ -2,7 +2,6 @@ package dialog
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog/understand"
 	"salonbook/src/core/i18n"
 )
 
@@ -21,11 +21,13 @@ type Bookings interface {
 	Book(ctx context.Context, req booking.BookRequest) (*core.Booking, error)
 	Confirm(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Cancel(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
+	CancelByClient(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Release(ctx context.Context, salonID, bookingID string) (bool, error)
-	Reschedule(ctx context.Context, salonID, bookingID string, start time.Time) (*core.Booking, error)
+	Move(ctx context.Context, salonID, bookingID, masterID string, start time.Time) (*core.Booking, error)
 	Get(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Coming(ctx context.Context, salonID, bookingID string) (*core.Booking, error)
 	Upcoming(ctx context.Context, salonID, source string) ([]core.Booking, error)
+	Paid(ctx context.Context, salonID, bookingID string, p booking.Payment) (*booking.PaidResult, error)
 }
 
 var _ Bookings = (*booking.Service)(nil)
@@ -93,6 +95,7 @@ type Engine struct {
 	clock    core.Clock
 	idle     time.Duration
 	noOffers []string
+	payments Payments
 }
 
 // Config builds an Engine.
@@ -115,6 +118,10 @@ type Config struct {
 	// chat): their chats are not offered "Notify me", since no wait-list offer
 	// could reach them.
 	NoOffers []string
+	// Payments makes the link to a hosted payment page for the chats whose
+	// channel does not take payments itself; nil: every chat gets an invoice
+	// (Reply.Invoice).
+	Payments Payments
 }
 
 // NewEngine returns an Engine.
@@ -123,7 +130,7 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers, privacy: c.Privacy}
+		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments}
 }
 
 // turn is one step being worked out.
@@ -140,6 +147,7 @@ type turn struct {
 	note string    // said before the next prompt, in the same message
 	last time.Time // when the conversation's previous step was (zero: none stored)
 	keep bool      // a press on a pushed message (a reminder) that must stay: answered as new messages
+	typing
 }
 
 // Step answers one inbound event. It always answers with at least one reply: a
@@ -147,6 +155,7 @@ type turn struct {
 func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (State, []Reply) {
 	ctx = booking.WithActor(ctx, booking.ActorChat) // what a chat changes is the client's doing
 	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
+	t.began = st.Step
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {
 		p := e.catalog.Printer(e.catalog.Match(in.LangHint, nil), time.UTC)
@@ -168,6 +177,9 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	}
 	if t.keep {
 		t.out[0].NoEdit = true
+	}
+	if t.st.Forget {
+		t.out[0].Forget = true // the update that asked is not kept either
 	}
 	// The list the client now sees: a number typed next picks from it.
 	t.st.Shown = nil
@@ -204,6 +216,9 @@ func (t *turn) run() {
 	case KindCommand:
 		t.command(in.Text)
 		return
+	case KindPaid:
+		t.onPaid()
+		return
 	case KindText:
 		t.in = in
 		// At the menu, an answer to a reminder or offer sent since (a
@@ -219,6 +234,8 @@ func (t *turn) run() {
 		}
 		if id != "" {
 			in.Kind, in.Choice = KindChoice, id
+		} else if t.understood(in.Text) {
+			return // read as words: a request, a menu word, an answer
 		}
 	}
 	t.in = in
@@ -233,8 +250,7 @@ func (t *turn) run() {
 			t.menu()
 			return
 		case optHelp:
-			t.out = append(t.out, t.helpReply())
-			t.again()
+			t.help()
 			return
 		case optLanguage:
 			t.st.Step = stepLanguage
@@ -266,6 +282,8 @@ func (t *turn) run() {
 		t.onMine()
 	case stepLanguage:
 		t.onLanguage()
+	case stepMoveMaster:
+		t.onMoveMaster()
 	case stepErase:
 		t.onErase()
 	default:
@@ -287,8 +305,7 @@ func (t *turn) command(name string) {
 		}
 		t.menu()
 	case CommandHelp:
-		t.out = append(t.out, t.helpReply())
-		t.again()
+		t.help()
 	case CommandLanguage:
 		t.st.Step = stepLanguage
 		t.ask()
@@ -300,11 +317,14 @@ func (t *turn) command(name string) {
 
 // typed reads typed text as a choice of the list last shown (State.Shown), not
 // of a list built anew: the times may have changed since. At a time step a
-// number is first a time: one shown with that label ("11", "11:30", "9.30"),
-// then the n-th choice if that is a time, then a time of the day's offer on any
-// page; an hour not offered is answered with the nearest offered times
-// (answered is then true). Elsewhere a number n picks the n-th choice shown,
-// except where a name or phone is asked. It returns the choice id, or "".
+// time alone ("11", "11:30", "9.30", "5pm", "в 5 вечера") is first a time: one
+// shown with that label, then (a bare number n) the n-th choice if that is a
+// time, then a time of the day's offer on any page; a time not offered is
+// answered with the nearest offered times (answered is then true). An hour
+// that may be morning or evening ("5") is read as the salon's hours say (17:00
+// in a salon open 9 to 20), the other reading tried too. Elsewhere a number n
+// picks the n-th choice shown, except where a name or phone is asked. It
+// returns the choice id, or "".
 func (t *turn) typed(text string) (id string, answered bool) {
 	if t.st.Step == stepName || t.st.Step == stepPhone {
 		return "", false
@@ -325,18 +345,32 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if t.st.Step != stepTime && t.st.Step != stepMoveTime {
 		return shown, false
 	}
-	hour, minute, ok := clockOf(text)
-	if !ok {
-		return shown, false
+	r := t.parse(text, true)
+	if len(r.Times) == 0 || r.HasDay || len(r.Services) > 0 || len(r.Masters) > 0 || r.Intent != understand.None {
+		return shown, false // not a time alone: a number picks, words are read as a request
 	}
-	want := fmt.Sprintf("%02d:%02d", hour, minute)
-	for _, c := range t.st.Shown {
-		if at, ok := t.timeOf(c); ok && t.p.Time(at) == want && t.isDay(at) {
-			return c, false
+	labelled := func(want core.ClockTime) string {
+		for _, c := range t.st.Shown {
+			if at, ok := t.timeOf(c); ok && t.p.Time(at) == want.String() && t.isDay(at) {
+				return c
+			}
+		}
+		return ""
+	}
+	if err == nil { // a bare number: the hour as written, then the n-th choice, then the other reading
+		if n >= 0 && n < 24 {
+			if c := labelled(core.ClockTime(n * 60)); c != "" {
+				return c, false
+			}
+		}
+		if strings.HasPrefix(shown, prefTime) {
+			return shown, false
 		}
 	}
-	if strings.HasPrefix(shown, prefTime) {
-		return shown, false
+	for _, want := range r.Times {
+		if c := labelled(want); c != "" {
+			return c, false
+		}
 	}
 	d, err := core.ParseDate(t.st.Day)
 	if err != nil {
@@ -346,28 +380,16 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if err != nil || len(slots) == 0 {
 		return shown, false // no times that day: the numbers are the list's
 	}
-	for _, s := range slots {
-		if t.p.Time(s.Start) == want {
-			return prefTime + strconv.FormatInt(s.Start.Unix(), 10), false
+	for _, want := range r.Times {
+		for _, s := range slots {
+			if t.p.Time(s.Start) == want.String() {
+				return prefTime + strconv.FormatInt(s.Start.Unix(), 10), false
+			}
 		}
 	}
-	t.nearest(d, want, time.Date(d.Year, d.Month, d.Day, hour, minute, 0, 0, t.cat.Salon.Timezone), slots)
+	first := r.Times[0]
+	t.nearest(d, first.String(), time.Date(d.Year, d.Month, d.Day, int(first)/60, int(first)%60, 0, 0, t.cat.Salon.Timezone), slots)
 	return "", true
-}
-
-// clockOf reads "9", "09", "9:30", "9.30" or "17:00" as a time of day.
-func clockOf(text string) (hour, minute int, ok bool) {
-	text = strings.ReplaceAll(strings.TrimSpace(text), ".", ":")
-	h, m, found := strings.Cut(text, ":")
-	if !found {
-		m = "00"
-	}
-	hour, err1 := strconv.Atoi(h)
-	minute, err2 := strconv.Atoi(m)
-	if err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 || len(m) != 2 || len(h) > 2 {
-		return 0, 0, false
-	}
-	return hour, minute, true
 }
 
 func (t *turn) menu() {
@@ -399,6 +421,8 @@ func (t *turn) prompt() Reply {
 		return t.bookingPrompt()
 	case stepLanguage:
 		return t.languagePrompt()
+	case stepMoveMaster:
+		return t.moveMasterPrompt()
 	case stepErase:
 		return t.erasePrompt()
 	}
@@ -420,7 +444,8 @@ func (t *turn) onMenu() {
 		t.st.Step, t.st.Page = stepService, 0
 		if len(t.cat.Services) == 1 {
 			t.st.Service = t.cat.Services[0].ID
-			t.st.Step = stepMaster
+			t.toMaster()
+			return
 		}
 		t.ask()
 	case optMine:

@@ -30,6 +30,9 @@ func (t *turn) minePrompt() Reply {
 	}
 	for _, b := range list {
 		r.Text += "\n• " + p.T("mine.line", "Time", p.DayTime(b.Start), "Service", t.service(b.ServiceID).NameIn(p.Lang()), "Master", t.masterName(b.MasterID))
+		if b.Status == core.StatusAwaitingPayment {
+			r.Text += " " + p.T("mine.deposit_due")
+		}
 		r.Choices = append(r.Choices, Choice{ID: prefBooking + b.ID, Label: p.Short(b.Start)})
 	}
 	t.waitingLines(&r, waiting)
@@ -75,6 +78,17 @@ func (t *turn) bookingPrompt() Reply {
 			{ID: optMenu, Label: p.T("btn.menu")},
 		}}
 	}
+	if line := t.depositLine(b); line != "" {
+		text += "\n" + line
+	}
+	if b.Status == core.StatusAwaitingPayment {
+		return Reply{Text: text, Choices: []Choice{
+			{ID: prefPay + b.ID, Label: p.T("btn.pay")},
+			{ID: prefCancel + b.ID, Label: p.T("btn.cancel_booking")},
+			{ID: optMine, Label: p.T("btn.back")},
+			{ID: optMenu, Label: p.T("btn.menu")},
+		}}
+	}
 	return Reply{
 		Text: text,
 		Choices: []Choice{
@@ -100,6 +114,8 @@ func (t *turn) onMine() {
 		t.ask()
 	case strings.HasPrefix(c, prefLeave):
 		t.leave()
+	case strings.HasPrefix(c, prefPay):
+		t.payAgain(strings.TrimPrefix(c, prefPay))
 	case strings.HasPrefix(c, prefBooking):
 		b, err := t.own(strings.TrimPrefix(c, prefBooking))
 		if err != nil {
@@ -116,7 +132,7 @@ func (t *turn) onMine() {
 // move reschedules the booking being moved to start.
 func (t *turn) move(start time.Time) {
 	p := t.p
-	b, err := t.e.bookings.Reschedule(t.ctx, t.e.salonID, t.st.BookingID, start)
+	b, err := t.e.bookings.Move(t.ctx, t.e.salonID, t.st.BookingID, t.st.Master, start)
 	if err != nil {
 		t.bookingFailed(err, stepMoveTime)
 		return

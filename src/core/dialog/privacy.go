@@ -10,10 +10,14 @@ import (
 // Privacy: what is stored is said before the first name and phone are asked
 // (with the salon's privacy link), and "delete my data" (typed in any of the
 // catalog's languages, or the button under Help) erases the chat's personal
-// data after a Yes: upcoming bookings are cancelled first (a booking the salon
-// expects cannot be kept for no one), then the client's name and phone, the
-// wait-list entries, the chat's id on its bookings and the conversation itself
-// go. Booking rows stay, anonymous, for the salon's books.
+// data after a Yes: upcoming bookings are cancelled first, the chat's and
+// those its client made from other chats (a verified number's), since a
+// booking the salon expects cannot be kept for no one; then the client's name
+// and phone, the wait-list entries, the chat's id on its bookings, what the
+// channel kept of the chat and the conversation itself go. Booking rows stay,
+// anonymous, for the salon's books. The salon's own record of a number the
+// chat typed (booked also through the API or the desk) is kept, and the
+// client is told so.
 
 const (
 	stepErase   = "erase" // "delete my data" asked: Yes or No
@@ -61,11 +65,16 @@ func (t *turn) eraseAsked(in Inbound) bool {
 	return true
 }
 
+// eraseUpcoming lists what an erase would cancel first.
+func (t *turn) eraseUpcoming() ([]core.Booking, error) {
+	return t.e.privacy.Upcoming(t.ctx, t.key, t.st.ClientID, t.now)
+}
+
 // erasePrompt says what goes and what stays, and asks.
 func (t *turn) erasePrompt() Reply {
 	p := t.p
 	text := p.T("erase.ask")
-	if list, err := t.mine(); err == nil && len(list) > 0 {
+	if list, err := t.eraseUpcoming(); err == nil && len(list) > 0 {
 		text += " " + p.N("erase.cancels", len(list))
 	}
 	text += "\n" + p.T("erase.keep")
@@ -88,42 +97,54 @@ func (t *turn) onErase() {
 	}
 }
 
-// erase cancels the chat's upcoming bookings, then erases. A confirmed booking
-// inside the cancellation cutoff stops it before anything changes: the salon
-// expects that client, and the client is told to call.
+// erase cancels the upcoming bookings an erase would leave for no one, then
+// erases. A confirmed booking inside the cancellation cutoff stops it before
+// anything changes: the salon expects that client, and the client is told to
+// call. A booking made meanwhile (by another chat of a verified number) makes
+// the erase refuse; it is tried once more from the list.
 func (t *turn) erase() {
 	p := t.p
-	list, err := t.mine()
-	if err != nil {
-		t.eraseFailed()
-		return
-	}
-	for _, b := range list {
-		if b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
-			t.reset()
-			t.note = p.T("erase.too_late", "Time", p.DayTime(b.Start), "Phone", t.cat.Salon.Phone)
-			t.menu()
+	for attempt := 0; ; attempt++ {
+		list, err := t.eraseUpcoming()
+		if err != nil {
+			t.eraseFailed()
 			return
 		}
-	}
-	for _, b := range list {
-		if b.Status == core.StatusHeld {
-			_, err = t.e.bookings.Release(t.ctx, t.e.salonID, b.ID)
-		} else {
-			_, err = t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID)
+		for _, b := range list {
+			if b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
+				t.reset()
+				t.note = p.T("erase.too_late", "Time", p.DayTime(b.Start), "Phone", t.cat.Salon.Phone)
+				t.menu()
+				return
+			}
+		}
+		for _, b := range list {
+			if b.Status == core.StatusHeld {
+				_, err = t.e.bookings.Release(t.ctx, t.e.salonID, b.ID)
+			} else {
+				_, err = t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID)
+			}
+			if err != nil {
+				t.eraseFailed()
+				return
+			}
+		}
+		done, err := t.e.privacy.Erase(t.ctx, t.key, t.st.ClientID, t.now)
+		if core.ErrorKey(err) == "privacy.live" && attempt == 0 {
+			continue
 		}
 		if err != nil {
 			t.eraseFailed()
 			return
 		}
-	}
-	if err := t.e.privacy.Erase(t.ctx, t.key, t.st.ClientID, t.now); err != nil {
-		t.eraseFailed()
+		t.st = State{Lang: t.st.Lang, Forget: true}
+		t.note = p.T("erase.done")
+		if done.Kept > 0 {
+			t.note += " " + p.T("erase.done_kept", "Phone", t.cat.Salon.Phone)
+		}
+		t.menu()
 		return
 	}
-	t.st = State{Lang: t.st.Lang, Forget: true}
-	t.note = p.T("erase.done")
-	t.menu()
 }
 
 func (t *turn) eraseFailed() {
@@ -146,7 +167,7 @@ func (t *turn) helpReply() Reply {
 func (t *turn) namePrompt() Reply {
 	p := t.p
 	r := Reply{Text: p.T("ask.name"), Choices: []Choice{{ID: optMenu, Label: p.T("btn.menu")}}}
-	if t.note != "" {
+	if t.note != "" && t.began == stepName {
 		return r // asked again after a hint: the note was said
 	}
 	text := p.T("privacy.note")

@@ -75,12 +75,13 @@ func (t *turn) press() bool {
 	}
 	dropped := t.dropFlow(b.ID)
 	if prefix == prefCancel {
-		if _, err := t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID); err != nil {
+		cancelled, err := t.e.bookings.CancelByClient(t.ctx, t.e.salonID, b.ID)
+		if err != nil {
 			t.bookingFailed(err, stepMine)
 			return true
 		}
 		t.reset()
-		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start))
+		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start)) + t.cancelNote(cancelled)
 		if dropped != "" {
 			t.note += " " + dropped
 		}

@@ -165,7 +165,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
 				"clock: +26h", "remind: #1",
-				"cmd: start", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Thu 4 Mar", "pick: 11:00", // a hold
+				"cmd: start", "pick: Book", "pick: Manicure", "pick: Thu 4 Mar", "pick: 11:00", // a hold
 				"press: I'll come",  // a one-line answer: the flow goes on
 				"press: Reschedule", // takes over: the flow and its hold are dropped
 			),
@@ -202,7 +202,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
 				"clock: +26h", "remind: #1",
-				"cmd: start", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #3", "pick: 11:00",
+				"cmd: start", "pick: Записаться", "pick: Маникюр", "pick: #3", "pick: 11:00",
 				"press: Приду", "press: Перенести",
 			),
 			check: func(t *testing.T, b *bundle) {
@@ -220,7 +220,7 @@ func TestReminderTranscripts(t *testing.T) {
 			script: append(bookOlga,
 				"pick: Book", "pick: Haircut", "pick: Anna", "pick: Thu 4 Mar", "pick: 10:00", "pick: Confirm",
 				"clock: +26h", "remind: #1",
-				"cmd: start", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Fri 5 Mar (full)",
+				"cmd: start", "pick: Book", "pick: Manicure", "pick: Fri 5 Mar (full)",
 				"press: Reschedule", // Wednesday's move: the sign-up is dropped
 				"cmd: start", "pick: My bookings", "pick: #2", "pick: Reschedule", "pick: Thu 4 Mar",
 				"press: Cancel booking", // Wednesday cancelled: Thursday's move is dropped
@@ -268,7 +268,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			fill:  2,
 			script: []string{
-				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Tue 2 Mar (full)", "pick: Notify me",
+				"text: hi", "pick: Book", "pick: Manicure", "pick: Tue 2 Mar (full)", "pick: Notify me",
 				"text: Olga", "text: +49 151 23456789", "clock: +1m", "free: 1", "match: -", "text: 1",
 			},
 			check: func(t *testing.T, b *bundle) {
@@ -284,7 +284,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			fill:  4,
 			script: append(bookOlga,
-				"pick: Book", "pick: Manicure", "pick: Anna", "pick: Thu 4 Mar (full)", "pick: Notify me",
+				"pick: Book", "pick: Manicure", "pick: Thu 4 Mar (full)", "pick: Notify me",
 				"clock: +26h", "template: #1", "clock: +1m", "free: 2", "match: -", "text: 1",
 				"clock: +1m", "text: 2", // answered: the menu's again
 			),

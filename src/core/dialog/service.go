@@ -39,6 +39,10 @@ func (s *Service) Transcribe(channels ...string) *Service {
 // An event from a shared chat (a group) is never stored: a command or a button
 // press there, aimed at the bot, gets one answer pointing to a private chat;
 // anything else (members talking, a "member joined" without text) gets none.
+//
+// A deposit reported paid (KindPaid) is recorded first, on its own (the
+// booking use case is idempotent per payment): an error there is returned, so
+// the event is tried again rather than answered with an apology.
 func (s *Service) Handle(ctx context.Context, key ChatKey, in Inbound) ([]Reply, error) {
 	replies, _, err := s.Answer(ctx, key, in)
 	return replies, err
@@ -53,6 +57,9 @@ func (s *Service) Answer(ctx context.Context, key ChatKey, in Inbound) ([]Reply,
 			return nil, "", nil
 		}
 		return []Reply{s.engine.privateOnly(ctx, in)}, "", nil
+	}
+	if err := s.recordPaid(ctx, &in); err != nil {
+		return nil, "", err
 	}
 	var lang string
 	step := func(st State) (State, []Reply) {

@@ -17,6 +17,8 @@ type StaffNotice struct {
 	Service     map[string]string // the service's names by locale
 	Client      string            // the client's name as stored
 	Master      string
+	Deposit     core.Money        // the booking's deposit; zero when none was asked
+	DepositTo   core.DepositState // where it stands after the change
 }
 
 // StaffText writes staff notices (messages staff.booked, staff.moved,
@@ -28,7 +30,14 @@ func StaffText(catalog *i18n.Catalog, salon *core.Salon) func(StaffNotice) strin
 	return func(n StaffNotice) string {
 		service := serviceName(n.Service, lang, salon.Locales)
 		client, _, _ := strings.Cut(strings.TrimSpace(n.Client), " ")
-		return p.T("staff."+string(n.Kind), "Service", service, "Client", client, "Master", n.Master,
+		text := p.T("staff."+string(n.Kind), "Service", service, "Client", client, "Master", n.Master,
 			"Time", p.DayTime(n.Start), "From", p.DayTime(n.From))
+		switch n.DepositTo {
+		case core.DepositPaid, core.DepositRefundDue, core.DepositKept:
+			if n.Kind == booking.Booked || n.Kind == booking.Cancelled {
+				text += " " + p.T("staff.deposit."+string(n.DepositTo), "Deposit", p.Price(n.Deposit))
+			}
+		}
+		return text
 	}
 }

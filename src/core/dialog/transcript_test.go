@@ -275,9 +275,9 @@ func (b *bundle) run(t *testing.T, convs []*conv, script []string) string {
 			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, c, arg)}
 		case "forge":
 			in = dialog.Inbound{Kind: dialog.KindChoice, Choice: arg}
-		case "contact":
+		case "contact", "own": // own: the sender's own contact, which the channel vouches for
 			name, phone, _ := strings.Cut(arg, ", ")
-			in = dialog.Inbound{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: name, Phone: phone}}
+			in = dialog.Inbound{Kind: dialog.KindContact, Contact: &dialog.Contact{Name: name, Phone: phone, Own: verb == "own"}}
 		default:
 			t.Fatalf("bad script line %q", line)
 		}
@@ -447,10 +447,10 @@ func TestTranscripts(t *testing.T) {
 			name:  "cancel_outside_and_inside_cutoff_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
-				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #3", "pick: 10:00",
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #3", "pick: 10:00",
 				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
-				"pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #1", "pick: 12:00", "pick: Подтвердить",
+				"pick: Записаться", "pick: Маникюр", "pick: #1", "pick: 12:00", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
 			},
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.live(t)) },
@@ -459,10 +459,10 @@ func TestTranscripts(t *testing.T) {
 			name:  "reschedule_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
-				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #1", "pick: 11:00",
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #1", "pick: 11:00",
 				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Перенести", // inside the 12 h cutoff: refused
-				"pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #2", "pick: 11:00", "pick: Подтвердить",
+				"pick: Записаться", "pick: Маникюр", "pick: #2", "pick: 11:00", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #2", "pick: Перенести", "pick: #3", "pick: 10:00",
 				"pick: Мои записи",
 			},
@@ -485,7 +485,7 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: Tue 2 Mar (full)", "pick: Notify me",
+				"text: hi", "pick: Book", "pick: Manicure", "pick: Tue 2 Mar (full)", "pick: Notify me",
 				"text: Olga", "text: +49 151 23456789",
 			},
 			check: func(t *testing.T, b *bundle) {
@@ -498,9 +498,9 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_offer_en",
 			convs: []*conv{{name: "olga", hint: "en"}, {name: "petra", hint: "en"}},
 			script: []string{
-				"olga text: hi", "olga pick: Book", "olga pick: Manicure", "olga pick: Anna", "olga pick: #2", "olga pick: Notify me",
+				"olga text: hi", "olga pick: Book", "olga pick: Manicure", "olga pick: #2", "olga pick: Notify me",
 				"olga text: Olga", "olga text: +49 151 23456789",
-				"petra text: hi", "petra pick: Book", "petra pick: Manicure", "petra pick: Any master", "petra pick: #2", "petra pick: Notify me",
+				"petra text: hi", "petra pick: Book", "petra pick: Manicure", "petra pick: #2", "petra pick: Notify me",
 				"petra contact: Petra, +49 151 76543219",
 				"match: -", // nothing is free: no offer
 				"free: 1", "match: -", "olga pick: No, thanks",
@@ -518,9 +518,9 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_offer_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}, {name: "olga", hint: "ru"}},
 			script: []string{
-				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Маникюр", "ivan pick: Anna", "ivan pick: #2", "ivan pick: Сообщить мне",
+				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Маникюр", "ivan pick: #2", "ivan pick: Сообщить мне",
 				"ivan text: Иван", "ivan text: +7 912 345 67 89",
-				"olga text: привет", "olga pick: Записаться", "olga pick: Маникюр", "olga pick: Anna", "olga pick: #2", "olga pick: Сообщить мне",
+				"olga text: привет", "olga pick: Записаться", "olga pick: Маникюр", "olga pick: #2", "olga pick: Сообщить мне",
 				"olga contact: Ольга, +7 912 000 00 01",
 				"free: 3", "match: -", "ivan pick: Нет, спасибо",
 				"match: -", "clock: +16m", "olga pick: Записаться", // the offer lapsed
@@ -538,9 +538,9 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_mine_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: #2", "pick: Notify me",
+				"text: hi", "pick: Book", "pick: Manicure", "pick: #2", "pick: Notify me",
 				"text: Olga", "text: +49 151 23456789",
-				"pick: Book", "pick: Manicure", "pick: Any master", "pick: #2", "pick: Notify me",
+				"pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: Notify me",
 				"pick: My bookings", "pick: #2", "forge: wx:999999999", "pick: Leave Tue 2 Mar",
 			},
 			check: func(t *testing.T, b *bundle) {
@@ -553,7 +553,7 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_mine_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
-				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #2", "pick: Сообщить мне",
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #2", "pick: Сообщить мне",
 				"contact: Иван, +7 912 345 67 89",
 				"pick: Мои записи", "pick: #1",
 			},
@@ -580,12 +580,12 @@ func TestTranscripts(t *testing.T) {
 			script: []string{
 				"text: hi", "text: what?", "text: 1", // menu: a number picks the option
 				"text: banana", "forge: s:tattoo", "text: 1", // service
-				"text: ???", "forge: m:zed", "text: 2", // master
-				"text: tomorrow", "forge: d:1999-01-01", "text: 1", // day
+				"text: blah", "forge: m:zed", "text: 2", // master
+				"text: whenever", "forge: d:1999-01-01", "text: 1", // day
 				"text: soon please", "forge: t:12", "text: 1", // time: t:12 is 1970, refused when held
 				"text: ", "text: Olga", // name
 				"text: call me maybe", "text: 12", "text: +49 151 23456789", // phone
-				"text: yes", "cmd: dance", "pick: Confirm", // confirm
+				"text: maybe", "cmd: dance", "pick: Confirm", // confirm
 				"forge: b:00000000-0000-0000-0000-000000000000", "text: 2", // menu: My bookings
 				"forge: cx:00000000-0000-0000-0000-000000000000", "text: #1", "text: 1",
 			},

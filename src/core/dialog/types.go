@@ -2,9 +2,11 @@ package dialog
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"salonbook/src/core"
+	"salonbook/src/core/booking"
 )
 
 // Kind says what an inbound event carries.
@@ -16,6 +18,7 @@ const (
 	KindChoice  Kind = "choice"  // a button or list row the client picked: Choice holds its id
 	KindContact Kind = "contact" // a shared contact card: Contact holds it
 	KindCommand Kind = "command" // start, cancel, help or language: Text holds the name
+	KindPaid    Kind = "paid"    // a provider reports a deposit paid: Paid holds it
 )
 
 // The commands every step understands.
@@ -39,6 +42,16 @@ type Inbound struct {
 	// conversation there would show one member's bookings, name and phone to
 	// all. Only private chats book; a shared one is answered and nothing stored.
 	Shared bool
+	Paid   *Paid // KindPaid
+
+	paid *paidAnswer // what Service.Handle made of Paid before the step
+}
+
+// Paid is a deposit a payment provider reports paid (KindPaid): the booking
+// it was asked for and the provider's ids of the payment.
+type Paid struct {
+	BookingID string
+	booking.Payment
 }
 
 // Contact is a shared contact card. Its phone is personal data: never logged.
@@ -58,6 +71,36 @@ type Reply struct {
 	// NoEdit: send as a new message, never in place of the message whose button
 	// was pressed (a reminder keeps its words and address when answered).
 	NoEdit bool `json:"no_edit,omitempty"`
+	// Invoice asks for a deposit in the chat itself, on a channel with
+	// payments of its own (Telegram: an invoice message; Text is its
+	// description); other channels show Text.
+	Invoice *Invoice `json:"invoice,omitempty"`
+	// Forget: the step erased the chat's personal data ("delete my data"):
+	// the channel keeps no copy of the update it answers (the pipeline
+	// blanks it with the step).
+	Forget bool `json:"forget,omitempty"`
+}
+
+// Invoice is a deposit asked in the chat. The provider hands Payload back with
+// the payment (pre-checkout and successful payment).
+type Invoice struct {
+	Payload  string `json:"payload"`  // InvoicePayload of the booking: what is paid for
+	Title    string `json:"title"`    // at most 32 characters
+	Label    string `json:"label"`    // the price line
+	Amount   int64  `json:"amount"`   // minor units
+	Currency string `json:"currency"` // ISO 4217
+}
+
+// InvoicePrefix starts an invoice's payload: "dep:<booking id>".
+const InvoicePrefix = "dep:"
+
+// InvoiceBooking returns the booking an invoice payload names, or "".
+func InvoiceBooking(payload string) string {
+	id, ok := strings.CutPrefix(payload, InvoicePrefix)
+	if !ok {
+		return ""
+	}
+	return id
 }
 
 // Choice is an option the client can pick. ID is at most 64 bytes and holds ids
@@ -132,6 +175,7 @@ type State struct {
 	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
 	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
 	Join      bool      `json:"join,omitempty"`     // the name and phone asked are for the wait-list of Day, not a hold
+	typedState
 
 	// The client, remembered after the first booking.
 	ClientName  string `json:"name,omitempty"`
@@ -141,19 +185,40 @@ type State struct {
 	// (a contact of their own shared on Telegram, WhatsApp's own number).
 	PhoneVerified bool `json:"phone_ok,omitempty"`
 	// Erase: "delete my data" was asked and waits for Yes (step stepErase).
-	// Forget, set by the step that erased, tells the store to drop the chat's
-	// transcript and events (never stored: the state written is fresh).
+	// Forget, set by the step that erased, tells the store to drop the
+	// chat's conversation: its state, transcript and events, this step's
+	// included (never stored).
 	Forget bool `json:"-"`
 }
 
 // Privacy erases a chat's personal data ("delete my data").
 type Privacy interface {
+	// Upcoming lists, by start, the live bookings not ended at now that an
+	// erase would leave for no one: the chat's own and every booking of a
+	// client Erase would erase (a verified number's client is shared with
+	// the number's other chats). The caller cancels them first.
+	Upcoming(ctx context.Context, key ChatKey, clientID int64, now time.Time) ([]core.Booking, error)
 	// Erase blanks the name and phone of the chat's clients (clientID, the one
-	// its state names, and those of its bookings and wait-list entries),
-	// deletes its wait-list entries and takes the chat's id off its bookings,
-	// which stay as anonymous rows; now is when. The conversation's own state
-	// and events are dropped by the store that runs the step (State.Forget).
-	Erase(ctx context.Context, key ChatKey, clientID int64, now time.Time) error
+	// its state names, and those of its bookings and wait-list entries; not
+	// the salon's own record of a number the chat typed that has bookings
+	// from elsewhere: Erased.Kept), deletes their wait-list entries, releases
+	// their holds and takes the chat's id off their bookings, which stay as
+	// anonymous rows; now is when. It also blanks what the channel kept of
+	// the chat and the staff's notices about those bookings. EConflict
+	// "privacy.live" when a confirmed booking Upcoming would list is there
+	// (made meanwhile): nothing changed. The conversation's own state and
+	// events are dropped by the store that runs the step (State.Forget).
+	Erase(ctx context.Context, key ChatKey, clientID int64, now time.Time) (Erased, error)
+}
+
+// Erased is what an erase did.
+type Erased struct {
+	Clients int // clients erased
+	// Kept counts the clients the chat named that were left alone: the
+	// salon's own records of a number (booked through the API or the desk)
+	// that also have bookings from elsewhere. The client is told to ask the
+	// salon.
+	Kept int
 }
 
 // Pushed reads what was sent to a chat outside its steps: a reminder, a

@@ -64,7 +64,7 @@ func (t *turn) join() {
 		return
 	}
 	client, err := booking.NormaliseClient(t.e.salonID, t.cat.Salon.Country,
-		core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified})
+		core.Client{Name: t.st.ClientName, Phone: t.st.ClientPhone, Verified: t.st.PhoneVerified}, true)
 	if err != nil {
 		t.bookingFailed(err, stepTime) // asks for the name or phone again; Join stays set
 		return
@@ -147,8 +147,18 @@ func (t *turn) onOffer() {
 	switch {
 	case core.ErrorKey(err) == "booking.hold_expired":
 		t.note = p.T("offer.expired")
+	case core.ErrorKey(err) == "deposit.unavailable":
+		t.note = p.T("deposit.unavailable", "Phone", t.cat.Salon.Phone)
 	case err != nil:
 		t.note = p.T("error.unavailable")
+	case c.Status == core.StatusAwaitingPayment:
+		note, invoice := t.deposit(c)
+		t.note = note
+		t.ask()
+		if invoice != nil {
+			t.out = append(t.out, *invoice)
+		}
+		return
 	default:
 		t.note = p.T("confirm.done", "Service", t.service(c.ServiceID).NameIn(p.Lang()), "Time", p.DayTime(c.Start),
 			"Master", t.masterName(c.MasterID), "Price", p.Price(c.Price))

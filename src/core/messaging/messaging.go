@@ -63,6 +63,9 @@ type Handled struct {
 	Out  []Outgoing // queued in the outbox with the update marked handled
 	Dead string     // a reason: the update is kept as a dead letter instead
 	Sent time.Time  // Decoded.Sent, stored for the flood guard of later updates
+	// Forget: the step erased the chat's personal data (dialog.Reply.Forget):
+	// the update's payload is blanked as it is marked handled.
+	Forget bool
 }
 
 // Decoder turns a channel's raw updates into the conversation's events.
@@ -85,6 +88,9 @@ type Outgoing struct {
 	// send it as an approved template (WhatsApp outside the 24-hour window):
 	// TemplateReminder, or "" for any other reply.
 	Template string `json:"template,omitempty"`
+	// Booking is the booking a staff notice is about: an erase of its
+	// client's data blanks the notice (postgres.Privacy). "" for others.
+	Booking string `json:"booking,omitempty"`
 	// NotAfter, when set, is the instant past which the message is no longer
 	// sent (a reminder: its booking's start). The Sender gives it up instead
 	// ("too late") when it takes it at or after then; a message already in a

@@ -93,7 +93,11 @@ func (w *Worker) Run(ctx context.Context, n int) {
 
 // step handles one pending update; it is what Next calls.
 func (w *Worker) step(p Pending) (Handled, error) {
-	d, err := w.Decoder.Decode(p.Payload)
+	d, paid := DecodePayment(p.Payload)
+	var err error
+	if !paid {
+		d, err = w.Decoder.Decode(p.Payload)
+	}
 	if err != nil {
 		w.Log.Info("dead letter", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.String("reason", err.Error()))
 		return Handled{Dead: "undecodable: " + err.Error()}, nil
@@ -108,6 +112,8 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	}
 	limit = min(limit, FloodLookback-1) // Earlier holds no more: a higher limit would never be reached
 	switch recent := w.recent(p, d); {
+	case d.Inbound.Kind == dialog.KindPaid:
+		// A payment is never absorbed: money was taken and the booking waits.
 	case recent > limit: // already told: absorb
 		return h, nil
 	case recent == limit:
@@ -124,6 +130,7 @@ func (w *Worker) step(p Pending) (Handled, error) {
 		return Handled{}, err
 	}
 	for i := range replies {
+		h.Forget = h.Forget || replies[i].Forget
 		o := Outgoing{ChatID: p.ChatID, Reply: &replies[i]}
 		if i == 0 && d.Origin != "" && len(replies[i].Choices) > 0 && !replies[i].NoEdit && !w.pressedOld(p, d) {
 			// A press answered with a new question: the question replaces the

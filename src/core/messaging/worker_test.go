@@ -274,3 +274,17 @@ func TestWorkerHoldsBackWhileTheProviderWaits(t *testing.T) {
 	require.GreaterOrEqual(t, in.calls[0].Sub(start), 20*time.Millisecond)
 	require.Equal(t, int64(1), run(false).asked[0], "nothing waiting: the update is taken at once")
 }
+
+// TestWorkerForgetsTheErasingUpdate: a step that erased the chat's data
+// (a reply marked Forget) makes the update's handling say so, so that the
+// inbox blanks it; other steps do not.
+func TestWorkerForgetsTheErasingUpdate(t *testing.T) {
+	t.Parallel()
+	for _, forget := range []bool{true, false} {
+		w := &Worker{SalonID: "s", Channel: "tg", Decoder: textDecoder{}, Log: slog.New(slog.DiscardHandler),
+			Chat: fixedChat{{Text: "Done: erased.", Forget: forget}, {Text: "What now?"}}}
+		h, err := w.step(Pending{ChatID: "7", Payload: []byte("choice:erase:yes")})
+		require.NoError(t, err)
+		require.Equal(t, forget, h.Forget)
+	}
+}

@@ -76,12 +76,17 @@ type Entry struct {
 	Booking     core.Booking
 	ClientName  string
 	ClientPhone string // personal data: shown to owners only, never logged
+	// ClientKnownAs is the name of the salon's own client of that phone
+	// (an owner's or the API's booking, owner:<E.164>) when the booking's
+	// client is another record of the number under another name (a chat's,
+	// a master's desk record); "" otherwise. Personal data: owners only.
+	ClientKnownAs string
 }
 
 // Status is how the desk names an entry's state at now: a standing block is
 // "blocked"; a confirmed booking marked by staff is "arrived" or "no-show",
-// else "coming" once the client answered "I'll come"; a hold past its expiry
-// is "expired".
+// else "coming" once the client answered "I'll come"; a hold (or a booking
+// awaiting its deposit) past its expiry is "expired".
 func (e Entry) Status(now time.Time) string {
 	b := e.Booking
 	switch {
@@ -93,7 +98,7 @@ func (e Entry) Status(now time.Time) string {
 		return "no-show"
 	case b.Status == core.StatusConfirmed && !b.ComingAt.IsZero():
 		return "coming"
-	case b.Status == core.StatusHeld && !b.HoldLive(now):
+	case b.Status.Pending() && !b.HoldLive(now):
 		return string(core.StatusExpired)
 	}
 	return string(b.Status)

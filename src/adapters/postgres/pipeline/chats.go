@@ -166,6 +166,7 @@ func (d *Deliveries) Resend(ctx context.Context, providerID string) (bool, error
 				SELECT o.salon_id, o.channel, o.chat_id, NULL, o.body, o.id, (SELECT 'blocked by the user' FROM channel_chats b
 				        WHERE b.salon_id = o.salon_id AND b.channel = o.channel AND b.chat_id = o.chat_id AND b.blocked_at IS NOT NULL)
 				FROM original o
+				WHERE NOT o.body ? 'erased' -- blanked on an erase: nothing to send again
 				ON CONFLICT (resent_of) WHERE resent_of IS NOT NULL DO NOTHING
 			)
 			SELECT EXISTS (SELECT 1 FROM original)`, d.salonID, d.channel, providerID).Scan(&found)

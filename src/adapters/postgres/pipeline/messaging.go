@@ -225,8 +225,12 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		if !h.Sent.IsZero() {
 			sent = &h.Sent
 		}
-		if _, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = NULLIF($2, ''), sent_at = $3 WHERE id = $1`,
-			p.ID, h.Dead, sent); err != nil {
+		// A step that erased the chat's data ("delete my data") keeps no copy
+		// of the update that asked either (its earlier ones were blanked by
+		// the erase).
+		if _, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = NULLIF($2, ''), sent_at = $3,
+			payload = CASE WHEN $4 THEN ''::bytea ELSE payload END WHERE id = $1`,
+			p.ID, h.Dead, sent, h.Forget); err != nil {
 			return err
 		}
 		return in.moveOn(ctx, tx, channel, p, version)
@@ -499,7 +503,8 @@ func (o *Outbox) doneWithProviderID(ctx context.Context, q messaging.Queued) err
 			SELECT $2, d.channel, d.chat_id, NULL, d.body, d.id, (SELECT 'blocked by the user' FROM channel_chats b
 			        WHERE b.salon_id = $2 AND b.channel = d.channel AND b.chat_id = d.chat_id AND b.blocked_at IS NOT NULL)
 			FROM done d
-			WHERE EXISTS (SELECT 1 FROM message_statuses m
+			WHERE NOT d.body ? 'erased' -- blanked on an erase: nothing to send again
+			  AND EXISTS (SELECT 1 FROM message_statuses m
 			              WHERE m.salon_id = $2 AND m.channel = d.channel AND m.provider_id = $4 AND m.resend)
 			ON CONFLICT (resent_of) WHERE resent_of IS NOT NULL DO NOTHING`, q.ID, o.salonID, q.Lease, q.ProviderID)
 		return err

@@ -33,15 +33,30 @@ func NewStaffNotices(channel string, text func(dialog.StaffNotice) string, log *
 }
 
 // Record queues the notice of c in tx, the transaction that makes the change;
-// nothing when the master has no staff chat. Its error rolls the change back.
+// nothing when the master has no staff chat. A move to another master is two
+// notices: the old master's booking is cancelled (at its old time), the new
+// master's is booked. Its error rolls the change back.
 func (n *StaffNotices) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+	if c.Kind == booking.Moved && c.FromMaster != "" && c.FromMaster != c.Booking.MasterID {
+		gone := c.Booking
+		gone.MasterID, gone.Start = c.FromMaster, c.From
+		if err := n.notify(ctx, tx, booking.Change{Kind: booking.Cancelled, Booking: gone}); err != nil {
+			return err
+		}
+		return n.notify(ctx, tx, booking.Change{Kind: booking.Booked, Booking: c.Booking})
+	}
+	return n.notify(ctx, tx, c)
+}
+
+// notify queues the notice of c to its booking's master.
+func (n *StaffNotices) notify(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	switch c.Kind {
 	case booking.Booked, booking.Moved, booking.Cancelled, booking.Coming:
 	default:
 		return nil // a block has no client to tell of; other kinds are not notices
 	}
 	var chat *int64
-	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From}
+	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From, Deposit: c.Booking.Deposit, DepositTo: c.Booking.DepositState}
 	err := tx.QueryRow(ctx, `
 		SELECT m.telegram_chat_id, m.name, s.names, cl.name
 		FROM masters m, services s, clients cl
@@ -53,7 +68,7 @@ func (n *StaffNotices) Record(ctx context.Context, tx pgx.Tx, c booking.Change) 
 	if err != nil {
 		return fmt.Errorf("pipeline: read staff notice: %w", err)
 	}
-	out := messaging.Outgoing{ChatID: strconv.FormatInt(*chat, 10), Reply: &dialog.Reply{Text: n.text(sn)}}
+	out := messaging.Outgoing{ChatID: strconv.FormatInt(*chat, 10), Reply: &dialog.Reply{Text: n.text(sn)}, Booking: c.Booking.ID}
 	body, err := json.Marshal(out)
 	if err != nil {
 		return fmt.Errorf("pipeline: staff notice: %w", err)

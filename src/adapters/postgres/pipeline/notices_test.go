@@ -234,3 +234,44 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	defer s.mu.Unlock()
 	return s.w.Write(p)
 }
+
+// TestStaffNoticesOfAMoveToAnotherMaster: a move to another master tells the
+// old master the booking is gone (at its old time) and the new master it is
+// theirs.
+func TestStaffNoticesOfAMoveToAnotherMaster(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	setup := pgtest.Setup(b.salonID)
+	setup.StaffChats = map[string]int64{"anna": 111, "boris": 222}
+	_, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	salon, err := b.svc.Catalog(ctx, b.salonID)
+	require.NoError(t, err)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, salon.Salon), slog.New(slog.DiscardHandler)).Record)
+	r := b.req("anna", b.at(3, 10, 0), "m1")
+	r.Confirm = true
+	bk, err := b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	_, err = b.svc.Move(ctx, b.salonID, bk.ID, "boris", b.at(3, 12, 0))
+	require.NoError(t, err)
+
+	rows, err := pgtest.Pool(t).Query(ctx, `SELECT chat_id, body FROM outbox WHERE salon_id = $1 ORDER BY id`, b.salonID)
+	require.NoError(t, err)
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var chat string
+		var body []byte
+		require.NoError(t, rows.Scan(&chat, &body))
+		var o messaging.Outgoing
+		require.NoError(t, json.Unmarshal(body, &o))
+		got = append(got, chat+": "+o.Reply.Text)
+	}
+	require.Equal(t, []string{
+		"111: New booking for Anna: Haircut, Wed 3 Mar, 10:00, Client.",
+		"111: Cancelled for Anna: Haircut, Wed 3 Mar, 10:00, Client.",
+		"222: New booking for Boris: Haircut, Wed 3 Mar, 12:00, Client.",
+	}, got)
+}

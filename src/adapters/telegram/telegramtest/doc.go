@@ -5,8 +5,10 @@
 // go-telegram client can be pointed at it with bot.WithServerURL.
 //
 // It implements getMe, getUpdates (offset, limit and long polling on a queue fed by
-// Enqueue), setWebhook, deleteWebhook, getWebhookInfo, sendMessage, editMessageText
-// and answerCallbackQuery. It enforces the flood limits (per chat, per group, per
+// Enqueue), setWebhook, deleteWebhook, getWebhookInfo, sendMessage, editMessageText,
+// answerCallbackQuery, sendInvoice and answerPreCheckoutQuery; Pay plays a user
+// paying an invoice (a pre_checkout_query that must be answered within 10
+// seconds, then a successful_payment message). It enforces the flood limits (per chat, per group, per
 // bot) by answering 429 with retry_after, answers 403 for chats that blocked the
 // bot, injects failures on request, records every message sent or edited, and
 // delivers updates to a registered webhook with the secret header.

@@ -263,8 +263,9 @@ func parseButton(b map[string]json.RawMessage) (Button, string) {
 	return btn, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
 }
 
-// SentMessage is one message the bot sent (Method "sendMessage") or edited
-// (Method "editMessageText"), as Telegram stored it.
+// SentMessage is one message the bot sent (Method "sendMessage", or
+// "sendInvoice" with its Invoice) or edited (Method "editMessageText"), as
+// Telegram stored it.
 type SentMessage struct {
 	Method    string
 	ChatID    int64
@@ -276,6 +277,8 @@ type SentMessage struct {
 	// Keyboard is the inline keyboard, nil when the message has none.
 	Keyboard [][]Button
 	Time     time.Time
+	// Invoice is the invoice of a message sent with sendInvoice; nil otherwise.
+	Invoice *Invoice
 }
 
 func (s *Server) recordLocked(c *chat, m SentMessage) {
@@ -354,6 +357,10 @@ type Stats struct {
 	BadRequests     int // 400s
 	Injected        int // failures from FailNext
 	Delivered       int // webhook requests that got an HTTP answer, of any status
+	// Payments (payments.go).
+	Invoices             int // invoices sent (counted in Sent too)
+	PreCheckoutsAnswered int // pre-checkout queries answered in time
+	Payments             int // successful payments delivered
 }
 
 // Stats returns the counters.

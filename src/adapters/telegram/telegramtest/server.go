@@ -54,6 +54,10 @@ type Options struct {
 	// WebhookClient sends Deliver's requests. Default: a 10 s timeout, no redirects
 	// followed (Telegram follows none), and a connection pool of 100 per host.
 	WebhookClient *http.Client
+	// PaymentProviderToken, when set, is the only payment provider token
+	// sendInvoice accepts (BotFather's, for the bot); any other non-empty one
+	// is refused as PAYMENT_PROVIDER_INVALID. Empty accepts any non-empty token.
+	PaymentProviderToken string
 }
 
 // Server is a fake Telegram Bot API. It is an http.Handler: mount it on
@@ -68,6 +72,7 @@ type Server struct {
 	requireHTTPS bool
 	client       *http.Client
 	ownClient    bool
+	paymentToken string
 
 	closeOnce sync.Once
 	closed    chan struct{}
@@ -88,6 +93,8 @@ type Server struct {
 	global    bucket
 	webhook   webhook
 	stats     Stats
+	// preCheckouts are the pre-checkout queries sent, by id (payments.go).
+	preCheckouts map[string]*preCheckout
 }
 
 // New returns a Server configured by opts.
@@ -104,6 +111,8 @@ func New(opts Options) *Server {
 		callbacks:    map[string]*callback{},
 		blocked:      map[int64]bool{},
 		failures:     map[string][]int{},
+		preCheckouts: map[string]*preCheckout{},
+		paymentToken: opts.PaymentProviderToken,
 	}
 	if s.token == "" {
 		s.token = DefaultToken
@@ -205,6 +214,9 @@ var methods = map[string]methodFunc{
 	"sendmessage":         (*Server).sendMessage,
 	"editmessagetext":     (*Server).editMessageText,
 	"answercallbackquery": (*Server).answerCallbackQuery,
+	// Payments (payments.go).
+	"sendinvoice":            (*Server).sendInvoice,
+	"answerprecheckoutquery": (*Server).answerPreCheckoutQuery,
 }
 
 // ServeHTTP answers a Bot API request.

@@ -75,6 +75,9 @@ type messageJSON struct {
 	Text        string          `json:"text,omitempty"`
 	Entities    []entityJSON    `json:"entities,omitempty"`
 	ReplyMarkup json.RawMessage `json:"reply_markup,omitempty"`
+	// Payments (payments.go).
+	Invoice           *invoiceJSON           `json:"invoice,omitempty"`
+	SuccessfulPayment *successfulPaymentJSON `json:"successful_payment,omitempty"`
 }
 
 type callbackJSON struct {
@@ -86,9 +89,10 @@ type callbackJSON struct {
 }
 
 type updateJSON struct {
-	UpdateID      int64         `json:"update_id"`
-	Message       *messageJSON  `json:"message,omitempty"`
-	CallbackQuery *callbackJSON `json:"callback_query,omitempty"`
+	UpdateID         int64            `json:"update_id"`
+	Message          *messageJSON     `json:"message,omitempty"`
+	CallbackQuery    *callbackJSON    `json:"callback_query,omitempty"`
+	PreCheckoutQuery *preCheckoutJSON `json:"pre_checkout_query,omitempty"`
 }
 
 func (u User) json() userJSON {

@@ -37,6 +37,9 @@ type updateShape struct {
 		ID      string        `json:"id"`
 		Message *messageShape `json:"message"`
 	} `json:"callback_query"`
+	PreCheckoutQuery *struct {
+		ID string `json:"id"`
+	} `json:"pre_checkout_query"`
 }
 
 type messageShape struct {
@@ -59,6 +62,9 @@ func (s *Server) registerLocked(u *updateShape, now time.Time) {
 		if m != nil {
 			s.registerMessageLocked(m, m.From != nil && m.From.IsBot)
 		}
+	}
+	if pq := u.PreCheckoutQuery; pq != nil && pq.ID != "" {
+		s.registerPreCheckoutLocked(pq.ID, now)
 	}
 	if cq := u.CallbackQuery; cq != nil {
 		if cq.ID != "" && s.callbacks[cq.ID] == nil {

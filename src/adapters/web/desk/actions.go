@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/phone"
 	"salonbook/src/core/staff"
 )
 
@@ -86,6 +88,7 @@ var refusals = map[string]string{
 	"booking.not_active":      "The booking is no longer active.",
 	"booking.cancel_too_late": "The booking starts within the cancellation cutoff: only an owner may change it now, with a reason.",
 	"booking.not_started":     "The booking has not started yet: attendance is marked at or after its start.",
+	"booking.started":         "The booking has already started: it can no longer be moved or cancelled, only marked arrived or no-show.",
 	"booking.marked":          "The attendance is marked: an owner must undo the mark first.",
 	"booking.reason_needed":   "A change inside the cancellation cutoff needs a reason.",
 	"booking.bad_reason":      "A reason or note may have at most 200 characters, on one line.",
@@ -93,7 +96,7 @@ var refusals = map[string]string{
 	"booking.block_overlap":   "A booking or another block stands in that time: move or cancel it first.",
 	"booking.key_reused":      "This form was already used for something else. Reload it and try again.",
 	"booking.not_found":       "No such booking.",
-	"client.invalid_phone":    "The phone number must have 6 to 15 digits.",
+	"client.invalid_phone":    "That is not a phone number of its country: give it with its country code (+…), or as a number of the salon's country.",
 	"client.invalid_name":     "The client's name must have 1 to 100 characters.",
 	"service.not_found":       "No such service.",
 	"master.not_found":        "No such master.",
@@ -288,7 +291,11 @@ func (d *desk) book(w http.ResponseWriter, r *http.Request, v *viewer) {
 	}
 	b, err := d.cfg.Bookings.Book(acting(r, v), booking.BookRequest{SalonID: d.cfg.SalonID, ServiceID: f.service,
 		MasterID: f.master, Start: start, Client: core.Client{Name: f.name, Phone: f.phone},
-		IdempotencyKey: booking.DeskSourcePrefix + f.key, Confirm: true, Source: booking.DeskActor(v.Login)})
+		IdempotencyKey: booking.DeskSourcePrefix + f.key, Confirm: true, Source: booking.DeskActor(v.Login),
+		// A master's number is contact information only: the booking's client
+		// is their own record of it, named as typed, so typing a number never
+		// shows them the name the salon stored under it.
+		ContactOnly: !v.SeesPhones()})
 	if err != nil {
 		status, msg, ok := refusal(err)
 		if !ok {
@@ -302,6 +309,15 @@ func (d *desk) book(w http.ResponseWriter, r *http.Request, v *viewer) {
 				msg = "That time was just taken, and there is no free time near it."
 			}
 			f.start = ""
+		}
+		if core.ErrorKey(err) == "client.invalid_phone" {
+			// The rule is the country's numbering plan (booking reads the number
+			// as phone.Possible): show one of the salon's country.
+			if cat, err := d.cfg.Catalog.Catalog(r.Context(), d.cfg.SalonID); err == nil {
+				if ex := phone.Example(cat.Salon.Country); ex != "" {
+					msg += " For example " + ex + "."
+				}
+			}
 		}
 		d.renderBook(w, r, v, f, status, msg, alts)
 		return
@@ -325,18 +341,21 @@ type bookingData struct {
 	Service      string
 	Client       string
 	Phone        string // owners only
+	KnownAs      string // owners only: the salon's own name for that phone, when another
 	Channel      string
 	Status       string // as the grid names it
 	StatusLabel  string
 	Note         string
 	NoShows      int
 	ShowNoShows  bool
+	Deposit      string // the deposit and where it stands; "" when none was asked
 	Done, Error  string
 	Day          string // the day view's link
 	History      []historyLine
 	// What the viewer may do now.
 	CanMove, CanCancel, CanMark, CanUnmark, CanUnblock bool
 	InsideCutoff                                       bool // an owner's override (with a reason) is needed
+	Started                                            bool // a confirmed booking whose start has come: marks only
 	CanOverride                                        bool
 	MoveDate                                           string
 	MoveSearched                                       bool
@@ -399,7 +418,7 @@ func (d *desk) renderBooking(w http.ResponseWriter, r *http.Request, v *viewer, 
 		data.Service = serviceName(cat, b.ServiceID)
 		data.Client, data.Channel = e.ClientName, e.Channel()
 		if v.SeesPhones() {
-			data.Phone = e.ClientPhone
+			data.Phone, data.KnownAs = e.ClientPhone, e.ClientKnownAs
 		}
 		n, err := d.cfg.Records.NoShows(ctx, d.cfg.SalonID, b.ClientID, now.AddDate(-1, 0, 0))
 		if err != nil {
@@ -407,10 +426,14 @@ func (d *desk) renderBooking(w http.ResponseWriter, r *http.Request, v *viewer, 
 			return
 		}
 		data.NoShows, data.ShowNoShows = n, true
+		data.Deposit = depositLine(b)
 		confirmed := b.Status == core.StatusConfirmed
-		data.InsideCutoff = confirmed && b.Start.Sub(now) < cat.Salon.Policy.CancelCutoff
+		// Once it has started a booking is only marked: no override moves or
+		// cancels it (booking.started).
+		data.Started = confirmed && !now.Before(b.Start)
+		data.InsideCutoff = confirmed && !data.Started && b.Start.Sub(now) < cat.Salon.Policy.CancelCutoff
 		data.CanOverride = data.InsideCutoff && v.MayOverride()
-		free := may && b.Attendance == "" && (!data.InsideCutoff || data.CanOverride)
+		free := may && b.Attendance == "" && !data.Started && (!data.InsideCutoff || data.CanOverride)
 		data.CanMove = free && confirmed
 		data.CanCancel = free && (confirmed || b.HoldLive(now))
 		data.CanMark = may && confirmed && b.Attendance == "" && !now.Before(b.Start)
@@ -455,8 +478,35 @@ func statusLabel(s string) string {
 		return "I'll come"
 	case "no-show":
 		return "no-show"
+	case string(core.StatusAwaitingPayment):
+		return "awaiting the deposit"
 	}
 	return s
+}
+
+// depositLine says a booking's deposit and where it stands: paid counts
+// toward the price on arrival (and is kept on a no-show).
+func depositLine(b core.Booking) string {
+	amount := strings.TrimSuffix(b.Deposit.String(), " "+b.Deposit.Currency) + " " + b.Deposit.Currency
+	switch b.DepositState {
+	case core.DepositDue:
+		if b.Status == core.StatusAwaitingPayment {
+			return amount + ": awaiting payment"
+		}
+		return amount + ": not paid"
+	case core.DepositPaid:
+		if b.Attendance == core.NoShow {
+			return amount + ": paid, kept (no-show)"
+		}
+		return amount + ": paid; counts toward the price"
+	case core.DepositRefundDue:
+		return amount + ": to be refunded"
+	case core.DepositRefunded:
+		return amount + ": refunded"
+	case core.DepositKept:
+		return amount + ": kept (cancelled after the refund cutoff)"
+	}
+	return ""
 }
 
 // historyOf words one recorded change.
@@ -477,6 +527,8 @@ func historyOf(c staff.Change, zone *time.Location) historyLine {
 		"released": "let the hold go", "expired": "the hold expired", "coming": "said \"I'll come\"",
 		"arrived": "marked arrived", "no_show": "marked no-show", "unmarked": "undid the attendance mark",
 		"blocked": "blocked the time", "unblocked": "lifted the block",
+		"awaiting_payment": "confirmed, awaiting the deposit", "paid": "the deposit was paid",
+		"refund_due": "a payment came too late: to be refunded",
 	}[c.Action]
 	if c.Action == string(booking.ActMoved) {
 		what = "moved from " + c.From.In(zone).Format("Mon 2 Jan 15:04") + " to " + c.Start.In(zone).Format("Mon 2 Jan 15:04")
@@ -657,24 +709,16 @@ func (d *desk) block(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.failed(w, r, v, err)
 		return
 	}
-	zone := cat.Salon.Timezone
 	day, derr := core.ParseDate(date)
 	f, ferr := core.ParseClock(from)
 	t, terr := core.ParseClock(to)
-	if derr != nil || ferr != nil || terr != nil || f >= 24*60 || t > 24*60 {
+	if derr != nil || ferr != nil || terr != nil || f >= 24*60 || day.Year < 2000 || day.Year > 2200 {
 		again(http.StatusBadRequest, "Give the day and the times from and to, like 12:00 and 13:00.")
 		return
 	}
-	// Wall-clock times on the day, in the salon's zone; a "to" at or before
-	// "from" is the next day's (a night: 23:00 to 01:00).
-	toDay := day
-	if t <= f {
-		toDay = day.AddDays(1)
-	}
-	start, ok1 := day.At(f, zone)
-	end, ok2 := toDay.At(t, zone)
-	if !ok1 || !ok2 {
-		again(http.StatusBadRequest, "That time does not exist on that day: the clocks change then.")
+	start, end, msg := blockSpan(day, f, t, cat.Salon.Timezone)
+	if msg != "" {
+		again(http.StatusBadRequest, msg)
 		return
 	}
 	b, err := d.cfg.Bookings.Block(acting(r, v), booking.BlockRequest{SalonID: d.cfg.SalonID, MasterID: master,
@@ -689,4 +733,80 @@ func (d *desk) block(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	http.Redirect(w, r, "/admin/booking/"+url.PathEscape(b.ID)+"?done=blocked", http.StatusSeeOther)
+}
+
+// blockSpan turns the block form's wall-clock times on day, in the salon's
+// zone, into instants: from on day, to on day too, or on the next day when it
+// is at or before from (a night: 23:00 to 01:00; 00:00 is the next midnight
+// as 24:00 is). Where the clocks change it answers, rather than guess:
+//   - a time the clocks skip (spring: 02:00 to 03:00 in Berlin) does not
+//     exist: refused, with the times the clocks jump between;
+//   - a time the clocks show twice (autumn: 02:00 to 03:00 again) is
+//     ambiguous: refused too, from or to alike. The two readings differ by
+//     the size of the change (a block "01:00 to 02:30" would end at the first
+//     02:30 or an hour later), and a block that ends too early frees time the
+//     master meant to keep. A block may run through those times (01:00 to
+//     03:00 covers both of them); only its edges must name one instant.
+//
+// msg is "" when the times are good; else what to tell the person.
+func blockSpan(day core.Date, from, to core.ClockTime, zone *time.Location) (start, end time.Time, msg string) {
+	toDay := day
+	if to <= from {
+		toDay = day.AddDays(1)
+	}
+	for _, e := range []struct {
+		d core.Date
+		c core.ClockTime
+		t *time.Time
+	}{{day, from, &start}, {toDay, to, &end}} {
+		t, ok := e.d.At(e.c, zone)
+		switch {
+		case !ok:
+			jumpFrom, jumpTo := clockJump(t, zone)
+			return start, end, fmt.Sprintf("%s does not exist on %s: the clocks go forward from %s to %s. Choose a time outside it.",
+				e.c, dayLabel(e.d), jumpFrom, jumpTo)
+		case shownTwice(t, zone):
+			return start, end, fmt.Sprintf("%s happens twice on the night of %s: the clocks go back then. Choose a start and an end outside the repeated times (a block may run through them).",
+				e.c, dayLabel(e.d))
+		}
+		*e.t = t
+	}
+	return start, end, ""
+}
+
+// clockJump returns the wall-clock times a spring change in zone jumps
+// between (02:00 and 03:00), given an instant near it.
+func clockJump(near time.Time, zone *time.Location) (from, to string) {
+	l := near.In(zone)
+	at, end := l.ZoneBounds() // the change is the nearer bound
+	if at.IsZero() || !end.IsZero() && end.Sub(l) < l.Sub(at) {
+		at = end
+	}
+	if at.IsZero() {
+		return "?", "?"
+	}
+	_, offset := at.Add(-time.Second).Zone()
+	return at.In(time.FixedZone("", offset)).Format("15:04"), at.In(zone).Format("15:04")
+}
+
+// dayLabel is a date as the desk writes it ("Sun 28 Mar 2027").
+func dayLabel(d core.Date) string {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, time.UTC).Format("Mon 2 Jan 2006")
+}
+
+// shownTwice reports whether the wall clock in zone shows t's time again
+// later: t lies in the times an autumn change repeats.
+func shownTwice(t time.Time, zone *time.Location) bool {
+	l := t.In(zone)
+	_, end := l.ZoneBounds()
+	if end.IsZero() {
+		return false
+	}
+	_, before := l.Zone()
+	_, after := end.In(zone).Zone()
+	if after >= before {
+		return false
+	}
+	again := l.Add(time.Duration(before-after) * time.Second).In(zone)
+	return !again.Before(end) && again.Hour() == l.Hour() && again.Minute() == l.Minute()
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/adapters/web/desk"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 )
@@ -66,7 +68,7 @@ func (b *bundle) get(t *testing.T, id string) *core.Booking {
 // a taken time answers with the nearest free ones.
 func TestDeskBooksAPhoneCall(t *testing.T) {
 	t.Parallel()
-	b := newBundle(t)
+	b := newBundle(t, func(s *postgres.SalonSetup, _ *desk.Config) { s.Salon.Country = "DE" })
 	br := b.browser(t)
 	br.login("olga")
 	page := br.get("/admin/book?service=haircut&master=any&date=2027-03-02")
@@ -85,7 +87,8 @@ func TestDeskBooksAPhoneCall(t *testing.T) {
 	bad.Set("phone", "12")
 	a := br.post("/admin/book", bad)
 	require.Equal(t, http.StatusBadRequest, a.status)
-	require.Contains(t, a.body, "The phone number must have 6 to 15 digits.")
+	require.Contains(t, a.body, "That is not a phone number of its country: give it with its country code (&#43;…), or as a number of the salon&#39;s country.")
+	require.Contains(t, a.body, "For example &#43;49 ", "an example of the salon's country (DE)")
 	require.Contains(t, a.body, `value="Petra Phone"`, "the form keeps what was typed")
 
 	id := changedTo(t, br.post("/admin/book", form), "booked")
@@ -116,6 +119,55 @@ func TestDeskBooksAPhoneCall(t *testing.T) {
 	require.NotEmpty(t, alts)
 	require.LessOrEqual(t, len(alts), 3)
 	require.NotContains(t, alts, ten)
+}
+
+// TestMasterTypingAKnownNumberLearnsNoName: a number the salon knows (an
+// owner's desk booking named it) typed by a master with another name books
+// on the master's own record of the number: the master's pages show only
+// what they typed, never the stored name; the owner sees both ("known as"),
+// and the salon's record keeps its name.
+func TestMasterTypingAKnownNumberLearnsNoName(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	deskBook := func(br *browser, master, at, name, phone string) string {
+		t.Helper()
+		page := br.get("/admin/book?service=haircut&master=" + master + "&date=2027-03-02")
+		require.Contains(t, starts(page), at)
+		return changedTo(t, br.post("/admin/book", url.Values{"csrf": {br.csrf(page)}, "key": {br.key(page)},
+			"service": {"haircut"}, "master": {master}, "date": {"2027-03-02"}, "start": {at},
+			"name": {name}, "phone": {phone}}), "booked")
+	}
+	owner := b.browser(t)
+	owner.login("olga")
+	stored := deskBook(owner, "boris", unix(berlin(2027, 3, 2, 10, 0)), "Vera Stored", "+49 151 7770001")
+
+	anna := b.browser(t)
+	anna.login("anna")
+	typed := deskBook(anna, "anna", unix(berlin(2027, 3, 2, 12, 0)), "V. Typed", "+49 (151) 777-0001")
+	page := anna.get("/admin/booking/" + typed)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, "V. Typed")
+	require.NotContains(t, page.body, "Vera Stored", "the master sees only what she typed")
+	require.NotContains(t, page.body, "7770001")
+	require.NotContains(t, anna.get("/admin/day?date=2027-03-02").body, "Vera Stored")
+	require.NotContains(t, anna.get("/admin/week?master=anna&date=2027-03-02").body, "Vera Stored")
+
+	page = owner.get("/admin/booking/" + typed)
+	require.Contains(t, page.body, "V. Typed (known as Vera Stored)", "the owner sees both")
+	require.Contains(t, page.body, "491517770001")
+	page = owner.get("/admin/booking/" + stored)
+	require.Contains(t, page.body, "Vera Stored")
+	require.NotContains(t, page.body, "known as", "the salon's own record is no other name")
+
+	mine, theirs := b.get(t, typed), b.get(t, stored)
+	require.NotEqual(t, theirs.ClientID, mine.ClientID, "the master's record of the number, not the salon's client")
+	var name string
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT name FROM clients WHERE client_id = $1`, theirs.ClientID).Scan(&name))
+	require.Equal(t, "Vera Stored", name)
+	// Her own record follows what she types, and is one client for her.
+	again := deskBook(anna, "anna", unix(berlin(2027, 3, 2, 15, 0)), "Vera T.", "+49 151 7770001")
+	require.Equal(t, mine.ClientID, b.get(t, again).ClientID)
+	require.Contains(t, anna.get("/admin/booking/"+again).body, "Vera T.")
 }
 
 // TestDeskMovesCancelsAndMarks: a chat's booking moved on the desk, a
@@ -193,6 +245,41 @@ func TestDeskMovesCancelsAndMarks(t *testing.T) {
 	day := owner.get("/admin/day?date=2027-03-03")
 	require.Contains(t, day.body, `<span class="s s-arrived">arrived</span>`)
 	require.Contains(t, day.body, `<a class="open" href="/admin/booking/`+own.ID+`">`)
+}
+
+// TestDeskStartedBookingIsOnlyMarked: once a booking has started, the owner's
+// page offers no move or cancel (only the marks), and a crafted cancel or
+// move with the override is refused by the use case and changes nothing.
+func TestDeskStartedBookingIsOnlyMarked(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	bk := b.book(t, "anna", "haircut", berlin(2027, 3, 1, 10, 0), "Maria Chat", "+49 151 1234567")
+	b.clock.T = berlin(2027, 3, 1, 10, 30).UTC()
+	owner := b.browser(t)
+	owner.login("olga")
+	page := owner.get("/admin/booking/" + bk.ID)
+	require.Equal(t, http.StatusOK, page.status)
+	require.NotContains(t, page.body, "/cancel")
+	require.NotContains(t, page.body, "/move")
+	require.NotContains(t, page.body, "Change it anyway (owner)")
+	require.Contains(t, page.body, "It has started: it can no longer be moved or cancelled.")
+	require.Contains(t, page.body, `value="no_show"`)
+	token := owner.csrf(page)
+	for _, rq := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/admin/booking/" + bk.ID + "/cancel", url.Values{"override": {"1"}, "reason": {"too late"}}},
+		{"/admin/booking/" + bk.ID + "/move", url.Values{"override": {"1"}, "reason": {"too late"}, "start": {unix(berlin(2027, 3, 2, 10, 0))}}},
+	} {
+		rq.form.Set("csrf", token)
+		a := owner.post(rq.path, rq.form)
+		require.Equal(t, http.StatusConflict, a.status, rq.path)
+		require.Contains(t, a.body, "The booking has already started: it can no longer be moved or cancelled", rq.path)
+	}
+	got := b.get(t, bk.ID)
+	require.Equal(t, core.StatusConfirmed, got.Status)
+	require.Equal(t, berlin(2027, 3, 1, 10, 0).UTC(), got.Start)
 }
 
 // TestDeskBlocksTime: a block made on the desk is in the grid, gone from the

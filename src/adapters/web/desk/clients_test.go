@@ -311,7 +311,8 @@ func TestErasedClient(t *testing.T) {
 
 	pool := pgtest.Pool(t)
 	key := dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "42Alina Müller"} // b.book's chat
-	require.NoError(t, postgres.NewPrivacy(pool).Erase(ctx, key, 0, b.clock.T))
+	_, err := postgres.NewPrivacy(pool).Erase(ctx, key, 0, b.clock.T)
+	require.NoError(t, err)
 	var n int
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM client_notes WHERE client_id = $1`, bk["alina"].ClientID).Scan(&n))
 	require.Zero(t, n, "the note went with the name and phone")

@@ -216,7 +216,7 @@ func calendar(cat *booking.Catalog, master string, entries []staff.FeedEntry, no
 		}
 		status, transp := "CONFIRMED", "OPAQUE"
 		switch e.Status(now) {
-		case "held":
+		case "held", "awaiting_payment": // not booked yet: waiting for the client, or the deposit
 			status = "TENTATIVE"
 		case "cancelled", "expired": // a lifted block too
 			status, transp = "CANCELLED", "TRANSPARENT"

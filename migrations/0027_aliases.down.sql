@@ -1,0 +1,2 @@
+ALTER TABLE masters DROP COLUMN IF EXISTS aliases;
+ALTER TABLE services DROP COLUMN IF EXISTS aliases;

@@ -1,0 +1,162 @@
+package dialog_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres/pgtest"
+)
+
+// TestTypedTranscripts: conversations typed rather than pressed, in English
+// and Russian (golden files; -update rewrites them).
+func TestTypedTranscripts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		convs  []*conv
+		script []string
+		check  func(t *testing.T, b *bundle)
+	}{
+		{
+			name:  "typed_one_sentence_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: Haircut with Anna tomorrow at 11am", "text: Olga", "text: +49 151 23456789", "text: yes",
+				"text: manicure on Friday at 10", "text: ok",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.confirmed(t)) },
+		},
+		{
+			name:  "typed_one_sentence_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: Запишите меня на стрижку к Анне завтра в 11 утра", "text: Иван", "text: +7 912 345 67 89", "text: да",
+				"text: маникюр в пятницу в 10", "text: подтверждаю",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.confirmed(t)) },
+		},
+		{
+			name:  "typed_partial_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: tomorrow at 5pm please", "pick: Haircut", "pick: 15:00", "text: Olga", "text: +49 151 23456789",
+				"pick: Confirm",
+				"text: I'd like a manicure", "text: on Thursday", "text: 11", "text: no",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.live(t)) },
+		},
+		{
+			name:  "typed_partial_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: хочу на маникюр", "text: в четверг", "text: в 11", "text: Иван", "text: +7 912 345 67 89",
+				"text: да",
+				"text: завтра в 5 вечера", "pick: Стрижка", "pick: 15:00", "pick: Подтвердить",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.confirmed(t)) },
+		},
+		{
+			name:  "typed_ambiguous_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: book with Anna at 11", "pick: Manicure", "text: Olga", "text: +49 151 23456789", "pick: Another time",
+				"text: with Boris tomorrow at 3", // 15:00: Boris works 12 to 16, but he does no manicures
+				"pick: Haircut", "text: yes",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.confirmed(t)) },
+		},
+		{
+			name:  "typed_ambiguous_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: к Анне в 11", "pick: Стрижка", "contact: Иван, +7 912 345-67-89",
+				"text: нет, лучше в пятницу в 12.30", "text: в 12", "text: да",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.confirmed(t)) },
+		},
+		{
+			name:  "typed_earlier_later_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: hi", "pick: Book", "pick: Haircut", "pick: Any master", "pick: Later days", "pick: Later days", "pick: Earlier days",
+				"text: earlier", "text: Tuesday", "pick: Later", "text: later", "pick: Earlier", "text: earlier",
+				"text: tomorrow evening", "text: Monday morning",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 0, b.live(t)) },
+		},
+		{
+			name:  "typed_earlier_later_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: стрижка во вторник", "text: позже", "pick: Раньше", "text: дальше", "text: раньше",
+				"text: другой день", "pick: Дальше", "text: раньше",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 0, b.live(t)) },
+		},
+		{
+			name:  "typed_move_master_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
+				"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Another master", "pick: Boris", "pick: Thu 4 Mar",
+				"pick: 13:00",
+				"text: move my booking to Anna on Friday at 11", "pick: Yes, move it",
+				"text: cancel my booking",
+			},
+			check: func(t *testing.T, b *bundle) {
+				require.Equal(t, 1, b.confirmed(t))
+				require.Equal(t, []string{"anna Fri 05 11:00"}, b.masterStarts(t))
+			},
+		},
+		{
+			name:  "typed_move_master_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: стрижка у Анны в среду в 10", "text: Иван", "text: +7 912 345 67 89", "text: да",
+				"text: перенести запись к Борису на четверг в 14", "pick: Да, перенести",
+				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Другой мастер", "pick: Anna", "text: в пятницу",
+				"text: к 12",
+				"text: мои записи",
+			},
+			check: func(t *testing.T, b *bundle) {
+				require.Equal(t, 1, b.confirmed(t))
+				require.Equal(t, []string{"anna Fri 05 12:00"}, b.masterStarts(t))
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			golden(t, c.name, b.run(t, c.convs, c.script))
+			c.check(t, b)
+		})
+	}
+}
+
+// confirmed counts the salon's confirmed bookings.
+func (b *bundle) confirmed(t *testing.T) int {
+	t.Helper()
+	var n int
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx,
+		`SELECT count(*) FROM bookings WHERE salon_id = $1 AND status = 'confirmed'`, b.salonID).Scan(&n))
+	return n
+}
+
+// masterStarts lists the live bookings as "master Dy DD HH:MI" (Berlin), by start.
+func (b *bundle) masterStarts(t *testing.T) []string {
+	t.Helper()
+	rows, err := pgtest.Pool(t).Query(ctx, `SELECT master_id || ' ' || to_char(starts_at AT TIME ZONE 'Europe/Berlin', 'Dy DD HH24:MI')
+		FROM bookings WHERE salon_id = $1 AND status IN ('held', 'confirmed') ORDER BY starts_at`, b.salonID)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		require.NoError(t, rows.Scan(&s))
+		out = append(out, s)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
