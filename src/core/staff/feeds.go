@@ -1,10 +1,6 @@
 package staff
 
-import (
-	"time"
-
-	"salonbook/src/core"
-)
+import "time"
 
 // Feed is a master's calendar feed as the desk lists it: its secret is never
 // stored, only when and by whom the current one was made.
@@ -24,11 +20,12 @@ type FeedEntry struct {
 }
 
 // Sequence is the entry's revision at now for calendars (RFC 5545
-// SEQUENCE): its recorded changes, and one more while it is a hold that has
-// lapsed at now but is not yet marked expired (it shows cancelled; the
-// expiry, once written, is the change that takes that one's place). Every
-// change statement records one, so it grows with each change, however close
-// together and whatever the writers' clocks say, and never goes down.
+// SEQUENCE): its recorded changes, and one more while it is a hold (or
+// awaits its deposit) that has lapsed at now but is not yet marked expired
+// (it shows cancelled; the expiry, once written, is the change that takes
+// that one's place). Every change statement records one, so it grows with
+// each change, however close together and whatever the writers' clocks
+// say, and never goes down.
 func (e FeedEntry) Sequence(now time.Time) int {
 	n := e.Changes
 	if e.lapsed(now) {
@@ -52,9 +49,10 @@ func (e FeedEntry) Modified(now time.Time) time.Time {
 	return t
 }
 
-// lapsed reports whether the entry is a hold stored as held that has lapsed at now.
+// lapsed reports whether the entry is stored as a hold (or as awaiting its
+// deposit) that has lapsed at now: Status shows it expired.
 func (e FeedEntry) lapsed(now time.Time) bool {
-	return e.Booking.Status == core.StatusHeld && !e.Booking.HoldLive(now)
+	return e.Booking.Status.Pending() && !e.Booking.HoldLive(now)
 }
 
 // JobCount is how many background jobs of one kind are in one state.
