@@ -134,6 +134,7 @@ func TestBrowserClientsFeedsJobs(t *testing.T) {
 				})
 			}
 			var note, feedURL, jobs, phoneURL string
+			var phoneFound []string
 			run(
 				chromedp.Navigate(b.srv.URL+"/admin/clients?q=ali"),
 				chromedp.WaitVisible("#login", chromedp.ByQuery),
@@ -157,8 +158,11 @@ func TestBrowserClientsFeedsJobs(t *testing.T) {
 				chromedp.WaitVisible("#q", chromedp.ByQuery),
 				chromedp.SendKeys("#q", "0151 2222", chromedp.ByQuery),
 				chromedp.Submit("#q", chromedp.ByQuery),
-				chromedp.WaitVisible(`//a[@class="client"][contains(., "Bob")]`, chromedp.BySearch),
+				// The answer: the box's value attribute is the search (typing
+				// set only the property of the page before).
+				chromedp.WaitVisible(`#q[value="0151 2222"]`, chromedp.ByQuery),
 				chromedp.Location(&phoneURL),
+				chromedp.Evaluate(`Array.from(document.querySelectorAll("a.client"), a => a.textContent)`, &phoneFound),
 				chromedp.Navigate(b.srv.URL+"/admin/feeds"),
 				chromedp.WaitVisible(`tr[data-master="anna"]`, chromedp.ByQuery),
 				clickJS(`tr[data-master="anna"] button`),
@@ -174,6 +178,7 @@ func TestBrowserClientsFeedsJobs(t *testing.T) {
 			)
 			require.Equal(t, "Prefers mornings; allergic to latex.", note)
 			require.Equal(t, b.srv.URL+"/admin/clients", phoneURL, "the number is in no address")
+			require.Equal(t, []string{"Bob Borisclient"}, phoneFound)
 			require.Regexp(t, `^http://127\.0\.0\.1:\d+/calendar/[A-Za-z0-9_-]{43}\.ics$`, feedURL)
 			require.Contains(t, jobs, "calendar answered 503 backendError")
 			for name, buf := range shots {
