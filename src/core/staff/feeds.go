@@ -35,8 +35,9 @@ func (e FeedEntry) Sequence(now time.Time) int {
 }
 
 // Modified is when the entry last changed as the feed shows it: the later of
-// its updated_at and its latest recorded change (written by different
-// clocks: the later one holds, so it never goes back), and for a lapsed hold
+// its updated_at and its latest recorded change (the two are written by
+// different clocks, the database's and the service's: a writer whose clock is
+// behind lowers neither the latest change nor so this), and for a lapsed hold
 // not yet marked expired, its expiry.
 func (e FeedEntry) Modified(now time.Time) time.Time {
 	t := e.Booking.UpdatedAt
