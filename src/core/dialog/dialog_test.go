@@ -330,7 +330,7 @@ func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Manicure", "pick: Anna", "pick: #2", "pick: 11:00",
 		"text: Olga", "text: +49 151 11111119", "pick: Confirm",
-		"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Tue 2 Mar"})
+		"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Yes, move", "pick: Tue 2 Mar"})
 	var times []string
 	for _, c := range olga.last[0].Choices {
 		if strings.HasPrefix(c.ID, "t:") {

@@ -278,6 +278,8 @@ func (t *turn) run() {
 		t.onLanguage()
 	case stepErase:
 		t.onErase()
+	case stepAskCancel, stepAskMove:
+		t.onAsk()
 	default:
 		t.reset()
 		t.menu()
@@ -411,6 +413,8 @@ func (t *turn) prompt() Reply {
 		return t.languagePrompt()
 	case stepErase:
 		return t.erasePrompt()
+	case stepAskCancel, stepAskMove:
+		return t.askPrompt()
 	}
 	text := p.T("menu.text", "Salon", t.cat.Salon.Name)
 	if t.note != "" { // after an answer the client has heard the greeting already

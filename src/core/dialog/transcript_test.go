@@ -449,7 +449,8 @@ func TestTranscripts(t *testing.T) {
 			script: []string{
 				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #3", "pick: 10:00",
 				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
-				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
+				"pick: Мои записи", "pick: #1", "pick: Отменить запись", "pick: Нет, оставить",
+				"pick: Мои записи", "pick: #1", "pick: Отменить запись", "pick: Да, отменить",
 				"pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #1", "pick: 12:00", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
 			},
@@ -463,7 +464,7 @@ func TestTranscripts(t *testing.T) {
 				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Перенести", // inside the 12 h cutoff: refused
 				"pick: Записаться", "pick: Маникюр", "pick: Anna", "pick: #2", "pick: 11:00", "pick: Подтвердить",
-				"pick: Мои записи", "pick: #2", "pick: Перенести", "pick: #3", "pick: 10:00",
+				"pick: Мои записи", "pick: #2", "pick: Перенести", "pick: Да, перенести", "pick: #3", "pick: 10:00",
 				"pick: Мои записи",
 			},
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
@@ -475,7 +476,8 @@ func TestTranscripts(t *testing.T) {
 				"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 12:00",
 				"text: Olga", "text: +49 151 23456789", "pick: Confirm",
 				"pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 10:00", "pick: Confirm",
-				"pick: My bookings", "pick: #2", "pick: Cancel booking",
+				"pick: My bookings", "pick: #2", "pick: Cancel booking", "pick: No, keep it",
+				"pick: My bookings", "pick: #2", "pick: Cancel booking", "pick: Yes, cancel",
 				"pick: My bookings", "pick: #1", "pick: Cancel booking",
 				"pick: My bookings", "pick: #1", "pick: Reschedule",
 			},
