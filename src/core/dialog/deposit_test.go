@@ -51,7 +51,7 @@ func newDepositBundle(t *testing.T, channel string) *depositBundle {
 	wl := postgres.NewWaitlist(pool)
 	t.Cleanup(wl.Close)
 	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: cat, Clock: b.clock, Payments: hostedPage{}})
+		Catalog: cat, Clock: b.clock, Payments: hostedPage{}, References: postgres.NewReferences(pool), CalendarURL: calendarURL})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return &depositBundle{bundle: b, channel: channel, wl: wl}
 }

@@ -96,6 +96,8 @@ type Engine struct {
 	idle     time.Duration
 	noOffers []string
 	payments Payments
+	refs     References
+	calURL   func(token string) string
 }
 
 // Config builds an Engine.
@@ -122,6 +124,12 @@ type Config struct {
 	// channel does not take payments itself; nil: every chat gets an invoice
 	// (Reply.Invoice).
 	Payments Payments
+	// References gives a booking its short reference and calendar token for
+	// the booked message; nil: the message has neither.
+	References References
+	// CalendarURL is the address of a booking's calendar file by its token;
+	// nil: the booked message has no "Add to calendar" link.
+	CalendarURL func(token string) string
 }
 
 // NewEngine returns an Engine.
@@ -130,7 +138,7 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments}
+		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments, refs: c.References, calURL: c.CalendarURL}
 }
 
 // turn is one step being worked out.

@@ -137,7 +137,7 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 		}})
 	store.FollowChanges(b.reminders.Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Privacy: postgres.NewPrivacy(pool), Catalog: cat, Clock: b.clock})
+		Privacy: postgres.NewPrivacy(pool), Catalog: cat, Clock: b.clock, References: postgres.NewReferences(pool), CalendarURL: calendarURL})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return b
 }
@@ -357,6 +357,7 @@ var (
 // stableIDs replaces booking ids (random) and wait-list entry ids (a sequence
 // shared by parallel tests) by their order of appearance.
 func stableIDs(s string) string {
+	s = stableRefs(s)
 	entries := map[string]string{}
 	s = entryRe.ReplaceAllStringFunc(s, func(id string) string {
 		if _, ok := entries[id]; !ok {
