@@ -13,7 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/core"
+	"salonbook/src/core/dialog"
 )
+
+var _ dialog.References = (*References)(nil)
 
 // References gives bookings their short reference and the token of their
 // calendar file (dialog.References, web.BookingFiles): table booking_refs.
