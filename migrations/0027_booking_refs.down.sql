@@ -1,1 +1,2 @@
+DROP TABLE ref_lookups;
 DROP TABLE booking_refs;

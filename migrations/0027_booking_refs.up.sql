@@ -8,3 +8,14 @@ CREATE TABLE booking_refs (
     token      text NOT NULL UNIQUE CHECK (length(token) >= 22),
     UNIQUE (salon_id, reference)
 );
+
+-- Looking a booking up by its reference and phone (from another device) is
+-- counted per hour, per chat and per reference: one upsert returns the count
+-- before the lookup runs.
+CREATE TABLE ref_lookups (
+    salon_id text NOT NULL REFERENCES salons,
+    key      text NOT NULL, -- chat:<channel>:<chat id> or ref:<reference>
+    since    timestamptz NOT NULL,
+    n        integer NOT NULL,
+    PRIMARY KEY (salon_id, key)
+);

@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -102,4 +104,54 @@ func (r *References) ByToken(ctx context.Context, salonID, token string) (string
 		return "", MapErr(err, "postgres: read booking by calendar token")
 	}
 	return id, nil
+}
+
+// Lookup limits: tries per hour by one chat, and on one reference.
+const (
+	LookupsPerChat = 5
+	LookupsPerRef  = 10
+)
+
+// Find returns the id of the salon's booking with reference ref whose
+// client's phone is phone (E.164), or "" when there is none (which of the two
+// did not match is not said). The try is counted first, for the chat who and
+// for the reference, in one statement; past LookupsPerChat or LookupsPerRef
+// in the hour, throttled is true and nothing is looked up.
+func (r *References) Find(ctx context.Context, salonID, ref, phone, who string, now time.Time) (id string, throttled bool, err error) {
+	rows, err := r.pool.Query(ctx, `INSERT INTO ref_lookups AS l (salon_id, key, since, n) VALUES ($1, $2, $4, 1), ($1, $3, $4, 1)
+		ON CONFLICT (salon_id, key) DO UPDATE SET
+			n = CASE WHEN l.since <= $4 - interval '1 hour' THEN 1 ELSE l.n + 1 END,
+			since = CASE WHEN l.since <= $4 - interval '1 hour' THEN $4 ELSE l.since END
+		RETURNING key, n`, salonID, "chat:"+who, "ref:"+ref, now)
+	if err != nil {
+		return "", false, MapErr(err, "postgres: count reference lookups")
+	}
+	for rows.Next() {
+		var key string
+		var n int
+		if err := rows.Scan(&key, &n); err != nil {
+			rows.Close()
+			return "", false, MapErr(err, "postgres: count reference lookups")
+		}
+		if strings.HasPrefix(key, "chat:") && n > LookupsPerChat || strings.HasPrefix(key, "ref:") && n > LookupsPerRef {
+			throttled = true
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return "", false, MapErr(err, "postgres: count reference lookups")
+	}
+	if throttled {
+		return "", true, nil
+	}
+	err = r.pool.QueryRow(ctx, `SELECT r.booking_id::text FROM booking_refs r
+		JOIN bookings b ON b.booking_id = r.booking_id JOIN clients c ON c.client_id = b.client_id
+		WHERE r.salon_id = $1 AND r.reference = $2 AND c.phone = $3 AND c.phone <> ''`, salonID, ref, phone).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, MapErr(err, "postgres: find booking by reference")
+	}
+	return id, false, nil
 }

@@ -1,9 +1,11 @@
 package postgres_test
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -71,4 +73,55 @@ func TestReferences(t *testing.T) {
 	require.Empty(t, id, "a token is its salon's")
 	_, _, err = refs.Reference(ctx, b.salonID, "00000000-0000-0000-0000-000000000000")
 	require.Error(t, err)
+}
+
+// TestFindByReferenceAndPhone: a booking is found only when its reference and
+// its client's phone both match; a chat's sixth try in an hour, and a
+// reference's eleventh from any chats, are throttled (even with the right
+// pair), counted before the lookup; an hour later the chat may try again.
+func TestFindByReferenceAndPhone(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	refs := postgres.NewReferences(pgtest.Pool(t))
+	bk, err := b.svc.Book(ctx, b.req("anna", b.at(2, 10, 0), "find-1"))
+	require.NoError(t, err)
+	ref, _, err := refs.Reference(ctx, b.salonID, bk.ID)
+	require.NoError(t, err)
+	phone := "+49151" + phoneDigits("find-1")
+	now := b.clock.T
+
+	id, throttled, err := refs.Find(ctx, b.salonID, ref, phone, "web:a", now)
+	require.NoError(t, err)
+	require.False(t, throttled)
+	require.Equal(t, bk.ID, id)
+	for _, miss := range [][2]string{{ref, "+4915100000000"}, {"AAAAAA", phone}} {
+		id, throttled, err = refs.Find(ctx, b.salonID, miss[0], miss[1], "web:a", now)
+		require.NoError(t, err)
+		require.False(t, throttled)
+		require.Empty(t, id, "both must match")
+	}
+	for range postgres.LookupsPerChat - 3 {
+		_, throttled, err = refs.Find(ctx, b.salonID, "AAAAAA", phone, "web:a", now)
+		require.NoError(t, err)
+		require.False(t, throttled)
+	}
+	id, throttled, err = refs.Find(ctx, b.salonID, ref, phone, "web:a", now)
+	require.NoError(t, err)
+	require.True(t, throttled, "the chat's sixth try in the hour")
+	require.Empty(t, id)
+	id, throttled, err = refs.Find(ctx, b.salonID, ref, phone, "web:a", now.Add(61*time.Minute))
+	require.NoError(t, err)
+	require.False(t, throttled, "an hour later")
+	require.Equal(t, bk.ID, id)
+
+	// The reference guessed at from many chats: its eleventh try in the hour is throttled.
+	later := now.Add(3 * time.Hour)
+	for i := range postgres.LookupsPerRef {
+		_, throttled, err = refs.Find(ctx, b.salonID, ref, "+4915100000000", "web:x"+strconv.Itoa(i), later)
+		require.NoError(t, err)
+		require.False(t, throttled)
+	}
+	_, throttled, err = refs.Find(ctx, b.salonID, ref, phone, "web:new", later)
+	require.NoError(t, err)
+	require.True(t, throttled, "the reference's eleventh try")
 }

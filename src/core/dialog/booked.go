@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"context"
+	"time"
 
 	"salonbook/src/core"
 )
@@ -16,6 +17,11 @@ import (
 // the salon) and the token of its calendar file's address, made on first use.
 type References interface {
 	Reference(ctx context.Context, salonID, bookingID string) (ref, token string, err error)
+	// Find returns the id of the salon's booking with reference ref whose
+	// client's phone is phone (E.164), or "" (not saying which did not
+	// match); tries are counted per chat who and per reference first, and
+	// past the limit throttled is true and nothing is looked up.
+	Find(ctx context.Context, salonID, ref, phone, who string, now time.Time) (id string, throttled bool, err error)
 }
 
 // booked is the message of booking b just confirmed. A reference that cannot

@@ -66,3 +66,31 @@ func TestBookedMessageAnswersEverything(t *testing.T) {
 	require.Contains(t, ivan.last[0].Text, "Номер записи: ")
 	require.Contains(t, ivan.last[0].Text, "Добавить в календарь: https://salon.example/booking/")
 }
+
+// TestLookupByReferenceAndPhone: on another device (another chat), the
+// reference and the phone typed show the booking, read-only, with its calendar
+// link; a wrong phone shows nothing and says not which part was wrong.
+func TestLookupByReferenceAndPhone(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga, other, ivan := &conv{name: "olga", hint: "en"}, &conv{name: "laptop", hint: "en"}, &conv{name: "ivan", hint: "ru"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Tue 2 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 11111119", "pick: Confirm"})
+	var ref string
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT reference FROM booking_refs WHERE salon_id = $1`, b.salonID).Scan(&ref))
+	require.Contains(t, olga.last[0].Text, "send the reference and your phone number to this chat")
+
+	b.run(t, []*conv{other}, []string{"text: hi", "text: " + strings.ToLower(ref) + " +49 151 11111110"})
+	require.True(t, strings.HasPrefix(other.last[0].Text, "I couldn't find a booking with that reference and phone number."), other.last[0].Text)
+	b.run(t, []*conv{other}, []string{"text: " + strings.ToLower(ref) + " +49 151 11111119"})
+	text := other.last[0].Text
+	require.True(t, strings.HasPrefix(text, "Booking "+ref+": Haircut with Anna, Tuesday, 2 March, 10:00–10:45, 35.00 EUR."), text)
+	require.Contains(t, text, "https://salon.example/booking/")
+	require.Contains(t, text, "use the chat you booked in, or call the salon: +49 30 1234567")
+	for _, c := range other.last[0].Choices {
+		require.False(t, strings.HasPrefix(c.ID, "cx:") || strings.HasPrefix(c.ID, "mv:"), "read-only: %v", c)
+	}
+
+	b.run(t, []*conv{ivan}, []string{"text: привет", "text: " + ref + ", +4915111111119"})
+	require.True(t, strings.HasPrefix(ivan.last[0].Text, "Запись "+ref+": Стрижка, мастер Anna, вторник, 2 марта, 10:00–10:45, 35,00 EUR."), ivan.last[0].Text)
+}

@@ -215,6 +215,9 @@ func (t *turn) run() {
 	if t.eraseAsked(in) { // "delete my data", whatever the step
 		return
 	}
+	if t.lookupAsked(in) { // a booking reference and a phone (lookup.go)
+		return
+	}
 	switch in.Kind {
 	case KindCommand:
 		t.command(in.Text)
