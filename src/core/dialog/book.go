@@ -519,12 +519,7 @@ func (t *turn) onConfirm() {
 			t.askDeposit(b)
 			return
 		}
-		svc := t.service(b.ServiceID)
-		done := p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start),
-			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))
-		if a := t.cat.Salon.Address; a != "" {
-			done += "\n" + p.T("confirm.address", "Address", a)
-		}
+		done := t.booked(b)
 		t.reset()
 		t.note = done
 		t.menu()

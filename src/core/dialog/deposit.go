@@ -130,14 +130,8 @@ func (t *turn) onPaid() {
 	if t.in.Paid != nil && t.in.Paid.Amount.Minor > 0 {
 		deposit = t.in.Paid.Amount
 	}
-	svc := t.service(b.ServiceID)
 	if res.Outcome == booking.PaidConfirmed {
-		t.note = p.T("deposit.paid", "Deposit", p.Price(deposit)) + " " +
-			p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start), "Master", t.masterName(b.MasterID),
-				"Price", p.Price(b.Price))
-		if addr := t.cat.Salon.Address; addr != "" {
-			t.note += "\n" + p.T("confirm.address", "Address", addr)
-		}
+		t.note = p.T("deposit.paid", "Deposit", p.Price(deposit)) + " " + t.booked(b)
 		t.ask()
 		return
 	}

@@ -51,7 +51,7 @@ func newDepositBundle(t *testing.T, channel string) *depositBundle {
 	wl := postgres.NewWaitlist(pool)
 	t.Cleanup(wl.Close)
 	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: cat, Clock: b.clock, Payments: hostedPage{}})
+		Catalog: cat, Clock: b.clock, Payments: hostedPage{}, References: postgres.NewReferences(pool), CalendarURL: calendarURL})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return &depositBundle{bundle: b, channel: channel, wl: wl}
 }
@@ -186,7 +186,7 @@ func TestDepositTranscripts(t *testing.T) {
 			// confirms once; cancelled four days ahead: refunded.
 			name: "deposit_telegram_en", channel: "telegram", convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(book("Book", "Haircut", "Olga", "+49 151 23456789", "Confirm"),
-				"clock: +10m", "pay: ch1", "pay: ch1", "pick: My bookings", "pick: #1", "pick: Cancel booking"),
+				"clock: +10m", "pay: ch1", "pay: ch1", "pick: My bookings", "pick: #1", "pick: Cancel booking", "pick: Yes, cancel"),
 			check: func(t *testing.T, b *depositBundle) {
 				bk := b.lastDeposit(t, &conv{name: "olga"})
 				st, dep := b.status(t, bk.ID)
@@ -198,7 +198,7 @@ func TestDepositTranscripts(t *testing.T) {
 			// Russian, and the client cancels inside the refund cutoff: kept.
 			name: "deposit_telegram_ru", channel: "telegram", convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(book("Записаться", "Стрижка", "Иван", "+7 912 345 67 89", "Подтвердить"),
-				"pay: ch1", "pick: Мои записи", "pick: #1", "clock: +24h", "cmd: start", "pick: Мои записи", "pick: #1", "pick: Отменить запись"),
+				"pay: ch1", "pick: Мои записи", "pick: #1", "clock: +24h", "cmd: start", "pick: Мои записи", "pick: #1", "pick: Отменить запись", "pick: Да, отменить"),
 			check: func(t *testing.T, b *depositBundle) {
 				st, dep := b.status(t, b.lastDeposit(t, &conv{name: "ivan"}).ID)
 				require.Equal(t, core.StatusCancelled, st)

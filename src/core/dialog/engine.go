@@ -96,6 +96,8 @@ type Engine struct {
 	idle     time.Duration
 	noOffers []string
 	payments Payments
+	refs     References
+	calURL   func(token string) string
 }
 
 // Config builds an Engine.
@@ -122,6 +124,12 @@ type Config struct {
 	// channel does not take payments itself; nil: every chat gets an invoice
 	// (Reply.Invoice).
 	Payments Payments
+	// References gives a booking its short reference and calendar token for
+	// the booked message; nil: the message has neither.
+	References References
+	// CalendarURL is the address of a booking's calendar file by its token;
+	// nil: the booked message has no "Add to calendar" link.
+	CalendarURL func(token string) string
 }
 
 // NewEngine returns an Engine.
@@ -130,7 +138,7 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments}
+		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments, refs: c.References, calURL: c.CalendarURL}
 }
 
 // turn is one step being worked out.
@@ -212,6 +220,9 @@ func (t *turn) run() {
 	if t.eraseAsked(in) { // "delete my data", whatever the step
 		return
 	}
+	if t.lookupAsked(in) { // a booking reference and a phone (lookup.go)
+		return
+	}
 	switch in.Kind {
 	case KindCommand:
 		t.command(in.Text)
@@ -286,6 +297,8 @@ func (t *turn) run() {
 		t.onMoveMaster()
 	case stepErase:
 		t.onErase()
+	case stepAskCancel, stepAskMove:
+		t.onAsk()
 	default:
 		t.reset()
 		t.menu()
@@ -425,6 +438,8 @@ func (t *turn) prompt() Reply {
 		return t.moveMasterPrompt()
 	case stepErase:
 		return t.erasePrompt()
+	case stepAskCancel, stepAskMove:
+		return t.askPrompt()
 	}
 	text := p.T("menu.text", "Salon", t.cat.Salon.Name)
 	if t.note != "" { // after an answer the client has heard the greeting already
