@@ -26,7 +26,7 @@ func newClient(t *testing.T, srv *stripetest.Server, url string) *stripe.Client 
 }
 
 func session(booking string) stripe.Session {
-	return stripe.Session{BookingID: booking, SalonID: "demo", Source: "whatsapp:4915112345678", Title: "Deposit: Haircut",
+	return stripe.Session{BookingID: booking, SalonID: "demo", Title: "Deposit: Haircut",
 		Amount: core.Money{Minor: 1000, Currency: "EUR"}, ExpiresAt: time.Now().Add(45 * time.Minute).Truncate(time.Second),
 		Locale: "ru", SuccessURL: "https://salon.example/stripe/done", CancelURL: "https://salon.example/stripe/done"}
 }
@@ -44,7 +44,9 @@ func TestCheckoutSessionOncePerBooking(t *testing.T) {
 	require.EqualValues(t, 1000, obj["amount_total"])
 	require.Equal(t, "eur", obj["currency"], "Stripe's currencies are lower case")
 	require.Equal(t, "b-1", obj["client_reference_id"])
-	require.Equal(t, map[string]string{"booking": "b-1", "salon": "demo", "source": "whatsapp:4915112345678"}, obj["metadata"])
+	// Only ids go to Stripe: never the chat (a phone number, a web chat's session).
+	require.Equal(t, map[string]string{"booking": "b-1", "salon": "demo"}, obj["metadata"])
+	require.Equal(t, map[string]string{"booking": "b-1", "salon": "demo"}, srv.IntentMetadata(id))
 	require.Equal(t, "ru", obj["locale"])
 	require.EqualValues(t, s.ExpiresAt.Unix(), obj["expires_at"])
 
@@ -176,7 +178,7 @@ func TestWebhookHandsOnVerifiedEvents(t *testing.T) {
 	ev, err := w.srv.Pay(t.Context(), id)
 	require.NoError(t, err)
 	pi, _ := w.srv.Session(id)["payment_intent"].(string)
-	require.Equal(t, []stripe.Paid{{EventID: ev, SessionID: id, PaymentIntent: pi, BookingID: "b-1", Source: "whatsapp:4915112345678",
+	require.Equal(t, []stripe.Paid{{EventID: ev, SessionID: id, PaymentIntent: pi, BookingID: "b-1",
 		Amount: core.Money{Minor: 1000, Currency: "EUR"}}}, w.events.paid)
 
 	// Stripe's retry (minutes later) is signed anew: handed on again (the

@@ -30,7 +30,6 @@ type Paid struct {
 	SessionID     string
 	PaymentIntent string // "" when the session has none (then the session is the charge)
 	BookingID     string
-	Source        string
 	Amount        core.Money // currency upper-case, as the salon's
 }
 
@@ -168,7 +167,7 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) (int, eventShape
 	case ev.Type == "checkout.session.completed" && s.PaymentStatus == "paid",
 		ev.Type == "checkout.session.async_payment_succeeded":
 		p := Paid{EventID: ev.ID, SessionID: s.ID, PaymentIntent: intentID(s.PaymentIntent), BookingID: s.Metadata[MetaBooking],
-			Source: s.Metadata[MetaSource], Amount: core.Money{Minor: s.AmountTotal, Currency: strings.ToUpper(s.Currency)}}
+			Amount: core.Money{Minor: s.AmountTotal, Currency: strings.ToUpper(s.Currency)}}
 		handled = h.events.Paid(r.Context(), p)
 	case ev.Type == "checkout.session.expired":
 		handled = h.events.Expired(r.Context(), Expired{EventID: ev.ID, SessionID: s.ID, BookingID: s.Metadata[MetaBooking]})

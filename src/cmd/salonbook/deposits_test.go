@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +179,7 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT booking_id::text, status FROM bookings WHERE salon_id = 'depwa'`).Scan(&bookingID, &status))
 	require.Equal(t, "awaiting_payment", status)
 	require.Equal(t, bookingID, s.st.Session(session)["client_reference_id"])
+	noChatInMetadata(t, s.st, session, olga.WaID)
 
 	ev, err := s.st.Pay(ctx, session)
 	require.NoError(t, err, "the webhook took the event")
@@ -270,11 +273,25 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	session = s.st.SessionByURL(link)
 	require.NotEmpty(t, session)
 	require.Equal(t, "https://salon.example/chat", s.st.Session(session)["success_url"], "back to the chat")
+	noChatInMetadata(t, s.st, session, web)
 	_, err = s.st.Pay(ctx, session)
 	require.NoError(t, err)
 	chat("choice", "mine")
 	replies = chat("text", "1")
 	require.Contains(t, replies[0]["text"], "Deposit paid: 10.00 EUR.")
+}
+
+// noChatInMetadata: what Stripe is sent of a booking is its ids, never its
+// chat (a phone number, a web chat's login token).
+func noChatInMetadata(t *testing.T, st *stripetest.Server, session, chatID string) {
+	t.Helper()
+	meta, _ := st.Session(session)["metadata"].(map[string]string)
+	for name, m := range map[string]map[string]string{"session": meta, "payment intent": st.IntentMetadata(session)} {
+		require.ElementsMatch(t, []string{"booking", "salon"}, slices.Collect(maps.Keys(m)), name)
+		for k, v := range m {
+			require.NotContains(t, v, chatID, "%s metadata %s", name, k)
+		}
+	}
 }
 
 // TestDepositsOverTelegram: an invoice; the pre-checkout query answered in

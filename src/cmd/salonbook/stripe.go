@@ -45,7 +45,7 @@ func (s *stripeCheckout) Checkout(ctx context.Context, key dialog.ChatKey, b cor
 		done = s.publicURL + "/chat" // back to the chat, which the browser keeps
 	}
 	url, _, err := s.client.Checkout(ctx, stripe.Session{
-		BookingID: b.ID, SalonID: s.salonID, Source: b.Source, Title: title, Amount: b.Deposit,
+		BookingID: b.ID, SalonID: s.salonID, Title: title, Amount: b.Deposit,
 		// From the booking, so asking again makes the same request (the booking
 		// id is the idempotency key): Stripe's page lives at least 30 minutes.
 		ExpiresAt: b.HoldExpiresAt.Add(stripe.MinSessionLife),
@@ -73,7 +73,15 @@ func (e *stripeEvents) Paid(ctx context.Context, p stripe.Paid) error {
 	}
 	r := messaging.PaymentReport{EventID: "stripe:" + p.EventID, BookingID: p.BookingID, Provider: "stripe", ChargeID: charge,
 		SessionID: p.SessionID, Provided: p.EventID, Amount: p.Amount.Minor, Currency: p.Amount.Currency}
-	channel, chatID, _ := strings.Cut(p.Source, ":")
+	// The chat is the booking's (Stripe is sent only ids): an unknown booking
+	// is recorded directly below, which acknowledges it.
+	var source string
+	if b, err := e.bookings.Get(ctx, e.salonID, p.BookingID); err == nil {
+		source = b.Source
+	} else if code := core.ErrorCode(err); code != core.ENotFound && code != core.EInvalid {
+		return err
+	}
+	channel, chatID, _ := strings.Cut(source, ":")
 	switch {
 	case e.channels[channel] && chatID != "":
 		payload, err := messaging.EncodePayment(r)
