@@ -19,6 +19,7 @@ ALTER TABLE bookings
         (salon_id WITH =, client_id WITH =, tstzrange(starts_at, ends_at) WITH &&)
         WHERE (status IN ('held', 'confirmed')),
     DROP CONSTRAINT bookings_deposit_state,
+    DROP COLUMN deposit_refund_until,
     DROP COLUMN deposit_state,
     DROP COLUMN deposit_minor,
     DROP CONSTRAINT bookings_payment_expiry,

@@ -32,6 +32,10 @@ ALTER TABLE bookings
     -- kept (cancelled by the client after the refund cutoff).
     ADD COLUMN deposit_minor bigint CHECK (deposit_minor > 0),
     ADD COLUMN deposit_state text CHECK (deposit_state IN ('due', 'paid', 'refund_due', 'refunded', 'kept')),
+    -- Until when a client's cancel gets the paid deposit back: the start less
+    -- the refund cutoff, fixed when it was paid (a later move does not push it
+    -- on). NULL until paid.
+    ADD COLUMN deposit_refund_until timestamptz,
     ADD CONSTRAINT bookings_deposit_state CHECK ((deposit_minor IS NULL) = (deposit_state IS NULL)),
     DROP CONSTRAINT bookings_no_master_overlap,
     ADD CONSTRAINT bookings_no_master_overlap EXCLUDE USING gist

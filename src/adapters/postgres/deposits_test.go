@@ -312,6 +312,27 @@ func TestDepositRefundOnCancelBeforeTheCutoffNoneAfter(t *testing.T) {
 	require.Equal(t, []string{"refund_due", "salon"}, []string{state, reason})
 }
 
+// TestDepositRefundCutoffSurvivesAMove: the refund deadline is fixed when the
+// deposit is paid; moving the booking later does not buy a refund.
+func TestDepositRefundCutoffSurvivesAMove(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 15, "mover") // Tuesday 15:00: 31 h ahead, after the 48 h refund cutoff
+	res, err := w.svc.Paid(ctx, w.salonID, b.ID, w.payment("mover-1"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidConfirmed, res.Outcome)
+	require.Equal(t, b.Start.Add(-48*time.Hour), res.Booking.RefundUntil)
+	moved, err := w.svc.Reschedule(ctx, w.salonID, b.ID, w.at(5, 10, 0)) // Friday: 4 days ahead
+	require.NoError(t, err)
+	require.Equal(t, res.Booking.RefundUntil, moved.RefundUntil, "the deadline stays")
+	got, err := w.svc.CancelByClient(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusCancelled, got.Status)
+	require.Equal(t, core.DepositKept, got.DepositState)
+	state, _ := w.paymentRow(t, "mover-1")
+	require.Equal(t, "paid", state, "kept: nothing to refund")
+}
+
 func TestDepositIsAskedOnlyOfChatsThatCanPay(t *testing.T) {
 	t.Parallel()
 	w := newDepositWorld(t, nil)

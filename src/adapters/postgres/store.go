@@ -407,17 +407,17 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 
 const bookingColumns = `booking_id::text, salon_id, master_id, coalesce(service_id, ''), coalesce(client_id, 0), starts_at, ends_at,
 	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at,
-	kind = 'block', note, coalesce(attendance, ''), attendance_at, coalesce(deposit_minor, 0), coalesce(deposit_state, '')`
+	kind = 'block', note, coalesce(attendance, ''), attendance_at, coalesce(deposit_minor, 0), coalesce(deposit_state, ''), deposit_refund_until`
 
 // scanBooking reads bookingColumns, then the row's further columns into extra.
 func scanBooking(r pgx.Row, extra ...any) (*core.Booking, error) {
 	var b core.Booking
-	var hold, coming, marked pgtype.Timestamptz
+	var hold, coming, marked, refundUntil pgtype.Timestamptz
 	var status, attendance, depositState string
 	err := r.Scan(append([]any{&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
 		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Block, &b.Note, &attendance, &marked,
-		&b.Deposit.Minor, &depositState}, extra...)...)
+		&b.Deposit.Minor, &depositState, &refundUntil}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -429,6 +429,9 @@ func scanBooking(r pgx.Row, extra ...any) (*core.Booking, error) {
 	}
 	if hold.Valid {
 		b.HoldExpiresAt = hold.Time.UTC()
+	}
+	if refundUntil.Valid {
+		b.RefundUntil = refundUntil.Time.UTC()
 	}
 	if coming.Valid {
 		b.ComingAt = coming.Time.UTC()
@@ -574,12 +577,13 @@ func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking, a booking.
 
 func updateBooking(ctx context.Context, q querier, b *core.Booking, a booking.Audit) error {
 	args := []any{b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt),
-		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt), optMinor(b.Deposit.Minor), string(b.DepositState)}
+		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt), optMinor(b.Deposit.Minor), string(b.DepositState),
+		nullTime(b.RefundUntil)}
 	row := q.QueryRow(ctx, `
 		WITH u AS (
 			UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
 			       hold_expires_at = $8, coming_at = $9, attendance = $10, attendance_at = $11,
-			       deposit_minor = $12, deposit_state = nullif($13, ''), updated_at = now()
+			       deposit_minor = $12, deposit_state = nullif($13, ''), deposit_refund_until = $14, updated_at = now()
 			WHERE salon_id = $1 AND booking_id = $2::uuid
 			RETURNING *),
 		a AS (`+recordSQL("u", len(args)+1)+`)
