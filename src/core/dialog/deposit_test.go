@@ -51,7 +51,7 @@ func newDepositBundle(t *testing.T, channel string) *depositBundle {
 	wl := postgres.NewWaitlist(pool)
 	t.Cleanup(wl.Close)
 	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: cat, Clock: b.clock, Payments: hostedPage{}})
+		Catalog: cat, Clock: b.clock, Payments: hostedPage{}, Privacy: postgres.NewPrivacy(pool)})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return &depositBundle{bundle: b, channel: channel, wl: wl}
 }
@@ -336,4 +336,22 @@ func TestStaffNoticeSaysTheDeposit(t *testing.T) {
 	require.Contains(t, text(n), "Предоплата 10,00 EUR остаётся у салона")
 	n.Kind, n.DepositTo = booking.Booked, ""
 	require.Equal(t, "Новая запись к мастеру Anna: Стрижка, ср, 3 мар, 10:30, Иван.", text(n), "no deposit, no word of one")
+}
+
+// TestEraseCancelsAsTheClient: "delete my data" cancels the client's paid
+// booking as the client's own cancel does: inside the refund cutoff the
+// deposit is kept, not refunded as by the salon's cancel.
+func TestEraseCancelsAsTheClient(t *testing.T) {
+	t.Parallel()
+	b := newDepositBundle(t, "telegram")
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #3", "pick: 10:30",
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm", "pay: ch1"})
+	bk := b.lastDeposit(t, olga) // read before the erase forgets the chat
+	b.run(t, []*conv{olga}, []string{
+		"clock: +24h", // Wed 10:30 is now 25.5 h ahead: inside the 48 h refund cutoff, outside the 12 h cancel cutoff
+		"text: Delete my data!", "pick: Yes, delete"})
+	st, dep := b.status(t, bk.ID)
+	require.Equal(t, core.StatusCancelled, st)
+	require.Equal(t, core.DepositKept, dep, "kept, as the client's cancel")
 }
