@@ -68,8 +68,8 @@ type Booking struct {
 	// back (the start less the refund cutoff, fixed when it was paid and never
 	// later than that of the current start); zero until paid.
 	RefundUntil time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 
 	// Block is a master's blocked time, not an appointment: no client (ClientID
 	// 0), no service (ServiceID ""), no price; confirmed while it stands,
