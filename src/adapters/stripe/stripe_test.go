@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -241,6 +242,12 @@ func TestWebhookRefusesForgedOldAndReplayedDeliveries(t *testing.T) {
 	sig := stripetest.Sign(ev.Body, now, w.srv.WebhookSecret())
 	require.Equal(t, http.StatusOK, post(ev.Body, sig))
 	require.Equal(t, http.StatusBadRequest, post(ev.Body, sig), "the same signed delivery again: a replay")
+	// The replay with a later t= put first: stripe-go checks the signature
+	// against the last t=, so it is good; a second t= is refused.
+	require.Equal(t, http.StatusBadRequest, post(ev.Body, fmt.Sprintf("t=%d,%s", now.Unix()+60, sig)), "two t=: a replay in disguise")
+	// Signed in the future (beyond the tolerance): refused, it would outlive every replay check.
+	require.Equal(t, http.StatusBadRequest, post(ev.Body, stripetest.Sign(ev.Body, now.Add(stripe.Tolerance+time.Minute), w.srv.WebhookSecret())),
+		"signed more than 300 s ahead")
 	require.Len(t, w.events.paid, 1)
 
 	// Another salon's session on the same Stripe account: acknowledged, not handed on.
