@@ -4,6 +4,7 @@ ALTER TABLE booking_changes
     ADD CONSTRAINT booking_changes_action_check CHECK (action IN ('held', 'booked', 'confirmed', 'moved', 'cancelled',
         'released', 'expired', 'coming', 'arrived', 'no_show', 'unmarked', 'blocked', 'unblocked'));
 DROP TABLE stripe_deliveries;
+DROP TABLE checkout_sessions;
 DROP TABLE payments;
 DROP INDEX bookings_pending_expiry;
 -- A booking awaiting its deposit has no status without this migration: its

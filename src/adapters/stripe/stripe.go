@@ -133,6 +133,19 @@ func (c *Client) Checkout(ctx context.Context, s Session) (url, id string, err e
 	return cs.URL, cs.ID, nil
 }
 
+// Expire closes the open Checkout Session id (POST
+// /v1/checkout/sessions/{id}/expire): its page can no longer be paid. A
+// session that is not open (expired, completed) is refused by Stripe with a
+// request error (not Retryable): there is nothing left to close.
+func (c *Client) Expire(ctx context.Context, id string) error {
+	p := &stripego.CheckoutSessionExpireParams{}
+	p.Context = ctx
+	if _, err := c.sc.V1CheckoutSessions.Expire(ctx, id, p); err != nil {
+		return failed("expire checkout session", err)
+	}
+	return nil
+}
+
 // Refund gives back amount of the payment intent paymentIntent, once per key
 // (the idempotency key: a repeat returns the first refund). It returns the
 // refund's id. An error says whether trying again may help (Retryable).

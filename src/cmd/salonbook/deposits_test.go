@@ -403,3 +403,88 @@ func TestDepositsOverTelegram(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	require.Len(t, s.tg.SentTo(chat), n, "no payment, no answer")
 }
+
+// webChat posts the web chat's messages of one session, in lang.
+func webChat(t *testing.T, addr, session string) func(field, value, lang string) []map[string]any {
+	n := 0
+	return func(field, value, lang string) []map[string]any {
+		t.Helper()
+		n++
+		body := fmt.Sprintf(`{"session":%q,"id":"m%d",%q:%q,"lang":%q}`, session, n, field, value, lang)
+		resp, err := http.Post("http://"+addr+"/chat/api/messages", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var out struct {
+			Replies []map[string]any `json:"replies"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return out.Replies
+	}
+}
+
+var checkoutLink = regexp.MustCompile(`https://checkout\.stripe\.com/c/pay/\S+`)
+
+// TestStripePageKeptAndClosedWithItsBooking: "Pay deposit" again after a
+// language switch gives the first page (no idempotency error); the page is
+// closed through Stripe's API once its booking lapses or is cancelled, not
+// 30 minutes later.
+func TestStripePageKeptAndClosedWithItsBooking(t *testing.T) {
+	t.Parallel()
+	s := startDepositServerWith(t, "deppage", telegramtest.Options{PaymentProviderToken: testProviderToken}, false)
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	chat := webChat(t, s.addr, "webchat-session-page-0123456789")
+	book := func(chat func(field, value, lang string) []map[string]any, day string) (link, bookingID string) {
+		t.Helper()
+		chat("command", "start", "en")
+		for _, c := range []string{"book", "s:haircut", "m:anna"} {
+			chat("choice", c, "en")
+		}
+		chat("text", day, "en")
+		chat("text", "1", "en")
+		chat("text", "Petra", "en")
+		chat("text", "+49 151 76543219", "en")
+		text, _ := chat("choice", "ok", "en")[0]["text"].(string)
+		link = checkoutLink.FindString(text)
+		require.NotEmpty(t, link, text)
+		require.NoError(t, pool.QueryRow(ctx, `SELECT booking_id::text FROM bookings WHERE salon_id = 'deppage' AND status = 'awaiting_payment'`).Scan(&bookingID))
+		return link, bookingID
+	}
+	link, first := book(chat, "6")
+	session := s.st.SessionByURL(link)
+	require.NotEmpty(t, session)
+
+	// In Russian now, the deposit asked again: the same page.
+	chat("choice", "lang", "en")
+	chat("choice", "l:ru", "ru")
+	chat("choice", "mine", "ru")
+	chat("text", "1", "ru")
+	text, _ := chat("choice", "pay:"+first, "ru")[0]["text"].(string)
+	require.Equal(t, link, checkoutLink.FindString(text), text)
+	require.Len(t, s.st.Sessions(), 1, "one session per booking")
+	require.Equal(t, "open", s.st.Session(session)["status"])
+
+	// The payment window lapses: the page is closed within seconds.
+	_, err := pool.Exec(ctx, `UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE booking_id = $1`, first)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.st.Session(session)["status"] == "expired" }, 20*time.Second, 50*time.Millisecond,
+		"the lapsed booking's page is closed")
+
+	// Another booking (another session: the chat's flood limit), cancelled
+	// by the client: its page is closed too.
+	chat = webChat(t, s.addr, "webchat-session-page-9876543210")
+	link, second := book(chat, "7")
+	session = s.st.SessionByURL(link)
+	require.NotEmpty(t, session)
+	chat("choice", "mine", "en")
+	chat("text", "1", "en")
+	chat("choice", "cx:"+second, "en")
+	var status string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM bookings WHERE booking_id = $1`, second).Scan(&status))
+	require.Equal(t, "cancelled", status)
+	require.Eventually(t, func() bool { return s.st.Session(session)["status"] == "expired" }, 20*time.Second, 50*time.Millisecond,
+		"the cancelled booking's page is closed")
+	_, err = s.st.Pay(ctx, session)
+	require.Error(t, err, "a closed page cannot be paid")
+}
