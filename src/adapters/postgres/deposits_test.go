@@ -333,6 +333,33 @@ func TestDepositRefundCutoffSurvivesAMove(t *testing.T) {
 	require.Equal(t, "paid", state, "kept: nothing to refund")
 }
 
+// TestDepositKeptStaysKeptOnASecondPayment: a payment of a booking whose
+// deposit was kept (or refunded) is refunded by itself; the booking's deposit
+// is not relabelled refund_due.
+func TestDepositKeptStaysKeptOnASecondPayment(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 15, "kept") // 31 h ahead: after the 48 h refund cutoff
+	res, err := w.svc.Paid(ctx, w.salonID, b.ID, w.payment("kept-1"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidConfirmed, res.Outcome)
+	got, err := w.svc.CancelByClient(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.DepositKept, got.DepositState)
+
+	res, err = w.svc.Paid(ctx, w.salonID, b.ID, w.payment("kept-2"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidRefund, res.Outcome)
+	require.Equal(t, core.DepositKept, res.Booking.DepositState)
+	got, err = w.svc.Get(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.DepositKept, got.DepositState, "still kept")
+	state, _ := w.paymentRow(t, "kept-1")
+	require.Equal(t, "paid", state)
+	state, _ = w.paymentRow(t, "kept-2")
+	require.Equal(t, "refund_due", state, "the second payment goes back")
+}
+
 func TestDepositIsAskedOnlyOfChatsThatCanPay(t *testing.T) {
 	t.Parallel()
 	w := newDepositWorld(t, nil)

@@ -144,8 +144,11 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 		}
 		if res.Outcome == PaidConfirmed {
 			*b = paid
-		} else if b.Status != core.StatusConfirmed && !b.HoldLive(now) && b.DepositState != core.DepositRefundDue {
+		} else if b.Status != core.StatusConfirmed && !b.HoldLive(now) && !slices.Contains([]core.DepositState{
+			core.DepositRefundDue, core.DepositKept, core.DepositRefunded}, b.DepositState) {
 			// Paid for a booking that does not stand: its deposit goes back.
+			// A deposit kept or refunded already stays so: this payment is
+			// refunded by itself (its reason).
 			if b.Deposit.Minor == 0 {
 				b.Deposit = p.Amount
 			}
