@@ -360,6 +360,29 @@ func TestDepositKeptStaysKeptOnASecondPayment(t *testing.T) {
 	require.Equal(t, "refund_due", state, "the second payment goes back")
 }
 
+// TestDepositPaidAfterTheCalendarTookTheTime: paid in time, but the master's
+// own calendar took the time meanwhile: the payment is refunded and the
+// booking expires (it does not keep awaiting a deposit paid already).
+func TestDepositPaidAfterTheCalendarTookTheTime(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 10, "cal")
+	_, err := pgtest.Pool(t).Exec(ctx, `INSERT INTO calendar_busy (salon_id, master_id, during) VALUES ($1, 'anna', tstzrange($2, $3))`,
+		w.salonID, b.Start, b.End)
+	require.NoError(t, err)
+	res, err := w.svc.Paid(ctx, w.salonID, b.ID, w.payment("cal-1"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidRefund, res.Outcome)
+	require.Equal(t, booking.RefundLate, res.Reason)
+	require.Equal(t, core.StatusExpired, res.Booking.Status)
+	require.Equal(t, core.DepositRefundDue, res.Booking.DepositState)
+	got, err := w.svc.Get(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusExpired, got.Status, "no longer awaits the deposit")
+	state, reason := w.paymentRow(t, "cal-1")
+	require.Equal(t, []string{"refund_due", "late"}, []string{state, reason})
+}
+
 func TestDepositIsAskedOnlyOfChatsThatCanPay(t *testing.T) {
 	t.Parallel()
 	w := newDepositWorld(t, nil)

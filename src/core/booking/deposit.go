@@ -144,11 +144,12 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 		}
 		if res.Outcome == PaidConfirmed {
 			*b = paid
-		} else if b.Status != core.StatusConfirmed && !b.HoldLive(now) && !slices.Contains([]core.DepositState{
+		} else if b.Status != core.StatusConfirmed && (!b.HoldLive(now) || res.Reason == RefundLate) && !slices.Contains([]core.DepositState{
 			core.DepositRefundDue, core.DepositKept, core.DepositRefunded}, b.DepositState) {
 			// Paid for a booking that does not stand: its deposit goes back.
 			// A deposit kept or refunded already stays so: this payment is
-			// refunded by itself (its reason).
+			// refunded by itself (its reason). A live booking whose time the
+			// calendar took (late) expires: its deposit came and goes back.
 			if b.Deposit.Minor == 0 {
 				b.Deposit = p.Amount
 			}
