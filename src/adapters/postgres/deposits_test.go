@@ -383,6 +383,30 @@ func TestDepositPaidAfterTheCalendarTookTheTime(t *testing.T) {
 	require.Equal(t, []string{"refund_due", "late"}, []string{state, reason})
 }
 
+// TestDepositCancelWhileAwaitingWakesTheWaitlist: cancelling a booking
+// awaiting its deposit frees its time as its expiry would: the wait-list is
+// woken.
+func TestDepositCancelWhileAwaitingWakesTheWaitlist(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 10, "cxw")
+	wakes := func() int {
+		var n int
+		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, w.salonID).Scan(&n))
+		return n
+	}
+	before := wakes()
+	got, err := w.svc.CancelByClient(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusCancelled, got.Status)
+	require.True(t, got.HoldExpiresAt.IsZero())
+	require.Equal(t, core.DepositDue, got.DepositState, "never paid")
+	require.Greater(t, wakes(), before, "the freed time wakes the wait-list")
+	again, err := w.svc.Cancel(ctx, w.salonID, b.ID)
+	require.NoError(t, err, "cancelling again changes nothing")
+	require.Equal(t, core.StatusCancelled, again.Status)
+}
+
 func TestDepositIsAskedOnlyOfChatsThatCanPay(t *testing.T) {
 	t.Parallel()
 	w := newDepositWorld(t, nil)

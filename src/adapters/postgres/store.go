@@ -540,6 +540,16 @@ func (t *storeTx) Booking(ctx context.Context, salonID, bookingID string, lock b
 }
 
 func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string, a booking.Audit) (bool, error) {
+	return t.release(ctx, salonID, bookingID, core.StatusHeld, a)
+}
+
+func (t *storeTx) CancelAwaiting(ctx context.Context, salonID, bookingID string, a booking.Audit) (bool, error) {
+	return t.release(ctx, salonID, bookingID, core.StatusAwaitingPayment, a)
+}
+
+// release cancels the booking while its status is status (held, or
+// awaiting_payment: then the wait-list is always woken, as by its expiry).
+func (t *storeTx) release(ctx context.Context, salonID, bookingID string, status core.BookingStatus, a booking.Audit) (bool, error) {
 	var id pgtype.UUID
 	if err := id.Scan(bookingID); err != nil {
 		return false, nil // not a booking id: nothing to release
@@ -552,12 +562,12 @@ func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string, a 
 	err := t.q.QueryRow(ctx, `
 		WITH r AS (
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
-			WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'
+			WHERE salon_id = $1 AND booking_id = $2 AND status = $4
 			RETURNING booking_id, salon_id, starts_at, idempotency_key),
 		ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM r WHERE idempotency_key LIKE $3 || '%'),`+giveUpOffersSQL+`,
-		a AS (`+recordSQL("r", 4)+`),
-		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%')
-		SELECT count(*) FROM r`, append([]any{salonID, id, booking.OfferKeyPrefix}, auditArgs(a)...)...).Scan(&n)
+		a AS (`+recordSQL("r", 5)+`),
+		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%' OR $4 = 'awaiting_payment')
+		SELECT count(*) FROM r`, append([]any{salonID, id, booking.OfferKeyPrefix, string(status)}, auditArgs(a)...)...).Scan(&n)
 	if err != nil {
 		return false, mapErr(err, "release hold")
 	}
