@@ -168,18 +168,31 @@ func (p *Payments) RefundsDue(ctx context.Context, salonID, provider string, ope
 // of its payments is left to refund. A payment not due is left alone; it
 // reports whether this one was.
 func (p *Payments) Refunded(ctx context.Context, salonID string, paymentID int64, refundID string) (bool, error) {
+	return p.refunded(ctx, salonID, paymentID, refundID, false)
+}
+
+// RefundedByOwner is Refunded for a refund the owner made by hand: only of a
+// payment the refund loop does not make, a Telegram one or one the provider
+// refused (refund_failed); a Stripe payment the loop is to refund is left
+// alone (false), or it would be marked refunded and never refunded.
+func (p *Payments) RefundedByOwner(ctx context.Context, salonID string, paymentID int64) (bool, error) {
+	return p.refunded(ctx, salonID, paymentID, "", true)
+}
+
+func (p *Payments) refunded(ctx context.Context, salonID string, paymentID int64, refundID string, byOwner bool) (bool, error) {
 	var n int
 	err := p.pool.QueryRow(ctx, `
 		WITH r AS (
 			UPDATE payments SET state = 'refunded', refund_id = nullif($3, ''), refund_failed = NULL, updated_at = now()
 			WHERE salon_id = $1 AND payment_id = $2 AND state = 'refund_due'
+			  AND (NOT $4 OR provider = 'telegram' OR refund_failed IS NOT NULL)
 			RETURNING booking_id),
 		b AS (
 			UPDATE bookings k SET deposit_state = 'refunded', updated_at = now()
 			FROM r WHERE k.booking_id = r.booking_id AND k.deposit_state = 'refund_due'
 			  AND NOT EXISTS (SELECT 1 FROM payments x WHERE x.booking_id = r.booking_id AND x.state = 'refund_due'
 			                  AND x.payment_id <> $2))
-		SELECT count(*) FROM r`, salonID, paymentID, refundID).Scan(&n)
+		SELECT count(*) FROM r`, salonID, paymentID, refundID, byOwner).Scan(&n)
 	return n == 1, mapErr(err, "mark refunded")
 }
 

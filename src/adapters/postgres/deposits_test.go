@@ -407,6 +407,44 @@ func TestDepositCancelWhileAwaitingWakesTheWaitlist(t *testing.T) {
 	require.Equal(t, core.StatusCancelled, again.Status)
 }
 
+// TestRefundedByOwnerOnlyWhatTheLoopCannot: the owner marks refunded a
+// Telegram payment, or a Stripe one Stripe refused to refund; not a Stripe
+// payment the refund loop is about to refund (it would never be refunded).
+func TestRefundedByOwnerOnlyWhatTheLoopCannot(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	payments := postgres.NewPayments(pgtest.Pool(t))
+	b := w.awaiting(t, 5, 10, "st")
+	p := w.payment("st-1")
+	p.Provider, p.SessionID, p.EventID = "stripe", w.salonID+"-cs-1", w.salonID+"-evt-1"
+	_, err := w.svc.Paid(ctx, w.salonID, b.ID, p)
+	require.NoError(t, err)
+	_, err = w.svc.Cancel(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	due, err := payments.RefundsDue(ctx, w.salonID, "stripe", true, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	done, err := payments.RefundedByOwner(ctx, w.salonID, due[0].PaymentID)
+	require.NoError(t, err)
+	require.False(t, done, "the refund loop's to make")
+	require.NoError(t, payments.RefundFailed(ctx, w.salonID, due[0].PaymentID, "invalid_request_error charge_disputed"))
+	done, err = payments.RefundedByOwner(ctx, w.salonID, due[0].PaymentID)
+	require.NoError(t, err)
+	require.True(t, done, "Stripe refused it: the owner's")
+
+	c := w.awaiting(t, 6, 10, "tg")
+	_, err = w.svc.Paid(ctx, w.salonID, c.ID, w.payment("tg-1"))
+	require.NoError(t, err)
+	_, err = w.svc.Cancel(ctx, w.salonID, c.ID)
+	require.NoError(t, err)
+	due, err = payments.RefundsDue(ctx, w.salonID, "telegram", true, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	done, err = payments.RefundedByOwner(ctx, w.salonID, due[0].PaymentID)
+	require.NoError(t, err)
+	require.True(t, done, "Telegram's refunds are the owner's")
+}
+
 func TestDepositIsAskedOnlyOfChatsThatCanPay(t *testing.T) {
 	t.Parallel()
 	w := newDepositWorld(t, nil)
