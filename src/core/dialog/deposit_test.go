@@ -40,9 +40,15 @@ type depositBundle struct {
 
 func newDepositBundle(t *testing.T, channel string) *depositBundle {
 	t.Helper()
+	return newDepositBundleCutoff(t, channel, 48*time.Hour)
+}
+
+// newDepositBundleCutoff is newDepositBundle with another refund cutoff.
+func newDepositBundleCutoff(t *testing.T, channel string, cutoff time.Duration) *depositBundle {
+	t.Helper()
 	b := newBundleWith(t, func(s *postgres.SalonSetup) {
 		s.Salon.Policy.DepositWhen = core.DepositAlways
-		s.Salon.Policy.DepositRefundCutoff = 48 * time.Hour
+		s.Salon.Policy.DepositRefundCutoff = cutoff
 		s.Services[0].Deposit = core.Deposit{Minor: 1000}
 	})
 	pool := pgtest.Pool(t)
@@ -354,4 +360,24 @@ func TestEraseCancelsAsTheClient(t *testing.T) {
 	st, dep := b.status(t, bk.ID)
 	require.Equal(t, core.StatusCancelled, st)
 	require.Equal(t, core.DepositKept, dep, "kept, as the client's cancel")
+}
+
+// TestRefundCutoffIsSaidExactly: a refund cutoff of 36 h 30 min is said so,
+// not rounded down to 36 hours (a client cancelling 36 h 10 min ahead was
+// promised a refund the policy refused); in Russian too.
+func TestRefundCutoffIsSaidExactly(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ hint, book, haircut, confirm, want string }{
+		{"en", "Book", "Haircut", "Confirm", "at least 36 hours 30 minutes before the appointment"},
+		{"ru", "Записаться", "Стрижка", "Подтвердить", "не позднее чем за 36 часов 30 минут до визита"},
+	} {
+		t.Run(c.hint, func(t *testing.T) {
+			t.Parallel()
+			b := newDepositBundleCutoff(t, "telegram", 36*time.Hour+30*time.Minute)
+			olga := &conv{name: "olga", hint: c.hint}
+			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: Anna", "pick: #5", "pick: #1",
+				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm})
+			require.Contains(t, out, c.want)
+		})
+	}
 }
