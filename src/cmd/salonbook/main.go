@@ -230,7 +230,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	var checkout *stripeCheckout
 	if cfg.Stripe.On() {
 		// Deposits of the web chat and WhatsApp: a Stripe Checkout page.
-		if checkout, err = newStripeCheckout(cfg, salonID); err != nil {
+		if checkout, err = newStripeCheckout(cfg, pool, salonID); err != nil {
 			return err
 		}
 		dcfg.Payments = checkout
