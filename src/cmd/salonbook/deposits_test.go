@@ -482,7 +482,18 @@ func TestStripePageKeptAndClosedWithItsBooking(t *testing.T) {
 	require.NotEmpty(t, session)
 	chat("choice", "mine", "en")
 	chat("text", "1", "en")
-	chat("choice", "cx:"+second, "en")
+	asked := chat("choice", "cx:"+second, "en") // a cancel asks first
+	yes := ""
+	for _, r := range asked {
+		choices, _ := r["choices"].([]any)
+		for _, c := range choices {
+			if id, _ := c.(map[string]any)["id"].(string); strings.HasPrefix(id, "cy:") {
+				yes = id
+			}
+		}
+	}
+	require.NotEmpty(t, yes, "the cancel asks first: %v", asked)
+	chat("choice", yes, "en")
 	var status string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM bookings WHERE booking_id = $1`, second).Scan(&status))
 	require.Equal(t, "cancelled", status)
