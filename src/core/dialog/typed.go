@@ -183,7 +183,10 @@ func (t *turn) understood(text string) bool {
 		t.moveTyped(r)
 		return true
 	case understand.Yes, understand.No:
-		if t.st.Step == stepConfirm && !r.Slot() {
+		// Only the answer alone confirms or drops ("yes", "да, подтверждаю",
+		// "не записывайте"); "I'm not sure" or "ok but can we do 6?" is asked
+		// again.
+		if t.st.Step == stepConfirm && !r.Slot() && r.Pure {
 			t.in.Kind, t.in.Choice = KindChoice, optConfirm
 			if r.Intent == understand.No {
 				t.in.Choice = optDrop

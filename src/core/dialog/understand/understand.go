@@ -64,6 +64,10 @@ type Request struct {
 	// Booking: the message speaks of a booking ("cancel my booking",
 	// "отменить запись"), not only of what is under way ("cancel").
 	Booking bool
+	// Pure: the message is the intent's words alone (and a please): "yes",
+	// "да, подтверждаю", not "ok but can we do 6 instead?". Only a pure yes
+	// confirms.
+	Pure bool
 
 	// Services and Masters are the catalog ids the message names, best first:
 	// more than one is an ambiguity to ask about. Masters is [AnyMaster] for

@@ -429,3 +429,38 @@ func BenchmarkParse(b *testing.B) {
 		p.Parse("стрижку к Анне завтра в 5 вечера", x)
 	}
 }
+
+// TestYesAndNo: only a yes alone is a pure yes; a negated yes-word is a no; a
+// yes and a no together are neither.
+func TestYesAndNo(t *testing.T) {
+	t.Parallel()
+	p := understand.New(catalog)
+	tests := []struct {
+		text   string
+		intent understand.Intent
+		pure   bool
+	}{
+		{"yes", understand.Yes, true},
+		{"Yes, please!", understand.Yes, true},
+		{"да, подтверждаю", understand.Yes, true},
+		{"ок", understand.Yes, true},
+		{"I'm not sure", understand.No, false},
+		{"not sure", understand.No, true},
+		{"не подтверждаю", understand.No, true},
+		{"не устраивает", understand.No, true},
+		{"не годится", understand.No, true},
+		{"не записывайте", understand.No, true},
+		{"нет, не надо", understand.No, true},
+		{"да нет, не надо", understand.No, true},
+		{"don't confirm", understand.No, true},
+		{"yes, no", understand.None, false},
+		{"no, yes", understand.No, true},
+		{"ok but can we do 6 instead?", understand.Yes, false},
+		{"хорошо, но лучше в 6", understand.Yes, false},
+	}
+	for _, tt := range tests {
+		r := p.Parse(tt.text, ctxAt(monday))
+		require.Equal(t, tt.intent, r.Intent, tt.text)
+		require.Equal(t, tt.pure, r.Pure, tt.text)
+	}
+}
