@@ -33,3 +33,30 @@ func TestTypedConfirmNeedsAPureYes(t *testing.T) {
 	b.run(t, []*conv{c}, []string{"text: haircut with Anna on 9.03 at 10", "text: Olga", "text: +49 151 23459999", "text: Yes, please"})
 	require.Equal(t, 1, b.confirmed(t), "a plain yes confirms")
 }
+
+// TestTypedMoveTimeAsksFirst: at a move's times, only a clock alone ("11")
+// is the press of that time; a sentence with a time ("what about 11am?",
+// "только не в 11") moves nothing: at most its button is offered.
+func TestTypedMoveTimeAsksFirst(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	pool := pgtest.Pool(t)
+	sentences := []string{"what about 11am?", "только не в 11", "at 11 maybe?", "давайте в 11", "11 or 12?", "not 11"}
+	toMoveTimes := func(c *conv, i int) {
+		b.run(t, []*conv{c}, []string{fmt.Sprintf("text: haircut with Anna on %d.03 at 10", []int{2, 3, 4, 5, 6, 9, 10, 11}[i]), "text: Olga",
+			fmt.Sprintf("text: +49 151 3345%04d", i), "text: yes", "pick: My bookings", "pick: #1", "pick: Reschedule", "pick: #1"})
+		require.Equal(t, "move_time", b.state(t, pool, c.name).Step)
+	}
+	for i, text := range sentences {
+		c := &conv{name: fmt.Sprintf("c%d", i), hint: "en"}
+		toMoveTimes(c, i)
+		before := b.masterStarts(t)
+		b.run(t, []*conv{c}, []string{"text: " + text})
+		require.Equal(t, before, b.masterStarts(t), "%q moved the booking", text)
+	}
+	c := &conv{name: "bare", hint: "en"}
+	toMoveTimes(c, len(sentences))
+	before := b.masterStarts(t)
+	b.run(t, []*conv{c}, []string{"text: 11"})
+	require.NotEqual(t, before, b.masterStarts(t), "a clock alone is the press of that time")
+}

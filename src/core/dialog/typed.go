@@ -27,7 +27,8 @@ import (
 // Typed text never confirms a booking by itself: a hold always waits for its
 // confirmation ("yes" typed at that question is one), and a move named in a
 // sentence waits for its button; a time typed at a time step is the press of
-// that time, as before.
+// that time, as before (at a move's, only a clock alone: "11", "11:30"; the
+// other reading of an hour is offered, never pressed).
 
 // The move's master step and the buttons of moving around.
 const (

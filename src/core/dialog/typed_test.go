@@ -116,7 +116,7 @@ func TestTypedTranscripts(t *testing.T) {
 				"text: стрижка у Анны в среду в 10", "text: Иван", "text: +7 912 345 67 89", "text: да",
 				"text: перенести запись к Борису на четверг в 14", "pick: Да, перенести",
 				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Другой мастер", "pick: Anna", "text: в пятницу",
-				"text: к 12",
+				"text: к 12", "pick: Да, перенести",
 				"text: мои записи",
 			},
 			check: func(t *testing.T, b *bundle) {
