@@ -299,6 +299,28 @@ func TestTypedEdges(t *testing.T) {
 			},
 		},
 		{
+			name: "NotTomorrowButFriday", lang: "ru",
+			script: []string{"text: стрижку, не завтра, а в пятницу в 11 к Анне"},
+			check: func(t *testing.T, b *bundle, st dialog.State) {
+				require.Equal(t, "name", st.Step)
+				require.True(t, st.Start.Equal(time.Date(2027, 3, 5, 11, 0, 0, 0, pgtest.Berlin)), "Friday, not tomorrow: %v", st.Start)
+			},
+		},
+		{
+			name:   "TwoDaysAsked",
+			script: []string{"text: haircut with Anna on Friday or on Saturday at 11"},
+			want:   []string{"Which day suits you?"},
+			check:  func(t *testing.T, b *bundle, st dialog.State) { require.Equal(t, "day", st.Step) },
+		},
+		{
+			name:   "IWillComeIsNoMaster",
+			edit:   func(s *postgres.SalonSetup) { s.Masters[1].Name = "Will" },
+			script: []string{"text: haircut, I will come tomorrow at 11"},
+			check: func(t *testing.T, b *bundle, st dialog.State) {
+				require.Equal(t, "any", st.Master, "no master named")
+			},
+		},
+		{
 			name:   "AmbiguousHourNotShown",
 			script: []string{"text: haircut with Boris tomorrow", "text: at 3"},
 			check: func(t *testing.T, b *bundle, st dialog.State) {

@@ -85,6 +85,9 @@ type Request struct {
 	// no time was named.
 	Period    core.ClockRange
 	HasPeriod bool
+	// Unsure: two different days or times were named ("Friday or
+	// Saturday"): neither is kept, so that which is asked.
+	Unsure bool
 }
 
 // Empty reports whether nothing in the message was understood.
