@@ -240,8 +240,12 @@ func (t *turn) navigate(in understand.Intent) bool {
 	}
 	if in == understand.OtherMaster {
 		switch {
+		case t.moving() && t.othersDo():
+			t.st.Step, t.st.Page = stepMoveMaster, 0
+			t.ask()
+			return true
 		case t.moving():
-			id = optMoveMaster
+			return false // nobody else does it: the step's own answer
 		case t.st.Step == stepDay || t.st.Step == stepTime:
 			t.st.Master, t.st.Step, t.st.Page, t.st.Day = "", stepMaster, 0, ""
 			t.ask()

@@ -99,8 +99,8 @@ func TestTypedTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
 				"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
-				"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Another master", "pick: Boris", "pick: Thu 4 Mar",
-				"pick: 13:00",
+				"pick: My bookings", "pick: #1", "pick: Reschedule", "text: another master", "pick: Boris", "pick: Thu 4 Mar",
+				"text: change master", "pick: Back", "pick: Thu 4 Mar", "pick: 13:00",
 				"text: move my booking to Anna on Friday at 11", "pick: Yes, move it",
 				"text: cancel my booking",
 			},
