@@ -156,6 +156,7 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	ctx = booking.WithActor(ctx, booking.ActorChat) // what a chat changes is the client's doing
 	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
 	t.began = st.Step
+	t.moveHere, t.st.MoveHere = t.st.MoveHere, ""
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {
 		p := e.catalog.Printer(e.catalog.Match(in.LangHint, nil), time.UTC)

@@ -46,6 +46,9 @@ type typedState struct {
 	// DayPages are the first days (YYYY-MM-DD) of the pages of days before
 	// the one shown: "Earlier days" goes back through them.
 	DayPages []string `json:"day_pages,omitempty"`
+	// MoveHere is the "Yes, move it" button of the move just offered for a
+	// typed time (take): a "yes" typed next presses it.
+	MoveHere string `json:"move_here,omitempty"`
 }
 
 // typing is what a turn keeps for reading typed text.
@@ -55,6 +58,8 @@ type typing struct {
 	// request may reach the name's question from the menu with notes before
 	// it, and the privacy note is still said there (namePrompt).
 	began string
+	// moveHere is State.MoveHere as the event found it (cleared for the next).
+	moveHere string
 }
 
 // parse reads text against the salon's catalog; expectTime reads a bare
@@ -193,6 +198,13 @@ func (t *turn) understood(text string) bool {
 				t.in.Choice = optDrop
 			}
 			t.onConfirm()
+			return true
+		}
+		// "yes" to "Shall I move your booking there?": its button.
+		if t.st.Step == stepMoveTime && r.Intent == understand.Yes && r.Pure && !r.Slot() && t.moveHere != "" &&
+			slices.Contains(t.st.Shown, t.moveHere) {
+			t.in.Kind, t.in.Choice = KindChoice, t.moveHere
+			t.onTime()
 			return true
 		}
 	case understand.Earlier, understand.Later, understand.OtherDay, understand.OtherMaster:
@@ -782,6 +794,7 @@ func (t *turn) take(s availability.Slot) {
 		d := core.DateOf(s.Start.In(t.cat.Salon.Timezone))
 		t.offerMove(Reply{Text: ucFirst(p.T("move.offer", "Master", t.masterName(master), "When", t.when(d), "Time", p.Time(s.Start))),
 			Choices: []Choice{{ID: id, Label: p.T("btn.move_here")}}})
+		t.st.MoveHere = id
 		return
 	}
 	t.in.Kind, t.in.Choice = KindChoice, id
