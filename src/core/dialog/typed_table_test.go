@@ -148,6 +148,11 @@ func TestTypedEdges(t *testing.T) {
 			},
 		},
 		{
+			name: "TodayAfterClosingRu", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC), lang: "ru",
+			script: []string{"text: стрижка к Анне сегодня в 5"},
+			want:   []string{"Сегодня свободного времени нет (мастер — Anna). Ближайшее — завтра в 11:00, 11:30 и 12:00."},
+		},
+		{
 			name: "TodayAfterClosingNoTime", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC),
 			script: []string{"text: haircut with Anna today"},
 			want:   []string{"There are no free times left on Mon 1 Mar."},
