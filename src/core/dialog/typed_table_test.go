@@ -153,6 +153,13 @@ func TestTypedEdges(t *testing.T) {
 			want:   []string{"Сегодня свободного времени нет (мастер — Anna). Ближайшее — завтра в 11:00, 11:30 и 12:00."},
 		},
 		{
+			name:   "EarlierOnTheFirstDays",
+			script: []string{"text: haircut with Anna", "text: earlier"},
+			want:   []string{"Which day suits you?"},
+			not:    []string{"Please pick"},
+			check:  func(t *testing.T, b *bundle, st dialog.State) { require.Equal(t, "day", st.Step) },
+		},
+		{
 			name: "TodayAfterClosingNoTime", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC),
 			script: []string{"text: haircut with Anna today"},
 			want:   []string{"There are no free times left on Mon 1 Mar."},
