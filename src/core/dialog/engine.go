@@ -96,6 +96,8 @@ type Engine struct {
 	idle     time.Duration
 	noOffers []string
 	payments Payments
+	// typedWords: the parser and open hours of the catalog last read.
+	typedWords wordsCache
 }
 
 // Config builds an Engine.

@@ -60,3 +60,21 @@ func TestTypedMoveTimeAsksFirst(t *testing.T) {
 	b.run(t, []*conv{c}, []string{"text: 11"})
 	require.NotEqual(t, before, b.masterStarts(t), "a clock alone is the press of that time")
 }
+
+// TestTypedWordsFollowTheCatalog: the parser kept between steps is built
+// again when the catalog changes: a master renamed is found by the new name,
+// and hours changed read an hour anew.
+func TestTypedWordsFollowTheCatalog(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	pool := pgtest.Pool(t)
+	c := &conv{name: "c", hint: "en"}
+	b.run(t, []*conv{c}, []string{"text: haircut with Boris tomorrow"})
+	require.Equal(t, "boris", b.state(t, pool, "c").Master)
+	setup := salonSetup(b.salonID)
+	setup.Masters[1].Name = "Bob"
+	_, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	b.run(t, []*conv{c}, []string{"cmd: start", "text: haircut with Anna tomorrow", "text: haircut with Bob tomorrow"})
+	require.Equal(t, "boris", b.state(t, pool, "c").Master, "the new name is read")
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -57,7 +58,8 @@ type typing struct {
 	// began is the step the conversation was at when the event came: a typed
 	// request may reach the name's question from the menu with notes before
 	// it, and the privacy note is still said there (namePrompt).
-	began string
+	began   string
+	catalog string // catalogKey of the turn's catalog, once written (catKey)
 	// moveHere is State.MoveHere as the event found it (cleared for the next).
 	moveHere string
 }
@@ -66,15 +68,7 @@ type typing struct {
 // number as an hour.
 func (t *turn) parse(text string, expectTime bool) understand.Request {
 	if t.words == nil {
-		var c understand.Catalog
-		for _, s := range t.cat.Services {
-			names := slices.Sorted(maps.Values(s.Name))
-			c.Services = append(c.Services, understand.Entry{ID: s.ID, Names: append(names, s.Aliases...)})
-		}
-		for _, m := range t.cat.Masters {
-			c.Masters = append(c.Masters, understand.Entry{ID: m.ID, Names: append([]string{m.Name}, m.Aliases...)})
-		}
-		t.words = understand.New(c)
+		t.words = t.e.typedWords.parser(t.cat, t.catKey())
 	}
 	x := understand.Context{Now: t.now, Zone: t.cat.Salon.Timezone, Open: t.open(t.st.Service, t.st.Master), ExpectTime: expectTime}
 	r := t.words.Parse(text, x)
@@ -98,8 +92,99 @@ func (t *turn) parse(text string, expectTime bool) understand.Request {
 // works at a wall-clock time on some day: "at 5" in a salon open 9 to 20 is
 // 17:00.
 func (t *turn) open(service, master string) func(core.ClockTime) bool {
-	var at [24 * 60]bool
-	for _, m := range t.cat.Masters {
+	at := t.e.typedWords.open(t.cat, t.catKey(), service, master)
+	return func(c core.ClockTime) bool { return c >= 0 && int(c) < len(at) && at[c] }
+}
+
+// wordsCache keeps what reading typed text needs of a catalog (the parser,
+// the open hours), built again only when the catalog changes: the catalog is
+// read anew each step, so it is keyed by what of it they use (catalogKey).
+type wordsCache struct {
+	mu    sync.Mutex
+	key   string
+	words *understand.Parser
+	hours map[[2]string]*[24 * 60]bool // by service and master
+}
+
+// catalogKey writes what the parser and the open hours read of a catalog:
+// the names, aliases, services and hours.
+func catalogKey(cat *booking.Catalog) string {
+	var b strings.Builder
+	for _, s := range cat.Services {
+		b.WriteString(s.ID)
+		for _, n := range slices.Sorted(maps.Values(s.Name)) {
+			b.WriteString("\x00" + n)
+		}
+		for _, a := range s.Aliases {
+			b.WriteString("\x01" + a)
+		}
+		b.WriteByte('\n')
+	}
+	for _, m := range cat.Masters {
+		b.WriteString("\x02" + m.ID + "\x00" + m.Name)
+		for _, a := range m.Aliases {
+			b.WriteString("\x01" + a)
+		}
+		for _, s := range m.Services {
+			b.WriteString("\x03" + s)
+		}
+		for _, day := range m.Hours {
+			b.WriteByte('\x04')
+			for _, r := range day {
+				b.WriteString(r.String())
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// catKey is the turn's catalogKey, written once.
+func (t *turn) catKey() string {
+	if t.catalog == "" {
+		t.catalog = catalogKey(t.cat)
+	}
+	return t.catalog
+}
+
+// current drops what was built for another catalog; c.mu is held.
+func (c *wordsCache) current(key string) {
+	if key != c.key {
+		c.key, c.words, c.hours = key, nil, nil
+	}
+}
+
+// parser is the catalog's parser.
+func (c *wordsCache) parser(cat *booking.Catalog, key string) *understand.Parser {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.current(key)
+	if c.words == nil {
+		var uc understand.Catalog
+		for _, s := range cat.Services {
+			names := slices.Sorted(maps.Values(s.Name))
+			uc.Services = append(uc.Services, understand.Entry{ID: s.ID, Names: append(names, s.Aliases...)})
+		}
+		for _, m := range cat.Masters {
+			uc.Masters = append(uc.Masters, understand.Entry{ID: m.ID, Names: append([]string{m.Name}, m.Aliases...)})
+		}
+		c.words = understand.New(uc)
+	}
+	return c.words
+}
+
+// open is the minutes of the day when a master (master, or those doing
+// service, or all) works on some day.
+func (c *wordsCache) open(cat *booking.Catalog, key, service, master string) *[24 * 60]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.current(key)
+	k := [2]string{service, master}
+	if at, ok := c.hours[k]; ok {
+		return at
+	}
+	at := new([24 * 60]bool)
+	for _, m := range cat.Masters {
 		if (service != "" && !m.Performs(service)) || (master != "" && master != booking.AnyMaster && m.ID != master) {
 			continue
 		}
@@ -111,7 +196,11 @@ func (t *turn) open(service, master string) func(core.ClockTime) bool {
 			}
 		}
 	}
-	return func(c core.ClockTime) bool { return c >= 0 && int(c) < len(at) && at[c] }
+	if c.hours == nil {
+		c.hours = map[[2]string]*[24 * 60]bool{}
+	}
+	c.hours[k] = at // bounded: services × masters of one catalog
+	return at
 }
 
 // moving reports whether the flow under way moves a booking.
