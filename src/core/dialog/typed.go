@@ -109,34 +109,35 @@ type wordsCache struct {
 // catalogKey writes what the parser and the open hours read of a catalog:
 // the names, aliases, services and hours.
 func catalogKey(cat *booking.Catalog) string {
-	var b strings.Builder
+	b := make([]byte, 0, 1024)
+	str := func(sep byte, s string) { b = append(append(b, sep), s...) }
 	for _, s := range cat.Services {
-		b.WriteString(s.ID)
+		str('\n', s.ID)
 		for _, n := range slices.Sorted(maps.Values(s.Name)) {
-			b.WriteString("\x00" + n)
+			str(0, n)
 		}
 		for _, a := range s.Aliases {
-			b.WriteString("\x01" + a)
+			str(1, a)
 		}
-		b.WriteByte('\n')
 	}
 	for _, m := range cat.Masters {
-		b.WriteString("\x02" + m.ID + "\x00" + m.Name)
+		str('\n', m.ID)
+		str(0, m.Name)
 		for _, a := range m.Aliases {
-			b.WriteString("\x01" + a)
+			str(1, a)
 		}
 		for _, s := range m.Services {
-			b.WriteString("\x03" + s)
+			str(3, s)
 		}
 		for _, day := range m.Hours {
-			b.WriteByte('\x04')
+			b = append(b, 4)
 			for _, r := range day {
-				b.WriteString(r.String())
+				b = strconv.AppendInt(append(b, ' '), int64(r.Start), 10)
+				b = strconv.AppendInt(append(b, '-'), int64(r.End), 10)
 			}
 		}
-		b.WriteByte('\n')
 	}
-	return b.String()
+	return string(b)
 }
 
 // catKey is the turn's catalogKey, written once.
