@@ -231,6 +231,9 @@ func (t *turn) onDay() {
 		}
 		t.ask()
 		return
+	case t.in.Choice == optEarlier: // "earlier" typed on the first page: it is the earliest
+		t.ask()
+		return
 	case t.in.Choice == optMoveMaster && t.st.Step == stepMoveDay:
 		t.st.Step = stepMoveMaster
 		t.ask()
