@@ -4,6 +4,7 @@ ALTER TABLE booking_changes
     ADD CONSTRAINT booking_changes_action_check CHECK (action IN ('held', 'booked', 'confirmed', 'moved', 'cancelled',
         'released', 'expired', 'coming', 'arrived', 'no_show', 'unmarked', 'blocked', 'unblocked'));
 DROP TABLE stripe_deliveries;
+DROP TABLE checkout_sessions;
 DROP TABLE payments;
 DROP INDEX bookings_pending_expiry;
 -- A booking awaiting its deposit has no status without this migration: its
@@ -19,6 +20,7 @@ ALTER TABLE bookings
         (salon_id WITH =, client_id WITH =, tstzrange(starts_at, ends_at) WITH &&)
         WHERE (status IN ('held', 'confirmed')),
     DROP CONSTRAINT bookings_deposit_state,
+    DROP COLUMN deposit_refund_until,
     DROP COLUMN deposit_state,
     DROP COLUMN deposit_minor,
     DROP CONSTRAINT bookings_payment_expiry,

@@ -32,6 +32,10 @@ ALTER TABLE bookings
     -- kept (cancelled by the client after the refund cutoff).
     ADD COLUMN deposit_minor bigint CHECK (deposit_minor > 0),
     ADD COLUMN deposit_state text CHECK (deposit_state IN ('due', 'paid', 'refund_due', 'refunded', 'kept')),
+    -- Until when a client's cancel gets the paid deposit back: the start less
+    -- the refund cutoff, fixed when it was paid (a later move does not push it
+    -- on). NULL until paid.
+    ADD COLUMN deposit_refund_until timestamptz,
     ADD CONSTRAINT bookings_deposit_state CHECK ((deposit_minor IS NULL) = (deposit_state IS NULL)),
     DROP CONSTRAINT bookings_no_master_overlap,
     ADD CONSTRAINT bookings_no_master_overlap EXCLUDE USING gist
@@ -84,6 +88,21 @@ CREATE TABLE payments (
 CREATE INDEX payments_booking ON payments (booking_id);
 -- The refund loop's work, and the owner's list of refunds to make.
 CREATE INDEX payments_refund_due ON payments (salon_id, provider, payment_id) WHERE state = 'refund_due';
+
+-- checkout_sessions: the Stripe Checkout Session made for a booking awaiting
+-- its deposit, kept so that "Pay deposit" again (in another language too)
+-- gives the same page, and so that the page is closed (expired through
+-- Stripe's API) once the booking lapses or is cancelled: closed_at set then.
+CREATE TABLE checkout_sessions (
+    booking_id  uuid PRIMARY KEY REFERENCES bookings,
+    salon_id    text NOT NULL REFERENCES salons,
+    session_id  text NOT NULL UNIQUE,
+    url         text NOT NULL,
+    expires_at  timestamptz NOT NULL, -- when Stripe closes the page by itself
+    closed_at   timestamptz
+);
+-- The expiry loop's work: the pages still open.
+CREATE INDEX checkout_sessions_open ON checkout_sessions (salon_id, expires_at) WHERE closed_at IS NULL;
 
 -- stripe_deliveries: the signed webhook deliveries of Stripe's events (id,
 -- and the t= of the signature). A delivery signed no later than one recorded

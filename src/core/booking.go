@@ -64,8 +64,12 @@ type Booking struct {
 	ComingAt       time.Time    // when the client said "I'll come"; zero until then
 	Deposit        Money        // the deposit asked of this booking, in the price's currency; zero when none
 	DepositState   DepositState // "" when no deposit was asked
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// RefundUntil: a client's cancel up to this instant gets the paid deposit
+	// back (the start less the refund cutoff, fixed when it was paid and never
+	// later than that of the current start); zero until paid.
+	RefundUntil time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 
 	// Block is a master's blocked time, not an appointment: no client (ClientID
 	// 0), no service (ServiceID ""), no price; confirmed while it stands,

@@ -165,18 +165,31 @@ func (p *Payments) RefundsDue(ctx context.Context, salonID, provider string, ope
 // of its payments is left to refund. A payment not due is left alone; it
 // reports whether this one was.
 func (p *Payments) Refunded(ctx context.Context, salonID string, paymentID int64, refundID string) (bool, error) {
+	return p.refunded(ctx, salonID, paymentID, refundID, false)
+}
+
+// RefundedByOwner is Refunded for a refund the owner made by hand: only of a
+// payment the refund loop does not make, a Telegram one or one the provider
+// refused (refund_failed); a Stripe payment the loop is to refund is left
+// alone (false), or it would be marked refunded and never refunded.
+func (p *Payments) RefundedByOwner(ctx context.Context, salonID string, paymentID int64) (bool, error) {
+	return p.refunded(ctx, salonID, paymentID, "", true)
+}
+
+func (p *Payments) refunded(ctx context.Context, salonID string, paymentID int64, refundID string, byOwner bool) (bool, error) {
 	var n int
 	err := p.pool.QueryRow(ctx, `
 		WITH r AS (
 			UPDATE payments SET state = 'refunded', refund_id = nullif($3, ''), refund_failed = NULL, updated_at = now()
 			WHERE salon_id = $1 AND payment_id = $2 AND state = 'refund_due'
+			  AND (NOT $4 OR provider = 'telegram' OR refund_failed IS NOT NULL)
 			RETURNING booking_id),
 		b AS (
 			UPDATE bookings k SET deposit_state = 'refunded', updated_at = now()
 			FROM r WHERE k.booking_id = r.booking_id AND k.deposit_state = 'refund_due'
 			  AND NOT EXISTS (SELECT 1 FROM payments x WHERE x.booking_id = r.booking_id AND x.state = 'refund_due'
 			                  AND x.payment_id <> $2))
-		SELECT count(*) FROM r`, salonID, paymentID, refundID).Scan(&n)
+		SELECT count(*) FROM r`, salonID, paymentID, refundID, byOwner).Scan(&n)
 	return n == 1, mapErr(err, "mark refunded")
 }
 
@@ -187,4 +200,66 @@ func (p *Payments) RefundFailed(ctx context.Context, salonID string, paymentID i
 	_, err := p.pool.Exec(ctx, `UPDATE payments SET refund_failed = $3, updated_at = now()
 		WHERE salon_id = $1 AND payment_id = $2 AND state = 'refund_due'`, salonID, paymentID, why)
 	return mapErr(err, "record refund failure")
+}
+
+// CheckoutSession is a Stripe Checkout Session kept for a booking.
+type CheckoutSession struct {
+	BookingID string
+	ID        string
+	URL       string
+}
+
+// CheckoutSessionOf returns the session kept for the booking, if any and not
+// closed.
+func (p *Payments) CheckoutSessionOf(ctx context.Context, salonID, bookingID string) (CheckoutSession, bool, error) {
+	s := CheckoutSession{BookingID: bookingID}
+	err := p.pool.QueryRow(ctx, `SELECT session_id, url FROM checkout_sessions
+		WHERE salon_id = $1 AND booking_id = $2::uuid AND closed_at IS NULL`, salonID, bookingID).Scan(&s.ID, &s.URL)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return s, false, nil
+	}
+	return s, err == nil, mapErr(err, "select checkout session")
+}
+
+// KeepCheckoutSession keeps the booking's session (the first one made: a
+// second is ignored) and returns the one kept.
+func (p *Payments) KeepCheckoutSession(ctx context.Context, salonID string, s CheckoutSession, expiresAt time.Time) (CheckoutSession, error) {
+	kept := CheckoutSession{BookingID: s.BookingID}
+	err := p.pool.QueryRow(ctx, `
+		WITH ins AS (
+			INSERT INTO checkout_sessions (booking_id, salon_id, session_id, url, expires_at) VALUES ($2::uuid, $1, $3, $4, $5)
+			ON CONFLICT (booking_id) DO NOTHING
+			RETURNING session_id, url)
+		SELECT session_id, url FROM ins
+		UNION ALL
+		SELECT session_id, url FROM checkout_sessions WHERE booking_id = $2::uuid AND salon_id = $1 AND NOT EXISTS (SELECT 1 FROM ins)`,
+		salonID, s.BookingID, s.ID, s.URL, expiresAt).Scan(&kept.ID, &kept.URL)
+	return kept, mapErr(err, "keep checkout session")
+}
+
+// SessionsToClose lists up to n of the salon's open sessions whose booking no
+// longer awaits its deposit at now: cancelled, expired, or its payment window
+// lapsed. A paid (confirmed) booking's page completed already.
+func (p *Payments) SessionsToClose(ctx context.Context, salonID string, now time.Time, n int) ([]CheckoutSession, error) {
+	rows, err := p.pool.Query(ctx, `
+		SELECT s.booking_id::text, s.session_id, s.url
+		FROM checkout_sessions s JOIN bookings k ON k.booking_id = s.booking_id
+		WHERE s.salon_id = $1 AND s.closed_at IS NULL AND s.expires_at > $2
+		  AND (k.status IN ('cancelled', 'expired') OR (k.status = 'awaiting_payment' AND k.hold_expires_at <= $2))
+		ORDER BY s.expires_at LIMIT $3`, salonID, now, n)
+	if err != nil {
+		return nil, mapErr(err, "select sessions to close")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (CheckoutSession, error) {
+		var s CheckoutSession
+		return s, r.Scan(&s.BookingID, &s.ID, &s.URL)
+	})
+	return out, mapErr(err, "select sessions to close")
+}
+
+// SessionClosed records that the session's page is closed.
+func (p *Payments) SessionClosed(ctx context.Context, salonID, sessionID string) error {
+	_, err := p.pool.Exec(ctx, `UPDATE checkout_sessions SET closed_at = now()
+		WHERE salon_id = $1 AND session_id = $2 AND closed_at IS NULL`, salonID, sessionID)
+	return mapErr(err, "close checkout session")
 }

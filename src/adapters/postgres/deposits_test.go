@@ -312,6 +312,139 @@ func TestDepositRefundOnCancelBeforeTheCutoffNoneAfter(t *testing.T) {
 	require.Equal(t, []string{"refund_due", "salon"}, []string{state, reason})
 }
 
+// TestDepositRefundCutoffSurvivesAMove: the refund deadline is fixed when the
+// deposit is paid; moving the booking later does not buy a refund.
+func TestDepositRefundCutoffSurvivesAMove(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 15, "mover") // Tuesday 15:00: 31 h ahead, after the 48 h refund cutoff
+	res, err := w.svc.Paid(ctx, w.salonID, b.ID, w.payment("mover-1"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidConfirmed, res.Outcome)
+	require.Equal(t, b.Start.Add(-48*time.Hour), res.Booking.RefundUntil)
+	moved, err := w.svc.Reschedule(ctx, w.salonID, b.ID, w.at(5, 10, 0)) // Friday: 4 days ahead
+	require.NoError(t, err)
+	require.Equal(t, res.Booking.RefundUntil, moved.RefundUntil, "the deadline stays")
+	got, err := w.svc.CancelByClient(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusCancelled, got.Status)
+	require.Equal(t, core.DepositKept, got.DepositState)
+	state, _ := w.paymentRow(t, "mover-1")
+	require.Equal(t, "paid", state, "kept: nothing to refund")
+}
+
+// TestDepositKeptStaysKeptOnASecondPayment: a payment of a booking whose
+// deposit was kept (or refunded) is refunded by itself; the booking's deposit
+// is not relabelled refund_due.
+func TestDepositKeptStaysKeptOnASecondPayment(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 15, "kept") // 31 h ahead: after the 48 h refund cutoff
+	res, err := w.svc.Paid(ctx, w.salonID, b.ID, w.payment("kept-1"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidConfirmed, res.Outcome)
+	got, err := w.svc.CancelByClient(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.DepositKept, got.DepositState)
+
+	res, err = w.svc.Paid(ctx, w.salonID, b.ID, w.payment("kept-2"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidRefund, res.Outcome)
+	require.Equal(t, core.DepositKept, res.Booking.DepositState)
+	got, err = w.svc.Get(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.DepositKept, got.DepositState, "still kept")
+	state, _ := w.paymentRow(t, "kept-1")
+	require.Equal(t, "paid", state)
+	state, _ = w.paymentRow(t, "kept-2")
+	require.Equal(t, "refund_due", state, "the second payment goes back")
+}
+
+// TestDepositPaidAfterTheCalendarTookTheTime: paid in time, but the master's
+// own calendar took the time meanwhile: the payment is refunded and the
+// booking expires (it does not keep awaiting a deposit paid already).
+func TestDepositPaidAfterTheCalendarTookTheTime(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 10, "cal")
+	_, err := pgtest.Pool(t).Exec(ctx, `INSERT INTO calendar_busy (salon_id, master_id, during) VALUES ($1, 'anna', tstzrange($2, $3))`,
+		w.salonID, b.Start, b.End)
+	require.NoError(t, err)
+	res, err := w.svc.Paid(ctx, w.salonID, b.ID, w.payment("cal-1"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidRefund, res.Outcome)
+	require.Equal(t, booking.RefundLate, res.Reason)
+	require.Equal(t, core.StatusExpired, res.Booking.Status)
+	require.Equal(t, core.DepositRefundDue, res.Booking.DepositState)
+	got, err := w.svc.Get(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusExpired, got.Status, "no longer awaits the deposit")
+	state, reason := w.paymentRow(t, "cal-1")
+	require.Equal(t, []string{"refund_due", "late"}, []string{state, reason})
+}
+
+// TestDepositCancelWhileAwaitingWakesTheWaitlist: cancelling a booking
+// awaiting its deposit frees its time as its expiry would: the wait-list is
+// woken.
+func TestDepositCancelWhileAwaitingWakesTheWaitlist(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	b := w.awaiting(t, 2, 10, "cxw")
+	wakes := func() int {
+		var n int
+		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM waitlist_wakes WHERE salon_id = $1`, w.salonID).Scan(&n))
+		return n
+	}
+	before := wakes()
+	got, err := w.svc.CancelByClient(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusCancelled, got.Status)
+	require.True(t, got.HoldExpiresAt.IsZero())
+	require.Equal(t, core.DepositDue, got.DepositState, "never paid")
+	require.Greater(t, wakes(), before, "the freed time wakes the wait-list")
+	again, err := w.svc.Cancel(ctx, w.salonID, b.ID)
+	require.NoError(t, err, "cancelling again changes nothing")
+	require.Equal(t, core.StatusCancelled, again.Status)
+}
+
+// TestRefundedByOwnerOnlyWhatTheLoopCannot: the owner marks refunded a
+// Telegram payment, or a Stripe one Stripe refused to refund; not a Stripe
+// payment the refund loop is about to refund (it would never be refunded).
+func TestRefundedByOwnerOnlyWhatTheLoopCannot(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	payments := postgres.NewPayments(pgtest.Pool(t))
+	b := w.awaiting(t, 5, 10, "st")
+	p := w.payment("st-1")
+	p.Provider, p.SessionID, p.EventID = "stripe", w.salonID+"-cs-1", w.salonID+"-evt-1"
+	_, err := w.svc.Paid(ctx, w.salonID, b.ID, p)
+	require.NoError(t, err)
+	_, err = w.svc.Cancel(ctx, w.salonID, b.ID)
+	require.NoError(t, err)
+	due, err := payments.RefundsDue(ctx, w.salonID, "stripe", true, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	done, err := payments.RefundedByOwner(ctx, w.salonID, due[0].PaymentID)
+	require.NoError(t, err)
+	require.False(t, done, "the refund loop's to make")
+	require.NoError(t, payments.RefundFailed(ctx, w.salonID, due[0].PaymentID, "invalid_request_error charge_disputed"))
+	done, err = payments.RefundedByOwner(ctx, w.salonID, due[0].PaymentID)
+	require.NoError(t, err)
+	require.True(t, done, "Stripe refused it: the owner's")
+
+	c := w.awaiting(t, 6, 10, "tg")
+	_, err = w.svc.Paid(ctx, w.salonID, c.ID, w.payment("tg-1"))
+	require.NoError(t, err)
+	_, err = w.svc.Cancel(ctx, w.salonID, c.ID)
+	require.NoError(t, err)
+	due, err = payments.RefundsDue(ctx, w.salonID, "telegram", true, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	done, err = payments.RefundedByOwner(ctx, w.salonID, due[0].PaymentID)
+	require.NoError(t, err)
+	require.True(t, done, "Telegram's refunds are the owner's")
+}
+
 func TestDepositIsAskedOnlyOfChatsThatCanPay(t *testing.T) {
 	t.Parallel()
 	w := newDepositWorld(t, nil)

@@ -424,17 +424,17 @@ func (t *storeTx) ExpireHolds(ctx context.Context, salonID, masterID string, cli
 
 const bookingColumns = `booking_id::text, salon_id, master_id, coalesce(service_id, ''), coalesce(client_id, 0), starts_at, ends_at,
 	lower(occupied), upper(occupied), status, hold_expires_at, price_minor, currency, idempotency_key, source, created_at, updated_at, coming_at,
-	kind = 'block', note, coalesce(attendance, ''), attendance_at, coalesce(deposit_minor, 0), coalesce(deposit_state, '')`
+	kind = 'block', note, coalesce(attendance, ''), attendance_at, coalesce(deposit_minor, 0), coalesce(deposit_state, ''), deposit_refund_until`
 
 // scanBooking reads bookingColumns, then the row's further columns into extra.
 func scanBooking(r pgx.Row, extra ...any) (*core.Booking, error) {
 	var b core.Booking
-	var hold, coming, marked pgtype.Timestamptz
+	var hold, coming, marked, refundUntil pgtype.Timestamptz
 	var status, attendance, depositState string
 	err := r.Scan(append([]any{&b.ID, &b.SalonID, &b.MasterID, &b.ServiceID, &b.ClientID, &b.Start, &b.End,
 		&b.Occupied.Start, &b.Occupied.End, &status, &hold, &b.Price.Minor, &b.Price.Currency,
 		&b.IdempotencyKey, &b.Source, &b.CreatedAt, &b.UpdatedAt, &coming, &b.Block, &b.Note, &attendance, &marked,
-		&b.Deposit.Minor, &depositState}, extra...)...)
+		&b.Deposit.Minor, &depositState, &refundUntil}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -446,6 +446,9 @@ func scanBooking(r pgx.Row, extra ...any) (*core.Booking, error) {
 	}
 	if hold.Valid {
 		b.HoldExpiresAt = hold.Time.UTC()
+	}
+	if refundUntil.Valid {
+		b.RefundUntil = refundUntil.Time.UTC()
 	}
 	if coming.Valid {
 		b.ComingAt = coming.Time.UTC()
@@ -554,6 +557,16 @@ func (t *storeTx) Booking(ctx context.Context, salonID, bookingID string, lock b
 }
 
 func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string, a booking.Audit) (bool, error) {
+	return t.release(ctx, salonID, bookingID, core.StatusHeld, a)
+}
+
+func (t *storeTx) CancelAwaiting(ctx context.Context, salonID, bookingID string, a booking.Audit) (bool, error) {
+	return t.release(ctx, salonID, bookingID, core.StatusAwaitingPayment, a)
+}
+
+// release cancels the booking while its status is status (held, or
+// awaiting_payment: then the wait-list is always woken, as by its expiry).
+func (t *storeTx) release(ctx context.Context, salonID, bookingID string, status core.BookingStatus, a booking.Audit) (bool, error) {
 	var id pgtype.UUID
 	if err := id.Scan(bookingID); err != nil {
 		return false, nil // not a booking id: nothing to release
@@ -566,12 +579,12 @@ func (t *storeTx) ReleaseHold(ctx context.Context, salonID, bookingID string, a 
 	err := t.q.QueryRow(ctx, `
 		WITH r AS (
 			UPDATE bookings SET status = 'cancelled', hold_expires_at = NULL, updated_at = now()
-			WHERE salon_id = $1 AND booking_id = $2 AND status = 'held'
+			WHERE salon_id = $1 AND booking_id = $2 AND status = $4
 			RETURNING booking_id, salon_id, starts_at, idempotency_key),
 		ended AS MATERIALIZED (SELECT booking_id, now() AS ended_at FROM r WHERE idempotency_key LIKE $3 || '%'),`+giveUpOffersSQL+`,
-		a AS (`+recordSQL("r", 4)+`),
-		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%')
-		SELECT count(*) FROM r`, append([]any{salonID, id, booking.OfferKeyPrefix}, auditArgs(a)...)...).Scan(&n)
+		a AS (`+recordSQL("r", 5)+`),
+		w AS (INSERT INTO waitlist_wakes (salon_id) SELECT $1 FROM r WHERE idempotency_key LIKE $3 || '%' OR $4 = 'awaiting_payment')
+		SELECT count(*) FROM r`, append([]any{salonID, id, booking.OfferKeyPrefix, string(status)}, auditArgs(a)...)...).Scan(&n)
 	if err != nil {
 		return false, mapErr(err, "release hold")
 	}
@@ -592,12 +605,13 @@ func (t *storeTx) UpdateBooking(ctx context.Context, b *core.Booking, a booking.
 func updateBooking(ctx context.Context, q querier, b *core.Booking, a booking.Audit) error {
 	args := []any{b.SalonID, b.ID, string(b.Status), b.Start, b.End, b.Occupied.Start, b.Occupied.End, nullTime(b.HoldExpiresAt),
 		nullTime(b.ComingAt), nullText(string(b.Attendance)), nullTime(b.AttendanceAt), optMinor(b.Deposit.Minor), string(b.DepositState),
-		b.MasterID}
+		b.MasterID, nullTime(b.RefundUntil)}
 	row := q.QueryRow(ctx, `
 		WITH u AS (
 			UPDATE bookings SET status = $3, starts_at = $4, ends_at = $5, occupied = tstzrange($6, $7),
 			       hold_expires_at = $8, coming_at = $9, attendance = $10, attendance_at = $11,
-			       deposit_minor = $12, deposit_state = nullif($13, ''), master_id = $14, updated_at = now()
+			       deposit_minor = $12, deposit_state = nullif($13, ''), master_id = $14,
+			       deposit_refund_until = $15, updated_at = now()
 			WHERE salon_id = $1 AND booking_id = $2::uuid
 			RETURNING *),
 		a AS (`+recordSQL("u", len(args)+1)+`)

@@ -13,7 +13,7 @@
 //	  timezone: Europe/Berlin         # required; an IANA zone name, not "Local"
 //	  locales: [en, ru]               # required, non-empty, unique; "en", "ru", "pt-BR";
 //	                                  # the first is the default language
-//	  phone: "+49 30 1234567"         # optional, shown to clients
+//	  phone: "+49 30 1234567"         # optional, shown to clients; a number that can be dialled
 //	  address: "Torstraße 1, Berlin"  # optional
 //	  country: DE                     # optional; ISO 3166-1 alpha-2: phone numbers typed
 //	                                  # without a country code are read as this

@@ -290,6 +290,13 @@ func TestParseRejects(t *testing.T) {
 			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters, staff",
 		},
 		{
+			name:  "BadSalonPhone",
+			file:  func(t *testing.T) string { return edit(t, "locales: [en]}", "locales: [en], phone: call us}") },
+			line:  1,
+			field: "salon.phone",
+			msg:   `line 1: salon.phone: "call us" is not a phone number like +49 30 1234567`,
+		},
+		{
 			name:  "BadCountry",
 			file:  func(t *testing.T) string { return edit(t, "locales: [en]}", "locales: [en], country: XX}") },
 			line:  1,

@@ -44,9 +44,9 @@ func (p *parser) salon(top *mapping) core.Salon {
 	s.Name = p.text(m, "name", true)
 	s.Timezone = p.timezone(m, "timezone")
 	s.Locales = p.locales(m, "locales")
-	s.Phone = p.text(m, "phone", false)
 	s.Address = p.text(m, "address", false)
 	s.Country = p.country(m, "country")
+	s.Phone = p.salonPhone(m, "phone", s.Country)
 	s.PrivacyURL = p.httpsURL(m, "privacy_url")
 	return s
 }

@@ -79,7 +79,6 @@ func New(cfg Config) (*Client, error) {
 type Session struct {
 	BookingID string
 	SalonID   string
-	Source    string // the booking's chat ("whatsapp:<wa_id>", "web:<session>"): where the payment is answered
 	Title     string // the line item's name, shown on the page
 	Amount    core.Money
 	// ExpiresAt is when the page closes: it must lie MinSessionLife to
@@ -92,18 +91,19 @@ type Session struct {
 }
 
 // Metadata keys a session carries (and its payment intent), read back from
-// its events.
+// its events: only ids. The booking's chat (a phone number, a web chat's
+// session token) is never sent to Stripe: the paid handler reads it from the
+// booking.
 const (
 	MetaBooking = "booking"
 	MetaSalon   = "salon"
-	MetaSource  = "source"
 )
 
 // Checkout makes the Checkout Session of s, once per booking (the booking id
 // is the idempotency key: asking again within Stripe's 24 hours returns the
 // same session), and returns its page's address and its id.
 func (c *Client) Checkout(ctx context.Context, s Session) (url, id string, err error) {
-	meta := map[string]string{MetaBooking: s.BookingID, MetaSalon: s.SalonID, MetaSource: s.Source}
+	meta := map[string]string{MetaBooking: s.BookingID, MetaSalon: s.SalonID}
 	p := &stripego.CheckoutSessionCreateParams{
 		Mode:              stripego.String(string(stripego.CheckoutSessionModePayment)),
 		ClientReferenceID: stripego.String(s.BookingID),
@@ -131,6 +131,19 @@ func (c *Client) Checkout(ctx context.Context, s Session) (url, id string, err e
 		return "", "", failed("create checkout session", err)
 	}
 	return cs.URL, cs.ID, nil
+}
+
+// Expire closes the open Checkout Session id (POST
+// /v1/checkout/sessions/{id}/expire): its page can no longer be paid. A
+// session that is not open (expired, completed) is refused by Stripe with a
+// request error (not Retryable): there is nothing left to close.
+func (c *Client) Expire(ctx context.Context, id string) error {
+	p := &stripego.CheckoutSessionExpireParams{}
+	p.Context = ctx
+	if _, err := c.sc.V1CheckoutSessions.Expire(ctx, id, p); err != nil {
+		return failed("expire checkout session", err)
+	}
+	return nil
 }
 
 // Refund gives back amount of the payment intent paymentIntent, once per key

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -26,7 +27,7 @@ func newClient(t *testing.T, srv *stripetest.Server, url string) *stripe.Client 
 }
 
 func session(booking string) stripe.Session {
-	return stripe.Session{BookingID: booking, SalonID: "demo", Source: "whatsapp:4915112345678", Title: "Deposit: Haircut",
+	return stripe.Session{BookingID: booking, SalonID: "demo", Title: "Deposit: Haircut",
 		Amount: core.Money{Minor: 1000, Currency: "EUR"}, ExpiresAt: time.Now().Add(45 * time.Minute).Truncate(time.Second),
 		Locale: "ru", SuccessURL: "https://salon.example/stripe/done", CancelURL: "https://salon.example/stripe/done"}
 }
@@ -44,7 +45,9 @@ func TestCheckoutSessionOncePerBooking(t *testing.T) {
 	require.EqualValues(t, 1000, obj["amount_total"])
 	require.Equal(t, "eur", obj["currency"], "Stripe's currencies are lower case")
 	require.Equal(t, "b-1", obj["client_reference_id"])
-	require.Equal(t, map[string]string{"booking": "b-1", "salon": "demo", "source": "whatsapp:4915112345678"}, obj["metadata"])
+	// Only ids go to Stripe: never the chat (a phone number, a web chat's session).
+	require.Equal(t, map[string]string{"booking": "b-1", "salon": "demo"}, obj["metadata"])
+	require.Equal(t, map[string]string{"booking": "b-1", "salon": "demo"}, srv.IntentMetadata(id))
 	require.Equal(t, "ru", obj["locale"])
 	require.EqualValues(t, s.ExpiresAt.Unix(), obj["expires_at"])
 
@@ -176,7 +179,7 @@ func TestWebhookHandsOnVerifiedEvents(t *testing.T) {
 	ev, err := w.srv.Pay(t.Context(), id)
 	require.NoError(t, err)
 	pi, _ := w.srv.Session(id)["payment_intent"].(string)
-	require.Equal(t, []stripe.Paid{{EventID: ev, SessionID: id, PaymentIntent: pi, BookingID: "b-1", Source: "whatsapp:4915112345678",
+	require.Equal(t, []stripe.Paid{{EventID: ev, SessionID: id, PaymentIntent: pi, BookingID: "b-1",
 		Amount: core.Money{Minor: 1000, Currency: "EUR"}}}, w.events.paid)
 
 	// Stripe's retry (minutes later) is signed anew: handed on again (the
@@ -239,6 +242,12 @@ func TestWebhookRefusesForgedOldAndReplayedDeliveries(t *testing.T) {
 	sig := stripetest.Sign(ev.Body, now, w.srv.WebhookSecret())
 	require.Equal(t, http.StatusOK, post(ev.Body, sig))
 	require.Equal(t, http.StatusBadRequest, post(ev.Body, sig), "the same signed delivery again: a replay")
+	// The replay with a later t= put first: stripe-go checks the signature
+	// against the last t=, so it is good; a second t= is refused.
+	require.Equal(t, http.StatusBadRequest, post(ev.Body, fmt.Sprintf("t=%d,%s", now.Unix()+60, sig)), "two t=: a replay in disguise")
+	// Signed in the future (beyond the tolerance): refused, it would outlive every replay check.
+	require.Equal(t, http.StatusBadRequest, post(ev.Body, stripetest.Sign(ev.Body, now.Add(stripe.Tolerance+time.Minute), w.srv.WebhookSecret())),
+		"signed more than 300 s ahead")
 	require.Len(t, w.events.paid, 1)
 
 	// Another salon's session on the same Stripe account: acknowledged, not handed on.

@@ -30,7 +30,6 @@ type Paid struct {
 	SessionID     string
 	PaymentIntent string // "" when the session has none (then the session is the charge)
 	BookingID     string
-	Source        string
 	Amount        core.Money // currency upper-case, as the salon's
 }
 
@@ -60,9 +59,10 @@ type Deliveries interface {
 // Webhook is /stripe/webhook:
 //
 //   - 405 for a method other than POST; 413 for a body above MaxEventBytes;
-//   - 400 when Stripe-Signature is missing or malformed, when no v1 signature
-//     is the HMAC-SHA256 of "t.body" with the endpoint's secret, when t is
-//     more than Tolerance old, and when the same signed delivery comes again:
+//   - 400 when Stripe-Signature is missing or malformed (also: more than one
+//     t=), when no v1 signature is the HMAC-SHA256 of "t.body" with the
+//     endpoint's secret, when t is more than Tolerance old or ahead, and when
+//     the same signed delivery comes again:
 //     nothing is stored for any of them;
 //   - 200 for a verified event of another salon, or of a type not listened to;
 //   - otherwise the event is handed on: 200 once handled, 500 when that
@@ -149,6 +149,11 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) (int, eventShape
 	if !ok {
 		return http.StatusBadRequest, ev, "invalid header"
 	}
+	if signedAt.After(time.Now().Add(Tolerance)) {
+		// stripe-go checks only the past: a delivery signed ahead would
+		// outlive the replay check's window.
+		return http.StatusBadRequest, ev, "from the future"
+	}
 	if json.Unmarshal(body, &ev) != nil || ev.ID == "" || ev.Type == "" {
 		return http.StatusBadRequest, ev, "not an event"
 	}
@@ -168,7 +173,7 @@ func (h *Webhook) serve(w http.ResponseWriter, r *http.Request) (int, eventShape
 	case ev.Type == "checkout.session.completed" && s.PaymentStatus == "paid",
 		ev.Type == "checkout.session.async_payment_succeeded":
 		p := Paid{EventID: ev.ID, SessionID: s.ID, PaymentIntent: intentID(s.PaymentIntent), BookingID: s.Metadata[MetaBooking],
-			Source: s.Metadata[MetaSource], Amount: core.Money{Minor: s.AmountTotal, Currency: strings.ToUpper(s.Currency)}}
+			Amount: core.Money{Minor: s.AmountTotal, Currency: strings.ToUpper(s.Currency)}}
 		handled = h.events.Paid(r.Context(), p)
 	case ev.Type == "checkout.session.expired":
 		handled = h.events.Expired(r.Context(), Expired{EventID: ev.ID, SessionID: s.ID, BookingID: s.Metadata[MetaBooking]})
@@ -195,15 +200,23 @@ func signatureProblem(err error) string {
 	}
 }
 
-// signedAt reads t= of a Stripe-Signature header (checked already).
+// signedAt reads the t= of a Stripe-Signature header (checked already):
+// false unless there is exactly one. stripe-go verifies against the last t=,
+// so a replay with another t= put first would pass the signature and read
+// as newly signed here.
 func signedAt(header string) (time.Time, bool) {
+	var at time.Time
+	n := 0
 	for _, part := range strings.Split(header, ",") {
-		if v, ok := strings.CutPrefix(part, "t="); ok {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "t="); ok {
 			sec, err := strconv.ParseInt(v, 10, 64)
-			return time.Unix(sec, 0).UTC(), err == nil
+			if err != nil {
+				return time.Time{}, false
+			}
+			at, n = time.Unix(sec, 0).UTC(), n+1
 		}
 	}
-	return time.Time{}, false
+	return at, n == 1
 }
 
 // intentID reads a payment_intent field: an id, an expanded object, or null.

@@ -27,6 +27,11 @@ import (
 // gives 10 seconds, and an answer that comes later is lost.
 const PreCheckoutTimeout = 8 * time.Second
 
+// PreCheckoutDecideTimeout bounds the decision: what is left of
+// PreCheckoutTimeout is the answer's own, so a slow decision is still
+// answered (a refusal) in time.
+const PreCheckoutDecideTimeout = 5 * time.Second
+
 // Telegram's limits on an invoice.
 const (
 	maxInvoiceTitle       = 32
@@ -80,13 +85,16 @@ type checkout struct {
 	decide PreCheckout
 }
 
-// answer decides q and answers Telegram, within PreCheckoutTimeout. A refusal
-// carries its reason (at most 255 characters); a failed answer is an error,
-// which the webhook answers 500 so that Telegram delivers the query again.
+// answer decides q within PreCheckoutDecideTimeout (no decision by then: a
+// refusal), then answers Telegram on a context of its own, within what is
+// left of PreCheckoutTimeout. A refusal carries its reason (at most 255
+// characters); a failed answer is an error, which the webhook answers 500 so
+// that Telegram delivers the query again.
 func (c *checkout) answer(ctx context.Context, q PreCheckoutQuery) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, PreCheckoutTimeout)
+	start := time.Now()
+	ok, reason := c.decideInTime(ctx, q)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), PreCheckoutTimeout-time.Since(start))
 	defer cancel()
-	ok, reason := c.decide(ctx, q)
 	p := &bot.AnswerPreCheckoutQueryParams{PreCheckoutQueryID: q.ID, OK: ok}
 	if !ok {
 		if reason == "" {
@@ -100,6 +108,31 @@ func (c *checkout) answer(ctx context.Context, q PreCheckoutQuery) (bool, error)
 		return ok, errors.New("telegram: answerPreCheckoutQuery: " + class)
 	}
 	return ok, nil
+}
+
+// decideInTime is decide's verdict within PreCheckoutDecideTimeout; false
+// when it does not come in time (whatever it says later).
+func (c *checkout) decideInTime(ctx context.Context, q PreCheckoutQuery) (bool, string) {
+	ctx, cancel := context.WithTimeout(ctx, PreCheckoutDecideTimeout)
+	defer cancel()
+	type verdict struct {
+		ok     bool
+		reason string
+	}
+	done := make(chan verdict, 1)
+	go func() {
+		ok, reason := c.decide(ctx, q)
+		done <- verdict{ok, reason}
+	}()
+	select {
+	case v := <-done:
+		if ctx.Err() != nil {
+			return false, ""
+		}
+		return v.ok, v.reason
+	case <-ctx.Done():
+		return false, ""
+	}
 }
 
 // WebhookOption configures a Webhook.

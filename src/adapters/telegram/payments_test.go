@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ type paymentWorld struct {
 	mu      sync.Mutex
 	asked   []telegram.PreCheckoutQuery
 	verdict func(telegram.PreCheckoutQuery) (bool, string)
+	stall   atomic.Bool // the decision waits until its context ends
 }
 
 func newPaymentWorld(t *testing.T) *paymentWorld {
@@ -45,7 +47,10 @@ func newPaymentWorld(t *testing.T) *paymentWorld {
 	require.NoError(t, err)
 	w.tr = telegram.NewTransport(b, telegram.WithPaymentToken(providerToken))
 	hook := httptest.NewServer(telegram.NewWebhook(w.inbox, secret, slog.New(slog.DiscardHandler),
-		telegram.AnswerPreCheckout(b, func(_ context.Context, q telegram.PreCheckoutQuery) (bool, string) {
+		telegram.AnswerPreCheckout(b, func(ctx context.Context, q telegram.PreCheckoutQuery) (bool, string) {
+			if w.stall.Load() {
+				<-ctx.Done()
+			}
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			w.asked = append(w.asked, q)
@@ -154,6 +159,23 @@ func TestPreCheckoutAnswerThatFailsIsAskedAgain(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, 1, w.srv.Stats().PreCheckoutsAnswered)
 	require.Empty(t, w.inbox.stored())
+}
+
+// TestPreCheckoutDecisionThatStallsIsRefusedInTime: a decision that takes
+// too long (a slow database) leaves time to answer: a refusal, within
+// Telegram's 10 s, not a lost answer.
+func TestPreCheckoutDecisionThatStallsIsRefusedInTime(t *testing.T) {
+	t.Parallel()
+	w := newPaymentWorld(t)
+	m := w.invoice(t, "b-5")
+	w.stall.Store(true)
+	res, err := w.srv.Pay(t.Context(), anna, m, 900)
+	require.NoError(t, err)
+	require.True(t, res.Answered, "answered within Telegram's 10 s")
+	require.False(t, res.OK, "refused: no decision in time")
+	require.Equal(t, http.StatusOK, res.Status)
+	require.Less(t, res.Latency, telegramtest.PreCheckoutLimit)
+	require.Empty(t, w.inbox.stored(), "nothing charged")
 }
 
 func TestFakeRefusesALatePreCheckoutAnswer(t *testing.T) {

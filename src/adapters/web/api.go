@@ -66,6 +66,10 @@ type Config struct {
 	// Payments lists the deposits to be refunded and records the owner's
 	// refunds; nil: none are listed.
 	Payments Payments
+	// BookingFiles finds a booking by the token of its calendar file
+	// (GET /booking/{token}.ics, the booked message's "Add to calendar");
+	// nil: no such files are served.
+	BookingFiles BookingFiles
 }
 
 // Reminders is what the API reads of the chat reminders
@@ -102,6 +106,9 @@ func Handler(cfg Config) http.Handler {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint", nil)
 	})
 	mux.Handle("/api/v1/", a.authorised(api))
+	if cfg.BookingFiles != nil {
+		mux.HandleFunc("GET /booking/{file}", a.bookingFile)
+	}
 	if cfg.Chat != nil {
 		chat := newWebChat(a)
 		mux.HandleFunc("GET /chat", chat.page)

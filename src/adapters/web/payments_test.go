@@ -34,7 +34,7 @@ func (w payments) RefundsDue(ctx context.Context, salonID string) ([]web.Refund,
 }
 
 func (w payments) Refunded(ctx context.Context, salonID string, id int64) (bool, error) {
-	return w.p.Refunded(ctx, salonID, id, "")
+	return w.p.RefundedByOwner(ctx, salonID, id)
 }
 
 // TestDepositOnTheBookingAndRefundsForTheOwner: a booking answer carries its

@@ -567,10 +567,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		return nil, err
 	}
 	res.Processed = time.Duration(processed * float64(time.Second))
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bookings a JOIN bookings b
-		ON a.salon_id = b.salon_id AND a.master_id = b.master_id AND a.booking_id < b.booking_id
-		WHERE a.salon_id = $1 AND a.status IN ('held', 'confirmed') AND b.status IN ('held', 'confirmed')
-		AND a.occupied && b.occupied`, salonID).Scan(&res.DoubleBookings); err != nil {
+	if err := pool.QueryRow(ctx, doubleBookingsSQL, salonID).Scan(&res.DoubleBookings); err != nil {
 		return nil, err
 	}
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM bookings WHERE salon_id = $1 AND status = 'confirmed'`, salonID).
@@ -948,3 +945,12 @@ func (r *ltResult) count(outcome string) {
 		r.Unexpected++
 	}
 }
+
+// doubleBookingsSQL counts pairs of live bookings of one master whose times
+// overlap (what the exclusion constraints forbid): live is held,
+// awaiting_payment (a booking awaiting its deposit holds its time) or
+// confirmed.
+const doubleBookingsSQL = `SELECT count(*) FROM bookings a JOIN bookings b
+	ON a.salon_id = b.salon_id AND a.master_id = b.master_id AND a.booking_id < b.booking_id
+	WHERE a.salon_id = $1 AND a.status IN ('held', 'awaiting_payment', 'confirmed') AND b.status IN ('held', 'awaiting_payment', 'confirmed')
+	AND a.occupied && b.occupied`

@@ -135,3 +135,26 @@ func TestReminderLoadSmall(t *testing.T) {
 	require.Zero(t, r.Other)
 	require.Zero(t, r.UnsentOutbox)
 }
+
+// TestDoubleBookingsCountsBookingsAwaitingPayment: the harness's check counts
+// an overlap with a booking awaiting its deposit (it holds its time). The
+// rows go into a temporary bookings table of one connection, which shadows
+// the real one there: the constraints that forbid them stay untouched.
+func TestDoubleBookingsCountsBookingsAwaitingPayment(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	conn, err := pgtest.Pool(t).Acquire(ctx)
+	require.NoError(t, err)
+	defer conn.Release()
+	_, err = conn.Exec(ctx, `CREATE TEMP TABLE bookings (salon_id text, master_id text, booking_id uuid, status text, occupied tstzrange)`)
+	require.NoError(t, err)
+	defer func() { _, _ = conn.Exec(ctx, `DROP TABLE pg_temp.bookings`) }()
+	_, err = conn.Exec(ctx, `INSERT INTO bookings VALUES
+		('s', 'anna', gen_random_uuid(), 'confirmed', tstzrange('2027-03-02 09:00Z', '2027-03-02 10:00Z')),
+		('s', 'anna', gen_random_uuid(), 'awaiting_payment', tstzrange('2027-03-02 09:30Z', '2027-03-02 10:30Z')),
+		('s', 'anna', gen_random_uuid(), 'expired', tstzrange('2027-03-02 09:30Z', '2027-03-02 10:30Z'))`)
+	require.NoError(t, err)
+	var n int
+	require.NoError(t, conn.QueryRow(ctx, doubleBookingsSQL, "s").Scan(&n))
+	require.Equal(t, 1, n)
+}

@@ -567,16 +567,15 @@ func (r *wlResult) count(ctx context.Context, pool *pgxpool.Pool, salonID string
 		starts[j], masters[j] = t.start, t.master
 	}
 	if err := pool.QueryRow(ctx, `
-		SELECT count(*) FILTER (WHERE b.status IS NULL), count(*) FILTER (WHERE b.status = 'confirmed'), count(*) FILTER (WHERE b.status = 'held')
+		SELECT count(*) FILTER (WHERE b.status IS NULL), count(*) FILTER (WHERE b.status = 'confirmed'),
+		       count(*) FILTER (WHERE b.status IN ('held', 'awaiting_payment'))
 		FROM unnest($2::text[], $3::timestamptz[]) AS f(master, start)
-		LEFT JOIN bookings b ON b.salon_id = $1 AND b.master_id = f.master AND b.starts_at = f.start AND b.status IN ('held', 'confirmed')`,
+		LEFT JOIN bookings b ON b.salon_id = $1 AND b.master_id = f.master AND b.starts_at = f.start
+		     AND b.status IN ('held', 'awaiting_payment', 'confirmed')`,
 		salonID, masters, starts).Scan(&r.LeftFree, &r.LeftBooked, &r.LeftHeld); err != nil {
 		return err
 	}
-	return pool.QueryRow(ctx, `SELECT count(*) FROM bookings a JOIN bookings b
-		ON a.salon_id = b.salon_id AND a.master_id = b.master_id AND a.booking_id < b.booking_id
-		WHERE a.salon_id = $1 AND a.status IN ('held', 'confirmed') AND b.status IN ('held', 'confirmed')
-		AND a.occupied && b.occupied`, salonID).Scan(&r.DoubleBookings)
+	return pool.QueryRow(ctx, doubleBookingsSQL, salonID).Scan(&r.DoubleBookings)
 }
 
 func (r *wlResult) print(out io.Writer) {

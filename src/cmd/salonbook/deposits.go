@@ -94,5 +94,5 @@ func (w webPayments) RefundsDue(ctx context.Context, salonID string) ([]web.Refu
 }
 
 func (w webPayments) Refunded(ctx context.Context, salonID string, paymentID int64) (bool, error) {
-	return w.p.Refunded(ctx, salonID, paymentID, "")
+	return w.p.RefundedByOwner(ctx, salonID, paymentID)
 }

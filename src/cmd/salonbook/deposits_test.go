@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +179,7 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT booking_id::text, status FROM bookings WHERE salon_id = 'depwa'`).Scan(&bookingID, &status))
 	require.Equal(t, "awaiting_payment", status)
 	require.Equal(t, bookingID, s.st.Session(session)["client_reference_id"])
+	noChatInMetadata(t, s.st, session, olga.WaID)
 
 	ev, err := s.st.Pay(ctx, session)
 	require.NoError(t, err, "the webhook took the event")
@@ -227,6 +230,9 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	require.Contains(t, m.Text, "Deposit paid: 10.00 EUR")
 	press(m, "Cancel booking")
 	m = wait(12)
+	require.Contains(t, m.Text, "Your deposit of 10.00 EUR is refunded if you cancel at least 48 hours before.")
+	press(m, "Yes, cancel")
+	m = wait(13)
 	require.Contains(t, m.Text, "Your deposit of 10.00 EUR will be refunded.")
 	pi, _ := s.st.Session(session)["payment_intent"].(string)
 	require.Eventually(t, func() bool { return s.st.Refunded(pi) == 1000 }, 20*time.Second, 50*time.Millisecond, "refunded through Stripe")
@@ -270,11 +276,25 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	session = s.st.SessionByURL(link)
 	require.NotEmpty(t, session)
 	require.Equal(t, "https://salon.example/chat", s.st.Session(session)["success_url"], "back to the chat")
+	noChatInMetadata(t, s.st, session, web)
 	_, err = s.st.Pay(ctx, session)
 	require.NoError(t, err)
 	chat("choice", "mine")
 	replies = chat("text", "1")
 	require.Contains(t, replies[0]["text"], "Deposit paid: 10.00 EUR.")
+}
+
+// noChatInMetadata: what Stripe is sent of a booking is its ids, never its
+// chat (a phone number, a web chat's login token).
+func noChatInMetadata(t *testing.T, st *stripetest.Server, session, chatID string) {
+	t.Helper()
+	meta, _ := st.Session(session)["metadata"].(map[string]string)
+	for name, m := range map[string]map[string]string{"session": meta, "payment intent": st.IntentMetadata(session)} {
+		require.ElementsMatch(t, []string{"booking", "salon"}, slices.Collect(maps.Keys(m)), name)
+		for k, v := range m {
+			require.NotContains(t, v, chatID, "%s metadata %s", name, k)
+		}
+	}
 }
 
 // TestDepositsOverTelegram: an invoice; the pre-checkout query answered in
@@ -385,4 +405,100 @@ func TestDepositsOverTelegram(t *testing.T) {
 	require.Equal(t, "Это время больше не закреплено за вами: срок оплаты истёк. Запишитесь, пожалуйста, заново.", res.Message)
 	time.Sleep(300 * time.Millisecond)
 	require.Len(t, s.tg.SentTo(chat), n, "no payment, no answer")
+}
+
+// webChat posts the web chat's messages of one session, in lang.
+func webChat(t *testing.T, addr, session string) func(field, value, lang string) []map[string]any {
+	n := 0
+	return func(field, value, lang string) []map[string]any {
+		t.Helper()
+		n++
+		body := fmt.Sprintf(`{"session":%q,"id":"m%d",%q:%q,"lang":%q}`, session, n, field, value, lang)
+		resp, err := http.Post("http://"+addr+"/chat/api/messages", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var out struct {
+			Replies []map[string]any `json:"replies"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return out.Replies
+	}
+}
+
+var checkoutLink = regexp.MustCompile(`https://checkout\.stripe\.com/c/pay/\S+`)
+
+// TestStripePageKeptAndClosedWithItsBooking: "Pay deposit" again after a
+// language switch gives the first page (no idempotency error); the page is
+// closed through Stripe's API once its booking lapses or is cancelled, not
+// 30 minutes later.
+func TestStripePageKeptAndClosedWithItsBooking(t *testing.T) {
+	t.Parallel()
+	s := startDepositServerWith(t, "deppage", telegramtest.Options{PaymentProviderToken: testProviderToken}, false)
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	chat := webChat(t, s.addr, "webchat-session-page-0123456789")
+	book := func(chat func(field, value, lang string) []map[string]any, day string) (link, bookingID string) {
+		t.Helper()
+		chat("command", "start", "en")
+		for _, c := range []string{"book", "s:haircut", "m:anna"} {
+			chat("choice", c, "en")
+		}
+		chat("text", day, "en")
+		chat("text", "1", "en")
+		chat("text", "Petra", "en")
+		chat("text", "+49 151 76543219", "en")
+		text, _ := chat("choice", "ok", "en")[0]["text"].(string)
+		link = checkoutLink.FindString(text)
+		require.NotEmpty(t, link, text)
+		require.NoError(t, pool.QueryRow(ctx, `SELECT booking_id::text FROM bookings WHERE salon_id = 'deppage' AND status = 'awaiting_payment'`).Scan(&bookingID))
+		return link, bookingID
+	}
+	link, first := book(chat, "6")
+	session := s.st.SessionByURL(link)
+	require.NotEmpty(t, session)
+
+	// In Russian now, the deposit asked again: the same page.
+	chat("choice", "lang", "en")
+	chat("choice", "l:ru", "ru")
+	chat("choice", "mine", "ru")
+	chat("text", "1", "ru")
+	text, _ := chat("choice", "pay:"+first, "ru")[0]["text"].(string)
+	require.Equal(t, link, checkoutLink.FindString(text), text)
+	require.Len(t, s.st.Sessions(), 1, "one session per booking")
+	require.Equal(t, "open", s.st.Session(session)["status"])
+
+	// The payment window lapses: the page is closed within seconds.
+	_, err := pool.Exec(ctx, `UPDATE bookings SET hold_expires_at = now() - interval '1 second' WHERE booking_id = $1`, first)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return s.st.Session(session)["status"] == "expired" }, 20*time.Second, 50*time.Millisecond,
+		"the lapsed booking's page is closed")
+
+	// Another booking (another session: the chat's flood limit), cancelled
+	// by the client: its page is closed too.
+	chat = webChat(t, s.addr, "webchat-session-page-9876543210")
+	link, second := book(chat, "7")
+	session = s.st.SessionByURL(link)
+	require.NotEmpty(t, session)
+	chat("choice", "mine", "en")
+	chat("text", "1", "en")
+	asked := chat("choice", "cx:"+second, "en") // a cancel asks first
+	yes := ""
+	for _, r := range asked {
+		choices, _ := r["choices"].([]any)
+		for _, c := range choices {
+			if id, _ := c.(map[string]any)["id"].(string); strings.HasPrefix(id, "cy:") {
+				yes = id
+			}
+		}
+	}
+	require.NotEmpty(t, yes, "the cancel asks first: %v", asked)
+	chat("choice", yes, "en")
+	var status string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT status FROM bookings WHERE booking_id = $1`, second).Scan(&status))
+	require.Equal(t, "cancelled", status)
+	require.Eventually(t, func() bool { return s.st.Session(session)["status"] == "expired" }, 20*time.Second, 50*time.Millisecond,
+		"the cancelled booking's page is closed")
+	_, err = s.st.Pay(ctx, session)
+	require.Error(t, err, "a closed page cannot be paid")
 }

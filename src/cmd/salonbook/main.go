@@ -222,11 +222,15 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	store.FollowOffers(pipeline.NewOffers(func(s *core.Salon, o dialog.Offer) dialog.Reply { return dialog.OfferReply(catalog, s, o) }, clock, log).Record)
 	privacy := postgres.NewPrivacy(pool) // "delete my data"; calendar sync follows its erases
 	dcfg := dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Privacy: privacy, Catalog: catalog, Clock: clock, NoOffers: []string{"web"}}
+		Privacy: privacy, Catalog: catalog, Clock: clock, NoOffers: []string{"web"},
+		References: postgres.NewReferences(pool)}
+	if cfg.PublicURL != "" { // the booked message's "Add to calendar" link, served below
+		dcfg.CalendarURL = func(token string) string { return web.BookingFileURL(cfg.PublicURL, token) }
+	}
 	var checkout *stripeCheckout
 	if cfg.Stripe.On() {
 		// Deposits of the web chat and WhatsApp: a Stripe Checkout page.
-		if checkout, err = newStripeCheckout(cfg, salonID); err != nil {
+		if checkout, err = newStripeCheckout(cfg, pool, salonID); err != nil {
 			return err
 		}
 		dcfg.Payments = checkout
@@ -294,6 +298,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		Reminders: reminders,
 		// Deposits to refund (Telegram's are the owner's to make).
 		Payments: webPayments{postgres.NewPayments(pool)},
+		// The booked message's calendar files.
+		BookingFiles: postgres.NewReferences(pool),
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),

@@ -29,9 +29,13 @@ import (
 // is answered in order, once), and a loop refunds what is to be refunded.
 
 // stripeCheckout is the dialog's Payments: Telegram chats get an invoice (""),
-// the others a Checkout Session's page.
+// the others a Checkout Session's page. The first session made for a booking
+// is kept (checkout_sessions) and its page given again: asking anew in
+// another language would reuse the idempotency key with other parameters,
+// which Stripe refuses.
 type stripeCheckout struct {
 	client    *stripe.Client
+	payments  *postgres.Payments
 	salonID   string
 	publicURL string
 }
@@ -44,14 +48,22 @@ func (s *stripeCheckout) Checkout(ctx context.Context, key dialog.ChatKey, b cor
 	if key.Channel == webChannel {
 		done = s.publicURL + "/chat" // back to the chat, which the browser keeps
 	}
-	url, _, err := s.client.Checkout(ctx, stripe.Session{
-		BookingID: b.ID, SalonID: s.salonID, Source: b.Source, Title: title, Amount: b.Deposit,
-		// From the booking, so asking again makes the same request (the booking
-		// id is the idempotency key): Stripe's page lives at least 30 minutes.
-		ExpiresAt: b.HoldExpiresAt.Add(stripe.MinSessionLife),
-		Locale:    lang, SuccessURL: done, CancelURL: done,
+	if kept, ok, err := s.payments.CheckoutSessionOf(ctx, s.salonID, b.ID); err != nil || ok {
+		return kept.URL, err
+	}
+	// From the booking, so asking again makes the same request (the booking
+	// id is the idempotency key): Stripe's page lives at least 30 minutes; it
+	// is closed through the API once the booking lapses (closeSessions).
+	expires := b.HoldExpiresAt.Add(stripe.MinSessionLife)
+	url, id, err := s.client.Checkout(ctx, stripe.Session{
+		BookingID: b.ID, SalonID: s.salonID, Title: title, Amount: b.Deposit, ExpiresAt: expires,
+		Locale: lang, SuccessURL: done, CancelURL: done,
 	})
-	return url, err
+	if err != nil {
+		return "", err
+	}
+	kept, err := s.payments.KeepCheckoutSession(ctx, s.salonID, postgres.CheckoutSession{BookingID: b.ID, ID: id, URL: url}, expires)
+	return kept.URL, err
 }
 
 // stripeEvents hands Stripe's verified events on: a payment goes into its
@@ -73,7 +85,15 @@ func (e *stripeEvents) Paid(ctx context.Context, p stripe.Paid) error {
 	}
 	r := messaging.PaymentReport{EventID: "stripe:" + p.EventID, BookingID: p.BookingID, Provider: "stripe", ChargeID: charge,
 		SessionID: p.SessionID, Provided: p.EventID, Amount: p.Amount.Minor, Currency: p.Amount.Currency}
-	channel, chatID, _ := strings.Cut(p.Source, ":")
+	// The chat is the booking's (Stripe is sent only ids): an unknown booking
+	// is recorded directly below, which acknowledges it.
+	var source string
+	if b, err := e.bookings.Get(ctx, e.salonID, p.BookingID); err == nil {
+		source = b.Source
+	} else if code := core.ErrorCode(err); code != core.ENotFound && code != core.EInvalid {
+		return err
+	}
+	channel, chatID, _ := strings.Cut(source, ":")
 	switch {
 	case e.channels[channel] && chatID != "":
 		payload, err := messaging.EncodePayment(r)
@@ -108,12 +128,12 @@ func mustEncode(r messaging.PaymentReport) []byte {
 }
 
 // newStripeCheckout is the dialog's Payments through Stripe.
-func newStripeCheckout(cfg Config, salonID string) (*stripeCheckout, error) {
+func newStripeCheckout(cfg Config, pool *pgxpool.Pool, salonID string) (*stripeCheckout, error) {
 	client, err := stripe.New(stripe.Config{SecretKey: cfg.Stripe.SecretKey, APIURL: cfg.Stripe.APIURL})
 	if err != nil {
 		return nil, err
 	}
-	return &stripeCheckout{client: client, salonID: salonID, publicURL: strings.TrimRight(cfg.PublicURL, "/")}, nil
+	return &stripeCheckout{client: client, payments: postgres.NewPayments(pool), salonID: salonID, publicURL: strings.TrimRight(cfg.PublicURL, "/")}, nil
 }
 
 // startStripe mounts /stripe/webhook and /stripe/done and runs the refund
@@ -166,6 +186,7 @@ func runRefunds(ctx context.Context, payments *postgres.Payments, client *stripe
 	defer tick.Stop()
 	for {
 		refundOnce(ctx, payments, client, salonID, log)
+		closeSessions(ctx, payments, client, salonID, log)
 		if _, err := payments.PruneDeliveries(ctx, time.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 			log.Warn("prune stripe deliveries", slog.String("error", err.Error()))
 		}
@@ -174,6 +195,34 @@ func runRefunds(ctx context.Context, payments *postgres.Payments, client *stripe
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// closeSessions expires, through Stripe's API, the open Checkout Sessions of
+// bookings that no longer await their deposit (lapsed, expired, cancelled),
+// at most 20 a look: the page closes within one look (refundEvery) of the
+// booking, not 30 minutes later. A session Stripe says is not open (400) or
+// unknown (404) is closed already; a passing failure is tried at the next look.
+func closeSessions(ctx context.Context, payments *postgres.Payments, client *stripe.Client, salonID string, log *slog.Logger) {
+	due, err := payments.SessionsToClose(ctx, salonID, time.Now(), 20)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("read checkout sessions to close", slog.String("error", err.Error()))
+		}
+		return
+	}
+	for _, s := range due {
+		err := client.Expire(ctx, s.ID)
+		var se *stripe.Error
+		if err != nil && !(errors.As(err, &se) && (se.Status == http.StatusBadRequest || se.Status == http.StatusNotFound)) {
+			log.Warn("checkout session not closed; tried again", slog.String("booking", s.BookingID), slog.String("error", err.Error()))
+			return
+		}
+		if err := payments.SessionClosed(ctx, salonID, s.ID); err != nil {
+			log.Warn("checkout session closed, not marked", slog.String("booking", s.BookingID), slog.String("error", err.Error()))
+			continue
+		}
+		log.Info("checkout page closed", slog.String("booking", s.BookingID))
 	}
 }
 

@@ -116,6 +116,12 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 			paid.Deposit = p.Amount
 		}
 		paid.Status, paid.HoldExpiresAt, paid.DepositState = core.StatusConfirmed, time.Time{}, core.DepositPaid
+		salon, err := tx.Salon(ctx, salonID)
+		if err != nil {
+			return err
+		}
+		// The refund deadline is fixed now: a later move does not push it on.
+		paid.RefundUntil = paid.Start.Add(-salon.Policy.RefundCutoff())
 		switch {
 		case p.Amount.Currency != paid.Deposit.Currency || p.Amount.Minor < paid.Deposit.Minor:
 			refund(RefundAmount)
@@ -138,8 +144,12 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 		}
 		if res.Outcome == PaidConfirmed {
 			*b = paid
-		} else if b.Status != core.StatusConfirmed && !b.HoldLive(now) && b.DepositState != core.DepositRefundDue {
+		} else if b.Status != core.StatusConfirmed && (!b.HoldLive(now) || res.Reason == RefundLate) && !slices.Contains([]core.DepositState{
+			core.DepositRefundDue, core.DepositKept, core.DepositRefunded}, b.DepositState) {
 			// Paid for a booking that does not stand: its deposit goes back.
+			// A deposit kept or refunded already stays so: this payment is
+			// refunded by itself (its reason). A live booking whose time the
+			// calendar took (late) expires: its deposit came and goes back.
 			if b.Deposit.Minor == 0 {
 				b.Deposit = p.Amount
 			}
@@ -292,14 +302,20 @@ func (s *Service) CancelByClient(ctx context.Context, salonID, bookingID string)
 
 // refundOnCancel settles a paid deposit of a confirmed booking being
 // cancelled: the salon's cancel gives it back, the client's before the refund
-// cutoff too; later it is kept. It sets b.DepositState.
+// cutoff too; later it is kept. The cutoff is the deadline fixed when the
+// deposit was paid (b.RefundUntil), or the current start's if that is earlier:
+// moving a booking never buys a refund. It sets b.DepositState.
 func refundOnCancel(ctx context.Context, tx Tx, salon *core.Salon, b *core.Booking, byClient bool, now time.Time) error {
 	if b.DepositState != core.DepositPaid {
 		return nil
 	}
 	reason := RefundSalon
 	if byClient {
-		if b.Start.Sub(now) < salon.Policy.RefundCutoff() {
+		until := b.Start.Add(-salon.Policy.RefundCutoff())
+		if !b.RefundUntil.IsZero() && b.RefundUntil.Before(until) {
+			until = b.RefundUntil
+		}
+		if now.After(until) {
 			b.DepositState = core.DepositKept
 			return nil
 		}

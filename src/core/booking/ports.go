@@ -92,8 +92,13 @@ type Tx interface {
 	// whether it did: a hold confirmed meanwhile is left alone. An unknown id
 	// releases nothing.
 	ReleaseHold(ctx context.Context, salonID, bookingID string, a Audit) (bool, error)
+	// CancelAwaiting cancels the booking only while it awaits its deposit, as
+	// ReleaseHold does a hold (a wait-list offer's message given up), and
+	// wakes the wait-list as its expiry would; it reports whether it did.
+	CancelAwaiting(ctx context.Context, salonID, bookingID string, a Audit) (bool, error)
 	// UpdateBooking writes b's status, master, times, occupied range, hold
-	// expiry, "I'll come" (ComingAt) and attendance, with a, the change's record, in
+	// expiry, "I'll come" (ComingAt), attendance and the deposit's refund
+	// deadline, with a, the change's record, in
 	// the same statement. EConflict when the new time overlaps another live
 	// booking (nothing is written then).
 	UpdateBooking(ctx context.Context, b *core.Booking, a Audit) error

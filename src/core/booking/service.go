@@ -538,12 +538,17 @@ func (s *Service) cancel(ctx context.Context, salonID, bookingID string, sc Staf
 			if err := refundOnCancel(ctx, tx, salon, b, byClient, now); err != nil {
 				return false, err
 			}
-		case core.StatusHeld:
+		case core.StatusHeld, core.StatusAwaitingPayment:
 			// As Release: a wait-list offer's message is given up and the
-			// matcher woken with it.
+			// matcher woken with it (always for a booking awaiting its
+			// deposit, as its expiry would).
 			a := *rec
 			a.Action = ActReleased
-			if _, err := tx.ReleaseHold(ctx, salonID, b.ID, a); err != nil {
+			release := tx.ReleaseHold
+			if b.Status == core.StatusAwaitingPayment {
+				a.Action, release = ActCancelled, tx.CancelAwaiting
+			}
+			if _, err := release(ctx, salonID, b.ID, a); err != nil {
 				return false, err
 			}
 			got, err := tx.Booking(ctx, salonID, b.ID, false)

@@ -231,6 +231,9 @@ func (t *turn) onDay() {
 		}
 		t.ask()
 		return
+	case t.in.Choice == optEarlier: // "earlier" typed on the first page: it is the earliest
+		t.ask()
+		return
 	case t.in.Choice == optMoveMaster && t.st.Step == stepMoveDay:
 		t.st.Step = stepMoveMaster
 		t.ask()
@@ -519,12 +522,7 @@ func (t *turn) onConfirm() {
 			t.askDeposit(b)
 			return
 		}
-		svc := t.service(b.ServiceID)
-		done := p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start),
-			"Master", t.masterName(b.MasterID), "Price", p.Price(b.Price))
-		if a := t.cat.Salon.Address; a != "" {
-			done += "\n" + p.T("confirm.address", "Address", a)
-		}
+		done := t.booked(b)
 		t.reset()
 		t.note = done
 		t.menu()

@@ -74,7 +74,7 @@ func (t *turn) deposit(b *core.Booking) (string, *Reply) {
 	minutes := int(b.HoldExpiresAt.Sub(t.now) / time.Minute)
 	text := p.N("deposit.ask", minutes, "Deposit", p.Price(b.Deposit), "Service", svc.NameIn(p.Lang()),
 		"Master", t.masterName(b.MasterID), "Time", p.DayTime(b.Start)) +
-		" " + p.N("deposit.rules", int(t.cat.Salon.Policy.RefundCutoff()/time.Hour), "Price", p.Price(b.Price))
+		" " + p.T("deposit.rules", "Cutoff", t.duration(t.cat.Salon.Policy.RefundCutoff()), "Price", p.Price(b.Price))
 	url := ""
 	var err error
 	if t.e.payments != nil {
@@ -130,14 +130,8 @@ func (t *turn) onPaid() {
 	if t.in.Paid != nil && t.in.Paid.Amount.Minor > 0 {
 		deposit = t.in.Paid.Amount
 	}
-	svc := t.service(b.ServiceID)
 	if res.Outcome == booking.PaidConfirmed {
-		t.note = p.T("deposit.paid", "Deposit", p.Price(deposit)) + " " +
-			p.T("confirm.done", "Service", svc.NameIn(p.Lang()), "Time", p.DayTime(b.Start), "Master", t.masterName(b.MasterID),
-				"Price", p.Price(b.Price))
-		if addr := t.cat.Salon.Address; addr != "" {
-			t.note += "\n" + p.T("confirm.address", "Address", addr)
-		}
+		t.note = p.T("deposit.paid", "Deposit", p.Price(deposit)) + " " + t.booked(b)
 		t.ask()
 		return
 	}
@@ -219,9 +213,24 @@ func (t *turn) cancelNote(b *core.Booking) string {
 	case core.DepositRefundDue:
 		return " " + p.T("deposit.cancel_refund", "Deposit", p.Price(b.Deposit))
 	case core.DepositKept:
-		return " " + p.N("deposit.cancel_kept", int(t.cat.Salon.Policy.RefundCutoff()/time.Hour), "Deposit", p.Price(b.Deposit))
+		return " " + p.T("deposit.cancel_kept", "Cutoff", t.duration(t.cat.Salon.Policy.RefundCutoff()), "Deposit", p.Price(b.Deposit))
 	}
 	return ""
+}
+
+// duration says d in hours and minutes ("36 hours 30 minutes"), exactly to
+// the minute: a refund cutoff rounded down to whole hours promised a refund
+// the policy then refused.
+func (t *turn) duration(d time.Duration) string {
+	p := t.p
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case m == 0:
+		return p.N("duration.hours", h)
+	case h == 0:
+		return p.N("duration.minutes", m)
+	}
+	return p.N("duration.hours", h) + " " + p.N("duration.minutes", m)
 }
 
 // PreCheckout answers a provider's last question before it charges a deposit

@@ -40,9 +40,15 @@ type depositBundle struct {
 
 func newDepositBundle(t *testing.T, channel string) *depositBundle {
 	t.Helper()
+	return newDepositBundleCutoff(t, channel, 48*time.Hour)
+}
+
+// newDepositBundleCutoff is newDepositBundle with another refund cutoff.
+func newDepositBundleCutoff(t *testing.T, channel string, cutoff time.Duration) *depositBundle {
+	t.Helper()
 	b := newBundleWith(t, func(s *postgres.SalonSetup) {
 		s.Salon.Policy.DepositWhen = core.DepositAlways
-		s.Salon.Policy.DepositRefundCutoff = 48 * time.Hour
+		s.Salon.Policy.DepositRefundCutoff = cutoff
 		s.Services[0].Deposit = core.Deposit{Minor: 1000}
 	})
 	pool := pgtest.Pool(t)
@@ -51,7 +57,8 @@ func newDepositBundle(t *testing.T, channel string) *depositBundle {
 	wl := postgres.NewWaitlist(pool)
 	t.Cleanup(wl.Close)
 	engine := dialog.NewEngine(dialog.Config{SalonID: b.salonID, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Catalog: cat, Clock: b.clock, Payments: hostedPage{}})
+		Catalog: cat, Clock: b.clock, Payments: hostedPage{}, Privacy: postgres.NewPrivacy(pool),
+		References: postgres.NewReferences(pool), CalendarURL: calendarURL})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return &depositBundle{bundle: b, channel: channel, wl: wl}
 }
@@ -186,7 +193,7 @@ func TestDepositTranscripts(t *testing.T) {
 			// confirms once; cancelled four days ahead: refunded.
 			name: "deposit_telegram_en", channel: "telegram", convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(book("Book", "Haircut", "Olga", "+49 151 23456789", "Confirm"),
-				"clock: +10m", "pay: ch1", "pay: ch1", "pick: My bookings", "pick: #1", "pick: Cancel booking"),
+				"clock: +10m", "pay: ch1", "pay: ch1", "pick: My bookings", "pick: #1", "pick: Cancel booking", "pick: Yes, cancel"),
 			check: func(t *testing.T, b *depositBundle) {
 				bk := b.lastDeposit(t, &conv{name: "olga"})
 				st, dep := b.status(t, bk.ID)
@@ -198,7 +205,7 @@ func TestDepositTranscripts(t *testing.T) {
 			// Russian, and the client cancels inside the refund cutoff: kept.
 			name: "deposit_telegram_ru", channel: "telegram", convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(book("Записаться", "Стрижка", "Иван", "+7 912 345 67 89", "Подтвердить"),
-				"pay: ch1", "pick: Мои записи", "pick: #1", "clock: +24h", "cmd: start", "pick: Мои записи", "pick: #1", "pick: Отменить запись"),
+				"pay: ch1", "pick: Мои записи", "pick: #1", "clock: +24h", "cmd: start", "pick: Мои записи", "pick: #1", "pick: Отменить запись", "pick: Да, отменить"),
 			check: func(t *testing.T, b *depositBundle) {
 				st, dep := b.status(t, b.lastDeposit(t, &conv{name: "ivan"}).ID)
 				require.Equal(t, core.StatusCancelled, st)
@@ -336,4 +343,42 @@ func TestStaffNoticeSaysTheDeposit(t *testing.T) {
 	require.Contains(t, text(n), "Предоплата 10,00 EUR остаётся у салона")
 	n.Kind, n.DepositTo = booking.Booked, ""
 	require.Equal(t, "Новая запись к мастеру Anna: Стрижка, ср, 3 мар, 10:30, Иван.", text(n), "no deposit, no word of one")
+}
+
+// TestEraseCancelsAsTheClient: "delete my data" cancels the client's paid
+// booking as the client's own cancel does: inside the refund cutoff the
+// deposit is kept, not refunded as by the salon's cancel.
+func TestEraseCancelsAsTheClient(t *testing.T) {
+	t.Parallel()
+	b := newDepositBundle(t, "telegram")
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #3", "pick: 10:30",
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm", "pay: ch1"})
+	bk := b.lastDeposit(t, olga) // read before the erase forgets the chat
+	b.run(t, []*conv{olga}, []string{
+		"clock: +24h", // Wed 10:30 is now 25.5 h ahead: inside the 48 h refund cutoff, outside the 12 h cancel cutoff
+		"text: Delete my data!", "pick: Yes, delete"})
+	st, dep := b.status(t, bk.ID)
+	require.Equal(t, core.StatusCancelled, st)
+	require.Equal(t, core.DepositKept, dep, "kept, as the client's cancel")
+}
+
+// TestRefundCutoffIsSaidExactly: a refund cutoff of 36 h 30 min is said so,
+// not rounded down to 36 hours (a client cancelling 36 h 10 min ahead was
+// promised a refund the policy refused); in Russian too.
+func TestRefundCutoffIsSaidExactly(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ hint, book, haircut, confirm, want string }{
+		{"en", "Book", "Haircut", "Confirm", "at least 36 hours 30 minutes before the appointment"},
+		{"ru", "Записаться", "Стрижка", "Подтвердить", "не позднее чем за 36 часов 30 минут до визита"},
+	} {
+		t.Run(c.hint, func(t *testing.T) {
+			t.Parallel()
+			b := newDepositBundleCutoff(t, "telegram", 36*time.Hour+30*time.Minute)
+			olga := &conv{name: "olga", hint: c.hint}
+			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: Anna", "pick: #5", "pick: #1",
+				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm})
+			require.Contains(t, out, c.want)
+		})
+	}
 }

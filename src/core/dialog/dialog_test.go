@@ -125,13 +125,14 @@ func FuzzStep(f *testing.F) {
 	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: booking.New(store, clock),
 		Waitlist: postgres.NewWaitlist(pool), Catalog: cat, Clock: clock})
 	steps := []string{"", "service", "master", "day", "time", "name", "phone", "confirm", "mine", "booking",
-		"move_day", "move_time", "language", "nonsense"}
+		"move_day", "move_time", "language", "nonsense", "ask_cancel", "ask_move"}
 	kinds := []dialog.Kind{dialog.KindText, dialog.KindChoice, dialog.KindCommand, dialog.KindContact, "weird"}
 	for _, seed := range []struct {
 		step, kind uint8
 		text       string
 	}{{0, 0, "hi"}, {1, 1, "s:haircut"}, {3, 1, "d:2027-03-02"}, {4, 1, "t:1804000000"}, {6, 0, "+49 151"},
-		{7, 1, "ok"}, {8, 1, "cx:x"}, {12, 1, "l:ru"}, {2, 2, "start"}, {5, 3, "Anna"}, {13, 4, "\x00"}} {
+		{7, 1, "ok"}, {8, 1, "cx:x"}, {12, 1, "l:ru"}, {2, 2, "start"}, {5, 3, "Anna"}, {13, 4, "\x00"},
+		{14, 0, "yes"}, {15, 1, "my:x:1"}, {14, 1, "cy:x:1"}, {0, 0, "AAAAAA +49 151 11111119"}} {
 		f.Add(seed.step, seed.kind, seed.text, "haircut", "any", "2027-03-02")
 	}
 	f.Fuzz(func(t *testing.T, step, kind uint8, text, service, master, day string) {
@@ -330,7 +331,7 @@ func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
 	olga := &conv{name: "olga", hint: "en"}
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Manicure", "pick: #2", "pick: 11:00",
 		"text: Olga", "text: +49 151 11111119", "pick: Confirm",
-		"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Tue 2 Mar"})
+		"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Yes, move", "pick: Tue 2 Mar"})
 	var times []string
 	for _, c := range olga.last[0].Choices {
 		if strings.HasPrefix(c.ID, "t:") {

@@ -96,6 +96,10 @@ type Engine struct {
 	idle     time.Duration
 	noOffers []string
 	payments Payments
+	refs     References
+	calURL   func(token string) string
+	// typedWords: the parser and open hours of the catalog last read.
+	typedWords wordsCache
 }
 
 // Config builds an Engine.
@@ -122,6 +126,12 @@ type Config struct {
 	// channel does not take payments itself; nil: every chat gets an invoice
 	// (Reply.Invoice).
 	Payments Payments
+	// References gives a booking its short reference and calendar token for
+	// the booked message; nil: the message has neither.
+	References References
+	// CalendarURL is the address of a booking's calendar file by its token;
+	// nil: the booked message has no "Add to calendar" link.
+	CalendarURL func(token string) string
 }
 
 // NewEngine returns an Engine.
@@ -130,7 +140,7 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments}
+		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments, refs: c.References, calURL: c.CalendarURL}
 }
 
 // turn is one step being worked out.
@@ -156,6 +166,7 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	ctx = booking.WithActor(ctx, booking.ActorChat) // what a chat changes is the client's doing
 	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
 	t.began = st.Step
+	t.moveHere, t.st.MoveHere = t.st.MoveHere, ""
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {
 		p := e.catalog.Printer(e.catalog.Match(in.LangHint, nil), time.UTC)
@@ -210,6 +221,9 @@ func (t *turn) run() {
 		in.Kind, in.Text = KindCommand, strings.ToLower(strings.TrimPrefix(strings.Fields(in.Text)[0], "/"))
 	}
 	if t.eraseAsked(in) { // "delete my data", whatever the step
+		return
+	}
+	if t.lookupAsked(in) { // a booking reference and a phone (lookup.go)
 		return
 	}
 	switch in.Kind {
@@ -286,6 +300,8 @@ func (t *turn) run() {
 		t.onMoveMaster()
 	case stepErase:
 		t.onErase()
+	case stepAskCancel, stepAskMove:
+		t.onAsk()
 	default:
 		t.reset()
 		t.menu()
@@ -345,9 +361,17 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	if t.st.Step != stepTime && t.st.Step != stepMoveTime {
 		return shown, false
 	}
+	if t.st.Step == stepMoveTime && !bareClock(text) {
+		// A move presses only a clock alone ("11", "11:30"): "what about
+		// 11am?" is read as a request, whose move asks first (take).
+		return shown, false
+	}
 	r := t.parse(text, true)
 	if len(r.Times) == 0 || r.HasDay || len(r.Services) > 0 || len(r.Masters) > 0 || r.Intent != understand.None {
 		return shown, false // not a time alone: a number picks, words are read as a request
+	}
+	if t.st.Step == stepMoveTime {
+		r.Times = r.Times[:1] // the other reading is offered (nearest), never pressed
 	}
 	labelled := func(want core.ClockTime) string {
 		for _, c := range t.st.Shown {
@@ -358,7 +382,7 @@ func (t *turn) typed(text string) (id string, answered bool) {
 		return ""
 	}
 	if err == nil { // a bare number: the hour as written, then the n-th choice, then the other reading
-		if n >= 0 && n < 24 {
+		if n >= 0 && n < 24 && (t.st.Step != stepMoveTime || core.ClockTime(n*60) == r.Times[0]) {
 			if c := labelled(core.ClockTime(n * 60)); c != "" {
 				return c, false
 			}
@@ -390,6 +414,24 @@ func (t *turn) typed(text string) (id string, answered bool) {
 	first := r.Times[0]
 	t.nearest(d, first.String(), time.Date(d.Year, d.Month, d.Day, int(first)/60, int(first)%60, 0, 0, t.cat.Salon.Timezone), slots)
 	return "", true
+}
+
+// bareClock reports whether text is a clock alone: "11", "11:30", "9.30".
+func bareClock(text string) bool {
+	s := strings.TrimSpace(text)
+	h, m, hasMin := strings.Cut(s, ":")
+	if !hasMin {
+		h, m, hasMin = strings.Cut(s, ".")
+	}
+	digits := func(s string, lo, hi int) bool {
+		for _, r := range s {
+			if r < '0' || r > '9' {
+				return false
+			}
+		}
+		return len(s) >= lo && len(s) <= hi
+	}
+	return digits(h, 1, 2) && (!hasMin || digits(m, 2, 2))
 }
 
 func (t *turn) menu() {
@@ -425,6 +467,8 @@ func (t *turn) prompt() Reply {
 		return t.moveMasterPrompt()
 	case stepErase:
 		return t.erasePrompt()
+	case stepAskCancel, stepAskMove:
+		return t.askPrompt()
 	}
 	text := p.T("menu.text", "Salon", t.cat.Salon.Name)
 	if t.note != "" { // after an answer the client has heard the greeting already

@@ -122,7 +122,8 @@ func (t *turn) erase() {
 			if b.Status == core.StatusHeld {
 				_, err = t.e.bookings.Release(t.ctx, t.e.salonID, b.ID)
 			} else {
-				_, err = t.e.bookings.Cancel(t.ctx, t.e.salonID, b.ID)
+				// The client's cancel: a paid deposit inside the refund cutoff is kept.
+				_, err = t.e.bookings.CancelByClient(t.ctx, t.e.salonID, b.ID)
 			}
 			if err != nil {
 				t.eraseFailed()

@@ -25,6 +25,10 @@ import (
 // booking's (moved since) changes nothing either: the answer names the new
 // time, with the buttons for it.
 //
+// "Reschedule" and "Cancel booking" first ask (ask.go); their Yes (cy:, my:,
+// with the id and the start asked about) passes the same checks again before
+// it acts, and No (kn:) keeps the booking.
+//
 // "I'll come" is a one-line answer: a flow under way goes on (its question is
 // asked again). "Reschedule" and "Cancel booking" take the conversation over, as
 // /start does: a booking flow under way is dropped (its hold released), and the
@@ -36,7 +40,7 @@ import (
 func (t *turn) press() bool {
 	c := t.in.Choice
 	var prefix string
-	for _, p := range []string{prefComing, prefMove, prefCancel} {
+	for _, p := range []string{prefComing, prefMove, prefCancel, prefCancelYes, prefMoveYes, prefKeep} {
 		if strings.HasPrefix(c, p) {
 			prefix = p
 		}
@@ -46,7 +50,9 @@ func (t *turn) press() bool {
 	}
 	p := t.p
 	t.note = "" // a flow dropped as idle needs no word: the press says what happens
-	id, at, reminder := strings.Cut(strings.TrimPrefix(c, prefix), ":")
+	id, at, bound := strings.Cut(strings.TrimPrefix(c, prefix), ":")
+	yes := prefix == prefCancelYes || prefix == prefMoveYes
+	reminder := bound && !yes
 	t.keep = reminder
 	b, err := t.own(id)
 	switch {
@@ -57,13 +63,19 @@ func (t *turn) press() bool {
 	case b != nil && isOffer(b): // an offer is answered by its own buttons
 		t.unchanged(id, p.T("offer.pending"))
 		return true
+	case prefix == prefKeep:
+		t.kept(id, b)
+		return true
+	case yes && !bound: // a Yes always names the start it was asked for
+		t.unchanged(id, p.T("remind.gone"))
+		return true
 	case b == nil || b.ID == t.st.Hold || ((prefix == prefComing || reminder) && b.Status != core.StatusConfirmed):
 		t.unchanged(id, p.T("remind.gone"))
 		return true
 	case !b.Start.After(t.now):
 		t.unchanged(id, p.T("remind.started"))
 		return true
-	case reminder && at != strconv.FormatInt(b.Start.Unix(), 10):
+	case bound && at != strconv.FormatInt(b.Start.Unix(), 10):
 		t.movedSince(b)
 		return true
 	case prefix == prefComing:
@@ -72,9 +84,12 @@ func (t *turn) press() bool {
 	case b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff:
 		t.unchanged(id, p.T("cancel.too_late", "Phone", t.cat.Salon.Phone))
 		return true
+	case !yes: // Reschedule and Cancel booking ask first (ask.go)
+		t.askFirst(b, prefix)
+		return true
 	}
 	dropped := t.dropFlow(b.ID)
-	if prefix == prefCancel {
+	if prefix == prefCancelYes {
 		cancelled, err := t.e.bookings.CancelByClient(t.ctx, t.e.salonID, b.ID)
 		if err != nil {
 			t.bookingFailed(err, stepMine)
@@ -158,7 +173,7 @@ func (t *turn) unchanged(id, note string) {
 // move of that same booking are no flow to drop.
 func (t *turn) dropFlow(id string) string {
 	switch t.st.Step {
-	case stepMenu, stepMine, stepBooking, stepLanguage:
+	case stepMenu, stepMine, stepBooking, stepLanguage, stepAskCancel, stepAskMove:
 		return ""
 	case stepMoveDay, stepMoveTime:
 		if t.st.BookingID == id {

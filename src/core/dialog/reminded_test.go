@@ -100,7 +100,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_reschedule_en",
 			convs: []*conv{{name: "olga", hint: "en"}, {name: "petra", hint: "en"}},
 			script: append(bookOlga,
-				"clock: +26h", "olga remind: #1", "olga press: Reschedule", "olga pick: Thu 4 Mar",
+				"clock: +26h", "olga remind: #1", "olga press: Reschedule", "olga pick: Yes, move", "olga pick: Thu 4 Mar",
 				// Petra takes Thursday 10:00 while Olga looks at the times.
 				"petra text: hi", "petra pick: Book", "petra pick: Haircut", "petra pick: Anna", "petra pick: Thu 4 Mar",
 				"petra pick: 10:00", "petra text: Petra", "petra text: +49 151 76543219", "petra pick: Confirm",
@@ -114,7 +114,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_reschedule_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
-				"clock: +26h", "remind: #1", "press: Перенести", "pick: #3", "pick: 12:00",
+				"clock: +26h", "remind: #1", "press: Перенести", "pick: Да, перенести", "pick: #3", "pick: 12:00",
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t)) },
 		},
@@ -123,7 +123,8 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
 				"pick: Book", "pick: Haircut", "pick: Anna", "pick: Thu 4 Mar", "pick: 10:00", "pick: Confirm",
-				"clock: +26h", "remind: #1", "press: Cancel booking", // 24 h ahead: outside the 12 h cutoff
+				"clock: +26h", "remind: #1", "press: Cancel booking", "pick: No, keep it", // 24 h ahead: outside the 12 h cutoff
+				"press: Cancel booking", "pick: Yes, cancel",
 				"clock: +46h", "remind: #1", "press: Cancel booking", "press: Reschedule", // Thursday, 2 h ahead: inside
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Thu 04 10:00"}, b.starts(t)) },
@@ -133,7 +134,8 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
 				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #4", "pick: 10:00", "pick: Подтвердить",
-				"clock: +26h", "remind: #1", "press: Отменить запись",
+				"clock: +26h", "remind: #1", "press: Отменить запись", "pick: Нет, оставить",
+				"press: Отменить запись", "pick: Да, отменить",
 				"clock: +46h", "remind: #1", "press: Отменить запись", "press: Перенести",
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Thu 04 10:00"}, b.starts(t)) },
@@ -143,7 +145,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
 				"clock: +26h", "remind: #1",
-				"cmd: start", "pick: My bookings", "pick: #1", "pick: Cancel booking", // cancelled since
+				"cmd: start", "pick: My bookings", "pick: #1", "pick: Cancel booking", "pick: Yes, cancel", // cancelled since
 				"press: I'll come", "press: Reschedule", "press: Cancel booking",
 				"pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 11:00", "pick: Confirm",
 				"clock: +23h", "remind: #1", "clock: +2h", "press: I'll come", // started
@@ -155,7 +157,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
 				"clock: +26h", "remind: #1",
-				"cmd: start", "pick: Мои записи", "pick: #1", "pick: Отменить запись",
+				"cmd: start", "pick: Мои записи", "pick: #1", "pick: Отменить запись", "pick: Да, отменить",
 				"press: Приду", "press: Отменить запись",
 			),
 			check: func(t *testing.T, b *bundle) { require.Empty(t, b.starts(t)) },
@@ -167,7 +169,8 @@ func TestReminderTranscripts(t *testing.T) {
 				"clock: +26h", "remind: #1",
 				"cmd: start", "pick: Book", "pick: Manicure", "pick: Thu 4 Mar", "pick: 11:00", // a hold
 				"press: I'll come",  // a one-line answer: the flow goes on
-				"press: Reschedule", // takes over: the flow and its hold are dropped
+				"press: Reschedule", // takes over: the flow and its hold are dropped, and it asks first
+				"pick: Yes, move",
 			),
 			check: func(t *testing.T, b *bundle) {
 				require.Equal(t, []string{"Wed 03 10:00"}, b.starts(t), "the hold was released")
@@ -191,9 +194,11 @@ func TestReminderTranscripts(t *testing.T) {
 				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #4", "pick: 10:00", "pick: Подтвердить",
 				"clock: +26h", "template: #1",
 				"text: здравствуйте", // not a choice: the reminder's buttons again
-				"text: 3",            // cancels Wednesday
+				"text: 3",            // cancels Wednesday, asked first
+				"text: 1",            // yes
 				"clock: +24h", "template: #1",
-				"text: перенести", // a button's label, typed: Thursday's move
+				"text: перенести", // a button's label, typed: Thursday's move, asked first
+				"text: да, перенести",
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Thu 04 10:00"}, b.starts(t)) },
 		},
@@ -203,7 +208,7 @@ func TestReminderTranscripts(t *testing.T) {
 			script: append(bookIvan,
 				"clock: +26h", "remind: #1",
 				"cmd: start", "pick: Записаться", "pick: Маникюр", "pick: #3", "pick: 11:00",
-				"press: Приду", "press: Перенести",
+				"press: Приду", "press: Перенести", "pick: Да, перенести",
 			),
 			check: func(t *testing.T, b *bundle) {
 				require.Equal(t, []string{"Wed 03 10:00"}, b.starts(t), "the hold was released")
@@ -221,9 +226,9 @@ func TestReminderTranscripts(t *testing.T) {
 				"pick: Book", "pick: Haircut", "pick: Anna", "pick: Thu 4 Mar", "pick: 10:00", "pick: Confirm",
 				"clock: +26h", "remind: #1",
 				"cmd: start", "pick: Book", "pick: Manicure", "pick: Fri 5 Mar (full)",
-				"press: Reschedule", // Wednesday's move: the sign-up is dropped
-				"cmd: start", "pick: My bookings", "pick: #2", "pick: Reschedule", "pick: Thu 4 Mar",
-				"press: Cancel booking", // Wednesday cancelled: Thursday's move is dropped
+				"press: Reschedule", // Wednesday's move asked: the sign-up is dropped
+				"cmd: start", "pick: My bookings", "pick: #2", "pick: Reschedule", "pick: Yes, move", "pick: Thu 4 Mar",
+				"press: Cancel booking", "pick: Yes, cancel", // Wednesday cancelled: Thursday's move is dropped
 			),
 			check: func(t *testing.T, b *bundle) {
 				require.Equal(t, []string{"Thu 04 10:00", "Fri 05 10:00", "Fri 05 11:00", "Fri 05 12:00"}, b.starts(t))
@@ -252,7 +257,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_stale_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
-				"clock: +26h", "remind: #1", "press: Reschedule", "pick: Thu 4 Mar", "pick: 12:00",
+				"clock: +26h", "remind: #1", "press: Reschedule", "pick: Yes, move", "pick: Thu 4 Mar", "pick: 12:00",
 				"press: I'll come", // the old reminder's: the booking has moved
 				"pick: I'll come",  // the new time's
 			),
@@ -491,7 +496,7 @@ func TestStaleReminderPress(t *testing.T) {
 	old := *olga.reminder
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: old.Choices[1].ID}) // Reschedule
 	require.True(t, r[0].NoEdit, "a press on a reminder is answered below it")
-	b.run(t, []*conv{olga}, []string{"pick: Thu 4 Mar", "pick: 12:00"})
+	b.run(t, []*conv{olga}, []string{"pick: Yes, move", "pick: Thu 4 Mar", "pick: 12:00"})
 	require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t))
 
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: old.Choices[0].ID}) // I'll come, on the old reminder

@@ -137,7 +137,7 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 		}})
 	store.FollowChanges(b.reminders.Record)
 	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
-		Privacy: postgres.NewPrivacy(pool), Catalog: cat, Clock: b.clock})
+		Privacy: postgres.NewPrivacy(pool), Catalog: cat, Clock: b.clock, References: postgres.NewReferences(pool), CalendarURL: calendarURL})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return b
 }
@@ -357,6 +357,7 @@ var (
 // stableIDs replaces booking ids (random) and wait-list entry ids (a sequence
 // shared by parallel tests) by their order of appearance.
 func stableIDs(s string) string {
+	s = stableRefs(s)
 	entries := map[string]string{}
 	s = entryRe.ReplaceAllStringFunc(s, func(id string) string {
 		if _, ok := entries[id]; !ok {
@@ -449,7 +450,8 @@ func TestTranscripts(t *testing.T) {
 			script: []string{
 				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #3", "pick: 10:00",
 				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
-				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
+				"pick: Мои записи", "pick: #1", "pick: Отменить запись", "pick: Нет, оставить",
+				"pick: Мои записи", "pick: #1", "pick: Отменить запись", "pick: Да, отменить",
 				"pick: Записаться", "pick: Маникюр", "pick: #1", "pick: 12:00", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Отменить запись",
 			},
@@ -463,7 +465,7 @@ func TestTranscripts(t *testing.T) {
 				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
 				"pick: Мои записи", "pick: #1", "pick: Перенести", // inside the 12 h cutoff: refused
 				"pick: Записаться", "pick: Маникюр", "pick: #2", "pick: 11:00", "pick: Подтвердить",
-				"pick: Мои записи", "pick: #2", "pick: Перенести", "pick: #3", "pick: 10:00",
+				"pick: Мои записи", "pick: #2", "pick: Перенести", "pick: Да, перенести", "pick: #3", "pick: 10:00",
 				"pick: Мои записи",
 			},
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
@@ -475,7 +477,8 @@ func TestTranscripts(t *testing.T) {
 				"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: #1", "pick: 12:00",
 				"text: Olga", "text: +49 151 23456789", "pick: Confirm",
 				"pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: 10:00", "pick: Confirm",
-				"pick: My bookings", "pick: #2", "pick: Cancel booking",
+				"pick: My bookings", "pick: #2", "pick: Cancel booking", "pick: No, keep it",
+				"pick: My bookings", "pick: #2", "pick: Cancel booking", "pick: Yes, cancel",
 				"pick: My bookings", "pick: #1", "pick: Cancel booking",
 				"pick: My bookings", "pick: #1", "pick: Reschedule",
 			},

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -27,7 +28,8 @@ import (
 // Typed text never confirms a booking by itself: a hold always waits for its
 // confirmation ("yes" typed at that question is one), and a move named in a
 // sentence waits for its button; a time typed at a time step is the press of
-// that time, as before.
+// that time, as before (at a move's, only a clock alone: "11", "11:30"; the
+// other reading of an hour is offered, never pressed).
 
 // The move's master step and the buttons of moving around.
 const (
@@ -45,6 +47,9 @@ type typedState struct {
 	// DayPages are the first days (YYYY-MM-DD) of the pages of days before
 	// the one shown: "Earlier days" goes back through them.
 	DayPages []string `json:"day_pages,omitempty"`
+	// MoveHere is the "Yes, move it" button of the move just offered for a
+	// typed time (take): a "yes" typed next presses it.
+	MoveHere string `json:"move_here,omitempty"`
 }
 
 // typing is what a turn keeps for reading typed text.
@@ -53,22 +58,17 @@ type typing struct {
 	// began is the step the conversation was at when the event came: a typed
 	// request may reach the name's question from the menu with notes before
 	// it, and the privacy note is still said there (namePrompt).
-	began string
+	began   string
+	catalog string // catalogKey of the turn's catalog, once written (catKey)
+	// moveHere is State.MoveHere as the event found it (cleared for the next).
+	moveHere string
 }
 
 // parse reads text against the salon's catalog; expectTime reads a bare
 // number as an hour.
 func (t *turn) parse(text string, expectTime bool) understand.Request {
 	if t.words == nil {
-		var c understand.Catalog
-		for _, s := range t.cat.Services {
-			names := slices.Sorted(maps.Values(s.Name))
-			c.Services = append(c.Services, understand.Entry{ID: s.ID, Names: append(names, s.Aliases...)})
-		}
-		for _, m := range t.cat.Masters {
-			c.Masters = append(c.Masters, understand.Entry{ID: m.ID, Names: append([]string{m.Name}, m.Aliases...)})
-		}
-		t.words = understand.New(c)
+		t.words = t.e.typedWords.parser(t.cat, t.catKey())
 	}
 	x := understand.Context{Now: t.now, Zone: t.cat.Salon.Timezone, Open: t.open(t.st.Service, t.st.Master), ExpectTime: expectTime}
 	r := t.words.Parse(text, x)
@@ -92,8 +92,100 @@ func (t *turn) parse(text string, expectTime bool) understand.Request {
 // works at a wall-clock time on some day: "at 5" in a salon open 9 to 20 is
 // 17:00.
 func (t *turn) open(service, master string) func(core.ClockTime) bool {
-	var at [24 * 60]bool
-	for _, m := range t.cat.Masters {
+	at := t.e.typedWords.open(t.cat, t.catKey(), service, master)
+	return func(c core.ClockTime) bool { return c >= 0 && int(c) < len(at) && at[c] }
+}
+
+// wordsCache keeps what reading typed text needs of a catalog (the parser,
+// the open hours), built again only when the catalog changes: the catalog is
+// read anew each step, so it is keyed by what of it they use (catalogKey).
+type wordsCache struct {
+	mu    sync.Mutex
+	key   string
+	words *understand.Parser
+	hours map[[2]string]*[24 * 60]bool // by service and master
+}
+
+// catalogKey writes what the parser and the open hours read of a catalog:
+// the names, aliases, services and hours.
+func catalogKey(cat *booking.Catalog) string {
+	b := make([]byte, 0, 1024)
+	str := func(sep byte, s string) { b = append(append(b, sep), s...) }
+	for _, s := range cat.Services {
+		str('\n', s.ID)
+		for _, n := range slices.Sorted(maps.Values(s.Name)) {
+			str(0, n)
+		}
+		for _, a := range s.Aliases {
+			str(1, a)
+		}
+	}
+	for _, m := range cat.Masters {
+		str('\n', m.ID)
+		str(0, m.Name)
+		for _, a := range m.Aliases {
+			str(1, a)
+		}
+		for _, s := range m.Services {
+			str(3, s)
+		}
+		for _, day := range m.Hours {
+			b = append(b, 4)
+			for _, r := range day {
+				b = strconv.AppendInt(append(b, ' '), int64(r.Start), 10)
+				b = strconv.AppendInt(append(b, '-'), int64(r.End), 10)
+			}
+		}
+	}
+	return string(b)
+}
+
+// catKey is the turn's catalogKey, written once.
+func (t *turn) catKey() string {
+	if t.catalog == "" {
+		t.catalog = catalogKey(t.cat)
+	}
+	return t.catalog
+}
+
+// current drops what was built for another catalog; c.mu is held.
+func (c *wordsCache) current(key string) {
+	if key != c.key {
+		c.key, c.words, c.hours = key, nil, nil
+	}
+}
+
+// parser is the catalog's parser.
+func (c *wordsCache) parser(cat *booking.Catalog, key string) *understand.Parser {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.current(key)
+	if c.words == nil {
+		var uc understand.Catalog
+		for _, s := range cat.Services {
+			names := slices.Sorted(maps.Values(s.Name))
+			uc.Services = append(uc.Services, understand.Entry{ID: s.ID, Names: append(names, s.Aliases...)})
+		}
+		for _, m := range cat.Masters {
+			uc.Masters = append(uc.Masters, understand.Entry{ID: m.ID, Names: append([]string{m.Name}, m.Aliases...)})
+		}
+		c.words = understand.New(uc)
+	}
+	return c.words
+}
+
+// open is the minutes of the day when a master (master, or those doing
+// service, or all) works on some day.
+func (c *wordsCache) open(cat *booking.Catalog, key, service, master string) *[24 * 60]bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.current(key)
+	k := [2]string{service, master}
+	if at, ok := c.hours[k]; ok {
+		return at
+	}
+	at := new([24 * 60]bool)
+	for _, m := range cat.Masters {
 		if (service != "" && !m.Performs(service)) || (master != "" && master != booking.AnyMaster && m.ID != master) {
 			continue
 		}
@@ -105,7 +197,11 @@ func (t *turn) open(service, master string) func(core.ClockTime) bool {
 			}
 		}
 	}
-	return func(c core.ClockTime) bool { return c >= 0 && int(c) < len(at) && at[c] }
+	if c.hours == nil {
+		c.hours = map[[2]string]*[24 * 60]bool{}
+	}
+	c.hours[k] = at // bounded: services × masters of one catalog
+	return at
 }
 
 // moving reports whether the flow under way moves a booking.
@@ -183,12 +279,22 @@ func (t *turn) understood(text string) bool {
 		t.moveTyped(r)
 		return true
 	case understand.Yes, understand.No:
-		if t.st.Step == stepConfirm && !r.Slot() {
+		// Only the answer alone confirms or drops ("yes", "да, подтверждаю",
+		// "не записывайте"); "I'm not sure" or "ok but can we do 6?" is asked
+		// again.
+		if t.st.Step == stepConfirm && !r.Slot() && r.Pure {
 			t.in.Kind, t.in.Choice = KindChoice, optConfirm
 			if r.Intent == understand.No {
 				t.in.Choice = optDrop
 			}
 			t.onConfirm()
+			return true
+		}
+		// "yes" to "Shall I move your booking there?": its button.
+		if t.st.Step == stepMoveTime && r.Intent == understand.Yes && r.Pure && !r.Slot() && t.moveHere != "" &&
+			slices.Contains(t.st.Shown, t.moveHere) {
+			t.in.Kind, t.in.Choice = KindChoice, t.moveHere
+			t.onTime()
 			return true
 		}
 	case understand.Earlier, understand.Later, understand.OtherDay, understand.OtherMaster:
@@ -236,8 +342,12 @@ func (t *turn) navigate(in understand.Intent) bool {
 	}
 	if in == understand.OtherMaster {
 		switch {
+		case t.moving() && t.othersDo():
+			t.st.Step, t.st.Page = stepMoveMaster, 0
+			t.ask()
+			return true
 		case t.moving():
-			id = optMoveMaster
+			return false // nobody else does it: the step's own answer
 		case t.st.Step == stepDay || t.st.Step == stepTime:
 			t.st.Master, t.st.Step, t.st.Page, t.st.Day = "", stepMaster, 0, ""
 			t.ask()
@@ -774,6 +884,7 @@ func (t *turn) take(s availability.Slot) {
 		d := core.DateOf(s.Start.In(t.cat.Salon.Timezone))
 		t.offerMove(Reply{Text: ucFirst(p.T("move.offer", "Master", t.masterName(master), "When", t.when(d), "Time", p.Time(s.Start))),
 			Choices: []Choice{{ID: id, Label: p.T("btn.move_here")}}})
+		t.st.MoveHere = id
 		return
 	}
 	t.in.Kind, t.in.Choice = KindChoice, id

@@ -3,6 +3,8 @@ package dialog_test
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
+	"salonbook/src/core/dialog/understand"
 	"salonbook/src/core/i18n"
 )
 
@@ -143,6 +146,18 @@ func TestTypedEdges(t *testing.T) {
 				require.Equal(t, "time", st.Step)
 				require.Equal(t, "2027-03-02", st.Day, "typed hours now pick from tomorrow's times")
 			},
+		},
+		{
+			name: "TodayAfterClosingRu", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC), lang: "ru",
+			script: []string{"text: стрижка к Анне сегодня в 5"},
+			want:   []string{"Сегодня свободного времени нет (мастер — Anna). Ближайшее — завтра в 11:00, 11:30 и 12:00."},
+		},
+		{
+			name:   "EarlierOnTheFirstDays",
+			script: []string{"text: haircut with Anna", "text: earlier"},
+			want:   []string{"Which day suits you?"},
+			not:    []string{"Please pick"},
+			check:  func(t *testing.T, b *bundle, st dialog.State) { require.Equal(t, "day", st.Step) },
 		},
 		{
 			name: "TodayAfterClosingNoTime", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC),
@@ -299,6 +314,28 @@ func TestTypedEdges(t *testing.T) {
 			},
 		},
 		{
+			name: "NotTomorrowButFriday", lang: "ru",
+			script: []string{"text: стрижку, не завтра, а в пятницу в 11 к Анне"},
+			check: func(t *testing.T, b *bundle, st dialog.State) {
+				require.Equal(t, "name", st.Step)
+				require.True(t, st.Start.Equal(time.Date(2027, 3, 5, 11, 0, 0, 0, pgtest.Berlin)), "Friday, not tomorrow: %v", st.Start)
+			},
+		},
+		{
+			name:   "TwoDaysAsked",
+			script: []string{"text: haircut with Anna on Friday or on Saturday at 11"},
+			want:   []string{"Which day suits you?"},
+			check:  func(t *testing.T, b *bundle, st dialog.State) { require.Equal(t, "day", st.Step) },
+		},
+		{
+			name:   "IWillComeIsNoMaster",
+			edit:   func(s *postgres.SalonSetup) { s.Masters[1].Name = "Will" },
+			script: []string{"text: haircut, I will come tomorrow at 11"},
+			check: func(t *testing.T, b *bundle, st dialog.State) {
+				require.Equal(t, "any", st.Master, "no master named")
+			},
+		},
+		{
 			name:   "AmbiguousHourNotShown",
 			script: []string{"text: haircut with Boris tomorrow", "text: at 3"},
 			check: func(t *testing.T, b *bundle, st dialog.State) {
@@ -349,9 +386,12 @@ func TestTypedEdges(t *testing.T) {
 
 // FuzzTypedStep: any text typed in any step (a fresh chat, the middle of a
 // booking with the client known, a move) never panics, always answers within
-// the channels' limits, and never books without the confirmation step: no
-// confirmed booking comes of it, and a hold it makes is the flow's, waiting for
-// "confirm". Seeds: testdata/fuzz/FuzzTypedStep, and f.Add below.
+// the channels' limits, and never books or moves without asking: at the
+// confirmation of a real hold only a pure yes (or the Confirm button's
+// number) confirms it; elsewhere no booking is confirmed; a real confirmed
+// booking being moved keeps its start and master after any text but a clock
+// alone at the move's times ("11", "11:30"); a hold made waits for its
+// confirmation. Seeds: testdata/fuzz/FuzzTypedStep, and f.Add below.
 func FuzzTypedStep(f *testing.F) {
 	pool := pgtest.Pool(f)
 	store := postgres.NewStore(pool)
@@ -363,6 +403,11 @@ func FuzzTypedStep(f *testing.F) {
 	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
 	bookings := booking.New(store, clock)
 	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: bookings, Waitlist: postgres.NewWaitlist(pool), Catalog: cat, Clock: clock})
+	words := understand.New(understand.Catalog{
+		Services: []understand.Entry{{ID: "haircut", Names: []string{"Haircut", "Стрижка"}}, {ID: "manicure", Names: []string{"Manicure", "Маникюр"}}},
+		Masters:  []understand.Entry{{ID: "anna", Names: []string{"Anna"}}, {ID: "boris", Names: []string{"Boris"}}},
+	})
+	bareClock := regexp.MustCompile(`^\s*\d{1,2}([:.]\d{2})?\s*$`)
 	steps := []string{"", "service", "master", "day", "time", "name", "phone", "confirm", "mine", "booking", "move_day",
 		"move_time", "move_master", "language"}
 	for _, seed := range []struct {
@@ -370,19 +415,56 @@ func FuzzTypedStep(f *testing.F) {
 		text string
 	}{{0, "haircut with Anna tomorrow at 11"}, {0, "стрижку к Анне завтра в 11"}, {4, "11"}, {4, "at 3pm"}, {7, "yes"},
 		{7, "да, в 12"}, {3, "tomorrow"}, {0, "cancel my booking"}, {10, "к Борису на четверг в 14"}, {0, "?"},
-		{5, "menu"}, {12, "Boris"}, {4, "later"}, {3, "earlier"}} {
+		{5, "menu"}, {12, "Boris"}, {4, "later"}, {3, "earlier"}, {7, "I'm not sure"}, {7, "не подтверждаю"},
+		{7, "да нет, не надо"}, {7, "ok but can we do 6 instead?"}, {11, "what about 11am?"}, {11, "только не в 11"},
+		{11, "11"}, {11, "another master"}, {7, "1"}} {
 		f.Add(seed.step, seed.text, true)
 	}
 	f.Fuzz(func(t *testing.T, step uint8, text string, known bool) {
 		chat := pgtest.RandomID()
+		source := "fuzz:" + chat
 		st := dialog.State{Step: steps[int(step)%len(steps)], Service: "haircut", Master: "anna", Day: "2027-03-02",
 			Updated: clock.T.Add(-time.Minute)}
-		if known {
+		if known || st.Step == "confirm" || st.Step == "booking" || strings.HasPrefix(st.Step, "move") {
 			st.ClientName, st.ClientPhone = "Fuzz", "+49 151 "+fmt.Sprint(10000000+int(step)*7919)
 		}
-		if strings.HasPrefix(st.Step, "move") {
-			st.BookingID = "00000000-0000-0000-0000-000000000000"
+		// A real hold at the confirmation; a real confirmed booking to move.
+		var own *core.Booking
+		switch {
+		case st.Step == "confirm":
+			b, err := bookings.Book(ctx, booking.BookRequest{SalonID: id, ServiceID: "haircut", MasterID: "anna",
+				Start: time.Date(2027, 3, 2, 10, 0, 0, 0, pgtest.Berlin), Client: core.Client{Name: st.ClientName, Phone: st.ClientPhone},
+				IdempotencyKey: "hold-" + chat, Source: source, Stored: true})
+			require.NoError(t, err)
+			st.Hold, st.Start, st.ClientID = b.ID, b.Start, b.ClientID
+		case st.Step == "booking" || strings.HasPrefix(st.Step, "move"):
+			b, err := bookings.Book(ctx, booking.BookRequest{SalonID: id, ServiceID: "haircut", MasterID: "anna",
+				Start: time.Date(2027, 3, 4, 10, 0, 0, 0, pgtest.Berlin), Client: core.Client{Name: st.ClientName, Phone: st.ClientPhone},
+				IdempotencyKey: "own-" + chat, Source: source, Stored: true, Confirm: true})
+			require.NoError(t, err)
+			own, st.BookingID, st.ClientID = b, b.ID, b.ClientID
 		}
+		defer func() { // the next input finds the times free again
+			rows, err := pool.Query(ctx, `SELECT booking_id::text, status FROM bookings WHERE salon_id = $1 AND source = $2
+				AND status IN ('held', 'confirmed')`, id, source)
+			require.NoError(t, err)
+			type live struct{ id, status string }
+			var all []live
+			for rows.Next() {
+				var l live
+				require.NoError(t, rows.Scan(&l.id, &l.status))
+				all = append(all, l)
+			}
+			require.NoError(t, rows.Err())
+			for _, l := range all {
+				if l.status == "held" {
+					_, err = bookings.Release(ctx, id, l.id)
+				} else {
+					_, err = bookings.Cancel(ctx, id, l.id)
+				}
+				require.NoError(t, err)
+			}
+		}()
 		key := dialog.ChatKey{SalonID: id, Channel: "fuzz", ChatID: chat}
 		got, replies := engine.Step(ctx, key, st, dialog.Inbound{ID: "fuzz-" + chat, Kind: dialog.KindText, Text: text})
 		require.NotEmpty(t, replies)
@@ -398,13 +480,26 @@ func FuzzTypedStep(f *testing.F) {
 		var hold string
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE status = 'confirmed'),
 			count(*) FILTER (WHERE status = 'held'), coalesce(max(booking_id::text) FILTER (WHERE status = 'held'), '')
-			FROM bookings WHERE salon_id = $1 AND source = $2`, id, "fuzz:"+chat).Scan(&confirmed, &held, &hold))
-		require.Zero(t, confirmed, "%q in %q booked without a confirmation", text, st.Step)
-		if held > 0 {
+			FROM bookings WHERE salon_id = $1 AND source = $2`, id, source).Scan(&confirmed, &held, &hold))
+		if own != nil {
+			confirmed-- // the booking being moved
+		}
+		if confirmed > 0 {
+			r := words.Parse(text, understand.Context{Now: clock.T, Zone: pgtest.Berlin})
+			n, err := strconv.Atoi(strings.TrimSpace(text))
+			require.True(t, st.Step == "confirm" && (r.Intent == understand.Yes && r.Pure && !r.Slot() || err == nil && n == 1),
+				"%q in %q booked without a confirmation", text, st.Step)
+		}
+		if held > 0 && hold != st.Hold {
 			require.Equal(t, "confirm", got.Step, "%q in %q: a hold waits for its confirmation", text, st.Step)
 			require.Equal(t, hold, got.Hold)
-			_, err := bookings.Release(ctx, id, hold) // the next input finds the time free again
+		}
+		if own != nil {
+			now, err := bookings.Get(ctx, id, own.ID)
 			require.NoError(t, err)
+			if !now.Start.Equal(own.Start) || now.MasterID != own.MasterID {
+				require.True(t, st.Step == "move_time" && bareClock.MatchString(text), "%q in %q moved the booking without asking", text, st.Step)
+			}
 		}
 	})
 }

@@ -99,9 +99,9 @@ func TestTypedTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
 				"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
-				"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Another master", "pick: Boris", "pick: Thu 4 Mar",
-				"pick: 13:00",
-				"text: move my booking to Anna on Friday at 11", "pick: Yes, move it",
+				"pick: My bookings", "pick: #1", "pick: Reschedule", "pick: Yes, move", "text: another master", "pick: Boris", "pick: Thu 4 Mar",
+				"text: change master", "pick: Back", "pick: Thu 4 Mar", "pick: 13:00",
+				"text: move my booking to Anna on Friday at 11", "text: yes",
 				"text: cancel my booking",
 			},
 			check: func(t *testing.T, b *bundle) {
@@ -115,8 +115,8 @@ func TestTypedTranscripts(t *testing.T) {
 			script: []string{
 				"text: стрижка у Анны в среду в 10", "text: Иван", "text: +7 912 345 67 89", "text: да",
 				"text: перенести запись к Борису на четверг в 14", "pick: Да, перенести",
-				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Другой мастер", "pick: Anna", "text: в пятницу",
-				"text: к 12",
+				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Да, перенести", "pick: Другой мастер", "pick: Anna", "text: в пятницу",
+				"text: к 12", "text: да нет", "text: к 12", "text: да",
 				"text: мои записи",
 			},
 			check: func(t *testing.T, b *bundle) {

@@ -160,11 +160,7 @@ func (t *turn) onOffer() {
 		}
 		return
 	default:
-		t.note = p.T("confirm.done", "Service", t.service(c.ServiceID).NameIn(p.Lang()), "Time", p.DayTime(c.Start),
-			"Master", t.masterName(c.MasterID), "Price", p.Price(c.Price))
-		if a := t.cat.Salon.Address; a != "" {
-			t.note += "\n" + p.T("confirm.address", "Address", a)
-		}
+		t.note = t.booked(c)
 	}
 	t.ask()
 }

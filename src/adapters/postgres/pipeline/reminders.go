@@ -218,7 +218,8 @@ const cancelSQL = `DELETE FROM reminders WHERE booking_id = $1 AND (sent_at IS N
 // Record schedules, replaces or removes the reminders of c in tx, the
 // transaction that makes the change (postgres.Store.FollowChanges): Booked
 // schedules, Moved replaces, Cancelled removes (Moved and Cancelled also give
-// up the old reminders still waiting in the outbox); other kinds change
+// up the old reminders still waiting in the outbox: of the old start, or all
+// when the master changed); other kinds change
 // nothing. Its error rolls the change back.
 func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 	b := c.Booking
@@ -229,7 +230,13 @@ func (r *Reminders) Record(ctx context.Context, tx pgx.Tx, c booking.Change) err
 			return nil
 		}
 		if c.Kind == booking.Moved {
-			if _, err := tx.Exec(ctx, supersedeSQL, b.ID, b.Start, r.stamp()); err != nil {
+			// A reminder queued names the master: a move to another one
+			// gives up those of the same start too.
+			var keep any = b.Start
+			if c.FromMaster != "" && c.FromMaster != b.MasterID {
+				keep = nil
+			}
+			if _, err := tx.Exec(ctx, supersedeSQL, b.ID, keep, r.stamp()); err != nil {
 				return fmt.Errorf("pipeline: supersede reminders: %w", err)
 			}
 		}

@@ -342,6 +342,31 @@ func TestReminderReschedule(t *testing.T) {
 	require.Contains(t, out[1].Text, "15:00")
 }
 
+// TestReminderMovedToAnotherMaster: a reminder already queued names the
+// master; a move to another master at the same start gives it up (it was
+// due already: not queued again, as after any move), and the next one names
+// the new master.
+func TestReminderMovedToAnotherMaster(t *testing.T) {
+	t.Parallel()
+	b := newRemindBundle(t, time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC))
+	bk := b.book(t, "telegram:7", b.at(4, 10, 0), "mm")
+	b.clock.T = b.at(3, 10, 0)
+	require.Equal(t, 1, b.tick(t))
+	require.Contains(t, b.outbox(t)[0].Text, "Anna")
+	_, err := b.svc.Move(ctx, b.salonID, bk.ID, "boris", b.at(4, 10, 0))
+	require.NoError(t, err)
+	var failed string
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT coalesce(failed, '') FROM outbox WHERE salon_id = $1 ORDER BY id LIMIT 1`,
+		b.salonID).Scan(&failed))
+	require.Equal(t, "reminder superseded", failed, "the queued reminder naming Anna is given up")
+	require.Zero(t, b.tick(t), "already due when moved: not queued again (as after any move)")
+	b.clock.T = b.at(4, 8, 0)
+	require.Equal(t, 1, b.tick(t))
+	out := b.outbox(t)
+	require.Len(t, out, 2)
+	require.Contains(t, out[1].Text, "Boris")
+}
+
 // TestReminderMovedWhileClaimed: a move that commits while the scheduler holds
 // the old start's reminder claimed is seen: the old reminder is never remindMsg,
 // and the move neither fails nor deadlocks.

@@ -31,6 +31,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -557,6 +558,18 @@ func (s *Server) Session(id string) map[string]any {
 	defer s.mu.Unlock()
 	if ss := s.sessions[id]; ss != nil {
 		return public(ss.obj)
+	}
+	return nil
+}
+
+// IntentMetadata returns the metadata the payment intent of session id
+// carries (payment_intent_data[metadata]); nil when there is none.
+func (s *Server) IntentMetadata(id string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss := s.sessions[id]; ss != nil {
+		m, _ := ss.obj["_intent_metadata"].(map[string]string)
+		return maps.Clone(m)
 	}
 	return nil
 }

@@ -12,7 +12,14 @@ var rank = map[Intent]int{
 
 // intents finds the menu words and short answers, and "any master", in the
 // words left unused: at each word the longest phrase that starts there.
+//
+// A yes-word after a negation ("not sure", "не подтверждаю", "не
+// записывайте") is a no; a message with both a yes and a no ("no, yes") has
+// neither: it is asked again. Request.Pure: every word was the intent's
+// (or a please).
 func (s *scan) intents(r *Request) {
+	mine := make([]bool, len(s.ts)) // the tokens the winning intent's phrases took
+	took := map[Intent][]int{}
 	for i := 0; i < len(s.ts); i++ {
 		best, bestLen, anyLen := -1, 0, 0
 		t := s.tok(i)
@@ -39,6 +46,16 @@ func (s *scan) intents(r *Request) {
 		case best >= 0:
 			p := phrases[best]
 			s.use(i, i+bestLen-1)
+			from := i
+			if p.intent == Yes {
+				if k, ok := s.negated(i); ok {
+					p.intent, from = No, k
+					s.use(k, i)
+				}
+			}
+			for k := from; k < i+bestLen; k++ {
+				took[p.intent] = append(took[p.intent], k)
+			}
 			if p.intent == Mine || p.intent == Book {
 				r.Booking = true
 			}
@@ -48,7 +65,41 @@ func (s *scan) intents(r *Request) {
 			i += bestLen - 1
 		}
 	}
+	if (r.Intent == Yes || r.Intent == No) && len(took[Yes]) > 0 && len(took[No]) > 0 {
+		r.Intent = None // "no, yes": neither
+	}
+	if r.Intent == None {
+		return
+	}
+	for _, k := range took[r.Intent] {
+		mine[k] = true
+	}
+	r.Pure = true
+	for k, t := range s.ts {
+		if !mine[k] && (t.num || !polite[t.w]) {
+			r.Pure = false
+			return
+		}
+	}
 }
+
+// negations turn a yes-word after them into a no ("not sure", "не
+// подтверждаю").
+var negations = words("не", "not", "don't", "dont", "never", "no", "нет", "ни")
+
+// negated reports whether a negation comes just before token i (or one word
+// before it: "не очень устраивает"), and returns its index.
+func (s *scan) negated(i int) (int, bool) {
+	for k := i - 1; k >= i-2 && k >= 0; k-- {
+		if t := s.ts[k]; !t.num && negations[t.w] {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// polite are words a short answer may carry and stay pure ("yes please").
+var polite = words("please", "пожалуйста", "пожалуйсто", "плиз", "pls", "plz")
 
 // index lists the phrases by their first word (those whose first word ends in
 // "*" apart, tried at every word).

@@ -82,12 +82,12 @@ func better(a, b match) bool {
 
 // find returns the ids of the entries best found in ts, best first (several:
 // as good as each other), and marks their words used.
-func find(ts []token, es []entry) []string {
+func find(ts []token, es []entry, masters bool) []string {
 	var best []match
 	for _, e := range es {
 		var top match
 		for _, name := range e.names {
-			m := matchName(ts, name)
+			m := matchName(ts, name, masters)
 			m.id = e.id
 			if m.found > 0 && (top.id == "" || better(m, top)) {
 				top = m
@@ -105,23 +105,30 @@ func find(ts []token, es []entry) []string {
 	}
 	var ids []string
 	for _, m := range best {
-		ids = append(ids, m.id)
+		out := false
 		for _, i := range m.tokens {
 			ts[i].used = true
+			if k, ok := excludedAt(ts, i); ok {
+				ts[k].used, out = true, true
+			}
+		}
+		if !out {
+			ids = append(ids, m.id)
 		}
 	}
 	return ids
 }
 
 // matchName finds each word of name in its own unused, non-stop token.
-func matchName(ts []token, name []string) match {
+func matchName(ts []token, name []string, masters bool) match {
 	m := match{words: len(name)}
 	taken := map[int]bool{}
+	common := masters && len(name) == 1 && commonWords[name[0]]
 	for _, w := range name {
 		bestI, bestS := -1, 0
 		for i := range ts {
 			t := &ts[i]
-			if t.used || t.num || taken[i] || stop[t.w] {
+			if t.used || t.num || taken[i] || stop[t.w] || (common && !masterWord(ts, i)) {
 				continue
 			}
 			if s := sameWord(w, t.w); s > bestS {
@@ -144,6 +151,10 @@ func matchName(ts []token, name []string) match {
 var endings = words("", "а", "я", "о", "е", "у", "ю", "ы", "и", "й", "ой", "ей", "ий", "ый", "ая", "яя", "ое", "ее",
 	"ую", "юю", "ом", "ем", "ам", "ям", "ах", "ях", "ов", "ев", "ами", "ями", "ого", "его", "ому", "ему", "ыми", "ими",
 	"ых", "их", "s", "es", "'s", "s'", "y", "ies")
+
+// neuter are endings no short name takes: "алло" is not "Алла", "зоо"
+// not "Зоя".
+var neuter = words("о", "ое", "ее", "ого", "ему", "его", "ому", "s'", "y", "ies", "es")
 
 // sameWord says how a word of a name and a word of the message compare: 2 the
 // same word, or the same stem with endings (both at least two letters of
@@ -170,7 +181,7 @@ func sameWord(name, text string) int {
 		if utf8.RuneCountInString(name[:k]) < 2 || utf8.RuneCountInString(name[k:]) > 3 || utf8.RuneCountInString(text[k:]) > 3 {
 			break
 		}
-		if endings[name[k:]] && endings[text[k:]] {
+		if endings[name[k:]] && endings[text[k:]] && (utf8.RuneCountInString(name) > 4 || !neuter[text[k:]]) {
 			return 2
 		}
 		_, size := utf8.DecodeLastRuneInString(name[:k])
@@ -290,10 +301,28 @@ func toLatin(s string) string {
 	return b.String()
 }
 
-// names finds the services and then the masters the message names.
+// names finds the services and then the masters the message names; one left
+// out ("кроме Анны", "not with Boris") is not named.
 func (p *Parser) names(ts []token, r *Request) {
-	r.Services = find(ts, p.services)
-	if ms := find(ts, p.masters); len(ms) > 0 {
+	r.Services = find(ts, p.services, false)
+	if ms := find(ts, p.masters, true); len(ms) > 0 {
 		r.Masters = ms
 	}
+}
+
+// commonWords are masters' names that are also words people write ("I will
+// come", "may I", "вера в"): such a name is a master's only right after a
+// word that leads to a master ("with Will", "к Вере") or alone.
+var commonWords = words("will", "may", "mark", "bill", "rose", "june", "april", "grace", "hope", "joy", "faith",
+	"sunny", "summer", "amber", "ruby", "dawn", "eve", "art", "jack", "pat", "sue", "don", "guy", "frank", "rich",
+	"вера", "надежда", "любовь", "роза", "слава", "мира", "лада", "зоя")
+
+// toMaster are the words that lead to a master's name.
+var toMaster = words("with", "to", "by", "master", "stylist", "к", "ко", "у", "с", "мастер", "мастеру", "мастера",
+	"мастером")
+
+// masterWord reports whether token i may be a master's name that is a common
+// word: alone, or after a word leading to a master.
+func masterWord(ts []token, i int) bool {
+	return len(ts) == 1 || (i > 0 && !ts[i-1].num && toMaster[ts[i-1].w])
 }

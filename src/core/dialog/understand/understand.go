@@ -64,6 +64,10 @@ type Request struct {
 	// Booking: the message speaks of a booking ("cancel my booking",
 	// "отменить запись"), not only of what is under way ("cancel").
 	Booking bool
+	// Pure: the message is the intent's words alone (and a please): "yes",
+	// "да, подтверждаю", not "ok but can we do 6 instead?". Only a pure yes
+	// confirms.
+	Pure bool
 
 	// Services and Masters are the catalog ids the message names, best first:
 	// more than one is an ambiguity to ask about. Masters is [AnyMaster] for
@@ -81,6 +85,9 @@ type Request struct {
 	// no time was named.
 	Period    core.ClockRange
 	HasPeriod bool
+	// Unsure: two different days or times were named ("Friday or
+	// Saturday"): neither is kept, so that which is asked.
+	Unsure bool
 }
 
 // Empty reports whether nothing in the message was understood.

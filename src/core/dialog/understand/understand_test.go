@@ -2,6 +2,7 @@ package understand_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -427,5 +428,91 @@ func BenchmarkParse(b *testing.B) {
 	x := ctxAt(monday)
 	for b.Loop() {
 		p.Parse("стрижку к Анне завтра в 5 вечера", x)
+	}
+}
+
+// TestYesAndNo: only a yes alone is a pure yes; a negated yes-word is a no; a
+// yes and a no together are neither.
+func TestYesAndNo(t *testing.T) {
+	t.Parallel()
+	p := understand.New(catalog)
+	tests := []struct {
+		text   string
+		intent understand.Intent
+		pure   bool
+	}{
+		{"yes", understand.Yes, true},
+		{"Yes, please!", understand.Yes, true},
+		{"да, подтверждаю", understand.Yes, true},
+		{"ок", understand.Yes, true},
+		{"I'm not sure", understand.No, false},
+		{"not sure", understand.No, true},
+		{"не подтверждаю", understand.No, true},
+		{"не устраивает", understand.No, true},
+		{"не годится", understand.No, true},
+		{"не записывайте", understand.No, true},
+		{"нет, не надо", understand.No, true},
+		{"да нет, не надо", understand.No, true},
+		{"don't confirm", understand.No, true},
+		{"yes, no", understand.None, false},
+		{"no, yes", understand.No, true},
+		{"ok but can we do 6 instead?", understand.Yes, false},
+		{"хорошо, но лучше в 6", understand.Yes, false},
+	}
+	for _, tt := range tests {
+		r := p.Parse(tt.text, ctxAt(monday))
+		require.Equal(t, tt.intent, r.Intent, tt.text)
+		require.Equal(t, tt.pure, r.Pure, tt.text)
+	}
+}
+
+// TestLeftOutAndTwice: what a message leaves out ("не завтра", "кроме Анны")
+// is not named; the old day of a move ("с пятницы на субботу") is not the
+// day; two different days or times are neither (Unsure); a master's name that
+// is a common word or a short one is not read into other words.
+func TestLeftOutAndTwice(t *testing.T) {
+	t.Parallel()
+	c := catalog
+	c.Masters = append(slices.Clone(c.Masters), understand.Entry{ID: "will", Names: []string{"Will"}},
+		understand.Entry{ID: "alla", Names: []string{"Алла"}})
+	p := understand.New(c)
+	fri, sat, tue := date(2027, 3, 5), date(2027, 3, 6), date(2027, 3, 2)
+	tests := []struct {
+		text    string
+		day     core.Date // zero: none
+		times   []core.ClockTime
+		masters []string
+		unsure  bool
+	}{
+		{text: "не завтра, а в пятницу в 11 к Анне", day: fri, times: []core.ClockTime{clock(11, 0)}, masters: []string{"anna"}},
+		{text: "not tomorrow but on Friday at 11", day: fri, times: []core.ClockTime{clock(11, 0)}},
+		{text: "к любому мастеру кроме Анны", masters: []string{understand.AnyMaster}},
+		{text: "any master except Boris tomorrow", day: tue, masters: []string{understand.AnyMaster}},
+		{text: "перенести с пятницы на субботу", day: sat},
+		{text: "move it from Friday to Saturday", day: sat},
+		{text: "с понедельника", day: date(2027, 3, 1)},
+		{text: "только не в 11"},
+		{text: "tomorrow, not at 11", day: tue},
+		{text: "в пятницу или в субботу в 11", unsure: true},
+		{text: "tomorrow at 11 or at 12", day: tue, unsure: true},
+		{text: "I will come tomorrow at 5", day: tue, times: []core.ClockTime{clock(17, 0), clock(5, 0)}},
+		{text: "tomorrow with Will", day: tue, masters: []string{"will"}},
+		{text: "Will", masters: []string{"will"}},
+		{text: "алло"},
+		{text: "к Алле завтра", day: tue, masters: []string{"alla"}},
+		{text: "у Аллы", masters: []string{"alla"}},
+	}
+	for _, tt := range tests {
+		r := p.Parse(tt.text, ctxAt(monday))
+		require.Equal(t, tt.day != core.Date{}, r.HasDay, tt.text)
+		if r.HasDay {
+			require.Equal(t, tt.day, r.Day, tt.text)
+		}
+		require.Equal(t, len(tt.times) > 0, len(r.Times) > 0, tt.text)
+		if len(tt.times) > 0 {
+			require.Equal(t, tt.times[0], r.Times[0], tt.text)
+		}
+		require.Equal(t, tt.masters, r.Masters, tt.text)
+		require.Equal(t, tt.unsure, r.Unsure, tt.text)
 	}
 }

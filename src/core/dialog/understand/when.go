@@ -28,6 +28,13 @@ type scan struct {
 	x      Context
 	today  core.Date
 	dayEnd int // the token after the day expression found, or -1: "завтра 17" reads 17 as an hour
+
+	// The days and times named, left out ("не завтра", "not at 5") or not;
+	// a day after "с"/"from" ("перенести с пятницы на субботу") is the old
+	// one when another is named. Two different ones: which is asked (settle).
+	days     []core.Date
+	fromDays []core.Date
+	times    [][]core.ClockTime
 }
 
 // when finds the day and the time of day the message names: the most
@@ -42,6 +49,7 @@ func (s *scan) when(r *Request) {
 	s.relativeDays(r)
 	s.wordTimes(r)
 	s.periods(r)
+	s.settle(r)
 }
 
 // tok returns token i when it exists and is not used.
@@ -106,9 +114,68 @@ func (s *scan) fillers() {
 
 func (s *scan) setDay(r *Request, d core.Date, from, to int) {
 	s.use(from, to)
+	switch k, ok := s.excluded(from); {
+	case ok:
+		s.use(k, from)
+		return
+	case from > 0 && !s.ts[from-1].num && oldMarks[s.ts[from-1].w]:
+		s.use(from-1, from)
+		s.fromDays = append(s.fromDays, d)
+		return
+	}
+	s.days = append(s.days, d)
 	if !r.HasDay {
 		r.Day, r.HasDay = d, true
 		s.dayEnd = to + 1
+	}
+}
+
+// excludes are the words that leave out what follows: "не завтра", "not at
+// 5", "кроме Анны", "except Friday", "but not".
+var excludes = words("не", "not", "кроме", "except", "excluding")
+
+// oldMarks name the old value of a move: "с пятницы на субботу", "from
+// Friday to Saturday".
+var oldMarks = words("с", "со", "from")
+
+// leadIns may stand between an exclusion and what it leaves out: "не в 11",
+// "not on Friday", "кроме как к Анне".
+var leadIns = words("в", "во", "на", "к", "ко", "у", "с", "at", "on", "to", "with", "by", "как", "for")
+
+// excluded reports whether the expression starting at token from is left out
+// ("не завтра", "не в 11", "not with Anna"), and returns the index of the
+// word that leaves it out.
+func excludedAt(ts []token, from int) (int, bool) {
+	k := from - 1
+	for n := 0; n < 2 && k >= 0 && !ts[k].num && leadIns[ts[k].w]; n++ {
+		k--
+	}
+	if k >= 0 && !ts[k].num && excludes[ts[k].w] {
+		return k, true
+	}
+	return 0, false
+}
+
+func (s *scan) excluded(from int) (int, bool) { return excludedAt(s.ts, from) }
+
+// settle leaves out a day or a time named twice differently ("Friday or
+// Saturday", "at 11 or 12"): which is asked, not the first taken (Unsure); an
+// old day of a move ("с пятницы") is the day only when no other is named.
+func (s *scan) settle(r *Request) {
+	if len(s.days) == 0 && len(s.fromDays) > 0 {
+		r.Day, r.HasDay = s.fromDays[0], true
+	}
+	for _, d := range s.days {
+		if d != r.Day {
+			r.HasDay, r.Day, r.Times, r.Unsure = false, core.Date{}, nil, true // the time waits for the day asked
+			break
+		}
+	}
+	for _, ts := range s.times {
+		if len(r.Times) > 0 && ts[0] != r.Times[0] {
+			r.Times, r.Unsure = nil, true
+			break
+		}
 	}
 }
 
@@ -136,6 +203,11 @@ func (s *scan) setTime(r *Request, times []core.ClockTime, from, to int) {
 		from--
 	}
 	s.use(from, to)
+	if k, ok := s.excluded(from); ok {
+		s.use(k, from)
+		return
+	}
+	s.times = append(s.times, times)
 	if len(r.Times) == 0 {
 		r.Times = times
 	}

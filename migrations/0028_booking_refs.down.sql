@@ -1,0 +1,2 @@
+DROP TABLE ref_lookups;
+DROP TABLE booking_refs;
