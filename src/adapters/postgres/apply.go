@@ -25,7 +25,8 @@ type SalonSetup struct {
 // Apply makes the database hold exactly the salon described by setup, in one
 // transaction, and returns how many rows it changed: applying the same setup
 // twice changes nothing the second time. A service or master missing from setup
-// is deactivated, never deleted, so its bookings keep their history.
+// is deactivated, never deleted, so its bookings keep their history; such a
+// master's calendar feed is deleted (re-added, they need a new link).
 func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 	var changed int64
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -152,6 +153,13 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 		if err := exec("deactivate masters", `
 			UPDATE masters SET active = false, updated_at = now()
 			WHERE salon_id = $1 AND active AND NOT (master_id = ANY($2))`, sl.ID, masterIDs); err != nil {
+			return err
+		}
+		// A master who leaves loses their calendar feed: back in the file, they
+		// need a new link (the old one, perhaps still in a former master's
+		// phone, stays dead).
+		if err := exec("drop calendar feeds of masters gone", `
+			DELETE FROM calendar_feeds WHERE salon_id = $1 AND NOT (master_id = ANY($2))`, sl.ID, masterIDs); err != nil {
 			return err
 		}
 		return applyStaff(setup, exec)

@@ -60,15 +60,18 @@ func (d *Desk) DropFeed(ctx context.Context, salonID, masterID string) error {
 // that master's bookings and blocks starting in window, held, awaiting
 // their deposit and confirmed ones, and the cancelled ones (and expired holds, lifted blocks) changed
 // within the last cancelledFor, by start, at most FeedCap, each with the
-// client's name (no phone; a block has no client). ENotFound
+// client's name (no phone; a block has no client) and the count and latest
+// time of its recorded changes (booking_changes, by its primary key: an index
+// probe per booking, in the same statement). ENotFound
 // when the salon has no feed with that hash (a rotated or made-up secret).
 //
 // cancelledFor is measured on the database's clock: it writes updated_at
 // (now()) when a booking is cancelled or moved.
-func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.Entry, error) {
+func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.FeedEntry, error) {
 	rows, err := d.pool.Query(ctx, `
 		SELECT f.master_id, b.booking_id::text, coalesce(b.service_id, ''), b.starts_at, b.ends_at, b.status,
-		       b.hold_expires_at, b.source, b.created_at, b.updated_at, c.name, b.kind = 'block', b.note
+		       b.hold_expires_at, b.source, b.created_at, b.updated_at, c.name, b.kind = 'block', b.note,
+		       h.n, h.last
 		FROM calendar_feeds f
 		LEFT JOIN LATERAL (
 		      SELECT * FROM bookings b
@@ -78,6 +81,8 @@ func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, wind
 		      ORDER BY b.starts_at, b.booking_id
 		      LIMIT $6) b ON true
 		LEFT JOIN clients c ON c.client_id = b.client_id
+		LEFT JOIN LATERAL ( -- the booking's recorded changes, by the primary key (booking_id, id)
+		      SELECT count(*)::int AS n, max(h.at) AS last FROM booking_changes h WHERE h.booking_id = b.booking_id) h ON true
 		WHERE f.secret_hash = $2 AND f.salon_id = $1
 		ORDER BY b.starts_at, b.booking_id -- the join keeps no order: the body, and so its ETag, would change`,
 		salonID, secretHash, window.Start, window.End, cancelledFor.Seconds(), FeedCap)
@@ -86,20 +91,23 @@ func (d *Desk) Feed(ctx context.Context, salonID string, secretHash []byte, wind
 	}
 	var master string
 	found := false
-	var out []staff.Entry
+	var out []staff.FeedEntry
 	var id, service, status, source, name *string
 	var start, end, hold, created, updated *time.Time
 	var block *bool
 	var note *string
+	var changes int
+	var changed *time.Time
 	_, err = pgx.ForEachRow(rows, []any{&master, &id, &service, &start, &end, &status, &hold, &source, &created, &updated, &name,
-		&block, &note}, func() error {
+		&block, &note, &changes, &changed}, func() error {
 		found = true
 		if id == nil { // a feed with no bookings in its window
 			return nil
 		}
-		e := staff.Entry{Booking: core.Booking{ID: *id, SalonID: salonID, MasterID: master, ServiceID: *service,
+		e := staff.FeedEntry{Entry: staff.Entry{Booking: core.Booking{ID: *id, SalonID: salonID, MasterID: master, ServiceID: *service,
 			Start: start.UTC(), End: end.UTC(), Status: core.BookingStatus(*status), HoldExpiresAt: utcOrZero(hold),
-			Source: *source, CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Block: *block, Note: *note}}
+			Source: *source, CreatedAt: created.UTC(), UpdatedAt: updated.UTC(), Block: *block, Note: *note}},
+			Changes: changes, ChangedAt: utcOrZero(changed)}
 		if name != nil {
 			e.ClientName = *name
 		}

@@ -84,8 +84,9 @@ func clickJS(selector string) chromedp.Action {
 
 // TestBrowserClientsFeedsJobs drives the clients, feeds and jobs pages in
 // headless Chromium at a 390 px phone width and a desktop width: the owner
-// searches a client, writes a note, makes a master's feed link and looks at
-// the jobs; no page scrolls sideways. Screenshots (deskcli-*.png) go to
+// searches a client (by name from a link, by phone from the box: the
+// address keeps no number), writes a note, makes a master's feed link and
+// looks at the jobs; no page scrolls sideways. Screenshots (deskcli-*.png) go to
 // $SALONBOOK_SCREENSHOTS, else a temporary directory, to be looked at.
 func TestBrowserClientsFeedsJobs(t *testing.T) {
 	t.Parallel()
@@ -132,7 +133,8 @@ func TestBrowserClientsFeedsJobs(t *testing.T) {
 					return nil
 				})
 			}
-			var note, feedURL, jobs string
+			var note, feedURL, jobs, phoneURL string
+			var phoneFound []string
 			run(
 				chromedp.Navigate(b.srv.URL+"/admin/clients?q=ali"),
 				chromedp.WaitVisible("#login", chromedp.ByQuery),
@@ -151,6 +153,16 @@ func TestBrowserClientsFeedsJobs(t *testing.T) {
 				chromedp.Value("#note", &note, chromedp.ByQuery),
 				wide("client"),
 				shot("client"),
+				// A phone search through the box: answered, the address without the number.
+				chromedp.Navigate(b.srv.URL+"/admin/clients"),
+				chromedp.WaitVisible("#q", chromedp.ByQuery),
+				chromedp.SendKeys("#q", "0151 2222", chromedp.ByQuery),
+				chromedp.Submit("#q", chromedp.ByQuery),
+				// The answer: the box's value attribute is the search (typing
+				// set only the property of the page before).
+				chromedp.WaitVisible(`#q[value="0151 2222"]`, chromedp.ByQuery),
+				chromedp.Location(&phoneURL),
+				chromedp.Evaluate(`Array.from(document.querySelectorAll("a.client"), a => a.textContent)`, &phoneFound),
 				chromedp.Navigate(b.srv.URL+"/admin/feeds"),
 				chromedp.WaitVisible(`tr[data-master="anna"]`, chromedp.ByQuery),
 				clickJS(`tr[data-master="anna"] button`),
@@ -165,6 +177,8 @@ func TestBrowserClientsFeedsJobs(t *testing.T) {
 				shot("jobs"),
 			)
 			require.Equal(t, "Prefers mornings; allergic to latex.", note)
+			require.Equal(t, b.srv.URL+"/admin/clients", phoneURL, "the number is in no address")
+			require.Equal(t, []string{"Bob Borisclient"}, phoneFound)
 			require.Regexp(t, `^http://127\.0\.0\.1:\d+/calendar/[A-Za-z0-9_-]{43}\.ics$`, feedURL)
 			require.Contains(t, jobs, "calendar answered 503 backendError")
 			for name, buf := range shots {

@@ -36,12 +36,17 @@ type ClientStore interface {
 // phones, and only those bookings. The note is the owner's to write (one
 // voice for what the salon keeps on a person); masters who see the client read
 // it. Neither a phone nor a note is ever logged: the access log has the route
-// pattern only.
+// pattern only, and a phone number is never put in a URL (history, a
+// proxy's log, the login's next=): the search box is POSTed; a name search is
+// sent on to GET /admin/clients?q=… (a link that can be kept and paged), a
+// phone search is answered there and then, its pages asked for by POST too,
+// and a GET with a number in q is not searched.
 func (d *desk) clientRoutes(mux *http.ServeMux) {
 	if d.cfg.Clients == nil {
 		return
 	}
 	mux.Handle("GET /admin/clients", d.authed(d.clients))
+	mux.Handle("POST /admin/clients", d.authed(d.clientSearch))
 	mux.Handle("GET /admin/clients/{id}", d.authed(d.client))
 	mux.Handle("POST /admin/clients/{id}/note", d.authed(d.clientNote))
 }
@@ -55,6 +60,10 @@ type clientsPage struct {
 	Searched     bool
 	Prev, Next   string // page links
 	Page         int
+	// Posted: a phone search's answer; its pages are asked for by POST
+	// (PrevPage, NextPage: the page numbers, 0 for none), never by a link.
+	Posted             bool
+	PrevPage, NextPage int
 }
 
 type clientRow struct {
@@ -70,24 +79,85 @@ var searchProblems = map[staff.SearchRefusal]string{
 	staff.SearchTooLong:         "That search is too long.",
 }
 
+// clientPageNo reads a page number ("" is the first) as an offset from 0.
+func clientPageNo(s string) (int, bool) {
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > staff.MaxClientPage {
+		return 0, false
+	}
+	return n - 1, true
+}
+
+// phoneSearch reports whether a parsed search is of phone numbers (or would
+// be, if the viewer could or had typed enough digits).
+func phoneSearch(q staff.ClientQuery, refusal staff.SearchRefusal) bool {
+	return q.Phone != "" || refusal == staff.PhoneSearchTooShort || refusal == staff.PhoneSearchOwnersOnly
+}
+
+// clientsLink is the GET address of a name search's page n (from 1).
+func clientsLink(text string, n int) string {
+	vals := url.Values{}
+	if text != "" {
+		vals.Set("q", text)
+	}
+	if n > 1 {
+		vals.Set("page", strconv.Itoa(n))
+	}
+	if len(vals) == 0 {
+		return "/admin/clients"
+	}
+	return "/admin/clients?" + vals.Encode()
+}
+
+// clientSearch answers the search box (POST, CSRF-checked by authed): a name
+// search is sent on to its GET address; a phone search, and any refusal, is
+// answered here, so the number stays out of every URL.
+func (d *desk) clientSearch(w http.ResponseWriter, r *http.Request, v *viewer) {
+	text := r.PostFormValue("q")
+	pageNo, ok := clientPageNo(r.PostFormValue("page"))
+	if !ok {
+		d.problem(w, r, v, http.StatusBadRequest, "There is no such page of clients.")
+		return
+	}
+	if q, refusal := staff.ParseClientSearch(text, pageNo, v.Account); refusal == "" && q.Phone == "" {
+		http.Redirect(w, r, clientsLink(text, pageNo+1), http.StatusSeeOther)
+		return
+	}
+	d.listClients(w, r, v, text, pageNo, true)
+}
+
 func (d *desk) clients(w http.ResponseWriter, r *http.Request, v *viewer) {
+	pageNo, ok := clientPageNo(r.URL.Query().Get("page"))
+	if !ok {
+		d.problem(w, r, v, http.StatusBadRequest, "There is no such page of clients.")
+		return
+	}
+	d.listClients(w, r, v, r.URL.Query().Get("q"), pageNo, false)
+}
+
+// listClients draws page pageNo (from 0) of the search text; posted says the
+// search came from the form (POST), not a link.
+func (d *desk) listClients(w http.ResponseWriter, r *http.Request, v *viewer, text string, pageNo int, posted bool) {
 	cat, err := d.cfg.Catalog.Catalog(r.Context(), d.cfg.SalonID)
 	if err != nil {
 		d.failed(w, r, v, err)
 		return
 	}
-	text := r.URL.Query().Get("q")
-	pageNo := 0
-	if s := r.URL.Query().Get("page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > staff.MaxClientPage {
-			d.problem(w, r, v, http.StatusBadRequest, "There is no such page of clients.")
-			return
-		}
-		pageNo = n - 1
-	}
 	p := clientsPage{Title: "Clients", Salon: cat.Salon.Name, V: v, Query: text, Page: pageNo + 1, Searched: text != ""}
 	q, refusal := staff.ParseClientSearch(text, pageNo, v.Account)
+	if !posted && phoneSearch(q, refusal) {
+		// A number in a link (typed, kept or sent) is not searched: it
+		// is already in a history and maybe a log; the box keeps it out.
+		p.Query, p.Problem = "", "Search phone numbers with the search box: a number in a link is not searched."
+		if refusal == staff.PhoneSearchOwnersOnly {
+			p.Problem = searchProblems[refusal]
+		}
+		d.render(w, http.StatusOK, "clients.html", p)
+		return
+	}
 	if refusal != "" {
 		p.Problem = searchProblems[refusal]
 		d.render(w, http.StatusOK, "clients.html", p)
@@ -99,27 +169,23 @@ func (d *desk) clients(w http.ResponseWriter, r *http.Request, v *viewer) {
 		d.failed(w, r, v, err)
 		return
 	}
-	link := func(n int) string {
-		vals := url.Values{}
-		if text != "" {
-			vals.Set("q", text)
-		}
-		if n > 1 {
-			vals.Set("page", strconv.Itoa(n))
-		}
-		if len(vals) == 0 {
-			return "/admin/clients"
-		}
-		return "/admin/clients?" + vals.Encode()
-	}
+	next, prev := 0, pageNo // page numbers from 1; 0: none
 	if len(rows) > staff.ClientsPerPage {
 		rows = rows[:staff.ClientsPerPage]
 		if pageNo+2 <= staff.MaxClientPage {
-			p.Next = link(pageNo + 2)
+			next = pageNo + 2
 		}
 	}
-	if pageNo > 0 {
-		p.Prev = link(pageNo)
+	switch {
+	case q.Phone != "": // its pages by POST (posted: a GET never gets here with a number)
+		p.Posted, p.PrevPage, p.NextPage = true, prev, next
+	default:
+		if next > 0 {
+			p.Next = clientsLink(text, next)
+		}
+		if prev > 0 {
+			p.Prev = clientsLink(text, prev)
+		}
 	}
 	zone := cat.Salon.Timezone
 	for _, c := range rows {

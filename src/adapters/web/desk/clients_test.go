@@ -40,6 +40,22 @@ func names(body string) []string {
 	return out
 }
 
+// search sends the clients page's search box (POST) and returns the page
+// it leads to: a name search's GET page, a phone search's answer itself.
+func (br *browser) search(q string, page int) answer {
+	br.t.Helper()
+	form := url.Values{"csrf": {br.csrf(br.get("/admin/clients"))}, "q": {q}}
+	if page > 0 {
+		form.Set("page", strconv.Itoa(page))
+	}
+	a := br.post("/admin/clients", form)
+	if a.status == http.StatusSeeOther {
+		require.NotContains(br.t, a.header.Get("Location"), "login")
+		return br.get(a.header.Get("Location"))
+	}
+	return a
+}
+
 // clientsSalon books three clients: Alice (anna, and once boris), Alina (anna)
 // and Bob (boris).
 func clientsSalon(t *testing.T) (*bundle, map[string]*core.Booking) {
@@ -85,15 +101,17 @@ func TestClientSearchByNameAndPhone(t *testing.T) {
 		"Alice Annaclient":  {"Alice Annaclient"},
 		"Alice Annaclient1": nil,
 	} {
-		a := owner.get("/admin/clients?" + url.Values{"q": {q}}.Encode())
+		a := owner.search(q, 0)
 		require.Equal(t, http.StatusOK, a.status, q)
 		require.Equal(t, want, names(a.body), "search %q", q)
 	}
-	a := owner.get("/admin/clients?q=22")
+	a := owner.search("22", 0)
 	require.Contains(t, a.body, "Type at least 3 digits")
 	require.Empty(t, names(a.body))
-	a = owner.get("/admin/clients?q=" + strings.Repeat("x", 101))
+	a = owner.search(strings.Repeat("x", 101), 0)
 	require.Contains(t, a.body, "too long")
+	require.Equal(t, []string{"Alice Annaclient", "Alina Müller"}, names(owner.get("/admin/clients?q=ali").body),
+		"a name search's page is a link")
 }
 
 // TestClientsArePaged: 50 to a page, with links to the next and previous
@@ -142,10 +160,11 @@ func TestMasterSeesOnlyOwnClientsWithoutPhones(t *testing.T) {
 	}
 	require.Empty(t, names(anna.get("/admin/clients?q=bob").body), "another master's client is not found")
 	for _, q := range []string{"+49 151 2222222", "1111111", "0151"} {
-		a := anna.get("/admin/clients?" + url.Values{"q": {q}}.Encode())
-		require.Equal(t, http.StatusOK, a.status)
-		require.Contains(t, a.body, "Only the owner can search by phone number")
-		require.Empty(t, names(a.body), q)
+		for _, a := range []answer{anna.search(q, 0), anna.get("/admin/clients?" + url.Values{"q": {q}}.Encode())} {
+			require.Equal(t, http.StatusOK, a.status)
+			require.Contains(t, a.body, "Only the owner can search by phone number")
+			require.Empty(t, names(a.body), q)
+		}
 	}
 
 	// Her client's page: her bookings only (Alice's with Boris is not hers), no phone.
@@ -311,4 +330,86 @@ func TestErasedClient(t *testing.T) {
 	require.NotContains(t, page.body, "Prefers Anna")
 	require.NotContains(t, page.body, "<textarea")
 	require.Equal(t, http.StatusNotFound, owner.post(path+"/note", url.Values{"note": {"again"}, "csrf": {token}}).status)
+}
+
+// urlsIn returns every address a page or answer leads to: its links, form
+// actions and sources, and a redirect's Location.
+var pageURL = regexp.MustCompile(`(?:href|action|src)="([^"]*)"`)
+
+func urlsIn(a answer) []string {
+	var out []string
+	for _, m := range pageURL.FindAllStringSubmatch(a.body, -1) {
+		out = append(out, m[1])
+	}
+	if l := a.header.Get("Location"); l != "" {
+		out = append(out, l)
+	}
+	return out
+}
+
+// TestPhoneSearchStaysOutOfURLs: the search box is POSTed with the CSRF
+// token; a phone search is answered there, paged by POST, and no link,
+// form action or redirect of its pages carries the number; a number in a
+// link is not searched (nor shown back); a name search goes on to its GET
+// address.
+func TestPhoneSearchStaysOutOfURLs(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	_, err := pgtest.Pool(t).Exec(ctx, `
+		INSERT INTO clients (salon_id, name, phone)
+		SELECT $1, 'Phone Client ' || lpad(g::text, 3, '0'), '+4915186420' || lpad(g::text, 3, '0') FROM generate_series(1, 120) g`, b.salonID)
+	require.NoError(t, err)
+	owner := b.browser(t)
+	owner.login("olga")
+	page := owner.get("/admin/clients")
+	require.Contains(t, page.body, `<form class="search" method="post" action="/admin/clients"`)
+	clean := func(a answer, typed string) {
+		t.Helper()
+		for _, u := range urlsIn(a) {
+			for _, digits := range []string{"86420", url.QueryEscape(typed), typed} {
+				require.NotContains(t, u, digits, "an address carries the number")
+			}
+		}
+	}
+
+	typed := "0151 86420"
+	form := url.Values{"csrf": {owner.csrf(page)}, "q": {typed}}
+	require.Equal(t, http.StatusForbidden, owner.post("/admin/clients", url.Values{"q": {typed}}).status, "no token")
+	p1 := owner.post("/admin/clients", form)
+	require.Equal(t, http.StatusOK, p1.status, "answered, not redirected")
+	require.Len(t, names(p1.body), 50)
+	require.Equal(t, "Phone Client 001", names(p1.body)[0])
+	require.NotContains(t, p1.body, "‹ Previous")
+	require.Contains(t, p1.body, `<input type="hidden" name="page" value="2">`)
+	clean(p1, typed)
+	form.Set("page", "3")
+	p3 := owner.post("/admin/clients", form)
+	require.Equal(t, http.StatusOK, p3.status)
+	require.Len(t, names(p3.body), 20)
+	require.Equal(t, "Phone Client 101", names(p3.body)[0])
+	require.Contains(t, p3.body, `<input type="hidden" name="page" value="2">`, "back by POST")
+	require.NotContains(t, p3.body, "Next ›")
+	clean(p3, typed)
+	form.Set("page", "0")
+	require.Equal(t, http.StatusBadRequest, owner.post("/admin/clients", form).status)
+
+	// A phone search whose session has ended goes to the login with no next=.
+	gone := b.browser(t)
+	gone.setSession("ended")
+	a := gone.post("/admin/clients", url.Values{"csrf": {"x"}, "q": {typed}})
+	require.Equal(t, http.StatusSeeOther, a.status)
+	clean(a, typed)
+
+	// A number in a link is not searched and not shown back.
+	linked := owner.get("/admin/clients?" + url.Values{"q": {typed}}.Encode())
+	require.Equal(t, http.StatusOK, linked.status)
+	require.Contains(t, linked.body, "Search phone numbers with the search box")
+	require.Empty(t, names(linked.body))
+	require.NotContains(t, linked.body, "86420")
+
+	// A name goes on to its page's address, which pages by links.
+	a = owner.post("/admin/clients", url.Values{"csrf": {owner.csrf(page)}, "q": {"phone client"}, "page": {"2"}})
+	require.Equal(t, http.StatusSeeOther, a.status)
+	require.Equal(t, "/admin/clients?page=2&q=phone+client", a.header.Get("Location"))
+	require.Contains(t, owner.get(a.header.Get("Location")).body, `href="/admin/clients?page=3&amp;q=phone&#43;client"`)
 }

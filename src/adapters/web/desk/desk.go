@@ -252,8 +252,9 @@ func (r *recorder) WriteHeader(code int) {
 // viewer is the person behind a request with a session.
 type viewer struct {
 	staff.Account
-	idHash []byte
-	CSRF   string
+	idHash  []byte
+	CSRF    string
+	feedKey []byte // seals the one-time feed link cookie to this session (feed.go)
 }
 
 // secure reports whether cookies must be Secure: the public URL is https, or
@@ -319,7 +320,7 @@ func (d *desk) authed(h func(http.ResponseWriter, *http.Request, *viewer)) http.
 			d.toLogin(w, r)
 			return
 		}
-		v := &viewer{idHash: idHash(c.Value), CSRF: csrfToken(c.Value)}
+		v := &viewer{idHash: idHash(c.Value), CSRF: csrfToken(c.Value), feedKey: feedKey(c.Value)}
 		v.Account, err = d.cfg.Store.Session(r.Context(), d.cfg.SalonID, v.idHash, d.cfg.Clock.Now(), d.cfg.Limits)
 		switch {
 		case core.ErrorCode(err) == core.ENotFound:
@@ -552,6 +553,7 @@ func (d *desk) logout(w http.ResponseWriter, r *http.Request, v *viewer) {
 		return
 	}
 	d.setCookie(w, r, sessionCookie, "", -1, http.SameSiteLaxMode)
+	d.dropFeedCookie(w, r) // a feed link not yet shown goes with the session
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 

@@ -3,6 +3,9 @@ package desk
 import (
 	"bytes"
 	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -31,8 +34,9 @@ type FeedStore interface {
 	DropFeed(ctx context.Context, salonID, masterID string) error
 	// Feed returns the master of the feed known by secretHash and their
 	// bookings starting in window: live ones, and cancelled ones changed
-	// within the last cancelledFor. ENotFound when there is no such feed.
-	Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.Entry, error)
+	// within the last cancelledFor, each with its recorded changes.
+	// ENotFound when there is no such feed.
+	Feed(ctx context.Context, salonID string, secretHash []byte, window core.TimeRange, cancelledFor time.Duration) (string, []staff.FeedEntry, error)
 }
 
 // A calendar feed (RFC 5545) per master at /calendar/<secret>.ics, for a
@@ -191,7 +195,7 @@ func matchETag(header, etag string) bool {
 
 // calendar writes the feed: a VCALENDAR with one VEVENT per booking, every
 // time in UTC. It returns the body and the latest change of a booking in it.
-func calendar(cat *booking.Catalog, master string, entries []staff.Entry, now time.Time) ([]byte, time.Time) {
+func calendar(cat *booking.Catalog, master string, entries []staff.FeedEntry, now time.Time) ([]byte, time.Time) {
 	var c ical
 	c.line("BEGIN", "VCALENDAR")
 	c.line("VERSION", "2.0")
@@ -206,8 +210,9 @@ func calendar(cat *booking.Catalog, master string, entries []staff.Entry, now ti
 	var latest time.Time
 	for _, e := range entries {
 		b := e.Booking
-		if b.UpdatedAt.After(latest) {
-			latest = b.UpdatedAt
+		modified := e.Modified(now)
+		if modified.After(latest) {
+			latest = modified
 		}
 		status, transp := "CONFIRMED", "OPAQUE"
 		switch e.Status(now) {
@@ -228,29 +233,19 @@ func calendar(cat *booking.Catalog, master string, entries []staff.Entry, now ti
 		}
 		c.line("BEGIN", "VEVENT")
 		c.text("UID", b.ID+"@salonbook")
-		c.line("DTSTAMP", icalTime(b.UpdatedAt))
+		c.line("DTSTAMP", icalTime(modified))
 		c.line("DTSTART", icalTime(b.Start))
 		c.line("DTEND", icalTime(b.End))
 		c.text("SUMMARY", summary)
 		c.line("STATUS", status)
 		c.line("TRANSP", transp)
-		c.line("SEQUENCE", strconv.FormatInt(sequence(b), 10))
+		c.line("SEQUENCE", strconv.Itoa(min(e.Sequence(now), 1<<31-1)))
 		c.line("CREATED", icalTime(b.CreatedAt))
-		c.line("LAST-MODIFIED", icalTime(b.UpdatedAt))
+		c.line("LAST-MODIFIED", icalTime(modified))
 		c.line("END", "VEVENT")
 	}
 	c.line("END", "VCALENDAR")
 	return c.Bytes(), latest
-}
-
-// sequence is a booking's revision for calendars (RFC 5545 SEQUENCE): the
-// whole seconds from its creation to its last change. Every change (a move, a
-// confirmation, a cancel) sets updated_at, so it grows with each change a
-// second or more after the one before; it starts at 0 and stays far below
-// the 2^31 an iCalendar integer allows.
-func sequence(b core.Booking) int64 {
-	s := int64(b.UpdatedAt.Sub(b.CreatedAt) / time.Second)
-	return min(max(s, 0), 1<<31-1)
 }
 
 func icalTime(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
@@ -314,7 +309,10 @@ func (c *ical) text(name, value string) {
 // state; POST /admin/feeds/{master} with action "new" makes or rotates a feed,
 // "off" turns it off. The new URL is shown once: the POST hands it to the GET
 // that follows (post, redirect, get) in a short-lived cookie the GET deletes,
-// never in a URL (history, logs).
+// never in a URL (history, logs). The cookie is sent to /admin/feeds only
+// (Path), and sealed (AES-GCM) under a key derived from the session id, which
+// only the session cookie holds: without the session it is unreadable, and
+// it dies with the session (logout deletes it too).
 func (d *desk) feedRoutes(mux *http.ServeMux) {
 	if d.cfg.Feeds == nil {
 		return
@@ -323,7 +321,73 @@ func (d *desk) feedRoutes(mux *http.ServeMux) {
 	mux.Handle("POST /admin/feeds/{master}", d.authed(d.feedAction))
 }
 
-const feedCookie = "desk_feed" // a new feed's URL, from the POST to the GET after it
+const (
+	feedCookie     = "desk_feed" // a new feed's URL, from the POST to the GET after it
+	feedCookiePath = "/admin/feeds"
+	feedCookieAge  = 300 // seconds
+)
+
+// feedKey is the key that seals a session's feed link cookie: derived from
+// the session id (as csrfToken), so it needs no storage and dies with the
+// session.
+func feedKey(sessionID string) []byte {
+	m := hmac.New(sha256.New, []byte(sessionID))
+	m.Write([]byte("salonbook desk feed link"))
+	return m.Sum(nil)
+}
+
+// feedCookieName is the feed link cookie's name: __Secure- over https (not
+// __Host-, which demands Path=/).
+func (d *desk) feedCookieName(r *http.Request) string {
+	if d.secure(r) {
+		return "__Secure-" + feedCookie
+	}
+	return feedCookie
+}
+
+func (d *desk) setFeedCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: d.feedCookieName(r), Value: value, Path: feedCookiePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: d.secure(r), SameSite: http.SameSiteStrictMode})
+}
+
+func (d *desk) dropFeedCookie(w http.ResponseWriter, r *http.Request) { d.setFeedCookie(w, r, "", -1) }
+
+// sealFeedLink seals master and secret under the session's key.
+func sealFeedLink(key []byte, master, secret string) string {
+	aead := feedAEAD(key)
+	nonce := make([]byte, aead.NonceSize())
+	_, _ = rand.Read(nonce) // crypto/rand.Read never fails (Go ≥ 1.24)
+	sealed := aead.Seal(nonce, nonce, []byte(master+"\x00"+secret), []byte(feedCookie))
+	return base64.RawURLEncoding.EncodeToString(sealed)
+}
+
+// openFeedLink opens a sealed feed link; false when it is not one sealed
+// under key (another session's, a forged or a damaged one).
+func openFeedLink(key []byte, value string) (master, secret string, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(value)
+	aead := feedAEAD(key)
+	if err != nil || len(raw) < aead.NonceSize() {
+		return "", "", false
+	}
+	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], []byte(feedCookie))
+	if err != nil {
+		return "", "", false
+	}
+	master, secret, ok = strings.Cut(string(plain), "\x00")
+	return master, secret, ok && feedSecret.MatchString(secret)
+}
+
+func feedAEAD(key []byte) cipher.AEAD {
+	block, err := aes.NewCipher(key) // 32 bytes: AES-256
+	if err != nil {
+		panic("desk: feed link key: " + err.Error())
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		panic("desk: feed link cipher: " + err.Error())
+	}
+	return aead
+}
 
 type feedsPage struct {
 	Title, Salon string
@@ -370,23 +434,25 @@ func (d *desk) feeds(w http.ResponseWriter, r *http.Request, v *viewer) {
 		}
 		p.Rows = append(p.Rows, row)
 	}
-	if c, err := r.Cookie(d.cookieName(r, feedCookie)); err == nil {
-		d.setCookie(w, r, feedCookie, "", -1, http.SameSiteStrictMode)
-		if raw, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
-			if master, secret, ok := strings.Cut(string(raw), "\x00"); ok && feedSecret.MatchString(secret) {
-				u := FeedURL(d.base(r), secret)
-				p.New = &newFeed{Master: masterName(cat.Masters, master), URL: u}
-				// webcal: opens the subscription in Apple's and Outlook's apps;
-				// html/template does not know the scheme, so it is vouched
-				// for here (our base and a checked secret).
-				if parsed, err := url.Parse(u); err == nil && (parsed.Scheme == "http" || parsed.Scheme == "https") {
-					p.New.Webcal = template.URL("webcal://" + strings.TrimPrefix(u, parsed.Scheme+"://"))
-				}
+	if c, err := r.Cookie(d.feedCookieName(r)); err == nil {
+		d.dropFeedCookie(w, r) // shown once
+		if master, secret, ok := openFeedLink(v.feedKey, c.Value); ok {
+			u := FeedURL(d.base(r), secret)
+			p.New = &newFeed{Master: masterName(cat.Masters, master), URL: u}
+			// webcal: opens the subscription in Apple's and Outlook's apps;
+			// html/template does not know the scheme, so it is vouched
+			// for here (our base and a checked secret).
+			if parsed, err := url.Parse(u); err == nil && (parsed.Scheme == "http" || parsed.Scheme == "https") {
+				p.New.Webcal = template.URL("webcal://" + strings.TrimPrefix(u, parsed.Scheme+"://"))
 			}
 		}
 	}
 	if off := r.URL.Query().Get("off"); off != "" {
-		p.Off = masterName(cat.Masters, off)
+		for _, m := range cat.Masters { // only a master of the salon: never what the link says
+			if m.ID == off {
+				p.Off = m.Name
+			}
+		}
 	}
 	d.render(w, http.StatusOK, "feeds.html", p)
 }
@@ -429,7 +495,7 @@ func (d *desk) feedAction(w http.ResponseWriter, r *http.Request, v *viewer) {
 			d.failed(w, r, v, err)
 			return
 		}
-		d.setCookie(w, r, feedCookie, base64.RawURLEncoding.EncodeToString([]byte(master+"\x00"+secret)), 300, http.SameSiteStrictMode)
+		d.setFeedCookie(w, r, sealFeedLink(v.feedKey, master, secret), feedCookieAge)
 		http.Redirect(w, r, "/admin/feeds", http.StatusSeeOther)
 	case "off":
 		if err := d.cfg.Feeds.DropFeed(r.Context(), d.cfg.SalonID, master); err != nil {

@@ -1,10 +1,12 @@
 package desk_test
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +20,7 @@ import (
 	"salonbook/src/adapters/web/desk"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/staff"
 )
 
 // vevent is one VEVENT's properties (name without parameters → value).
@@ -121,6 +124,14 @@ func newFeed(t *testing.T, owner *browser, master string) string {
 	return u.Path
 }
 
+// sequence reads an event's SEQUENCE.
+func sequence(t *testing.T, ev vevent) int {
+	t.Helper()
+	n, err := strconv.Atoi(ev["SEQUENCE"])
+	require.NoError(t, err, "SEQUENCE of %v", ev)
+	return n
+}
+
 type feedAnswer struct {
 	answer
 	cal    vevent
@@ -154,8 +165,9 @@ func longName(s *postgres.SalonSetup, _ *desk.Config) {
 
 // TestCalendarFeed: the owner makes Anna's feed; it is valid iCalendar with
 // her held, confirmed and cancelled bookings (not Boris's), in UTC, with no
-// phone and only first names; an unchanged feed answers 304 to its ETag; a
-// moved booking's SEQUENCE grows.
+// phone and only first names; an unchanged feed answers 304 to its ETag; each
+// change (a confirmation, a lapse, a move and a cancel in the same second)
+// gives a higher SEQUENCE, and a clock behind lowers it not.
 func TestCalendarFeed(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t, longName)
@@ -215,7 +227,7 @@ func TestCalendarFeed(t *testing.T) {
 	require.Equal(t, "Haircut: Zoë,Ann", unescape(a["SUMMARY"]))
 	require.Equal(t, `Haircut: Zoë\,Ann`, a["SUMMARY"])
 	require.Equal(t, "CONFIRMED", a["STATUS"])
-	require.Equal(t, "0", a["SEQUENCE"])
+	require.Equal(t, "1", a["SEQUENCE"], "booked: one change")
 	require.Equal(t, "CANCELLED", f.events[gone.ID+"@salonbook"]["STATUS"])
 	require.Equal(t, "TENTATIVE", f.events[held.ID+"@salonbook"]["STATUS"])
 	require.Contains(t, f.events, old.ID+"@salonbook")
@@ -226,24 +238,62 @@ func TestCalendarFeed(t *testing.T) {
 	require.Empty(t, same.body)
 	require.Equal(t, http.StatusOK, b.fetchFeed(t, path, "If-None-Match", `"other"`).status)
 
-	// The hold lapses: it is cancelled in the feed.
+	// A hold confirmed in the same instant it was made: its SEQUENCE grows.
+	quick, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+		Start: berlin(2027, 3, 5, 11, 0).UTC(), Client: core.Client{Name: "Quinn Quick", Phone: "+49 151 7777777"},
+		IdempotencyKey: pgtest.RandomID(), Source: "web:quick"})
+	require.NoError(t, err)
+	before := b.fetchFeed(t, path).events[quick.ID+"@salonbook"]
+	require.Equal(t, "TENTATIVE", before["STATUS"])
+	_, err = b.bookings.Confirm(ctx, b.salonID, quick.ID)
+	require.NoError(t, err)
+	after := b.fetchFeed(t, path).events[quick.ID+"@salonbook"]
+	require.Equal(t, "CONFIRMED", after["STATUS"])
+	require.Greater(t, sequence(t, after), sequence(t, before), "a confirmation in the same second is a new revision")
+
+	// The hold lapses: it is cancelled in the feed, a revision up though
+	// nothing was written; the expiry, when written, keeps that revision.
+	tentative := f.events[held.ID+"@salonbook"]
 	b.clock.T = time.Date(2027, 3, 1, 7, 30, 0, 0, time.UTC)
 	f = b.fetchFeed(t, path)
-	require.Equal(t, "CANCELLED", f.events[held.ID+"@salonbook"]["STATUS"])
+	lapsed := f.events[held.ID+"@salonbook"]
+	require.Equal(t, "CANCELLED", lapsed["STATUS"])
+	require.Equal(t, sequence(t, tentative)+1, sequence(t, lapsed), "shown cancelled: a new revision")
+	require.Greater(t, lapsed["LAST-MODIFIED"], tentative["LAST-MODIFIED"], "modified when it lapsed")
+	n, err := postgres.NewWaitlist(pgtest.Pool(t)).ExpireDue(ctx, b.salonID, b.clock.T)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	expired := b.fetchFeed(t, path).events[held.ID+"@salonbook"]
+	require.Equal(t, "CANCELLED", expired["STATUS"])
+	require.Equal(t, sequence(t, lapsed), sequence(t, expired), "the expiry written is the change already shown")
+	require.GreaterOrEqual(t, expired["LAST-MODIFIED"], lapsed["LAST-MODIFIED"])
 
-	// Moved: the same UID, a new start, a higher SEQUENCE, a new ETag.
-	// (SEQUENCE counts whole seconds since the booking was made.)
-	time.Sleep(1100 * time.Millisecond)
+	// Moved, then cancelled, in the same instant (the clock stands still):
+	// the same UID, a new start, and each change a higher SEQUENCE and a new ETag.
 	_, err = b.bookings.Reschedule(ctx, b.salonID, alice.ID, berlin(2027, 3, 3, 15, 0).UTC())
 	require.NoError(t, err)
 	moved := b.fetchFeed(t, path)
 	m := moved.events[alice.ID+"@salonbook"]
 	require.Equal(t, "20270303T140000Z", m["DTSTART"])
-	seq, err := strconv.Atoi(m["SEQUENCE"])
-	require.NoError(t, err)
-	require.Greater(t, seq, 0)
+	require.Greater(t, sequence(t, m), sequence(t, a))
 	require.NotEqual(t, f.header.Get("ETag"), moved.header.Get("ETag"))
 	require.Greater(t, m["LAST-MODIFIED"], a["LAST-MODIFIED"])
+	require.Equal(t, m["DTSTAMP"], m["LAST-MODIFIED"])
+	_, err = b.bookings.Cancel(ctx, b.salonID, alice.ID)
+	require.NoError(t, err)
+	cancelled := b.fetchFeed(t, path)
+	c := cancelled.events[alice.ID+"@salonbook"]
+	require.Equal(t, "CANCELLED", c["STATUS"])
+	require.Greater(t, sequence(t, c), sequence(t, m), "a cancel in the same second as the move is a new revision")
+	require.GreaterOrEqual(t, c["LAST-MODIFIED"], m["LAST-MODIFIED"])
+	require.NotEqual(t, moved.header.Get("ETag"), cancelled.header.Get("ETag"))
+	// A writer whose clock is behind (updated_at earlier than the last
+	// change's) lowers neither.
+	_, err = pgtest.Pool(t).Exec(ctx, `UPDATE bookings SET updated_at = updated_at - interval '1 day' WHERE booking_id = $1`, alice.ID)
+	require.NoError(t, err)
+	skewed := b.fetchFeed(t, path).events[alice.ID+"@salonbook"]
+	require.Equal(t, sequence(t, c), sequence(t, skewed))
+	require.GreaterOrEqual(t, skewed["LAST-MODIFIED"], c["LAST-MODIFIED"])
 
 	// A week after its cancel (on the database's clock, which wrote its
 	// updated_at), the cancelled booking leaves the feed.
@@ -252,7 +302,7 @@ func TestCalendarFeed(t *testing.T) {
 	require.NoError(t, err)
 	f = b.fetchFeed(t, path)
 	require.NotContains(t, f.events, gone.ID+"@salonbook")
-	require.Contains(t, f.events, alice.ID+"@salonbook")
+	require.Contains(t, f.events, alice.ID+"@salonbook", "cancelled today")
 	// A month on, the old booking has left the window.
 	b.clock.T = berlin(2027, 3, 2, 10, 0).UTC().Add(desk.FeedPast + time.Minute)
 	f = b.fetchFeed(t, path)
@@ -266,7 +316,8 @@ func TestCalendarFeed(t *testing.T) {
 
 // TestCalendarFeedSecrets: a rotated secret's old URL, a turned-off feed, a
 // made-up or malformed secret and another salon's feed all answer 404; the
-// database holds only hashes; masters cannot manage feeds.
+// database holds only hashes; masters cannot manage feeds; "feed is off" is
+// said of a master of the salon only, never of what a link says.
 func TestCalendarFeedSecrets(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
@@ -306,6 +357,11 @@ func TestCalendarFeedSecrets(t *testing.T) {
 	a := owner.post("/admin/feeds/anna", url.Values{"csrf": {owner.csrf(page)}, "action": {"off"}})
 	require.Equal(t, http.StatusSeeOther, a.status)
 	require.Contains(t, owner.get(a.header.Get("Location")).body, "Anna's feed is off")
+	for _, off := range []string{"Everything", "nobody", "<b>x</b>"} { // a link made up elsewhere says nothing
+		page := owner.get("/admin/feeds?" + url.Values{"off": {off}}.Encode())
+		require.Equal(t, http.StatusOK, page.status)
+		require.NotContains(t, page.body, "feed is off", off)
+	}
 	require.Equal(t, http.StatusNotFound, b.fetchFeed(t, second).status)
 
 	// Without the token, from a master, for a master that is not: refused.
@@ -322,4 +378,111 @@ func TestCalendarFeedSecrets(t *testing.T) {
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM calendar_feeds WHERE salon_id = $1 AND master_id = 'anna'`,
 		b.salonID).Scan(&n))
 	require.Zero(t, n, "still off")
+}
+
+// TestCalendarFeedEndsWithMaster: a master left out of the salon file loses
+// the feed (its row is deleted with the apply): the link answers 404, and
+// still does once the master is back in the file; a new link is needed.
+func TestCalendarFeedEndsWithMaster(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	b.book(t, "anna", "haircut", berlin(2027, 3, 3, 10, 0), "Alice Annaclient", "+49 151 1111111")
+	owner := b.browser(t)
+	owner.login("olga")
+	path := newFeed(t, owner, "anna")
+	boris := newFeed(t, owner, "boris")
+	require.Equal(t, http.StatusOK, b.fetchFeed(t, path).status)
+
+	without := b.setup
+	without.Masters = slices.DeleteFunc(slices.Clone(b.setup.Masters), func(m core.Master) bool { return m.ID == "anna" })
+	without.Staff = slices.DeleteFunc(slices.Clone(b.setup.Staff), func(a staff.Account) bool { return a.MasterID == "anna" })
+	_, err := b.store.Apply(ctx, without)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, b.fetchFeed(t, path).status)
+	var n int
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM calendar_feeds WHERE salon_id = $1 AND master_id = 'anna'`,
+		b.salonID).Scan(&n))
+	require.Zero(t, n, "the feed is gone with the master")
+
+	_, err = b.store.Apply(ctx, b.setup) // Anna is back
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, b.fetchFeed(t, path).status, "her old link stays dead")
+	require.Regexp(t, `(?s)<tr data-master="anna"><td>Anna</td>\s*<td>Off</td>`, owner.get("/admin/feeds").body)
+	require.Equal(t, http.StatusOK, b.fetchFeed(t, boris).status, "another master's feed is untouched")
+	again := newFeed(t, owner, "anna")
+	require.Equal(t, http.StatusOK, b.fetchFeed(t, again).status)
+}
+
+// feedCookie returns the jar's feed link cookie for path, nil when it sends none there.
+func (br *browser) feedCookie(path string) *http.Cookie {
+	u, _ := url.Parse(br.b.srv.URL + path)
+	for _, c := range br.jar.Cookies(u) {
+		if c.Name == "desk_feed" {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestFeedLinkCookie: the cookie that carries a new feed link from the POST
+// to the page showing it is sent to /admin/feeds only (not the chat or the
+// API), does not hold the secret readably, shows nothing in another session,
+// and is deleted by the logout as by the page that shows it.
+func TestFeedLinkCookie(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	owner := b.browser(t)
+	owner.login("olga")
+	page := owner.get("/admin/feeds")
+	a := owner.post("/admin/feeds/anna", url.Values{"csrf": {owner.csrf(page)}, "action": {"new"}})
+	require.Equal(t, http.StatusSeeOther, a.status, a.body)
+	set := sessionCookie(t, a.header, "desk_feed")
+	require.Equal(t, "/admin/feeds", set.Path)
+	require.True(t, set.HttpOnly)
+	require.Equal(t, http.SameSiteStrictMode, set.SameSite)
+	require.Equal(t, 300, set.MaxAge)
+	for _, path := range []string{"/", "/chat", "/api/v1/slots", "/admin/day", "/admin/feedsx"} {
+		require.Nil(t, owner.feedCookie(path), "sent to %s", path)
+	}
+	sealed := owner.feedCookie("/admin/feeds")
+	require.NotNil(t, sealed)
+
+	// Another session of the same owner, given the cookie, shows nothing.
+	other := b.browser(t)
+	other.login("olga")
+	u, _ := url.Parse(b.srv.URL + "/admin/feeds")
+	other.jar.SetCookies(u, []*http.Cookie{{Name: "desk_feed", Value: sealed.Value, Path: "/admin/feeds"}})
+	require.NotContains(t, other.get("/admin/feeds").body, "/calendar/", "sealed to the session that made it")
+
+	// Its own session shows it, once; the secret was not readable in the cookie.
+	shown := owner.get("/admin/feeds")
+	m := feedURL.FindStringSubmatch(shown.body)
+	require.NotNil(t, m, shown.body)
+	secret := strings.TrimSuffix(m[1][strings.LastIndex(m[1], "/")+1:], ".ics")
+	for _, s := range []string{sealed.Value, unbase64(sealed.Value)} {
+		require.NotContains(t, s, secret)
+		require.NotContains(t, s, "anna")
+	}
+	require.Nil(t, owner.feedCookie("/admin/feeds"), "deleted once shown")
+
+	// A link made and not yet looked at goes with the logout; kept by hand,
+	// it shows nothing in the next session either.
+	page = owner.get("/admin/feeds")
+	require.Equal(t, http.StatusSeeOther, owner.post("/admin/feeds/boris", url.Values{"csrf": {owner.csrf(page)}, "action": {"new"}}).status)
+	kept := owner.feedCookie("/admin/feeds")
+	require.NotNil(t, kept)
+	out := owner.post("/admin/logout", url.Values{"csrf": {owner.csrf(page)}})
+	require.Equal(t, http.StatusSeeOther, out.status)
+	gone := sessionCookie(t, out.header, "desk_feed")
+	require.Equal(t, "/admin/feeds", gone.Path)
+	require.Negative(t, gone.MaxAge)
+	require.Nil(t, owner.feedCookie("/admin/feeds"), "deleted by the logout")
+	owner.login("olga")
+	owner.jar.SetCookies(u, []*http.Cookie{{Name: "desk_feed", Value: kept.Value, Path: "/admin/feeds"}})
+	require.NotContains(t, owner.get("/admin/feeds").body, "/calendar/", "a new session cannot read the old one's")
+}
+
+func unbase64(s string) string {
+	raw, _ := base64.RawURLEncoding.DecodeString(s)
+	return string(raw)
 }

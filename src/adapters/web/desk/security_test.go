@@ -277,7 +277,8 @@ func TestMasterCannotReachFurther(t *testing.T) {
 }
 
 // TestCookies: HttpOnly and SameSite=Lax always; Secure with the __Host-
-// prefix when the public URL is https.
+// prefix when the public URL is https (the feed link's, on a path of its
+// own, with __Secure-).
 func TestCookies(t *testing.T) {
 	t.Parallel()
 	plain := newBundle(t)
@@ -304,6 +305,19 @@ func TestCookies(t *testing.T) {
 	require.True(t, c.HttpOnly)
 	require.Equal(t, http.SameSiteLaxMode, c.SameSite)
 	require.Zero(t, c.MaxAge, "a session cookie: the server's timeouts end it")
+
+	// The feed link cookie: __Secure- (__Host- demands Path=/), Secure, its page's path only.
+	req, err := http.NewRequest("GET", secure.srv.URL+"/admin/feeds", nil)
+	require.NoError(t, err)
+	req.Header.Set("Cookie", "__Host-desk="+c.Value)
+	feeds := br.do(req)
+	require.Equal(t, http.StatusOK, feeds.status, feeds.body)
+	a = br.post("/admin/feeds/anna", url.Values{"csrf": {br.csrf(feeds)}, "action": {"new"}}, "Cookie", "__Host-desk="+c.Value)
+	require.Equal(t, http.StatusSeeOther, a.status, a.body)
+	f := sessionCookie(t, a.header, "__Secure-desk_feed")
+	require.True(t, f.Secure)
+	require.True(t, f.HttpOnly)
+	require.Equal(t, "/admin/feeds", f.Path)
 }
 
 func sessionCookie(t *testing.T, h http.Header, name string) *http.Cookie {
