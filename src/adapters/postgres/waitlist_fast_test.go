@@ -1,0 +1,102 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
+)
+
+// Waiting compares no entry with every live offer or blocked chat, even on
+// statistics taken before a burst (estimates of a row or two): 3,000 entries,
+// 1,000 of them with an offer standing and 500 blocked, as loadtest waitlist
+// has them in its first minute, before autovacuum analyses the tables
+// (nested-loop anti joins then took 0.4 to 2 s a pass).
+func TestWaitingStaysLinearWithStaleStatistics(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	_, salonID := pgtest.Salon(t)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	pg := conn.Hijack()
+	defer func() { _ = pg.Close(ctx) }()
+	schema := fmt.Sprintf("wl_stale_%d", time.Now().UnixNano())
+	insert := func(entries int, from int) []string {
+		return []string{
+			fmt.Sprintf(`INSERT INTO clients (client_id, salon_id, name, phone) OVERRIDING SYSTEM VALUE
+			 SELECT g, '%[1]s', 'c', '+49' || g FROM generate_series(%[2]d, %[3]d) g`, salonID, from, from+entries-1),
+			fmt.Sprintf(`INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id)
+			 SELECT '%[1]s', 'telegram', g::text, 'haircut', 'anna', '2027-03-02', g FROM generate_series(%[2]d, %[3]d) g`,
+				salonID, from, from+entries-1),
+			// A third of them have an offer standing, a sixth blocked the bot.
+			fmt.Sprintf(`INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status,
+			                       hold_expires_at, price_minor, currency, idempotency_key, source)
+			 SELECT '%[1]s', 'anna', 'haircut', g, s, s + interval '1 hour', tstzrange(s, s + interval '1 hour'), 'held',
+			        '2027-03-01 08:00Z', 1000, 'EUR', 'waitlist:' || g, 'telegram:' || g
+			 FROM generate_series(%[2]d, %[3]d, 3) g, LATERAL (SELECT '2027-03-02Z'::timestamptz + g * interval '1 hour' AS s) x`,
+				salonID, from, from+entries-1),
+			`INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at)
+			 SELECT b.booking_id, b.salon_id, w.id, b.starts_at, b.ends_at FROM bookings b JOIN waitlist w ON 'telegram:' || w.chat_id = b.source
+			 WHERE NOT EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.booking_id = b.booking_id)`,
+			fmt.Sprintf(`INSERT INTO channel_chats (salon_id, channel, chat_id, blocked_at)
+			 SELECT '%[1]s', 'telegram', g::text, '2027-02-01Z' FROM generate_series(%[2]d, %[3]d, 6) g`, salonID, from+1, from+entries-1),
+		}
+	}
+	steps := []string{`CREATE SCHEMA ` + schema}
+	for _, table := range []string{"bookings", "waitlist", "waitlist_offers", "clients", "channel_chats"} {
+		steps = append(steps, `CREATE TABLE `+schema+`.`+table+` (LIKE public.`+table+` INCLUDING ALL) WITH (autovacuum_enabled = false)`)
+	}
+	steps = append(steps, `SET search_path = `+schema+`, public`)
+	steps = append(steps, insert(3, 1)...) // what the statistics saw
+	steps = append(steps, `ANALYZE bookings`, `ANALYZE waitlist`, `ANALYZE waitlist_offers`, `ANALYZE clients`, `ANALYZE channel_chats`)
+	steps = append(steps, insert(3000, 4)...) // the burst
+	for _, q := range steps {
+		_, err := pg.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+	for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+		t.Run(mode, func(t *testing.T) {
+			_, err := pg.Exec(ctx, `SET plan_cache_mode = `+mode)
+			require.NoError(t, err)
+			name := "waiting_" + mode
+			_, err = pg.Exec(ctx, `PREPARE `+name+` AS `+postgres.WaitingSQL)
+			require.NoError(t, err)
+			var raw []byte
+			require.NoError(t, pg.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE %s('%s', '2027-03-01', '2027-03-01 07:00Z', '{telegram}')`,
+				name, salonID)).Scan(&raw))
+			var plan []struct{ Plan map[string]any }
+			require.NoError(t, json.Unmarshal(raw, &plan))
+			compared := 0.0
+			var walk func(n map[string]any)
+			walk = func(n map[string]any) {
+				loops, _ := n["Actual Loops"].(float64)
+				if n["Node Type"] == "CTE Scan" || n["Relation Name"] == "channel_chats" {
+					require.LessOrEqual(t, loops, 1.0, "%s %v read once per entry: %s", n["Node Type"], n["Relation Name"], raw)
+				}
+				removed, _ := n["Rows Removed by Join Filter"].(float64)
+				compared += removed * max(loops, 1)
+				if kids, ok := n["Plans"].([]any); ok {
+					for _, k := range kids {
+						walk(k.(map[string]any))
+					}
+				}
+			}
+			walk(plan[0].Plan)
+			require.Less(t, compared, 3003.0, "rows compared and dropped in joins: %s", raw)
+			rows, err := pg.Query(ctx, fmt.Sprintf(`EXECUTE %s('%s', '2027-03-01', '2027-03-01 07:00Z', '{telegram}')`, name, salonID))
+			require.NoError(t, err)
+			n := 0
+			for rows.Next() {
+				n++
+			}
+			require.NoError(t, rows.Err())
+			// 3,003 entries, less 1,001 with an offer standing and 501 blocked.
+			require.Equal(t, 1501, n)
+		})
+	}
+}
