@@ -549,13 +549,24 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 }
 
 // offerLiveSQL share-locks the entry $2 and says whether its chat or client
-// has another offer standing at $3 (not $4). It reads the salon's live holds
-// (bookings_held_expiry), then each one's offer and entry by key: never the
-// salon's entries, whatever the statistics and the plan.
+// has another offer standing at $3 (not $4): a live hold with an offer row
+// among the chat's live bookings (an offer's source is its entry's chat;
+// bookings_source_live) or the client's upcoming ones (an offer is held for
+// its entry's client and ends by its start; bookings_client_upcoming). Each
+// branch says "held" as NOT IN the other statuses, so that only those
+// indexes serve it (see expireLapsedSQL), whatever the statistics and the
+// plan: never the salon's entries, nor its live holds (read so before, it
+// cost each offer a read of every offer standing, about a thousand in
+// loadtest waitlist's bursts).
 const offerLiveSQL = `
-	SELECT EXISTS (SELECT 1 FROM bookings x JOIN waitlist_offers o ON o.booking_id = x.booking_id JOIN waitlist l ON l.id = o.entry_id
-	               WHERE x.salon_id = w.salon_id AND x.status = 'held' AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
-	                 AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id))
+	SELECT EXISTS (SELECT 1 FROM bookings x
+	               WHERE x.salon_id = w.salon_id AND x.source = w.channel || ':' || w.chat_id AND x.source <> ''
+	                 AND x.status NOT IN ('confirmed', 'cancelled', 'expired') AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	                 AND EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.booking_id = x.booking_id))
+	    OR EXISTS (SELECT 1 FROM bookings x
+	               WHERE x.salon_id = w.salon_id AND x.client_id = w.client_id AND x.starts_at > $3
+	                 AND x.status NOT IN ('confirmed', 'cancelled', 'expired') AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	                 AND EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.booking_id = x.booking_id))
 	FROM waitlist w WHERE w.id = $2 AND w.salon_id = $1 FOR KEY SHARE OF w`
 
 func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now time.Time) error {

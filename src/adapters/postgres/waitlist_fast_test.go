@@ -100,3 +100,89 @@ func TestWaitingStaysLinearWithStaleStatistics(t *testing.T) {
 		})
 	}
 }
+
+// An offer's check for another offer standing of its chat or client reads
+// that chat's and client's bookings, not every offer standing in the salon
+// (a thousand during a burst of freed times), with no statistics and generic
+// plans; and it finds the chat's and the client's offers.
+func TestWaitlistOfferCheckReadsOnlyItsChatAndClient(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.Pool(t)
+	_, salonID := pgtest.Salon(t)
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	pg := conn.Hijack()
+	defer func() { _ = pg.Close(ctx) }()
+	schema := fmt.Sprintf("wl_live_%d", time.Now().UnixNano())
+	steps := []string{`CREATE SCHEMA ` + schema}
+	for _, table := range []string{"bookings", "waitlist", "waitlist_offers"} {
+		steps = append(steps, `CREATE TABLE `+schema+`.`+table+` (LIKE public.`+table+` INCLUDING ALL) WITH (autovacuum_enabled = false)`)
+	}
+	steps = append(steps, `SET search_path = `+schema+`, public`, `SET plan_cache_mode = force_generic_plan`,
+		// Chats 1 to 2,000 wait (client n each); 1,001 to 2,000 have an offer
+		// standing; 5,000 bookings of the past; chat 9,000 is client 1,500's
+		// other chat, and chat 1,500 waits also as client 9,999.
+		`INSERT INTO waitlist (salon_id, channel, chat_id, service_id, master_id, day, client_id)
+		 SELECT '`+salonID+`', 'telegram', g::text, 'cut', 'm1', '2027-06-01'::date, g FROM generate_series(1, 2000) g
+		 UNION ALL SELECT '`+salonID+`', 'telegram', '9000', 'cut', 'm1', '2027-06-01', 1500
+		 UNION ALL SELECT '`+salonID+`', 'telegram', '1500', 'cut', 'm2', '2027-06-01', 9999`,
+		`INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status,
+		                       hold_expires_at, price_minor, currency, idempotency_key, source)
+		 SELECT '`+salonID+`', 'm' || (g % 20), 'cut', g % 2000 + 1, s, s + interval '15 minutes', tstzrange(s, s + interval '15 minutes'),
+		        'confirmed', NULL, 1000, 'EUR', 'past' || g, 'telegram:' || (g % 2000 + 1)
+		 FROM generate_series(1, 5000) g, LATERAL (SELECT '2027-01-01Z'::timestamptz + g * interval '20 minutes' AS s) x`,
+		`INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status,
+		                       hold_expires_at, price_minor, currency, idempotency_key, source)
+		 SELECT '`+salonID+`', 'm' || (g % 20), 'cut', g, s, s + interval '15 minutes', tstzrange(s, s + interval '15 minutes'),
+		        'held', '2027-06-01 00:20Z', 1000, 'EUR', 'waitlist:' || g, 'telegram:' || g
+		 FROM generate_series(1001, 2000) g, LATERAL (SELECT '2027-06-01Z'::timestamptz + g * interval '20 minutes' AS s) x`,
+		`INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at)
+		 SELECT b.booking_id, b.salon_id, w.id, b.starts_at, b.ends_at FROM bookings b
+		 JOIN waitlist w ON w.salon_id = b.salon_id AND 'telegram:' || w.chat_id = b.source AND w.master_id = 'm1'
+		 WHERE b.status = 'held'`,
+		`PREPARE offer_live AS `+postgres.OfferLiveSQL,
+	)
+	for _, q := range steps {
+		_, err := pg.Exec(ctx, q)
+		require.NoError(t, err, q)
+	}
+	entry := func(chat, master string) int64 {
+		var id int64
+		require.NoError(t, pg.QueryRow(ctx, `SELECT id FROM waitlist WHERE chat_id = $1 AND master_id = $2`, chat, master).Scan(&id))
+		return id
+	}
+	const now, other = "2027-06-01 00:05:00Z", "00000000-0000-0000-0000-000000000000"
+	for _, c := range []struct {
+		name        string
+		entry       int64
+		live        bool
+		description string
+	}{
+		{"NoneStanding", entry("7", "m1"), false, "chat 7, client 7"},
+		{"ItsChats", entry("1500", "m2"), true, "chat 1,500's other entry, as client 9,999"},
+		{"ItsClients", entry("9000", "m1"), true, "client 1,500 in chat 9,000"},
+		{"ItsOwn", entry("1200", "m1"), true, "chat 1,200, client 1,200"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tx, err := pg.Begin(ctx)
+			require.NoError(t, err)
+			defer func() { _ = tx.Rollback(ctx) }()
+			var live bool
+			require.Regexp(t, `^[a-z0-9]+$`, salonID) // safe as a literal: EXECUTE takes no parameters
+			require.NoError(t, tx.QueryRow(ctx, fmt.Sprintf(`EXECUTE offer_live('%s', %d, '%s', '%s')`, salonID, c.entry, now, other)).Scan(&live))
+			require.Equal(t, c.live, live, c.description)
+			var raw []byte
+			require.NoError(t, tx.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE offer_live('%s', %d, '%s', '%s')`,
+				salonID, c.entry, now, other)).Scan(&raw))
+			var plans []struct {
+				Plan scanNode `json:"Plan"`
+			}
+			require.NoError(t, json.Unmarshal(raw, &plans))
+			read := map[string]float64{}
+			tableScans(plans[0].Plan, read)
+			for scan, rows := range read {
+				require.LessOrEqual(t, rows, 10.0, "%s read more than its rows: %s", scan, raw)
+			}
+		})
+	}
+}
