@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"salonbook/src/core"
@@ -414,7 +415,8 @@ type view struct {
 
 // snapshot reads the free starts of every key the entries ask for: one slot
 // query per service and master over the span of their days (in runs of
-// booking.MaxDays). A service or master gone leaves its entries nothing.
+// booking.MaxDays), Concurrency at a time. A service or master gone leaves
+// its entries nothing.
 func (m *Matcher) snapshot(ctx context.Context, entries []Entry) (*view, error) {
 	type group struct{ service, master string }
 	span := map[group][2]core.Date{}
@@ -438,6 +440,15 @@ func (m *Matcher) snapshot(ctx context.Context, entries []Entry) (*view, error) 
 	for _, e := range entries {
 		v.slots[key{e.ServiceID, e.MasterID, e.Day}] = nil // read: none free unless found below
 	}
+	// The reads, Concurrency at a time; their starts are taken in order.
+	type read struct {
+		g     group
+		from  core.Date
+		days  int
+		slots []availability.Slot
+		err   error
+	}
+	var reads []*read
 	for _, g := range order {
 		s := span[g]
 		for from := s[0]; !s[1].Before(from); from = from.AddDays(booking.MaxDays) {
@@ -445,15 +456,27 @@ func (m *Matcher) snapshot(ctx context.Context, entries []Entry) (*view, error) 
 			if d := daysBetween(from, s[1]) + 1; d < days {
 				days = d
 			}
-			slots, err := m.slots(ctx, g.service, g.master, from, days)
-			if err != nil {
-				return nil, err
-			}
-			for _, sl := range slots {
-				k := key{g.service, g.master, sl.Day}
-				if _, wanted := v.slots[k]; wanted {
-					v.slots[k] = append(v.slots[k], sl)
-				}
+			reads = append(reads, &read{g: g, from: from, days: days})
+		}
+	}
+	limit := make(chan struct{}, max(1, m.Concurrency))
+	var wg sync.WaitGroup
+	for _, r := range reads {
+		limit <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-limit }()
+			r.slots, r.err = m.slots(ctx, r.g.service, r.g.master, r.from, r.days)
+		})
+	}
+	wg.Wait()
+	for _, r := range reads {
+		if r.err != nil {
+			return nil, r.err
+		}
+		for _, sl := range r.slots {
+			k := key{r.g.service, r.g.master, sl.Day}
+			if _, wanted := v.slots[k]; wanted {
+				v.slots[k] = append(v.slots[k], sl)
 			}
 		}
 	}
