@@ -580,12 +580,23 @@ func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now 
 	// One live offer per client across its chats: Book's chat lock does not
 	// cover the client's other chats, and its client row lock is taken only
 	// under a cap, so two chats' offers take turns here.
-	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`,
-		b.SalonID, b.ClientID); err != nil {
+	// Lock and check go in one round trip (a batch): the check is a statement
+	// of its own, run once the lock is had, so it sees what was committed
+	// meanwhile (TestWaitlistOfferChecksAfterTheClientsLock).
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`,
+		b.SalonID, b.ClientID)
+	batch.Queue(offerLiveSQL, b.SalonID, entry, now, b.ID)
+	br := t.tx.SendBatch(ctx, batch)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
 		return mapErr(err, "lock the offer's client")
 	}
 	var live bool
-	err := t.q.QueryRow(ctx, offerLiveSQL, b.SalonID, entry, now, b.ID).Scan(&live)
+	err := br.QueryRow().Scan(&live)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return core.Errorf(core.ENotFound, "error.not_found", "postgres: no wait-list entry %d", entry)
 	}

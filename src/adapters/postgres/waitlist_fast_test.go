@@ -10,6 +10,8 @@ import (
 
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core"
+	"salonbook/src/core/dialog"
 )
 
 // Waiting compares no entry with every live offer or blocked chat, even on
@@ -185,4 +187,49 @@ func TestWaitlistOfferCheckReadsOnlyItsChatAndClient(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The check for another offer of the client runs once the client's lock is
+// had (it goes in one round trip with the lock): an offer of the client's
+// other chat committed while the pass waited on the lock is seen, and the
+// pass offers nothing.
+func TestWaitlistOfferChecksAfterTheClientsLock(t *testing.T) {
+	t.Parallel()
+	w := newWLWorld(t)
+	w.join(t, 1)
+	// Chat 7 is the same person (chat 1's phone).
+	require.NoError(t, w.wl.Join(ctx, dialog.WaitlistEntry{
+		Key:       dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "7"},
+		ServiceID: "manicure", MasterID: "anna", Day: core.Date{Year: 2027, Month: 3, Day: 2},
+		Client: core.Client{Name: "Waiting 1", Phone: "+491520000001"}, Lang: "en",
+	}))
+	w.free(t, 10)
+	var client, other int64
+	require.NoError(t, w.pool.QueryRow(ctx, `SELECT client_id, id FROM waitlist WHERE salon_id = $1 AND chat_id = '7'`, w.salonID).Scan(&client, &other))
+	// Another offer's transaction of the client: its lock, then its hold
+	// (Anna's 10:00 on the 3rd) for chat 7.
+	tx, err := w.pool.Begin(ctx)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	_, err = tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`, w.salonID, client)
+	require.NoError(t, err)
+	start := w.at(3, 10, 0)
+	_, err = tx.Exec(ctx, `
+		WITH b AS (
+			INSERT INTO bookings (salon_id, master_id, service_id, client_id, starts_at, ends_at, occupied, status, hold_expires_at,
+			                      price_minor, currency, idempotency_key, source)
+			VALUES ($1, 'anna', 'manicure', $2, $3::timestamptz, $3::timestamptz + interval '1 hour', tstzrange($3::timestamptz, $3::timestamptz + interval '1 hour'), 'held', $4,
+			        2500, 'EUR', 'waitlist:other', 'telegram:7')
+			RETURNING booking_id, salon_id, starts_at, ends_at)
+		INSERT INTO waitlist_offers (booking_id, salon_id, entry_id, starts_at, ends_at) SELECT booking_id, salon_id, $5, starts_at, ends_at FROM b`,
+		w.salonID, client, start, w.clock.Now().Add(time.Hour), other)
+	require.NoError(t, err)
+	var pid int
+	require.NoError(t, tx.QueryRow(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+	done := make(chan int, 1)
+	go func() { n, _ := w.matcher.Pass(ctx); done <- n }()
+	w.waitBlockedBy(t, pid)
+	require.NoError(t, tx.Commit(ctx))
+	require.Equal(t, 0, <-done, "the client's other chat has an offer standing")
+	require.Equal(t, map[string]time.Time{"telegram:7": start}, w.starts(t))
 }
