@@ -137,10 +137,13 @@ func Key(entry int64, start time.Time, n int) string {
 // either side ("any" takes the master the day's loads pick, which an offer
 // changes); and a master's start is not handed out while an offer in flight
 // holds an overlapping time of that master. So the offers made are those of
-// one at a time, with one exception: an offer refused (the time taken by a
+// one at a time, with two exceptions: an offer refused (the time taken by a
 // booking meanwhile, the client's own other appointment) gives its entry its
 // next start before every entry not yet handed one, but the at most
-// Concurrency-1 entries after it already in flight may have taken that start.
+// Concurrency-1 entries after it already in flight may have taken that start;
+// and the entries offered go to the back of the line (Store.Waiting) in the
+// order their offers' transactions began, which those in flight together
+// may not keep.
 func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	cat, err := m.Bookings.Catalog(ctx, m.SalonID)
 	if err != nil {
