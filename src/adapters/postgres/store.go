@@ -659,13 +659,24 @@ func (t *storeTx) Changed(ctx context.Context, c booking.Change) error {
 }
 
 // offerLiveSQL share-locks the entry $2 and says whether its chat or client
-// has another offer standing at $3 (not $4). It reads the salon's live holds
-// (bookings_held_expiry), then each one's offer and entry by key: never the
-// salon's entries, whatever the statistics and the plan.
+// has another offer standing at $3 (not $4): a live hold with an offer row
+// among the chat's live bookings (an offer's source is its entry's chat;
+// bookings_source_live) or the client's upcoming ones (an offer is held for
+// its entry's client and ends by its start; bookings_client_upcoming). Each
+// branch says "held" as NOT IN the other statuses, so that only those
+// indexes serve it (see expireLapsedSQL), whatever the statistics and the
+// plan: never the salon's entries, nor its live holds (read so before, it
+// cost each offer a read of every offer standing, about a thousand in
+// loadtest waitlist's bursts).
 const offerLiveSQL = `
-	SELECT EXISTS (SELECT 1 FROM bookings x JOIN waitlist_offers o ON o.booking_id = x.booking_id JOIN waitlist l ON l.id = o.entry_id
-	               WHERE x.salon_id = w.salon_id AND x.status IN ('held', 'awaiting_payment') AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
-	                 AND (l.channel = w.channel AND l.chat_id = w.chat_id OR l.client_id = w.client_id))
+	SELECT EXISTS (SELECT 1 FROM bookings x
+	               WHERE x.salon_id = w.salon_id AND x.source = w.channel || ':' || w.chat_id AND x.source <> ''
+	                 AND x.status NOT IN ('confirmed', 'cancelled', 'expired') AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	                 AND EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.booking_id = x.booking_id))
+	    OR EXISTS (SELECT 1 FROM bookings x
+	               WHERE x.salon_id = w.salon_id AND x.client_id = w.client_id AND x.starts_at > $3
+	                 AND x.status NOT IN ('confirmed', 'cancelled', 'expired') AND x.hold_expires_at > $3 AND x.booking_id <> $4::uuid
+	                 AND EXISTS (SELECT 1 FROM waitlist_offers o WHERE o.booking_id = x.booking_id))
 	FROM waitlist w WHERE w.id = $2 AND w.salon_id = $1 FOR KEY SHARE OF w`
 
 func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now time.Time) error {
@@ -679,12 +690,23 @@ func (t *storeTx) Offered(ctx context.Context, entry int64, b core.Booking, now 
 	// One live offer per client across its chats: Book's chat lock does not
 	// cover the client's other chats, and its client row lock is taken only
 	// under a cap, so two chats' offers take turns here.
-	if _, err := t.q.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`,
-		b.SalonID, b.ClientID); err != nil {
+	// Lock and check go in one round trip (a batch): the check is a statement
+	// of its own, run once the lock is had, so it sees what was committed
+	// meanwhile (TestWaitlistOfferChecksAfterTheClientsLock).
+	batch := &pgx.Batch{}
+	batch.Queue(`SELECT pg_advisory_xact_lock(hashtextextended('salonbook.waitlist.client/' || $1 || '/' || $2::bigint, 0))`,
+		b.SalonID, b.ClientID)
+	batch.Queue(offerLiveSQL, b.SalonID, entry, now, b.ID)
+	br := t.tx.SendBatch(ctx, batch)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
 		return mapErr(err, "lock the offer's client")
 	}
 	var live bool
-	err := t.q.QueryRow(ctx, offerLiveSQL, b.SalonID, entry, now, b.ID).Scan(&live)
+	err := br.QueryRow().Scan(&live)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return core.Errorf(core.ENotFound, "error.not_found", "postgres: no wait-list entry %d", entry)
 	}

@@ -354,7 +354,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	}
 	// The matcher's searches and holds are the salon's own work, not clients'
 	// activity: it books through a copy the metrics do not observe.
-	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings.Unobserved(), Clock: clock}
+	matcher := &waitlist.Matcher{SalonID: salonID, Store: wl, Bookings: bookings.Unobserved(), Clock: clock,
+		Concurrency: matcherConcurrency}
 	if cfg.Telegram.Token != "" {
 		matcher.Channels = append(matcher.Channels, telegram.Channel)
 	}

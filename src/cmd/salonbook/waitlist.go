@@ -16,6 +16,11 @@ import (
 // calendar block removed, a day that opened) are offered within it.
 const waitlistSweep = 30 * time.Second
 
+// matcherConcurrency is how many offers a pass makes at once
+// (waitlist.Matcher.Concurrency): each holds one of the main pool's 32
+// connections while it is made, and takes no other.
+const matcherConcurrency = 4
+
 // waitlistTick is the longest either loop sleeps: a hold lapses (and a wake
 // is looked at) within it, plus the statement's time.
 const waitlistTick = time.Second

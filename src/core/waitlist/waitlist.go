@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"salonbook/src/core"
@@ -94,6 +95,12 @@ type Matcher struct {
 	// Channels are the channels whose entries get offers: those a message can
 	// be sent to unasked (the web chat cannot).
 	Channels []string
+	// Concurrency is how many offers a pass makes at once (0 is 1). Each is a
+	// transaction of a dozen statements, mostly waiting on the database: made
+	// one at a time, a burst of freed times queued behind each other. Who
+	// gets which time stays decided in order (see Pass). Each offer takes one
+	// connection of Bookings' pool at a time.
+	Concurrency int
 }
 
 // Key is the idempotency key of the hold offering start to entry for the nth
@@ -120,6 +127,23 @@ func Key(entry int64, start time.Time, n int) string {
 // freed while the pass runs is left to the next pass (whatever freed it woke
 // the matcher): seen by a later entry's group read after it freed, it would go
 // past an earlier entry that fits it and was looked at before.
+//
+// Offers are made Concurrency at a time, and handed out in that same order:
+// the pass gives the next entry its start while the offers of earlier ones
+// are still being made, but only where none of those can change what it
+// gets. An entry waits for the offers in flight while one of them is of its
+// chat or client (one offer per chat and client stays decided by what was
+// made), or while it or one of them is for any master on its day or a day
+// either side ("any" takes the master the day's loads pick, which an offer
+// changes); and a master's start is not handed out while an offer in flight
+// holds an overlapping time of that master. So the offers made are those of
+// one at a time, with two exceptions: an offer refused (the time taken by a
+// booking meanwhile, the client's own other appointment) gives its entry its
+// next start before every entry not yet handed one, but the at most
+// Concurrency-1 entries after it already in flight may have taken that start;
+// and the entries offered go to the back of the line (Store.Waiting) in the
+// order their offers' transactions began, which those in flight together
+// may not keep.
 func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	cat, err := m.Bookings.Catalog(ctx, m.SalonID)
 	if err != nil {
@@ -138,78 +162,243 @@ func (m *Matcher) Pass(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	offered := 0
-	served := map[string]bool{} // chats and clients (by phone) given an offer in this pass
-	cooldown := LapsedCooldown * cat.Salon.Policy.OfferHold()
+	p := &pass{m: m, cat: cat, free: free, now: now, cooldown: LapsedCooldown * cat.Salon.Policy.OfferHold(),
+		served: map[string]bool{}}
 	// Two rounds: first no entry gets a time it was offered before; then the
 	// entries left get the times they let lapse long enough ago.
 	for _, second := range []bool{false, true} {
-		for _, e := range entries {
-			if served[e.Source] || served["phone:"+e.Client.Phone] {
-				continue
-			}
-			if second && !slices.ContainsFunc(e.Offered, func(o Offered) bool { return !o.Declined && !now.Before(o.Lapsed.Add(cooldown)) }) {
-				continue // nothing more to try
-			}
-			ok, err := m.offer(ctx, cat, free, e, now, cooldown, second)
-			if err != nil {
-				return offered, err
-			}
-			if ok {
-				offered++
-				served[e.Source], served["phone:"+e.Client.Phone] = true, true
-			}
+		if err := p.round(ctx, entries, second); err != nil {
+			return p.offered, err
 		}
 	}
-	return offered, nil
+	return p.offered, nil
 }
 
-// offer offers e the first start of its view whose time no offer of e before
-// blocks (Offered.blocks), and says whether it made an offer.
-func (m *Matcher) offer(ctx context.Context, cat *booking.Catalog, free *view, e Entry, now time.Time, cooldown time.Duration, second bool) (bool, error) {
-	k := key{e.ServiceID, e.MasterID, e.Day}
-	slots, err := free.get(ctx, m, k)
-	if err != nil {
-		return false, err
+// pass is what one Pass knows; only Pass's own goroutine reads or changes it
+// (the offers' goroutines get an attempt and send back a result).
+type pass struct {
+	m        *Matcher
+	cat      *booking.Catalog
+	free     *view
+	now      time.Time
+	cooldown time.Duration
+	served   map[string]bool // chats and clients (by phone) given an offer in this pass
+	offered  int
+
+	// The round under way:
+	second   bool
+	tried    map[int64][]time.Time // by entry: the starts refused it
+	done     map[int64]bool        // entries that get nothing more (a cap, an offer standing, gone)
+	retry    []int                 // entries (index in the round's order) refused a start: next, oldest first
+	inflight []*attempt
+}
+
+// attempt is an offer being made: the entry at index i of the round's order
+// offered start.
+type attempt struct {
+	i     int
+	e     Entry
+	k     key
+	start time.Time
+	// wide: the master is chosen when the hold is made (any master); else
+	// occupied is the master's time the hold takes, buffers included.
+	wide     bool
+	occupied core.TimeRange
+}
+
+type result struct {
+	a   *attempt
+	b   *core.Booking
+	err error
+}
+
+// round hands each entry, in order, its start (the second round: the times it
+// let lapse long enough ago) and makes the offers, at most Concurrency at a
+// time; it returns once none is in flight. On an error it hands out nothing
+// more and returns the first error once those in flight ended.
+func (p *pass) round(ctx context.Context, entries []Entry, second bool) error {
+	p.second, p.tried, p.done, p.retry = second, map[int64][]time.Time{}, map[int64]bool{}, nil
+	limit := max(1, p.m.Concurrency)
+	results := make(chan result, limit)
+	var failed error
+	wait := func() {
+		if err := p.settle(<-results); err != nil && failed == nil {
+			failed = err
+		}
 	}
+	next := 0
+	for {
+		if len(p.inflight) > 0 && (len(p.inflight) >= limit || failed != nil) {
+			wait()
+			continue
+		}
+		if failed != nil {
+			return failed
+		}
+		i, again := next, len(p.retry) > 0
+		if again {
+			i = p.retry[0]
+		} else if next >= len(entries) {
+			if len(p.inflight) == 0 {
+				return nil
+			}
+			wait()
+			continue
+		}
+		e := entries[i]
+		if !p.skip(e) && p.waits(e) {
+			wait()
+			continue
+		}
+		if again {
+			p.retry = p.retry[1:]
+		} else {
+			next++
+		}
+		if p.skip(e) {
+			continue
+		}
+		a, err := p.plan(ctx, i, e)
+		if err != nil {
+			failed = err
+			continue
+		}
+		if a == nil {
+			continue
+		}
+		p.inflight = append(p.inflight, a)
+		req := a.request(p.m.SalonID)
+		go func() {
+			b, err := p.m.Bookings.Book(ctx, req)
+			results <- result{a, b, err}
+		}()
+	}
+}
+
+// skip says whether e gets nothing in this round: its chat or client got an
+// offer, it is done, or (the second round) it let no time lapse long enough ago.
+func (p *pass) skip(e Entry) bool {
+	if p.served[e.Source] || p.served["phone:"+e.Client.Phone] || p.done[e.ID] {
+		return true
+	}
+	return p.second && !slices.ContainsFunc(e.Offered, func(o Offered) bool { return !o.Declined && !p.now.Before(o.Lapsed.Add(p.cooldown)) })
+}
+
+// waits says whether e must wait for an offer in flight before it is handed
+// a start: one of its chat or client, or, when e or the offer is for any
+// master, one on e's day or a day either side (a shift may cross midnight).
+func (p *pass) waits(e Entry) bool {
+	for _, a := range p.inflight {
+		if a.e.Source == e.Source || a.e.Client.Phone == e.Client.Phone {
+			return true
+		}
+		if (a.wide || p.wide(e)) && near(a.k.day, e.Day) {
+			return true
+		}
+	}
+	return false
+}
+
+// wide says whether the master of e's offer is known only once it is made:
+// any master (or a service the catalog does not have, to be safe).
+func (p *pass) wide(e Entry) bool {
+	return e.MasterID == booking.AnyMaster || p.service(e.ServiceID) == nil
+}
+
+func (p *pass) service(id string) *core.Service {
+	if i := slices.IndexFunc(p.cat.Services, func(s core.Service) bool { return s.ID == id }); i >= 0 {
+		return &p.cat.Services[i]
+	}
+	return nil
+}
+
+func near(a, b core.Date) bool {
+	d := midnight(a).Sub(midnight(b))
+	return d >= -24*time.Hour && d <= 24*time.Hour
+}
+
+// plan hands e the first start of its view whose time no offer of e before
+// blocks (Offered.blocks), that was not refused it in this round, and whose
+// master's time no offer in flight overlaps; nil when there is none.
+func (p *pass) plan(ctx context.Context, i int, e Entry) (*attempt, error) {
+	k := key{e.ServiceID, e.MasterID, e.Day}
+	slots, err := p.free.get(ctx, p.m, k)
+	if err != nil {
+		return nil, err
+	}
+	wide := p.wide(e)
 	for _, sl := range slots {
-		if sl.Start.Sub(now) < MinOfferHold {
+		if sl.Start.Sub(p.now) < MinOfferHold {
 			continue // its hold, capped at the start, leaves no time to answer
 		}
 		r := core.TimeRange{Start: sl.Start, End: sl.End}
-		if slices.ContainsFunc(e.Offered, func(o Offered) bool { return o.blocks(r, now, cooldown, second) }) {
+		if slices.ContainsFunc(e.Offered, func(o Offered) bool { return o.blocks(r, p.now, p.cooldown, p.second) }) {
 			continue
 		}
-		n := 0 // offers of this very start before
-		for _, o := range e.Offered {
-			if o.Start.Equal(sl.Start) {
-				n++
+		if slices.ContainsFunc(p.tried[e.ID], sl.Start.Equal) {
+			continue
+		}
+		a := &attempt{i: i, e: e, k: k, start: sl.Start, wide: wide}
+		if !wide {
+			a.occupied = p.service(e.ServiceID).Occupied(sl.Start)
+			if slices.ContainsFunc(p.inflight, func(b *attempt) bool {
+				return !b.wide && b.e.MasterID == e.MasterID && b.occupied.Overlaps(a.occupied)
+			}) {
+				continue // an offer in flight holds that time
 			}
 		}
-		b, err := m.Bookings.Book(ctx, booking.BookRequest{
-			SalonID: m.SalonID, ServiceID: e.ServiceID, MasterID: e.MasterID, Start: sl.Start,
-			Client: e.Client, IdempotencyKey: Key(e.ID, sl.Start, n), Source: e.Source, Offer: e.ID,
-		})
-		if err == nil {
-			free.took(cat, *b)
-			return true, nil
-		}
-		switch core.ErrorCode(err) {
-		case core.EConflict, core.EInvalid:
-			switch core.ErrorKey(err) {
-			case "booking.too_many", "waitlist.offer_live":
-				return false, nil // the client has as many bookings as allowed, or an offer standing
-			case "booking.slot_taken":
-				free.drop(k, sl.Start) // taken by someone else meanwhile: no one else tries it
-			}
-			continue // the client's own other time, no longer offered: the next start
-		case core.ENotFound:
-			return false, nil // the entry (or its service) went meanwhile
-		default:
-			return false, err
+		return a, nil
+	}
+	return nil, nil
+}
+
+// request is the hold of a: keyed by entry, start and how often the entry was
+// offered that start before.
+func (a *attempt) request(salonID string) booking.BookRequest {
+	n := 0 // offers of this very start before
+	for _, o := range a.e.Offered {
+		if o.Start.Equal(a.start) {
+			n++
 		}
 	}
-	return false, nil
+	return booking.BookRequest{
+		SalonID: salonID, ServiceID: a.e.ServiceID, MasterID: a.e.MasterID, Start: a.start,
+		Client: a.e.Client, IdempotencyKey: Key(a.e.ID, a.start, n), Source: a.e.Source, Offer: a.e.ID,
+	}
+}
+
+// settle takes in the end of an offer in flight: made, its time goes from
+// the view and its chat and client are served; refused, its entry is done or
+// tries its next start before the entries not yet handed one; any other error
+// is returned.
+func (p *pass) settle(r result) error {
+	a := r.a
+	p.inflight = slices.DeleteFunc(p.inflight, func(b *attempt) bool { return b == a })
+	if r.err == nil {
+		p.offered++
+		p.served[a.e.Source], p.served["phone:"+a.e.Client.Phone] = true, true
+		p.free.took(p.cat, *r.b)
+		return nil
+	}
+	switch core.ErrorCode(r.err) {
+	case core.EConflict, core.EInvalid:
+		switch core.ErrorKey(r.err) {
+		case "booking.too_many", "waitlist.offer_live":
+			p.done[a.e.ID] = true // the client has as many bookings as allowed, or an offer standing
+			return nil
+		case "booking.slot_taken":
+			p.free.drop(a.k, a.start) // taken by someone else meanwhile: no one else tries it
+		}
+		// The client's own other time, no longer offered: the next start.
+		p.tried[a.e.ID] = append(p.tried[a.e.ID], a.start)
+		at, _ := slices.BinarySearch(p.retry, a.i)
+		p.retry = slices.Insert(p.retry, at, a.i)
+		return nil
+	case core.ENotFound:
+		p.done[a.e.ID] = true // the entry (or its service) went meanwhile
+		return nil
+	}
+	return r.err
 }
 
 // key is the free starts one kind of entry fits: a service, a master (or
@@ -229,7 +418,8 @@ type view struct {
 
 // snapshot reads the free starts of every key the entries ask for: one slot
 // query per service and master over the span of their days (in runs of
-// booking.MaxDays). A service or master gone leaves its entries nothing.
+// booking.MaxDays), Concurrency at a time. A service or master gone leaves
+// its entries nothing.
 func (m *Matcher) snapshot(ctx context.Context, entries []Entry) (*view, error) {
 	type group struct{ service, master string }
 	span := map[group][2]core.Date{}
@@ -253,6 +443,15 @@ func (m *Matcher) snapshot(ctx context.Context, entries []Entry) (*view, error) 
 	for _, e := range entries {
 		v.slots[key{e.ServiceID, e.MasterID, e.Day}] = nil // read: none free unless found below
 	}
+	// The reads, Concurrency at a time; their starts are taken in order.
+	type read struct {
+		g     group
+		from  core.Date
+		days  int
+		slots []availability.Slot
+		err   error
+	}
+	var reads []*read
 	for _, g := range order {
 		s := span[g]
 		for from := s[0]; !s[1].Before(from); from = from.AddDays(booking.MaxDays) {
@@ -260,15 +459,27 @@ func (m *Matcher) snapshot(ctx context.Context, entries []Entry) (*view, error) 
 			if d := daysBetween(from, s[1]) + 1; d < days {
 				days = d
 			}
-			slots, err := m.slots(ctx, g.service, g.master, from, days)
-			if err != nil {
-				return nil, err
-			}
-			for _, sl := range slots {
-				k := key{g.service, g.master, sl.Day}
-				if _, wanted := v.slots[k]; wanted {
-					v.slots[k] = append(v.slots[k], sl)
-				}
+			reads = append(reads, &read{g: g, from: from, days: days})
+		}
+	}
+	limit := make(chan struct{}, max(1, m.Concurrency))
+	var wg sync.WaitGroup
+	for _, r := range reads {
+		limit <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-limit }()
+			r.slots, r.err = m.slots(ctx, r.g.service, r.g.master, r.from, r.days)
+		})
+	}
+	wg.Wait()
+	for _, r := range reads {
+		if r.err != nil {
+			return nil, r.err
+		}
+		for _, sl := range r.slots {
+			k := key{r.g.service, r.g.master, sl.Day}
+			if _, wanted := v.slots[k]; wanted {
+				v.slots[k] = append(v.slots[k], sl)
 			}
 		}
 	}
