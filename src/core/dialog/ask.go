@@ -27,7 +27,7 @@ const (
 // under way as a press on a booking's button does.
 func (t *turn) askFirst(b *core.Booking, prefix string) {
 	dropped := t.dropFlow(b.ID)
-	t.st.Step, t.st.BookingID = stepAskMove, b.ID
+	t.st.Step, t.st.BookingID, t.st.Asked = stepAskMove, b.ID, b.Start.Unix()
 	if prefix == prefCancel {
 		t.st.Step = stepAskCancel
 	}
@@ -48,7 +48,13 @@ func (t *turn) askPrompt() Reply {
 	}
 	data := []any{"Service", t.service(b.ServiceID).NameIn(p.Lang()), "Master", t.masterName(b.MasterID),
 		"Day", p.DayOn(b.Start), "Time", p.Time(b.Start)}
-	at := b.ID + ":" + strconv.FormatInt(b.Start.Unix(), 10)
+	// Yes is bound to the start the question first named: a typed yes after the
+	// booking moved meanwhile (the desk) is answered as a moved booking's press.
+	asked := b.Start.Unix()
+	if t.st.Asked != 0 {
+		asked = t.st.Asked
+	}
+	at := b.ID + ":" + strconv.FormatInt(asked, 10)
 	keep := Choice{ID: prefKeep + b.ID, Label: p.T("btn.keep")}
 	if t.st.Step == stepAskMove {
 		return Reply{Text: p.T("ask.move", data...) + "\n" + t.cancelRule(),

@@ -56,6 +56,27 @@ func TestCancelYesIsChecked(t *testing.T) {
 	require.Equal(t, core.StatusCancelled, status())
 }
 
+// TestTypedYesIsBoundToTheAskedStart: a booking moved (at the desk) while the
+// question is open is not cancelled by a typed yes: the yes names the start asked about.
+func TestTypedYesIsBoundToTheAskedStart(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 11111119", "pick: Confirm", "pick: My bookings", "pick: #1", "pick: Cancel booking"})
+	yes := olga.last[0].Choices[0].ID
+	id, _, ok := strings.Cut(strings.TrimPrefix(yes, "cy:"), ":")
+	require.True(t, ok, yes)
+	moved := time.Date(2027, 3, 3, 11, 0, 0, 0, pgtest.Berlin)
+	_, err := b.bookings.Reschedule(ctx, b.salonID, id, moved)
+	require.NoError(t, err)
+	got := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "yes"})
+	bk, err := b.bookings.Get(ctx, b.salonID, id)
+	require.NoError(t, err)
+	require.Equal(t, core.StatusConfirmed, bk.Status, "the moved booking stands: %v", got)
+	require.True(t, bk.Start.Equal(moved))
+}
+
 // TestNoKeepsTheBooking: No, typed or pressed, keeps the booking and says so.
 func TestNoKeepsTheBooking(t *testing.T) {
 	t.Parallel()

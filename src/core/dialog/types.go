@@ -171,6 +171,7 @@ type State struct {
 	Start     time.Time `json:"start,omitempty"`
 	Page      int       `json:"page,omitempty"`
 	BookingID string    `json:"booking,omitempty"`  // the booking being looked at or moved
+	Asked     int64     `json:"asked,omitempty"`    // stepAskCancel/stepAskMove: the start (unix) the question named; Yes is bound to it
 	Hold      string    `json:"hold,omitempty"`     // a hold of this flow not yet confirmed: released whenever the flow ends
 	NextDay   string    `json:"next_day,omitempty"` // YYYY-MM-DD: where "later days" continues
 	Shown     []string  `json:"shown,omitempty"`    // the ids of the choices last shown, in order: a typed number picks from these
