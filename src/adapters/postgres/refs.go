@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -114,34 +113,35 @@ const (
 
 // Find returns the id of the salon's booking with reference ref whose
 // client's phone is phone (E.164), or "" when there is none (which of the two
-// did not match is not said). The try is counted first, for the chat who and
-// for the reference, in one statement; past LookupsPerChat or LookupsPerRef
-// in the hour, throttled is true and nothing is looked up.
+// did not match is not said). The try is counted first, for the chat who (the
+// statement also drops the salon's counts older than an hour, so the table
+// holds an hour's tries), then, only while the chat is under its limit, for
+// the reference: a chat past LookupsPerChat writes nothing more. Past
+// LookupsPerChat or LookupsPerRef in the hour, throttled is true and nothing
+// is looked up.
 func (r *References) Find(ctx context.Context, salonID, ref, phone, who string, now time.Time) (id string, throttled bool, err error) {
-	rows, err := r.pool.Query(ctx, `INSERT INTO ref_lookups AS l (salon_id, key, since, n) VALUES ($1, $2, $4, 1), ($1, $3, $4, 1)
-		ON CONFLICT (salon_id, key) DO UPDATE SET
-			n = CASE WHEN l.since <= $4 - interval '1 hour' THEN 1 ELSE l.n + 1 END,
-			since = CASE WHEN l.since <= $4 - interval '1 hour' THEN $4 ELSE l.since END
-		RETURNING key, n`, salonID, "chat:"+who, "ref:"+ref, now)
-	if err != nil {
-		return "", false, MapErr(err, "postgres: count reference lookups")
-	}
-	for rows.Next() {
-		var key string
+	count := func(key string) (int, error) {
 		var n int
-		if err := rows.Scan(&key, &n); err != nil {
-			rows.Close()
-			return "", false, MapErr(err, "postgres: count reference lookups")
-		}
-		if strings.HasPrefix(key, "chat:") && n > LookupsPerChat || strings.HasPrefix(key, "ref:") && n > LookupsPerRef {
-			throttled = true
-		}
+		err := r.pool.QueryRow(ctx, `WITH stale AS (
+				DELETE FROM ref_lookups WHERE salon_id = $1 AND since <= $3::timestamptz - interval '1 hour' AND key <> $2)
+			INSERT INTO ref_lookups AS l (salon_id, key, since, n) VALUES ($1, $2, $3, 1)
+			ON CONFLICT (salon_id, key) DO UPDATE SET
+				n = CASE WHEN l.since <= $3::timestamptz - interval '1 hour' THEN 1 ELSE l.n + 1 END,
+				since = CASE WHEN l.since <= $3::timestamptz - interval '1 hour' THEN $3 ELSE l.since END
+			RETURNING n`, salonID, key, now).Scan(&n)
+		return n, MapErr(err, "count reference lookups")
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return "", false, MapErr(err, "postgres: count reference lookups")
+	n, err := count("chat:" + who)
+	if err != nil {
+		return "", false, err
 	}
-	if throttled {
+	if n > LookupsPerChat {
+		return "", true, nil
+	}
+	if n, err = count("ref:" + ref); err != nil {
+		return "", false, err
+	}
+	if n > LookupsPerRef {
 		return "", true, nil
 	}
 	err = r.pool.QueryRow(ctx, `SELECT r.booking_id::text FROM booking_refs r

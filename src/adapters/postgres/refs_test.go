@@ -124,4 +124,25 @@ func TestFindByReferenceAndPhone(t *testing.T) {
 	_, throttled, err = refs.Find(ctx, b.salonID, ref, phone, "web:new", later)
 	require.NoError(t, err)
 	require.True(t, throttled, "the reference's eleventh try")
+
+	// A chat past its limit writes no more rows (a reference is counted only
+	// while the chat is under its limit), and counts older than an hour go.
+	pool := pgtest.Pool(t)
+	rows := func() int {
+		var n int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM ref_lookups WHERE salon_id = $1`, b.salonID).Scan(&n))
+		return n
+	}
+	flood := later.Add(2 * time.Hour)
+	for i := range postgres.LookupsPerChat {
+		_, _, err = refs.Find(ctx, b.salonID, "AAAAA"+string(rune('A'+i)), phone, "web:flood", flood)
+		require.NoError(t, err)
+	}
+	require.Equal(t, 1+postgres.LookupsPerChat, rows(), "the hour-old counts went; the chat and its five references stay")
+	for i := range 20 {
+		_, throttled, err = refs.Find(ctx, b.salonID, "CCCCC"+string(rune('A'+i)), phone, "web:flood", flood)
+		require.NoError(t, err)
+		require.True(t, throttled)
+	}
+	require.Equal(t, 1+postgres.LookupsPerChat, rows(), "a throttled chat's tries write no reference rows")
 }
