@@ -70,6 +70,11 @@ type Config struct {
 	// (GET /booking/{token}.ics, the booked message's "Add to calendar");
 	// nil: no such files are served.
 	BookingFiles BookingFiles
+	// AdClicks stores the ad clicks of GET /go/telegram (an ad's
+	// destination) for the Telegram bot TelegramBot (its username, without
+	// '@'); nil or "": no such route.
+	AdClicks    AdClicks
+	TelegramBot string
 }
 
 // Reminders is what the API reads of the chat reminders
@@ -108,6 +113,9 @@ func Handler(cfg Config) http.Handler {
 	mux.Handle("/api/v1/", a.authorised(api))
 	if cfg.BookingFiles != nil {
 		mux.HandleFunc("GET /booking/{file}", a.bookingFile)
+	}
+	if cfg.AdClicks != nil && cfg.TelegramBot != "" {
+		mux.HandleFunc("GET /go/telegram", a.goTelegram)
 	}
 	if cfg.Chat != nil {
 		chat := newWebChat(a)
