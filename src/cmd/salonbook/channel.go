@@ -24,10 +24,10 @@ type channelSpec struct {
 	Name    string // the channel in the inbox and the outbox, and the sender's lock
 	Workers int    // dialog steps at once
 	Decoder messaging.Decoder
-	Limits  messaging.Limits         // the sender's
+	Limits  messaging.Limits // the sender's
 	// Ads notes the ad clicks updates carry (messaging.Worker.Ads); nil:
 	// none are kept (reporting to Meta is off for the channel).
-	Ads messaging.Ads
+	Ads     messaging.Ads
 	IsGroup func(chatID string) bool // nil: the platform has no group chats
 	// Webhook is the handler mounted at /<Name>/webhook: it stores updates
 	// through gc, which commits the rows of concurrent requests together and
