@@ -52,8 +52,17 @@ type Server struct {
 	requests int
 }
 
-// New starts the fake.
+// New starts the fake on a local port of its own.
 func New(o Options) *Server {
+	s := Unstarted(o)
+	s.srv = httptest.NewServer(s)
+	return s
+}
+
+// Unstarted returns the fake as an http.Handler only, for a server of the
+// caller's (the load harness serves it for demos); URL and Client are then
+// the caller's too.
+func Unstarted(o Options) *Server {
 	if o.DatasetID == "" {
 		o.DatasetID = "1234567890"
 	}
@@ -63,18 +72,7 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	s := &Server{opts: o}
-	s.srv = httptest.NewServer(s)
-	return s
-}
-
-// Handler returns the fake for a server of the caller's (the load harness
-// serves it on a port of its own).
-func Handler(o Options) (*Server, http.Handler) {
-	s := New(o)
-	s.srv.Close()
-	s.srv = nil
-	return s, s
+	return &Server{opts: o}
 }
 
 // URL is the fake's root, for meta.Options.URL.
