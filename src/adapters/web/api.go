@@ -129,8 +129,9 @@ func Handler(cfg Config) http.Handler {
 }
 
 type api struct {
-	cfg  Config
-	zone atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
+	cfg    Config
+	clicks clickBudget                   // GET /go/telegram's clicks stored per minute
+	zone   atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
 }
 
 func (a *api) authorised(next http.Handler) http.Handler {
