@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"salonbook/src/adapters/meta/metatest"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/telegram/telegramtest"
+	"salonbook/src/adapters/whatsapp/whatsapptest"
 	"salonbook/src/core/adreport"
 )
 
@@ -241,4 +243,88 @@ func TestMetaConfig(t *testing.T) {
 		require.Contains(t, err.Error(), tc.name)
 		require.NotContains(t, err.Error(), "EAAB-secret-token")
 	}
+}
+
+// TestAdsOverWhatsAppWithADeposit: a client writes from a click-to-WhatsApp
+// ad (the message's referral carries ctwa_clid), books, and pays the deposit
+// on Stripe's page. Meta's fake receives a Schedule (the price) and a
+// Purchase (the deposit), both business_messaging on whatsapp with the click
+// id and the business account, each once.
+func TestAdsOverWhatsAppWithADeposit(t *testing.T) {
+	t.Parallel()
+	fake := metatest.New(metatest.Options{Version: "v24.0"})
+	t.Cleanup(fake.Close)
+	s := startDepositServerWith(t, "adswa", telegramtest.Options{PaymentProviderToken: testProviderToken}, false,
+		"META_PIXEL_ID", fake.Options().DatasetID, "META_CAPI_TOKEN", fake.Options().Token, "META_API_URL", fake.URL(),
+		"WHATSAPP_BUSINESS_ACCOUNT_ID", "102290129340398")
+	t.Cleanup(func() { require.NotContains(t, s.logs.String(), fake.Options().Token) })
+	ctx := context.Background()
+	olga := whatsapptest.Client{WaID: "4915112349999", Name: "Olga"}
+	deliver := func(body []byte) {
+		t.Helper()
+		status, err := s.wa.Deliver(ctx, body)
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, status)
+	}
+	wait := func(n int) whatsapptest.Sent {
+		t.Helper()
+		var sent []whatsapptest.Sent
+		require.Eventually(t, func() bool { sent = s.wa.SentTo(olga.WaID); return len(sent) > n }, 20*time.Second, 20*time.Millisecond,
+			"no message %d from the salon; sent so far: %+v", n+1, s.wa.SentTo(olga.WaID))
+		return sent[n]
+	}
+	press := func(m whatsapptest.Sent, label string) {
+		t.Helper()
+		for _, c := range append(m.Buttons, m.Rows...) {
+			if c.Title == label {
+				body, ok := s.wa.Reply(olga, m, c.ID)
+				require.True(t, ok)
+				deliver(body)
+				return
+			}
+		}
+		t.Fatalf("no button or row %q in %+v %+v", label, m.Buttons, m.Rows)
+	}
+	say := func(text string) { deliver(s.wa.TextMessage(olga, s.wa.NewWAMID(olga.WaID), text)) }
+
+	const clid = "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a"
+	deliver(s.wa.AdMessage(olga, s.wa.NewWAMID(olga.WaID), "Hi, I saw your ad", clid))
+	press(wait(0), "Book")
+	press(wait(1), "Haircut")
+	press(wait(2), "Anna")
+	say("5")
+	require.Contains(t, wait(4).Text, "Free times on")
+	say("1")
+	m := wait(5)
+	require.Contains(t, m.Text, "name")
+	require.Contains(t, m.Text, "reported to Meta to measure the ad")
+	say("Olga")
+	wait(6)
+	say("+49 151 12349999")
+	press(wait(7), "Confirm")
+	m = wait(8)
+	link := regexp.MustCompile(`https://checkout\.stripe\.com/c/pay/\S+`).FindString(m.Text)
+	require.NotEmpty(t, link, m.Text)
+	require.Empty(t, fake.Events(), "not booked until paid")
+	_, err := s.st.Pay(ctx, s.st.SessionByURL(link))
+	require.NoError(t, err)
+	require.Contains(t, wait(9).Text, "Deposit of 10.00 EUR received")
+
+	require.Eventually(t, func() bool { return len(fake.Events()) == 2 }, 20*time.Second, 20*time.Millisecond, "%+v", fake.Refused())
+	byName := map[string]metatest.Received{}
+	for _, e := range fake.Events() {
+		byName[e.EventName] = e
+		require.Equal(t, "business_messaging", e.ActionSource)
+		require.Equal(t, "whatsapp", e.MessagingChannel)
+		require.Equal(t, clid, e.UserData.CtwaClid)
+		require.Equal(t, "102290129340398", e.UserData.WhatsAppBusinessAccountID)
+		require.Empty(t, e.UserData.Phone, "the demo salon's consent does not cover a phone hash")
+		require.NotContains(t, fmt.Sprintf("%+v", e), olga.WaID)
+	}
+	require.InDelta(t, 10.00, *byName["Purchase"].CustomData.Value, 0.001, "the deposit")
+	require.Greater(t, *byName["Schedule"].CustomData.Value, 10.0, "the price")
+	var sent int
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM meta_events WHERE salon_id = 'adswa' AND state = 'sent'`).Scan(&sent))
+	require.Equal(t, 2, sent)
+	require.Equal(t, 2, fake.Requests(), "each once")
 }
