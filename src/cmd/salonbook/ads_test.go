@@ -323,8 +323,11 @@ func TestAdsOverWhatsAppWithADeposit(t *testing.T) {
 	}
 	require.InDelta(t, 10.00, *byName["Purchase"].CustomData.Value, 0.001, "the deposit")
 	require.Greater(t, *byName["Schedule"].CustomData.Value, 10.0, "the price")
-	var sent int
-	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM meta_events WHERE salon_id = 'adswa' AND state = 'sent'`).Scan(&sent))
-	require.Equal(t, 2, sent)
+	pool := pgtest.Pool(t)
+	require.Eventually(t, func() bool {
+		var sent int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM meta_events WHERE salon_id = 'adswa' AND state = 'sent'`).Scan(&sent))
+		return sent == 2
+	}, 10*time.Second, 20*time.Millisecond)
 	require.Equal(t, 2, fake.Requests(), "each once")
 }
