@@ -130,7 +130,8 @@ func (a *AdReports) Facts(ctx context.Context, eventID string) (adreport.Facts, 
 		JOIN bookings b ON b.booking_id = e.booking_id
 		JOIN salons s ON s.salon_id = e.salon_id
 		LEFT JOIN clients c ON c.client_id = b.client_id
-		LEFT JOIN meta_chats m ON m.salon_id = b.salon_id AND m.channel || ':' || m.chat_id = b.source
+		LEFT JOIN meta_chats m ON m.salon_id = b.salon_id AND m.channel = split_part(b.source, ':', 1)
+		     AND m.chat_id = substr(b.source, strpos(b.source, ':') + 1) AND strpos(b.source, ':') > 0
 		WHERE e.event_id = $1`, eventID).
 		Scan(&f.State, &f.Name, &f.SalonID, &f.BookingID, &f.OccurredAt, &f.Price.Minor, &f.Price.Currency, &f.Deposit.Minor,
 			&clientID, &erased, &phone, &f.Consent, &source, &fbclid, &clicked, &ctwa)
