@@ -274,23 +274,7 @@ func (t *turn) timePrompt() Reply {
 		}
 		return t.withMenu(r)
 	}
-	from, size := timePage(t.st.Page)
-	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
-		t.st.Page = timePageOf(len(slots) - 1)
-		from, size = timePage(t.st.Page)
-	}
-	r := Reply{Text: p.T("ask.time", "Day", p.Date(d))}
-	if t.st.Page > 0 {
-		r.Choices = append(r.Choices, Choice{ID: optEarlier, Label: p.T("btn.earlier")})
-	}
-	for _, s := range slots[from:min(from+size, len(slots))] {
-		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
-	}
-	if from+size < len(slots) {
-		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later")})
-	}
-	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
-	return t.withMenu(r)
+	return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), "")
 }
 
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
@@ -335,6 +319,15 @@ func (t *turn) onTime() {
 		return
 	case optWaitlist:
 		t.joinWaitlist()
+		return
+	}
+	if day, ok := strings.CutPrefix(t.in.Choice, prefWaitDay); ok { // "Notify me" for the day asked, shown beside the nearest day's times
+		if d, err := core.ParseDate(day); err == nil && t.st.Step == stepTime {
+			t.st.Day = d.String()
+			t.joinWaitlist() // checks the day: bookable, whole, nothing free
+			return
+		}
+		t.again()
 		return
 	}
 	s, ok := strings.CutPrefix(t.in.Choice, prefTime)
