@@ -530,6 +530,12 @@ func (t *turn) bookFill(r understand.Request) {
 	switch {
 	case len(services) == 1:
 		if st.Service != services[0] {
+			if st.Service != "" && len(masters) == 0 && st.Master != "" && st.Master != booking.AnyMaster {
+				// Another service, no master named: a new request, not
+				// one for the master the last one had (maybe the only
+				// one doing that service).
+				st.Master = ""
+			}
 			st.Service, st.Page = services[0], 0
 		}
 	case len(services) > 1:
@@ -537,7 +543,9 @@ func (t *turn) bookFill(r understand.Request) {
 		return
 	}
 	if st.Master != "" && st.Master != booking.AnyMaster && st.Service != "" && !t.masterDoes(st.Master, st.Service) {
-		t.addNote(t.p.T("master.no_service", "Master", t.masterName(st.Master), "Service", t.service(st.Service).NameIn(t.p.Lang())))
+		if len(r.Masters) > 0 { // named now; a master left from an earlier request gives way quietly
+			t.addNote(t.p.T("master.no_service", "Master", t.masterName(st.Master), "Service", t.service(st.Service).NameIn(t.p.Lang())))
+		}
 		st.Master = ""
 	}
 	if len(masters) > 1 {
