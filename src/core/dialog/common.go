@@ -18,7 +18,7 @@ import (
 // the client.
 func (t *turn) reset() {
 	t.releaseHold()
-	t.st = State{Lang: t.st.Lang, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID,
+	t.st = State{Lang: t.st.Lang, LangAuto: t.st.LangAuto, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID,
 		PhoneVerified: t.st.PhoneVerified}
 }
 
