@@ -254,12 +254,7 @@ func (t *turn) hoursText(d core.Date) string {
 			rs = append(rs, r)
 		}
 	}
-	rs = mergeRanges(rs)
-	var items []string
-	for _, r := range rs {
-		items = append(items, t.p.T("hours.range", "From", r.Start.String(), "To", (r.End%(24*60)).String()))
-	}
-	return joinAnd(t.p.T("list.and"), items)
+	return t.rangesText(mergeRanges(rs))
 }
 
 // outsideHours reports whether wall-clock time c lies outside every shift of

@@ -247,6 +247,9 @@ func (t *turn) understood(text string) bool {
 			return false
 		}
 	}
+	if t.infoAsked(r) { // a price, the address, the hours… (info.go)
+		return true
+	}
 	switch r.Intent {
 	case understand.Help:
 		t.in.Kind, t.in.Choice = KindChoice, optHelp // help answered: no "please pick" after it
