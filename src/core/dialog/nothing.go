@@ -250,9 +250,7 @@ func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply 
 func (t *turn) hoursText(d core.Date) string {
 	var rs []core.ClockRange
 	for _, m := range t.flowMasters() {
-		for _, r := range shifts(m, d) {
-			rs = append(rs, r)
-		}
+		rs = append(rs, shifts(m, d)...)
 	}
 	return t.rangesText(mergeRanges(rs))
 }
