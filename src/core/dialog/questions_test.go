@@ -137,6 +137,15 @@ func TestQuestionsTranscripts(t *testing.T) {
 				"text: +7 912 345 67 89", "pick: Подтвердить", "text: спасибо", "text: я опоздаю на 10 минут",
 			},
 		},
+		{
+			// The browser said English; the client writes Russian, then English.
+			name:  "typed_language_follows_en",
+			convs: []*conv{{name: "anna", hint: "en-GB"}},
+			script: []string{
+				"text: hi", "text: хочу маникюр послезавтра", "pick: 10:00", "text: Anna Smith", "text: +49 151 23456789",
+				"text: да", "text: can I also get a haircut tomorrow?", "text: Спасибо",
+			},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
