@@ -51,6 +51,9 @@ func (t *turn) infoAsked(r understand.Request) bool {
 	case understand.Phone:
 		t.addNote(p.T("info.phone", "Phone", salon.Phone))
 	case understand.Hours:
+		if len(r.Services) > 0 || len(r.Masters) > 0 {
+			return false // "are you open tomorrow for a haircut?": its times answer it
+		}
 		if r.HasDay {
 			t.addNote(t.hoursOn(r.Day))
 		} else {

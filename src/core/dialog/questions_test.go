@@ -60,6 +60,8 @@ func TestTypedMessagesGetUsefulAnswers(t *testing.T) {
 		{"ru", "вы работаете в воскресенье?", []string{"В воскресенье, 7 марта, салон не работает."}, "menu"},
 		{"en", "are you open on thursday", []string{"We're open 10:00–16:00 on Thursday, 4 March."}, "menu"},
 		{"ru", "вы открыты в четверг?", []string{"В четверг, 4 марта, мы работаем с 10:00 до 16:00."}, "menu"},
+		{"en", "are you open tomorrow for a haircut?", []string{"Free times on Tue 2 Mar"}, "time"},
+		{"ru", "вы работаете завтра? хочу на маникюр", []string{"Свободное время на вт, 2 мар"}, "time"},
 		{"en", "what's your phone number", []string{"You can call the salon at +49 30 1234567."}, "menu"},
 		{"ru", "какой у вас телефон", []string{"Телефон салона: +49 30 1234567."}, "menu"},
 		{"en", "thanks", []string{"You're welcome!"}, "menu"},
