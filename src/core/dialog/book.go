@@ -156,7 +156,7 @@ func containsDate(list []core.Date, d core.Date) bool {
 
 // dayPrompt lists up to pageDays days from pageStart: days with free times, and
 // working days that are full (marked so: a full day is where the wait-list
-// starts), within the horizon. "Later days" continues after the last day looked at.
+// starts, listed only where it is offered), within the horizon. "Later days" continues after the last day looked at.
 func (t *turn) dayPrompt() Reply {
 	p := t.p
 	from := t.pageStart()
@@ -191,7 +191,10 @@ func (t *turn) dayPrompt() Reply {
 		case free[d]:
 			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.Date(d))})
 			anyFree = true
-		case d != t.today() && t.works(d) && t.wholeDayBookable(d):
+		case d != t.today() && t.works(d) && t.wholeDayBookable(d) && t.st.Step == stepDay && t.offersTo():
+			// A full working day, where the wait-list starts: listed only
+			// where "Notify me" can be offered (not in a move, not on a
+			// channel that cannot write unasked).
 			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.T("day.full", "Day", p.Date(d)))})
 		default:
 			continue
