@@ -391,6 +391,15 @@ func (t *turn) nearest(d core.Date, typed string, want time.Time, slots []availa
 	near = near[:min(3, len(near))]
 	slices.SortFunc(near, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
 	r := Reply{Text: p.T("time.not_offered", "Time", typed, "Day", p.Date(d))}
+	if c, err := core.ParseClock(typed); err == nil && t.outsideHours(d, c) {
+		// "8pm" where the day ends at 16:00: the hours, then the nearest (nothing.go).
+		key := "why.hours_master"
+		if t.st.Master == booking.AnyMaster {
+			key = "why.hours"
+		}
+		r.Text = ucFirst(p.T(key, "Master", t.masterName(t.st.Master), "Service", t.service(t.st.Service).NameIn(p.Lang()),
+			"When", t.when(d), "WhenEnd", t.whenEnd(d), "Hours", t.hoursText(d))) + " " + p.T("why.near_list", "Times", t.timesText(near))
+	}
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}

@@ -70,6 +70,8 @@ func TestTypedMessagesGetUsefulAnswers(t *testing.T) {
 		{"ru", "хочу записаться на маникюр", []string{"Услугу «Маникюр» у нас делает мастер Anna."}, "day"},
 		{"en", "any time this week for a haircut?", []string{"Who would you like to see?"}, "master"},
 		{"ru", "можно сегодня вечером подстричься", []string{"Какая услуга вам нужна?"}, "service"},
+		{"en", "manicure next week", []string{"Free times on Mon 8 Mar"}, "time"},
+		{"ru", "маникюр на следующей неделе", []string{"Свободное время на пн, 8 мар"}, "time"},
 		{"en", "haircut next friday", []string{"Free times on Fri 12 Mar"}, "time"},
 		{"ru", "стрижка в следующую пятницу", []string{"Свободное время на пт, 12 мар"}, "time"},
 		{"en", "cancel my appointment", []string{"You have no upcoming bookings."}, ""},

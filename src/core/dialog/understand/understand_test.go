@@ -339,6 +339,9 @@ func TestIntents(t *testing.T) {
 			})
 		}
 	}
+	// Next week is its Monday.
+	require.Equal(t, date(2027, 3, 8), p.Parse("ok next week then", ctxAt(monday)).Day)
+	require.Equal(t, date(2027, 3, 8), p.Parse("на следующей неделе", ctxAt(monday)).Day)
 	// The weekend is its Saturday.
 	require.Equal(t, date(2027, 3, 6), p.Parse("anything this weekend?", ctxAt(monday)).Day)
 	require.Equal(t, date(2027, 3, 6), p.Parse("есть что-нибудь на выходных", ctxAt(monday)).Day)

@@ -86,11 +86,11 @@ var (
 	today         = words("today", "tonight", "сегодня", "сегодняшний", "сегодня-же")
 	tomorrow      = words("tomorrow", "tmrw", "tmr", "tomorow", "tommorow", "tommorrow", "завтра", "завтрашний")
 	afterTomorrow = words("послезавтра", "after-tomorrow")
-	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след")
+	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след", "следующая")
 	thisWords     = words("this", "coming", "этот", "эту", "это", "этой", "этого", "ближайший", "ближайшую", "ближайшее")
 	inWords       = words("in", "через")
 	dayUnit       = words("day", "days", "день", "дня", "дней")
-	weekUnit      = words("week", "weeks", "неделю", "недели", "недель")
+	weekUnit      = words("week", "weeks", "неделю", "недели", "недель", "неделе")
 
 	// Said before a time: "at 5", "в 17", "к 17", "на 17:00", "около 5", "с 5".
 	timePreps = words("at", "around", "about", "by", "в", "во", "к", "ко", "около", "на", "с", "со", "часам")
