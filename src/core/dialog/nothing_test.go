@@ -10,7 +10,6 @@ import (
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
-	"salonbook/src/core/dialog"
 )
 
 // annaOffWednesdays: Anna (the only one doing manicures) does not work on
@@ -153,5 +152,3 @@ func TestNothingFreeTranscripts(t *testing.T) {
 		})
 	}
 }
-
-var _ = dialog.KindText
