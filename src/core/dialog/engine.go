@@ -181,9 +181,12 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	}
 	t.cat = cat
 	if t.st.Lang == "" || !containsString(cat.Salon.Locales, t.st.Lang) {
-		t.st.Lang = e.catalog.Match(in.LangHint, cat.Salon.Locales)
+		t.st.Lang, t.st.LangAuto = e.catalog.Match(in.LangHint, cat.Salon.Locales), true
 	}
 	t.p = e.catalog.Printer(t.st.Lang, cat.Salon.Timezone)
+	if in.Kind == KindText {
+		t.followTyped(in.Text) // a sentence in another of the salon's languages (language.go)
+	}
 	if t.st.Step != stepMenu && !t.st.Updated.IsZero() && t.now.Sub(t.st.Updated) > e.idle {
 		t.reset()
 		t.note = t.p.T("flow.expired")
