@@ -104,20 +104,22 @@ func renderFlows() []renderFlow {
 		return append(s, "restart", "pick: ok", "pick: mine")
 	}
 	add("restart_mid_flow", restart("hi", "Olga", "0151 23456789"), restart("привет", "Иван", "+7 912 345-67-89"), client)
-	other := func(first, second, phone string) []string {
+	// other: first and second are "chat name" pairs.
+	other := func(hi string, first, second [2]string, phone string) []string {
 		var s []string
-		for _, l := range append([]string{"text: hi"}, book("anna", "2027-03-02", "12:00", strings.ToUpper(first[:1])+first[1:], phone)...) {
-			s = append(s, first+" "+l)
+		for _, l := range append([]string{"text: " + hi}, book("anna", "2027-03-02", "12:00", first[1], phone)...) {
+			s = append(s, first[0]+" "+l)
 		}
-		s = append(s, first+" pick: ok")
+		s = append(s, first[0]+" pick: ok")
 		// The second types the first's number, for Boris at the same time: a
 		// booking of their own, in their own name; My bookings shows only theirs.
-		for _, l := range append([]string{"text: hi"}, book("boris", "2027-03-02", "12:00", strings.ToUpper(second[:1])+second[1:], phone)...) {
-			s = append(s, second+" "+l)
+		for _, l := range append([]string{"text: " + hi}, book("boris", "2027-03-02", "12:00", second[1], phone)...) {
+			s = append(s, second[0]+" "+l)
 		}
-		return append(s, second+" pick: ok", second+" pick: mine")
+		return append(s, second[0]+" pick: ok", second[0]+" pick: mine")
 	}
-	add("phone_of_another", other("olga", "petra", "+49 151 23456789"), other("ivan", "maria", "0151 2345 6789"),
+	add("phone_of_another", other("hi", [2]string{"olga", "Olga"}, [2]string{"petra", "Petra"}, "+49 151 23456789"),
+		other("привет", [2]string{"ivan", "Иван"}, [2]string{"maria", "Мария"}, "0151 2345 6789"),
 		client, [2]string{"petra", "maria"})
 	erase := func(hi, name, phrase string) []string {
 		s := append([]string{"text: " + hi}, book("anna", "2027-03-02", "11:00", name, "+49 151 23456789")...)
@@ -490,9 +492,46 @@ func (c *telegramClient) seen(t *testing.T, out *strings.Builder) {
 				}
 				fmt.Fprintf(out, "    %s\n", strings.Join(bs, " "))
 			}
+			if m.Markup != "" {
+				fmt.Fprintf(out, "    %s\n", replyMarkup(m.Markup))
+			}
 		}
 		c.shown[id] = len(sent)
 	}
+}
+
+// replyMarkup describes a markup other than an inline keyboard as the client
+// sees it: a reply keyboard under the input field, or its removal.
+func replyMarkup(raw string) string {
+	var m struct {
+		Keyboard [][]struct {
+			Text           string `json:"text"`
+			RequestContact bool   `json:"request_contact"`
+		} `json:"keyboard"`
+		Remove bool `json:"remove_keyboard"`
+	}
+	if json.Unmarshal([]byte(raw), &m) != nil {
+		return "markup: " + raw
+	}
+	if m.Remove {
+		return "(the reply keyboard goes away)"
+	}
+	var rows []string
+	for _, row := range m.Keyboard {
+		var bs []string
+		for _, b := range row {
+			if b.RequestContact {
+				bs = append(bs, fmt.Sprintf("[%s → shares the contact]", b.Text))
+			} else {
+				bs = append(bs, fmt.Sprintf("[%s]", b.Text))
+			}
+		}
+		rows = append(rows, strings.Join(bs, " "))
+	}
+	if len(rows) == 0 {
+		return "markup: " + raw
+	}
+	return "reply keyboard: " + strings.Join(rows, " / ")
 }
 
 func (c *telegramClient) reload(*testing.T, *strings.Builder) {}
