@@ -241,6 +241,18 @@ func playChannel(t *testing.T, c channelClient, f renderFlow) string {
 		}
 		require.NoError(t, rows.Err())
 	}
+	// What the salon's books hold afterwards: each booking, whose it is.
+	rows, err := pool.Query(ctx, `SELECT b.master_id, to_char(b.starts_at AT TIME ZONE 'Europe/Berlin', 'Dy DD Mon HH24:MI'), b.status,
+			c.name, c.phone, b.source
+		FROM bookings b JOIN clients c USING (client_id) WHERE b.salon_id = $1 ORDER BY b.created_at, b.booking_id`, salonID)
+	require.NoError(t, err)
+	for rows.Next() {
+		var master, start, status, name, phone, source string
+		require.NoError(t, rows.Scan(&master, &start, &status, &name, &phone, &source))
+		source, _, _ = strings.Cut(source, ":") // the channel; its chat id is random on the web
+		fmt.Fprintf(&out, "-- booking: %s %s %s, client %q %q, by %s\n", master, start, status, name, phone, source)
+	}
+	require.NoError(t, rows.Err())
 	return scrubRender(out.String(), refs)
 }
 
