@@ -400,7 +400,6 @@ type telegramClient struct {
 	fake     *telegramtest.Server
 	url      string
 	users    map[string]telegramtest.User
-	salon    func() string
 	updateID int64
 	shown    map[int64]int // messages of a chat already written
 	vars     map[string]string
