@@ -791,7 +791,7 @@ func (c *webClient) reload(t *testing.T, out *strings.Builder) {
 		} `json:"messages"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
-	fmt.Fprintf(out, "-- the page restores %d lines (lang %q):\n", len(got.Messages), got.Lang)
+	fmt.Fprintf(out, "-- the page restores its transcript (lang %q):\n", got.Lang)
 	var last []webReply
 	for _, m := range got.Messages {
 		if m.From == "client" {
