@@ -146,7 +146,11 @@ func TestBrowserReloadKeepsTheConversation(t *testing.T) {
 		}
 	}
 	var bubbles, greetings int
-	count := chromedp.Evaluate(`document.querySelectorAll("p.msg").length`, &bubbles)
+	var texts []string // every bubble's text, in order: what a reload must draw again
+	count := chromedp.Tasks{
+		chromedp.Evaluate(`document.querySelectorAll("p.msg").length`, &bubbles),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("p.msg")).map(function (p) { return p.className + ": " + p.textContent })`, &texts),
+	}
 	countGreetings := chromedp.Evaluate(`Array.from(document.querySelectorAll("p.msg.bot")).filter(function (p) {
 		return p.textContent.indexOf("Hello!") === 0 }).length`, &greetings)
 	holdQuestion := `//p[contains(@class,"bot")][contains(., "Shall I book it?")]`
@@ -164,13 +168,23 @@ func TestBrowserReloadKeepsTheConversation(t *testing.T) {
 		chromedp.WaitEnabled("#send", chromedp.ByQuery),
 		count,
 	)
-	before := bubbles
+	before, beforeTexts := bubbles, texts
+	require.Greater(t, len(beforeTexts), 10)
 	holdStatus := func() string {
 		var s string
 		require.NoError(t, pool.QueryRow(context.Background(), `SELECT status FROM bookings WHERE salon_id = $1`, salonID).Scan(&s))
 		return s
 	}
+	// hold: the held booking and until when; a reload must not hold again nor extend it.
+	hold := func() string {
+		var id string
+		var until time.Time
+		require.NoError(t, pool.QueryRow(context.Background(), `SELECT booking_id::text, hold_expires_at FROM bookings
+			WHERE salon_id = $1 AND status = 'held'`, salonID).Scan(&id, &until))
+		return id + " " + until.UTC().Format(time.RFC3339Nano)
+	}
 	require.Equal(t, "held", holdStatus())
+	held := hold()
 
 	// The reload: the same bubbles, the hold's buttons, no second greeting.
 	var confirmLabel string
@@ -183,9 +197,11 @@ func TestBrowserReloadKeepsTheConversation(t *testing.T) {
 		chromedp.Text(`(//div[contains(@class,"choices")]/button)[1]`, &confirmLabel, chromedp.BySearch),
 	)
 	require.Equal(t, before, bubbles, "the transcript is drawn again, whole")
+	require.Equal(t, beforeTexts, texts, "the same bubbles, word for word, the client's and the bot's")
 	require.Equal(t, 1, greetings, "no /start on load: one greeting")
 	require.Equal(t, "Confirm", confirmLabel)
 	require.Equal(t, "held", holdStatus(), "the reload kept the hold")
+	require.Equal(t, held, hold(), "the same hold, not extended nor made again")
 	shoot(bctx, "reloaded")
 
 	// A second tab of the same browser is the same conversation.
@@ -208,15 +224,23 @@ func TestBrowserReloadKeepsTheConversation(t *testing.T) {
 	require.Equal(t, "confirmed", holdStatus())
 
 	// Language: the page's own words follow the conversation's.
-	var htmlLang, placeholder, sendLabel, title string
+	var htmlLang, placeholder, sendLabel, title, docTitle, restartLabel, inputLabel string
 	labels := chromedp.Tasks{
 		chromedp.Evaluate(`document.documentElement.lang`, &htmlLang),
 		chromedp.AttributeValue("#text", "placeholder", &placeholder, nil, chromedp.ByQuery),
 		chromedp.Text("#send", &sendLabel, chromedp.ByQuery),
 		chromedp.Text("#title", &title, chromedp.ByQuery),
+		chromedp.Evaluate(`document.title`, &docTitle),
+		chromedp.Text("#restart", &restartLabel, chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("text-label").textContent`, &inputLabel), // screen readers' name of the input
 	}
+	page := func() []string {
+		return []string{htmlLang, placeholder, sendLabel, title, docTitle, restartLabel, inputLabel}
+	}
+	english := []string{"en", "Type a message", "Send", "Book an appointment", "Book an appointment", "Start over", "Message"}
+	russian := []string{"ru", "Напишите сообщение", "Отправить", "Запись онлайн", "Запись онлайн", "Начать заново", "Сообщение"}
 	run(labels)
-	require.Equal(t, []string{"en", "Type a message", "Send", "Book an appointment"}, []string{htmlLang, placeholder, sendLabel, title})
+	require.Equal(t, english, page())
 	run(
 		chromedp.WaitEnabled("#send", chromedp.ByQuery),
 		press("Language"), press("Русский"),
@@ -224,14 +248,29 @@ func TestBrowserReloadKeepsTheConversation(t *testing.T) {
 		chromedp.WaitEnabled("#send", chromedp.ByQuery),
 		labels,
 	)
-	require.Equal(t, []string{"ru", "Напишите сообщение", "Отправить", "Запись онлайн"}, []string{htmlLang, placeholder, sendLabel, title})
+	require.Equal(t, russian, page())
 	run(
 		chromedp.Reload(),
 		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "по-русски")]`, chromedp.BySearch),
 		chromedp.WaitEnabled("#send", chromedp.ByQuery),
 		labels,
 	)
-	require.Equal(t, []string{"ru", "Напишите сообщение", "Отправить", "Запись онлайн"}, []string{htmlLang, placeholder, sendLabel, title},
-		"after a reload the page speaks the conversation's language, not the browser's")
+	require.Equal(t, russian, page(), "after a reload the page speaks the conversation's language, not the browser's")
 	shoot(bctx, "russian")
+
+	// And back: English chosen in the chat turns every label back, also after a reload.
+	run(
+		press("Язык"), press("English"),
+		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "English")]`, chromedp.BySearch),
+		chromedp.WaitEnabled("#send", chromedp.ByQuery),
+		labels,
+	)
+	require.Equal(t, english, page(), "switching back to English")
+	run(
+		chromedp.Reload(),
+		chromedp.WaitVisible(`//p[contains(@class,"bot")][contains(., "English")]`, chromedp.BySearch),
+		chromedp.WaitEnabled("#send", chromedp.ByQuery),
+		labels,
+	)
+	require.Equal(t, english, page(), "English after a reload too")
 }

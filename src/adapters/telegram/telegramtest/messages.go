@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -105,7 +106,7 @@ func (s *Server) sendMessage(_ context.Context, p params) reply {
 	c.messages[m.id] = m
 	s.recordLocked(c, SentMessage{
 		Method: "sendMessage", ChatID: chatID, MessageID: m.id, Text: text,
-		ParseMode: p["parse_mode"], Keyboard: kb, Time: now,
+		ParseMode: p["parse_mode"], Keyboard: kb, Markup: otherMarkup(kb, p["reply_markup"]), Time: now,
 	})
 	s.stats.Sent++
 	return okReply(s.messageLocked(c, m))
@@ -222,6 +223,14 @@ func parseMarkup(raw string) (kb [][]Button, echo json.RawMessage, desc string) 
 	return kb, echo, ""
 }
 
+// otherMarkup is raw unless it is empty or an inline keyboard (kb).
+func otherMarkup(kb [][]Button, raw string) string {
+	if raw = strings.TrimSpace(raw); kb != nil || raw == "" || raw == "null" {
+		return ""
+	}
+	return raw
+}
+
 // parseButton checks one inline button and drops an empty copy_text from it:
 // go-telegram sends `"copy_text":{"text":""}` on every button (a struct field
 // with omitempty), and Telegram evidently ignores it.
@@ -276,7 +285,11 @@ type SentMessage struct {
 	ParseMode string
 	// Keyboard is the inline keyboard, nil when the message has none.
 	Keyboard [][]Button
-	Time     time.Time
+	// Markup is reply_markup as sent when it is not an inline keyboard (a
+	// reply keyboard such as a contact request, remove_keyboard, force_reply),
+	// which the message does not echo but the client's screen shows.
+	Markup string
+	Time   time.Time
 	// Invoice is the invoice of a message sent with sendInvoice; nil otherwise.
 	Invoice *Invoice
 }
