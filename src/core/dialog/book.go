@@ -24,7 +24,7 @@ func (t *turn) servicePrompt() Reply {
 	from := min(t.st.Page*pageServices, len(services))
 	for _, s := range services[from:min(from+pageServices, len(services))] {
 		r.Text += "\n• " + p.T("service.line", "Name", s.NameIn(p.Lang()),
-			"Minutes", int(s.Duration/time.Minute), "Price", p.Price(s.Price))
+			"Duration", p.Duration(s.Duration), "Price", p.Price(s.Price))
 		r.Choices = append(r.Choices, Choice{ID: prefService + s.ID, Label: label(s.NameIn(p.Lang()))})
 	}
 	if from+pageServices < len(services) {
@@ -268,7 +268,7 @@ func (t *turn) timePrompt() Reply {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
 	if len(slots) == 0 {
-		r := Reply{Text: p.T("no.times", "Day", p.Date(d)), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
+		r := Reply{Text: ucFirst(p.T("no.times", "Day", p.DateLong(d), "On", p.DateOn(d))), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
 		if t.st.Step == stepTime && t.offersTo() {
 			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
 		}
@@ -279,7 +279,7 @@ func (t *turn) timePrompt() Reply {
 		t.st.Page = timePageOf(len(slots) - 1)
 		from, size = timePage(t.st.Page)
 	}
-	r := Reply{Text: p.T("ask.time", "Day", p.Date(d))}
+	r := Reply{Text: ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d)))}
 	if t.st.Page > 0 {
 		r.Choices = append(r.Choices, Choice{ID: optEarlier, Label: p.T("btn.earlier")})
 	}
@@ -394,7 +394,7 @@ func (t *turn) nearest(d core.Date, typed string, want time.Time, slots []availa
 	})
 	near = near[:min(3, len(near))]
 	slices.SortFunc(near, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
-	r := Reply{Text: p.T("time.not_offered", "Time", typed, "Day", p.Date(d))}
+	r := Reply{Text: ucFirst(p.T("time.not_offered", "Time", typed, "Day", p.DateLong(d), "On", p.DateOn(d), "At", p.DateAt(d)))}
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}
@@ -524,7 +524,7 @@ func (t *turn) onConfirm() {
 		}
 		done := t.booked(b)
 		t.reset()
-		t.note = done
+		t.note, t.did = done, true
 		t.menu()
 	case optOther:
 		t.releaseHold()

@@ -24,6 +24,6 @@ func (t *turn) onLanguage() {
 	t.st.Lang = l
 	t.p = t.e.catalog.Printer(l, t.cat.Salon.Timezone)
 	t.reset()
-	t.note = t.p.T("language.set")
+	t.note, t.did = t.p.T("language.set"), true
 	t.menu()
 }

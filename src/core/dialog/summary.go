@@ -36,7 +36,7 @@ func StaffSummaryText(catalog *i18n.Catalog, salon *core.Salon) func(StaffDay) s
 	lang := catalog.Match("", salon.Locales)
 	p := catalog.Printer(lang, salon.Timezone)
 	return func(d StaffDay) string {
-		lines := []string{p.N("staff.summary.head", len(d.Bookings), "Master", d.Master, "Day", p.Date(d.Day))}
+		lines := []string{p.N("staff.summary.head", len(d.Bookings), "Master", d.Master, "Day", p.Date(d.Day), "On", p.DateOn(d.Day))}
 		for _, b := range d.Bookings {
 			key := "staff.summary.line"
 			if b.Coming {

@@ -75,7 +75,8 @@ func (t *turn) join() {
 	if err != nil {
 		t.note = t.p.T("error.unavailable")
 	} else {
-		t.note = t.p.T("waitlist.joined", "Day", t.p.Date(d))
+		t.did = true
+		t.note = t.p.T("waitlist.joined", "Day", t.p.DateLong(d), "On", t.p.DateOn(d), "At", t.p.DateAt(d))
 	}
 	t.menu()
 }
@@ -257,6 +258,6 @@ func (t *turn) leave() {
 		return
 	}
 	t.st.Step = stepMine
-	t.note = t.p.T("waitlist.left", "Day", t.p.Date(e.Day))
+	t.note = t.p.T("waitlist.left", "Day", t.p.DateLong(e.Day), "On", t.p.DateOn(e.Day))
 	t.ask()
 }
