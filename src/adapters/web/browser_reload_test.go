@@ -149,7 +149,7 @@ func TestBrowserReloadKeepsTheConversation(t *testing.T) {
 	count := chromedp.Evaluate(`document.querySelectorAll("p.msg").length`, &bubbles)
 	countGreetings := chromedp.Evaluate(`Array.from(document.querySelectorAll("p.msg.bot")).filter(function (p) {
 		return p.textContent.indexOf("Hello!") === 0 }).length`, &greetings)
-	holdQuestion := `//p[contains(@class,"bot")][contains(., "Shall I book it?")]`
+	holdQuestion := `//p[contains(@class,"bot")][contains(., "Shall I confirm the booking?")]`
 
 	run(
 		chromedp.Navigate(srv.URL+"/chat"),

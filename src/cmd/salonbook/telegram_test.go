@@ -126,7 +126,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	m = wait(2)
 	edited(m, pressed)
 	require.Contains(t, m.Text, "Who would you like")
-	press(m, "Any master")
+	press(m, "No preference")
 	m = wait(3)
 	edited(m, pressed)
 	require.Contains(t, m.Text, "Which day")
@@ -147,7 +147,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	say("+49 151 23456789")
 	m = wait(7)
 	fresh(m)
-	require.Contains(t, m.Text, "Shall I book it?")
+	require.Contains(t, m.Text, "Shall I confirm the booking?")
 	require.Equal(t, [][]telegramtest.Button{{{Text: "Confirm", CallbackData: "ok"}}, {{Text: "Another time", CallbackData: "other"},
 		{Text: "Cancel", CallbackData: "drop"}}}, m.Keyboard)
 	pressed = m

@@ -521,9 +521,9 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_offer_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}, {name: "olga", hint: "ru"}},
 			script: []string{
-				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Маникюр", "ivan pick: #2", "ivan pick: Сообщить мне",
+				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Маникюр", "ivan pick: #2", "ivan pick: В лист ожидания",
 				"ivan text: Иван", "ivan text: +7 912 345 67 89",
-				"olga text: привет", "olga pick: Записаться", "olga pick: Маникюр", "olga pick: #2", "olga pick: Сообщить мне",
+				"olga text: привет", "olga pick: Записаться", "olga pick: Маникюр", "olga pick: #2", "olga pick: В лист ожидания",
 				"olga contact: Ольга, +7 912 000 00 01",
 				"free: 3", "match: -", "ivan pick: Нет, спасибо",
 				"match: -", "clock: +16m", "olga pick: Записаться", // the offer lapsed
@@ -556,7 +556,7 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_mine_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
-				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #2", "pick: Сообщить мне",
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #2", "pick: В лист ожидания",
 				"contact: Иван, +7 912 345 67 89",
 				"pick: Мои записи", "pick: #1",
 			},
