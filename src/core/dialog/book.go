@@ -77,7 +77,7 @@ func (t *turn) masterPrompt() Reply {
 	r := Reply{Text: p.T("ask.master"), Choices: []Choice{{ID: prefMaster + booking.AnyMaster, Label: p.T("btn.any_master")}}}
 	for _, m := range t.cat.Masters {
 		if m.Performs(t.st.Service) {
-			r.Choices = append(r.Choices, Choice{ID: prefMaster + m.ID, Label: label(m.Name)})
+			r.Choices = append(r.Choices, Choice{ID: prefMaster + m.ID, Label: label(m.NameIn(t.p.Lang()))})
 		}
 	}
 	return t.withMenu(r)

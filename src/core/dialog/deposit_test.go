@@ -178,8 +178,8 @@ func (b *depositBundle) status(t *testing.T, id string) (core.BookingStatus, cor
 
 func TestDepositTranscripts(t *testing.T) {
 	t.Parallel()
-	book := func(words ...string) []string { // to the confirm step of Anna's haircut on Wed 3 Mar, 10:30
-		return []string{"text: hi", "pick: " + words[0], "pick: " + words[1], "pick: Anna", "pick: #3", "pick: 10:30",
+	book := func(words ...string) []string { // to the confirm step of Anna's (#2) haircut on Wed 3 Mar, 10:30
+		return []string{"text: hi", "pick: " + words[0], "pick: " + words[1], "pick: #2", "pick: #3", "pick: 10:30",
 			"text: " + words[2], "text: " + words[3], "pick: " + words[4]}
 	}
 	cases := []struct {
@@ -376,7 +376,7 @@ func TestRefundCutoffIsSaidExactly(t *testing.T) {
 			t.Parallel()
 			b := newDepositBundleCutoff(t, "telegram", 36*time.Hour+30*time.Minute)
 			olga := &conv{name: "olga", hint: c.hint}
-			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: Anna", "pick: #5", "pick: #1",
+			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: #2", "pick: #5", "pick: #1",
 				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm})
 			require.Contains(t, out, c.want)
 		})

@@ -68,7 +68,7 @@ func TestReminderTranscripts(t *testing.T) {
 	t.Parallel()
 	bookOlga := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
 		"text: Olga", "text: +49 151 23456789", "pick: Confirm"}
-	bookIvan := []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #3", "pick: 10:00",
+	bookIvan := []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
 		"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"}
 	cases := []struct {
 		name   string
@@ -133,7 +133,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_cancel_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
-				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #4", "pick: 10:00", "pick: Подтвердить",
+				"pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #4", "pick: 10:00", "pick: Подтвердить",
 				"clock: +26h", "remind: #1", "press: Отменить запись", "pick: Нет, оставить",
 				"press: Отменить запись", "pick: Да, отменить",
 				"clock: +46h", "remind: #1", "press: Отменить запись", "press: Перенести",
@@ -191,7 +191,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_template_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
-				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #4", "pick: 10:00", "pick: Подтвердить",
+				"pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #4", "pick: 10:00", "pick: Подтвердить",
 				"clock: +26h", "template: #1",
 				"text: здравствуйте", // not a choice: the reminder's buttons again
 				"text: 3",            // cancels Wednesday, asked first

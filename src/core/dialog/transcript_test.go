@@ -76,7 +76,7 @@ func salonSetup(id string) postgres.SalonSetup {
 				Price: core.Money{Minor: 2500, Currency: "EUR"}},
 		},
 		Masters: []core.Master{
-			{ID: "anna", Name: "Anna", Services: []string{"haircut", "manicure"}, Hours: anna},
+			{ID: "anna", Name: "Anna", Names: map[string]string{"en": "Anna", "ru": "Анна"}, Services: []string{"haircut", "manicure"}, Hours: anna}, // Boris: one name for all
 			{ID: "boris", Name: "Boris", Services: []string{"haircut"}, Hours: boris},
 		},
 	}
@@ -571,7 +571,7 @@ func TestTranscripts(t *testing.T) {
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
 				"text: здравствуйте", "pick: Записаться", "pick: Стрижка", "cmd: start",
-				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #1", "pick: 10:00",
+				"pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #1", "pick: 10:00",
 				"text: Иван", "text: +7 912 345 67 89", "cmd: cancel",
 				"pick: Язык", "pick: English", "pick: Help", "cmd: language", "pick: Русский",
 			},

@@ -150,7 +150,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name: "TodayAfterClosingRu", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC), lang: "ru",
 			script: []string{"text: стрижка к Анне сегодня в 5"},
-			want:   []string{"Сегодня свободного времени нет (мастер: Anna). Ближайшее — завтра в 11:00, 11:30 и 12:00."},
+			want:   []string{"Сегодня свободного времени нет (мастер: Анна). Ближайшее — завтра в 11:00, 11:30 и 12:00."},
 		},
 		{
 			name:   "EarlierOnTheFirstDays",
@@ -237,7 +237,7 @@ func TestTypedEdges(t *testing.T) {
 			name:   "MasterWhoDoesNotDoItRu",
 			lang:   "ru",
 			script: []string{"text: маникюр у Бориса завтра"},
-			want:   []string{"Мастер Boris не делает услугу «Маникюр». Услугу «Маникюр» у нас делает мастер Anna.", "Свободное время на вторник, 2 марта:"},
+			want:   []string{"Мастер Boris не делает услугу «Маникюр». Услугу «Маникюр» у нас делает мастер Анна.", "Свободное время на вторник, 2 марта:"},
 		},
 		{
 			name:   "NameThatIsAMaster",
@@ -275,7 +275,7 @@ func TestTypedEdges(t *testing.T) {
 			name: "CancelTypedWithADay",
 			script: []string{"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
 				"text: manicure with Anna on Thursday at 10", "text: yes", "text: отменить запись на четверг"},
-			want: []string{"Чтобы отменить её, нажмите «Отменить запись».", "Маникюр, мастер Anna, четверг, 4 марта, в 10:00"},
+			want: []string{"Чтобы отменить её, нажмите «Отменить запись».", "Маникюр, мастер Анна, четверг, 4 марта, в 10:00"},
 			lang: "ru",
 		},
 		{

@@ -115,7 +115,7 @@ func TestTypedTranscripts(t *testing.T) {
 			script: []string{
 				"text: стрижка у Анны в среду в 10", "text: Иван", "text: +7 912 345 67 89", "text: да",
 				"text: перенести запись к Борису на четверг в 14", "pick: Да, перенести",
-				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Да, перенести", "pick: Другой мастер", "pick: Anna", "text: в пятницу",
+				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Да, перенести", "pick: Другой мастер", "pick: Анна", "text: в пятницу",
 				"text: к 12", "text: да нет", "text: к 12", "text: да",
 				"text: мои записи",
 			},
