@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/core"
+	"salonbook/src/core/dialog"
 	"salonbook/src/core/staff"
 )
 
@@ -202,6 +204,18 @@ func TestParseDemoSalon(t *testing.T) {
 	for _, m := range f.Masters {
 		require.NotEmpty(t, m.Names["ru"], "%s has a Russian name", m.ID)
 		require.Equal(t, m.Names["en"], m.Name, "the default name is the first locale's")
+	}
+	// The service and master buttons show these names whole on every channel
+	// (dialog cuts a longer one with "…").
+	for _, lang := range f.Salon.Locales {
+		for _, s := range f.Services {
+			name := s.NameIn(lang)
+			require.LessOrEqual(t, utf8.RuneCountInString(name), dialog.MaxChoiceLabelRune, "%s %q", lang, name)
+		}
+		for _, m := range f.Masters {
+			name := m.NameIn(lang)
+			require.LessOrEqual(t, utf8.RuneCountInString(name), dialog.MaxChoiceLabelRune, "%s %q", lang, name)
+		}
 	}
 }
 

@@ -377,6 +377,7 @@ func stableIDs(s string) string {
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name+".golden")
+	require.NotContains(t, got, "<no value>", "a message's template names data its caller does not pass")
 	if *update {
 		require.NoError(t, os.MkdirAll("testdata", 0o755))
 		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
