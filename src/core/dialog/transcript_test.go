@@ -119,8 +119,9 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 			return err
 		}
 		svc := salon.Services[slices.IndexFunc(salon.Services, func(s core.Service) bool { return s.ID == bk.ServiceID })]
+		m := salon.Masters[slices.IndexFunc(salon.Masters, func(m core.Master) bool { return m.ID == bk.MasterID })]
 		r := dialog.OfferReply(cat, salon.Salon, dialog.Offer{BookingID: bk.ID, Lang: lang, Start: bk.Start, Service: svc.Name,
-			Master: strings.ToUpper(bk.MasterID[:1]) + bk.MasterID[1:]})
+			Master: m.Name, MasterNames: m.Names})
 		mu.Lock()
 		b.offers[chat] = append(b.offers[chat], r)
 		mu.Unlock()
