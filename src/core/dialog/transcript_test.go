@@ -537,6 +537,10 @@ func TestTranscripts(t *testing.T) {
 				require.NoError(t, pgtest.Pool(t).QueryRow(ctx,
 					`SELECT count(*) FROM bookings WHERE salon_id = $1 AND status = 'confirmed'`, b.salonID).Scan(&n))
 				require.Equal(t, 2, n, "11:00 as filled, and Ivan's 10:00; Olga's offer lapsed")
+				var queued int // what serve sends: the offers the pipeline queued, in the client's language
+				require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT count(*) FROM outbox WHERE salon_id = $1
+					AND body->'reply'->>'text' LIKE 'Освободилось время: Маникюр, мастер Анна,%'`, b.salonID).Scan(&queued))
+				require.Equal(t, 3, queued, "the master's Russian name")
 			},
 		},
 		{
