@@ -43,7 +43,7 @@ func TestStaffSummaryText(t *testing.T) {
 		"09:00 Haircut, Olga ✓ will come\n"+
 		"12:30 Manicure, Ivan",
 		dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "en", "ru"))(day))
-	require.Equal(t, "Anna, ваши записи на воскресенье, 28 марта: 2 записи.\n"+
+	require.Equal(t, "Anna, на воскресенье, 28 марта, у вас 2 записи.\n"+
 		"09:00 Стрижка, Olga ✓ придёт\n"+
 		"12:30 Manicure, Ivan",
 		dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "ru", "en"))(day))
@@ -51,7 +51,7 @@ func TestStaffSummaryText(t *testing.T) {
 	require.Equal(t, "Anna, your day on Sunday, 28 March: 1 booking.\n12:30 Manicure, Ivan",
 		dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "en"))(day))
 	day.Bookings = append(day.Bookings, day.Bookings[0], day.Bookings[0], day.Bookings[0], day.Bookings[0])
-	require.Contains(t, dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "ru"))(day), ": 5 записей.\n")
+	require.Contains(t, dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "ru"))(day), "у вас 5 записей.\n")
 }
 
 // TestSummaryInstants: 08:00 stays 08:00 local across both Berlin DST changes

@@ -188,7 +188,7 @@ func TestStaffSummaryInRussian(t *testing.T) {
 	w.clock.T = time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)
 	_, err = w.summaries(t, w.clock).Tick(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []string{"111: Анна, ваши записи на понедельник, 1 марта: 2 записи.\n" +
+	require.Equal(t, []string{"111: Анна, на понедельник, 1 марта, у вас 2 записи.\n" +
 		"10:00 Стрижка, Olga ✓ придёт\n" +
 		"12:00 Manicure, Ivan"}, w.outbox(t))
 }
