@@ -56,6 +56,10 @@ type Policy struct {
 	// gives it back, a no-show keeps it. Below CancelCutoff (0 included) it is
 	// CancelCutoff: a client who may cancel is refunded.
 	DepositRefundCutoff time.Duration
+	// AdsPhoneConsent: the salon's clients' consent covers sending the ad
+	// platform a hash of their phone number with a booking reported from an
+	// ad click (Meta's Conversions API); false sends none.
+	AdsPhoneConsent bool
 }
 
 // DepositWhen says which clients a salon asks for a deposit.

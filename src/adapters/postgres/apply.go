@@ -43,8 +43,8 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			INSERT INTO salons AS s (salon_id, name, timezone, locales, phone, address, slot_step_seconds,
 			       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
 			       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url,
-			       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+			       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds, ads_phone_consent)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
 			ON CONFLICT (salon_id) DO UPDATE SET name = excluded.name, timezone = excluded.timezone,
 			       locales = excluded.locales, phone = excluded.phone, address = excluded.address,
 			       slot_step_seconds = excluded.slot_step_seconds, min_notice_seconds = excluded.min_notice_seconds,
@@ -54,21 +54,23 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			       staff_summary_minute = excluded.staff_summary_minute, country = excluded.country,
 			       privacy_url = excluded.privacy_url, deposit_when = excluded.deposit_when,
 			       payment_window_seconds = excluded.payment_window_seconds,
-			       deposit_refund_cutoff_seconds = excluded.deposit_refund_cutoff_seconds, updated_at = now()
+			       deposit_refund_cutoff_seconds = excluded.deposit_refund_cutoff_seconds,
+			       ads_phone_consent = excluded.ads_phone_consent, updated_at = now()
 			WHERE (s.name, s.timezone, s.locales, s.phone, s.address, s.slot_step_seconds, s.min_notice_seconds,
 			       s.horizon_seconds, s.hold_seconds, s.cancel_cutoff_seconds, s.max_upcoming,
 			       s.reminders_seconds, s.waitlist_offer_seconds, s.staff_summary_minute, s.country, s.privacy_url,
-			       s.deposit_when, s.payment_window_seconds, s.deposit_refund_cutoff_seconds)
+			       s.deposit_when, s.payment_window_seconds, s.deposit_refund_cutoff_seconds, s.ads_phone_consent)
 			   IS DISTINCT FROM (excluded.name, excluded.timezone, excluded.locales, excluded.phone, excluded.address,
 			       excluded.slot_step_seconds, excluded.min_notice_seconds, excluded.horizon_seconds,
 			       excluded.hold_seconds, excluded.cancel_cutoff_seconds, excluded.max_upcoming,
 			       excluded.reminders_seconds, excluded.waitlist_offer_seconds, excluded.staff_summary_minute,
 			       excluded.country, excluded.privacy_url,
-			       excluded.deposit_when, excluded.payment_window_seconds, excluded.deposit_refund_cutoff_seconds)`,
+			       excluded.deposit_when, excluded.payment_window_seconds, excluded.deposit_refund_cutoff_seconds,
+			       excluded.ads_phone_consent)`,
 			sl.ID, sl.Name, sl.Timezone.String(), sl.Locales, sl.Phone, sl.Address, seconds(p.SlotStep),
 			seconds(p.MinNotice), seconds(p.Horizon), seconds(p.Hold), seconds(p.CancelCutoff), p.MaxUpcoming,
 			reminderSeconds(p.Reminders), seconds(p.OfferHold()), summaryMinute(p.StaffSummary), sl.Country, sl.PrivacyURL,
-			depositWhen(p.DepositWhen), optSeconds(p.PaymentWindow), optSeconds(p.DepositRefundCutoff)); err != nil {
+			depositWhen(p.DepositWhen), optSeconds(p.PaymentWindow), optSeconds(p.DepositRefundCutoff), p.AdsPhoneConsent); err != nil {
 			return err
 		}
 		// Reminders turned off, or an offset removed: the reminders already

@@ -102,7 +102,9 @@ func (p *Privacy) Upcoming(ctx context.Context, key dialog.ChatKey, clientID int
 //     about the erased clients' bookings are blanked, those not yet sent once
 //     they are (the outbox_forget trigger, migration 0025);
 //   - the calendar events of the erased clients' bookings are marked for a
-//     rewrite (written without the name by the calendar job: FollowChanges).
+//     rewrite (written without the name by the calendar job: FollowChanges);
+//   - the chat's ad click is deleted and the ad events not yet sent of its
+//     bookings and the erased clients' are dropped (nothing reaches Meta).
 //
 // The conversation's own state and events are the caller's (State.Forget).
 // Returns EUnavailable when ctx ends or the database is unreachable, EInternal
@@ -162,6 +164,17 @@ func (p *Privacy) Erase(ctx context.Context, key dialog.ChatKey, clientID int64,
 		// The desk's private notes on them go too (client_notes).
 		if _, err := tx.Exec(ctx, `DELETE FROM client_notes WHERE client_id = ANY ($1)`, ids); err != nil {
 			return mapErr(err, "erase client notes")
+		}
+		// Nothing more is reported to the ad platform for them: the chat's ad
+		// click goes, and the events not yet sent of the chat's bookings and
+		// the erased clients' are dropped (migration 0030).
+		if _, err := tx.Exec(ctx, `
+			WITH c AS (DELETE FROM meta_chats WHERE salon_id = $1 AND channel = $4 AND chat_id = $5)
+			UPDATE meta_events SET state = 'dropped', done_at = $6
+			WHERE state = 'pending' AND booking_id IN (SELECT booking_id FROM bookings
+				WHERE salon_id = $1 AND (source = $2 AND source <> '' OR client_id = ANY ($3)))`,
+			key.SalonID, source, ids, key.Channel, key.ChatID, now); err != nil {
+			return mapErr(err, "drop ad events")
 		}
 		rows, err = tx.Query(ctx, `SELECT booking_id::text FROM bookings WHERE salon_id = $1 AND client_id = ANY ($2)`, key.SalonID, ids)
 		if err != nil {

@@ -138,15 +138,16 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		reminders                           []int32
 		summary, window, refundCutoff       *int32
 		depositWhen                         string
+		adsPhone                            bool
 	)
 	err := t.q.QueryRow(ctx, `
 		SELECT salon_id, name, timezone, locales, phone, address, slot_step_seconds,
 		       min_notice_seconds, horizon_seconds, hold_seconds, cancel_cutoff_seconds, max_upcoming,
 		       reminders_seconds, waitlist_offer_seconds, staff_summary_minute, country, privacy_url,
-		       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds
+		       deposit_when, payment_window_seconds, deposit_refund_cutoff_seconds, ads_phone_consent
 		FROM salons WHERE salon_id = $1`, salonID).
 		Scan(&sl.ID, &sl.Name, &zone, &sl.Locales, &sl.Phone, &sl.Address, &step, &notice, &horizon, &hold, &cutoff, &maxUpcoming,
-			&reminders, &offer, &summary, &sl.Country, &sl.PrivacyURL, &depositWhen, &window, &refundCutoff)
+			&reminders, &offer, &summary, &sl.Country, &sl.PrivacyURL, &depositWhen, &window, &refundCutoff, &adsPhone)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, core.Errorf(core.ENotFound, "salon.not_found", "postgres: no salon %q", salonID)
 	}
@@ -165,6 +166,7 @@ func (t *storeTx) loadSalon(ctx context.Context, salonID string) (*core.Salon, e
 		at := core.ClockTime(*summary)
 		sl.Policy.StaffSummary = &at
 	}
+	sl.Policy.AdsPhoneConsent = adsPhone
 	if depositWhen != "never" {
 		sl.Policy.DepositWhen = core.DepositWhen(depositWhen)
 	}

@@ -51,6 +51,10 @@
 //	                                  # who cancels at least this long before the start
 //	                                  # gets the deposit back, later it is kept; the
 //	                                  # salon's cancel always refunds, a no-show keeps it
+//	  ads_phone_consent: false        # default false; true only when the clients' consent
+//	                                  # covers it: a booking from an ad click reported to
+//	                                  # Meta (META_PIXEL_ID) carries a SHA-256 hash of the
+//	                                  # client's phone number, which Meta matches better
 //	services:                         # required, at least one
 //	  - id: haircut                   # required; same form as salon.id, unique
 //	    name: {en: Haircut, ru: Стрижка}  # required; keys are salon locales and the

@@ -160,7 +160,8 @@ func (p *parser) policy(top *mapping) core.Policy {
 		WaitlistOffer: defaultOffer,
 	}
 	m := p.sub(top, "policy", false, "slot_step", "min_notice", "horizon", "hold", "cancel_cutoff", "max_upcoming",
-		"reminders", "waitlist_offer", "staff_summary", "deposit_when", "payment_window", "deposit_refund")
+		"reminders", "waitlist_offer", "staff_summary", "deposit_when", "payment_window", "deposit_refund",
+		"ads_phone_consent")
 	if m == nil {
 		return pol
 	}
@@ -177,6 +178,15 @@ func (p *parser) policy(top *mapping) core.Policy {
 	pol.WaitlistOffer = p.duration(m, "waitlist_offer", false, durationRule{def: defaultOffer, min: time.Minute, max: day, wholeMinutes: true})
 	pol.StaffSummary = p.summary(m, "staff_summary")
 	p.deposits(m, &pol)
+	if s, n := p.scalar(m, "ads_phone_consent", false); n != nil {
+		switch strings.TrimSpace(s) {
+		case "true":
+			pol.AdsPhoneConsent = true
+		case "false":
+		default:
+			p.add(n.Line, join(m.path, "ads_phone_consent"), "%q must be true or false", s)
+		}
+	}
 	return pol
 }
 

@@ -21,7 +21,8 @@ import (
 // ready to use.
 //
 // A message becomes a command (/start, /cancel, /help, /language, each with an
-// optional "@botname" and arguments, which are ignored), text, or a contact when
+// optional "@botname" and arguments, which are ignored but for /start's deep
+// link parameter, an ad click's code: Decoded.Ad), text, or a contact when
 // the client shares their own card; one from a chat that is not private (a
 // group, a supergroup, a channel) is marked Shared, and the conversation will
 // not book there; a callback query becomes a choice whose
@@ -63,6 +64,7 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 	case u.Message != nil:
 		m := u.Message
 		in.Shared = m.Chat.Type != models.ChatTypePrivate
+		var ad *messaging.AdClick
 		if m.From != nil {
 			in.LangHint, in.Name = m.From.LanguageCode, m.From.FirstName
 		}
@@ -94,13 +96,16 @@ func (d Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 		default:
 			if name, ok := d.command(m.Text); ok {
 				in.Kind, in.Text = dialog.KindCommand, name
+				if code := startCode(m.Text); name == dialog.CommandStart && code != "" && !in.Shared {
+					ad = &messaging.AdClick{Code: code}
+				}
 			} else {
 				// Photos, stickers and the like carry no text: the step sees an
 				// empty text and answers as it does to anything it cannot use.
 				in.Kind, in.Text = dialog.KindText, m.Text
 			}
 		}
-		d := messaging.Decoded{Inbound: in, Seq: int64(m.ID)}
+		d := messaging.Decoded{Inbound: in, Seq: int64(m.ID), Ad: ad}
 		if m.Date > 0 { // when the client sent it; a press has no such time
 			d.Sent = time.Unix(int64(m.Date), 0).UTC()
 		}
@@ -146,6 +151,21 @@ func (d Decoder) command(text string) (string, bool) {
 	}
 	name = strings.ToLower(name)
 	return name, commands[name]
+}
+
+// startParam is what a deep link's start parameter may hold (Telegram: 1 to
+// 64 characters of A-Z, a-z, 0-9, _ and -).
+var startParam = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// startCode returns the start parameter of "/start <code>" (a deep link
+// t.me/<bot>?start=<code>: the code of an ad click, GET /go/telegram), or ""
+// when there is none or it is not one Telegram would send.
+func startCode(text string) string {
+	f := strings.Fields(text)
+	if len(f) != 2 || !startParam.MatchString(f[1]) {
+		return ""
+	}
+	return f[1]
 }
 
 // updateKinds are the kinds of update Telegram sends besides messages and

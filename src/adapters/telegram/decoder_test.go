@@ -12,6 +12,7 @@ import (
 	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/telegram/telegramtest"
 	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
 )
 
 var anna = telegramtest.User{ID: 111222333, FirstName: "Anna", LanguageCode: "de"}
@@ -193,6 +194,9 @@ func TestDecode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			got, err := tt.decoder.Decode([]byte(tt.raw))
+			if tt.name != "StartWithDeepLinkPayload" {
+				require.Nil(t, got.Ad, "no ad click")
+			}
 			require.NoError(t, err)
 			require.Equal(t, tt.want, got.Inbound)
 			require.Equal(t, tt.ack, got.Ack)
@@ -347,4 +351,31 @@ func FuzzDecode(f *testing.F) {
 			require.Empty(t, d.Ack)
 		}
 	})
+}
+
+// A deep link's start parameter (t.me/<bot>?start=<code>, GET /go/telegram's
+// redirect) is an ad click's code; only one Telegram could send (1 to 64 of
+// A-Z a-z 0-9 _ -), only with /start, only in a private chat.
+func TestDecodeStartCode(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]string{
+		"/start promo-42":                   "promo-42",
+		"/start " + strings.Repeat("a", 64): strings.Repeat("a", 64),
+		"/start " + strings.Repeat("a", 65): "",
+		"/start a.b":                        "",
+		"/start":                            "",
+		"/help promo-42":                    "",
+		"/start a b":                        "",
+	} {
+		d, err := telegram.Decoder{}.Decode(telegramtest.CommandUpdate(3, anna.ID, anna, text))
+		require.NoError(t, err, text)
+		if want == "" {
+			require.Nil(t, d.Ad, text)
+			continue
+		}
+		require.Equal(t, &messaging.AdClick{Code: want}, d.Ad, text)
+	}
+	d, err := telegram.Decoder{}.Decode(telegramtest.CommandUpdate(4, -1000000000001, anna, "/start promo-42"))
+	require.NoError(t, err)
+	require.Nil(t, d.Ad, "not from a group")
 }

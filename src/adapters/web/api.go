@@ -70,6 +70,11 @@ type Config struct {
 	// (GET /booking/{token}.ics, the booked message's "Add to calendar");
 	// nil: no such files are served.
 	BookingFiles BookingFiles
+	// AdClicks stores the ad clicks of GET /go/telegram (an ad's
+	// destination) for the Telegram bot TelegramBot (its username, without
+	// '@'); nil or "": no such route.
+	AdClicks    AdClicks
+	TelegramBot string
 }
 
 // Reminders is what the API reads of the chat reminders
@@ -109,6 +114,9 @@ func Handler(cfg Config) http.Handler {
 	if cfg.BookingFiles != nil {
 		mux.HandleFunc("GET /booking/{file}", a.bookingFile)
 	}
+	if cfg.AdClicks != nil && cfg.TelegramBot != "" {
+		mux.HandleFunc("GET /go/telegram", a.goTelegram)
+	}
 	if cfg.Chat != nil {
 		chat := newWebChat(a)
 		mux.HandleFunc("GET /chat", chat.page)
@@ -121,8 +129,9 @@ func Handler(cfg Config) http.Handler {
 }
 
 type api struct {
-	cfg  Config
-	zone atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
+	cfg    Config
+	clicks clickBudget                   // GET /go/telegram's clicks stored per minute
+	zone   atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
 }
 
 func (a *api) authorised(next http.Handler) http.Handler {

@@ -25,7 +25,8 @@ const ContactChoiceID = "wa.phone"
 // their own (one of its phones has the sender's wa_id), else text without
 // words, as does media the conversation cannot use (it answers with a hint). A
 // reaction, a system notice or an unsupported message is an error: kept as a
-// dead letter, unanswered.
+// dead letter, unanswered. A message sent from a click-to-WhatsApp ad carries
+// the click's id (its referral's ctwa_clid: Decoded.Ad).
 type Decoder struct{}
 
 var _ messaging.Decoder = Decoder{}
@@ -54,6 +55,13 @@ type message struct {
 		Text    string `json:"text"`
 		Payload string `json:"payload"`
 	} `json:"button"` // a template's quick-reply button
+	// Referral is what a click-to-WhatsApp ad adds to the message the client
+	// sends from it (their first, as a rule): ctwa_clid is the click's id.
+	Referral *struct {
+		SourceType string `json:"source_type"`
+		SourceID   string `json:"source_id"`
+		CtwaClid   string `json:"ctwa_clid"`
+	} `json:"referral"`
 	Contacts []struct {
 		Name struct {
 			FormattedName string `json:"formatted_name"`
@@ -127,7 +135,25 @@ func (Decoder) Decode(raw []byte) (messaging.Decoded, error) {
 	default:
 		return messaging.Decoded{}, errors.New("whatsapp: decode message: unknown type")
 	}
-	return messaging.Decoded{Inbound: in, Sent: unixTime(m.Timestamp)}, nil
+	d := messaging.Decoded{Inbound: in, Sent: unixTime(m.Timestamp)}
+	if r := m.Referral; r != nil && validClickID(r.CtwaClid) {
+		d.Ad = &messaging.AdClick{ClickID: r.CtwaClid}
+	}
+	return d, nil
+}
+
+// validClickID reports whether id looks like a ctwa_clid (URL-safe
+// characters, at most 500): anything else is not passed on to Meta.
+func validClickID(id string) bool {
+	if id == "" || len(id) > 500 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.~", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // typeName is t for the reason of a dead letter, from a fixed set only.

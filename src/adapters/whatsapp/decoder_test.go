@@ -10,6 +10,7 @@ import (
 	"salonbook/src/adapters/whatsapp"
 	"salonbook/src/adapters/whatsapp/whatsapptest"
 	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
 )
 
 // decodeOne splits a notification holding one message and decodes it.
@@ -47,6 +48,20 @@ func TestDecoder(t *testing.T) {
 		got, err := decodeOne(t, c.body)
 		require.NoError(t, err, name)
 		require.Equal(t, c.want, got, name)
+	}
+
+	// A message from a click-to-WhatsApp ad carries the click's id; others none.
+	const clid = "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a"
+	for body, want := range map[string]*messaging.AdClick{
+		string(fake.AdMessage(anna, "wamid.AD", "Hi, I saw your ad", clid)): {ClickID: clid},
+		string(fake.AdMessage(anna, "wamid.AE", "Hi", "not a click id!")):   nil,
+		string(fake.TextMessage(anna, "wamid.AF", "Hi")):                    nil,
+	} {
+		items, _, _, err := whatsapp.Split([]byte(body))
+		require.NoError(t, err)
+		d, err := whatsapp.Decoder{}.Decode(items[0].Payload)
+		require.NoError(t, err)
+		require.Equal(t, want, d.Ad)
 	}
 
 	// The client's time comes along, for the flood guard: Meta's timestamp.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"salonbook/src/adapters/meta/metatest"
 	"salonbook/src/adapters/telegram/telegramtest"
 	"salonbook/src/adapters/whatsapp/whatsapptest"
 )
@@ -64,6 +66,24 @@ func runFakeWhatsApp(ctx context.Context, addr, limits, webhook string, out io.W
 		fmt.Fprintf(out, "fake WhatsApp Graph API on %s (limits: %s), delivering to %s\nWHATSAPP_API_URL=%s\nWHATSAPP_TOKEN=%s\nWHATSAPP_APP_SECRET=%s\nWHATSAPP_PHONE_NUMBER_ID=%s\n"+
 			"be a client: curl %s/person/4915112345678/say -d hi; curl %s/person/4915112345678\n",
 			url, limits, webhook, url, fake.Token(), fake.AppSecret(), fake.PhoneNumberID(), url, url)
+	})
+}
+
+// runFakeMeta serves the fake Conversions API (metatest) on addr until ctx
+// ends, for demos: point salonbook's META_* settings at what it prints; GET
+// /received lists the events it took.
+func runFakeMeta(ctx context.Context, addr string, out io.Writer) error {
+	fake := metatest.Unstarted(metatest.Options{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /received", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(fake.Events())
+	})
+	mux.Handle("/", fake)
+	return serveFake(ctx, addr, mux, func() {}, func(url string) {
+		o := fake.Options()
+		fmt.Fprintf(out, "fake Meta Conversions API on %s\nMETA_API_URL=%s\nMETA_PIXEL_ID=%s\nMETA_CAPI_TOKEN=%s\nevents received: curl %s/received\n",
+			url, url, o.DatasetID, o.Token, url)
 	})
 }
 

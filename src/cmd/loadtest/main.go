@@ -7,6 +7,7 @@
 //	loadtest waitlist -db URL        freed times offered to a wait-list (issue 13's load run)
 //	loadtest fake-telegram [-addr]   serve the fake Telegram Bot API, for demos
 //	loadtest fake-whatsapp [-addr]   serve the fake WhatsApp Graph API, for demos
+//	loadtest fake-meta [-addr]       serve the fake Meta Conversions API, for demos
 //
 // run needs the salonbook binary (-server; by default bin/salonbook, found from
 // the working directory up, or salonbook beside this program): it migrates the
@@ -35,6 +36,7 @@ const usage = `usage:
   loadtest waitlist -db URL [-freed 1000] [-per-time 3] [-offer 1m] [flags]
   loadtest fake-telegram [-addr 127.0.0.1:8081] [-limits telegram|off]
   loadtest fake-whatsapp [-addr 127.0.0.1:8082] [-limits whatsapp|off] [-webhook http://127.0.0.1:8080/whatsapp/webhook]
+  loadtest fake-meta [-addr 127.0.0.1:8083]
   loadtest <command> -h   lists a command's flags
 `
 
@@ -79,6 +81,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		return runFakeWhatsApp(ctx, *addr, *limits, *webhook, out)
+	case "fake-meta":
+		addr := fs.String("addr", "127.0.0.1:8083", "listen on this address")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		return runFakeMeta(ctx, *addr, out)
 	case "help", "-h", "--help":
 		fmt.Fprint(out, usage)
 		return nil

@@ -41,13 +41,18 @@ func TestFakesServeForDemos(t *testing.T) {
 	}{
 		{"fake-telegram", "TELEGRAM_API_URL", "{url}/bot{TELEGRAM_BOT_TOKEN}/getMe"},
 		{"fake-whatsapp", "WHATSAPP_API_URL", "{url}/v24.0/{WHATSAPP_PHONE_NUMBER_ID}/messages"},
+		{"fake-meta", "META_API_URL", "{url}/v24.0/{META_PIXEL_ID}/events"},
 	} {
 		t.Run(tc.command, func(t *testing.T) {
 			t.Parallel()
 			ctx, stop := context.WithCancel(context.Background())
 			var out syncBuffer
 			done := make(chan error, 1)
-			go func() { done <- run(ctx, []string{tc.command, "-addr", "127.0.0.1:0", "-limits", "off"}, &out) }()
+			args := []string{tc.command, "-addr", "127.0.0.1:0", "-limits", "off"}
+			if tc.command == "fake-meta" {
+				args = args[:3] // no limits to turn off
+			}
+			go func() { done <- run(ctx, args, &out) }()
 			vars := map[string]string{}
 			require.Eventually(t, func() bool {
 				for _, m := range regexp.MustCompile(`(?m)^([A-Z_]+)=(\S+)$`).FindAllStringSubmatch(out.String(), -1) {
@@ -62,7 +67,7 @@ func TestFakesServeForDemos(t *testing.T) {
 			req, err := http.NewRequest(http.MethodPost, url, strings.NewReader(`{}`))
 			require.NoError(t, err)
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+vars["WHATSAPP_TOKEN"])
+			req.Header.Set("Authorization", "Bearer "+vars["WHATSAPP_TOKEN"]+vars["META_CAPI_TOKEN"])
 			resp, err := http.DefaultClient.Do(req)
 			require.NoError(t, err)
 			resp.Body.Close()

@@ -24,7 +24,10 @@ type channelSpec struct {
 	Name    string // the channel in the inbox and the outbox, and the sender's lock
 	Workers int    // dialog steps at once
 	Decoder messaging.Decoder
-	Limits  messaging.Limits         // the sender's
+	Limits  messaging.Limits // the sender's
+	// Ads notes the ad clicks updates carry (messaging.Worker.Ads); nil:
+	// none are kept (reporting to Meta is off for the channel).
+	Ads     messaging.Ads
 	IsGroup func(chatID string) bool // nil: the platform has no group chats
 	// Webhook is the handler mounted at /<Name>/webhook: it stores updates
 	// through gc, which commits the rows of concurrent requests together and
@@ -75,7 +78,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 		closePool = func() { gc.Close(); pool.Close() }
 	}
 	worker := &messaging.Worker{
-		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, Busy: busy,
+		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, Busy: busy, Ads: spec.Ads,
 		Clock: core.MonotonicClock{}, // it paces: durations, never stored
 		FloodNotice: func(hint string) string {
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")

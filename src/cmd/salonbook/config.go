@@ -29,6 +29,7 @@ type Config struct {
 	WhatsApp    WhatsAppConfig
 	Google      GoogleConfig
 	Stripe      StripeConfig
+	Meta        MetaConfig
 
 	// WEB_CHAT_NEW_PER_MINUTE: new web-chat sessions admitted per minute from
 	// all addresses together; 0 (unset) is web.DefaultNewChatsPerMinute.
@@ -80,6 +81,10 @@ type TelegramConfig struct {
 	Workers       int    // TELEGRAM_WORKERS, default 4
 	Rate          int    // TELEGRAM_RATE: messages per second for the whole bot, default 30 (Telegram's)
 	ChatRate      int    // TELEGRAM_CHAT_RATE: messages per second to one chat, default 1 (Telegram's)
+	// BotUsername (TELEGRAM_BOT_USERNAME, without '@'): where GET
+	// /go/telegram sends an ad's clicks (https://t.me/<BotUsername>); empty:
+	// no such route, and Telegram bookings are never reported to Meta.
+	BotUsername string
 	// PaymentToken (TELEGRAM_PAYMENT_PROVIDER_TOKEN or _FILE): the payment
 	// provider token from BotFather that deposit invoices are sent with;
 	// empty: Telegram takes no deposits.
@@ -162,6 +167,9 @@ func loadConfig(getenv func(string) string, n need) (Config, error) {
 		return c, err
 	}
 	if c.Stripe, err = loadStripe(getenv); err != nil {
+		return c, err
+	}
+	if c.Meta, err = loadMeta(getenv, c.WhatsApp.Token != ""); err != nil {
 		return c, err
 	}
 	if s := getenv("WEB_CHAT_NEW_PER_MINUTE"); s != "" {
@@ -305,6 +313,9 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 	if t.PaymentToken != "" && !paymentToken.MatchString(t.PaymentToken) {
 		return t, fmt.Errorf("config: TELEGRAM_PAYMENT_PROVIDER_TOKEN (or _FILE) is not a payment provider token from BotFather (like 123456789:TEST:…, no spaces)")
 	}
+	if t.BotUsername = strings.TrimPrefix(getenv("TELEGRAM_BOT_USERNAME"), "@"); t.BotUsername != "" && !botUsername.MatchString(t.BotUsername) {
+		return t, fmt.Errorf("config: TELEGRAM_BOT_USERNAME must be the bot's username (5 to 32 of A-Z a-z 0-9 _, ending in bot)")
+	}
 	t.Workers = 4
 	if w := getenv("TELEGRAM_WORKERS"); w != "" {
 		if t.Workers, err = strconv.Atoi(w); err != nil || t.Workers < 1 || t.Workers > 64 {
@@ -317,6 +328,78 @@ func loadTelegram(getenv func(string) string) (TelegramConfig, error) {
 // paymentToken is the shape of BotFather's payment provider tokens:
 // "<provider id>:<TEST or LIVE>:<key>".
 var paymentToken = regexp.MustCompile(`^[0-9]{1,20}:[A-Z]{2,10}:[!-~]{1,512}$`)
+
+// botUsername is a Telegram bot's username.
+var botUsername = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{2,29}[Bb][Oo][Tt]$`)
+
+// MetaConfig is the reporting of bookings to Meta's Conversions API; it is
+// off when PixelID is empty.
+type MetaConfig struct {
+	PixelID       string // META_PIXEL_ID: the dataset (pixel) id, digits
+	Token         string // META_CAPI_TOKEN or _FILE: the Conversions API access token; required with a pixel id
+	TestEventCode string // META_TEST_EVENT_CODE: events go to Events Manager's test tab
+	APIURL        string // META_API_URL, default https://graph.facebook.com
+	APIVersion    string // META_API_VERSION, default v24.0
+	// WABAID (WHATSAPP_BUSINESS_ACCOUNT_ID): the WhatsApp Business account
+	// the dataset is tied to; required with a pixel id when WhatsApp is on.
+	WABAID string
+}
+
+// On reports whether bookings are reported to Meta.
+func (m MetaConfig) On() bool { return m.PixelID != "" }
+
+var (
+	metaID      = regexp.MustCompile(`^[0-9]{5,20}$`)
+	metaVersion = regexp.MustCompile(`^v[0-9]{1,3}\.[0-9]{1,2}$`)
+	testCode    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+func loadMeta(getenv func(string) string, whatsapp bool) (MetaConfig, error) {
+	var m MetaConfig
+	var err error
+	if m.Token, err = secret(getenv, "META_CAPI_TOKEN"); err != nil {
+		return m, err
+	}
+	m.PixelID, m.TestEventCode = getenv("META_PIXEL_ID"), getenv("META_TEST_EVENT_CODE")
+	m.APIURL, m.APIVersion, m.WABAID = getenv("META_API_URL"), getenv("META_API_VERSION"), getenv("WHATSAPP_BUSINESS_ACCOUNT_ID")
+	if m.PixelID == "" {
+		if m.Token != "" {
+			return m, fmt.Errorf("config: META_CAPI_TOKEN (or _FILE) is set but META_PIXEL_ID is not: set both to report bookings to Meta, or neither")
+		}
+		return m, nil
+	}
+	if !metaID.MatchString(m.PixelID) {
+		return m, fmt.Errorf("config: META_PIXEL_ID must be the dataset id from Events Manager (digits)")
+	}
+	if m.Token == "" {
+		return m, fmt.Errorf("config: META_PIXEL_ID needs META_CAPI_TOKEN (or META_CAPI_TOKEN_FILE): the Conversions API access token")
+	}
+	if strings.ContainsAny(m.Token, " \t\r\n") {
+		return m, fmt.Errorf("config: META_CAPI_TOKEN (or _FILE) must not contain spaces")
+	}
+	if m.TestEventCode != "" && !testCode.MatchString(m.TestEventCode) {
+		return m, fmt.Errorf("config: META_TEST_EVENT_CODE must be the code from Events Manager's Test events tab (like TEST12345)")
+	}
+	if m.APIURL == "" {
+		m.APIURL = "https://graph.facebook.com"
+	}
+	if u, err := url.Parse(m.APIURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return m, fmt.Errorf("config: META_API_URL %q is not an http(s) URL", m.APIURL)
+	}
+	if m.APIVersion == "" {
+		m.APIVersion = "v24.0"
+	}
+	if !metaVersion.MatchString(m.APIVersion) {
+		return m, fmt.Errorf("config: META_API_VERSION must look like v24.0")
+	}
+	if m.WABAID != "" && !metaID.MatchString(m.WABAID) {
+		return m, fmt.Errorf("config: WHATSAPP_BUSINESS_ACCOUNT_ID must be the account's id (digits)")
+	}
+	if whatsapp && m.WABAID == "" {
+		return m, fmt.Errorf("config: META_PIXEL_ID with WhatsApp on needs WHATSAPP_BUSINESS_ACCOUNT_ID (Meta takes WhatsApp events only with the account's id)")
+	}
+	return m, nil
+}
 
 // webhookSecret is Telegram's secret_token alphabet, with a floor of 16 for strength.
 var webhookSecret = regexp.MustCompile(`^[A-Za-z0-9_-]{16,256}$`)

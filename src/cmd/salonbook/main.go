@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -223,7 +224,9 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	privacy := postgres.NewPrivacy(pool) // "delete my data"; calendar sync follows its erases
 	dcfg := dialog.Config{SalonID: salonID, Bookings: bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
 		Privacy: privacy, Catalog: catalog, Clock: clock, NoOffers: []string{"web"},
-		References: postgres.NewReferences(pool)}
+		References: postgres.NewReferences(pool),
+		// The privacy note says bookings are reported to Meta where they are.
+		AdChannels: adChannels(cfg)}
 	if cfg.PublicURL != "" { // the booked message's "Add to calendar" link, served below
 		dcfg.CalendarURL = func(token string) string { return web.BookingFileURL(cfg.PublicURL, token) }
 	}
@@ -282,6 +285,29 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		return err
 	}
 	closers = append(closers, closeReminders)
+	// Meta's Conversions API: bookings from ad clicks recorded with each
+	// change, sent by jobs; set before any worker can book.
+	var ads *postgres.AdReports
+	if cfg.Meta.On() {
+		ads = postgres.NewAdReports(pool)
+		closeAds, err := startAds(bg, &background, cfg, salonID, store, ads, clock, log, m)
+		if err != nil {
+			return err
+		}
+		closers = append(closers, closeAds)
+	} else {
+		log.Info("meta conversions api is off: META_PIXEL_ID is not set")
+	}
+	adsOf := func(channel string) messaging.Ads {
+		if ads == nil || !slices.Contains(adChannels(cfg), channel) {
+			return nil // a nil interface: the worker keeps nothing of ad clicks
+		}
+		return ads
+	}
+	var adClicks web.AdClicks
+	if a := adsOf(telegram.Channel); a != nil {
+		adClicks = ads
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", web.Handler(web.Config{
 		Bookings: bookings,
@@ -303,6 +329,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		// New web-chat sessions, from all addresses together.
 		NewChatsPerMinute: cfg.WebChatNewPerMinute,
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
+		// GET /go/telegram: an ad's clicks into the bot, when reported to Meta.
+		AdClicks: adClicks, TelegramBot: cfg.Telegram.BotUsername,
 	}))
 	if checkout != nil {
 		startStripe(bg, &background, mux, cfg, pool, salonID, checkout, bookings, chat, log)
@@ -326,7 +354,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 			return err
 		}
 		store.FollowChanges(pipeline.NewStaffNotices(telegram.Channel, dialog.StaffText(catalog, cat.Salon), log).Record)
-		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log, m)
+		closeTelegram, err := startTelegram(ctx, bg, &background, mux, tg, cfg.DatabaseURL, salonID, chat, catalog, log, m, adsOf(telegram.Channel))
 		if err != nil {
 			return err
 		}
@@ -346,7 +374,7 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		log.Info("telegram is off: TELEGRAM_BOT_TOKEN is not set")
 	}
 	if wa := cfg.WhatsApp; wa.Token != "" {
-		closeWhatsApp, err := startWhatsApp(ctx, bg, &background, mux, wa, cfg.DatabaseURL, salonID, chat, catalog, bookings, log, m)
+		closeWhatsApp, err := startWhatsApp(ctx, bg, &background, mux, wa, cfg.DatabaseURL, salonID, chat, catalog, bookings, log, m, adsOf(whatsapp.Channel))
 		if err != nil {
 			return err
 		}
@@ -407,12 +435,12 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 // webhook or, with TELEGRAM_MODE=polling, by getUpdates; replies within
 // Telegram's limits.
 func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
-	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, m *metrics.Metrics) (func(), error) {
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, m *metrics.Metrics, ads messaging.Ads) (func(), error) {
 	b, err := telegram.NewBot(tg.Token, tg.APIURL, &http.Client{Timeout: 30 * time.Second}, log)
 	if err != nil {
 		return nil, err
 	}
-	spec := channelSpec{Name: "telegram", Workers: tg.Workers, Decoder: telegram.Decoder{},
+	spec := channelSpec{Name: "telegram", Workers: tg.Workers, Decoder: telegram.Decoder{}, Ads: ads,
 		Limits: messaging.Limits{
 			// Global burst 1: never more than Rate in any one second.
 			Global:  messaging.Rate{Count: tg.Rate, Per: time.Second, Burst: 1},

@@ -23,7 +23,7 @@ import (
 // 24-hour window and delivery statuses) and the sender (within the number's
 // throughput and the per-client limit, templates outside the 24-hour window).
 func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, wa WhatsAppConfig,
-	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, bookings *booking.Service, log *slog.Logger, m *metrics.Metrics) (func(), error) {
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, bookings *booking.Service, log *slog.Logger, m *metrics.Metrics, ads messaging.Ads) (func(), error) {
 	cat, err := bookings.Catalog(ctx, salonID)
 	if err != nil {
 		return nil, err
@@ -38,7 +38,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 	client := whatsapp.NewClient(whatsapp.ClientConfig{BaseURL: wa.APIURL, Version: wa.APIVersion, PhoneNumberID: wa.PhoneNumberID,
 		Token: wa.Token, HTTP: &http.Client{Timeout: 30 * time.Second}})
 	closeWhatsApp, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, channelSpec{
-		Name: whatsapp.Channel, Workers: wa.Workers, Decoder: whatsapp.Decoder{},
+		Name: whatsapp.Channel, Workers: wa.Workers, Decoder: whatsapp.Decoder{}, Ads: ads,
 		Limits: messaging.Limits{
 			// Global burst 1: never more than Rate in any one second (Meta counts per second).
 			Global: messaging.Rate{Count: wa.Rate, Per: time.Second, Burst: 1},

@@ -45,6 +45,9 @@ func BenchmarkTypedStep(b *testing.B) {
 		{name: "new_client_en", text: "haircut with Anna tomorrow at 11am"},
 		{name: "busy_nearest_en", text: "haircut with Boris tomorrow at 5pm"},
 		{name: "known_client_hold_en", text: "haircut with Anna tomorrow at 11am", known: true},
+		{name: "closed_day_nearest_en", text: "haircut on Sunday"},              // why, then the nearest day's times (nothing.go)
+		{name: "closed_at_time_nearest_ru", text: "стрижка в воскресенье в 11"}, // why, then the nearest times
+		{name: "question_hours_en", text: "what are your opening hours"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var took []time.Duration

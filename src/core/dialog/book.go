@@ -156,7 +156,7 @@ func containsDate(list []core.Date, d core.Date) bool {
 
 // dayPrompt lists up to pageDays days from pageStart: days with free times, and
 // working days that are full (marked so: a full day is where the wait-list
-// starts), within the horizon. "Later days" continues after the last day looked at.
+// starts, listed only where it is offered), within the horizon. "Later days" continues after the last day looked at.
 func (t *turn) dayPrompt() Reply {
 	p := t.p
 	from := t.pageStart()
@@ -191,7 +191,10 @@ func (t *turn) dayPrompt() Reply {
 		case free[d]:
 			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.Date(d))})
 			anyFree = true
-		case d != t.today() && t.works(d) && t.wholeDayBookable(d):
+		case d != t.today() && t.works(d) && t.wholeDayBookable(d) && t.st.Step == stepDay && t.offersTo():
+			// A full working day, where the wait-list starts: listed only
+			// where "Notify me" can be offered (not in a move, not on a
+			// channel that cannot write unasked).
 			r.Choices = append(r.Choices, Choice{ID: prefDay + d.String(), Label: label(p.T("day.full", "Day", p.Date(d)))})
 		default:
 			continue
@@ -274,23 +277,7 @@ func (t *turn) timePrompt() Reply {
 		}
 		return t.withMenu(r)
 	}
-	from, size := timePage(t.st.Page)
-	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
-		t.st.Page = timePageOf(len(slots) - 1)
-		from, size = timePage(t.st.Page)
-	}
-	r := Reply{Text: ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d)))}
-	if t.st.Page > 0 {
-		r.Choices = append(r.Choices, Choice{ID: optEarlier, Label: p.T("btn.earlier")})
-	}
-	for _, s := range slots[from:min(from+size, len(slots))] {
-		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
-	}
-	if from+size < len(slots) {
-		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later")})
-	}
-	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
-	return t.withMenu(r)
+	return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), "")
 }
 
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
@@ -335,6 +322,15 @@ func (t *turn) onTime() {
 		return
 	case optWaitlist:
 		t.joinWaitlist()
+		return
+	}
+	if day, ok := strings.CutPrefix(t.in.Choice, prefWaitDay); ok { // "Notify me" for the day asked, shown beside the nearest day's times
+		if d, err := core.ParseDate(day); err == nil && t.st.Step == stepTime {
+			t.st.Day = d.String()
+			t.joinWaitlist() // checks the day: bookable, whole, nothing free
+			return
+		}
+		t.again()
 		return
 	}
 	s, ok := strings.CutPrefix(t.in.Choice, prefTime)
@@ -395,6 +391,15 @@ func (t *turn) nearest(d core.Date, typed string, want time.Time, slots []availa
 	near = near[:min(3, len(near))]
 	slices.SortFunc(near, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
 	r := Reply{Text: ucFirst(p.T("time.not_offered", "Time", typed, "Day", p.DateLong(d), "On", p.DateOn(d), "At", p.DateAt(d)))}
+	if c, err := core.ParseClock(typed); err == nil && t.outsideHours(d, c) {
+		// "8pm" where the day ends at 16:00: the hours, then the nearest (nothing.go).
+		key := "why.hours_master"
+		if t.st.Master == booking.AnyMaster {
+			key = "why.hours"
+		}
+		r.Text = ucFirst(p.T(key, "Master", t.masterName(t.st.Master), "Service", t.service(t.st.Service).NameIn(p.Lang()),
+			"When", t.when(d), "WhenEnd", t.whenEnd(d), "Hours", t.hoursText(d))) + " " + p.T("why.near_list", "Times", t.timesText(near))
+	}
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}

@@ -18,7 +18,7 @@ import (
 // the client.
 func (t *turn) reset() {
 	t.releaseHold()
-	t.st = State{Lang: t.st.Lang, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID,
+	t.st = State{Lang: t.st.Lang, LangAuto: t.st.LangAuto, ClientName: t.st.ClientName, ClientPhone: t.st.ClientPhone, ClientID: t.st.ClientID,
 		PhoneVerified: t.st.PhoneVerified}
 }
 
@@ -38,7 +38,12 @@ func (t *turn) source() string { return t.key.Channel + ":" + t.key.ChatID }
 
 // ask sends the current step's prompt (with any note before it).
 func (t *turn) ask() {
-	r := t.prompt()
+	var r Reply
+	if t.st.Step == stepTime || t.st.Step == stepMoveTime {
+		r = t.timeAsk() // a day with nothing free moves on to the nearest (nothing.go)
+	} else {
+		r = t.prompt()
+	}
 	if t.note != "" {
 		r.Text = t.note + "\n\n" + r.Text
 		t.note = ""

@@ -98,6 +98,8 @@ type Engine struct {
 	payments Payments
 	refs     References
 	calURL   func(token string) string
+	// adChannels: Config.AdChannels.
+	adChannels []string
 	// typedWords: the parser and open hours of the catalog last read.
 	typedWords wordsCache
 }
@@ -132,6 +134,10 @@ type Config struct {
 	// CalendarURL is the address of a booking's calendar file by its token;
 	// nil: the booked message has no "Add to calendar" link.
 	CalendarURL func(token string) string
+	// AdChannels are the channels whose chats' bookings may be reported to
+	// the ad platform (Meta's Conversions API, when it is on): the privacy
+	// note says so there. None: reporting is off.
+	AdChannels []string
 }
 
 // NewEngine returns an Engine.
@@ -140,7 +146,8 @@ func NewEngine(c Config) *Engine {
 		c.Idle = 30 * time.Minute
 	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
-		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments, refs: c.References, calURL: c.CalendarURL}
+		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments, refs: c.References, calURL: c.CalendarURL,
+		adChannels: c.AdChannels}
 }
 
 // turn is one step being worked out.
@@ -175,9 +182,12 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	}
 	t.cat = cat
 	if t.st.Lang == "" || !containsString(cat.Salon.Locales, t.st.Lang) {
-		t.st.Lang = e.catalog.Match(in.LangHint, cat.Salon.Locales)
+		t.st.Lang, t.st.LangAuto = e.catalog.Match(in.LangHint, cat.Salon.Locales), true
 	}
 	t.p = e.catalog.Printer(t.st.Lang, cat.Salon.Timezone)
+	if in.Kind == KindText {
+		t.followTyped(in.Text) // a sentence in another of the salon's languages (language.go)
+	}
 	if t.st.Step != stepMenu && !t.st.Updated.IsZero() && t.now.Sub(t.st.Updated) > e.idle {
 		t.reset()
 		t.note = t.p.T("flow.expired")

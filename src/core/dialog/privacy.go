@@ -1,6 +1,7 @@
 package dialog
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -172,6 +173,9 @@ func (t *turn) namePrompt() Reply {
 		return r // asked again after a hint: the note was said
 	}
 	text := p.T("privacy.note")
+	if slices.Contains(t.e.adChannels, t.key.Channel) {
+		text += " " + p.T("privacy.ads")
+	}
 	if u := t.cat.Salon.PrivacyURL; u != "" {
 		text += " " + p.T("privacy.link", "URL", u)
 	}

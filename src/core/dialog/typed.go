@@ -250,6 +250,9 @@ func (t *turn) understood(text string) bool {
 			return false
 		}
 	}
+	if t.infoAsked(r) { // a price, the address, the hours… (info.go)
+		return true
+	}
 	switch r.Intent {
 	case understand.Help:
 		t.in.Kind, t.in.Choice = KindChoice, optHelp // help answered: no "please pick" after it
@@ -533,6 +536,12 @@ func (t *turn) bookFill(r understand.Request) {
 	switch {
 	case len(services) == 1:
 		if st.Service != services[0] {
+			if st.Service != "" && len(masters) == 0 && st.Master != "" && st.Master != booking.AnyMaster {
+				// Another service, no master named: a new request, not
+				// one for the master the last one had (maybe the only
+				// one doing that service).
+				st.Master = ""
+			}
 			st.Service, st.Page = services[0], 0
 		}
 	case len(services) > 1:
@@ -540,7 +549,9 @@ func (t *turn) bookFill(r understand.Request) {
 		return
 	}
 	if st.Master != "" && st.Master != booking.AnyMaster && st.Service != "" && !t.masterDoes(st.Master, st.Service) {
-		t.addNote(t.p.T("master.no_service", "Master", t.masterName(st.Master), "Service", t.service(st.Service).NameIn(t.p.Lang())))
+		if len(r.Masters) > 0 { // named now; a master left from an earlier request gives way quietly
+			t.addNote(t.p.T("master.no_service", "Master", t.masterName(st.Master), "Service", t.service(st.Service).NameIn(t.p.Lang())))
+		}
 		st.Master = ""
 	}
 	if len(masters) > 1 {
@@ -829,35 +840,37 @@ func (t *turn) place(times []core.ClockTime) {
 		}
 		r := Reply{Text: ucFirst(p.T(key, "Master", t.masterName(st.Master), "Time", times[0].String(), "When", t.when(d),
 			"Times", t.timesText(near)))}
+		if t.outsideHours(d, times[0]) { // "at 8" where the day starts at 10: the hours, then the nearest
+			key := "why.hours_master"
+			if st.Master == booking.AnyMaster {
+				key = "why.hours"
+			}
+			r.Text = ucFirst(p.T(key, "Master", t.masterName(st.Master), "Service", t.service(st.Service).NameIn(p.Lang()),
+				"When", t.when(d), "WhenEnd", t.whenEnd(d), "Hours", t.hoursText(d))) + " " + p.T("why.near_list", "Times", t.timesText(near))
+		}
 		for _, s := range near {
 			r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 		}
 		t.offer(r)
 		return
 	}
-	// Nothing that day: the nearest free times on the first day ahead that has some.
-	ahead, err := t.free(d.AddDays(1), 7)
-	if err != nil || len(ahead) == 0 {
-		t.ask() // the day's own answer: no free times, and the wait-list where it is offered
+	// Nothing that day: why, and the nearest free times on the nearest day
+	// that has some (nothing.go).
+	why, full := t.whyNone(d)
+	other, onDay, ok := t.nearestDay(d)
+	if !ok {
+		t.ask() // the day's own answer: why, and the wait-list where it is offered
 		return
 	}
-	other := ahead[0].Day
-	var onDay []availability.Slot
-	for _, s := range ahead {
-		if s.Day == other {
-			onDay = append(onDay, s)
-		}
-	}
 	near := nearestSlots(onDay, time.Date(other.Year, other.Month, other.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone), 3)
-	key := "near.day_master"
-	if st.Master == booking.AnyMaster {
-		key = "near.day_any"
-	}
-	r := Reply{Text: ucFirst(p.T(key, "Master", t.masterName(st.Master), "When", t.when(d), "Other", t.when(other),
-		"Times", t.timesText(near)))}
+	t.addNote(why)
+	r := Reply{Text: p.T("why.near_times", "WhenEnd", t.whenEnd(other), "Times", t.timesText(near))}
 	st.Day = other.String()
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
+	}
+	if full && st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d) {
+		r.Choices = append(r.Choices, Choice{ID: prefWaitDay + d.String(), Label: p.T("btn.waitlist")})
 	}
 	t.offer(r)
 }

@@ -141,7 +141,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name: "TodayAfterClosing", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC), // 19:00 in Berlin
 			script: []string{"text: haircut with Anna today at 5"},
-			want:   []string{"Anna has no free time today. The nearest is tomorrow at 11:00, 11:30 and 12:00."},
+			want:   []string{"Anna has finished for today.", "The nearest free times are tomorrow: 11:00, 11:30 and 12:00."},
 			check: func(t *testing.T, b *bundle, st dialog.State) {
 				require.Equal(t, "time", st.Step)
 				require.Equal(t, "2027-03-02", st.Day, "typed hours now pick from tomorrow's times")
@@ -150,7 +150,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name: "TodayAfterClosingRu", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC), lang: "ru",
 			script: []string{"text: стрижка к Анне сегодня в 5"},
-			want:   []string{"Сегодня свободного времени нет (мастер: Анна). Ближайшее — завтра в 11:00, 11:30 и 12:00."},
+			want:   []string{"На сегодня приём уже закончился (мастер: Анна).", "Ближайшее свободное время — завтра: 11:00, 11:30 и 12:00."},
 		},
 		{
 			name:   "EarlierOnTheFirstDays",
@@ -162,7 +162,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name: "TodayAfterClosingNoTime", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC),
 			script: []string{"text: haircut with Anna today"},
-			want:   []string{"There are no free times left on Monday, 1 March."},
+			want:   []string{"Anna has finished for today. The nearest free times are tomorrow:"},
 		},
 		{
 			name: "TimeAloneLaterToday", lang: "ru",

@@ -160,9 +160,13 @@ type Event struct {
 
 // State is where a conversation stands. It is stored as JSON; fields are stable.
 type State struct {
-	Step    string    `json:"step,omitempty"`
-	Lang    string    `json:"lang,omitempty"`
-	Updated time.Time `json:"updated,omitempty"`
+	Step string `json:"step,omitempty"`
+	Lang string `json:"lang,omitempty"`
+	// LangAuto: Lang was not chosen by the client (Language button or
+	// command) but came from the channel's hint or from the script they type
+	// in; typed sentences may change it (language.go).
+	LangAuto bool      `json:"lang_auto,omitempty"`
+	Updated  time.Time `json:"updated,omitempty"`
 
 	// What the client is choosing in the current flow.
 	Service   string    `json:"service,omitempty"`

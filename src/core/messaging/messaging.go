@@ -56,6 +56,26 @@ type Decoded struct {
 	// Sent is the provider's time of the update (when the client sent it); zero
 	// when the provider gives none (a Telegram button press).
 	Sent time.Time
+	// Ad is the ad click the update says the chat came from; nil when none.
+	Ad *AdClick
+}
+
+// AdClick is the ad click an update carries.
+type AdClick struct {
+	// Code is a code the salon's own ad link made for a click (the start
+	// parameter of a Telegram deep link), to be looked up; "" when none.
+	Code string
+	// ClickID is a click-to-message ad's click id, sent by the provider with
+	// the client's first message (WhatsApp's referral ctwa_clid); "" when none.
+	ClickID string
+}
+
+// Ads remembers the ad click a chat came from (the bookings it makes are
+// reported to the ad platform).
+type Ads interface {
+	// Clicked notes that the chat came from click, whose update arrived at
+	// at; a code that names no click is ignored.
+	Clicked(ctx context.Context, key dialog.ChatKey, click AdClick, at time.Time) error
 }
 
 // Handled is what a step made of an update.

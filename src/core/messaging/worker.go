@@ -49,6 +49,9 @@ type Worker struct {
 	// core.MonotonicClock.
 	Clock core.Timer
 	Log   *slog.Logger
+	// Ads, when set, is told of the ad click an update carries (Decoded.Ad)
+	// before the step; nil (ad reporting off) keeps nothing of it.
+	Ads Ads
 }
 
 // Run handles updates with n workers until ctx ends; a step under way is finished
@@ -125,6 +128,11 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	key := dialog.ChatKey{SalonID: w.SalonID, Channel: w.Channel, ChatID: p.ChatID}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if d.Ad != nil && w.Ads != nil && !d.Inbound.Shared {
+		if err := w.Ads.Clicked(ctx, key, *d.Ad, p.Received); err != nil {
+			return Handled{}, err
+		}
+	}
 	replies, err := w.Chat.Handle(ctx, key, d.Inbound)
 	if err != nil {
 		return Handled{}, err

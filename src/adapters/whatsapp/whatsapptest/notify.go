@@ -51,6 +51,15 @@ func (s *Server) TextMessage(c Client, wamid, text string) []byte {
 	return s.message(c, wamid, map[string]any{"type": "text", "text": map[string]string{"body": text}})
 }
 
+// AdMessage is the notification of a text c sends from a click-to-WhatsApp
+// ad: Meta adds the ad's referral, with the click's id (ctwa_clid).
+func (s *Server) AdMessage(c Client, wamid, text, ctwaClid string) []byte {
+	return s.message(c, wamid, map[string]any{"type": "text", "text": map[string]string{"body": text},
+		"referral": map[string]string{"source_url": "https://fb.me/3cr4Wqqkx", "source_id": "120212345678901234",
+			"source_type": "ad", "headline": "Book a haircut", "body": "20% off this week", "media_type": "image",
+			"image_url": "https://scontent.xx.fbcdn.net/v/ad.jpg", "ctwa_clid": ctwaClid}})
+}
+
 // ButtonReply is the notification of c pressing the reply button id (title)
 // of the message context.
 func (s *Server) ButtonReply(c Client, wamid, context, id, title string) []byte {

@@ -8,6 +8,7 @@ import "strings"
 var rank = map[Intent]int{
 	Cancel: 10, Move: 10, Mine: 8, OtherMaster: 7, OtherDay: 7, Earlier: 6, Later: 6, Language: 5,
 	Help: 4, Menu: 4, Book: 3, Yes: 2, No: 2,
+	Late: 9, Price: 5, Address: 5, Hours: 5, Phone: 5, Thanks: 1,
 }
 
 // intents finds the menu words and short answers, and "any master", in the

@@ -26,6 +26,14 @@ const (
 	Later       Intent = "later"        // "later", "позже", "more times"
 	OtherDay    Intent = "other_day"    // "another day", "другой день"
 	OtherMaster Intent = "other_master" // "another master", "change master", "другой мастер"
+
+	// Questions a receptionist answers (the answer comes from the salon file).
+	Price   Intent = "price"   // "how much is a haircut", "сколько стоит", "цены", "what services"
+	Address Intent = "address" // "where are you", "адрес", "как добраться"
+	Hours   Intent = "hours"   // "opening hours", "are you open on Sunday", "часы работы", "до скольки"
+	Phone   Intent = "phone"   // "your phone number", "какой у вас телефон"
+	Late    Intent = "late"    // "I'm late", "я опоздаю"
+	Thanks  Intent = "thanks"  // "thanks", "спасибо"
 )
 
 // AnyMaster is Request.Masters when the client has no preference ("any

@@ -320,6 +320,15 @@ func TestIntents(t *testing.T) {
 		understand.OtherDay:    {"another day", "другой день", "в другой день"},
 		understand.OtherMaster: {"another master", "change master", "другой мастер", "к другому мастеру", "сменить мастера"},
 		understand.Language:    {"language", "язык", "English", "in English please", "по-русски", "русский"},
+		understand.Price: {"how much is a haircut", "prices", "price list", "what does it cost", "how long does it take",
+			"сколько стоит стрижка", "а сколько это стоит?", "цены", "прайс", "какие услуги у вас есть", "почём маникюр"},
+		understand.Address: {"where are you", "what's your address", "address", "адрес", "где вы находитесь", "как добраться"},
+		understand.Hours: {"opening hours", "are you open on Sunday", "when are you open", "часы работы",
+			"до скольки вы работаете", "вы работаете в воскресенье?"},
+		understand.Phone: {"what's your phone number", "can I call you", "какой у вас телефон", "телефон салона"},
+		understand.Late: {"I'm late", "running late, sorry", "I'll be 10 minutes late", "я опоздаю", "опаздываю на 10 минут",
+			"задержусь немного", "I'm late for my booking", "опаздываю на запись"},
+		understand.Thanks: {"thanks", "thank you!", "спасибо", "спасибо большое"},
 	}
 	for intent, list := range tests {
 		for _, text := range list {
@@ -330,6 +339,12 @@ func TestIntents(t *testing.T) {
 			})
 		}
 	}
+	// Next week is its Monday.
+	require.Equal(t, date(2027, 3, 8), p.Parse("ok next week then", ctxAt(monday)).Day)
+	require.Equal(t, date(2027, 3, 8), p.Parse("на следующей неделе", ctxAt(monday)).Day)
+	// The weekend is its Saturday.
+	require.Equal(t, date(2027, 3, 6), p.Parse("anything this weekend?", ctxAt(monday)).Day)
+	require.Equal(t, date(2027, 3, 6), p.Parse("есть что-нибудь на выходных", ctxAt(monday)).Day)
 	// A language named is a language chosen.
 	require.Equal(t, "en", p.Parse("English", ctxAt(monday)).Lang)
 	require.Equal(t, "ru", p.Parse("по-русски", ctxAt(monday)).Lang)

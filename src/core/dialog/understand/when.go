@@ -558,6 +558,9 @@ func (s *scan) relativeDays(r *Request) {
 				r.Period, r.HasPeriod = core.ClockRange{Start: 17 * 60, End: 24 * 60}, true
 			}
 			s.setDay(r, s.today, i, i)
+		case s.is(i, nextWords) && s.is(i+1, weekUnit):
+			// "next week", "на следующей неделе": its Monday.
+			s.setDay(r, s.today.AddDays(7-(int(s.today.Weekday())+6)%7), i, i+1)
 		case s.is(i, inWords):
 			n, last := 1, i
 			if v, ok := s.plain(i+1, 2); ok {

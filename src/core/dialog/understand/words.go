@@ -20,7 +20,8 @@ var weekdays = func() map[string]time.Weekday {
 	add(time.Wednesday, "wednesday", "wed", "среда", "среду", "среды", "ср")
 	add(time.Thursday, "thursday", "thu", "thur", "thurs", "четверг", "четверга", "чт")
 	add(time.Friday, "friday", "fri", "пятница", "пятницу", "пятницы", "пт")
-	add(time.Saturday, "saturday", "sat", "суббота", "субботу", "субботы", "сб")
+	add(time.Saturday, "saturday", "sat", "суббота", "субботу", "субботы", "сб",
+		"weekend", "выходных", "выходные") // the weekend: its Saturday
 	add(time.Sunday, "sunday", "sun", "воскресенье", "воскресенья", "вс")
 	return m
 }()
@@ -85,11 +86,11 @@ var (
 	today         = words("today", "tonight", "сегодня", "сегодняшний", "сегодня-же")
 	tomorrow      = words("tomorrow", "tmrw", "tmr", "tomorow", "tommorow", "tommorrow", "завтра", "завтрашний")
 	afterTomorrow = words("послезавтра", "after-tomorrow")
-	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след")
+	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след", "следующая")
 	thisWords     = words("this", "coming", "этот", "эту", "это", "этой", "этого", "ближайший", "ближайшую", "ближайшее")
 	inWords       = words("in", "через")
 	dayUnit       = words("day", "days", "день", "дня", "дней")
-	weekUnit      = words("week", "weeks", "неделю", "недели", "недель")
+	weekUnit      = words("week", "weeks", "неделю", "недели", "недель", "неделе")
 
 	// Said before a time: "at 5", "в 17", "к 17", "на 17:00", "около 5", "с 5".
 	timePreps = words("at", "around", "about", "by", "в", "во", "к", "ко", "около", "на", "с", "со", "часам")
@@ -166,6 +167,21 @@ var phrases = func() []phrase {
 	add(Yes, "", "yes", "yep", "yeah", "yup", "sure", "ok", "okay", "confirm*", "go ahead", "book it", "that's fine",
 		"да", "ага", "угу", "конечно", "подтвер*", "хорошо", "ок", "окей", "давайте", "давай", "записывайте",
 		"годится", "подходит", "устраивает", "верно")
+	add(Price, "", "how much", "price*", "cost*", "how long", "what services", "which services", "what do you offer",
+		"сколько стоит", "сколько стоят", "сколько будет стоить", "сколько это стоит", "сколько это будет стоить", "стоимость", "цена", "цены", "цену", "прайс*", "почем",
+		"почём", "какие услуги", "список услуг", "сколько длится", "сколько по времени", "сколько времени занимает")
+	add(Address, "", "where are you", "where is the salon", "where's the salon", "where are you located", "address",
+		"your address", "how do i get there", "how to get there", "location", "адрес*", "где вы", "где находитесь",
+		"где вы находитесь", "где салон", "где это", "как добраться", "как вас найти")
+	add(Hours, "", "opening hours", "open hours", "business hours", "hours", "are you open", "when are you open",
+		"what time do you open", "what time do you close", "open", "opening times", "часы работы", "график работы",
+		"режим работы", "до скольки", "со скольки", "во сколько открываетесь", "во сколько закрываетесь", "вы работаете",
+		"работаете", "открыты", "когда вы работаете")
+	add(Phone, "", "phone number", "your phone", "your number", "call you", "call the salon", "telephone", "ваш телефон",
+		"ваш номер", "у вас телефон", "какой у вас телефон", "телефон салона", "номер салона", "позвонить")
+	add(Late, "", "i'm late", "im late", "i am late", "running late", "be late", "minutes late", "mins late", "min late", "опозда*", "опазд*", "задержусь",
+		"задерживаюсь")
+	add(Thanks, "", "thanks", "thank you", "thx", "cheers", "спасибо", "спс", "благодарю")
 	add(No, "", "да нет", "no", "nope", "no thanks", "not now", "нет", "не надо", "не нужно", "не хочу", "не подходит")
 	return out
 }()

@@ -1,0 +1,348 @@
+package jobs_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/jobs"
+	"salonbook/src/adapters/meta"
+	"salonbook/src/adapters/meta/metatest"
+	"salonbook/src/adapters/postgres"
+	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core"
+	"salonbook/src/core/adreport"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
+)
+
+// adBundle is a salon whose confirmed bookings are reported to a fake
+// Conversions API through real river jobs, wired as serve wires them.
+type adBundle struct {
+	pool    *pgxpool.Pool
+	salonID string
+	store   *postgres.Store
+	svc     *booking.Service
+	ads     *postgres.AdReports
+	fake    *metatest.Server
+	clock   *core.FixedClock
+	runner  *jobs.Reports
+	log     *syncBuf
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const waba = "102290129340398"
+
+func adSetup(t *testing.T, consent bool) *adBundle {
+	t.Helper()
+	pool := pgtest.Pool(t)
+	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
+	b := &adBundle{pool: pool, salonID: "m" + pgtest.RandomID(), store: postgres.NewStore(pool), ads: postgres.NewAdReports(pool), clock: clock,
+		fake: metatest.New(metatest.Options{Version: "v24.0", Now: clock.Now}), log: &syncBuf{}}
+	t.Cleanup(b.fake.Close)
+	s := pgtest.Setup(b.salonID)
+	s.Salon.Policy.AdsPhoneConsent = consent
+	_, err := b.store.Apply(context.Background(), s)
+	require.NoError(t, err)
+	b.svc = booking.New(b.store, clock)
+	client, err := meta.New(meta.Options{URL: b.fake.URL(), Version: "v24.0", DatasetID: b.fake.Options().DatasetID,
+		Token: b.fake.Options().Token, WhatsAppBusinessAccountID: waba, HTTPClient: b.fake.Client(), BaseDelay: time.Millisecond})
+	require.NoError(t, err)
+	log := slog.New(slog.NewTextHandler(b.log, nil))
+	rep := &adreport.Reporter{Store: b.ads, API: client, Clock: clock, Log: log}
+	b.runner, err = jobs.NewReports(pool, jobs.ReportsConfig{Reporter: rep, Log: log, Poll: 20 * time.Millisecond, Queue: "ads" + b.salonID})
+	require.NoError(t, err)
+	b.store.FollowChanges(func(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+		ids, err := b.ads.Record(ctx, tx, c, clock.Now())
+		if err != nil {
+			return err
+		}
+		return b.runner.Insert(ctx, tx, c.Booking.SalonID, ids)
+	})
+	return b
+}
+
+func (b *adBundle) start(t *testing.T) {
+	t.Helper()
+	require.NoError(t, b.runner.Start(context.Background()))
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = b.runner.Stop(stop)
+	})
+}
+
+// book books a haircut for a chat ("<channel>:<chat>") at day d, hour h as
+// the chat does: a hold, then its confirmation.
+func (b *adBundle) book(t *testing.T, source string, d, h int) *core.Booking {
+	t.Helper()
+	ctx := context.Background()
+	held, err := b.svc.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+		Start: berlin(d, h, 0), Client: core.Client{Name: "Maria", Phone: "+49 151 30001" + strconv.Itoa(d*100+h)},
+		IdempotencyKey: source + strconv.Itoa(d*100+h), Source: source})
+	require.NoError(t, err)
+	bk, err := b.svc.Confirm(ctx, b.salonID, held.ID)
+	require.NoError(t, err)
+	return bk
+}
+
+func (b *adBundle) state(t *testing.T, eventID string) string {
+	t.Helper()
+	var s string
+	err := b.pool.QueryRow(context.Background(), `SELECT state FROM meta_events WHERE event_id = $1`, eventID).Scan(&s)
+	if err == pgx.ErrNoRows {
+		return ""
+	}
+	require.NoError(t, err)
+	return s
+}
+
+func (b *adBundle) waitState(t *testing.T, eventID, want string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return b.state(t, eventID) == want }, 20*time.Second, 20*time.Millisecond,
+		"event %s never %s (is %q); log:\n%s", eventID, want, b.state(t, eventID), b.log.String())
+}
+
+// A Telegram chat that came from an ad click (GET /go/telegram?fbclid=…, then
+// /start <code>) books: one Schedule goes to Meta with action_source other
+// (business_messaging would be refused without a messaging channel Telegram
+// is not), the click's fbc, the client's hashed id, the price; no phone hash
+// without the salon's consent, and nothing raw.
+func TestTelegramBookingFromAnAdSendsOneSchedule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	b.start(t)
+	clicked := b.clock.Now().Add(-time.Hour)
+	code, err := b.ads.Click(ctx, b.salonID, "IwAR2xYz_fbclid-1", clicked)
+	require.NoError(t, err)
+	require.Regexp(t, `^[A-Za-z0-9_-]{1,64}$`, code)
+	require.NoError(t, b.ads.Clicked(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "700"},
+		messaging.AdClick{Code: code}, b.clock.Now()))
+
+	bk := b.book(t, "telegram:700", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.waitState(t, id, adreport.StateSent)
+	evs := b.fake.Events()
+	require.Len(t, evs, 1)
+	ev := evs[0]
+	require.Equal(t, "Schedule", ev.EventName)
+	require.Equal(t, id, ev.EventID)
+	require.Equal(t, "other", ev.ActionSource)
+	require.Empty(t, ev.MessagingChannel)
+	require.Equal(t, b.clock.Now().Unix(), ev.EventTime, "seconds")
+	require.Equal(t, "fb.1."+strconv.FormatInt(clicked.UnixMilli(), 10)+".IwAR2xYz_fbclid-1", ev.UserData.FBC)
+	require.Equal(t, []string{adreport.Hash(b.salonID + ":" + strconv.FormatInt(bk.ClientID, 10))}, ev.UserData.ExternalID)
+	require.Empty(t, ev.UserData.Phone, "no phone hash without the salon's consent")
+	require.Empty(t, ev.UserData.CtwaClid)
+	require.NotNil(t, ev.CustomData)
+	require.InDelta(t, 35.00, *ev.CustomData.Value, 0.001)
+	require.Equal(t, "EUR", ev.CustomData.Currency)
+
+	// The code was taken: a second /start with it names no click.
+	require.NoError(t, b.ads.Clicked(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "701"},
+		messaging.AdClick{Code: code}, b.clock.Now()))
+	bk2 := b.book(t, "telegram:701", 3, 12)
+	require.Empty(t, b.state(t, adreport.EventID(bk2.ID, adreport.Schedule)), "organic: nothing recorded")
+}
+
+// A WhatsApp chat whose first message came from a click-to-WhatsApp ad (its
+// referral's ctwa_clid) books: one Schedule as business_messaging on
+// whatsapp, with the click id and the business account; the phone's hash
+// with the salon's consent (digits of E.164 only).
+func TestWhatsAppBookingFromAReferralSendsOneSchedule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, true)
+	b.start(t)
+	const clid = "ARAkLkA8rmlFeiCktEJQ-QTwRiyYHAFDLMNDBH0CD3qpjd0HR4irJ6LEkR7JwFF4XvnO2E4Nx0-eM-GABDLOPaOdRMv-_zfUQ2a"
+	require.NoError(t, b.ads.Clicked(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915112345678"},
+		messaging.AdClick{ClickID: clid}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915112345678", 3, 10)
+	b.waitState(t, adreport.EventID(bk.ID, adreport.Schedule), adreport.StateSent)
+	evs := b.fake.Events()
+	require.Len(t, evs, 1)
+	ev := evs[0]
+	require.Equal(t, "business_messaging", ev.ActionSource)
+	require.Equal(t, "whatsapp", ev.MessagingChannel)
+	require.Equal(t, clid, ev.UserData.CtwaClid)
+	require.Equal(t, waba, ev.UserData.WhatsAppBusinessAccountID)
+	require.Empty(t, ev.UserData.FBC)
+	require.Equal(t, []string{adreport.Hash("4915130001310")}, ev.UserData.Phone, "the hash of the E.164 digits, with consent")
+	require.Empty(t, b.fake.Refused())
+}
+
+// A replayed confirm, the change recorded again and a job run again (river
+// retrying after the send) send nothing twice: the event's row is unique.
+func TestAnEventIsSentAtMostOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	b.start(t)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000001"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-1"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000001", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.waitState(t, id, adreport.StateSent)
+
+	_, err := b.svc.Confirm(ctx, b.salonID, bk.ID) // a replayed confirm
+	require.NoError(t, err)
+	pool := b.pool
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		ids, err := b.ads.Record(ctx, tx, booking.Change{Kind: booking.Booked, Booking: *bk}, b.clock.Now())
+		require.Empty(t, ids, "recorded before")
+		if err != nil {
+			return err
+		}
+		// The job again, as river would run it after a lost ack.
+		return b.runner.Insert(ctx, tx, b.salonID, []string{id})
+	})
+	require.NoError(t, err)
+	var done int
+	require.Eventually(t, func() bool {
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'ad_report' AND args->>'event_id' = $1 AND state = 'completed'`, id).Scan(&done))
+		return done == 2
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Len(t, b.fake.Events(), 1, "sent once")
+	require.Equal(t, 1, b.fake.Requests())
+}
+
+// A 5xx is retried (within the job, then by river with backoff); a 400 is
+// logged and not retried.
+func TestServerErrorsAreRetriedRefusalsAreNot(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	b.start(t)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000002"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-2"}, b.clock.Now()))
+
+	// Three tries in the job fail (503, 429, 500): river runs it again later.
+	b.fake.FailNext(503, 429, 500)
+	bk := b.book(t, "whatsapp:4915100000002", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.waitState(t, id, adreport.StateSent)
+	require.Len(t, b.fake.Events(), 1)
+	require.Equal(t, 4, b.fake.Requests(), "three failed tries, then the job's retry")
+	var attempt int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT attempt FROM river_job WHERE args->>'event_id' = $1`, id).Scan(&attempt))
+	require.Equal(t, 2, attempt)
+
+	// Meta refuses the next one (a validation error): marked, logged, done.
+	b.fake.FailNext(400)
+	bk2 := b.book(t, "whatsapp:4915100000002", 4, 10)
+	id2 := adreport.EventID(bk2.ID, adreport.Schedule)
+	b.waitState(t, id2, adreport.StateRefused)
+	require.Contains(t, b.log.String(), "ad event refused; not retried")
+	require.Contains(t, b.log.String(), "code 100")
+	var state string
+	require.Eventually(t, func() bool {
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT state::text, attempt FROM river_job WHERE args->>'event_id' = $1`, id2).Scan(&state, &attempt))
+		return state != "running"
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Equal(t, "completed", state, "not retried")
+	require.Equal(t, 1, attempt)
+	require.Equal(t, 5, b.fake.Requests())
+	require.NotContains(t, b.log.String(), b.fake.Options().Token)
+}
+
+// Nothing is sent for a chat that came from no ad (organic), nor for a
+// client who asked to delete their data: the erase drops the events still
+// pending, and forgets the chat's click.
+func TestNothingForOrganicChatsOrErasedClients(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	organic := b.book(t, "whatsapp:4915100000003", 3, 10)
+	require.Empty(t, b.state(t, adreport.EventID(organic.ID, adreport.Schedule)))
+
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "703"}
+	code, err := b.ads.Click(ctx, b.salonID, "fbclid-3", b.clock.Now())
+	require.NoError(t, err)
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{Code: code}, b.clock.Now()))
+	bk := b.book(t, "telegram:703", 3, 12)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	require.Equal(t, adreport.StatePending, b.state(t, id), "recorded; the runner is not started yet")
+
+	// After the visit the client erases their data, before the job ran.
+	b.clock.T = berlin(3, 14, 0)
+	done, err := postgres.NewPrivacy(b.pool).Erase(ctx, key, bk.ClientID, b.clock.Now())
+	require.NoError(t, err)
+	require.Equal(t, 1, done.Clients)
+	require.Equal(t, adreport.StateDropped, b.state(t, id))
+	var chats int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM meta_chats WHERE salon_id = $1`, b.salonID).Scan(&chats))
+	require.Zero(t, chats, "the chat's click is gone")
+
+	b.start(t)
+	require.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE args->>'event_id' = $1 AND state = 'completed'`, id).Scan(&n))
+		return n == 1
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Zero(t, b.fake.Requests(), "nothing reached Meta")
+}
+
+// A booking confirmed by its paid deposit records a Purchase with the
+// deposit's value besides its Schedule.
+func TestPaidDepositRecordsAPurchase(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	b.start(t)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000004"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-4"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000004", 5, 10)
+	paid := *bk
+	paid.ID = bk.ID
+	paid.DepositState, paid.Deposit = core.DepositPaid, core.Money{Minor: 1000, Currency: "EUR"}
+	var ids []string
+	require.NoError(t, pgx.BeginFunc(ctx, b.pool, func(tx pgx.Tx) error {
+		var err error
+		ids, err = b.ads.Record(ctx, tx, booking.Change{Kind: booking.Booked, Booking: paid}, b.clock.Now())
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE bookings SET deposit_minor = 1000, deposit_state = 'paid' WHERE booking_id = $1`, bk.ID)
+		if err != nil {
+			return err
+		}
+		return b.runner.Insert(ctx, tx, b.salonID, ids)
+	}))
+	require.Equal(t, []string{adreport.EventID(bk.ID, adreport.Purchase)}, ids, "the Schedule was recorded with the booking")
+	b.waitState(t, ids[0], adreport.StateSent)
+	var purchase *metatest.Received
+	for _, e := range b.fake.Events() {
+		if e.EventName == "Purchase" {
+			purchase = &e
+		}
+	}
+	require.NotNil(t, purchase)
+	require.InDelta(t, 10.00, *purchase.CustomData.Value, 0.001)
+	require.Equal(t, "EUR", purchase.CustomData.Currency)
+}

@@ -1,0 +1,162 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"salonbook/src/core"
+	"salonbook/src/core/adreport"
+	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
+)
+
+var (
+	_ adreport.Store = (*AdReports)(nil)
+	_ messaging.Ads  = (*AdReports)(nil)
+)
+
+// ClickLife is how long a click's code from GET /go/telegram waits for its
+// /start; an older one names no click.
+const ClickLife = 7 * 24 * time.Hour
+
+// AdReports keeps what bookings are reported to Meta with (migration 0030):
+// the clicks of the salon's ad link, the click each chat came from, and the
+// events recorded for bookings of those chats.
+type AdReports struct{ pool *pgxpool.Pool }
+
+// NewAdReports returns AdReports over pool (the main pool).
+func NewAdReports(pool *pgxpool.Pool) *AdReports { return &AdReports{pool: pool} }
+
+// Click stores an ad click (its fbclid, at at) under a fresh random code of 16
+// URL-safe characters and returns the code. Codes older than ClickLife go.
+func (a *AdReports) Click(ctx context.Context, salonID, fbclid string, at time.Time) (string, error) {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		return "", core.Errorf(core.EInternal, "error.internal", "postgres: ad click code: %w", err)
+	}
+	code := base64.RawURLEncoding.EncodeToString(b)
+	_, err := a.pool.Exec(ctx, `
+		WITH old AS (DELETE FROM meta_clicks WHERE clicked_at < $4)
+		INSERT INTO meta_clicks (code, salon_id, fbclid, clicked_at) VALUES ($1, $2, $3, $5)`,
+		code, salonID, fbclid, at.Add(-ClickLife), at)
+	if err != nil {
+		return "", mapErr(err, "insert ad click")
+	}
+	return code, nil
+}
+
+// Clicked implements messaging.Ads: the chat came from click. A code
+// (Telegram) is looked up among the salon's clicks not older than ClickLife
+// at at, and taken; a click id (WhatsApp's ctwa_clid) is kept as it is. The
+// latest click wins.
+func (a *AdReports) Clicked(ctx context.Context, key dialog.ChatKey, click messaging.AdClick, at time.Time) error {
+	var err error
+	switch {
+	case click.Code != "":
+		_, err = a.pool.Exec(ctx, `
+			WITH c AS (DELETE FROM meta_clicks WHERE code = $4 AND salon_id = $1 AND clicked_at >= $6 RETURNING fbclid, clicked_at)
+			INSERT INTO meta_chats (salon_id, channel, chat_id, fbclid, clicked_at, noted_at)
+			SELECT $1, $2, $3, fbclid, clicked_at, $5 FROM c
+			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
+			SET fbclid = excluded.fbclid, clicked_at = excluded.clicked_at, ctwa_clid = NULL, noted_at = excluded.noted_at`,
+			key.SalonID, key.Channel, key.ChatID, click.Code, at, at.Add(-ClickLife))
+	case click.ClickID != "":
+		_, err = a.pool.Exec(ctx, `
+			INSERT INTO meta_chats (salon_id, channel, chat_id, ctwa_clid, noted_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
+			SET ctwa_clid = excluded.ctwa_clid, fbclid = NULL, clicked_at = NULL, noted_at = excluded.noted_at`,
+			key.SalonID, key.Channel, key.ChatID, click.ClickID, at)
+	}
+	return mapErr(err, "note ad click")
+}
+
+// Record records, in the change's transaction, the events a booking change
+// reports: a booking confirmed (booking.Booked) is a Schedule, and a Purchase
+// too when its deposit is paid. Only a booking of a chat that came from an ad
+// click (meta_chats) records any; an event recorded before (a replay) is not
+// again. It returns the ids of the events recorded now, whose jobs the caller
+// inserts in tx.
+func (a *AdReports) Record(ctx context.Context, tx pgx.Tx, c booking.Change, now time.Time) ([]string, error) {
+	b := c.Booking
+	if c.Kind != booking.Booked || b.Block || b.ClientID == 0 {
+		return nil, nil
+	}
+	channel, chat, ok := strings.Cut(b.Source, ":")
+	if !ok || chat == "" {
+		return nil, nil
+	}
+	names := []string{adreport.Schedule}
+	if b.DepositState == core.DepositPaid && b.Deposit.Minor > 0 {
+		names = append(names, adreport.Purchase)
+	}
+	ids := make([]string, len(names))
+	for i, n := range names {
+		ids[i] = adreport.EventID(b.ID, n)
+	}
+	rows, err := tx.Query(ctx, `
+		INSERT INTO meta_events (event_id, salon_id, booking_id, name, occurred_at)
+		SELECT e.id, $1, $2::uuid, e.name, $6 FROM unnest($3::text[], $4::text[]) AS e (id, name)
+		WHERE EXISTS (SELECT 1 FROM meta_chats WHERE salon_id = $1 AND channel = $5 AND chat_id = $7)
+		ON CONFLICT (event_id) DO NOTHING
+		RETURNING event_id`, b.SalonID, b.ID, ids, names, channel, now, chat)
+	if err != nil {
+		return nil, mapErr(err, "record ad events")
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, mapErr(err, "record ad events")
+}
+
+// Facts implements adreport.Store. ENotFound when no event has the id.
+func (a *AdReports) Facts(ctx context.Context, eventID string) (adreport.Facts, error) {
+	var f adreport.Facts
+	var clientID pgtype.Int8
+	var erased bool
+	var phone, source, fbclid, ctwa pgtype.Text
+	var clicked pgtype.Timestamptz
+	err := a.pool.QueryRow(ctx, `
+		SELECT e.state, e.name, e.salon_id, e.booking_id::text, e.occurred_at,
+		       b.price_minor, b.currency, coalesce(b.deposit_minor, 0), b.client_id,
+		       c.erased_at IS NOT NULL OR b.source = 'erased', c.phone, s.ads_phone_consent, b.source,
+		       m.fbclid, m.clicked_at, m.ctwa_clid
+		FROM meta_events e
+		JOIN bookings b ON b.booking_id = e.booking_id
+		JOIN salons s ON s.salon_id = e.salon_id
+		LEFT JOIN clients c ON c.client_id = b.client_id
+		LEFT JOIN meta_chats m ON m.salon_id = b.salon_id AND m.channel = split_part(b.source, ':', 1)
+		     AND m.chat_id = substr(b.source, strpos(b.source, ':') + 1) AND strpos(b.source, ':') > 0
+		WHERE e.event_id = $1`, eventID).
+		Scan(&f.State, &f.Name, &f.SalonID, &f.BookingID, &f.OccurredAt, &f.Price.Minor, &f.Price.Currency, &f.Deposit.Minor,
+			&clientID, &erased, &phone, &f.Consent, &source, &fbclid, &clicked, &ctwa)
+	if err != nil {
+		return adreport.Facts{}, mapErr(err, "read ad event")
+	}
+	f.OccurredAt = f.OccurredAt.UTC()
+	f.ClientID, f.Erased, f.Phone = clientID.Int64, erased, phone.String
+	if f.Deposit.Minor > 0 {
+		f.Deposit.Currency = f.Price.Currency
+	}
+	f.Channel, _, _ = strings.Cut(source.String, ":")
+	f.Fbclid, f.CtwaClid = fbclid.String, ctwa.String
+	if clicked.Valid {
+		f.ClickedAt = clicked.Time.UTC()
+	}
+	return f, nil
+}
+
+// Done implements adreport.Store.
+func (a *AdReports) Done(ctx context.Context, eventID, state string, at time.Time) (bool, error) {
+	tag, err := a.pool.Exec(ctx, `UPDATE meta_events SET state = $2, done_at = $3 WHERE event_id = $1 AND state = 'pending'`,
+		eventID, state, at)
+	if err != nil {
+		return false, mapErr(err, "mark ad event")
+	}
+	return tag.RowsAffected() == 1, nil
+}

@@ -1,0 +1,223 @@
+// Package adreport reports bookings that came from an ad click back to the ad
+// platform (Meta's Conversions API, in src/adapters/meta), so that a salon can
+// tell whether an ad paid for itself.
+//
+// A booking change records its events in its own transaction (booking.Tx.Changed,
+// wired in src/cmd): one row per event id, only for a chat that came from a
+// click; a job then calls Report, which reads the event's facts again, builds
+// what may leave (hashes only: never a name, a phone number or a chat id) and
+// sends it once. It must never make a booking fail or wait, and never send for
+// a client who asked to delete their data. Nothing here names a provider, a
+// channel or a job queue.
+package adreport
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"salonbook/src/core"
+)
+
+// The events reported.
+const (
+	Schedule = "Schedule" // a booking confirmed
+	Purchase = "Purchase" // a booking's deposit paid
+)
+
+// The states of a recorded event.
+const (
+	StatePending = "pending"
+	StateSent    = "sent"
+	StateRefused = "refused" // the platform refused it (a validation error): not retried
+	StateDropped = "dropped" // not sent: the client's data was erased, or no click is known any more
+)
+
+// MaxAge is how old an event may be when sent: Meta refuses events whose
+// event_time is more than seven days back.
+const MaxAge = 7 * 24 * time.Hour
+
+// EventID is the event id of a booking's event: the same for a retry and a
+// replay, so the platform deduplicates it (and a web pixel may send the same
+// id for the same booking).
+func EventID(bookingID, name string) string {
+	return bookingID + "-" + strings.ToLower(name)
+}
+
+// Hash is the lower-case hex SHA-256 of s, as the platform takes hashed keys.
+func Hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// ClientKey is the external id of a salon's client: a hash of the salon and
+// the client's id, never the id itself (a bare small number hashes to a
+// value anyone can reverse by trying them all; with the salon's id it is
+// still stable for the salon's events).
+func ClientKey(salonID string, clientID int64) string {
+	return Hash(salonID + ":" + strconv.FormatInt(clientID, 10))
+}
+
+// PhoneKey is the hash of an E.164 number's digits (no "+", no spaces), as
+// the platform normalises phones; "" when phone has no digits.
+func PhoneKey(phone string) string {
+	var b strings.Builder
+	for _, r := range phone {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	if b.Len() == 0 {
+		return ""
+	}
+	return Hash(b.String())
+}
+
+// FBC is the click id cookie value Meta defines for a click with fbclid at
+// clicked: fb.1.<click time in milliseconds>.<fbclid>.
+func FBC(fbclid string, clicked time.Time) string {
+	return "fb.1." + strconv.FormatInt(clicked.UnixMilli(), 10) + "." + fbclid
+}
+
+// Event is what leaves for the platform: only ids, hashes and amounts.
+type Event struct {
+	ID        string
+	Name      string // Schedule or Purchase
+	Time      time.Time
+	Value     core.Money
+	Channel   string // the chat's channel (the adapter picks the action source by it)
+	ClientKey string // ClientKey
+	FBC       string // FBC of the chat's click; "" when the click is not a web one
+	CtwaClid  string // the click-to-message ad's click id; "" when none
+	PhoneKey  string // PhoneKey of the client's phone, only with the salon's consent; else ""
+}
+
+// Facts are what Store knows of a recorded event, read when it is sent.
+type Facts struct {
+	State      string // StatePending, …
+	Name       string
+	SalonID    string
+	BookingID  string
+	OccurredAt time.Time
+	Price      core.Money // the booking's price
+	Deposit    core.Money // the booking's deposit; zero when none
+	ClientID   int64
+	Erased     bool   // the client asked to delete their data (or the booking's chat was erased)
+	Phone      string // the client's phone, E.164; "" when unknown
+	Consent    bool   // the salon says its clients' consent covers a hash of their phone
+	Channel    string // the booking's chat's channel
+	// The chat's click: Fbclid and ClickedAt (a web click), CtwaClid (a
+	// click-to-message ad); all empty when the chat's click is gone.
+	Fbclid    string
+	ClickedAt time.Time
+	CtwaClid  string
+}
+
+// Store reads recorded events and marks them done.
+type Store interface {
+	// Facts returns the event's facts. ENotFound when no event has the id.
+	Facts(ctx context.Context, eventID string) (Facts, error)
+	// Done marks a pending event state at at, and reports whether it was
+	// still pending.
+	Done(ctx context.Context, eventID, state string, at time.Time) (bool, error)
+}
+
+// API sends events to the platform. An error the platform gives for the
+// event itself (a validation error: retrying cannot help) is a Refused one;
+// any other error (rate limit, 5xx, network) is worth retrying later.
+type API interface {
+	Send(ctx context.Context, ev Event) error
+}
+
+// RefusedError is the platform refusing an event: not retried.
+type RefusedError struct{ Err error }
+
+func (e *RefusedError) Error() string { return e.Err.Error() }
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// Refused reports whether err is the platform refusing the event.
+func Refused(err error) bool {
+	_, ok := errors.AsType[*RefusedError](err)
+	return ok
+}
+
+// Reporter sends recorded events.
+type Reporter struct {
+	Store Store
+	API   API
+	Clock core.Clock
+	Log   *slog.Logger
+}
+
+// Report sends the recorded event eventID unless it was sent, refused or
+// dropped before: at most once. An event of an erased client, or of a chat
+// whose click is gone, is dropped unsent; one older than MaxAge too. A
+// refusal is logged and the event marked refused (nil: not retried); any
+// other failure is returned, to be retried.
+func (r *Reporter) Report(ctx context.Context, eventID string) error {
+	f, err := r.Store.Facts(ctx, eventID)
+	if core.ErrorCode(err) == core.ENotFound {
+		return nil // deleted with its salon
+	}
+	if err != nil {
+		return err
+	}
+	if f.State != StatePending {
+		return nil
+	}
+	now := r.Clock.Now()
+	ev, why := build(eventID, f)
+	if why == "" && now.Sub(f.OccurredAt) > MaxAge {
+		why = "older than the platform takes"
+	}
+	if why != "" {
+		r.Log.Info("ad event dropped", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("reason", why))
+		_, err := r.Store.Done(ctx, eventID, StateDropped, now)
+		return err
+	}
+	if err := r.API.Send(ctx, ev); err != nil {
+		if !Refused(err) {
+			return fmt.Errorf("adreport: send %s of booking %s: %w", f.Name, f.BookingID, err)
+		}
+		r.Log.Warn("ad event refused; not retried", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("error", err.Error()))
+		_, err := r.Store.Done(ctx, eventID, StateRefused, now)
+		return err
+	}
+	if _, err := r.Store.Done(ctx, eventID, StateSent, now); err != nil {
+		// Sent: a retry sends it again under the same id, which the platform
+		// deduplicates.
+		return err
+	}
+	r.Log.Info("ad event sent", slog.String("event", f.Name), slog.String("booking", f.BookingID))
+	return nil
+}
+
+// build makes the event from f, or says why nothing is sent.
+func build(eventID string, f Facts) (Event, string) {
+	switch {
+	case f.Erased:
+		return Event{}, "the client's data was erased"
+	case f.Fbclid == "" && f.CtwaClid == "":
+		return Event{}, "no ad click known for the chat"
+	case f.ClientID == 0:
+		return Event{}, "no client"
+	}
+	ev := Event{ID: eventID, Name: f.Name, Time: f.OccurredAt, Value: f.Price, Channel: f.Channel,
+		ClientKey: ClientKey(f.SalonID, f.ClientID), CtwaClid: f.CtwaClid}
+	if f.Name == Purchase {
+		ev.Value = f.Deposit
+	}
+	if f.Fbclid != "" {
+		ev.FBC = FBC(f.Fbclid, f.ClickedAt)
+	}
+	if f.Consent && f.Phone != "" {
+		ev.PhoneKey = PhoneKey(f.Phone)
+	}
+	return ev, ""
+}

@@ -1,0 +1,309 @@
+package dialog
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"salonbook/src/core"
+	"salonbook/src/core/availability"
+	"salonbook/src/core/booking"
+)
+
+// A day with no free time is never a dead end: the client is told why, as a
+// receptionist would (the master does not work that weekday, is off that day,
+// the salon is closed, the day is fully booked, too late for today, beyond
+// the booking horizon), and offered the nearest day with free times, its
+// times as buttons. "Notify me" (the wait-list) only where the day is a
+// working day that is full.
+
+// prefWaitDay: wd:YYYY-MM-DD, "Notify me" for a full day other than the one
+// whose times are shown (the nearest day was offered in its place).
+const prefWaitDay = "wd:"
+
+// nearBack is how many days before the day asked are looked at for the
+// nearest free times (after it: searchDays).
+const nearBack = 3
+
+// flowMasters are the masters the flow may book: its master, or every master
+// doing its service.
+func (t *turn) flowMasters() []core.Master {
+	var ms []core.Master
+	for _, m := range t.cat.Masters {
+		if t.st.Service != "" && !m.Performs(t.st.Service) {
+			continue
+		}
+		if t.st.Master != "" && t.st.Master != booking.AnyMaster && m.ID != t.st.Master {
+			continue
+		}
+		ms = append(ms, m)
+	}
+	return ms
+}
+
+// shifts are the master's hours on local day d (none on a day off).
+func shifts(m core.Master, d core.Date) []core.ClockRange {
+	if containsDate(m.DaysOff, d) {
+		return nil
+	}
+	return m.Hours[d.Weekday()]
+}
+
+// whenEnd names a day at the end of a sentence: when, without the comma
+// the Russian "во вторник, 2 марта," carries before what follows.
+func (t *turn) whenEnd(d core.Date) string {
+	switch d {
+	case t.today(), t.today().AddDays(1):
+		return t.when(d)
+	}
+	return t.p.T("when.on_end", "Weekday", t.p.T(fmt.Sprintf("weekday.on.%d", int(d.Weekday()))), "Day", d.Day,
+		"Month", t.p.T(fmt.Sprintf("month.of.%d", int(d.Month))))
+}
+
+// whyNone says why local day d has no free time for the flow, and whether
+// the day is a working day that is full (where the wait-list starts).
+func (t *turn) whyNone(d core.Date) (why string, full bool) {
+	p := t.p
+	args := func(more ...any) []any {
+		return append([]any{"When", t.when(d), "WhenEnd", t.whenEnd(d), "Master", t.masterName(t.st.Master),
+			"Service", t.service(t.st.Service).NameIn(p.Lang())}, more...)
+	}
+	one := t.st.Master != "" && t.st.Master != booking.AnyMaster
+	if d.Before(t.today()) {
+		return p.T("day.passed"), false
+	}
+	if !t.bookable(d) {
+		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
+		return p.T("day.too_far", "Day", longDate(p.T, last)), false
+	}
+	ms := t.flowMasters()
+	var working []core.Master
+	for _, m := range ms {
+		if len(shifts(m, d)) > 0 {
+			working = append(working, m)
+		}
+	}
+	if len(working) == 0 {
+		switch {
+		case one && len(ms) == 1 && containsDate(ms[0].DaysOff, d):
+			return ucFirst(p.T("why.day_off", args()...)), false
+		case one:
+			return ucFirst(p.T("why.weekday", args("Weekdays", p.T(fmt.Sprintf("weekday.pl.%d", int(d.Weekday()))))...)), false
+		}
+		for _, m := range t.cat.Masters {
+			if len(shifts(m, d)) > 0 {
+				return ucFirst(p.T("why.no_service", args()...)), false
+			}
+		}
+		return ucFirst(p.T("why.closed", args()...)), false
+	}
+	if d == t.today() {
+		var last time.Time
+		for _, m := range working {
+			for _, r := range shifts(m, d) {
+				if end := r.On(d, t.cat.Salon.Timezone).End; end.After(last) {
+					last = end
+				}
+			}
+		}
+		dur := t.service(t.st.Service).Duration
+		switch {
+		case !last.After(t.now):
+			if one {
+				return ucFirst(p.T("why.finished_master", args()...)), false
+			}
+			return ucFirst(p.T("why.finished", args()...)), false
+		case last.Sub(t.now.Add(t.cat.Salon.Policy.MinNotice)) < dur:
+			return t.noticeText(), false
+		}
+	}
+	if !t.wholeDayBookable(d) {
+		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
+		return p.T("day.too_far", "Day", longDate(p.T, last)), false
+	}
+	if one {
+		return ucFirst(p.T("why.full_master", args()...)), true
+	}
+	return ucFirst(p.T("why.full", args()...)), true
+}
+
+// noticeText says that what is left today is too soon to book.
+func (t *turn) noticeText() string {
+	n := t.cat.Salon.Policy.MinNotice
+	if n >= time.Hour && n%time.Hour == 0 {
+		return t.p.N("why.notice_hours", int(n/time.Hour))
+	}
+	return t.p.N("why.notice_minutes", int((n+time.Minute-1)/time.Minute))
+}
+
+// nearestDay finds the day nearest to d (a later one on a tie) with free
+// times for the flow, from a few days before it to searchDays after, and
+// its free times; ok false: none.
+func (t *turn) nearestDay(d core.Date) (core.Date, []availability.Slot, bool) {
+	from := d.AddDays(-nearBack)
+	if from.Before(t.today()) {
+		from = t.today()
+	}
+	days := daysBetween(from, d) + searchDays + 1
+	slots, err := t.free(from, days)
+	if err != nil {
+		return core.Date{}, nil, false
+	}
+	var best core.Date
+	found, bestDist := false, 0
+	for _, s := range slots {
+		if s.Day == d {
+			continue
+		}
+		dist := daysBetween(d, s.Day)
+		if dist < 0 {
+			dist = -dist*2 + 1 // a day before loses a tie to the day after
+		} else {
+			dist *= 2
+		}
+		if !found || dist < bestDist {
+			best, bestDist, found = s.Day, dist, true
+		}
+	}
+	if !found {
+		return core.Date{}, nil, false
+	}
+	var on []availability.Slot
+	for _, s := range slots {
+		if s.Day == best {
+			on = append(on, s)
+		}
+	}
+	return best, on, true
+}
+
+// daysBetween counts the days from a to b.
+func daysBetween(a, b core.Date) int {
+	ta := time.Date(a.Year, a.Month, a.Day, 12, 0, 0, 0, time.UTC)
+	tb := time.Date(b.Year, b.Month, b.Day, 12, 0, 0, 0, time.UTC)
+	return int(tb.Sub(ta).Round(24*time.Hour) / (24 * time.Hour))
+}
+
+// timeAsk is the time step's question as ask sends it: the day's times, or,
+// with none, why and the nearest day's times (the flow moves to that day).
+func (t *turn) timeAsk() Reply {
+	p := t.p
+	d, err := core.ParseDate(t.st.Day)
+	if err != nil {
+		return t.withMenu(Reply{Text: p.T("error.unavailable")})
+	}
+	slots, err := t.free(d, 1)
+	if err != nil {
+		return t.withMenu(Reply{Text: p.T("error.unavailable")})
+	}
+	if len(slots) > 0 {
+		return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), "")
+	}
+	why, full := t.whyNone(d)
+	wait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
+	other, near, ok := t.nearestDay(d)
+	if !ok {
+		r := Reply{Text: why, Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
+		if wait {
+			r.Text += " " + p.T("why.notify")
+			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
+		}
+		return t.withMenu(r)
+	}
+	t.st.Day, t.st.Page, t.st.DayPages = other.String(), 0, nil
+	waitID := ""
+	if wait {
+		waitID = prefWaitDay + d.String()
+	}
+	return t.timesReply(near, why+" "+p.T("why.nearest", "WhenEnd", t.whenEnd(other)), waitID)
+}
+
+// timesReply shows page st.Page of a day's free times with text; waitID,
+// if any, is a "Notify me" for another day (then "Later" gives way to it:
+// a typed "later" still pages on).
+func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply {
+	p := t.p
+	from, size := timePage(t.st.Page)
+	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
+		t.st.Page = timePageOf(len(slots) - 1)
+		from, size = timePage(t.st.Page)
+	}
+	r := Reply{Text: text}
+	if t.st.Page > 0 {
+		r.Choices = append(r.Choices, Choice{ID: optEarlier, Label: p.T("btn.earlier")})
+	}
+	for _, s := range slots[from:min(from+size, len(slots))] {
+		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
+	}
+	switch {
+	case waitID != "":
+		r.Choices = append(r.Choices, Choice{ID: waitID, Label: p.T("btn.waitlist")})
+	case from+size < len(slots):
+		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later")})
+	}
+	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
+	return t.withMenu(r)
+}
+
+// hoursText lists the hours the flow's masters work on local day d, as a
+// sentence says them: "10:00–14:00 and 15:00–19:00".
+func (t *turn) hoursText(d core.Date) string {
+	var rs []core.ClockRange
+	for _, m := range t.flowMasters() {
+		rs = append(rs, shifts(m, d)...)
+	}
+	return t.rangesText(mergeRanges(rs))
+}
+
+// outsideHours reports whether wall-clock time c lies outside every shift of
+// the flow's masters on local day d (a working day).
+func (t *turn) outsideHours(d core.Date, c core.ClockTime) bool {
+	working := false
+	for _, m := range t.flowMasters() {
+		for _, r := range shifts(m, d) {
+			working = true
+			end := r.End
+			if r.CrossesMidnight() {
+				end += 24 * 60
+			}
+			if c >= r.Start && c < end {
+				return false
+			}
+		}
+	}
+	return working
+}
+
+// mergeRanges sorts ranges and joins those that overlap or touch.
+func mergeRanges(rs []core.ClockRange) []core.ClockRange {
+	norm := func(r core.ClockRange) (int, int) {
+		e := int(r.End)
+		if r.CrossesMidnight() {
+			e += 24 * 60
+		}
+		return int(r.Start), e
+	}
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && rs[j].Start < rs[j-1].Start; j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+	var out []core.ClockRange
+	for _, r := range rs {
+		if n := len(out); n > 0 {
+			_, pe := norm(out[n-1])
+			s, e := norm(r)
+			if s <= pe {
+				if e > pe {
+					out[n-1].End = core.ClockTime(e % (24 * 60))
+					if e == 24*60 {
+						out[n-1].End = 24 * 60
+					}
+				}
+				continue
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
