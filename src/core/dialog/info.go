@@ -74,7 +74,7 @@ func (t *turn) infoAsked(r understand.Request) bool {
 	return true
 }
 
-// priceLine is a service's price and duration: "Haircut: 45 min, 35.00 EUR."
+// priceLine is a service's price and duration: "Haircut: 45 min, €35."
 func (t *turn) priceLine(id string) string {
 	s := t.service(id)
 	return t.p.T("service.line", "Name", s.NameIn(t.p.Lang()), "Duration", t.p.Duration(s.Duration), "Price", t.p.Price(s.Price)) + "."
