@@ -190,7 +190,8 @@ func (s *Service) Occupied(start time.Time) TimeRange {
 type Master struct {
 	SalonID  string
 	ID       string
-	Name     string
+	Name     string            // the default name: the salon's first language's
+	Names    map[string]string // by locale, when the salon file gives more than one name; nil: Name everywhere
 	Services []string
 	Hours    WeeklyHours
 	DaysOff  []Date // a day off cancels the shifts that start on that day
@@ -200,6 +201,14 @@ type Master struct {
 	// Aliases are other names clients use for the master ("Анна", "Аня"):
 	// understood when typed, never shown.
 	Aliases []string
+}
+
+// NameIn returns the master's name in locale, else the default name.
+func (m *Master) NameIn(locale string) string {
+	if n := m.Names[locale]; n != "" {
+		return n
+	}
+	return m.Name
 }
 
 // Performs reports whether m offers the service.

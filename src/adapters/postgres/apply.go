@@ -129,16 +129,16 @@ func (s *Store) Apply(ctx context.Context, setup SalonSetup) (int64, error) {
 			}
 			if err := exec("upsert master", `
 				INSERT INTO masters AS m (salon_id, master_id, name, hours, days_off, calendar, telegram_chat_id, active, position,
-				       aliases)
-				VALUES ($1, $2, $3, $4, $5::date[], $6, $7, true, $8, $9)
+				       aliases, names)
+				VALUES ($1, $2, $3, $4, $5::date[], $6, $7, true, $8, $9, $10)
 				ON CONFLICT (salon_id, master_id) DO UPDATE SET name = excluded.name, hours = excluded.hours,
 				       days_off = excluded.days_off, calendar = excluded.calendar,
 				       telegram_chat_id = excluded.telegram_chat_id, active = true, position = excluded.position,
-				       aliases = excluded.aliases, updated_at = now()
-				WHERE (m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id, m.active, m.position, m.aliases)
+				       aliases = excluded.aliases, names = excluded.names, updated_at = now()
+				WHERE (m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id, m.active, m.position, m.aliases, m.names)
 				   IS DISTINCT FROM (excluded.name, excluded.hours, excluded.days_off, excluded.calendar,
-				       excluded.telegram_chat_id, true, excluded.position, excluded.aliases)`,
-				sl.ID, m.ID, m.Name, hours, daysOff, m.Calendar, chat, i, nonNil(m.Aliases)); err != nil {
+				       excluded.telegram_chat_id, true, excluded.position, excluded.aliases, excluded.names)`,
+				sl.ID, m.ID, m.Name, hours, daysOff, m.Calendar, chat, i, nonNil(m.Aliases), masterNames(m.Names)); err != nil {
 				return err
 			}
 			if err := exec("add master services", `
@@ -248,6 +248,15 @@ func applyStaff(setup SalonSetup, exec func(what, sql string, args ...any) error
 	}
 	return exec("delete staff accounts", `
 		DELETE FROM staff_accounts WHERE salon_id = $1 AND NOT (login = ANY($2))`, setup.Salon.ID, logins)
+}
+
+// masterNames stores no names by language as an empty object (the column is
+// NOT NULL).
+func masterNames(names map[string]string) map[string]string {
+	if names == nil {
+		return map[string]string{}
+	}
+	return names
 }
 
 // nonNil stores no aliases as an empty array (the columns are NOT NULL).

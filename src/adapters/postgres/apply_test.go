@@ -57,6 +57,24 @@ func TestApply(t *testing.T) {
 		require.Len(t, cat.Masters, 3)
 	})
 
+	t.Run("MasterNamesPerLanguageAreStored", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		setup := pgtest.Setup(b.salonID)
+		setup.Masters[0].Names = map[string]string{"en": setup.Masters[0].Name, "ru": "Анна"}
+		n, err := b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Positive(t, n, "a name added is a change")
+		n, err = b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Zero(t, n, "the same names again change nothing")
+		cat, err := b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Equal(t, "Анна", cat.Masters[0].NameIn("ru"))
+		require.Equal(t, setup.Masters[0].Name, cat.Masters[0].NameIn("en"))
+		require.Nil(t, cat.Masters[1].Names, "one name for every language")
+	})
+
 	t.Run("MaxUpcomingIsStored", func(t *testing.T) {
 		t.Parallel()
 		b := newBundle(t)

@@ -205,7 +205,7 @@ var weekdayKeys = [7]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
 func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Master, error) {
 	rows, err := t.q.Query(ctx, `
-		SELECT m.master_id, m.name, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL, m.aliases,
+		SELECT m.master_id, m.name, m.names, m.hours, m.days_off, m.calendar, m.telegram_chat_id IS NOT NULL, m.aliases,
 		       coalesce(array_agg(ms.service_id ORDER BY ms.service_id) FILTER (WHERE ms.service_id IS NOT NULL), '{}')
 		FROM masters m LEFT JOIN master_services ms USING (salon_id, master_id)
 		WHERE m.salon_id = $1 AND m.active
@@ -217,11 +217,14 @@ func (t *storeTx) loadMasters(ctx context.Context, salonID string) ([]core.Maste
 		m := core.Master{SalonID: salonID, Active: true}
 		var hours map[string][]string
 		var daysOff []time.Time
-		if err := r.Scan(&m.ID, &m.Name, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Aliases, &m.Services); err != nil {
+		if err := r.Scan(&m.ID, &m.Name, &m.Names, &hours, &daysOff, &m.Calendar, &m.Notices, &m.Aliases, &m.Services); err != nil {
 			return m, err
 		}
 		if len(m.Aliases) == 0 {
 			m.Aliases = nil
+		}
+		if len(m.Names) == 0 {
+			m.Names = nil
 		}
 		for wd, key := range weekdayKeys {
 			for _, s := range hours[key] {

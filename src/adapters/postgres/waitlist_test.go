@@ -123,7 +123,7 @@ func TestWaitlistOffers(t *testing.T) {
 		require.Equal(t, w.at(2, 10, 0), first.Start)
 		require.Equal(t, w.clock.Now().Add(core.DefaultWaitlistOffer), first.HoldExpiresAt)
 		require.Equal(t, 1, w.count(t, `SELECT count(*) FROM outbox WHERE salon_id = $1 AND channel = 'telegram' AND chat_id = '1'
-			AND body::text LIKE '%wy:' || $2 || '%' AND body::text LIKE '%Tue 2 Mar, 10:00%'`, w.salonID, first.ID), "the client is told, in the same transaction")
+			AND body::text LIKE '%wy:' || $2 || '%' AND body::text LIKE '%Tuesday, 2 March at 10:00%'`, w.salonID, first.ID), "the client is told, in the same transaction")
 
 		// Nobody else can take the held time.
 		_, err = w.svc.Book(ctx, booking.BookRequest{SalonID: w.salonID, ServiceID: "manicure", MasterID: "anna", Start: w.at(2, 10, 0),

@@ -62,7 +62,14 @@
 //	    duration: 45m                 # required; at least 5m, whole minutes
 //	    price: "35.00"                # required; decimal, at most 2 decimals, >= 0;
 //	                                  # read from its text, quoted or not
-//	    currency: EUR                 # required; 3 upper-case letters (ISO 4217)
+//	    currency: EUR                 # required; 3 upper-case letters (ISO 4217).
+//	                                  # Clients see prices with the currency's sign
+//	                                  # where it has one (EUR €, USD $, GBP £, RUB ₽…)
+//	                                  # placed as their language writes it ("€35",
+//	                                  # "€18.50" / "35 €", "18,50 €"), no decimals for a
+//	                                  # whole amount; another currency by its code
+//	                                  # ("35 CHF"); durations as "45 min", "1 h 30 min"
+//	                                  # / "45 мин", "1 ч 30 мин"
 //	    buffer_before: 0m             # optional, default 0; whole minutes, >= 0
 //	    buffer_after: 15m             # optional, default 0; whole minutes, >= 0
 //	    deposit: "10.00"              # optional: an amount in the service's currency, more
@@ -77,7 +84,12 @@
 //	                                  # day, a time, "any master")
 //	masters:                          # required, at least one
 //	  - id: anna                      # required; same form as salon.id, unique
-//	    name: Anna                    # required
+//	    name: Anna                    # required: one name for every language, or one
+//	                                  # per locale as for services ({en: Anna, ru: Анна};
+//	                                  # the first salon locale must be present): chats,
+//	                                  # reminders, wait-list offers and staff notices
+//	                                  # show the reader's language's name, else the
+//	                                  # first locale's; every name is understood typed
 //	    services: [haircut]           # required, non-empty; ids from services
 //	    hours:                        # required, at least one range
 //	      mon: ["09:00-13:00", "14:00-19:00"]

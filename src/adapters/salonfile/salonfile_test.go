@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/salonfile"
 	"salonbook/src/core"
+	"salonbook/src/core/dialog"
 	"salonbook/src/core/staff"
 )
 
@@ -199,6 +201,41 @@ func TestParseDemoSalon(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, crossing, "one late shift crosses midnight")
+	for _, m := range f.Masters {
+		require.NotEmpty(t, m.Names["ru"], "%s has a Russian name", m.ID)
+		require.Equal(t, m.Names["en"], m.Name, "the default name is the first locale's")
+	}
+	// The service and master buttons show these names whole on every channel
+	// (dialog cuts a longer one with "…").
+	for _, lang := range f.Salon.Locales {
+		for _, s := range f.Services {
+			name := s.NameIn(lang)
+			require.LessOrEqual(t, utf8.RuneCountInString(name), dialog.MaxChoiceLabelRune, "%s %q", lang, name)
+		}
+		for _, m := range f.Masters {
+			name := m.NameIn(lang)
+			require.LessOrEqual(t, utf8.RuneCountInString(name), dialog.MaxChoiceLabelRune, "%s %q", lang, name)
+		}
+	}
+}
+
+func TestParseMasterNames(t *testing.T) {
+	t.Parallel()
+
+	one, err := salonfile.Parse([]byte(minimal))
+	require.NoError(t, err)
+	require.Equal(t, "Anna", one.Masters[0].Name)
+	require.Nil(t, one.Masters[0].Names, "one name for every language")
+	require.Equal(t, "Anna", one.Masters[0].NameIn("ru"))
+
+	two := strings.Replace(edit(t, "    name: Anna\n", "    name: {ru: Анна, en: Anna}\n"), "locales: [en]", "locales: [en, ru]", 1)
+	f, err := salonfile.Parse([]byte(two))
+	require.NoError(t, err)
+	m := f.Masters[0]
+	require.Equal(t, "Anna", m.Name, "the salon's first locale is the default")
+	require.Equal(t, map[string]string{"en": "Anna", "ru": "Анна"}, m.Names)
+	require.Equal(t, "Анна", m.NameIn("ru"))
+	require.Equal(t, "Anna", m.NameIn("de"), "a language without a name: the default")
 }
 
 // minimal is the smallest valid file; the invalid cases below are variations of it,
@@ -288,6 +325,27 @@ func TestParseRejects(t *testing.T) {
 			line:  9,
 			field: "colour",
 			msg:   "line 9: colour: unknown field; known fields are salon, policy, services, masters, staff",
+		},
+		{
+			name:  "MasterNameNotInLocales",
+			file:  func(t *testing.T) string { return edit(t, "    name: Anna\n", "    name: {en: Anna, ru: Анна}\n") },
+			line:  6,
+			field: "masters[0].name.ru",
+			msg:   `line 6: masters[0].name.ru: locale "ru" is not in salon.locales`,
+		},
+		{
+			name:  "MasterNameWithoutFirstLocale",
+			file:  func(t *testing.T) string { return edit(t, "    name: Anna\n", "    name: {}\n") },
+			line:  6,
+			field: "masters[0].name",
+			msg:   `line 6: masters[0].name: needs a name in "en", the salon's first locale`,
+		},
+		{
+			name:  "MasterNameList",
+			file:  func(t *testing.T) string { return edit(t, "    name: Anna\n", "    name: [Anna, Анна]\n") },
+			line:  6,
+			field: "masters[0].name",
+			msg:   `line 6: masters[0].name: must be a single value, not a list`,
 		},
 		{
 			name:  "BadSalonPhone",

@@ -2,11 +2,14 @@ package salonfile
 
 import (
 	"cmp"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"salonbook/src/core"
 	"salonbook/src/core/phone"
@@ -337,6 +340,26 @@ func (p *parser) names(m *mapping, key string, locales []string) map[string]stri
 	return names
 }
 
+// masterName reads a master's name: one name for every language (name: Anna),
+// or one per locale as for services (name: {en: Anna, ru: Анна}), the first
+// locale's being the default shown where a language has none.
+func (p *parser) masterName(m *mapping, locales []string) (string, map[string]string) {
+	if v := p.get(m, "name", false); v != nil && v.Kind == yaml.MappingNode {
+		names := p.names(m, "name", locales)
+		def := ""
+		if len(locales) > 0 {
+			def = names[locales[0]]
+		}
+		for _, l := range slices.Sorted(maps.Keys(names)) {
+			if def == "" {
+				def = names[l]
+			}
+		}
+		return def, names
+	}
+	return p.text(m, "name", true), nil
+}
+
 func (p *parser) masters(top *mapping, f *File, salonID string) []core.Master {
 	services := map[string]bool{}
 	for _, s := range f.Services {
@@ -355,7 +378,7 @@ func (p *parser) masters(top *mapping, f *File, salonID string) []core.Master {
 		ms := core.Master{SalonID: salonID, Active: true}
 		ms.ID = p.id(m, "id")
 		p.unique(seen, ms.ID, m, "id")
-		ms.Name = p.text(m, "name", true)
+		ms.Name, ms.Names = p.masterName(m, f.Salon.Locales)
 		ms.Services = p.masterServices(m, services)
 		ms.Hours = p.hours(m)
 		ms.DaysOff = p.daysOff(m)

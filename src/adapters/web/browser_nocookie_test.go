@@ -159,7 +159,7 @@ func TestBrowserWithoutCookies(t *testing.T) {
 	}
 	var bubbles, notes int
 	count := chromedp.Evaluate(`document.querySelectorAll("p.msg").length`, &bubbles)
-	holdQuestion := `//p[contains(@class,"bot")][contains(., "Shall I book it?")]`
+	holdQuestion := `//p[contains(@class,"bot")][contains(., "Shall I confirm the booking?")]`
 	var stored string
 
 	run(

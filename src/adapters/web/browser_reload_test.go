@@ -153,7 +153,7 @@ func TestBrowserReloadKeepsTheConversation(t *testing.T) {
 	}
 	countGreetings := chromedp.Evaluate(`Array.from(document.querySelectorAll("p.msg.bot")).filter(function (p) {
 		return p.textContent.indexOf("Hello!") === 0 }).length`, &greetings)
-	holdQuestion := `//p[contains(@class,"bot")][contains(., "Shall I book it?")]`
+	holdQuestion := `//p[contains(@class,"bot")][contains(., "Shall I confirm the booking?")]`
 
 	run(
 		chromedp.Navigate(srv.URL+"/chat"),

@@ -153,7 +153,7 @@ func TestBrowserBooksByClicking(t *testing.T) {
 		chromedp.Text(`(//p[contains(@class,"bot")])[last()]`, &last, chromedp.BySearch),
 		chromedp.FullScreenshot(&shot, 100), // quality 100 means PNG
 	)
-	require.Contains(t, last, "You're booked: Haircut with Boris, Tuesday, 2 March, 10:00–10:45, 35.00 EUR.")
+	require.Contains(t, last, "You're booked: Haircut with Boris, Tuesday, 2 March, 10:00–10:45, €35.")
 	require.Greater(t, len(shot), 1000)
 	dir := os.Getenv("SALONBOOK_SCREENSHOTS")
 	if dir == "" {

@@ -707,7 +707,7 @@ func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeou
 			sent = say(clientName(c.i))
 		case strings.Contains(t, "phone number"):
 			sent = act(func() (update, bool) { return ch.phone(c.i, m) })
-		case strings.Contains(t, "Shall I book it"):
+		case strings.Contains(t, "Shall I confirm the booking"):
 			sent = press(m, "ok")
 		default:
 			finish("unexpected")

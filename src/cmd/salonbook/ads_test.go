@@ -133,7 +133,7 @@ func TestAdsOverTelegramEndToEnd(t *testing.T) {
 	require.Contains(t, m.Text, "Hello!")
 	press(m, "Book")
 	press(wait(1), "Haircut")
-	press(wait(2), "Any master")
+	press(wait(2), "No preference")
 	press(wait(3), "#first")
 	press(wait(4), "#first")
 	m = wait(5)
@@ -143,7 +143,7 @@ func TestAdsOverTelegramEndToEnd(t *testing.T) {
 	wait(6)
 	say("+49 151 23456789")
 	m = wait(7)
-	require.Contains(t, m.Text, "Shall I book it?")
+	require.Contains(t, m.Text, "Shall I confirm the booking?")
 	press(m, "Confirm")
 	require.Contains(t, wait(8).Text, "You're booked")
 
@@ -308,7 +308,7 @@ func TestAdsOverWhatsAppWithADeposit(t *testing.T) {
 	require.Empty(t, fake.Events(), "not booked until paid")
 	_, err := s.st.Pay(ctx, s.st.SessionByURL(link))
 	require.NoError(t, err)
-	require.Contains(t, wait(9).Text, "Deposit of 10.00 EUR received")
+	require.Contains(t, wait(9).Text, "Deposit of €10 received")
 
 	require.Eventually(t, func() bool { return len(fake.Events()) == 2 }, 20*time.Second, 20*time.Millisecond, "%+v", fake.Refused())
 	byName := map[string]metatest.Received{}

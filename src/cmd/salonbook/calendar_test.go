@@ -29,7 +29,7 @@ func TestCalendarEndToEnd(t *testing.T) {
 	demo, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"))
 	require.NoError(t, err)
 	salon := strings.Replace(string(demo), "  id: demo", "  id: gcal-e2e", 1)
-	salon = strings.Replace(salon, "    name: Boris\n", "    name: Boris\n    calendar: ghost@example.com\n", 1)
+	salon = strings.Replace(salon, "    name: {en: Boris, ru: Борис}\n", "    name: {en: Boris, ru: Борис}\n    calendar: ghost@example.com\n", 1)
 	file := filepath.Join(t.TempDir(), "salon.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(salon), 0o600))
 	vars := map[string]string{"DATABASE_URL": pgtest.URL(t), "HTTP_ADDR": "127.0.0.1:0", "SALONBOOK_API_TOKEN": "e2e-token-0123456789",

@@ -25,14 +25,14 @@ import (
 
 const testProviderToken = "284685063:TEST:ZmFrZVByb3ZpZGVyVG9rZW4"
 
-// depositDemo makes the demo salon ask every chat client 10.00 EUR for a
+// depositDemo makes the demo salon ask every chat client €10 for a
 // haircut, refunded on a cancel at least 48 hours ahead; Anna's notices go
 // to a staff chat.
 func depositDemo(demo []byte) []byte {
 	demo = regexp.MustCompile(`(?m)^(  staff_summary: .*\n)`).ReplaceAll(demo,
 		[]byte("${1}  deposit_when: always\n  payment_window: 15m\n  deposit_refund: {cutoff: 48h}\n"))
 	demo = regexp.MustCompile(`(?m)^(    price: "35.00"\n)`).ReplaceAll(demo, []byte("${1}    deposit: \"10.00\"\n"))
-	return regexp.MustCompile(`(?m)^(    name: Anna\n)`).ReplaceAll(demo, []byte("${1}    telegram_chat_id: -900\n"))
+	return regexp.MustCompile(`(?m)^(    name: \{en: Anna, .*\n)`).ReplaceAll(demo, []byte("${1}    telegram_chat_id: -900\n"))
 }
 
 // depositServer is serve with Telegram, WhatsApp and Stripe on, each a fake.
@@ -170,7 +170,7 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	say("+49 151 12340000")
 	press(wait(7), "Confirm")
 	m = wait(8)
-	require.Contains(t, m.Text, "please pay a deposit of 10.00 EUR within 15 minutes")
+	require.Contains(t, m.Text, "please pay a deposit of €10 within 15 minutes")
 	link := regexp.MustCompile(`https://checkout\.stripe\.com/c/pay/\S+`).FindString(m.Text)
 	require.NotEmpty(t, link, m.Text)
 	session := s.st.SessionByURL(link)
@@ -184,14 +184,14 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	ev, err := s.st.Pay(ctx, session)
 	require.NoError(t, err, "the webhook took the event")
 	m = wait(9)
-	require.Contains(t, m.Text, "Deposit of 10.00 EUR received, thank you. You're booked: Haircut with Anna")
+	require.Contains(t, m.Text, "Deposit of €10 received, thank you. You're booked: Haircut with Anna")
 	var deposit string
 	require.NoError(t, pool.QueryRow(ctx, `SELECT status, deposit_state FROM bookings WHERE booking_id = $1`, bookingID).Scan(&status, &deposit))
 	require.Equal(t, []string{"confirmed", "paid"}, []string{status, deposit})
 	require.Eventually(t, func() bool { return len(s.tg.SentTo(-900)) == 1 }, 10*time.Second, 20*time.Millisecond,
 		"Anna's staff chat hears of the booking once it is paid")
-	require.Contains(t, s.tg.SentTo(-900)[0].Text, "New booking for Anna")
-	require.Contains(t, s.tg.SentTo(-900)[0].Text, "Deposit paid: 10.00 EUR.")
+	require.Contains(t, s.tg.SentTo(-900)[0].Text, "New booking. Master: Anna.")
+	require.Contains(t, s.tg.SentTo(-900)[0].Text, "Deposit paid: €10.")
 
 	// Stripe delivers the event again (signed anew): confirmed once, answered once.
 	body, sig, err := s.st.Signed(ev, time.Now().Add(2*time.Second))
@@ -227,13 +227,13 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	m = wait(10)
 	say("1")
 	m = wait(11)
-	require.Contains(t, m.Text, "Deposit paid: 10.00 EUR")
+	require.Contains(t, m.Text, "Deposit paid: €10")
 	press(m, "Cancel booking")
 	m = wait(12)
-	require.Contains(t, m.Text, "Your deposit of 10.00 EUR is refunded if you cancel at least 48 hours before.")
+	require.Contains(t, m.Text, "Your deposit of €10 is refunded if you cancel at least 48 hours before.")
 	press(m, "Yes, cancel")
 	m = wait(13)
-	require.Contains(t, m.Text, "Your deposit of 10.00 EUR will be refunded.")
+	require.Contains(t, m.Text, "Your deposit of €10 will be refunded.")
 	pi, _ := s.st.Session(session)["payment_intent"].(string)
 	require.Eventually(t, func() bool { return s.st.Refunded(pi) == 1000 }, 20*time.Second, 50*time.Millisecond, "refunded through Stripe")
 	require.Eventually(t, func() bool {
@@ -271,7 +271,7 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	chat("text", "+49 151 76543219")
 	replies := chat("choice", "ok")
 	text := replies[0]["text"].(string)
-	require.Contains(t, text, "please pay a deposit of 10.00 EUR")
+	require.Contains(t, text, "please pay a deposit of €10")
 	link = regexp.MustCompile(`https://checkout\.stripe\.com/c/pay/\S+`).FindString(text)
 	session = s.st.SessionByURL(link)
 	require.NotEmpty(t, session)
@@ -281,7 +281,7 @@ func TestDepositsOverWhatsAppAndStripe(t *testing.T) {
 	require.NoError(t, err)
 	chat("choice", "mine")
 	replies = chat("text", "1")
-	require.Contains(t, replies[0]["text"], "Deposit paid: 10.00 EUR.")
+	require.Contains(t, replies[0]["text"], "Deposit paid: €10.")
 }
 
 // noChatInMetadata: what Stripe is sent of a booking is its ids, never its
@@ -345,7 +345,7 @@ func TestDepositsOverTelegram(t *testing.T) {
 		say("/start")
 		press(wait(n), "Записаться")
 		press(wait(n+1), "Стрижка")
-		press(wait(n+2), "Anna")
+		press(wait(n+2), "Анна")
 		say(day)
 		say("1")
 		n += 5
@@ -355,7 +355,7 @@ func TestDepositsOverTelegram(t *testing.T) {
 			n += 2
 		}
 		press(wait(n), "Подтвердить")
-		require.Contains(t, wait(n+1).Text, "внесите, пожалуйста, предоплату 10,00 EUR в течение 15 минут")
+		require.Contains(t, wait(n+1).Text, "внесите, пожалуйста, предоплату 10 € в течение 15 минут")
 		inv := wait(n + 2)
 		require.Equal(t, "sendInvoice", inv.Method)
 		require.EqualValues(t, 1000, inv.Invoice.TotalAmount)
@@ -375,7 +375,7 @@ func TestDepositsOverTelegram(t *testing.T) {
 	t.Logf("pre-checkout answered in %s", res.Latency)
 	require.Less(t, res.Latency, time.Second)
 	m := wait(n)
-	require.Contains(t, m.Text, "Предоплата 10,00 EUR получена, спасибо. Вы записаны: Стрижка, мастер Anna")
+	require.Contains(t, m.Text, "Предоплата 10 € получена, спасибо. Вы записаны: Стрижка, мастер Анна")
 	n++
 	// The successful payment comes again (a redelivery, and the same charge
 	// under another update): one confirmation.
@@ -383,7 +383,7 @@ func TestDepositsOverTelegram(t *testing.T) {
 	deliver(again)
 	updateID++
 	deliver(telegramtest.SuccessfulPaymentUpdate(updateID, m.MessageID+1, ivan, "EUR", 1000, inv.Invoice.Payload, res.ChargeID, res.ProviderChargeID))
-	require.Contains(t, wait(n).Text, "Предоплата 10,00 EUR получена", "the repeat is answered as the first")
+	require.Contains(t, wait(n).Text, "Предоплата 10 € получена", "the repeat is answered as the first")
 	n++
 	var payments int
 	var status, deposit, charge, providerCharge string

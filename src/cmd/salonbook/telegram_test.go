@@ -33,7 +33,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	require.NoError(t, run(ctx, []string{"migrate"}, env(vars), &bytes.Buffer{}, nil))
 	applyDemo(t, vars, "tgdemo", func(demo []byte) []byte {
 		// Every master's notices go to one staff group.
-		return regexp.MustCompile(`(?m)^(    name: (Anna|Boris|Chloe)\n)`).ReplaceAll(demo, []byte("${1}    telegram_chat_id: -900\n"))
+		return regexp.MustCompile(`(?m)^(    name: \{en: (Anna|Boris|Chloe), .*\n)`).ReplaceAll(demo, []byte("${1}    telegram_chat_id: -900\n"))
 	})
 
 	serveCtx, stop := context.WithCancel(ctx)
@@ -126,7 +126,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	m = wait(2)
 	edited(m, pressed)
 	require.Contains(t, m.Text, "Who would you like")
-	press(m, "Any master")
+	press(m, "No preference")
 	m = wait(3)
 	edited(m, pressed)
 	require.Contains(t, m.Text, "Which day")
@@ -147,7 +147,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	say("+49 151 23456789")
 	m = wait(7)
 	fresh(m)
-	require.Contains(t, m.Text, "Shall I book it?")
+	require.Contains(t, m.Text, "Shall I confirm the booking?")
 	require.Equal(t, [][]telegramtest.Button{{{Text: "Confirm", CallbackData: "ok"}}, {{Text: "Another time", CallbackData: "other"},
 		{Text: "Cancel", CallbackData: "drop"}}}, m.Keyboard)
 	pressed = m
@@ -168,7 +168,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	require.Len(t, fake.SentTo(chat), 9, "one answer (message or edit) per update: the redelivered /start was not answered twice")
 	require.Eventually(t, func() bool {
 		staff := fake.SentTo(-900)
-		return len(staff) == 1 && strings.HasPrefix(staff[0].Text, "New booking for ") && strings.Contains(staff[0].Text, "Haircut") &&
+		return len(staff) == 1 && strings.HasPrefix(staff[0].Text, "New booking. Master: ") && strings.Contains(staff[0].Text, "Haircut") &&
 			strings.Contains(staff[0].Text, "Olga") && !strings.Contains(staff[0].Text, "2345678")
 	}, 10*time.Second, 20*time.Millisecond, "the master's staff chat hears of the booking, without the client's phone: %+v", fake.SentTo(-900))
 	require.Eventually(t, func() bool { return len(fake.Answered()) == 6 }, 10*time.Second, 20*time.Millisecond,

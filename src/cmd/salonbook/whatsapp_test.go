@@ -110,7 +110,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	require.Equal(t, "list", m.Kind, "more than 3 services: a list")
 	press(m, "Haircut")
 	m = wait(2)
-	press(m, "Any master")
+	press(m, "No preference")
 	m = wait(3)
 	require.Contains(t, m.Text, "Which day")
 	say("1") // a number picks the n-th choice
@@ -124,7 +124,7 @@ func TestWhatsAppEndToEnd(t *testing.T) {
 	require.Contains(t, m.Text, "phone number")
 	press(m, "Use this number") // WhatsApp's stand-in for Telegram's contact button
 	m = wait(7)
-	require.Contains(t, m.Text, "Shall I book it?")
+	require.Contains(t, m.Text, "Shall I confirm the booking?")
 	require.Equal(t, "button", m.Kind)
 	press(m, "Confirm")
 	m = wait(8)

@@ -82,9 +82,9 @@ func TestNoKeepsTheBooking(t *testing.T) {
 	t.Parallel()
 	b := newBundle(t)
 	ivan := &conv{name: "ivan", hint: "ru"}
-	b.run(t, []*conv{ivan}, []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #3", "pick: 10:00",
+	b.run(t, []*conv{ivan}, []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
 		"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить", "pick: Мои записи", "pick: #1", "pick: Отменить запись"})
-	require.True(t, strings.HasPrefix(ivan.last[0].Text, "Отменить запись на среду, 3 марта, в 10:00 — Стрижка, мастер Anna?"), ivan.last[0].Text)
+	require.True(t, strings.HasPrefix(ivan.last[0].Text, "Отменить запись на среду, 3 марта, в 10:00 — Стрижка, мастер Анна?"), ivan.last[0].Text)
 	r := b.send(t, ivan, dialog.Inbound{Kind: dialog.KindText, Text: "нет"})
 	require.True(t, strings.HasPrefix(r[0].Text, "Хорошо, запись на среду, 3 марта, в 10:00, остаётся в силе."), r[0].Text)
 	require.Equal(t, 1, b.live(t))

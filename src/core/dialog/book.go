@@ -24,7 +24,7 @@ func (t *turn) servicePrompt() Reply {
 	from := min(t.st.Page*pageServices, len(services))
 	for _, s := range services[from:min(from+pageServices, len(services))] {
 		r.Text += "\n• " + p.T("service.line", "Name", s.NameIn(p.Lang()),
-			"Minutes", int(s.Duration/time.Minute), "Price", p.Price(s.Price))
+			"Duration", p.Duration(s.Duration), "Price", p.Price(s.Price))
 		r.Choices = append(r.Choices, Choice{ID: prefService + s.ID, Label: label(s.NameIn(p.Lang()))})
 	}
 	if from+pageServices < len(services) {
@@ -77,7 +77,7 @@ func (t *turn) masterPrompt() Reply {
 	r := Reply{Text: p.T("ask.master"), Choices: []Choice{{ID: prefMaster + booking.AnyMaster, Label: p.T("btn.any_master")}}}
 	for _, m := range t.cat.Masters {
 		if m.Performs(t.st.Service) {
-			r.Choices = append(r.Choices, Choice{ID: prefMaster + m.ID, Label: label(m.Name)})
+			r.Choices = append(r.Choices, Choice{ID: prefMaster + m.ID, Label: label(m.NameIn(t.p.Lang()))})
 		}
 	}
 	return t.withMenu(r)
@@ -271,13 +271,13 @@ func (t *turn) timePrompt() Reply {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
 	if len(slots) == 0 {
-		r := Reply{Text: p.T("no.times", "Day", p.Date(d)), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
+		r := Reply{Text: ucFirst(p.T("no.times", "Day", p.DateLong(d), "On", p.DateOn(d))), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
 		if t.st.Step == stepTime && t.offersTo() {
 			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
 		}
 		return t.withMenu(r)
 	}
-	return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), "")
+	return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), "")
 }
 
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
@@ -390,7 +390,7 @@ func (t *turn) nearest(d core.Date, typed string, want time.Time, slots []availa
 	})
 	near = near[:min(3, len(near))]
 	slices.SortFunc(near, func(a, b availability.Slot) int { return a.Start.Compare(b.Start) })
-	r := Reply{Text: p.T("time.not_offered", "Time", typed, "Day", p.Date(d))}
+	r := Reply{Text: ucFirst(p.T("time.not_offered", "Time", typed, "Day", p.DateLong(d), "On", p.DateOn(d), "At", p.DateAt(d)))}
 	if c, err := core.ParseClock(typed); err == nil && t.outsideHours(d, c) {
 		// "8pm" where the day ends at 16:00: the hours, then the nearest (nothing.go).
 		key := "why.hours_master"
@@ -529,7 +529,7 @@ func (t *turn) onConfirm() {
 		}
 		done := t.booked(b)
 		t.reset()
-		t.note = done
+		t.note, t.did = done, true
 		t.menu()
 	case optOther:
 		t.releaseHold()

@@ -51,7 +51,7 @@ func TestBookedMessageAnswersEverything(t *testing.T) {
 	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Tue 2 Mar", "pick: 10:00",
 		"text: Olga", "text: +49 151 11111119", "pick: Confirm"})
 	text := olga.last[0].Text
-	for _, want := range []string{"You're booked: Haircut with Anna, Tuesday, 2 March, 10:00–10:45, 35.00 EUR.",
+	for _, want := range []string{"You're booked: Haircut with Anna, Tuesday, 2 March, 10:00–10:45, €35.",
 		"Address: Torstraße 1, Berlin", "Salon's phone: +49 30 1234567", "until 12 hours before it starts"} {
 		require.Contains(t, text, want)
 	}
@@ -62,7 +62,7 @@ func TestBookedMessageAnswersEverything(t *testing.T) {
 
 	b.run(t, []*conv{ivan}, []string{"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #3", "pick: 11:00",
 		"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"})
-	require.True(t, strings.HasPrefix(ivan.last[0].Text, "Вы записаны: Маникюр, мастер Anna, среда, 3 марта, 11:00–12:00, 25,00 EUR."), ivan.last[0].Text)
+	require.True(t, strings.HasPrefix(ivan.last[0].Text, "Вы записаны: Маникюр, мастер Анна, среда, 3 марта, 11:00–12:00, 25 €."), ivan.last[0].Text)
 	require.Contains(t, ivan.last[0].Text, "Номер записи: ")
 	require.Contains(t, ivan.last[0].Text, "Добавить в календарь: https://salon.example/booking/")
 }
@@ -84,7 +84,7 @@ func TestLookupByReferenceAndPhone(t *testing.T) {
 	require.True(t, strings.HasPrefix(other.last[0].Text, "I couldn't find a booking with that reference and phone number."), other.last[0].Text)
 	b.run(t, []*conv{other}, []string{"text: " + strings.ToLower(ref) + " +49 151 11111119"})
 	text := other.last[0].Text
-	require.True(t, strings.HasPrefix(text, "Booking "+ref+": Haircut with Anna, Tuesday, 2 March, 10:00–10:45, 35.00 EUR."), text)
+	require.True(t, strings.HasPrefix(text, "Booking "+ref+": Haircut with Anna, Tuesday, 2 March, 10:00–10:45, €35."), text)
 	require.Contains(t, text, "https://salon.example/booking/")
 	require.Contains(t, text, "use the chat you booked in, or call the salon: +49 30 1234567")
 	for _, c := range other.last[0].Choices {
@@ -92,5 +92,5 @@ func TestLookupByReferenceAndPhone(t *testing.T) {
 	}
 
 	b.run(t, []*conv{ivan}, []string{"text: привет", "text: " + ref + ", +4915111111119"})
-	require.True(t, strings.HasPrefix(ivan.last[0].Text, "Запись "+ref+": Стрижка, мастер Anna, вторник, 2 марта, 10:00–10:45, 35,00 EUR."), ivan.last[0].Text)
+	require.True(t, strings.HasPrefix(ivan.last[0].Text, "Запись "+ref+": Стрижка, мастер Анна, вторник, 2 марта, 10:00–10:45, 35 €."), ivan.last[0].Text)
 }

@@ -146,7 +146,7 @@ func (t *turn) findService(id string) *core.Service {
 func (t *turn) masterName(id string) string {
 	for _, m := range t.cat.Masters {
 		if m.ID == id {
-			return m.Name
+			return m.NameIn(t.p.Lang())
 		}
 	}
 	return id

@@ -131,6 +131,7 @@ func (t *turn) onPaid() {
 		deposit = t.in.Paid.Amount
 	}
 	if res.Outcome == booking.PaidConfirmed {
+		t.did = true
 		t.note = p.T("deposit.paid", "Deposit", p.Price(deposit)) + " " + t.booked(b)
 		t.ask()
 		return
@@ -140,11 +141,11 @@ func (t *turn) onPaid() {
 		t.paidLate(b, deposit, res)
 		return
 	case booking.RefundUnpaid:
-		t.note = p.T("deposit.refund_unpaid", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start))
+		t.note = p.T("deposit.refund_unpaid", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))
 	case booking.RefundDuplicate:
-		t.note = p.T("deposit.refund_duplicate", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start))
+		t.note = p.T("deposit.refund_duplicate", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))
 	default:
-		t.note = p.T("deposit.refund_amount", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start))
+		t.note = p.T("deposit.refund_amount", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))
 	}
 	t.ask()
 }
@@ -159,11 +160,11 @@ func (t *turn) paidLate(b *core.Booking, deposit core.Money, res *booking.PaidRe
 	t.st.Day = core.DateOf(b.Start.In(t.cat.Salon.Timezone)).String()
 	if t.findService(b.ServiceID) == nil || !t.masterDoes(b.MasterID, b.ServiceID) || len(res.Alternatives) == 0 {
 		t.reset()
-		t.note = p.T("deposit.late_none", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start))
+		t.note = p.T("deposit.late_none", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))
 		t.menu()
 		return
 	}
-	r := Reply{Text: p.T("deposit.late", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start))}
+	r := Reply{Text: p.T("deposit.late", "Deposit", p.Price(deposit), "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))}
 	for _, s := range res.Alternatives {
 		lbl := p.Time(s.Start)
 		if core.DateOf(s.Start.In(t.cat.Salon.Timezone)).String() != t.st.Day {

@@ -29,7 +29,7 @@ func (hostedPage) Checkout(_ context.Context, key dialog.ChatKey, b core.Booking
 	return "https://checkout.stripe.com/c/pay/cs_test_" + b.ID + "#" + lang, nil
 }
 
-// depositBundle is the transcripts' salon asking a 10.00 EUR deposit for a
+// depositBundle is the transcripts' salon asking a €10 deposit for a
 // haircut of every chat client (15-minute payment window, refund cutoff
 // 48 h), with the conversation's Payments.
 type depositBundle struct {
@@ -178,8 +178,8 @@ func (b *depositBundle) status(t *testing.T, id string) (core.BookingStatus, cor
 
 func TestDepositTranscripts(t *testing.T) {
 	t.Parallel()
-	book := func(words ...string) []string { // to the confirm step of Anna's haircut on Wed 3 Mar, 10:30
-		return []string{"text: hi", "pick: " + words[0], "pick: " + words[1], "pick: Anna", "pick: #3", "pick: 10:30",
+	book := func(words ...string) []string { // to the confirm step of Anna's (#2) haircut on Wed 3 Mar, 10:30
+		return []string{"text: hi", "pick: " + words[0], "pick: " + words[1], "pick: #2", "pick: #3", "pick: 10:30",
 			"text: " + words[2], "text: " + words[3], "pick: " + words[4]}
 	}
 	cases := []struct {
@@ -315,7 +315,7 @@ func TestPaidThatCannotBeRecordedFailsTheEvent(t *testing.T) {
 	require.Equal(t, core.EUnavailable, core.ErrorCode(err))
 	replies, err := b.chat.Handle(ctx, b.key(olga), in)
 	require.NoError(t, err, "tried again, it is recorded and answered")
-	require.Contains(t, replies[0].Text, "Deposit of 10.00 EUR received")
+	require.Contains(t, replies[0].Text, "Deposit of €10 received")
 }
 
 // contextCancelled is a context that has ended: the store refuses it
@@ -336,13 +336,13 @@ func TestStaffNoticeSaysTheDeposit(t *testing.T) {
 	start := time.Date(2027, 3, 3, 9, 30, 0, 0, time.UTC)
 	n := dialog.StaffNotice{Kind: booking.Booked, Start: start, Service: map[string]string{"ru": "Стрижка"}, Client: "Иван Петров",
 		Master: "Anna", Deposit: core.Money{Minor: 1000, Currency: "EUR"}, DepositTo: core.DepositPaid}
-	require.Equal(t, "Новая запись к мастеру Anna: Стрижка, ср, 3 мар, 10:30, Иван. Предоплата внесена: 10,00 EUR.", text(n))
+	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплата внесена: 10 €.", text(n))
 	n.Kind, n.DepositTo = booking.Cancelled, core.DepositRefundDue
-	require.Equal(t, "Отмена у мастера Anna: Стрижка, ср, 3 мар, 10:30, Иван. Предоплату 10,00 EUR нужно вернуть.", text(n))
+	require.Equal(t, "Запись отменена. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплату 10 € нужно вернуть.", text(n))
 	n.DepositTo = core.DepositKept
-	require.Contains(t, text(n), "Предоплата 10,00 EUR остаётся у салона")
+	require.Contains(t, text(n), "Предоплата 10 € остаётся у салона")
 	n.Kind, n.DepositTo = booking.Booked, ""
-	require.Equal(t, "Новая запись к мастеру Anna: Стрижка, ср, 3 мар, 10:30, Иван.", text(n), "no deposit, no word of one")
+	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван.", text(n), "no deposit, no word of one")
 }
 
 // TestEraseCancelsAsTheClient: "delete my data" cancels the client's paid
@@ -376,7 +376,7 @@ func TestRefundCutoffIsSaidExactly(t *testing.T) {
 			t.Parallel()
 			b := newDepositBundleCutoff(t, "telegram", 36*time.Hour+30*time.Minute)
 			olga := &conv{name: "olga", hint: c.hint}
-			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: Anna", "pick: #5", "pick: #1",
+			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: #2", "pick: #5", "pick: #1",
 				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm})
 			require.Contains(t, out, c.want)
 		})

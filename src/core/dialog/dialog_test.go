@@ -51,7 +51,7 @@ func TestRaceForTheSameTime(t *testing.T) {
 		require.NotEmpty(t, a)
 		text := a[len(a)-1].Text
 		switch {
-		case strings.Contains(text, "Shall I book it?"):
+		case strings.Contains(text, "Shall I confirm the booking?"):
 			held++
 		case strings.Contains(text, "was just taken"):
 			offered++
@@ -274,10 +274,10 @@ func TestTypedHourPicksThatTime(t *testing.T) {
 	olga := &conv{name: "olga", hint: "en"}
 	toTimes(t, b, olga, "+49 151 11111119")
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "11"})
-	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:00", "\"11\" means 11:00, not the 11th button")
+	require.Contains(t, r[0].Text, "Monday, 1 March at 11:00", "\"11\" means 11:00, not the 11th button")
 	b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "other"})
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "11.30"})
-	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:30")
+	require.Contains(t, r[0].Text, "Monday, 1 March at 11:30")
 }
 
 // TestReleaseNeverEndsAConfirmedBooking: a hold confirmed elsewhere (the API, or a
@@ -340,7 +340,7 @@ func TestMoveOffersTimesOverlappingItsOwn(t *testing.T) {
 	}
 	require.Subset(t, times, []string{"10:30", "11:30"}, "times overlapping the booking's own are free for its move")
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: pick(t, olga, "11:30")})
-	require.Contains(t, r[0].Text, "Tue 2 Mar, 11:30")
+	require.Contains(t, r[0].Text, "Tuesday, 2 March at 11:30")
 	require.Equal(t, 1, b.live(t))
 }
 
@@ -399,7 +399,7 @@ func TestTypedNumberPicksFromTheListShown(t *testing.T) {
 		IdempotencyKey: "petra", Confirm: true})
 	require.NoError(t, err)
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "3"})
-	require.Contains(t, r[0].Text, "Mon 1 Mar, 11:00", "\"3\" is the third time the client saw")
+	require.Contains(t, r[0].Text, "Monday, 1 March at 11:00", "\"3\" is the third time the client saw")
 }
 
 // TestTypedHourAtATimeStepIsATime: at a time step a number that is not one of
@@ -409,7 +409,7 @@ func TestTypedHourAtATimeStepIsATime(t *testing.T) {
 	t.Parallel()
 	// Any master on Tuesday: Anna from 10:00, Boris until 15:00: a page of seven
 	// times, then More times, Another day and Menu (9 and 10).
-	toTuesday := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Any master", "pick: Tue 2 Mar"}
+	toTuesday := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: No preference", "pick: Tue 2 Mar"}
 	times := func(r []dialog.Reply) []string {
 		var out []string
 		for _, c := range r[len(r)-1].Choices {
@@ -435,7 +435,7 @@ func TestTypedHourAtATimeStepIsATime(t *testing.T) {
 				r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2"})
 				require.Contains(t, r[0].Text, "name")
 				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 11111119"})
-				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, 10:30")
+				require.Contains(t, olga.last[0].Text, "Tuesday, 2 March at 10:30")
 			case "17:00":
 				require.Contains(t, r[0].Text, "nearest")
 				require.Equal(t, []string{"14:00", "14:30", "15:00"}, times(r))
@@ -443,7 +443,7 @@ func TestTypedHourAtATimeStepIsATime(t *testing.T) {
 				require.Contains(t, r[0].Text, "name", "an offered time is taken, on this page or the next")
 				b.run(t, []*conv{olga}, []string{"text: Olga", "text: +49 151 11111119"})
 				want := map[string]string{"10": "10:00", "14": "14:00", "15.00": "15:00"}[typed]
-				require.Contains(t, olga.last[0].Text, "Tue 2 Mar, "+want)
+				require.Contains(t, olga.last[0].Text, "Tuesday, 2 March at "+want)
 			}
 		})
 	}

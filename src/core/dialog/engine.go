@@ -162,6 +162,7 @@ type turn struct {
 	now  time.Time
 	out  []Reply
 	note string    // said before the next prompt, in the same message
+	did  bool      // something the client asked for was done this turn (booked, cancelled, moved…)
 	last time.Time // when the conversation's previous step was (zero: none stored)
 	keep bool      // a press on a pushed message (a reminder) that must stay: answered as new messages
 	typing
@@ -481,8 +482,11 @@ func (t *turn) prompt() Reply {
 		return t.askPrompt()
 	}
 	text := p.T("menu.text", "Salon", t.cat.Salon.Name)
-	if t.note != "" { // after an answer the client has heard the greeting already
+	switch {
+	case t.did: // something was done: offer more
 		text = p.T("menu.again")
+	case t.note != "": // after an answer the client has heard the greeting already
+		text = p.T("menu.choose")
 	}
 	return Reply{Text: text, Choices: []Choice{
 		{ID: optBook, Label: p.T("btn.book")},

@@ -69,14 +69,15 @@ func (t *turn) infoAsked(r understand.Request) bool {
 	default:
 		return false
 	}
-	t.ask() // the step under way; at the menu, the menu
+	t.did = true // a question answered: at the menu, "Anything else I can do for you?"
+	t.ask()      // the step under way; at the menu, the menu
 	return true
 }
 
-// priceLine is a service's price and duration: "Haircut: 45 min, 35.00 EUR."
+// priceLine is a service's price and duration: "Haircut: 45 min, €35."
 func (t *turn) priceLine(id string) string {
 	s := t.service(id)
-	return t.p.T("service.line", "Name", s.NameIn(t.p.Lang()), "Minutes", int(s.Duration/time.Minute), "Price", t.p.Price(s.Price)) + "."
+	return t.p.T("service.line", "Name", s.NameIn(t.p.Lang()), "Duration", t.p.Duration(s.Duration), "Price", t.p.Price(s.Price)) + "."
 }
 
 // salonShifts are the hours some master works on weekday wd (or, with d,

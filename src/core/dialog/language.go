@@ -27,7 +27,7 @@ func (t *turn) onLanguage() {
 	t.st.Lang, t.st.LangAuto = l, false // chosen: what the client types no longer changes it
 	t.p = t.e.catalog.Printer(l, t.cat.Salon.Timezone)
 	t.reset()
-	t.note = t.p.T("language.set")
+	t.note, t.did = t.p.T("language.set"), true
 	t.menu()
 }
 

@@ -138,6 +138,7 @@ func (t *turn) move(start time.Time) {
 		return
 	}
 	t.reset()
-	t.note = p.T("move.done", "Time", p.DayTime(b.Start), "Master", t.masterName(b.MasterID))
+	t.did = true
+	t.note = p.T("move.done", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start), "Master", t.masterName(b.MasterID))
 	t.menu()
 }

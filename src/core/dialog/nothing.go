@@ -197,7 +197,7 @@ func (t *turn) timeAsk() Reply {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
 	if len(slots) > 0 {
-		return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), "")
+		return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), "")
 	}
 	why, full := t.whyNone(d)
 	wait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)

@@ -114,7 +114,7 @@ func (t *turn) erase() {
 		for _, b := range list {
 			if b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
 				t.reset()
-				t.note = p.T("erase.too_late", "Time", p.DayTime(b.Start), "Phone", t.cat.Salon.Phone)
+				t.note = p.T("erase.too_late", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start), "Phone", t.cat.Salon.Phone)
 				t.menu()
 				return
 			}
@@ -140,7 +140,7 @@ func (t *turn) erase() {
 			return
 		}
 		t.st = State{Lang: t.st.Lang, Forget: true}
-		t.note = p.T("erase.done")
+		t.note, t.did = p.T("erase.done"), true
 		if done.Kept > 0 {
 			t.note += " " + p.T("erase.done_kept", "Phone", t.cat.Salon.Phone)
 		}

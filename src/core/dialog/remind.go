@@ -18,7 +18,9 @@ type Reminder struct {
 	Lang      string            // the conversation's language; "" or one the salon lacks: the salon's first
 	Start     time.Time         // the booking's start (UTC)
 	Service   map[string]string // the service's names by locale
-	Master    string
+	Master    string            // the master's default name
+	// MasterNames are the master's names by locale; nil: Master in every language.
+	MasterNames map[string]string
 }
 
 // ReminderReply writes a reminder in the client's language and the salon's zone:
@@ -32,11 +34,20 @@ func ReminderReply(catalog *i18n.Catalog, salon *core.Salon, r Reminder) Reply {
 	}
 	p := catalog.Printer(lang, salon.Timezone)
 	text := p.T("remind.text", "Salon", salon.Name, "Service", serviceName(r.Service, lang, salon.Locales),
-		"Master", r.Master, "Time", p.DayTime(r.Start))
+		"Master", masterName(r.MasterNames, lang, r.Master), "Time", p.DayTime(r.Start))
 	if salon.Address != "" {
 		text += "\n" + p.T("remind.address", "Address", salon.Address)
 	}
 	return Reply{Text: text, Choices: bookingChoices(p, r.BookingID, r.Start)}
+}
+
+// masterName is a master's name in lang, else the default name: a name is
+// never shown in another language than the client's when it has one there.
+func masterName(names map[string]string, lang, def string) string {
+	if n := names[lang]; n != "" {
+		return n
+	}
+	return def
 }
 
 // serviceName is a service's name in lang, else in the salon's languages in

@@ -22,13 +22,13 @@ func TestReminderReply(t *testing.T) {
 	require.NoError(t, err)
 	salon := &core.Salon{Name: "Studio Anna", Address: "Torstraße 1", Timezone: berlin, Locales: []string{"en", "ru"}}
 	r := dialog.Reminder{BookingID: "b1", Start: time.Date(2027, 3, 28, 23, 30, 0, 0, time.UTC),
-		Service: map[string]string{"en": "Haircut", "ru": "Стрижка"}, Master: "Anna"}
+		Service: map[string]string{"en": "Haircut", "ru": "Стрижка"}, Master: "Anna", MasterNames: map[string]string{"en": "Anna", "ru": "Анна"}}
 
 	for _, c := range []struct {
 		lang, want, button string
 	}{
 		{"en", "Haircut with Anna at Studio Anna", "I'll come"},
-		{"ru", "Напоминаем о записи в Studio Anna: Стрижка, мастер Anna", "Приду"},
+		{"ru", "Напоминаем о записи в Studio Anna: Стрижка, мастер Анна", "Приду"},
 		{"de", "Haircut with Anna at Studio Anna", "I'll come"}, // not a salon language
 	} {
 		r.Lang = c.lang

@@ -96,7 +96,8 @@ func (t *turn) press() bool {
 			return true
 		}
 		t.reset()
-		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start)) + t.cancelNote(cancelled)
+		t.did = true
+		t.note = p.T("cancel.done", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start)) + t.cancelNote(cancelled)
 		if dropped != "" {
 			t.note += " " + dropped
 		}
@@ -114,7 +115,7 @@ func (t *turn) press() bool {
 // menu; a flow under way is asked again below). Nothing is recorded.
 func (t *turn) movedSince(b *core.Booking) {
 	p := t.p
-	r := Reply{Text: p.T("remind.moved", "Time", p.DayTime(b.Start)), Choices: bookingChoices(p, b.ID, b.Start)}
+	r := Reply{Text: p.T("remind.moved", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start)), Choices: bookingChoices(p, b.ID, b.Start)}
 	if t.st.Step == stepMenu {
 		t.out = append(t.out, t.withMenu(r))
 		return
@@ -138,7 +139,8 @@ func (t *turn) coming(b *core.Booking) {
 	p := t.p
 	got, err := t.e.bookings.Coming(t.ctx, t.e.salonID, b.ID)
 	if err == nil {
-		t.note = p.T("remind.coming", "Day", p.Day(got.Start), "Time", p.Time(got.Start))
+		t.did = true
+		t.note = p.T("remind.coming", "Day", p.DayLong(got.Start), "On", p.DayOn(got.Start), "At", p.DateAt(core.DateOf(got.Start.In(p.Zone()))), "Time", p.Time(got.Start))
 		t.ask()
 		return
 	}

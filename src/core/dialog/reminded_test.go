@@ -68,7 +68,7 @@ func TestReminderTranscripts(t *testing.T) {
 	t.Parallel()
 	bookOlga := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
 		"text: Olga", "text: +49 151 23456789", "pick: Confirm"}
-	bookIvan := []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #3", "pick: 10:00",
+	bookIvan := []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
 		"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"}
 	cases := []struct {
 		name   string
@@ -133,7 +133,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_cancel_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
-				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #4", "pick: 10:00", "pick: Подтвердить",
+				"pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #4", "pick: 10:00", "pick: Подтвердить",
 				"clock: +26h", "remind: #1", "press: Отменить запись", "pick: Нет, оставить",
 				"press: Отменить запись", "pick: Да, отменить",
 				"clock: +46h", "remind: #1", "press: Отменить запись", "press: Перенести",
@@ -191,7 +191,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_template_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: append(bookIvan,
-				"pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #4", "pick: 10:00", "pick: Подтвердить",
+				"pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #4", "pick: 10:00", "pick: Подтвердить",
 				"clock: +26h", "template: #1",
 				"text: здравствуйте", // not a choice: the reminder's buttons again
 				"text: 3",            // cancels Wednesday, asked first
@@ -377,11 +377,11 @@ func TestComingFromTheChat(t *testing.T) {
 
 	for range 2 {
 		r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: "ok:" + id})
-		require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Wed 3 Mar at 10:00."), r[0].Text)
+		require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Wednesday, 3 March at 10:00."), r[0].Text)
 	}
 	require.Equal(t, []string{
-		"New booking for Anna: Haircut, Wed 3 Mar, 10:00, Olga.",
-		`Olga confirmed with "I'll come" for Anna: Haircut, Wed 3 Mar, 10:00.`,
+		"New booking. Master: Anna. Haircut, Wednesday, 3 March at 10:00, Olga.",
+		"Olga confirmed they will come. Master: Anna. Haircut, Wednesday, 3 March at 10:00.",
 	}, notices(), "two presses, one notice")
 	got, err = b.bookings.Get(ctx, b.salonID, id)
 	require.NoError(t, err)
@@ -423,7 +423,7 @@ func TestTypedReplyToPushed(t *testing.T) {
 	require.Equal(t, 1, n)
 	b.sent(t)
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
-	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Tue 2 Mar at 12:00."), r[0].Text)
+	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Tuesday, 2 March at 12:00."), r[0].Text)
 	require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t))
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
 	require.Equal(t, "Which service would you like?", strings.Split(r[0].Text, "\n")[0], "answered: 1 is the menu's again")
@@ -500,14 +500,14 @@ func TestStaleReminderPress(t *testing.T) {
 	require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t))
 
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: old.Choices[0].ID}) // I'll come, on the old reminder
-	require.True(t, strings.HasPrefix(r[0].Text, "That appointment has moved to Thu 4 Mar, 12:00."), r[0].Text)
+	require.True(t, strings.HasPrefix(r[0].Text, "That appointment has moved to Thursday, 4 March at 12:00."), r[0].Text)
 	require.True(t, r[0].NoEdit)
 	require.Len(t, r[0].Choices, 4, "the booking's buttons for its new time, and Menu")
 	require.NotEqual(t, old.Choices[0].ID, r[0].Choices[0].ID)
 	require.Equal(t, []string{"-"}, b.comingAt(t), "nothing recorded")
 	for _, c := range old.Choices[1:] { // Reschedule and Cancel on the old reminder: nothing changes either
 		r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: c.ID})
-		require.True(t, strings.HasPrefix(r[0].Text, "That appointment has moved to Thu 4 Mar, 12:00."), r[0].Text)
+		require.True(t, strings.HasPrefix(r[0].Text, "That appointment has moved to Thursday, 4 March at 12:00."), r[0].Text)
 	}
 	require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t))
 	var coming int
@@ -516,7 +516,7 @@ func TestStaleReminderPress(t *testing.T) {
 	require.Zero(t, coming, "no staff.coming notice")
 
 	r = b.send(t, olga, dialog.Inbound{Kind: dialog.KindChoice, Choice: r[0].Choices[0].ID}) // I'll come, for the new time
-	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Thu 4 Mar at 12:00."), r[0].Text)
+	require.True(t, strings.HasPrefix(r[0].Text, "Thank you! See you on Thursday, 4 March at 12:00."), r[0].Text)
 }
 
 // unavailable is the booking service with Get failing as a database outage does.

@@ -16,7 +16,8 @@ type StaffNotice struct {
 	Start, From time.Time         // From: the old start, for Moved
 	Service     map[string]string // the service's names by locale
 	Client      string            // the client's name as stored
-	Master      string
+	Master      string            // the master's default name
+	MasterNames map[string]string // the master's names by locale; nil: Master in every language
 	Deposit     core.Money        // the booking's deposit; zero when none was asked
 	DepositTo   core.DepositState // where it stands after the change
 }
@@ -30,7 +31,7 @@ func StaffText(catalog *i18n.Catalog, salon *core.Salon) func(StaffNotice) strin
 	return func(n StaffNotice) string {
 		service := serviceName(n.Service, lang, salon.Locales)
 		client, _, _ := strings.Cut(strings.TrimSpace(n.Client), " ")
-		text := p.T("staff."+string(n.Kind), "Service", service, "Client", client, "Master", n.Master,
+		text := p.T("staff."+string(n.Kind), "Service", service, "Client", client, "Master", masterName(n.MasterNames, lang, n.Master),
 			"Time", p.DayTime(n.Start), "From", p.DayTime(n.From))
 		switch n.DepositTo {
 		case core.DepositPaid, core.DepositRefundDue, core.DepositKept:

@@ -33,7 +33,7 @@ func TestStaffTextServiceNameFallback(t *testing.T) {
 		text := dialog.StaffText(catalog, &core.Salon{Timezone: time.UTC, Locales: c.locales})
 		for range 50 { // a map's order changes from one iteration to the next
 			got := text(dialog.StaffNotice{Kind: booking.Booked, Start: start, Service: c.names, Client: "Olga Petrova", Master: "Anna"})
-			require.Contains(t, got, ": "+c.want+",", "locales %v", c.locales)
+			require.Contains(t, got, ". "+c.want+",", "locales %v", c.locales)
 		}
 	}
 }

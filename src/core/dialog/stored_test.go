@@ -23,7 +23,7 @@ func TestRememberedClientBooksUnderOlderRules(t *testing.T) {
 		WHERE salon_id = $1 AND chat_id = 'olga'`, b.salonID)
 	require.NoError(t, err)
 	out := b.run(t, []*conv{olga}, []string{"pick: #1", "pick: #1", "pick: #2", "pick: #3", "pick: #2"})
-	require.Contains(t, out, "Shall I book it?")
+	require.Contains(t, out, "Shall I confirm the booking?")
 	require.NotContains(t, out, "name")
 	require.Equal(t, 1, b.live(t))
 }

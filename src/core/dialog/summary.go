@@ -13,9 +13,11 @@ import (
 // from 00:00 to 24:00 there, so a booking after midnight in a shift that began
 // the evening before belongs to the next day's summary), in order of start.
 type StaffDay struct {
-	Day      core.Date
-	Master   string
-	Bookings []StaffDayBooking
+	Day    core.Date
+	Master string // the master's default name
+	// MasterNames are the master's names by locale; nil: Master in every language.
+	MasterNames map[string]string
+	Bookings    []StaffDayBooking
 }
 
 // StaffDayBooking is one line of a summary.
@@ -36,7 +38,7 @@ func StaffSummaryText(catalog *i18n.Catalog, salon *core.Salon) func(StaffDay) s
 	lang := catalog.Match("", salon.Locales)
 	p := catalog.Printer(lang, salon.Timezone)
 	return func(d StaffDay) string {
-		lines := []string{p.N("staff.summary.head", len(d.Bookings), "Master", d.Master, "Day", p.Date(d.Day))}
+		lines := []string{p.N("staff.summary.head", len(d.Bookings), "Master", masterName(d.MasterNames, lang, d.Master), "Day", p.Date(d.Day), "On", p.DateOn(d.Day))}
 		for _, b := range d.Bookings {
 			key := "staff.summary.line"
 			if b.Coming {

@@ -39,19 +39,19 @@ func TestStaffSummaryText(t *testing.T) {
 		{Start: utc(3, 28, 7, 0), Service: map[string]string{"en": "Haircut", "ru": "Стрижка"}, Client: "Olga Petrova", Coming: true},
 		{Start: utc(3, 28, 10, 30), Service: map[string]string{"en": "Manicure"}, Client: " Ivan "},
 	}}
-	require.Equal(t, "Anna, your day on Sun 28 Mar: 2 bookings.\n"+
+	require.Equal(t, "Anna, your day on Sunday, 28 March: 2 bookings.\n"+
 		"09:00 Haircut, Olga ✓ will come\n"+
 		"12:30 Manicure, Ivan",
 		dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "en", "ru"))(day))
-	require.Equal(t, "Anna, ваш день, вс, 28 мар: 2 записи.\n"+
+	require.Equal(t, "Anna, на воскресенье, 28 марта, у вас 2 записи.\n"+
 		"09:00 Стрижка, Olga ✓ придёт\n"+
 		"12:30 Manicure, Ivan",
 		dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "ru", "en"))(day))
 	day.Bookings = day.Bookings[1:]
-	require.Equal(t, "Anna, your day on Sun 28 Mar: 1 booking.\n12:30 Manicure, Ivan",
+	require.Equal(t, "Anna, your day on Sunday, 28 March: 1 booking.\n12:30 Manicure, Ivan",
 		dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "en"))(day))
 	day.Bookings = append(day.Bookings, day.Bookings[0], day.Bookings[0], day.Bookings[0], day.Bookings[0])
-	require.Contains(t, dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "ru"))(day), ": 5 записей.\n")
+	require.Contains(t, dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "ru"))(day), "у вас 5 записей.\n")
 }
 
 // TestSummaryInstants: 08:00 stays 08:00 local across both Berlin DST changes

@@ -123,6 +123,9 @@ func catalogKey(cat *booking.Catalog) string {
 	for _, m := range cat.Masters {
 		str('\n', m.ID)
 		str(0, m.Name)
+		for _, n := range slices.Sorted(maps.Values(m.Names)) {
+			str(0, n)
+		}
 		for _, a := range m.Aliases {
 			str(1, a)
 		}
@@ -167,7 +170,7 @@ func (c *wordsCache) parser(cat *booking.Catalog, key string) *understand.Parser
 			uc.Services = append(uc.Services, understand.Entry{ID: s.ID, Names: append(names, s.Aliases...)})
 		}
 		for _, m := range cat.Masters {
-			uc.Masters = append(uc.Masters, understand.Entry{ID: m.ID, Names: append([]string{m.Name}, m.Aliases...)})
+			uc.Masters = append(uc.Masters, understand.Entry{ID: m.ID, Names: slices.Concat([]string{m.Name}, slices.Sorted(maps.Values(m.Names)), m.Aliases)})
 		}
 		c.words = understand.New(uc)
 	}
@@ -685,7 +688,7 @@ func (t *turn) soleMaster() bool {
 		return false
 	}
 	t.st.Master = only.ID
-	t.addNote(t.p.T("one.master", "Service", t.service(t.st.Service).NameIn(t.p.Lang()), "Master", only.Name))
+	t.addNote(t.p.T("one.master", "Service", t.service(t.st.Service).NameIn(t.p.Lang()), "Master", only.NameIn(t.p.Lang())))
 	return true
 }
 
@@ -980,7 +983,7 @@ func (t *turn) moveMasterPrompt() Reply {
 	r := Reply{Text: p.T("ask.move_master")}
 	for _, m := range t.cat.Masters {
 		if m.Performs(t.st.Service) && m.ID != t.st.Master {
-			r.Choices = append(r.Choices, Choice{ID: prefMaster + m.ID, Label: label(m.Name)})
+			r.Choices = append(r.Choices, Choice{ID: prefMaster + m.ID, Label: label(m.NameIn(t.p.Lang()))})
 		}
 	}
 	if len(r.Choices) > pageServices {

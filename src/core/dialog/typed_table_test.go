@@ -150,7 +150,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name: "TodayAfterClosingRu", now: time.Date(2027, 3, 1, 18, 0, 0, 0, time.UTC), lang: "ru",
 			script: []string{"text: стрижка к Анне сегодня в 5"},
-			want:   []string{"На сегодня приём у мастера Anna уже закончился.", "Ближайшее свободное время — завтра: 11:00, 11:30 и 12:00."},
+			want:   []string{"На сегодня приём уже закончился (мастер: Анна).", "Ближайшее свободное время — завтра: 11:00, 11:30 и 12:00."},
 		},
 		{
 			name:   "EarlierOnTheFirstDays",
@@ -221,7 +221,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name: "BeyondTheHorizonRu", lang: "ru",
 			script: []string{"text: стрижка у Анны 12 декабря"},
-			want:   []string{"Записаться можно не дальше чем на среду, 31 марта.", "Какой день вам удобен?"},
+			want:   []string{"Записаться можно не дальше чем на среду, 31 марта.", "На какой день вас записать?"},
 		},
 		{
 			name:   "DayGone",
@@ -231,13 +231,13 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name:   "MasterWhoDoesNotDoIt",
 			script: []string{"text: manicure with Boris tomorrow"},
-			want:   []string{"Boris doesn't do Manicure. Manicure is with Anna.", "Free times on Tue 2 Mar:"},
+			want:   []string{"Boris doesn't do Manicure. Manicure is with Anna.", "Free times on Tuesday, 2 March:"},
 		},
 		{
 			name:   "MasterWhoDoesNotDoItRu",
 			lang:   "ru",
 			script: []string{"text: маникюр у Бориса завтра"},
-			want:   []string{"Мастер Boris не делает услугу «Маникюр». Услугу «Маникюр» у нас делает мастер Anna.", "Свободное время на вт, 2 мар:"},
+			want:   []string{"Мастер Boris не делает услугу «Маникюр». Услугу «Маникюр» у нас делает мастер Анна.", "Свободное время на вторник, 2 марта:"},
 		},
 		{
 			name:   "NameThatIsAMaster",
@@ -265,7 +265,7 @@ func TestTypedEdges(t *testing.T) {
 			name: "CancelTypedOnABookingsScreen",
 			script: []string{"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
 				"text: manicure with Anna on Thursday at 10", "text: yes", "pick: My bookings", "pick: #2", "text: cancel"},
-			want: []string{"To cancel it, press “Cancel booking”.", "Manicure with Anna, Thu 4 Mar, 10:00"},
+			want: []string{"To cancel it, press “Cancel booking”.", "Manicure with Anna, Thursday, 4 March at 10:00"},
 			check: func(t *testing.T, b *bundle, st dialog.State) {
 				require.Equal(t, "booking", st.Step)
 				require.Equal(t, 2, b.confirmed(t), "shown, not cancelled")
@@ -275,7 +275,7 @@ func TestTypedEdges(t *testing.T) {
 			name: "CancelTypedWithADay",
 			script: []string{"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
 				"text: manicure with Anna on Thursday at 10", "text: yes", "text: отменить запись на четверг"},
-			want: []string{"Чтобы отменить её, нажмите «Отменить запись».", "Маникюр, мастер Anna, чт, 4 мар, 10:00"},
+			want: []string{"Чтобы отменить её, нажмите «Отменить запись».", "Маникюр, мастер Анна, четверг, 4 марта, в 10:00"},
 			lang: "ru",
 		},
 		{

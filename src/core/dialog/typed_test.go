@@ -79,7 +79,7 @@ func TestTypedTranscripts(t *testing.T) {
 			name:  "typed_earlier_later_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: hi", "pick: Book", "pick: Haircut", "pick: Any master", "pick: Later days", "pick: Later days", "pick: Earlier days",
+				"text: hi", "pick: Book", "pick: Haircut", "pick: No preference", "pick: Later days", "pick: Later days", "pick: Earlier days",
 				"text: earlier", "text: Tuesday", "pick: Later", "text: later", "pick: Earlier", "text: earlier",
 				"text: tomorrow evening", "text: Monday morning",
 			},
@@ -90,7 +90,7 @@ func TestTypedTranscripts(t *testing.T) {
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
 				"text: стрижка во вторник", "text: позже", "pick: Раньше", "text: дальше", "text: раньше",
-				"text: другой день", "pick: Дальше", "text: раньше",
+				"text: другой день", "pick: Следующие дни", "text: раньше",
 			},
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 0, b.live(t)) },
 		},
@@ -115,7 +115,7 @@ func TestTypedTranscripts(t *testing.T) {
 			script: []string{
 				"text: стрижка у Анны в среду в 10", "text: Иван", "text: +7 912 345 67 89", "text: да",
 				"text: перенести запись к Борису на четверг в 14", "pick: Да, перенести",
-				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Да, перенести", "pick: Другой мастер", "pick: Anna", "text: в пятницу",
+				"pick: Мои записи", "pick: #1", "pick: Перенести", "pick: Да, перенести", "pick: Другой мастер", "pick: Анна", "text: в пятницу",
 				"text: к 12", "text: да нет", "text: к 12", "text: да",
 				"text: мои записи",
 			},

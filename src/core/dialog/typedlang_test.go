@@ -23,7 +23,7 @@ func TestLanguageFollowsWhatIsTyped(t *testing.T) {
 		lang   string // the conversation's language after
 	}{
 		{"CyrillicInAnEnglishChat", "en", []string{"text: маникюр послезавтра"}, "Ближайшее свободное время", "ru"},
-		{"StaysAfterSwitching", "en", []string{"text: хочу записаться на стрижку", "text: hi"}, "Пожалуйста", "ru"},
+		{"StaysAfterSwitching", "en", []string{"text: хочу записаться на стрижку", "text: hi"}, "пожалуйста", "ru"},
 		{"EnglishInARussianChat", "ru", []string{"text: can I come tomorrow evening"}, "Which service", "en"},
 		{"ANameIsNotALanguage", "en", []string{"text: Анна"}, "Hello", "en"},
 		{"TwoShortWordsAreNot", "en", []string{"text: да ок"}, "", "en"},

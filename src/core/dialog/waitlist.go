@@ -75,7 +75,8 @@ func (t *turn) join() {
 	if err != nil {
 		t.note = t.p.T("error.unavailable")
 	} else {
-		t.note = t.p.T("waitlist.joined", "Day", t.p.Date(d))
+		t.did = true
+		t.note = t.p.T("waitlist.joined", "Day", t.p.DateLong(d), "On", t.p.DateOn(d), "At", t.p.DateAt(d))
 	}
 	t.menu()
 }
@@ -86,7 +87,9 @@ type Offer struct {
 	Lang      string            // the entry's language; "" or one the salon lacks: the salon's first
 	Start     time.Time         // UTC
 	Service   map[string]string // the service's names by locale
-	Master    string
+	Master    string            // the master's default name
+	// MasterNames are the master's names by locale; nil: Master in every language.
+	MasterNames map[string]string
 	// Made and Expires are when the offer is made and its hold expires: the
 	// text says the minutes between (OfferHold, or less when the hold ends at
 	// the start). Expires zero: Policy.OfferHold.
@@ -110,7 +113,7 @@ func OfferReply(catalog *i18n.Catalog, salon *core.Salon, o Offer) Reply {
 	}
 	return Reply{
 		Text: p.N("offer.text", minutes, "Service", serviceName(o.Service, lang, salon.Locales),
-			"Master", o.Master, "Time", p.DayTime(o.Start)),
+			"Master", masterName(o.MasterNames, lang, o.Master), "Time", p.DayTime(o.Start)),
 		Choices: []Choice{
 			{ID: prefOfferYes + o.BookingID, Label: p.T("btn.offer_yes")},
 			{ID: prefOfferNo + o.BookingID, Label: p.T("btn.offer_no")},
@@ -257,6 +260,6 @@ func (t *turn) leave() {
 		return
 	}
 	t.st.Step = stepMine
-	t.note = t.p.T("waitlist.left", "Day", t.p.Date(e.Day))
+	t.note = t.p.T("waitlist.left", "Day", t.p.DateLong(e.Day), "On", t.p.DateOn(e.Day))
 	t.ask()
 }

@@ -132,7 +132,8 @@ func (p *Printer) localize(key string, count any, data []any) string {
 	return s
 }
 
-// Day formats the local day of t: "Tue 2 Mar" / "вт, 2 мар".
+// Day formats the local day of t in few characters, for a button: "Tue 8 Dec" /
+// "вт, 8 дек.".
 func (p *Printer) Day(t time.Time) string {
 	l := t.In(p.zone)
 	return p.T("fmt.day", "Weekday", p.T(fmt.Sprintf("weekday.%d", int(l.Weekday()))),
@@ -140,28 +141,46 @@ func (p *Printer) Day(t time.Time) string {
 }
 
 // Date formats a calendar day as Day does.
-func (p *Printer) Date(d core.Date) string {
-	return p.Day(time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, p.zone))
+func (p *Printer) Date(d core.Date) string { return p.Day(p.noon(d)) }
+
+// DateLong formats a calendar day as DayLong does: "Tuesday, 8 December".
+func (p *Printer) DateLong(d core.Date) string { return p.DayLong(p.noon(d)) }
+
+// DateOn formats a calendar day as DayOn does: "on Tuesday, 8 December" / "на
+// вторник, 8 декабря".
+func (p *Printer) DateOn(d core.Date) string { return p.DayOn(p.noon(d)) }
+
+// DateAt names a calendar day as the time something happens: "on Tuesday,
+// 8 December" / "во вторник, 8 декабря".
+func (p *Printer) DateAt(d core.Date) string {
+	return p.T("fmt.day_at", "Weekday", p.T(fmt.Sprintf("weekday.on.%d", int(d.Weekday()))),
+		"Day", d.Day, "Month", p.T(fmt.Sprintf("month_long.%d", int(d.Month))))
+}
+
+func (p *Printer) noon(d core.Date) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 12, 0, 0, 0, p.zone)
 }
 
 // Time formats the local wall-clock time of t: "10:00".
 func (p *Printer) Time(t time.Time) string { return t.In(p.zone).Format("15:04") }
 
-// DayTime formats a start for a person: "Tue 2 Mar, 10:00".
+// DayTime formats a start in full for a sentence: "Tuesday, 8 December at
+// 10:00" / "вторник, 8 декабря, в 10:00".
 func (p *Printer) DayTime(t time.Time) string {
-	return p.T("fmt.day_time", "Day", p.Day(t), "Time", p.Time(t))
+	return p.T("fmt.day_time", "Day", p.DayLong(t), "Time", p.Time(t))
 }
 
-// Short formats a start in few characters for a button: "2 Mar 10:00".
+// DayTimeOn is DayTime after "on" / "на": "on Tuesday, 8 December at 10:00" /
+// "на вторник, 8 декабря, в 10:00".
+func (p *Printer) DayTimeOn(t time.Time) string {
+	return p.T("fmt.day_time", "Day", p.DayOn(t), "Time", p.Time(t))
+}
+
+// Short formats a start in few characters for a button: "8 Dec 10:00" /
+// "8 дек. 10:00".
 func (p *Printer) Short(t time.Time) string {
 	l := t.In(p.zone)
 	return p.T("fmt.short", "Day", l.Day(), "Month", p.T(fmt.Sprintf("month.%d", int(l.Month()))), "Time", p.Time(t))
-}
-
-// Price formats money for the language: "35.00 EUR" / "35,00 EUR".
-func (p *Printer) Price(m core.Money) string {
-	amount := fmt.Sprintf("%d%s%02d", m.Minor/100, p.T("fmt.decimal"), m.Minor%100)
-	return p.T("fmt.price", "Amount", amount, "Currency", m.Currency)
 }
 
 // LanguageName is the language's name in itself: "English", "Русский".

@@ -74,7 +74,7 @@ func TestEraseBlanksNoticesAndTheChat(t *testing.T) {
 	for _, i := range []int{3, 4} { // the chat's unsent message; the cancellation notice
 		require.Contains(t, got[i], `"forget": true`)
 	}
-	require.Contains(t, got[4], "Cancelled for Anna: Haircut, Wed 3 Mar, 10:00, Olga.", "the master still hears of it")
+	require.Contains(t, got[4], "Booking cancelled. Master: Anna. Haircut, Wednesday, 3 March at 10:00, Olga.", "the master still hears of it")
 
 	out := pipeline.NewOutbox(pool, b.salonID)
 	due, err := out.Due(ctx, "telegram", 10, 10)

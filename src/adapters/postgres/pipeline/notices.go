@@ -58,10 +58,10 @@ func (n *StaffNotices) notify(ctx context.Context, tx pgx.Tx, c booking.Change) 
 	var chat *int64
 	sn := dialog.StaffNotice{Kind: c.Kind, Start: c.Booking.Start, From: c.From, Deposit: c.Booking.Deposit, DepositTo: c.Booking.DepositState}
 	err := tx.QueryRow(ctx, `
-		SELECT m.telegram_chat_id, m.name, s.names, cl.name
+		SELECT m.telegram_chat_id, m.name, m.names, s.names, cl.name
 		FROM masters m, services s, clients cl
 		WHERE m.salon_id = $1 AND m.master_id = $2 AND s.salon_id = $1 AND s.service_id = $3 AND cl.client_id = $4`,
-		c.Booking.SalonID, c.Booking.MasterID, c.Booking.ServiceID, c.Booking.ClientID).Scan(&chat, &sn.Master, &sn.Service, &sn.Client)
+		c.Booking.SalonID, c.Booking.MasterID, c.Booking.ServiceID, c.Booking.ClientID).Scan(&chat, &sn.Master, &sn.MasterNames, &sn.Service, &sn.Client)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && chat == nil) {
 		return nil // no chat configured for this master
 	}

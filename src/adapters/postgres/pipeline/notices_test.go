@@ -76,11 +76,11 @@ func TestStaffNotices(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.Equal(t, []string{
-		"New booking for Anna: Haircut, Wed 3 Mar, 10:00, Client.",
-		"Moved for Anna: Haircut with Client, from Wed 3 Mar, 10:00 to Wed 3 Mar, 12:00.",
-		"Cancelled for Anna: Haircut, Wed 3 Mar, 12:00, Client.",
-		"New booking for Anna: Haircut, Thu 4 Mar, 10:00, Olga.",
-		`Olga confirmed with "I'll come" for Anna: Haircut, Thu 4 Mar, 10:00.`,
+		"New booking. Master: Anna. Haircut, Wednesday, 3 March at 10:00, Client.",
+		"Booking moved. Master: Anna. Haircut, Client, now Wednesday, 3 March at 12:00 (was Wednesday, 3 March at 10:00).",
+		"Booking cancelled. Master: Anna. Haircut, Wednesday, 3 March at 12:00, Client.",
+		"New booking. Master: Anna. Haircut, Thursday, 4 March at 10:00, Olga.",
+		"Olga confirmed they will come. Master: Anna. Haircut, Thursday, 4 March at 10:00.",
 	}, notices(), "in the salon's first language and zone, the client by first name only")
 }
 
@@ -270,8 +270,8 @@ func TestStaffNoticesOfAMoveToAnotherMaster(t *testing.T) {
 		got = append(got, chat+": "+o.Reply.Text)
 	}
 	require.Equal(t, []string{
-		"111: New booking for Anna: Haircut, Wed 3 Mar, 10:00, Client.",
-		"111: Cancelled for Anna: Haircut, Wed 3 Mar, 10:00, Client.",
-		"222: New booking for Boris: Haircut, Wed 3 Mar, 12:00, Client.",
+		"111: New booking. Master: Anna. Haircut, Wednesday, 3 March at 10:00, Client.",
+		"111: Booking cancelled. Master: Anna. Haircut, Wednesday, 3 March at 10:00, Client.",
+		"222: New booking. Master: Boris. Haircut, Wednesday, 3 March at 12:00, Client.",
 	}, got)
 }

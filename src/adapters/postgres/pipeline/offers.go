@@ -35,10 +35,10 @@ func (o *Offers) Record(ctx context.Context, tx pgx.Tx, entry int64, b core.Book
 	var channel, chat string
 	of := dialog.Offer{BookingID: b.ID, Start: b.Start, Made: o.clock.Now(), Expires: b.HoldExpiresAt}
 	err := tx.QueryRow(ctx, `
-		SELECT w.channel, w.chat_id, w.lang, s.names, m.name
+		SELECT w.channel, w.chat_id, w.lang, s.names, m.name, m.names
 		FROM waitlist w, services s, masters m
 		WHERE w.salon_id = $1 AND w.id = $2 AND s.salon_id = $1 AND s.service_id = $3 AND m.salon_id = $1 AND m.master_id = $4`,
-		b.SalonID, entry, b.ServiceID, b.MasterID).Scan(&channel, &chat, &of.Lang, &of.Service, &of.Master)
+		b.SalonID, entry, b.ServiceID, b.MasterID).Scan(&channel, &chat, &of.Lang, &of.Service, &of.Master, &of.MasterNames)
 	if err != nil {
 		return mapErr(err, "read wait-list offer")
 	}

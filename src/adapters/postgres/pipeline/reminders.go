@@ -453,12 +453,13 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, cha
 		confirmed bool
 		start     time.Time
 		master    string
+		names     map[string]string
 		service   map[string]string
 		lang      string
 	}
 	rows, err = tx.Query(ctx, `
 		SELECT b.booking_id::text, b.status = 'confirmed', b.starts_at,
-		       m.name, s.names, coalesce(c.state->>'lang', '')
+		       m.name, m.names, s.names, coalesce(c.state->>'lang', '')
 		FROM unnest($2::uuid[], $3::text[], $4::text[]) AS r(id, channel, chat)
 		JOIN bookings b ON b.booking_id = r.id
 		JOIN masters m ON m.salon_id = b.salon_id AND m.master_id = b.master_id
@@ -473,7 +474,7 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, cha
 	for rows.Next() {
 		var id string
 		var s state
-		if err := rows.Scan(&id, &s.confirmed, &s.start, &s.master, &s.service, &s.lang); err != nil {
+		if err := rows.Scan(&id, &s.confirmed, &s.start, &s.master, &s.names, &s.service, &s.lang); err != nil {
 			rows.Close()
 			return 0, mapErr(err, "read reminded bookings")
 		}
@@ -500,7 +501,7 @@ func (r *Reminders) queue(ctx context.Context, tx pgx.Tx, salon *core.Salon, cha
 				WHERE booking_id = $1 AND starts_at = $2 AND offset_seconds = $3`, append(key, now)...)
 		default:
 			reply := dialog.ReminderReply(r.cfg.Catalog, salon, dialog.Reminder{
-				BookingID: d.booking, Lang: s.lang, Start: d.start, Service: s.service, Master: s.master})
+				BookingID: d.booking, Lang: s.lang, Start: d.start, Service: s.service, Master: s.master, MasterNames: s.names})
 			body, err := json.Marshal(messaging.Outgoing{ChatID: d.chat, Reply: &reply, Template: messaging.TemplateReminder,
 				NotAfter: d.start.UTC()})
 			if err != nil {

@@ -456,7 +456,7 @@ func TestReminderCancelAndHolds(t *testing.T) {
 	require.Equal(t, 4, b.tick(t))
 	out := b.outbox(t)
 	require.Len(t, out, 1, "the 5th's have passed with its start; of the 6th's, the later only")
-	require.Contains(t, out[0].Text, "Sat 6 Mar, 10:00")
+	require.Contains(t, out[0].Text, "Saturday, 6 March at 10:00")
 }
 
 // TestRemindersReplicas: four schedulers at once queue each reminder once.

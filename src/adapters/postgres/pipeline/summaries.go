@@ -132,8 +132,8 @@ func (s *StaffSummaries) queue(ctx context.Context, salon *core.Salon, text func
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		sd := dialog.StaffDay{Day: day}
 		var chat *int64
-		err := tx.QueryRow(ctx, `SELECT name, telegram_chat_id FROM masters WHERE salon_id = $1 AND master_id = $2`,
-			s.salonID, master).Scan(&sd.Master, &chat)
+		err := tx.QueryRow(ctx, `SELECT name, names, telegram_chat_id FROM masters WHERE salon_id = $1 AND master_id = $2`,
+			s.salonID, master).Scan(&sd.Master, &sd.MasterNames, &chat)
 		if err != nil {
 			return mapErr(err, "select master")
 		}

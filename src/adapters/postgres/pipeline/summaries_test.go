@@ -127,9 +127,9 @@ func TestStaffSummarySentOnceAtItsTime(t *testing.T) {
 		due  time.Time
 		want string
 	}{
-		{core.Date{Year: 2027, Month: 3, Day: 1}, time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC), "Mon 1 Mar"},
-		{core.Date{Year: 2027, Month: 3, Day: 28}, time.Date(2027, 3, 28, 6, 0, 0, 0, time.UTC), "Sun 28 Mar"},
-		{core.Date{Year: 2027, Month: 10, Day: 31}, time.Date(2027, 10, 31, 7, 0, 0, 0, time.UTC), "Sun 31 Oct"},
+		{core.Date{Year: 2027, Month: 3, Day: 1}, time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC), "Monday, 1 March"},
+		{core.Date{Year: 2027, Month: 3, Day: 28}, time.Date(2027, 3, 28, 6, 0, 0, 0, time.UTC), "Sunday, 28 March"},
+		{core.Date{Year: 2027, Month: 10, Day: 31}, time.Date(2027, 10, 31, 7, 0, 0, 0, time.UTC), "Sunday, 31 October"},
 	} {
 		t.Run(c.day.String(), func(t *testing.T) {
 			t.Parallel()
@@ -183,10 +183,12 @@ func TestStaffSummaryInRussian(t *testing.T) {
 	w.book(t, "anna", "manicure", day, 12, 0, "Ivan")
 	_, err := w.pool.Exec(ctx, `UPDATE bookings SET coming_at = now() WHERE booking_id = $1`, coming)
 	require.NoError(t, err)
+	_, err = w.pool.Exec(ctx, `UPDATE masters SET names = '{"en": "Anna", "ru": "Анна"}' WHERE salon_id = $1 AND master_id = 'anna'`, w.salonID)
+	require.NoError(t, err)
 	w.clock.T = time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)
 	_, err = w.summaries(t, w.clock).Tick(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []string{"111: Anna, ваш день, пн, 1 мар: 2 записи.\n" +
+	require.Equal(t, []string{"111: Анна, на понедельник, 1 марта, у вас 2 записи.\n" +
 		"10:00 Стрижка, Olga ✓ придёт\n" +
 		"12:00 Manicure, Ivan"}, w.outbox(t))
 }
@@ -275,16 +277,16 @@ func TestStaffSummaryLate(t *testing.T) {
 	w.clock.T = time.Date(2027, 3, 1, 8, 50, 0, 0, time.UTC)
 	_, err = sum.Tick(ctx)
 	require.NoError(t, err)
-	require.Equal(t, []string{"111: Anna, your day on Mon 1 Mar: 2 bookings.\n00:30 Haircut, Night\n10:00 Haircut, Olga"}, w.outbox(t))
+	require.Equal(t, []string{"111: Anna, your day on Monday, 1 March: 2 bookings.\n00:30 Haircut, Night\n10:00 Haircut, Olga"}, w.outbox(t))
 	require.Equal(t, map[string]string{"anna 2027-03-01": "sent", "boris 2027-03-01": "late"}, w.outcomes(t))
 
 	w.clock.T = time.Date(2027, 3, 2, 7, 16, 0, 0, time.UTC) // 08:16 Berlin
 	_, err = sum.Tick(ctx)
 	require.NoError(t, err)
 	require.Equal(t, []string{
-		"111: Anna, your day on Mon 1 Mar: 2 bookings.\n00:30 Haircut, Night\n10:00 Haircut, Olga",
-		"111: Anna, your day on Tue 2 Mar: 3 bookings.\n00:30 Haircut, Owl\n10:00 Haircut, Olga\n12:00 Manicure, Ivan",
-		"222: Boris, your day on Tue 2 Mar: 1 booking.\n09:00 Haircut, Petr",
+		"111: Anna, your day on Monday, 1 March: 2 bookings.\n00:30 Haircut, Night\n10:00 Haircut, Olga",
+		"111: Anna, your day on Tuesday, 2 March: 3 bookings.\n00:30 Haircut, Owl\n10:00 Haircut, Olga\n12:00 Manicure, Ivan",
+		"222: Boris, your day on Tuesday, 2 March: 1 booking.\n09:00 Haircut, Petr",
 	}, w.outbox(t))
 }
 
