@@ -133,7 +133,7 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) (res messagi
 		// Should the reply then fail and be retried, that short message is
 		// sent again; it never repeats the reply.
 		res := t.sendText(ctx, o.ChatID, t.label(r.Lang).KeyboardGone, &models.ReplyKeyboardRemove{RemoveKeyboard: true})
-		if res.Retry || res.RetryAfter > 0 || res.Blocked || errors.Is(res.Err, bot.ErrorUnauthorized) {
+		if res.Retry || res.RetryAfter > 0 || res.ChatRetryAfter > 0 || res.Blocked { // 429, 401 included
 			return res
 		}
 		// Refused for good (400): the keyboard stays, which is harmless; the
