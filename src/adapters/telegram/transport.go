@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 
 	"github.com/go-telegram/bot"
@@ -53,7 +54,19 @@ type Transport struct {
 	labels       func(lang string) Labels
 	paymentToken string
 	log          *slog.Logger
+
+	mu sync.Mutex
+	// removed holds the replies (chat and text) whose keyboard-removing
+	// message this process has sent while the reply itself is still to be
+	// sent: a retry of the reply (a 429) then sends the reply only. Without
+	// it, a chat's rate limit could admit the removal and refuse the reply on
+	// every retry. A restart forgets it: at most one more short message.
+	removed map[string]bool
 }
+
+// maxRemoved bounds Transport.removed; entries are dropped when their reply is
+// done, so only replies given up in mid-retry are left behind.
+const maxRemoved = 10000
 
 var _ messaging.Transport = (*Transport)(nil)
 
@@ -82,9 +95,10 @@ func WithLogger(log *slog.Logger) TransportOption {
 // NewTransport returns a Transport sending through b (see NewBot).
 func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 	t := &Transport{
-		bot:    b,
-		labels: func(string) Labels { return DefaultLabels },
-		log:    slog.New(slog.DiscardHandler),
+		bot:     b,
+		labels:  func(string) Labels { return DefaultLabels },
+		log:     slog.New(slog.DiscardHandler),
+		removed: map[string]bool{},
 	}
 	for _, o := range opts {
 		o(t)
@@ -130,14 +144,21 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) (res messagi
 	invoice := r.Invoice != nil && t.paymentToken != ""
 	if r.RemoveKeyboard && !r.RequestContact && (invoice || inlineKeyboard(r.Choices, discard) != nil) {
 		// The reply cannot carry the removal: a message of its own goes first.
-		// Should the reply then fail and be retried, that short message is
-		// sent again; it never repeats the reply.
-		res := t.sendText(ctx, o.ChatID, t.label(r.Lang).KeyboardGone, &models.ReplyKeyboardRemove{RemoveKeyboard: true})
-		if res.Retry || res.RetryAfter > 0 || res.ChatRetryAfter > 0 || res.Blocked { // 429, 401 included
-			return res
+		key := o.ChatID + "\x00" + r.Text
+		if !t.wasRemoved(key) {
+			res := t.sendText(ctx, o.ChatID, t.label(r.Lang).KeyboardGone, &models.ReplyKeyboardRemove{RemoveKeyboard: true})
+			if retried(res) || res.Blocked { // 401 and 429 included
+				return res
+			}
+			// Refused for good (400) the keyboard stays, which is harmless;
+			// either way the reply goes now.
+			t.setRemoved(key, true)
 		}
-		// Refused for good (400): the keyboard stays, which is harmless; the
-		// reply still goes.
+		defer func() {
+			if !retried(res) {
+				t.setRemoved(key, false)
+			}
+		}()
 	}
 	if invoice {
 		return t.sendInvoice(ctx, o.ChatID, r) // an invoice is always a message of its own
@@ -211,6 +232,30 @@ func (t *Transport) sendText(ctx context.Context, chat, text string, markup mode
 	}
 	_, err = t.bot.SendMessage(ctx, p)
 	return result("sendMessage", err)
+}
+
+// retried reports whether the sender will send the same Outgoing again.
+func retried(res messaging.Result) bool {
+	return res.Retry || res.RetryAfter > 0 || res.ChatRetryAfter > 0
+}
+
+func (t *Transport) wasRemoved(key string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.removed[key]
+}
+
+func (t *Transport) setRemoved(key string, removed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !removed {
+		delete(t.removed, key)
+		return
+	}
+	if len(t.removed) >= maxRemoved {
+		clear(t.removed)
+	}
+	t.removed[key] = true
 }
 
 // label returns the Labels of lang, DefaultLabels' words where it has none.

@@ -456,6 +456,27 @@ func TestTransportRemoveKeyboard(t *testing.T) {
 		require.Contains(t, sent[0].Markup, "request_contact")
 	})
 
+	t.Run("ARateLimitedReplyIsRetriedAlone", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{}) // 1/s per chat, burst 3; the clock stands still
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Name?"}))
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", RequestContact: true}))
+		r := dialog.Reply{Text: "Confirm?", RemoveKeyboard: true, Choices: choices("ok", "Confirm")}
+		res := b.reply(t, r)
+		require.Positive(t, res.RetryAfter, "the removal took the last slot: the reply waits")
+		require.Len(t, b.srv.Sent(), 3)
+		b.clock.Advance(time.Second) // one slot frees
+		require.Equal(t, messaging.Result{}, b.reply(t, r), "the retry sends the reply, not the removal again")
+		sent := b.srv.Sent()
+		require.Len(t, sent, 4)
+		require.True(t, sent[2].RemovesKeyboard)
+		require.Equal(t, "Confirm?", sent[3].Text)
+		b.clock.Advance(2 * time.Second)
+		require.Equal(t, messaging.Result{}, b.reply(t, r), "done, so the same reply later removes again")
+		require.True(t, b.srv.Sent()[4].RemovesKeyboard)
+		require.Len(t, b.srv.Sent(), 6)
+	})
+
 	t.Run("ARetryOfTheRemovalSendsNothingElse", func(t *testing.T) {
 		t.Parallel()
 		b := setupTransport(t, telegramtest.Options{})
