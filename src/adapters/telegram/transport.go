@@ -142,7 +142,7 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) (res messagi
 	}
 	r := o.Reply
 	invoice := r.Invoice != nil && t.paymentToken != ""
-	if r.RemoveKeyboard && !r.RequestContact && (invoice || inlineKeyboard(r.Choices, discard) != nil) {
+	if r.RemoveKeyboard && !r.RequestContact && (invoice || inlineKeyboard(r.Choices, slog.New(slog.DiscardHandler)) != nil) {
 		// The reply cannot carry the removal: a message of its own goes first.
 		key := o.ChatID + "\x00" + r.Text
 		if !t.wasRemoved(key) {
@@ -269,9 +269,6 @@ func (t *Transport) label(lang string) Labels {
 	}
 	return l
 }
-
-// discard is a logger for looking at a keyboard without sending it.
-var discard = slog.New(slog.DiscardHandler)
 
 // fitText cuts text to Telegram's 4096 characters, ending it with "…", so an
 // overlong reply arrives shortened rather than being refused.
