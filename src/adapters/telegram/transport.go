@@ -16,9 +16,18 @@ import (
 	"salonbook/src/core/messaging"
 )
 
-// DefaultContactLabel is the label of the "share my phone number" button when
-// NewTransport is given none.
-const DefaultContactLabel = "📱 Share my phone number"
+// Labels are the words the Transport adds to a reply, in the reply's
+// language (dialog.Reply.Lang).
+type Labels struct {
+	ShareContact string // the reply keyboard's "share my phone number" button
+	// KeyboardGone is the short message that removes that keyboard when the
+	// reply that should cannot carry the removal (it has an inline keyboard).
+	KeyboardGone string
+}
+
+// DefaultLabels are the Labels when NewTransport is given none, or a language
+// has no words.
+var DefaultLabels = Labels{ShareContact: "📱 Share my number", KeyboardGone: "👍 Got it"}
 
 // maxText is sendMessage's limit in characters; the fake and, in doubt,
 // Telegram count UTF-16 code units.
@@ -29,34 +38,47 @@ const maxText = 4096
 // so nothing in them needs escaping.
 //
 // A reply that requests the client's contact carries a reply keyboard with one
-// "share my phone number" button instead of its choices: a Telegram message has
-// one markup, and the contact button exists only on reply keyboards. That
-// keyboard stays on the client's screen until it is pressed or removed, so the
-// next reply to the chat without choices removes it. Which chats still show it is
-// kept in memory, per process: after a restart, or when the next replies all
-// carry choices, it stays until pressed, which is harmless.
+// "share my phone number" button, labelled in the reply's language, instead of
+// its choices: a Telegram message has one markup, and the contact button exists
+// only on reply keyboards. That keyboard stays under the client's input field
+// until removed (one-time only hides it once pressed), so the reply after
+// (dialog.Reply.RemoveKeyboard, set by the conversation from its stored step:
+// it survives a restart and holds on every replica) removes it: with its own
+// markup when it goes by sendMessage without an inline keyboard, else by a
+// short message of its own sent first (Labels.KeyboardGone). The removal
+// cannot ride on the message with the inline keyboard, nor be edited into it
+// later: Telegram edits only messages without markup or with an inline
+// keyboard, and the client presses that message's buttons.
 type Transport struct {
 	bot          *bot.Bot
-	contactLabel string
+	labels       func(lang string) Labels
 	paymentToken string
 	log          *slog.Logger
 
 	mu sync.Mutex
-	// contactShown holds the chats whose last contact request may still show
-	// its reply keyboard.
-	contactShown map[int64]bool
+	// removed holds the replies (chat and text) whose keyboard-removing
+	// message this process has sent while the reply itself is still to be
+	// sent: a retry of the reply (a 429) then sends the reply only. Without
+	// it, a chat's rate limit could admit the removal and refuse the reply on
+	// every retry. A restart forgets it: at most one more short message.
+	removed map[string]bool
 }
+
+// maxRemoved bounds Transport.removed; entries are dropped when their reply is
+// done, so only replies given up in mid-retry are left behind.
+const maxRemoved = 10000
 
 var _ messaging.Transport = (*Transport)(nil)
 
 // TransportOption configures a Transport.
 type TransportOption func(*Transport)
 
-// WithContactLabel sets the label of the "share my phone number" button.
-func WithContactLabel(label string) TransportOption {
+// WithLabels sets the words the Transport adds, by language (the i18n
+// catalog); empty ones are DefaultLabels'.
+func WithLabels(labels func(lang string) Labels) TransportOption {
 	return func(t *Transport) {
-		if label != "" {
-			t.contactLabel = label
+		if labels != nil {
+			t.labels = labels
 		}
 	}
 }
@@ -73,10 +95,10 @@ func WithLogger(log *slog.Logger) TransportOption {
 // NewTransport returns a Transport sending through b (see NewBot).
 func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 	t := &Transport{
-		bot:          b,
-		contactLabel: DefaultContactLabel,
-		log:          slog.New(slog.DiscardHandler),
-		contactShown: map[int64]bool{},
+		bot:     b,
+		labels:  func(string) Labels { return DefaultLabels },
+		log:     slog.New(slog.DiscardHandler),
+		removed: map[string]bool{},
 	}
 	for _, o := range opts {
 		o(t)
@@ -86,9 +108,10 @@ func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 
 // Send answers o.Ack's callback query and sends o.Reply, whichever are set.
 // With o.Edit, o.Reply replaces that message of the bot in place
-// (editMessageText) unless it requests the contact or the message cannot be
-// edited, when it goes as a new message; either way it is one message to the
-// limits.
+// (editMessageText) unless it requests the contact, removes the contact
+// keyboard or the message cannot be edited, when it goes as a new message;
+// either way it is one message to the limits (the short message removing the
+// keyboard, when one goes, is another).
 //
 // The result: RetryAfter after a 429; Blocked after a 403; Retry for a network
 // error, a 5xx, an unreadable answer or a timeout; a permanent Err for a 400,
@@ -117,10 +140,31 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) (res messagi
 			return res
 		}
 	}
-	if o.Reply.Invoice != nil && t.paymentToken != "" {
-		return t.sendInvoice(ctx, o.ChatID, o.Reply) // an invoice is always a message of its own
+	r := o.Reply
+	invoice := r.Invoice != nil && t.paymentToken != ""
+	if r.RemoveKeyboard && !r.RequestContact && (invoice || inlineKeyboard(r.Choices, slog.New(slog.DiscardHandler)) != nil) {
+		// The reply cannot carry the removal: a message of its own goes first.
+		key := o.ChatID + "\x00" + r.Text
+		if !t.wasRemoved(key) {
+			res := t.sendText(ctx, o.ChatID, t.label(r.Lang).KeyboardGone, &models.ReplyKeyboardRemove{RemoveKeyboard: true})
+			if retried(res) || res.Blocked { // 401 and 429 included
+				return res
+			}
+			// Refused for good (400) the keyboard stays, which is harmless;
+			// either way the reply goes now.
+			t.setRemoved(key, true)
+		}
+		defer func() {
+			if !retried(res) {
+				t.setRemoved(key, false)
+			}
+		}()
 	}
-	if o.Edit != "" && !o.Reply.RequestContact { // a reply keyboard cannot come by an edit
+	if invoice {
+		return t.sendInvoice(ctx, o.ChatID, r) // an invoice is always a message of its own
+	}
+	// Neither a reply keyboard nor its removal can come by an edit.
+	if o.Edit != "" && !r.RequestContact && !r.RemoveKeyboard {
 		if res, edited := t.edit(ctx, o.ChatID, o.Edit, o.Reply); edited {
 			return res
 		}
@@ -161,49 +205,69 @@ func (t *Transport) edit(ctx context.Context, chat, edit string, r *dialog.Reply
 
 // send sends one reply as a message.
 func (t *Transport) send(ctx context.Context, chat string, r *dialog.Reply) messaging.Result {
+	var markup models.ReplyMarkup
+	switch {
+	case r.RequestContact:
+		markup = contactKeyboard(t.label(r.Lang).ShareContact)
+	case len(r.Choices) > 0:
+		if kb := inlineKeyboard(r.Choices, t.log); kb != nil {
+			markup = kb
+		}
+	}
+	if markup == nil && r.RemoveKeyboard {
+		markup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
+	}
+	return t.sendText(ctx, chat, r.Text, markup)
+}
+
+// sendText sends text with markup (nil: none) as a message.
+func (t *Transport) sendText(ctx context.Context, chat, text string, markup models.ReplyMarkup) messaging.Result {
 	chatID, err := strconv.ParseInt(chat, 10, 64)
 	if err != nil || chatID == 0 {
 		return messaging.Result{Err: errors.New("telegram: sendMessage: chat id is not a Telegram chat id")}
 	}
-	p := &bot.SendMessageParams{ChatID: chatID, Text: fitText(r.Text)}
-	removing := false
-	switch {
-	case r.RequestContact:
-		p.ReplyMarkup = contactKeyboard(t.contactLabel)
-	case len(r.Choices) > 0:
-		if kb := inlineKeyboard(r.Choices, t.log); kb != nil {
-			p.ReplyMarkup = kb
-		}
-	}
-	if p.ReplyMarkup == nil && t.shown(chatID) {
-		p.ReplyMarkup = &models.ReplyKeyboardRemove{RemoveKeyboard: true}
-		removing = true
+	p := &bot.SendMessageParams{ChatID: chatID, Text: fitText(text)}
+	if markup != nil {
+		p.ReplyMarkup = markup
 	}
 	_, err = t.bot.SendMessage(ctx, p)
-	res := result("sendMessage", err)
-	switch {
-	case err == nil && r.RequestContact:
-		t.setShown(chatID, true)
-	case err == nil && removing, res.Blocked:
-		t.setShown(chatID, false)
-	}
-	return res
+	return result("sendMessage", err)
 }
 
-func (t *Transport) shown(chatID int64) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.contactShown[chatID]
+// retried reports whether the sender will send the same Outgoing again.
+func retried(res messaging.Result) bool {
+	return res.Retry || res.RetryAfter > 0 || res.ChatRetryAfter > 0
 }
 
-func (t *Transport) setShown(chatID int64, shown bool) {
+func (t *Transport) wasRemoved(key string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if shown {
-		t.contactShown[chatID] = true
-	} else {
-		delete(t.contactShown, chatID)
+	return t.removed[key]
+}
+
+func (t *Transport) setRemoved(key string, removed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !removed {
+		delete(t.removed, key)
+		return
 	}
+	if len(t.removed) >= maxRemoved {
+		clear(t.removed)
+	}
+	t.removed[key] = true
+}
+
+// label returns the Labels of lang, DefaultLabels' words where it has none.
+func (t *Transport) label(lang string) Labels {
+	l := t.labels(lang)
+	if l.ShareContact == "" {
+		l.ShareContact = DefaultLabels.ShareContact
+	}
+	if l.KeyboardGone == "" {
+		l.KeyboardGone = DefaultLabels.KeyboardGone
+	}
+	return l
 }
 
 // fitText cuts text to Telegram's 4096 characters, ending it with "…", so an

@@ -342,6 +342,14 @@ func (s *markupSpy) markups() []string {
 	return append([]string(nil), s.seen...)
 }
 
+// germanLabels is WithLabels as serve wires it, for a catalog with German.
+func germanLabels(lang string) telegram.Labels {
+	if lang == "de" {
+		return telegram.Labels{ShareContact: "📱 Nummer senden", KeyboardGone: "👍 Verstanden"}
+	}
+	return telegram.Labels{}
+}
+
 func TestTransportRequestContact(t *testing.T) {
 	t.Parallel()
 	srv := telegramtest.New(telegramtest.Options{Limits: &telegramtest.Limits{}})
@@ -349,15 +357,13 @@ func TestTransportRequestContact(t *testing.T) {
 	ts := httptest.NewServer(spy)
 	t.Cleanup(func() { srv.Close(); ts.Close() })
 	b := newTransportBundle(t, srv, ts.URL, nil)
-	b.tr = telegram.NewTransport(b.bot, telegram.WithContactLabel("📱 Telefonnummer teilen"))
+	b.tr = telegram.NewTransport(b.bot, telegram.WithLabels(germanLabels))
 
-	res := b.reply(t, dialog.Reply{Text: "Your phone number?", RequestContact: true, Choices: choices("menu", "Menu")})
+	res := b.reply(t, dialog.Reply{Text: "Ihre Telefonnummer?", Lang: "de", RequestContact: true, Choices: choices("menu", "Menü")})
 	require.Equal(t, messaging.Result{}, res)
-	res = b.reply(t, dialog.Reply{Text: "Confirm?", Choices: choices("ok", "Confirm")})
+	res = b.reply(t, dialog.Reply{Text: "Bestätigen?", Lang: "de", RemoveKeyboard: true, Choices: choices("ok", "Bestätigen")})
 	require.Equal(t, messaging.Result{}, res)
-	res = b.reply(t, dialog.Reply{Text: "Booked."})
-	require.Equal(t, messaging.Result{}, res)
-	res = b.reply(t, dialog.Reply{Text: "See you."})
+	res = b.reply(t, dialog.Reply{Text: "Gebucht."})
 	require.Equal(t, messaging.Result{}, res)
 
 	seen := spy.markups()
@@ -373,19 +379,113 @@ func TestTransportRequestContact(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(seen[0]), &contact))
 	require.Len(t, contact.Keyboard, 1)
 	require.Len(t, contact.Keyboard[0], 1)
-	require.Equal(t, "📱 Telefonnummer teilen", contact.Keyboard[0][0].Text)
+	require.Equal(t, "📱 Nummer senden", contact.Keyboard[0][0].Text, "in the reply's language")
 	require.True(t, contact.Keyboard[0][0].RequestContact)
 	require.True(t, contact.OneTime)
 	require.True(t, contact.Resize)
 	require.NotContains(t, seen[0], "inline_keyboard", "one markup per message: the contact button wins")
 
-	require.Contains(t, seen[1], `"inline_keyboard"`, "choices keep their inline keyboard")
-	require.JSONEq(t, `{"remove_keyboard":true}`, seen[2], "the first reply without choices removes the contact button")
-	require.Empty(t, seen[3], "and only that one")
+	require.JSONEq(t, `{"remove_keyboard":true}`, seen[1], "a message of its own removes the keyboard")
+	require.Contains(t, seen[2], `"inline_keyboard"`, "and the reply keeps its inline keyboard")
+	require.Empty(t, seen[3], "nothing is removed unasked")
 
 	sent := srv.Sent()
 	require.Nil(t, sent[0].Keyboard)
-	require.Equal(t, [][]telegramtest.Button{{btn("ok", "Confirm")}}, sent[1].Keyboard)
+	require.False(t, sent[0].RemovesKeyboard)
+	require.Equal(t, "👍 Verstanden", sent[1].Text)
+	require.True(t, sent[1].RemovesKeyboard)
+	require.Nil(t, sent[1].Keyboard)
+	require.Equal(t, "Bestätigen?", sent[2].Text)
+	require.Equal(t, [][]telegramtest.Button{{btn("ok", "Bestätigen")}}, sent[2].Keyboard)
+	require.False(t, sent[2].RemovesKeyboard)
+	require.False(t, sent[3].RemovesKeyboard)
+}
+
+// TestTransportRemoveKeyboard: the reply after a contact request takes the
+// reply keyboard away, whatever process sends it.
+func TestTransportRemoveKeyboard(t *testing.T) {
+	t.Parallel()
+
+	t.Run("RidesOnAReplyWithoutChoices", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", RequestContact: true}))
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Thanks.", RemoveKeyboard: true}))
+		sent := b.srv.Sent()
+		require.Len(t, sent, 2, "no extra message")
+		require.Equal(t, "Thanks.", sent[1].Text)
+		require.True(t, sent[1].RemovesKeyboard)
+	})
+
+	t.Run("AnotherProcessRemovesIt", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", RequestContact: true}))
+		b.tr = telegram.NewTransport(b.bot) // restarted, or another replica: it remembers nothing
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Confirm?", RemoveKeyboard: true, Choices: choices("ok", "Confirm")}))
+		sent := b.srv.Sent()
+		require.Len(t, sent, 3)
+		require.Equal(t, telegram.DefaultLabels.KeyboardGone, sent[1].Text)
+		require.True(t, sent[1].RemovesKeyboard)
+		require.Equal(t, [][]telegramtest.Button{{btn("ok", "Confirm")}}, sent[2].Keyboard)
+	})
+
+	t.Run("ThePressedMessageStaysAndTheReplyGoesAsNew", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{Limits: &telegramtest.Limits{}}) // four messages in a still second
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Menu", Choices: choices("book", "Book")}))
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", RequestContact: true}))
+		old := strconv.FormatInt(b.srv.Sent()[0].MessageID, 10)
+		res := b.tr.Send(t.Context(), messaging.Outgoing{ChatID: b.chat, Edit: old,
+			Reply: &dialog.Reply{Text: "Menu again", RemoveKeyboard: true, Choices: choices("book", "Book")}})
+		require.Equal(t, messaging.Result{}, res)
+		sent := b.srv.Sent()
+		require.Len(t, sent, 4)
+		require.True(t, sent[2].RemovesKeyboard)
+		require.Equal(t, "sendMessage", sent[3].Method)
+		require.Equal(t, 0, b.srv.Stats().Edited)
+	})
+
+	t.Run("ANewContactRequestWins", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", RequestContact: true, RemoveKeyboard: true}))
+		sent := b.srv.Sent()
+		require.Len(t, sent, 1)
+		require.False(t, sent[0].RemovesKeyboard)
+		require.Contains(t, sent[0].Markup, "request_contact")
+	})
+
+	t.Run("ARateLimitedReplyIsRetriedAlone", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{}) // 1/s per chat, burst 3; the clock stands still
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Name?"}))
+		require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", RequestContact: true}))
+		r := dialog.Reply{Text: "Confirm?", RemoveKeyboard: true, Choices: choices("ok", "Confirm")}
+		res := b.reply(t, r)
+		require.Positive(t, res.RetryAfter, "the removal took the last slot: the reply waits")
+		require.Len(t, b.srv.Sent(), 3)
+		b.clock.Advance(time.Second) // one slot frees
+		require.Equal(t, messaging.Result{}, b.reply(t, r), "the retry sends the reply, not the removal again")
+		sent := b.srv.Sent()
+		require.Len(t, sent, 4)
+		require.True(t, sent[2].RemovesKeyboard)
+		require.Equal(t, "Confirm?", sent[3].Text)
+		b.clock.Advance(2 * time.Second)
+		require.Equal(t, messaging.Result{}, b.reply(t, r), "done, so the same reply later removes again")
+		require.True(t, b.srv.Sent()[4].RemovesKeyboard)
+		require.Len(t, b.srv.Sent(), 6)
+	})
+
+	t.Run("ARetryOfTheRemovalSendsNothingElse", func(t *testing.T) {
+		t.Parallel()
+		b := setupTransport(t, telegramtest.Options{})
+		b.srv.Block(anna.ID)
+		res := b.reply(t, dialog.Reply{Text: "Confirm?", RemoveKeyboard: true, Choices: choices("ok", "Confirm")})
+		require.True(t, res.Blocked)
+		require.Empty(t, b.srv.Sent())
+		require.Equal(t, 1, b.srv.Stats().Requests, "the reply was not tried after the removal failed")
+	})
 }
 
 func TestTransportDefaultContactLabel(t *testing.T) {
@@ -395,15 +495,16 @@ func TestTransportDefaultContactLabel(t *testing.T) {
 	ts := httptest.NewServer(spy)
 	t.Cleanup(func() { srv.Close(); ts.Close() })
 	b := newTransportBundle(t, srv, ts.URL, nil)
+	b.tr = telegram.NewTransport(b.bot, telegram.WithLabels(germanLabels))
 
-	require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", RequestContact: true}))
+	require.Equal(t, messaging.Result{}, b.reply(t, dialog.Reply{Text: "Phone?", Lang: "fr", RequestContact: true}))
 	var markup struct {
 		Keyboard [][]struct {
 			Text string `json:"text"`
 		} `json:"keyboard"`
 	}
 	require.NoError(t, json.Unmarshal([]byte(spy.markups()[0]), &markup))
-	require.Equal(t, telegram.DefaultContactLabel, markup.Keyboard[0][0].Text)
+	require.Equal(t, telegram.DefaultLabels.ShareContact, markup.Keyboard[0][0].Text, "a language without words: the default's")
 }
 
 // TestTransportEdit: a reply with Edit replaces the pressed message in place.

@@ -449,7 +449,11 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		},
 		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
 		Transport: func(*pgxpool.Pool) messaging.Transport {
-			return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken))
+			return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken),
+				telegram.WithLabels(func(lang string) telegram.Labels {
+					p := catalog.Printer(catalog.Match(lang, catalog.Languages()), time.UTC)
+					return telegram.Labels{ShareContact: p.T("btn.share_contact"), KeyboardGone: p.T("chat.keyboard_gone")}
+				}))
 		},
 	}
 	registered := tg.WebhookURL != "" && tg.Mode == "webhook"

@@ -203,6 +203,7 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	if t.st.Forget {
 		t.out[0].Forget = true // the update that asked is not kept either
 	}
+	t.markKeyboard()
 	// The list the client now sees: a number typed next picks from it.
 	t.st.Shown = nil
 	for _, r := range t.out {
@@ -214,6 +215,25 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 		}
 	}
 	return t.st, t.out
+}
+
+// markKeyboard marks the replies whose rendering depends on the contact
+// button: a contact request, and the first reply after one (the phone given,
+// or anything else the client did instead), which removes the button unless
+// the step asks again. Whether it was shown is read from the step stored
+// before this one, never from a process's memory.
+func (t *turn) markKeyboard() {
+	asks := false
+	for i := range t.out {
+		if t.out[i].RequestContact {
+			asks = true
+			t.out[i].Lang = t.st.Lang
+		}
+	}
+	if t.began == stepPhone && !asks {
+		t.out[0].RemoveKeyboard = true
+		t.out[0].Lang = t.st.Lang
+	}
 }
 
 // privateOnly is the answer to an event from a shared chat: bookings are made

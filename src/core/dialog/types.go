@@ -68,6 +68,15 @@ type Reply struct {
 	Text           string   `json:"text"`
 	Choices        []Choice `json:"choices,omitempty"`
 	RequestContact bool     `json:"request_contact,omitempty"` // offer a "share my phone number" button where the channel has one
+	// RemoveKeyboard: the step before requested the contact and this one does
+	// not: a channel whose contact button stays on the client's screen until
+	// taken away (Telegram's reply keyboard) removes it with this reply. Set
+	// on the first reply of such a step; derived from the stored step, so it
+	// holds after a restart and on any replica.
+	RemoveKeyboard bool `json:"remove_keyboard,omitempty"`
+	// Lang is the language of Text, set on the replies for which a channel
+	// adds words of its own (RequestContact, RemoveKeyboard); "" elsewhere.
+	Lang string `json:"lang,omitempty"`
 	// NoEdit: send as a new message, never in place of the message whose button
 	// was pressed (a reminder keeps its words and address when answered).
 	NoEdit bool `json:"no_edit,omitempty"`

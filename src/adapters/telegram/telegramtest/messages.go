@@ -26,13 +26,17 @@ type chat struct {
 }
 
 type storedMessage struct {
-	id       int64
-	fromBot  bool
-	source   string // text as the bot sent it, before parse_mode
-	text     string // text as Telegram stores it
-	markup   json.RawMessage
-	date     int64
-	editDate int64
+	id      int64
+	fromBot bool
+	source  string // text as the bot sent it, before parse_mode
+	text    string // text as Telegram stores it
+	markup  json.RawMessage
+	// replyMarkup: sent with a markup other than an inline keyboard (a reply
+	// keyboard, remove_keyboard, force_reply): Telegram edits such a message
+	// no more ("message can't be edited").
+	replyMarkup bool
+	date        int64
+	editDate    int64
 }
 
 func (s *Server) chatLocked(id int64) *chat {
@@ -102,11 +106,12 @@ func (s *Server) sendMessage(_ context.Context, p params) reply {
 		return rep
 	}
 	c.lastID++
-	m := &storedMessage{id: c.lastID, fromBot: true, source: p["text"], text: text, markup: markup, date: now.Unix()}
+	other := otherMarkup(kb, p["reply_markup"])
+	m := &storedMessage{id: c.lastID, fromBot: true, source: p["text"], text: text, markup: markup, replyMarkup: other != "", date: now.Unix()}
 	c.messages[m.id] = m
 	s.recordLocked(c, SentMessage{
 		Method: "sendMessage", ChatID: chatID, MessageID: m.id, Text: text,
-		ParseMode: p["parse_mode"], Keyboard: kb, Markup: otherMarkup(kb, p["reply_markup"]), Time: now,
+		ParseMode: p["parse_mode"], Keyboard: kb, Markup: other, RemovesKeyboard: removesKeyboard(other), Time: now,
 	})
 	s.stats.Sent++
 	return okReply(s.messageLocked(c, m))
@@ -150,7 +155,7 @@ func (s *Server) editMessageText(_ context.Context, p params) reply {
 	switch {
 	case m == nil:
 		return badRequest("Bad Request: message to edit not found")
-	case !m.fromBot:
+	case !m.fromBot, m.replyMarkup:
 		return badRequest("Bad Request: message can't be edited")
 	case m.text == text && m.source == p["text"] && bytes.Equal(m.markup, markup):
 		// Without reply_markup an edit removes the keyboard, so "same markup"
@@ -223,6 +228,15 @@ func parseMarkup(raw string) (kb [][]Button, echo json.RawMessage, desc string) 
 	return kb, echo, ""
 }
 
+// removesKeyboard reports whether markup (otherMarkup's) is a
+// ReplyKeyboardRemove: {"remove_keyboard": true}.
+func removesKeyboard(markup string) bool {
+	var m struct {
+		Remove bool `json:"remove_keyboard"`
+	}
+	return markup != "" && json.Unmarshal([]byte(markup), &m) == nil && m.Remove
+}
+
 // otherMarkup is raw unless it is empty or an inline keyboard (kb).
 func otherMarkup(kb [][]Button, raw string) string {
 	if raw = strings.TrimSpace(raw); kb != nil || raw == "" || raw == "null" {
@@ -289,7 +303,10 @@ type SentMessage struct {
 	// reply keyboard such as a contact request, remove_keyboard, force_reply),
 	// which the message does not echo but the client's screen shows.
 	Markup string
-	Time   time.Time
+	// RemovesKeyboard: Markup is {"remove_keyboard": true}, which takes the
+	// chat's reply keyboard away from under the input field.
+	RemovesKeyboard bool
+	Time            time.Time
 	// Invoice is the invoice of a message sent with sendInvoice; nil otherwise.
 	Invoice *Invoice
 }

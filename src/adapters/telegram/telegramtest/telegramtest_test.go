@@ -735,3 +735,31 @@ func TestUpdateShapes(t *testing.T) {
 	require.Equal(t, 1767261605, m.Date)
 	require.Equal(t, "slot:20260102T1000", m.ReplyMarkup.InlineKeyboard[0][0].CallbackData)
 }
+
+// TestReplyKeyboardMessages: a reply keyboard and its removal are recorded,
+// and, as on Telegram, a message sent with either is edited no more.
+func TestReplyKeyboardMessages(t *testing.T) {
+	t.Parallel()
+	b := setup(t, telegramtest.Options{Limits: unlimited()})
+	ask, err := b.bot.SendMessage(t.Context(), &bot.SendMessageParams{ChatID: anna.ID, Text: "Your phone?",
+		ReplyMarkup: &models.ReplyKeyboardMarkup{Keyboard: [][]models.KeyboardButton{{{Text: "📱 Share", RequestContact: true}}}, OneTimeKeyboard: true}})
+	require.NoError(t, err)
+	gone, err := b.bot.SendMessage(t.Context(), &bot.SendMessageParams{ChatID: anna.ID, Text: "Got it",
+		ReplyMarkup: &models.ReplyKeyboardRemove{RemoveKeyboard: true}})
+	require.NoError(t, err)
+
+	sent := b.srv.Sent()
+	require.Len(t, sent, 2)
+	require.Contains(t, sent[0].Markup, `"request_contact":true`)
+	require.False(t, sent[0].RemovesKeyboard)
+	require.JSONEq(t, `{"remove_keyboard":true}`, sent[1].Markup)
+	require.True(t, sent[1].RemovesKeyboard)
+
+	for _, id := range []int{ask.ID, gone.ID} {
+		_, err := b.bot.EditMessageText(t.Context(), &bot.EditMessageTextParams{ChatID: anna.ID, MessageID: id, Text: "Confirm?",
+			ReplyMarkup: keyboard([]models.InlineKeyboardButton{{Text: "OK", CallbackData: "ok"}})})
+		require.ErrorIs(t, err, bot.ErrorBadRequest)
+		require.ErrorContains(t, err, "message can't be edited")
+	}
+	require.Len(t, b.srv.Sent(), 2)
+}
