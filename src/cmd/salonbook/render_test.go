@@ -30,9 +30,11 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/render/*.golden from the current output")
 
 // renderClock is what serve's clock reads when a channel transcript starts:
-// Monday 1 March 2027, 08:00 in Berlin. It then runs in real time (a
-// transcript takes seconds, so no time shown changes).
-const renderClock = "2027-03-01T07:00:00Z"
+// Monday 1 March 2027, 07:50 in Berlin. It then runs in real time (a
+// transcript takes seconds, so no time shown changes). Not 08:00: with two
+// hours' notice the 10:00 start sat exactly on the edge, offered or not by
+// how many milliseconds the transcript had run.
+const renderClock = "2027-03-01T06:50:00Z"
 
 // renderFlow is one conversation of issue 14, played the same way on every
 // channel. A script line is "[who] verb: arg":
