@@ -31,6 +31,11 @@ var pluralForms = map[string][]string{
 	"ru": {"one", "few", "many", "other"},
 }
 
+// onlyOne lists the languages whose "one" form is used for the count 1 alone,
+// so it may leave the number out ("Your upcoming booking"); Russian "one" is
+// also 21, 31…, so every Russian form says {{.N}}.
+var onlyOne = map[string]bool{"en": true}
+
 // channelLimits are the longest labels each channel shows whole, in
 // characters: a WhatsApp reply button title, a WhatsApp list row title, and a
 // Telegram button (the API allows more; 20 is this product's rule, so a label
@@ -187,6 +192,24 @@ func TestEveryCatalog(t *testing.T) {
 				}
 				for _, f := range want {
 					require.NotEmpty(t, forms[f], "%s %s lacks the plural form %q", lang, k, f)
+				}
+			}
+		}
+	})
+
+	t.Run("PluralFormsSayTheNumber", func(t *testing.T) {
+		t.Parallel()
+		for _, lang := range langs {
+			for k, v := range cats[lang] {
+				forms, plural := v.(map[string]any)
+				if !plural {
+					continue
+				}
+				for f, text := range forms {
+					if f == "one" && onlyOne[lang] {
+						continue
+					}
+					require.Contains(t, fmt.Sprint(text), "{{.N}}", "%s %s.%s: the form covers more than one count, so it must say {{.N}}", lang, k, f)
 				}
 			}
 		}
