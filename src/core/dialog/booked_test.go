@@ -52,7 +52,7 @@ func TestBookedMessageAnswersEverything(t *testing.T) {
 		"text: Olga", "text: +49 151 11111119", "pick: Confirm"})
 	text := olga.last[0].Text
 	for _, want := range []string{"You're booked: Haircut with Anna, Tuesday, 2 March, 10:00–10:45, €35.",
-		"Address: Torstraße 1, Berlin", "Salon's phone: +49 30 1234567", "until 12 hours before it starts"} {
+		"Address: Torstraße 1, Berlin", "Salon phone: +49 30 1234567", "until 12 hours before it starts"} {
 		require.Contains(t, text, want)
 	}
 	var ref, token string

@@ -276,7 +276,7 @@ func TestPreCheckout(t *testing.T) {
 		"AnotherChat":   {dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "mallory"}, payload, bk.Deposit, "en", "This invoice is not for a booking of yours."},
 		"ForgedPayload": {key, "dep:00000000-0000-0000-0000-000000000000", bk.Deposit, "en", "This invoice is not for a booking of yours."},
 		"NotAnInvoice":  {key, bk.ID, bk.Deposit, "en", "This invoice is not for a booking of yours."},
-		"OtherAmount":   {key, payload, core.Money{Minor: 999, Currency: "EUR"}, "en", "The deposit asked has changed. Please open My bookings and pay again."},
+		"OtherAmount":   {key, payload, core.Money{Minor: 999, Currency: "EUR"}, "en", "The deposit amount has changed. Please open My bookings and pay again."},
 		"OtherCurrency": {key, payload, core.Money{Minor: 1000, Currency: "USD"}, "ru", "Сумма предоплаты изменилась. Откройте, пожалуйста, «Мои записи» и оплатите снова."},
 	} {
 		ok, reason := b.chat.PreCheckout(ctx, tc.key, tc.payload, tc.amount, tc.lang)

@@ -66,7 +66,7 @@ func TestTypedMessagesGetUsefulAnswers(t *testing.T) {
 		{"ru", "какой у вас телефон", []string{"Телефон салона: +49 30 1234567."}, "menu"},
 		{"en", "thanks", []string{"You're welcome!"}, "menu"},
 		{"ru", "спасибо", []string{"Всегда пожалуйста!"}, "menu"},
-		{"en", "I want to book a manicure", []string{"Manicure is with Anna.", "Which day suits you?"}, "day"},
+		{"en", "I want to book a manicure", []string{"Manicure is done by Anna.", "Which day suits you?"}, "day"},
 		{"ru", "хочу записаться на маникюр", []string{"Услугу «Маникюр» у нас делает мастер Анна."}, "day"},
 		{"en", "any time this week for a haircut?", []string{"Who would you like to see?"}, "master"},
 		{"ru", "можно сегодня вечером подстричься", []string{"Какая услуга вам нужна?"}, "service"},

@@ -80,7 +80,7 @@ func TestStaffNotices(t *testing.T) {
 		"Booking moved. Master: Anna. Haircut, Client, now Wednesday, 3 March at 12:00 (was Wednesday, 3 March at 10:00).",
 		"Booking cancelled. Master: Anna. Haircut, Wednesday, 3 March at 12:00, Client.",
 		"New booking. Master: Anna. Haircut, Thursday, 4 March at 10:00, Olga.",
-		"Olga confirmed they will come. Master: Anna. Haircut, Thursday, 4 March at 10:00.",
+		"Olga confirmed they'll be there. Master: Anna. Haircut, Thursday, 4 March at 10:00.",
 	}, notices(), "in the salon's first language and zone, the client by first name only")
 }
 
