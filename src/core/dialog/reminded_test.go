@@ -168,8 +168,8 @@ func TestReminderTranscripts(t *testing.T) {
 			script: append(bookOlga,
 				"clock: +26h", "remind: #1",
 				"cmd: start", "pick: Book", "pick: Manicure", "pick: Thu 4 Mar", "pick: 11:00", // a hold
-				"press: I'll be there",  // a one-line answer: the flow goes on
-				"press: Reschedule", // takes over: the flow and its hold are dropped, and it asks first
+				"press: I'll be there", // a one-line answer: the flow goes on
+				"press: Reschedule",    // takes over: the flow and its hold are dropped, and it asks first
 				"pick: Yes, move",
 			),
 			check: func(t *testing.T, b *bundle) {
