@@ -336,11 +336,11 @@ func TestStaffNoticeSaysTheDeposit(t *testing.T) {
 	start := time.Date(2027, 3, 3, 9, 30, 0, 0, time.UTC)
 	n := dialog.StaffNotice{Kind: booking.Booked, Start: start, Service: map[string]string{"ru": "Стрижка"}, Client: "Иван Петров",
 		Master: "Anna", Deposit: core.Money{Minor: 1000, Currency: "EUR"}, DepositTo: core.DepositPaid}
-	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплата внесена: 10 €.", text(n))
+	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплата внесена: 10\u00a0€.", text(n))
 	n.Kind, n.DepositTo = booking.Cancelled, core.DepositRefundDue
-	require.Equal(t, "Запись отменена. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплату 10 € нужно вернуть.", text(n))
+	require.Equal(t, "Запись отменена. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплату 10\u00a0€ нужно вернуть.", text(n))
 	n.DepositTo = core.DepositKept
-	require.Contains(t, text(n), "Предоплата 10 € остаётся у салона")
+	require.Contains(t, text(n), "Предоплата 10\u00a0€ остаётся у салона")
 	n.Kind, n.DepositTo = booking.Booked, ""
 	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван.", text(n), "no deposit, no word of one")
 }
