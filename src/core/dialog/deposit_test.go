@@ -368,17 +368,24 @@ func TestEraseCancelsAsTheClient(t *testing.T) {
 // promised a refund the policy refused); in Russian too.
 func TestRefundCutoffIsSaidExactly(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct{ hint, book, haircut, confirm, want string }{
-		{"en", "Book", "Haircut", "Confirm", "at least 36 hours 30 minutes before the appointment"},
-		{"ru", "Записаться", "Стрижка", "Подтвердить", "не позднее чем за 36 часов 30 минут до визита"},
+	for _, c := range []struct{ hint, book, haircut, confirm, mine, cancel, want, refund, lost string }{
+		{"en", "Book", "Haircut", "Confirm", "My bookings", "Cancel booking", "at least 36 hours 30 minutes before the appointment",
+			"Your deposit of €10 is refunded if you cancel at least 36 hours 30 minutes before.",
+			"It is now less than 36 hours 30 minutes before the appointment, so if you cancel, the deposit of €10 is kept."},
+		{"ru", "Записаться", "Стрижка", "Подтвердить", "Мои записи", "Отменить запись", "не позднее чем за 36 часов 30 минут до визита",
+			"Предоплата 10\u00a0€ вернётся, если отменить запись не позднее чем за 36 часов 30 минут до визита.",
+			"Предоплата возвращается, только если отменить запись не позднее чем за 36 часов 30 минут до визита, поэтому при отмене сейчас предоплата 10\u00a0€ не вернётся."},
 	} {
 		t.Run(c.hint, func(t *testing.T) {
 			t.Parallel()
 			b := newDepositBundleCutoff(t, "telegram", 36*time.Hour+30*time.Minute)
 			olga := &conv{name: "olga", hint: c.hint}
 			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: #2", "pick: #5", "pick: #1",
-				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm})
+				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm,
+				"pay: ch1", "clock: +70h", "pick: " + c.mine, "pick: #1", "pick: " + c.cancel}) // Thursday 07:00: 27 h ahead
 			require.Contains(t, out, c.want)
+			require.Contains(t, out, c.refund, "the booked message says the cutoff to the minute")
+			require.Contains(t, out, c.lost, "the cancel question says the cutoff to the minute too")
 		})
 	}
 }
