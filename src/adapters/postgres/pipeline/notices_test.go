@@ -275,3 +275,33 @@ func TestStaffNoticesOfAMoveToAnotherMaster(t *testing.T) {
 		"222: New booking. Master: Boris. Haircut, Wednesday, 3 March at 12:00, Client.",
 	}, got)
 }
+
+// TestStaffNoticeNamesTheMasterInTheSalonsLanguage: a master with names per
+// language (masters.names) is named in the staff chat's language, the
+// salon's first.
+func TestStaffNoticeNamesTheMasterInTheSalonsLanguage(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	setup := pgtest.Setup(b.salonID)
+	setup.Salon.Locales = []string{"ru", "en"}
+	setup.Masters[0].Names = map[string]string{"ru": "Анна", "en": "Anna"}
+	setup.StaffChats = map[string]int64{"anna": 12345}
+	_, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	salon, err := b.svc.Catalog(ctx, b.salonID)
+	require.NoError(t, err)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, salon.Salon), slog.New(slog.DiscardHandler)).Record)
+
+	r := b.req("anna", b.at(3, 10, 0), "ru1")
+	r.Confirm = true
+	_, err = b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	var body []byte
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT body FROM outbox WHERE salon_id = $1`, b.salonID).Scan(&body))
+	var o messaging.Outgoing
+	require.NoError(t, json.Unmarshal(body, &o))
+	require.Contains(t, o.Reply.Text, "Мастер: Анна.")
+	require.NotContains(t, o.Reply.Text, "Anna")
+}
