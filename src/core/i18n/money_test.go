@@ -39,6 +39,8 @@ func TestPrice(t *testing.T) {
 		{"en", 3500, "UAH", "35" + nb + "₴"},
 		{"en", 3500, "XYZ", "35" + nb + "XYZ"},
 		{"en", 3550, "CHF", "35.50" + nb + "CHF"},
+		{"en", 350000, "JPY", "¥3,500"}, // kept in hundredths, and whole (core.CurrencyDecimals)
+		{"en", 1250, "KWD", "12.50" + nb + "KWD"},
 		{"en", 0, "EUR", "€0"},
 		{"en", -1850, "EUR", "-€18.50"},
 		{"ru", 3500, "EUR", "35" + nb + "€"},
