@@ -113,6 +113,28 @@ type Money struct {
 }
 
 // String formats m as "35.00 EUR".
+// zeroDecimals and threeDecimals are the currencies whose amounts ISO 4217
+// writes with no decimals or with three; every other has two.
+var (
+	zeroDecimals  = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true, "PYG": true, "UGX": true, "XAF": true, "XOF": true, "XPF": true, "RWF": true, "BIF": true, "DJF": true, "GNF": true, "KMF": true, "VUV": true, "UYI": true}
+	threeDecimals = map[string]bool{"KWD": true, "BHD": true, "OMR": true, "JOD": true, "TND": true, "IQD": true, "LYD": true}
+)
+
+// CurrencyDecimals is how many decimals the currency's amounts have (ISO
+// 4217): 0 for JPY, KRW, VND, CLP, ISK…, 3 for KWD, BHD, OMR, JOD, TND…, else
+// 2. Money keeps hundredths whatever the currency, so a salon file gives a
+// currency with no decimals whole amounts only, and one with three at most
+// two of them.
+func CurrencyDecimals(code string) int {
+	switch {
+	case zeroDecimals[code]:
+		return 0
+	case threeDecimals[code]:
+		return 3
+	}
+	return 2
+}
+
 func (m Money) String() string {
 	sign := ""
 	v := m.Minor

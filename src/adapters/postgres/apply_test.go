@@ -73,6 +73,20 @@ func TestApply(t *testing.T) {
 		require.Equal(t, "Анна", cat.Masters[0].NameIn("ru"))
 		require.Equal(t, setup.Masters[0].Name, cat.Masters[0].NameIn("en"))
 		require.Nil(t, cat.Masters[1].Names, "one name for every language")
+
+		// Back to one name for every language: the names go, stored as {}.
+		setup.Masters[0].Names = nil
+		n, err = b.store.Apply(ctx, setup)
+		require.NoError(t, err)
+		require.Positive(t, n, "names removed are a change")
+		cat, err = b.svc.Catalog(ctx, b.salonID)
+		require.NoError(t, err)
+		require.Nil(t, cat.Masters[0].Names)
+		require.Equal(t, setup.Masters[0].Name, cat.Masters[0].NameIn("ru"), "the one name in every language")
+		var stored string
+		require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT names::text FROM masters WHERE salon_id = $1 AND master_id = 'anna'`,
+			b.salonID).Scan(&stored))
+		require.Equal(t, "{}", stored)
 	})
 
 	t.Run("MaxUpcomingIsStored", func(t *testing.T) {

@@ -90,19 +90,13 @@ func (p *parser) deposit(m *mapping, key string, price core.Money) core.Deposit 
 	return core.Deposit{Minor: minor}
 }
 
-// noCents are the ISO 4217 currencies whose minor unit is not a hundredth
-// (none, or a thousandth). Prices are kept in hundredths; a payment provider
-// takes amounts in the currency's own minor unit, so deposits in these would
-// be charged a hundred times (or a tenth of) what the file says.
-var noCents = map[string]bool{
-	"BIF": true, "CLP": true, "DJF": true, "GNF": true, "ISK": true, "JPY": true, "KMF": true, "KRW": true,
-	"PYG": true, "RWF": true, "UGX": true, "UYI": true, "VND": true, "VUV": true, "XAF": true, "XOF": true, "XPF": true,
-	"BHD": true, "IQD": true, "JOD": true, "KWD": true, "LYD": true, "OMR": true, "TND": true,
-}
-
+// Prices are kept in hundredths; a payment provider takes amounts in the
+// currency's own minor unit, so deposits in a currency whose minor unit is
+// not a hundredth (none, or a thousandth: core.CurrencyDecimals) would be
+// charged a hundred times (or a tenth of) what the file says.
 // depositCurrency refuses a deposit in a currency without hundredths.
 func (p *parser) depositCurrency(n *yaml.Node, field, currency string) {
-	if noCents[currency] {
+	if core.CurrencyDecimals(currency) != 2 {
 		p.add(n.Line, field, "deposits are taken in currencies with cents (hundredths); %s has none", currency)
 	}
 }

@@ -159,8 +159,9 @@ services:
   - {id: a, name: {en: A}, duration: 90m, price: "0", currency: EUR}
   - {id: b, name: {en: B}, duration: 5m, price: "0.5", currency: EUR}
   - {id: c, name: {en: C}, duration: 1h, price: "1234567.89", currency: EUR}
+  - {id: d, name: {en: D}, duration: 1h, price: "3500.00", currency: JPY}
 masters:
-  - {id: m, name: M, services: [a, b, c], hours: {mon: ["00:00-24:00"]}, telegram_chat_id: -1001234567890}
+  - {id: m, name: M, services: [a, b, c, d], hours: {mon: ["00:00-24:00"]}, telegram_chat_id: -1001234567890}
 `))
 	require.NoError(t, err)
 	require.Equal(t, 90*time.Minute, f.Salon.Policy.SlotStep)
@@ -170,6 +171,7 @@ masters:
 	require.Equal(t, int64(0), f.Services[0].Price.Minor)
 	require.Equal(t, int64(50), f.Services[1].Price.Minor)
 	require.Equal(t, int64(123456789), f.Services[2].Price.Minor)
+	require.Equal(t, int64(350000), f.Services[3].Price.Minor, "yen have no decimals: .00 is whole")
 	require.Equal(t, int64(-1001234567890), f.StaffChats["m"])
 }
 
@@ -677,6 +679,15 @@ func TestParseRejects(t *testing.T) {
 			line:  3,
 			field: "services[0].price",
 			msg:   `line 3: services[0].price: price "35.001" has more than 2 decimals`,
+		},
+		{
+			name: "DecimalsInAWholeCurrency",
+			file: func(t *testing.T) string {
+				return edit(t, `price: "10.00", currency: EUR`, `price: "3500.50", currency: JPY`)
+			},
+			line:  3,
+			field: "services[0].price",
+			msg:   `line 3: services[0].price: "3500.50" has decimals, but JPY amounts are whole`,
 		},
 		{
 			name:  "NegativePrice",

@@ -274,7 +274,8 @@ func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
 		s.Duration = p.duration(m, "duration", true, durationRule{min: 5 * time.Minute, wholeMinutes: true})
 		s.BufferBefore = p.duration(m, "buffer_before", false, durationRule{wholeMinutes: true, max: 24 * time.Hour})
 		s.BufferAfter = p.duration(m, "buffer_after", false, durationRule{wholeMinutes: true, max: 24 * time.Hour})
-		if price, pn := p.scalar(m, "price", true); pn != nil {
+		price, pn := p.scalar(m, "price", true)
+		if pn != nil {
 			minor, err := parsePrice(price)
 			if err != nil {
 				p.add(pn.Line, join(path, "price"), "%v", err)
@@ -286,6 +287,9 @@ func (p *parser) services(top *mapping, salon core.Salon) []core.Service {
 				p.add(cn.Line, join(path, "currency"), "%q is not a currency code like EUR", cur)
 			}
 			s.Price.Currency = cur
+		}
+		if pn != nil && core.CurrencyDecimals(s.Price.Currency) == 0 && s.Price.Minor%100 != 0 {
+			p.add(pn.Line, join(path, "price"), "%q has decimals, but %s amounts are whole", price, s.Price.Currency)
 		}
 		s.Deposit = p.deposit(m, "deposit", s.Price)
 		s.Aliases = p.aliases(m)

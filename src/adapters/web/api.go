@@ -232,9 +232,10 @@ func (a *api) services(w http.ResponseWriter, r *http.Request) {
 }
 
 type masterJSON struct {
-	ID       string   `json:"id"`
-	Name     string   `json:"name"`
-	Services []string `json:"services"`
+	ID       string            `json:"id"`
+	Name     string            `json:"name"`            // the default name
+	Names    map[string]string `json:"names,omitempty"` // by language, when the salon file gives them
+	Services []string          `json:"services"`
 }
 
 func (a *api) masters(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +246,7 @@ func (a *api) masters(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]masterJSON, 0, len(cat.Masters))
 	for _, m := range cat.Masters {
-		out = append(out, masterJSON{ID: m.ID, Name: m.Name, Services: m.Services})
+		out = append(out, masterJSON{ID: m.ID, Name: m.Name, Names: m.Names, Services: m.Services})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"masters": out})
 }

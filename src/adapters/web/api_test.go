@@ -317,3 +317,31 @@ func TestOwnerIsNotCapped(t *testing.T) {
 	require.Equal(t, http.StatusOK, status)
 	require.Len(t, out["slots"], 38-7, "the first hold was not released by the later bookings: 09:15 to 10:45 stay taken")
 }
+
+// TestMastersNames: /masters gives a master's names per language next to the
+// default name, as /services gives the services' (a master with one name
+// has none).
+func TestMastersNames(t *testing.T) {
+	t.Parallel()
+	store, salonID := pgtest.Salon(t)
+	setup := pgtest.Setup(salonID)
+	setup.Salon.Locales = []string{"en", "ru"}
+	setup.Masters[0].Names = map[string]string{"en": "Anna", "ru": "Анна"}
+	_, err := store.Apply(context.Background(), setup)
+	require.NoError(t, err)
+	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
+	srv := httptest.NewServer(web.Handler(web.Config{Bookings: booking.New(store, clock), SalonID: salonID, APIToken: token,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Clock: clock}))
+	t.Cleanup(srv.Close)
+	b := &bundle{srv: srv, salonID: salonID, clock: clock}
+
+	status, out := b.call(t, "GET", "/api/v1/masters", nil)
+	require.Equal(t, http.StatusOK, status)
+	masters := out["masters"].([]any)
+	anna, boris := masters[0].(map[string]any), masters[1].(map[string]any)
+	require.Equal(t, "anna", anna["id"])
+	require.Equal(t, "Anna", anna["name"])
+	require.Equal(t, map[string]any{"en": "Anna", "ru": "Анна"}, anna["names"])
+	require.Equal(t, "boris", boris["id"])
+	require.NotContains(t, boris, "names", "one name for every language: no map")
+}

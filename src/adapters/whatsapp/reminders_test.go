@@ -76,7 +76,7 @@ func TestReminderWindowOrTemplate(t *testing.T) {
 	require.Equal(t, "salon_reminder", sent[0].Template)
 	require.Len(t, sent[0].Params, 1)
 	require.Contains(t, sent[0].Params[0], "Reminder: Haircut with Anna")
-	require.Contains(t, sent[0].Params[0], "1. I'll come")
+	require.Contains(t, sent[0].Params[0], "1. I'll be there")
 	require.Equal(t, "salon_message", sent[1].Template, "anything else: the general template")
 }
 

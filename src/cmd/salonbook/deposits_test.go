@@ -355,7 +355,7 @@ func TestDepositsOverTelegram(t *testing.T) {
 			n += 2
 		}
 		press(wait(n), "Подтвердить")
-		require.Contains(t, wait(n+1).Text, "внесите, пожалуйста, предоплату 10 € в течение 15 минут")
+		require.Contains(t, wait(n+1).Text, "внесите, пожалуйста, предоплату 10\u00a0€ в течение 15 минут")
 		inv := wait(n + 2)
 		require.Equal(t, "sendInvoice", inv.Method)
 		require.EqualValues(t, 1000, inv.Invoice.TotalAmount)
@@ -375,7 +375,7 @@ func TestDepositsOverTelegram(t *testing.T) {
 	t.Logf("pre-checkout answered in %s", res.Latency)
 	require.Less(t, res.Latency, time.Second)
 	m := wait(n)
-	require.Contains(t, m.Text, "Предоплата 10 € получена, спасибо. Вы записаны: Стрижка, мастер Анна")
+	require.Contains(t, m.Text, "Предоплата 10\u00a0€ получена, спасибо. Вы записаны: Стрижка, мастер Анна")
 	n++
 	// The successful payment comes again (a redelivery, and the same charge
 	// under another update): one confirmation.
@@ -383,7 +383,7 @@ func TestDepositsOverTelegram(t *testing.T) {
 	deliver(again)
 	updateID++
 	deliver(telegramtest.SuccessfulPaymentUpdate(updateID, m.MessageID+1, ivan, "EUR", 1000, inv.Invoice.Payload, res.ChargeID, res.ProviderChargeID))
-	require.Contains(t, wait(n).Text, "Предоплата 10 € получена", "the repeat is answered as the first")
+	require.Contains(t, wait(n).Text, "Предоплата 10\u00a0€ получена", "the repeat is answered as the first")
 	n++
 	var payments int
 	var status, deposit, charge, providerCharge string

@@ -86,11 +86,13 @@ func (t *turn) refundRule(b *core.Booking) string {
 		return ""
 	}
 	p := t.p
-	hours := int(t.cat.Salon.Policy.RefundCutoff() / time.Hour)
-	if b.Start.Sub(t.now) < t.cat.Salon.Policy.RefundCutoff() {
-		return p.N("rule.refund_lost", hours, "Deposit", p.Price(b.Deposit))
+	cutoff := t.cat.Salon.Policy.RefundCutoff()
+	// Exactly to the minute, as deposit.rules says it at booking: "36 hours"
+	// for a cutoff of 36 h 30 min promised a refund the policy refused.
+	if b.Start.Sub(t.now) < cutoff {
+		return p.T("rule.refund_lost", "Cutoff", t.duration(cutoff), "Deposit", p.Price(b.Deposit))
 	}
-	return p.N("rule.refund", hours, "Deposit", p.Price(b.Deposit))
+	return p.T("rule.refund", "Cutoff", t.duration(cutoff), "Deposit", p.Price(b.Deposit))
 }
 
 // kept answers No: the booking stays (b nil: it is gone meanwhile).

@@ -169,6 +169,9 @@ func (t *turn) dayPrompt() Reply {
 		free[s.Day] = true
 	}
 	r := Reply{Text: p.T("ask.day")}
+	if t.st.Step == stepMoveDay {
+		r.Text = p.T("ask.move_day")
+	}
 	// Room for the days among the buttons: Earlier days, Later days, Another
 	// master (a move) and Menu stay within a WhatsApp list's ten.
 	room := maxChoices - 2

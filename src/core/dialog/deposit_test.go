@@ -276,7 +276,7 @@ func TestPreCheckout(t *testing.T) {
 		"AnotherChat":   {dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "mallory"}, payload, bk.Deposit, "en", "This invoice is not for a booking of yours."},
 		"ForgedPayload": {key, "dep:00000000-0000-0000-0000-000000000000", bk.Deposit, "en", "This invoice is not for a booking of yours."},
 		"NotAnInvoice":  {key, bk.ID, bk.Deposit, "en", "This invoice is not for a booking of yours."},
-		"OtherAmount":   {key, payload, core.Money{Minor: 999, Currency: "EUR"}, "en", "The deposit asked has changed. Please open My bookings and pay again."},
+		"OtherAmount":   {key, payload, core.Money{Minor: 999, Currency: "EUR"}, "en", "The deposit amount has changed. Please open My bookings and pay again."},
 		"OtherCurrency": {key, payload, core.Money{Minor: 1000, Currency: "USD"}, "ru", "Сумма предоплаты изменилась. Откройте, пожалуйста, «Мои записи» и оплатите снова."},
 	} {
 		ok, reason := b.chat.PreCheckout(ctx, tc.key, tc.payload, tc.amount, tc.lang)
@@ -336,11 +336,11 @@ func TestStaffNoticeSaysTheDeposit(t *testing.T) {
 	start := time.Date(2027, 3, 3, 9, 30, 0, 0, time.UTC)
 	n := dialog.StaffNotice{Kind: booking.Booked, Start: start, Service: map[string]string{"ru": "Стрижка"}, Client: "Иван Петров",
 		Master: "Anna", Deposit: core.Money{Minor: 1000, Currency: "EUR"}, DepositTo: core.DepositPaid}
-	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплата внесена: 10 €.", text(n))
+	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплата внесена: 10\u00a0€.", text(n))
 	n.Kind, n.DepositTo = booking.Cancelled, core.DepositRefundDue
-	require.Equal(t, "Запись отменена. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплату 10 € нужно вернуть.", text(n))
+	require.Equal(t, "Запись отменена. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван. Предоплату 10\u00a0€ нужно вернуть.", text(n))
 	n.DepositTo = core.DepositKept
-	require.Contains(t, text(n), "Предоплата 10 € остаётся у салона")
+	require.Contains(t, text(n), "Предоплата 10\u00a0€ остаётся у салона")
 	n.Kind, n.DepositTo = booking.Booked, ""
 	require.Equal(t, "Новая запись. Мастер: Anna. Стрижка, среда, 3 марта, в 10:30, клиент: Иван.", text(n), "no deposit, no word of one")
 }
@@ -368,17 +368,24 @@ func TestEraseCancelsAsTheClient(t *testing.T) {
 // promised a refund the policy refused); in Russian too.
 func TestRefundCutoffIsSaidExactly(t *testing.T) {
 	t.Parallel()
-	for _, c := range []struct{ hint, book, haircut, confirm, want string }{
-		{"en", "Book", "Haircut", "Confirm", "at least 36 hours 30 minutes before the appointment"},
-		{"ru", "Записаться", "Стрижка", "Подтвердить", "не позднее чем за 36 часов 30 минут до визита"},
+	for _, c := range []struct{ hint, book, haircut, confirm, mine, cancel, want, refund, lost string }{
+		{"en", "Book", "Haircut", "Confirm", "My bookings", "Cancel booking", "at least 36 hours 30 minutes before the appointment",
+			"Your deposit of €10 is refunded if you cancel at least 36 hours 30 minutes before.",
+			"It is now less than 36 hours 30 minutes before the appointment, so if you cancel, the deposit of €10 is kept."},
+		{"ru", "Записаться", "Стрижка", "Подтвердить", "Мои записи", "Отменить запись", "не позднее чем за 36 часов 30 минут до визита",
+			"Предоплата 10\u00a0€ вернётся, если отменить запись не позднее чем за 36 часов 30 минут до визита.",
+			"Предоплата возвращается, только если отменить запись не позднее чем за 36 часов 30 минут до визита, поэтому при отмене сейчас предоплата 10\u00a0€ не вернётся."},
 	} {
 		t.Run(c.hint, func(t *testing.T) {
 			t.Parallel()
 			b := newDepositBundleCutoff(t, "telegram", 36*time.Hour+30*time.Minute)
 			olga := &conv{name: "olga", hint: c.hint}
 			out := b.run(t, []*conv{olga}, []string{"text: hi", "pick: " + c.book, "pick: " + c.haircut, "pick: #2", "pick: #5", "pick: #1",
-				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm})
+				"text: Olga", "text: +49 151 23456789", "pick: " + c.confirm,
+				"pay: ch1", "clock: +70h", "pick: " + c.mine, "pick: #1", "pick: " + c.cancel}) // Thursday 07:00: 27 h ahead
 			require.Contains(t, out, c.want)
+			require.Contains(t, out, c.refund, "the booked message says the cutoff to the minute")
+			require.Contains(t, out, c.lost, "the cancel question says the cutoff to the minute too")
 		})
 	}
 }

@@ -508,7 +508,7 @@ func TestTypedNumberWithoutShown(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, tag.RowsAffected())
 	r := b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: "2"})
-	require.Contains(t, r[len(r)-1].Text, "Manicure is with Anna.\n\nWhich day suits you?", "one master: no question")
+	require.Contains(t, r[len(r)-1].Text, "Manicure is done by Anna.\n\nWhich day suits you?", "one master: no question")
 	var service string
 	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT state->>'service' FROM conversations WHERE salon_id = $1 AND chat_id = 'olga'`,
 		b.salonID).Scan(&service))

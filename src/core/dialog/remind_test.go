@@ -27,9 +27,9 @@ func TestReminderReply(t *testing.T) {
 	for _, c := range []struct {
 		lang, want, button string
 	}{
-		{"en", "Haircut with Anna at Studio Anna", "I'll come"},
+		{"en", "Haircut with Anna at Studio Anna", "I'll be there"},
 		{"ru", "Напоминаем о записи в Studio Anna: Стрижка, мастер Анна", "Приду"},
-		{"de", "Haircut with Anna at Studio Anna", "I'll come"}, // not a salon language
+		{"de", "Haircut with Anna at Studio Anna", "I'll be there"}, // not a salon language
 	} {
 		r.Lang = c.lang
 		got := dialog.ReminderReply(catalog, salon, r)

@@ -81,8 +81,8 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_coming_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
-				"clock: +26h", "remind: #1", "press: I'll come", // the 24 h reminder
-				"clock: +22h", "remind: #1", "press: I'll come", // the 2 h one: the same answer, nothing changes
+				"clock: +26h", "remind: #1", "press: I'll be there", // the 24 h reminder
+				"clock: +22h", "remind: #1", "press: I'll be there", // the 2 h one: the same answer, nothing changes
 			),
 			check: func(t *testing.T, b *bundle) {
 				require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t), "recorded once, at the first press")
@@ -146,9 +146,9 @@ func TestReminderTranscripts(t *testing.T) {
 			script: append(bookOlga,
 				"clock: +26h", "remind: #1",
 				"cmd: start", "pick: My bookings", "pick: #1", "pick: Cancel booking", "pick: Yes, cancel", // cancelled since
-				"press: I'll come", "press: Reschedule", "press: Cancel booking",
+				"press: I'll be there", "press: Reschedule", "press: Cancel booking",
 				"pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 11:00", "pick: Confirm",
-				"clock: +23h", "remind: #1", "clock: +2h", "press: I'll come", // started
+				"clock: +23h", "remind: #1", "clock: +2h", "press: I'll be there", // started
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"-"}, b.comingAt(t)) },
 		},
@@ -168,8 +168,8 @@ func TestReminderTranscripts(t *testing.T) {
 			script: append(bookOlga,
 				"clock: +26h", "remind: #1",
 				"cmd: start", "pick: Book", "pick: Manicure", "pick: Thu 4 Mar", "pick: 11:00", // a hold
-				"press: I'll come",  // a one-line answer: the flow goes on
-				"press: Reschedule", // takes over: the flow and its hold are dropped, and it asks first
+				"press: I'll be there", // a one-line answer: the flow goes on
+				"press: Reschedule",    // takes over: the flow and its hold are dropped, and it asks first
 				"pick: Yes, move",
 			),
 			check: func(t *testing.T, b *bundle) {
@@ -241,7 +241,7 @@ func TestReminderTranscripts(t *testing.T) {
 			name:  "remind_typed_labels_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
-				"clock: +26h", "template: #1", "text: I’ll come!", // a curly apostrophe, and a "!"
+				"clock: +26h", "template: #1", "text: I’ll be there!", // a curly apostrophe, and a "!"
 			),
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t)) },
 		},
@@ -258,8 +258,8 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
 				"clock: +26h", "remind: #1", "press: Reschedule", "pick: Yes, move", "pick: Thu 4 Mar", "pick: 12:00",
-				"press: I'll come", // the old reminder's: the booking has moved
-				"pick: I'll come",  // the new time's
+				"press: I'll be there", // the old reminder's: the booking has moved
+				"pick: I'll be there",  // the new time's
 			),
 			check: func(t *testing.T, b *bundle) {
 				require.Equal(t, []string{"Thu 04 12:00"}, b.starts(t))
@@ -381,7 +381,7 @@ func TestComingFromTheChat(t *testing.T) {
 	}
 	require.Equal(t, []string{
 		"New booking. Master: Anna. Haircut, Wednesday, 3 March at 10:00, Olga.",
-		"Olga confirmed they will come. Master: Anna. Haircut, Wednesday, 3 March at 10:00.",
+		"Olga confirmed they'll be there. Master: Anna. Haircut, Wednesday, 3 March at 10:00.",
 	}, notices(), "two presses, one notice")
 	got, err = b.bookings.Get(ctx, b.salonID, id)
 	require.NoError(t, err)

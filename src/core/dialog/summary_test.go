@@ -40,7 +40,7 @@ func TestStaffSummaryText(t *testing.T) {
 		{Start: utc(3, 28, 10, 30), Service: map[string]string{"en": "Manicure"}, Client: " Ivan "},
 	}}
 	require.Equal(t, "Anna, your day on Sunday, 28 March: 2 bookings.\n"+
-		"09:00 Haircut, Olga ✓ will come\n"+
+		"09:00 Haircut, Olga ✓ confirmed\n"+
 		"12:30 Manicure, Ivan",
 		dialog.StaffSummaryText(catalog, summarySalon(t, "08:00", "en", "ru"))(day))
 	require.Equal(t, "Anna, на воскресенье, 28 марта, у вас 2 записи.\n"+

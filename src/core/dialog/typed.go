@@ -325,10 +325,21 @@ func (t *turn) understood(text string) bool {
 }
 
 // help answers "help": what the bot does, and that the client may write.
+// typedExample is a service's name as a client would type it in the middle of
+// a Russian sentence («стрижка завтра в 5 вечера»): the first letter lower-case.
+// English keeps the name as written.
+func (t *turn) typedExample(name string) string {
+	if t.p.Lang() != "ru" {
+		return name
+	}
+	r, n := utf8.DecodeRuneInString(name)
+	return string(unicode.ToLower(r)) + name[n:]
+}
+
 func (t *turn) help() {
 	r := t.helpReply()
 	if len(t.cat.Services) > 0 {
-		r.Text += "\n\n" + t.p.T("help.typing", "Service", t.cat.Services[0].NameIn(t.p.Lang()))
+		r.Text += "\n\n" + t.p.T("help.typing", "Service", t.typedExample(t.cat.Services[0].NameIn(t.p.Lang())))
 	}
 	t.out = append(t.out, r)
 	t.again()

@@ -231,7 +231,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name:   "MasterWhoDoesNotDoIt",
 			script: []string{"text: manicure with Boris tomorrow"},
-			want:   []string{"Boris doesn't do Manicure. Manicure is with Anna.", "Free times on Tuesday, 2 March:"},
+			want:   []string{"Boris doesn't do Manicure. Manicure is done by Anna.", "Free times on Tuesday, 2 March:"},
 		},
 		{
 			name:   "MasterWhoDoesNotDoItRu",
@@ -248,7 +248,7 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name:   "MenuWordWhereANameIsAsked",
 			script: []string{"text: haircut tomorrow at 11", "text: cancel"},
-			want:   []string{"OK, cancelled."},
+			want:   []string{"OK, let's leave it there."},
 			check:  func(t *testing.T, b *bundle, st dialog.State) { require.Equal(t, "", st.Step) },
 		},
 		{
@@ -265,7 +265,7 @@ func TestTypedEdges(t *testing.T) {
 			name: "CancelTypedOnABookingsScreen",
 			script: []string{"text: haircut with Anna on Wednesday at 10", "text: Olga", "text: +49 151 23456789", "text: yes",
 				"text: manicure with Anna on Thursday at 10", "text: yes", "pick: My bookings", "pick: #2", "text: cancel"},
-			want: []string{"To cancel it, press “Cancel booking”.", "Manicure with Anna, Thursday, 4 March at 10:00"},
+			want: []string{"To cancel it, tap “Cancel booking”.", "Manicure with Anna, Thursday, 4 March at 10:00"},
 			check: func(t *testing.T, b *bundle, st dialog.State) {
 				require.Equal(t, "booking", st.Step)
 				require.Equal(t, 2, b.confirmed(t), "shown, not cancelled")

@@ -226,11 +226,11 @@ func (t *turn) waitingLines(r *Reply, list []WaitlistEntry) {
 	}
 	numbered := slices.ContainsFunc(list, func(e WaitlistEntry) bool { return days[e.Day] > 1 })
 	for i, e := range list {
-		master := p.T("waitlist.any_master")
+		service := t.service(e.ServiceID).NameIn(p.Lang())
+		line := p.T("mine.wait_line_any", "Day", p.DateLong(e.Day), "Service", service)
 		if e.MasterID != booking.AnyMaster {
-			master = t.masterName(e.MasterID)
+			line = p.T("mine.wait_line", "Day", p.DateLong(e.Day), "Service", service, "Master", t.masterName(e.MasterID))
 		}
-		line := p.T("mine.wait_line", "Day", p.Date(e.Day), "Service", t.service(e.ServiceID).NameIn(p.Lang()), "Master", master)
 		lbl := p.T("btn.leave", "Day", p.Date(e.Day))
 		if numbered {
 			line = strconv.Itoa(i+1) + ". " + line

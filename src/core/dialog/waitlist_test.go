@@ -124,7 +124,7 @@ func TestOfferAnswers(t *testing.T) {
 		b, olga, _, id := offerWorld(t)
 		choose(b, t, olga, "mine")
 		text := choose(b, t, olga, "b:"+id)
-		require.Contains(t, text, "offered to you and not booked yet")
+		require.Contains(t, text, "offered to you but not booked yet")
 		var ids []string
 		for _, r := range olga.last {
 			for _, c := range r.Choices {
@@ -134,7 +134,7 @@ func TestOfferAnswers(t *testing.T) {
 		require.Contains(t, ids, "wy:"+id)
 		require.NotContains(t, ids, "mv:"+id)
 		require.NotContains(t, ids, "cx:"+id)
-		require.Contains(t, choose(b, t, olga, "cx:"+id), "offered to you and not booked yet")
+		require.Contains(t, choose(b, t, olga, "cx:"+id), "offered to you but not booked yet")
 		choose(b, t, olga, "mv:"+id)
 		require.Equal(t, core.StatusHeld, b.status(t, id), "an offer is not cancelled or moved as a booking")
 	})

@@ -80,7 +80,7 @@ func TestStaffNotices(t *testing.T) {
 		"Booking moved. Master: Anna. Haircut, Client, now Wednesday, 3 March at 12:00 (was Wednesday, 3 March at 10:00).",
 		"Booking cancelled. Master: Anna. Haircut, Wednesday, 3 March at 12:00, Client.",
 		"New booking. Master: Anna. Haircut, Thursday, 4 March at 10:00, Olga.",
-		"Olga confirmed they will come. Master: Anna. Haircut, Thursday, 4 March at 10:00.",
+		"Olga confirmed they'll be there. Master: Anna. Haircut, Thursday, 4 March at 10:00.",
 	}, notices(), "in the salon's first language and zone, the client by first name only")
 }
 
@@ -274,4 +274,34 @@ func TestStaffNoticesOfAMoveToAnotherMaster(t *testing.T) {
 		"111: Booking cancelled. Master: Anna. Haircut, Wednesday, 3 March at 10:00, Client.",
 		"222: New booking. Master: Boris. Haircut, Wednesday, 3 March at 12:00, Client.",
 	}, got)
+}
+
+// TestStaffNoticeNamesTheMasterInTheSalonsLanguage: a master with names per
+// language (masters.names) is named in the staff chat's language, the
+// salon's first.
+func TestStaffNoticeNamesTheMasterInTheSalonsLanguage(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	setup := pgtest.Setup(b.salonID)
+	setup.Salon.Locales = []string{"ru", "en"}
+	setup.Masters[0].Names = map[string]string{"ru": "Анна", "en": "Anna"}
+	setup.StaffChats = map[string]int64{"anna": 12345}
+	_, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	catalog, err := i18n.Load()
+	require.NoError(t, err)
+	salon, err := b.svc.Catalog(ctx, b.salonID)
+	require.NoError(t, err)
+	b.store.FollowChanges(pipeline.NewStaffNotices("telegram", dialog.StaffText(catalog, salon.Salon), slog.New(slog.DiscardHandler)).Record)
+
+	r := b.req("anna", b.at(3, 10, 0), "ru1")
+	r.Confirm = true
+	_, err = b.svc.Book(ctx, r)
+	require.NoError(t, err)
+	var body []byte
+	require.NoError(t, pgtest.Pool(t).QueryRow(ctx, `SELECT body FROM outbox WHERE salon_id = $1`, b.salonID).Scan(&body))
+	var o messaging.Outgoing
+	require.NoError(t, json.Unmarshal(body, &o))
+	require.Contains(t, o.Reply.Text, "Мастер: Анна.")
+	require.NotContains(t, o.Reply.Text, "Anna")
 }

@@ -227,11 +227,16 @@ func TestReminderInstants(t *testing.T) {
 
 // TestReminderMessage: the reminder goes to the chat the client booked in, in
 // the conversation's language (else the salon's first), with the salon, its
-// address, the service, the master, the local time and the three buttons.
+// address, the service, the master (by the name in that language), the local time
+// and the three buttons.
 func TestReminderMessage(t *testing.T) {
 	t.Parallel()
 	b := newRemindBundle(t, time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC))
-	_, err := pgtest.Pool(t).Exec(ctx, `INSERT INTO conversations (salon_id, channel, chat_id, state) VALUES ($1, 'whatsapp', '4915112345678', '{"lang":"ru"}')`, b.salonID)
+	setup := b.setup()
+	setup.Masters[0].Names = map[string]string{"en": "Anna", "ru": "Анна"} // named per language (masters.names)
+	_, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	_, err = pgtest.Pool(t).Exec(ctx, `INSERT INTO conversations (salon_id, channel, chat_id, state) VALUES ($1, 'whatsapp', '4915112345678', '{"lang":"ru"}')`, b.salonID)
 	require.NoError(t, err)
 	ru := b.book(t, "whatsapp:4915112345678", b.at(3, 10, 0), "ru")
 	en := b.book(t, "telegram:7002", b.at(3, 12, 0), "en")
@@ -241,7 +246,7 @@ func TestReminderMessage(t *testing.T) {
 	require.Len(t, out, 2, "the 24h reminder of the first booking is dropped: its 2h one is due in the same batch; oldest due first")
 	require.Equal(t, "whatsapp", out[1].Channel)
 	require.Equal(t, "4915112345678", out[1].Chat)
-	require.Contains(t, out[1].Text, "Напоминаем о записи в Studio "+b.salonID+": Стрижка, мастер Anna")
+	require.Contains(t, out[1].Text, "Напоминаем о записи в Studio "+b.salonID+": Стрижка, мастер Анна")
 	require.Contains(t, out[1].Text, "10:00")
 	require.Contains(t, out[1].Text, "Адрес: Torstraße 1")
 	at := ":" + strconv.FormatInt(b.at(3, 10, 0).Unix(), 10) // the start the reminder names

@@ -162,7 +162,7 @@ func TestStaffSummarySentOnceAtItsTime(t *testing.T) {
 			}
 			require.Equal(t, []string{"111: Anna, your day on " + c.want + ": 3 bookings.\n" +
 				"00:30 Haircut, Night\n" +
-				"10:00 Haircut, Olga ✓ will come\n" +
+				"10:00 Haircut, Olga ✓ confirmed\n" +
 				"12:00 Manicure, Ivan"}, w.outbox(t))
 			require.Equal(t, map[string]string{"anna " + c.day.String(): "sent", "boris " + c.day.String(): "empty"}, w.outcomes(t))
 
