@@ -15,7 +15,7 @@ func TestReplyAfterPhoneRemovesKeyboard(t *testing.T) {
 	t.Parallel()
 	toPhone := func(t *testing.T, b *bundle, c *conv) []dialog.Reply {
 		t.Helper()
-		b.run(t, []*conv{c}, []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Anna", "pick: #1", "pick: 10:30"})
+		b.run(t, []*conv{c}, []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #1", "pick: 10:30"})
 		r := b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: "Иван"})
 		require.True(t, r[len(r)-1].RequestContact)
 		return r
