@@ -75,7 +75,7 @@ func adSetup(t *testing.T, consent bool) *adBundle {
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(b.log, nil))
 	rep := &adreport.Reporter{Store: b.ads, API: client, Clock: clock, Log: log}
-	b.runner, err = jobs.NewReports(pool, jobs.ReportsConfig{Reporter: rep, Log: log, Poll: 20 * time.Millisecond, Queue: "ads" + b.salonID})
+	b.runner, err = jobs.NewReports(pool, jobs.ReportsConfig{Reporter: rep, SalonID: b.salonID, Log: log, Poll: 20 * time.Millisecond, Queue: "ads" + b.salonID})
 	require.NoError(t, err)
 	b.store.FollowChanges(func(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 		ids, err := b.ads.Record(ctx, tx, c, clock.Now())
@@ -345,4 +345,80 @@ func TestPaidDepositRecordsAPurchase(t *testing.T) {
 	require.NotNil(t, purchase)
 	require.InDelta(t, 10.00, *purchase.CustomData.Value, 0.001)
 	require.Equal(t, "EUR", purchase.CustomData.Currency)
+}
+
+// Each salon's events go on the salon's own queue, and a salon's process
+// sends only its own salon's events: a job of another salon that reaches it
+// (a queue shared by mistake, as every salon's once was) is cancelled unsent,
+// and the store does not read another salon's event.
+func TestASalonSendsOnlyItsOwnEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := adSetup(t, false), adSetup(t, false)
+	require.Equal(t, "ads-"+b.salonID, jobs.AdsQueue(b.salonID))
+	require.Regexp(t, `^ads-h[0-9a-f]{20}$`, jobs.AdsQueue("a--b"), "a salon id river takes no queue name from")
+	require.NotEqual(t, jobs.AdsQueue("x"), jobs.AdsQueue("y"))
+
+	// Salon a's runner on salon b's queue.
+	log := slog.New(slog.NewTextHandler(a.log, nil))
+	client, err := meta.New(meta.Options{URL: a.fake.URL(), Version: "v24.0", DatasetID: a.fake.Options().DatasetID,
+		Token: a.fake.Options().Token, HTTPClient: a.fake.Client(), BaseDelay: time.Millisecond})
+	require.NoError(t, err)
+	wrong, err := jobs.NewReports(a.pool, jobs.ReportsConfig{Reporter: &adreport.Reporter{Store: a.ads, API: client, Clock: a.clock, Log: log},
+		SalonID: a.salonID, Log: log, Poll: 20 * time.Millisecond, Queue: "ads" + b.salonID})
+	require.NoError(t, err)
+	require.NoError(t, wrong.Start(ctx))
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = wrong.Stop(stop)
+	})
+
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000009"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-9"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000009", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	var state string
+	require.Eventually(t, func() bool {
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT state::text FROM river_job WHERE args->>'event_id' = $1`, id).Scan(&state))
+		return state == "cancelled" || state == "completed"
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, "cancelled", state)
+	require.Zero(t, a.fake.Requests(), "nothing sent with salon a's token")
+	require.Equal(t, adreport.StatePending, b.state(t, id))
+
+	_, err = a.ads.Facts(ctx, a.salonID, id)
+	require.Equal(t, core.ENotFound, core.ErrorCode(err), "salon b's event is not salon a's")
+	f, err := b.ads.Facts(ctx, b.salonID, id)
+	require.NoError(t, err)
+	require.Equal(t, bk.ID, f.BookingID)
+}
+
+// A salon's runner adopts its jobs left on the old shared queue, and only its
+// own; it then sends them.
+func TestReportsAdoptTheSalonsJobsFromTheSharedQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000010"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-10"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000010", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	// As the old version queued it, and another salon's job beside it.
+	_, err := b.pool.Exec(ctx, `UPDATE river_job SET queue = 'ads' WHERE args->>'event_id' = $1`, id)
+	require.NoError(t, err)
+	other := "o" + pgtest.RandomID()
+	_, err = b.pool.Exec(ctx, `INSERT INTO river_job (kind, queue, args, max_attempts, state) VALUES ('ad_report', 'ads', $1, 12, 'available')`,
+		`{"salon_id":"`+other+`","event_id":"x-schedule"}`)
+	require.NoError(t, err)
+	n, err := b.runner.Adopt(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	var left int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE queue = 'ads' AND args->>'salon_id' = $1`, other).Scan(&left))
+	require.Equal(t, 1, left, "another salon's job stays")
+	_, err = b.pool.Exec(ctx, `DELETE FROM river_job WHERE queue = 'ads' AND args->>'salon_id' = $1`, other)
+	require.NoError(t, err)
+	b.start(t)
+	b.waitState(t, id, adreport.StateSent)
 }

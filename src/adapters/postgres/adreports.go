@@ -114,8 +114,9 @@ func (a *AdReports) Record(ctx context.Context, tx pgx.Tx, c booking.Change, now
 	return out, mapErr(err, "record ad events")
 }
 
-// Facts implements adreport.Store. ENotFound when no event has the id.
-func (a *AdReports) Facts(ctx context.Context, eventID string) (adreport.Facts, error) {
+// Facts implements adreport.Store. ENotFound when the salon has no event with
+// the id.
+func (a *AdReports) Facts(ctx context.Context, salonID, eventID string) (adreport.Facts, error) {
 	var f adreport.Facts
 	var clientID pgtype.Int8
 	var erased bool
@@ -132,7 +133,7 @@ func (a *AdReports) Facts(ctx context.Context, eventID string) (adreport.Facts, 
 		LEFT JOIN clients c ON c.client_id = b.client_id
 		LEFT JOIN meta_chats m ON m.salon_id = b.salon_id AND m.channel = split_part(b.source, ':', 1)
 		     AND m.chat_id = substr(b.source, strpos(b.source, ':') + 1) AND strpos(b.source, ':') > 0
-		WHERE e.event_id = $1`, eventID).
+		WHERE e.event_id = $1 AND e.salon_id = $2`, eventID, salonID).
 		Scan(&f.State, &f.Name, &f.SalonID, &f.BookingID, &f.OccurredAt, &f.Price.Minor, &f.Price.Currency, &f.Deposit.Minor,
 			&clientID, &erased, &phone, &f.Consent, &source, &fbclid, &clicked, &ctwa)
 	if err != nil {

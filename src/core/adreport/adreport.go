@@ -121,8 +121,9 @@ type Facts struct {
 
 // Store reads recorded events and marks them done.
 type Store interface {
-	// Facts returns the event's facts. ENotFound when no event has the id.
-	Facts(ctx context.Context, eventID string) (Facts, error)
+	// Facts returns the facts of the salon's event. ENotFound when the
+	// salon has no event with the id.
+	Facts(ctx context.Context, salonID, eventID string) (Facts, error)
 	// Done marks a pending event state at at, and reports whether it was
 	// still pending.
 	Done(ctx context.Context, eventID, state string, at time.Time) (bool, error)
@@ -155,15 +156,15 @@ type Reporter struct {
 	Log   *slog.Logger
 }
 
-// Report sends the recorded event eventID unless it was sent, refused or
+// Report sends the salon's recorded event eventID unless it was sent, refused or
 // dropped before: at most once. An event of an erased client, or of a chat
 // whose click is gone, is dropped unsent; one older than MaxAge too. A
 // refusal is logged and the event marked refused (nil: not retried); any
 // other failure is returned, to be retried.
-func (r *Reporter) Report(ctx context.Context, eventID string) error {
-	f, err := r.Store.Facts(ctx, eventID)
+func (r *Reporter) Report(ctx context.Context, salonID, eventID string) error {
+	f, err := r.Store.Facts(ctx, salonID, eventID)
 	if core.ErrorCode(err) == core.ENotFound {
-		return nil // deleted with its salon
+		return nil // deleted with its salon, or another salon's
 	}
 	if err != nil {
 		return err
