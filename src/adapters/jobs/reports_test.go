@@ -422,3 +422,24 @@ func TestReportsAdoptTheSalonsJobsFromTheSharedQueue(t *testing.T) {
 	b.start(t)
 	b.waitState(t, id, adreport.StateSent)
 }
+
+// Graph's throttling (HTTP 400, code 80004 or 17) and a revoked token lose no
+// event: the job tries again later and the event goes; the token's problem is
+// logged as an error naming the setting.
+func TestThrottlesAndTokenErrorsAreRetried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	b.start(t)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000011"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-11"}, b.clock.Now()))
+	b.fake.FailNext(metatest.Throttled, metatest.TokenRevoked)
+	bk := b.book(t, "whatsapp:4915100000011", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.waitState(t, id, adreport.StateSent)
+	require.Len(t, b.fake.Events(), 1)
+	require.Equal(t, 3, b.fake.Requests(), "one request per attempt")
+	require.Contains(t, b.log.String(), "level=ERROR")
+	require.Contains(t, b.log.String(), "META_CAPI_TOKEN")
+	require.NotContains(t, b.log.String(), "ad event refused")
+}

@@ -131,7 +131,8 @@ type Store interface {
 
 // API sends events to the platform. An error the platform gives for the
 // event itself (a validation error: retrying cannot help) is a Refused one;
-// any other error (rate limit, 5xx, network) is worth retrying later.
+// one about the salon's credentials a *ConfigError; any other error (rate
+// limit, 5xx, network) is worth retrying later, and so are those two.
 type API interface {
 	Send(ctx context.Context, ev Event) error
 }
@@ -141,6 +142,14 @@ type RefusedError struct{ Err error }
 
 func (e *RefusedError) Error() string { return e.Err.Error() }
 func (e *RefusedError) Unwrap() error { return e.Err }
+
+// ConfigError is the platform refusing the salon's credentials or settings
+// (a revoked token, a dataset the token may not post to): the event waits
+// and is retried; the operator must fix the configuration.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Refused reports whether err is the platform refusing the event.
 func Refused(err error) bool {
@@ -183,6 +192,10 @@ func (r *Reporter) Report(ctx context.Context, salonID, eventID string) error {
 		return err
 	}
 	if err := r.API.Send(ctx, ev); err != nil {
+		if _, ok := errors.AsType[*ConfigError](err); ok {
+			r.Log.Error("ad platform refuses the salon's credentials; events wait until they are fixed",
+				slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("error", err.Error()))
+		}
 		if !Refused(err) {
 			return fmt.Errorf("adreport: send %s of booking %s: %w", f.Name, f.BookingID, err)
 		}
