@@ -443,3 +443,95 @@ func TestThrottlesAndTokenErrorsAreRetried(t *testing.T) {
 	require.Contains(t, b.log.String(), "META_CAPI_TOKEN")
 	require.NotContains(t, b.log.String(), "ad event refused")
 }
+
+// gateAPI holds every send until released, and counts them.
+type gateAPI struct {
+	mu      sync.Mutex
+	sends   int
+	in      chan struct{}
+	release chan struct{}
+}
+
+func (g *gateAPI) Send(ctx context.Context, ev adreport.Event) error {
+	g.mu.Lock()
+	g.sends++
+	g.mu.Unlock()
+	g.in <- struct{}{}
+	<-g.release
+	return nil
+}
+
+func (g *gateAPI) count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sends
+}
+
+// lockWaits counts the database's sessions waiting for a lock.
+func lockWaits(t *testing.T, pool *pgxpool.Pool) int {
+	var n int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n))
+	return n
+}
+
+// The event is locked from its read to its mark: a second run of its job
+// while the first is sending waits and then sends nothing, and an erase
+// committing meanwhile waits and finds it sent (nothing dropped after it left).
+func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000012"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-12"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000012", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	g := &gateAPI{in: make(chan struct{}, 4), release: make(chan struct{})}
+	rep := &adreport.Reporter{Store: b.ads, API: g, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+
+	var once sync.Once
+	release := func() { once.Do(func() { close(g.release) }) }
+	t.Cleanup(release) // before the pool's close, should an assertion fail
+
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = rep.Report(ctx, b.salonID, id) })
+	<-g.in // the first run is sending
+	wg.Go(func() { errs[1] = rep.Report(ctx, b.salonID, id) })
+	require.Eventually(t, func() bool { return lockWaits(t, b.pool) >= 1 || g.count() > 1 }, 10*time.Second, 5*time.Millisecond)
+	release()
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	require.Equal(t, 1, g.count(), "sent once")
+	require.Equal(t, adreport.StateSent, b.state(t, id))
+
+	// Another booking's event is sending when the client erases their data.
+	bk2 := b.book(t, "whatsapp:4915100000012", 3, 12)
+	id2 := adreport.EventID(bk2.ID, adreport.Schedule)
+	b.clock.T = berlin(3, 14, 0) // after the visits: an erase takes no live booking
+	g.release = make(chan struct{})
+	once = sync.Once{}
+	var sendErr, erased error
+	wg.Go(func() { sendErr = rep.Report(ctx, b.salonID, id2) })
+	<-g.in
+	erasing := make(chan struct{})
+	wg.Go(func() {
+		defer close(erasing)
+		_, erased = postgres.NewPrivacy(b.pool).Erase(ctx, key, bk2.ClientID, b.clock.Now())
+	})
+	require.Eventually(t, func() bool {
+		select {
+		case <-erasing:
+			return true
+		default:
+			return lockWaits(t, b.pool) >= 1
+		}
+	}, 10*time.Second, 5*time.Millisecond)
+	release()
+	wg.Wait()
+	require.NoError(t, sendErr)
+	require.NoError(t, erased)
+	require.Equal(t, 2, g.count())
+	require.Equal(t, adreport.StateSent, b.state(t, id2), "the erase waited and found it sent")
+}

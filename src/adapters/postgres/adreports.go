@@ -117,12 +117,20 @@ func (a *AdReports) Record(ctx context.Context, tx pgx.Tx, c booking.Change, now
 // Facts implements adreport.Store. ENotFound when the salon has no event with
 // the id.
 func (a *AdReports) Facts(ctx context.Context, salonID, eventID string) (adreport.Facts, error) {
+	return facts(ctx, a.pool, salonID, eventID, "")
+}
+
+// facts reads the salon's event through q; lock "FOR UPDATE OF e" locks its
+// row.
+func facts(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, salonID, eventID, lock string) (adreport.Facts, error) {
 	var f adreport.Facts
 	var clientID pgtype.Int8
 	var erased bool
 	var phone, source, fbclid, ctwa pgtype.Text
 	var clicked pgtype.Timestamptz
-	err := a.pool.QueryRow(ctx, `
+	err := q.QueryRow(ctx, `
 		SELECT e.state, e.name, e.salon_id, e.booking_id::text, e.occurred_at,
 		       b.price_minor, b.currency, coalesce(b.deposit_minor, 0), b.client_id,
 		       c.erased_at IS NOT NULL OR b.source = 'erased', c.phone, s.ads_phone_consent, b.source,
@@ -133,7 +141,7 @@ func (a *AdReports) Facts(ctx context.Context, salonID, eventID string) (adrepor
 		LEFT JOIN clients c ON c.client_id = b.client_id
 		LEFT JOIN meta_chats m ON m.salon_id = b.salon_id AND m.channel = split_part(b.source, ':', 1)
 		     AND m.chat_id = substr(b.source, strpos(b.source, ':') + 1) AND strpos(b.source, ':') > 0
-		WHERE e.event_id = $1 AND e.salon_id = $2`, eventID, salonID).
+		WHERE e.event_id = $1 AND e.salon_id = $2 `+lock, eventID, salonID).
 		Scan(&f.State, &f.Name, &f.SalonID, &f.BookingID, &f.OccurredAt, &f.Price.Minor, &f.Price.Currency, &f.Deposit.Minor,
 			&clientID, &erased, &phone, &f.Consent, &source, &fbclid, &clicked, &ctwa)
 	if err != nil {
@@ -152,12 +160,21 @@ func (a *AdReports) Facts(ctx context.Context, salonID, eventID string) (adrepor
 	return f, nil
 }
 
-// Done implements adreport.Store.
-func (a *AdReports) Done(ctx context.Context, eventID, state string, at time.Time) (bool, error) {
-	tag, err := a.pool.Exec(ctx, `UPDATE meta_events SET state = $2, done_at = $3 WHERE event_id = $1 AND state = 'pending'`,
-		eventID, state, at)
-	if err != nil {
-		return false, mapErr(err, "mark ad event")
-	}
-	return tag.RowsAffected() == 1, nil
+// Handle implements adreport.Store: the event's row stays locked (FOR
+// UPDATE) from its facts to its mark, in a transaction on the pool (the jobs'
+// pool); fn makes no database call.
+func (a *AdReports) Handle(ctx context.Context, salonID, eventID string, at time.Time, fn func(adreport.Facts) (string, error)) error {
+	return pgx.BeginFunc(ctx, a.pool, func(tx pgx.Tx) error {
+		f, err := facts(ctx, tx, salonID, eventID, "FOR UPDATE OF e")
+		if err != nil {
+			return err
+		}
+		state, err := fn(f)
+		if err != nil || state == "" {
+			return err
+		}
+		_, err = tx.Exec(ctx, `UPDATE meta_events SET state = $2, done_at = $3 WHERE event_id = $1 AND state = 'pending'`,
+			eventID, state, at)
+		return mapErr(err, "mark ad event")
+	})
 }
