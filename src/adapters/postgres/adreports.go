@@ -80,22 +80,29 @@ func (a *AdReports) Clicked(ctx context.Context, key dialog.ChatKey, click messa
 
 // Record records, in the change's transaction, the events a booking change
 // reports: a booking confirmed (booking.Booked) is a Schedule, and a Purchase
-// too when its deposit is paid. Only a booking of a chat that came from an ad
+// too when its deposit is paid; the deposit of a booking the salon confirmed
+// before it was paid (booking.DepositPaid) is a Purchase. Only a booking of a chat that came from an ad
 // click (meta_chats) records any; an event recorded before (a replay) is not
 // again. It returns the ids of the events recorded now, whose jobs the caller
 // inserts in tx.
 func (a *AdReports) Record(ctx context.Context, tx pgx.Tx, c booking.Change, now time.Time) ([]string, error) {
 	b := c.Booking
-	if c.Kind != booking.Booked || b.Block || b.ClientID == 0 {
+	if (c.Kind != booking.Booked && c.Kind != booking.DepositPaid) || b.Block || b.ClientID == 0 {
 		return nil, nil
 	}
 	channel, chat, ok := strings.Cut(b.Source, ":")
 	if !ok || chat == "" {
 		return nil, nil
 	}
-	names := []string{adreport.Schedule}
+	var names []string
+	if c.Kind == booking.Booked {
+		names = append(names, adreport.Schedule)
+	}
 	if b.DepositState == core.DepositPaid && b.Deposit.Minor > 0 {
 		names = append(names, adreport.Purchase)
+	}
+	if len(names) == 0 {
+		return nil, nil
 	}
 	ids := make([]string, len(names))
 	for i, n := range names {
