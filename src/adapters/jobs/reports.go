@@ -67,7 +67,14 @@ func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 	if job.Args.SalonID != w.salonID {
 		return river.JobCancel(fmt.Errorf("jobs: ad report job of salon %q run by salon %q's process", job.Args.SalonID, w.salonID))
 	}
-	return w.rep.Report(ctx, job.Args.SalonID, job.Args.EventID)
+	err := w.rep.Report(ctx, job.Args.SalonID, job.Args.EventID)
+	if err != nil && job.Attempt >= job.MaxAttempts {
+		// The last try: the event is dropped rather than left pending.
+		if gerr := w.rep.GiveUp(ctx, job.Args.SalonID, job.Args.EventID); gerr != nil {
+			return errors.Join(err, gerr)
+		}
+	}
+	return err
 }
 
 func (w *reportWorker) NextRetry(job *river.Job[ReportArgs]) time.Time {

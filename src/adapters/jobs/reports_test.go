@@ -535,3 +535,38 @@ func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	require.Equal(t, 2, g.count())
 	require.Equal(t, adreport.StateSent, b.state(t, id2), "the erase waited and found it sent")
 }
+
+// An event whose job's last try fails is dropped, not left pending forever.
+func TestAnEventIsDroppedAfterTheLastTry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000013"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-13"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000013", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	// Its job, as river would have it on its last attempt.
+	_, err := b.pool.Exec(ctx, `UPDATE river_job SET max_attempts = 1 WHERE args->>'event_id' = $1`, id)
+	require.NoError(t, err)
+	b.fake.FailNext(500, 500, 500)
+	b.start(t)
+	b.waitState(t, id, adreport.StateDropped)
+	require.Empty(t, b.fake.Events())
+	require.Contains(t, b.log.String(), "its last try failed")
+}
+
+// An event close to Meta's seven days (within the hour) is dropped, not sent
+// to be refused at the edge.
+func TestAnEventNearSevenDaysIsDropped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000014"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-14"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000014", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.clock.T = b.clock.T.Add(7*24*time.Hour - 30*time.Minute)
+	b.start(t)
+	b.waitState(t, id, adreport.StateDropped)
+	require.Zero(t, b.fake.Requests())
+}

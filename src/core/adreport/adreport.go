@@ -40,8 +40,9 @@ const (
 )
 
 // MaxAge is how old an event may be when sent: Meta refuses events whose
-// event_time is more than seven days back.
-const MaxAge = 7 * 24 * time.Hour
+// event_time is more than seven days back; an hour less leaves room for
+// clocks and the request's way.
+const MaxAge = 7*24*time.Hour - time.Hour
 
 // EventID is the event id of a booking's event: the same for a retry and a
 // replay, so the platform deduplicates it (and a web pixel may send the same
@@ -214,6 +215,22 @@ func (r *Reporter) Report(ctx context.Context, salonID, eventID string) error {
 		r.Log.Info("ad event sent", slog.String("event", sent.Name), slog.String("booking", sent.BookingID))
 	}
 	return nil
+}
+
+// GiveUp drops the salon's event if it is still pending: its last try
+// failed, and nothing will send it.
+func (r *Reporter) GiveUp(ctx context.Context, salonID, eventID string) error {
+	err := r.Store.Handle(ctx, salonID, eventID, r.Clock.Now(), func(f Facts) (string, error) {
+		if f.State != StatePending {
+			return "", nil
+		}
+		r.Log.Warn("ad event dropped", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("reason", "its last try failed"))
+		return StateDropped, nil
+	})
+	if core.ErrorCode(err) == core.ENotFound {
+		return nil
+	}
+	return err
 }
 
 // build makes the event from f, or says why nothing is sent.
