@@ -570,3 +570,26 @@ func TestAnEventNearSevenDaysIsDropped(t *testing.T) {
 	b.waitState(t, id, adreport.StateDropped)
 	require.Zero(t, b.fake.Requests())
 }
+
+// A chat's ad click counts for 28 days: a booking after that records
+// nothing, and the old click is forgotten when another chat's is noted.
+func TestAChatsClickExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	old := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000015"}
+	require.NoError(t, b.ads.Clicked(ctx, old, messaging.AdClick{ClickID: "clid-15"}, b.clock.Now().Add(-29*24*time.Hour)))
+	bk := b.book(t, "whatsapp:4915100000015", 3, 10)
+	require.Empty(t, b.state(t, adreport.EventID(bk.ID, adreport.Schedule)), "the click is too old")
+
+	fresh := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000016"}
+	require.NoError(t, b.ads.Clicked(ctx, fresh, messaging.AdClick{ClickID: "clid-16"}, b.clock.Now()))
+	var chats []string
+	rows, err := b.pool.Query(ctx, `SELECT chat_id FROM meta_chats WHERE salon_id = $1`, b.salonID)
+	require.NoError(t, err)
+	chats, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{fresh.ChatID}, chats, "the old click is forgotten")
+	bk2 := b.book(t, "whatsapp:4915100000016", 3, 12)
+	require.Equal(t, adreport.StatePending, b.state(t, adreport.EventID(bk2.ID, adreport.Schedule)))
+}

@@ -27,6 +27,11 @@ var (
 // /start; an older one names no click.
 const ClickLife = 7 * 24 * time.Hour
 
+// ChatClickLife is how long a chat counts as coming from its ad click (Meta
+// attributes at most 28 days after a click): its bookings after that record
+// nothing, and the click is forgotten when another chat's is noted.
+const ChatClickLife = 28 * 24 * time.Hour
+
 // AdReports keeps what bookings are reported to Meta with (migration 0030):
 // the clicks of the salon's ad link, the click each chat came from, and the
 // events recorded for bookings of those chats.
@@ -62,18 +67,20 @@ func (a *AdReports) Clicked(ctx context.Context, key dialog.ChatKey, click messa
 	switch {
 	case click.Code != "":
 		_, err = a.pool.Exec(ctx, `
-			WITH c AS (DELETE FROM meta_clicks WHERE code = $4 AND salon_id = $1 AND clicked_at >= $6 RETURNING fbclid, clicked_at)
+			WITH c AS (DELETE FROM meta_clicks WHERE code = $4 AND salon_id = $1 AND clicked_at >= $6 RETURNING fbclid, clicked_at),
+			old AS (DELETE FROM meta_chats WHERE salon_id = $1 AND noted_at < $7 AND NOT (channel = $2 AND chat_id = $3))
 			INSERT INTO meta_chats (salon_id, channel, chat_id, fbclid, clicked_at, noted_at)
 			SELECT $1, $2, $3, fbclid, clicked_at, $5 FROM c
 			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
 			SET fbclid = excluded.fbclid, clicked_at = excluded.clicked_at, ctwa_clid = NULL, noted_at = excluded.noted_at`,
-			key.SalonID, key.Channel, key.ChatID, click.Code, at, at.Add(-ClickLife))
+			key.SalonID, key.Channel, key.ChatID, click.Code, at, at.Add(-ClickLife), at.Add(-ChatClickLife))
 	case click.ClickID != "":
 		_, err = a.pool.Exec(ctx, `
+			WITH old AS (DELETE FROM meta_chats WHERE salon_id = $1 AND noted_at < $6 AND NOT (channel = $2 AND chat_id = $3))
 			INSERT INTO meta_chats (salon_id, channel, chat_id, ctwa_clid, noted_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
 			SET ctwa_clid = excluded.ctwa_clid, fbclid = NULL, clicked_at = NULL, noted_at = excluded.noted_at`,
-			key.SalonID, key.Channel, key.ChatID, click.ClickID, at)
+			key.SalonID, key.Channel, key.ChatID, click.ClickID, at, at.Add(-ChatClickLife))
 	}
 	return mapErr(err, "note ad click")
 }
@@ -81,10 +88,10 @@ func (a *AdReports) Clicked(ctx context.Context, key dialog.ChatKey, click messa
 // Record records, in the change's transaction, the events a booking change
 // reports: a booking confirmed (booking.Booked) is a Schedule, and a Purchase
 // too when its deposit is paid; the deposit of a booking the salon confirmed
-// before it was paid (booking.DepositPaid) is a Purchase. Only a booking of a chat that came from an ad
-// click (meta_chats) records any; an event recorded before (a replay) is not
-// again. It returns the ids of the events recorded now, whose jobs the caller
-// inserts in tx.
+// before it was paid (booking.DepositPaid) is a Purchase. Only a booking of a
+// chat that came from an ad click (meta_chats) noted within ChatClickLife
+// records any; an event recorded before (a replay) is not again. It returns
+// the ids of the events recorded now, whose jobs the caller inserts in tx.
 func (a *AdReports) Record(ctx context.Context, tx pgx.Tx, c booking.Change, now time.Time) ([]string, error) {
 	b := c.Booking
 	if (c.Kind != booking.Booked && c.Kind != booking.DepositPaid) || b.Block || b.ClientID == 0 {
@@ -111,9 +118,9 @@ func (a *AdReports) Record(ctx context.Context, tx pgx.Tx, c booking.Change, now
 	rows, err := tx.Query(ctx, `
 		INSERT INTO meta_events (event_id, salon_id, booking_id, name, occurred_at)
 		SELECT e.id, $1, $2::uuid, e.name, $6 FROM unnest($3::text[], $4::text[]) AS e (id, name)
-		WHERE EXISTS (SELECT 1 FROM meta_chats WHERE salon_id = $1 AND channel = $5 AND chat_id = $7)
+		WHERE EXISTS (SELECT 1 FROM meta_chats WHERE salon_id = $1 AND channel = $5 AND chat_id = $7 AND noted_at >= $8)
 		ON CONFLICT (event_id) DO NOTHING
-		RETURNING event_id`, b.SalonID, b.ID, ids, names, channel, now, chat)
+		RETURNING event_id`, b.SalonID, b.ID, ids, names, channel, now, chat, now.Add(-ChatClickLife))
 	if err != nil {
 		return nil, mapErr(err, "record ad events")
 	}
