@@ -593,3 +593,17 @@ func TestAChatsClickExpires(t *testing.T) {
 	bk2 := b.book(t, "whatsapp:4915100000016", 3, 12)
 	require.Equal(t, adreport.StatePending, b.state(t, adreport.EventID(bk2.ID, adreport.Schedule)))
 }
+
+// A click's code waits a day for its /start: an older one names no click.
+func TestAClickCodeLastsADay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	code, err := b.ads.Click(ctx, b.salonID, "fbclid-17", b.clock.Now().Add(-25*time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, b.ads.Clicked(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "717"},
+		messaging.AdClick{Code: code}, b.clock.Now()))
+	var n int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM meta_chats WHERE salon_id = $1`, b.salonID).Scan(&n))
+	require.Zero(t, n)
+}

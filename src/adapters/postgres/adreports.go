@@ -24,8 +24,9 @@ var (
 )
 
 // ClickLife is how long a click's code from GET /go/telegram waits for its
-// /start; an older one names no click.
-const ClickLife = 7 * 24 * time.Hour
+// /start (a visitor taps Start within moments; a day is ample); an older one
+// names no click, and goes.
+const ClickLife = 24 * time.Hour
 
 // ChatClickLife is how long a chat counts as coming from its ad click (Meta
 // attributes at most 28 days after a click): its bookings after that record
