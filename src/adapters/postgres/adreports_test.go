@@ -70,3 +70,26 @@ func TestEraseDropsTheClientsEventsOfOtherChats(t *testing.T) {
 	require.Equal(t, 1, done.Clients)
 	require.Equal(t, adreport.StateDropped, adState(t, id))
 }
+
+// Apply with only policy.ads_phone_consent changed applies it (a change
+// counted), and the event's facts read it.
+func TestApplyChangesOnlyTheAdsPhoneConsent(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	_, id := adEvent(t, b, "whatsapp:4915100000022", 2)
+	ads := postgres.NewAdReports(pgtest.Pool(t))
+	f, err := ads.Facts(ctx, b.salonID, id)
+	require.NoError(t, err)
+	require.False(t, f.Consent)
+	setup := b.setup
+	setup.Salon.Policy.AdsPhoneConsent = true
+	changed, err := b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	require.Positive(t, changed)
+	f, err = ads.Facts(ctx, b.salonID, id)
+	require.NoError(t, err)
+	require.True(t, f.Consent)
+	changed, err = b.store.Apply(ctx, setup)
+	require.NoError(t, err)
+	require.Zero(t, changed, "applied again: nothing changes")
+}
