@@ -75,7 +75,7 @@ func adSetup(t *testing.T, consent bool) *adBundle {
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(b.log, nil))
 	rep := &adreport.Reporter{Store: b.ads, API: client, Clock: clock, Log: log}
-	b.runner, err = jobs.NewReports(pool, jobs.ReportsConfig{Reporter: rep, Log: log, Poll: 20 * time.Millisecond, Queue: "ads" + b.salonID})
+	b.runner, err = jobs.NewReports(pool, jobs.ReportsConfig{Reporter: rep, SalonID: b.salonID, Log: log, Poll: 20 * time.Millisecond, Queue: "ads" + b.salonID})
 	require.NoError(t, err)
 	b.store.FollowChanges(func(ctx context.Context, tx pgx.Tx, c booking.Change) error {
 		ids, err := b.ads.Record(ctx, tx, c, clock.Now())
@@ -345,4 +345,265 @@ func TestPaidDepositRecordsAPurchase(t *testing.T) {
 	require.NotNil(t, purchase)
 	require.InDelta(t, 10.00, *purchase.CustomData.Value, 0.001)
 	require.Equal(t, "EUR", purchase.CustomData.Currency)
+}
+
+// Each salon's events go on the salon's own queue, and a salon's process
+// sends only its own salon's events: a job of another salon that reaches it
+// (a queue shared by mistake, as every salon's once was) is cancelled unsent,
+// and the store does not read another salon's event.
+func TestASalonSendsOnlyItsOwnEvents(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	a, b := adSetup(t, false), adSetup(t, false)
+	require.Equal(t, "ads-"+b.salonID, jobs.AdsQueue(b.salonID))
+	require.Regexp(t, `^ads-h[0-9a-f]{20}$`, jobs.AdsQueue("a--b"), "a salon id river takes no queue name from")
+	require.NotEqual(t, jobs.AdsQueue("x"), jobs.AdsQueue("y"))
+
+	// Salon a's runner on salon b's queue.
+	log := slog.New(slog.NewTextHandler(a.log, nil))
+	client, err := meta.New(meta.Options{URL: a.fake.URL(), Version: "v24.0", DatasetID: a.fake.Options().DatasetID,
+		Token: a.fake.Options().Token, HTTPClient: a.fake.Client(), BaseDelay: time.Millisecond})
+	require.NoError(t, err)
+	wrong, err := jobs.NewReports(a.pool, jobs.ReportsConfig{Reporter: &adreport.Reporter{Store: a.ads, API: client, Clock: a.clock, Log: log},
+		SalonID: a.salonID, Log: log, Poll: 20 * time.Millisecond, Queue: "ads" + b.salonID})
+	require.NoError(t, err)
+	require.NoError(t, wrong.Start(ctx))
+	t.Cleanup(func() {
+		stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = wrong.Stop(stop)
+	})
+
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000009"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-9"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000009", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	var state string
+	require.Eventually(t, func() bool {
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT state::text FROM river_job WHERE args->>'event_id' = $1`, id).Scan(&state))
+		return state == "cancelled" || state == "completed"
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Equal(t, "cancelled", state)
+	require.Zero(t, a.fake.Requests(), "nothing sent with salon a's token")
+	require.Equal(t, adreport.StatePending, b.state(t, id))
+
+	_, err = a.ads.Facts(ctx, a.salonID, id)
+	require.Equal(t, core.ENotFound, core.ErrorCode(err), "salon b's event is not salon a's")
+	f, err := b.ads.Facts(ctx, b.salonID, id)
+	require.NoError(t, err)
+	require.Equal(t, bk.ID, f.BookingID)
+}
+
+// A salon's runner adopts its jobs left on the old shared queue, and only its
+// own; it then sends them.
+func TestReportsAdoptTheSalonsJobsFromTheSharedQueue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000010"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-10"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000010", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	// As the old version queued it, and another salon's job beside it.
+	_, err := b.pool.Exec(ctx, `UPDATE river_job SET queue = 'ads' WHERE args->>'event_id' = $1`, id)
+	require.NoError(t, err)
+	other := "o" + pgtest.RandomID()
+	_, err = b.pool.Exec(ctx, `INSERT INTO river_job (kind, queue, args, max_attempts, state) VALUES ('ad_report', 'ads', $1, 12, 'available')`,
+		`{"salon_id":"`+other+`","event_id":"x-schedule"}`)
+	require.NoError(t, err)
+	n, err := b.runner.Adopt(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
+	var left int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE queue = 'ads' AND args->>'salon_id' = $1`, other).Scan(&left))
+	require.Equal(t, 1, left, "another salon's job stays")
+	_, err = b.pool.Exec(ctx, `DELETE FROM river_job WHERE queue = 'ads' AND args->>'salon_id' = $1`, other)
+	require.NoError(t, err)
+	b.start(t)
+	b.waitState(t, id, adreport.StateSent)
+}
+
+// Graph's throttling (HTTP 400, code 80004 or 17) and a revoked token lose no
+// event: the job tries again later and the event goes; the token's problem is
+// logged as an error naming the setting.
+func TestThrottlesAndTokenErrorsAreRetried(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	b.start(t)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000011"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-11"}, b.clock.Now()))
+	b.fake.FailNext(metatest.Throttled, metatest.TokenRevoked)
+	bk := b.book(t, "whatsapp:4915100000011", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.waitState(t, id, adreport.StateSent)
+	require.Len(t, b.fake.Events(), 1)
+	require.Equal(t, 3, b.fake.Requests(), "one request per attempt")
+	require.Contains(t, b.log.String(), "level=ERROR")
+	require.Contains(t, b.log.String(), "META_CAPI_TOKEN")
+	require.NotContains(t, b.log.String(), "ad event refused")
+}
+
+// gateAPI holds every send until released, and counts them.
+type gateAPI struct {
+	mu      sync.Mutex
+	sends   int
+	in      chan struct{}
+	release chan struct{}
+}
+
+func (g *gateAPI) Send(ctx context.Context, ev adreport.Event) error {
+	g.mu.Lock()
+	g.sends++
+	g.mu.Unlock()
+	g.in <- struct{}{}
+	<-g.release
+	return nil
+}
+
+func (g *gateAPI) count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sends
+}
+
+// lockWaits counts the database's sessions waiting for a lock.
+func lockWaits(t *testing.T, pool *pgxpool.Pool) int {
+	var n int
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n))
+	return n
+}
+
+// The event is locked from its read to its mark: a second run of its job
+// while the first is sending waits and then sends nothing, and an erase
+// committing meanwhile waits and finds it sent (nothing dropped after it left).
+func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000012"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-12"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000012", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	g := &gateAPI{in: make(chan struct{}, 4), release: make(chan struct{})}
+	rep := &adreport.Reporter{Store: b.ads, API: g, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+
+	var once sync.Once
+	release := func() { once.Do(func() { close(g.release) }) }
+	t.Cleanup(release) // before the pool's close, should an assertion fail
+
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Go(func() { errs[0] = rep.Report(ctx, b.salonID, id) })
+	<-g.in // the first run is sending
+	wg.Go(func() { errs[1] = rep.Report(ctx, b.salonID, id) })
+	require.Eventually(t, func() bool { return lockWaits(t, b.pool) >= 1 || g.count() > 1 }, 10*time.Second, 5*time.Millisecond)
+	release()
+	wg.Wait()
+	require.NoError(t, errs[0])
+	require.NoError(t, errs[1])
+	require.Equal(t, 1, g.count(), "sent once")
+	require.Equal(t, adreport.StateSent, b.state(t, id))
+
+	// Another booking's event is sending when the client erases their data.
+	bk2 := b.book(t, "whatsapp:4915100000012", 3, 12)
+	id2 := adreport.EventID(bk2.ID, adreport.Schedule)
+	b.clock.T = berlin(3, 14, 0) // after the visits: an erase takes no live booking
+	g.release = make(chan struct{})
+	once = sync.Once{}
+	var sendErr, erased error
+	wg.Go(func() { sendErr = rep.Report(ctx, b.salonID, id2) })
+	<-g.in
+	erasing := make(chan struct{})
+	wg.Go(func() {
+		defer close(erasing)
+		_, erased = postgres.NewPrivacy(b.pool).Erase(ctx, key, bk2.ClientID, b.clock.Now())
+	})
+	require.Eventually(t, func() bool {
+		select {
+		case <-erasing:
+			return true
+		default:
+			return lockWaits(t, b.pool) >= 1
+		}
+	}, 10*time.Second, 5*time.Millisecond)
+	release()
+	wg.Wait()
+	require.NoError(t, sendErr)
+	require.NoError(t, erased)
+	require.Equal(t, 2, g.count())
+	require.Equal(t, adreport.StateSent, b.state(t, id2), "the erase waited and found it sent")
+}
+
+// An event whose job's last try fails is dropped, not left pending forever.
+func TestAnEventIsDroppedAfterTheLastTry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000013"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-13"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000013", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	// Its job, as river would have it on its last attempt.
+	_, err := b.pool.Exec(ctx, `UPDATE river_job SET max_attempts = 1 WHERE args->>'event_id' = $1`, id)
+	require.NoError(t, err)
+	b.fake.FailNext(500, 500, 500)
+	b.start(t)
+	b.waitState(t, id, adreport.StateDropped)
+	require.Empty(t, b.fake.Events())
+	require.Contains(t, b.log.String(), "its last try failed")
+}
+
+// An event close to Meta's seven days (within the hour) is dropped, not sent
+// to be refused at the edge.
+func TestAnEventNearSevenDaysIsDropped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000014"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-14"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000014", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.clock.T = b.clock.T.Add(7*24*time.Hour - 30*time.Minute)
+	b.start(t)
+	b.waitState(t, id, adreport.StateDropped)
+	require.Zero(t, b.fake.Requests())
+}
+
+// A chat's ad click counts for 28 days: a booking after that records
+// nothing, and the old click is forgotten when another chat's is noted.
+func TestAChatsClickExpires(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	old := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000015"}
+	require.NoError(t, b.ads.Clicked(ctx, old, messaging.AdClick{ClickID: "clid-15"}, b.clock.Now().Add(-29*24*time.Hour)))
+	bk := b.book(t, "whatsapp:4915100000015", 3, 10)
+	require.Empty(t, b.state(t, adreport.EventID(bk.ID, adreport.Schedule)), "the click is too old")
+
+	fresh := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000016"}
+	require.NoError(t, b.ads.Clicked(ctx, fresh, messaging.AdClick{ClickID: "clid-16"}, b.clock.Now()))
+	var chats []string
+	rows, err := b.pool.Query(ctx, `SELECT chat_id FROM meta_chats WHERE salon_id = $1`, b.salonID)
+	require.NoError(t, err)
+	chats, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{fresh.ChatID}, chats, "the old click is forgotten")
+	bk2 := b.book(t, "whatsapp:4915100000016", 3, 12)
+	require.Equal(t, adreport.StatePending, b.state(t, adreport.EventID(bk2.ID, adreport.Schedule)))
+}
+
+// A click's code waits a day for its /start: an older one names no click.
+func TestAClickCodeLastsADay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	code, err := b.ads.Click(ctx, b.salonID, "fbclid-17", b.clock.Now().Add(-25*time.Hour))
+	require.NoError(t, err)
+	require.NoError(t, b.ads.Clicked(ctx, dialog.ChatKey{SalonID: b.salonID, Channel: "telegram", ChatID: "717"},
+		messaging.AdClick{Code: code}, b.clock.Now()))
+	var n int
+	require.NoError(t, b.pool.QueryRow(ctx, `SELECT count(*) FROM meta_chats WHERE salon_id = $1`, b.salonID).Scan(&n))
+	require.Zero(t, n)
 }

@@ -44,7 +44,8 @@ type Options struct {
 	// is tied to: sent with WhatsApp events.
 	WhatsAppBusinessAccountID string
 	HTTPClient                *http.Client // nil: a client with a 15 s timeout
-	// Tries is how many times a send is tried on 429, 5xx or a network error
+	// Tries is how many times a send is tried on 429, 5xx, Graph's codes 1
+	// and 2 or a network error
 	// before the job retries it later; 0 is 3. BaseDelay (0: 500 ms) doubles
 	// between tries.
 	Tries     int
@@ -170,8 +171,12 @@ func (c *Client) Event(ev adreport.Event) ServerEvent {
 }
 
 // Send implements adreport.API: one event, tried up to Tries times on 429,
-// 5xx and network errors; a 4xx other than 429 is an *adreport.RefusedError
-// with Meta's code, subcode and message (never the token, never the body sent).
+// 5xx, Graph's codes 1 and 2 and network errors; throttling (codes 4, 17,
+// 32, 341, 613, 80000–80014) returns at once, for the job to retry later; a
+// token or dataset problem is an *adreport.ConfigError (retried later too);
+// only a validation error of the event (code 100) is an
+// *adreport.RefusedError. Errors carry Meta's code, subcode and message,
+// never the token or the body sent.
 func (c *Client) Send(ctx context.Context, ev adreport.Event) error {
 	body, err := json.Marshal(Body{Data: []ServerEvent{c.Event(ev)}, TestEventCode: c.o.TestEventCode})
 	if err != nil {
@@ -225,10 +230,47 @@ func (c *Client) post(ctx context.Context, body []byte) (bool, error) {
 	_ = json.Unmarshal(raw, &e)
 	err = fmt.Errorf("meta: HTTP %d: code %d subcode %d: %s (fbtrace_id %s)", resp.StatusCode,
 		e.Error.Code, e.Error.ErrorSubcode, clip(e.Error.Message), clip(e.Error.FBTraceID))
-	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || e.Error.IsTransient {
+	switch classify(resp.StatusCode, e.Error) {
+	case again:
 		return true, err
+	case configuration:
+		return false, &adreport.ConfigError{Err: fmt.Errorf("%w: check META_CAPI_TOKEN (its access to the dataset) and META_PIXEL_ID", err)}
+	case refused:
+		return false, &adreport.RefusedError{Err: err}
 	}
-	return false, &adreport.RefusedError{Err: err}
+	return false, err
+}
+
+// What an error answer calls for.
+const (
+	again         = iota // a passing failure: tried again now, then by the job
+	later                // throttled or unknown: the job tries again later
+	configuration        // the token or the dataset: the job tries again later; the operator must act
+	refused              // the event itself is invalid: never sent again
+)
+
+// classify sorts Graph's error answers by their code, as Graph's error
+// handling guide does: Graph throttles with HTTP 400 or 403 and codes 4, 17,
+// 32, 341, 613 or 80000–80014 (is_transient often unset), seldom with 429;
+// a revoked or expired token is code 190 (102 a session), a missing
+// permission 10 or 200–299, a dataset the token may not post to code 100
+// subcode 33, an unknown path or version 2500. Only a validation error of
+// the event (code 100, Conversions API subcodes 2804xxx) is a refusal;
+// anything unknown waits for the job's next try rather than losing the event.
+func classify(status int, e GraphError) int {
+	code, sub := e.Code, e.ErrorSubcode
+	switch {
+	case status == http.StatusTooManyRequests || status >= 500 || code == 1 || code == 2:
+		return again
+	case code == 190 || code == 102 || code == 10 || (code >= 200 && code <= 299) || code == 2500 || (code == 100 && sub == 33):
+		return configuration
+	case e.IsTransient || code == 4 || code == 17 || code == 32 || code == 341 || code == 368 || code == 613 ||
+		(code >= 80000 && code <= 80014):
+		return later
+	case code == 100 || (sub >= 2804000 && sub <= 2804999):
+		return refused
+	}
+	return later
 }
 
 // clip keeps an answer's text short in logs.

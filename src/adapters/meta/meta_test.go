@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -110,8 +111,11 @@ func TestClientSendsWhatMetaTakes(t *testing.T) {
 	require.Equal(t, now.Add(-time.Minute).Unix(), evs[1].EventTime)
 }
 
-// 429 and 5xx are tried again; a refusal is an adreport.RefusedError at once,
-// with Meta's code and no token.
+// 429 and 5xx are tried again; Graph's throttling (HTTP 400, codes 80004
+// and 17, no is_transient) and a bad or revoked token are errors worth
+// retrying later (the token's a ConfigError naming the settings); only a
+// validation error is an adreport.RefusedError, at once, with Meta's code
+// and no token.
 func TestClientRetriesAndRefusals(t *testing.T) {
 	t.Parallel()
 	s := fake(t)
@@ -126,11 +130,35 @@ func TestClientRetriesAndRefusals(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, adreport.Refused(err), "worth retrying later")
 
+	for _, th := range []int{metatest.Throttled, metatest.UserThrottled} {
+		before := s.Requests()
+		s.FailNext(th)
+		err = c.Send(ctx, event("telegram"))
+		require.Error(t, err)
+		require.False(t, adreport.Refused(err), "throttled %d: retried later", th)
+		require.Equal(t, before+1, s.Requests(), "a throttle is not hammered within the send")
+	}
+
 	bad := client(t, s, "EAAB-wrong-token")
 	err = bad.Send(ctx, event("telegram"))
-	require.True(t, adreport.Refused(err))
+	require.False(t, adreport.Refused(err), "a token problem loses no event")
+	_, ok := errors.AsType[*adreport.ConfigError](err)
+	require.True(t, ok)
 	require.Contains(t, err.Error(), "code 190")
+	require.Contains(t, err.Error(), "META_CAPI_TOKEN")
 	require.NotContains(t, err.Error(), "EAAB-wrong-token")
+	s.FailNext(metatest.TokenRevoked)
+	err = c.Send(ctx, event("telegram"))
+	_, ok = errors.AsType[*adreport.ConfigError](err)
+	require.True(t, ok, "revoked")
+
+	other, err := meta.New(meta.Options{URL: s.URL(), Version: "v24.0", DatasetID: "999", Token: s.Options().Token, HTTPClient: s.Client()})
+	require.NoError(t, err)
+	err = other.Send(ctx, event("telegram"))
+	_, ok = errors.AsType[*adreport.ConfigError](err)
+	require.True(t, ok, "a dataset the token may not post to (code 100 subcode 33)")
+	require.Contains(t, err.Error(), "META_PIXEL_ID")
+
 	before := s.Requests()
 	ev := event("whatsapp")
 	ev.CtwaClid = ""

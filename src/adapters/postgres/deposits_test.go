@@ -15,7 +15,10 @@ import (
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
+	"salonbook/src/core/adreport"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/dialog"
+	"salonbook/src/core/messaging"
 )
 
 // TestApplyStoresTheDepositPolicy: what the salon file says of deposits comes
@@ -577,4 +580,42 @@ func TestDepositAfterNoShowFollowsThePhone(t *testing.T) {
 	got, err := w.svc.Confirm(ctx, w.salonID, held.ID)
 	require.NoError(t, err)
 	require.Equal(t, core.StatusAwaitingPayment, got.Status, "the phone's no-show counts: asked")
+}
+
+// A deposit paid for a booking the salon confirmed while it waited is a
+// change of its own (DepositPaid, not Booked: no second confirmation), and
+// the ad report records its Purchase for a chat that came from an ad.
+func TestDepositPaidAfterTheSalonConfirmedIsFollowed(t *testing.T) {
+	t.Parallel()
+	w := newDepositWorld(t, nil)
+	pool := pgtest.Pool(t)
+	b := w.awaiting(t, 2, 10, "salon-first")
+	// The salon confirmed it meanwhile (its deposit still due).
+	_, err := pool.Exec(ctx, `UPDATE bookings SET status = 'confirmed', hold_expires_at = NULL WHERE booking_id = $1`, b.ID)
+	require.NoError(t, err)
+	ads := postgres.NewAdReports(pool)
+	require.NoError(t, ads.Clicked(ctx, dialog.ChatKey{SalonID: w.salonID, Channel: "telegram", ChatID: "salon-first"},
+		messaging.AdClick{ClickID: "clid-dp"}, w.clock.Now()))
+	var recorded []string
+	w.store.FollowChanges(func(ctx context.Context, tx pgx.Tx, c booking.Change) error {
+		ids, err := ads.Record(ctx, tx, c, w.clock.Now())
+		recorded = append(recorded, ids...)
+		return err
+	})
+
+	res, err := w.svc.Paid(ctx, w.salonID, b.ID, w.payment("dp-1"))
+	require.NoError(t, err)
+	require.Equal(t, booking.PaidConfirmed, res.Outcome)
+	require.Equal(t, core.DepositPaid, res.Booking.DepositState)
+	require.Zero(t, w.booked(b.ID), "no second confirmation")
+	w.mu.Lock()
+	var kinds []booking.ChangeKind
+	for _, c := range w.changes {
+		if c.Booking.ID == b.ID {
+			kinds = append(kinds, c.Kind)
+		}
+	}
+	w.mu.Unlock()
+	require.Equal(t, []booking.ChangeKind{booking.DepositPaid}, kinds)
+	require.Equal(t, []string{adreport.EventID(b.ID, adreport.Purchase)}, recorded)
 }

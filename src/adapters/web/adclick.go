@@ -15,6 +15,12 @@ import (
 // a code: the link is public, and must not fill the table.
 const ClicksPerMinute = 600
 
+// ClicksPerAddr is how many ad clicks one remote address (an IPv6 /64) may
+// have stored per 10 minutes: one script cannot use up the minute's budget.
+const ClicksPerAddr = 10
+
+const clicksPerAddrWindow = 10 * time.Minute
+
 // clickBudget counts the clicks stored in the current minute.
 type clickBudget struct {
 	mu    sync.Mutex
@@ -48,13 +54,15 @@ var fbclidRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,500}$`)
 // click under a short code and redirects (302) to the bot's deep link
 // https://t.me/<bot>?start=<code>, whose /start ties the click to the chat.
 // A whole fbclid may not fit a start parameter (at most 64 characters), so
-// only the code travels. Without a usable fbclid, past ClicksPerMinute, or
-// when the click cannot be stored, the client still reaches the bot (no start parameter): a visit
+// only the code travels. Without a usable fbclid, on a HEAD, past
+// ClicksPerAddr or ClicksPerMinute, or when the click cannot be stored, the client still reaches the bot (no start parameter): a visit
 // is never lost to the measurement.
 func (a *api) goTelegram(w http.ResponseWriter, r *http.Request) {
 	target := "https://t.me/" + url.PathEscape(a.cfg.TelegramBot)
 	now := a.cfg.Clock.Now()
-	if fbclid := r.URL.Query().Get("fbclid"); fbclidRE.MatchString(fbclid) && a.clicks.allow(now) {
+	// A HEAD (a link checker, a preview) stores nothing.
+	if fbclid := r.URL.Query().Get("fbclid"); r.Method == http.MethodGet && fbclidRE.MatchString(fbclid) &&
+		a.clicksBy.allow(addrKey(r.RemoteAddr), now) && a.clicks.allow(now) {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		code, err := a.cfg.AdClicks.Click(ctx, a.cfg.SalonID, fbclid, now)

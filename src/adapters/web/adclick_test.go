@@ -51,10 +51,19 @@ func TestGoTelegram(t *testing.T) {
 	require.Equal(t, "https://t.me/studio_anna_bot", get(""))
 	require.Equal(t, "https://t.me/studio_anna_bot", get("?fbclid=a.b%20c"))
 	require.Equal(t, []string{"IwAR2x_y-z"}, clicks.fbclids)
-	for range web.ClicksPerMinute - 1 {
+	for range web.ClicksPerAddr - 1 {
 		get("?fbclid=x")
 	}
-	require.Equal(t, "https://t.me/studio_anna_bot", get("?fbclid=x"), "past the budget: no code")
-	clock.T = clock.T.Add(time.Minute)
-	require.Contains(t, get("?fbclid=x"), "?start=", "a new minute")
+	require.Equal(t, "https://t.me/studio_anna_bot", get("?fbclid=x"), "past the address's budget: no code")
+	require.Len(t, clicks.fbclids, web.ClicksPerAddr)
+
+	head, err := http.NewRequest(http.MethodHead, srv.URL+"/go/telegram?fbclid=y", nil)
+	require.NoError(t, err)
+	clock.T = clock.T.Add(10 * time.Minute)
+	resp, err := c.Do(head)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	require.Len(t, clicks.fbclids, web.ClicksPerAddr, "a HEAD (a link checker) stores nothing")
+	require.Contains(t, get("?fbclid=x"), "?start=", "a new window")
 }

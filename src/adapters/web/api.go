@@ -89,7 +89,7 @@ type Reminders interface {
 
 // Handler returns the routes of the HTTP server.
 func Handler(cfg Config) http.Handler {
-	a := &api{cfg: cfg}
+	a := &api{cfg: cfg, clicksBy: newFloodGuard(ClicksPerAddr, clicksPerAddrWindow)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -129,9 +129,10 @@ func Handler(cfg Config) http.Handler {
 }
 
 type api struct {
-	cfg    Config
-	clicks clickBudget                   // GET /go/telegram's clicks stored per minute
-	zone   atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
+	cfg      Config
+	clicks   clickBudget                   // GET /go/telegram's clicks stored per minute
+	clicksBy *floodGuard                   // and per remote address (ClicksPerAddr)
+	zone     atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
 }
 
 func (a *api) authorised(next http.Handler) http.Handler {

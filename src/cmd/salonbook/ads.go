@@ -57,7 +57,7 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 	}
 	m.AddPool("ads", jobPool)
 	rep := &adreport.Reporter{Store: postgres.NewAdReports(jobPool), API: client, Clock: clock, Log: log}
-	runner, err := jobs.NewReports(jobPool, jobs.ReportsConfig{Reporter: rep, Log: log})
+	runner, err := jobs.NewReports(jobPool, jobs.ReportsConfig{Reporter: rep, SalonID: salonID, Log: log})
 	if err != nil {
 		jobPool.Close()
 		return nil, err
@@ -69,6 +69,12 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 		}
 		return runner.Insert(ctx, tx, c.Booking.SalonID, ids)
 	})
+	if n, err := runner.Adopt(bg); err != nil {
+		jobPool.Close()
+		return nil, err
+	} else if n > 0 {
+		log.Info("ad report jobs moved to the salon's queue", slog.Int64("jobs", n))
+	}
 	if err := runner.Start(bg); err != nil {
 		jobPool.Close()
 		return nil, err

@@ -71,7 +71,8 @@ func TestAdsOverTelegramEndToEnd(t *testing.T) {
 	t.Parallel()
 	fake := metatest.New(metatest.Options{Version: "v24.0"})
 	t.Cleanup(fake.Close)
-	tg, addr, _ := adServe(t, "adsdemo", fake)
+	salon := "adsdemo" + pgtest.RandomID() // a run of its own (go test -count=n shares the database)
+	tg, addr, _ := adServe(t, salon, fake)
 	ctx := context.Background()
 
 	const fbclid = "IwZXh0bgNhZW0CMTAAAR2xyz_ABC-def_qrstuvwxyzABCDEFGHIJKLmnopQRSTUVwxyz98765-zyxwvutsrqponmlkjihgfedcba"
@@ -152,7 +153,7 @@ func TestAdsOverTelegramEndToEnd(t *testing.T) {
 	var bookingID string
 	var clientID, price int64
 	var currency string
-	require.NoError(t, pool.QueryRow(ctx, `SELECT booking_id::text, client_id, price_minor, currency FROM bookings WHERE salon_id = 'adsdemo'`).
+	require.NoError(t, pool.QueryRow(ctx, `SELECT booking_id::text, client_id, price_minor, currency FROM bookings WHERE salon_id = $1`, salon).
 		Scan(&bookingID, &clientID, &price, &currency))
 	ev := fake.Events()[0]
 	require.Equal(t, "Schedule", ev.EventName)
@@ -164,7 +165,7 @@ func TestAdsOverTelegramEndToEnd(t *testing.T) {
 	ms, err := strconv.ParseInt(strings.Split(ev.UserData.FBC, ".")[2], 10, 64)
 	require.NoError(t, err)
 	require.False(t, time.UnixMilli(ms).Before(before.Truncate(time.Millisecond)), "the click's time")
-	require.Equal(t, []string{adreport.ClientKey("adsdemo", clientID)}, ev.UserData.ExternalID)
+	require.Equal(t, []string{adreport.ClientKey(salon, clientID)}, ev.UserData.ExternalID)
 	require.Empty(t, ev.UserData.Phone, "the demo salon's consent does not cover a phone hash")
 	require.InDelta(t, float64(price)/100, *ev.CustomData.Value, 0.001)
 	require.Equal(t, currency, ev.CustomData.Currency)
@@ -179,7 +180,8 @@ func TestAdsOverTelegramEndToEnd(t *testing.T) {
 // nothing: no booking can be reported.
 func TestAdsOffByDefault(t *testing.T) {
 	t.Parallel()
-	tg, addr, _ := adServe(t, "adsoff", nil)
+	salon := "adsoff" + pgtest.RandomID()
+	tg, addr, _ := adServe(t, salon, nil)
 	ctx := context.Background()
 	resp, err := noRedirect.Get("http://" + addr + "/go/telegram?fbclid=abc")
 	require.NoError(t, err)
@@ -187,16 +189,16 @@ func TestAdsOffByDefault(t *testing.T) {
 	require.NotEqual(t, http.StatusFound, resp.StatusCode)
 
 	pool := pgtest.Pool(t)
-	_, err = pool.Exec(ctx, `INSERT INTO meta_clicks (code, salon_id, fbclid, clicked_at) VALUES ('offcode1', 'adsoff', 'abc', now())`)
+	_, err = pool.Exec(ctx, `INSERT INTO meta_clicks (code, salon_id, fbclid, clicked_at) VALUES ($1, $2, 'abc', now())`, "off"+salon, salon)
 	require.NoError(t, err)
 	const chat = 333444555
 	olga := telegramtest.User{ID: chat, FirstName: "Olga", LanguageCode: "en"}
-	status, err := tg.Deliver(ctx, telegramtest.CommandUpdate(700000001, chat, olga, "/start offcode1"))
+	status, err := tg.Deliver(ctx, telegramtest.CommandUpdate(700000001, chat, olga, "/start off"+salon))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, status)
 	require.Eventually(t, func() bool { return len(tg.SentTo(chat)) == 1 }, 20*time.Second, 20*time.Millisecond)
 	var n int
-	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM meta_chats WHERE salon_id = 'adsoff'`).Scan(&n))
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM meta_chats WHERE salon_id = $1`, salon).Scan(&n))
 	require.Zero(t, n, "the click was not tied to the chat")
 }
 
@@ -254,7 +256,8 @@ func TestAdsOverWhatsAppWithADeposit(t *testing.T) {
 	t.Parallel()
 	fake := metatest.New(metatest.Options{Version: "v24.0"})
 	t.Cleanup(fake.Close)
-	s := startDepositServerWith(t, "adswa", telegramtest.Options{PaymentProviderToken: testProviderToken}, false,
+	salon := "adswa" + pgtest.RandomID()
+	s := startDepositServerWith(t, salon, telegramtest.Options{PaymentProviderToken: testProviderToken}, false,
 		"META_PIXEL_ID", fake.Options().DatasetID, "META_CAPI_TOKEN", fake.Options().Token, "META_API_URL", fake.URL(),
 		"WHATSAPP_BUSINESS_ACCOUNT_ID", "102290129340398")
 	t.Cleanup(func() { require.NotContains(t, s.logs.String(), fake.Options().Token) })
@@ -326,7 +329,7 @@ func TestAdsOverWhatsAppWithADeposit(t *testing.T) {
 	pool := pgtest.Pool(t)
 	require.Eventually(t, func() bool {
 		var sent int
-		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM meta_events WHERE salon_id = 'adswa' AND state = 'sent'`).Scan(&sent))
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM meta_events WHERE salon_id = $1 AND state = 'sent'`, salon).Scan(&sent))
 		return sent == 2
 	}, 10*time.Second, 20*time.Millisecond)
 	require.Equal(t, 2, fake.Requests(), "each once")

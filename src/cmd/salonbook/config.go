@@ -546,6 +546,11 @@ func startWarnings(cfg Config, log *slog.Logger) {
 			"the plain \"chat\" (not Secure, not __Host-, SameSite=Lax), open to session fixation from sibling hosts and " +
 			"not kept in embeds; set PUBLIC_URL=https://… to the address people use")
 	}
+	if cfg.Meta.On() && cfg.Telegram.Token != "" && cfg.Telegram.BotUsername == "" {
+		// No /go/telegram link: no Telegram chat ever comes from a click.
+		log.Warn("META_PIXEL_ID is set and Telegram is on, but TELEGRAM_BOT_USERNAME is not: there is no ad link " +
+			"(GET /go/telegram), so Telegram bookings are never reported to Meta; set TELEGRAM_BOT_USERNAME to the bot's username")
+	}
 }
 
 // loopbackHost reports whether host (no port) is localhost or a loopback address.

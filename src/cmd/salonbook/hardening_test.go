@@ -283,3 +283,24 @@ func TestWarnWithoutPublicURL(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnMetaWithoutBotUsername: Meta reporting on with Telegram on but no
+// bot username (no ad link, so no Telegram booking is ever reported) is
+// warned of at start; with the username, or Meta off, it is not.
+func TestWarnMetaWithoutBotUsername(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		pixel, user string
+		warn        bool
+	}{{"1234567890", "", true}, {"1234567890", "salon_bot", false}, {"", "", false}} {
+		var out bytes.Buffer
+		cfg := Config{HTTPAddr: "127.0.0.1:8080", Meta: MetaConfig{PixelID: c.pixel, Token: "t"}}
+		cfg.Telegram.Token, cfg.Telegram.BotUsername = "123:abc", c.user
+		startWarnings(cfg, slog.New(slog.NewJSONHandler(&out, nil)))
+		if c.warn {
+			require.Contains(t, out.String(), "TELEGRAM_BOT_USERNAME", "%+v", c)
+		} else {
+			require.Empty(t, out.String(), "%+v", c)
+		}
+	}
+}

@@ -40,8 +40,9 @@ const (
 )
 
 // MaxAge is how old an event may be when sent: Meta refuses events whose
-// event_time is more than seven days back.
-const MaxAge = 7 * 24 * time.Hour
+// event_time is more than seven days back; an hour less leaves room for
+// clocks and the request's way.
+const MaxAge = 7*24*time.Hour - time.Hour
 
 // EventID is the event id of a booking's event: the same for a retry and a
 // replay, so the platform deduplicates it (and a web pixel may send the same
@@ -121,16 +122,20 @@ type Facts struct {
 
 // Store reads recorded events and marks them done.
 type Store interface {
-	// Facts returns the event's facts. ENotFound when no event has the id.
-	Facts(ctx context.Context, eventID string) (Facts, error)
-	// Done marks a pending event state at at, and reports whether it was
-	// still pending.
-	Done(ctx context.Context, eventID, state string, at time.Time) (bool, error)
+	// Facts returns the facts of the salon's event. ENotFound when the
+	// salon has no event with the id.
+	Facts(ctx context.Context, salonID, eventID string) (Facts, error)
+	// Handle runs fn on the facts of the salon's event with the event
+	// locked from the read to the mark (a concurrent Handle or erase of it
+	// waits), then marks the event, if still pending, fn's state at at ("":
+	// leaves it). fn's error leaves it as it was. ENotFound as Facts.
+	Handle(ctx context.Context, salonID, eventID string, at time.Time, fn func(Facts) (string, error)) error
 }
 
 // API sends events to the platform. An error the platform gives for the
 // event itself (a validation error: retrying cannot help) is a Refused one;
-// any other error (rate limit, 5xx, network) is worth retrying later.
+// one about the salon's credentials a *ConfigError; any other error (rate
+// limit, 5xx, network) is worth retrying later, and so are those two.
 type API interface {
 	Send(ctx context.Context, ev Event) error
 }
@@ -140,6 +145,14 @@ type RefusedError struct{ Err error }
 
 func (e *RefusedError) Error() string { return e.Err.Error() }
 func (e *RefusedError) Unwrap() error { return e.Err }
+
+// ConfigError is the platform refusing the salon's credentials or settings
+// (a revoked token, a dataset the token may not post to): the event waits
+// and is retried; the operator must fix the configuration.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Refused reports whether err is the platform refusing the event.
 func Refused(err error) bool {
@@ -155,47 +168,69 @@ type Reporter struct {
 	Log   *slog.Logger
 }
 
-// Report sends the recorded event eventID unless it was sent, refused or
-// dropped before: at most once. An event of an erased client, or of a chat
+// Report sends the salon's recorded event eventID unless it was sent, refused or
+// dropped before: at most once, the event locked from the read to the mark
+// (two runs of one job, or an erase, wait for each other). An event of an erased client, or of a chat
 // whose click is gone, is dropped unsent; one older than MaxAge too. A
 // refusal is logged and the event marked refused (nil: not retried); any
 // other failure is returned, to be retried.
-func (r *Reporter) Report(ctx context.Context, eventID string) error {
-	f, err := r.Store.Facts(ctx, eventID)
+func (r *Reporter) Report(ctx context.Context, salonID, eventID string) error {
+	now := r.Clock.Now()
+	var sent *Facts
+	err := r.Store.Handle(ctx, salonID, eventID, now, func(f Facts) (string, error) {
+		if f.State != StatePending {
+			return "", nil
+		}
+		ev, why := build(eventID, f)
+		if why == "" && now.Sub(f.OccurredAt) > MaxAge {
+			why = "older than the platform takes"
+		}
+		if why != "" {
+			r.Log.Info("ad event dropped", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("reason", why))
+			return StateDropped, nil
+		}
+		if err := r.API.Send(ctx, ev); err != nil {
+			if _, ok := errors.AsType[*ConfigError](err); ok {
+				r.Log.Error("ad platform refuses the salon's credentials; events wait until they are fixed",
+					slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("error", err.Error()))
+			}
+			if !Refused(err) {
+				return "", fmt.Errorf("adreport: send %s of booking %s: %w", f.Name, f.BookingID, err)
+			}
+			r.Log.Warn("ad event refused; not retried", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("error", err.Error()))
+			return StateRefused, nil
+		}
+		sent = &f
+		return StateSent, nil
+	})
 	if core.ErrorCode(err) == core.ENotFound {
-		return nil // deleted with its salon
+		return nil // deleted with its salon, or another salon's
 	}
 	if err != nil {
+		// When sent but not marked, a retry sends it again under the same
+		// id, which the platform deduplicates.
 		return err
 	}
-	if f.State != StatePending {
+	if sent != nil {
+		r.Log.Info("ad event sent", slog.String("event", sent.Name), slog.String("booking", sent.BookingID))
+	}
+	return nil
+}
+
+// GiveUp drops the salon's event if it is still pending: its last try
+// failed, and nothing will send it.
+func (r *Reporter) GiveUp(ctx context.Context, salonID, eventID string) error {
+	err := r.Store.Handle(ctx, salonID, eventID, r.Clock.Now(), func(f Facts) (string, error) {
+		if f.State != StatePending {
+			return "", nil
+		}
+		r.Log.Warn("ad event dropped", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("reason", "its last try failed"))
+		return StateDropped, nil
+	})
+	if core.ErrorCode(err) == core.ENotFound {
 		return nil
 	}
-	now := r.Clock.Now()
-	ev, why := build(eventID, f)
-	if why == "" && now.Sub(f.OccurredAt) > MaxAge {
-		why = "older than the platform takes"
-	}
-	if why != "" {
-		r.Log.Info("ad event dropped", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("reason", why))
-		_, err := r.Store.Done(ctx, eventID, StateDropped, now)
-		return err
-	}
-	if err := r.API.Send(ctx, ev); err != nil {
-		if !Refused(err) {
-			return fmt.Errorf("adreport: send %s of booking %s: %w", f.Name, f.BookingID, err)
-		}
-		r.Log.Warn("ad event refused; not retried", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("error", err.Error()))
-		_, err := r.Store.Done(ctx, eventID, StateRefused, now)
-		return err
-	}
-	if _, err := r.Store.Done(ctx, eventID, StateSent, now); err != nil {
-		// Sent: a retry sends it again under the same id, which the platform
-		// deduplicates.
-		return err
-	}
-	r.Log.Info("ad event sent", slog.String("event", f.Name), slog.String("booking", f.BookingID))
-	return nil
+	return err
 }
 
 // build makes the event from f, or says why nothing is sent.

@@ -178,6 +178,9 @@ func (s *Service) Paid(ctx context.Context, salonID, bookingID string, p Payment
 		if c := changeOf(before, *b); c != nil {
 			return tx.Changed(ctx, *c) // reminders, calendar, staff notice: as a Confirm's
 		}
+		if before.Status == core.StatusConfirmed && before.DepositState != core.DepositPaid && b.DepositState == core.DepositPaid {
+			return tx.Changed(ctx, Change{Kind: DepositPaid, Booking: *b}) // confirmed by the salon before: paid now
+		}
 		return nil
 	})
 	if errors.Is(err, errRepeat) {

@@ -164,6 +164,11 @@ const (
 	// booking's time and status are as they were, its calendar event is
 	// written again without the name. Only the calendar follows it.
 	Erased ChangeKind = "erased"
+	// DepositPaid: the deposit of a booking the salon had confirmed before
+	// it was paid came in; time and status are as they were (a booking
+	// confirmed by its payment is Booked, its deposit paid). Only the ad
+	// report (a Purchase) follows it.
+	DepositPaid ChangeKind = "deposit_paid"
 )
 
 // Change is a stored change to a confirmed booking.

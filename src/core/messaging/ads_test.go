@@ -1,6 +1,7 @@
 package messaging
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -39,7 +40,7 @@ func (n *notedAds) Clicked(_ context.Context, key dialog.ChatKey, c AdClick, _ t
 
 // The ad click an update carries is noted for its chat before the step; not
 // from a shared chat, not without Ads (reporting off); a failure to note it
-// leaves the update to be tried again.
+// is logged (the inbox row's id, never the chat's) and the chat goes on.
 func TestWorkerNotesAdClicks(t *testing.T) {
 	t.Parallel()
 	ads := &notedAds{}
@@ -55,9 +56,14 @@ func TestWorkerNotesAdClicks(t *testing.T) {
 	require.Equal(t, []AdClick{{Code: "abc"}}, ads.click)
 
 	ads.err = errors.New("database down")
-	_, err = w.step(Pending{ChatID: "8", Payload: []byte("ad:def")})
-	require.Error(t, err, "tried again later")
-	require.Equal(t, 3, chat.calls, "the step did not run")
+	var logged bytes.Buffer
+	w.Log = slog.New(slog.NewTextHandler(&logged, nil))
+	_, err = w.step(Pending{ID: 41, ChatID: "8123", Payload: []byte("ad:def")})
+	require.NoError(t, err, "the chat is not held up")
+	require.Equal(t, 4, chat.calls, "the step ran")
+	require.Contains(t, logged.String(), "ad click not noted")
+	require.Contains(t, logged.String(), "inbox_id=41")
+	require.NotContains(t, logged.String(), "8123")
 
 	off := &Worker{SalonID: "s", Channel: "telegram", Decoder: adDecoder{}, Chat: chat, Log: slog.New(slog.DiscardHandler)}
 	_, err = off.step(Pending{ChatID: "7", Payload: []byte("ad:abc")})

@@ -129,8 +129,10 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if d.Ad != nil && w.Ads != nil && !d.Inbound.Shared {
+		// A failure loses the click (the chat's bookings go unreported),
+		// never the chat: the step runs.
 		if err := w.Ads.Clicked(ctx, key, *d.Ad, p.Received); err != nil {
-			return Handled{}, err
+			w.Log.Warn("ad click not noted", slog.String("channel", w.Channel), slog.Int64("inbox_id", p.ID), slog.String("error", err.Error()))
 		}
 	}
 	replies, err := w.Chat.Handle(ctx, key, d.Inbound)

@@ -5,7 +5,7 @@
 // name or time, one older than 7 days, an unknown action source,
 // business_messaging without messaging_channel, unhashed keys, no user data,
 // a Purchase without value and currency, a WhatsApp event without ctwa_clid),
-// and 429 and 5xx on demand. It keeps what it accepted for tests to read.
+// and 429, 5xx, Graph's throttling (HTTP 400) and a revoked token on demand. It keeps what it accepted for tests to read.
 package metatest
 
 import (
@@ -91,8 +91,18 @@ func (s *Server) Close() {
 // Options returns the fake's options (the dataset and token it expects).
 func (s *Server) Options() Options { return s.opts }
 
+// Pseudo statuses for FailNext: Graph's throttling as it usually comes, an
+// HTTP 400 without is_transient (code 80004, the ads-account rate limit, or
+// code 17, the user request limit), and a revoked token (HTTP 400, code 190).
+const (
+	Throttled     = -80004
+	UserThrottled = -17
+	TokenRevoked  = -190
+)
+
 // FailNext makes the next requests answer with these statuses, one each
-// (429: Graph's rate limit error, code 80004; 5xx: a transient error, code 2).
+// (429: Graph's rate limit error, code 80004; 5xx: a transient error, code 2;
+// 400: a validation error, code 100; Throttled, UserThrottled, TokenRevoked).
 func (s *Server) FailNext(statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -132,6 +142,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	switch {
+	case status == Throttled:
+		s.graphError(w, http.StatusBadRequest, meta.GraphError{Message: "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.",
+			Type: "OAuthException", Code: 80004, ErrorSubcode: 2446079})
+		return
+	case status == UserThrottled:
+		s.graphError(w, http.StatusBadRequest, meta.GraphError{Message: "(#17) User request limit reached",
+			Type: "OAuthException", Code: 17, ErrorSubcode: 2446079})
+		return
+	case status == TokenRevoked:
+		s.graphError(w, http.StatusBadRequest, meta.GraphError{Message: "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
+			Type: "OAuthException", Code: 190, ErrorSubcode: 460})
+		return
 	case status == http.StatusTooManyRequests:
 		s.graphError(w, status, meta.GraphError{Message: "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.",
 			Type: "OAuthException", Code: 80004, ErrorSubcode: 2446079, IsTransient: true})

@@ -1,0 +1,1 @@
+ALTER TABLE meta_events DROP CONSTRAINT meta_events_booking_fk;
