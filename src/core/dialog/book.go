@@ -321,13 +321,19 @@ func (t *turn) onTime() {
 		t.ask()
 		return
 	case optWaitlist:
-		t.joinWaitlist()
+		d, err := core.ParseDate(t.st.Day)
+		if err != nil {
+			t.again()
+			return
+		}
+		t.joinWaitlist(d)
 		return
 	}
 	if day, ok := strings.CutPrefix(t.in.Choice, prefWaitDay); ok { // "Notify me" for the day asked, shown beside the nearest day's times
-		if d, err := core.ParseDate(day); err == nil && t.st.Step == stepTime {
-			t.st.Day = d.String()
-			t.joinWaitlist() // checks the day: bookable, whole, nothing free
+		// Only the button shown (a forged or stale wd: names any day); the
+		// flow's day changes only once the day is checked.
+		if d, err := core.ParseDate(day); err == nil && slices.Contains(t.st.Shown, t.in.Choice) {
+			t.joinWaitlist(d)
 			return
 		}
 		t.again()
