@@ -138,7 +138,7 @@ func (t *turn) works(d core.Date) bool {
 		if !m.Performs(t.st.Service) || (t.st.Master != booking.AnyMaster && m.ID != t.st.Master) {
 			continue
 		}
-		if len(m.Hours[d.Weekday()]) > 0 && !containsDate(m.DaysOff, d) {
+		if len(dayShifts(m, d)) > 0 {
 			return true
 		}
 	}

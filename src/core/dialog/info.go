@@ -85,7 +85,7 @@ func (t *turn) salonShifts(wd time.Weekday, d *core.Date) []core.ClockRange {
 	var rs []core.ClockRange
 	for _, m := range t.cat.Masters {
 		if d != nil {
-			rs = append(rs, shifts(m, *d)...)
+			rs = append(rs, dayShifts(m, *d)...)
 		} else {
 			rs = append(rs, m.Hours[wd]...)
 		}

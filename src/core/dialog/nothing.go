@@ -49,6 +49,19 @@ func shifts(m core.Master, d core.Date) []core.ClockRange {
 	return m.Hours[d.Weekday()]
 }
 
+// dayShifts are the hours the master works on local day d: its shifts that
+// day and the part after midnight of a shift of the day before ({00:00,
+// 02:00} for a Saturday 20:00–02:00 on Sunday).
+func dayShifts(m core.Master, d core.Date) []core.ClockRange {
+	var rs []core.ClockRange
+	for _, r := range shifts(m, d.AddDays(-1)) {
+		if r.CrossesMidnight() && r.End > 0 {
+			rs = append(rs, core.ClockRange{Start: 0, End: r.End})
+		}
+	}
+	return append(rs, shifts(m, d)...)
+}
+
 // whenEnd names a day at the end of a sentence: when, without the comma
 // the Russian "во вторник, 2 марта," carries before what follows.
 func (t *turn) whenEnd(d core.Date) string {
@@ -79,7 +92,7 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 	ms := t.flowMasters()
 	var working []core.Master
 	for _, m := range ms {
-		if len(shifts(m, d)) > 0 {
+		if len(dayShifts(m, d)) > 0 {
 			working = append(working, m)
 		}
 	}
@@ -91,7 +104,7 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 			return ucFirst(p.T("why.weekday", args("Weekdays", p.T(fmt.Sprintf("weekday.pl.%d", int(d.Weekday()))))...)), false
 		}
 		for _, m := range t.cat.Masters {
-			if len(shifts(m, d)) > 0 {
+			if len(dayShifts(m, d)) > 0 {
 				return ucFirst(p.T("why.no_service", args()...)), false
 			}
 		}
@@ -100,7 +113,7 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 	if d == t.today() {
 		var last time.Time
 		for _, m := range working {
-			for _, r := range shifts(m, d) {
+			for _, r := range dayShifts(m, d) {
 				if end := r.On(d, t.cat.Salon.Timezone).End; end.After(last) {
 					last = end
 				}
@@ -250,7 +263,7 @@ func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply 
 func (t *turn) hoursText(d core.Date) string {
 	var rs []core.ClockRange
 	for _, m := range t.flowMasters() {
-		rs = append(rs, shifts(m, d)...)
+		rs = append(rs, dayShifts(m, d)...)
 	}
 	return t.rangesText(mergeRanges(rs))
 }
@@ -260,8 +273,11 @@ func (t *turn) hoursText(d core.Date) string {
 func (t *turn) outsideHours(d core.Date, c core.ClockTime) bool {
 	working := false
 	for _, m := range t.flowMasters() {
-		for _, r := range shifts(m, d) {
+		for _, r := range dayShifts(m, d) {
 			working = true
+			if r.CrossesMidnight() && c < r.End {
+				return false // the night after d, as place() reads "Saturday at 1"
+			}
 			end := r.End
 			if r.CrossesMidnight() {
 				end += 24 * 60

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
@@ -85,3 +86,66 @@ func TestWaitDayChecked(t *testing.T) {
 	})
 }
 
+
+// bookBoris books haircuts with Boris at the given instants.
+func bookBoris(t *testing.T, b *bundle, at ...time.Time) {
+	t.Helper()
+	for i, s := range at {
+		_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "boris",
+			Start: s, Client: core.Client{Name: "Busy", Phone: fmt.Sprintf("+4915100001%02d", i)},
+			IdempotencyKey: fmt.Sprintf("boris-%d", i), Confirm: true, Source: booking.OwnerSource})
+		require.NoError(t, err)
+	}
+}
+
+// TestNightShift: a shift running past midnight is the master's hours on both
+// days: the hour of the night asked is within them, the nearest times are
+// looked for in that night too, and the day after is a working day.
+func TestNightShift(t *testing.T) {
+	t.Parallel()
+	sun := func(h int) time.Time { return time.Date(2027, 3, 7, h, 0, 0, 0, pgtest.Berlin) }
+	tests := []struct {
+		name   string
+		from   core.ClockTime
+		booked []time.Time
+		script []string
+		want   []string
+		not    []string
+	}{
+		{name: "TakenHourOfTheNight", from: 20 * 60, booked: []time.Time{sun(1)},
+			script: []string{"text: haircut with Boris on Saturday at 1"},
+			want:   []string{"00:00"}, not: []string{"Boris works", "20:00, 20:30"}},
+		{name: "FullNightIsFullyBooked", from: 22 * 60, booked: []time.Time{sun(0), sun(1)},
+			script: []string{"text: haircut with Boris on Sunday"},
+			want:   []string{"Boris is fully booked on Sunday, 7 March."}, not: []string{"doesn't work"}},
+		{name: "OpenAfterMidnight", from: 22 * 60, booked: []time.Time{sun(0), sun(1)},
+			script: []string{"text: are you open on Sunday?"},
+			want:   []string{"00:00–02:00"}, not: []string{"closed"}},
+		{name: "OpenAfterMidnightRu", from: 22 * 60, booked: []time.Time{sun(0), sun(1)},
+			script: []string{"text: вы работаете в воскресенье?"},
+			want:   []string{"00:00 до 02:00"}, not: []string{"не работает"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, func(s *postgres.SalonSetup) {
+				s.Masters[1].Hours[time.Saturday] = []core.ClockRange{{Start: tt.from, End: 2 * 60}}
+			})
+			bookBoris(t, b, tt.booked...)
+			hint := "en"
+			if strings.HasSuffix(tt.name, "Ru") {
+				hint = "ru"
+			}
+			c := &conv{name: "c", hint: hint}
+			b.run(t, []*conv{c}, tt.script)
+			text := lastText(c)
+			t.Log(text)
+			for _, w := range tt.want {
+				require.Contains(t, text, w)
+			}
+			for _, w := range tt.not {
+				require.NotContains(t, text, w)
+			}
+		})
+	}
+}

@@ -815,6 +815,12 @@ func (t *turn) place(times []core.ClockTime) {
 	// An hour of the night named with a day ("Saturday at midnight", "в
 	// субботу в час ночи") may be the night after it: a shift that starts that
 	// day and runs past midnight.
+	// "at 1" is 01:00 or 13:00: the nearest to the one within the hours.
+	if i := slices.IndexFunc(times, func(c core.ClockTime) bool { return !t.outsideHours(d, c) }); i > 0 {
+		times = append([]core.ClockTime{times[i]}, slices.Delete(slices.Clone(times), i, i+1)...)
+	}
+	zone := t.cat.Salon.Timezone
+	want := time.Date(d.Year, d.Month, d.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone)
 	if slices.ContainsFunc(times, func(c core.ClockTime) bool { return c < nightEnds }) {
 		if night, err := t.free(d.AddDays(1), 1); err == nil {
 			for _, c := range times {
@@ -825,10 +831,18 @@ func (t *turn) place(times []core.ClockTime) {
 					}
 				}
 			}
+			// Taken: the nearest are looked for in that night too.
+			if times[0] < nightEnds && t.nightShift(d) {
+				n := d.AddDays(1)
+				want = time.Date(n.Year, n.Month, n.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone)
+				for _, s := range night {
+					if t.shiftFrom(s, d) {
+						slots = append(slots, s)
+					}
+				}
+			}
 		}
 	}
-	zone := t.cat.Salon.Timezone
-	want := time.Date(d.Year, d.Month, d.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone)
 	if len(slots) > 0 {
 		near := nearestSlots(slots, want, 3)
 		key := "near.master"
@@ -1019,6 +1033,19 @@ func (t *turn) othersDo() bool {
 
 // nightEnds: hours before it, said with a day, may be the night after that day.
 const nightEnds = core.ClockTime(6 * 60)
+
+// nightShift reports whether a master of the flow has a shift on local day d
+// that runs past midnight.
+func (t *turn) nightShift(d core.Date) bool {
+	for _, m := range t.flowMasters() {
+		for _, r := range shifts(m, d) {
+			if r.CrossesMidnight() && r.End > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // shiftFrom reports whether slot s lies in a shift of its master that starts
 // on local day d (a night shift running past midnight).
