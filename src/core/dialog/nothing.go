@@ -86,8 +86,7 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 		return p.T("day.passed"), false
 	}
 	if !t.bookable(d) {
-		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
-		return p.T("day.too_far", "Day", longDate(p.T, last)), false
+		return p.T("day.too_far", "Day", longDate(p.T, t.lastDay())), false
 	}
 	ms := t.flowMasters()
 	var working []core.Master
@@ -131,13 +130,31 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 		}
 	}
 	if !t.wholeDayBookable(d) {
-		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
-		return p.T("day.too_far", "Day", longDate(p.T, last)), false
+		return p.T("day.too_far", "Day", longDate(p.T, t.lastDay())), false
 	}
 	if one {
 		return ucFirst(p.T("why.full_master", args()...)), true
 	}
 	return ucFirst(p.T("why.full", args()...)), true
+}
+
+// lastDay is the last local day with a time the horizon lets be booked: the
+// last day a shift of the flow's masters starts before the horizon ends (a
+// horizon ending at 09:00 leaves a day that opens at 10:00 out).
+func (t *turn) lastDay() core.Date {
+	zone := t.cat.Salon.Timezone
+	end := t.now.Add(t.cat.Salon.Policy.Horizon)
+	last := core.DateOf(end.Add(-time.Nanosecond).In(zone))
+	for d := last; !d.Before(t.today()) && daysBetween(d, last) < 7; d = d.AddDays(-1) {
+		for _, m := range t.flowMasters() {
+			for _, r := range dayShifts(m, d) {
+				if r.On(d, zone).Start.Before(end) {
+					return d
+				}
+			}
+		}
+	}
+	return last
 }
 
 // noticeText says that what is left today is too soon to book.

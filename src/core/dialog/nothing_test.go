@@ -73,6 +73,12 @@ func TestNothingFreeSaysWhy(t *testing.T) {
 			want: []string{"Завтра Boris работает с 12:00 до 16:00. Ближайшее свободное время: 14:00, 14:30 и 15:00."}},
 		{name: "TimeAfterClosingAnyMaster", script: []string{"text: haircut on Thursday at 19:00"},
 			want: []string{"Haircut is available 10:00–16:00 on Thursday, 4 March. The nearest free times are 14:00 (Boris), 14:30 (Boris) and 15:00 (Boris)."}},
+		{name: "HorizonEndsBeforeOpening", script: []string{"text: haircut on 31 March"},
+			want: []string{"I can only book up to Tuesday, 30 March."}},
+		{name: "HorizonEndsBeforeOpeningRu", lang: "ru", script: []string{"text: стрижка 31 марта"},
+			want: []string{"Записаться можно не дальше чем на вторник, 30 марта."}},
+		{name: "PastTheHorizon", script: []string{"text: haircut on 2 April"},
+			want: []string{"I can only book up to Tuesday, 30 March."}},
 		{name: "ThroughButtonsNoDeadDays", script: []string{"text: hi", "pick: Book", "pick: Manicure"},
 			choices: []string{"Tue 2 Mar", "Thu 4 Mar", "Sat 6 Mar"}, not: []string{"Wed 3 Mar", "Fri 5 Mar", "Sun 7 Mar"}},
 	}

@@ -613,8 +613,7 @@ func (t *turn) wantDay(r understand.Request) bool {
 	case r.Day.Before(t.today()):
 		t.addNote(t.p.T("day.passed"))
 	case !t.bookable(r.Day):
-		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
-		t.addNote(t.p.T("day.too_far", "Day", longDate(t.p.T, last)))
+		t.addNote(t.p.T("day.too_far", "Day", longDate(t.p.T, t.lastDay())))
 	default:
 		t.st.Day, t.st.Page, t.st.DayPages = r.Day.String(), 0, nil
 		return true
