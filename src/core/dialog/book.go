@@ -277,7 +277,7 @@ func (t *turn) timePrompt() Reply {
 		}
 		return t.withMenu(r)
 	}
-	return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), "")
+	return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), nil)
 }
 
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.

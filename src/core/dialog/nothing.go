@@ -227,31 +227,51 @@ func (t *turn) timeAsk() Reply {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
 	if len(slots) > 0 {
-		return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), "")
+		return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), nil)
 	}
 	why, full := t.whyNone(d)
-	wait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
+	canWait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
 	other, near, ok := t.nearestDay(d)
 	if !ok {
 		r := Reply{Text: why, Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
-		if wait {
+		if canWait {
 			r.Text += " " + p.T("why.notify")
 			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
 		}
 		return t.withMenu(r)
 	}
 	t.st.Day, t.st.Page, t.st.DayPages = other.String(), 0, nil
-	waitID := ""
-	if wait {
-		waitID = prefWaitDay + d.String()
+	var wait *Choice
+	if canWait {
+		why += " " + t.notifyDay(d)
+		wait = t.waitDayChoice(d)
 	}
-	return t.timesReply(near, why+" "+p.T("why.nearest", "WhenEnd", t.whenEnd(other)), waitID)
+	return t.timesReply(near, why+" "+p.T("why.nearest", "WhenEnd", t.whenEnd(other)), wait)
 }
 
-// timesReply shows page st.Page of a day's free times with text; waitID,
+// notifyDay offers the wait-list of day d beside another day's times, the
+// day said (the sentence before gave its date): "If Thursday suits you
+// best, I can let you know…", "If tomorrow suits you best…".
+func (t *turn) notifyDay(d core.Date) string {
+	day := t.p.T(fmt.Sprintf("weekday.on.%d", int(d.Weekday())))
+	switch d {
+	case t.today(), t.today().AddDays(1):
+		day = t.when(d)
+	}
+	return t.p.T("why.notify_day", "Day", day)
+}
+
+// waitDayChoice is "Notify me" for day d beside another day's times, the
+// day on the button: "Notify me: 2 Mar".
+func (t *turn) waitDayChoice(d core.Date) *Choice {
+	return &Choice{ID: prefWaitDay + d.String(), Label: t.p.T("waitlist.day_btn", "Day", d.Day,
+		"Month", t.p.T(fmt.Sprintf("month.%d", int(d.Month))))}
+}
+
+// timesReply shows page st.Page of a day's free times with text; wait,
 // if any, is a "Notify me" for another day (then "Later" gives way to it:
 // a typed "later" still pages on).
-func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply {
+func (t *turn) timesReply(slots []availability.Slot, text string, wait *Choice) Reply {
 	p := t.p
 	from, size := timePage(t.st.Page)
 	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
@@ -266,8 +286,8 @@ func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply 
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}
 	switch {
-	case waitID != "":
-		r.Choices = append(r.Choices, Choice{ID: waitID, Label: p.T("btn.waitlist")})
+	case wait != nil:
+		r.Choices = append(r.Choices, *wait)
 	case from+size < len(slots):
 		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later")})
 	}

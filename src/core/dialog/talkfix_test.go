@@ -79,7 +79,7 @@ func TestWaitDayChecked(t *testing.T) {
 		b := newBundleWith(t, annaOffWednesdays)
 		fillTuesday(t, b)
 		c := &conv{name: "c", hint: "en"}
-		b.run(t, []*conv{c}, []string{"text: manicure tomorrow", "pick: Notify me"})
+		b.run(t, []*conv{c}, []string{"text: manicure tomorrow", "pick: Notify me: 2 Mar"})
 		st := b.state(t, pgtest.Pool(t), "c")
 		require.True(t, st.Join)
 		require.Equal(t, "2027-03-02", st.Day)
@@ -146,6 +146,28 @@ func TestNightShift(t *testing.T) {
 			for _, w := range tt.not {
 				require.NotContains(t, text, w)
 			}
+		})
+	}
+}
+
+// TestNotifyNamesTheDay: "Notify me" beside another day's times says for
+// which day, in the text and on the button, asked by buttons or typed.
+func TestNotifyNamesTheDay(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, lang, say, text, label string }{
+		{"Day", "en", "text: manicure tomorrow", "Anna is fully booked tomorrow. If tomorrow suits you best, I can let you know when a time frees up.", "Notify me: 2 Mar"},
+		{"DayRu", "ru", "text: маникюр завтра", "Если вам удобнее именно завтра, могу сообщить, когда освободится время.", "Сообщить: 2 мар"},
+		{"DayAndTime", "en", "text: manicure tomorrow at 11", "Anna is fully booked tomorrow. If tomorrow suits you best, I can let you know when a time frees up.", "Notify me: 2 Mar"},
+		{"DayAndTimeRu", "ru", "text: маникюр завтра в 11", "Если вам удобнее именно завтра, могу сообщить, когда освободится время.", "Сообщить: 2 мар"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			fillTuesday(t, b)
+			c := &conv{name: "c", hint: tt.lang}
+			b.run(t, []*conv{c}, []string{tt.say})
+			require.Contains(t, lastText(c), tt.text)
+			require.Contains(t, lastLabels(c), tt.label)
 		})
 	}
 }

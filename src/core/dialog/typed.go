@@ -873,14 +873,18 @@ func (t *turn) place(times []core.ClockTime) {
 		return
 	}
 	near := nearestSlots(onDay, time.Date(other.Year, other.Month, other.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone), 3)
+	canWait := full && st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
+	if canWait {
+		why += " " + t.notifyDay(d)
+	}
 	t.addNote(why)
 	r := Reply{Text: p.T("why.near_times", "WhenEnd", t.whenEnd(other), "Times", t.timesText(near))}
 	st.Day = other.String()
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}
-	if full && st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d) {
-		r.Choices = append(r.Choices, Choice{ID: prefWaitDay + d.String(), Label: p.T("btn.waitlist")})
+	if canWait {
+		r.Choices = append(r.Choices, *t.waitDayChoice(d))
 	}
 	t.offer(r)
 }
