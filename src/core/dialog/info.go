@@ -34,6 +34,7 @@ func (t *turn) infoAsked(r understand.Request) bool {
 		if len(r.Services) == 1 {
 			t.reset()
 			t.addNote(t.priceLine(r.Services[0]))
+			t.priceOnly = true // a time named is offered, not held
 			t.bookFill(understand.Request{Services: r.Services, Masters: r.Masters, Day: r.Day, HasDay: r.HasDay,
 				Times: r.Times, Period: r.Period, HasPeriod: r.HasPeriod})
 			return true

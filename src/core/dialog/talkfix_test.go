@@ -171,3 +171,40 @@ func TestNotifyNamesTheDay(t *testing.T) {
 		})
 	}
 }
+
+// TestPriceQuestionHoldsNothing: a price asked with a time answers the price
+// and offers the time as a button; nothing is held until it is pressed.
+func TestPriceQuestionHoldsNothing(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, lang, say, want, press string
+		known                        bool
+	}{
+		{"En", "en", "text: how much is a haircut with Anna on Thursday at 11?", "Anna is free on Thursday, 4 March at 11:00. Would you like to book it?", "pick: 11:00", false},
+		{"Ru", "ru", "text: сколько стоит стрижка у Анны в четверг в 11?", "В четверг, 4 марта, в 11:00 у мастера Anna есть свободное время. Записать вас?", "pick: 11:00", false},
+		{"Known", "en", "text: how much is a haircut with Anna on Thursday at 11?", "Anna is free on Thursday, 4 March at 11:00. Would you like to book it?", "pick: 11:00", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			c := &conv{name: "c", hint: tt.lang}
+			if tt.known { // name and phone known: a time taken would be held at once
+				b.run(t, []*conv{c}, []string{"text: manicure tomorrow at 10", "text: Olga", "text: +49 151 23456789", "pick: Confirm"})
+			}
+			b.run(t, []*conv{c}, []string{tt.say})
+			text := lastText(c)
+			require.Contains(t, text, tt.want)
+			require.NotContains(t, text, "holding")
+			require.NotContains(t, text, "Держу")
+			require.Empty(t, b.state(t, pgtest.Pool(t), "c").Hold, "nothing held")
+			b.run(t, []*conv{c}, []string{tt.press})
+			st := b.state(t, pgtest.Pool(t), "c")
+			if tt.known {
+				require.NotEmpty(t, st.Hold, "held once pressed")
+			} else {
+				require.Equal(t, "name", st.Step, "the booking goes on once pressed")
+			}
+			require.Equal(t, time.Date(2027, 3, 4, 11, 0, 0, 0, pgtest.Berlin).UTC(), st.Start.UTC())
+		})
+	}
+}

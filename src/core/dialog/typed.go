@@ -62,6 +62,9 @@ type typing struct {
 	catalog string // catalogKey of the turn's catalog, once written (catKey)
 	// moveHere is State.MoveHere as the event found it (cleared for the next).
 	moveHere string
+	// priceOnly: the text asked a question (a price), not for a booking: a
+	// time found is offered as a button, never held.
+	priceOnly bool
 }
 
 // parse reads text against the salon's catalog; expectTime reads a bare
@@ -915,6 +918,17 @@ func (t *turn) take(s availability.Slot) {
 		t.offerMove(Reply{Text: ucFirst(p.T("move.offer", "Master", t.masterName(master), "When", t.when(d), "Time", p.Time(s.Start))),
 			Choices: []Choice{{ID: id, Label: p.T("btn.move_here")}}})
 		t.st.MoveHere = id
+		return
+	}
+	if t.priceOnly { // "how much is a haircut with Anna on Thursday at 11?": the time offered, not held
+		master := t.st.Master
+		if s.MasterID != "" {
+			master = s.MasterID
+		}
+		d := core.DateOf(s.Start.In(t.cat.Salon.Timezone))
+		t.st.Day = d.String()
+		t.offer(Reply{Text: ucFirst(p.T("price.offer", "Master", t.masterName(master), "When", t.when(d), "WhenEnd", t.whenEnd(d),
+			"Time", p.Time(s.Start))), Choices: []Choice{{ID: id, Label: p.Time(s.Start)}}})
 		return
 	}
 	t.in.Kind, t.in.Choice = KindChoice, id
