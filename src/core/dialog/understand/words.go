@@ -86,7 +86,7 @@ var (
 	today         = words("today", "tonight", "сегодня", "сегодняшний", "сегодня-же")
 	tomorrow      = words("tomorrow", "tmrw", "tmr", "tomorow", "tommorow", "tommorrow", "завтра", "завтрашний")
 	afterTomorrow = words("послезавтра", "after-tomorrow")
-	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след", "следующая")
+	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след", "следующая", "следующих")
 	thisWords     = words("this", "coming", "этот", "эту", "это", "этой", "этого", "ближайший", "ближайшую", "ближайшее")
 	inWords       = words("in", "через")
 	dayUnit       = words("day", "days", "день", "дня", "дней")
