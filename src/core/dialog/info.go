@@ -43,14 +43,17 @@ func (t *turn) infoAsked(r understand.Request) bool {
 		t.st.Step, t.st.Page = stepService, 0
 		t.ask() // the services with their prices and durations, as buttons to book
 		return true
-	case understand.Address:
-		if salon.Address == "" {
-			t.addNote(p.T("info.phone", "Phone", salon.Phone))
-		} else {
+	case understand.Address: // the salon file may have no address or no phone
+		switch {
+		case salon.Address == "":
+			t.addNote(t.phoneLine())
+		case salon.Phone == "":
+			t.addNote(p.T("info.address_only", "Address", salon.Address))
+		default:
 			t.addNote(p.T("info.address", "Address", salon.Address, "Phone", salon.Phone))
 		}
 	case understand.Phone:
-		t.addNote(p.T("info.phone", "Phone", salon.Phone))
+		t.addNote(t.phoneLine())
 	case understand.Hours:
 		if len(r.Services) > 0 || len(r.Masters) > 0 {
 			return false // "are you open tomorrow for a haircut?": its times answer it
@@ -61,7 +64,11 @@ func (t *turn) infoAsked(r understand.Request) bool {
 			t.addNote(t.weekHours())
 		}
 	case understand.Late:
-		t.addNote(p.T("info.late", "Phone", salon.Phone))
+		if salon.Phone == "" {
+			t.addNote(p.T("info.late_no_phone"))
+		} else {
+			t.addNote(p.T("info.late", "Phone", salon.Phone))
+		}
 	case understand.Thanks:
 		if r.Slot() {
 			return false
@@ -72,6 +79,15 @@ func (t *turn) infoAsked(r understand.Request) bool {
 	}
 	t.ask() // the step under way; at the menu, the menu
 	return true
+}
+
+// phoneLine gives the salon's phone, or, with none in the salon file, says
+// to write here.
+func (t *turn) phoneLine() string {
+	if t.cat.Salon.Phone == "" {
+		return t.p.T("info.no_phone")
+	}
+	return t.p.T("info.phone", "Phone", t.cat.Salon.Phone)
 }
 
 // priceLine is a service's price and duration: "Haircut: 45 min, 35.00 EUR."

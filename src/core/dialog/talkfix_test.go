@@ -208,3 +208,29 @@ func TestPriceQuestionHoldsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestNoSalonPhone: a salon file without a phone gets answers that name
+// none ("You can call the salon at ." was said).
+func TestNoSalonPhone(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, lang, say, want string }{
+		{"Phone", "en", "text: what's your phone number?", "I don't have a phone number to give you, but you can write to us right here"},
+		{"PhoneRu", "ru", "text: какой у вас телефон?", "Номера телефона у меня нет, но вы можете написать нам прямо здесь"},
+		{"Address", "en", "text: what's your address?", "We're at Torstraße 1, Berlin."},
+		{"AddressRu", "ru", "text: где вы находитесь?", "Мы находимся по адресу: Torstraße 1, Berlin."},
+		{"Late", "en", "text: I'm running late, sorry", "you can move or cancel your appointment under My bookings."},
+		{"LateRu", "ru", "text: я опаздываю", "запись можно перенести или отменить в разделе «Мои записи»."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, func(s *postgres.SalonSetup) { s.Salon.Phone = "" })
+			c := &conv{name: "c", hint: tt.lang}
+			b.run(t, []*conv{c}, []string{tt.say})
+			text := lastText(c)
+			require.Contains(t, text, tt.want)
+			for _, bad := range []string{" .", ": .", "телефону ,", "Phone", "Телефон салона:"} {
+				require.NotContains(t, text, bad)
+			}
+		})
+	}
+}
