@@ -345,6 +345,25 @@ func TestIntents(t *testing.T) {
 	// The weekend is its Saturday.
 	require.Equal(t, date(2027, 3, 6), p.Parse("anything this weekend?", ctxAt(monday)).Day)
 	require.Equal(t, date(2027, 3, 6), p.Parse("есть что-нибудь на выходных", ctxAt(monday)).Day)
+	// Question words that ask no question here.
+	for text, not := range map[string]understand.Intent{
+		"вы работаете с гель-лаком?":             understand.Hours,
+		"работаете с шеллаком?":                  understand.Hours,
+		"my phone number is +49 151 23456789":    understand.Phone,
+		"мой номер +49 151 23456789":             understand.Phone,
+		"how long will you hold it":              understand.Price,
+		"how long will you keep the time for me": understand.Price,
+	} {
+		require.NotEqual(t, not, p.Parse(text, ctxAt(monday)).Intent, text)
+	}
+	for text, is := range map[string]understand.Intent{
+		"вы работаете с 9?":            understand.Hours,
+		"how long does a haircut take": understand.Price,
+		"how long is a manicure":       understand.Price,
+		"what's your phone number":     understand.Phone,
+	} {
+		require.Equal(t, is, p.Parse(text, ctxAt(monday)).Intent, text)
+	}
 	// A weekday of next week (today Monday 1 March: 12 March).
 	for _, text := range []string{"Friday next week", "next week on Friday", "next week Friday", "on Friday of next week",
 		"на следующей неделе в пятницу", "в пятницу на следующей неделе", "haircut friday next week at 5"} {
