@@ -109,25 +109,39 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 		}
 		return ucFirst(p.T("why.closed", args()...)), false
 	}
-	if d == t.today() {
-		var last time.Time
-		for _, m := range working {
-			for _, r := range dayShifts(m, d) {
-				if end := r.On(d, t.cat.Salon.Timezone).End; end.After(last) {
-					last = end
-				}
+	// Days no time can ever free up on: shifts shorter than the service, or
+	// ending too soon after now for the notice (today, or any day with a
+	// notice of days). Only a day left is fully booked.
+	dur := t.service(t.st.Service).Duration
+	var last time.Time
+	fits := false
+	for _, m := range working {
+		for _, r := range dayShifts(m, d) {
+			if time.Duration(r.Minutes())*time.Minute >= dur {
+				fits = true
+			}
+			if end := r.On(d, t.cat.Salon.Timezone).End; end.After(last) {
+				last = end
 			}
 		}
-		dur := t.service(t.st.Service).Duration
-		switch {
-		case !last.After(t.now):
-			if one {
-				return ucFirst(p.T("why.finished_master", args()...)), false
-			}
-			return ucFirst(p.T("why.finished", args()...)), false
-		case last.Sub(t.now.Add(t.cat.Salon.Policy.MinNotice)) < dur:
+	}
+	switch {
+	case !fits:
+		key := "why.too_short"
+		if one {
+			key = "why.too_short_master"
+		}
+		return ucFirst(p.T(key, args("Minutes", int(dur/time.Minute), "Hours", t.hoursText(d))...)), false
+	case d == t.today() && !last.After(t.now):
+		if one {
+			return ucFirst(p.T("why.finished_master", args()...)), false
+		}
+		return ucFirst(p.T("why.finished", args()...)), false
+	case last.Sub(t.now.Add(t.cat.Salon.Policy.MinNotice)) < dur:
+		if d == t.today() {
 			return t.noticeText(), false
 		}
+		return t.noticeDayText(d), false
 	}
 	if !t.wholeDayBookable(d) {
 		return p.T("day.too_far", "Day", longDate(p.T, t.lastDay())), false
@@ -136,6 +150,16 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 		return ucFirst(p.T("why.full_master", args()...)), true
 	}
 	return ucFirst(p.T("why.full", args()...)), true
+}
+
+// noticeDayText says that day d (not today) is too soon to book.
+func (t *turn) noticeDayText(d core.Date) string {
+	n := t.cat.Salon.Policy.MinNotice
+	when := []any{"When", t.when(d), "WhenEnd", t.whenEnd(d)}
+	if n >= 24*time.Hour && n%(24*time.Hour) == 0 {
+		return ucFirst(t.p.N("why.notice_day_days", int(n/(24*time.Hour)), when...))
+	}
+	return ucFirst(t.p.N("why.notice_day_hours", int((n+time.Hour-1)/time.Hour), when...))
 }
 
 // lastDay is the last local day with a time the horizon lets be booked: the

@@ -62,7 +62,7 @@ func TestNothingFreeSaysWhy(t *testing.T) {
 		{name: "TooSoonToday", now: time.Date(2027, 3, 1, 10, 30, 0, 0, time.UTC), script: []string{"text: manicure today"},
 			want: []string{"Appointments need at least 2 hours' notice, so there's nothing left today. The nearest free times are tomorrow:"}},
 		{name: "TooSoonTodayRu", now: time.Date(2027, 3, 1, 10, 30, 0, 0, time.UTC), lang: "ru", script: []string{"text: маникюр сегодня"},
-			want: []string{"Записаться можно не позже чем за 2 часа, поэтому на сегодня свободного времени уже нет. Ближайшее свободное время — завтра:"}},
+			want: []string{"Записаться можно минимум за 2 часа до визита, поэтому на сегодня свободного времени уже нет. Ближайшее свободное время — завтра:"}},
 		{name: "TimeBeforeOpening", script: []string{"text: manicure tomorrow at 8am"},
 			want: []string{"Anna works 10:00–13:00 tomorrow. The nearest free times are 10:00, 10:30 and 11:00."}},
 		{name: "TimeBeforeOpeningRu", lang: "ru", script: []string{"text: маникюр завтра в 8 утра"},

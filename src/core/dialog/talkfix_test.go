@@ -234,3 +234,36 @@ func TestNoSalonPhone(t *testing.T) {
 		})
 	}
 }
+
+// TestNoTimeCanFreeUp: a day no time can ever free up on is not "fully
+// booked" (no Notify me): a notice of days, a shift shorter than the service.
+func TestNoTimeCanFreeUp(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, lang, say, want string
+		edit                  func(*postgres.SalonSetup)
+	}{
+		{"NoticeOfDays", "en", "text: manicure tomorrow", "Appointments need at least 2 days' notice, so I can't book you in tomorrow.",
+			func(s *postgres.SalonSetup) { s.Salon.Policy.MinNotice = 48 * time.Hour }},
+		{"NoticeOfDaysRu", "ru", "text: маникюр завтра", "Записаться можно минимум за 2 дня до визита, поэтому завтра записаться уже не получится.",
+			func(s *postgres.SalonSetup) { s.Salon.Policy.MinNotice = 48 * time.Hour }},
+		{"NoticeOfHours", "en", "text: manicure tomorrow", "Appointments need at least 30 hours' notice, so I can't book you in tomorrow.",
+			func(s *postgres.SalonSetup) { s.Salon.Policy.MinNotice = 30 * time.Hour }},
+		{"ShiftTooShort", "en", "text: manicure on Thursday", "Manicure takes 60 minutes, and Anna only works 10:00–10:30 on Thursday, 4 March.",
+			func(s *postgres.SalonSetup) { s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}} }},
+		{"ShiftTooShortRu", "ru", "text: маникюр в четверг", "Услуга «Маникюр» длится 60 мин, а Anna в четверг, 4 марта, работает только с 10:00 до 10:30.",
+			func(s *postgres.SalonSetup) { s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}} }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, tt.edit)
+			c := &conv{name: "c", hint: tt.lang}
+			b.run(t, []*conv{c}, []string{tt.say})
+			require.Contains(t, lastText(c), tt.want)
+			for _, l := range lastLabels(c) {
+				require.NotContains(t, l, "Notify")
+				require.NotContains(t, l, "Сообщить")
+			}
+		})
+	}
+}
