@@ -73,7 +73,14 @@ func (t *turn) infoAsked(r understand.Request) bool {
 		if r.Slot() {
 			return false
 		}
-		t.addNote(p.T("info.welcome"))
+		// "Спасибо" in an English chat: the welcome in the language it was
+		// written in (one word does not switch the chat's language).
+		if l := scriptLang(t.in.Text); l != "" && l != p.Lang() && containsString(salon.Locales, l) &&
+			containsString(t.e.catalog.Languages(), l) {
+			t.addNote(t.e.catalog.Printer(l, salon.Timezone).T("info.welcome"))
+		} else {
+			t.addNote(p.T("info.welcome"))
+		}
 	default:
 		return false
 	}
@@ -90,10 +97,11 @@ func (t *turn) phoneLine() string {
 	return t.p.T("info.phone", "Phone", t.cat.Salon.Phone)
 }
 
-// priceLine is a service's price and duration: "Haircut: 45 min, 35.00 EUR."
+// priceLine is a service's price and duration as a sentence: "Haircut
+// costs 35.00 EUR and takes 45 minutes."
 func (t *turn) priceLine(id string) string {
 	s := t.service(id)
-	return t.p.T("service.line", "Name", s.NameIn(t.p.Lang()), "Minutes", int(s.Duration/time.Minute), "Price", t.p.Price(s.Price)) + "."
+	return t.p.T("price.line", "Name", s.NameIn(t.p.Lang()), "Minutes", int(s.Duration/time.Minute), "Price", t.p.Price(s.Price))
 }
 
 // salonShifts are the hours some master works on weekday wd (or, with d,
@@ -110,11 +118,16 @@ func (t *turn) salonShifts(wd time.Weekday, d *core.Date) []core.ClockRange {
 	return mergeRanges(rs)
 }
 
-// rangesText writes hours for a sentence: "09:00–13:00 and 14:00–20:00".
-func (t *turn) rangesText(rs []core.ClockRange) string {
+// rangesText writes hours for a sentence: "from 09:00 to 13:00 and from
+// 14:00 to 20:00".
+func (t *turn) rangesText(rs []core.ClockRange) string { return t.rangesIn("hours.range", rs) }
+
+// rangesIn writes hours with the range's key: hours.range in a sentence,
+// hours.range_list in the week's list ("09:00–13:00").
+func (t *turn) rangesIn(key string, rs []core.ClockRange) string {
 	var items []string
 	for _, r := range rs {
-		items = append(items, t.p.T("hours.range", "From", r.Start.String(), "To", (r.End%(24*60)).String()))
+		items = append(items, t.p.T(key, "From", r.Start.String(), "To", (r.End%(24*60)).String()))
 	}
 	return joinAnd(t.p.T("list.and"), items)
 }
@@ -126,7 +139,7 @@ func (t *turn) weekHours() string {
 		wd := time.Weekday(i % 7)
 		hours := t.p.T("info.closed")
 		if rs := t.salonShifts(wd, nil); len(rs) > 0 {
-			hours = t.rangesText(rs)
+			hours = t.rangesIn("hours.range_list", rs)
 		}
 		lines = append(lines, "• "+t.p.T("info.hours_line", "Weekday", ucFirst(t.p.T(fmt.Sprintf("weekday_long.%d", i%7))), "Hours", hours))
 	}

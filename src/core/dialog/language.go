@@ -143,3 +143,21 @@ func (t *turn) followTyped(text string) {
 	t.st.Lang = l
 	t.p = t.e.catalog.Printer(l, t.cat.Salon.Timezone)
 }
+
+// scriptLang is the language a text's script alone says: "ru" for Cyrillic
+// with no Latin letters, else "" (Latin words are used in Russian chats too).
+func scriptLang(text string) string {
+	cyr, lat := 0, 0
+	for _, r := range text {
+		switch {
+		case unicode.Is(unicode.Cyrillic, r):
+			cyr++
+		case unicode.Is(unicode.Latin, r):
+			lat++
+		}
+	}
+	if cyr > 0 && lat == 0 {
+		return "ru"
+	}
+	return ""
+}

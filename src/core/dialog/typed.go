@@ -882,6 +882,14 @@ func (t *turn) place(times []core.ClockTime) {
 	}
 	t.addNote(why)
 	r := Reply{Text: p.T("why.near_times", "WhenEnd", t.whenEnd(other), "Times", t.timesText(near))}
+	if m := oneMaster(near); st.Master == booking.AnyMaster && m != "" { // "Anna is free at 10:30, 11:00 and 11:30 on …"
+		var times []string
+		for _, s := range near {
+			times = append(times, p.Time(s.Start))
+		}
+		r.Text = ucFirst(p.T("why.near_one", "Master", t.masterName(m), "When", t.when(other), "WhenEnd", t.whenEnd(other),
+			"Times", joinAnd(p.T("list.and"), times)))
+	}
 	st.Day = other.String()
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
@@ -890,6 +898,19 @@ func (t *turn) place(times []core.ClockTime) {
 		r.Choices = append(r.Choices, *t.waitDayChoice(d))
 	}
 	t.offer(r)
+}
+
+// oneMaster is the master of every slot, if they share one, else "".
+func oneMaster(slots []availability.Slot) string {
+	if len(slots) == 0 {
+		return ""
+	}
+	for _, s := range slots {
+		if s.MasterID != slots[0].MasterID {
+			return ""
+		}
+	}
+	return slots[0].MasterID
 }
 
 // offer sends the nearest free times found for a typed time, with Another
