@@ -194,11 +194,27 @@ func (t *turn) noticeText() string {
 // times for the flow, from a few days before it to searchDays after, and
 // its free times; ok false: none.
 func (t *turn) nearestDay(d core.Date) (core.Date, []availability.Slot, bool) {
+	// From a few days before d (before the horizon's last day, for a day past
+	// it), never before today, to searchDays after d, never past the horizon.
+	last := t.lastDay()
 	from := d.AddDays(-nearBack)
+	if last.Before(from) {
+		from = last.AddDays(-nearBack)
+	}
 	if from.Before(t.today()) {
 		from = t.today()
 	}
-	days := daysBetween(from, d) + searchDays + 1
+	to := d.AddDays(searchDays)
+	if to.Before(t.today()) { // a day long past (a flow left for weeks): from today on
+		to = t.today().AddDays(searchDays)
+	}
+	if last.Before(to) {
+		to = last
+	}
+	days := daysBetween(from, to) + 1
+	if days <= 0 {
+		return core.Date{}, nil, false
+	}
 	slots, err := t.free(from, days)
 	if err != nil {
 		return core.Date{}, nil, false
