@@ -260,26 +260,6 @@ func (t *turn) onDay() {
 	t.ask()
 }
 
-func (t *turn) timePrompt() Reply {
-	p := t.p
-	d, err := core.ParseDate(t.st.Day)
-	if err != nil {
-		return t.withMenu(Reply{Text: p.T("error.unavailable")})
-	}
-	slots, err := t.free(d, 1)
-	if err != nil {
-		return t.withMenu(Reply{Text: p.T("error.unavailable")})
-	}
-	if len(slots) == 0 {
-		r := Reply{Text: p.T("no.times", "Day", p.Date(d)), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
-		if t.st.Step == stepTime && t.offersTo() {
-			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
-		}
-		return t.withMenu(r)
-	}
-	return t.timesReply(slots, p.T("ask.time", "Day", p.Date(d)), nil)
-}
-
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
 const maxChoices = 10
 
