@@ -86,7 +86,6 @@ func TestWaitDayChecked(t *testing.T) {
 	})
 }
 
-
 // bookBoris books haircuts with Boris at the given instants.
 func bookBoris(t *testing.T, b *bundle, at ...time.Time) {
 	t.Helper()
@@ -139,7 +138,6 @@ func TestNightShift(t *testing.T) {
 			c := &conv{name: "c", hint: hint}
 			b.run(t, []*conv{c}, tt.script)
 			text := lastText(c)
-			t.Log(text)
 			for _, w := range tt.want {
 				require.Contains(t, text, w)
 			}
@@ -250,9 +248,13 @@ func TestNoTimeCanFreeUp(t *testing.T) {
 		{"NoticeOfHours", "en", "text: manicure tomorrow", "Appointments need at least 30 hours' notice, so I can't book you in tomorrow.",
 			func(s *postgres.SalonSetup) { s.Salon.Policy.MinNotice = 30 * time.Hour }},
 		{"ShiftTooShort", "en", "text: manicure on Thursday", "Manicure takes 60 minutes, and Anna only works from 10:00 to 10:30 on Thursday, 4 March.",
-			func(s *postgres.SalonSetup) { s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}} }},
+			func(s *postgres.SalonSetup) {
+				s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}}
+			}},
 		{"ShiftTooShortRu", "ru", "text: маникюр в четверг", "Услуга «Маникюр» длится 60 мин, а Anna в четверг, 4 марта, работает только с 10:00 до 10:30.",
-			func(s *postgres.SalonSetup) { s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}} }},
+			func(s *postgres.SalonSetup) {
+				s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}}
+			}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
