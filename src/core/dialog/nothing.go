@@ -155,11 +155,10 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 // noticeDayText says that day d (not today) is too soon to book.
 func (t *turn) noticeDayText(d core.Date) string {
 	n := t.cat.Salon.Policy.MinNotice
-	when := []any{"When", t.when(d), "WhenEnd", t.whenEnd(d)}
 	if n >= 24*time.Hour && n%(24*time.Hour) == 0 {
-		return ucFirst(t.p.N("why.notice_day_days", int(n/(24*time.Hour)), when...))
+		return ucFirst(t.p.N("why.notice_day_days", int(n/(24*time.Hour)), "When", t.when(d), "WhenEnd", t.whenEnd(d)))
 	}
-	return ucFirst(t.p.N("why.notice_day_hours", int((n+time.Hour-1)/time.Hour), when...))
+	return ucFirst(t.p.N("why.notice_day_hours", int((n+time.Hour-1)/time.Hour), "When", t.when(d), "WhenEnd", t.whenEnd(d)))
 }
 
 // lastDay is the last local day with a time the horizon lets be booked: the

@@ -154,9 +154,9 @@ func TestNotifyNamesTheDay(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ name, lang, say, text, label string }{
 		{"Day", "en", "text: manicure tomorrow", "Anna is fully booked tomorrow. If tomorrow suits you best, I can let you know when a time frees up.", "Notify me: 2 Mar"},
-		{"DayRu", "ru", "text: маникюр завтра", "Если вам удобнее именно завтра, могу сообщить, когда освободится время.", "Сообщить: 2 мар"},
+		{"DayRu", "ru", "text: маникюр завтра", "Если вам удобнее именно завтра, могу сообщить, когда освободится время.", "Сообщить: 2 мар."},
 		{"DayAndTime", "en", "text: manicure tomorrow at 11", "Anna is fully booked tomorrow. If tomorrow suits you best, I can let you know when a time frees up.", "Notify me: 2 Mar"},
-		{"DayAndTimeRu", "ru", "text: маникюр завтра в 11", "Если вам удобнее именно завтра, могу сообщить, когда освободится время.", "Сообщить: 2 мар"},
+		{"DayAndTimeRu", "ru", "text: маникюр завтра в 11", "Если вам удобнее именно завтра, могу сообщить, когда освободится время.", "Сообщить: 2 мар."},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -179,7 +179,7 @@ func TestPriceQuestionHoldsNothing(t *testing.T) {
 		known                        bool
 	}{
 		{"En", "en", "text: how much is a haircut with Anna on Thursday at 11?", "Anna is free on Thursday, 4 March at 11:00. Would you like to book it?", "pick: 11:00", false},
-		{"Ru", "ru", "text: сколько стоит стрижка у Анны в четверг в 11?", "В четверг, 4 марта, в 11:00 у мастера Anna есть свободное время. Записать вас?", "pick: 11:00", false},
+		{"Ru", "ru", "text: сколько стоит стрижка у Анны в четверг в 11?", "Анна может принять вас в четверг, 4 марта, в 11:00. Записать вас?", "pick: 11:00", false},
 		{"Known", "en", "text: how much is a haircut with Anna on Thursday at 11?", "Anna is free on Thursday, 4 March at 11:00. Would you like to book it?", "pick: 11:00", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -247,11 +247,11 @@ func TestNoTimeCanFreeUp(t *testing.T) {
 			func(s *postgres.SalonSetup) { s.Salon.Policy.MinNotice = 48 * time.Hour }},
 		{"NoticeOfHours", "en", "text: manicure tomorrow", "Appointments need at least 30 hours' notice, so I can't book you in tomorrow.",
 			func(s *postgres.SalonSetup) { s.Salon.Policy.MinNotice = 30 * time.Hour }},
-		{"ShiftTooShort", "en", "text: manicure on Thursday", "Manicure takes 60 minutes, and Anna only works from 10:00 to 10:30 on Thursday, 4 March.",
+		{"ShiftTooShort", "en", "text: manicure on Thursday", "Manicure takes 1\u00a0h, and Anna only works from 10:00 to 10:30 on Thursday, 4 March.",
 			func(s *postgres.SalonSetup) {
 				s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}}
 			}},
-		{"ShiftTooShortRu", "ru", "text: маникюр в четверг", "Услуга «Маникюр» длится 60 мин, а Anna в четверг, 4 марта, работает только с 10:00 до 10:30.",
+		{"ShiftTooShortRu", "ru", "text: маникюр в четверг", "Услуга «Маникюр» длится 1\u00a0ч, а Анна в четверг, 4 марта, работает только с 10:00 до 10:30.",
 			func(s *postgres.SalonSetup) {
 				s.Masters[0].Hours[time.Thursday] = []core.ClockRange{{Start: 10 * 60, End: 10*60 + 30}}
 			}},
