@@ -100,7 +100,7 @@ func afterPhone(t *testing.T, sent []telegramtest.SentMessage) {
 	require.Equal(t, "👍 Принято", sent[0].Text)
 	require.True(t, sent[0].RemovesKeyboard, "the reply keyboard goes away")
 	require.Nil(t, sent[0].Keyboard)
-	require.Contains(t, sent[1].Text, "Записать?")
+	require.Contains(t, sent[1].Text, "Подтвердить запись?")
 	require.NotEmpty(t, sent[1].Keyboard, "the summary keeps its buttons")
 	require.False(t, sent[1].RemovesKeyboard)
 }

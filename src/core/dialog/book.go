@@ -138,7 +138,7 @@ func (t *turn) works(d core.Date) bool {
 		if !m.Performs(t.st.Service) || (t.st.Master != booking.AnyMaster && m.ID != t.st.Master) {
 			continue
 		}
-		if len(m.Hours[d.Weekday()]) > 0 && !containsDate(m.DaysOff, d) {
+		if len(dayShifts(m, d)) > 0 {
 			return true
 		}
 	}
@@ -263,26 +263,6 @@ func (t *turn) onDay() {
 	t.ask()
 }
 
-func (t *turn) timePrompt() Reply {
-	p := t.p
-	d, err := core.ParseDate(t.st.Day)
-	if err != nil {
-		return t.withMenu(Reply{Text: p.T("error.unavailable")})
-	}
-	slots, err := t.free(d, 1)
-	if err != nil {
-		return t.withMenu(Reply{Text: p.T("error.unavailable")})
-	}
-	if len(slots) == 0 {
-		r := Reply{Text: ucFirst(p.T("no.times", "Day", p.DateLong(d), "On", p.DateOn(d))), Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
-		if t.st.Step == stepTime && t.offersTo() {
-			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
-		}
-		return t.withMenu(r)
-	}
-	return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), "")
-}
-
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
 const maxChoices = 10
 
@@ -324,13 +304,19 @@ func (t *turn) onTime() {
 		t.ask()
 		return
 	case optWaitlist:
-		t.joinWaitlist()
+		d, err := core.ParseDate(t.st.Day)
+		if err != nil {
+			t.again()
+			return
+		}
+		t.joinWaitlist(d)
 		return
 	}
 	if day, ok := strings.CutPrefix(t.in.Choice, prefWaitDay); ok { // "Notify me" for the day asked, shown beside the nearest day's times
-		if d, err := core.ParseDate(day); err == nil && t.st.Step == stepTime {
-			t.st.Day = d.String()
-			t.joinWaitlist() // checks the day: bookable, whole, nothing free
+		// Only the button shown (a forged or stale wd: names any day); the
+		// flow's day changes only once the day is checked.
+		if d, err := core.ParseDate(day); err == nil && slices.Contains(t.st.Shown, t.in.Choice) {
+			t.joinWaitlist(d)
 			return
 		}
 		t.again()

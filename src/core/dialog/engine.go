@@ -481,7 +481,7 @@ func (t *turn) prompt() Reply {
 	case stepDay, stepMoveDay:
 		return t.dayPrompt()
 	case stepTime, stepMoveTime:
-		return t.timePrompt()
+		return t.timeAsk() // as ask sends it (a day with nothing free: the nearest day's times)
 	case stepName:
 		return t.namePrompt()
 	case stepPhone:

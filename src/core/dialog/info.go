@@ -34,6 +34,7 @@ func (t *turn) infoAsked(r understand.Request) bool {
 		if len(r.Services) == 1 {
 			t.reset()
 			t.addNote(t.priceLine(r.Services[0]))
+			t.priceOnly = true // a time named is offered, not held
 			t.bookFill(understand.Request{Services: r.Services, Masters: r.Masters, Day: r.Day, HasDay: r.HasDay,
 				Times: r.Times, Period: r.Period, HasPeriod: r.HasPeriod})
 			return true
@@ -42,14 +43,17 @@ func (t *turn) infoAsked(r understand.Request) bool {
 		t.st.Step, t.st.Page = stepService, 0
 		t.ask() // the services with their prices and durations, as buttons to book
 		return true
-	case understand.Address:
-		if salon.Address == "" {
-			t.addNote(p.T("info.phone", "Phone", salon.Phone))
-		} else {
+	case understand.Address: // the salon file may have no address or no phone
+		switch {
+		case salon.Address == "":
+			t.addNote(t.phoneLine())
+		case salon.Phone == "":
+			t.addNote(p.T("info.address_only", "Address", salon.Address))
+		default:
 			t.addNote(p.T("info.address", "Address", salon.Address, "Phone", salon.Phone))
 		}
 	case understand.Phone:
-		t.addNote(p.T("info.phone", "Phone", salon.Phone))
+		t.addNote(t.phoneLine())
 	case understand.Hours:
 		if len(r.Services) > 0 || len(r.Masters) > 0 {
 			return false // "are you open tomorrow for a haircut?": its times answer it
@@ -60,12 +64,23 @@ func (t *turn) infoAsked(r understand.Request) bool {
 			t.addNote(t.weekHours())
 		}
 	case understand.Late:
-		t.addNote(p.T("info.late", "Phone", salon.Phone))
+		if salon.Phone == "" {
+			t.addNote(p.T("info.late_no_phone"))
+		} else {
+			t.addNote(p.T("info.late", "Phone", salon.Phone))
+		}
 	case understand.Thanks:
 		if r.Slot() {
 			return false
 		}
-		t.addNote(p.T("info.welcome"))
+		// "Спасибо" in an English chat: the welcome in the language it was
+		// written in (one word does not switch the chat's language).
+		if l := scriptLang(t.in.Text); l != "" && l != p.Lang() && containsString(salon.Locales, l) &&
+			containsString(t.e.catalog.Languages(), l) {
+			t.addNote(t.e.catalog.Printer(l, salon.Timezone).T("info.welcome"))
+		} else {
+			t.addNote(p.T("info.welcome"))
+		}
 	default:
 		return false
 	}
@@ -74,10 +89,20 @@ func (t *turn) infoAsked(r understand.Request) bool {
 	return true
 }
 
-// priceLine is a service's price and duration: "Haircut: 45 min, €35."
+// phoneLine gives the salon's phone, or, with none in the salon file, says
+// to write here.
+func (t *turn) phoneLine() string {
+	if t.cat.Salon.Phone == "" {
+		return t.p.T("info.no_phone")
+	}
+	return t.p.T("info.phone", "Phone", t.cat.Salon.Phone)
+}
+
+// priceLine is a service's price and duration as a sentence: "A haircut
+// is €35 and takes 45 min."
 func (t *turn) priceLine(id string) string {
 	s := t.service(id)
-	return t.p.T("service.line", "Name", s.NameIn(t.p.Lang()), "Duration", t.p.Duration(s.Duration), "Price", t.p.Price(s.Price)) + "."
+	return t.p.T("price.line", "Name", s.NameIn(t.p.Lang()), "Duration", t.p.Duration(s.Duration), "Price", t.p.Price(s.Price))
 }
 
 // salonShifts are the hours some master works on weekday wd (or, with d,
@@ -86,7 +111,7 @@ func (t *turn) salonShifts(wd time.Weekday, d *core.Date) []core.ClockRange {
 	var rs []core.ClockRange
 	for _, m := range t.cat.Masters {
 		if d != nil {
-			rs = append(rs, shifts(m, *d)...)
+			rs = append(rs, dayShifts(m, *d)...)
 		} else {
 			rs = append(rs, m.Hours[wd]...)
 		}
@@ -94,11 +119,16 @@ func (t *turn) salonShifts(wd time.Weekday, d *core.Date) []core.ClockRange {
 	return mergeRanges(rs)
 }
 
-// rangesText writes hours for a sentence: "09:00–13:00 and 14:00–20:00".
-func (t *turn) rangesText(rs []core.ClockRange) string {
+// rangesText writes hours for a sentence: "from 09:00 to 13:00 and from
+// 14:00 to 20:00".
+func (t *turn) rangesText(rs []core.ClockRange) string { return t.rangesIn("hours.range", rs) }
+
+// rangesIn writes hours with the range's key: hours.range in a sentence,
+// hours.range_list in the week's list ("09:00–13:00").
+func (t *turn) rangesIn(key string, rs []core.ClockRange) string {
 	var items []string
 	for _, r := range rs {
-		items = append(items, t.p.T("hours.range", "From", r.Start.String(), "To", (r.End%(24*60)).String()))
+		items = append(items, t.p.T(key, "From", r.Start.String(), "To", (r.End%(24*60)).String()))
 	}
 	return joinAnd(t.p.T("list.and"), items)
 }
@@ -110,7 +140,7 @@ func (t *turn) weekHours() string {
 		wd := time.Weekday(i % 7)
 		hours := t.p.T("info.closed")
 		if rs := t.salonShifts(wd, nil); len(rs) > 0 {
-			hours = t.rangesText(rs)
+			hours = t.rangesIn("hours.range_list", rs)
 		}
 		lines = append(lines, "• "+t.p.T("info.hours_line", "Weekday", ucFirst(t.p.T(fmt.Sprintf("weekday_long.%d", i%7))), "Hours", hours))
 	}

@@ -49,6 +49,19 @@ func shifts(m core.Master, d core.Date) []core.ClockRange {
 	return m.Hours[d.Weekday()]
 }
 
+// dayShifts are the hours the master works on local day d: its shifts that
+// day and the part after midnight of a shift of the day before ({00:00,
+// 02:00} for a Saturday 20:00–02:00 on Sunday).
+func dayShifts(m core.Master, d core.Date) []core.ClockRange {
+	var rs []core.ClockRange
+	for _, r := range shifts(m, d.AddDays(-1)) {
+		if r.CrossesMidnight() && r.End > 0 {
+			rs = append(rs, core.ClockRange{Start: 0, End: r.End})
+		}
+	}
+	return append(rs, shifts(m, d)...)
+}
+
 // whenEnd names a day at the end of a sentence: when, without the comma
 // the Russian "во вторник, 2 марта," carries before what follows.
 func (t *turn) whenEnd(d core.Date) string {
@@ -73,13 +86,12 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 		return p.T("day.passed"), false
 	}
 	if !t.bookable(d) {
-		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
-		return p.T("day.too_far", "Day", longDate(p.T, last)), false
+		return p.T("day.too_far", "Day", longDate(p.T, t.lastDay())), false
 	}
 	ms := t.flowMasters()
 	var working []core.Master
 	for _, m := range ms {
-		if len(shifts(m, d)) > 0 {
+		if len(dayShifts(m, d)) > 0 {
 			working = append(working, m)
 		}
 	}
@@ -91,40 +103,81 @@ func (t *turn) whyNone(d core.Date) (why string, full bool) {
 			return ucFirst(p.T("why.weekday", args("Weekdays", p.T(fmt.Sprintf("weekday.pl.%d", int(d.Weekday()))))...)), false
 		}
 		for _, m := range t.cat.Masters {
-			if len(shifts(m, d)) > 0 {
+			if len(dayShifts(m, d)) > 0 {
 				return ucFirst(p.T("why.no_service", args()...)), false
 			}
 		}
 		return ucFirst(p.T("why.closed", args()...)), false
 	}
-	if d == t.today() {
-		var last time.Time
-		for _, m := range working {
-			for _, r := range shifts(m, d) {
-				if end := r.On(d, t.cat.Salon.Timezone).End; end.After(last) {
-					last = end
-				}
+	// Days no time can ever free up on: shifts shorter than the service, or
+	// ending too soon after now for the notice (today, or any day with a
+	// notice of days). Only a day left is fully booked.
+	dur := t.service(t.st.Service).Duration
+	var last time.Time
+	fits := false
+	for _, m := range working {
+		for _, r := range dayShifts(m, d) {
+			if time.Duration(r.Minutes())*time.Minute >= dur {
+				fits = true
 			}
-		}
-		dur := t.service(t.st.Service).Duration
-		switch {
-		case !last.After(t.now):
-			if one {
-				return ucFirst(p.T("why.finished_master", args()...)), false
+			if end := r.On(d, t.cat.Salon.Timezone).End; end.After(last) {
+				last = end
 			}
-			return ucFirst(p.T("why.finished", args()...)), false
-		case last.Sub(t.now.Add(t.cat.Salon.Policy.MinNotice)) < dur:
-			return t.noticeText(), false
 		}
 	}
+	switch {
+	case !fits:
+		key := "why.too_short"
+		if one {
+			key = "why.too_short_master"
+		}
+		return ucFirst(p.T(key, args("Duration", p.Duration(dur), "Hours", t.hoursText(d))...)), false
+	case d == t.today() && !last.After(t.now):
+		if one {
+			return ucFirst(p.T("why.finished_master", args()...)), false
+		}
+		return ucFirst(p.T("why.finished", args()...)), false
+	case last.Sub(t.now.Add(t.cat.Salon.Policy.MinNotice)) < dur:
+		if d == t.today() {
+			return t.noticeText(), false
+		}
+		return t.noticeDayText(d), false
+	}
 	if !t.wholeDayBookable(d) {
-		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
-		return p.T("day.too_far", "Day", longDate(p.T, last)), false
+		return p.T("day.too_far", "Day", longDate(p.T, t.lastDay())), false
 	}
 	if one {
 		return ucFirst(p.T("why.full_master", args()...)), true
 	}
 	return ucFirst(p.T("why.full", args()...)), true
+}
+
+// noticeDayText says that day d (not today) is too soon to book.
+func (t *turn) noticeDayText(d core.Date) string {
+	n := t.cat.Salon.Policy.MinNotice
+	if n >= 24*time.Hour && n%(24*time.Hour) == 0 {
+		return ucFirst(t.p.N("why.notice_day_days", int(n/(24*time.Hour)), "When", t.when(d), "WhenEnd", t.whenEnd(d)))
+	}
+	return ucFirst(t.p.N("why.notice_day_hours", int((n+time.Hour-1)/time.Hour), "When", t.when(d), "WhenEnd", t.whenEnd(d)))
+}
+
+// lastDay is the last local day with a time the horizon lets be booked: the
+// last day a shift of the flow's masters starts before the horizon ends (a
+// horizon ending at 09:00 leaves a day that opens at 10:00 out).
+func (t *turn) lastDay() core.Date {
+	zone := t.cat.Salon.Timezone
+	end := t.now.Add(t.cat.Salon.Policy.Horizon)
+	last := core.DateOf(end.Add(-time.Nanosecond).In(zone))
+	for d := last; !d.Before(t.today()) && daysBetween(d, last) < 7; d = d.AddDays(-1) {
+		for _, m := range t.flowMasters() {
+			for _, r := range dayShifts(m, d) {
+				if r.On(d, zone).Start.Before(end) {
+					return d
+				}
+			}
+		}
+	}
+	return last
 }
 
 // noticeText says that what is left today is too soon to book.
@@ -140,11 +193,27 @@ func (t *turn) noticeText() string {
 // times for the flow, from a few days before it to searchDays after, and
 // its free times; ok false: none.
 func (t *turn) nearestDay(d core.Date) (core.Date, []availability.Slot, bool) {
+	// From a few days before d (before the horizon's last day, for a day past
+	// it), never before today, to searchDays after d, never past the horizon.
+	last := t.lastDay()
 	from := d.AddDays(-nearBack)
+	if last.Before(from) {
+		from = last.AddDays(-nearBack)
+	}
 	if from.Before(t.today()) {
 		from = t.today()
 	}
-	days := daysBetween(from, d) + searchDays + 1
+	to := d.AddDays(searchDays)
+	if to.Before(t.today()) { // a day long past (a flow left for weeks): from today on
+		to = t.today().AddDays(searchDays)
+	}
+	if last.Before(to) {
+		to = last
+	}
+	days := daysBetween(from, to) + 1
+	if days <= 0 {
+		return core.Date{}, nil, false
+	}
 	slots, err := t.free(from, days)
 	if err != nil {
 		return core.Date{}, nil, false
@@ -197,31 +266,51 @@ func (t *turn) timeAsk() Reply {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
 	if len(slots) > 0 {
-		return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), "")
+		return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), nil)
 	}
 	why, full := t.whyNone(d)
-	wait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
+	canWait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
 	other, near, ok := t.nearestDay(d)
 	if !ok {
 		r := Reply{Text: why, Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
-		if wait {
+		if canWait {
 			r.Text += " " + p.T("why.notify")
 			r.Choices = append([]Choice{{ID: optWaitlist, Label: p.T("btn.waitlist")}}, r.Choices...)
 		}
 		return t.withMenu(r)
 	}
 	t.st.Day, t.st.Page, t.st.DayPages = other.String(), 0, nil
-	waitID := ""
-	if wait {
-		waitID = prefWaitDay + d.String()
+	var wait *Choice
+	if canWait {
+		why += " " + t.notifyDay(d)
+		wait = t.waitDayChoice(d)
 	}
-	return t.timesReply(near, why+" "+p.T("why.nearest", "WhenEnd", t.whenEnd(other)), waitID)
+	return t.timesReply(near, why+" "+p.T("why.nearest", "WhenEnd", t.whenEnd(other)), wait)
 }
 
-// timesReply shows page st.Page of a day's free times with text; waitID,
+// notifyDay offers the wait-list of day d beside another day's times, the
+// day said (the sentence before gave its date): "If Thursday suits you
+// best, I can let you know…", "If tomorrow suits you best…".
+func (t *turn) notifyDay(d core.Date) string {
+	day := t.p.T(fmt.Sprintf("weekday.on.%d", int(d.Weekday())))
+	switch d {
+	case t.today(), t.today().AddDays(1):
+		day = t.when(d)
+	}
+	return t.p.T("why.notify_day", "Day", day)
+}
+
+// waitDayChoice is "Notify me" for day d beside another day's times, the
+// day on the button: "Notify me: 2 Mar".
+func (t *turn) waitDayChoice(d core.Date) *Choice {
+	return &Choice{ID: prefWaitDay + d.String(), Label: t.p.T("waitlist.day_btn", "Day", d.Day,
+		"Month", t.p.T(fmt.Sprintf("month.%d", int(d.Month))))}
+}
+
+// timesReply shows page st.Page of a day's free times with text; wait,
 // if any, is a "Notify me" for another day (then "Later" gives way to it:
 // a typed "later" still pages on).
-func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply {
+func (t *turn) timesReply(slots []availability.Slot, text string, wait *Choice) Reply {
 	p := t.p
 	from, size := timePage(t.st.Page)
 	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
@@ -236,8 +325,8 @@ func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply 
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}
 	switch {
-	case waitID != "":
-		r.Choices = append(r.Choices, Choice{ID: waitID, Label: p.T("btn.waitlist")})
+	case wait != nil:
+		r.Choices = append(r.Choices, *wait)
 	case from+size < len(slots):
 		r.Choices = append(r.Choices, Choice{ID: optMore, Label: p.T("btn.later")})
 	}
@@ -250,7 +339,7 @@ func (t *turn) timesReply(slots []availability.Slot, text, waitID string) Reply 
 func (t *turn) hoursText(d core.Date) string {
 	var rs []core.ClockRange
 	for _, m := range t.flowMasters() {
-		rs = append(rs, shifts(m, d)...)
+		rs = append(rs, dayShifts(m, d)...)
 	}
 	return t.rangesText(mergeRanges(rs))
 }
@@ -260,8 +349,11 @@ func (t *turn) hoursText(d core.Date) string {
 func (t *turn) outsideHours(d core.Date, c core.ClockTime) bool {
 	working := false
 	for _, m := range t.flowMasters() {
-		for _, r := range shifts(m, d) {
+		for _, r := range dayShifts(m, d) {
 			working = true
+			if r.CrossesMidnight() && c < r.End {
+				return false // the night after d, as place() reads "Saturday at 1"
+			}
 			end := r.End
 			if r.CrossesMidnight() {
 				end += 24 * 60

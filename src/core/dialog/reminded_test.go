@@ -273,7 +273,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			fill:  2,
 			script: []string{
-				"text: hi", "pick: Book", "pick: Manicure", "pick: Tue 2 Mar (full)", "pick: Notify me",
+				"text: hi", "pick: Book", "pick: Manicure", "pick: Tue 2 Mar (full)", "pick: Notify me: 2 Mar",
 				"text: Olga", "text: +49 151 23456789", "clock: +1m", "free: 1", "match: -", "text: 1",
 			},
 			check: func(t *testing.T, b *bundle) {
@@ -289,7 +289,7 @@ func TestReminderTranscripts(t *testing.T) {
 			convs: []*conv{{name: "olga", hint: "en"}},
 			fill:  4,
 			script: append(bookOlga,
-				"pick: Book", "pick: Manicure", "pick: Thu 4 Mar (full)", "pick: Notify me",
+				"pick: Book", "pick: Manicure", "pick: Thu 4 Mar (full)", "pick: Notify me: 4 Mar",
 				"clock: +26h", "template: #1", "clock: +1m", "free: 2", "match: -", "text: 1",
 				"clock: +1m", "text: 2", // answered: the menu's again
 			),

@@ -490,7 +490,7 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: hi", "pick: Book", "pick: Manicure", "pick: Tue 2 Mar (full)", "pick: Notify me",
+				"text: hi", "pick: Book", "pick: Manicure", "pick: Tue 2 Mar (full)", "pick: Notify me: 2 Mar",
 				"text: Olga", "text: +49 151 23456789",
 			},
 			check: func(t *testing.T, b *bundle) {
@@ -503,9 +503,9 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_offer_en",
 			convs: []*conv{{name: "olga", hint: "en"}, {name: "petra", hint: "en"}},
 			script: []string{
-				"olga text: hi", "olga pick: Book", "olga pick: Manicure", "olga pick: #2", "olga pick: Notify me",
+				"olga text: hi", "olga pick: Book", "olga pick: Manicure", "olga pick: #2", "olga pick: Notify me: 2 Mar",
 				"olga text: Olga", "olga text: +49 151 23456789",
-				"petra text: hi", "petra pick: Book", "petra pick: Manicure", "petra pick: #2", "petra pick: Notify me",
+				"petra text: hi", "petra pick: Book", "petra pick: Manicure", "petra pick: #2", "petra pick: Notify me: 2 Mar",
 				"petra contact: Petra, +49 151 76543219",
 				"match: -", // nothing is free: no offer
 				"free: 1", "match: -", "olga pick: No, thanks",
@@ -523,9 +523,9 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_offer_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}, {name: "olga", hint: "ru"}},
 			script: []string{
-				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Маникюр", "ivan pick: #2", "ivan pick: В лист ожидания",
+				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Маникюр", "ivan pick: #2", "ivan pick: Сообщить: 2 мар.",
 				"ivan text: Иван", "ivan text: +7 912 345 67 89",
-				"olga text: привет", "olga pick: Записаться", "olga pick: Маникюр", "olga pick: #2", "olga pick: В лист ожидания",
+				"olga text: привет", "olga pick: Записаться", "olga pick: Маникюр", "olga pick: #2", "olga pick: Сообщить: 2 мар.",
 				"olga contact: Ольга, +7 912 000 00 01",
 				"free: 3", "match: -", "ivan pick: Нет, спасибо",
 				"match: -", "clock: +16m", "olga pick: Записаться", // the offer lapsed
@@ -547,9 +547,9 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_mine_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
-				"text: hi", "pick: Book", "pick: Manicure", "pick: #2", "pick: Notify me",
+				"text: hi", "pick: Book", "pick: Manicure", "pick: #2", "pick: Notify me: 2 Mar",
 				"text: Olga", "text: +49 151 23456789",
-				"pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: Notify me",
+				"pick: Book", "pick: Haircut", "pick: Anna", "pick: #2", "pick: Notify me: 2 Mar",
 				"pick: My bookings", "pick: #2", "forge: wx:999999999", "pick: Leave Tue 2 Mar",
 			},
 			check: func(t *testing.T, b *bundle) {
@@ -562,7 +562,7 @@ func TestTranscripts(t *testing.T) {
 			name:  "waitlist_mine_ru",
 			convs: []*conv{{name: "ivan", hint: "ru"}},
 			script: []string{
-				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #2", "pick: В лист ожидания",
+				"text: привет", "pick: Записаться", "pick: Маникюр", "pick: #2", "pick: Сообщить: 2 мар.",
 				"contact: Иван, +7 912 345 67 89",
 				"pick: Мои записи", "pick: #1",
 			},

@@ -62,6 +62,9 @@ type typing struct {
 	catalog string // catalogKey of the turn's catalog, once written (catKey)
 	// moveHere is State.MoveHere as the event found it (cleared for the next).
 	moveHere string
+	// priceOnly: the text asked a question (a price), not for a booking: a
+	// time found is offered as a button, never held.
+	priceOnly bool
 }
 
 // parse reads text against the salon's catalog; expectTime reads a bare
@@ -627,8 +630,7 @@ func (t *turn) wantDay(r understand.Request) bool {
 	case r.Day.Before(t.today()):
 		t.addNote(t.p.T("day.passed"))
 	case !t.bookable(r.Day):
-		last := core.DateOf(t.now.Add(t.cat.Salon.Policy.Horizon - time.Nanosecond).In(t.cat.Salon.Timezone))
-		t.addNote(t.p.T("day.too_far", "Day", longDate(t.p.T, last)))
+		t.addNote(t.p.T("day.too_far", "Day", longDate(t.p.T, t.lastDay())))
 	default:
 		t.st.Day, t.st.Page, t.st.DayPages = r.Day.String(), 0, nil
 		return true
@@ -829,6 +831,12 @@ func (t *turn) place(times []core.ClockTime) {
 	// An hour of the night named with a day ("Saturday at midnight", "в
 	// субботу в час ночи") may be the night after it: a shift that starts that
 	// day and runs past midnight.
+	// "at 1" is 01:00 or 13:00: the nearest to the one within the hours.
+	if i := slices.IndexFunc(times, func(c core.ClockTime) bool { return !t.outsideHours(d, c) }); i > 0 {
+		times = append([]core.ClockTime{times[i]}, slices.Delete(slices.Clone(times), i, i+1)...)
+	}
+	zone := t.cat.Salon.Timezone
+	want := time.Date(d.Year, d.Month, d.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone)
 	if slices.ContainsFunc(times, func(c core.ClockTime) bool { return c < nightEnds }) {
 		if night, err := t.free(d.AddDays(1), 1); err == nil {
 			for _, c := range times {
@@ -839,10 +847,18 @@ func (t *turn) place(times []core.ClockTime) {
 					}
 				}
 			}
+			// Taken: the nearest are looked for in that night too.
+			if times[0] < nightEnds && t.nightShift(d) {
+				n := d.AddDays(1)
+				want = time.Date(n.Year, n.Month, n.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone)
+				for _, s := range night {
+					if t.shiftFrom(s, d) {
+						slots = append(slots, s)
+					}
+				}
+			}
 		}
 	}
-	zone := t.cat.Salon.Timezone
-	want := time.Date(d.Year, d.Month, d.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone)
 	if len(slots) > 0 {
 		near := nearestSlots(slots, want, 3)
 		key := "near.master"
@@ -874,16 +890,41 @@ func (t *turn) place(times []core.ClockTime) {
 		return
 	}
 	near := nearestSlots(onDay, time.Date(other.Year, other.Month, other.Day, int(times[0])/60, int(times[0])%60, 0, 0, zone), 3)
+	canWait := full && st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
+	if canWait {
+		why += " " + t.notifyDay(d)
+	}
 	t.addNote(why)
 	r := Reply{Text: p.T("why.near_times", "WhenEnd", t.whenEnd(other), "Times", t.timesText(near))}
+	if m := oneMaster(near); st.Master == booking.AnyMaster && m != "" { // "Anna is free at 10:30, 11:00 and 11:30 on …"
+		var times []string
+		for _, s := range near {
+			times = append(times, p.Time(s.Start))
+		}
+		r.Text = ucFirst(p.T("why.near_one", "Master", t.masterName(m), "When", t.when(other), "WhenEnd", t.whenEnd(other),
+			"Times", joinAnd(p.T("list.and"), times)))
+	}
 	st.Day = other.String()
 	for _, s := range near {
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}
-	if full && st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d) {
-		r.Choices = append(r.Choices, Choice{ID: prefWaitDay + d.String(), Label: p.T("btn.waitlist")})
+	if canWait {
+		r.Choices = append(r.Choices, *t.waitDayChoice(d))
 	}
 	t.offer(r)
+}
+
+// oneMaster is the master of every slot, if they share one, else "".
+func oneMaster(slots []availability.Slot) string {
+	if len(slots) == 0 {
+		return ""
+	}
+	for _, s := range slots {
+		if s.MasterID != slots[0].MasterID {
+			return ""
+		}
+	}
+	return slots[0].MasterID
 }
 
 // offer sends the nearest free times found for a typed time, with Another
@@ -912,6 +953,17 @@ func (t *turn) take(s availability.Slot) {
 		t.offerMove(Reply{Text: ucFirst(p.T("move.offer", "Master", t.masterName(master), "When", t.when(d), "Time", p.Time(s.Start))),
 			Choices: []Choice{{ID: id, Label: p.T("btn.move_here")}}})
 		t.st.MoveHere = id
+		return
+	}
+	if t.priceOnly { // "how much is a haircut with Anna on Thursday at 11?": the time offered, not held
+		master := t.st.Master
+		if s.MasterID != "" {
+			master = s.MasterID
+		}
+		d := core.DateOf(s.Start.In(t.cat.Salon.Timezone))
+		t.st.Day = d.String()
+		t.offer(Reply{Text: ucFirst(p.T("price.offer", "Master", t.masterName(master), "When", t.when(d), "WhenEnd", t.whenEnd(d),
+			"Time", p.Time(s.Start))), Choices: []Choice{{ID: id, Label: p.Time(s.Start)}}})
 		return
 	}
 	t.in.Kind, t.in.Choice = KindChoice, id
@@ -1033,6 +1085,19 @@ func (t *turn) othersDo() bool {
 
 // nightEnds: hours before it, said with a day, may be the night after that day.
 const nightEnds = core.ClockTime(6 * 60)
+
+// nightShift reports whether a master of the flow has a shift on local day d
+// that runs past midnight.
+func (t *turn) nightShift(d core.Date) bool {
+	for _, m := range t.flowMasters() {
+		for _, r := range shifts(m, d) {
+			if r.CrossesMidnight() && r.End > 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // shiftFrom reports whether slot s lies in a shift of its master that starts
 // on local day d (a night shift running past midnight).

@@ -216,12 +216,12 @@ func TestTypedEdges(t *testing.T) {
 		{
 			name:   "BeyondTheHorizon",
 			script: []string{"text: haircut with Anna on 12.12"},
-			want:   []string{"I can only book up to Wednesday, 31 March.", "Which day suits you?"},
+			want:   []string{"I can only book up to Tuesday, 30 March.", "Which day suits you?"},
 		},
 		{
 			name: "BeyondTheHorizonRu", lang: "ru",
 			script: []string{"text: стрижка у Анны 12 декабря"},
-			want:   []string{"Записаться можно не дальше чем на среду, 31 марта.", "На какой день вас записать?"},
+			want:   []string{"Записаться можно не дальше чем на вторник, 30 марта.", "На какой день вас записать?"},
 		},
 		{
 			name:   "DayGone",

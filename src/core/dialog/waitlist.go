@@ -20,16 +20,24 @@ func (t *turn) offersTo() bool {
 	return t.e.waitlist != nil && !slices.Contains(t.e.noOffers, t.key.Channel)
 }
 
-func (t *turn) joinWaitlist() {
-	d, err := core.ParseDate(t.st.Day)
-	if err != nil || !t.offersTo() || !t.bookable(d) || !t.wholeDayBookable(d) || t.st.Step != stepTime {
+// joinWaitlist puts the client on local day d's wait-list: only a working day
+// of the flow's masters, whole within the horizon, that is full (whatever
+// the button said: ids can be forged or stale). The flow's day becomes d
+// only once it passes.
+func (t *turn) joinWaitlist(d core.Date) {
+	if !t.offersTo() || !t.bookable(d) || !t.wholeDayBookable(d) || t.st.Step != stepTime {
 		t.again()
+		return
+	}
+	if _, full := t.whyNone(d); !full {
+		t.again() // closed, the master's day off, too soon today: no time can free up
 		return
 	}
 	if free, err := t.free(d, 1); err != nil || len(free) > 0 {
 		t.again() // the day has times again: they are shown instead
 		return
 	}
+	t.st.Day, t.st.Page, t.st.DayPages = d.String(), 0, nil
 	// An offer is a hold in the client's name: ask who they are first.
 	t.st.Join = true
 	if t.st.ClientName == "" {

@@ -29,9 +29,9 @@ func offerWorld(t *testing.T) (b *bundle, olga, petra *conv, offerID string) {
 	}
 	olga, petra = &conv{name: "olga", hint: "en"}, &conv{name: "petra", hint: "en"}
 	b.run(t, []*conv{olga, petra}, []string{
-		"olga text: hi", "olga pick: Book", "olga pick: Manicure", "olga pick: #2", "olga pick: Notify me",
+		"olga text: hi", "olga pick: Book", "olga pick: Manicure", "olga pick: #2", "olga pick: Notify me: 2 Mar",
 		"olga text: Olga", "olga text: +49 151 23456789",
-		"petra text: hi", "petra pick: Book", "petra pick: Manicure", "petra pick: #2", "petra pick: Notify me",
+		"petra text: hi", "petra pick: Book", "petra pick: Manicure", "petra pick: #2", "petra pick: Notify me: 2 Mar",
 		"petra contact: Petra, +49 151 76543219",
 		"free: 1", "match: -",
 	})

@@ -28,7 +28,7 @@ func (s *scan) intents(r *Request) {
 			continue
 		}
 		for _, k := range phraseIndex.candidates(t.w) {
-			if p := phrases[k]; len(p.words) > bestLen && s.seq(i, p.words) {
+			if p := phrases[k]; len(p.words) > bestLen && s.seq(i, p.words) && !s.notAsked(p, i) {
 				best, bestLen = k, len(p.words)
 			}
 		}
@@ -83,6 +83,28 @@ func (s *scan) intents(r *Request) {
 		}
 	}
 }
+
+// notAsked reports whether question phrase p at token i is not that
+// question here: "my phone number is …" gives a phone, not asks the salon's;
+// "вы работаете с гель-лаком?" asks about a service, not the hours ("вы
+// работаете с 9?" does).
+func (s *scan) notAsked(p phrase, i int) bool {
+	switch p.intent {
+	case Phone:
+		return i > 0 && !s.ts[i-1].num && owners[s.ts[i-1].w]
+	case Hours:
+		k := i + len(p.words) // the word after the phrase
+		return p.words[len(p.words)-1] == norm("работаете") && k+1 < len(s.ts) &&
+			!s.ts[k].num && withWords[s.ts[k].w] && !s.ts[k+1].num
+	}
+	return false
+}
+
+// owners: "my phone number", "мой номер".
+var owners = words("my", "мой", "моя", "моё", "мое")
+
+// withWords: "работаете с гель-лаком".
+var withWords = words("с", "со")
 
 // negations turn a yes-word after them into a no ("not sure", "не
 // подтверждаю").

@@ -345,6 +345,36 @@ func TestIntents(t *testing.T) {
 	// The weekend is its Saturday.
 	require.Equal(t, date(2027, 3, 6), p.Parse("anything this weekend?", ctxAt(monday)).Day)
 	require.Equal(t, date(2027, 3, 6), p.Parse("есть что-нибудь на выходных", ctxAt(monday)).Day)
+	// Question words that ask no question here.
+	for text, not := range map[string]understand.Intent{
+		"вы работаете с гель-лаком?":             understand.Hours,
+		"работаете с шеллаком?":                  understand.Hours,
+		"my phone number is +49 151 23456789":    understand.Phone,
+		"мой номер +49 151 23456789":             understand.Phone,
+		"how long will you hold it":              understand.Price,
+		"how long will you keep the time for me": understand.Price,
+	} {
+		require.NotEqual(t, not, p.Parse(text, ctxAt(monday)).Intent, text)
+	}
+	for text, is := range map[string]understand.Intent{
+		"вы работаете с 9?":            understand.Hours,
+		"how long does a haircut take": understand.Price,
+		"how long is a manicure":       understand.Price,
+		"what's your phone number":     understand.Phone,
+	} {
+		require.Equal(t, is, p.Parse(text, ctxAt(monday)).Intent, text)
+	}
+	// A weekday of next week (today Monday 1 March: 12 March).
+	for _, text := range []string{"Friday next week", "next week on Friday", "next week Friday", "on Friday of next week",
+		"на следующей неделе в пятницу", "в пятницу на следующей неделе", "haircut friday next week at 5"} {
+		require.Equal(t, date(2027, 3, 12), p.Parse(text, ctxAt(monday)).Day, text)
+	}
+	// Next weekend is the next week's Saturday; this weekend said on a Sunday is today.
+	require.Equal(t, date(2027, 3, 13), p.Parse("на следующих выходных", ctxAt(monday)).Day)
+	require.Equal(t, date(2027, 3, 13), p.Parse("next weekend", ctxAt(monday)).Day)
+	sunday := time.Date(2027, 3, 7, 9, 0, 0, 0, time.UTC)
+	require.Equal(t, date(2027, 3, 7), p.Parse("anything this weekend?", ctxAt(sunday)).Day)
+	require.Equal(t, date(2027, 3, 7), p.Parse("есть что-нибудь на выходных", ctxAt(sunday)).Day)
 	// A language named is a language chosen.
 	require.Equal(t, "en", p.Parse("English", ctxAt(monday)).Lang)
 	require.Equal(t, "ru", p.Parse("по-русски", ctxAt(monday)).Lang)

@@ -559,7 +559,16 @@ func (s *scan) relativeDays(r *Request) {
 			}
 			s.setDay(r, s.today, i, i)
 		case s.is(i, nextWords) && s.is(i+1, weekUnit):
-			// "next week", "на следующей неделе": its Monday.
+			// "next week on Friday", "на следующей неделе в пятницу": that
+			// weekday of it; "next week" alone: its Monday.
+			k := i + 2
+			if s.is(k, beforeWeekday) {
+				k++
+			}
+			if wd, ok := s.weekdayAt(k); ok {
+				s.setDay(r, s.weekday(wd, true), i, k)
+				continue
+			}
 			s.setDay(r, s.today.AddDays(7-(int(s.today.Weekday())+6)%7), i, i+1)
 		case s.is(i, inWords):
 			n, last := 1, i
@@ -581,7 +590,7 @@ func (s *scan) relativeDays(r *Request) {
 			if !ok || t.num {
 				continue
 			}
-			from, next := i, false
+			from, to, next := i, i, false
 			switch {
 			case s.is(i-1, nextWords):
 				from, next = i-1, true
@@ -591,9 +600,38 @@ func (s *scan) relativeDays(r *Request) {
 			if s.is(from-1, beforeWeekday) {
 				from--
 			}
-			s.setDay(r, s.weekday(wd, next), from, i)
+			// "Friday next week", "в пятницу на следующей неделе".
+			k := i + 1
+			if s.is(k, weekLinks) {
+				k++
+			}
+			if s.is(k, nextWords) && s.is(k+1, weekUnit) {
+				to, next = k+1, true
+			}
+			d := s.weekday(wd, next)
+			if !next && weekendWords[t.w] && s.today.Weekday() == time.Sunday {
+				d = s.today // "this weekend" said on a Sunday: today is still the weekend
+			}
+			s.setDay(r, d, from, to)
 		}
 	}
+}
+
+// weekLinks join a weekday to "next week": "Friday of next week", "в
+// пятницу на следующей неделе".
+var weekLinks = words("of", "on", "на")
+
+// weekendWords name the weekend (its Saturday, or today on its Sunday).
+var weekendWords = words("weekend", "выходных", "выходные")
+
+// weekdayAt reads token i as a weekday.
+func (s *scan) weekdayAt(i int) (time.Weekday, bool) {
+	t := s.tok(i)
+	if t == nil || t.num {
+		return 0, false
+	}
+	wd, ok := weekdays[t.w]
+	return wd, ok
 }
 
 // word returns the word of token i when it is unused, else "".

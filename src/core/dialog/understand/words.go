@@ -86,7 +86,7 @@ var (
 	today         = words("today", "tonight", "сегодня", "сегодняшний", "сегодня-же")
 	tomorrow      = words("tomorrow", "tmrw", "tmr", "tomorow", "tommorow", "tommorrow", "завтра", "завтрашний")
 	afterTomorrow = words("послезавтра", "after-tomorrow")
-	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след", "следующая")
+	nextWords     = words("next", "следующий", "следующую", "следующее", "следующей", "следующего", "след", "следующая", "следующих")
 	thisWords     = words("this", "coming", "этот", "эту", "это", "этой", "этого", "ближайший", "ближайшую", "ближайшее")
 	inWords       = words("in", "через")
 	dayUnit       = words("day", "days", "день", "дня", "дней")
@@ -167,7 +167,8 @@ var phrases = func() []phrase {
 	add(Yes, "", "yes", "yep", "yeah", "yup", "sure", "ok", "okay", "confirm*", "go ahead", "book it", "that's fine",
 		"да", "ага", "угу", "конечно", "подтвер*", "хорошо", "ок", "окей", "давайте", "давай", "записывайте",
 		"годится", "подходит", "устраивает", "верно")
-	add(Price, "", "how much", "price*", "cost*", "how long", "what services", "which services", "what do you offer",
+	add(Price, "", "how much", "price*", "cost*", "how long does", "how long do", "how long is", "how long will it take",
+		"how long it takes", "how long would it take", "what services", "which services", "what do you offer",
 		"сколько стоит", "сколько стоят", "сколько будет стоить", "сколько это стоит", "сколько это будет стоить", "стоимость", "цена", "цены", "цену", "прайс*", "почем",
 		"почём", "какие услуги", "список услуг", "сколько длится", "сколько по времени", "сколько времени занимает")
 	add(Address, "", "where are you", "where is the salon", "where's the salon", "where are you located", "address",
