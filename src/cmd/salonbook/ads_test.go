@@ -143,10 +143,11 @@ func TestAdsOverTelegramEndToEnd(t *testing.T) {
 	say("Olga")
 	wait(6)
 	say("+49 151 23456789")
-	m = wait(7)
+	require.True(t, wait(7).RemovesKeyboard, "the phone's reply keyboard goes away")
+	m = wait(8)
 	require.Contains(t, m.Text, "Shall I confirm the booking?")
 	press(m, "Confirm")
-	require.Contains(t, wait(8).Text, "You're booked")
+	require.Contains(t, wait(9).Text, "You're booked")
 
 	require.Eventually(t, func() bool { return len(fake.Events()) == 1 }, 20*time.Second, 20*time.Millisecond)
 	pool := pgtest.Pool(t)

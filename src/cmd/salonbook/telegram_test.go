@@ -147,12 +147,15 @@ func TestTelegramEndToEnd(t *testing.T) {
 	say("+49 151 23456789")
 	m = wait(7)
 	fresh(m)
+	require.True(t, m.RemovesKeyboard, "the phone's reply keyboard goes away before the summary: %q", m.Text)
+	m = wait(8)
+	fresh(m)
 	require.Contains(t, m.Text, "Shall I confirm the booking?")
 	require.Equal(t, [][]telegramtest.Button{{{Text: "Confirm", CallbackData: "ok"}}, {{Text: "Another time", CallbackData: "other"},
 		{Text: "Cancel", CallbackData: "drop"}}}, m.Keyboard)
 	pressed = m
 	press(m, "Confirm")
-	m = wait(8)
+	m = wait(9)
 	edited(m, pressed)
 	require.Contains(t, m.Text, "You're booked: Haircut")
 	require.Equal(t, [][]telegramtest.Button{{{Text: "Book", CallbackData: "book"}, {Text: "Language", CallbackData: "lang"},
@@ -163,9 +166,9 @@ func TestTelegramEndToEnd(t *testing.T) {
 			messages++
 		}
 	}
-	require.Equal(t, 3, messages, "three messages on the client's screen, six presses answered in place")
+	require.Equal(t, 4, messages, "four messages on the client's screen (one only took the phone's keyboard away), six presses answered in place")
 
-	require.Len(t, fake.SentTo(chat), 9, "one answer (message or edit) per update: the redelivered /start was not answered twice")
+	require.Len(t, fake.SentTo(chat), 10, "one answer (message or edit) per update: the redelivered /start was not answered twice")
 	require.Eventually(t, func() bool {
 		staff := fake.SentTo(-900)
 		return len(staff) == 1 && strings.HasPrefix(staff[0].Text, "New booking. Master: ") && strings.Contains(staff[0].Text, "Haircut") &&
@@ -177,7 +180,7 @@ func TestTelegramEndToEnd(t *testing.T) {
 	// A press on a message scrolled up (the client typed and pressed since):
 	// answered by a new message at the bottom, not inside the old one.
 	press(nameQuestion, "Menu")
-	m = wait(9)
+	m = wait(10)
 	fresh(m)
 	require.Contains(t, m.Text, "What would you like")
 
