@@ -50,19 +50,19 @@ type channelSpec struct {
 // HTTP server has finished its requests and bg has ended.
 func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, dbURL, salonID string,
 	chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, spec channelSpec, m *metrics.Metrics) (func(), error) {
-	// The pool counts a connection for each worker, each send in flight (its
-	// Done), the sender's leader lock (held while this process sends), the
+	// The pool counts a connection for each worker, the sends in flight
+	// (senderConns: their Done calls are written together), the sender's leader lock (held while this process sends), the
 	// webhook's group-commit flushers and two to spare, so a burst of steps never
 	// starves the acks.
 	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
-	pool, err := pipeline.Open(ctx, dbURL, int32(spec.Workers+senderParallel+1+2+gcOpts.Flushers))
+	pool, err := pipeline.Open(ctx, dbURL, int32(spec.Workers+senderConns+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
 	closePool := pool.Close
 	m.AddPool(spec.Name, pool)
 	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
-	var busy func() bool // webhook deliveries waiting for their commit: steps wait a moment
+	var awaitAcks func(context.Context) // webhook deliveries waiting for their commit go first
 	var poll func(context.Context) error
 	if spec.Poll != nil {
 		poll = spec.Poll(pool, inbox)
@@ -71,11 +71,11 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 		// then), before the pool.
 		gc := pipeline.NewGroupCommit(pool, salonID, gcOpts)
 		mux.Handle("/"+spec.Name+"/webhook", spec.Webhook(pool, gc))
-		busy = func() bool { return gc.Pending() > webhookBusy }
+		awaitAcks = func(ctx context.Context) { gc.AwaitAnswered(ctx, webhookAckWait) }
 		closePool = func() { gc.Close(); pool.Close() }
 	}
 	worker := &messaging.Worker{
-		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, Busy: busy,
+		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, AwaitAcks: awaitAcks,
 		Clock: core.MonotonicClock{}, // it paces: durations, never stored
 		FloodNotice: func(hint string) string {
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -417,6 +418,21 @@ type Outbox struct {
 	pool    *pgxpool.Pool
 	salonID string
 	lease   time.Duration
+
+	// Done calls of concurrent sends are written together (doneTogether):
+	// dones waits for the batch in flight; flushing says one is.
+	doneMu   sync.Mutex
+	dones    []*doneReq
+	flushing bool
+}
+
+// doneReq is one Done waiting for its batch: its result, or lead (closed)
+// when it is to write the batch itself.
+type doneReq struct {
+	q       messaging.Queued
+	failure string
+	result  chan error    // buffered
+	lead    chan struct{} // buffered
 }
 
 // NewOutbox returns the outbox of salonID. A message handed to a sender is
@@ -470,17 +486,63 @@ func (o *Outbox) Due(ctx context.Context, channel string, answers, messages int)
 	return out, nil
 }
 
-// Done implements messaging.Outbox.
+// Done implements messaging.Outbox. Concurrent calls (the sender's sends in
+// flight finishing together) are written by one statement and one commit:
+// the first caller while none is writing writes what is waiting; those that
+// come meanwhile wait, and when the write is done the first of them writes
+// theirs. Each returns once its own row is committed, as a lone UPDATE would:
+// a message is marked sent only after its send, and never before the
+// statement that marks it is durable.
 func (o *Outbox) Done(ctx context.Context, q messaging.Queued, failure string) error {
 	if q.ProviderID != "" && failure == "" {
 		return o.doneWithProviderID(ctx, q)
 	}
+	r := &doneReq{q: q, failure: failure, result: make(chan error, 1), lead: make(chan struct{}, 1)}
+	o.doneMu.Lock()
+	o.dones = append(o.dones, r)
+	lead := !o.flushing
+	o.flushing = true
+	o.doneMu.Unlock()
+	if !lead {
+		select {
+		case err := <-r.result:
+			return err
+		case <-r.lead:
+		}
+	}
+	o.doneMu.Lock()
+	batch := o.dones
+	o.dones = nil
+	o.doneMu.Unlock()
+	err := mapErr(o.doneAll(ctx, batch), "finish message")
+	for _, b := range batch {
+		b.result <- err
+	}
+	o.doneMu.Lock()
+	if len(o.dones) > 0 {
+		o.dones[0].lead <- struct{}{} // the next batch is its first caller's to write
+	} else {
+		o.flushing = false
+	}
+	o.doneMu.Unlock()
+	return <-r.result
+}
+
+// doneAll marks the batch's messages sent or given up, each under its own
+// lease, in one statement. The rows are found by primary key (id = ANY), so
+// the plan stays a probe per row whatever the statistics say.
+func (o *Outbox) doneAll(ctx context.Context, batch []*doneReq) error {
+	ids, leases, failures := make([]int64, len(batch)), make([]string, len(batch)), make([]string, len(batch))
+	for i, b := range batch {
+		ids[i], leases[i], failures[i] = b.q.ID, b.q.Lease, b.failure
+	}
 	_, err := o.pool.Exec(ctx, `
 		UPDATE outbox SET leased_until = NULL, lease_token = NULL,
-		       sent_at = CASE WHEN $2 = '' THEN now() END, failed = NULLIF($2, ''),
-		       provider_id = NULLIF($5, '')
-		WHERE id = $1 AND salon_id = $3 AND lease_token = $4`, q.ID, failure, o.salonID, q.Lease, q.ProviderID)
-	return mapErr(err, "finish message")
+		       sent_at = CASE WHEN ($2::text[])[array_position($1, id)] = '' THEN now() END,
+		       failed = NULLIF(($2::text[])[array_position($1, id)], ''), provider_id = NULL
+		WHERE id = ANY($1) AND salon_id = $3 AND lease_token = ($4::text[])[array_position($1, id)]`,
+		ids, failures, o.salonID, leases)
+	return err
 }
 
 // doneWithProviderID marks q sent under the provider's id and, when the
