@@ -125,7 +125,10 @@ type ltResult struct {
 	MinStepsPerSec         float64
 	MaxAckP99              time.Duration
 	MaxServerMB            int
-	StepsTarget, P99Target bool // met (when asked for)
+	// CPU used from the first messages to the server's stop: the server
+	// process (all its runs), the database cluster (0 when not local), the
+	// harness with the fake.
+	ServerCPU, PostgresCPU, HarnessCPU time.Duration
 }
 
 // verdict fails the run (an error naming each failure) when an acknowledged
@@ -408,7 +411,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	stopScrapes := make(chan struct{})
 	var scrapes <-chan scraped
-	if !o.Kill { // (the address changes with the restart)
+	if !o.Kill && !o.Converse { // (the address changes with the restart; a converse run measures steps, not scrapes)
 		scrapes = scrapeMetrics(server.addr, vars["METRICS_TOKEN"], stopScrapes)
 	}
 
@@ -457,6 +460,10 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		killed <- nil
 	}
 	w := wordsOf(ch.name())
+
+	// CPU from here to the server's stop: the server's, the database's, ours.
+	pgCPU0, pgOK := postgresCPU(ctx, pool)
+	selfCPU0 := selfCPU()
 
 	// The burst: every client's first message at once (redeliveries of step 1 included).
 	start := time.Now()
@@ -645,6 +652,10 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	res.ServerErrors = serverLog.errors
+	res.ServerCPU, res.HarnessCPU = time.Duration(server.cpu.Load()), selfCPU()-selfCPU0
+	if pgCPU1, ok := postgresCPU(ctx, pool); ok && pgOK {
+		res.PostgresCPU = pgCPU1 - pgCPU0
+	}
 	res.PeakSysMB = int(peakSys() >> 20)
 	res.PeakRSSKB = vmHWM()
 	res.ServerPeakKB = int(server.peakKB.Load())
@@ -915,6 +926,11 @@ func (r *ltResult) print(out io.Writer) {
 	if r.Converse {
 		p("CONVERSE: %d users at once, think %s (0.5-1.5x) between steps; %d dialog steps taken, %d replies in %s: %.0f dialog steps (replies)/s; ack p50 %s, p99 %s (after the first messages' burst; with it p99 %s)",
 			r.Clients, r.Think, r.Steps, r.Replies, r.ConvLast.Sub(r.ConvFirst).Round(10*time.Millisecond), r.StepsPerSec, ms(r.ConvP50), ms(r.ConvP99), ms(r.P99))
+		if n := time.Duration(max(r.Replies, 1)); r.ServerCPU > 0 {
+			p("   CPU per dialog step: server %.0f µs, PostgreSQL %.0f µs (the whole cluster), harness + fake %.0f µs; in all %.2f s server, %.2f s PostgreSQL, %.2f s harness",
+				float64((r.ServerCPU/n).Nanoseconds())/1000, float64((r.PostgresCPU/n).Nanoseconds())/1000, float64((r.HarnessCPU/n).Nanoseconds())/1000,
+				r.ServerCPU.Seconds(), r.PostgresCPU.Seconds(), r.HarnessCPU.Seconds())
+		}
 		if r.Think > 0 {
 			p("   (users bound the rate: with instant replies %d users thinking %s would take at most %.0f steps/s)", r.Clients, r.Think, float64(r.Clients)/r.Think.Seconds())
 		}
