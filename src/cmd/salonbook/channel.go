@@ -74,9 +74,16 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 		awaitAcks = func(ctx context.Context) { gc.AwaitAnswered(ctx, webhookAckWait) }
 		closePool = func() { gc.Close(); pool.Close() }
 	}
+	wake := make(chan struct{}, 1) // a step committed replies: the sender looks
 	worker := &messaging.Worker{
 		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, AwaitAcks: awaitAcks,
 		Clock: core.MonotonicClock{}, // it paces: durations, never stored
+		Queued: func() {
+			select { // the sender looks at once (it may be in another process: then it polls)
+			case wake <- struct{}{}:
+			default:
+			}
+		},
 		FloodNotice: func(hint string) string {
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
 		},
@@ -84,6 +91,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	sender := &messaging.Sender{Parallel: senderParallel, Clock: core.MonotonicClock{}, // its buckets measure durations
 		Channel: spec.Name, Outbox: outbox, Transport: spec.Transport(pool), Log: log, Limits: spec.Limits, IsGroup: spec.IsGroup,
 		Observer: m, // sends by outcome, 429 waits
+		Wake:     wake,
 	}
 	// The sender's limits live in memory: one process at a time sends for the
 	// channel, the others' senders wait for the lock (see pipeline.Leader).

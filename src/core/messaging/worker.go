@@ -54,6 +54,9 @@ type Worker struct {
 	// every step waited its whole 20 ms: 4 workers made at most 200 steps a
 	// second).
 	AwaitAcks func(ctx context.Context)
+	// Queued, when set, is called after a step was handled and committed
+	// (its replies are in the outbox): the channel's sender looks at once.
+	Queued func()
 	// Clock waits between polls of an idle inbox and while Busy. Nil means
 	// core.MonotonicClock.
 	Clock core.Timer
@@ -89,6 +92,9 @@ func (w *Worker) Run(ctx context.Context, n int) {
 					w.Log.Warn("update not handled; retried later", slog.String("channel", w.Channel), slog.String("error", err.Error()))
 				}
 				if found {
+					if err == nil && w.Queued != nil {
+						w.Queued()
+					}
 					idle = 10 * time.Millisecond
 					continue
 				}
