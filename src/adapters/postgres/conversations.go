@@ -211,8 +211,8 @@ type errResults struct {
 }
 
 func (e errResults) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, e.err }
-func (e errResults) Query() (pgx.Rows, error)        { return nil, e.err }
-func (e errResults) QueryRow() pgx.Row               { return errRow{e.err} }
+func (e errResults) Query() (pgx.Rows, error)         { return nil, e.err }
+func (e errResults) QueryRow() pgx.Row                { return errRow{e.err} }
 
 type errRow struct{ err error }
 

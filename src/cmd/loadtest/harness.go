@@ -116,15 +116,15 @@ type ltResult struct {
 	Elapsed                             time.Duration
 	// Converse runs: the think time, the dialog steps the clients took (updates
 	// that deserve one reply each) and the replies' rate over the conversations.
-	Converse               bool
-	Think                  time.Duration
-	Steps                  int
-	StepsPerSec            float64
-	ConvFirst, ConvLast    time.Time // first and last reply of the conversation phase
-	ConvP50, ConvP99       time.Duration // acknowledgements after the first messages' burst
-	MinStepsPerSec         float64
-	MaxAckP99              time.Duration
-	MaxServerMB            int
+	Converse            bool
+	Think               time.Duration
+	Steps               int
+	StepsPerSec         float64
+	ConvFirst, ConvLast time.Time     // first and last reply of the conversation phase
+	ConvP50, ConvP99    time.Duration // acknowledgements after the first messages' burst
+	MinStepsPerSec      float64
+	MaxAckP99           time.Duration
+	MaxServerMB         int
 	// CPU used from the first messages to the server's stop: the server
 	// process (all its runs), the database cluster (0 when not local), the
 	// harness with the fake.

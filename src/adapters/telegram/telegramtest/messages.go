@@ -19,7 +19,7 @@ type chat struct {
 	// private chat's messages in one sequence for both sides.
 	lastID      int64
 	messages    map[int64]*storedMessage
-	sent        []int // indexes into Server.sent
+	sent        []int         // indexes into Server.sent
 	changed     chan struct{} // closed when a message is recorded here (WaitSentTo); nil while no one waits
 	bucket      bucket
 	groupBucket bucket
