@@ -934,8 +934,19 @@ func (r *ltResult) print(out io.Writer) {
 		if r.Think > 0 {
 			p("   (users bound the rate: with instant replies %d users thinking %s would take at most %.0f steps/s)", r.Clients, r.Think, float64(r.Clients)/r.Think.Seconds())
 		}
-		p("   targets: steps/s >= %.0f: %s; ack p99 <= %v: %s; server peak < %d MB: %s", r.MinStepsPerSec, met(r.MinStepsPerSec == 0 || r.StepsPerSec >= r.MinStepsPerSec),
-			r.MaxAckP99, met(r.MaxAckP99 == 0 || r.ackP99() <= r.MaxAckP99), r.MaxServerMB, met(r.MaxServerMB == 0 || r.ServerPeakKB/1024 < r.MaxServerMB))
+		var targets []string
+		if r.MinStepsPerSec > 0 {
+			targets = append(targets, fmt.Sprintf("steps/s >= %.0f: %s", r.MinStepsPerSec, met(r.StepsPerSec >= r.MinStepsPerSec)))
+		}
+		if r.MaxAckP99 > 0 {
+			targets = append(targets, fmt.Sprintf("ack p99 <= %v: %s", r.MaxAckP99, met(r.ackP99() <= r.MaxAckP99)))
+		}
+		if r.MaxServerMB > 0 {
+			targets = append(targets, fmt.Sprintf("server peak < %d MB: %s", r.MaxServerMB, met(r.ServerPeakKB/1024 < r.MaxServerMB)))
+		}
+		if len(targets) > 0 {
+			p("   targets: %s", strings.Join(targets, "; "))
+		}
 	}
 	if r.Example != "" {
 		p("an unexpected reply or refusal: %.160q", r.Example)
