@@ -159,3 +159,35 @@ func TestStepWritesAreAtomic(t *testing.T) {
 	ps := drain(t, in)
 	require.Len(t, ps, 1, "the update is taken again")
 }
+
+// TestFailedDoneLeavesTheMessageLeased: a Done whose write fails (its context
+// ended) reports the error and marks nothing: the message stays leased, to be
+// sent again after the lease (at least once, never lost); the next Done is
+// written as usual (a failed batch does not leave the writing turn taken).
+func TestFailedDoneLeavesTheMessageLeased(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	in, out := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
+	require.NoError(t, in.Add(ctx, "tg", "1", "A", []byte("x"), ""))
+	require.NoError(t, in.Add(ctx, "tg", "2", "B", []byte("x"), ""))
+	for range 2 {
+		_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+			return messaging.Handled{Out: []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "hi"}}}}, nil
+		})
+		require.NoError(t, err)
+	}
+	due, err := out.Due(ctx, "tg", 0, 2)
+	require.NoError(t, err)
+	require.Len(t, due, 2)
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	require.Error(t, out.Done(gone, due[0], ""))
+	require.NoError(t, out.Done(ctx, due[1], ""))
+	var sent0, sent1, leased0 bool
+	require.NoError(t, pool.QueryRow(ctx, `SELECT (SELECT sent_at IS NOT NULL FROM outbox WHERE id = $1), (SELECT sent_at IS NOT NULL FROM outbox WHERE id = $2),
+		(SELECT lease_token IS NOT NULL FROM outbox WHERE id = $1)`, due[0].ID, due[1].ID).Scan(&sent0, &sent1, &leased0))
+	require.False(t, sent0, "a failed Done marks nothing sent")
+	require.True(t, leased0, "it stays leased: sent again after the lease")
+	require.True(t, sent1, "the next Done is written")
+}
