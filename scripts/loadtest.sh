@@ -20,9 +20,21 @@
 #                                                        1,000 freed times, 3,000 wait-list entries,
 #                                                        offers held 1 min (about 4 minutes); flags
 #                                                        after -- go to loadtest waitlist (-h lists them)
+#   scripts/loadtest.sh converse                         issue 17's conversational burst: 1,000 users at
+#                                                        once, each thinking 1 s (0.5-1.5 s) after a
+#                                                        reply before its next step, through a booking
+#                                                        (limits raised); fails on lost, duplicate
+#                                                        replies, double bookings, server peak >= 150 MB
+#   scripts/loadtest.sh converse-ceiling                 the same with no think time: the ceiling of
+#                                                        dialog steps/s; fails also below 2,000/s or
+#                                                        ack p99 over 20 ms (issue 17's targets;
+#                                                        LOADTEST_MIN_STEPS, LOADTEST_MAX_ACK_P99 set
+#                                                        others, e.g. a regression guard)
+#   scripts/loadtest.sh converse-kill                    converse, the server SIGKILLed mid-run
 #
 # Modes: raised, limits (the platform's; "telegram" and "whatsapp" say the same), kill,
-# reminders, reminders-kill (Telegram only, whatever LOADTEST_CHANNEL says), waitlist.
+# reminders, reminders-kill (Telegram only, whatever LOADTEST_CHANNEL says), waitlist,
+# converse, converse-ceiling, converse-kill.
 # The server always runs as a process of its own (salonbook serve). A kill run counts no
 # earlier than the outbox lease (90 s) plus 10 s after the SIGKILL, so that replies the
 # killed sender had leased and are sent again are seen: it takes minutes.
@@ -62,8 +74,12 @@ for mode in "${modes[@]}"; do
 	reminders) flags=(reminders) ;;
 	reminders-kill) flags=(reminders -kill) ;;
 	waitlist) flags=(waitlist) ;;
+	converse) flags=(run -channel "$channel" -limits raised -converse -think 1s -max-server-mb 150) ;;
+	converse-ceiling) flags=(run -channel "$channel" -limits raised -converse -think 0 -max-server-mb 150
+		-min-steps "${LOADTEST_MIN_STEPS:-2000}" -max-ack-p99 "${LOADTEST_MAX_ACK_P99:-20ms}") ;;
+	converse-kill) flags=(run -channel "$channel" -limits raised -converse -think 1s -kill) ;;
 	*)
-		echo "scripts/loadtest.sh: unknown mode $mode (raised, limits, kill, reminders, reminders-kill, waitlist)" >&2
+		echo "scripts/loadtest.sh: unknown mode $mode (raised, limits, kill, reminders, reminders-kill, waitlist, converse, converse-ceiling, converse-kill)" >&2
 		failed+=("$mode")
 		continue
 		;;

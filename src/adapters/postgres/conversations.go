@@ -56,31 +56,42 @@ func (c *Conversations) run(ctx context.Context, key dialog.ChatKey, eventID str
 		return nil, core.Errorf(core.EInvalid, "request.invalid", "postgres: run conversation: empty event id or chat key")
 	}
 	var out []dialog.Reply
-	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+	err := c.inTx(ctx, func(tx *convTx) error {
 		// One statement creates the row or locks the existing one: a row pruned
 		// (PruneAnonymous) while this waits for it is created afresh, where a
-		// separate SELECT … FOR UPDATE would find nothing.
-		var raw []byte
-		err := tx.QueryRow(ctx, `
+		// separate SELECT … FOR UPDATE would find nothing. The event is looked
+		// up only after it, in a statement of its own (sent in the same round
+		// trip): under read committed it then sees what the transaction that
+		// held the lock before us committed, so a replay racing its original
+		// is answered, not rerun. By chat and event: an event id is the
+		// provider's, and two chats' ids may be equal; a chat never gets
+		// another's replies.
+		var raw, stored []byte
+		b := &pgx.Batch{}
+		b.Queue(`
 			INSERT INTO conversations (salon_id, channel, chat_id) VALUES ($1, $2, $3)
 			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE SET updated_at = conversations.updated_at
-			RETURNING state`, key.SalonID, key.Channel, key.ChatID).Scan(&raw)
+			RETURNING state`, key.SalonID, key.Channel, key.ChatID)
+		b.Queue(`
+			SELECT replies FROM dialog_events
+			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND event_id = $4`,
+			key.SalonID, key.Channel, key.ChatID, eventID)
+		br := tx.begin(ctx, b)
+		err := br.QueryRow().Scan(&raw)
 		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" {
+			_ = br.Close()
 			return core.Errorf(core.ENotFound, "salon.not_found", "postgres: insert conversation: no salon %q", key.SalonID)
 		}
 		if err != nil {
+			_ = br.Close()
 			return mapErr(err, "lock conversation")
 		}
-		// The event is looked up only now, in a statement of its own: under read
-		// committed it then sees what the transaction that held the lock before
-		// us committed, so a replay racing its original is answered, not rerun.
-		// By chat and event: an event id is the provider's, and two chats' ids
-		// may be equal; a chat never gets another's replies.
-		var stored []byte
-		err = tx.QueryRow(ctx, `
-			SELECT replies FROM dialog_events
-			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND event_id = $4`,
-			key.SalonID, key.Channel, key.ChatID, eventID).Scan(&stored)
+		err = br.QueryRow().Scan(&stored)
+		if cerr := br.Close(); err == nil || errors.Is(err, pgx.ErrNoRows) {
+			if cerr != nil {
+				return mapErr(cerr, "select dialog event")
+			}
+		}
 		switch {
 		case err == nil:
 			if err := json.Unmarshal(stored, &out); err != nil {
@@ -109,25 +120,103 @@ func (c *Conversations) run(ctx context.Context, key dialog.ChatKey, eventID str
 			// client's number. A replay of this event (its channel's record
 			// was not written) then runs on a fresh conversation, where its
 			// choice erases nothing twice.
-			_, err := tx.Exec(ctx, `DELETE FROM conversations WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
-				key.SalonID, key.Channel, key.ChatID)
-			return mapErr(err, "forget conversation")
+			return mapErr(tx.commitWith(ctx, `DELETE FROM conversations WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
+				key.SalonID, key.Channel, key.ChatID), "forget conversation")
 		}
-		_, err = tx.Exec(ctx, `
+		return mapErr(tx.commitWith(ctx, `
 			WITH u AS (
 				UPDATE conversations SET state = $4::jsonb, updated_at = now()
 				WHERE salon_id = $1 AND channel = $2 AND chat_id = $3
 			)
 			INSERT INTO dialog_events (salon_id, channel, chat_id, event_id, replies, said, created_at)
 			VALUES ($1, $2, $3, $5, $6::jsonb, $7::jsonb, clock_timestamp())`,
-			key.SalonID, key.Channel, key.ChatID, string(state), eventID, string(replies), nullJSON(said))
-		return mapErr(err, "save conversation")
+			key.SalonID, key.Channel, key.ChatID, string(state), eventID, string(replies), nullJSON(said)), "save conversation")
 	})
 	if err != nil {
 		return nil, passCore(err, "run conversation")
 	}
 	return out, nil
 }
+
+// convTx is a conversation's transaction on a connection of its own, in two
+// round trips where a pgx.Tx takes five: BEGIN goes with the first statements
+// (begin), COMMIT with the last write (commitWith). Each statement still runs
+// on its own, after the one before it, with a snapshot of its own.
+type convTx struct {
+	conn      *pgxpool.Conn
+	began     bool // BEGIN was sent
+	committed bool // COMMIT ran
+}
+
+// inTx runs fn in a transaction on a pooled connection: committed when fn
+// called commitWith and it succeeded, rolled back otherwise (an error, or a
+// replay that wrote nothing).
+func (c *Conversations) inTx(ctx context.Context, fn func(tx *convTx) error) error {
+	conn, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release() // a connection left inside a transaction is closed, not reused (pgxpool)
+	tx := &convTx{conn: conn}
+	err = fn(tx)
+	if tx.began && !tx.committed {
+		if _, rerr := conn.Exec(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// begin sends BEGIN and b's statements in one round trip.
+func (t *convTx) begin(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	t.began = true
+	all := &pgx.Batch{}
+	all.Queue("BEGIN")
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	br := t.conn.SendBatch(ctx, all)
+	if _, err := br.Exec(); err != nil {
+		return errResults{br, err}
+	}
+	return br
+}
+
+// commitWith runs one statement and COMMIT in one round trip.
+func (t *convTx) commitWith(ctx context.Context, sql string, args ...any) error {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	b.Queue("COMMIT")
+	br := t.conn.SendBatch(ctx, b)
+	if _, err := br.Exec(); err != nil {
+		_ = br.Close()
+		return err
+	}
+	tag, err := br.Exec()
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if tag.String() != "COMMIT" { // a transaction that failed answers ROLLBACK to COMMIT
+		return pgx.ErrTxCommitRollback
+	}
+	t.committed = true
+	return nil
+}
+
+// errResults answers every result with err (BEGIN failed).
+type errResults struct {
+	pgx.BatchResults
+	err error
+}
+
+func (e errResults) Exec() (pgconn.CommandTag, error) { return pgconn.CommandTag{}, e.err }
+func (e errResults) Query() (pgx.Rows, error)         { return nil, e.err }
+func (e errResults) QueryRow() pgx.Row                { return errRow{e.err} }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // nullJSON is raw as a jsonb parameter, SQL NULL when empty.
 func nullJSON(raw []byte) any {

@@ -447,3 +447,53 @@ func TestMigrationsGoDown(t *testing.T) {
 	require.NoError(t, mg.Up())
 	require.Equal(t, latest, version())
 }
+
+// TestConversationStepInTwoRoundTrips: the step's transaction sends BEGIN with
+// its first statements and COMMIT with its write (issue 17). On one
+// connection, a failed run (an unknown salon) leaves nothing open: the next
+// run on that connection works; a step is stored whole, a replay answers the
+// stored replies without running the step, and a replay rolls back (it wrote
+// nothing) rather than leaving the conversation locked.
+func TestConversationStepInTwoRoundTrips(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	_, salonID := pgtest.Salon(t)
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+	require.NoError(t, err)
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	require.NoError(t, err)
+	defer pool.Close()
+	convs := postgres.NewConversations(pool)
+	key := dialog.ChatKey{SalonID: salonID, Channel: "telegram", ChatID: "2rt"}
+
+	_, err = convs.Run(ctx, dialog.ChatKey{SalonID: "no-such-salon", Channel: "telegram", ChatID: "2rt"}, "e0", keep)
+	require.Equal(t, core.ENotFound, core.ErrorCode(err))
+
+	ran := 0
+	step := func(st dialog.State) (dialog.State, []dialog.Reply) {
+		ran++
+		st.Step = "asked"
+		return st, []dialog.Reply{{Text: fmt.Sprint("reply ", ran)}}
+	}
+	got, err := convs.Run(ctx, key, "e1", step)
+	require.NoError(t, err, "the connection of the failed run is usable")
+	require.Equal(t, []dialog.Reply{{Text: "reply 1"}}, got)
+	again, err := convs.Run(ctx, key, "e1", step)
+	require.NoError(t, err)
+	require.Equal(t, got, again, "a replay answers what was stored")
+	require.Equal(t, 1, ran, "and runs no step")
+
+	var state string
+	var events int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT state->>'step', (SELECT count(*) FROM dialog_events WHERE salon_id = $1 AND chat_id = $2)
+		FROM conversations WHERE salon_id = $1 AND chat_id = $2`, salonID, "2rt").Scan(&state, &events))
+	require.Equal(t, "asked", state)
+	require.Equal(t, 1, events)
+	// Nothing is left locked: another connection updates the row at once.
+	lockCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	other := pgtest.Pool(t)
+	_, err = other.Exec(lockCtx, `UPDATE conversations SET updated_at = now() WHERE salon_id = $1 AND chat_id = $2`, salonID, "2rt")
+	require.NoError(t, err)
+}

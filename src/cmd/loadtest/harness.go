@@ -48,6 +48,16 @@ type ltOptions struct {
 	// Telegram and Meta do.
 	Kill   bool
 	KillAt int // -kill-at, default 5 per client: about the middle of the run
+	// Converse (-converse) is the conversational burst of issue 17: every
+	// client at once (Parallel = Clients), each thinking Think (on average;
+	// 0.5 to 1.5 of it) after a reply before its next step; no paced phase.
+	Converse bool
+	Think    time.Duration
+	// Targets checked by the verdict when set (0: not checked): dialog steps
+	// (replies) per second, the acknowledgements' p99, the server's peak memory.
+	MinStepsPerSec float64
+	MaxAckP99      time.Duration
+	MaxServerMB    int
 }
 
 // ltResult is what a run measured.
@@ -104,6 +114,21 @@ type ltResult struct {
 	ScrapeInboxMax, ScrapeOutboxMax     float64
 	ScrapeBookRequests                  int
 	Elapsed                             time.Duration
+	// Converse runs: the think time, the dialog steps the clients took (updates
+	// that deserve one reply each) and the replies' rate over the conversations.
+	Converse            bool
+	Think               time.Duration
+	Steps               int
+	StepsPerSec         float64
+	ConvFirst, ConvLast time.Time     // first and last reply of the conversation phase
+	ConvP50, ConvP99    time.Duration // acknowledgements after the first messages' burst
+	MinStepsPerSec      float64
+	MaxAckP99           time.Duration
+	MaxServerMB         int
+	// CPU used from the first messages to the server's stop: the server
+	// process (all its runs), the database cluster (0 when not local), the
+	// harness with the fake.
+	ServerCPU, PostgresCPU, HarnessCPU time.Duration
 }
 
 // verdict fails the run (an error naming each failure) when an acknowledged
@@ -126,10 +151,29 @@ func (r *ltResult) verdict() error {
 	if !r.Killed {
 		add(r.Duplicates, "duplicate replies")
 	}
+	if r.MinStepsPerSec > 0 && r.StepsPerSec < r.MinStepsPerSec {
+		failed = append(failed, fmt.Sprintf("%.0f dialog steps/s, below -min-steps %.0f", r.StepsPerSec, r.MinStepsPerSec))
+	}
+	if p99 := r.ackP99(); r.MaxAckP99 > 0 && p99 > r.MaxAckP99 {
+		failed = append(failed, fmt.Sprintf("ack p99 %v over -max-ack-p99 %v", p99, r.MaxAckP99))
+	}
+	if r.MaxServerMB > 0 && r.ServerPeakKB/1024 >= r.MaxServerMB {
+		failed = append(failed, fmt.Sprintf("server peak memory %d MB, not under -max-server-mb %d", r.ServerPeakKB/1024, r.MaxServerMB))
+	}
 	if len(failed) == 0 {
 		return nil
 	}
 	return fmt.Errorf("loadtest: failed: %s", strings.Join(failed, ", "))
+}
+
+// ackP99 is the p99 the target is checked on: in a converse run, the
+// conversations' acknowledgements (after the first messages, all posted at
+// the same instant, whose latency is the burst's: reported apart).
+func (r *ltResult) ackP99() time.Duration {
+	if r.Converse {
+		return r.ConvP99
+	}
+	return r.P99
 }
 
 // findUp looks for rel in the working directory and its parents.
@@ -300,6 +344,7 @@ type ltClient struct {
 	steps         int // updates sent that each deserve one reply
 	seen          int
 	longestWait   time.Duration // the longest it waited for a reply
+	think         time.Duration // thinks 0.5 to 1.5 of this before each step after the first
 	outcome       string
 	final         time.Time
 }
@@ -320,7 +365,11 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	defer ch.close()
 	began := time.Now()
-	res := &ltResult{Channel: ch.name(), Clients: o.Clients, Parallel: o.Parallel, Limits: o.Limits}
+	if o.Converse {
+		o.Parallel = o.Clients
+	}
+	res := &ltResult{Channel: ch.name(), Clients: o.Clients, Parallel: o.Parallel, Limits: o.Limits,
+		Converse: o.Converse, Think: o.Think, MinStepsPerSec: o.MinStepsPerSec, MaxAckP99: o.MaxAckP99, MaxServerMB: o.MaxServerMB}
 
 	// Peak memory of this process (harness and fake).
 	peakSys, stopWatch := watchMemory()
@@ -362,14 +411,14 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	stopScrapes := make(chan struct{})
 	var scrapes <-chan scraped
-	if !o.Kill { // (the address changes with the restart)
+	if !o.Kill && !o.Converse { // (the address changes with the restart; a converse run measures steps, not scrapes)
 		scrapes = scrapeMetrics(server.addr, vars["METRICS_TOKEN"], stopScrapes)
 	}
 
 	clients := make([]*ltClient, o.Clients)
 	for i := range clients {
 		r := rand.New(rand.NewPCG(o.Seed, uint64(i)))
-		c := &ltClient{i: i, rnd: r, dayIdx: r.IntN(7), tIdx: r.IntN(8)}
+		c := &ltClient{i: i, rnd: r, dayIdx: r.IntN(7), tIdx: r.IntN(8), think: o.Think}
 		switch p := r.IntN(100); {
 		case p < 5:
 			c.doubleTapStep = 2 + r.IntN(4)
@@ -412,6 +461,10 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	}
 	w := wordsOf(ch.name())
 
+	// CPU from here to the server's stop: the server's, the database's, ours.
+	pgCPU0, pgOK := postgresCPU(ctx, pool)
+	selfCPU0 := selfCPU()
+
 	// The burst: every client's first message at once (redeliveries of step 1 included).
 	start := time.Now()
 	var burst []update
@@ -431,7 +484,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 
 	// Paced: first messages from other chats at half the burst's acknowledgement
 	// rate, for the latency at that rate.
-	if rate := res.BurstAcksPerSec / 2; rate > 0 && !o.Kill { // (a restart in it would say nothing of latency)
+	if rate := res.BurstAcksPerSec / 2; rate > 0 && !o.Kill && !o.Converse { // (a restart in it would say nothing of latency)
 		n := min(o.Clients, 1000)
 		interval := time.Duration(float64(time.Second) / rate)
 		var pa acks
@@ -535,6 +588,9 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 			res.SlowWaits++
 		}
 	}
+	if o.Converse { // the conversations' acknowledgements alone (not the first messages' burst)
+		_, _, res.ConvP50, res.ConvP99, _, _ = a.summary()
+	}
 	// Acknowledgements over the whole run, burst and conversations together.
 	a.mu.Lock()
 	a.lat, a.at = append(a.lat, ba.lat...), append(a.at, ba.at...)
@@ -556,6 +612,20 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		res.RepliesPerSec = float64(n-1) / times[n-1].Sub(times[0]).Seconds()
 	}
 	res.PeakReplies1s = peakWindow(times, time.Second)
+	if o.Converse {
+		// Dialog steps per second: the replies of the conversations, from the
+		// burst's start to the last reply (the flooders' extra updates are absorbed
+		// and make none but their one notice).
+		for _, c := range clients {
+			res.Steps += c.steps
+		}
+		if n := len(times); n > 0 {
+			res.ConvFirst, res.ConvLast = times[0], times[n-1]
+			if span := times[n-1].Sub(start); span > 0 {
+				res.StepsPerSec = float64(n) / span.Seconds()
+			}
+		}
+	}
 	for _, ts := range perChat {
 		res.PeakChatReplies1 = max(res.PeakChatReplies1, peakWindow(ts, time.Second))
 	}
@@ -582,6 +652,10 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 		return nil, fmt.Errorf("serve: %w", err)
 	}
 	res.ServerErrors = serverLog.errors
+	res.ServerCPU, res.HarnessCPU = time.Duration(server.cpu.Load()), selfCPU()-selfCPU0
+	if pgCPU1, ok := postgresCPU(ctx, pool); ok && pgOK {
+		res.PostgresCPU = pgCPU1 - pgCPU0
+	}
 	res.PeakSysMB = int(peakSys() >> 20)
 	res.PeakRSSKB = vmHWM()
 	res.ServerPeakKB = int(server.peakKB.Load())
@@ -619,6 +693,13 @@ func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeou
 	}
 	var last func() bool // the last action, repeated when a flood notice swallowed its answer
 	act := func(make func() (update, bool)) bool {
+		if c.think > 0 { // a person reads the reply and thinks before acting
+			select {
+			case <-ctx.Done():
+				return false
+			case <-time.After(time.Duration(float64(c.think) * (0.5 + c.rnd.Float64()))):
+			}
+		}
 		last = func() bool {
 			u, ok := make()
 			return ok && deliver(u)
@@ -738,6 +819,17 @@ func clientName(i int) string { return fmt.Sprint("Client", i) }
 // same way.
 func waitReply(ctx context.Context, ch channel, c *ltClient, timeout time.Duration) (reply, bool) {
 	began := time.Now()
+	if w, ok := ch.(interface {
+		waitLatest(ctx context.Context, i, n int, timeout time.Duration) (int, reply, bool)
+	}); ok {
+		n, m, ok := w.waitLatest(ctx, c.i, c.seen+1, timeout)
+		if !ok {
+			return reply{}, false
+		}
+		c.seen = n
+		c.longestWait = max(c.longestWait, time.Since(began))
+		return m, true
+	}
 	deadline := began.Add(timeout)
 	delay := 5 * time.Millisecond
 	for {
@@ -831,10 +923,42 @@ func (r *ltResult) print(out io.Writer) {
 	}
 	p("peak memory: server process VmHWM %d MB (highest of its runs); harness + fake VmHWM %d MB, Go Sys %d MB",
 		r.ServerPeakKB/1024, r.PeakRSSKB/1024, r.PeakSysMB)
+	if r.Converse {
+		p("CONVERSE: %d users at once, think %s (0.5-1.5x) between steps; %d dialog steps taken, %d replies in %s: %.0f dialog steps (replies)/s; ack p50 %s, p99 %s (after the first messages' burst; with it p99 %s)",
+			r.Clients, r.Think, r.Steps, r.Replies, r.ConvLast.Sub(r.ConvFirst).Round(10*time.Millisecond), r.StepsPerSec, ms(r.ConvP50), ms(r.ConvP99), ms(r.P99))
+		if n := time.Duration(max(r.Replies, 1)); r.ServerCPU > 0 {
+			p("   CPU per dialog step: server %.0f µs, PostgreSQL %.0f µs (the whole cluster), harness + fake %.0f µs; in all %.2f s server, %.2f s PostgreSQL, %.2f s harness",
+				float64((r.ServerCPU/n).Nanoseconds())/1000, float64((r.PostgresCPU/n).Nanoseconds())/1000, float64((r.HarnessCPU/n).Nanoseconds())/1000,
+				r.ServerCPU.Seconds(), r.PostgresCPU.Seconds(), r.HarnessCPU.Seconds())
+		}
+		if r.Think > 0 {
+			p("   (users bound the rate: with instant replies %d users thinking %s would take at most %.0f steps/s)", r.Clients, r.Think, float64(r.Clients)/r.Think.Seconds())
+		}
+		var targets []string
+		if r.MinStepsPerSec > 0 {
+			targets = append(targets, fmt.Sprintf("steps/s >= %.0f: %s", r.MinStepsPerSec, met(r.StepsPerSec >= r.MinStepsPerSec)))
+		}
+		if r.MaxAckP99 > 0 {
+			targets = append(targets, fmt.Sprintf("ack p99 <= %v: %s", r.MaxAckP99, met(r.ackP99() <= r.MaxAckP99)))
+		}
+		if r.MaxServerMB > 0 {
+			targets = append(targets, fmt.Sprintf("server peak < %d MB: %s", r.MaxServerMB, met(r.ServerPeakKB/1024 < r.MaxServerMB)))
+		}
+		if len(targets) > 0 {
+			p("   targets: %s", strings.Join(targets, "; "))
+		}
+	}
 	if r.Example != "" {
 		p("an unexpected reply or refusal: %.160q", r.Example)
 	}
 	p("elapsed: %s", r.Elapsed.Round(100*time.Millisecond))
+}
+
+func met(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
 }
 
 // watchMemory samples this process's memory from the OS (runtime Sys) every

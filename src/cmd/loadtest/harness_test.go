@@ -81,6 +81,39 @@ func TestLoadtestSmall(t *testing.T) {
 	require.NoError(t, r.verdict())
 }
 
+// TestConverseSmall: the conversational burst of issue 17 in small (40 users
+// at once, no think time, so the run is short): every user talks to a final
+// answer, nothing lost or doubled, the steps counted and their rate and CPU
+// reported, so CI runs the mode the throughput figure comes from.
+func TestConverseSmall(t *testing.T) {
+	t.Parallel()
+	var log bytes.Buffer
+	r, err := loadtest(context.Background(), ltOptions{
+		DatabaseURL: pgtest.URL(t), Channel: "telegram", ServerBin: salonbookBin,
+		SalonFile: filepath.Join("..", "..", "..", "scripts", "demo-salon.yaml"),
+		Clients:   40, Limits: "raised", Timeout: 40 * time.Second, ReplyTimeout: 30 * time.Second,
+		Workers: 4, Seed: 3, Log: &log, Converse: true, MaxServerMB: 150,
+	})
+	require.NoError(t, err, log.String())
+	r.print(&log)
+	t.Log(log.String())
+	require.Equal(t, 40, r.Parallel, "every user at once")
+	require.Zero(t, r.Stuck)
+	require.Zero(t, r.Unfinished)
+	require.Zero(t, r.Unexpected, "unexpected reply: %s", r.Example)
+	require.Zero(t, r.LostUpdates)
+	require.Zero(t, r.Duplicates)
+	require.Zero(t, r.DoubleBookings)
+	require.Zero(t, r.PacedUpdates, "no paced phase")
+	require.Zero(t, r.Scrapes, "no scrapes")
+	require.Greater(t, r.Steps, 40*5, "several steps each")
+	require.Positive(t, r.StepsPerSec)
+	require.Positive(t, r.ConvP99)
+	require.Positive(t, r.ServerCPU, "the server's CPU is counted")
+	require.Contains(t, log.String(), "dialog steps (replies)/s")
+	require.NoError(t, r.verdict())
+}
+
 // TestLoadtestWhatsAppSmall: the same harness through WhatsApp: nothing lost,
 // nothing doubled, nothing refused by the fake, and every client booked or told
 // its time was taken.

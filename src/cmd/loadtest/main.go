@@ -112,6 +112,11 @@ func runLoadtest(ctx context.Context, fs *flag.FlagSet, args []string, out io.Wr
 	fs.DurationVar(&o.ReplyTimeout, "reply-timeout", 0, "a client waiting longer for a reply is stuck (default 90s; -kill 6m)")
 	fs.BoolVar(&o.Kill, "kill", false, "SIGKILL the server mid-run and start it again; counts after the outbox lease (minutes)")
 	fs.IntVar(&o.KillAt, "kill-at", 0, "with -kill: SIGKILL after this many acknowledgements (default 5 per client)")
+	fs.BoolVar(&o.Converse, "converse", false, "the conversational burst: every client at once, thinking -think between a reply and its next step, no paced phase")
+	fs.DurationVar(&o.Think, "think", 0, "with -converse: a client's think time after each reply (0.5 to 1.5 of it; 0: act at once, the ceiling)")
+	fs.Float64Var(&o.MinStepsPerSec, "min-steps", 0, "fail below this many dialog steps (replies) per second (0: not checked)")
+	fs.DurationVar(&o.MaxAckP99, "max-ack-p99", 0, "fail when the acknowledgements' p99 is above this (0: not checked)")
+	fs.IntVar(&o.MaxServerMB, "max-server-mb", 0, "fail when the server's peak memory is this many MB or more (0: not checked)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

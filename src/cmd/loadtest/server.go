@@ -37,6 +37,7 @@ type child struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	peakKB atomic.Int64 // highest VmHWM seen over every run of the process
+	cpu    atomic.Int64 // CPU time (user and system, ns) of the runs that have exited
 }
 
 // newChild prepares a server process with vars as its whole environment, on a
@@ -68,7 +69,13 @@ func (c *child) start(ctx context.Context) error {
 		return fmt.Errorf("loadtest: start %s serve: %w", c.bin, err)
 	}
 	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	go func() {
+		_ = cmd.Wait()
+		if st := cmd.ProcessState; st != nil {
+			c.cpu.Add(int64(st.UserTime() + st.SystemTime()))
+		}
+		close(exited)
+	}()
 	c.cmd, c.exited = cmd, exited
 	go c.watchMemory(cmd.Process.Pid, exited)
 	deadline := time.Now().Add(30 * time.Second)

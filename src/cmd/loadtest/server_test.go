@@ -49,13 +49,18 @@ func TestVerdict(t *testing.T) {
 	t.Parallel()
 	require.NoError(t, (&ltResult{Booked: 10, BookingsMade: 10}).verdict())
 	require.NoError(t, (&ltResult{Killed: true, Duplicates: 3}).verdict(), "the at-least-once window is measured, not failed")
+	require.NoError(t, (&ltResult{Converse: true, ConvP99: 10 * time.Millisecond, P99: time.Second, MaxAckP99: 20 * time.Millisecond,
+		StepsPerSec: 2100, MinStepsPerSec: 2000, ServerPeakKB: 149 << 10, MaxServerMB: 150}).verdict(), "targets met: the first messages' burst is not the conversations' p99")
 	for name, r := range map[string]ltResult{
-		"1 lost updates (0 dead-lettered)": {LostUpdates: 1},
-		"2 lost updates (2 dead-lettered)": {LostUpdates: 2, DeadLettered: 2, Killed: true},
-		"1 double bookings":                {DoubleBookings: 1},
-		"1 clients booked twice":           {ClientsBookedTwice: 1, Killed: true},
-		"4 stuck clients":                  {Stuck: 4},
-		"3 duplicate replies":              {Duplicates: 3},
+		"1 lost updates (0 dead-lettered)":          {LostUpdates: 1},
+		"2 lost updates (2 dead-lettered)":          {LostUpdates: 2, DeadLettered: 2, Killed: true},
+		"1 double bookings":                         {DoubleBookings: 1},
+		"1 clients booked twice":                    {ClientsBookedTwice: 1, Killed: true},
+		"4 stuck clients":                           {Stuck: 4},
+		"3 duplicate replies":                       {Duplicates: 3},
+		"150 dialog steps/s, below -min-steps 2000": {StepsPerSec: 150, MinStepsPerSec: 2000},
+		"ack p99 30ms over -max-ack-p99 20ms":       {Converse: true, ConvP99: 30 * time.Millisecond, P99: time.Second, MaxAckP99: 20 * time.Millisecond},
+		"server peak memory 150 MB":                 {ServerPeakKB: 150 << 10, MaxServerMB: 150},
 	} {
 		err := r.verdict()
 		require.Error(t, err, name)

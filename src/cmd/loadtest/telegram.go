@@ -121,6 +121,24 @@ func (t *tgChannel) latest(i int) (int, reply) {
 	return len(sent), r
 }
 
+// waitLatest waits (at most timeout) for the bot's n-th message to client i
+// and returns how many there are and the last; ok is false on timeout.
+func (t *tgChannel) waitLatest(ctx context.Context, i, n int, timeout time.Duration) (int, reply, bool) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	k, m, err := t.fake.WaitSentTo(ctx, t.chat(i), n)
+	if err != nil {
+		return 0, reply{}, false
+	}
+	r := reply{text: m.Text, msg: m}
+	for _, row := range m.Keyboard {
+		for _, b := range row {
+			r.choices = append(r.choices, b.CallbackData)
+		}
+	}
+	return k, r, true
+}
+
 func (t *tgChannel) sent() ([]time.Time, map[string][]time.Time) {
 	sent := t.fake.Sent()
 	times := make([]time.Time, len(sent))

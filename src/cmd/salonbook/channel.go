@@ -53,19 +53,19 @@ type channelSpec struct {
 // HTTP server has finished its requests and bg has ended.
 func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, dbURL, salonID string,
 	chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, spec channelSpec, m *metrics.Metrics) (func(), error) {
-	// The pool counts a connection for each worker, each send in flight (its
-	// Done), the sender's leader lock (held while this process sends), the
+	// The pool counts a connection for each worker, the sends in flight
+	// (senderConns: their Done calls are written together), the sender's leader lock (held while this process sends), the
 	// webhook's group-commit flushers and two to spare, so a burst of steps never
 	// starves the acks.
 	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
-	pool, err := pipeline.Open(ctx, dbURL, int32(spec.Workers+senderParallel+1+2+gcOpts.Flushers))
+	pool, err := pipeline.Open(ctx, dbURL, int32(spec.Workers+senderConns+1+2+gcOpts.Flushers))
 	if err != nil {
 		return nil, err
 	}
 	closePool := pool.Close
 	m.AddPool(spec.Name, pool)
 	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
-	var busy func() bool // webhook deliveries waiting for their commit: steps wait a moment
+	var awaitAcks func(context.Context) // webhook deliveries waiting for their commit go first
 	var poll func(context.Context) error
 	if spec.Poll != nil {
 		poll = spec.Poll(pool, inbox)
@@ -74,12 +74,19 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 		// then), before the pool.
 		gc := pipeline.NewGroupCommit(pool, salonID, gcOpts)
 		mux.Handle("/"+spec.Name+"/webhook", spec.Webhook(pool, gc))
-		busy = func() bool { return gc.Pending() > webhookBusy }
+		awaitAcks = func(ctx context.Context) { gc.AwaitAnswered(ctx, webhookAckWait) }
 		closePool = func() { gc.Close(); pool.Close() }
 	}
+	wake := make(chan struct{}, 1) // a step committed replies: the sender looks
 	worker := &messaging.Worker{
-		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, Busy: busy, Ads: spec.Ads,
+		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, AwaitAcks: awaitAcks, Ads: spec.Ads,
 		Clock: core.MonotonicClock{}, // it paces: durations, never stored
+		Queued: func() {
+			select { // the sender looks at once (it may be in another process: then it polls)
+			case wake <- struct{}{}:
+			default:
+			}
+		},
 		FloodNotice: func(hint string) string {
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
 		},
@@ -87,6 +94,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	sender := &messaging.Sender{Parallel: senderParallel, Clock: core.MonotonicClock{}, // its buckets measure durations
 		Channel: spec.Name, Outbox: outbox, Transport: spec.Transport(pool), Log: log, Limits: spec.Limits, IsGroup: spec.IsGroup,
 		Observer: m, // sends by outcome, 429 waits
+		Wake:     wake,
 	}
 	// The sender's limits live in memory: one process at a time sends for the
 	// channel, the others' senders wait for the lock (see pipeline.Leader).

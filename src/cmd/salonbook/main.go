@@ -497,14 +497,21 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 const maxHeaderBytes = 32 << 10
 
 // senderParallel is how many sends a channel's sender has in flight at once.
-const senderParallel = 8
+// Their Done calls are committed together (pipeline.Outbox.Done), so they hold
+// few connections; 8 in flight capped the conversational burst of issue 17 (a
+// send is a round trip to the provider and one to the database).
+const senderParallel = 32
 
-// webhookBusy is how many webhook deliveries may wait for their commit before
-// workers hold back their next step (Worker.Busy). Measured with src/cmd/loadtest
-// on 2 cores: any (0) brought the p99 acknowledgement at half the
-// burst rate from 17–40 ms (2: 19–35 ms) to 15–16 ms, with every client still
-// answered within 30–33 s.
-const webhookBusy = 0
+// senderConns is how many connections of the channel's pool the sender's sends
+// are counted for: their Done calls write together (one at a time).
+const senderConns = 8
+
+// webhookAckWait bounds how long a worker lets the webhook deliveries waiting
+// at the time be committed before its next step (Worker.AwaitAcks). Acks
+// first was measured with src/cmd/loadtest on 2 cores (p99 at half the burst
+// rate 17–40 ms without, 15–16 ms with); waiting for those deliveries only,
+// rather than for a moment with none, keeps that while steps go on (issue 17).
+const webhookAckWait = 10 * time.Millisecond
 
 // webhookFlushers is how many group-commit batches of webhook rows may be in
 // flight at once (see pipeline.GroupCommit; measured with src/cmd/loadtest).

@@ -53,6 +53,16 @@ type Sender struct {
 	// messages still go in order). A provider 100 ms away allows 10 sends a
 	// second one at a time, well under Telegram's 30 or WhatsApp's 80. Zero means 8.
 	Parallel int
+	// Wake, when set, tells an idle sender that messages were queued (the
+	// channel's workers in this process signal it after a step that queued
+	// replies commits): it looks at once instead of at its next poll. Other
+	// processes' steps are still found by polling.
+	Wake <-chan struct{}
+	// DueGap is how long after a Due that found less than it asked for
+	// (everything due was taken) the next Due waits at least: one scan of the
+	// unsent messages then takes what several steps queued, rather than one
+	// scan per reply. Zero means 2 ms; negative, no gap.
+	DueGap time.Duration
 
 	mu      sync.Mutex
 	buckets map[string]*bucket
@@ -101,17 +111,25 @@ func (s *Sender) Run(ctx context.Context) {
 			s.later(release, q, s.now(), false)
 		}
 	}()
-	// waitFor waits for d, a send to finish or ctx to end; it reports whether a send finished.
+	// waitFor waits for d, a send to finish, a wake or ctx to end; it reports
+	// whether a send finished or a wake came.
 	waitFor := func(d time.Duration) bool {
 		select {
 		case <-freed:
 			flying--
+			return true
+		case <-s.Wake: // nil: never
 			return true
 		case <-s.clock().After(d):
 		case <-ctx.Done():
 		}
 		return false
 	}
+	gap := s.DueGap
+	if gap == 0 {
+		gap = 2 * time.Millisecond
+	}
+	var shortAt time.Time // when a Due last found less than it asked for
 	idle := 10 * time.Millisecond
 	for ctx.Err() == nil {
 		for drained := false; !drained; { // count the sends that finished
@@ -130,6 +148,19 @@ func (s *Sender) Run(ctx context.Context) {
 			// Refill by halves: each Due scans the channel's unsent messages,
 			// so wait a moment for more slots to free. A send that hangs holds
 			// only its own slot: after 20 ms without one finishing, fill what is free.
+			continue
+		}
+		if len(queue) == 0 && !shortAt.IsZero() && gap > 0 {
+			// The last Due took everything due: let a few more steps queue
+			// their replies (or sends finish) before scanning again; once.
+			wait := gap - s.now().Sub(shortAt)
+			shortAt = time.Time{}
+			if wait > 0 {
+				select {
+				case <-s.clock().After(wait):
+				case <-ctx.Done():
+				}
+			}
 			continue
 		}
 		if len(queue) == 0 {
@@ -154,6 +185,9 @@ func (s *Sender) Run(ctx context.Context) {
 			batch, err := s.Outbox.Due(ctx, s.Channel, free, messages)
 			if err != nil {
 				s.Log.Warn("outbox", slog.String("error", err.Error()))
+			}
+			if shortAt = (time.Time{}); len(batch) < free+messages {
+				shortAt = s.now()
 			}
 			if len(batch) == 0 {
 				// Nothing due. A send that finishes may make its chat's next

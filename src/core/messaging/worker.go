@@ -45,6 +45,18 @@ type Worker struct {
 	// first, as a slow ack holds back the provider's whole delivery queue, and
 	// steps still go on at a bounded pace however long the burst lasts.
 	Busy func() bool
+	// AwaitAcks, when set, is used instead of Busy: a worker about to take
+	// its next update calls it, and it returns once the provider's deliveries
+	// waiting at the call are stored and acknowledged (about one group commit),
+	// or after a bound of its own. Acks still come first, but a step waits for
+	// the deliveries ahead of it only, not for a moment with none waiting
+	// (under a steady stream of deliveries Busy is nearly always true, and
+	// every step waited its whole 20 ms: 4 workers made at most 200 steps a
+	// second).
+	AwaitAcks func(ctx context.Context)
+	// Queued, when set, is called after a step was handled and committed
+	// (its replies are in the outbox): the channel's sender looks at once.
+	Queued func()
 	// Clock waits between polls of an idle inbox and while Busy. Nil means
 	// core.MonotonicClock.
 	Clock core.Timer
@@ -66,7 +78,10 @@ func (w *Worker) Run(ctx context.Context, n int) {
 		wg.Go(func() {
 			idle := 10 * time.Millisecond
 			for ctx.Err() == nil {
-				for i := 0; w.Busy != nil && i < 10 && ctx.Err() == nil && w.Busy(); i++ {
+				if w.AwaitAcks != nil {
+					w.AwaitAcks(ctx)
+				}
+				for i := 0; w.AwaitAcks == nil && w.Busy != nil && i < 10 && ctx.Err() == nil && w.Busy(); i++ {
 					select {
 					case <-ctx.Done():
 					case <-clock.After(2 * time.Millisecond):
@@ -80,6 +95,9 @@ func (w *Worker) Run(ctx context.Context, n int) {
 					w.Log.Warn("update not handled; retried later", slog.String("channel", w.Channel), slog.String("error", err.Error()))
 				}
 				if found {
+					if err == nil && w.Queued != nil {
+						w.Queued()
+					}
 					idle = 10 * time.Millisecond
 					continue
 				}

@@ -275,6 +275,34 @@ func TestWorkerHoldsBackWhileTheProviderWaits(t *testing.T) {
 	require.Equal(t, int64(1), run(false).asked[0], "nothing waiting: the update is taken at once")
 }
 
+// TestWorkerAwaitsTheAcksAheadOfEachStep: with AwaitAcks set, a worker calls
+// it before every Next (and Busy is not asked): the deliveries waiting then
+// are acknowledged first, and the step goes on as soon as they are.
+func TestWorkerAwaitsTheAcksAheadOfEachStep(t *testing.T) {
+	t.Parallel()
+	var asked, awaited atomic.Int64
+	in := &timedInbox{busy: &awaited}
+	w := &Worker{Channel: "tg", Inbox: in, Log: slog.New(slog.DiscardHandler),
+		Busy:      func() bool { asked.Add(1); return true },
+		AwaitAcks: func(context.Context) { awaited.Add(1) }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx, 1); close(done) }()
+	require.Eventually(t, func() bool {
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		return len(in.calls) >= 3
+	}, 5*time.Second, time.Millisecond, "the worker goes on")
+	cancel()
+	<-done
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for i, n := range in.asked[:3] {
+		require.Equal(t, int64(i+1), n, "AwaitAcks is called once before each Next")
+	}
+	require.Zero(t, asked.Load(), "Busy is not polled when AwaitAcks is set")
+}
+
 // TestWorkerForgetsTheErasingUpdate: a step that erased the chat's data
 // (a reply marked Forget) makes the update's handling say so, so that the
 // inbox blanks it; other steps do not.

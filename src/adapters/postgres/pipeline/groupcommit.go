@@ -55,6 +55,12 @@ type GroupCommit struct {
 	shut    bool
 	done    sync.WaitGroup
 	pending atomic.Int64
+
+	// added and answered count rows queued and rows answered since the start;
+	// flushed is closed (and replaced) after every batch: AwaitAnswered.
+	added, answered atomic.Int64
+	flushMu         sync.Mutex
+	flushed         chan struct{}
 }
 
 type gcRow struct {
@@ -78,7 +84,7 @@ func NewGroupCommit(pool *pgxpool.Pool, salonID string, opts GroupCommitOptions)
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	g := &GroupCommit{pool: pool, salonID: salonID, opts: opts}
+	g := &GroupCommit{pool: pool, salonID: salonID, opts: opts, flushed: make(chan struct{})}
 	for range opts.Flushers {
 		q := make(chan *gcRow, opts.MaxBatch)
 		g.queues = append(g.queues, q)
@@ -119,6 +125,7 @@ func (g *GroupCommit) add(ctx context.Context, r *gcRow) error {
 	select {
 	case g.queues[h.Sum32()%uint32(len(g.queues))] <- r:
 		g.pending.Add(1)
+		g.added.Add(1)
 		g.mu.RUnlock()
 	case <-ctx.Done():
 		g.mu.RUnlock()
@@ -134,6 +141,36 @@ func (g *GroupCommit) add(ctx context.Context, r *gcRow) error {
 
 // Pending is how many rows are queued or being written, not yet answered.
 func (g *GroupCommit) Pending() int { return int(g.pending.Load()) }
+
+// AwaitAnswered returns once as many rows as had been queued at the call
+// have been answered (committed or failed), or after at most max, or when ctx
+// ends: a worker about to take its next step lets the deliveries waiting now
+// be acknowledged first (about one batch's commit), instead of pausing a fixed
+// time while any delivery waits (under a steady stream some always does, and
+// every step then waited the whole pause).
+func (g *GroupCommit) AwaitAnswered(ctx context.Context, max time.Duration) {
+	target := g.added.Load()
+	if g.answered.Load() >= target {
+		return
+	}
+	timer := time.NewTimer(max)
+	defer timer.Stop()
+	for {
+		g.flushMu.Lock()
+		wake := g.flushed
+		g.flushMu.Unlock()
+		if g.answered.Load() >= target {
+			return
+		}
+		select {
+		case <-wake:
+		case <-timer.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
 
 // Close stops taking rows, writes those already queued and returns when every
 // flusher has finished. Call it after the HTTP server has finished its
@@ -187,6 +224,11 @@ func (g *GroupCommit) flusher(queue chan *gcRow) {
 		for _, r := range batch {
 			r.result <- err
 		}
+		g.answered.Add(int64(len(batch)))
+		g.flushMu.Lock()
+		close(g.flushed)
+		g.flushed = make(chan struct{})
+		g.flushMu.Unlock()
 		clear(batch) // let payloads go
 		if !open {
 			return

@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/core/messaging"
@@ -162,29 +164,18 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		// The provider's times of the chat's latest earlier updates (the flood
 		// guard's input). Updates queued at the provider for a day arrive
 		// together, so look back that far, but never at more than FloodLookback
-		// of them.
-		rows, err := tx.Query(ctx, `
+		// of them. Then the chat's previous update. Both in one round trip.
+		b := &pgx.Batch{}
+		b.Queue(`
 			SELECT coalesce(sent_at, received_at) FROM inbox
 			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND received_at > $5
 			ORDER BY received_at DESC LIMIT $6`,
 			in.salonID, channel, p.ChatID, p.ID, p.Received.Add(-24*time.Hour), messaging.FloodLookback)
-		if err != nil {
-			return err
-		}
-		if p.Earlier, err = pgx.CollectRows(rows, pgx.RowTo[time.Time]); err != nil {
-			return err
-		}
-		var prev messaging.Pending
-		err = tx.QueryRow(ctx, `
+		b.Queue(`
 			SELECT id, update_id, payload, received_at FROM inbox
 			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND dead IS NULL
-			ORDER BY id DESC LIMIT 1`, in.salonID, channel, p.ChatID, p.ID).
-			Scan(&prev.ID, &prev.UpdateID, &prev.Payload, &prev.Received)
-		switch {
-		case err == nil:
-			prev.Channel, prev.ChatID = channel, p.ChatID
-			p.Previous = &prev
-		case !errors.Is(err, pgx.ErrNoRows):
+			ORDER BY id DESC LIMIT 1`, in.salonID, channel, p.ChatID, p.ID)
+		if err := in.readEarlier(ctx, tx, b, &p); err != nil {
 			return err
 		}
 		h, herr := handle(p)
@@ -200,26 +191,27 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 				WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`, in.salonID, channel, p.ChatID, p.ID)
 			return err
 		}
+		// What the step wrote, in one round trip (each statement still sees
+		// what committed before it ran, as when sent one at a time): the
+		// chat's blocked mark cleared under its lock, the replies queued, the
+		// update marked handled, and last the chat moved on.
+		b = &pgx.Batch{}
 		if len(h.Out) > 0 { // they wrote again: sending to them is allowed again
 			// After the chat's lock (blockedLock), so that a Block of the chat
 			// either committed before (its mark is seen and cleared) or waits
 			// until the answers below are committed (it sees them, marks nothing).
-			if _, err := tx.Exec(ctx, blockedLock, in.salonID, channel, p.ChatID); err != nil {
-				return err
+			b.Queue(blockedLock, in.salonID, channel, p.ChatID)
+			b.Queue(`DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
+				in.salonID, channel, p.ChatID)
+			chats, bodies := make([]string, len(h.Out)), make([]string, len(h.Out))
+			for i, o := range h.Out {
+				body, err := json.Marshal(o)
+				if err != nil {
+					return err
+				}
+				chats[i], bodies[i] = o.ChatID, string(body)
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
-				in.salonID, channel, p.ChatID); err != nil {
-				return err
-			}
-		}
-		for _, o := range h.Out {
-			body, err := json.Marshal(o)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.Exec(ctx, insertOutbox, in.salonID, channel, o.ChatID, p.ID, body); err != nil {
-				return err
-			}
+			b.Queue(insertOutboxRows, in.salonID, channel, chats, p.ID, bodies)
 		}
 		var sent *time.Time
 		if !h.Sent.IsZero() {
@@ -228,12 +220,25 @@ func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging
 		// A step that erased the chat's data ("delete my data") keeps no copy
 		// of the update that asked either (its earlier ones were blanked by
 		// the erase).
-		if _, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = NULLIF($2, ''), sent_at = $3,
+		b.Queue(`UPDATE inbox SET handled_at = now(), dead = NULLIF($2, ''), sent_at = $3,
 			payload = CASE WHEN $4 THEN ''::bytea ELSE payload END WHERE id = $1`,
-			p.ID, h.Dead, sent, h.Forget); err != nil {
+			p.ID, h.Dead, sent, h.Forget)
+		b.Queue(deleteChat, in.salonID, channel, p.ChatID, p.ID, version)
+		br := tx.SendBatch(ctx, b)
+		var tag pgconn.CommandTag
+		for range b.Len() {
+			if tag, err = br.Exec(); err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
+		if err := br.Close(); err != nil {
 			return err
 		}
-		return in.moveOn(ctx, tx, channel, p, version)
+		if tag.RowsAffected() > 0 {
+			return nil // the chat's row is gone: nothing else was waiting
+		}
+		return in.requeue(ctx, tx, channel, p)
 	})
 	if failed {
 		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", handleErr), mapErr(err, "postpone update"), repairErr)
@@ -289,19 +294,53 @@ const chatHeads = `
 // stored meanwhile keeps its chat's row: also one with a lower id than p, which
 // another replica took before and committed after p.
 func (in *Inbox) moveOn(ctx context.Context, tx pgx.Tx, channel string, p messaging.Pending, version int64) error {
-	tag, err := tx.Exec(ctx, `
-		DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4 AND version = $5`,
-		in.salonID, channel, p.ChatID, p.ID, version)
+	tag, err := tx.Exec(ctx, deleteChat, in.salonID, channel, p.ChatID, p.ID, version)
 	if err != nil || tag.RowsAffected() > 0 {
 		return err
 	}
-	_, err = tx.Exec(ctx, `
+	return in.requeue(ctx, tx, channel, p)
+}
+
+// deleteChat is moveOn's delete of the chat's row ($1 salon, $2 channel, $3
+// chat, $4 the update handled, $5 the row's version as read).
+const deleteChat = `
+	DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4 AND version = $5`
+
+// requeue is moveOn when the row stays: the chat queues again by its next
+// update.
+func (in *Inbox) requeue(ctx context.Context, tx pgx.Tx, channel string, p messaging.Pending) error {
+	_, err := tx.Exec(ctx, `
 		UPDATE inbox_chats c SET retry_at = NULL,
 		       head_id = coalesce((SELECT j.id FROM inbox j
 		                  WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
 		                  ORDER BY j.id LIMIT 1), c.last_id)
 		WHERE c.salon_id = $1 AND c.channel = $2 AND c.chat_id = $3`, in.salonID, channel, p.ChatID)
 	return err
+}
+
+// readEarlier reads, from the batch b sent in tx, the chat's earlier updates'
+// times (p.Earlier) and its previous update (p.Previous).
+func (in *Inbox) readEarlier(ctx context.Context, tx pgx.Tx, b *pgx.Batch, p *messaging.Pending) error {
+	br := tx.SendBatch(ctx, b)
+	rows, err := br.Query()
+	if err == nil {
+		p.Earlier, err = pgx.CollectRows(rows, pgx.RowTo[time.Time])
+	}
+	if err != nil {
+		_ = br.Close()
+		return err
+	}
+	var prev messaging.Pending
+	err = br.QueryRow().Scan(&prev.ID, &prev.UpdateID, &prev.Payload, &prev.Received)
+	switch {
+	case err == nil:
+		prev.Channel, prev.ChatID = p.Channel, p.ChatID
+		p.Previous = &prev
+	case !errors.Is(err, pgx.ErrNoRows):
+		_ = br.Close()
+		return err
+	}
+	return br.Close()
 }
 
 // repairEvery is how often Next checks that every chat with updates waiting
@@ -396,6 +435,16 @@ const insertOutbox = `
 	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))
 	RETURNING failed IS NOT NULL`
 
+// insertOutboxRows is insertOutbox for a step's messages at once ($3 their
+// chats, $4 the inbox id, $5 their bodies as JSON text), in array order (ids
+// order a chat's messages).
+const insertOutboxRows = `
+	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed)
+	SELECT $1, $2, m.chat_id, $4, m.body::jsonb, (SELECT 'blocked by the user' FROM channel_chats b
+	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = m.chat_id AND b.blocked_at IS NOT NULL)
+	FROM unnest($3::text[], $5::text[]) WITH ORDINALITY AS m(chat_id, body, ord)
+	ORDER BY m.ord`
+
 // insertPushed is insertOutbox for a message pushed to the chat outside its
 // steps (a reminder, a wait-list offer), with $6 the instant it is queued, by
 // the queuer's clock: Pushed reads it back.
@@ -417,6 +466,21 @@ type Outbox struct {
 	pool    *pgxpool.Pool
 	salonID string
 	lease   time.Duration
+
+	// Done calls of concurrent sends are written together (doneTogether):
+	// dones waits for the batch in flight; flushing says one is.
+	doneMu   sync.Mutex
+	dones    []*doneReq
+	flushing bool
+}
+
+// doneReq is one Done waiting for its batch: its result, or lead (closed)
+// when it is to write the batch itself.
+type doneReq struct {
+	q       messaging.Queued
+	failure string
+	result  chan error    // buffered
+	lead    chan struct{} // buffered
 }
 
 // NewOutbox returns the outbox of salonID. A message handed to a sender is
@@ -470,17 +534,63 @@ func (o *Outbox) Due(ctx context.Context, channel string, answers, messages int)
 	return out, nil
 }
 
-// Done implements messaging.Outbox.
+// Done implements messaging.Outbox. Concurrent calls (the sender's sends in
+// flight finishing together) are written by one statement and one commit:
+// the first caller while none is writing writes what is waiting; those that
+// come meanwhile wait, and when the write is done the first of them writes
+// theirs. Each returns once its own row is committed, as a lone UPDATE would:
+// a message is marked sent only after its send, and never before the
+// statement that marks it is durable.
 func (o *Outbox) Done(ctx context.Context, q messaging.Queued, failure string) error {
 	if q.ProviderID != "" && failure == "" {
 		return o.doneWithProviderID(ctx, q)
 	}
+	r := &doneReq{q: q, failure: failure, result: make(chan error, 1), lead: make(chan struct{}, 1)}
+	o.doneMu.Lock()
+	o.dones = append(o.dones, r)
+	lead := !o.flushing
+	o.flushing = true
+	o.doneMu.Unlock()
+	if !lead {
+		select {
+		case err := <-r.result:
+			return err
+		case <-r.lead:
+		}
+	}
+	o.doneMu.Lock()
+	batch := o.dones
+	o.dones = nil
+	o.doneMu.Unlock()
+	err := mapErr(o.doneAll(ctx, batch), "finish message")
+	for _, b := range batch {
+		b.result <- err
+	}
+	o.doneMu.Lock()
+	if len(o.dones) > 0 {
+		o.dones[0].lead <- struct{}{} // the next batch is its first caller's to write
+	} else {
+		o.flushing = false
+	}
+	o.doneMu.Unlock()
+	return <-r.result
+}
+
+// doneAll marks the batch's messages sent or given up, each under its own
+// lease, in one statement. The rows are found by primary key (id = ANY), so
+// the plan stays a probe per row whatever the statistics say.
+func (o *Outbox) doneAll(ctx context.Context, batch []*doneReq) error {
+	ids, leases, failures := make([]int64, len(batch)), make([]string, len(batch)), make([]string, len(batch))
+	for i, b := range batch {
+		ids[i], leases[i], failures[i] = b.q.ID, b.q.Lease, b.failure
+	}
 	_, err := o.pool.Exec(ctx, `
 		UPDATE outbox SET leased_until = NULL, lease_token = NULL,
-		       sent_at = CASE WHEN $2 = '' THEN now() END, failed = NULLIF($2, ''),
-		       provider_id = NULLIF($5, '')
-		WHERE id = $1 AND salon_id = $3 AND lease_token = $4`, q.ID, failure, o.salonID, q.Lease, q.ProviderID)
-	return mapErr(err, "finish message")
+		       sent_at = CASE WHEN ($2::text[])[array_position($1, id)] = '' THEN now() END,
+		       failed = NULLIF(($2::text[])[array_position($1, id)], ''), provider_id = NULL
+		WHERE id = ANY($1) AND salon_id = $3 AND lease_token = ($4::text[])[array_position($1, id)]`,
+		ids, failures, o.salonID, leases)
+	return err
 }
 
 // doneWithProviderID marks q sent under the provider's id and, when the

@@ -20,7 +20,8 @@ type chat struct {
 	// private chat's messages in one sequence for both sides.
 	lastID      int64
 	messages    map[int64]*storedMessage
-	sent        []int // indexes into Server.sent
+	sent        []int         // indexes into Server.sent
+	changed     chan struct{} // closed when a message is recorded here (WaitSentTo); nil while no one waits
 	bucket      bucket
 	groupBucket bucket
 }
@@ -315,6 +316,10 @@ func (s *Server) recordLocked(c *chat, m SentMessage) {
 	c.sent = append(c.sent, len(s.sent))
 	s.sent = append(s.sent, m)
 	s.notifyLocked()
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
 }
 
 // Sent returns every message sent or edited so far, in order.
@@ -338,6 +343,33 @@ func (s *Server) SentTo(chatID int64) []SentMessage {
 		out[i] = s.sent[j]
 	}
 	return out
+}
+
+// WaitSentTo blocks until at least n messages were sent or edited in chatID,
+// or ctx ends, and returns how many there are and the last. Only that chat's
+// waiters wake (a load test's thousand clients waiting on WaitSent would all
+// wake at every message).
+func (s *Server) WaitSentTo(ctx context.Context, chatID int64, n int) (int, SentMessage, error) {
+	for {
+		s.mu.Lock()
+		c := s.chatLocked(chatID)
+		if len(c.sent) >= n && len(c.sent) > 0 {
+			m := s.sent[c.sent[len(c.sent)-1]]
+			k := len(c.sent)
+			s.mu.Unlock()
+			return k, m, nil
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		wake := c.changed
+		s.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return 0, SentMessage{}, ctx.Err()
+		}
+	}
 }
 
 // WaitSent blocks until at least n messages were sent or edited and returns them
