@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -450,6 +451,7 @@ type gateAPI struct {
 	sends   int
 	in      chan struct{}
 	release chan struct{}
+	err     error // what each send returns
 }
 
 func (g *gateAPI) Send(ctx context.Context, ev adreport.Event) error {
@@ -458,7 +460,7 @@ func (g *gateAPI) Send(ctx context.Context, ev adreport.Event) error {
 	g.mu.Unlock()
 	g.in <- struct{}{}
 	<-g.release
-	return nil
+	return g.err
 }
 
 func (g *gateAPI) count() int {
@@ -467,17 +469,32 @@ func (g *gateAPI) count() int {
 	return g.sends
 }
 
-// lockWaits counts the database's sessions waiting for a lock.
-func lockWaits(t *testing.T, pool *pgxpool.Pool) int {
+// onePool is a pool of one connection and its backend's pid: a test can ask
+// whether that very session waits for a lock (other tests share the database).
+func onePool(t *testing.T, pool *pgxpool.Pool) (*pgxpool.Pool, int32) {
+	t.Helper()
+	cfg := pool.Config()
+	cfg.MaxConns, cfg.MinConns = 1, 0
+	one, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(one.Close)
+	var pid int32
+	require.NoError(t, one.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid))
+	return one, pid
+}
+
+// blocked reports whether the session pid waits for another's lock.
+func blocked(t *testing.T, pool *pgxpool.Pool, pid int32) bool {
 	var n int
-	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n))
-	return n
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT cardinality(pg_blocking_pids($1))`, pid).Scan(&n))
+	return n > 0
 }
 
 // The event is locked from its read to its mark: a second run of its job
-// while the first is sending waits and then sends nothing, and an erase
-// committing meanwhile waits and finds it sent (nothing dropped after it left).
+// while the first is sending waits and then sends nothing. A client's erase
+// meanwhile does not wait for the send (its step has a time limit): it skips
+// the event being sent (it has left) and drops the others; nothing of the
+// client's is sent after it commits.
 func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -487,7 +504,10 @@ func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	bk := b.book(t, "whatsapp:4915100000012", 3, 10)
 	id := adreport.EventID(bk.ID, adreport.Schedule)
 	g := &gateAPI{in: make(chan struct{}, 4), release: make(chan struct{})}
-	rep := &adreport.Reporter{Store: b.ads, API: g, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+	log := slog.New(slog.NewTextHandler(b.log, nil))
+	rep := &adreport.Reporter{Store: b.ads, API: g, Clock: b.clock, Log: log}
+	one, pid := onePool(t, b.pool)
+	rep2 := &adreport.Reporter{Store: postgres.NewAdReports(one), API: g, Clock: b.clock, Log: log}
 
 	var once sync.Once
 	release := func() { once.Do(func() { close(g.release) }) }
@@ -497,8 +517,9 @@ func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	errs := make([]error, 2)
 	wg.Go(func() { errs[0] = rep.Report(ctx, b.salonID, id) })
 	<-g.in // the first run is sending
-	wg.Go(func() { errs[1] = rep.Report(ctx, b.salonID, id) })
-	require.Eventually(t, func() bool { return lockWaits(t, b.pool) >= 1 || g.count() > 1 }, 10*time.Second, 5*time.Millisecond)
+	wg.Go(func() { errs[1] = rep2.Report(ctx, b.salonID, id) })
+	require.Eventually(t, func() bool { return blocked(t, b.pool, pid) || g.count() > 1 }, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, 1, g.count(), "the second run waits")
 	release()
 	wg.Wait()
 	require.NoError(t, errs[0])
@@ -506,34 +527,64 @@ func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	require.Equal(t, 1, g.count(), "sent once")
 	require.Equal(t, adreport.StateSent, b.state(t, id))
 
-	// Another booking's event is sending when the client erases their data.
+	// Another booking's event is sending when the client erases their data;
+	// a third one waits for its job.
 	bk2 := b.book(t, "whatsapp:4915100000012", 3, 12)
 	id2 := adreport.EventID(bk2.ID, adreport.Schedule)
-	b.clock.T = berlin(3, 14, 0) // after the visits: an erase takes no live booking
+	bk3 := b.book(t, "whatsapp:4915100000012", 3, 14)
+	id3 := adreport.EventID(bk3.ID, adreport.Schedule)
+	b.clock.T = berlin(3, 16, 0) // after the visits: an erase takes no live booking
 	g.release = make(chan struct{})
 	once = sync.Once{}
 	var sendErr, erased error
 	wg.Go(func() { sendErr = rep.Report(ctx, b.salonID, id2) })
 	<-g.in
 	erasing := make(chan struct{})
-	wg.Go(func() {
+	go func() {
 		defer close(erasing)
 		_, erased = postgres.NewPrivacy(b.pool).Erase(ctx, key, bk2.ClientID, b.clock.Now())
-	})
-	require.Eventually(t, func() bool {
-		select {
-		case <-erasing:
-			return true
-		default:
-			return lockWaits(t, b.pool) >= 1
-		}
-	}, 10*time.Second, 5*time.Millisecond)
+	}()
+	select {
+	case <-erasing: // while the send is still held
+	case <-time.After(20 * time.Second):
+		t.Fatal("the erase waits for the event being sent")
+	}
+	require.NoError(t, erased)
+	require.Equal(t, adreport.StateDropped, b.state(t, id3), "the events not being sent are dropped")
 	release()
 	wg.Wait()
 	require.NoError(t, sendErr)
+	require.Equal(t, adreport.StateSent, b.state(t, id2), "the event in flight had left")
+	require.NoError(t, rep.Report(ctx, b.salonID, id3))
+	require.Equal(t, 2, g.count(), "nothing sent after the erase")
+
+	// An event whose send fails while the client erases is retried, read
+	// erased, and dropped unsent.
+	key4 := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000022"}
+	require.NoError(t, b.ads.Clicked(ctx, key4, messaging.AdClick{ClickID: "clid-22"}, b.clock.Now()))
+	bk4 := b.book(t, "whatsapp:4915100000022", 5, 10)
+	id4 := adreport.EventID(bk4.ID, adreport.Schedule)
+	b.clock.T = berlin(5, 12, 0)
+	fail := &gateAPI{in: make(chan struct{}, 4), release: make(chan struct{}), err: errors.New("HTTP 500")}
+	frep := &adreport.Reporter{Store: b.ads, API: fail, Clock: b.clock, Log: log}
+	t.Cleanup(func() {
+		select {
+		case <-fail.release:
+		default:
+			close(fail.release)
+		}
+	})
+	wg.Go(func() { sendErr = frep.Report(ctx, b.salonID, id4) })
+	<-fail.in
+	_, erased = postgres.NewPrivacy(b.pool).Erase(ctx, key4, bk4.ClientID, b.clock.Now())
 	require.NoError(t, erased)
-	require.Equal(t, 2, g.count())
-	require.Equal(t, adreport.StateSent, b.state(t, id2), "the erase waited and found it sent")
+	close(fail.release)
+	wg.Wait()
+	require.Error(t, sendErr)
+	require.Equal(t, adreport.StatePending, b.state(t, id4))
+	require.NoError(t, rep.Report(ctx, b.salonID, id4))
+	require.Equal(t, adreport.StateDropped, b.state(t, id4), "the retry reads the client erased")
+	require.Equal(t, 2, g.count(), "nothing sent after the erase")
 }
 
 // An event whose job's last try fails is dropped, not left pending forever.

@@ -47,7 +47,10 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 	ads *postgres.AdReports, clock core.Clock, log *slog.Logger, m *metrics.Metrics) (func(), error) {
 	mc := cfg.Meta
 	client, err := meta.New(meta.Options{URL: mc.APIURL, Version: mc.APIVersion, DatasetID: mc.PixelID, Token: mc.Token,
-		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: &http.Client{Timeout: 15 * time.Second}})
+		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: &http.Client{Timeout: adreport.DefaultSendLimit},
+		// One try per job run: the event's row is locked while it sends
+		// (an erase skips it); the job's retries space the next ones.
+		Tries: 1})
 	if err != nil {
 		return nil, err
 	}
