@@ -59,12 +59,16 @@ func (s *syncBuf) String() string {
 
 const waba = "102290129340398"
 
+// capiToken is shaped as Meta's access tokens are ("EA…"), so that a test
+// can see it leak.
+const capiToken = "EAAGm0PX4ZCpsBAKq7vZBZCZAxZBZCZA9ZAZBk1x3yQ"
+
 func adSetup(t *testing.T, consent bool) *adBundle {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
 	b := &adBundle{pool: pool, salonID: "m" + pgtest.RandomID(), store: postgres.NewStore(pool), ads: postgres.NewAdReports(pool), clock: clock,
-		fake: metatest.New(metatest.Options{Version: "v24.0", Now: clock.Now}), log: &syncBuf{}}
+		fake: metatest.New(metatest.Options{Version: "v24.0", Token: capiToken, Now: clock.Now}), log: &syncBuf{}}
 	t.Cleanup(b.fake.Close)
 	s := pgtest.Setup(b.salonID)
 	s.Salon.Policy.AdsPhoneConsent = consent
@@ -443,6 +447,29 @@ func TestThrottlesAndTokenErrorsAreRetried(t *testing.T) {
 	require.Contains(t, b.log.String(), "level=ERROR")
 	require.Contains(t, b.log.String(), "META_CAPI_TOKEN")
 	require.NotContains(t, b.log.String(), "ad event refused")
+}
+
+// Graph's code 190 quoting the token: neither the log nor the job's errors
+// (river_job.errors) hold it.
+func TestAQuotedTokenIsNotLogged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000017"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-17"}, b.clock.Now()))
+	b.fake.FailNext(metatest.TokenQuoted)
+	bk := b.book(t, "whatsapp:4915100000017", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.start(t)
+	var errs string
+	require.Eventually(t, func() bool {
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT coalesce(errors::text, '') FROM river_job WHERE args->>'event_id' = $1`, id).Scan(&errs))
+		return errs != ""
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Contains(t, errs, "Malformed access token [token]")
+	require.Contains(t, b.log.String(), "Malformed access token [token]")
+	require.NotContains(t, errs, capiToken)
+	require.NotContains(t, b.log.String(), capiToken)
 }
 
 // gateAPI holds every send until released, and counts them.
