@@ -69,8 +69,11 @@ func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 	}
 	err := w.rep.Report(ctx, job.Args.SalonID, job.Args.EventID)
 	if err != nil && job.Attempt >= job.MaxAttempts {
-		// The last try: the event is dropped rather than left pending.
-		if gerr := w.rep.GiveUp(ctx, job.Args.SalonID, job.Args.EventID); gerr != nil {
+		// The last try: the event is dropped rather than left pending, also
+		// when the try failed because the job's time ran out (ctx ended).
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if gerr := w.rep.GiveUp(gctx, job.Args.SalonID, job.Args.EventID); gerr != nil {
 			return errors.Join(err, gerr)
 		}
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/jobs"
@@ -631,6 +633,34 @@ func TestAnEventIsDroppedAfterTheLastTry(t *testing.T) {
 	b.waitState(t, id, adreport.StateDropped)
 	require.Empty(t, b.fake.Events())
 	require.Contains(t, b.log.String(), "its last try failed")
+}
+
+// timeoutAPI is a send outlasting the job's time: the job's context ends.
+type timeoutAPI struct{ end context.CancelFunc }
+
+func (a timeoutAPI) Send(ctx context.Context, _ adreport.Event) error {
+	a.end()
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A last try that failed because the job's time ran out still drops the
+// event: GiveUp does not run on the ended context.
+func TestALastTryOutOfTimeDropsTheEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000018"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-18"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000018", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	jctx, end := context.WithCancel(ctx)
+	defer end()
+	rep := &adreport.Reporter{Store: b.ads, API: timeoutAPI{end}, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+	job := &river.Job[jobs.ReportArgs]{JobRow: &rivertype.JobRow{Attempt: 12, MaxAttempts: 12},
+		Args: jobs.ReportArgs{SalonID: b.salonID, EventID: id}}
+	require.Error(t, jobs.WorkReport(jctx, rep, b.salonID, job))
+	require.Equal(t, adreport.StateDropped, b.state(t, id))
 }
 
 // An event close to Meta's seven days (within the hour) is dropped, not sent
