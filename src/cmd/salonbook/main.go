@@ -331,6 +331,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 		// GET /go/telegram: an ad's clicks into the bot, when reported to Meta.
 		AdClicks: adClicks, TelegramBot: cfg.Telegram.BotUsername,
+		// Its clicks per client address (behind the trusted proxies, the client's).
+		ClicksPerAddr: newChatsPerAddr(cfg.Meta.ClicksPerAddr), TrustedProxies: cfg.TrustedProxies,
 	}))
 	if checkout != nil {
 		startStripe(bg, &background, mux, cfg, pool, salonID, checkout, bookings, chat, log)
