@@ -635,6 +635,46 @@ func TestAnEventIsDroppedAfterTheLastTry(t *testing.T) {
 	require.Contains(t, b.log.String(), "its last try failed")
 }
 
+// A token error outlasting the job's attempts drops nothing: the job waits
+// (snoozed, no attempt counted) and the event is sent once the token works,
+// or dropped when older than Meta takes.
+func TestATokenErrorOutlastsTheRetries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000019"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-19"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000019", 3, 10)
+	bk2 := b.book(t, "whatsapp:4915100000019", 3, 12)
+	client, err := meta.New(meta.Options{URL: b.fake.URL(), Version: "v24.0", DatasetID: b.fake.Options().DatasetID,
+		Token: b.fake.Options().Token, WhatsAppBusinessAccountID: waba, HTTPClient: b.fake.Client(), Tries: 1})
+	require.NoError(t, err)
+	rep := &adreport.Reporter{Store: b.ads, API: client, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+	last := func(id string) *river.Job[jobs.ReportArgs] {
+		return &river.Job[jobs.ReportArgs]{JobRow: &rivertype.JobRow{Attempt: 12, MaxAttempts: 12},
+			Args: jobs.ReportArgs{SalonID: b.salonID, EventID: id}}
+	}
+	id, id2 := adreport.EventID(bk.ID, adreport.Schedule), adreport.EventID(bk2.ID, adreport.Schedule)
+	for _, e := range []string{id, id2} {
+		b.fake.FailNext(metatest.TokenRevoked)
+		err = jobs.WorkReport(ctx, rep, b.salonID, last(e))
+		_, snoozed := errors.AsType[*river.JobSnoozeError](err)
+		require.True(t, snoozed, "the last attempt waits: %v", err)
+		require.Equal(t, adreport.StatePending, b.state(t, e))
+	}
+	require.NotContains(t, b.log.String(), "its last try failed")
+
+	// The token is fixed: the event goes.
+	b.clock.T = b.clock.T.Add(2 * 24 * time.Hour)
+	require.NoError(t, jobs.WorkReport(ctx, rep, b.salonID, last(id)))
+	require.Equal(t, adreport.StateSent, b.state(t, id))
+	// Never fixed: dropped once older than Meta takes, unsent.
+	b.clock.T = b.clock.T.Add(5 * 24 * time.Hour)
+	require.NoError(t, jobs.WorkReport(ctx, rep, b.salonID, last(id2)))
+	require.Equal(t, adreport.StateDropped, b.state(t, id2))
+	require.Len(t, b.fake.Events(), 1)
+}
+
 // timeoutAPI is a send outlasting the job's time: the job's context ends.
 type timeoutAPI struct{ end context.CancelFunc }
 

@@ -204,7 +204,7 @@ func (r *Reporter) Report(ctx context.Context, salonID, eventID string) error {
 		defer cancel()
 		if err := r.API.Send(sctx, ev); err != nil {
 			if _, ok := errors.AsType[*ConfigError](err); ok {
-				r.Log.Error("ad platform refuses the salon's credentials; events wait until they are fixed",
+				r.Log.Error("ad platform refuses the salon's credentials; events wait until they are fixed, at most until Meta's 7 days",
 					slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("error", err.Error()))
 			}
 			if !Refused(err) {
