@@ -720,7 +720,8 @@ func TestAnEventNearSevenDaysIsDropped(t *testing.T) {
 }
 
 // A chat's ad click counts for 28 days: a booking after that records
-// nothing, and the old click is forgotten when another chat's is noted.
+// nothing, and the old click is forgotten by the hourly prune (not on every
+// click: that scanned the salon's rows).
 func TestAChatsClickExpires(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -732,6 +733,9 @@ func TestAChatsClickExpires(t *testing.T) {
 
 	fresh := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000016"}
 	require.NoError(t, b.ads.Clicked(ctx, fresh, messaging.AdClick{ClickID: "clid-16"}, b.clock.Now()))
+	n, err := b.ads.PruneChats(ctx, b.salonID, b.clock.Now())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
 	var chats []string
 	rows, err := b.pool.Query(ctx, `SELECT chat_id FROM meta_chats WHERE salon_id = $1`, b.salonID)
 	require.NoError(t, err)

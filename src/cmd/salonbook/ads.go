@@ -90,6 +90,26 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 			log.Warn("ad report jobs did not stop in time", slog.String("error", err.Error()))
 		}
 	})
+	wg.Go(func() { pruneAdChats(bg, ads, salonID, clock, log) })
 	log.Info("meta conversions api is on", slog.Bool("test_events", mc.TestEventCode != ""), slog.String("version", mc.APIVersion))
 	return jobPool.Close, nil
+}
+
+// pruneAdChats deletes, every hour, the chats' ad clicks too old to count
+// (postgres.AdReports.PruneChats).
+func pruneAdChats(ctx context.Context, ads *postgres.AdReports, salonID string, clock core.Clock, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := ads.PruneChats(ctx, salonID, clock.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("prune ad chats", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("pruned ad chats", slog.Int64("chats", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }
