@@ -53,6 +53,10 @@ func (ReportArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueAds, MaxAttempts: 12}
 }
 
+// ConfigRetry is how often an event whose retries ran out on the salon's
+// token or dataset (adreport.ConfigError) is tried again.
+const ConfigRetry = 30 * time.Minute
+
 type reportWorker struct {
 	river.WorkerDefaults[ReportArgs]
 	rep     *adreport.Reporter
@@ -60,17 +64,28 @@ type reportWorker struct {
 }
 
 // Work sends the event; a refusal is the Reporter's to log and mark: only
-// what can pass (throttling, 5xx, network, the database) comes back, to be
-// retried. Another salon's job (its queue shared by mistake) is cancelled
+// what can pass (throttling, 5xx, network, the database, the salon's
+// credentials) comes back, to be retried; after the last attempt the event is
+// dropped, unless the credentials failed it: then it waits (ConfigRetry). Another salon's job (its queue shared by mistake) is cancelled
 // untouched: sending it would use this salon's token and dataset.
 func (w *reportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) error {
 	if job.Args.SalonID != w.salonID {
 		return river.JobCancel(fmt.Errorf("jobs: ad report job of salon %q run by salon %q's process", job.Args.SalonID, w.salonID))
 	}
 	err := w.rep.Report(ctx, job.Args.SalonID, job.Args.EventID)
+	if _, ok := errors.AsType[*adreport.ConfigError](err); ok && job.Attempt >= job.MaxAttempts {
+		// The token or the dataset: the operator must fix it, and the event
+		// waits for that rather than being dropped after the retries. Snoozed
+		// (no attempt counted), it is tried every half hour until it goes, or
+		// until Report drops it as older than Meta takes (adreport.MaxAge).
+		return river.JobSnooze(ConfigRetry)
+	}
 	if err != nil && job.Attempt >= job.MaxAttempts {
-		// The last try: the event is dropped rather than left pending.
-		if gerr := w.rep.GiveUp(ctx, job.Args.SalonID, job.Args.EventID); gerr != nil {
+		// The last try: the event is dropped rather than left pending, also
+		// when the try failed because the job's time ran out (ctx ended).
+		gctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if gerr := w.rep.GiveUp(gctx, job.Args.SalonID, job.Args.EventID); gerr != nil {
 			return errors.Join(err, gerr)
 		}
 	}

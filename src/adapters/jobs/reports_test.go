@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/jobs"
@@ -58,12 +61,16 @@ func (s *syncBuf) String() string {
 
 const waba = "102290129340398"
 
+// capiToken is shaped as Meta's access tokens are ("EA…"), so that a test
+// can see it leak.
+const capiToken = "EAAGm0PX4ZCpsBAKq7vZBZCZAxZBZCZA9ZAZBk1x3yQ"
+
 func adSetup(t *testing.T, consent bool) *adBundle {
 	t.Helper()
 	pool := pgtest.Pool(t)
 	clock := &core.FixedClock{T: time.Date(2027, 3, 1, 7, 0, 0, 0, time.UTC)}
 	b := &adBundle{pool: pool, salonID: "m" + pgtest.RandomID(), store: postgres.NewStore(pool), ads: postgres.NewAdReports(pool), clock: clock,
-		fake: metatest.New(metatest.Options{Version: "v24.0", Now: clock.Now}), log: &syncBuf{}}
+		fake: metatest.New(metatest.Options{Version: "v24.0", Token: capiToken, Now: clock.Now}), log: &syncBuf{}}
 	t.Cleanup(b.fake.Close)
 	s := pgtest.Setup(b.salonID)
 	s.Salon.Policy.AdsPhoneConsent = consent
@@ -444,12 +451,36 @@ func TestThrottlesAndTokenErrorsAreRetried(t *testing.T) {
 	require.NotContains(t, b.log.String(), "ad event refused")
 }
 
+// Graph's code 190 quoting the token: neither the log nor the job's errors
+// (river_job.errors) hold it.
+func TestAQuotedTokenIsNotLogged(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000017"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-17"}, b.clock.Now()))
+	b.fake.FailNext(metatest.TokenQuoted)
+	bk := b.book(t, "whatsapp:4915100000017", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	b.start(t)
+	var errs string
+	require.Eventually(t, func() bool {
+		require.NoError(t, b.pool.QueryRow(ctx, `SELECT coalesce(errors::text, '') FROM river_job WHERE args->>'event_id' = $1`, id).Scan(&errs))
+		return errs != ""
+	}, 20*time.Second, 20*time.Millisecond)
+	require.Contains(t, errs, "Malformed access token [token]")
+	require.Contains(t, b.log.String(), "Malformed access token [token]")
+	require.NotContains(t, errs, capiToken)
+	require.NotContains(t, b.log.String(), capiToken)
+}
+
 // gateAPI holds every send until released, and counts them.
 type gateAPI struct {
 	mu      sync.Mutex
 	sends   int
 	in      chan struct{}
 	release chan struct{}
+	err     error // what each send returns
 }
 
 func (g *gateAPI) Send(ctx context.Context, ev adreport.Event) error {
@@ -458,7 +489,7 @@ func (g *gateAPI) Send(ctx context.Context, ev adreport.Event) error {
 	g.mu.Unlock()
 	g.in <- struct{}{}
 	<-g.release
-	return nil
+	return g.err
 }
 
 func (g *gateAPI) count() int {
@@ -467,17 +498,32 @@ func (g *gateAPI) count() int {
 	return g.sends
 }
 
-// lockWaits counts the database's sessions waiting for a lock.
-func lockWaits(t *testing.T, pool *pgxpool.Pool) int {
+// onePool is a pool of one connection and its backend's pid: a test can ask
+// whether that very session waits for a lock (other tests share the database).
+func onePool(t *testing.T, pool *pgxpool.Pool) (*pgxpool.Pool, int32) {
+	t.Helper()
+	cfg := pool.Config()
+	cfg.MaxConns, cfg.MinConns = 1, 0
+	one, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(one.Close)
+	var pid int32
+	require.NoError(t, one.QueryRow(context.Background(), `SELECT pg_backend_pid()`).Scan(&pid))
+	return one, pid
+}
+
+// blocked reports whether the session pid waits for another's lock.
+func blocked(t *testing.T, pool *pgxpool.Pool, pid int32) bool {
 	var n int
-	require.NoError(t, pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
-		WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&n))
-	return n
+	require.NoError(t, pool.QueryRow(context.Background(), `SELECT cardinality(pg_blocking_pids($1))`, pid).Scan(&n))
+	return n > 0
 }
 
 // The event is locked from its read to its mark: a second run of its job
-// while the first is sending waits and then sends nothing, and an erase
-// committing meanwhile waits and finds it sent (nothing dropped after it left).
+// while the first is sending waits and then sends nothing. A client's erase
+// meanwhile does not wait for the send (its step has a time limit): it skips
+// the event being sent (it has left) and drops the others; nothing of the
+// client's is sent after it commits.
 func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -487,7 +533,10 @@ func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	bk := b.book(t, "whatsapp:4915100000012", 3, 10)
 	id := adreport.EventID(bk.ID, adreport.Schedule)
 	g := &gateAPI{in: make(chan struct{}, 4), release: make(chan struct{})}
-	rep := &adreport.Reporter{Store: b.ads, API: g, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+	log := slog.New(slog.NewTextHandler(b.log, nil))
+	rep := &adreport.Reporter{Store: b.ads, API: g, Clock: b.clock, Log: log}
+	one, pid := onePool(t, b.pool)
+	rep2 := &adreport.Reporter{Store: postgres.NewAdReports(one), API: g, Clock: b.clock, Log: log}
 
 	var once sync.Once
 	release := func() { once.Do(func() { close(g.release) }) }
@@ -497,8 +546,9 @@ func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	errs := make([]error, 2)
 	wg.Go(func() { errs[0] = rep.Report(ctx, b.salonID, id) })
 	<-g.in // the first run is sending
-	wg.Go(func() { errs[1] = rep.Report(ctx, b.salonID, id) })
-	require.Eventually(t, func() bool { return lockWaits(t, b.pool) >= 1 || g.count() > 1 }, 10*time.Second, 5*time.Millisecond)
+	wg.Go(func() { errs[1] = rep2.Report(ctx, b.salonID, id) })
+	require.Eventually(t, func() bool { return blocked(t, b.pool, pid) || g.count() > 1 }, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, 1, g.count(), "the second run waits")
 	release()
 	wg.Wait()
 	require.NoError(t, errs[0])
@@ -506,34 +556,64 @@ func TestConcurrentRunsAndAnEraseSendOnce(t *testing.T) {
 	require.Equal(t, 1, g.count(), "sent once")
 	require.Equal(t, adreport.StateSent, b.state(t, id))
 
-	// Another booking's event is sending when the client erases their data.
+	// Another booking's event is sending when the client erases their data;
+	// a third one waits for its job.
 	bk2 := b.book(t, "whatsapp:4915100000012", 3, 12)
 	id2 := adreport.EventID(bk2.ID, adreport.Schedule)
-	b.clock.T = berlin(3, 14, 0) // after the visits: an erase takes no live booking
+	bk3 := b.book(t, "whatsapp:4915100000012", 3, 14)
+	id3 := adreport.EventID(bk3.ID, adreport.Schedule)
+	b.clock.T = berlin(3, 16, 0) // after the visits: an erase takes no live booking
 	g.release = make(chan struct{})
 	once = sync.Once{}
 	var sendErr, erased error
 	wg.Go(func() { sendErr = rep.Report(ctx, b.salonID, id2) })
 	<-g.in
 	erasing := make(chan struct{})
-	wg.Go(func() {
+	go func() {
 		defer close(erasing)
 		_, erased = postgres.NewPrivacy(b.pool).Erase(ctx, key, bk2.ClientID, b.clock.Now())
-	})
-	require.Eventually(t, func() bool {
-		select {
-		case <-erasing:
-			return true
-		default:
-			return lockWaits(t, b.pool) >= 1
-		}
-	}, 10*time.Second, 5*time.Millisecond)
+	}()
+	select {
+	case <-erasing: // while the send is still held
+	case <-time.After(20 * time.Second):
+		t.Fatal("the erase waits for the event being sent")
+	}
+	require.NoError(t, erased)
+	require.Equal(t, adreport.StateDropped, b.state(t, id3), "the events not being sent are dropped")
 	release()
 	wg.Wait()
 	require.NoError(t, sendErr)
+	require.Equal(t, adreport.StateSent, b.state(t, id2), "the event in flight had left")
+	require.NoError(t, rep.Report(ctx, b.salonID, id3))
+	require.Equal(t, 2, g.count(), "nothing sent after the erase")
+
+	// An event whose send fails while the client erases is retried, read
+	// erased, and dropped unsent.
+	key4 := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000022"}
+	require.NoError(t, b.ads.Clicked(ctx, key4, messaging.AdClick{ClickID: "clid-22"}, b.clock.Now()))
+	bk4 := b.book(t, "whatsapp:4915100000022", 5, 10)
+	id4 := adreport.EventID(bk4.ID, adreport.Schedule)
+	b.clock.T = berlin(5, 12, 0)
+	fail := &gateAPI{in: make(chan struct{}, 4), release: make(chan struct{}), err: errors.New("HTTP 500")}
+	frep := &adreport.Reporter{Store: b.ads, API: fail, Clock: b.clock, Log: log}
+	t.Cleanup(func() {
+		select {
+		case <-fail.release:
+		default:
+			close(fail.release)
+		}
+	})
+	wg.Go(func() { sendErr = frep.Report(ctx, b.salonID, id4) })
+	<-fail.in
+	_, erased = postgres.NewPrivacy(b.pool).Erase(ctx, key4, bk4.ClientID, b.clock.Now())
 	require.NoError(t, erased)
-	require.Equal(t, 2, g.count())
-	require.Equal(t, adreport.StateSent, b.state(t, id2), "the erase waited and found it sent")
+	close(fail.release)
+	wg.Wait()
+	require.Error(t, sendErr)
+	require.Equal(t, adreport.StatePending, b.state(t, id4))
+	require.NoError(t, rep.Report(ctx, b.salonID, id4))
+	require.Equal(t, adreport.StateDropped, b.state(t, id4), "the retry reads the client erased")
+	require.Equal(t, 2, g.count(), "nothing sent after the erase")
 }
 
 // An event whose job's last try fails is dropped, not left pending forever.
@@ -555,6 +635,74 @@ func TestAnEventIsDroppedAfterTheLastTry(t *testing.T) {
 	require.Contains(t, b.log.String(), "its last try failed")
 }
 
+// A token error outlasting the job's attempts drops nothing: the job waits
+// (snoozed, no attempt counted) and the event is sent once the token works,
+// or dropped when older than Meta takes.
+func TestATokenErrorOutlastsTheRetries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000019"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-19"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000019", 3, 10)
+	bk2 := b.book(t, "whatsapp:4915100000019", 3, 12)
+	client, err := meta.New(meta.Options{URL: b.fake.URL(), Version: "v24.0", DatasetID: b.fake.Options().DatasetID,
+		Token: b.fake.Options().Token, WhatsAppBusinessAccountID: waba, HTTPClient: b.fake.Client(), Tries: 1})
+	require.NoError(t, err)
+	rep := &adreport.Reporter{Store: b.ads, API: client, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+	last := func(id string) *river.Job[jobs.ReportArgs] {
+		return &river.Job[jobs.ReportArgs]{JobRow: &rivertype.JobRow{Attempt: 12, MaxAttempts: 12},
+			Args: jobs.ReportArgs{SalonID: b.salonID, EventID: id}}
+	}
+	id, id2 := adreport.EventID(bk.ID, adreport.Schedule), adreport.EventID(bk2.ID, adreport.Schedule)
+	for _, e := range []string{id, id2} {
+		b.fake.FailNext(metatest.TokenRevoked)
+		err = jobs.WorkReport(ctx, rep, b.salonID, last(e))
+		_, snoozed := errors.AsType[*river.JobSnoozeError](err)
+		require.True(t, snoozed, "the last attempt waits: %v", err)
+		require.Equal(t, adreport.StatePending, b.state(t, e))
+	}
+	require.NotContains(t, b.log.String(), "its last try failed")
+
+	// The token is fixed: the event goes.
+	b.clock.T = b.clock.T.Add(2 * 24 * time.Hour)
+	require.NoError(t, jobs.WorkReport(ctx, rep, b.salonID, last(id)))
+	require.Equal(t, adreport.StateSent, b.state(t, id))
+	// Never fixed: dropped once older than Meta takes, unsent.
+	b.clock.T = b.clock.T.Add(5 * 24 * time.Hour)
+	require.NoError(t, jobs.WorkReport(ctx, rep, b.salonID, last(id2)))
+	require.Equal(t, adreport.StateDropped, b.state(t, id2))
+	require.Len(t, b.fake.Events(), 1)
+}
+
+// timeoutAPI is a send outlasting the job's time: the job's context ends.
+type timeoutAPI struct{ end context.CancelFunc }
+
+func (a timeoutAPI) Send(ctx context.Context, _ adreport.Event) error {
+	a.end()
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// A last try that failed because the job's time ran out still drops the
+// event: GiveUp does not run on the ended context.
+func TestALastTryOutOfTimeDropsTheEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	b := adSetup(t, false)
+	key := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000018"}
+	require.NoError(t, b.ads.Clicked(ctx, key, messaging.AdClick{ClickID: "clid-18"}, b.clock.Now()))
+	bk := b.book(t, "whatsapp:4915100000018", 3, 10)
+	id := adreport.EventID(bk.ID, adreport.Schedule)
+	jctx, end := context.WithCancel(ctx)
+	defer end()
+	rep := &adreport.Reporter{Store: b.ads, API: timeoutAPI{end}, Clock: b.clock, Log: slog.New(slog.NewTextHandler(b.log, nil))}
+	job := &river.Job[jobs.ReportArgs]{JobRow: &rivertype.JobRow{Attempt: 12, MaxAttempts: 12},
+		Args: jobs.ReportArgs{SalonID: b.salonID, EventID: id}}
+	require.Error(t, jobs.WorkReport(jctx, rep, b.salonID, job))
+	require.Equal(t, adreport.StateDropped, b.state(t, id))
+}
+
 // An event close to Meta's seven days (within the hour) is dropped, not sent
 // to be refused at the edge.
 func TestAnEventNearSevenDaysIsDropped(t *testing.T) {
@@ -572,7 +720,8 @@ func TestAnEventNearSevenDaysIsDropped(t *testing.T) {
 }
 
 // A chat's ad click counts for 28 days: a booking after that records
-// nothing, and the old click is forgotten when another chat's is noted.
+// nothing, and the old click is forgotten by the hourly prune (not on every
+// click: that scanned the salon's rows).
 func TestAChatsClickExpires(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -584,6 +733,9 @@ func TestAChatsClickExpires(t *testing.T) {
 
 	fresh := dialog.ChatKey{SalonID: b.salonID, Channel: "whatsapp", ChatID: "4915100000016"}
 	require.NoError(t, b.ads.Clicked(ctx, fresh, messaging.AdClick{ClickID: "clid-16"}, b.clock.Now()))
+	n, err := b.ads.PruneChats(ctx, b.salonID, b.clock.Now())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n)
 	var chats []string
 	rows, err := b.pool.Query(ctx, `SELECT chat_id FROM meta_chats WHERE salon_id = $1`, b.salonID)
 	require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -229,7 +230,7 @@ func (c *Client) post(ctx context.Context, body []byte) (bool, error) {
 	var e ErrorBody
 	_ = json.Unmarshal(raw, &e)
 	err = fmt.Errorf("meta: HTTP %d: code %d subcode %d: %s (fbtrace_id %s)", resp.StatusCode,
-		e.Error.Code, e.Error.ErrorSubcode, clip(e.Error.Message), clip(e.Error.FBTraceID))
+		e.Error.Code, e.Error.ErrorSubcode, clip(c.redact(e.Error.Message)), clip(c.redact(e.Error.FBTraceID)))
 	switch classify(resp.StatusCode, e.Error) {
 	case again:
 		return true, err
@@ -271,6 +272,20 @@ func classify(status int, e GraphError) int {
 		return refused
 	}
 	return later
+}
+
+// tokenRE matches what looks like a Meta access token (they start "EA"):
+// Graph's code 190 messages may quote the token, whole or cut.
+var tokenRE = regexp.MustCompile(`EA[A-Za-z0-9]{20,}`)
+
+// redact takes the token, and anything shaped like one, out of an answer's
+// text before it reaches a log or an error (river keeps errors in
+// river_job.errors).
+func (c *Client) redact(s string) string {
+	if c.o.Token != "" {
+		s = strings.ReplaceAll(s, c.o.Token, "[token]")
+	}
+	return tokenRE.ReplaceAllString(s, "[token]")
 }
 
 // clip keeps an answer's text short in logs.

@@ -166,3 +166,27 @@ func TestClientRetriesAndRefusals(t *testing.T) {
 	require.True(t, adreport.Refused(err))
 	require.Equal(t, before+1, s.Requests(), "a refusal is not tried again")
 }
+
+// Graph's code 190 may quote the token ("Malformed access token EAAB…"):
+// the error (logged, kept in river_job.errors) has neither the token nor
+// anything shaped like one.
+func TestAQuotedTokenIsRedacted(t *testing.T) {
+	t.Parallel()
+	token := "EAABsbCS1iHgBAKZCv7q2wZBkZCZAxZBZCZA9ZAZBk1x3y"
+	s := metatest.New(metatest.Options{Version: "v24.0", Token: token, Now: func() time.Time { return now }})
+	t.Cleanup(s.Close)
+	c := client(t, s, token)
+	s.FailNext(metatest.TokenQuoted)
+	err := c.Send(context.Background(), event("telegram"))
+	_, ok := errors.AsType[*adreport.ConfigError](err)
+	require.True(t, ok)
+	require.Contains(t, err.Error(), "Malformed access token [token]")
+	require.NotContains(t, err.Error(), token)
+
+	// Cut: not the token any more, still not in clear.
+	s.FailNext(metatest.TokenQuotedCut)
+	err = c.Send(context.Background(), event("telegram"))
+	require.Contains(t, err.Error(), "Malformed access token [token]")
+	require.NotContains(t, err.Error(), token[:32])
+	require.NotContains(t, err.Error(), token[:22])
+}

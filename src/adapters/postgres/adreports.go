@@ -68,22 +68,31 @@ func (a *AdReports) Clicked(ctx context.Context, key dialog.ChatKey, click messa
 	switch {
 	case click.Code != "":
 		_, err = a.pool.Exec(ctx, `
-			WITH c AS (DELETE FROM meta_clicks WHERE code = $4 AND salon_id = $1 AND clicked_at >= $6 RETURNING fbclid, clicked_at),
-			old AS (DELETE FROM meta_chats WHERE salon_id = $1 AND noted_at < $7 AND NOT (channel = $2 AND chat_id = $3))
+			WITH c AS (DELETE FROM meta_clicks WHERE code = $4 AND salon_id = $1 AND clicked_at >= $6 RETURNING fbclid, clicked_at)
 			INSERT INTO meta_chats (salon_id, channel, chat_id, fbclid, clicked_at, noted_at)
 			SELECT $1, $2, $3, fbclid, clicked_at, $5 FROM c
 			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
 			SET fbclid = excluded.fbclid, clicked_at = excluded.clicked_at, ctwa_clid = NULL, noted_at = excluded.noted_at`,
-			key.SalonID, key.Channel, key.ChatID, click.Code, at, at.Add(-ClickLife), at.Add(-ChatClickLife))
+			key.SalonID, key.Channel, key.ChatID, click.Code, at, at.Add(-ClickLife))
 	case click.ClickID != "":
 		_, err = a.pool.Exec(ctx, `
-			WITH old AS (DELETE FROM meta_chats WHERE salon_id = $1 AND noted_at < $6 AND NOT (channel = $2 AND chat_id = $3))
 			INSERT INTO meta_chats (salon_id, channel, chat_id, ctwa_clid, noted_at) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (salon_id, channel, chat_id) DO UPDATE
 			SET ctwa_clid = excluded.ctwa_clid, fbclid = NULL, clicked_at = NULL, noted_at = excluded.noted_at`,
-			key.SalonID, key.Channel, key.ChatID, click.ClickID, at, at.Add(-ChatClickLife))
+			key.SalonID, key.Channel, key.ChatID, click.ClickID, at)
 	}
 	return mapErr(err, "note ad click")
+}
+
+// PruneChats deletes the salon's chat clicks noted more than ChatClickLife
+// before at (Record no longer counts them), and returns how many; serve runs
+// it hourly rather than on every click, which would scan the salon's rows.
+func (a *AdReports) PruneChats(ctx context.Context, salonID string, at time.Time) (int64, error) {
+	tag, err := a.pool.Exec(ctx, `DELETE FROM meta_chats WHERE salon_id = $1 AND noted_at < $2`, salonID, at.Add(-ChatClickLife))
+	if err != nil {
+		return 0, mapErr(err, "prune ad chats")
+	}
+	return tag.RowsAffected(), nil
 }
 
 // Record records, in the change's transaction, the events a booking change

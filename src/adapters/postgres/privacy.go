@@ -167,12 +167,17 @@ func (p *Privacy) Erase(ctx context.Context, key dialog.ChatKey, clientID int64,
 		}
 		// Nothing more is reported to the ad platform for them: the chat's ad
 		// click goes, and the events not yet sent of the chat's bookings and
-		// the erased clients' are dropped (migration 0030).
+		// the erased clients' are dropped (migration 0030). An event being
+		// sent (locked by AdReports.Handle for its request) is skipped, not
+		// waited for: it has left already; should its send fail, the retry
+		// reads the client erased and drops it.
 		if _, err := tx.Exec(ctx, `
 			WITH c AS (DELETE FROM meta_chats WHERE salon_id = $1 AND channel = $4 AND chat_id = $5)
 			UPDATE meta_events SET state = 'dropped', done_at = $6
-			WHERE state = 'pending' AND booking_id IN (SELECT booking_id FROM bookings
-				WHERE salon_id = $1 AND (source = $2 AND source <> '' OR client_id = ANY ($3)))`,
+			WHERE event_id IN (SELECT event_id FROM meta_events
+				WHERE state = 'pending' AND booking_id IN (SELECT booking_id FROM bookings
+					WHERE salon_id = $1 AND (source = $2 AND source <> '' OR client_id = ANY ($3)))
+				FOR UPDATE SKIP LOCKED)`,
 			key.SalonID, source, ids, key.Channel, key.ChatID, now); err != nil {
 			return mapErr(err, "drop ad events")
 		}

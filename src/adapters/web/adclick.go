@@ -15,8 +15,10 @@ import (
 // a code: the link is public, and must not fill the table.
 const ClicksPerMinute = 600
 
-// ClicksPerAddr is how many ad clicks one remote address (an IPv6 /64) may
-// have stored per 10 minutes: one script cannot use up the minute's budget.
+// ClicksPerAddr is how many ad clicks one client address (an IPv6 /64; the
+// client's behind a trusted proxy, ClientAddr) may have stored per 10
+// minutes by default (Config.ClicksPerAddr): one script cannot use up the
+// minute's budget.
 const ClicksPerAddr = 10
 
 const clicksPerAddrWindow = 10 * time.Minute
@@ -26,6 +28,29 @@ type clickBudget struct {
 	mu    sync.Mutex
 	start time.Time
 	n     int
+}
+
+// refusals counts the clicks a limit kept from being stored, logged at most
+// once a minute (a flood must not flood the log), without any address.
+type refusals struct {
+	mu     sync.Mutex
+	logged time.Time
+	n      map[string]int // by the limit
+}
+
+func (f *refusals) note(log *slog.Logger, why string, now time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.n == nil {
+		f.n = map[string]int{}
+	}
+	f.n[why]++
+	if !f.logged.IsZero() && now.Sub(f.logged) < time.Minute && !now.Before(f.logged) {
+		return
+	}
+	log.Warn("ad clicks not stored: over the limit (the visitors still reach the bot)",
+		slog.Int("per_address", f.n["per_address"]), slog.Int("per_minute", f.n["per_minute"]))
+	f.logged, f.n = now, nil
 }
 
 func (b *clickBudget) allow(now time.Time) bool {
@@ -55,14 +80,25 @@ var fbclidRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,500}$`)
 // https://t.me/<bot>?start=<code>, whose /start ties the click to the chat.
 // A whole fbclid may not fit a start parameter (at most 64 characters), so
 // only the code travels. Without a usable fbclid, on a HEAD, past
-// ClicksPerAddr or ClicksPerMinute, or when the click cannot be stored, the client still reaches the bot (no start parameter): a visit
-// is never lost to the measurement.
+// Config.ClicksPerAddr or ClicksPerMinute (logged, at most once a minute,
+// without the address), or when the click cannot be stored, the client
+// still reaches the bot (no start parameter): a visit is never lost to the
+// measurement.
 func (a *api) goTelegram(w http.ResponseWriter, r *http.Request) {
 	target := "https://t.me/" + url.PathEscape(a.cfg.TelegramBot)
 	now := a.cfg.Clock.Now()
 	// A HEAD (a link checker, a preview) stores nothing.
-	if fbclid := r.URL.Query().Get("fbclid"); r.Method == http.MethodGet && fbclidRE.MatchString(fbclid) &&
-		a.clicksBy.allow(addrKey(r.RemoteAddr), now) && a.clicks.allow(now) {
+	fbclid := r.URL.Query().Get("fbclid")
+	ok := r.Method == http.MethodGet && fbclidRE.MatchString(fbclid)
+	if ok && a.clicksBy != nil && !a.clicksBy.allow(ClientAddr(r, a.cfg.TrustedProxies), now) {
+		ok = false
+		a.clickRefusals.note(a.cfg.Logger, "per_address", now)
+	}
+	if ok && !a.clicks.allow(now) {
+		ok = false
+		a.clickRefusals.note(a.cfg.Logger, "per_minute", now)
+	}
+	if ok {
 		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 		defer cancel()
 		code, err := a.cfg.AdClicks.Click(ctx, a.cfg.SalonID, fbclid, now)

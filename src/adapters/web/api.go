@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"reflect"
 	"strconv"
 	"strings"
@@ -75,6 +76,14 @@ type Config struct {
 	// '@'); nil or "": no such route.
 	AdClicks    AdClicks
 	TelegramBot string
+	// ClicksPerAddr is how many of those clicks one client address may have
+	// stored per 10 minutes; 0 is the default ClicksPerAddr, negative turns
+	// the limit off.
+	ClicksPerAddr int
+	// TrustedProxies are the reverse proxies (TRUSTED_PROXIES) whose
+	// X-Forwarded-For names the client's address (ClientAddr), for the
+	// clicks' limit per address.
+	TrustedProxies []netip.Prefix
 }
 
 // Reminders is what the API reads of the chat reminders
@@ -89,7 +98,13 @@ type Reminders interface {
 
 // Handler returns the routes of the HTTP server.
 func Handler(cfg Config) http.Handler {
-	a := &api{cfg: cfg, clicksBy: newFloodGuard(ClicksPerAddr, clicksPerAddrWindow)}
+	a := &api{cfg: cfg}
+	switch {
+	case cfg.ClicksPerAddr == 0:
+		a.clicksBy = newFloodGuard(ClicksPerAddr, clicksPerAddrWindow)
+	case cfg.ClicksPerAddr > 0:
+		a.clicksBy = newFloodGuard(cfg.ClicksPerAddr, clicksPerAddrWindow)
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -129,10 +144,11 @@ func Handler(cfg Config) http.Handler {
 }
 
 type api struct {
-	cfg      Config
-	clicks   clickBudget                   // GET /go/telegram's clicks stored per minute
-	clicksBy *floodGuard                   // and per remote address (ClicksPerAddr)
-	zone     atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
+	cfg           Config
+	clicks        clickBudget                   // GET /go/telegram's clicks stored per minute
+	clicksBy      *floodGuard                   // and per client address (Config.ClicksPerAddr); nil: no such limit
+	clickRefusals refusals                      // the clicks those limits kept
+	zone          atomic.Pointer[time.Location] // the salon's, from the last catalog read for a booking's answer
 }
 
 func (a *api) authorised(next http.Handler) http.Handler {

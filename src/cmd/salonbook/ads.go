@@ -47,7 +47,10 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 	ads *postgres.AdReports, clock core.Clock, log *slog.Logger, m *metrics.Metrics) (func(), error) {
 	mc := cfg.Meta
 	client, err := meta.New(meta.Options{URL: mc.APIURL, Version: mc.APIVersion, DatasetID: mc.PixelID, Token: mc.Token,
-		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: &http.Client{Timeout: 15 * time.Second}})
+		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: &http.Client{Timeout: adreport.DefaultSendLimit},
+		// One try per job run: the event's row is locked while it sends
+		// (an erase skips it); the job's retries space the next ones.
+		Tries: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -87,6 +90,26 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 			log.Warn("ad report jobs did not stop in time", slog.String("error", err.Error()))
 		}
 	})
+	wg.Go(func() { pruneAdChats(bg, ads, salonID, clock, log) })
 	log.Info("meta conversions api is on", slog.Bool("test_events", mc.TestEventCode != ""), slog.String("version", mc.APIVersion))
 	return jobPool.Close, nil
+}
+
+// pruneAdChats deletes, every hour, the chats' ad clicks too old to count
+// (postgres.AdReports.PruneChats).
+func pruneAdChats(ctx context.Context, ads *postgres.AdReports, salonID string, clock core.Clock, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		if n, err := ads.PruneChats(ctx, salonID, clock.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("prune ad chats", slog.String("error", err.Error()))
+		} else if n > 0 {
+			log.Info("pruned ad chats", slog.Int64("chats", n))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
 }

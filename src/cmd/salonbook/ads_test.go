@@ -226,6 +226,11 @@ func TestMetaConfig(t *testing.T) {
 	require.True(t, c.Meta.On())
 	require.Equal(t, "https://graph.facebook.com", c.Meta.APIURL)
 	require.Equal(t, "v24.0", c.Meta.APIVersion)
+	require.Equal(t, 10, c.Meta.ClicksPerAddr, "clicks per address: 10 by default")
+	c, err = loadConfig(with("META_PIXEL_ID", "1234567890", "META_CAPI_TOKEN", "EAAB-secret-token", "META_CLICKS_PER_ADDR", "0"), need{database: true})
+	require.NoError(t, err)
+	require.Zero(t, c.Meta.ClicksPerAddr, "0: no limit per address")
+	require.Equal(t, -1, newChatsPerAddr(c.Meta.ClicksPerAddr), "off for web.Config")
 	for _, tc := range []struct {
 		kv   []string
 		name string
@@ -240,6 +245,7 @@ func TestMetaConfig(t *testing.T) {
 			"WHATSAPP_APP_SECRET", "app-secret-0123456789", "WHATSAPP_VERIFY_TOKEN", "verify-token-0123456789",
 			"WHATSAPP_PHONE_NUMBER_ID", "106540352242922"}, "WHATSAPP_BUSINESS_ACCOUNT_ID"},
 		{[]string{"TELEGRAM_BOT_TOKEN", "1:x", "TELEGRAM_MODE", "polling", "TELEGRAM_BOT_USERNAME", "no"}, "TELEGRAM_BOT_USERNAME"},
+		{[]string{"META_PIXEL_ID", "1234567890", "META_CAPI_TOKEN", "EAAB-secret-token", "META_CLICKS_PER_ADDR", "-1"}, "META_CLICKS_PER_ADDR"},
 	} {
 		_, err := loadConfig(with(tc.kv...), need{database: true})
 		require.Error(t, err, "%v", tc.kv)

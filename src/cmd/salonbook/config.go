@@ -343,6 +343,11 @@ type MetaConfig struct {
 	// WABAID (WHATSAPP_BUSINESS_ACCOUNT_ID): the WhatsApp Business account
 	// the dataset is tied to; required with a pixel id when WhatsApp is on.
 	WABAID string
+	// ClicksPerAddr (META_CLICKS_PER_ADDR): ad clicks GET /go/telegram
+	// stores per client address per 10 minutes (default 10; 0: no limit per
+	// address). Behind a reverse proxy set TRUSTED_PROXIES, or every
+	// visitor is the proxy's address.
+	ClicksPerAddr int
 }
 
 // On reports whether bookings are reported to Meta.
@@ -361,6 +366,12 @@ func loadMeta(getenv func(string) string, whatsapp bool) (MetaConfig, error) {
 		return m, err
 	}
 	m.PixelID, m.TestEventCode = getenv("META_PIXEL_ID"), getenv("META_TEST_EVENT_CODE")
+	m.ClicksPerAddr = 10
+	if s := getenv("META_CLICKS_PER_ADDR"); s != "" {
+		if m.ClicksPerAddr, err = strconv.Atoi(s); err != nil || m.ClicksPerAddr < 0 || m.ClicksPerAddr > 100_000 {
+			return m, fmt.Errorf("config: META_CLICKS_PER_ADDR must be 0..100000 (0: no limit per address)")
+		}
+	}
 	m.APIURL, m.APIVersion, m.WABAID = getenv("META_API_URL"), getenv("META_API_VERSION"), getenv("WHATSAPP_BUSINESS_ACCOUNT_ID")
 	if m.PixelID == "" {
 		if m.Token != "" {

@@ -331,6 +331,8 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 		NewChatsPerAddr:   newChatsPerAddr(cfg.WebChatNewPerAddr),
 		// GET /go/telegram: an ad's clicks into the bot, when reported to Meta.
 		AdClicks: adClicks, TelegramBot: cfg.Telegram.BotUsername,
+		// Its clicks per client address (behind the trusted proxies, the client's).
+		ClicksPerAddr: newChatsPerAddr(cfg.Meta.ClicksPerAddr), TrustedProxies: cfg.TrustedProxies,
 	}))
 	if checkout != nil {
 		startStripe(bg, &background, mux, cfg, pool, salonID, checkout, bookings, chat, log)
@@ -452,7 +454,7 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken),
 				telegram.WithLabels(func(lang string) telegram.Labels {
 					p := catalog.Printer(catalog.Match(lang, catalog.Languages()), time.UTC)
-					return telegram.Labels{ShareContact: p.T("btn.share_contact"), KeyboardGone: p.T("chat.keyboard_gone")}
+					return telegram.Labels{ShareContact: label(p, "btn.share_contact"), KeyboardGone: label(p, "chat.keyboard_gone")}
 				}))
 		},
 	}
@@ -571,6 +573,15 @@ func pickSalon(ctx context.Context, pool *pgxpool.Pool, want string) (string, er
 		return ids[0], nil
 	}
 	return "", fmt.Errorf("config: SALONBOOK_SALON must name one of the %d salons in the database", len(ids))
+}
+
+// label is p's text for key, or "" when p's language lacks it (Printer.T
+// then returns the key itself): "" makes the Transport use its default.
+func label(p *i18n.Printer, key string) string {
+	if s := p.T(key); s != key {
+		return s
+	}
+	return ""
 }
 
 // newChatsPerAddr turns WEB_CHAT_NEW_PER_ADDR into web.Config.NewChatsPerAddr,

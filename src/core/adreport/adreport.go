@@ -126,8 +126,8 @@ type Store interface {
 	// salon has no event with the id.
 	Facts(ctx context.Context, salonID, eventID string) (Facts, error)
 	// Handle runs fn on the facts of the salon's event with the event
-	// locked from the read to the mark (a concurrent Handle or erase of it
-	// waits), then marks the event, if still pending, fn's state at at ("":
+	// locked from the read to the mark (a concurrent Handle of it waits; an
+	// erase skips it), then marks the event, if still pending, fn's state at at ("":
 	// leaves it). fn's error leaves it as it was. ENotFound as Facts.
 	Handle(ctx context.Context, salonID, eventID string, at time.Time, fn func(Facts) (string, error)) error
 }
@@ -166,11 +166,18 @@ type Reporter struct {
 	API   API
 	Clock core.Clock
 	Log   *slog.Logger
+	// SendLimit bounds a send (0: DefaultSendLimit): the event's row stays
+	// locked while it runs, and a job or an erase must not wait long on it.
+	SendLimit time.Duration
 }
+
+// DefaultSendLimit is Reporter.SendLimit's default: one request's time.
+const DefaultSendLimit = 10 * time.Second
 
 // Report sends the salon's recorded event eventID unless it was sent, refused or
 // dropped before: at most once, the event locked from the read to the mark
-// (two runs of one job, or an erase, wait for each other). An event of an erased client, or of a chat
+// (a second run of its job waits; an erase skips it: it is leaving), the
+// send bounded by SendLimit. An event of an erased client, or of a chat
 // whose click is gone, is dropped unsent; one older than MaxAge too. A
 // refusal is logged and the event marked refused (nil: not retried); any
 // other failure is returned, to be retried.
@@ -189,9 +196,15 @@ func (r *Reporter) Report(ctx context.Context, salonID, eventID string) error {
 			r.Log.Info("ad event dropped", slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("reason", why))
 			return StateDropped, nil
 		}
-		if err := r.API.Send(ctx, ev); err != nil {
+		limit := r.SendLimit
+		if limit <= 0 {
+			limit = DefaultSendLimit
+		}
+		sctx, cancel := context.WithTimeout(ctx, limit)
+		defer cancel()
+		if err := r.API.Send(sctx, ev); err != nil {
 			if _, ok := errors.AsType[*ConfigError](err); ok {
-				r.Log.Error("ad platform refuses the salon's credentials; events wait until they are fixed",
+				r.Log.Error("ad platform refuses the salon's credentials; events wait until they are fixed, at most until Meta's 7 days",
 					slog.String("event", f.Name), slog.String("booking", f.BookingID), slog.String("error", err.Error()))
 			}
 			if !Refused(err) {

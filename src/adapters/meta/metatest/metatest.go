@@ -98,11 +98,17 @@ const (
 	Throttled     = -80004
 	UserThrottled = -17
 	TokenRevoked  = -190
+	// TokenQuoted is Graph's code 190 quoting the token it was sent, as
+	// "Malformed access token …" does.
+	TokenQuoted = -1901
+	// TokenQuotedCut quotes the token's first 32 characters.
+	TokenQuotedCut = -1902
 )
 
 // FailNext makes the next requests answer with these statuses, one each
 // (429: Graph's rate limit error, code 80004; 5xx: a transient error, code 2;
-// 400: a validation error, code 100; Throttled, UserThrottled, TokenRevoked).
+// 400: a validation error, code 100; Throttled, UserThrottled, TokenRevoked,
+// TokenQuoted, TokenQuotedCut).
 func (s *Server) FailNext(statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,6 +159,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case status == TokenRevoked:
 		s.graphError(w, http.StatusBadRequest, meta.GraphError{Message: "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.",
 			Type: "OAuthException", Code: 190, ErrorSubcode: 460})
+		return
+	case status == TokenQuoted || status == TokenQuotedCut:
+		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if status == TokenQuotedCut {
+			token = token[:min(len(token), 32)]
+		}
+		s.graphError(w, http.StatusBadRequest, meta.GraphError{Message: "Malformed access token " + token,
+			Type: "OAuthException", Code: 190})
 		return
 	case status == http.StatusTooManyRequests:
 		s.graphError(w, status, meta.GraphError{Message: "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.",

@@ -27,7 +27,6 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -36,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"salonbook/src/adapters/web"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/staff"
@@ -378,53 +378,10 @@ func (d *desk) renderLogin(w http.ResponseWriter, r *http.Request, status int, d
 	d.render(w, status, "login.html", data)
 }
 
-// addrKey is the throttling key of the request's address: the IP, an IPv6
-// address by its /64 (one host usually has the whole /64). The address is the
-// peer's, unless the peer is a trusted proxy (Config.TrustedProxies): then it
-// is the right-most X-Forwarded-For entry that is not a trusted proxy (the
-// entries to its left are the client's to make up), or the left-most entry
-// when all are trusted. Without trusted proxies X-Forwarded-For is ignored.
+// addrKey is the throttling key of the request's address (web.ClientAddr:
+// X-Forwarded-For only from Config.TrustedProxies).
 func (d *desk) addrKey(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return "addr:" + host
-	}
-	if d.trusted(ip) {
-		var hops []string
-		for _, v := range r.Header.Values("X-Forwarded-For") {
-			hops = append(hops, strings.Split(v, ",")...)
-		}
-		for i := len(hops) - 1; i >= 0; i-- {
-			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				break // not an address: the proxy's own entries end here
-			}
-			ip = hop
-			if !d.trusted(hop) {
-				break
-			}
-		}
-	}
-	ip = ip.Unmap()
-	if ip.Is4() {
-		return "addr:" + ip.String()
-	}
-	p, _ := ip.WithZone("").Prefix(64)
-	return "addr:" + p.String()
-}
-
-func (d *desk) trusted(ip netip.Addr) bool {
-	ip = ip.Unmap().WithZone("")
-	for _, p := range d.cfg.TrustedProxies {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return "addr:" + web.ClientAddr(r, d.cfg.TrustedProxies)
 }
 
 // normalLogin lowers and trims what was typed; anything longer than a login
