@@ -165,7 +165,7 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, string(core.EInvalid), problem, nil)
 		return
 	}
-	addr := addrKey(r.RemoteAddr)
+	addr := addrKey(ClientAddr(r, c.api.cfg.TrustedProxies))
 	now := c.clock.Now()
 	const slowDown = "too many messages, slow down"
 	if !c.addrs.allow(addr, now) {

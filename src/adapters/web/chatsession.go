@@ -118,7 +118,7 @@ func (c *webChat) history(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := c.clock.Now()
-	addr := addrKey(r.RemoteAddr)
+	addr := addrKey(ClientAddr(r, c.api.cfg.TrustedProxies))
 	if !c.addrs.allow(addr, now) {
 		c.tooMany(w, reasonMessages, "too many messages, slow down", c.addrs.wait(addr, now))
 		return

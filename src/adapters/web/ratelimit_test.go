@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -121,4 +122,34 @@ func TestChatPageSaysEachLimit(t *testing.T) {
 		require.Contains(t, page, s)
 	}
 	require.NotContains(t, page, "showNote(data.error.message); // a 429")
+}
+
+// TestChatLimitsPerVisitorBehindAProxy: behind a trusted reverse proxy the
+// per-address limits go by the visitor (X-Forwarded-For), not by the proxy,
+// so one busy visitor does not lock every other client out of the chat.
+func TestChatLimitsPerVisitorBehindAProxy(t *testing.T) {
+	t.Parallel()
+	b := newChatBundleWith(t, func(c *web.Config) {
+		c.NewChatsPerAddr = 3
+		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.9.0.1/32")}
+	})
+	from := func(visitor, session string) int {
+		t.Helper()
+		body := fmt.Sprintf(`{"session":%q,"id":"m","text":"hi"}`, session)
+		req := httptest.NewRequest("POST", "/chat/api/messages", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Forwarded-For", "198.51.100.9, "+visitor) // the first hop is the client's to forge
+		req.RemoteAddr = "10.9.0.1:40000"
+		rec := httptest.NewRecorder()
+		b.handler.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for i := range 3 {
+		require.Equal(t, http.StatusOK, from("203.0.113.5", fmt.Sprintf("busy-visitor-%06d", i)))
+	}
+	require.Equal(t, http.StatusTooManyRequests, from("203.0.113.5", "busy-visitor-999999"), "past this visitor's 3 new chats")
+	for i := range 5 {
+		require.Equal(t, http.StatusOK, from(fmt.Sprintf("203.0.113.%d", 20+i), fmt.Sprintf("other-visitor-%06d", i)),
+			"another visitor behind the same proxy has a budget of its own")
+	}
 }
