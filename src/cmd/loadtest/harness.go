@@ -570,6 +570,9 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 			res.AllFinal = c.final.Sub(start)
 		}
 		got, _ := ch.latest(c.i)
+		if k, ok := ch.(interface{ keyboardGone(i int) int }); ok {
+			got -= k.keyboardGone(c.i) // a message of its own after the phone, not a reply to an update
+		}
 		if c.flooder {
 			res.FloodReplies = max(res.FloodReplies, got-c.steps)
 		} else {
