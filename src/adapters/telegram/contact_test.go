@@ -61,7 +61,7 @@ func (w *contactWorld) start(t *testing.T) *process {
 	require.NoError(t, err)
 	tr := telegram.NewTransport(b, telegram.WithLabels(func(lang string) telegram.Labels {
 		p := w.catalog.Printer(w.catalog.Match(lang, w.catalog.Languages()), time.UTC)
-		return telegram.Labels{ShareContact: p.T("btn.share_contact"), KeyboardGone: p.T("chat.keyboard_gone")}
+		return telegram.Labels{ShareContact: p.T("btn.share_contact")}
 	}))
 	return &process{chat: dialog.NewService(engine, postgres.NewConversations(pool)), tr: tr}
 }

@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf16"
 
 	"github.com/go-telegram/bot"
@@ -20,14 +19,11 @@ import (
 // language (dialog.Reply.Lang).
 type Labels struct {
 	ShareContact string // the reply keyboard's "share my phone number" button
-	// KeyboardGone is the short message that removes that keyboard when the
-	// reply that should cannot carry the removal (it has an inline keyboard).
-	KeyboardGone string
 }
 
 // DefaultLabels are the Labels when NewTransport is given none, or a language
 // has no words.
-var DefaultLabels = Labels{ShareContact: "📱 Share my number", KeyboardGone: "👍 Got it"}
+var DefaultLabels = Labels{ShareContact: "📱 Share my number"}
 
 // maxText is sendMessage's limit in characters; the fake and, in doubt,
 // Telegram count UTF-16 code units.
@@ -43,30 +39,21 @@ const maxText = 4096
 // only on reply keyboards. That keyboard stays under the client's input field
 // until removed (one-time only hides it once pressed), so the reply after
 // (dialog.Reply.RemoveKeyboard, set by the conversation from its stored step:
-// it survives a restart and holds on every replica) removes it: with its own
-// markup when it goes by sendMessage without an inline keyboard, else by a
-// short message of its own sent first (Labels.KeyboardGone). The removal
-// cannot ride on the message with the inline keyboard, nor be edited into it
-// later: Telegram edits only messages without markup or with an inline
-// keyboard, and the client presses that message's buttons.
+// it survives a restart and holds on every replica) removes it with its own
+// markup, as a new message (sendMessage). The removal cannot ride on a message
+// with an inline keyboard, nor be edited into it later: Telegram edits only
+// messages without markup or with an inline keyboard, and the client presses
+// that message's buttons. So the conversation puts a short reply of its own
+// ("👍 Got it", dialog.Reply.KeyboardOnly) before such a reply: its own outbox
+// message, one send and one token of the limits, retried alone. A reply that
+// has both (queued by an older version) keeps its inline keyboard; the contact
+// keyboard then stays, which is harmless.
 type Transport struct {
 	bot          *bot.Bot
 	labels       func(lang string) Labels
 	paymentToken string
 	log          *slog.Logger
-
-	mu sync.Mutex
-	// removed holds the replies (chat and text) whose keyboard-removing
-	// message this process has sent while the reply itself is still to be
-	// sent: a retry of the reply (a 429) then sends the reply only. Without
-	// it, a chat's rate limit could admit the removal and refuse the reply on
-	// every retry. A restart forgets it: at most one more short message.
-	removed map[string]bool
 }
-
-// maxRemoved bounds Transport.removed; entries are dropped when their reply is
-// done, so only replies given up in mid-retry are left behind.
-const maxRemoved = 10000
 
 var _ messaging.Transport = (*Transport)(nil)
 
@@ -95,10 +82,9 @@ func WithLogger(log *slog.Logger) TransportOption {
 // NewTransport returns a Transport sending through b (see NewBot).
 func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 	t := &Transport{
-		bot:     b,
-		labels:  func(string) Labels { return DefaultLabels },
-		log:     slog.New(slog.DiscardHandler),
-		removed: map[string]bool{},
+		bot:    b,
+		labels: func(string) Labels { return DefaultLabels },
+		log:    slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(t)
@@ -110,8 +96,8 @@ func NewTransport(b *bot.Bot, opts ...TransportOption) *Transport {
 // With o.Edit, o.Reply replaces that message of the bot in place
 // (editMessageText) unless it requests the contact, removes the contact
 // keyboard or the message cannot be edited, when it goes as a new message;
-// either way it is one message to the limits (the short message removing the
-// keyboard, when one goes, is another).
+// either way it is one message to the limits: Send makes at most one
+// sendMessage, sendInvoice or editMessageText.
 //
 // The result: RetryAfter after a 429; Blocked after a 403; Retry for a network
 // error, a 5xx, an unreadable answer or a timeout; a permanent Err for a 400,
@@ -141,26 +127,7 @@ func (t *Transport) Send(ctx context.Context, o messaging.Outgoing) (res messagi
 		}
 	}
 	r := o.Reply
-	invoice := r.Invoice != nil && t.paymentToken != ""
-	if r.RemoveKeyboard && !r.RequestContact && (invoice || inlineKeyboard(r.Choices, slog.New(slog.DiscardHandler)) != nil) {
-		// The reply cannot carry the removal: a message of its own goes first.
-		key := o.ChatID + "\x00" + r.Text
-		if !t.wasRemoved(key) {
-			res := t.sendText(ctx, o.ChatID, t.label(r.Lang).KeyboardGone, &models.ReplyKeyboardRemove{RemoveKeyboard: true})
-			if retried(res) || res.Blocked { // 401 and 429 included
-				return res
-			}
-			// Refused for good (400) the keyboard stays, which is harmless;
-			// either way the reply goes now.
-			t.setRemoved(key, true)
-		}
-		defer func() {
-			if !retried(res) {
-				t.setRemoved(key, false)
-			}
-		}()
-	}
-	if invoice {
+	if r.Invoice != nil && t.paymentToken != "" {
 		return t.sendInvoice(ctx, o.ChatID, r) // an invoice is always a message of its own
 	}
 	// Neither a reply keyboard nor its removal can come by an edit.
@@ -234,38 +201,11 @@ func (t *Transport) sendText(ctx context.Context, chat, text string, markup mode
 	return result("sendMessage", err)
 }
 
-// retried reports whether the sender will send the same Outgoing again.
-func retried(res messaging.Result) bool {
-	return res.Retry || res.RetryAfter > 0 || res.ChatRetryAfter > 0
-}
-
-func (t *Transport) wasRemoved(key string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.removed[key]
-}
-
-func (t *Transport) setRemoved(key string, removed bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !removed {
-		delete(t.removed, key)
-		return
-	}
-	if len(t.removed) >= maxRemoved {
-		clear(t.removed)
-	}
-	t.removed[key] = true
-}
-
 // label returns the Labels of lang, DefaultLabels' words where it has none.
 func (t *Transport) label(lang string) Labels {
 	l := t.labels(lang)
 	if l.ShareContact == "" {
 		l.ShareContact = DefaultLabels.ShareContact
-	}
-	if l.KeyboardGone == "" {
-		l.KeyboardGone = DefaultLabels.KeyboardGone
 	}
 	return l
 }

@@ -204,6 +204,9 @@ func (c *webChat) messages(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make([]chatReplyJSON, 0, len(replies))
 	for _, rep := range replies {
+		if rep.KeyboardOnly {
+			continue // the page has no contact button to take away
+		}
 		choices := make([]chatChoiceJSON, 0, len(rep.Choices))
 		for _, ch := range rep.Choices {
 			choices = append(choices, chatChoiceJSON{ID: ch.ID, Label: ch.Label})

@@ -50,6 +50,10 @@ func (f *fakeChat) Handle(_ context.Context, key dialog.ChatKey, in dialog.Inbou
 		if in.Text == "silence" {
 			return nil, nil
 		}
+		if in.Text == "+49 151 1" { // after a contact request: Telegram's keyboard goes first
+			return []dialog.Reply{{Text: "👍 Got it", RemoveKeyboard: true, KeyboardOnly: true},
+				{Text: "Confirm?", Choices: []dialog.Choice{{ID: "ok", Label: "Confirm"}}}}, nil
+		}
 		return []dialog.Reply{{Text: "you said: " + in.Text}}, nil
 	case dialog.KindChoice:
 		return []dialog.Reply{{Text: "you chose " + in.Choice}, {Text: "and then?", Choices: []dialog.Choice{{ID: "x", Label: "X"}}}}, nil
@@ -203,6 +207,16 @@ func TestChatOff(t *testing.T) {
 
 func TestChatMessages(t *testing.T) {
 	t.Parallel()
+
+	t.Run("NoKeyboardToTakeAway", func(t *testing.T) {
+		t.Parallel()
+		b := newChatBundle(t)
+		status, out := b.send(t, map[string]any{"session": chatSession, "id": "m1", "text": "+49 151 1"})
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, map[string]any{"replies": []any{
+			map[string]any{"text": "Confirm?", "choices": []any{map[string]any{"id": "ok", "label": "Confirm"}}},
+		}}, out, "the page has no contact keyboard: the reply that only removes one is not shown")
+	})
 
 	t.Run("Text", func(t *testing.T) {
 		t.Parallel()

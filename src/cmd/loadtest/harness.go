@@ -570,6 +570,9 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 			res.AllFinal = c.final.Sub(start)
 		}
 		got, _ := ch.latest(c.i)
+		if k, ok := ch.(interface{ keyboardGone(i int) int }); ok {
+			got -= k.keyboardGone(c.i) // a message of its own after the phone, not a reply to an update
+		}
 		if c.flooder {
 			res.FloodReplies = max(res.FloodReplies, got-c.steps)
 		} else {
@@ -737,6 +740,7 @@ func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeou
 		c.outcome = map[bool]string{true: "unfinished", false: "stuck"}[ctx.Err() != nil]
 		return ""
 	}
+	phoned := false // the phone was given: a "👍 Got it" without buttons may come
 	for range 30 {
 		m, ok := waitReply(ctx, ch, c, replyTimeout)
 		if !ok {
@@ -754,6 +758,12 @@ func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeou
 				continue
 			}
 			m = m2
+		}
+		if phoned && len(m.choices) == 0 && strings.HasPrefix(m.text, "👍") {
+			// Telegram's message that takes the contact keyboard away, before
+			// the summary (a message of its own): nothing to answer, wait on.
+			phoned = false
+			continue
 		}
 		var sent bool
 		switch t := m.text; {
@@ -788,6 +798,7 @@ func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeou
 			sent = say(clientName(c.i))
 		case strings.Contains(t, "phone number"):
 			sent = act(func() (update, bool) { return ch.phone(c.i, m) })
+			phoned = sent
 		case strings.Contains(t, "Shall I confirm the booking"):
 			sent = press(m, "ok")
 		default:

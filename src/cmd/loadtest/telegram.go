@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -119,6 +120,19 @@ func (t *tgChannel) latest(i int) (int, reply) {
 		}
 	}
 	return len(sent), r
+}
+
+// keyboardGone is how many of the bot's messages to client i only took the
+// contact keyboard away ("👍 Got it" before the booking's summary, which has
+// buttons and so cannot): one after the phone, beside the step's reply.
+func (t *tgChannel) keyboardGone(i int) int {
+	n := 0
+	for _, m := range t.fake.SentTo(t.chat(i)) {
+		if m.RemovesKeyboard && len(m.Keyboard) == 0 && strings.HasPrefix(m.Text, "👍") {
+			n++
+		}
+	}
+	return n
 }
 
 // waitLatest waits (at most timeout) for the bot's n-th message to client i

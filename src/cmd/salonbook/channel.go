@@ -29,6 +29,9 @@ type channelSpec struct {
 	// none are kept (reporting to Meta is off for the channel).
 	Ads     messaging.Ads
 	IsGroup func(chatID string) bool // nil: the platform has no group chats
+	// ReplyKeyboard: the contact button stays until a message removes it
+	// (messaging.Worker.ReplyKeyboard; Telegram).
+	ReplyKeyboard bool
 	// Webhook is the handler mounted at /<Name>/webhook: it stores updates
 	// through gc, which commits the rows of concurrent requests together and
 	// answers each once its own row is durable. pool is the channel's own, for
@@ -79,7 +82,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	}
 	wake := make(chan struct{}, 1) // a step committed replies: the sender looks
 	worker := &messaging.Worker{
-		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, AwaitAcks: awaitAcks, Ads: spec.Ads,
+		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, AwaitAcks: awaitAcks, Ads: spec.Ads, ReplyKeyboard: spec.ReplyKeyboard,
 		Clock: core.MonotonicClock{}, // it paces: durations, never stored
 		Queued: func() {
 			select { // the sender looks at once (it may be in another process: then it polls)

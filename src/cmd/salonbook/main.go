@@ -449,12 +449,13 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 			PerChat: messaging.Rate{Count: tg.ChatRate, Per: time.Second, Burst: 3},
 			Group:   messaging.Rate{Count: 20, Per: time.Minute, Burst: 3},
 		},
-		IsGroup: func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
+		IsGroup:       func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
+		ReplyKeyboard: true,
 		Transport: func(*pgxpool.Pool) messaging.Transport {
 			return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken),
 				telegram.WithLabels(func(lang string) telegram.Labels {
 					p := catalog.Printer(catalog.Match(lang, catalog.Languages()), time.UTC)
-					return telegram.Labels{ShareContact: label(p, "btn.share_contact"), KeyboardGone: label(p, "chat.keyboard_gone")}
+					return telegram.Labels{ShareContact: label(p, "btn.share_contact")}
 				}))
 		},
 	}

@@ -220,7 +220,8 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 // markKeyboard marks the replies whose rendering depends on the contact
 // button: a contact request, and the first reply after one (the phone given,
 // or anything else the client did instead), which removes the button unless
-// the step asks again. Whether it was shown is read from the step stored
+// the step asks again; when that reply has choices or is an invoice, a
+// KeyboardOnly reply is put before it to remove the button instead. Whether it was shown is read from the step stored
 // before this one, never from a process's memory.
 func (t *turn) markKeyboard() {
 	asks := false
@@ -231,8 +232,16 @@ func (t *turn) markKeyboard() {
 		}
 	}
 	if t.began == stepPhone && !asks {
-		t.out[0].RemoveKeyboard = true
-		t.out[0].Lang = t.st.Lang
+		if len(t.out[0].Choices) == 0 && t.out[0].Invoice == nil {
+			t.out[0].RemoveKeyboard = true
+			t.out[0].Lang = t.st.Lang
+			return
+		}
+		// The reply cannot carry the removal: a short reply of its own goes
+		// first, its own message in the outbox (one send, one token of the
+		// limits, retried alone).
+		gone := Reply{Text: t.p.T("chat.keyboard_gone"), RemoveKeyboard: true, KeyboardOnly: true, Lang: t.st.Lang}
+		t.out = append([]Reply{gone}, t.out...)
 	}
 }
 

@@ -134,6 +134,9 @@ func (s *Service) Transcript(ctx context.Context, key ChatKey) (Transcript, erro
 		}
 		first, open := len(out.Lines), false
 		for _, r := range e.Replies {
+			if r.KeyboardOnly {
+				continue // the page has no contact button to take away
+			}
 			out.Lines = append(out.Lines, Line{Text: r.Text, Choices: r.Choices})
 			open = open || len(r.Choices) > 0
 		}

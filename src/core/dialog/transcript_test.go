@@ -316,6 +316,9 @@ func show(out *strings.Builder, name string, r dialog.Reply) {
 	if r.RequestContact {
 		fmt.Fprintf(out, "    (asks for the contact)\n")
 	}
+	if r.KeyboardOnly {
+		fmt.Fprintf(out, "    (takes the contact button away; dropped where there is none)\n")
+	}
 }
 
 // reminder runs the reminder scheduler once (the real one, at the bundle's

@@ -74,6 +74,14 @@ type Reply struct {
 	// on the first reply of such a step; derived from the stored step, so it
 	// holds after a restart and on any replica.
 	RemoveKeyboard bool `json:"remove_keyboard,omitempty"`
+	// KeyboardOnly: this reply ("👍 Got it", RemoveKeyboard set, no choices)
+	// exists only to take the contact button away, ahead of a reply that
+	// cannot (it has choices or is an invoice: Telegram's inline keyboard and
+	// the reply keyboard's removal do not fit on one message). It is a
+	// message of its own in the outbox, sent in order before the next; a
+	// channel without such a button drops it (messaging.Worker.ReplyKeyboard,
+	// the web chat).
+	KeyboardOnly bool `json:"keyboard_only,omitempty"`
 	// Lang is the language of Text, set on the replies for which a channel
 	// adds words of its own (RequestContact, RemoveKeyboard); "" elsewhere.
 	Lang string `json:"lang,omitempty"`

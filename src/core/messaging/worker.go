@@ -61,6 +61,11 @@ type Worker struct {
 	// core.MonotonicClock.
 	Clock core.Timer
 	Log   *slog.Logger
+	// ReplyKeyboard: the channel's contact button stays on the client's
+	// screen until a message takes it away (Telegram's reply keyboard): the
+	// replies that only do that (dialog.Reply.KeyboardOnly) go to the outbox.
+	// False: they are dropped, never queued.
+	ReplyKeyboard bool
 	// Ads, when set, is told of the ad click an update carries (Decoded.Ad)
 	// before the step; nil (ad reporting off) keeps nothing of it.
 	Ads Ads
@@ -156,6 +161,15 @@ func (w *Worker) step(p Pending) (Handled, error) {
 	replies, err := w.Chat.Handle(ctx, key, d.Inbound)
 	if err != nil {
 		return Handled{}, err
+	}
+	if !w.ReplyKeyboard {
+		kept := replies[:0:0]
+		for _, r := range replies {
+			if !r.KeyboardOnly {
+				kept = append(kept, r)
+			}
+		}
+		replies = kept
 	}
 	for i := range replies {
 		h.Forget = h.Forget || replies[i].Forget

@@ -316,3 +316,35 @@ func TestWorkerForgetsTheErasingUpdate(t *testing.T) {
 		require.Equal(t, forget, h.Forget)
 	}
 }
+
+// TestWorkerKeyboardOnlyReply: the reply that only takes a contact keyboard
+// away is a message of its own, before the reply it makes room for, on a
+// channel with such a keyboard; elsewhere it is never queued.
+func TestWorkerKeyboardOnlyReply(t *testing.T) {
+	t.Parallel()
+	gone := dialog.Reply{Text: "👍 Got it", RemoveKeyboard: true, KeyboardOnly: true, Lang: "en"}
+	menu := dialog.Reply{Text: "What now?", Choices: []dialog.Choice{{ID: "book", Label: "Book"}}}
+	step := func(t *testing.T, replyKeyboard bool, payload string) []Outgoing {
+		t.Helper()
+		w := &Worker{SalonID: "s", Channel: "c", Decoder: textDecoder{}, Chat: fixedChat{gone, menu},
+			ReplyKeyboard: replyKeyboard, Log: slog.New(slog.DiscardHandler)}
+		h, err := w.step(Pending{ChatID: "7", Payload: []byte(payload)})
+		require.NoError(t, err)
+		return h.Out
+	}
+
+	t.Run("AMessageOfItsOwnFirst", func(t *testing.T) {
+		t.Parallel()
+		require.Equal(t, []Outgoing{{ChatID: "7", Reply: &gone}, {ChatID: "7", Reply: &menu}}, step(t, true, "text:+49 151 1"))
+		out := step(t, true, "press:42:menu")
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-menu"}, {ChatID: "7", Reply: &gone}, {ChatID: "7", Reply: &menu}}, out,
+			"neither replaces the pressed message: the removal cannot be edited in")
+	})
+
+	t.Run("DroppedWithoutAReplyKeyboard", func(t *testing.T) {
+		t.Parallel()
+		require.Equal(t, []Outgoing{{ChatID: "7", Reply: &menu}}, step(t, false, "text:+49 151 1"))
+		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-menu"}, {ChatID: "7", Reply: &menu, Edit: "42"}}, step(t, false, "press:42:menu"),
+			"the reply with buttons is the first again")
+	})
+}
