@@ -32,6 +32,10 @@ type channelSpec struct {
 	// ReplyKeyboard: the contact button stays until a message removes it
 	// (messaging.Worker.ReplyKeyboard; Telegram).
 	ReplyKeyboard bool
+	// SendsReadPool: the Transport's sends read the channel's pool (WhatsApp's
+	// 24-hour window): then no more sends are in flight than the pool keeps for
+	// them (senderConns), not senderParallel.
+	SendsReadPool bool
 	// Webhook is the handler mounted at /<Name>/webhook: it stores updates
 	// through gc, which commits the rows of concurrent requests together and
 	// answers each once its own row is durable. pool is the channel's own, for
@@ -57,7 +61,8 @@ type channelSpec struct {
 func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, dbURL, salonID string,
 	chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, spec channelSpec, m *metrics.Metrics) (func(), error) {
 	// The pool counts a connection for each worker, the sends in flight
-	// (senderConns: their Done calls are written together), the sender's leader lock (held while this process sends), the
+	// (senderConns: their Done calls are written together, their other writes
+	// wait for one of senderConns slots, Outbox.SetConns), the sender's leader lock (held while this process sends), the
 	// webhook's group-commit flushers and two to spare, so a burst of steps never
 	// starves the acks.
 	gcOpts := pipeline.GroupCommitOptions{Flushers: webhookFlushers}
@@ -68,6 +73,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	closePool := pool.Close
 	m.AddPool(spec.Name, pool)
 	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
+	outbox.SetConns(senderConns)        // the sends' unbatched writes (a provider id, a postponement, a block)
 	var awaitAcks func(context.Context) // webhook deliveries waiting for their commit go first
 	var poll func(context.Context) error
 	if spec.Poll != nil {
@@ -94,7 +100,11 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
 		},
 	}
-	sender := &messaging.Sender{Parallel: senderParallel, Clock: core.MonotonicClock{}, // its buckets measure durations
+	parallel := senderParallel
+	if spec.SendsReadPool {
+		parallel = senderConns
+	}
+	sender := &messaging.Sender{Parallel: parallel, Clock: core.MonotonicClock{}, // its buckets measure durations
 		Channel: spec.Name, Outbox: outbox, Transport: spec.Transport(pool), Log: log, Limits: spec.Limits, IsGroup: spec.IsGroup,
 		Observer: m, // sends by outcome, 429 waits
 		Wake:     wake,

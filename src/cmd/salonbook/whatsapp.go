@@ -39,6 +39,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		Token: wa.Token, HTTP: &http.Client{Timeout: 30 * time.Second}})
 	closeWhatsApp, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, channelSpec{
 		Name: whatsapp.Channel, Workers: wa.Workers, Decoder: whatsapp.Decoder{}, Ads: ads,
+		SendsReadPool: true, // each send reads the chat's 24-hour window, and its Done takes a transaction (a wamid)
 		Limits: messaging.Limits{
 			// Global burst 1: never more than Rate in any one second (Meta counts per second).
 			Global: messaging.Rate{Count: wa.Rate, Per: time.Second, Burst: 1},

@@ -43,3 +43,6 @@ const (
 	SupersedeSQL = supersedeSQL
 	EarlierSQL   = earlierSQL
 )
+
+// TakeOutboxSlot holds one of out's connection slots until the returned func runs.
+func TakeOutboxSlot(ctx context.Context, out *Outbox) (func(), error) { return out.take(ctx) }

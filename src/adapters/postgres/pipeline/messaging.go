@@ -472,6 +472,32 @@ type Outbox struct {
 	doneMu   sync.Mutex
 	dones    []*doneReq
 	flushing bool
+
+	// slots bounds the connections the sends' own transactions take at once
+	// (doneWithProviderID, Later, Block): the sender may have more sends in
+	// flight than the pool keeps for it, and the workers and the webhook's
+	// flushers must still find theirs.
+	slots chan struct{}
+}
+
+// OutboxConns is how many connections an Outbox's unbatched writes use at once
+// at most, unless SetConns says otherwise.
+const OutboxConns = 8
+
+// SetConns sets how many connections the outbox's unbatched writes use at once
+// (at least 1). Call it before the outbox is used.
+func (o *Outbox) SetConns(n int) {
+	o.slots = make(chan struct{}, max(n, 1))
+}
+
+// take waits for a connection slot; the returned func gives it back.
+func (o *Outbox) take(ctx context.Context) (func(), error) {
+	select {
+	case o.slots <- struct{}{}:
+		return func() { <-o.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // doneReq is one Done waiting for its batch: its result, or lead (closed)
@@ -490,7 +516,7 @@ type doneReq struct {
 // send off at Sender.SendTimeout (30 s, all its calls together), so a live
 // sender keeps its lease.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
-	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second}
+	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second, slots: make(chan struct{}, OutboxConns)}
 }
 
 // Due implements messaging.Outbox. Callback answers form a lane of their own per
@@ -599,6 +625,11 @@ func (o *Outbox) doneAll(ctx context.Context, batch []*doneReq) error {
 // the copy Deliveries.Resend could not (once: outbox.resent_of). It takes the
 // lock Resend takes, so one of the two always sees the other.
 func (o *Outbox) doneWithProviderID(ctx context.Context, q messaging.Queued) error {
+	release, err := o.take(ctx)
+	if err != nil {
+		return mapErr(err, "finish message")
+	}
+	defer release()
 	return mapErr(pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, providerLock, o.salonID, q.Channel, q.ProviderID); err != nil {
 			return err
@@ -623,7 +654,12 @@ func (o *Outbox) doneWithProviderID(ctx context.Context, q messaging.Queued) err
 
 // Later implements messaging.Outbox.
 func (o *Outbox) Later(ctx context.Context, q messaging.Queued, at time.Time, failed bool) error {
-	_, err := o.pool.Exec(ctx, `
+	release, err := o.take(ctx)
+	if err != nil {
+		return mapErr(err, "postpone message")
+	}
+	defer release()
+	_, err = o.pool.Exec(ctx, `
 		UPDATE outbox SET leased_until = NULL, lease_token = NULL, not_before = $2,
 		       attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END
 		WHERE id = $1 AND salon_id = $3 AND lease_token = $4`, q.ID, at, o.salonID, q.Lease, failed)
@@ -646,6 +682,11 @@ const blockedLock = `SELECT pg_advisory_xact_lock(hashtextextended('salonbook.bl
 // meet the 403 again.
 func (o *Outbox) Block(ctx context.Context, q messaging.Queued) error {
 	channel, chatID := q.Channel, q.Outgoing.ChatID
+	release, err := o.take(ctx)
+	if err != nil {
+		return mapErr(err, "block chat")
+	}
+	defer release()
 	return mapErr(pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, blockedLock, o.salonID, channel, chatID); err != nil {
 			return err

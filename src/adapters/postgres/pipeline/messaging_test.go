@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -671,4 +672,37 @@ func TestOutboxAnswersHaveALimitOfTheirOwn(t *testing.T) {
 	require.Len(t, due, 2, "two messages, the oldest")
 	require.Equal(t, "reply chat0", due[0].Outgoing.Reply.Text)
 	require.Equal(t, "reply chat1", due[1].Outgoing.Reply.Text)
+}
+
+// TestOutboxUnbatchedWritesShareTheirSlots: the sends' own writes (Later,
+// Block, a Done with a provider id) take one of SetConns slots, so 32 sends in
+// flight never take more of the channel's pool than it keeps for them.
+func TestOutboxUnbatchedWritesShareTheirSlots(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	in, out := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
+	out.SetConns(1)
+	require.NoError(t, in.Add(ctx, "tg", "1", "slots", []byte("x"), ""))
+	_, err := in.Next(ctx, "tg", func(p messaging.Pending) (messaging.Handled, error) {
+		return messaging.Handled{Out: []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "hi"}}}}, nil
+	})
+	require.NoError(t, err)
+	due, err := out.Due(ctx, "tg", 10, 10)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+
+	release, err := pipeline.TakeOutboxSlot(ctx, out)
+	require.NoError(t, err)
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, out.Later(short, due[0], time.Now().Add(time.Hour), false), context.DeadlineExceeded,
+		"the only slot is taken: Later waits for it")
+	withID := due[0]
+	withID.ProviderID = "wamid.slots"
+	short2, cancel2 := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel2()
+	require.ErrorIs(t, out.Done(short2, withID, ""), context.DeadlineExceeded, "so does a Done with a provider id")
+	release()
+	require.NoError(t, out.Later(ctx, due[0], time.Now().Add(time.Hour), false), "the slot given back, Later goes on")
 }
