@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -406,4 +407,56 @@ func TestSenderAnswersDuringA429Pause(t *testing.T) {
 	require.Empty(t, out.sentTo(func(c string) bool { return c == "c0" }), "the message waits the pause out")
 	cancel()
 	<-done
+}
+
+// hangingTransport hangs every send to a chat named "slow…" until release.
+type hangingTransport struct {
+	release chan struct{}
+	mu      sync.Mutex
+}
+
+func (t *hangingTransport) Send(_ context.Context, o Outgoing) Result {
+	if strings.HasPrefix(o.ChatID, "slow") {
+		select {
+		case <-t.release:
+		case <-time.After(20 * time.Second):
+		}
+	}
+	return Result{}
+}
+
+// TestSenderFillsFreeSlotsWhileWoken: with most slots held by hung sends, the
+// sender fills the free ones after 20 ms without a send finishing, even while
+// workers wake it without pause (a steady stream of steps).
+func TestSenderFillsFreeSlotsWhileWoken(t *testing.T) {
+	t.Parallel()
+	out := &chatOutbox{parallel: 4, leased: map[string]bool{}}
+	for c := range 3 {
+		out.add(fmt.Sprint("slow", c), 1)
+	}
+	for range 3 {
+		for c := range 4 {
+			out.add(fmt.Sprint("c", c), 1)
+		}
+	}
+	tr := &hangingTransport{release: make(chan struct{})}
+	defer close(tr.release)
+	wake := make(chan struct{}, 1)
+	s := &Sender{Channel: "x", Outbox: out, Transport: tr, Parallel: 4, Log: slog.New(slog.DiscardHandler), Wake: wake,
+		Limits: Limits{Global: Rate{Count: 1000, Per: time.Second, Burst: 1000}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go s.Run(ctx)
+	go func() { // a step commits every 2 ms
+		for ctx.Err() == nil {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	others := func(chatID string) bool { return !strings.HasPrefix(chatID, "slow") }
+	require.Eventually(t, func() bool { return len(out.sentTo(others)) == 12 }, 10*time.Second, 5*time.Millisecond,
+		"the free slot is filled beside three hung sends, wakes or not")
 }

@@ -125,6 +125,20 @@ func (s *Sender) Run(ctx context.Context) {
 		}
 		return false
 	}
+	// waitFreed waits for d, a send to finish or ctx to end; it reports whether
+	// a send finished. A wake does not end it (it stays for the next waitFor):
+	// under a steady stream of steps, wakes would otherwise restart the wait
+	// for ever and slots freed beside hung sends would never be filled.
+	waitFreed := func(d time.Duration) bool {
+		select {
+		case <-freed:
+			flying--
+			return true
+		case <-s.clock().After(d):
+		case <-ctx.Done():
+		}
+		return false
+	}
 	gap := s.DueGap
 	if gap == 0 {
 		gap = 2 * time.Millisecond
@@ -144,7 +158,7 @@ func (s *Sender) Run(ctx context.Context) {
 			waitFor(time.Hour)
 			continue
 		}
-		if free := parallel - flying; len(queue) == 0 && flying > 0 && free < (parallel+1)/2 && waitFor(20*time.Millisecond) {
+		if free := parallel - flying; len(queue) == 0 && flying > 0 && free < (parallel+1)/2 && waitFreed(20*time.Millisecond) {
 			// Refill by halves: each Due scans the channel's unsent messages,
 			// so wait a moment for more slots to free. A send that hangs holds
 			// only its own slot: after 20 ms without one finishing, fill what is free.
