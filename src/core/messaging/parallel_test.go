@@ -412,7 +412,6 @@ func TestSenderAnswersDuringA429Pause(t *testing.T) {
 // hangingTransport hangs every send to a chat named "slow…" until release.
 type hangingTransport struct {
 	release chan struct{}
-	mu      sync.Mutex
 }
 
 func (t *hangingTransport) Send(_ context.Context, o Outgoing) Result {
