@@ -8,6 +8,8 @@ cd "$ROOT"
 DATABASE_URL="$(scripts/db.sh url)"
 export DATABASE_URL
 export HTTP_ADDR="${HTTP_ADDR:-127.0.0.1:8080}"
+# Where people reach it: the booked message's "Add to calendar" link (and Stripe's return) need it.
+export PUBLIC_URL="${PUBLIC_URL:-http://$HTTP_ADDR}"
 SALON_FILE="${SALON_FILE:-scripts/demo-salon.yaml}"
 
 # A bot token without a public URL: long polling, no webhook needed (set before
