@@ -193,7 +193,9 @@ func (t *turn) dropFlow(id string) string {
 // pushedReply reads typed text at the menu as the answer to the newest
 // message pushed to this chat (a reminder, a wait-list offer) after its last
 // step, as the pipeline queued it (Pushed): a number is its n-th choice, a
-// button's label (see sameLabel) is that choice; it returns the choice's id.
+// button's label (see sameLabel) is that choice, and to a reminder a typed
+// "I'll come", "yes", "приду" (comingWords) is its "I'll be there"; it returns
+// the choice's id.
 // Any other text gets that message again, now with its buttons and Menu, so
 // that the next press or number answers it (answered is then true). A message
 // sent as a WhatsApp template reaches a chat silent for a day, so at the menu:
@@ -222,6 +224,13 @@ func (t *turn) pushedReply(text string) (id string, answered bool) {
 			return c.ID, false
 		}
 	}
+	if comingWords[eraseText(text)] {
+		for _, c := range r.Choices {
+			if strings.HasPrefix(c.ID, prefComing) { // a reminder's "I'll be there"
+				return c.ID, false
+			}
+		}
+	}
 	again := t.withMenu(*r)
 	again.Text = t.p.T("hint.pick") + "\n\n" + again.Text
 	if t.note != "" {
@@ -230,6 +239,17 @@ func (t *turn) pushedReply(text string) (id string, answered bool) {
 	}
 	t.out = append(t.out, again)
 	return "", true
+}
+
+// comingWords are typed answers to a reminder (after eraseText's clean-up)
+// that mean its "I'll be there"; pushedReply takes them only as the answer to
+// a reminder, never elsewhere ("yes" is a Yes to a question too).
+var comingWords = map[string]bool{
+	"i ll come": true, "i will come": true, "coming": true, "i m coming": true, "i am coming": true,
+	"i ll be there": true, "i will be there": true, "will be there": true,
+	"yes": true, "yes i ll come": true, "yes i will come": true, "yes i ll be there": true, "yes coming": true,
+	"приду": true, "я приду": true, "буду": true, "я буду": true, "да": true, "да приду": true, "да буду": true,
+	"обязательно приду": true, "обязательно буду": true, "буду вовремя": true, "приду вовремя": true,
 }
 
 // sameLabel reports whether typed text is a button's label: case aside,

@@ -254,6 +254,24 @@ func TestReminderTranscripts(t *testing.T) {
 			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t)) },
 		},
 		{
+			// Typed words for "I'll be there" answer the reminder (a button's
+			// reminder or a template's); once answered, "yes" is no longer one.
+			name:  "remind_typed_coming_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: append(bookOlga,
+				"clock: +26h", "template: #1", "text: Yes, I'll come.", "text: yes",
+			),
+			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t)) },
+		},
+		{
+			name:  "remind_typed_coming_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: append(bookIvan,
+				"clock: +26h", "remind: #1", "text: Да, приду!",
+			),
+			check: func(t *testing.T, b *bundle) { require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t)) },
+		},
+		{
 			name:  "remind_stale_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: append(bookOlga,
@@ -571,4 +589,34 @@ func TestForgedPressOnAHold(t *testing.T) {
 	}
 	b.run(t, []*conv{olga}, []string{"pick: Confirm"})
 	require.Equal(t, []string{"-"}, b.comingAt(t), "the flow went on to its booking")
+}
+
+// TestTypedComingToReminder: typed words for "I'll be there" answer the
+// reminder the chat was last sent, as its button does; the same words with no
+// reminder to answer (none sent, or a step taken since) confirm nothing.
+func TestTypedComingToReminder(t *testing.T) {
+	t.Parallel()
+	book := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"}
+	for _, typed := range []string{"I'll come", "I will come", "coming", "I'll be there", "yes", "Yes!",
+		"приду", "Буду", "да, приду", "буду вовремя"} {
+		t.Run(typed, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, withReminders)
+			b.run(t, []*conv{{name: "olga", hint: "en"}}, append(book, "clock: +26h", "template: #1", "text: "+typed))
+			require.Equal(t, []string{"Tue 02 10:00"}, b.comingAt(t))
+		})
+	}
+	t.Run("NoReminder", func(t *testing.T) {
+		t.Parallel()
+		b := newBundleWith(t, withReminders)
+		b.run(t, []*conv{{name: "olga", hint: "en"}}, append(book, "clock: +1h", "text: yes", "text: I'll come"))
+		require.Equal(t, []string{"-"}, b.comingAt(t))
+	})
+	t.Run("StepSinceReminder", func(t *testing.T) {
+		t.Parallel()
+		b := newBundleWith(t, withReminders)
+		b.run(t, []*conv{{name: "olga", hint: "en"}}, append(book, "clock: +26h", "template: #1", "cmd: start", "text: yes", "text: coming"))
+		require.Equal(t, []string{"-"}, b.comingAt(t))
+	})
 }
