@@ -487,7 +487,7 @@ func statusLabel(s string) string {
 // depositLine says a booking's deposit and where it stands: paid counts
 // toward the price on arrival (and is kept on a no-show).
 func depositLine(b core.Booking) string {
-	amount := strings.TrimSuffix(b.Deposit.String(), " "+b.Deposit.Currency) + " " + b.Deposit.Currency
+	amount := price(b.Deposit)
 	switch b.DepositState {
 	case core.DepositDue:
 		if b.Status == core.StatusAwaitingPayment {

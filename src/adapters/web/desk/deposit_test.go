@@ -35,17 +35,17 @@ func TestDeskShowsTheDeposit(t *testing.T) {
 	page := br.get("/admin/booking/" + held.ID)
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.body, "awaiting the deposit")
-	require.Contains(t, page.body, `<dd class="deposit">10.00 EUR: awaiting payment</dd>`)
+	require.Contains(t, page.body, `<dd class="deposit">€10: awaiting payment</dd>`)
 
 	_, err = b.bookings.Paid(ctx, b.salonID, held.ID, booking.Payment{Provider: "telegram", ChargeID: b.salonID + "-1",
 		Amount: core.Money{Minor: 1000, Currency: "EUR"}})
 	require.NoError(t, err)
-	require.Contains(t, br.get("/admin/booking/"+held.ID).body, `<dd class="deposit">10.00 EUR: paid; counts toward the price</dd>`)
+	require.Contains(t, br.get("/admin/booking/"+held.ID).body, `<dd class="deposit">€10: paid; counts toward the price</dd>`)
 
 	b.clock.T = b.clock.T.Add(3 * time.Hour) // 11:00: it has started
 	_, err = b.bookings.Mark(ctx, b.salonID, held.ID, core.NoShow)
 	require.NoError(t, err)
 	br = b.browser(t) // the session idled out meanwhile
 	br.login("olga")
-	require.Contains(t, br.get("/admin/booking/"+held.ID).body, `<dd class="deposit">10.00 EUR: paid, kept (no-show)</dd>`)
+	require.Contains(t, br.get("/admin/booking/"+held.ID).body, `<dd class="deposit">€10: paid, kept (no-show)</dd>`)
 }

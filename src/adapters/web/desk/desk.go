@@ -38,6 +38,7 @@ import (
 	"salonbook/src/adapters/web"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
+	"salonbook/src/core/i18n"
 	"salonbook/src/core/staff"
 )
 
@@ -135,6 +136,23 @@ var templateFS embed.FS
 var css []byte
 
 var pages = template.Must(template.New("").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/*.html"))
+
+// deskLang is the language of the desk's pages (English for now); amounts on
+// them are written by the project's one money formatter in it (price).
+const deskLang = "en"
+
+// printer writes the desk's amounts. The catalogs are embedded: one that does
+// not load is a build defect, as a template that does not parse is (pages).
+var printer = func() *i18n.Printer {
+	c, err := i18n.Load()
+	if err != nil {
+		panic(err)
+	}
+	return c.Printer(deskLang, time.UTC)
+}()
+
+// price writes an amount as people read it: "€10", "€18.50" (i18n Price).
+func price(m core.Money) string { return printer.Price(m) }
 
 type desk struct {
 	cfg Config
