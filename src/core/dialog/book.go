@@ -324,6 +324,10 @@ func (t *turn) onTime() {
 	}
 	s, ok := strings.CutPrefix(t.in.Choice, prefTime)
 	unix, err := strconv.ParseInt(s, 10, 64)
+	if (!ok || err != nil) && t.in.Kind == KindText {
+		t.notATime()
+		return
+	}
 	if !ok || err != nil {
 		t.again()
 		return
@@ -350,6 +354,107 @@ func (t *turn) onTime() {
 		return
 	}
 	t.hold()
+}
+
+// notATime answers text at a time step that is not a time (a name typed
+// early, "hmm"): what was last offered (State.Shown: the nearest times of a
+// taken one, the page of the day's list, conflict alternatives) again, after a
+// line saying a time is expected (hint.time). The day's list as it stands now
+// is shown when it is what was offered, or when the list shown cannot be
+// rebuilt (stored before Shown was kept, or a choice not of this step); after
+// a typed move's question ("Yes, move it"), the step asks again as before.
+func (t *turn) notATime() {
+	if t.moveHere != "" && slices.Contains(t.st.Shown, t.moveHere) {
+		t.again() // a move's question (take), not a list of times: its step asks again
+		return
+	}
+	saved := t.st
+	r := t.timeAsk()
+	if shown, ok := t.shownTimes(); ok && !slices.Equal(choiceIDs(r.Choices), t.st.Shown) {
+		t.st, r = saved, shown // timeAsk may move the flow's day: the offer stands
+	}
+	example := ""
+	for _, c := range r.Choices {
+		if at, ok := t.timeOf(c.ID); ok {
+			example = t.p.Time(at)
+			break
+		}
+	}
+	if example == "" { // no time to pick (nothing free): the step's own answer says why
+		t.again()
+		return
+	}
+	t.addNote(t.p.T("hint.time", "Time", example))
+	if t.note != "" {
+		r.Text = t.note + "\n\n" + r.Text
+		t.note = ""
+	}
+	t.out = append(t.out, r)
+}
+
+// shownTimes rebuilds the time step's list last shown (State.Shown) with its
+// labels, under a line naming the flow's day when every time is on it; a
+// time past by now is left out. It reports false when Shown is empty, holds
+// no time left, or holds a choice a time step does not show.
+func (t *turn) shownTimes() (Reply, bool) {
+	p := t.p
+	var r Reply
+	oneDay, times := true, 0
+	for _, id := range t.st.Shown {
+		if at, ok := t.timeOf(id); ok {
+			if !at.After(t.now) {
+				continue
+			}
+			label := p.Time(at)
+			if !t.isDay(at) {
+				label, oneDay = p.Short(at), false
+			}
+			r.Choices = append(r.Choices, Choice{ID: id, Label: label})
+			times++
+			continue
+		}
+		if day, ok := strings.CutPrefix(id, prefWaitDay); ok {
+			d, err := core.ParseDate(day)
+			if err != nil {
+				return Reply{}, false
+			}
+			r.Choices = append(r.Choices, *t.waitDayChoice(d))
+			continue
+		}
+		var label string
+		switch id {
+		case optEarlier:
+			label = p.T("btn.earlier")
+		case optMore:
+			label = p.T("btn.later")
+		case optAnyDay:
+			label = p.T("btn.other_day")
+		case optWaitlist:
+			label = p.T("btn.waitlist")
+		case optMenu:
+			label = p.T("btn.menu")
+		default:
+			return Reply{}, false
+		}
+		r.Choices = append(r.Choices, Choice{ID: id, Label: label})
+	}
+	if times == 0 {
+		return Reply{}, false
+	}
+	r.Text = p.T("ask.time_offered")
+	if d, err := core.ParseDate(t.st.Day); err == nil && oneDay {
+		r.Text = ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d)))
+	}
+	return r, true
+}
+
+// choiceIDs lists the ids of choices, in order.
+func choiceIDs(cs []Choice) []string {
+	ids := make([]string, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.ID)
+	}
+	return ids
 }
 
 // timeOf reads the start a time choice id stands for.

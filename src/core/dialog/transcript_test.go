@@ -434,6 +434,7 @@ func TestTranscripts(t *testing.T) {
 				"petra text: hello", "petra pick: Book", "petra pick: Haircut", "petra pick: Anna", "petra pick: #1",
 				"petra pick: 10:30", "petra text: Petra", "petra text: +49 151 76543219",
 				"olga pick: 10:30", "olga text: Olga", "olga text: +49 151 23456789",
+				"olga text: hmm", // the alternatives again, not the day's list
 				"olga pick: #1", "olga pick: Confirm", "petra pick: Confirm",
 			},
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
@@ -445,7 +446,7 @@ func TestTranscripts(t *testing.T) {
 				"ivan text: привет", "ivan pick: Записаться", "ivan pick: Стрижка", "ivan pick: Boris", "ivan pick: #1",
 				"olga text: привет", "olga pick: Записаться", "olga pick: Стрижка", "olga pick: Boris", "olga pick: #1",
 				"olga pick: 13:00", "olga text: Ольга", "olga text: +7 912 000 00 01", "olga pick: Подтвердить",
-				"ivan pick: 13:00", "ivan text: Иван", "ivan text: +7 912 000 00 02", "ivan pick: #1", "ivan pick: Подтвердить",
+				"ivan pick: 13:00", "ivan text: Иван", "ivan text: +7 912 000 00 02", "ivan text: хм", "ivan pick: #1", "ivan pick: Подтвердить",
 			},
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.live(t)) },
 		},

@@ -57,6 +57,27 @@ func TestTypedTranscripts(t *testing.T) {
 			check: func(t *testing.T, b *bundle) { require.Equal(t, 2, b.confirmed(t)) },
 		},
 		{
+			// Text that is not a time at the time step (a name typed early,
+			// "hmm") gets the times last offered again, the nearest ones of a
+			// taken time, with a line saying a time is expected.
+			name:  "typed_not_a_time_en",
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: tomorrow at 5pm please", "pick: Haircut", "text: Olga", "text: hmm", "text: 2",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.confirmed(t)) },
+		},
+		{
+			name:  "typed_not_a_time_ru",
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: завтра в 5 вечера", "pick: Стрижка", "text: Иван", "text: хм", "text: 2",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
+			},
+			check: func(t *testing.T, b *bundle) { require.Equal(t, 1, b.confirmed(t)) },
+		},
+		{
 			name:  "typed_ambiguous_en",
 			convs: []*conv{{name: "olga", hint: "en"}},
 			script: []string{
