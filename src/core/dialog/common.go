@@ -112,11 +112,11 @@ func (t *turn) bookingFailed(err error, back string) {
 		t.menu()
 	case "booking.cancel_too_late":
 		t.reset()
-		t.note = p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
+		t.note = t.tooLate()
 		t.menu()
 	case "deposit.unavailable":
 		t.reset()
-		t.note = p.T("deposit.unavailable", "Phone", t.cat.Salon.Phone)
+		t.note = t.depositUnavailable()
 		t.menu()
 	default:
 		t.reset()

@@ -89,6 +89,26 @@ func (t *turn) infoAsked(r understand.Request) bool {
 	return true
 }
 
+// Messages that send the client to the salon's phone have a _no_phone form
+// for a salon file without one (as info.late / info.late_no_phone): these and
+// the callers of the others pick it.
+
+// tooLate is cancel.too_late: a change inside the cancellation cutoff.
+func (t *turn) tooLate() string {
+	if t.cat.Salon.Phone == "" {
+		return t.p.T("cancel.too_late_no_phone")
+	}
+	return t.p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
+}
+
+// depositUnavailable is deposit.unavailable: a deposit this chat cannot pay.
+func (t *turn) depositUnavailable() string {
+	if t.cat.Salon.Phone == "" {
+		return t.p.T("deposit.unavailable_no_phone")
+	}
+	return t.p.T("deposit.unavailable", "Phone", t.cat.Salon.Phone)
+}
+
 // phoneLine gives the salon's phone, or, with none in the salon file, says
 // to write here.
 func (t *turn) phoneLine() string {

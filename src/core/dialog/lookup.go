@@ -54,6 +54,9 @@ func (t *turn) lookupAsked(in Inbound) bool {
 		t.note = p.T("error.unavailable")
 	case throttled:
 		t.note = p.T("lookup.throttled", "Phone", t.cat.Salon.Phone)
+		if t.cat.Salon.Phone == "" {
+			t.note = p.T("lookup.throttled_no_phone")
+		}
 	case b == nil:
 		t.note = p.T("lookup.none")
 	default:
@@ -77,7 +80,11 @@ func (t *turn) foundText(ref string, b *core.Booking) string {
 		if _, token, err := t.e.refs.Reference(t.ctx, t.e.salonID, b.ID); err == nil && t.e.calURL != nil {
 			text += "\n" + p.T("confirm.calendar", "URL", t.e.calURL(token))
 		}
-		text += "\n" + p.T("lookup.change", "Phone", t.cat.Salon.Phone)
+		if t.cat.Salon.Phone == "" {
+			text += "\n" + p.T("lookup.change_no_phone")
+		} else {
+			text += "\n" + p.T("lookup.change", "Phone", t.cat.Salon.Phone)
+		}
 	}
 	return text
 }

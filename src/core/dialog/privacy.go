@@ -115,6 +115,9 @@ func (t *turn) erase() {
 			if b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
 				t.reset()
 				t.note = p.T("erase.too_late", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start), "Phone", t.cat.Salon.Phone)
+				if t.cat.Salon.Phone == "" {
+					t.note = p.T("erase.too_late_no_phone", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))
+				}
 				t.menu()
 				return
 			}
@@ -142,7 +145,11 @@ func (t *turn) erase() {
 		t.st = State{Lang: t.st.Lang, Forget: true}
 		t.note, t.did = p.T("erase.done"), true
 		if done.Kept > 0 {
-			t.note += " " + p.T("erase.done_kept", "Phone", t.cat.Salon.Phone)
+			if t.cat.Salon.Phone == "" {
+				t.note += " " + p.T("erase.done_kept_no_phone")
+			} else {
+				t.note += " " + p.T("erase.done_kept", "Phone", t.cat.Salon.Phone)
+			}
 		}
 		t.menu()
 		return

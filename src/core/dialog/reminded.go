@@ -82,7 +82,7 @@ func (t *turn) press() bool {
 		t.coming(b)
 		return true
 	case b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff:
-		t.unchanged(id, p.T("cancel.too_late", "Phone", t.cat.Salon.Phone))
+		t.unchanged(id, t.tooLate())
 		return true
 	case !yes: // Reschedule and Cancel booking ask first (ask.go)
 		t.askFirst(b, prefix)

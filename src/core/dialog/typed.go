@@ -477,7 +477,7 @@ func (t *turn) moveTyped(r understand.Request) {
 		return
 	case b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff:
 		t.reset()
-		t.addNote(t.p.T("cancel.too_late", "Phone", t.cat.Salon.Phone))
+		t.addNote(t.tooLate())
 		t.menu()
 		return
 	}

@@ -159,7 +159,7 @@ func (t *turn) onOffer() {
 	case core.ErrorKey(err) == "booking.hold_expired":
 		t.note = p.T("offer.expired")
 	case core.ErrorKey(err) == "deposit.unavailable":
-		t.note = p.T("deposit.unavailable", "Phone", t.cat.Salon.Phone)
+		t.note = t.depositUnavailable()
 	case err != nil:
 		t.note = p.T("error.unavailable")
 	case c.Status == core.StatusAwaitingPayment:
