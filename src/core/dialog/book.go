@@ -370,8 +370,12 @@ func (t *turn) notATime() {
 	}
 	saved := t.st
 	r := t.timeAsk()
+	asked := t.st // timeAsk may move the flow's day (nothing free on it)
+	t.st = saved
 	if shown, ok := t.shownTimes(); ok && !slices.Equal(choiceIDs(r.Choices), t.st.Shown) {
-		t.st, r = saved, shown // timeAsk may move the flow's day: the offer stands
+		r = shown // the offer stands, and the flow's day with it
+	} else {
+		t.st = asked
 	}
 	example := ""
 	for _, c := range r.Choices {

@@ -1,11 +1,16 @@
 package dialog_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"salonbook/src/adapters/postgres/pgtest"
+	"salonbook/src/core"
+	"salonbook/src/core/booking"
 )
 
 // TestTypedTranscripts: conversations typed rather than pressed, in English
@@ -180,4 +185,26 @@ func (b *bundle) masterStarts(t *testing.T) []string {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+// TestNotATimeKeepsTheOffer: text at the time step after the day offered has
+// filled up meanwhile shows the times offered on that day again, labelled as
+// that day's ("10:00", under its date), not as another day's: the day's list
+// as it stands now (moved to the nearest day) does not change the offer.
+func TestNotATimeKeepsTheOffer(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	olga := &conv{name: "olga", hint: "en"}
+	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Mon 1 Mar"})
+	for i, h := range []int{10, 11, 12} {
+		_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+			Start:          time.Date(2027, 3, 1, h, 0, 0, 0, pgtest.Berlin),
+			Client:         core.Client{Name: "Busy", Phone: fmt.Sprintf("+4915100000%02d", i)},
+			IdempotencyKey: fmt.Sprintf("fill-%d", i), Confirm: true, Source: booking.OwnerSource})
+		require.NoError(t, err)
+	}
+	b.run(t, []*conv{olga}, []string{"text: hmm"})
+	require.Len(t, olga.last, 1)
+	require.True(t, strings.HasSuffix(olga.last[0].Text, "Free times on Monday, 1 March:"), olga.last[0].Text)
+	require.Equal(t, "10:00", olga.last[0].Choices[0].Label)
 }
