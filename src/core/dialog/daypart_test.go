@@ -12,6 +12,27 @@ import (
 	"salonbook/src/core"
 )
 
+func hours(from, to int) []core.ClockRange {
+	return []core.ClockRange{{Start: core.ClockTime(from * 60), End: core.ClockTime(to * 60)}}
+}
+
+// borisLate: Boris is off on Wednesdays and works until 20:00 on Fridays
+// (and Anna as annaOffWednesdays).
+func borisLate(s *postgres.SalonSetup) {
+	annaOffWednesdays(s)
+	s.Masters[1].Hours[time.Wednesday] = nil
+	s.Masters[1].Hours[time.Friday] = hours(12, 20)
+}
+
+// annaMornings: Anna works only until noon on Mondays, Tuesdays and
+// Thursdays (and as annaOffWednesdays).
+func annaMornings(s *postgres.SalonSetup) {
+	annaOffWednesdays(s)
+	for _, wd := range []time.Weekday{time.Monday, time.Tuesday, time.Thursday} {
+		s.Masters[0].Hours[wd] = hours(9, 12)
+	}
+}
+
 // TestPartOfTheDayIsHonoured: a part of the day asked ("tomorrow evening",
 // "в пятницу после обеда") is kept when the day asked has nothing free: the
 // nearest day offered is the nearest with free times in that part, its
@@ -20,23 +41,6 @@ import (
 // its times in that part come first, whoever chose the day.
 func TestPartOfTheDayIsHonoured(t *testing.T) {
 	t.Parallel()
-	hours := func(from, to int) []core.ClockRange {
-		return []core.ClockRange{{Start: core.ClockTime(from * 60), End: core.ClockTime(to * 60)}}
-	}
-	// borisLate: Boris is off on Wednesdays and works until 20:00 on Fridays.
-	borisLate := func(s *postgres.SalonSetup) {
-		annaOffWednesdays(s)
-		s.Masters[1].Hours[time.Wednesday] = nil
-		s.Masters[1].Hours[time.Friday] = hours(12, 20)
-	}
-	// annaMornings: Anna works only until noon on Mondays, Tuesdays and
-	// Thursdays.
-	annaMornings := func(s *postgres.SalonSetup) {
-		annaOffWednesdays(s)
-		for _, wd := range []time.Weekday{time.Monday, time.Tuesday, time.Thursday} {
-			s.Masters[0].Hours[wd] = hours(9, 12)
-		}
-	}
 	tests := []struct {
 		name   string
 		edit   func(*postgres.SalonSetup)
@@ -163,6 +167,44 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 			if tt.day != "" {
 				require.Equal(t, tt.day, b.state(t, pgtest.Pool(t), "c").Day)
 			}
+		})
+	}
+}
+
+// TestPartOfTheDayTranscripts: a part of the day asked on a day the master
+// does not work, in both languages, to a booking: the nearest day with free
+// times in it, those first, Earlier and Later around them.
+func TestPartOfTheDayTranscripts(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name   string
+		edit   func(*postgres.SalonSetup)
+		convs  []*conv
+		script []string
+	}{
+		{
+			name: "daypart_en", edit: borisLate,
+			convs: []*conv{{name: "olga", hint: "en"}},
+			script: []string{
+				"text: can I get a haircut on Wednesday evening with Boris?", "pick: Earlier", "pick: Later", "pick: 18:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm",
+			},
+		},
+		{
+			name: "daypart_ru", edit: annaMornings,
+			convs: []*conv{{name: "ivan", hint: "ru"}},
+			script: []string{
+				"text: хочу на маникюр в среду после обеда", "pick: Раньше", "pick: Позже", "pick: 12:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить",
+			},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, c.edit)
+			golden(t, c.name, b.run(t, c.convs, c.script))
+			require.Equal(t, 1, b.confirmed(t))
 		})
 	}
 }
