@@ -63,6 +63,12 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 		{name: "DayOffAfternoonRu", edit: annaMornings, script: []string{"text: хочу на маникюр в среду после обеда"},
 			want:  []string{"Анна не работает по средам. Ближайшее свободное время днём — в субботу, 6 марта:"},
 			times: []string{"Раньше", "12:00", "Другой день"}, day: "2027-03-06"},
+		{name: "DateOff", edit: annaMornings, script: []string{"text: manicure on 5 March in the afternoon"},
+			want:  []string{"Anna is off on Friday, 5 March. The nearest free times in the afternoon are on Saturday, 6 March:"},
+			times: []string{"Earlier", "12:00"}, day: "2027-03-06"},
+		{name: "DateOffRu", edit: annaMornings, script: []string{"text: маникюр 5 марта днём"},
+			want:  []string{"Анна не работает в пятницу, 5 марта. Ближайшее свободное время днём — в субботу, 6 марта:"},
+			times: []string{"Раньше", "12:00"}, day: "2027-03-06"},
 		{name: "NoneInThatPart", edit: annaOffWednesdays, script: []string{"text: manicure on Wednesday evening"},
 			want: []string{"Anna doesn't work on Wednesdays. There's no free time in the evening in the coming days. " +
 				"The nearest free times are on Thursday, 4 March:"},
