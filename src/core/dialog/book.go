@@ -260,28 +260,46 @@ func (t *turn) onDay() {
 	} else {
 		t.st.Step = stepTime
 	}
+	if _, period := t.wanted(); period != nil { // "in the evening" typed before the day was chosen
+		t.st.Want, t.st.Period = "", period.String()
+		t.periodNote(*period)
+	}
 	t.ask()
 }
 
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
 const maxChoices = 10
 
-// timePage is where page n of a day's times begins and how many it shows:
+// timesPage is where page n of a day's times begins and how many it shows:
 // the first page pageTimes, the next ones one fewer, to leave room for
-// Earlier beside Later, Another day and Menu.
-func timePage(n int) (from, size int) {
-	if n <= 0 {
-		return 0, pageTimes
+// Earlier beside Later, Another day and Menu. With at > 0 (the first time
+// of the part of the day asked), page 0 begins there and the pages before
+// it are negative, the first of them maybe short.
+func timesPage(n, at int) (from, size int) {
+	if at == 0 {
+		if n <= 0 {
+			return 0, pageTimes
+		}
+		return pageTimes + (n-1)*(pageTimes-1), pageTimes - 1
 	}
-	return pageTimes + (n-1)*(pageTimes-1), pageTimes - 1
+	from, size = at+n*(pageTimes-1), pageTimes-1
+	if from < 0 {
+		from, size = 0, size+from
+	}
+	return from, size
 }
 
-// timePageOf is the page of a day's times that shows the i-th.
-func timePageOf(i int) int {
-	if i < pageTimes {
+// timesPageOf is the page of a day's times that shows the i-th (timesPage).
+func timesPageOf(i, at int) int {
+	switch {
+	case at == 0 && i < pageTimes:
 		return 0
+	case at == 0:
+		return 1 + (i-pageTimes)/(pageTimes-1)
+	case i >= at:
+		return (i - at) / (pageTimes - 1)
 	}
-	return 1 + (i-pageTimes)/(pageTimes-1)
+	return -((at - i + pageTimes - 2) / (pageTimes - 1))
 }
 
 func (t *turn) onTime() {
@@ -291,7 +309,7 @@ func (t *turn) onTime() {
 		t.ask()
 		return
 	case optEarlier:
-		t.st.Page = max(t.st.Page-1, 0)
+		t.st.Page-- // the first page is kept (timesReply): it may be below 0
 		t.ask()
 		return
 	case optAnyDay:

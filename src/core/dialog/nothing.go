@@ -2,6 +2,7 @@ package dialog
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -191,8 +192,10 @@ func (t *turn) noticeText() string {
 
 // nearestDay finds the day nearest to d (a later one on a tie) with free
 // times for the flow, from a few days before it to searchDays after, and
-// its free times; ok false: none.
-func (t *turn) nearestDay(d core.Date) (core.Date, []availability.Slot, bool) {
+// its free times; ok false: none. With a part of the day asked (period not
+// nil), the nearest day with free times in it; inPart false: no day has
+// any, and the day is the nearest with free times at all.
+func (t *turn) nearestDay(d core.Date, period *core.ClockRange) (day core.Date, on []availability.Slot, inPart, ok bool) {
 	// From a few days before d (before the horizon's last day, for a day past
 	// it), never before today, to searchDays after d, never past the horizon.
 	last := t.lastDay()
@@ -212,38 +215,87 @@ func (t *turn) nearestDay(d core.Date) (core.Date, []availability.Slot, bool) {
 	}
 	days := daysBetween(from, to) + 1
 	if days <= 0 {
-		return core.Date{}, nil, false
+		return core.Date{}, nil, false, false
 	}
 	slots, err := t.free(from, days)
 	if err != nil {
-		return core.Date{}, nil, false
+		return core.Date{}, nil, false, false
 	}
-	var best core.Date
-	found, bestDist := false, 0
+	nearest := func(keep func(availability.Slot) bool) (core.Date, bool) {
+		var best core.Date
+		found, bestDist := false, 0
+		for _, s := range slots {
+			if s.Day == d || !keep(s) {
+				continue
+			}
+			dist := daysBetween(d, s.Day)
+			if dist < 0 {
+				dist = -dist*2 + 1 // a day before loses a tie to the day after
+			} else {
+				dist *= 2
+			}
+			if !found || dist < bestDist {
+				best, bestDist, found = s.Day, dist, true
+			}
+		}
+		return best, found
+	}
+	inPart = period != nil
+	if inPart {
+		day, ok = nearest(func(s availability.Slot) bool { return t.inPeriod(s, *period) })
+	}
+	if !ok {
+		inPart = false
+		day, ok = nearest(func(availability.Slot) bool { return true })
+	}
+	if !ok {
+		return core.Date{}, nil, false, false
+	}
 	for _, s := range slots {
-		if s.Day == d {
-			continue
-		}
-		dist := daysBetween(d, s.Day)
-		if dist < 0 {
-			dist = -dist*2 + 1 // a day before loses a tie to the day after
-		} else {
-			dist *= 2
-		}
-		if !found || dist < bestDist {
-			best, bestDist, found = s.Day, dist, true
-		}
-	}
-	if !found {
-		return core.Date{}, nil, false
-	}
-	var on []availability.Slot
-	for _, s := range slots {
-		if s.Day == best {
+		if s.Day == day {
 			on = append(on, s)
 		}
 	}
-	return best, on, true
+	return day, on, inPart, true
+}
+
+// inPeriod reports whether slot s starts in the part of the day period
+// (wall clock, in the salon's zone). A part running past midnight is read
+// on the day it starts: its hours after midnight are the night of the day
+// before.
+func (t *turn) inPeriod(s availability.Slot, period core.ClockRange) bool {
+	c := wallClock(s.Start, t.cat.Salon.Timezone)
+	return c >= period.Start && (c < period.End || period.CrossesMidnight())
+}
+
+// periodFrom is the index in a day's times of the first one in the part of
+// the day the client asked for (State.Period), where its page of times
+// begins; 0 with none asked or none in it.
+func (t *turn) periodFrom(slots []availability.Slot) int {
+	period, err := core.ParseClockRange(t.st.Period)
+	if err != nil {
+		return 0
+	}
+	return max(slices.IndexFunc(slots, func(s availability.Slot) bool { return t.inPeriod(s, period) }), 0)
+}
+
+// partText names a part of the day for a sentence: "in the evening",
+// "after 18:00" ("вечером", "после 18:00").
+func (t *turn) partText(r core.ClockRange) string {
+	p := t.p
+	switch {
+	case r == core.ClockRange{Start: 0, End: 12 * 60}:
+		return p.T("part.morning")
+	case r == core.ClockRange{Start: 12 * 60, End: 17 * 60}:
+		return p.T("part.afternoon")
+	case r == core.ClockRange{Start: 17 * 60, End: 24 * 60}:
+		return p.T("part.evening")
+	case r.End == 24*60:
+		return p.T("part.after", "Time", r.Start.String())
+	case r.Start == 0:
+		return p.T("part.before", "Time", r.End.String())
+	}
+	return p.T("part.between", "From", r.Start.String(), "To", r.End.String())
 }
 
 // daysBetween counts the days from a to b.
@@ -270,7 +322,11 @@ func (t *turn) timeAsk() Reply {
 	}
 	why, full := t.whyNone(d)
 	canWait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
-	other, near, ok := t.nearestDay(d)
+	var period *core.ClockRange
+	if r, err := core.ParseClockRange(t.st.Period); err == nil {
+		period = &r
+	}
+	other, near, inPart, ok := t.nearestDay(d, period)
 	if !ok {
 		r := Reply{Text: why, Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
 		if canWait {
@@ -285,7 +341,14 @@ func (t *turn) timeAsk() Reply {
 		why += " " + t.notifyDay(d)
 		wait = t.waitDayChoice(d)
 	}
-	return t.timesReply(near, why+" "+p.T("why.nearest", "WhenEnd", t.whenEnd(other)), wait)
+	nearest := p.T("why.nearest", "WhenEnd", t.whenEnd(other))
+	switch {
+	case inPart: // "…in the evening are on Wednesday": its evening times first (timesReply)
+		nearest = p.T("why.nearest_part", "Part", t.partText(*period), "WhenEnd", t.whenEnd(other))
+	case period != nil:
+		nearest = ucFirst(p.T("why.part_none", "Part", t.partText(*period))) + " " + nearest
+	}
+	return t.timesReply(near, why+" "+nearest, wait)
 }
 
 // notifyDay offers the wait-list of day d beside another day's times, the
@@ -312,13 +375,15 @@ func (t *turn) waitDayChoice(d core.Date) *Choice {
 // a typed "later" still pages on).
 func (t *turn) timesReply(slots []availability.Slot, text string, wait *Choice) Reply {
 	p := t.p
-	from, size := timePage(t.st.Page)
-	if from >= len(slots) { // past the last page (typed "later" there, or times taken since): the last
-		t.st.Page = timePageOf(len(slots) - 1)
-		from, size = timePage(t.st.Page)
-	}
+	// With a part of the day asked, page 0 begins at its first time and the
+	// pages before it (Earlier) hold the times before; past the first or
+	// the last page (typed "earlier" or "later" there, or times taken
+	// since): that page.
+	at := t.periodFrom(slots)
+	t.st.Page = min(max(t.st.Page, timesPageOf(0, at)), timesPageOf(len(slots)-1, at))
+	from, size := timesPage(t.st.Page, at)
 	r := Reply{Text: text}
-	if t.st.Page > 0 {
+	if from > 0 {
 		r.Choices = append(r.Choices, Choice{ID: optEarlier, Label: p.T("btn.earlier")})
 	}
 	for _, s := range slots[from:min(from+size, len(slots))] {

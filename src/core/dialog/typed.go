@@ -44,6 +44,11 @@ type typedState struct {
 	// Want is a typed time to place once the day is known: "17:00,05:00"
 	// (likeliest first) or a part of the day, "17:00-24:00".
 	Want string `json:"want,omitempty"`
+	// Period is the part of the day asked ("17:00-24:00"), kept for the
+	// flow once a day is known: the day's times are shown from the first in
+	// it, and a day with nothing free offers the nearest day with times in
+	// it (nothing.go). A time asked replaces it.
+	Period string `json:"period,omitempty"`
 	// DayPages are the first days (YYYY-MM-DD) of the pages of days before
 	// the one shown: "Earlier days" goes back through them.
 	DayPages []string `json:"day_pages,omitempty"`
@@ -658,7 +663,7 @@ func (t *turn) wantTime(r understand.Request) {
 		for _, c := range r.Times {
 			s = append(s, c.String())
 		}
-		t.st.Want = strings.Join(s, ",")
+		t.st.Want, t.st.Period = strings.Join(s, ","), ""
 	case r.HasPeriod:
 		t.st.Want = r.Period.String()
 	}
@@ -757,8 +762,8 @@ func (t *turn) advance() {
 	case len(times) > 0:
 		t.place(times)
 	case period != nil:
-		st.Want = ""
-		t.pageFor(*period)
+		st.Want, st.Period = "", period.String()
+		t.periodNote(*period)
 		t.ask()
 	default:
 		t.ask()
@@ -775,9 +780,10 @@ func (t *turn) dayFor(c core.ClockTime) core.Date {
 	return today.AddDays(1)
 }
 
-// pageFor shows the page of the day's times where the part of the day
-// begins; with no time in it, says so and shows the first page.
-func (t *turn) pageFor(period core.ClockRange) {
+// periodNote says so when the flow's day has free times but none in the
+// part of the day asked (then its times are shown from the first); with
+// some, they are shown from the first in it (timesReply).
+func (t *turn) periodNote(period core.ClockRange) {
 	d, err := core.ParseDate(t.st.Day)
 	if err != nil {
 		return
@@ -786,14 +792,9 @@ func (t *turn) pageFor(period core.ClockRange) {
 	if err != nil || len(slots) == 0 {
 		return
 	}
-	for i, s := range slots {
-		c := wallClock(s.Start, t.cat.Salon.Timezone)
-		if c >= period.Start && (c < period.End || period.End <= period.Start) {
-			t.st.Page = timePageOf(i)
-			return
-		}
+	if !slices.ContainsFunc(slots, func(s availability.Slot) bool { return t.inPeriod(s, period) }) {
+		t.addNote(t.p.T("period.none"))
 	}
-	t.addNote(t.p.T("period.none"))
 }
 
 // wallClock is the local time of day of an instant.
@@ -884,7 +885,7 @@ func (t *turn) place(times []core.ClockTime) {
 	// Nothing that day: why, and the nearest free times on the nearest day
 	// that has some (nothing.go).
 	why, full := t.whyNone(d)
-	other, onDay, ok := t.nearestDay(d)
+	other, onDay, _, ok := t.nearestDay(d, nil) // the times nearest the one asked
 	if !ok {
 		t.ask() // the day's own answer: why, and the wait-list where it is offered
 		return
