@@ -226,7 +226,7 @@ func TestWorkerStep(t *testing.T) {
 	})
 }
 
-// timedInbox records when Next is called, and how often Busy had been asked by
+// timedInbox records when NextBatch is called, and how often Busy had been asked by
 // then, and never has anything.
 type timedInbox struct {
 	mu    sync.Mutex
@@ -235,11 +235,11 @@ type timedInbox struct {
 	asked []int64
 }
 
-func (in *timedInbox) Next(context.Context, string, func(Pending) (Handled, error)) (bool, error) {
+func (in *timedInbox) NextBatch(context.Context, string, int, func(Pending) (Handled, error)) (int, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.calls, in.asked = append(in.calls, time.Now()), append(in.asked, in.busy.Load())
-	return false, nil
+	return 0, nil
 }
 
 func (in *timedInbox) Add(context.Context, string, string, string, []byte, string) error { return nil }
