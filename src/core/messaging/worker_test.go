@@ -348,3 +348,73 @@ func TestWorkerKeyboardOnlyReply(t *testing.T) {
 			"the reply with buttons is the first again")
 	})
 }
+
+// batchInbox hands its updates out up to the limit asked at a time, stepping
+// each through handle, and records what happened in order.
+type batchInbox struct {
+	mu      sync.Mutex
+	pending []Pending
+	limits  []int
+	events  []string
+}
+
+func (in *batchInbox) NextBatch(_ context.Context, _ string, limit int, handle func(Pending) (Handled, error)) (int, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.limits = append(in.limits, limit)
+	n := min(limit, len(in.pending))
+	for _, p := range in.pending[:n] {
+		h, err := handle(p)
+		in.events = append(in.events, fmt.Sprintf("step %s: %d out, %v", p.ChatID, len(h.Out), err))
+	}
+	in.pending = in.pending[n:]
+	if n > 0 {
+		in.events = append(in.events, "commit")
+	}
+	return n, nil
+}
+
+func (in *batchInbox) Add(context.Context, string, string, string, []byte, string) error { return nil }
+
+func (in *batchInbox) record(event string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.events = append(in.events, event)
+}
+
+// TestWorkerTakesBatches: a worker asks the inbox for up to Batch chats'
+// updates at a time (1 when unset), steps each of them as it would alone, and
+// wakes the sender once per batch, after it, when a step queued something.
+func TestWorkerTakesBatches(t *testing.T) {
+	t.Parallel()
+	run := func(batch int, payloads ...string) *batchInbox {
+		in := &batchInbox{}
+		for i, p := range payloads {
+			in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte(p)})
+		}
+		w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: &countingChat{},
+			Log: slog.New(slog.DiscardHandler), Batch: batch, Queued: func() { in.record("queued") }}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx, 1); close(done) }()
+		require.Eventually(t, func() bool {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			return len(in.pending) == 0 && len(in.limits) > len(payloads)/max(batch, 1)
+		}, 5*time.Second, time.Millisecond)
+		cancel()
+		<-done
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		return in
+	}
+	in := run(3, "text:a", "garbage", "text:c", "text:d")
+	require.Equal(t, 3, in.limits[0])
+	require.Equal(t, []string{
+		"step c0: 1 out, <nil>", "step c1: 0 out, <nil>", "step c2: 1 out, <nil>", "commit", "queued",
+		"step c3: 1 out, <nil>", "commit", "queued",
+	}, in.events, "each update stepped as alone; the sender woken after each batch")
+	require.Equal(t, []string{"step c0: 0 out, <nil>", "commit"}, run(0, "garbage").events,
+		"nothing queued: the sender is not woken")
+	require.Equal(t, 1, run(0, "text:a").limits[0], "unset: one at a time")
+}
