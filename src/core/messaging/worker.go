@@ -46,7 +46,8 @@ type Worker struct {
 	// steps still go on at a bounded pace however long the burst lasts.
 	Busy func() bool
 	// AwaitAcks, when set, is used instead of Busy: a worker about to take
-	// its next update calls it, and it returns once the provider's deliveries
+	// its next update calls it (and again before each further step of a
+	// batch), and it returns once the provider's deliveries
 	// waiting at the call are stored and acknowledged (about one group commit),
 	// or after a bound of its own. Acks still come first, but a step waits for
 	// the deliveries ahead of it only, not for a moment with none waiting
@@ -101,8 +102,17 @@ func (w *Worker) Run(ctx context.Context, n int) {
 				if ctx.Err() != nil {
 					break
 				}
-				queued := false
+				queued, first := false, true
 				n, err := w.Inbox.NextBatch(context.WithoutCancel(ctx), w.Channel, max(w.Batch, 1), func(p Pending) (Handled, error) {
+					if !first && w.AwaitAcks != nil {
+						// Acks first still holds per step: the batch's next
+						// step waits for the deliveries waiting now (the
+						// batch's transaction holds no lock their commits
+						// take: they insert updates; the chats' rows are
+						// written only after the last step).
+						w.AwaitAcks(ctx)
+					}
+					first = false
 					h, err := w.step(p)
 					queued = queued || err == nil && len(h.Out) > 0
 					return h, err

@@ -350,12 +350,13 @@ func TestWorkerKeyboardOnlyReply(t *testing.T) {
 }
 
 // batchInbox hands its updates out up to the limit asked at a time, stepping
-// each through handle, and records what happened in order.
+// each through handle, and records what happened in order (events, shared
+// with the worker's callbacks).
 type batchInbox struct {
 	mu      sync.Mutex
 	pending []Pending
 	limits  []int
-	events  []string
+	events  *events
 }
 
 func (in *batchInbox) NextBatch(_ context.Context, _ string, limit int, handle func(Pending) (Handled, error)) (int, error) {
@@ -365,35 +366,44 @@ func (in *batchInbox) NextBatch(_ context.Context, _ string, limit int, handle f
 	n := min(limit, len(in.pending))
 	for _, p := range in.pending[:n] {
 		h, err := handle(p)
-		in.events = append(in.events, fmt.Sprintf("step %s: %d out, %v", p.ChatID, len(h.Out), err))
+		in.events.add(fmt.Sprintf("step %s: %d out, %v", p.ChatID, len(h.Out), err))
 	}
 	in.pending = in.pending[n:]
 	if n > 0 {
-		in.events = append(in.events, "commit")
+		in.events.add("commit")
 	}
 	return n, nil
 }
 
 func (in *batchInbox) Add(context.Context, string, string, string, []byte, string) error { return nil }
 
-func (in *batchInbox) record(event string) {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.events = append(in.events, event)
+type events struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (e *events) add(event string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, event)
 }
 
 // TestWorkerTakesBatches: a worker asks the inbox for up to Batch chats'
-// updates at a time (1 when unset), steps each of them as it would alone, and
-// wakes the sender once per batch, after it, when a step queued something.
+// updates at a time (1 when unset), steps each of them as it would alone
+// (awaiting the acks before each, as before each batch), and wakes the sender
+// once per batch, after it, when a step queued something.
 func TestWorkerTakesBatches(t *testing.T) {
 	t.Parallel()
-	run := func(batch int, payloads ...string) *batchInbox {
-		in := &batchInbox{}
+	run := func(batch int, acks bool, payloads ...string) (*batchInbox, []string) {
+		in := &batchInbox{events: &events{}}
 		for i, p := range payloads {
 			in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte(p)})
 		}
 		w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: &countingChat{},
-			Log: slog.New(slog.DiscardHandler), Batch: batch, Queued: func() { in.record("queued") }}
+			Log: slog.New(slog.DiscardHandler), Batch: batch, Queued: func() { in.events.add("queued") }}
+		if acks {
+			w.AwaitAcks = func(context.Context) { in.events.add("acks") }
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { w.Run(ctx, 1); close(done) }()
@@ -406,15 +416,21 @@ func TestWorkerTakesBatches(t *testing.T) {
 		<-done
 		in.mu.Lock()
 		defer in.mu.Unlock()
-		return in
+		return in, in.events.list
 	}
-	in := run(3, "text:a", "garbage", "text:c", "text:d")
+	in, got := run(3, false, "text:a", "garbage", "text:c", "text:d")
 	require.Equal(t, 3, in.limits[0])
 	require.Equal(t, []string{
 		"step c0: 1 out, <nil>", "step c1: 0 out, <nil>", "step c2: 1 out, <nil>", "commit", "queued",
 		"step c3: 1 out, <nil>", "commit", "queued",
-	}, in.events, "each update stepped as alone; the sender woken after each batch")
-	require.Equal(t, []string{"step c0: 0 out, <nil>", "commit"}, run(0, "garbage").events,
-		"nothing queued: the sender is not woken")
-	require.Equal(t, 1, run(0, "text:a").limits[0], "unset: one at a time")
+	}, got, "each update stepped as alone; the sender woken after each batch")
+	_, got = run(2, true, "text:a", "text:b", "text:c")
+	require.Equal(t, []string{
+		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 1 out, <nil>", "commit", "queued",
+		"acks", "step c2: 1 out, <nil>", "commit", "queued", "acks",
+	}, got[:11], "the acks waiting go first before every step")
+	_, got = run(0, false, "garbage")
+	require.Equal(t, []string{"step c0: 0 out, <nil>", "commit"}, got, "nothing queued: the sender is not woken")
+	in, _ = run(0, false, "text:a")
+	require.Equal(t, 1, in.limits[0], "unset: one at a time")
 }
