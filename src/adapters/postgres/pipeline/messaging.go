@@ -303,8 +303,9 @@ const failStep = `
 	UPDATE inbox_chats SET retry_at = now() + make_interval(secs => least(60, power(2, (SELECT attempts - 1 FROM tried))))
 	WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`
 
-// nextCandidates is how many chats Next looks at a time, oldest first: more
-// than the workers of a process, which hold one each.
+// nextCandidates is how many chats NextBatch looks at a time, oldest first,
+// and the most it takes at once: more than the workers of a process, which
+// hold up to a batch each (a page all held, the next page is looked at).
 const nextCandidates = 16
 
 // chatHeads lists, oldest first, the heads (oldest unhandled update) of the $4
