@@ -11,6 +11,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"salonbook/src/core/dialog"
@@ -133,12 +134,19 @@ type Inbox interface {
 	// written (the other updates of the batch are): it stays pending and its
 	// chat is tried again later, backing off; the error is part of NextBatch's.
 	// NextBatch returns how many updates it took (0: nothing to do).
+	// A handle that returns ErrSkipped did not step the update (its worker
+	// is stopping): nothing at all is written for it, not even a failed
+	// attempt, and it stays its chat's next update.
 	NextBatch(ctx context.Context, channel string, max int, handle func(Pending) (Handled, error)) (int, error)
 	// Add stores a received update; storing the same channel and update id twice
 	// is a no-op (a redelivery). An update whose chat cannot be read is stored
 	// with chatID "" and dead set, so it is kept but never handled.
 	Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error
 }
+
+// ErrSkipped is what a handle given to Inbox.NextBatch returns for an update
+// it did not step: the update stays pending as it was.
+var ErrSkipped = errors.New("messaging: update not stepped")
 
 // Queued is an outgoing message waiting in the outbox.
 type Queued struct {

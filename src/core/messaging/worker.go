@@ -104,13 +104,20 @@ func (w *Worker) Run(ctx context.Context, n int) {
 				}
 				queued, first := false, true
 				n, err := w.Inbox.NextBatch(context.WithoutCancel(ctx), w.Channel, max(w.Batch, 1), func(p Pending) (Handled, error) {
-					if !first && w.AwaitAcks != nil {
-						// Acks first still holds per step: the batch's next
-						// step waits for the deliveries waiting now (the
-						// batch's transaction holds no lock their commits
-						// take: they insert updates; the chats' rows are
-						// written only after the last step).
-						w.AwaitAcks(ctx)
+					if !first {
+						if w.AwaitAcks != nil {
+							// Acks first still holds per step: the batch's next
+							// step waits for the deliveries waiting now (the
+							// batch's transaction holds no lock their commits
+							// take: they insert updates; the chats' rows are
+							// written only after the last step).
+							w.AwaitAcks(ctx)
+						}
+						if ctx.Err() != nil {
+							// Stopping: only the step in hand is finished, as
+							// without batches; the rest stay pending.
+							return Handled{}, ErrSkipped
+						}
 					}
 					first = false
 					h, err := w.step(p)

@@ -434,3 +434,34 @@ func TestWorkerTakesBatches(t *testing.T) {
 	in, _ = run(0, false, "text:a")
 	require.Equal(t, 1, in.limits[0], "unset: one at a time")
 }
+
+// stoppingChat answers every event with one reply, and stops its worker's
+// run (stop) at the first.
+type stoppingChat struct{ stop func() }
+
+func (c stoppingChat) Handle(context.Context, dialog.ChatKey, dialog.Inbound) ([]dialog.Reply, error) {
+	c.stop()
+	return []dialog.Reply{{Text: "answer"}}, nil
+}
+
+// TestWorkerStoppingFinishesOnlyTheStepInHand: a worker stopped during a
+// batch finishes the step in hand, as without batches, and skips the batch's
+// others (ErrSkipped: the inbox leaves them pending), so shutdown waits for
+// one step, not a batch of them.
+func TestWorkerStoppingFinishesOnlyTheStepInHand(t *testing.T) {
+	t.Parallel()
+	in := &batchInbox{events: &events{}}
+	for i := range 3 {
+		in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte("text:hi")})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: stoppingChat{stop: cancel},
+		Log: slog.New(slog.DiscardHandler), Batch: 3, Queued: func() { in.events.add("queued") },
+		AwaitAcks: func(context.Context) { in.events.add("acks") }}
+	w.Run(ctx, 1)
+	require.Equal(t, []string{
+		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 0 out, messaging: update not stepped",
+		"acks", "step c2: 0 out, messaging: update not stepped", "commit", "queued",
+	}, in.events.list)
+}

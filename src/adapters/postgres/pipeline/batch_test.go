@@ -94,6 +94,32 @@ func TestNextBatch(t *testing.T) {
 		require.Empty(t, drain(t, in), "b's updates wait behind the failed one")
 	})
 
+	t.Run("ASkippedUpdateStaysAsItWas", func(t *testing.T) {
+		t.Parallel()
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := pipeline.NewInbox(pool, salonID)
+		for _, u := range []string{"a1", "b1"} {
+			require.NoError(t, in.Add(ctx, "tg", u, u[:1], []byte(u), ""))
+		}
+		n, err := in.NextBatch(ctx, "tg", 8, func(p messaging.Pending) (messaging.Handled, error) {
+			if p.ChatID == "b" { // the worker stops after a's step
+				return messaging.Handled{}, messaging.ErrSkipped
+			}
+			return answer(p)
+		})
+		require.NoError(t, err, "skipping is no failure")
+		require.Equal(t, 2, n)
+		require.Equal(t, []string{"a1"}, queuedReplies(t, pool, salonID))
+		var attempts int
+		var backingOff bool
+		require.NoError(t, pool.QueryRow(ctx, `SELECT (SELECT attempts FROM inbox WHERE salon_id = $1 AND update_id = 'b1' AND handled_at IS NULL),
+			(SELECT retry_at IS NOT NULL FROM inbox_chats WHERE salon_id = $1 AND chat_id = 'b')`, salonID).Scan(&attempts, &backingOff))
+		require.Zero(t, attempts, "no attempt counted")
+		require.False(t, backingOff)
+		require.Equal(t, []string{"b1"}, payloadsOf(drain(t, in)), "taken again at once")
+	})
+
 	t.Run("APoisonUpdateIsGivenUpBesideTheOthers", func(t *testing.T) {
 		t.Parallel()
 		_, salonID := pgtest.Salon(t)

@@ -106,6 +106,7 @@ type taken struct {
 	p       messaging.Pending
 	version int64 // the chat row's, as read: moveOnChat deletes the row only if no store came since
 	poison  bool  // tried MaxUpdateAttempts times: given up, not handled
+	skipped bool  // handle did not step it (messaging.ErrSkipped): nothing is written
 	h       messaging.Handled
 	err     error // handle's: nothing of the step is written
 }
@@ -121,7 +122,8 @@ type taken struct {
 // heads are returned in), as every writer of inbox_chats locks them
 // (insertInbox, Repair), so no two of them deadlock. A step whose handle
 // fails writes nothing of its own: its attempt is counted and its chat backs
-// off, and the batch's other steps are written.
+// off, and the batch's other steps are written; one skipped (ErrSkipped)
+// writes nothing at all.
 func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handle func(messaging.Pending) (messaging.Handled, error)) (int, error) {
 	limit = min(max(limit, 1), nextCandidates)
 	repairErr := in.repairNow(ctx, channel)
@@ -137,13 +139,14 @@ func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handl
 		for _, t := range batch {
 			if !t.poison {
 				t.h, t.err = handle(t.p)
+				t.skipped = errors.Is(t.err, messaging.ErrSkipped)
 			}
 		}
 		return in.writeSteps(ctx, tx, channel, batch)
 	})
 	var errs []error
 	for _, t := range batch {
-		if t.err != nil {
+		if t.err != nil && !t.skipped {
 			errs = append(errs, fmt.Errorf("postgres: handle update %d: %w", t.p.ID, t.err))
 		}
 	}
@@ -229,7 +232,7 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 	for _, t := range batch {
 		switch {
 		case t.err != nil:
-			continue // nothing of the step
+			continue // nothing of the step (nor of one skipped)
 		case t.poison:
 			ids, dead = append(ids, t.p.ID), append(dead, fmt.Sprintf("gave up after %d failed attempts", t.p.Attempts))
 			sent, forget = append(sent, nil), append(forget, false)
@@ -268,6 +271,9 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 		b.Queue(markHandled, ids, dead, sent, forget)
 	}
 	for _, t := range batch {
+		if t.skipped {
+			continue // left as it was: its chat's next update still
+		}
 		if t.err != nil {
 			// The failed attempt is counted and the chat's retry time set in
 			// this transaction, while the head is still locked: no other
