@@ -50,8 +50,8 @@ func (r *inboxRecorder) Add(_ context.Context, channel, updateID, chatID string,
 	return nil
 }
 
-func (r *inboxRecorder) Next(context.Context, string, func(messaging.Pending) (messaging.Handled, error)) (bool, error) {
-	return false, nil
+func (r *inboxRecorder) NextBatch(context.Context, string, int, func(messaging.Pending) (messaging.Handled, error)) (int, error) {
+	return 0, nil
 }
 
 func (r *inboxRecorder) stored() []stored {

@@ -90,6 +90,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	worker := &messaging.Worker{
 		SalonID: salonID, Channel: spec.Name, Inbox: inbox, Decoder: spec.Decoder, Chat: chat, Log: log, AwaitAcks: awaitAcks, Ads: spec.Ads, ReplyKeyboard: spec.ReplyKeyboard,
 		Clock: core.MonotonicClock{}, // it paces: durations, never stored
+		Batch: workerBatch,
 		Queued: func() {
 			select { // the sender looks at once (it may be in another process: then it polls)
 			case wake <- struct{}{}:

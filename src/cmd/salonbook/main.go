@@ -516,6 +516,15 @@ const senderConns = 8
 // rather than for a moment with none, keeps that while steps go on (issue 17).
 const webhookAckWait = 10 * time.Millisecond
 
+// workerBatch is how many chats' updates a worker takes in one inbox
+// transaction at most (messaging.Worker.Batch, pipeline.Inbox.NextBatch):
+// their steps run one after another and commit together, so the
+// transaction's own statements and its commit are paid once for up to this
+// many steps; only as many as are waiting are taken. A step is about 1 ms, and
+// the first chat's replies wait for the batch's other steps: 8 keeps that
+// under about 10 ms (issue 17, measured with src/cmd/loadtest).
+const workerBatch = 8
+
 // webhookFlushers is how many group-commit batches of webhook rows may be in
 // flight at once (see pipeline.GroupCommit; measured with src/cmd/loadtest).
 const webhookFlushers = 4

@@ -11,6 +11,7 @@ package messaging
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"salonbook/src/core/dialog"
@@ -123,19 +124,29 @@ const TemplateReminder = "reminder"
 
 // Inbox stores updates and hands them out one chat at a time.
 type Inbox interface {
-	// Next claims the oldest unhandled update of some chat whose earlier updates
-	// are all handled and which no other worker holds (across processes), and calls
-	// handle with it. The returned messages are queued in the outbox and the update
-	// marked handled in the same transaction; Handled.Dead marks it a dead
-	// letter instead. Next reports false when there is nothing to do.
-	// When handle returns an error nothing is written: the update stays pending
-	// and its chat is tried again later, backing off.
-	Next(ctx context.Context, channel string, handle func(Pending) (Handled, error)) (bool, error)
+	// NextBatch claims the oldest unhandled update of up to max chats whose
+	// earlier updates are all handled and which no other worker holds (across
+	// processes), as many as are waiting (one chat waiting: one update), and
+	// calls handle with each in turn, one chat after another. Each update's
+	// returned messages are queued in the outbox and the update marked handled
+	// in one transaction for the whole batch; Handled.Dead marks it a dead
+	// letter instead. When handle returns an error nothing of that update is
+	// written (the other updates of the batch are): it stays pending and its
+	// chat is tried again later, backing off; the error is part of NextBatch's.
+	// NextBatch returns how many updates it took (0: nothing to do).
+	// A handle that returns ErrSkipped did not step the update (its worker
+	// is stopping): nothing at all is written for it, not even a failed
+	// attempt, and it stays its chat's next update.
+	NextBatch(ctx context.Context, channel string, max int, handle func(Pending) (Handled, error)) (int, error)
 	// Add stores a received update; storing the same channel and update id twice
 	// is a no-op (a redelivery). An update whose chat cannot be read is stored
 	// with chatID "" and dead set, so it is kept but never handled.
 	Add(ctx context.Context, channel, updateID, chatID string, payload []byte, dead string) error
 }
+
+// ErrSkipped is what a handle given to Inbox.NextBatch returns for an update
+// it did not step: the update stays pending as it was.
+var ErrSkipped = errors.New("messaging: update not stepped")
 
 // Queued is an outgoing message waiting in the outbox.
 type Queued struct {

@@ -46,7 +46,8 @@ type Worker struct {
 	// steps still go on at a bounded pace however long the burst lasts.
 	Busy func() bool
 	// AwaitAcks, when set, is used instead of Busy: a worker about to take
-	// its next update calls it, and it returns once the provider's deliveries
+	// its next update calls it (and again before each further step of a
+	// batch), and it returns once the provider's deliveries
 	// waiting at the call are stored and acknowledged (about one group commit),
 	// or after a bound of its own. Acks still come first, but a step waits for
 	// the deliveries ahead of it only, not for a moment with none waiting
@@ -54,9 +55,15 @@ type Worker struct {
 	// every step waited its whole 20 ms: 4 workers made at most 200 steps a
 	// second).
 	AwaitAcks func(ctx context.Context)
-	// Queued, when set, is called after a step was handled and committed
-	// (its replies are in the outbox): the channel's sender looks at once.
+	// Queued, when set, is called after a batch of steps was handled and its
+	// transaction ended, when a step of it queued something (its replies are
+	// in the outbox): the channel's sender looks at once.
 	Queued func()
+	// Batch is how many chats' updates a worker takes in one inbox
+	// transaction at most (Inbox.NextBatch): their steps run one after
+	// another and their effects commit together, one commit for many steps.
+	// Only as many as are waiting are taken. Zero means 1: a step each.
+	Batch int
 	// Clock waits between polls of an idle inbox and while Busy. Nil means
 	// core.MonotonicClock.
 	Clock core.Timer
@@ -95,12 +102,35 @@ func (w *Worker) Run(ctx context.Context, n int) {
 				if ctx.Err() != nil {
 					break
 				}
-				found, err := w.Inbox.Next(context.WithoutCancel(ctx), w.Channel, w.step)
+				queued, first := false, true
+				n, err := w.Inbox.NextBatch(context.WithoutCancel(ctx), w.Channel, max(w.Batch, 1), func(p Pending) (Handled, error) {
+					if !first {
+						if w.AwaitAcks != nil {
+							// Acks first still holds per step: the batch's next
+							// step waits for the deliveries waiting now (the
+							// batch's transaction holds no lock their commits
+							// take: they insert updates; the chats' rows are
+							// written only after the last step).
+							w.AwaitAcks(ctx)
+						}
+						if ctx.Err() != nil {
+							// Stopping: only the step in hand is finished, as
+							// without batches; the rest stay pending.
+							return Handled{}, ErrSkipped
+						}
+					}
+					first = false
+					h, err := w.step(p)
+					queued = queued || err == nil && len(h.Out) > 0
+					return h, err
+				})
 				if err != nil {
 					w.Log.Warn("update not handled; retried later", slog.String("channel", w.Channel), slog.String("error", err.Error()))
 				}
-				if found {
-					if err == nil && w.Queued != nil {
+				if n > 0 {
+					// After the batch's commit (or its failure: then the
+					// sender finds nothing new), never before.
+					if queued && w.Queued != nil {
 						w.Queued()
 					}
 					idle = 10 * time.Millisecond
@@ -117,7 +147,7 @@ func (w *Worker) Run(ctx context.Context, n int) {
 	wg.Wait()
 }
 
-// step handles one pending update; it is what Next calls.
+// step handles one pending update; it is what NextBatch calls for each.
 func (w *Worker) step(p Pending) (Handled, error) {
 	d, paid := DecodePayment(p.Payload)
 	var err error

@@ -226,7 +226,7 @@ func TestWorkerStep(t *testing.T) {
 	})
 }
 
-// timedInbox records when Next is called, and how often Busy had been asked by
+// timedInbox records when NextBatch is called, and how often Busy had been asked by
 // then, and never has anything.
 type timedInbox struct {
 	mu    sync.Mutex
@@ -235,11 +235,11 @@ type timedInbox struct {
 	asked []int64
 }
 
-func (in *timedInbox) Next(context.Context, string, func(Pending) (Handled, error)) (bool, error) {
+func (in *timedInbox) NextBatch(context.Context, string, int, func(Pending) (Handled, error)) (int, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.calls, in.asked = append(in.calls, time.Now()), append(in.asked, in.busy.Load())
-	return false, nil
+	return 0, nil
 }
 
 func (in *timedInbox) Add(context.Context, string, string, string, []byte, string) error { return nil }
@@ -347,4 +347,121 @@ func TestWorkerKeyboardOnlyReply(t *testing.T) {
 		require.Equal(t, []Outgoing{{ChatID: "7", Ack: "cb-menu"}, {ChatID: "7", Reply: &menu, Edit: "42"}}, step(t, false, "press:42:menu"),
 			"the reply with buttons is the first again")
 	})
+}
+
+// batchInbox hands its updates out up to the limit asked at a time, stepping
+// each through handle, and records what happened in order (events, shared
+// with the worker's callbacks).
+type batchInbox struct {
+	mu      sync.Mutex
+	pending []Pending
+	limits  []int
+	events  *events
+}
+
+func (in *batchInbox) NextBatch(_ context.Context, _ string, limit int, handle func(Pending) (Handled, error)) (int, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.limits = append(in.limits, limit)
+	n := min(limit, len(in.pending))
+	for _, p := range in.pending[:n] {
+		h, err := handle(p)
+		in.events.add(fmt.Sprintf("step %s: %d out, %v", p.ChatID, len(h.Out), err))
+	}
+	in.pending = in.pending[n:]
+	if n > 0 {
+		in.events.add("commit")
+	}
+	return n, nil
+}
+
+func (in *batchInbox) Add(context.Context, string, string, string, []byte, string) error { return nil }
+
+type events struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (e *events) add(event string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.list = append(e.list, event)
+}
+
+// TestWorkerTakesBatches: a worker asks the inbox for up to Batch chats'
+// updates at a time (1 when unset), steps each of them as it would alone
+// (awaiting the acks before each, as before each batch), and wakes the sender
+// once per batch, after it, when a step queued something.
+func TestWorkerTakesBatches(t *testing.T) {
+	t.Parallel()
+	run := func(batch int, acks bool, payloads ...string) (*batchInbox, []string) {
+		in := &batchInbox{events: &events{}}
+		for i, p := range payloads {
+			in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte(p)})
+		}
+		w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: &countingChat{},
+			Log: slog.New(slog.DiscardHandler), Batch: batch, Queued: func() { in.events.add("queued") }}
+		if acks {
+			w.AwaitAcks = func(context.Context) { in.events.add("acks") }
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { w.Run(ctx, 1); close(done) }()
+		require.Eventually(t, func() bool {
+			in.mu.Lock()
+			defer in.mu.Unlock()
+			return len(in.pending) == 0 && len(in.limits) > len(payloads)/max(batch, 1)
+		}, 5*time.Second, time.Millisecond)
+		cancel()
+		<-done
+		in.mu.Lock()
+		defer in.mu.Unlock()
+		return in, in.events.list
+	}
+	in, got := run(3, false, "text:a", "garbage", "text:c", "text:d")
+	require.Equal(t, 3, in.limits[0])
+	require.Equal(t, []string{
+		"step c0: 1 out, <nil>", "step c1: 0 out, <nil>", "step c2: 1 out, <nil>", "commit", "queued",
+		"step c3: 1 out, <nil>", "commit", "queued",
+	}, got, "each update stepped as alone; the sender woken after each batch")
+	_, got = run(2, true, "text:a", "text:b", "text:c")
+	require.Equal(t, []string{
+		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 1 out, <nil>", "commit", "queued",
+		"acks", "step c2: 1 out, <nil>", "commit", "queued", "acks",
+	}, got[:11], "the acks waiting go first before every step")
+	_, got = run(0, false, "garbage")
+	require.Equal(t, []string{"step c0: 0 out, <nil>", "commit"}, got, "nothing queued: the sender is not woken")
+	in, _ = run(0, false, "text:a")
+	require.Equal(t, 1, in.limits[0], "unset: one at a time")
+}
+
+// stoppingChat answers every event with one reply, and stops its worker's
+// run (stop) at the first.
+type stoppingChat struct{ stop func() }
+
+func (c stoppingChat) Handle(context.Context, dialog.ChatKey, dialog.Inbound) ([]dialog.Reply, error) {
+	c.stop()
+	return []dialog.Reply{{Text: "answer"}}, nil
+}
+
+// TestWorkerStoppingFinishesOnlyTheStepInHand: a worker stopped during a
+// batch finishes the step in hand, as without batches, and skips the batch's
+// others (ErrSkipped: the inbox leaves them pending), so shutdown waits for
+// one step, not a batch of them.
+func TestWorkerStoppingFinishesOnlyTheStepInHand(t *testing.T) {
+	t.Parallel()
+	in := &batchInbox{events: &events{}}
+	for i := range 3 {
+		in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte("text:hi")})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: stoppingChat{stop: cancel},
+		Log: slog.New(slog.DiscardHandler), Batch: 3, Queued: func() { in.events.add("queued") },
+		AwaitAcks: func(context.Context) { in.events.add("acks") }}
+	w.Run(ctx, 1)
+	require.Equal(t, []string{
+		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 0 out, messaging: update not stepped",
+		"acks", "step c2: 0 out, messaging: update not stepped", "commit", "queued",
+	}, in.events.list)
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/core/messaging"
@@ -64,7 +63,7 @@ func (in *Inbox) AddInbound(ctx context.Context, channel, updateID, chatID strin
 // payload, dead reason), in array order (ids order a chat's updates), skips
 // redeliveries, and upserts the inbox_chats row of every chat given an update
 // to handle, in one statement. The upsert raises last_id, which a worker's
-// delete of the row rechecks (Inbox.moveOn), with version, and takes the rows in chat order,
+// delete of the row rechecks (moveOnChat), with version, and takes the rows in chat order,
 // so that two writers lock them in the same order. $7 holds, per update, the
 // client's time to record as its chat's window (chat_windows, latest time
 // kept; NULL: none), upserted in the same statement, also in chat order (one
@@ -95,162 +94,224 @@ const insertInbox = `
 	ON CONFLICT (salon_id, channel, chat_id)
 	DO UPDATE SET last_id = greatest(inbox_chats.last_id, excluded.last_id), version = inbox_chats.version + 1`
 
-// Next implements messaging.Inbox.
+// Next is NextBatch for one chat: it reports whether it took an update.
 func (in *Inbox) Next(ctx context.Context, channel string, handle func(messaging.Pending) (messaging.Handled, error)) (bool, error) {
+	n, err := in.NextBatch(ctx, channel, 1, handle)
+	return n > 0, err
+}
+
+// taken is an update NextBatch took (its chat's head, locked) and what its
+// step made of it.
+type taken struct {
+	p       messaging.Pending
+	version int64 // the chat row's, as read: moveOnChat deletes the row only if no store came since
+	poison  bool  // tried MaxUpdateAttempts times: given up, not handled
+	skipped bool  // handle did not step it (messaging.ErrSkipped): nothing is written
+	h       messaging.Handled
+	err     error // handle's: nothing of the step is written
+}
+
+// NextBatch implements messaging.Inbox. In one transaction it takes the heads
+// of up to limit chats (at most nextCandidates), only as many as are waiting
+// and no other worker holds, reads their flood guard's times and previous
+// updates in one round trip, runs their steps one after another in chat
+// order, and writes what all of them made in one pipelined round trip,
+// committed together: one commit for many steps (each step is ~1 ms; the
+// first chat's replies wait for the batch's other steps, so keep limit
+// modest). Rows of several chats are locked in chat_id order (the order the
+// heads are returned in), as every writer of inbox_chats locks them
+// (insertInbox, Repair), so no two of them deadlock. A step whose handle
+// fails writes nothing of its own: its attempt is counted and its chat backs
+// off, and the batch's other steps are written; one skipped (ErrSkipped)
+// writes nothing at all.
+func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handle func(messaging.Pending) (messaging.Handled, error)) (int, error) {
+	limit = min(max(limit, 1), nextCandidates)
 	repairErr := in.repairNow(ctx, channel)
-	var found, failed bool
-	var handleErr error
-	var version int64 // the chat row's, as read: moveOn deletes the row only if no store came since
+	var batch []*taken
 	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
-		p := messaging.Pending{Channel: channel}
-		// The chat waiting longest (inbox_chats, oldest head first) that is not
-		// backing off, and its oldest unhandled update, found by one index probe
-		// per chat; SKIP LOCKED passes over chats other workers hold. Chats are
-		// looked at a page of nextCandidates at a time, chosen before any probe
-		// (a plan made for an empty table probed every waiting chat before
-		// sorting them: 10 ms a step with 1,000 chats waiting), and the next page
-		// only when none of a page can be taken: the cost is the chats visited,
-		// whatever the backlog behind them.
 		var err error
-		for after := int64(math.MinInt64); ; {
-			var heads, versions []int64
-			var attempts []int32
-			var rows int
-			if err = tx.QueryRow(ctx, chatHeads, in.salonID, channel, after, nextCandidates).
-				Scan(&heads, &versions, &attempts, &rows, &after); err != nil {
-				return err
-			}
-			if rows == 0 {
-				return nil // nothing (more) waiting
-			}
-			if len(heads) == 0 {
-				continue // rows of chats with nothing waiting (Repair drops them)
-			}
-			// The first head no other worker holds, locked by its primary key.
-			// Not handled is tested in a form the partial index inbox_pending
-			// cannot serve (with statistics from before a burst the planner took
-			// that index and filtered every pending update for the ids), and
-			// attempts as read: a step that failed since set the chat's backoff.
-			err = tx.QueryRow(ctx, `
-				SELECT id, chat_id, update_id, payload, received_at, attempts FROM inbox
-				WHERE id = ANY($1) AND coalesce(handled_at, 'infinity') = 'infinity'
-				  AND attempts = ($2::int[])[array_position($1, id)]
-				ORDER BY array_position($1, id) LIMIT 1
-				FOR UPDATE SKIP LOCKED`, heads, attempts).
-				Scan(&p.ID, &p.ChatID, &p.UpdateID, &p.Payload, &p.Received, &p.Attempts)
-			if err == nil {
-				version = versions[slices.Index(heads, p.ID)]
-				break
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return err
+		if batch, err = in.takeHeads(ctx, tx, channel, limit); err != nil || len(batch) == 0 {
+			return err
+		}
+		if err := in.readEarlier(ctx, tx, channel, batch); err != nil {
+			return err
+		}
+		for _, t := range batch {
+			if !t.poison {
+				t.h, t.err = handle(t.p)
+				t.skipped = errors.Is(t.err, messaging.ErrSkipped)
 			}
 		}
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+		return in.writeSteps(ctx, tx, channel, batch)
+	})
+	var errs []error
+	for _, t := range batch {
+		if t.err != nil && !t.skipped {
+			errs = append(errs, fmt.Errorf("postgres: handle update %d: %w", t.p.ID, t.err))
 		}
+	}
+	what := "next update"
+	if len(errs) > 0 {
+		what = "postpone update"
+	}
+	return len(batch), errors.Join(append(errs, passCore(err, what), repairErr)...)
+}
+
+// takeHeads locks the heads of up to limit chats (the longest waiting that no
+// other worker holds) and returns them in chat_id order. The chat waiting
+// longest (inbox_chats, oldest head first) that is not backing off, and its
+// oldest unhandled update, are found by one index probe per chat; SKIP
+// LOCKED passes over chats other workers hold. Chats are looked at a page of
+// nextCandidates at a time, chosen before any probe (a plan made for an empty
+// table probed every waiting chat before sorting them: 10 ms a step with 1,000
+// chats waiting), and the next page only when none of a page can be taken:
+// the cost is the chats visited, whatever the backlog behind them.
+func (in *Inbox) takeHeads(ctx context.Context, tx pgx.Tx, channel string, limit int) ([]*taken, error) {
+	for after := int64(math.MinInt64); ; {
+		var heads, versions []int64
+		var attempts []int32
+		var rows int
+		if err := tx.QueryRow(ctx, chatHeads, in.salonID, channel, after, nextCandidates).
+			Scan(&heads, &versions, &attempts, &rows, &after); err != nil {
+			return nil, err
+		}
+		if rows == 0 {
+			return nil, nil // nothing (more) waiting
+		}
+		if len(heads) == 0 {
+			continue // rows of chats with nothing waiting (Repair drops them)
+		}
+		r, err := tx.Query(ctx, lockHeads, heads, attempts, limit)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		found = true
-		if p.Attempts >= MaxUpdateAttempts {
-			// A poison update must not hold its chat for ever: give it up.
-			if _, err := tx.Exec(ctx, `UPDATE inbox SET handled_at = now(), dead = $2 WHERE id = $1`, p.ID,
-				fmt.Sprintf("gave up after %d failed attempts", p.Attempts)); err != nil {
+		batch, err := pgx.CollectRows(r, func(row pgx.CollectableRow) (*taken, error) {
+			t := &taken{p: messaging.Pending{Channel: channel}}
+			if err := row.Scan(&t.p.ID, &t.p.ChatID, &t.p.UpdateID, &t.p.Payload, &t.p.Received, &t.p.Attempts); err != nil {
+				return nil, err
+			}
+			// A poison update must not hold its chat for ever: it is given up.
+			t.version, t.poison = versions[slices.Index(heads, t.p.ID)], t.p.Attempts >= MaxUpdateAttempts
+			return t, nil
+		})
+		if err != nil || len(batch) > 0 {
+			return batch, err
+		}
+	}
+}
+
+// lockHeads locks the first $3 of the heads $1 (in that order) no other
+// worker holds, by primary key, FOR UPDATE SKIP LOCKED, and returns them in
+// chat_id order (the database's, as insertInbox orders its upserts). Not
+// handled is tested in a form the partial index inbox_pending cannot serve
+// (with statistics from before a burst the planner took that index and
+// filtered every pending update for the ids), and attempts as read ($2): a
+// step that failed since set the chat's backoff.
+const lockHeads = `
+	SELECT id, chat_id, update_id, payload, received_at, attempts FROM (
+		SELECT id, chat_id, update_id, payload, received_at, attempts FROM inbox
+		WHERE id = ANY($1) AND coalesce(handled_at, 'infinity') = 'infinity'
+		  AND attempts = ($2::int[])[array_position($1, id)]
+		ORDER BY array_position($1, id) LIMIT $3
+		FOR UPDATE SKIP LOCKED) h
+	ORDER BY chat_id`
+
+// writeSteps writes what the batch's steps made, in one round trip (each
+// statement still sees what committed before it ran, as when sent one at a
+// time): the chats' blocked marks cleared under their locks, the replies
+// queued, the updates marked handled (or given up), and last each chat moved
+// on (or, after a failed step, backing off), one statement per chat in chat
+// order.
+func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batch []*taken) error {
+	var answered, chats, bodies []string
+	var sources []int64
+	var ids []int64
+	var dead []string
+	var sent []*time.Time
+	var forget []bool
+	for _, t := range batch {
+		switch {
+		case t.err != nil:
+			continue // nothing of the step (nor of one skipped)
+		case t.poison:
+			ids, dead = append(ids, t.p.ID), append(dead, fmt.Sprintf("gave up after %d failed attempts", t.p.Attempts))
+			sent, forget = append(sent, nil), append(forget, false)
+			continue
+		}
+		if len(t.h.Out) > 0 { // they wrote again: sending to them is allowed again
+			answered = append(answered, t.p.ChatID)
+		}
+		for _, o := range t.h.Out {
+			body, err := json.Marshal(o)
+			if err != nil {
 				return err
 			}
-			return in.moveOn(ctx, tx, channel, p, version)
+			chats, sources, bodies = append(chats, o.ChatID), append(sources, t.p.ID), append(bodies, string(body))
 		}
-		// The provider's times of the chat's latest earlier updates (the flood
-		// guard's input). Updates queued at the provider for a day arrive
-		// together, so look back that far, but never at more than FloodLookback
-		// of them. Then the chat's previous update. Both in one round trip.
-		b := &pgx.Batch{}
-		b.Queue(`
-			SELECT coalesce(sent_at, received_at) FROM inbox
-			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND received_at > $5
-			ORDER BY received_at DESC LIMIT $6`,
-			in.salonID, channel, p.ChatID, p.ID, p.Received.Add(-24*time.Hour), messaging.FloodLookback)
-		b.Queue(`
-			SELECT id, update_id, payload, received_at FROM inbox
-			WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND dead IS NULL
-			ORDER BY id DESC LIMIT 1`, in.salonID, channel, p.ChatID, p.ID)
-		if err := in.readEarlier(ctx, tx, b, &p); err != nil {
-			return err
-		}
-		h, herr := handle(p)
-		if herr != nil {
-			// Nothing of the step is written here. The failed attempt is counted
-			// and the chat's retry time set in this transaction, while the head
-			// is still locked: no other worker can take it again before its
-			// backoff. The chat's later updates wait behind it.
-			failed, handleErr = true, herr
-			_, err := tx.Exec(ctx, `
-				WITH tried AS (UPDATE inbox SET attempts = attempts + 1 WHERE id = $4 RETURNING attempts)
-				UPDATE inbox_chats SET retry_at = now() + make_interval(secs => least(60, power(2, (SELECT attempts - 1 FROM tried))))
-				WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`, in.salonID, channel, p.ChatID, p.ID)
-			return err
-		}
-		// What the step wrote, in one round trip (each statement still sees
-		// what committed before it ran, as when sent one at a time): the
-		// chat's blocked mark cleared under its lock, the replies queued, the
-		// update marked handled, and last the chat moved on.
-		b = &pgx.Batch{}
-		if len(h.Out) > 0 { // they wrote again: sending to them is allowed again
-			// After the chat's lock (blockedLock), so that a Block of the chat
-			// either committed before (its mark is seen and cleared) or waits
-			// until the answers below are committed (it sees them, marks nothing).
-			b.Queue(blockedLock, in.salonID, channel, p.ChatID)
-			b.Queue(`DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`,
-				in.salonID, channel, p.ChatID)
-			chats, bodies := make([]string, len(h.Out)), make([]string, len(h.Out))
-			for i, o := range h.Out {
-				body, err := json.Marshal(o)
-				if err != nil {
-					return err
-				}
-				chats[i], bodies[i] = o.ChatID, string(body)
-			}
-			b.Queue(insertOutboxRows, in.salonID, channel, chats, p.ID, bodies)
-		}
-		var sent *time.Time
-		if !h.Sent.IsZero() {
-			sent = &h.Sent
+		var at *time.Time
+		if !t.h.Sent.IsZero() {
+			at = &t.h.Sent
 		}
 		// A step that erased the chat's data ("delete my data") keeps no copy
 		// of the update that asked either (its earlier ones were blanked by
 		// the erase).
-		b.Queue(`UPDATE inbox SET handled_at = now(), dead = NULLIF($2, ''), sent_at = $3,
-			payload = CASE WHEN $4 THEN ''::bytea ELSE payload END WHERE id = $1`,
-			p.ID, h.Dead, sent, h.Forget)
-		b.Queue(deleteChat, in.salonID, channel, p.ChatID, p.ID, version)
-		br := tx.SendBatch(ctx, b)
-		var tag pgconn.CommandTag
-		for range b.Len() {
-			if tag, err = br.Exec(); err != nil {
-				_ = br.Close()
-				return err
-			}
-		}
-		if err := br.Close(); err != nil {
-			return err
-		}
-		if tag.RowsAffected() > 0 {
-			return nil // the chat's row is gone: nothing else was waiting
-		}
-		return in.requeue(ctx, tx, channel, p)
-	})
-	if failed {
-		return true, errors.Join(fmt.Errorf("postgres: handle update: %w", handleErr), mapErr(err, "postpone update"), repairErr)
+		ids, dead, sent, forget = append(ids, t.p.ID), append(dead, t.h.Dead), append(sent, at), append(forget, t.h.Forget)
 	}
-	if err != nil {
-		return found, errors.Join(passCore(err, "next update"), repairErr)
+	b := &pgx.Batch{}
+	if len(answered) > 0 {
+		// After the chats' locks (blockedLock), so that a Block of a chat
+		// either committed before (its mark is seen and cleared) or waits
+		// until the answers below are committed (it sees them, marks nothing).
+		b.Queue(blockedLocks, in.salonID, channel, answered)
+		b.Queue(`DELETE FROM channel_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = ANY($3)`,
+			in.salonID, channel, answered)
+		b.Queue(insertStepOutbox, in.salonID, channel, chats, sources, bodies)
 	}
-	return found, repairErr
+	if len(ids) > 0 {
+		b.Queue(markHandled, ids, dead, sent, forget)
+	}
+	for _, t := range batch {
+		if t.skipped {
+			continue // left as it was: its chat's next update still
+		}
+		if t.err != nil {
+			// The failed attempt is counted and the chat's retry time set in
+			// this transaction, while the head is still locked: no other
+			// worker can take it again before its backoff. The chat's later
+			// updates wait behind it.
+			b.Queue(failStep, in.salonID, channel, t.p.ChatID, t.p.ID)
+			continue
+		}
+		b.Queue(moveOnChat, in.salonID, channel, t.p.ChatID, t.p.ID, t.version)
+	}
+	return tx.SendBatch(ctx, b).Close()
 }
 
-// nextCandidates is how many chats Next looks at a time, oldest first: more
-// than the workers of a process, which hold one each.
+// blockedLocks takes blockedLock of each chat of $3, in array order.
+const blockedLocks = `
+	SELECT pg_advisory_xact_lock(hashtextextended('salonbook.blocked/' || $1 || '/' || $2 || '/' || c, 0))
+	FROM unnest($3::text[]) AS c`
+
+// markHandled marks the updates $1 handled, with, per update, $2 the dead
+// letter's reason (empty: none), $3 the provider's time and $4 whether to blank
+// the payload; by primary key, so the plan is one probe per update whatever
+// the statistics say.
+const markHandled = `
+	UPDATE inbox SET handled_at = now(), dead = NULLIF(($2::text[])[array_position($1, id)], ''),
+	       sent_at = ($3::timestamptz[])[array_position($1, id)],
+	       payload = CASE WHEN ($4::bool[])[array_position($1, id)] THEN ''::bytea ELSE payload END
+	WHERE id = ANY($1::bigint[])`
+
+// failStep counts a failed attempt of the update $4 and sets its chat's ($3)
+// backoff: 2^(attempts-1) s, at most 60 s.
+const failStep = `
+	WITH tried AS (UPDATE inbox SET attempts = attempts + 1 WHERE id = $4 RETURNING attempts)
+	UPDATE inbox_chats SET retry_at = now() + make_interval(secs => least(60, power(2, (SELECT attempts - 1 FROM tried))))
+	WHERE salon_id = $1 AND channel = $2 AND chat_id = $3`
+
+// nextCandidates is how many chats NextBatch looks at a time, oldest first,
+// and the most it takes at once: more than the workers of a process, which
+// hold up to a batch each (a page all held, the next page is looked at).
 const nextCandidates = 16
 
 // chatHeads lists, oldest first, the heads (oldest unhandled update) of the $4
@@ -285,60 +346,82 @@ const chatHeads = `
 	    WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
 	    ORDER BY j.id LIMIT 1) h`
 
-// moveOn updates the chat's row once p is handled (the last statement of the
-// step, so that the row lock, which a concurrent store of the chat's next update
-// waits for, is held only until the commit). When p was the newest update stored
-// for the chat and no store came since Next read the row (version), the row
-// goes; otherwise the chat queues again by its next update. The delete's test
-// is rechecked against a concurrent upsert's new row version, so an update
-// stored meanwhile keeps its chat's row: also one with a lower id than p, which
-// another replica took before and committed after p.
-func (in *Inbox) moveOn(ctx context.Context, tx pgx.Tx, channel string, p messaging.Pending, version int64) error {
-	tag, err := tx.Exec(ctx, deleteChat, in.salonID, channel, p.ChatID, p.ID, version)
-	if err != nil || tag.RowsAffected() > 0 {
-		return err
+// moveOnChat moves the chat ($1 salon, $2 channel, $3 chat) on once its
+// update $4 is handled (the last statement of its step, so that the row lock,
+// which a concurrent store of the chat's next update waits for, is held only
+// until the commit). When $4 was the newest update stored for the chat and no
+// store came since its row was read ($5, the row's version), the row goes;
+// otherwise the chat queues again by its next update (head_id; the row's
+// last_id when that update is not visible yet: stored by a transaction that
+// committed after this statement began). The delete's test is rechecked
+// against a concurrent upsert's new row version (it waits for the upsert's
+// row lock), so an update stored meanwhile keeps its chat's row: also one
+// with a lower id than $4, which another replica took before and committed
+// after. The update runs only when the delete took nothing, on the row's
+// newest version. One statement, one row lock: the batch's chats are moved on
+// one after another in chat order.
+const moveOnChat = `
+	WITH gone AS (
+		DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4 AND version = $5
+		RETURNING chat_id)
+	UPDATE inbox_chats c SET retry_at = NULL,
+	       head_id = coalesce((SELECT j.id FROM inbox j
+	                  WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
+	                  ORDER BY j.id LIMIT 1), c.last_id)
+	WHERE c.salon_id = $1 AND c.channel = $2 AND c.chat_id = $3 AND NOT EXISTS (SELECT FROM gone)`
+
+// The flood guard's input: the provider's times of the chat's latest earlier
+// updates. Updates queued at the provider for a day arrive together, so look
+// back that far, but never at more than FloodLookback of them. Then the
+// chat's previous update.
+const (
+	earlierTimes = `
+		SELECT coalesce(sent_at, received_at) FROM inbox
+		WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND received_at > $5
+		ORDER BY received_at DESC LIMIT $6`
+	previousUpdate = `
+		SELECT id, update_id, payload, received_at FROM inbox
+		WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND id < $4 AND dead IS NULL
+		ORDER BY id DESC LIMIT 1`
+)
+
+// readEarlier reads every taken update's earlier updates' times (Earlier) and
+// its chat's previous update (Previous), in one round trip for the batch.
+func (in *Inbox) readEarlier(ctx context.Context, tx pgx.Tx, channel string, batch []*taken) error {
+	b := &pgx.Batch{}
+	var read []*taken
+	for _, t := range batch {
+		if t.poison {
+			continue
+		}
+		b.Queue(earlierTimes, in.salonID, channel, t.p.ChatID, t.p.ID, t.p.Received.Add(-24*time.Hour), messaging.FloodLookback)
+		b.Queue(previousUpdate, in.salonID, channel, t.p.ChatID, t.p.ID)
+		read = append(read, t)
 	}
-	return in.requeue(ctx, tx, channel, p)
-}
-
-// deleteChat is moveOn's delete of the chat's row ($1 salon, $2 channel, $3
-// chat, $4 the update handled, $5 the row's version as read).
-const deleteChat = `
-	DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4 AND version = $5`
-
-// requeue is moveOn when the row stays: the chat queues again by its next
-// update.
-func (in *Inbox) requeue(ctx context.Context, tx pgx.Tx, channel string, p messaging.Pending) error {
-	_, err := tx.Exec(ctx, `
-		UPDATE inbox_chats c SET retry_at = NULL,
-		       head_id = coalesce((SELECT j.id FROM inbox j
-		                  WHERE j.salon_id = c.salon_id AND j.channel = c.channel AND j.chat_id = c.chat_id AND j.handled_at IS NULL
-		                  ORDER BY j.id LIMIT 1), c.last_id)
-		WHERE c.salon_id = $1 AND c.channel = $2 AND c.chat_id = $3`, in.salonID, channel, p.ChatID)
-	return err
-}
-
-// readEarlier reads, from the batch b sent in tx, the chat's earlier updates'
-// times (p.Earlier) and its previous update (p.Previous).
-func (in *Inbox) readEarlier(ctx context.Context, tx pgx.Tx, b *pgx.Batch, p *messaging.Pending) error {
+	if len(read) == 0 {
+		return nil
+	}
 	br := tx.SendBatch(ctx, b)
-	rows, err := br.Query()
-	if err == nil {
-		p.Earlier, err = pgx.CollectRows(rows, pgx.RowTo[time.Time])
-	}
-	if err != nil {
-		_ = br.Close()
-		return err
-	}
-	var prev messaging.Pending
-	err = br.QueryRow().Scan(&prev.ID, &prev.UpdateID, &prev.Payload, &prev.Received)
-	switch {
-	case err == nil:
-		prev.Channel, prev.ChatID = p.Channel, p.ChatID
-		p.Previous = &prev
-	case !errors.Is(err, pgx.ErrNoRows):
-		_ = br.Close()
-		return err
+	for _, t := range read {
+		p := &t.p
+		rows, err := br.Query()
+		if err == nil {
+			p.Earlier, err = pgx.CollectRows(rows, pgx.RowTo[time.Time])
+		}
+		if err != nil {
+			_ = br.Close()
+			return err
+		}
+		var prev messaging.Pending
+		err = br.QueryRow().Scan(&prev.ID, &prev.UpdateID, &prev.Payload, &prev.Received)
+		switch {
+		case err == nil:
+			prev.Channel, prev.ChatID = p.Channel, p.ChatID
+			p.Previous = &prev
+		case !errors.Is(err, pgx.ErrNoRows):
+			_ = br.Close()
+			return err
+		}
 	}
 	return br.Close()
 }
@@ -427,7 +510,7 @@ func (in *Inbox) Repair(ctx context.Context, channel string) error {
 // insertOutbox queues a message ($1 salon, $2 channel, $3 chat, $4 inbox id or
 // NULL, $5 body). To a chat marked blocked (channel_chats: it blocked the bot)
 // it is stored given up, never sent: nothing goes to such a chat until it
-// writes again (Next clears the mark before it queues the answers). It
+// writes again (NextBatch clears the mark before it queues the answers). It
 // returns whether the message was stored so.
 const insertOutbox = `
 	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed)
@@ -435,14 +518,17 @@ const insertOutbox = `
 	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = $3 AND b.blocked_at IS NOT NULL))
 	RETURNING failed IS NOT NULL`
 
-// insertOutboxRows is insertOutbox for a step's messages at once ($3 their
-// chats, $4 the inbox id, $5 their bodies as JSON text), in array order (ids
-// order a chat's messages).
-const insertOutboxRows = `
+// insertStepOutbox is insertOutbox for the messages of a batch of steps ($3
+// their chats, $4 the inbox ids they answer, $5 their bodies as JSON text), in
+// array order (ids order a chat's messages). The blocked mark is looked up by
+// one primary-key probe per message (LATERAL … LIMIT 1: never a join a plan
+// could turn into a scan).
+const insertStepOutbox = `
 	INSERT INTO outbox (salon_id, channel, chat_id, inbox_id, body, failed)
-	SELECT $1, $2, m.chat_id, $4, m.body::jsonb, (SELECT 'blocked by the user' FROM channel_chats b
-	        WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = m.chat_id AND b.blocked_at IS NOT NULL)
-	FROM unnest($3::text[], $5::text[]) WITH ORDINALITY AS m(chat_id, body, ord)
+	SELECT $1, $2, m.chat_id, m.inbox_id, m.body::jsonb, b.failed
+	FROM unnest($3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS m(chat_id, inbox_id, body, ord)
+	LEFT JOIN LATERAL (SELECT 'blocked by the user' AS failed FROM channel_chats b
+	    WHERE b.salon_id = $1 AND b.channel = $2 AND b.chat_id = m.chat_id AND b.blocked_at IS NOT NULL LIMIT 1) b ON true
 	ORDER BY m.ord`
 
 // insertPushed is insertOutbox for a message pushed to the chat outside its

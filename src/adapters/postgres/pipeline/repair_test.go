@@ -16,6 +16,7 @@ import (
 
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/adapters/postgres/pipeline"
+	"salonbook/src/core/dialog"
 	"salonbook/src/core/messaging"
 )
 
@@ -41,7 +42,7 @@ func TestInboxChatsPlansWithoutStatistics(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			const chats = 10_000
-			salonID := "p" + pgtest.RandomID()
+			_, salonID := pgtest.Salon(t) // a salon of its own: the replies queued refer to it
 			rec := &recorder{}
 			run := planSchema(t, salonID, chats, analyzedEmpty)
 			runPool := planPool(t, run, rec)
@@ -58,13 +59,28 @@ func TestInboxChatsPlansWithoutStatistics(t *testing.T) {
 
 			rec.phase = "step"
 			require.NoError(t, in.Add(ctx, "tg", "new", chatName(3), []byte("n"), ""))
+			// A batch of the 8 chats waiting longest (chats 0 to 7), each
+			// answered but chat 1's step, which fails: chats 0 and 3 have
+			// another update (their rows move on), chat 1 backs off, the
+			// others' rows go.
+			n, err := in.NextBatch(ctx, "tg", 8, func(p messaging.Pending) (messaging.Handled, error) {
+				h := messaging.Handled{Out: []messaging.Outgoing{{ChatID: p.ChatID, Ack: "a"},
+					{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "hi"}}}}
+				if p.ChatID == chatName(1) {
+					return messaging.Handled{}, errors.New("backing off")
+				}
+				return h, nil
+			})
+			require.ErrorContains(t, err, "backing off")
+			require.NotContains(t, err.Error(), "postpone update", "the other steps are written")
+			require.Equal(t, 8, n)
 			ok := func(messaging.Pending) (messaging.Handled, error) { return messaging.Handled{}, nil }
 			for _, handle := range []func(messaging.Pending) (messaging.Handled, error){
-				ok, // chat 0 has a second update: its row moves on
+				ok, // chat 8's only update: its row goes
 				func(messaging.Pending) (messaging.Handled, error) {
 					return messaging.Handled{}, errors.New("backing off")
 				},
-				ok, // chat 2's only update: its row goes
+				ok, // chat 0's second update
 			} {
 				found, _ := in.Next(ctx, "tg", handle)
 				require.True(t, found)
@@ -91,8 +107,8 @@ func TestInboxChatsPlansWithoutStatistics(t *testing.T) {
 
 func chatName(i int) string { return fmt.Sprintf("c%05d", i) }
 
-// planSchema makes a schema of its own with empty copies of inbox and
-// inbox_chats (columns, defaults, identity, indexes and constraints) that
+// planSchema makes a schema of its own with empty copies of inbox,
+// inbox_chats and outbox (columns, defaults, identity, indexes and constraints) that
 // autovacuum leaves alone, optionally analyzes them while empty, and fills
 // them with chats waiting chats, always with the same ids: chat 0 has two
 // updates waiting, the others one each (and two handled earlier); the last
@@ -106,7 +122,7 @@ func planSchema(t *testing.T, salonID string, chats int, analyzedEmpty bool) str
 	_, err := admin.Exec(ctx, `CREATE SCHEMA `+schema)
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`) })
-	for _, table := range []string{"inbox", "inbox_chats"} {
+	for _, table := range []string{"inbox", "inbox_chats", "outbox"} { // outbox: its rows name the copy's updates
 		_, err = admin.Exec(ctx, `CREATE TABLE `+schema+`.`+table+` (LIKE public.`+table+` INCLUDING ALL) WITH (autovacuum_enabled = false)`)
 		require.NoError(t, err)
 	}
@@ -209,7 +225,7 @@ func (r *recorder) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBa
 func (r *recorder) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
 // distinct returns the first run of each statement of the code under test
-// that reads or writes the inbox tables, in the order first run, with how many
+// that reads or writes the inbox tables (or the blocked marks), in the order first run, with how many
 // times it ran in that phase.
 func (r *recorder) distinct() []recorded {
 	r.mu.Lock()
@@ -217,7 +233,7 @@ func (r *recorder) distinct() []recorded {
 	seen := map[string]int{}
 	var out []recorded
 	for _, st := range r.stmts {
-		if st.phase == "" || !strings.Contains(st.sql, "inbox") {
+		if st.phase == "" || !strings.Contains(st.sql, "inbox") && !strings.Contains(st.sql, "channel_chats") {
 			continue
 		}
 		if i, ok := seen[st.sql]; ok {
