@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -55,12 +56,16 @@ type words struct {
 	limited string // with the platform's limits
 }
 
-func newChannel(name, limits string) (channel, error) {
+// newChannel returns the channel on its fake. WhatsApp's deliveries to the
+// webhook keep conns connections (the clients in flight at once) for reuse;
+// Telegram's are never more at once than the webhook's max_connections (40),
+// fewer than telegramtest's client keeps.
+func newChannel(name, limits string, conns int) (channel, error) {
 	switch name {
 	case "", "telegram":
 		return newTelegram(limits)
 	case "whatsapp":
-		return newWhatsApp(limits)
+		return newWhatsApp(limits, conns)
 	}
 	return nil, fmt.Errorf("loadtest: -channel must be telegram or whatsapp, not %q", name)
 }
@@ -70,4 +75,17 @@ func wordsOf(channel string) words {
 		return whatsAppWords
 	}
 	return telegramWords
+}
+
+// keepAlive returns a client like the fakes' own, with timeout, that keeps
+// conns idle connections per host. The harness shares the machine with the
+// server: connections opened and closed for requests beyond what a client
+// keeps idle (the default transport 2, whatsapptest's 256; a converse run has
+// 1,000 clients at once) cost CPU on both sides that a load run then measured.
+func keepAlive(timeout time.Duration, conns int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = conns
+	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
+	return &http.Client{Timeout: timeout, Transport: tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

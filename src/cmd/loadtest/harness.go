@@ -359,7 +359,7 @@ func loadtest(ctx context.Context, o ltOptions) (*ltResult, error) {
 	if o.Limits == "" {
 		o.Limits = "raised"
 	}
-	ch, err := newChannel(o.Channel, o.Limits)
+	ch, err := newChannel(o.Channel, o.Limits, max(o.Parallel, o.Clients))
 	if err != nil {
 		return nil, err
 	}

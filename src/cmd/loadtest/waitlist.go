@@ -218,7 +218,7 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 	if err := ch.hook(server.addr); err != nil {
 		return nil, err
 	}
-	api := &wlAPI{base: "http://" + server.addr, token: token}
+	api := &wlAPI{base: "http://" + server.addr, token: token, http: keepAlive(30*time.Second, o.Parallel)}
 
 	// The days: from tomorrow (the salon's zone), full.
 	berlin, err := time.LoadLocation("Europe/Berlin")
@@ -641,6 +641,7 @@ func parallelDo(n, parallel int, fn func(i int)) {
 // wlAPI is salonbook's HTTP API as the salon's owner uses it.
 type wlAPI struct {
 	base, token string
+	http        *http.Client // keeps -parallel connections
 }
 
 func (a *wlAPI) post(ctx context.Context, path string, body any) (map[string]any, error) {
@@ -654,7 +655,7 @@ func (a *wlAPI) post(ctx context.Context, path string, body any) (map[string]any
 	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := a.http.Do(req)
 	if err != nil {
 		return nil, err
 	}

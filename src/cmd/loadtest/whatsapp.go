@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"time"
@@ -25,11 +26,12 @@ var whatsAppWords = words{
 // the fake enforces Meta's (80/s for the number, the pair limit per client)
 // and the sender runs at its defaults.
 type waChannel struct {
-	fake *whatsapptest.Server
-	srv  *httptest.Server
+	fake  *whatsapptest.Server
+	hooks *http.Client // the fake's, to the webhook
+	srv   *httptest.Server
 }
 
-func newWhatsApp(limits string) (*waChannel, error) {
+func newWhatsApp(limits string, conns int) (*waChannel, error) {
 	var fakeLimits *whatsapptest.Limits
 	switch limits {
 	case "raised":
@@ -38,13 +40,14 @@ func newWhatsApp(limits string) (*waChannel, error) {
 	default:
 		return nil, errors.New("loadtest: -limits must be raised or whatsapp")
 	}
-	fake := whatsapptest.New(whatsapptest.Options{Limits: fakeLimits})
-	return &waChannel{fake: fake, srv: httptest.NewServer(fake)}, nil
+	hooks := keepAlive(30*time.Second, conns)
+	fake := whatsapptest.New(whatsapptest.Options{Limits: fakeLimits, WebhookClient: hooks})
+	return &waChannel{fake: fake, hooks: hooks, srv: httptest.NewServer(fake)}, nil
 }
 
 func (w *waChannel) name() string { return whatsapp.Channel }
 
-func (w *waChannel) close() { w.srv.Close() }
+func (w *waChannel) close() { w.hooks.CloseIdleConnections(); w.srv.Close() }
 
 func (w *waChannel) env(raised bool, workers int) map[string]string {
 	vars := map[string]string{"WHATSAPP_TOKEN": w.fake.Token(), "WHATSAPP_APP_SECRET": w.fake.AppSecret(),

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -37,6 +36,10 @@ func adChannels(cfg Config) []string {
 	return out
 }
 
+// adsWorkers is how many reports are sent at once (river workers), each one
+// request to Meta at a time: as many idle connections are kept.
+const adsWorkers = 2
+
 // startAds reports bookings from ad clicks to Meta's Conversions API: every
 // booking confirmed in a chat that came from a click records its events and
 // inserts their jobs in its own transaction (store.FollowChanges); river
@@ -47,7 +50,7 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 	ads *postgres.AdReports, clock core.Clock, log *slog.Logger, m *metrics.Metrics) (func(), error) {
 	mc := cfg.Meta
 	client, err := meta.New(meta.Options{URL: mc.APIURL, Version: mc.APIVersion, DatasetID: mc.PixelID, Token: mc.Token,
-		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: &http.Client{Timeout: adreport.DefaultSendLimit},
+		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: providerClient(adreport.DefaultSendLimit, adsWorkers),
 		// One try per job run: the event's row is locked while it sends
 		// (an erase skips it); the job's retries space the next ones.
 		Tries: 1})
@@ -60,7 +63,7 @@ func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string
 	}
 	m.AddPool("ads", jobPool)
 	rep := &adreport.Reporter{Store: postgres.NewAdReports(jobPool), API: client, Clock: clock, Log: log}
-	runner, err := jobs.NewReports(jobPool, jobs.ReportsConfig{Reporter: rep, SalonID: salonID, Log: log})
+	runner, err := jobs.NewReports(jobPool, jobs.ReportsConfig{Reporter: rep, SalonID: salonID, Log: log, Workers: adsWorkers})
 	if err != nil {
 		jobPool.Close()
 		return nil, err

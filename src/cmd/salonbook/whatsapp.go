@@ -36,7 +36,7 @@ func startWhatsApp(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		return catalog.Printer(catalog.Match(lang, catalog.Languages()), time.UTC)
 	}
 	client := whatsapp.NewClient(whatsapp.ClientConfig{BaseURL: wa.APIURL, Version: wa.APIVersion, PhoneNumberID: wa.PhoneNumberID,
-		Token: wa.Token, HTTP: &http.Client{Timeout: 30 * time.Second}})
+		Token: wa.Token, HTTP: providerClient(30*time.Second, senderConns)}) // its sender's sends in flight (SendsReadPool)
 	closeWhatsApp, err := startChannel(ctx, bg, wg, mux, dbURL, salonID, chat, catalog, log, channelSpec{
 		Name: whatsapp.Channel, Workers: wa.Workers, Decoder: whatsapp.Decoder{}, Ads: ads,
 		SendsReadPool: true, // each send reads the chat's 24-hour window, and its Done takes a transaction (a wamid)

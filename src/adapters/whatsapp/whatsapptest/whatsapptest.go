@@ -74,6 +74,9 @@ type Options struct {
 	Limits        *Limits          // nil is MetaLimits; &Limits{} is none
 	Now           func() time.Time // nil is time.Now
 	WindowClosed  WindowClosed     // how a free-form message outside the window fails
+	// WebhookClient sends Deliver's requests. Default: a 30 s timeout,
+	// keeping 256 idle connections to the webhook.
+	WebhookClient *http.Client
 }
 
 // Sent is a message the fake accepted.
@@ -144,6 +147,9 @@ func New(opts Options) *Server {
 	tr.MaxIdleConnsPerHost = 256
 	s := &Server{opts: opts, limits: l, stats: Stats{}, inbound: map[string]time.Time{}, pairs: map[string]*bucket{},
 		hookHTTP: &http.Client{Timeout: 30 * time.Second, Transport: tr}}
+	if opts.WebhookClient != nil {
+		s.hookHTTP = opts.WebhookClient
+	}
 	if l.Throughput > 0 {
 		s.global = bucket{per: time.Second / time.Duration(l.Throughput), burst: float64(l.Throughput)}
 	}
