@@ -55,6 +55,10 @@ type typedState struct {
 	// MoveHere is the "Yes, move it" button of the move just offered for a
 	// typed time (take): a "yes" typed next presses it.
 	MoveHere string `json:"move_here,omitempty"`
+	// Near: the times last shown (State.Shown) are the nearest to one asked
+	// (offer, nearest), not a page of the day's list: shown again, they are
+	// headed so.
+	Near bool `json:"near,omitempty"`
 }
 
 // typing is what a turn keeps for reading typed text.
@@ -67,6 +71,8 @@ type typing struct {
 	catalog string // catalogKey of the turn's catalog, once written (catKey)
 	// moveHere is State.MoveHere as the event found it (cleared for the next).
 	moveHere string
+	// near is State.Near as the event found it (cleared for the next).
+	near bool
 	// priceOnly: the text asked a question (a price), not for a booking: a
 	// time found is offered as a button, never held.
 	priceOnly bool
@@ -931,6 +937,7 @@ func oneMaster(slots []availability.Slot) string {
 // offer sends the nearest free times found for a typed time, with Another
 // day and Menu; the note, if any, before them.
 func (t *turn) offer(r Reply) {
+	t.st.Near = true
 	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: t.p.T("btn.other_day")})
 	if t.note != "" {
 		r.Text = t.note + "\n\n" + r.Text
