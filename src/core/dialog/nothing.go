@@ -262,9 +262,14 @@ func (t *turn) nearestDay(d core.Date, period *core.ClockRange) (day core.Date, 
 // inPeriod reports whether slot s starts in the part of the day period
 // (wall clock, in the salon's zone). A part running past midnight is read
 // on the day it starts: its hours after midnight are the night of the day
-// before.
+// before. So are the hours after midnight of a shift of the day before
+// (20:00–02:00): that night's, never in a part from 00:00 ("in the
+// morning", "before 11").
 func (t *turn) inPeriod(s availability.Slot, period core.ClockRange) bool {
 	c := wallClock(s.Start, t.cat.Salon.Timezone)
+	if period.Start == 0 && c < nightEnds && t.shiftFrom(s, s.Day.AddDays(-1)) {
+		return false
+	}
 	return c >= period.Start && (c < period.End || period.CrossesMidnight())
 }
 
