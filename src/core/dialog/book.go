@@ -261,10 +261,9 @@ func (t *turn) onDay() {
 		t.st.Step = stepTime
 	}
 	if _, period := t.wanted(); period != nil { // "in the evening" typed before the day was chosen
-		t.st.Want, t.st.Period = "", period.String()
-		t.periodNote(*period)
+		t.st.Want, t.st.Period, t.partAsked = "", period.String(), true
 	}
-	t.ask()
+	t.ask() // a day with no time in the part asked says so (timeAsk)
 }
 
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
@@ -328,6 +327,15 @@ func (t *turn) onTime() {
 			return
 		}
 		t.joinWaitlist(d)
+		return
+	}
+	if day, ok := strings.CutPrefix(t.in.Choice, prefAllDay); ok { // the day asked, beside the nearest day's times in the part asked
+		if d, err := core.ParseDate(day); err == nil && slices.Contains(t.st.Shown, t.in.Choice) && t.bookable(d) {
+			t.st.Day, t.st.Page, t.st.DayPages, t.st.Period = d.String(), 0, nil, ""
+			t.ask()
+			return
+		}
+		t.again()
 		return
 	}
 	if day, ok := strings.CutPrefix(t.in.Choice, prefWaitDay); ok { // "Notify me" for the day asked, shown beside the nearest day's times
@@ -458,6 +466,14 @@ func (t *turn) shownTimes() (Reply, bool) {
 				return Reply{}, false
 			}
 			r.Choices = append(r.Choices, *t.waitDayChoice(d))
+			continue
+		}
+		if day, ok := strings.CutPrefix(id, prefAllDay); ok {
+			d, err := core.ParseDate(day)
+			if err != nil {
+				return Reply{}, false
+			}
+			r.Choices = append(r.Choices, t.allDayChoice(d))
 			continue
 		}
 		var label string

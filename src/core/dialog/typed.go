@@ -73,6 +73,10 @@ type typing struct {
 	moveHere string
 	// near is State.Near as the event found it (cleared for the next).
 	near bool
+	// partAsked: this event asked for a part of the day with the day
+	// ("manicure on Thursday evening"): a day with times, none in it, gives
+	// way to the nearest day with times in it (timeAsk).
+	partAsked bool
 	// priceOnly: the text asked a question (a price), not for a booking: a
 	// time found is offered as a button, never held.
 	priceOnly bool
@@ -768,9 +772,8 @@ func (t *turn) advance() {
 	case len(times) > 0:
 		t.place(times)
 	case period != nil:
-		st.Want, st.Period = "", period.String()
-		t.periodNote(*period)
-		t.ask()
+		st.Want, st.Period, t.partAsked = "", period.String(), true
+		t.ask() // a day with no time in the part asked says so (timeAsk)
 	default:
 		t.ask()
 	}
@@ -784,23 +787,6 @@ func (t *turn) dayFor(c core.ClockTime) core.Date {
 		return today
 	}
 	return today.AddDays(1)
-}
-
-// periodNote says so when the flow's day has free times but none in the
-// part of the day asked (then its times are shown from the first); with
-// some, they are shown from the first in it (timesReply).
-func (t *turn) periodNote(period core.ClockRange) {
-	d, err := core.ParseDate(t.st.Day)
-	if err != nil {
-		return
-	}
-	slots, err := t.free(d, 1)
-	if err != nil || len(slots) == 0 {
-		return
-	}
-	if !slices.ContainsFunc(slots, func(s availability.Slot) bool { return t.inPeriod(s, period) }) {
-		t.addNote(t.p.T("period.none"))
-	}
 }
 
 // wallClock is the local time of day of an instant.
