@@ -145,6 +145,40 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 			times:  []string{"Earlier", "23:00", "23:30", "Another day"}, day: "2027-03-06",
 		},
 		{
+			// Thursday has times, none in the evening: the nearest evening
+			// (Friday), Thursday's times a button away.
+			name: "DayHasNoneInPart", edit: borisLate, script: []string{"text: haircut with Boris on Thursday evening"},
+			want: []string{"On Thursday, 4 March, there's no free time in the evening. " +
+				"The nearest free times in the evening are on Friday, 5 March:"},
+			times: []string{"Earlier", "17:00", "17:30", "18:00", "18:30", "19:00", "Times on Thu 4 Mar"}, day: "2027-03-05",
+		},
+		{
+			name: "DayHasNoneInPartRu", edit: borisLate, script: []string{"text: стрижка у Бориса в четверг вечером"},
+			want: []string{"В четверг, 4 марта, вечером свободного времени нет. " +
+				"Ближайшее свободное время вечером — в пятницу, 5 марта:"},
+			times: []string{"Раньше", "17:00", "17:30", "18:00", "18:30", "19:00", "Время на чт, 4 мар."}, day: "2027-03-05",
+		},
+		{
+			name: "DayHasNoneInPartBack", edit: borisLate,
+			script: []string{"text: haircut with Boris on Thursday evening", "pick: Times on Thu 4 Mar"},
+			want:   []string{"Free times on Thursday, 4 March:"},
+			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
+		},
+		{
+			// A day chosen after the evening was shown (Another day): its
+			// times, saying there are none in the evening.
+			name: "AnotherDayKeepsPart", edit: borisLate,
+			script: []string{"text: haircut with Boris on Friday evening", "pick: Another day", "pick: Thu 4 Mar"},
+			want:   []string{"There's no free time at that time of day. Here is what there is:\n\nFree times on Thursday, 4 March:"},
+			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
+		},
+		{
+			name: "AnotherDayTypedRu", edit: borisLate,
+			script: []string{"text: стрижка у Бориса в пятницу вечером", "text: а в четверг?"},
+			want:   []string{"В это время дня свободного времени нет. Вот что есть:\n\nСвободное время на четверг, 4 марта:"},
+			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
+		},
+		{
 			// Boris's Friday runs until 02:00: the night after it is
 			// Friday's, not Saturday's morning ("before noon").
 			name: "NightIsNotMorning", edit: borisNight,
