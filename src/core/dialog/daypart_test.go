@@ -156,7 +156,7 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 			name: "DayHasNoneInPartRu", edit: borisLate, script: []string{"text: стрижка у Бориса в четверг вечером"},
 			want: []string{"В четверг, 4 марта, вечером свободного времени нет. " +
 				"Ближайшее свободное время вечером — в пятницу, 5 марта:"},
-			times: []string{"Раньше", "17:00", "17:30", "18:00", "18:30", "19:00", "Время на чт, 4 мар."}, day: "2027-03-05",
+			times: []string{"Раньше", "17:00", "17:30", "18:00", "18:30", "19:00", "Время: чт, 4 мар."}, day: "2027-03-05",
 		},
 		{
 			name: "DayHasNoneInPartBack", edit: borisLate,
