@@ -75,9 +75,9 @@ func (t *turn) cancelRule() string {
 	case cut <= 0:
 		return p.T("rule.cancel_any")
 	case cut%time.Hour == 0:
-		return p.N("rule.cancel_hours", int(cut/time.Hour))
+		return t.phoneN("rule.cancel_hours", int(cut/time.Hour))
 	}
-	return p.N("rule.cancel_minutes", int((cut+time.Minute-1)/time.Minute))
+	return t.phoneN("rule.cancel_minutes", int((cut+time.Minute-1)/time.Minute))
 }
 
 // refundRule says what a cancel now does to b's paid deposit; "" for none.

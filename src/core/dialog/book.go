@@ -261,10 +261,9 @@ func (t *turn) onDay() {
 		t.st.Step = stepTime
 	}
 	if _, period := t.wanted(); period != nil { // "in the evening" typed before the day was chosen
-		t.st.Want, t.st.Period = "", period.String()
-		t.periodNote(*period)
+		t.st.Want, t.st.Period, t.partAsked = "", period.String(), true
 	}
-	t.ask()
+	t.ask() // a day with no time in the part asked says so (timeAsk)
 }
 
 // maxChoices is the most one reply offers: a WhatsApp list's ten rows.
@@ -330,6 +329,15 @@ func (t *turn) onTime() {
 		t.joinWaitlist(d)
 		return
 	}
+	if day, ok := strings.CutPrefix(t.in.Choice, prefAllDay); ok { // the day asked, beside the nearest day's times in the part asked
+		if d, err := core.ParseDate(day); err == nil && slices.Contains(t.st.Shown, t.in.Choice) && t.bookable(d) {
+			t.st.Day, t.st.Page, t.st.DayPages, t.st.Period = d.String(), 0, nil, ""
+			t.ask()
+			return
+		}
+		t.again()
+		return
+	}
 	if day, ok := strings.CutPrefix(t.in.Choice, prefWaitDay); ok { // "Notify me" for the day asked, shown beside the nearest day's times
 		// Only the button shown (a forged or stale wd: names any day); the
 		// flow's day changes only once the day is checked.
@@ -392,6 +400,7 @@ func (t *turn) notATime() {
 	t.st = saved
 	if shown, ok := t.shownTimes(); ok && !slices.Equal(choiceIDs(r.Choices), t.st.Shown) {
 		r = shown // the offer stands, and the flow's day with it
+		t.st.Near = t.near
 	} else {
 		t.st = asked
 	}
@@ -415,24 +424,40 @@ func (t *turn) notATime() {
 }
 
 // shownTimes rebuilds the time step's list last shown (State.Shown) with its
-// labels, under a line naming the flow's day when every time is on it; a
-// time past by now is left out. It reports false when Shown is empty, holds
-// no time left, or holds a choice a time step does not show.
+// labels, under a line naming the flow's day when every time is on it (the
+// nearest times, when that was what was offered: State.Near); a time past
+// by now or taken since is left out. It reports false when Shown is empty,
+// holds no time left, or holds a choice a time step does not show.
 func (t *turn) shownTimes() (Reply, bool) {
 	p := t.p
 	var r Reply
-	oneDay, times := true, 0
+	oneDay := true
+	var kept []availability.Slot
+	free := map[core.Date][]availability.Slot{} // each day's free times, read once
 	for _, id := range t.st.Shown {
 		if at, ok := t.timeOf(id); ok {
 			if !at.After(t.now) {
 				continue
+			}
+			d := core.DateOf(at.In(t.cat.Salon.Timezone))
+			slots, read := free[d]
+			if !read {
+				var err error
+				if slots, err = t.free(d, 1); err != nil {
+					return Reply{}, false
+				}
+				free[d] = slots
+			}
+			i := slices.IndexFunc(slots, func(s availability.Slot) bool { return s.Start.Equal(at) })
+			if i < 0 {
+				continue // booked since: pressing it would fail only at the hold
 			}
 			label := p.Time(at)
 			if !t.isDay(at) {
 				label, oneDay = p.Short(at), false
 			}
 			r.Choices = append(r.Choices, Choice{ID: id, Label: label})
-			times++
+			kept = append(kept, slots[i])
 			continue
 		}
 		if day, ok := strings.CutPrefix(id, prefWaitDay); ok {
@@ -441,6 +466,14 @@ func (t *turn) shownTimes() (Reply, bool) {
 				return Reply{}, false
 			}
 			r.Choices = append(r.Choices, *t.waitDayChoice(d))
+			continue
+		}
+		if day, ok := strings.CutPrefix(id, prefAllDay); ok {
+			d, err := core.ParseDate(day)
+			if err != nil {
+				return Reply{}, false
+			}
+			r.Choices = append(r.Choices, t.allDayChoice(d))
 			continue
 		}
 		var label string
@@ -460,12 +493,19 @@ func (t *turn) shownTimes() (Reply, bool) {
 		}
 		r.Choices = append(r.Choices, Choice{ID: id, Label: label})
 	}
-	if times == 0 {
+	if len(kept) == 0 {
 		return Reply{}, false
 	}
 	r.Text = p.T("ask.time_offered")
 	if d, err := core.ParseDate(t.st.Day); err == nil && oneDay {
-		r.Text = ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d)))
+		switch {
+		case t.near && t.st.Master == booking.AnyMaster: // whose each time is, as the offer said
+			r.Text = ucFirst(p.T("ask.time_nearest_masters", "On", p.DateOn(d), "Times", t.timesText(kept)))
+		case t.near:
+			r.Text = ucFirst(p.T("ask.time_nearest", "On", p.DateOn(d)))
+		default:
+			r.Text = ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d)))
+		}
 	}
 	return r, true
 }
@@ -520,6 +560,7 @@ func (t *turn) nearest(d core.Date, typed string, want time.Time, slots []availa
 		r.Choices = append(r.Choices, Choice{ID: prefTime + strconv.FormatInt(s.Start.Unix(), 10), Label: p.Time(s.Start)})
 	}
 	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: p.T("btn.other_day")})
+	t.st.Near = true
 	t.out = append(t.out, t.withMenu(r))
 }
 

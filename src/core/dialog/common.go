@@ -108,7 +108,7 @@ func (t *turn) bookingFailed(err error, back string) {
 		// Another time would be refused the same way: back to the menu, where
 		// "My bookings" can cancel one.
 		t.reset()
-		t.note = p.T("booking.too_many")
+		t.note = t.phoneMsg("booking.too_many")
 		t.menu()
 	case "booking.cancel_too_late":
 		t.reset()

@@ -24,6 +24,12 @@ func borisLate(s *postgres.SalonSetup) {
 	s.Masters[1].Hours[time.Friday] = hours(12, 20)
 }
 
+// borisNight: as borisLate, but Boris's Friday runs 20:00–02:00.
+func borisNight(s *postgres.SalonSetup) {
+	borisLate(s)
+	s.Masters[1].Hours[time.Friday] = []core.ClockRange{{Start: 20 * 60, End: 2 * 60}}
+}
+
 // annaMornings: Anna works only until noon on Mondays, Tuesdays and
 // Thursdays (and as annaOffWednesdays).
 func annaMornings(s *postgres.SalonSetup) {
@@ -137,6 +143,67 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 			script: []string{"text: haircut with Boris on Friday after 11pm"},
 			want:   []string{"Boris doesn't work on Fridays. The nearest free times after 23:00 are on Saturday, 6 March:"},
 			times:  []string{"Earlier", "23:00", "23:30", "Another day"}, day: "2027-03-06",
+		},
+		{
+			// Thursday has times, none in the evening: the nearest evening
+			// (Friday), Thursday's times a button away.
+			name: "DayHasNoneInPart", edit: borisLate, script: []string{"text: haircut with Boris on Thursday evening"},
+			want: []string{"On Thursday, 4 March, there's no free time in the evening. " +
+				"The nearest free times in the evening are on Friday, 5 March:"},
+			times: []string{"Earlier", "17:00", "17:30", "18:00", "18:30", "19:00", "Times on Thu 4 Mar"}, day: "2027-03-05",
+		},
+		{
+			name: "DayHasNoneInPartRu", edit: borisLate, script: []string{"text: стрижка у Бориса в четверг вечером"},
+			want: []string{"В четверг, 4 марта, вечером свободного времени нет. " +
+				"Ближайшее свободное время вечером — в пятницу, 5 марта:"},
+			times: []string{"Раньше", "17:00", "17:30", "18:00", "18:30", "19:00", "Время: чт, 4 мар."}, day: "2027-03-05",
+		},
+		{
+			name: "DayHasNoneInPartBack", edit: borisLate,
+			script: []string{"text: haircut with Boris on Thursday evening", "pick: Times on Thu 4 Mar"},
+			want:   []string{"Free times on Thursday, 4 March:"},
+			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
+		},
+		{
+			// A day chosen after the evening was shown (Another day): its
+			// times, saying there are none in the evening.
+			name: "AnotherDayKeepsPart", edit: borisLate,
+			script: []string{"text: haircut with Boris on Friday evening", "pick: Another day", "pick: Thu 4 Mar"},
+			want:   []string{"There's no free time at that time of day. Here is what there is:\n\nFree times on Thursday, 4 March:"},
+			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
+		},
+		{
+			name: "AnotherDayTypedRu", edit: borisLate,
+			script: []string{"text: стрижка у Бориса в пятницу вечером", "text: а в четверг?"},
+			want:   []string{"В это время дня свободного времени нет. Вот что есть:\n\nСвободное время на четверг, 4 марта:"},
+			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
+		},
+		{
+			// Boris's Friday runs until 02:00: the night after it is
+			// Friday's, not Saturday's morning ("before noon").
+			name: "NightIsNotMorning", edit: borisNight,
+			script: []string{"text: haircut with Boris on Wednesday morning"},
+			want: []string{"Boris doesn't work on Wednesdays. There's no free time in the morning in the coming days. " +
+				"The nearest free times are on Thursday, 4 March:"},
+			times: []string{"12:00"}, day: "2027-03-04",
+		},
+		{
+			name: "NightIsNotMorningRu", edit: borisNight,
+			script: []string{"text: стрижка у Бориса в среду утром"},
+			want: []string{"Boris не работает по средам. Утром в ближайшие дни свободного времени нет. " +
+				"Ближайшее свободное время — в четверг, 4 марта:"},
+			times: []string{"12:00"}, day: "2027-03-04",
+		},
+		{
+			// Saturday also has a morning: its list begins there, not at
+			// the night's 00:00.
+			name: "MorningAfterANight", edit: func(s *postgres.SalonSetup) {
+				borisNight(s)
+				s.Masters[1].Hours[time.Saturday] = hours(9, 12)
+			},
+			script: []string{"text: haircut with Boris on Wednesday morning"},
+			want:   []string{"The nearest free times in the morning are on Saturday, 6 March:"},
+			times:  []string{"Earlier", "09:00", "09:30", "10:00"}, day: "2027-03-06",
 		},
 	}
 	for _, tt := range tests {

@@ -121,10 +121,7 @@ func (t *turn) onPaid() {
 	p := t.p
 	a := t.in.paid
 	if a == nil || a.err != nil || a.res == nil || a.res.Booking == nil {
-		t.note = p.T("deposit.unknown", "Phone", t.cat.Salon.Phone)
-		if t.cat.Salon.Phone == "" {
-			t.note = p.T("deposit.unknown_no_phone")
-		}
+		t.note = t.phoneMsg("deposit.unknown")
 		t.again()
 		return
 	}

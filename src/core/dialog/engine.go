@@ -175,6 +175,7 @@ func (e *Engine) Step(ctx context.Context, key ChatKey, st State, in Inbound) (S
 	t := &turn{ctx: ctx, e: e, key: key, in: in, st: st, now: e.clock.Now(), last: st.Updated}
 	t.began = st.Step
 	t.moveHere, t.st.MoveHere = t.st.MoveHere, ""
+	t.near, t.st.Near = t.st.Near, false
 	cat, err := e.bookings.Catalog(ctx, e.salonID)
 	if err != nil {
 		p := e.catalog.Printer(e.catalog.Match(in.LangHint, nil), time.UTC)

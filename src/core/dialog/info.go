@@ -90,24 +90,31 @@ func (t *turn) infoAsked(r understand.Request) bool {
 }
 
 // Messages that send the client to the salon's phone have a _no_phone form
-// for a salon file without one (as info.late / info.late_no_phone): these and
-// the callers of the others pick it.
+// for a salon file without one (as info.late / info.late_no_phone): phoneMsg
+// and phoneN pick it.
+
+// phoneMsg is message key with the salon's phone (data plus "Phone"), or,
+// with none in the salon file, its key_no_phone form.
+func (t *turn) phoneMsg(key string, data ...any) string {
+	if t.cat.Salon.Phone == "" {
+		return t.p.T(key+"_no_phone", data...)
+	}
+	return t.p.T(key, append(data, "Phone", t.cat.Salon.Phone)...)
+}
+
+// phoneN is phoneMsg for a message with plural forms (i18n N).
+func (t *turn) phoneN(key string, n int, data ...any) string {
+	if t.cat.Salon.Phone == "" {
+		return t.p.N(key+"_no_phone", n, data...)
+	}
+	return t.p.N(key, n, append(data, "Phone", t.cat.Salon.Phone)...)
+}
 
 // tooLate is cancel.too_late: a change inside the cancellation cutoff.
-func (t *turn) tooLate() string {
-	if t.cat.Salon.Phone == "" {
-		return t.p.T("cancel.too_late_no_phone")
-	}
-	return t.p.T("cancel.too_late", "Phone", t.cat.Salon.Phone)
-}
+func (t *turn) tooLate() string { return t.phoneMsg("cancel.too_late") }
 
 // depositUnavailable is deposit.unavailable: a deposit this chat cannot pay.
-func (t *turn) depositUnavailable() string {
-	if t.cat.Salon.Phone == "" {
-		return t.p.T("deposit.unavailable_no_phone")
-	}
-	return t.p.T("deposit.unavailable", "Phone", t.cat.Salon.Phone)
-}
+func (t *turn) depositUnavailable() string { return t.phoneMsg("deposit.unavailable") }
 
 // phoneLine gives the salon's phone, or, with none in the salon file, says
 // to write here.

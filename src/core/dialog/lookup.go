@@ -53,10 +53,7 @@ func (t *turn) lookupAsked(in Inbound) bool {
 	case err != nil:
 		t.note = p.T("error.unavailable")
 	case throttled:
-		t.note = p.T("lookup.throttled", "Phone", t.cat.Salon.Phone)
-		if t.cat.Salon.Phone == "" {
-			t.note = p.T("lookup.throttled_no_phone")
-		}
+		t.note = t.phoneMsg("lookup.throttled")
 	case b == nil:
 		t.note = p.T("lookup.none")
 	default:
@@ -80,11 +77,7 @@ func (t *turn) foundText(ref string, b *core.Booking) string {
 		if _, token, err := t.e.refs.Reference(t.ctx, t.e.salonID, b.ID); err == nil && t.e.calURL != nil {
 			text += "\n" + p.T("confirm.calendar", "URL", t.e.calURL(token))
 		}
-		if t.cat.Salon.Phone == "" {
-			text += "\n" + p.T("lookup.change_no_phone")
-		} else {
-			text += "\n" + p.T("lookup.change", "Phone", t.cat.Salon.Phone)
-		}
+		text += "\n" + t.phoneMsg("lookup.change")
 	}
 	return text
 }

@@ -22,6 +22,11 @@ import (
 // whose times are shown (the nearest day was offered in its place).
 const prefWaitDay = "wd:"
 
+// prefAllDay: ad:YYYY-MM-DD, the times of the day asked, shown beside the
+// nearest day's times in the part of the day asked when the day asked has
+// times but none in it (pressed, the part is dropped).
+const prefAllDay = "ad:"
+
 // nearBack is how many days before the day asked are looked at for the
 // nearest free times (after it: searchDays).
 const nearBack = 3
@@ -262,9 +267,14 @@ func (t *turn) nearestDay(d core.Date, period *core.ClockRange) (day core.Date, 
 // inPeriod reports whether slot s starts in the part of the day period
 // (wall clock, in the salon's zone). A part running past midnight is read
 // on the day it starts: its hours after midnight are the night of the day
-// before.
+// before. So are the hours after midnight of a shift of the day before
+// (20:00–02:00): that night's, never in a part from 00:00 ("in the
+// morning", "before 11").
 func (t *turn) inPeriod(s availability.Slot, period core.ClockRange) bool {
 	c := wallClock(s.Start, t.cat.Salon.Timezone)
+	if period.Start == 0 && c < nightEnds && t.shiftFrom(s, s.Day.AddDays(-1)) {
+		return false
+	}
 	return c >= period.Start && (c < period.End || period.CrossesMidnight())
 }
 
@@ -317,15 +327,33 @@ func (t *turn) timeAsk() Reply {
 	if err != nil {
 		return t.withMenu(Reply{Text: p.T("error.unavailable")})
 	}
-	if len(slots) > 0 {
-		return t.timesReply(slots, ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d))), nil)
-	}
-	why, full := t.whyNone(d)
-	canWait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
 	var period *core.ClockRange
 	if r, err := core.ParseClockRange(t.st.Period); err == nil {
 		period = &r
 	}
+	if len(slots) > 0 {
+		heading := ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d)))
+		if period == nil || slices.ContainsFunc(slots, func(s availability.Slot) bool { return t.inPeriod(s, *period) }) {
+			return t.timesReply(slots, heading, nil)
+		}
+		// Times that day, none in the part asked. Asked with the day
+		// ("manicure on Thursday evening"): the nearest day with times in
+		// it, the day asked a button away. Else (no such day, or a day
+		// chosen later: Another day, "and on Thursday?"), the day's times,
+		// saying so on their first page.
+		if other, near, inPart, ok := t.nearestDay(d, period); ok && inPart && t.partAsked {
+			t.st.Day, t.st.Page, t.st.DayPages = other.String(), 0, nil
+			all := t.allDayChoice(d)
+			none := ucFirst(p.T("why.part_day_none", "Part", t.partText(*period), "When", t.when(d)))
+			return t.timesReply(near, none+" "+p.T("why.nearest_part", "Part", t.partText(*period), "WhenEnd", t.whenEnd(other)), &all)
+		}
+		if t.st.Page <= 0 {
+			heading = p.T("period.none") + "\n\n" + heading
+		}
+		return t.timesReply(slots, heading, nil)
+	}
+	why, full := t.whyNone(d)
+	canWait := full && t.st.Step == stepTime && t.offersTo() && t.wholeDayBookable(d)
 	other, near, inPart, ok := t.nearestDay(d, period)
 	if !ok {
 		r := Reply{Text: why, Choices: []Choice{{ID: optAnyDay, Label: p.T("btn.other_day")}}}
@@ -361,6 +389,12 @@ func (t *turn) notifyDay(d core.Date) string {
 		day = t.when(d)
 	}
 	return t.p.T("why.notify_day", "Day", day)
+}
+
+// allDayChoice is the times of day d (prefAllDay), its date on the
+// button: "Times on Thu 4 Mar".
+func (t *turn) allDayChoice(d core.Date) Choice {
+	return Choice{ID: prefAllDay + d.String(), Label: label(t.p.T("btn.day_times", "Day", t.p.Date(d)))}
 }
 
 // waitDayChoice is "Notify me" for day d beside another day's times, the

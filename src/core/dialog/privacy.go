@@ -114,10 +114,7 @@ func (t *turn) erase() {
 		for _, b := range list {
 			if b.Status == core.StatusConfirmed && b.Start.Sub(t.now) < t.cat.Salon.Policy.CancelCutoff {
 				t.reset()
-				t.note = p.T("erase.too_late", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start), "Phone", t.cat.Salon.Phone)
-				if t.cat.Salon.Phone == "" {
-					t.note = p.T("erase.too_late_no_phone", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))
-				}
+				t.note = t.phoneMsg("erase.too_late", "Time", p.DayTime(b.Start), "On", p.DayTimeOn(b.Start))
 				t.menu()
 				return
 			}
@@ -145,11 +142,7 @@ func (t *turn) erase() {
 		t.st = State{Lang: t.st.Lang, Forget: true}
 		t.note, t.did = p.T("erase.done"), true
 		if done.Kept > 0 {
-			if t.cat.Salon.Phone == "" {
-				t.note += " " + p.T("erase.done_kept_no_phone")
-			} else {
-				t.note += " " + p.T("erase.done_kept", "Phone", t.cat.Salon.Phone)
-			}
+			t.note += " " + t.phoneMsg("erase.done_kept")
 		}
 		t.menu()
 		return

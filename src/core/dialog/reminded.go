@@ -190,21 +190,34 @@ func (t *turn) dropFlow(id string) string {
 	return t.p.T("remind.flow_stopped")
 }
 
-// pushedReply reads typed text at the menu as the answer to the newest
-// message pushed to this chat (a reminder, a wait-list offer) after its last
-// step, as the pipeline queued it (Pushed): a number is its n-th choice, a
-// button's label (see sameLabel) is that choice, and to a reminder a typed
-// "I'll come", "yes", "приду" (comingWords) is its "I'll be there"; it returns
-// the choice's id.
-// Any other text gets that message again, now with its buttons and Menu, so
-// that the next press or number answers it (answered is then true). A message
-// sent as a WhatsApp template reaches a chat silent for a day, so at the menu:
-// a flow under way then has been dropped as idle (its note is kept). Only a
-// message a sender has sent counts (the client has seen it); when the pushed
-// messages cannot be read the text gets an apology (answered).
+// pushedReply reads typed text as the answer to the newest message pushed
+// to this chat (a reminder, a wait-list offer) after its last step, as the
+// pipeline queued it (Pushed): a number is its n-th choice, a button's label
+// (see sameLabel) is that choice, and to a reminder a typed "I'll come",
+// "yes", "приду" (comingWords) is its "I'll be there"; it returns the
+// choice's id.
+// At the menu, any other text gets that message again, now with its buttons
+// and Menu, so that the next press or number answers it (answered is then
+// true). A message sent as a WhatsApp template reaches a chat silent for a
+// day, so at the menu: a flow under way then has been dropped as idle (its
+// note is kept). Only a message a sender has sent counts (the client has
+// seen it); when the pushed messages cannot be read the text gets an apology
+// (answered).
+// In a flow under way (a reminder came while the client was choosing a
+// time), only a reminder's own button labels and the coming words are its
+// answer, a plain "yes"/"да" aside (the step may have asked a question); a
+// number stays the step's list's, anything else the step's, and a store
+// that cannot be read changes nothing.
 func (t *turn) pushedReply(text string) (id string, answered bool) {
-	if t.st.Step != stepMenu || t.e.pushed == nil || t.last.IsZero() {
+	if t.e.pushed == nil || t.last.IsZero() {
 		return "", false
+	}
+	switch t.st.Step {
+	case stepMenu:
+	case stepMine, stepBooking: // a booking's own buttons are shown, with the reminder's labels
+		return "", false
+	default:
+		return t.pushedMidFlow(text), false
 	}
 	r, err := t.e.pushed.Pushed(t.ctx, t.key, t.last)
 	if err != nil {
@@ -241,15 +254,61 @@ func (t *turn) pushedReply(text string) (id string, answered bool) {
 	return "", true
 }
 
+// pushedMidFlow is pushedReply in a flow under way: the id of a reminder's
+// button that text names (its label, or the coming words for "I'll be
+// there"), else "".
+func (t *turn) pushedMidFlow(text string) string {
+	text = strings.TrimSpace(text)
+	if text == "" || bareNumber(text) {
+		return "" // the step's list's
+	}
+	words := eraseText(text)
+	if !comingWords[words] && len(text) > 40 {
+		return "" // a sentence, not a button's label
+	}
+	r, err := t.e.pushed.Pushed(t.ctx, t.key, t.last)
+	if err != nil || r == nil {
+		return ""
+	}
+	for _, c := range r.Choices {
+		if !strings.HasPrefix(c.ID, prefComing) && !strings.HasPrefix(c.ID, prefMove) && !strings.HasPrefix(c.ID, prefCancel) {
+			continue // a reminder's buttons only
+		}
+		if sameLabel(text, c.Label) || (strings.HasPrefix(c.ID, prefComing) && comingWords[words] && !plainYes[words]) {
+			return c.ID
+		}
+	}
+	return ""
+}
+
+// bareNumber reports whether text is digits alone.
+func bareNumber(text string) bool {
+	_, err := strconv.Atoi(text)
+	return err == nil
+}
+
+// plainYes are coming words that answer any question: in a flow under way
+// they are the step's (Confirm's "yes"), never a reminder's.
+var plainYes = map[string]bool{"yes": true, "да": true, "да конечно": true}
+
 // comingWords are typed answers to a reminder (after eraseText's clean-up)
 // that mean its "I'll be there"; pushedReply takes them only as the answer to
-// a reminder, never elsewhere ("yes" is a Yes to a question too).
+// a reminder, never elsewhere ("yes" is a Yes to a question too). "ok"/"ок"
+// are left out: they acknowledge as readily as they agree, and an
+// acknowledged reminder is not a promise to come.
 var comingWords = map[string]bool{
 	"i ll come": true, "i will come": true, "coming": true, "i m coming": true, "i am coming": true,
 	"i ll be there": true, "i will be there": true, "will be there": true,
 	"yes": true, "yes i ll come": true, "yes i will come": true, "yes i ll be there": true, "yes coming": true,
+	"yes i will": true, "yes i will be there": true, "sure i ll be there": true, "sure i will be there": true,
+	"sure i ll come": true, "of course i ll come": true, "of course i ll be there": true,
+	"thanks i ll be there": true, "thank you i ll be there": true, "thanks i ll come": true, "thank you i ll come": true,
+	"see you then": true, "see you there": true,
 	"приду": true, "я приду": true, "буду": true, "я буду": true, "да": true, "да приду": true, "да буду": true,
 	"обязательно приду": true, "обязательно буду": true, "буду вовремя": true, "приду вовремя": true,
+	"конечно приду": true, "конечно буду": true, "да конечно": true, "да конечно приду": true, "да конечно буду": true,
+	"спасибо приду": true, "спасибо буду": true, "спасибо я приду": true, "спасибо я буду": true,
+	"да я приду": true, "да я буду": true, "хорошо приду": true, "хорошо буду": true,
 }
 
 // sameLabel reports whether typed text is a button's label: case aside,

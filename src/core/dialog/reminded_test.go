@@ -620,3 +620,95 @@ func TestTypedComingToReminder(t *testing.T) {
 		require.Equal(t, []string{"-"}, b.comingAt(t))
 	})
 }
+
+// TestTypedComingMidFlow: a reminder that came while the client was in a
+// flow (choosing a time) is answered by a typed "I'll be there" / "Приду"
+// (its own label or the coming words) at that step too: the booking is
+// confirmed and the step's question asked again. A bare number stays the
+// step's list's, and a plain "yes" is not taken for it.
+func TestTypedComingMidFlow(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lang, say, thanks string // thanks "": not taken for the reminder's answer
+		script, flow      []string
+	}{
+		{lang: "en", say: "I'll be there", thanks: "Thank you! See you on Wednesday, 3 March at 10:00.",
+			script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm"},
+			flow: []string{"pick: Book", "pick: Manicure", "pick: #3"}},
+		{lang: "en", say: "sure, I'll be there!", thanks: "Thank you! See you on Wednesday, 3 March at 10:00.",
+			script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm"},
+			flow: []string{"pick: Book", "pick: Manicure", "pick: #3"}},
+		{lang: "ru", say: "Приду", thanks: "Спасибо! Ждём вас",
+			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
+			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3"}},
+		{lang: "ru", say: "спасибо, буду", thanks: "Спасибо! Ждём вас",
+			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
+			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3"}},
+		{lang: "en", say: "yes", thanks: "",
+			script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm"},
+			flow: []string{"pick: Book", "pick: Manicure", "pick: #3"}},
+		{lang: "ru", say: "да", thanks: "",
+			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
+			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3"}},
+	} {
+		t.Run(tc.lang+"/"+tc.say, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, withReminders)
+			c := &conv{name: "c", hint: tc.lang}
+			b.run(t, []*conv{c}, tc.script)
+			// Tuesday 09:55: a new booking is under way, at its time step.
+			b.clock.T = time.Date(2027, 3, 2, 9, 55, 0, 0, pgtest.Berlin)
+			b.run(t, []*conv{c}, tc.flow)
+			day := b.state(t, pgtest.Pool(t), "c").Day
+			require.Equal(t, "time", b.state(t, pgtest.Pool(t), "c").Step, lastText(c))
+			b.clock.T = b.clock.T.Add(5 * time.Minute)
+			n, _, err := b.reminders.Tick(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, n, "the 24 h reminder")
+			b.sent(t)
+			b.clock.T = b.clock.T.Add(time.Minute)
+
+			r := b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: tc.say})
+			if tc.thanks == "" {
+				require.Equal(t, []string{"-"}, b.comingAt(t), "a plain yes is the step's: %q", r[0].Text)
+				return
+			}
+			require.Contains(t, r[0].Text, tc.thanks)
+			require.Equal(t, []string{"Tue 02 10:01"}, b.comingAt(t))
+			st := b.state(t, pgtest.Pool(t), "c")
+			require.Equal(t, "time", st.Step, "the flow goes on")
+			require.Equal(t, day, st.Day)
+			r = b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
+			require.Equal(t, "confirm", b.state(t, pgtest.Pool(t), "c").Step, "1 is the list's first time: %q", r[0].Text)
+		})
+	}
+}
+
+// TestNotComingWords: at the menu after a reminder, a refusal or a request
+// to move is not "I'll be there": nothing is recorded.
+func TestNotComingWords(t *testing.T) {
+	t.Parallel()
+	for _, say := range []string{"не приду", "нет", "yes please move it", "no", "I won't come", "ok"} {
+		t.Run(say, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, withReminders)
+			olga := &conv{name: "olga", hint: "en"}
+			b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm"})
+			b.clock.T = time.Date(2027, 3, 2, 10, 0, 0, 0, pgtest.Berlin)
+			n, _, err := b.reminders.Tick(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, n)
+			b.sent(t)
+			b.clock.T = b.clock.T.Add(time.Minute)
+			b.send(t, olga, dialog.Inbound{Kind: dialog.KindText, Text: say})
+			require.Equal(t, []string{"-"}, b.comingAt(t))
+		})
+	}
+}

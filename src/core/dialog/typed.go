@@ -55,6 +55,10 @@ type typedState struct {
 	// MoveHere is the "Yes, move it" button of the move just offered for a
 	// typed time (take): a "yes" typed next presses it.
 	MoveHere string `json:"move_here,omitempty"`
+	// Near: the times last shown (State.Shown) are the nearest to one asked
+	// (offer, nearest), not a page of the day's list: shown again, they are
+	// headed so.
+	Near bool `json:"near,omitempty"`
 }
 
 // typing is what a turn keeps for reading typed text.
@@ -67,6 +71,12 @@ type typing struct {
 	catalog string // catalogKey of the turn's catalog, once written (catKey)
 	// moveHere is State.MoveHere as the event found it (cleared for the next).
 	moveHere string
+	// near is State.Near as the event found it (cleared for the next).
+	near bool
+	// partAsked: this event asked for a part of the day with the day
+	// ("manicure on Thursday evening"): a day with times, none in it, gives
+	// way to the nearest day with times in it (timeAsk).
+	partAsked bool
 	// priceOnly: the text asked a question (a price), not for a booking: a
 	// time found is offered as a button, never held.
 	priceOnly bool
@@ -762,9 +772,8 @@ func (t *turn) advance() {
 	case len(times) > 0:
 		t.place(times)
 	case period != nil:
-		st.Want, st.Period = "", period.String()
-		t.periodNote(*period)
-		t.ask()
+		st.Want, st.Period, t.partAsked = "", period.String(), true
+		t.ask() // a day with no time in the part asked says so (timeAsk)
 	default:
 		t.ask()
 	}
@@ -778,23 +787,6 @@ func (t *turn) dayFor(c core.ClockTime) core.Date {
 		return today
 	}
 	return today.AddDays(1)
-}
-
-// periodNote says so when the flow's day has free times but none in the
-// part of the day asked (then its times are shown from the first); with
-// some, they are shown from the first in it (timesReply).
-func (t *turn) periodNote(period core.ClockRange) {
-	d, err := core.ParseDate(t.st.Day)
-	if err != nil {
-		return
-	}
-	slots, err := t.free(d, 1)
-	if err != nil || len(slots) == 0 {
-		return
-	}
-	if !slices.ContainsFunc(slots, func(s availability.Slot) bool { return t.inPeriod(s, period) }) {
-		t.addNote(t.p.T("period.none"))
-	}
 }
 
 // wallClock is the local time of day of an instant.
@@ -931,6 +923,7 @@ func oneMaster(slots []availability.Slot) string {
 // offer sends the nearest free times found for a typed time, with Another
 // day and Menu; the note, if any, before them.
 func (t *turn) offer(r Reply) {
+	t.st.Near = true
 	r.Choices = append(r.Choices, Choice{ID: optAnyDay, Label: t.p.T("btn.other_day")})
 	if t.note != "" {
 		r.Text = t.note + "\n\n" + r.Text

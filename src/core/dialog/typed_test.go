@@ -187,24 +187,44 @@ func (b *bundle) masterStarts(t *testing.T) []string {
 	return out
 }
 
-// TestNotATimeKeepsTheOffer: text at the time step after the day offered has
-// filled up meanwhile shows the times offered on that day again, labelled as
-// that day's ("10:00", under its date), not as another day's: the day's list
-// as it stands now (moved to the nearest day) does not change the offer.
+// TestNotATimeKeepsTheOffer: text at the time step shows the times offered
+// again, but only those still free: a time booked since is left out (pressed,
+// it would fail only at the hold); with none of them left, the step's own
+// answer as it stands now (the day filled up: why, and the nearest day).
 func TestNotATimeKeepsTheOffer(t *testing.T) {
 	t.Parallel()
-	b := newBundle(t)
-	olga := &conv{name: "olga", hint: "en"}
-	b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Mon 1 Mar"})
-	for i, h := range []int{10, 11, 12} {
-		_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
-			Start:          time.Date(2027, 3, 1, h, 0, 0, 0, pgtest.Berlin),
-			Client:         core.Client{Name: "Busy", Phone: fmt.Sprintf("+4915100000%02d", i)},
-			IdempotencyKey: fmt.Sprintf("fill-%d", i), Confirm: true, Source: booking.OwnerSource})
-		require.NoError(t, err)
+	fill := func(t *testing.T, b *bundle, hs ...int) {
+		for i, h := range hs {
+			_, err := b.bookings.Book(ctx, booking.BookRequest{SalonID: b.salonID, ServiceID: "haircut", MasterID: "anna",
+				Start:          time.Date(2027, 3, 1, h, 0, 0, 0, pgtest.Berlin),
+				Client:         core.Client{Name: "Busy", Phone: fmt.Sprintf("+4915100000%02d", i)},
+				IdempotencyKey: fmt.Sprintf("fill-%d", h), Confirm: true, Source: booking.OwnerSource})
+			require.NoError(t, err)
+		}
 	}
-	b.run(t, []*conv{olga}, []string{"text: hmm"})
-	require.Len(t, olga.last, 1)
-	require.True(t, strings.HasSuffix(olga.last[0].Text, "Free times on Monday, 1 March:"), olga.last[0].Text)
-	require.Equal(t, "10:00", olga.last[0].Choices[0].Label)
+	t.Run("SomeTaken", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		olga := &conv{name: "olga", hint: "en"}
+		b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Mon 1 Mar"})
+		require.Contains(t, lastLabels(olga), "10:00")
+		fill(t, b, 10)
+		b.run(t, []*conv{olga}, []string{"text: hmm"})
+		require.True(t, strings.HasSuffix(lastText(olga), "Free times on Monday, 1 March:"), lastText(olga))
+		require.NotContains(t, lastLabels(olga), "10:00", "booked since it was shown")
+		require.Contains(t, lastLabels(olga), "11:00")
+	})
+	t.Run("AllTaken", func(t *testing.T) {
+		t.Parallel()
+		b := newBundle(t)
+		olga := &conv{name: "olga", hint: "en"}
+		b.run(t, []*conv{olga}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Mon 1 Mar"})
+		fill(t, b, 10, 11, 12)
+		b.run(t, []*conv{olga}, []string{"text: hmm"})
+		require.Len(t, olga.last, 1)
+		require.Equal(t, "Please pick a time below, or type one (for example, 10:00).\n\n"+
+			"Anna is fully booked today. If today suits you best, I can let you know when a time frees up. "+
+			"The nearest free times are tomorrow:", olga.last[0].Text)
+		require.Equal(t, "2027-03-02", b.state(t, pgtest.Pool(t), "olga").Day)
+	})
 }

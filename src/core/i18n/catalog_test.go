@@ -152,7 +152,8 @@ func keyCalls(t *testing.T, dirs ...string) map[string][]call {
 var computedKeys = map[string]bool{
 	"book.go: key":                          true, // ask.service / ask.service_with
 	"nothing.go: key":                       true, // why.too_short / why.too_short_master
-	"info.go: key":                          true, // hours.range / hours.range_list
+	"info.go: key":                          true, // hours.range / hours.range_list; phoneMsg/phoneN's key with the phone
+	"info.go: key + \"_no_phone\"":          true, // phoneMsg/phoneN without one: each form in nophone_test.go
 	"summary.go: key":                       true, // staff.summary.* by status
 	"staff.go: \"staff.\" + string(n.Kind)": true, // staff.booked, staff.moved, …
 	"staff.go: \"staff.deposit.\" + string(n.DepositTo)": true,
