@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
@@ -575,7 +576,7 @@ func (t *turn) onName() {
 	if t.in.Kind == KindContact && t.in.Contact == nil {
 		t.in.Kind = KindText
 	}
-	name := strings.TrimSpace(t.in.Text)
+	name := nameFrom(t.in.Text)
 	if t.in.Kind == KindContact {
 		name = strings.TrimSpace(t.in.Contact.Name)
 	}
@@ -590,6 +591,10 @@ func (t *turn) onName() {
 		return
 	case !booking.NameOK(name):
 		t.note = t.p.T("hint.name_bad", "Max", booking.MaxNameRunes)
+		t.ask()
+		return
+	case t.in.Kind == KindText && notAName(name):
+		t.note = t.p.T("hint.name_word")
 		t.ask()
 		return
 	}
@@ -699,4 +704,59 @@ func (t *turn) onConfirm() {
 	default:
 		t.again()
 	}
+}
+
+// notAName reports whether text typed at the name step is a word people type
+// while they think or answer something else ("hmm", "ok", "да"), not a name:
+// kept as the client's name it would greet them and reach the salon's desk.
+// Only whole messages of such words count: "Ok Sun" stays a name.
+func notAName(s string) bool {
+	words := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\''
+	})
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		if !fillerWords[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// fillerWords are the words notAName looks for, in the catalogs' languages.
+var fillerWords = map[string]bool{
+	"hmm": true, "hm": true, "hmmm": true, "mm": true, "mmm": true, "um": true, "umm": true, "uh": true, "eh": true,
+	"ok": true, "okay": true, "yes": true, "no": true, "yeah": true, "yep": true, "nope": true, "sure": true,
+	"hi": true, "hello": true, "hey": true, "thanks": true, "thank": true, "you": true, "what": true, "why": true,
+	"name": true, "my": true, "test": true,
+	"хм": true, "хмм": true, "ммм": true, "мм": true, "эм": true, "ээ": true, "ок": true, "окей": true, "да": true,
+	"нет": true, "ага": true, "угу": true, "привет": true, "здравствуйте": true, "спасибо": true, "что": true,
+	"зачем": true, "имя": true, "моё": true, "мое": true, "тест": true,
+}
+
+// nameFrom is the name in text typed at the name step: the whole text, less
+// an introduction before it ("My name is Olga", "Меня зовут Ольга", "I'm
+// Olga") and a full stop after it.
+func nameFrom(text string) string {
+	name := strings.TrimSpace(text)
+	lower := strings.ToLower(name)
+	if len(lower) != len(name) { // a letter whose lower case is longer: offsets would not match
+		return name
+	}
+	for _, intro := range nameIntros {
+		if rest, ok := strings.CutPrefix(lower, intro); ok && strings.TrimSpace(rest) != "" {
+			name = strings.TrimSpace(name[len(name)-len(rest):])
+			break
+		}
+	}
+	return strings.TrimSpace(strings.TrimRight(name, ".!"))
+}
+
+// nameIntros are the introductions nameFrom drops, longest first where one
+// begins another; each ends with a space, so a name beginning alike is kept.
+var nameIntros = []string{
+	"my name is ", "my name's ", "name: ", "i'm ", "i am ", "this is ", "it's ", "it is ",
+	"меня зовут ", "моё имя ", "мое имя ", "имя: ", "это ", "я ",
 }

@@ -1,0 +1,49 @@
+package dialog_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"salonbook/src/adapters/postgres/pgtest"
+)
+
+// TestNameStep: at the name step a filler word ("hmm", "ок") is asked again,
+// not kept as the client's name, and an introduction ("My name is Olga",
+// "Меня зовут Ольга") keeps only the name.
+func TestNameStep(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		hint, typed, want string // want "": asked again
+	}{
+		{"en", "hmm", ""},
+		{"en", "Ok.", ""},
+		{"en", "thank you!", ""},
+		{"ru", "хм", ""},
+		{"ru", "Да", ""},
+		{"en", "My name is Olga", "Olga"},
+		{"en", "I'm Olga Petrova.", "Olga Petrova"},
+		{"ru", "Меня зовут Ольга", "Ольга"},
+		{"ru", "я Ольга", "Ольга"},
+		{"en", "Ok Sun", "Ok Sun"},
+		{"en", "Yana", "Yana"},
+		{"en", "Isaac", "Isaac"},
+	} {
+		t.Run(c.hint+"/"+c.typed, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			olga := &conv{name: "olga", hint: c.hint}
+			b.run(t, []*conv{olga}, []string{"text: hi", "pick: #1", "pick: #1", "pick: #2", "pick: #2", "pick: 12:00"})
+			b.run(t, []*conv{olga}, []string{"text: " + c.typed})
+			st := b.state(t, pgtest.Pool(t), "olga")
+			if c.want == "" {
+				require.Empty(t, st.ClientName)
+				hint := map[string]string{"en": "I need your name", "ru": "Для записи мне нужно ваше имя"}[c.hint]
+				require.True(t, strings.HasPrefix(lastText(olga), hint), lastText(olga))
+				return
+			}
+			require.Equal(t, c.want, st.ClientName)
+		})
+	}
+}
