@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"salonbook/src/core"
 	"salonbook/src/core/availability"
@@ -576,7 +577,7 @@ func (t *turn) onName() {
 	if t.in.Kind == KindContact && t.in.Contact == nil {
 		t.in.Kind = KindText
 	}
-	name := nameFrom(t.in.Text)
+	name, intro := nameFrom(t.in.Text)
 	if t.in.Kind == KindContact {
 		name = strings.TrimSpace(t.in.Contact.Name)
 	}
@@ -593,12 +594,13 @@ func (t *turn) onName() {
 		t.note = t.p.T("hint.name_bad", "Max", booking.MaxNameRunes)
 		t.ask()
 		return
-	case t.in.Kind == KindText && notAName(name):
+	case t.in.Kind == KindText && !intro && notAName(name) && !strings.EqualFold(t.st.NameTried, name):
+		t.st.NameTried = name
 		t.note = t.p.T("hint.name_word")
 		t.ask()
 		return
 	}
-	t.st.ClientName = name
+	t.st.ClientName, t.st.NameTried = name, ""
 	if t.in.Kind == KindContact {
 		if e164, ok := phone.Parse(t.in.Contact.Phone, t.cat.Salon.Country, phone.Possible); ok {
 			t.st.ClientPhone, t.st.PhoneVerified = e164, t.in.Contact.Own
@@ -706,6 +708,63 @@ func (t *turn) onConfirm() {
 	}
 }
 
+// nameFrom is the name in text typed at the name step: the whole text, less
+// a greeting and an introduction before it ("Hi, my name is Olga", "Привет,
+// меня зовут Ольга", "I’m Olga") and punctuation or emoticons after it;
+// intro reports that an introduction was dropped (what follows one is a name
+// whatever it says: "My name is Ok").
+func nameFrom(text string) (name string, intro bool) {
+	name = strings.NewReplacer("’", "'", "‘", "'", "ʼ", "'").Replace(strings.TrimSpace(text))
+	for _, g := range nameGreetings {
+		if rest, ok := cutWord(name, g); ok {
+			name = strings.TrimLeftFunc(rest, func(r rune) bool { return unicode.IsPunct(r) || unicode.IsSpace(r) })
+			break
+		}
+	}
+	for _, in := range nameIntros {
+		if rest, ok := cutWord(name, in); ok && strings.TrimSpace(rest) != "" && !namePronouns[strings.ToLower(strings.TrimSpace(rest))] {
+			name, intro = strings.TrimSpace(rest), true
+			break
+		}
+	}
+	name = strings.TrimRightFunc(name, func(r rune) bool {
+		return unicode.IsPunct(r) || unicode.IsSpace(r) || unicode.IsSymbol(r)
+	})
+	if name == "" { // nothing but punctuation or a greeting: the text as typed
+		name = strings.TrimSpace(text)
+	}
+	return name, intro
+}
+
+// cutWord cuts prefix (in any case) off s when a letter does not follow it.
+func cutWord(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || !strings.EqualFold(s[:len(prefix)], prefix) {
+		return s, false
+	}
+	rest := s[len(prefix):]
+	if r, _ := utf8.DecodeRuneInString(rest); rest != "" && (unicode.IsLetter(r) || r == '\'') {
+		return s, false
+	}
+	return rest, true
+}
+
+// nameGreetings are greetings nameFrom drops before a name, longest first
+// where one begins another.
+var nameGreetings = []string{
+	"good morning", "good afternoon", "good evening", "hello", "hi", "hey",
+	"добрый день", "добрый вечер", "доброе утро", "здравствуйте", "здрасте", "привет",
+}
+
+// nameIntros are the introductions nameFrom drops, longest first where one
+// begins another.
+var nameIntros = []string{
+	"my name is", "my name's", "name:", "i'm", "i am", "this is", "it's", "it is",
+	"меня зовут", "моё имя", "мое имя", "имя:", "это", "я",
+}
+
+// namePronouns after an introduction make it no introduction: "It's me".
+var namePronouns = map[string]bool{"me": true, "i": true, "я": true, "мне": true}
+
 // notAName reports whether text typed at the name step is a word people type
 // while they think or answer something else ("hmm", "ok", "да"), not a name:
 // kept as the client's name it would greet them and reach the salon's desk.
@@ -717,6 +776,9 @@ func notAName(s string) bool {
 	if len(words) == 0 {
 		return false
 	}
+	if fillerPhrases[strings.Join(words, " ")] {
+		return true
+	}
 	for _, w := range words {
 		if !fillerWords[w] {
 			return false
@@ -725,38 +787,20 @@ func notAName(s string) bool {
 	return true
 }
 
-// fillerWords are the words notAName looks for, in the catalogs' languages.
+// fillerPhrases are messages notAName refuses whole although a word of them
+// may be a name ("You" is a surname).
+var fillerPhrases = map[string]bool{"thank you": true, "thank you very much": true, "it's me": true, "это я": true,
+	"i don't know": true, "не знаю": true}
+
+// fillerWords are the words notAName looks for, in the catalogs' languages;
+// pronouns and the words of an introduction with no name after it too ("It's
+// me", "Меня зовут").
 var fillerWords = map[string]bool{
 	"hmm": true, "hm": true, "hmmm": true, "mm": true, "mmm": true, "um": true, "umm": true, "uh": true, "eh": true,
-	"ok": true, "okay": true, "yes": true, "no": true, "yeah": true, "yep": true, "nope": true, "sure": true,
-	"hi": true, "hello": true, "hey": true, "thanks": true, "thank": true, "you": true, "what": true, "why": true,
-	"name": true, "my": true, "test": true,
+	"ok": true, "okay": true, "yes": true, "yeah": true, "yep": true, "nope": true, "sure": true,
+	"hi": true, "hello": true, "hey": true, "thanks": true, "thank": true, "what": true, "why": true,
+	"name": true, "my": true, "test": true, "me": true, "it": true, "it's": true, "is": true, "i'm": true,
 	"хм": true, "хмм": true, "ммм": true, "мм": true, "эм": true, "ээ": true, "ок": true, "окей": true, "да": true,
 	"нет": true, "ага": true, "угу": true, "привет": true, "здравствуйте": true, "спасибо": true, "что": true,
-	"зачем": true, "имя": true, "моё": true, "мое": true, "тест": true,
-}
-
-// nameFrom is the name in text typed at the name step: the whole text, less
-// an introduction before it ("My name is Olga", "Меня зовут Ольга", "I'm
-// Olga") and a full stop after it.
-func nameFrom(text string) string {
-	name := strings.TrimSpace(text)
-	lower := strings.ToLower(name)
-	if len(lower) != len(name) { // a letter whose lower case is longer: offsets would not match
-		return name
-	}
-	for _, intro := range nameIntros {
-		if rest, ok := strings.CutPrefix(lower, intro); ok && strings.TrimSpace(rest) != "" {
-			name = strings.TrimSpace(name[len(name)-len(rest):])
-			break
-		}
-	}
-	return strings.TrimSpace(strings.TrimRight(name, ".!"))
-}
-
-// nameIntros are the introductions nameFrom drops, longest first where one
-// begins another; each ends with a space, so a name beginning alike is kept.
-var nameIntros = []string{
-	"my name is ", "my name's ", "name: ", "i'm ", "i am ", "this is ", "it's ", "it is ",
-	"меня зовут ", "моё имя ", "мое имя ", "имя: ", "это ", "я ",
+	"зачем": true, "имя": true, "моё": true, "мое": true, "тест": true, "я": true, "это": true, "меня": true, "зовут": true,
 }

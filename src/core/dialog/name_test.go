@@ -27,6 +27,19 @@ func TestNameStep(t *testing.T) {
 		{"ru", "Меня зовут Ольга", "Ольга"},
 		{"ru", "я Ольга", "Ольга"},
 		{"en", "Ok Sun", "Ok Sun"},
+		{"en", "I’m Olga", "Olga"},
+		{"en", "Hi, I'm Olga :)", "Olga"},
+		{"en", "Good morning! My name is Olga Petrova", "Olga Petrova"},
+		{"en", "Olga?", "Olga"},
+		{"en", "My name is Ok", "Ok"},
+		{"en", "It's me", ""},
+		{"en", "my name is", ""},
+		{"ru", "Привет, меня зовут Ольга", "Ольга"},
+		{"ru", "Это я", ""},
+		{"ru", "Меня зовут", ""},
+		{"ru", "Яна", "Яна"},
+		{"ru", "Я Яна", "Яна"},
+		{"en", "My name is İlkay", "İlkay"},
 		{"en", "Yana", "Yana"},
 		{"en", "Isaac", "Isaac"},
 	} {
@@ -46,4 +59,18 @@ func TestNameStep(t *testing.T) {
 			require.Equal(t, c.want, st.ClientName)
 		})
 	}
+}
+
+// TestNameStepTakesAFillerWordTypedAgain: a name that is also a filler word
+// ("Ok", a surname) is asked again once, then taken when typed again.
+func TestNameStepTakesAFillerWordTypedAgain(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	ok := &conv{name: "ok", hint: "en"}
+	b.run(t, []*conv{ok}, []string{"text: hi", "pick: #1", "pick: #1", "pick: #2", "pick: #2", "pick: 12:00", "text: Ok"})
+	require.Empty(t, b.state(t, pgtest.Pool(t), "ok").ClientName)
+	b.run(t, []*conv{ok}, []string{"text: ok"})
+	st := b.state(t, pgtest.Pool(t), "ok")
+	require.Equal(t, "ok", st.ClientName)
+	require.Empty(t, st.NameTried)
 }

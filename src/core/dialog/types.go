@@ -200,7 +200,11 @@ type State struct {
 	typedState
 
 	// The client, remembered after the first booking.
-	ClientName  string `json:"name,omitempty"`
+	ClientName string `json:"name,omitempty"`
+	// NameTried is text typed at the name step and asked again as a filler
+	// word ("hmm", "ok"): typed again, it is taken as the name ("Ok" is a
+	// surname).
+	NameTried   string `json:"name_tried,omitempty"`
 	ClientPhone string `json:"phone,omitempty"`
 	ClientID    int64  `json:"client,omitempty"`
 	// PhoneVerified: the channel vouched that ClientPhone is the client's own
