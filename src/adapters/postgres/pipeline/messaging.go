@@ -619,6 +619,15 @@ func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
 // once per batch of sends (TestOutboxPlansAfterABurst).
 const fresh = pgx.QueryExecModeExec
 
+// dueAgain is what Due's row locks check again on the row as it is when they
+// take it. In READ COMMITTED a locking read that meets a row changed since the
+// statement's snapshot (marked sent, given up by a superseded reminder, an
+// ended wait-list offer, an erase or a Block, or leased by another Due) locks
+// the newest version and re-checks only its own WHERE on it (EvalPlanQual): with
+// `id = r.id` alone, Due leased and handed out again a message another
+// transaction had just sent or given up (TestDueRechecksRowsChangedSinceItsSnapshot).
+const dueAgain = `sent_at IS NULL AND failed IS NULL AND not_before <= now() AND (leased_until IS NULL OR leased_until < now())`
+
 // Due implements messaging.Outbox. Callback answers form a lane of their own per
 // chat, so that one never waits behind replies held back by the rate limits,
 // and have a limit of their own, so that they are taken while the bot's
@@ -634,11 +643,11 @@ func (o *Outbox) Due(ctx context.Context, channel string, answers, messages int)
 			SELECT id, answer FROM heads WHERE not_before <= now() AND (leased_until IS NULL OR leased_until < now())
 		), answers AS (
 			SELECT x.id FROM (SELECT id FROM ready WHERE answer ORDER BY id) r
-			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id FOR UPDATE SKIP LOCKED) x
+			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id AND `+dueAgain+` FOR UPDATE SKIP LOCKED) x
 			ORDER BY r.id LIMIT $3
 		), messages AS (
 			SELECT x.id FROM (SELECT id FROM ready WHERE NOT answer ORDER BY id) r
-			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id FOR UPDATE SKIP LOCKED) x
+			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id AND `+dueAgain+` FOR UPDATE SKIP LOCKED) x
 			ORDER BY r.id LIMIT $5
 		)
 		UPDATE outbox SET leased_until = now() + make_interval(secs => $4), lease_token = gen_random_uuid()::text
