@@ -73,6 +73,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	closePool := pool.Close
 	m.AddPool(spec.Name, pool)
 	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
+	outbox.SetLog(log)
 	outbox.SetConns(senderConns)        // the sends' unbatched writes (a provider id, a postponement, a block)
 	var awaitAcks func(context.Context) // webhook deliveries waiting for their commit go first
 	var poll func(context.Context) error

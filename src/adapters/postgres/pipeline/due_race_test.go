@@ -1,7 +1,10 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -155,4 +158,45 @@ func dueOne(t *testing.T, out *pipeline.Outbox, id int64) messaging.Queued {
 	}
 	t.Fatalf("message %d not due: %v", id, qs)
 	return messaging.Queued{}
+}
+
+// TestDoneWithALostLeaseIsLogged: a Done whose lease ran out and was taken by
+// another Due marks nothing (that Due's sender may send the message again), and
+// says so in the log, by the outbox row's id: no chat id.
+func TestDoneWithALostLeaseIsLogged(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	var logged bytes.Buffer
+	out := pipeline.NewOutbox(pool, salonID)
+	out.SetLog(slog.New(slog.NewTextHandler(&logged, nil)))
+	var kept, lost int64
+	for _, m := range []struct {
+		chat string
+		id   *int64
+	}{{"4915112345678", &kept}, {"4915187654321", &lost}} {
+		require.NoError(t, pool.QueryRow(ctx, `
+			INSERT INTO outbox (salon_id, channel, chat_id, body) VALUES ($1, 'tg', $2, '{"text": "a reply"}')
+			RETURNING id`, salonID, m.chat).Scan(m.id))
+	}
+	qs, err := out.Due(ctx, "tg", 0, 10)
+	require.NoError(t, err)
+	require.Len(t, qs, 2)
+	// The second lease runs out and another sender's Due takes the message.
+	_, err = pool.Exec(ctx, `UPDATE outbox SET leased_until = now() - interval '1 second' WHERE id = $1`, lost)
+	require.NoError(t, err)
+	again := dueOne(t, pipeline.NewOutbox(pool, salonID), lost)
+
+	require.NoError(t, out.Done(ctx, qs[0], ""))
+	require.Empty(t, logged.String(), "a Done under its lease logs nothing")
+	require.NoError(t, out.Done(ctx, qs[1], ""))
+	line := logged.String()
+	require.Contains(t, line, "level=WARN")
+	require.Contains(t, line, "lease lost: another sender may send it again")
+	require.Contains(t, line, fmt.Sprintf("outbox_ids=[%d]", lost))
+	require.NotContains(t, line, "4915187654321")
+	require.NotContains(t, line, "4915112345678")
+	var token string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT lease_token FROM outbox WHERE id = $1 AND sent_at IS NULL`, lost).Scan(&token))
+	require.Equal(t, again.Lease, token, "the other sender's lease stands")
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -559,6 +560,9 @@ type Outbox struct {
 	dones    []*doneReq
 	flushing bool
 
+	// log is where a Done that found its lease lost is told (SetLog).
+	log *slog.Logger
+
 	// slots bounds the connections the sends' own transactions take at once
 	// (doneWithProviderID, Later, Block): the sender may have more sends in
 	// flight than the pool keeps for it, and the workers and the webhook's
@@ -575,6 +579,10 @@ const OutboxConns = 8
 func (o *Outbox) SetConns(n int) {
 	o.slots = make(chan struct{}, max(n, 1))
 }
+
+// SetLog sets where the outbox logs what goes wrong without an error (default
+// slog.Default()). Call it before the outbox is used.
+func (o *Outbox) SetLog(log *slog.Logger) { o.log = log }
 
 // take waits for a connection slot; the returned func gives it back.
 func (o *Outbox) take(ctx context.Context) (func(), error) {
@@ -602,7 +610,7 @@ type doneReq struct {
 // send off at Sender.SendTimeout (30 s, all its calls together), so a live
 // sender keeps its lease.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
-	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second, slots: make(chan struct{}, OutboxConns)}
+	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second, slots: make(chan struct{}, OutboxConns), log: slog.Default()}
 }
 
 // fresh runs a statement on the outbox with a plan made for that run, from the
@@ -716,19 +724,39 @@ func (o *Outbox) Done(ctx context.Context, q messaging.Queued, failure string) e
 // doneAll marks the batch's messages sent or given up, each under its own
 // lease, in one statement. The rows are found by primary key (id = ANY), in a
 // plan made for this run (fresh): one cached while the outbox was small scans
-// it whole.
+// it whole. A message whose lease was lost (it ran out, and another Due took
+// the message) is left as it is, and logged: that sender may send it again.
 func (o *Outbox) doneAll(ctx context.Context, batch []*doneReq) error {
 	ids, leases, failures := make([]int64, len(batch)), make([]string, len(batch)), make([]string, len(batch))
 	for i, b := range batch {
 		ids[i], leases[i], failures[i] = b.q.ID, b.q.Lease, b.failure
 	}
-	_, err := o.pool.Exec(ctx, `
+	rows, err := o.pool.Query(ctx, `
 		UPDATE outbox SET leased_until = NULL, lease_token = NULL,
 		       sent_at = CASE WHEN ($2::text[])[array_position($1, id)] = '' THEN now() END,
 		       failed = NULLIF(($2::text[])[array_position($1, id)], ''), provider_id = NULL
-		WHERE id = ANY($1) AND salon_id = $3 AND lease_token = ($4::text[])[array_position($1, id)]`,
+		WHERE id = ANY($1) AND salon_id = $3 AND lease_token = ($4::text[])[array_position($1, id)]
+		RETURNING id`,
 		fresh, ids, failures, o.salonID, leases)
-	return err
+	if err != nil {
+		return err
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	if len(done) < len(ids) {
+		var lost []int64
+		for _, id := range ids {
+			if !slices.Contains(done, id) {
+				lost = append(lost, id)
+			}
+		}
+		// Row ids only: never a chat id (a phone number on WhatsApp).
+		o.log.Warn("outbox: lease lost: another sender may send it again",
+			slog.String("salon", o.salonID), slog.Any("outbox_ids", lost))
+	}
+	return nil
 }
 
 // doneWithProviderID marks q sent under the provider's id and, when the
