@@ -42,6 +42,7 @@ import (
 	"salonbook/src/adapters/web"
 	"salonbook/src/adapters/web/desk"
 	"salonbook/src/adapters/whatsapp"
+	"salonbook/src/cmd/internal/keepalive"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
@@ -506,17 +507,15 @@ const maxHeaderBytes = 32 << 10
 const senderParallel = 32
 
 // providerClient is the HTTP client of one provider's API, with a transport of
-// its own: http.DefaultTransport's proxy from the environment, dial, TLS and
-// idle timeouts, but keeping conns idle connections to the provider, as many as
-// the sends it has in flight. The default transport keeps 2 per host: with 32
-// sends in flight nearly every send opened a connection and closed it after
-// (6.9% of serve's CPU in issue 17's conversational burst, and as much again
-// in the provider's accepts and the kernel).
+// its own (keepalive.Transport: http.DefaultTransport's proxy from the
+// environment, dial, TLS and idle timeouts) keeping conns idle connections to
+// the provider, as many as the requests it has in flight. The default
+// transport keeps 2 per host: with 32 sends in flight over HTTP/1.1 nearly
+// every send opened a connection and closed it after (6.9% of serve's CPU in
+// issue 17's conversational burst, and as much again in the provider's
+// accepts and the kernel).
 func providerClient(timeout time.Duration, conns int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = conns
-	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
-	return &http.Client{Timeout: timeout, Transport: tr}
+	return &http.Client{Timeout: timeout, Transport: keepalive.Transport(conns)}
 }
 
 // senderConns is how many connections of the channel's pool the sender's sends
