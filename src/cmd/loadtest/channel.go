@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"salonbook/src/cmd/internal/keepalive"
 )
 
 // channel is one chat platform as the harness drives it: its fake (started by
@@ -83,9 +85,6 @@ func wordsOf(channel string) words {
 // keeps idle (the default transport 2, whatsapptest's 256; a converse run has
 // 1,000 clients at once) cost CPU on both sides that a load run then measured.
 func keepAlive(timeout time.Duration, conns int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = conns
-	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
-	return &http.Client{Timeout: timeout, Transport: tr,
+	return &http.Client{Timeout: timeout, Transport: keepalive.Transport(conns),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }

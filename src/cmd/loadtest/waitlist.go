@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/adapters/postgres"
+	"salonbook/src/cmd/internal/keepalive"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
@@ -218,7 +219,9 @@ func loadtestWaitlist(ctx context.Context, o wlOptions) (*wlResult, error) {
 	if err := ch.hook(server.addr); err != nil {
 		return nil, err
 	}
-	api := &wlAPI{base: "http://" + server.addr, token: token, http: keepAlive(30*time.Second, o.Parallel)}
+	// Like http.DefaultClient (no timeout: a slow answer is measured, never cut
+	// off; redirects followed), but keeping -parallel connections.
+	api := &wlAPI{base: "http://" + server.addr, token: token, http: &http.Client{Transport: keepalive.Transport(o.Parallel)}}
 
 	// The days: from tomorrow (the salon's zone), full.
 	berlin, err := time.LoadLocation("Europe/Berlin")

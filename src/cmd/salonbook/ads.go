@@ -40,6 +40,16 @@ func adChannels(cfg Config) []string {
 // request to Meta at a time: as many idle connections are kept.
 const adsWorkers = 2
 
+// metaOptions is the Conversions API client's: a connection kept for each
+// report sent at once (adsWorkers).
+func metaOptions(mc MetaConfig) meta.Options {
+	return meta.Options{URL: mc.APIURL, Version: mc.APIVersion, DatasetID: mc.PixelID, Token: mc.Token,
+		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: providerClient(adreport.DefaultSendLimit, adsWorkers),
+		// One try per job run: the event's row is locked while it sends
+		// (an erase skips it); the job's retries space the next ones.
+		Tries: 1}
+}
+
 // startAds reports bookings from ad clicks to Meta's Conversions API: every
 // booking confirmed in a chat that came from a click records its events and
 // inserts their jobs in its own transaction (store.FollowChanges); river
@@ -49,11 +59,7 @@ const adsWorkers = 2
 func startAds(bg context.Context, wg *sync.WaitGroup, cfg Config, salonID string, store *postgres.Store,
 	ads *postgres.AdReports, clock core.Clock, log *slog.Logger, m *metrics.Metrics) (func(), error) {
 	mc := cfg.Meta
-	client, err := meta.New(meta.Options{URL: mc.APIURL, Version: mc.APIVersion, DatasetID: mc.PixelID, Token: mc.Token,
-		TestEventCode: mc.TestEventCode, WhatsAppBusinessAccountID: mc.WABAID, HTTPClient: providerClient(adreport.DefaultSendLimit, adsWorkers),
-		// One try per job run: the event's row is locked while it sends
-		// (an erase skips it); the job's retries space the next ones.
-		Tries: 1})
+	client, err := meta.New(metaOptions(mc))
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,21 @@ type channelSpec struct {
 	Started func(ctx context.Context) error
 }
 
+// sendsInFlight is how many sends the channel's sender has in flight at once.
+func (s channelSpec) sendsInFlight() int {
+	if s.SendsReadPool {
+		return senderConns
+	}
+	return senderParallel
+}
+
+// sendClient is the HTTP client the channel's Transport sends with: it keeps a
+// connection for each send in flight (providerClient) and cuts a request off
+// after 30 s.
+func (s channelSpec) sendClient() *http.Client {
+	return providerClient(30*time.Second, s.sendsInFlight())
+}
+
 // startChannel runs a channel on the shared pipeline: its webhook or poller
 // (stores updates in the inbox), workers (one dialog step per update, replies
 // to the outbox) and the sender (within spec.Limits; one process at a time
@@ -73,6 +88,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	closePool := pool.Close
 	m.AddPool(spec.Name, pool)
 	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
+	outbox.SetLog(log)
 	outbox.SetConns(senderConns)        // the sends' unbatched writes (a provider id, a postponement, a block)
 	var awaitAcks func(context.Context) // webhook deliveries waiting for their commit go first
 	var poll func(context.Context) error
@@ -101,11 +117,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 			return catalog.Printer(catalog.Match(hint, catalog.Languages()), time.UTC).T("flood.notice")
 		},
 	}
-	parallel := senderParallel
-	if spec.SendsReadPool {
-		parallel = senderConns
-	}
-	sender := &messaging.Sender{Parallel: parallel, Clock: core.MonotonicClock{}, // its buckets measure durations
+	sender := &messaging.Sender{Parallel: spec.sendsInFlight(), Clock: core.MonotonicClock{}, // its buckets measure durations
 		Channel: spec.Name, Outbox: outbox, Transport: spec.Transport(pool), Log: log, Limits: spec.Limits, IsGroup: spec.IsGroup,
 		Observer: m, // sends by outcome, 429 waits
 		Wake:     wake,

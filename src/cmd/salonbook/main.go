@@ -31,6 +31,7 @@ import (
 	"time"
 	_ "time/tzdata" // salon zones work on hosts without a zoneinfo database
 
+	"github.com/go-telegram/bot"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/adapters/jobs"
@@ -42,6 +43,7 @@ import (
 	"salonbook/src/adapters/web"
 	"salonbook/src/adapters/web/desk"
 	"salonbook/src/adapters/whatsapp"
+	"salonbook/src/cmd/internal/keepalive"
 	"salonbook/src/core"
 	"salonbook/src/core/booking"
 	"salonbook/src/core/dialog"
@@ -433,16 +435,10 @@ func runServe(ctx context.Context, getenv func(string) string, out io.Writer, re
 	return srv.Shutdown(shutCtx)
 }
 
-// startTelegram runs the Telegram channel (see startChannel): updates by the
-// webhook or, with TELEGRAM_MODE=polling, by getUpdates; replies within
-// Telegram's limits.
-func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
-	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, m *metrics.Metrics, ads messaging.Ads) (func(), error) {
-	b, err := telegram.NewBot(tg.Token, tg.APIURL, providerClient(30*time.Second, senderParallel), log)
-	if err != nil {
-		return nil, err
-	}
-	spec := channelSpec{Name: "telegram", Workers: tg.Workers, Decoder: telegram.Decoder{}, Ads: ads,
+// telegramSpec is the Telegram channel but for what uses its bot (Transport,
+// Poll, Webhook, Started: startTelegram sets them).
+func telegramSpec(tg TelegramConfig) channelSpec {
+	return channelSpec{Name: "telegram", Workers: tg.Workers, Decoder: telegram.Decoder{},
 		Limits: messaging.Limits{
 			// Global burst 1: never more than Rate in any one second.
 			Global:  messaging.Rate{Count: tg.Rate, Per: time.Second, Burst: 1},
@@ -451,13 +447,32 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 		},
 		IsGroup:       func(chatID string) bool { return strings.HasPrefix(chatID, "-") },
 		ReplyKeyboard: true,
-		Transport: func(*pgxpool.Pool) messaging.Transport {
-			return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken),
-				telegram.WithLabels(func(lang string) telegram.Labels {
-					p := catalog.Printer(catalog.Match(lang, catalog.Languages()), time.UTC)
-					return telegram.Labels{ShareContact: label(p, "btn.share_contact")}
-				}))
-		},
+	}
+}
+
+// telegramBot is the bot the Telegram channel sends with, on the channel's
+// send client (channelSpec.sendClient).
+func telegramBot(tg TelegramConfig, log *slog.Logger) (*bot.Bot, error) {
+	return telegram.NewBot(tg.Token, tg.APIURL, telegramSpec(tg).sendClient(), log)
+}
+
+// startTelegram runs the Telegram channel (see startChannel): updates by the
+// webhook or, with TELEGRAM_MODE=polling, by getUpdates; replies within
+// Telegram's limits.
+func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMux, tg TelegramConfig,
+	dbURL, salonID string, chat *dialog.Service, catalog *i18n.Catalog, log *slog.Logger, m *metrics.Metrics, ads messaging.Ads) (func(), error) {
+	b, err := telegramBot(tg, log)
+	if err != nil {
+		return nil, err
+	}
+	spec := telegramSpec(tg)
+	spec.Ads = ads
+	spec.Transport = func(*pgxpool.Pool) messaging.Transport {
+		return telegram.NewTransport(b, telegram.WithLogger(log), telegram.WithPaymentToken(tg.PaymentToken),
+			telegram.WithLabels(func(lang string) telegram.Labels {
+				p := catalog.Printer(catalog.Match(lang, catalog.Languages()), time.UTC)
+				return telegram.Labels{ShareContact: label(p, "btn.share_contact")}
+			}))
 	}
 	registered := tg.WebhookURL != "" && tg.Mode == "webhook"
 	if tg.Mode == "polling" {
@@ -499,24 +514,23 @@ func startTelegram(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeM
 // client of this server sends more than a few hundred bytes.
 const maxHeaderBytes = 32 << 10
 
-// senderParallel is how many sends a channel's sender has in flight at once.
+// senderParallel is how many sends a channel's sender has in flight at once
+// (channelSpec.sendsInFlight).
 // Their Done calls are committed together (pipeline.Outbox.Done), so they hold
 // few connections; 8 in flight capped the conversational burst of issue 17 (a
 // send is a round trip to the provider and one to the database).
 const senderParallel = 32
 
 // providerClient is the HTTP client of one provider's API, with a transport of
-// its own: http.DefaultTransport's proxy from the environment, dial, TLS and
-// idle timeouts, but keeping conns idle connections to the provider, as many as
-// the sends it has in flight. The default transport keeps 2 per host: with 32
-// sends in flight nearly every send opened a connection and closed it after
-// (6.9% of serve's CPU in issue 17's conversational burst, and as much again
-// in the provider's accepts and the kernel).
+// its own (keepalive.Transport: http.DefaultTransport's proxy from the
+// environment, dial, TLS and idle timeouts) keeping conns idle connections to
+// the provider, as many as the requests it has in flight. The default
+// transport keeps 2 per host: with 32 sends in flight over HTTP/1.1 nearly
+// every send opened a connection and closed it after (6.9% of serve's CPU in
+// issue 17's conversational burst, and as much again in the provider's
+// accepts and the kernel).
 func providerClient(timeout time.Duration, conns int) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = conns
-	tr.MaxIdleConns = max(tr.MaxIdleConns, conns)
-	return &http.Client{Timeout: timeout, Transport: tr}
+	return &http.Client{Timeout: timeout, Transport: keepalive.Transport(conns)}
 }
 
 // senderConns is how many connections of the channel's pool the sender's sends

@@ -14,8 +14,8 @@ import (
 	"github.com/go-telegram/bot"
 	"github.com/stretchr/testify/require"
 
-	"salonbook/src/adapters/telegram"
 	"salonbook/src/adapters/whatsapp"
+	"salonbook/src/core/adreport"
 )
 
 // TestProviderClientsReuseConnections: the sends a sender has in flight at
@@ -23,7 +23,8 @@ import (
 // Each round's requests are all answered only once all have arrived, so a
 // round holds one connection per send; the default transport then kept 2 of
 // them and every later round opened the others again (Telegram, 32 in flight:
-// 32 + 30 per round).
+// 32 + 30 per round). The clients are serve's (telegramBot, cloudAPIClient),
+// as many sends in flight as the channel's sender has (sendsInFlight).
 func TestProviderClientsReuseConnections(t *testing.T) {
 	t.Parallel()
 	const rounds = 8
@@ -34,10 +35,10 @@ func TestProviderClientsReuseConnections(t *testing.T) {
 		client   func(t *testing.T, url string) func(context.Context) error // one send
 	}{
 		{
-			name: "telegram", inFlight: senderParallel,
+			name: "telegram", inFlight: telegramSpec(TelegramConfig{}).sendsInFlight(),
 			answer: `{"ok":true,"result":{"message_id":1,"date":1,"chat":{"id":1,"type":"private"},"text":"hi"}}`,
 			client: func(t *testing.T, url string) func(context.Context) error {
-				b, err := telegram.NewBot("123:token", url, providerClient(30*time.Second, senderParallel), nil)
+				b, err := telegramBot(TelegramConfig{Token: "123:token", APIURL: url}, nil)
 				require.NoError(t, err)
 				return func(ctx context.Context) error {
 					_, err := b.SendMessage(ctx, &bot.SendMessageParams{ChatID: 1, Text: "hi"})
@@ -46,11 +47,10 @@ func TestProviderClientsReuseConnections(t *testing.T) {
 			},
 		},
 		{
-			name: "whatsapp", inFlight: senderConns,
+			name: "whatsapp", inFlight: whatsAppSpec(WhatsAppConfig{}).sendsInFlight(),
 			answer: `{"messaging_product":"whatsapp","messages":[{"id":"wamid.x"}]}`,
 			client: func(_ *testing.T, url string) func(context.Context) error {
-				c := whatsapp.NewClient(whatsapp.ClientConfig{BaseURL: url, Version: "v21.0", PhoneNumberID: "1", Token: "t",
-					HTTP: providerClient(30*time.Second, senderConns)})
+				c := cloudAPIClient(WhatsAppConfig{APIURL: url, APIVersion: "v21.0", PhoneNumberID: "1", Token: "t"})
 				return func(ctx context.Context) error {
 					_, err := c.Send(ctx, whatsapp.Message{})
 					return err
@@ -110,4 +110,19 @@ func TestProviderClientsReuseConnections(t *testing.T) {
 			t.Logf("%d rounds of %d sends in flight: %d connections opened", rounds, tc.inFlight, opened.Load())
 		})
 	}
+}
+
+// TestMetaClientKeepsItsConnections: the Conversions API client sends on a
+// transport of its own keeping a connection per report sent at once. Its
+// reuse cannot be told apart by connections opened: adsWorkers is 2, as many
+// as the default transport keeps.
+func TestMetaClientKeepsItsConnections(t *testing.T) {
+	t.Parallel()
+	c := metaOptions(MetaConfig{}).HTTPClient
+	require.NotNil(t, c)
+	tr, ok := c.Transport.(*http.Transport)
+	require.True(t, ok, "a transport of its own, not http.DefaultTransport shared with every other client: %T", c.Transport)
+	require.NotSame(t, http.DefaultTransport, tr)
+	require.Equal(t, adsWorkers, tr.MaxIdleConnsPerHost)
+	require.Equal(t, adreport.DefaultSendLimit, c.Timeout)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"sync"
@@ -559,6 +560,9 @@ type Outbox struct {
 	dones    []*doneReq
 	flushing bool
 
+	// log is where a Done that found its lease lost is told (SetLog).
+	log *slog.Logger
+
 	// slots bounds the connections the sends' own transactions take at once
 	// (doneWithProviderID, Later, Block): the sender may have more sends in
 	// flight than the pool keeps for it, and the workers and the webhook's
@@ -575,6 +579,10 @@ const OutboxConns = 8
 func (o *Outbox) SetConns(n int) {
 	o.slots = make(chan struct{}, max(n, 1))
 }
+
+// SetLog sets where the outbox logs what goes wrong without an error (default
+// slog.Default()). Call it before the outbox is used.
+func (o *Outbox) SetLog(log *slog.Logger) { o.log = log }
 
 // take waits for a connection slot; the returned func gives it back.
 func (o *Outbox) take(ctx context.Context) (func(), error) {
@@ -602,7 +610,7 @@ type doneReq struct {
 // send off at Sender.SendTimeout (30 s, all its calls together), so a live
 // sender keeps its lease.
 func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
-	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second, slots: make(chan struct{}, OutboxConns)}
+	return &Outbox{pool: pool, salonID: salonID, lease: 90 * time.Second, slots: make(chan struct{}, OutboxConns), log: slog.Default()}
 }
 
 // fresh runs a statement on the outbox with a plan made for that run, from the
@@ -619,6 +627,15 @@ func NewOutbox(pool *pgxpool.Pool, salonID string) *Outbox {
 // once per batch of sends (TestOutboxPlansAfterABurst).
 const fresh = pgx.QueryExecModeExec
 
+// dueAgain is what Due's row locks check again on the row as it is when they
+// take it. In READ COMMITTED a locking read that meets a row changed since the
+// statement's snapshot (marked sent, given up by a superseded reminder, an
+// ended wait-list offer, an erase or a Block, or leased by another Due) locks
+// the newest version and re-checks only its own WHERE on it (EvalPlanQual): with
+// `id = r.id` alone, Due leased and handed out again a message another
+// transaction had just sent or given up (TestDueRechecksRowsChangedSinceItsSnapshot).
+const dueAgain = `sent_at IS NULL AND failed IS NULL AND not_before <= now() AND (leased_until IS NULL OR leased_until < now())`
+
 // Due implements messaging.Outbox. Callback answers form a lane of their own per
 // chat, so that one never waits behind replies held back by the rate limits,
 // and have a limit of their own, so that they are taken while the bot's
@@ -634,11 +651,11 @@ func (o *Outbox) Due(ctx context.Context, channel string, answers, messages int)
 			SELECT id, answer FROM heads WHERE not_before <= now() AND (leased_until IS NULL OR leased_until < now())
 		), answers AS (
 			SELECT x.id FROM (SELECT id FROM ready WHERE answer ORDER BY id) r
-			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id FOR UPDATE SKIP LOCKED) x
+			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id AND `+dueAgain+` FOR UPDATE SKIP LOCKED) x
 			ORDER BY r.id LIMIT $3
 		), messages AS (
 			SELECT x.id FROM (SELECT id FROM ready WHERE NOT answer ORDER BY id) r
-			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id FOR UPDATE SKIP LOCKED) x
+			CROSS JOIN LATERAL (SELECT id FROM outbox WHERE id = r.id AND `+dueAgain+` FOR UPDATE SKIP LOCKED) x
 			ORDER BY r.id LIMIT $5
 		)
 		UPDATE outbox SET leased_until = now() + make_interval(secs => $4), lease_token = gen_random_uuid()::text
@@ -707,19 +724,39 @@ func (o *Outbox) Done(ctx context.Context, q messaging.Queued, failure string) e
 // doneAll marks the batch's messages sent or given up, each under its own
 // lease, in one statement. The rows are found by primary key (id = ANY), in a
 // plan made for this run (fresh): one cached while the outbox was small scans
-// it whole.
+// it whole. A message whose lease was lost (it ran out, and another Due took
+// the message) is left as it is, and logged: that sender may send it again.
 func (o *Outbox) doneAll(ctx context.Context, batch []*doneReq) error {
 	ids, leases, failures := make([]int64, len(batch)), make([]string, len(batch)), make([]string, len(batch))
 	for i, b := range batch {
 		ids[i], leases[i], failures[i] = b.q.ID, b.q.Lease, b.failure
 	}
-	_, err := o.pool.Exec(ctx, `
+	rows, err := o.pool.Query(ctx, `
 		UPDATE outbox SET leased_until = NULL, lease_token = NULL,
 		       sent_at = CASE WHEN ($2::text[])[array_position($1, id)] = '' THEN now() END,
 		       failed = NULLIF(($2::text[])[array_position($1, id)], ''), provider_id = NULL
-		WHERE id = ANY($1) AND salon_id = $3 AND lease_token = ($4::text[])[array_position($1, id)]`,
+		WHERE id = ANY($1) AND salon_id = $3 AND lease_token = ($4::text[])[array_position($1, id)]
+		RETURNING id`,
 		fresh, ids, failures, o.salonID, leases)
-	return err
+	if err != nil {
+		return err
+	}
+	done, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	if len(done) < len(ids) {
+		var lost []int64
+		for _, id := range ids {
+			if !slices.Contains(done, id) {
+				lost = append(lost, id)
+			}
+		}
+		// Row ids only: never a chat id (a phone number on WhatsApp).
+		o.log.Warn("outbox: lease lost: another sender may send it again",
+			slog.String("salon", o.salonID), slog.Any("outbox_ids", lost))
+	}
+	return nil
 }
 
 // doneWithProviderID marks q sent under the provider's id and, when the

@@ -110,7 +110,8 @@ func TestOutboxPlansAfterABurst(t *testing.T) {
 			rec.stmts = nil
 			rec.phase = "burst"
 			rec.mu.Unlock()
-			send(10, 50)
+			const answers, messages, skipped = 10, 50, 5
+			send(answers, messages)
 			rec.phase = ""
 
 			conn, err := pool.Acquire(ctx)
@@ -136,7 +137,17 @@ func TestOutboxPlansAfterABurst(t *testing.T) {
 					name = "Due"
 				}
 				t.Run(name, func(t *testing.T) {
+					var release func()
+					if name == "Due" {
+						// Another transaction holds the first heads Due
+						// would take: it skips them (SKIP LOCKED).
+						release = lockHeads(t, admin, schema, salonID, skipped)
+					}
 					plan := explainOnConn(t, conn.Conn(), st)
+					if release != nil {
+						release()
+						checkLocks(t, st, plan, answers+messages, skipped)
+					}
 					var work float64
 					checkProbes(t, st, plan, &work)
 					// The waiting messages (by the partial index on unsent
@@ -213,6 +224,49 @@ func checkProbes(t *testing.T, st recorded, e explained, work *float64) {
 		}
 	}
 	walk(e.Plan)
+}
+
+// lockHeads locks, in a transaction of its own, the n unsent heads of the
+// outbox in schema with the lowest ids (those a Due takes first), until the
+// returned func rolls it back.
+func lockHeads(t *testing.T, admin *pgxpool.Pool, schema, salonID string, n int) func() {
+	t.Helper()
+	tx, err := admin.Begin(ctx)
+	require.NoError(t, err)
+	var locked int
+	require.NoError(t, tx.QueryRow(ctx, `
+		WITH l AS (SELECT id FROM `+schema+`.outbox WHERE salon_id = $1 AND sent_at IS NULL AND failed IS NULL
+		           AND (leased_until IS NULL OR leased_until < now()) ORDER BY id LIMIT $2 FOR UPDATE)
+		SELECT count(*) FROM l`, salonID, n).Scan(&locked))
+	require.Equal(t, n, locked)
+	return func() { require.NoError(t, tx.Rollback(ctx)) }
+}
+
+// checkLocks: Due locks no more rows than it takes (limit, answers and
+// messages together), trying no more heads than those and the skipped ones
+// (rows another transaction holds). A plan that locked every ready head
+// before its LIMIT read few rows per head too, and passed checkProbes.
+func checkLocks(t *testing.T, st recorded, e explained, limit, skipped int) {
+	t.Helper()
+	var tries float64
+	var walk func(n planNode)
+	walk = func(n planNode) {
+		if n.Type == "LockRows" {
+			tries += n.Loops
+			if n.Loops <= 1 {
+				require.LessOrEqualf(t, n.Rows, float64(limit), "a LockRows locks %.0f rows, Due takes %d at most:\n%s\n%s",
+					n.Rows, limit, st.sql, e.Plan.tree(""))
+			}
+		}
+		for _, c := range n.Plans {
+			walk(c)
+		}
+	}
+	walk(e.Plan)
+	require.Positive(t, tries, "no LockRows in Due's plan:\n%s", e.Plan.tree(""))
+	require.LessOrEqualf(t, tries, float64(limit+skipped), "Due tries %.0f row locks to take %d rows (%d held elsewhere):\n%s\n%s",
+		tries, limit, skipped, st.sql, e.Plan.tree(""))
+	t.Logf("%.0f row locks tried to take %d rows, %d held elsewhere", tries, limit, skipped)
 }
 
 // tree is n's plan, a node a line.
