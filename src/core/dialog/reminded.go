@@ -205,10 +205,10 @@ func (t *turn) dropFlow(id string) string {
 // seen it); when the pushed messages cannot be read the text gets an apology
 // (answered).
 // In a flow under way (a reminder came while the client was choosing a
-// time), only a reminder's own button labels and the coming words are its
-// answer, a plain "yes"/"да" aside (the step may have asked a question); a
-// number stays the step's list's, anything else the step's, and a store
-// that cannot be read changes nothing.
+// time), only the reminder's "I'll be there" is answered (pushedMidFlow): its
+// label, or the coming words a plain "yes"/"да" aside, and at a yes/no step
+// its label alone; a typed Reschedule/Cancel booking, a number and anything
+// else are the step's, and a store that cannot be read changes nothing.
 func (t *turn) pushedReply(text string) (id string, answered bool) {
 	if t.e.pushed == nil || t.last.IsZero() {
 		return "", false
