@@ -191,7 +191,7 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 		{
 			name: "AnotherDayTypedRu", edit: borisLate,
 			script: []string{"text: стрижка у Бориса в пятницу вечером", "text: а в четверг?"},
-			want:   []string{"В это время дня свободного времени нет. Вот что есть:\n\nСвободное время на четверг, 4 марта:"},
+			want:   []string{"В эту часть дня свободных окон нет. Вот что есть:\n\nСвободное время на четверг, 4 марта:"},
 			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
 		},
 		{
