@@ -501,6 +501,13 @@ func (t *turn) shownTimes() (Reply, bool) {
 	r.Text = p.T("ask.time_offered")
 	if d, err := core.ParseDate(t.st.Day); err == nil && oneDay {
 		switch {
+		case t.near && t.st.Master == booking.AnyMaster && oneMaster(kept) != "": // "Boris is free at 14:00, 14:30 and 15:00 on …"
+			var times []string
+			for _, s := range kept {
+				times = append(times, p.Time(s.Start))
+			}
+			r.Text = ucFirst(p.T("why.near_one", "Master", t.masterName(oneMaster(kept)), "When", t.when(d), "WhenEnd", t.whenEnd(d),
+				"Times", joinAnd(p.T("list.and"), times)))
 		case t.near && t.st.Master == booking.AnyMaster: // whose each time is, as the offer said
 			r.Text = ucFirst(p.T("ask.time_nearest_masters", "On", p.DateOn(d), "Times", t.timesText(kept)))
 		case t.near:

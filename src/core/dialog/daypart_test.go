@@ -10,6 +10,7 @@ import (
 	"salonbook/src/adapters/postgres"
 	"salonbook/src/adapters/postgres/pgtest"
 	"salonbook/src/core"
+	"salonbook/src/core/dialog"
 )
 
 func hours(from, to int) []core.ClockRange {
@@ -159,6 +160,21 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 			times: []string{"Раньше", "17:00", "17:30", "18:00", "18:30", "19:00", "Время: чт, 4 мар."}, day: "2027-03-05",
 		},
 		{
+			// Paged on the nearest day: the day asked stays a button away
+			// (in Later's place, as on the first page; "later" typed pages).
+			name: "DayHasNoneInPartPaged", edit: borisLate,
+			script: []string{"text: haircut with Boris on Thursday evening", "pick: Earlier"},
+			want:   []string{"Free times on Friday, 5 March:"},
+			times:  []string{"Earlier", "14:00", "14:30", "15:00", "15:30", "16:00", "16:30", "Times on Thu 4 Mar"}, day: "2027-03-05",
+		},
+		{
+			name: "DayHasNoneInPartPagedBack", edit: borisLate,
+			script: []string{"text: haircut with Boris on Thursday evening", "pick: Earlier", "pick: Earlier", "text: later",
+				"pick: Times on Thu 4 Mar"},
+			want:  []string{"Free times on Thursday, 4 March:"},
+			times: []string{"12:00", "12:30"}, day: "2027-03-04",
+		},
+		{
 			name: "DayHasNoneInPartBack", edit: borisLate,
 			script: []string{"text: haircut with Boris on Thursday evening", "pick: Times on Thu 4 Mar"},
 			want:   []string{"Free times on Thursday, 4 March:"},
@@ -175,7 +191,7 @@ func TestPartOfTheDayIsHonoured(t *testing.T) {
 		{
 			name: "AnotherDayTypedRu", edit: borisLate,
 			script: []string{"text: стрижка у Бориса в пятницу вечером", "text: а в четверг?"},
-			want:   []string{"В это время дня свободного времени нет. Вот что есть:\n\nСвободное время на четверг, 4 марта:"},
+			want:   []string{"В эту часть дня свободных окон нет. Вот что есть:\n\nСвободное время на четверг, 4 марта:"},
 			times:  []string{"12:00", "12:30"}, day: "2027-03-04",
 		},
 		{
@@ -278,6 +294,30 @@ func TestPartOfTheDayTranscripts(t *testing.T) {
 			b := newBundleWith(t, c.edit)
 			golden(t, c.name, b.run(t, c.convs, c.script))
 			require.Equal(t, 1, b.confirmed(t))
+		})
+	}
+}
+
+// TestForgedAllDay: a "Times on <day>" press (ad:) that was not offered
+// (garbage, a day not shown, a day past the booking horizon) is asked again
+// with hint.pick; the flow's day and part of the day are kept, and so is
+// the day asked's button.
+func TestForgedAllDay(t *testing.T) {
+	t.Parallel()
+	for _, id := range []string{"ad:garbage", "ad:", "ad:2027-03-09", "ad:2028-03-04", "ad:2027-02-28"} {
+		t.Run(id, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, borisLate)
+			c := &conv{name: "c", hint: "en"}
+			b.run(t, []*conv{c}, []string{"text: haircut with Boris on Thursday evening"})
+			r := b.send(t, c, dialog.Inbound{Kind: dialog.KindChoice, Choice: id})
+			require.True(t, strings.HasPrefix(r[0].Text, "Please pick one of the options below"), r[0].Text)
+			st := b.state(t, pgtest.Pool(t), "c")
+			require.Equal(t, "time", st.Step)
+			require.Equal(t, "2027-03-05", st.Day)
+			require.Equal(t, "17:00-24:00", st.Period)
+			require.Contains(t, lastLabels(c), "Times on Thu 4 Mar")
+			require.Equal(t, "17:00", lastLabels(c)[1])
 		})
 	}
 }

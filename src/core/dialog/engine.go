@@ -98,6 +98,10 @@ type Engine struct {
 	payments Payments
 	refs     References
 	calURL   func(token string) string
+	// coming are the labels of a reminder's "I'll be there" in every
+	// language: typed text mid-flow is read against the pushed messages only
+	// when it is one of them (or the coming words).
+	coming []string
 	// adChannels: Config.AdChannels.
 	adChannels []string
 	// typedWords: the parser and open hours of the catalog last read.
@@ -145,9 +149,15 @@ func NewEngine(c Config) *Engine {
 	if c.Idle == 0 {
 		c.Idle = 30 * time.Minute
 	}
+	var coming []string
+	if c.Catalog != nil {
+		for _, lang := range c.Catalog.Languages() {
+			coming = append(coming, c.Catalog.Printer(lang, time.UTC).T("btn.coming"))
+		}
+	}
 	return &Engine{salonID: c.SalonID, bookings: c.Bookings, waitlist: c.Waitlist, pushed: c.Pushed, catalog: c.Catalog, clock: c.Clock, idle: c.Idle,
 		noOffers: c.NoOffers, privacy: c.Privacy, payments: c.Payments, refs: c.References, calURL: c.CalendarURL,
-		adChannels: c.AdChannels}
+		adChannels: c.AdChannels, coming: coming}
 }
 
 // turn is one step being worked out.

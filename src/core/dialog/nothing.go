@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"salonbook/src/core"
@@ -334,7 +335,7 @@ func (t *turn) timeAsk() Reply {
 	if len(slots) > 0 {
 		heading := ucFirst(p.T("ask.time", "Day", p.DateLong(d), "On", p.DateOn(d)))
 		if period == nil || slices.ContainsFunc(slots, func(s availability.Slot) bool { return t.inPeriod(s, *period) }) {
-			return t.timesReply(slots, heading, nil)
+			return t.timesReply(slots, heading, t.allDayKept(d))
 		}
 		// Times that day, none in the part asked. Asked with the day
 		// ("manicure on Thursday evening"): the nearest day with times in
@@ -402,6 +403,25 @@ func (t *turn) allDayChoice(d core.Date) Choice {
 func (t *turn) waitDayChoice(d core.Date) *Choice {
 	return &Choice{ID: prefWaitDay + d.String(), Label: t.p.T("waitlist.day_btn", "Day", d.Day,
 		"Month", t.p.T(fmt.Sprintf("month.%d", int(d.Month))))}
+}
+
+// allDayKept is the "Times on <day asked>" choice shown beside the nearest
+// day's times in the part of the day asked (State.Shown), shown again on
+// every page of day d while the part is kept, so that it is never stale after
+// Earlier or Later; nil when it was not shown.
+func (t *turn) allDayKept(d core.Date) *Choice {
+	if t.st.Period == "" {
+		return nil
+	}
+	for _, id := range t.st.Shown {
+		if day, ok := strings.CutPrefix(id, prefAllDay); ok && day != d.String() {
+			if asked, err := core.ParseDate(day); err == nil && t.bookable(asked) {
+				c := t.allDayChoice(asked)
+				return &c
+			}
+		}
+	}
+	return nil
 }
 
 // timesReply shows page st.Page of a day's free times with text; wait,

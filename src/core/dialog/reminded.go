@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"salonbook/src/core"
 	"salonbook/src/core/i18n"
@@ -204,10 +205,10 @@ func (t *turn) dropFlow(id string) string {
 // seen it); when the pushed messages cannot be read the text gets an apology
 // (answered).
 // In a flow under way (a reminder came while the client was choosing a
-// time), only a reminder's own button labels and the coming words are its
-// answer, a plain "yes"/"да" aside (the step may have asked a question); a
-// number stays the step's list's, anything else the step's, and a store
-// that cannot be read changes nothing.
+// time), only the reminder's "I'll be there" is answered (pushedMidFlow): its
+// label, or the coming words a plain "yes"/"да" aside, and at a yes/no step
+// its label alone; a typed Reschedule/Cancel booking, a number and anything
+// else are the step's, and a store that cannot be read changes nothing.
 func (t *turn) pushedReply(text string) (id string, answered bool) {
 	if t.e.pushed == nil || t.last.IsZero() {
 		return "", false
@@ -254,31 +255,50 @@ func (t *turn) pushedReply(text string) (id string, answered bool) {
 	return "", true
 }
 
-// pushedMidFlow is pushedReply in a flow under way: the id of a reminder's
-// button that text names (its label, or the coming words for "I'll be
-// there"), else "".
+// pushedMidFlow is pushedReply in a flow under way: the id of the reminder's
+// "I'll be there" when text names it (its label, or the coming words), else
+// "". Only that button is taken: it confirms the other booking and the step's
+// question is asked again; a typed "Reschedule"/"Cancel booking" would drop
+// the flow (its hold), so it stays the step's. At a yes/no step (Confirm, "Are
+// you sure?") the coming words are the question's answer ("yes, I will"):
+// only the label itself is the reminder's. The store is read only for text
+// that could match.
 func (t *turn) pushedMidFlow(text string) string {
 	text = strings.TrimSpace(text)
 	if text == "" || bareNumber(text) {
 		return "" // the step's list's
 	}
 	words := eraseText(text)
-	if !comingWords[words] && len(text) > 40 {
-		return "" // a sentence, not a button's label
+	yesNo := t.st.Step == stepConfirm || t.st.Step == stepAskCancel || t.st.Step == stepAskMove
+	byWords := !yesNo && comingWords[words] && !plainYes[words]
+	if !byWords && !t.comingLabel(text) {
+		return "" // cannot be the reminder's: no read
 	}
 	r, err := t.e.pushed.Pushed(t.ctx, t.key, t.last)
 	if err != nil || r == nil {
 		return ""
 	}
 	for _, c := range r.Choices {
-		if !strings.HasPrefix(c.ID, prefComing) && !strings.HasPrefix(c.ID, prefMove) && !strings.HasPrefix(c.ID, prefCancel) {
-			continue // a reminder's buttons only
-		}
-		if sameLabel(text, c.Label) || (strings.HasPrefix(c.ID, prefComing) && comingWords[words] && !plainYes[words]) {
+		if strings.HasPrefix(c.ID, prefComing) && (sameLabel(text, c.Label) || byWords) {
 			return c.ID
 		}
 	}
 	return ""
+}
+
+// comingLabel reports whether text is the label of a reminder's "I'll be
+// there" in any language the catalog has (the reminder may predate a change
+// of language).
+func (t *turn) comingLabel(text string) bool {
+	if utf8.RuneCountInString(text) > 40 {
+		return false // a sentence, not a button's label
+	}
+	for _, l := range t.e.coming {
+		if sameLabel(text, l) {
+			return true
+		}
+	}
+	return false
 }
 
 // bareNumber reports whether text is digits alone.

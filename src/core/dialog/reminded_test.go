@@ -630,6 +630,7 @@ func TestTypedComingMidFlow(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		lang, say, thanks string // thanks "": not taken for the reminder's answer
+		step              string // where the reminder comes: "time" ("") or "confirm"
 		script, flow      []string
 	}{
 		{lang: "en", say: "I'll be there", thanks: "Thank you! See you on Wednesday, 3 March at 10:00.",
@@ -656,8 +657,40 @@ func TestTypedComingMidFlow(t *testing.T) {
 			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
 				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
 			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3"}},
+		// At Confirm (a yes/no question) only the label itself is the reminder's.
+		{lang: "en", say: "yes, I will", thanks: "", step: "confirm",
+			script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm"},
+			flow: []string{"pick: Book", "pick: Manicure", "pick: #3", "pick: #1"}},
+		{lang: "en", say: "see you then", thanks: "", step: "confirm",
+			script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm"},
+			flow: []string{"pick: Book", "pick: Manicure", "pick: #3", "pick: #1"}},
+		{lang: "en", say: "I'll be there", thanks: "Thank you! See you on Wednesday, 3 March at 10:00.", step: "confirm",
+			script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+				"text: Olga", "text: +49 151 23456789", "pick: Confirm"},
+			flow: []string{"pick: Book", "pick: Manicure", "pick: #3", "pick: #1"}},
+		{lang: "ru", say: "да, буду", thanks: "", step: "confirm",
+			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
+			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3", "pick: #1"}},
+		{lang: "ru", say: "да приду", thanks: "", step: "confirm",
+			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
+			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3", "pick: #1"}},
+		{lang: "ru", say: "хорошо буду", thanks: "", step: "confirm",
+			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
+			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3", "pick: #1"}},
+		{lang: "ru", say: "Приду", thanks: "Спасибо! Ждём вас", step: "confirm",
+			script: []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+				"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"},
+			flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3", "pick: #1"}},
 	} {
-		t.Run(tc.lang+"/"+tc.say, func(t *testing.T) {
+		if tc.step == "" {
+			tc.step = "time"
+		}
+		t.Run(tc.step+"/"+tc.lang+"/"+tc.say, func(t *testing.T) {
 			t.Parallel()
 			b := newBundleWith(t, withReminders)
 			c := &conv{name: "c", hint: tc.lang}
@@ -666,7 +699,7 @@ func TestTypedComingMidFlow(t *testing.T) {
 			b.clock.T = time.Date(2027, 3, 2, 9, 55, 0, 0, pgtest.Berlin)
 			b.run(t, []*conv{c}, tc.flow)
 			day := b.state(t, pgtest.Pool(t), "c").Day
-			require.Equal(t, "time", b.state(t, pgtest.Pool(t), "c").Step, lastText(c))
+			require.Equal(t, tc.step, b.state(t, pgtest.Pool(t), "c").Step, lastText(c))
 			b.clock.T = b.clock.T.Add(5 * time.Minute)
 			n, _, err := b.reminders.Tick(ctx)
 			require.NoError(t, err)
@@ -676,14 +709,24 @@ func TestTypedComingMidFlow(t *testing.T) {
 
 			r := b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: tc.say})
 			if tc.thanks == "" {
+				require.NotContains(t, r[0].Text, "Thank you! See you")
+				require.NotContains(t, r[0].Text, "Спасибо! Ждём вас")
+				if tc.step == "confirm" { // the question's yes: the new booking is confirmed
+					require.Equal(t, []string{"-", "-"}, b.comingAt(t), "the Confirm's yes: %q", r[0].Text)
+					return
+				}
 				require.Equal(t, []string{"-"}, b.comingAt(t), "a plain yes is the step's: %q", r[0].Text)
 				return
 			}
 			require.Contains(t, r[0].Text, tc.thanks)
 			require.Equal(t, []string{"Tue 02 10:01"}, b.comingAt(t))
 			st := b.state(t, pgtest.Pool(t), "c")
-			require.Equal(t, "time", st.Step, "the flow goes on")
+			require.Equal(t, tc.step, st.Step, "the flow goes on")
 			require.Equal(t, day, st.Day)
+			if tc.step == "confirm" {
+				require.Len(t, b.starts(t), 2, "the hold is kept")
+				return
+			}
 			r = b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: "1"})
 			require.Equal(t, "confirm", b.state(t, pgtest.Pool(t), "c").Step, "1 is the list's first time: %q", r[0].Text)
 		})
@@ -711,4 +754,90 @@ func TestNotComingWords(t *testing.T) {
 			require.Equal(t, []string{"-"}, b.comingAt(t))
 		})
 	}
+}
+
+// TestTypedMoveCancelMidFlow: a reminder that came while the client was
+// booking another time (at its time step or at Confirm) is not answered by a
+// typed "Cancel booking" or "Reschedule": the label is the step's, the flow
+// and its hold are kept, and the reminded booking is neither cancelled nor
+// asked about.
+func TestTypedMoveCancelMidFlow(t *testing.T) {
+	t.Parallel()
+	en := []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"}
+	ru := []string{"text: привет", "pick: Записаться", "pick: Стрижка", "pick: Анна", "pick: #3", "pick: 10:00",
+		"text: Иван", "text: +7 912 345 67 89", "pick: Подтвердить"}
+	for _, tc := range []struct {
+		lang, say, step string
+		script, flow    []string
+	}{
+		{lang: "en", say: "Cancel booking", step: "confirm", script: en, flow: []string{"pick: Book", "pick: Manicure", "pick: #3", "pick: #1"}},
+		{lang: "en", say: "Reschedule", step: "confirm", script: en, flow: []string{"pick: Book", "pick: Manicure", "pick: #3", "pick: #1"}},
+		{lang: "ru", say: "Отменить запись", step: "confirm", script: ru, flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3", "pick: #1"}},
+		{lang: "ru", say: "Перенести", step: "confirm", script: ru, flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3", "pick: #1"}},
+		{lang: "en", say: "cancel booking", step: "time", script: en, flow: []string{"pick: Book", "pick: Manicure", "pick: #3"}},
+		{lang: "ru", say: "Отменить запись", step: "time", script: ru, flow: []string{"pick: Записаться", "pick: Маникюр", "pick: #3"}},
+	} {
+		t.Run(tc.step+"/"+tc.lang+"/"+tc.say, func(t *testing.T) {
+			t.Parallel()
+			b := newBundleWith(t, withReminders)
+			c := &conv{name: "c", hint: tc.lang}
+			b.run(t, []*conv{c}, tc.script)
+			b.clock.T = time.Date(2027, 3, 2, 9, 55, 0, 0, pgtest.Berlin)
+			b.run(t, []*conv{c}, tc.flow)
+			require.Equal(t, tc.step, b.state(t, pgtest.Pool(t), "c").Step, lastText(c))
+			b.clock.T = b.clock.T.Add(5 * time.Minute)
+			n, _, err := b.reminders.Tick(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 1, n, "the 24 h reminder")
+			b.sent(t)
+			b.clock.T = b.clock.T.Add(time.Minute)
+
+			r := b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: tc.say})
+			st := b.state(t, pgtest.Pool(t), "c")
+			require.NotEqual(t, "ask_cancel", st.Step, r[0].Text)
+			require.NotEqual(t, "ask_move", st.Step, r[0].Text)
+			require.NotEqual(t, "move_day", st.Step, r[0].Text)
+			require.Contains(t, b.starts(t), "Wed 03 10:00", "the reminded booking is kept: %q", r[0].Text)
+			require.NotContains(t, r[0].Text, "released its time")
+			require.NotContains(t, r[0].Text, "освободил")
+		})
+	}
+}
+
+// TestPlainTextMidFlowReadsNoPushed: text at a flow step that cannot be a
+// reminder's answer (not its "I'll be there" label nor the coming words) does
+// not read the pushed messages, a reminder sent or not; the label does.
+func TestPlainTextMidFlowReadsNoPushed(t *testing.T) {
+	t.Parallel()
+	b := newBundleWith(t, withReminders)
+	c := &conv{name: "c", hint: "en"}
+	b.run(t, []*conv{c}, []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Anna", "pick: Wed 3 Mar", "pick: 10:00",
+		"text: Olga", "text: +49 151 23456789", "pick: Confirm"})
+	b.clock.T = time.Date(2027, 3, 2, 9, 55, 0, 0, pgtest.Berlin)
+	b.run(t, []*conv{c}, []string{"pick: Book", "pick: Manicure", "pick: #3"})
+	b.clock.T = b.clock.T.Add(5 * time.Minute)
+	n, _, err := b.reminders.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the 24 h reminder")
+	b.sent(t)
+	b.clock.T = b.clock.T.Add(time.Minute)
+
+	before := b.pushed.calls.Load()
+	for _, say := range []string{"what about later?", "how much is it", "hmm", "yes", "да"} {
+		b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: say})
+		require.Equal(t, before, b.pushed.calls.Load(), "%q read the pushed messages", say)
+		require.Equal(t, "time", b.state(t, pgtest.Pool(t), "c").Step, lastText(c))
+	}
+	require.Equal(t, []string{"-"}, b.comingAt(t))
+	// The reminder is older than those steps now: a new one, answered by its label.
+	b.clock.T = time.Date(2027, 3, 3, 8, 0, 0, 0, pgtest.Berlin)
+	n, _, err = b.reminders.Tick(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the 2 h reminder")
+	b.sent(t)
+	b.clock.T = b.clock.T.Add(time.Minute)
+	b.send(t, c, dialog.Inbound{Kind: dialog.KindText, Text: "I'll be there"})
+	require.Equal(t, before+1, b.pushed.calls.Load(), "the label is read against the reminder")
+	require.Equal(t, []string{"Wed 03 08:01"}, b.comingAt(t))
 }

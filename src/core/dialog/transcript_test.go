@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -52,6 +53,18 @@ type bundle struct {
 	// reminders is the real scheduler (channel "test"): "remind" queues what
 	// is due into the outbox, where the dialog's Pushed reads it back.
 	reminders *pipeline.Reminders
+	pushed    *countingPushed // the dialog's Pushed, counting its reads
+}
+
+// countingPushed is the real pushed messages' store, counting the reads.
+type countingPushed struct {
+	store dialog.Pushed
+	calls atomic.Int64
+}
+
+func (c *countingPushed) Pushed(ctx context.Context, key dialog.ChatKey, after time.Time) (*dialog.Reply, error) {
+	c.calls.Add(1)
+	return c.store.Pushed(ctx, key, after)
 }
 
 // salonSetup: Anna does haircuts and manicures Mon–Sat 10:00–13:00; Boris does
@@ -137,7 +150,8 @@ func newBundleWith(t *testing.T, edit func(*postgres.SalonSetup)) *bundle {
 			return c.Salon, nil
 		}})
 	store.FollowChanges(b.reminders.Record)
-	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: wl, Pushed: pipeline.NewPushed(pool),
+	b.pushed = &countingPushed{store: pipeline.NewPushed(pool)}
+	engine := dialog.NewEngine(dialog.Config{SalonID: id, Bookings: b.bookings, Waitlist: wl, Pushed: b.pushed,
 		Privacy: postgres.NewPrivacy(pool), Catalog: cat, Clock: b.clock, References: postgres.NewReferences(pool), CalendarURL: calendarURL})
 	b.chat = dialog.NewService(engine, postgres.NewConversations(pool))
 	return b

@@ -246,6 +246,13 @@ func (t *turn) bookingFlow() bool {
 // word alone is taken ("menu", "cancel", "help"): anything else is the
 // answer.
 func (t *turn) understood(text string) bool {
+	if t.st.Step == stepConfirm && comingWords[eraseText(text)] {
+		// "yes, I will", "да, буду", "see you then": Confirm's yes (a
+		// reminder's "I'll be there" here is its label alone, pushedMidFlow).
+		t.in.Kind, t.in.Choice = KindChoice, optConfirm
+		t.onConfirm()
+		return true
+	}
 	r := t.parse(text, false)
 	if r.Empty() {
 		return false

@@ -228,3 +228,42 @@ func TestNotATimeKeepsTheOffer(t *testing.T) {
 		require.Equal(t, "2027-03-02", b.state(t, pgtest.Pool(t), "olga").Day)
 	})
 }
+
+// TestReshownNearest: the nearest times of a taken time, shown again on text
+// that is not a time, keep the offer's heading: with one master chosen
+// "The nearest free times on …", with any master and every time one
+// master's, that master named once ("Boris is free at 14:00, 14:30 and
+// 15:00 tomorrow", not "(Boris)" after each). An answer in between (help, a
+// thank-you) asks the step again with the day's list: shown again, that is
+// the list re-shown, under the day's heading.
+func TestReshownNearest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		script []string
+		want   string
+		first  string // the first time shown
+	}{
+		{name: "one master", script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Boris", "text: tomorrow at 5pm", "text: hmm"},
+			want: "The nearest free times on Tuesday, 2 March:"},
+		{name: "one master, twice", script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Boris", "text: tomorrow at 5pm", "text: hmm", "text: hmm"},
+			want: "The nearest free times on Tuesday, 2 March:"},
+		{name: "any master, all Boris's", script: []string{"text: tomorrow at 5pm please", "pick: Haircut", "text: hmm"},
+			want: "Boris is free at 14:00, 14:30 and 15:00 tomorrow."},
+		{name: "help in between", script: []string{"text: hi", "pick: Book", "pick: Haircut", "pick: Boris", "text: tomorrow at 5pm", "text: help", "text: hmm"},
+			want: "Free times on Tuesday, 2 March:", first: "12:00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := newBundle(t)
+			c := &conv{name: "olga", hint: "en"}
+			b.run(t, []*conv{c}, tc.script)
+			require.Contains(t, lastText(c), tc.want)
+			require.NotContains(t, lastText(c), "(Boris)")
+			if tc.first == "" {
+				tc.first = "14:00"
+			}
+			require.Equal(t, tc.first, lastLabels(c)[0])
+		})
+	}
+}
