@@ -73,8 +73,8 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 	closePool := pool.Close
 	m.AddPool(spec.Name, pool)
 	inbox, outbox := pipeline.NewInbox(pool, salonID), pipeline.NewOutbox(pool, salonID)
-	outbox.SetConns(senderConns)             // the sends' unbatched writes (a provider id, a postponement, a block)
-	var awaitAcks func(context.Context) bool // webhook deliveries waiting for their commit go first
+	outbox.SetConns(senderConns)        // the sends' unbatched writes (a provider id, a postponement, a block)
+	var awaitAcks func(context.Context) // webhook deliveries waiting for their commit go first
 	var poll func(context.Context) error
 	if spec.Poll != nil {
 		poll = spec.Poll(pool, inbox)
@@ -83,7 +83,7 @@ func startChannel(ctx, bg context.Context, wg *sync.WaitGroup, mux *http.ServeMu
 		// then), before the pool.
 		gc := pipeline.NewGroupCommit(pool, salonID, gcOpts)
 		mux.Handle("/"+spec.Name+"/webhook", spec.Webhook(pool, gc))
-		awaitAcks = func(ctx context.Context) bool { return gc.AwaitAnswered(ctx, webhookAckWait) }
+		awaitAcks = func(ctx context.Context) { gc.AwaitAnswered(ctx, webhookAckWait) }
 		closePool = func() { gc.Close(); pool.Close() }
 	}
 	wake := make(chan struct{}, 1) // a step committed replies: the sender looks

@@ -285,7 +285,7 @@ func TestWorkerAwaitsTheAcksAheadOfEachStep(t *testing.T) {
 	in := &timedInbox{busy: &awaited}
 	w := &Worker{Channel: "tg", Inbox: in, Log: slog.New(slog.DiscardHandler),
 		Busy:      func() bool { asked.Add(1); return true },
-		AwaitAcks: func(context.Context) bool { awaited.Add(1); return false }}
+		AwaitAcks: func(context.Context) { awaited.Add(1) }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { w.Run(ctx, 1); close(done) }()
@@ -403,7 +403,7 @@ func TestWorkerTakesBatches(t *testing.T) {
 		w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: &countingChat{},
 			Log: slog.New(slog.DiscardHandler), Batch: batch, Queued: func() { in.events.add("queued") }, Clock: stoppedNow{}}
 		if acks {
-			w.AwaitAcks = func(context.Context) bool { in.events.add("acks"); return false }
+			w.AwaitAcks = func(context.Context) { in.events.add("acks") }
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
@@ -459,7 +459,7 @@ func TestWorkerStoppingFinishesOnlyTheStepInHand(t *testing.T) {
 	defer cancel()
 	w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: stoppingChat{stop: cancel},
 		Log: slog.New(slog.DiscardHandler), Batch: 3, Queued: func() { in.events.add("queued") }, Clock: stoppedNow{},
-		AwaitAcks: func(context.Context) bool { in.events.add("acks"); return false }}
+		AwaitAcks: func(context.Context) { in.events.add("acks") }}
 	w.Run(ctx, 1)
 	require.Equal(t, []string{
 		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 0 out, messaging: update not stepped",
@@ -486,13 +486,12 @@ func (c slowChat) Handle(_ context.Context, _ dialog.ChatKey, in dialog.Inbound)
 }
 
 // TestWorkerEndsABatchEarly: a batch's replies commit only after its last
-// step, so once its steps have taken longer than batchBudget (a slow step),
-// or the acks waiting had to be awaited before a step, the batch's other
-// chats are skipped (left pending, taken again next) and what was done
-// commits now.
+// step, so once its steps have taken longer than batchBudget (a slow step;
+// the acks awaited before its steps count too), the batch's other chats are
+// skipped (left pending, taken again next) and what was done commits now.
 func TestWorkerEndsABatchEarly(t *testing.T) {
 	t.Parallel()
-	run := func(payloads []string, awaited func(call int) bool) []string {
+	run := func(payloads []string, slowAcks int) []string {
 		in := &batchInbox{events: &events{}}
 		for i, p := range payloads {
 			in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte(p)})
@@ -503,12 +502,14 @@ func TestWorkerEndsABatchEarly(t *testing.T) {
 		w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: slowChat{clock: clock},
 			Log: slog.New(slog.DiscardHandler), Batch: len(payloads), Clock: clock,
 			Queued: func() { in.events.add("queued"); cancel() }}
-		if awaited != nil {
+		if slowAcks > 0 {
 			calls := 0
-			w.AwaitAcks = func(context.Context) bool {
+			w.AwaitAcks = func(context.Context) {
 				calls++
 				in.events.add("acks")
-				return awaited(calls)
+				if calls == slowAcks { // deliveries waited for: 6 ms
+					<-clock.After(6 * time.Millisecond)
+				}
 			}
 		}
 		w.Run(ctx, 1)
@@ -517,12 +518,11 @@ func TestWorkerEndsABatchEarly(t *testing.T) {
 	skipped := "0 out, messaging: update not stepped"
 	require.Equal(t, []string{
 		"step c0: 1 out, <nil>", "step c1: 1 out, <nil>", "step c2: " + skipped, "step c3: " + skipped, "commit", "queued",
-	}, run([]string{"text:a", "text:slow", "text:c", "text:d"}, nil), "after a slow step the batch ends")
+	}, run([]string{"text:a", "text:slow", "text:c", "text:d"}, 0), "after a slow step the batch ends")
 	require.Equal(t, []string{
 		"step c0: 1 out, <nil>", "step c1: 1 out, <nil>", "step c2: 1 out, <nil>", "commit", "queued",
-	}, run([]string{"text:a", "text:b", "text:c"}, nil), "fast steps: the whole batch")
+	}, run([]string{"text:a", "text:b", "text:c"}, 0), "fast steps: the whole batch")
 	require.Equal(t, []string{
-		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 1 out, <nil>", "acks", "step c2: " + skipped, "step c3: " + skipped, "commit", "queued",
-	}, run([]string{"text:a", "text:b", "text:c", "text:d"}, func(call int) bool { return call == 3 }),
-		"acks had to be awaited: the batch ends")
+		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 1 out, <nil>", "acks", "step c2: 1 out, <nil>", "step c3: " + skipped, "commit", "queued",
+	}, run([]string{"text:a", "text:b", "text:c", "text:d"}, 3), "the time acks were awaited counts")
 }

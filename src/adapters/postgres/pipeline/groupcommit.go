@@ -148,7 +148,7 @@ func (g *GroupCommit) Pending() int { return int(g.pending.Load()) }
 // be acknowledged first (about one batch's commit), instead of pausing a fixed
 // time while any delivery waits (under a steady stream some always does, and
 // every step then waited the whole pause). It reports whether rows were
-// waiting at the call (it had to wait): a worker then ends its batch early.
+// waiting at the call (it had to wait).
 func (g *GroupCommit) AwaitAnswered(ctx context.Context, max time.Duration) (waited bool) {
 	target := g.added.Load()
 	if g.answered.Load() >= target {
