@@ -790,6 +790,12 @@ func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeou
 			}
 		case strings.Contains(t, "no free times"): // left on a day, or in these days
 			finish("full")
+		case strings.Contains(t, "nearest free times"):
+			// The day pressed filled up since it was offered ("Anna is fully
+			// booked on …"): the nearest day's times are offered instead.
+			if sent = pick(m, "t:", c.tIdx); !sent && c.outcome == "" {
+				finish("full")
+			}
 		case strings.Contains(t, "Free times"):
 			if sent = pick(m, "t:", c.tIdx); !sent && c.outcome == "" {
 				finish("full")

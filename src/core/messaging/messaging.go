@@ -133,10 +133,14 @@ type Inbox interface {
 	// letter instead. When handle returns an error nothing of that update is
 	// written (the other updates of the batch are): it stays pending and its
 	// chat is tried again later, backing off; the error is part of NextBatch's.
-	// NextBatch returns how many updates it took (0: nothing to do).
+	// When an update's writes fail (a reply the database rejects), its
+	// attempt is counted as for a failed handle, and the others are written.
+	// NextBatch returns how many updates it took and wrote (0: nothing to do,
+	// or its transaction failed: nothing was written, and the caller pauses
+	// as when idle rather than retry at once).
 	// A handle that returns ErrSkipped did not step the update (its worker
-	// is stopping): nothing at all is written for it, not even a failed
-	// attempt, and it stays its chat's next update.
+	// is stopping, or ended the batch early): nothing at all is written for
+	// it, not even a failed attempt, and it stays its chat's next update.
 	NextBatch(ctx context.Context, channel string, max int, handle func(Pending) (Handled, error)) (int, error)
 	// Add stores a received update; storing the same channel and update id twice
 	// is a no-op (a redelivery). An update whose chat cannot be read is stored

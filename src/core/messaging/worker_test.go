@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"salonbook/src/core"
 	"salonbook/src/core/dialog"
 )
 
@@ -400,7 +401,7 @@ func TestWorkerTakesBatches(t *testing.T) {
 			in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte(p)})
 		}
 		w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: &countingChat{},
-			Log: slog.New(slog.DiscardHandler), Batch: batch, Queued: func() { in.events.add("queued") }}
+			Log: slog.New(slog.DiscardHandler), Batch: batch, Queued: func() { in.events.add("queued") }, Clock: stoppedNow{}}
 		if acks {
 			w.AwaitAcks = func(context.Context) { in.events.add("acks") }
 		}
@@ -457,11 +458,71 @@ func TestWorkerStoppingFinishesOnlyTheStepInHand(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: stoppingChat{stop: cancel},
-		Log: slog.New(slog.DiscardHandler), Batch: 3, Queued: func() { in.events.add("queued") },
+		Log: slog.New(slog.DiscardHandler), Batch: 3, Queued: func() { in.events.add("queued") }, Clock: stoppedNow{},
 		AwaitAcks: func(context.Context) { in.events.add("acks") }}
 	w.Run(ctx, 1)
 	require.Equal(t, []string{
 		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 0 out, messaging: update not stepped",
 		"acks", "step c2: 0 out, messaging: update not stepped", "commit", "queued",
 	}, in.events.list)
+}
+
+// stoppedNow is a clock whose time stands still (a batch's steps take no time
+// by it, however slow the machine) while its waits are real.
+type stoppedNow struct{}
+
+func (stoppedNow) Now() time.Time                         { return time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC) }
+func (stoppedNow) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// slowChat answers every event with one reply; an event "text:slow" takes
+// 10 ms by the clock (it waits on it).
+type slowChat struct{ clock core.Timer }
+
+func (c slowChat) Handle(_ context.Context, _ dialog.ChatKey, in dialog.Inbound) ([]dialog.Reply, error) {
+	if in.Text == "slow" {
+		<-c.clock.After(10 * time.Millisecond)
+	}
+	return []dialog.Reply{{Text: "answer"}}, nil
+}
+
+// TestWorkerEndsABatchEarly: a batch's replies commit only after its last
+// step, so once its steps have taken longer than batchBudget (a slow step;
+// the acks awaited before its steps count too), the batch's other chats are
+// skipped (left pending, taken again next) and what was done commits now.
+func TestWorkerEndsABatchEarly(t *testing.T) {
+	t.Parallel()
+	run := func(payloads []string, slowAcks int) []string {
+		in := &batchInbox{events: &events{}}
+		for i, p := range payloads {
+			in.pending = append(in.pending, Pending{ID: int64(i + 1), ChatID: fmt.Sprint("c", i), Payload: []byte(p)})
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		clock := &stepClock{t: time.Date(2027, 3, 1, 10, 0, 0, 0, time.UTC)}
+		w := &Worker{SalonID: "s", Channel: "tg", Inbox: in, Decoder: textDecoder{}, Chat: slowChat{clock: clock},
+			Log: slog.New(slog.DiscardHandler), Batch: len(payloads), Clock: clock,
+			Queued: func() { in.events.add("queued"); cancel() }}
+		if slowAcks > 0 {
+			calls := 0
+			w.AwaitAcks = func(context.Context) {
+				calls++
+				in.events.add("acks")
+				if calls == slowAcks { // deliveries waited for: 6 ms
+					<-clock.After(6 * time.Millisecond)
+				}
+			}
+		}
+		w.Run(ctx, 1)
+		return in.events.list
+	}
+	skipped := "0 out, messaging: update not stepped"
+	require.Equal(t, []string{
+		"step c0: 1 out, <nil>", "step c1: 1 out, <nil>", "step c2: " + skipped, "step c3: " + skipped, "commit", "queued",
+	}, run([]string{"text:a", "text:slow", "text:c", "text:d"}, 0), "after a slow step the batch ends")
+	require.Equal(t, []string{
+		"step c0: 1 out, <nil>", "step c1: 1 out, <nil>", "step c2: 1 out, <nil>", "commit", "queued",
+	}, run([]string{"text:a", "text:b", "text:c"}, 0), "fast steps: the whole batch")
+	require.Equal(t, []string{
+		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 1 out, <nil>", "acks", "step c2: 1 out, <nil>", "step c3: " + skipped, "commit", "queued",
+	}, run([]string{"text:a", "text:b", "text:c", "text:d"}, 3), "the time acks were awaited counts")
 }

@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,7 +44,8 @@ func TestNextBatch(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 4, n, "as many as are waiting: one head per chat")
 		require.Equal(t, []string{"a1", "b1", "c1", "d1"}, got, "the steps run one after another, in chat order")
-		require.Equal(t, []string{"a1", "b1", "c1", "d1"}, queuedReplies(t, pool, salonID), "each step's reply, with its update")
+		require.Equal(t, []string{"b1", "d1", "a1", "c1"}, queuedReplies(t, pool, salonID),
+			"each step's reply, with its update, queued in the order the updates arrived (not the chats' lock order)")
 		var rows []string
 		require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(array_agg(chat_id ORDER BY chat_id), '{}') FROM inbox_chats WHERE salon_id = $1`,
 			salonID).Scan(&rows))
@@ -92,6 +94,86 @@ func TestNextBatch(t *testing.T) {
 		require.Equal(t, 1, attempts, "the failed attempt is counted")
 		require.True(t, backingOff, "its chat backs off")
 		require.Empty(t, drain(t, in), "b's updates wait behind the failed one")
+	})
+
+	t.Run("AReplyThatCannotBeWrittenFailsOnlyItsStep", func(t *testing.T) {
+		t.Parallel()
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := pipeline.NewInbox(pool, salonID)
+		for _, u := range []string{"a1", "b1", "b2", "c1"} {
+			require.NoError(t, in.Add(ctx, "tg", u, u[:1], []byte(u), ""))
+		}
+		bad := func(p messaging.Pending) (messaging.Handled, error) { // jsonb rejects "\u0000" (22P05)
+			if p.ChatID == "b" {
+				return messaging.Handled{Out: []messaging.Outgoing{{ChatID: p.ChatID, Reply: &dialog.Reply{Text: "x\x00y"}}}}, nil
+			}
+			return answer(p)
+		}
+		state := func() (handled []string, attempts int, backingOff bool, dead *string) {
+			require.NoError(t, pool.QueryRow(ctx, `SELECT
+				(SELECT coalesce(array_agg(update_id ORDER BY update_id), '{}') FROM inbox WHERE salon_id = $1 AND handled_at IS NOT NULL),
+				(SELECT attempts FROM inbox WHERE salon_id = $1 AND update_id = 'b1'),
+				coalesce((SELECT retry_at > now() FROM inbox_chats WHERE salon_id = $1 AND chat_id = 'b'), false),
+				(SELECT dead FROM inbox WHERE salon_id = $1 AND update_id = 'b1')`, salonID).Scan(&handled, &attempts, &backingOff, &dead))
+			return
+		}
+		n, err := in.NextBatch(ctx, "tg", 8, bad)
+		require.Equal(t, 3, n)
+		require.ErrorContains(t, err, "22P05")
+		require.Equal(t, []string{"a1", "c1"}, queuedReplies(t, pool, salonID), "the other steps are committed")
+		handled, attempts, backingOff, _ := state()
+		require.Equal(t, []string{"a1", "c1"}, handled)
+		require.Equal(t, 1, attempts, "the failed write counts as an attempt")
+		require.True(t, backingOff, "its chat backs off")
+		require.Empty(t, drain(t, in), "b's updates wait behind the failed one")
+
+		// Alone in its batch, its write fails the same way, is counted, and
+		// after MaxUpdateAttempts it is given up.
+		for i := 2; i <= pipeline.MaxUpdateAttempts; i++ {
+			_, err := pool.Exec(ctx, `UPDATE inbox_chats SET retry_at = now() - interval '1 second' WHERE salon_id = $1 AND chat_id = 'b'`, salonID)
+			require.NoError(t, err)
+			n, err := in.NextBatch(ctx, "tg", 8, bad)
+			require.Equal(t, 1, n)
+			require.ErrorContains(t, err, "22P05")
+			_, attempts, backingOff, _ := state()
+			require.Equal(t, i, attempts)
+			require.True(t, backingOff)
+		}
+		_, err = pool.Exec(ctx, `UPDATE inbox_chats SET retry_at = now() - interval '1 second' WHERE salon_id = $1 AND chat_id = 'b'`, salonID)
+		require.NoError(t, err)
+		n, err = in.NextBatch(ctx, "tg", 8, bad)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		_, _, _, dead := state()
+		require.NotNil(t, dead)
+		require.Contains(t, *dead, "gave up")
+		require.Equal(t, []string{"b2"}, payloadsOf(drain(t, in)), "the chat moves on")
+	})
+
+	t.Run("AFailedTransactionTakesNone", func(t *testing.T) {
+		t.Parallel()
+		_, salonID := pgtest.Salon(t)
+		pool := pgtest.Pool(t)
+		in := pipeline.NewInbox(pool, salonID)
+		for _, u := range []string{"a1", "b1"} {
+			require.NoError(t, in.Add(ctx, "tg", u, u[:1], []byte(u), ""))
+		}
+		cut, cancel := context.WithCancel(ctx)
+		n, err := in.NextBatch(cut, "tg", 8, func(p messaging.Pending) (messaging.Handled, error) {
+			if p.ChatID == "b" {
+				cancel() // the transaction's writes and commit fail
+			}
+			return answer(p)
+		})
+		require.Error(t, err)
+		require.Zero(t, n, "nothing written: the worker is told it took none, and pauses")
+		var handled, attempts int
+		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE handled_at IS NOT NULL), coalesce(sum(attempts), 0) FROM inbox WHERE salon_id = $1`,
+			salonID).Scan(&handled, &attempts))
+		require.Zero(t, handled)
+		require.Zero(t, attempts)
+		require.Equal(t, []string{"a1", "b1"}, payloadsOf(drain(t, in)))
 	})
 
 	t.Run("ASkippedUpdateStaysAsItWas", func(t *testing.T) {

@@ -147,11 +147,12 @@ func (g *GroupCommit) Pending() int { return int(g.pending.Load()) }
 // ends: a worker about to take its next step lets the deliveries waiting now
 // be acknowledged first (about one batch's commit), instead of pausing a fixed
 // time while any delivery waits (under a steady stream some always does, and
-// every step then waited the whole pause).
-func (g *GroupCommit) AwaitAnswered(ctx context.Context, max time.Duration) {
+// every step then waited the whole pause). It reports whether rows were
+// waiting at the call (it had to wait).
+func (g *GroupCommit) AwaitAnswered(ctx context.Context, max time.Duration) (waited bool) {
 	target := g.added.Load()
 	if g.answered.Load() >= target {
-		return
+		return false
 	}
 	timer := time.NewTimer(max)
 	defer timer.Stop()
@@ -160,14 +161,14 @@ func (g *GroupCommit) AwaitAnswered(ctx context.Context, max time.Duration) {
 		wake := g.flushed
 		g.flushMu.Unlock()
 		if g.answered.Load() >= target {
-			return
+			return true
 		}
 		select {
 		case <-wake:
 		case <-timer.C:
-			return
+			return true
 		case <-ctx.Done():
-			return
+			return true
 		}
 	}
 }

@@ -109,7 +109,8 @@ type taken struct {
 	poison  bool  // tried MaxUpdateAttempts times: given up, not handled
 	skipped bool  // handle did not step it (messaging.ErrSkipped): nothing is written
 	h       messaging.Handled
-	err     error // handle's: nothing of the step is written
+	bodies  []string // h.Out encoded
+	err     error    // handle's, or its writes': nothing of the step is written
 }
 
 // NextBatch implements messaging.Inbox. In one transaction it takes the heads
@@ -122,9 +123,10 @@ type taken struct {
 // modest). Rows of several chats are locked in chat_id order (the order the
 // heads are returned in), as every writer of inbox_chats locks them
 // (insertInbox, Repair), so no two of them deadlock. A step whose handle
-// fails writes nothing of its own: its attempt is counted and its chat backs
-// off, and the batch's other steps are written; one skipped (ErrSkipped)
-// writes nothing at all.
+// fails, or whose writes fail (writeSteps), writes nothing of its own: its
+// attempt is counted and its chat backs off, and the batch's other steps are
+// written; one skipped (ErrSkipped) writes nothing at all. When the
+// transaction fails (nothing is written) NextBatch returns 0 with the error.
 func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handle func(messaging.Pending) (messaging.Handled, error)) (int, error) {
 	limit = min(max(limit, 1), nextCandidates)
 	repairErr := in.repairNow(ctx, channel)
@@ -155,7 +157,14 @@ func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handl
 	if len(errs) > 0 {
 		what = "postpone update"
 	}
-	return len(batch), errors.Join(append(errs, passCore(err, what), repairErr)...)
+	n := len(batch)
+	if err != nil {
+		// Nothing was written, not even the failed attempts: taking the same
+		// chats again at once would fail the same way, so the worker is told
+		// it took none and pauses.
+		n = 0
+	}
+	return n, errors.Join(append(errs, passCore(err, what), repairErr)...)
 }
 
 // takeHeads locks the heads of up to limit chats (the longest waiting that no
@@ -222,8 +231,74 @@ const lockHeads = `
 // time): the chats' blocked marks cleared under their locks, the replies
 // queued, the updates marked handled (or given up), and last each chat moved
 // on (or, after a failed step, backing off), one statement per chat in chat
-// order.
+// order. The round trip begins with a savepoint: when a write fails (a reply
+// the database rejects, as jsonb does "\u0000", or a constraint) the batch is
+// rolled back to it and each step written again on its own, each behind a
+// savepoint of its own, one round trip a step: a step whose writes fail
+// counts its attempt and backs off (failStep: the poison update is given up
+// after MaxUpdateAttempts), the others are written. Without that one bad
+// reply rolled back the whole batch, no attempt was counted, and the same
+// chats were taken again at once, for ever.
 func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batch []*taken) error {
+	var writing []*taken // steps with writes of their own
+	for _, t := range batch {
+		if t.err != nil || t.poison {
+			continue
+		}
+		for _, o := range t.h.Out {
+			body, err := json.Marshal(o)
+			if err != nil {
+				t.err = fmt.Errorf("postgres: encode reply: %w", err) // as a failed step
+				break
+			}
+			t.bodies = append(t.bodies, string(body))
+		}
+	}
+	for _, t := range batch {
+		if !t.skipped && (t.err == nil || t.poison) {
+			writing = append(writing, t)
+		}
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT steps`)
+	in.queueWrites(b, channel, batch)
+	err := tx.SendBatch(ctx, b).Close()
+	if err == nil || len(writing) == 0 {
+		return err
+	}
+	if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT steps`); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	if len(writing) == 1 {
+		writing[0].err = fmt.Errorf("postgres: write step: %w", err) // it is the one whose writes fail
+	}
+	for _, t := range batch { // in chat order, as every writer of inbox_chats locks them
+		if t.skipped {
+			continue
+		}
+		if t.err == nil {
+			b := &pgx.Batch{}
+			b.Queue(`SAVEPOINT step`)
+			in.queueWrites(b, channel, []*taken{t})
+			werr := tx.SendBatch(ctx, b).Close()
+			if werr == nil {
+				continue
+			}
+			if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT step`); rerr != nil {
+				return errors.Join(werr, rerr)
+			}
+			t.err = fmt.Errorf("postgres: write step: %w", werr)
+		}
+		if _, err := tx.Exec(ctx, failStep, in.salonID, channel, t.p.ChatID, t.p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueWrites queues the writes of the steps of batch (see writeSteps);
+// their replies' bodies are encoded (taken.bodies).
+func (in *Inbox) queueWrites(b *pgx.Batch, channel string, batch []*taken) {
 	var answered, chats, bodies []string
 	var sources []int64
 	var ids []int64
@@ -242,13 +317,6 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 		if len(t.h.Out) > 0 { // they wrote again: sending to them is allowed again
 			answered = append(answered, t.p.ChatID)
 		}
-		for _, o := range t.h.Out {
-			body, err := json.Marshal(o)
-			if err != nil {
-				return err
-			}
-			chats, sources, bodies = append(chats, o.ChatID), append(sources, t.p.ID), append(bodies, string(body))
-		}
 		var at *time.Time
 		if !t.h.Sent.IsZero() {
 			at = &t.h.Sent
@@ -258,7 +326,18 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 		// the erase).
 		ids, dead, sent, forget = append(ids, t.p.ID), append(dead, t.h.Dead), append(sent, at), append(forget, t.h.Forget)
 	}
-	b := &pgx.Batch{}
+	// The replies go in the order their updates arrived (head ids; outbox ids
+	// follow the array), not in the chats' lock order: under a rate limit a
+	// chat that wrote later but sorts lower would be answered first.
+	arrived := slices.SortedFunc(slices.Values(batch), func(a, b *taken) int { return cmp.Compare(a.p.ID, b.p.ID) })
+	for _, t := range arrived {
+		if t.err != nil || t.poison {
+			continue
+		}
+		for i, o := range t.h.Out {
+			chats, sources, bodies = append(chats, o.ChatID), append(sources, t.p.ID), append(bodies, t.bodies[i])
+		}
+	}
 	if len(answered) > 0 {
 		// After the chats' locks (blockedLock), so that a Block of a chat
 		// either committed before (its mark is seen and cleared) or waits
@@ -285,7 +364,6 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 		}
 		b.Queue(moveOnChat, in.salonID, channel, t.p.ChatID, t.p.ID, t.version)
 	}
-	return tx.SendBatch(ctx, b).Close()
 }
 
 // blockedLocks takes blockedLock of each chat of $3, in array order.
@@ -359,8 +437,14 @@ const chatHeads = `
 // row lock), so an update stored meanwhile keeps its chat's row: also one
 // with a lower id than $4, which another replica took before and committed
 // after. The update runs only when the delete took nothing, on the row's
-// newest version. One statement, one row lock: the batch's chats are moved on
-// one after another in chat order.
+// newest version, but its head_id subquery reads the statement's snapshot (the
+// DELETE's): updates of a store that committed after the statement began are
+// not seen, so head_id falls back to last_id, which can lie past the chat's
+// true head when that store held several of its updates (a webhook's group
+// commit). Only the order chats are taken in and the backlog-age figure are
+// off by it: the head taken is still the chat's oldest unhandled update
+// (chatHeads probes it). One statement, one row lock: the batch's chats are
+// moved on one after another in chat order.
 const moveOnChat = `
 	WITH gone AS (
 		DELETE FROM inbox_chats WHERE salon_id = $1 AND channel = $2 AND chat_id = $3 AND last_id <= $4 AND version = $5

@@ -92,10 +92,11 @@ func TestAwaitAnsweredWaitsForTheRowsQueuedBefore(t *testing.T) {
 	g := pipeline.NewGroupCommit(pool, salonID, pipeline.GroupCommitOptions{Flushers: 1, MaxBatch: 3, Linger: never})
 	defer g.Close()
 
-	returned := make(chan struct{})
-	go func() { g.AwaitAnswered(ctx, time.Hour); close(returned) }()
+	returned := make(chan bool, 1)
+	go func() { returned <- g.AwaitAnswered(ctx, time.Hour) }()
 	select {
-	case <-returned:
+	case waited := <-returned:
+		require.False(t, waited, "nothing was waiting")
 	case <-time.After(10 * time.Second):
 		t.Fatal("AwaitAnswered with nothing queued did not return")
 	}
@@ -106,7 +107,7 @@ func TestAwaitAnsweredWaitsForTheRowsQueuedBefore(t *testing.T) {
 	}
 	require.Eventually(t, func() bool { return g.Pending() == 2 }, 10*time.Second, time.Millisecond)
 	bounded := time.Now()
-	g.AwaitAnswered(ctx, 50*time.Millisecond) // the two rows wait for a third: the bound ends it
+	require.True(t, g.AwaitAnswered(ctx, 50*time.Millisecond), "rows were waiting") // the two rows wait for a third: the bound ends it
 	require.GreaterOrEqual(t, time.Since(bounded), 50*time.Millisecond)
 	require.Equal(t, 2, g.Pending(), "the rows ahead are still not written")
 
