@@ -480,7 +480,7 @@ type slowChat struct{ clock core.Timer }
 
 func (c slowChat) Handle(_ context.Context, _ dialog.ChatKey, in dialog.Inbound) ([]dialog.Reply, error) {
 	if in.Text == "slow" {
-		<-c.clock.After(10 * time.Millisecond)
+		<-c.clock.After(batchBudget + 5*time.Millisecond)
 	}
 	return []dialog.Reply{{Text: "answer"}}, nil
 }
@@ -507,8 +507,8 @@ func TestWorkerEndsABatchEarly(t *testing.T) {
 			w.AwaitAcks = func(context.Context) {
 				calls++
 				in.events.add("acks")
-				if calls == slowAcks { // deliveries waited for: 6 ms
-					<-clock.After(6 * time.Millisecond)
+				if calls == slowAcks { // deliveries waited for: longer than the budget
+					<-clock.After(batchBudget + time.Millisecond)
 				}
 			}
 		}
