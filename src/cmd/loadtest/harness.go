@@ -790,9 +790,11 @@ func converse(ctx context.Context, ch channel, a *acks, c *ltClient, replyTimeou
 			}
 		case strings.Contains(t, "no free times"): // left on a day, or in these days
 			finish("full")
-		case strings.Contains(t, "nearest free times"):
+		case strings.Contains(t, "fully booked") && strings.Contains(t, "The nearest free times are"):
 			// The day pressed filled up since it was offered ("Anna is fully
-			// booked on …"): the nearest day's times are offered instead.
+			// booked on …"): the nearest day's times are offered instead. Only
+			// that reply: other answers naming nearest times (a time not
+			// offered, a late payment) stay unexpected.
 			if sent = pick(m, "t:", c.tIdx); !sent && c.outcome == "" {
 				finish("full")
 			}

@@ -79,13 +79,15 @@ type Worker struct {
 }
 
 // batchBudget is how long a batch's steps may run before its other chats are
-// skipped (taken again by the next batch) and what was done commits: longer
-// than a batch of 8 ordinary steps (about 1 ms each) takes. On the idle 2-core
-// machine, converse-ceiling made 736–756 steps/s with 25 ms against 613–644
-// with 5 ms, ack p99 11.7–13.2 ms against 10.2–10.9 ms. The first chat's replies wait for the batch's last step, so a slow
-// step (a dialog that hangs until its 30 s timeout) must not hold the replies
-// of up to Batch-1 chats answered before it, nor a long batch the acks (the
-// waits for them count).
+// skipped (taken again by the next batch) and what was done commits. The
+// first chat's replies wait for the batch's last step, so a slow step (a
+// dialog that hangs until its 30 s timeout) must not hold the replies of the
+// Batch-1 chats after it, nor a long batch the acks (the waits for them
+// count). It is checked before each step: it bounds the steps started after
+// it, not one already running, which still holds the replies before it until
+// its own timeout. Longer than a batch of 8 ordinary steps (about 1 ms each)
+// takes: on the idle 2-core machine converse-ceiling made 736–756 steps/s with
+// 25 ms against 613–644 with 5 ms, ack p99 11.7–13.2 ms against 10.2–10.9 ms.
 const batchBudget = 25 * time.Millisecond
 
 // Run handles updates with n workers until ctx ends; a step under way is finished

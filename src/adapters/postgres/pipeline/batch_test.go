@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -397,4 +398,39 @@ func waitBlockedBy(t *testing.T, pool *pgxpool.Pool, pid int) {
 		require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, pid).Scan(&waiting))
 		return waiting > 0
 	}, 5*time.Second, 5*time.Millisecond, "a statement waiting for session %d", pid)
+}
+
+// TestNextBatchMakesNoMultiXacts: the heads' locks and their updates share
+// one (sub)transaction, so handling an update leaves no MultiXact as the old
+// row version's xmax (a head locked by the transaction and updated under a
+// later savepoint got one per update handled: pg_multixact growth and
+// anti-wraparound vacuums).
+func TestNextBatchMakesNoMultiXacts(t *testing.T) {
+	t.Parallel()
+	_, salonID := pgtest.Salon(t)
+	pool := pgtest.Pool(t)
+	_, err := pool.Exec(ctx, `CREATE EXTENSION IF NOT EXISTS pageinspect`)
+	if err != nil && strings.Contains(err.Error(), "already exists") { // a concurrent create
+		err = nil
+	}
+	require.NoError(t, err)
+	in := pipeline.NewInbox(pool, salonID)
+	for _, u := range []string{"mx-a", "mx-b", "mx-c"} {
+		require.NoError(t, in.Add(ctx, "tg", u, u, []byte(u), ""))
+	}
+	n, err := in.NextBatch(ctx, "tg", 8, answer)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	// The old versions of the handled rows: those whose t_ctid points at a
+	// live handled row of this salon, on any page of inbox.
+	var multis, olds int
+	require.NoError(t, pool.QueryRow(ctx, `
+		WITH live AS (SELECT ctid FROM inbox WHERE salon_id = $1 AND handled_at IS NOT NULL),
+		     items AS (SELECT p.blkno, h.* FROM generate_series(0, (pg_relation_size('inbox') / current_setting('block_size')::int)::int - 1) p(blkno),
+		               LATERAL heap_page_items(get_raw_page('inbox', p.blkno)) h)
+		SELECT count(*) FILTER (WHERE i.t_infomask & 4096 <> 0), count(*)
+		FROM items i JOIN live l ON i.t_ctid = l.ctid
+		WHERE format('(%s,%s)', i.blkno, i.lp)::tid <> l.ctid`, salonID).Scan(&multis, &olds))
+	require.Equal(t, 3, olds, "the three handled rows' old versions")
+	require.Zero(t, multis, "no MultiXact as an old version's xmax")
 }

@@ -9,11 +9,13 @@ import (
 	"log/slog"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"salonbook/src/core/messaging"
@@ -132,6 +134,15 @@ func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handl
 	repairErr := in.repairNow(ctx, channel)
 	var batch []*taken
 	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
+		// Everything the batch locks and writes is in this savepoint, so the
+		// heads' locks and their updates share one (sub)transaction: a head
+		// locked FOR UPDATE by the transaction and updated under a later
+		// savepoint gets a MultiXact for its xmax, one per update handled
+		// (pg_multixact growth, anti-wraparound vacuums). writeSteps rolls
+		// back to it when a write fails.
+		if _, err := tx.Exec(ctx, `SAVEPOINT steps`); err != nil {
+			return err
+		}
 		var err error
 		if batch, err = in.takeHeads(ctx, tx, channel, limit); err != nil || len(batch) == 0 {
 			return err
@@ -231,9 +242,10 @@ const lockHeads = `
 // time): the chats' blocked marks cleared under their locks, the replies
 // queued, the updates marked handled (or given up), and last each chat moved
 // on (or, after a failed step, backing off), one statement per chat in chat
-// order. The round trip begins with a savepoint: when a write fails (a reply
-// the database rejects, as jsonb does "\u0000", or a constraint) the batch is
-// rolled back to it and each step written again on its own, each behind a
+// order. When a write fails by the data's fault (a reply the database
+// rejects, as jsonb does "\u0000", or a constraint: dataError) the batch is
+// rolled back to the savepoint NextBatch opened first, its heads locked again,
+// and each step written again on its own, each behind a
 // savepoint of its own, one round trip a step: a step whose writes fail
 // counts its attempt and backs off (failStep: the poison update is given up
 // after MaxUpdateAttempts), the others are written. Without that one bad
@@ -260,19 +272,43 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 		}
 	}
 	b := &pgx.Batch{}
-	b.Queue(`SAVEPOINT steps`)
 	in.queueWrites(b, channel, batch)
 	err := tx.SendBatch(ctx, b).Close()
-	if err == nil || len(writing) == 0 {
+	if err == nil || len(writing) == 0 || !dataError(err) {
+		// Anything but the data's fault (a timeout, a deadlock, a lost
+		// connection) fails the transaction: nothing is written, no attempt is
+		// counted (eight passing failures would make a client's message a dead
+		// letter), and the worker pauses.
 		return err
 	}
 	if _, rerr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT steps`); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	// The rollback let the heads go: lock them again (as read: not handled,
+	// the same attempts); one another worker took meanwhile is its now (its
+	// step replays from the conversation) and is written by neither here.
+	ids, attempts := make([]int64, 0, len(batch)), make([]int32, 0, len(batch))
+	for _, t := range batch {
+		ids, attempts = append(ids, t.p.ID), append(attempts, int32(t.p.Attempts))
+	}
+	rows, rerr := tx.Query(ctx, `
+		SELECT id FROM inbox WHERE id = ANY($1) AND coalesce(handled_at, 'infinity') = 'infinity'
+		  AND attempts = ($2::int[])[array_position($1, id)]
+		ORDER BY chat_id FOR UPDATE SKIP LOCKED`, ids, attempts)
+	if rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	held, rerr := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if rerr != nil {
 		return errors.Join(err, rerr)
 	}
 	if len(writing) == 1 {
 		writing[0].err = fmt.Errorf("postgres: write step: %w", err) // it is the one whose writes fail
 	}
 	for _, t := range batch { // in chat order, as every writer of inbox_chats locks them
+		if !slices.Contains(held, t.p.ID) {
+			t.skipped, t.err = true, messaging.ErrSkipped
+		}
 		if t.skipped {
 			continue
 		}
@@ -294,6 +330,14 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 		}
 	}
 	return nil
+}
+
+// dataError reports whether err is the data's fault (SQLSTATE class 22, data
+// exception, or 23, integrity constraint violation): writing the same step
+// again would fail again, so it is the step's failed attempt.
+func dataError(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
 }
 
 // queueWrites queues the writes of the steps of batch (see writeSteps);
