@@ -601,7 +601,8 @@ func (t *turn) onName() {
 		t.note = t.p.T("hint.name_bad", "Max", booking.MaxNameRunes)
 		t.ask()
 		return
-	case t.in.Kind == KindText && !intro && notAName(name) && !strings.EqualFold(t.st.NameTried, name):
+	case t.in.Kind == KindText && (intro && notANameAfterIntro(name) || !intro && notAName(name) &&
+		!(fillerSurnames[strings.ToLower(name)] && strings.EqualFold(t.st.NameTried, name))):
 		t.st.NameTried = name
 		t.note = t.p.T("hint.name_word")
 		t.ask()
@@ -738,7 +739,9 @@ func nameFrom(text string) (name string, intro bool) {
 		return unicode.IsPunct(r) || unicode.IsSpace(r) || unicode.IsSymbol(r)
 	})
 	if name == "" { // nothing but punctuation or a greeting: the text as typed
-		name = strings.TrimSpace(text)
+		name = strings.TrimRightFunc(strings.TrimSpace(text), func(r rune) bool {
+			return unicode.IsPunct(r) || unicode.IsSpace(r) || unicode.IsSymbol(r)
+		})
 	}
 	return name, intro
 }
@@ -749,7 +752,7 @@ func cutWord(s, prefix string) (string, bool) {
 		return s, false
 	}
 	rest := s[len(prefix):]
-	if r, _ := utf8.DecodeRuneInString(rest); rest != "" && (unicode.IsLetter(r) || r == '\'') {
+	if r, _ := utf8.DecodeRuneInString(rest); rest != "" && (unicode.IsLetter(r) || r == '\'' || r == '-') {
 		return s, false
 	}
 	return rest, true
@@ -797,7 +800,25 @@ func notAName(s string) bool {
 // fillerPhrases are messages notAName refuses whole although a word of them
 // may be a name ("You" is a surname).
 var fillerPhrases = map[string]bool{"thank you": true, "thank you very much": true, "it's me": true, "это я": true,
-	"i don't know": true, "не знаю": true}
+	"i don't know": true, "не знаю": true, "good morning": true, "good afternoon": true, "good evening": true,
+	"добрый день": true, "добрый вечер": true, "доброе утро": true, "здрасте": true, "how are you": true,
+	"there": true, "как дела": true}
+
+// fillerSurnames are filler words that are also surnames: typed again after
+// the name was asked again, they are taken as the name.
+var fillerSurnames = map[string]bool{"ok": true, "um": true, "eh": true, "uh": true}
+
+// notANameAfterIntro reports whether what follows an introduction is no name
+// ("I'm not sure", "Я хочу записаться", "This is for my daughter").
+func notANameAfterIntro(rest string) bool {
+	words := strings.Fields(strings.ToLower(rest))
+	return len(words) == 0 || fillerPhrases[strings.Join(words, " ")] || nonNameStarts[words[0]]
+}
+
+// nonNameStarts are words a name does not begin with.
+var nonNameStarts = map[string]bool{"not": true, "for": true, "going": true, "looking": true, "here": true, "there": true,
+	"how": true, "sure": true, "a": true, "the": true, "calling": true, "booking": true,
+	"не": true, "хочу": true, "хотела": true, "хотел": true, "для": true, "по": true, "звоню": true, "пишу": true}
 
 // fillerWords are the words notAName looks for, in the catalogs' languages;
 // pronouns and the words of an introduction with no name after it too ("It's

@@ -40,6 +40,15 @@ func TestNameStep(t *testing.T) {
 		{"ru", "Яна", "Яна"},
 		{"ru", "Я Яна", "Яна"},
 		{"en", "My name is İlkay", "İlkay"},
+		{"ru", "Добрый день!", ""},
+		{"en", "Good morning", ""},
+		{"en", "Hello there", ""},
+		{"en", "Hi, how are you?", ""},
+		{"en", "Hi-Jin", "Hi-Jin"},
+		{"en", "I'm not sure", ""},
+		{"ru", "Я хочу записаться", ""},
+		{"en", "This is for my daughter", ""},
+		{"en", "I'm Ok", "Ok"},
 		{"en", "Yana", "Yana"},
 		{"en", "Isaac", "Isaac"},
 	} {
@@ -73,4 +82,15 @@ func TestNameStepTakesAFillerWordTypedAgain(t *testing.T) {
 	st := b.state(t, pgtest.Pool(t), "ok")
 	require.Equal(t, "ok", st.ClientName)
 	require.Empty(t, st.NameTried)
+}
+
+// TestNameStepRefusesAFillerTypedTwice: only filler words that are also
+// surnames are taken on a second try; "hmm" twice is still no name.
+func TestNameStepRefusesAFillerTypedTwice(t *testing.T) {
+	t.Parallel()
+	b := newBundle(t)
+	c := &conv{name: "hmm", hint: "en"}
+	b.run(t, []*conv{c}, []string{"text: hi", "pick: #1", "pick: #1", "pick: #2", "pick: #2", "pick: 12:00", "text: hmm", "text: hmm"})
+	require.Empty(t, b.state(t, pgtest.Pool(t), "hmm").ClientName)
+	require.True(t, strings.HasPrefix(lastText(c), "I need your name"), lastText(c))
 }

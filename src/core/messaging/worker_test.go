@@ -475,12 +475,16 @@ func (stoppedNow) Now() time.Time                         { return time.Date(202
 func (stoppedNow) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
 // slowChat answers every event with one reply; an event "text:slow" takes
-// 10 ms by the clock (it waits on it).
+// longer than batchBudget by the clock (it waits on it), "text:almost" just
+// less.
 type slowChat struct{ clock core.Timer }
 
 func (c slowChat) Handle(_ context.Context, _ dialog.ChatKey, in dialog.Inbound) ([]dialog.Reply, error) {
-	if in.Text == "slow" {
+	switch in.Text {
+	case "slow":
 		<-c.clock.After(batchBudget + 5*time.Millisecond)
+	case "almost":
+		<-c.clock.After(batchBudget - time.Millisecond)
 	}
 	return []dialog.Reply{{Text: "answer"}}, nil
 }
@@ -522,6 +526,9 @@ func TestWorkerEndsABatchEarly(t *testing.T) {
 	require.Equal(t, []string{
 		"step c0: 1 out, <nil>", "step c1: 1 out, <nil>", "step c2: 1 out, <nil>", "commit", "queued",
 	}, run([]string{"text:a", "text:b", "text:c"}, 0), "fast steps: the whole batch")
+	require.Equal(t, []string{
+		"step c0: 1 out, <nil>", "step c1: 1 out, <nil>", "step c2: 1 out, <nil>", "commit", "queued",
+	}, run([]string{"text:a", "text:almost", "text:c"}, 0), "steps within the budget: the whole batch")
 	require.Equal(t, []string{
 		"acks", "step c0: 1 out, <nil>", "acks", "step c1: 1 out, <nil>", "acks", "step c2: 1 out, <nil>", "step c3: " + skipped, "commit", "queued",
 	}, run([]string{"text:a", "text:b", "text:c", "text:d"}, 3), "the time acks were awaited counts")

@@ -133,16 +133,15 @@ func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handl
 	limit = min(max(limit, 1), nextCandidates)
 	repairErr := in.repairNow(ctx, channel)
 	var batch []*taken
-	err := pgx.BeginFunc(ctx, in.pool, func(tx pgx.Tx) error {
-		// Everything the batch locks and writes is in this savepoint, so the
-		// heads' locks and their updates share one (sub)transaction: a head
-		// locked FOR UPDATE by the transaction and updated under a later
-		// savepoint gets a MultiXact for its xmax, one per update handled
-		// (pg_multixact growth, anti-wraparound vacuums). writeSteps rolls
-		// back to it when a write fails.
-		if _, err := tx.Exec(ctx, `SAVEPOINT steps`); err != nil {
-			return err
-		}
+	// Everything the batch locks and writes is in a savepoint opened with the
+	// transaction (one round trip: BEGIN's), so the heads' locks and their
+	// updates share one (sub)transaction: a head locked FOR UPDATE by the
+	// transaction and updated under a later savepoint gets a MultiXact for its
+	// xmax, one per update handled (pg_multixact growth, anti-wraparound
+	// vacuums). writeSteps rolls back to it when a write fails. (Its per-step
+	// fallback, after such a failure only, locks and writes in different
+	// savepoints: MultiXacts there are accepted, it is rare.)
+	err := pgx.BeginTxFunc(ctx, in.pool, pgx.TxOptions{BeginQuery: "BEGIN; SAVEPOINT steps"}, func(tx pgx.Tx) error {
 		var err error
 		if batch, err = in.takeHeads(ctx, tx, channel, limit); err != nil || len(batch) == 0 {
 			return err
@@ -160,7 +159,7 @@ func (in *Inbox) NextBatch(ctx context.Context, channel string, limit int, handl
 	})
 	var errs []error
 	for _, t := range batch {
-		if t.err != nil && !t.skipped {
+		if t.err != nil && !errors.Is(t.err, messaging.ErrSkipped) {
 			errs = append(errs, fmt.Errorf("postgres: handle update %d: %w", t.p.ID, t.err))
 		}
 	}
@@ -307,7 +306,10 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 	}
 	for _, t := range batch { // in chat order, as every writer of inbox_chats locks them
 		if !slices.Contains(held, t.p.ID) {
-			t.skipped, t.err = true, messaging.ErrSkipped
+			t.skipped = true // its own error, if any, is still reported
+			if t.err == nil {
+				t.err = messaging.ErrSkipped
+			}
 		}
 		if t.skipped {
 			continue
@@ -332,12 +334,25 @@ func (in *Inbox) writeSteps(ctx context.Context, tx pgx.Tx, channel string, batc
 	return nil
 }
 
-// dataError reports whether err is the data's fault (SQLSTATE class 22, data
-// exception, or 23, integrity constraint violation): writing the same step
-// again would fail again, so it is the step's failed attempt.
+// dataError reports whether err is the step's fault: an error from the
+// database that another try would meet again (a data exception, a
+// constraint, anything but the passing classes below), so it is the step's
+// failed attempt; a passing one (a deadlock, a timeout, a lost connection)
+// fails the transaction and counts no attempt.
 func dataError(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "23"))
+	if !errors.As(err, &pe) {
+		return false // the connection, the context: the transaction's failure
+	}
+	for _, passing := range []string{"08", "40", "53", "55P03", "57", "58"} {
+		// connection, rollback (deadlock, serialization), resources, lock
+		// not available, operator intervention (statement timeout,
+		// shutdown), system error: another try may succeed
+		if strings.HasPrefix(pe.Code, passing) {
+			return false
+		}
+	}
+	return true
 }
 
 // queueWrites queues the writes of the steps of batch (see writeSteps);
